@@ -1,0 +1,30 @@
+"""The Reflex app: every menu entry becomes a guarded page."""
+import reflex as rx
+
+from clss_app import menu
+from clss_app.state import AuthState
+from clss_app.ui import theme
+from clss_app.ui.shell import admin_page
+from pages.home import HomeState, home_body
+from pages.login import login_page
+from pages.placeholder import placeholder
+from pages.staff import StaffState, staff_body
+
+app = rx.App(
+    html_lang="zh-CN",
+    style={"font_family": theme.FONT},
+)
+
+app.add_page(login_page, route="/login", title="登录 · CLSS Admin", on_load=AuthState.enter_login)
+
+# Pages built so far; every other entry is a guarded placeholder.
+BUILT = {
+    "home": (home_body, HomeState.load),
+    "users": (staff_body, StaffState.load),
+}
+
+for key, entry in menu.ENTRIES.items():
+    body, load = BUILT.get(key, (None, None))
+    component = admin_page(key, body() if body else placeholder(entry))
+    app.add_page(component, route=entry.route, title=f"{entry.label} · CLSS Admin",
+                 on_load=[AuthState.enter_page(key)] + ([load] if load else []))

@@ -1,0 +1,122 @@
+"""The sidebar, grouped like the manual, and who may open each entry.
+
+Each entry is also a permission resource: the roles listed here are granted
+``view`` on it, so the menu and the server-side page guard never disagree.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clss_app.services.permissions import VIEW, grant
+from models import Role
+
+R = Role
+EVERYONE = frozenset(Role)
+EXECUTIVES = frozenset({R.SUPER_ADMIN, R.SYSTEM_ADMIN, R.PRINCIPAL, R.MULTI_STORE_MANAGER})
+STORE = frozenset({R.PRINCIPAL, R.MULTI_STORE_MANAGER, R.STORE_MANAGER, R.STORE_ASSISTANT})
+PROJECT_OWNERS = frozenset({R.PRINCIPAL, R.MULTI_STORE_MANAGER, R.STORE_MANAGER})
+SYS = frozenset({R.SYSTEM_ADMIN})
+FIN = frozenset({R.FINANCE})
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    key: str
+    label: str
+    route: str
+    roles: frozenset[Role]
+    issue: int = 0  # the issue that builds it, while the page is a placeholder
+
+
+@dataclass(frozen=True)
+class MenuGroup:
+    label: str
+    icon: str
+    entries: tuple[MenuEntry, ...]
+
+
+def E(key, label, route, roles, issue=0):
+    return MenuEntry(key, label, route, frozenset(roles), issue)
+
+
+HOME = E("home", "首页", "/", EVERYONE)
+
+MENU: tuple[MenuGroup, ...] = (
+    MenuGroup("工作台", "layout-grid", (
+        E("workbench", "房态图", "/workbench", STORE, 5),
+    )),
+    MenuGroup("房源管理", "building-2", (
+        E("projects", "项目管理", "/housing/projects", SYS | PROJECT_OWNERS, 4),
+        E("unit_types", "户型管理", "/housing/unit-types", PROJECT_OWNERS, 4),
+        E("rooms", "房间管理", "/housing/rooms", STORE, 4),
+        E("fee_items", "费项与计费标准", "/housing/fee-items", PROJECT_OWNERS, 4),
+        E("import_batches", "导入批次管理", "/housing/import-batches", SYS | PROJECT_OWNERS, 4),
+    )),
+    MenuGroup("租务管理", "key-round", (
+        E("appointments", "预约看房", "/leasing/appointments", STORE, 6),
+        E("reservations", "预定管理", "/leasing/reservations", STORE, 6),
+        E("check_ins", "入住办理", "/leasing/check-ins", STORE, 6),
+        E("check_outs", "退房办理", "/leasing/check-outs", STORE, 6),
+    )),
+    MenuGroup("合同管理", "file-text", (
+        E("contracts", "合同列表", "/contracts", STORE | FIN, 6),
+        E("online_review", "在线签约审核", "/contracts/online-review", STORE, 6),
+        E("master_leases", "企业包租", "/contracts/master-leases", PROJECT_OWNERS, 6),
+    )),
+    MenuGroup("财务管理", "wallet", (
+        E("bills", "账单管理", "/finance/bills", STORE | FIN, 6),
+        E("payments", "收款登记", "/finance/payments", FIN, 6),
+        E("refunds", "退款管理", "/finance/refunds", FIN | {R.PRINCIPAL}, 6),
+        E("bad_debts", "坏账审批", "/finance/bad-debts", FIN | {R.PRINCIPAL, R.MULTI_STORE_MANAGER}, 6),
+    )),
+    MenuGroup("客户管理", "contact", (
+        E("tenants", "租客管理", "/customers/tenants", STORE, 6),
+    )),
+    MenuGroup("营销工具", "megaphone", (
+        E("coupons", "优惠券", "/marketing/coupons", SYS | STORE, 7),
+        E("flash_sales", "秒杀活动", "/marketing/flash-sales", SYS | STORE, 7),
+        E("bargains", "砍价活动", "/marketing/bargains", SYS | STORE, 7),
+        E("events", "活动管理", "/marketing/events", SYS | STORE, 7),
+        E("notifications", "消息通知", "/marketing/notifications", SYS | STORE, 7),
+    )),
+    MenuGroup("APP管理", "smartphone", (
+        E("banners", "Banner管理", "/app/banners", SYS, 7),
+        E("evaluations", "评价反馈", "/app/evaluations", SYS | PROJECT_OWNERS, 7),
+        E("feedback", "系统反馈", "/app/feedback", SYS | {R.SUPER_ADMIN}, 7),
+    )),
+    MenuGroup("保险管理", "shield-check", (
+        E("insurance_products", "保险产品", "/insurance/products", SYS, 7),
+        E("project_insurance", "项目保险", "/insurance/project-plans", SYS, 7),
+        E("insurance_extras", "保险附加信息", "/insurance/extras", SYS, 7),
+        E("policies", "保险列表", "/insurance/policies", SYS | FIN | {R.PRINCIPAL}, 7),
+    )),
+    MenuGroup("行情查询", "trending-up", (
+        E("market_index", "租赁与价格指数", "/market", EXECUTIVES, 8),
+    )),
+    MenuGroup("数据分析", "chart-column", (
+        E("dashboard", "经营看板", "/analytics", EXECUTIVES, 8),
+    )),
+    MenuGroup("系统管理", "settings", (
+        E("org_units", "组织机构", "/system/org-units", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}, 3),
+        E("users", "员工管理", "/system/users", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}),
+        E("city_params", "城市参数", "/system/city-params", {R.SUPER_ADMIN}, 3),
+        E("enterprise_params", "企业参数", "/system/enterprise-params", SYS, 3),
+        E("project_params", "项目参数", "/system/project-params", SYS, 3),
+        E("audit_log", "操作日志", "/system/audit-log", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}, 3),
+    )),
+)
+
+ENTRIES: dict[str, MenuEntry] = {HOME.key: HOME}
+for _g in MENU:
+    for _e in _g.entries:
+        ENTRIES[_e.key] = _e
+for _e in ENTRIES.values():
+    grant(_e.key, VIEW, _e.roles)
+
+
+def visible_keys(role: Role) -> list[str]:
+    return [e.key for e in ENTRIES.values() if role in e.roles]
+
+
+def visible_groups(role: Role) -> list[str]:
+    return [g.label for g in MENU if any(role in e.roles for e in g.entries)]

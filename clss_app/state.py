@@ -1,0 +1,109 @@
+"""The Reflex state every page stands on: who is logged in, and the guard.
+
+Security lives on the server: the browser holds only a random session token
+(local storage). Every handler resolves the principal from that token in the
+database, so a revoked or expired session, a wrong role or an out-of-scope
+row is refused whatever the client sends. Identity fields below are for
+display only; nothing trusts them.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import reflex as rx
+from sqlmodel import Session
+
+from clss_app import db, menu
+from clss_app.services import auth
+from clss_app.services.permissions import VIEW, Forbidden, NotLoggedIn, Principal, can
+
+
+def _safe_next(path: str | None) -> str:
+    # Only same-site paths: "//evil.example" would leave the site.
+    if path and path.startswith("/") and not path.startswith("//") and not path.startswith("/login"):
+        return path
+    return "/"
+
+
+class AuthState(rx.State):
+    token: str = rx.LocalStorage("", name="clss_token")
+
+    display_name: str = ""
+    role_label: str = ""
+    unit_name: str = ""
+    allowed_keys: list[str] = []
+    allowed_groups: list[str] = []
+    page_status: str = "loading"  # loading | ok | forbidden
+
+    login_error: str = ""
+    login_error_field: str = ""
+
+    # ------------------------------------------------------------ helpers
+    @contextmanager
+    def _session(self) -> Iterator[tuple[Session, Principal | None]]:
+        """A database session and the principal behind this browser's token."""
+        with db.session_scope() as s:
+            yield s, auth.principal_for_token(s, self.token)
+
+    def _refused(self, exc: Forbidden):
+        if isinstance(exc, NotLoggedIn):
+            self._forget_identity()
+            return rx.redirect("/login")
+        return rx.toast.error(str(exc), position="top-center")
+
+    def _forget_identity(self) -> None:
+        self.token = ""
+        self.display_name = self.role_label = self.unit_name = ""
+        self.allowed_keys = []
+        self.allowed_groups = []
+
+    def _show_identity(self, p: Principal) -> None:
+        self.display_name = p.display_name
+        self.role_label = p.role.label
+        self.unit_name = p.unit_name
+        self.allowed_keys = menu.visible_keys(p.role)
+        self.allowed_groups = menu.visible_groups(p.role)
+
+    # ------------------------------------------------------------ events
+    @rx.event
+    def enter_page(self, key: str):
+        """on_load guard of every page behind the login."""
+        self.page_status = "loading"
+        with self._session() as (_, p):
+            pass
+        if p is None:
+            self._forget_identity()
+            path = self.router.url.path
+            return rx.redirect("/login" + (f"?next={path}" if path and path != "/" else ""))
+        self._show_identity(p)
+        self.page_status = "ok" if can(p, VIEW, key) else "forbidden"
+
+    @rx.event
+    def enter_login(self):
+        self.login_error = self.login_error_field = ""
+        with self._session() as (_, p):
+            pass
+        if p is not None:
+            return rx.redirect("/")
+
+    @rx.event
+    def login(self, form: dict):
+        username = str(form.get("username", ""))
+        password = str(form.get("password", ""))
+        with db.session_scope() as s:
+            result = auth.login(s, username, password)
+        if not result.ok:
+            self.login_error = result.message
+            self.login_error_field = result.field
+            return
+        self.login_error = self.login_error_field = ""
+        self.token = result.token
+        return rx.redirect(_safe_next(self.router.url.query_parameters.get("next")))
+
+    @rx.event
+    def logout(self):
+        with db.session_scope() as s:
+            auth.logout(s, self.token)
+        self._forget_identity()
+        return rx.redirect("/login")

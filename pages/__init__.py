@@ -1,0 +1,1 @@
+"""One module per menu area: page states (thin) and their components."""
