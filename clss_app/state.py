@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from typing import Iterator
+from urllib.parse import quote
 
 import reflex as rx
 from sqlmodel import Session
@@ -48,9 +49,14 @@ class AuthState(rx.State):
 
     def _refused(self, exc: Forbidden):
         if isinstance(exc, NotLoggedIn):
-            self._forget_identity()
-            return rx.redirect("/login")
+            return self._to_login()
         return rx.toast.error(str(exc), position="top-center")
+
+    def _to_login(self):
+        """Back to the login page, which returns here afterwards."""
+        self._forget_identity()
+        path = self.router.url.path
+        return rx.redirect("/login" + (f"?next={quote(path)}" if path and path != "/" else ""))
 
     def _forget_identity(self) -> None:
         self.token = ""
@@ -73,9 +79,7 @@ class AuthState(rx.State):
         with self._session() as (_, p):
             pass
         if p is None:
-            self._forget_identity()
-            path = self.router.url.path
-            return rx.redirect("/login" + (f"?next={path}" if path and path != "/" else ""))
+            return self._to_login()
         self._show_identity(p)
         self.page_status = "ok" if can(p, VIEW, key) else "forbidden"
 

@@ -1,0 +1,144 @@
+"""Reflex event handlers called directly, as a hostile client could call them.
+
+Every public handler is callable by any browser with any arguments, so each
+one must refuse on the server: no session, the wrong role, a row outside
+the data scope.
+"""
+from datetime import timedelta
+
+import pytest
+import reflex as rx
+from sqlmodel import select
+
+from clss_app import db
+from clss_app.demo import DEMO_PASSWORD
+from clss_app.services import auth
+from clss_app.state import AuthState
+from models import Project, User, UserSession, utcnow
+from pages.home import HomeState
+from pages.staff import StaffState
+
+
+def _state(cls, token=""):
+    root = rx.State(_reflex_internal_init=True)
+    st = root.get_substate(cls.get_full_name().split(".")[1:])
+    if token:
+        root.get_substate(AuthState.get_full_name().split(".")[1:]).token = token
+    return st
+
+
+def _token(username):
+    with db.session_scope() as s:
+        return auth.login(s, username, DEMO_PASSWORD).token
+
+
+def _lock(username):
+    with db.session_scope() as s:
+        u = s.exec(select(User).where(User.username == username)).one()
+        u.locked_until = utcnow() + timedelta(minutes=10)
+        s.add(u)
+        return u.id
+
+
+def _locked(username):
+    with db.session_scope() as s:
+        u = s.exec(select(User).where(User.username == username)).one()
+        return u.locked_until is not None
+
+
+def _is_redirect_to_login(spec):
+    return "_redirect" in repr(spec) and "/login" in repr(spec)
+
+
+def _is_error_toast(spec, text):
+    return "toast" in repr(spec) and text in repr(spec)
+
+
+def test_unlock_without_session_is_refused(demo_db):
+    uid = _lock("store2")
+    st = _state(StaffState)
+    assert _is_redirect_to_login(st.unlock(uid))
+    assert _locked("store2")
+
+
+def test_unlock_with_wrong_role_is_refused(demo_db):
+    uid = _lock("store2")
+    st = _state(StaffState, _token("principal"))
+    assert _is_error_toast(st.unlock(uid), "无权")
+    assert _locked("store2")
+
+
+def test_unlock_out_of_scope_row_is_refused(demo_db):
+    uid = _lock("principal3")  # 申城安居, under 上海分行
+    st = _state(StaffState, _token("sysadmin"))  # 北京分行
+    assert _is_error_toast(st.unlock(uid), "数据权限范围")
+    assert _locked("principal3")
+
+
+def test_unlock_in_scope_row_by_system_admin_works(demo_db):
+    uid = _lock("store2")  # 燕园, under 北京分行
+    st = _state(StaffState, _token("sysadmin"))
+    spec = st.unlock(uid)
+    assert "已解锁" in repr(spec)
+    assert not _locked("store2")
+
+
+def test_staff_list_is_limited_to_scope_and_refused_to_store_roles(demo_db):
+    st = _state(StaffState, _token("sysadmin"))
+    st.load()
+    names = {r["username"] for r in st.rows}
+    assert "principal2" in names and "principal3" not in names and "super" not in names
+    assert st.total == len(names)
+
+    st = _state(StaffState, _token("manager"))
+    assert _is_error_toast(st.load(), "无权")
+    assert st.rows == [] and st.total == 0
+
+    st = _state(StaffState)
+    assert _is_redirect_to_login(st.load())
+    assert st.rows == []
+
+
+def test_home_summary_counts_only_the_users_projects(demo_db):
+    st = _state(HomeState, _token("manager"))
+    st.load()
+    with db.session_scope() as s:
+        manager = s.exec(select(User).where(User.username == "manager")).one()
+        from models import Room, UserProject
+        pids = s.exec(select(UserProject.project_id).where(UserProject.user_id == manager.id)).all()
+        rooms = len(s.exec(select(Room.id).where(Room.project_id.in_(pids))).all())
+        names = set(s.exec(select(Project.name).where(Project.id.in_(pids))).all())
+    assert st.projects_total == len(pids) == 1
+    assert st.rooms_total == rooms
+    assert {p["name"] for p in st.projects} == names
+
+    st = _state(HomeState)
+    assert _is_redirect_to_login(st.load())
+    assert st.projects_total == 0
+
+
+def test_page_guard_marks_forbidden_pages(demo_db):
+    st = _state(AuthState, _token("finance"))
+    st.enter_page("users")
+    assert st.page_status == "forbidden" and st.role_label == "财务"
+    st.enter_page("payments")
+    assert st.page_status == "ok"
+    assert "users" not in st.allowed_keys and "payments" in st.allowed_keys
+
+    anon = _state(AuthState)
+    assert _is_redirect_to_login(anon.enter_page("home"))
+    assert anon.page_status == "loading"
+
+
+def test_login_and_logout_handlers(demo_db):
+    st = _state(AuthState)
+    st.login({"username": "manager", "password": "wrong-pass1"})
+    assert st.token == "" and "还可尝试" in st.login_error and st.login_error_field == "password"
+    st.login({"username": "manager", "password": DEMO_PASSWORD})
+    assert st.token and st.login_error == ""
+    token = st.token
+    assert _is_redirect_to_login(st.logout())
+    assert st.token == ""
+    with db.session_scope() as s:
+        assert auth.principal_for_token(s, token) is None
+        assert s.exec(select(UserSession).where(UserSession.revoked_at.is_not(None))).first()

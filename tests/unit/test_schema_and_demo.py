@@ -1,0 +1,57 @@
+"""Migrations build exactly the models' schema; the demo data is deterministic."""
+import hashlib
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import SQLModel, select
+
+from clss_app import db, demo, manage
+from models import OrgUnit, Project, Role, Room, User
+
+
+def test_migrations_match_the_models(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLSS_DATABASE_URL", f"sqlite:///{tmp_path}/m.db")
+    manage.migrate()
+    with db.engine().connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+                                SQLModel.metadata)
+    assert diff == [], f"models changed without a migration: {diff}"
+
+
+def _fingerprint():
+    h = hashlib.sha256()
+    with db.session_scope() as s:
+        for row in s.exec(select(Room.number, Room.rent, Room.status).order_by(Room.id)).all():
+            h.update(repr(tuple(row)).encode())
+    return h.hexdigest()
+
+
+def test_demo_is_deterministic_and_has_one_login_per_role(tmp_path, monkeypatch):
+    prints = []
+    for name in ("a", "b"):
+        monkeypatch.setenv("CLSS_DATABASE_URL", f"sqlite:///{tmp_path}/{name}.db")
+        manage.migrate()
+        demo.generate()
+        prints.append(_fingerprint())
+    assert prints[0] == prints[1]
+    with db.session_scope() as s:
+        logins = {u.username: u.role for u in s.exec(select(User)).all()}
+        companies = s.exec(select(OrgUnit).where(OrgUnit.kind == "company")).all()
+        kinds = set(s.exec(select(Project.kind)).all())
+    assert {logins[u] for u, _, _ in demo.DEMO_LOGINS} == set(Role)
+    assert any(c.is_whitelist for c in companies) and any(c.is_operating for c in companies)
+    assert len(kinds) == 2
+
+
+def test_seed_only_fills_an_empty_database_and_scale_grows_rooms(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CLSS_DATABASE_URL", f"sqlite:///{tmp_path}/s.db")
+    assert manage.main(["seed"]) == 0
+    with db.session_scope() as s:
+        rooms1 = s.exec(select(sa.func.count()).select_from(Room)).one()
+    assert manage.main(["seed"]) == 0
+    assert "跳过" in capsys.readouterr().out
+    assert manage.main(["reset-demo", "--scale", "3"]) == 0
+    with db.session_scope() as s:
+        rooms3 = s.exec(select(sa.func.count()).select_from(Room)).one()
+    assert rooms3 > 2.5 * rooms1 > 0
