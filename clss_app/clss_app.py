@@ -25,6 +25,8 @@ BUILT = {
 
 for key, entry in menu.ENTRIES.items():
     body, load = BUILT.get(key, (None, None))
+    if load is not None:
+        AuthState._page_loaders[key] = load
     component = admin_page(key, body() if body else placeholder(entry))
     app.add_page(component, route=entry.route, title=f"{entry.label} · CLSS Admin",
-                 on_load=[AuthState.enter_page(key)] + ([load] if load else []))
+                 on_load=AuthState.enter_page(key))

@@ -9,10 +9,11 @@ display only; nothing trusts them.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import ClassVar, Iterator
 from urllib.parse import quote
 
 import reflex as rx
+from reflex.event import EventHandler
 from sqlmodel import Session
 
 from clss_app import db, menu
@@ -28,6 +29,8 @@ def _safe_next(path: str | None) -> str:
 
 
 class AuthState(rx.State):
+    # Page key -> the event that loads its data; run only once the guard said ok.
+    _page_loaders: ClassVar[dict[str, EventHandler]] = {}
     token: str = rx.LocalStorage("", name="clss_token")
 
     display_name: str = ""
@@ -82,6 +85,8 @@ class AuthState(rx.State):
             return self._to_login()
         self._show_identity(p)
         self.page_status = "ok" if can(p, VIEW, key) else "forbidden"
+        if self.page_status == "ok" and key in self._page_loaders:
+            return self._page_loaders[key]
 
     @rx.event
     def enter_login(self):

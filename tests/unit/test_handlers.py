@@ -125,6 +125,12 @@ def test_page_guard_marks_forbidden_pages(demo_db):
     assert st.page_status == "ok"
     assert "users" not in st.allowed_keys and "payments" in st.allowed_keys
 
+    assert st.enter_page("users") is None  # the data loader is not even started
+
+    import clss_app.clss_app  # noqa: F401  (registers the page loaders)
+    admin = _state(AuthState, _token("sysadmin"))
+    assert admin.enter_page("users").fn.__qualname__ == "StaffState.load"
+
     anon = _state(AuthState)
     assert _is_redirect_to_login(anon.enter_page("home"))
     assert anon.page_status == "loading"
