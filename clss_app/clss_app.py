@@ -8,7 +8,11 @@ from clss_app.ui.shell import admin_page
 from pages.home import HomeState, home_body
 from pages.login import login_page
 from pages.placeholder import placeholder
-from pages.staff import StaffState, staff_body
+from clss_app.admin.components import admin_body
+from clss_app.admin.state import AdminState
+from clss_app.admin.view import REGISTRY
+import pages.housing  # noqa: F401  (ModelAdmin declarations register themselves)
+import pages.system  # noqa: F401
 
 app = rx.App(
     html_lang="zh-CN",
@@ -18,10 +22,9 @@ app = rx.App(
 app.add_page(login_page, route="/login", title="登录 · CLSS Admin", on_load=AuthState.enter_login)
 
 # Pages built so far; every other entry is a guarded placeholder.
-BUILT = {
-    "home": (home_body, HomeState.load),
-    "users": (staff_body, StaffState.load),
-}
+BUILT = {"home": (home_body, HomeState.load)}
+for _key, _admin in REGISTRY.items():
+    BUILT[_key] = (lambda a=_admin, k=_key: admin_body(a, menu.ENTRIES[k].label), AdminState.load(_key))
 
 for key, entry in menu.ENTRIES.items():
     body, load = BUILT.get(key, (None, None))

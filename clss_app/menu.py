@@ -46,7 +46,7 @@ MENU: tuple[MenuGroup, ...] = (
         E("workbench", "房态图", "/workbench", STORE, 5),
     )),
     MenuGroup("房源管理", "building-2", (
-        E("projects", "项目管理", "/housing/projects", SYS | PROJECT_OWNERS, 4),
+        E("projects", "项目管理", "/housing/projects", SYS | PROJECT_OWNERS),
         E("unit_types", "户型管理", "/housing/unit-types", PROJECT_OWNERS, 4),
         E("rooms", "房间管理", "/housing/rooms", STORE, 4),
         E("fee_items", "费项与计费标准", "/housing/fee-items", PROJECT_OWNERS, 4),
@@ -97,12 +97,12 @@ MENU: tuple[MenuGroup, ...] = (
         E("dashboard", "经营看板", "/analytics", EXECUTIVES, 8),
     )),
     MenuGroup("系统管理", "settings", (
-        E("org_units", "组织机构", "/system/org-units", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}, 3),
+        E("org_units", "组织机构", "/system/org-units", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}),
         E("users", "员工管理", "/system/users", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}),
-        E("city_params", "城市参数", "/system/city-params", {R.SUPER_ADMIN}, 3),
-        E("enterprise_params", "企业参数", "/system/enterprise-params", SYS, 3),
+        E("city_params", "城市参数", "/system/city-params", {R.SUPER_ADMIN}),
+        E("enterprise_params", "企业参数", "/system/enterprise-params", SYS),
         E("project_params", "项目参数", "/system/project-params", SYS, 3),
-        E("audit_log", "操作日志", "/system/audit-log", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}, 3),
+        E("audit_log", "操作日志", "/system/audit-log", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}),
     )),
 )
 

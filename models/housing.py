@@ -47,6 +47,7 @@ class Project(SQLModel, table=True):
                                         title="发布状态")
     visible: bool = Field(default=False, title="租客可见")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="创建时间")
+    version: int = Field(default=1, title="版本")
 
 
 class Building(SQLModel, table=True):

@@ -61,3 +61,4 @@ class OrgUnit(SQLModel, table=True):
     is_whitelist: bool = Field(default=False, title="白名单企业")
     is_operating: bool = Field(default=False, title="运营类企业")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="创建时间")
+    version: int = Field(default=1, title="版本")

@@ -28,6 +28,7 @@ class User(SQLModel, table=True):
     locked_until: Optional[datetime] = Field(default=None, sa_type=UTCDateTime, title="锁定至")
     last_login_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime, title="最近登录")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="创建时间")
+    version: int = Field(default=1, title="版本")
 
 
 class UserScopeUnit(SQLModel, table=True):

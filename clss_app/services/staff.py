@@ -1,50 +1,62 @@
-"""Staff accounts as system admins see them: list within scope, unlock."""
+"""Staff account rules: unlocking, resetting passwords, who may hold which role."""
 from __future__ import annotations
 
-import sqlalchemy as sa
-from sqlmodel import Session, select
+import secrets
+import string
 
-from clss_app.services.permissions import (VIEW, Forbidden, Principal, grant, require,
-                                           require_row, scope_clause)
-from models import OrgUnit, Role, User, utcnow
+from sqlmodel import Session
 
-RESOURCE = "users"
-UNLOCK = "unlock"
-grant(RESOURCE, UNLOCK, {Role.SUPER_ADMIN, Role.SYSTEM_ADMIN})
-
-
-def list_staff(session: Session, p: Principal | None, keyword: str = "",
-               page: int = 1, page_size: int = 20) -> tuple[list[dict], int]:
-    p = require(p, VIEW, RESOURCE)
-    cond = [scope_clause(p, User.org_unit_id, by="unit")]
-    keyword = keyword.strip()[:32]
-    if keyword:
-        like = f"%{keyword}%"
-        cond.append(sa.or_(User.username.like(like), User.display_name.like(like),
-                           User.phone.like(like)))
-    total = session.exec(select(sa.func.count()).select_from(User).where(*cond)).one()
-    now = utcnow()
-    rows = session.exec(
-        select(User, OrgUnit.name).join(OrgUnit, OrgUnit.id == User.org_unit_id)
-        .where(*cond).order_by(User.id)
-        .offset((max(page, 1) - 1) * page_size).limit(page_size)).all()
-    out = [{
-        "id": u.id, "username": u.username, "display_name": u.display_name,
-        "role": u.role.label, "unit": unit, "scope": u.data_scope.label,
-        "active": "启用" if u.is_active else "停用",
-        "locked": bool(u.locked_until and u.locked_until > now),
-    } for u, unit in rows]
-    return out, total
+from clss_app.admin.view import ActionResult
+from clss_app.services.auth import hash_password, revoke_all_sessions
+from clss_app.services.permissions import Principal
+from models import ROLE_UNIT_KIND, OrgUnit, Role, User
 
 
-def unlock_user(session: Session, p: Principal | None, user_id: int) -> str:
-    """Clear a lock-out; only for accounts inside the admin's scope."""
-    require(p, UNLOCK, RESOURCE)
-    user = session.get(User, user_id)
-    if user is None:
-        raise Forbidden("该员工不存在")
-    require_row(p, UNLOCK, RESOURCE, unit_id=user.org_unit_id)
-    user.locked_until = None
-    user.failed_logins = 0
-    session.add(user)
-    return f"已解锁 {user.display_name}（{user.username}）"
+def temporary_password() -> str:
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        pw = "".join(secrets.choice(alphabet) for _ in range(10))
+        if any(c.isdigit() for c in pw) and any(c.isalpha() for c in pw):
+            return pw
+
+
+def role_problems(session: Session, p: Principal, role: Role | None, unit_id: int | None) -> dict[str, str]:
+    """Where a role may sit, and who may hand it out."""
+    errors = {}
+    if role == Role.SUPER_ADMIN and p.role != Role.SUPER_ADMIN:
+        errors["role"] = "只有超级管理员可以设置超级管理员"
+    unit = session.get(OrgUnit, unit_id) if unit_id else None
+    if role is not None and unit is not None and unit.kind != ROLE_UNIT_KIND[role]:
+        errors["org_unit_id"] = f"{role.label}应设在{ROLE_UNIT_KIND[role].label}，{unit.name}是{unit.kind.label}"
+    return errors
+
+
+def unlock(session: Session, p: Principal, users: list[User]) -> ActionResult:
+    result = ActionResult()
+    for u in users:
+        if u.locked_until is None and u.failed_logins == 0:
+            result.refused.append((u.username, "未被锁定"))
+            continue
+        u.locked_until, u.failed_logins = None, 0
+        session.add(u)
+        result.done += 1
+    return result
+
+
+def reset_password(session: Session, p: Principal, users: list[User]) -> ActionResult:
+    """New random password per user, shown once; their sessions end."""
+    result = ActionResult()
+    notes = []
+    for u in users:
+        if u.id == p.user_id:
+            result.refused.append((u.username, "不能重置自己的密码"))
+            continue
+        pw = temporary_password()
+        u.password_hash = hash_password(pw)
+        u.locked_until, u.failed_logins = None, 0
+        session.add(u)
+        revoke_all_sessions(session, u.id)
+        notes.append(f"{u.username} 的新密码：{pw}")
+        result.done += 1
+    result.notes = notes
+    return result

@@ -16,7 +16,8 @@ from clss_app.services import auth
 from clss_app.state import AuthState
 from models import Project, User, UserSession, utcnow
 from pages.home import HomeState
-from pages.staff import StaffState
+from clss_app.admin.state import AdminState
+import clss_app.clss_app  # noqa: F401  (registers the admins and page loaders)
 
 
 def _state(cls, token=""):
@@ -54,48 +55,52 @@ def _is_error_toast(spec, text):
     return "toast" in repr(spec) and text in repr(spec)
 
 
+def _unlock_via_handler(token, user_id):
+    st = _state(AdminState, token)
+    st.admin_key = "users"
+    st.selected, st.confirm_action = [str(user_id)], "unlock"
+    return st.run_action()
+
+
 def test_unlock_without_session_is_refused(demo_db):
     uid = _lock("store2")
-    st = _state(StaffState)
-    assert _is_redirect_to_login(st.unlock(uid))
+    assert _is_redirect_to_login(_unlock_via_handler("", uid))
     assert _locked("store2")
 
 
 def test_unlock_with_wrong_role_is_refused(demo_db):
     uid = _lock("store2")
-    st = _state(StaffState, _token("principal"))
-    assert _is_error_toast(st.unlock(uid), "无权")
+    assert _is_error_toast(_unlock_via_handler(_token("principal"), uid), "无权")
     assert _locked("store2")
 
 
 def test_unlock_out_of_scope_row_is_refused(demo_db):
     uid = _lock("principal3")  # 申城安居, under 上海分行
-    st = _state(StaffState, _token("sysadmin"))  # 北京分行
-    assert _is_error_toast(st.unlock(uid), "数据权限范围")
+    spec = _unlock_via_handler(_token("sysadmin"), uid)  # 北京分行
+    assert "数据权限范围" in repr(spec) and "成功 0 条" in repr(spec)
     assert _locked("principal3")
 
 
 def test_unlock_in_scope_row_by_system_admin_works(demo_db):
     uid = _lock("store2")  # 燕园, under 北京分行
-    st = _state(StaffState, _token("sysadmin"))
-    spec = st.unlock(uid)
-    assert "已解锁" in repr(spec)
+    spec = _unlock_via_handler(_token("sysadmin"), uid)
+    assert "解锁账号成功 1 条" in repr(spec)
     assert not _locked("store2")
 
 
 def test_staff_list_is_limited_to_scope_and_refused_to_store_roles(demo_db):
-    st = _state(StaffState, _token("sysadmin"))
-    st.load()
+    st = _state(AdminState, _token("sysadmin"))
+    st.load("users")
     names = {r["username"] for r in st.rows}
     assert "principal2" in names and "principal3" not in names and "super" not in names
     assert st.total == len(names)
 
-    st = _state(StaffState, _token("manager"))
-    assert _is_error_toast(st.load(), "无权")
+    st = _state(AdminState, _token("manager"))
+    assert _is_error_toast(st.load("users"), "无权")
     assert st.rows == [] and st.total == 0
 
-    st = _state(StaffState)
-    assert _is_redirect_to_login(st.load())
+    st = _state(AdminState)
+    assert _is_redirect_to_login(st.load("users"))
     assert st.rows == []
 
 
@@ -127,9 +132,9 @@ def test_page_guard_marks_forbidden_pages(demo_db):
 
     assert st.enter_page("users") is None  # the data loader is not even started
 
-    import clss_app.clss_app  # noqa: F401  (registers the page loaders)
     admin = _state(AuthState, _token("sysadmin"))
-    assert admin.enter_page("users").fn.__qualname__ == "StaffState.load"
+    loader = admin.enter_page("users")
+    assert loader.handler.fn.__qualname__ == "AdminState.load" and "users" in repr(loader.args)
 
     anon = _state(AuthState)
     assert _is_redirect_to_login(anon.enter_page("home"))

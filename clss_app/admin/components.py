@@ -1,0 +1,323 @@
+"""The generated page for one ModelAdmin: toolbar, filters, table, pager, dialogs."""
+from __future__ import annotations
+
+import reflex as rx
+
+from clss_app.admin.state import AdminState as S
+from clss_app.admin.view import ModelAdmin
+from clss_app.ui import theme
+from clss_app.ui.shell import card
+
+ALL = "__all__"
+
+
+def _filter_value(key: str):
+    return rx.cond(S.filters.contains(key), S.filters[key], "")
+
+
+def _options(name: str):
+    return rx.cond(S.fk_options.contains(name), S.fk_options[name], [])
+
+
+def _choice_filter(admin, name: str) -> rx.Component:
+    spec = admin.fields[name]
+    return rx.select.root(
+        rx.select.trigger(placeholder=spec.label, min_width="120px"),
+        rx.select.content(
+            rx.select.item(f"{spec.label}：全部", value=ALL),
+            *[rx.select.item(label, value=value) for value, label in spec.choices()],
+        ),
+        value=rx.cond(S.filters.contains(name), S.filters[name], ALL),
+        on_change=lambda v: S.set_filter(name, v), size="2", name=f"f_{name}",
+    )
+
+
+def _fk_filter(admin, name: str) -> rx.Component:
+    spec = admin.fields[name]
+    return rx.select.root(
+        rx.select.trigger(placeholder=spec.label, min_width="160px"),
+        rx.select.content(
+            rx.select.item(f"{spec.label}：全部", value=ALL),
+            rx.foreach(_options(name), lambda o: rx.select.item(o["label"], value=o["id"])),
+        ),
+        value=rx.cond(S.filters.contains(name), S.filters[name], ALL),
+        on_change=lambda v: S.set_filter(name, v), size="2", name=f"f_{name}",
+    )
+
+
+def _range_filter(admin, name: str, input_type: str) -> rx.Component:
+    spec = admin.fields[name]
+    def box(suffix, placeholder):
+        key = f"{name}{suffix}"
+        return rx.input(type=input_type, placeholder=placeholder, default_value=_filter_value(key),
+                        key=_filter_value(key), on_blur=lambda v: S.set_filter(key, v), size="2",
+                        width="130px" if input_type == "date" else "100px", name=f"f_{key}")
+    return rx.hstack(rx.text(spec.label, size="2", color=theme.TEXT_MUTED),
+                     box("__gte", "从"), rx.text("–", size="2"), box("__lte", "到"),
+                     spacing="1", align="center")
+
+
+def filter_bar(admin: type[ModelAdmin]) -> rx.Component:
+    parts = []
+    for name in admin.filters:
+        fk = admin.fields[name].filter_kind
+        if fk == "choice":
+            parts.append(_choice_filter(admin, name))
+        elif fk == "fk":
+            parts.append(_fk_filter(admin, name))
+        elif fk == "range":
+            parts.append(_range_filter(admin, name, "number"))
+        elif fk == "daterange":
+            parts.append(_range_filter(admin, name, "date"))
+    search = []
+    if admin.search:
+        labels = "/".join(admin.fields[n].label for n in admin.search)
+        search = [rx.form(
+            rx.hstack(rx.input(rx.input.slot(rx.icon("search", size=15)), name="q", placeholder=f"搜索{labels}",
+                               default_value=S.q, key=S.q, width="240px", max_length=64, id="admin-search"),
+                      rx.button("查询", type="submit", variant="soft"), spacing="2"),
+            on_submit=S.search, width="auto")]
+    return rx.hstack(
+        *search, *parts,
+        rx.cond((S.filters.length() > 0) | (S.q != ""),
+                rx.button(rx.icon("x", size=14), "清除筛选", variant="ghost", size="2", on_click=S.clear_filters)),
+        spacing="3", wrap="wrap", align="center", width="100%",
+    )
+
+
+def toolbar(admin: type[ModelAdmin], label: str) -> rx.Component:
+    return rx.hstack(
+        rx.vstack(rx.heading(label, size="5"),
+                  rx.text("共 ", rx.text.strong(S.total_text, id="admin-total"), " 条", size="2",
+                          color=theme.TEXT_MUTED), spacing="1"),
+        rx.spacer(),
+        rx.cond(S.perms[CREATE_KEY], rx.button(rx.icon("plus", size=15), "新增", on_click=S.open_create,
+                                               id="admin-create")),
+        width="100%", align="center",
+    )
+
+
+CREATE_KEY, DELETE_KEY = "create", "delete"
+
+
+def bulk_bar(admin: type[ModelAdmin]) -> rx.Component:
+    buttons = [rx.cond(S.action_perms[a.name],
+                       rx.button(a.label, size="2", variant="soft", color_scheme="red" if a.danger else "blue",
+                                 on_click=S.ask_action(a.name), id=f"action-{a.name}"))
+               for a in admin.actions]
+    return rx.cond(
+        S.selected.length() > 0,
+        rx.hstack(
+            rx.text(rx.cond(S.all_matching, "已选择全部 " + S.total_text + " 条符合条件的记录",
+                            "已选 " + S.selected.length().to_string() + " 条"), size="2", weight="medium",
+                    id="selection-count"),
+            rx.cond(~S.all_matching & (S.total > S.rows.length()),
+                    rx.link("选择全部 " + S.total_text + " 条符合条件的记录", on_click=S.select_all_matching,
+                            size="2", id="select-all-matching", cursor="pointer")),
+            rx.spacer(),
+            *buttons,
+            rx.cond(S.perms[DELETE_KEY], rx.button("删除", size="2", variant="soft", color_scheme="red",
+                                                   on_click=S.ask_action("__delete__"), id="action-delete")),
+            rx.button("取消选择", size="2", variant="ghost", on_click=S.clear_selection),
+            width="100%", align="center", padding="8px 12px", background="#eff6ff",
+            border="1px solid #bfdbfe", border_radius="8px",
+        ),
+    )
+
+
+def _header_cell(admin, name: str) -> rx.Component:
+    spec = admin.fields[name]
+    if name not in admin.sortable_fields():
+        return rx.table.column_header_cell(spec.label)
+    icon = rx.cond(S.sort == name, rx.icon("arrow-up", size=13),
+                   rx.cond(S.sort == f"-{name}", rx.icon("arrow-down", size=13),
+                           rx.icon("arrow-up-down", size=13, color="#cbd5e1")))
+    return rx.table.column_header_cell(
+        rx.hstack(rx.text(spec.label), icon, spacing="1", align="center", cursor="pointer",
+                  on_click=S.sort_by(name), data_sort=name),
+    )
+
+
+def table(admin: type[ModelAdmin]) -> rx.Component:
+    cols = admin.list_columns
+    numeric = {n for n in cols if admin.fields[n].kind in ("money", "decimal", "int")}
+
+    def row(r):
+        return rx.table.row(
+            rx.table.cell(rx.checkbox(checked=S.selected.contains(r["id"]), on_change=lambda _: S.toggle_row(r["id"]))),
+            *[rx.table.cell(r[n], text_align="right" if n in numeric else "left",
+                            white_space="nowrap") for n in cols],
+            rx.table.cell(rx.hstack(
+                rx.link("查看", on_click=S.open_detail(r["id"]), size="2", cursor="pointer"),
+                rx.cond(S.perms["update"], rx.link("编辑", on_click=S.open_edit(r["id"]), size="2",
+                                                   cursor="pointer")),
+                spacing="3")),
+            data_row_id=r["id"],
+        )
+
+    return rx.box(
+        rx.table.root(
+            rx.table.header(rx.table.row(
+                rx.table.column_header_cell(rx.checkbox(
+                    checked=(S.rows.length() > 0) & (S.selected.length() >= S.rows.length()),
+                    on_change=lambda _: S.toggle_page(), id="select-page"), width="36px"),
+                *[_header_cell(admin, n) for n in cols],
+                rx.table.column_header_cell("操作", width="110px"),
+            )),
+            rx.table.body(rx.foreach(S.rows, row)),
+            width="100%", size="2", id="admin-table",
+        ),
+        rx.cond(S.rows.length() == 0,
+                rx.center(rx.vstack(rx.icon("inbox", size=32, color="#94a3b8"),
+                                    rx.text("暂无符合条件的数据", color=theme.TEXT_MUTED, id="admin-empty"),
+                                    align="center"), padding="40px 0")),
+        width="100%", overflow_x="auto",
+    )
+
+
+def pager(admin: type[ModelAdmin]) -> rx.Component:
+    return rx.hstack(
+        rx.text("每页", size="2", color=theme.TEXT_MUTED, white_space="nowrap"),
+        rx.select(list(map(str, admin.page_sizes)), value=S.page_size.to_string(), on_change=S.set_page_size,
+                  size="1"),
+        rx.spacer(),
+        rx.button(rx.icon("chevron-left", size=14), "上一页", size="1", variant="soft",
+                  on_click=S.go_page(S.page - 1), disabled=S.page <= 1, id="page-prev"),
+        rx.text("第 ", rx.text.strong(S.page, id="page-current"), " / ", S.pages, " 页", size="2",
+                white_space="nowrap"),
+        rx.button("下一页", rx.icon("chevron-right", size=14), size="1", variant="soft",
+                  on_click=S.go_page(S.page + 1), disabled=S.page >= S.pages, id="page-next"),
+        rx.form(rx.hstack(rx.input(name="page", placeholder="页码", width="64px", size="1", id="page-jump"),
+                          rx.button("跳转", size="1", variant="soft", type="submit"), spacing="1"),
+                on_submit=S.jump),
+        width="100%", align="center", spacing="3",
+    )
+
+
+# ---------------------------------------------------------------- form
+
+def _fk_picker(admin, name: str) -> rx.Component:
+    spec = admin.fields[name]
+    shown = rx.cond(S.fk_labels_shown.contains(name) & (S.fk_labels_shown[name] != ""),
+                    S.fk_labels_shown[name], f"请选择{spec.label}")
+    return rx.popover.root(
+        rx.popover.trigger(rx.button(shown, rx.icon("chevrons-up-down", size=14), variant="surface",
+                                     color_scheme="gray", width="100%", justify="between", type="button",
+                                     id=f"fk-{name}")),
+        rx.popover.content(
+            rx.vstack(
+                rx.input(placeholder=f"搜索{spec.label}", on_change=lambda v: S.fk_search(name, v).debounce(250),
+                         width="100%", data_fk_search=name),
+                rx.scroll_area(rx.vstack(
+                    rx.foreach(_options(name), lambda o: rx.popover.close(rx.box(
+                        rx.text(o["label"], size="2"), padding="6px 8px", border_radius="6px", cursor="pointer",
+                        width="100%", _hover={"background": "#eff6ff"},
+                        on_click=S.pick_fk(name, o["id"], o["label"]), data_option=o["label"]))),
+                    spacing="0", width="100%"), max_height="220px", type="auto"),
+                spacing="2", width="100%"),
+            width="320px"),
+    )
+
+
+def _input(admin, name: str) -> rx.Component:
+    spec = admin.fields[name]
+    value = rx.cond(S.form_values.contains(name), S.form_values[name], "")
+    disabled = S.readonly_fields.contains(name)
+    common = dict(name=name, id=f"field-{name}", disabled=disabled, width="100%")
+    if spec.kind == "fk":
+        return _fk_picker(admin, name)
+    if spec.kind in ("enum", "bool"):
+        return rx.select.root(
+            rx.select.trigger(placeholder=f"请选择{spec.label}", width="100%"),
+            rx.select.content(*[rx.select.item(label, value=v) for v, label in spec.choices()]),
+            default_value=value, on_change=lambda v: S.set_form_value(name, v), **common)
+    if spec.kind == "text":
+        return rx.text_area(default_value=value, max_length=spec.max_length, **common)
+    kinds = {"int": "number", "money": "text", "decimal": "text", "date": "date", "datetime": "datetime-local"}
+    return rx.input(default_value=value, type=kinds.get(spec.kind, "text"),
+                    max_length=spec.max_length + 10 if spec.max_length else None,
+                    input_mode="decimal" if spec.kind in ("money", "decimal") else None, **common)
+
+
+def _form_field(admin, name: str) -> rx.Component:
+    spec = admin.fields[name]
+    return rx.cond(
+        S.form_values.contains(name),
+        rx.vstack(
+            rx.text(spec.label, rx.cond(spec.required, rx.text.span(" *", color="#dc2626"), ""), size="2",
+                    weight="medium"),
+            _input(admin, name),
+            rx.cond(S.form_errors.contains(name),
+                    rx.text(S.form_errors[name], size="1", color="#dc2626", id=f"error-{name}")),
+            spacing="1", width="100%",
+        ),
+    )
+
+
+def form_dialog(admin: type[ModelAdmin], label: str) -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(rx.cond(S.form_mode == "create", f"新增{label}", f"编辑{label}")),
+            rx.form(
+                rx.vstack(
+                    rx.grid(*[_form_field(admin, n) for n in admin.form], columns="2", spacing="4", width="100%"),
+                    rx.cond(S.form_error != "", rx.callout(S.form_error, icon="triangle-alert", color_scheme="red",
+                                                           size="1", width="100%", id="form-error")),
+                    rx.hstack(rx.dialog.close(rx.button("取消", variant="soft", color_scheme="gray", type="button")),
+                              rx.button("保存", type="submit", id="form-save"), justify="end", width="100%"),
+                    spacing="4", width="100%"),
+                on_submit=S.save, key=S.form_nonce.to_string(), reset_on_submit=False),
+            max_width="720px"),
+        open=S.form_open, on_open_change=S.form_open_change,
+    )
+
+
+def detail_dialog(admin: type[ModelAdmin], label: str) -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.hstack(rx.dialog.title(label, "：", S.detail_title), rx.spacer(),
+                      rx.cond(S.perms["update"], rx.button(rx.icon("pencil", size=14), "编辑", variant="soft",
+                                                           on_click=S.open_edit(S.form_row_id.to_string()),
+                                                           id="detail-edit"))),
+            rx.tabs.root(
+                rx.tabs.list(rx.tabs.trigger("详情", value="info"), rx.tabs.trigger("操作记录", value="history")),
+                rx.tabs.content(rx.grid(rx.foreach(S.detail_items, lambda it: rx.vstack(
+                    rx.text(it["label"], size="1", color=theme.TEXT_MUTED), rx.text(it["value"], size="2"),
+                    spacing="0")), columns="2", spacing="4", padding_top="12px", id="detail-items"), value="info"),
+                rx.tabs.content(rx.vstack(
+                    rx.cond(S.detail_history.length() == 0, rx.text("暂无操作记录", color=theme.TEXT_MUTED, size="2")),
+                    rx.foreach(S.detail_history, lambda h: rx.vstack(
+                        rx.hstack(rx.text(h["at"], size="1", color=theme.TEXT_MUTED), rx.text(h["who"], size="1"),
+                                  rx.text(h["summary"], size="2", weight="medium"), spacing="3"),
+                        rx.cond(h["before"] != "", rx.text("修改前：", h["before"], size="1", color="#b91c1c")),
+                        rx.cond(h["after"] != "", rx.text("修改后：", h["after"], size="1", color="#15803d")),
+                        spacing="1", padding="8px 0", border_bottom=f"1px solid {theme.BORDER}", width="100%")),
+                    padding_top="12px", id="detail-history"), value="history"),
+                default_value="info"),
+            rx.hstack(rx.dialog.close(rx.button("关闭", variant="soft", color_scheme="gray")), justify="end",
+                      margin_top="16px"),
+            max_width="760px"),
+        open=S.detail_open, on_open_change=S.detail_open_change,
+    )
+
+
+def confirm_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("请确认"),
+            rx.alert_dialog.description(S.confirm_text, id="confirm-text"),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("取消", variant="soft", color_scheme="gray", on_click=S.cancel_action)),
+                rx.alert_dialog.action(rx.button("确定", on_click=S.run_action, id="confirm-ok")),
+                justify="end", spacing="3", margin_top="16px"),
+        ),
+        open=S.confirm_open,
+    )
+
+
+def admin_body(admin: type[ModelAdmin], label: str) -> rx.Component:
+    return card(rx.vstack(
+        toolbar(admin, label), filter_bar(admin), bulk_bar(admin), table(admin), pager(admin),
+        form_dialog(admin, label), detail_dialog(admin, label), confirm_dialog(),
+        spacing="3", width="100%",
+    ))

@@ -1,0 +1,229 @@
+"""Create, read, update, delete and actions for any ModelAdmin, server-side.
+
+Plain Python (no Reflex): forms, imports, actions and tests call the same
+functions, so one validation and one permission check serve them all.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, select
+
+from clss_app.admin import audit
+from clss_app.admin.fields import FieldError, label_attr
+from clss_app.admin.query import ListQuery, matching_ids
+from clss_app.admin.view import Action, ActionResult, ModelAdmin
+from clss_app.services.permissions import (CREATE, DELETE, UPDATE, VIEW, Forbidden, Principal,
+                                           in_scope, require)
+from models import utcnow
+
+MAX_BULK = 100_000
+
+
+class ValidationFailed(Exception):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("；".join(errors.values()))
+        self.errors = errors
+
+
+class Conflict(Exception):
+    """Someone else saved the row after it was opened."""
+
+
+def _scope_ok(p: Principal, admin: type[ModelAdmin], values: dict, scope) -> bool:
+    if scope is None:
+        return True
+    col, by = scope
+    value = values.get(col)
+    if value is None:
+        return p.unit_ids is None if by == "unit" else p.project_ids is None
+    return in_scope(p, unit_id=value) if by == "unit" else in_scope(p, project_id=value)
+
+
+def get_row(session: Session, admin: type[ModelAdmin], p: Principal | None, row_id, action=VIEW):
+    """The row, if the role may do ``action`` and the row is inside the scope."""
+    p = require(p, action, admin.key)
+    try:
+        row = session.get(admin.model, int(row_id))
+    except (TypeError, ValueError):
+        row = None
+    if row is None:
+        raise Forbidden("记录不存在或已被删除")
+    if admin.scope and not _scope_ok(p, admin, {admin.scope[0]: getattr(row, admin.scope[0])}, admin.scope):
+        raise Forbidden("该数据不在您的数据权限范围内")
+    return row
+
+
+def validate(session: Session, admin: type[ModelAdmin], p: Principal, raw: dict,
+             row: SQLModel | None = None, names: list[str] | None = None,
+             fk_cache: dict | None = None) -> tuple[dict, dict[str, str]]:
+    """Parse and check ``raw`` (strings from a form or cells from a sheet).
+
+    Returns (values, errors); errors map a field name to its Chinese message.
+    The same checks serve forms and imports: required, length, type, range,
+    enum, foreign key exists (and is inside the scope), unique, then the
+    admin's own rules.
+    """
+    names = names if names is not None else admin.editable(p, admin.form)
+    values, errors = {}, {}
+    for name in names:
+        spec = admin.fields[name]
+        try:
+            value = spec.parse(raw.get(name))
+            if spec.kind == "fk" and value not in (None, ""):
+                value = _resolve_fk(session, spec, value, p, fk_cache)
+            values[name] = value
+        except FieldError as exc:
+            errors[name] = str(exc)
+    if errors:
+        return values, errors
+    merged = {**({n: getattr(row, n) for n in admin.fields} if row is not None else {}),
+              **(admin.defaults if row is None else {}), **values}
+    errors.update(_unique_errors(session, admin, merged, row))
+    if not errors:
+        errors.update(admin.validate(session, p, merged, row))
+    scope = admin.scope_on_create if row is None and admin.scope_on_create else admin.scope
+    if not errors and scope and scope[0] in merged and not _scope_ok(p, admin, merged, scope):
+        errors[scope[0]] = "所选数据不在您的数据权限范围内"
+    return values, errors
+
+
+def _resolve_fk(session, spec, value, p, cache):
+    """An id from a picker or a name from a spreadsheet -> an existing id."""
+    target = spec.fk_model
+    key = (spec.name, str(value))
+    if cache is not None and key in cache:
+        found = cache[key]
+    else:
+        found = None
+        if isinstance(value, int) or str(value).isdigit():
+            found = session.exec(select(target.id).where(target.id == int(value))).first()
+        if found is None:
+            attr = label_attr(target)
+            hits = session.exec(select(target.id).where(getattr(target, attr) == str(value)).limit(2)).all()
+            if len(hits) > 1:
+                raise FieldError(f"{spec.label}“{value}”不唯一，请改用编号")
+            found = hits[0] if hits else None
+        if cache is not None:
+            cache[key] = found
+    if found is None:
+        raise FieldError(f"{spec.label}“{value}”不存在")
+    from clss_app.admin.view import REGISTRY
+    target_admin = next((a for a in REGISTRY.values() if a.model is target and a.scope), None)
+    if target_admin is not None:
+        col, by = target_admin.scope
+        if col == "id" and not _scope_ok(p, target_admin, {"id": found}, target_admin.scope):
+            raise FieldError(f"{spec.label}“{value}”不在您的数据权限范围内")
+    return found
+
+
+def unique_sets(admin: type[ModelAdmin]) -> list[tuple[str, ...]]:
+    table = admin.model.__table__
+    sets = [(c.name,) for c in table.columns if c.unique]
+    for cons in table.constraints:
+        if isinstance(cons, sa.UniqueConstraint):
+            sets.append(tuple(c.name for c in cons.columns))
+    for idx in table.indexes:
+        if idx.unique:
+            sets.append(tuple(c.name for c in idx.columns))
+    return list(dict.fromkeys(sets))
+
+
+def _unique_errors(session, admin, merged: dict, row) -> dict[str, str]:
+    errors = {}
+    model = admin.model
+    for cols in unique_sets(admin):
+        if any(c not in merged for c in cols):
+            continue
+        stmt = select(model.id).where(*[getattr(model, c) == merged[c] for c in cols])
+        if row is not None:
+            stmt = stmt.where(model.id != row.id)
+        if session.exec(stmt.limit(1)).first() is not None:
+            last = cols[-1]
+            labels = "、".join(admin.fields[c].label for c in cols)
+            errors[last] = f"{labels}已存在：{merged[last]}" if len(cols) > 1 else \
+                f"{admin.fields[last].label}“{merged[last]}”已存在"
+    return errors
+
+
+def create(session: Session, admin: type[ModelAdmin], p: Principal | None, raw: dict) -> tuple[SQLModel, str]:
+    """Insert a row; returns it with the admin's note for the user (may be empty)."""
+    p = require(p, CREATE, admin.key)
+    values, errors = validate(session, admin, p, raw)
+    if errors:
+        raise ValidationFailed(errors)
+    values = {**admin.defaults, **values}
+    note = admin.before_save(session, p, values, None)
+    row = admin.model(**values)
+    session.add(row)
+    session.flush()
+    audit.record(session, p, admin.key, row.id, "create", after=audit.snapshot(row),
+                 summary=f"新增 {admin.row_label(row)}")
+    return row, note
+
+
+def update(session: Session, admin: type[ModelAdmin], p: Principal | None, row_id, raw: dict,
+           version: int) -> tuple[SQLModel, str]:
+    """Save an edit made on version ``version``; refuse if the row moved on since."""
+    row = get_row(session, admin, p, row_id, UPDATE)
+    values, errors = validate(session, admin, p, raw, row)
+    if errors:
+        raise ValidationFailed(errors)
+    before = audit.snapshot(row)
+    changes = dict(values)
+    note = admin.before_save(session, p, changes, row)
+    if "version" in admin.fields:
+        changes["version"] = admin.model.version + 1
+    if "updated_at" in admin.fields:
+        changes["updated_at"] = utcnow()
+    stmt = sa.update(admin.model).where(admin.model.id == row.id)
+    if "version" in admin.fields:
+        stmt = stmt.where(admin.model.version == int(version))
+    # One conditional UPDATE: if another save landed first, nothing matches.
+    if session.execute(stmt.values(**changes)).rowcount != 1:
+        raise Conflict("该记录已被他人修改，您的修改未保存。请刷新后重新编辑。")
+    session.refresh(row)
+    audit.record(session, p, admin.key, row.id, "update", before=before, after=audit.snapshot(row),
+                 summary=f"修改 {admin.row_label(row)}")
+    return row, note
+
+
+def delete(session: Session, admin: type[ModelAdmin], p: Principal | None, ids: list[int]) -> ActionResult:
+    require(p, DELETE, admin.key)
+    result = ActionResult()
+    for row_id in ids:
+        try:
+            row = get_row(session, admin, p, row_id, DELETE)
+        except Forbidden as exc:
+            result.refused.append((f"#{row_id}", str(exc)))
+            continue
+        label = admin.row_label(row)
+        try:
+            with session.begin_nested():
+                session.delete(row)
+                session.flush()
+        except sa.exc.IntegrityError:
+            result.refused.append((label, "仍被其他数据引用，不能删除"))
+            continue
+        audit.record(session, p, admin.key, row_id, "delete", before=audit.snapshot(row),
+                     summary=f"删除 {label}")
+        result.done += 1
+    return result
+
+
+def run_action(session: Session, admin: type[ModelAdmin], action: Action, p: Principal | None,
+               ids: list[int] | None = None, query: ListQuery | None = None) -> ActionResult:
+    """Run a declared action on chosen ids, or on every row the query matches."""
+    p = require(p, f"action:{action.name}", admin.key)
+    if ids is None:
+        ids = matching_ids(session, admin, p, query or ListQuery(), MAX_BULK)
+    rows, refused = [], []
+    for row_id in ids:
+        try:
+            rows.append(get_row(session, admin, p, row_id))
+        except Forbidden as exc:
+            refused.append((f"#{row_id}", str(exc)))
+    result = action.fn(session, p, rows)
+    result.refused = refused + result.refused
+    audit.record(session, p, admin.key, None, f"action:{action.name}",
+                 summary=f"{action.label}：{result.message('')}"[:255])
+    return result

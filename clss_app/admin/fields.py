@@ -1,0 +1,241 @@
+"""Typed field specs inferred from SQLModel annotations.
+
+One spec per column drives the list cell, the filter, the form input, the
+validation message, the export cell and the import parser alike.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import types
+import typing
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+from models.base import LabeledEnum
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+LABEL_ATTRS = ("name", "display_name", "title", "number", "key", "username")
+TRUE_WORDS = {"1", "true", "yes", "y", "on", "是", "启用", "√"}
+FALSE_WORDS = {"0", "false", "no", "n", "off", "否", "停用", ""}
+
+
+class FieldError(ValueError):
+    """A value a user typed or imported is not acceptable; the message is Chinese."""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    label: str
+    kind: str  # str text int decimal money date datetime bool enum fk image file
+    required: bool = False
+    max_length: int | None = None
+    min_value: Decimal | int | None = None
+    max_value: Decimal | int | None = None
+    enum: type[enum.Enum] | None = None
+    fk_model: type[SQLModel] | None = None
+    unique: bool = False
+    primary_key: bool = False
+    sortable: bool = True
+    help: str = ""
+    extra: dict = field(default_factory=dict)
+
+    # -------------------------------------------------------------- display
+    def display(self, value, fk_labels: dict | None = None) -> str:
+        if value is None or value == "":
+            return ""
+        k = self.kind
+        if k == "money":
+            return f"¥{Decimal(value):,.2f}"
+        if k == "decimal":
+            return f"{Decimal(value):,.2f}"
+        if k == "bool":
+            return "是" if value else "否"
+        if k == "enum":
+            return value.label if isinstance(value, LabeledEnum) else str(getattr(value, "value", value))
+        if k == "datetime":
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=dt.timezone.utc)
+            return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        if k == "date":
+            return value.isoformat()
+        if k == "fk":
+            return (fk_labels or {}).get(value, f"#{value}")
+        return str(value)
+
+    def form_value(self, value) -> str:
+        """The string a form input starts with."""
+        if value is None:
+            return ""
+        if self.kind == "enum":
+            return str(getattr(value, "value", value))
+        if self.kind == "bool":
+            return "true" if value else "false"
+        if self.kind == "datetime":
+            return value.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+        if self.kind in ("date",):
+            return value.isoformat()
+        return str(value)
+
+    # -------------------------------------------------------------- parsing
+    def parse(self, raw):
+        """Turn what a form or a spreadsheet cell holds into a Python value.
+
+        Raises FieldError with a message fit to show next to the field.
+        Foreign keys come back as given; the caller resolves them.
+        """
+        if isinstance(raw, str):
+            raw = raw.strip()
+        empty = raw is None or raw == ""
+        if empty:
+            if self.required and self.kind != "bool":
+                raise FieldError(f"{self.label}不能为空")
+            return False if self.kind == "bool" else ("" if self.kind in ("str", "text") else None)
+        k = self.kind
+        if k in ("str", "text", "image", "file"):
+            value = str(raw)
+            if self.max_length and len(value) > self.max_length:
+                raise FieldError(f"{self.label}不能超过 {self.max_length} 个字符（当前 {len(value)} 个）")
+            return value
+        if k == "int":
+            try:
+                value = int(str(raw)) if not isinstance(raw, float) or raw.is_integer() else None
+            except ValueError:
+                value = None
+            if value is None:
+                raise FieldError(f"{self.label}须为整数")
+            return self._check_range(value)
+        if k in ("money", "decimal"):
+            try:
+                value = Decimal(str(raw).replace(",", "").replace("¥", ""))
+            except InvalidOperation:
+                raise FieldError(f"{self.label}须为数字") from None
+            if not value.is_finite():
+                raise FieldError(f"{self.label}须为数字")
+            value = self._check_range(value)
+            if value.as_tuple().exponent < -2:
+                raise FieldError(f"{self.label}最多保留两位小数")
+            return value.quantize(Decimal("0.01"))
+        if k == "bool":
+            word = str(raw).strip().lower()
+            if isinstance(raw, bool):
+                return raw
+            if word in TRUE_WORDS:
+                return True
+            if word in FALSE_WORDS:
+                return False
+            raise FieldError(f"{self.label}须为“是”或“否”")
+        if k == "date":
+            if isinstance(raw, dt.datetime):
+                return raw.date()
+            if isinstance(raw, dt.date):
+                return raw
+            try:
+                return dt.date.fromisoformat(str(raw).replace("/", "-")[:10])
+            except ValueError:
+                raise FieldError(f"{self.label}须为日期，如 2026-01-31") from None
+        if k == "datetime":
+            if isinstance(raw, dt.datetime):
+                value = raw
+            else:
+                try:
+                    value = dt.datetime.fromisoformat(str(raw).replace("/", "-"))
+                except ValueError:
+                    raise FieldError(f"{self.label}须为时间，如 2026-01-31 09:30") from None
+            return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+        if k == "enum":
+            for member in self.enum:
+                if raw in (member.value, getattr(member, "label", None), member.name):
+                    return member
+            options = "、".join(getattr(m, "label", m.value) for m in self.enum)
+            raise FieldError(f"{self.label}须为以下之一：{options}")
+        if k == "fk":
+            return raw
+        raise FieldError(f"{self.label}无法识别")
+
+    def _check_range(self, value):
+        if self.min_value is not None and value < self.min_value:
+            raise FieldError(f"{self.label}不能小于 {self.min_value}")
+        if self.max_value is not None and value > self.max_value:
+            raise FieldError(f"{self.label}不能大于 {self.max_value}")
+        return value
+
+    @property
+    def filter_kind(self) -> str:
+        return {"money": "range", "decimal": "range", "int": "range", "date": "daterange",
+                "datetime": "daterange", "enum": "choice", "bool": "choice", "fk": "fk"}.get(self.kind, "text")
+
+    def choices(self) -> list[tuple[str, str]]:
+        if self.kind == "enum":
+            return [(m.value, getattr(m, "label", m.value)) for m in self.enum]
+        if self.kind == "bool":
+            return [("true", "是"), ("false", "否")]
+        return []
+
+    def with_(self, **changes) -> "FieldSpec":
+        return replace(self, **changes)
+
+
+def _unwrap_optional(tp):
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return tp
+
+
+def model_for_table(table_name: str) -> type[SQLModel] | None:
+    for mapper in SQLModel._sa_registry.mappers:
+        if mapper.local_table is not None and mapper.local_table.name == table_name:
+            return mapper.class_
+    return None
+
+
+def label_attr(model: type[SQLModel]) -> str:
+    for name in LABEL_ATTRS:
+        if name in model.model_fields:
+            return name
+    return "id"
+
+
+def infer_field(model: type[SQLModel], name: str) -> FieldSpec:
+    info = model.model_fields[name]
+    column = model.__table__.c[name]
+    tp = _unwrap_optional(info.annotation)
+    has_default = not info.is_required()
+    required = (not column.nullable) and not has_default and not column.primary_key
+    label = info.title or name
+    max_length = getattr(column.type, "length", None)
+    kw: dict = {}
+    if column.foreign_keys:
+        target = next(iter(column.foreign_keys)).column.table.name
+        kind, kw["fk_model"] = "fk", model_for_table(target)
+    elif isinstance(tp, type) and issubclass(tp, enum.Enum):
+        kind, kw["enum"] = "enum", tp
+    elif tp is bool:
+        kind = "bool"
+    elif tp is int:
+        kind = "int"
+    elif tp is Decimal:
+        scale = getattr(column.type, "scale", None)
+        kind = "money" if scale == 2 else "decimal"
+        kw["min_value"] = Decimal(0)
+    elif tp is dt.datetime:
+        kind = "datetime"
+    elif tp is dt.date:
+        kind = "date"
+    else:
+        kind = "text" if isinstance(column.type, sa.Text) else "str"
+    return FieldSpec(name=name, label=label, kind=kind, required=required,
+                     max_length=max_length if kind in ("str", "text") else None,
+                     unique=bool(column.unique), primary_key=bool(column.primary_key), **kw)
+
+
+def infer_fields(model: type[SQLModel]) -> dict[str, FieldSpec]:
+    return {name: infer_field(model, name) for name in model.model_fields
+            if name in model.__table__.c}

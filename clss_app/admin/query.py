@@ -1,0 +1,160 @@
+"""SQL for a list page: data scope, search, filters, sort, page and count.
+
+The list query lives in the URL; ``ListQuery`` is its parsed form. Paging
+uses a deferred join: the page's ids come from an index-only scan of the
+sort index (``ORDER BY sort, id LIMIT … OFFSET …``) and only those 50 rows
+are read in full, so a deep page on a million rows costs an index walk,
+not a table walk. A capped count never counts past ``count_cap``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from clss_app.admin.fields import FieldError, FieldSpec
+from clss_app.services.permissions import Principal, scope_clause
+
+MAX_PAGE = 1_000_000
+
+
+@dataclass
+class ListQuery:
+    q: str = ""
+    filters: dict[str, str] = field(default_factory=dict)  # "status" / "amount__gte" -> raw text
+    sort: str = ""  # "amount" or "-amount"
+    page: int = 1
+    page_size: int = 20
+
+    @classmethod
+    def from_params(cls, params: dict[str, str], admin) -> "ListQuery":
+        def _int(v, default):
+            try:
+                return int(v)
+            except (TypeError, ValueError):
+                return default
+        page_size = _int(params.get("size"), admin.page_sizes[0])
+        if page_size not in admin.page_sizes:
+            page_size = admin.page_sizes[0]
+        sort = params.get("sort", "") or admin.default_sort
+        if sort.lstrip("-") not in admin.sortable_fields() + ["id"]:
+            sort = admin.default_sort
+        filters = {}
+        for name in admin.filters:
+            for suffix in ("", "__gte", "__lte"):
+                raw = params.get(f"f_{name}{suffix}", "")
+                if raw:
+                    filters[name + suffix] = str(raw)[:64]
+        return cls(q=str(params.get("q", ""))[:64], filters=filters, sort=sort,
+                   page=min(max(_int(params.get("page"), 1), 1), MAX_PAGE), page_size=page_size)
+
+    def to_params(self, admin) -> str:
+        params = {}
+        if self.q:
+            params["q"] = self.q
+        for k, v in sorted(self.filters.items()):
+            if v != "":
+                params[f"f_{k}"] = v
+        if self.sort and self.sort != admin.default_sort:
+            params["sort"] = self.sort
+        if self.page > 1:
+            params["page"] = str(self.page)
+        if self.page_size != admin.page_sizes[0]:
+            params["size"] = str(self.page_size)
+        return urlencode(params)
+
+
+def _filter_clause(spec: FieldSpec, column, op: str, raw: str):
+    if spec.kind == "bool":
+        return column.is_(raw == "true")
+    if spec.kind == "fk" or spec.kind == "int" and op == "":
+        try:
+            return column == int(raw)
+        except ValueError:
+            raise FieldError(f"{spec.label}筛选值无效") from None
+    value = spec.parse(raw) if spec.kind != "datetime" else spec.with_(kind="date").parse(raw)
+    if op == "__gte":
+        return column >= value
+    if op == "__lte":
+        if spec.kind == "datetime":  # a date upper bound includes that whole day
+            import datetime as dt
+            return column < dt.datetime.combine(value + dt.timedelta(days=1), dt.time())
+        return column <= value
+    return column == value
+
+
+def where_clauses(admin, p: Principal, q: ListQuery) -> list:
+    """Every condition of the list: scope first, then search and filters."""
+    model = admin.model
+    clauses = []
+    if admin.scope:
+        col, by = admin.scope
+        clauses.append(scope_clause(p, getattr(model, col), by=by))
+    text = q.q.strip()
+    if text and admin.search:
+        like = f"%{text.replace('%', '').replace('_', '')}%"
+        clauses.append(sa.or_(*[getattr(model, n).like(like) for n in admin.search]))
+    for key, raw in q.filters.items():
+        name, _, op = key.partition("__")
+        spec = admin.fields.get(name)
+        if spec is None or name not in admin.filters:
+            continue
+        try:
+            clauses.append(_filter_clause(spec, getattr(model, name), "__" + op if op else "", raw))
+        except FieldError:
+            clauses.append(sa.false())  # a nonsense filter matches nothing rather than everything
+    return clauses
+
+
+def order_by(admin, q: ListQuery):
+    name = q.sort.lstrip("-") or "id"
+    col = getattr(admin.model, name)
+    desc = q.sort.startswith("-")
+    pk = admin.model.id
+    return [col.desc(), pk.desc()] if desc else [col.asc(), pk.asc()]
+
+
+def fetch_page(session: Session, admin, p: Principal, q: ListQuery) -> list:
+    model = admin.model
+    where = where_clauses(admin, p, q)
+    ids = session.exec(select(model.id).where(*where).order_by(*order_by(admin, q))
+                       .offset((q.page - 1) * q.page_size).limit(q.page_size)).all()
+    if not ids:
+        return []
+    rows = {r.id: r for r in session.exec(select(model).where(model.id.in_(ids))).all()}
+    return [rows[i] for i in ids if i in rows]
+
+
+def count(session: Session, admin, p: Principal, q: ListQuery) -> tuple[int, bool]:
+    """(count, exact). Capped admins stop counting at count_cap + 1."""
+    where = where_clauses(admin, p, q)
+    model = admin.model
+    if admin.count == "capped":
+        inner = select(model.id).where(*where).limit(admin.count_cap + 1).subquery()
+        n = session.exec(select(sa.func.count()).select_from(inner)).one()
+        return (admin.count_cap, False) if n > admin.count_cap else (n, True)
+    return session.exec(select(sa.func.count()).select_from(model).where(*where)).one(), True
+
+
+def matching_ids(session: Session, admin, p: Principal, q: ListQuery, limit: int) -> list[int]:
+    """Ids of every row the query matches (for "select all matching"), up to limit."""
+    return list(session.exec(select(admin.model.id).where(*where_clauses(admin, p, q))
+                             .order_by(*order_by(admin, q)).limit(limit)).all())
+
+
+def fk_labels(session: Session, admin, rows: list, names: list[str]) -> dict[str, dict]:
+    """For each foreign-key column shown: {id: label}, one query per column."""
+    from clss_app.admin.fields import label_attr
+    out: dict[str, dict] = {}
+    for name in names:
+        spec = admin.fields[name]
+        if spec.kind != "fk" or spec.fk_model is None:
+            continue
+        ids = {getattr(r, name) for r in rows} - {None}
+        target = spec.fk_model
+        attr = label_attr(target)
+        out[name] = dict(session.exec(select(target.id, getattr(target, attr))
+                                      .where(target.id.in_(ids))).all()) if ids else {}
+    return out

@@ -1,0 +1,391 @@
+"""The one Reflex state behind every generated list, detail and form page.
+
+Only the page on screen lives here (rows as display strings); the query
+lives in the URL, so links are shareable and the back button works: every
+change of search, filter, sort or page is a navigation, and the page guard
+then calls ``load`` which reads the URL.
+"""
+from __future__ import annotations
+
+import reflex as rx
+
+from clss_app.admin import audit, crud
+from clss_app.admin.fields import SHANGHAI, label_attr
+from clss_app.admin.query import ListQuery, count, fetch_page, fk_labels
+from clss_app.admin.view import REGISTRY, ModelAdmin
+from clss_app.menu import ENTRIES
+from clss_app.services.permissions import (CREATE, DELETE, EXPORT, IMPORT, UPDATE, VIEW, Forbidden,
+                                           Principal, can, require, scope_clause)
+from clss_app.state import AuthState
+from sqlmodel import select
+
+FK_OPTIONS_LIMIT = 50
+
+
+class AdminState(AuthState):
+    admin_key: str = ""
+    rows: list[dict[str, str]] = []
+    total: int = 0
+    total_text: str = ""
+    q: str = ""
+    filters: dict[str, str] = {}
+    sort: str = ""
+    page: int = 1
+    page_size: int = 20
+    pages: int = 1
+    loading: bool = False
+
+    selected: list[str] = []
+    all_matching: bool = False
+
+    perms: dict[str, bool] = {}
+    action_perms: dict[str, bool] = {}
+
+    form_open: bool = False
+    form_nonce: int = 0
+    form_mode: str = "create"
+    form_values: dict[str, str] = {}
+    form_errors: dict[str, str] = {}
+    form_error: str = ""
+    form_row_id: int = 0
+    form_version: int = 0
+    readonly_fields: list[str] = []
+    fk_query: dict[str, str] = {}
+    fk_options: dict[str, list[dict[str, str]]] = {}
+    fk_labels_shown: dict[str, str] = {}
+
+    detail_open: bool = False
+    detail_title: str = ""
+    detail_items: list[dict[str, str]] = []
+    detail_history: list[dict[str, str]] = []
+
+    confirm_open: bool = False
+    confirm_action: str = ""
+    confirm_text: str = ""
+
+    # ------------------------------------------------------------ helpers
+    def _admin(self) -> type[ModelAdmin]:
+        return REGISTRY[self.admin_key]
+
+    def _query(self) -> ListQuery:
+        return ListQuery(q=self.q, filters=dict(self.filters), sort=self.sort, page=self.page,
+                         page_size=self.page_size)
+
+    def _navigate(self, q: ListQuery):
+        admin = self._admin()
+        params = q.to_params(admin)
+        return rx.redirect(ENTRIES[admin.key].route + (f"?{params}" if params else ""))
+
+    def _display_rows(self, session, admin, p: Principal, rows) -> list[dict[str, str]]:
+        names = admin.visible(p, admin.list_columns)
+        labels = fk_labels(session, admin, rows, names)
+        out = []
+        for r in rows:
+            d = {n: admin.fields[n].display(getattr(r, n), labels.get(n)) for n in names}
+            d["id"] = str(r.id)
+            out.append(d)
+        return out
+
+    # ------------------------------------------------------------ list
+    @rx.event
+    def load(self, key: str):
+        """Read the query from the URL and show that page of rows."""
+        if key not in REGISTRY:
+            return
+        if key != self.admin_key:
+            self.selected, self.all_matching = [], False
+            self.form_open = self.detail_open = self.confirm_open = False
+        self.admin_key = key
+        admin = self._admin()
+        params = {k: str(v) for k, v in self.router.url.query_parameters.items()}
+        q = ListQuery.from_params(params, admin)
+        self.q, self.filters, self.sort, self.page, self.page_size = (
+            q.q, q.filters, q.sort, q.page, q.page_size)
+        return self._fetch()
+
+    def _fetch(self):
+        """Query the current page; on refusal, show nothing and say why."""
+        admin, q = self._admin(), self._query()
+        try:
+            with self._session() as (s, p):
+                require(p, VIEW, admin.key)
+                rows = fetch_page(s, admin, p, q)
+                n, exact = count(s, admin, p, q)
+                self.rows = self._display_rows(s, admin, p, rows)
+                self.perms = {a: can(p, a, admin.key) for a in (CREATE, UPDATE, DELETE, EXPORT, IMPORT)}
+                self.action_perms = {a.name: can(p, f"action:{a.name}", admin.key) for a in admin.actions}
+                for name in admin.filters:
+                    if admin.fields[name].kind == "fk":
+                        self._load_fk_options(s, admin, p, name, "")
+        except Forbidden as exc:
+            self.rows, self.total, self.total_text = [], 0, "0"
+            return self._refused(exc)
+        self.total = n
+        self.total_text = f"{n:,}" if exact else f"{n:,}+"
+        self.pages = max(1, -(-n // q.page_size))
+
+    @rx.event
+    def search(self, form: dict):
+        q = self._query()
+        q.q, q.page = str(form.get("q", ""))[:64], 1
+        return self._navigate(q)
+
+    @rx.event
+    def set_filter(self, name: str, value: str):
+        q = self._query()
+        value = "" if value in ("__all__", None) else str(value)[:64]
+        if value:
+            q.filters[name] = value
+        else:
+            q.filters.pop(name, None)
+        q.page = 1
+        return self._navigate(q)
+
+    @rx.event
+    def clear_filters(self):
+        q = self._query()
+        q.filters, q.q, q.page = {}, "", 1
+        return self._navigate(q)
+
+    @rx.event
+    def sort_by(self, name: str):
+        q = self._query()
+        q.sort = f"-{name}" if q.sort == name else name
+        q.page = 1
+        return self._navigate(q)
+
+    @rx.event
+    def go_page(self, page: int | str):
+        q = self._query()
+        try:
+            q.page = min(max(1, int(page)), self.pages)
+        except (TypeError, ValueError):
+            return
+        return self._navigate(q)
+
+    @rx.event
+    def jump(self, form: dict):
+        return self.go_page(form.get("page", "1"))
+
+    @rx.event
+    def set_page_size(self, size: str):
+        q = self._query()
+        q.page_size, q.page = int(size), 1
+        return self._navigate(q)
+
+    # ------------------------------------------------------------ selection
+    @rx.event
+    def toggle_row(self, row_id: str):
+        self.all_matching = False
+        self.selected = [i for i in self.selected if i != row_id] if row_id in self.selected \
+            else self.selected + [row_id]
+
+    @rx.event
+    def toggle_page(self):
+        ids = [r["id"] for r in self.rows]
+        self.all_matching = False
+        self.selected = [] if all(i in self.selected for i in ids) else ids
+
+    @rx.event
+    def select_all_matching(self):
+        self.selected = [r["id"] for r in self.rows]
+        self.all_matching = True
+
+    @rx.event
+    def clear_selection(self):
+        self.selected, self.all_matching = [], False
+
+    # ------------------------------------------------------------ actions
+    @rx.event
+    def ask_action(self, name: str):
+        admin = self._admin()
+        n = self.total_text if self.all_matching else str(len(self.selected))
+        if name == "__delete__":
+            self.confirm_text = f"确定删除选中的 {n} 条记录吗？删除后不可恢复。"
+        else:
+            action = next((a for a in admin.actions if a.name == name), None)
+            if action is None:
+                return
+            self.confirm_text = (action.confirm or f"确定对选中的 {{n}} 条记录执行“{action.label}”吗？").format(n=n)
+        self.confirm_action = name
+        self.confirm_open = True
+
+    @rx.event
+    def cancel_action(self):
+        self.confirm_open = False
+
+    @rx.event
+    def run_action(self):
+        """Runs the confirmed action; every check happens again on the server."""
+        admin = self._admin()
+        name = self.confirm_action
+        self.confirm_open = False
+        ids = None if self.all_matching else [int(i) for i in self.selected if str(i).isdigit()]
+        try:
+            with self._session() as (s, p):
+                if name == "__delete__":
+                    if ids is None:
+                        from clss_app.admin.query import matching_ids
+                        require(p, DELETE, admin.key)
+                        ids = matching_ids(s, admin, p, self._query(), crud.MAX_BULK)
+                    result = crud.delete(s, admin, p, ids)
+                    verb = "删除"
+                else:
+                    action = next(a for a in admin.actions if a.name == name)
+                    result = crud.run_action(s, admin, action, p, ids=ids, query=self._query())
+                    verb = action.label
+        except Forbidden as exc:
+            return self._refused(exc)
+        except StopIteration:
+            return
+        self.selected, self.all_matching = [], False
+        self._fetch()
+        toast = rx.toast.success if not result.refused else rx.toast.warning
+        return toast(result.message(verb), position="top-center", duration=15000 if result.notes else 5000)
+
+    # ------------------------------------------------------------ form
+    def _load_fk_options(self, session, admin, p, name: str, text: str) -> None:
+        spec = admin.fields[name]
+        target = spec.fk_model
+        attr = getattr(target, label_attr(target))
+        stmt = select(target.id, attr)
+        target_admin = next((a for a in REGISTRY.values() if a.model is target and a.scope), None)
+        if target_admin is not None and target_admin.scope[0] == "id":
+            stmt = stmt.where(scope_clause(p, target.id, by=target_admin.scope[1]))
+        if text:
+            stmt = stmt.where(attr.like(f"%{text[:32]}%"))
+        rows = session.exec(stmt.order_by(attr).limit(FK_OPTIONS_LIMIT)).all()
+        self.fk_options[name] = [{"id": str(i), "label": str(lbl)} for i, lbl in rows]
+
+    @rx.event
+    def fk_search(self, name: str, text: str):
+        admin = self._admin()
+        if name not in admin.fields or admin.fields[name].kind != "fk":
+            return
+        self.fk_query[name] = text
+        try:
+            with self._session() as (s, p):
+                require(p, VIEW, admin.key)
+                self._load_fk_options(s, admin, p, name, text)
+        except Forbidden as exc:
+            return self._refused(exc)
+
+    @rx.event
+    def pick_fk(self, name: str, value: str, label: str):
+        self.form_values[name] = value
+        self.fk_labels_shown[name] = label
+        self.form_errors.pop(name, None)
+
+    @rx.event
+    def set_form_value(self, name: str, value: str | bool):
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        self.form_values[name] = str(value)
+        self.form_errors.pop(name, None)
+
+    def _open_form(self, s, admin, p, row=None):
+        names = admin.visible(p, admin.form)
+        self.readonly_fields = [n for n in names if n not in admin.editable(p, names)]
+        self.form_values = {n: (admin.fields[n].form_value(getattr(row, n)) if row is not None
+                                else "") for n in names}
+        self.form_errors, self.form_error = {}, ""
+        labels = fk_labels(s, admin, [row], names) if row is not None else {}
+        self.fk_labels_shown = {n: labels.get(n, {}).get(getattr(row, n), "") if row is not None else ""
+                                for n in names if admin.fields[n].kind == "fk"}
+        self.fk_query = {}
+        for n in names:
+            if admin.fields[n].kind == "fk":
+                self._load_fk_options(s, admin, p, n, "")
+        self.form_nonce += 1
+        self.form_open = True
+
+    @rx.event
+    def open_create(self):
+        admin = self._admin()
+        try:
+            with self._session() as (s, p):
+                require(p, CREATE, admin.key)
+                self.form_mode, self.form_row_id, self.form_version = "create", 0, 0
+                self._open_form(s, admin, p)
+        except Forbidden as exc:
+            return self._refused(exc)
+
+    @rx.event
+    def open_edit(self, row_id: str):
+        admin = self._admin()
+        try:
+            with self._session() as (s, p):
+                row = crud.get_row(s, admin, p, row_id, UPDATE)
+                self.form_mode, self.form_row_id = "edit", row.id
+                self.form_version = getattr(row, "version", 0) or 0
+                self._open_form(s, admin, p, row)
+        except Forbidden as exc:
+            return self._refused(exc)
+        self.detail_open = False
+
+    @rx.event
+    def close_form(self):
+        self.form_open = False
+
+    @rx.event
+    def form_open_change(self, is_open: bool):
+        if not is_open:
+            self.form_open = False
+
+    @rx.event
+    def save(self, form: dict):
+        admin = self._admin()
+        raw = {**self.form_values, **{k: v for k, v in form.items() if k in admin.fields}}
+        try:
+            with self._session() as (s, p):
+                if self.form_mode == "create":
+                    row, note = crud.create(s, admin, p, raw)
+                    verb = "已新增"
+                else:
+                    row, note = crud.update(s, admin, p, self.form_row_id, raw, self.form_version)
+                    verb = "已保存"
+                label = admin.row_label(row)
+        except crud.ValidationFailed as exc:
+            self.form_values = {k: str(v) for k, v in raw.items() if k in self.form_values}
+            self.form_errors = exc.errors
+            self.form_nonce += 1
+            self.form_error = "请修改标红的字段后再保存"
+            return
+        except crud.Conflict as exc:
+            self.form_error = str(exc)
+            return
+        except Forbidden as exc:
+            self.form_error = str(exc)
+            return self._refused(exc)
+        self.form_open = False
+        self._fetch()
+        return rx.toast.success(f"{verb}：{label}" + (f"。{note}" if note else ""), position="top-center",
+                               duration=15000 if note else 4000)
+
+    # ------------------------------------------------------------ detail
+    @rx.event
+    def open_detail(self, row_id: str):
+        admin = self._admin()
+        try:
+            with self._session() as (s, p):
+                row = crud.get_row(s, admin, p, row_id)
+                names = admin.visible(p, admin.detail)
+                labels = fk_labels(s, admin, [row], names)
+                self.detail_items = [{"label": admin.fields[n].label,
+                                      "value": admin.fields[n].display(getattr(row, n), labels.get(n)) or "—"}
+                                     for n in names]
+                self.detail_history = [{
+                    "at": h.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
+                    "who": h.username or "系统", "summary": h.summary,
+                    "before": h.before or "", "after": h.after or ""}
+                    for h in audit.history(s, admin.key, row.id)]
+                self.detail_title = admin.row_label(row)
+                self.form_row_id = row.id
+        except Forbidden as exc:
+            return self._refused(exc)
+        self.detail_open = True
+
+    @rx.event
+    def detail_open_change(self, is_open: bool):
+        if not is_open:
+            self.detail_open = False

@@ -1,0 +1,145 @@
+"""ModelAdmin: how staff see and change one model, declared in a few lines.
+
+    class CompanyAdmin(ModelAdmin, model=OrgUnit, key="org_units"):
+        list_columns = ["name", "kind", "parent_id", "city"]
+        search = ["name"]
+        filters = ["kind", "city"]
+        form = ["name", "kind", "parent_id", "city"]
+        scope = ("id", "unit")
+
+``key`` is the menu entry (label, route, who may view); create, update,
+delete, export and import are granted to the roles the declaration names.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, ClassVar, Iterable
+
+from sqlmodel import Session, SQLModel
+
+from clss_app.admin.fields import FieldSpec, infer_fields, label_attr
+from clss_app.services.permissions import (CREATE, DELETE, EXPORT, IMPORT, UPDATE, VIEW,
+                                           Principal, can, grant)
+from models import Role
+
+REGISTRY: dict[str, type["ModelAdmin"]] = {}
+
+
+@dataclass
+class ActionResult:
+    done: int = 0
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (row label, reason)
+    notes: list[str] = field(default_factory=list)  # shown once, e.g. a temporary password
+
+    def message(self, verb: str) -> str:
+        text = f"{verb}成功 {self.done} 条"
+        if self.notes:
+            text += "（" + "；".join(self.notes[:20]) + "）"
+        if self.refused:
+            reasons = "；".join(f"{name}：{why}" for name, why in self.refused[:5])
+            more = f" 等 {len(self.refused)} 条" if len(self.refused) > 5 else ""
+            text += f"，未处理 {len(self.refused)} 条（{reasons}{more}）"
+        return text
+
+
+@dataclass(frozen=True)
+class Action:
+    """A bulk/row action: ``fn(session, principal, rows) -> ActionResult``.
+
+    The function is a service call; the engine has already checked the
+    role (``roles``) and that every row is inside the user's data scope.
+    """
+
+    name: str
+    label: str
+    fn: Callable[[Session, Principal, list], ActionResult]
+    roles: frozenset[Role]
+    confirm: str = ""
+    danger: bool = False
+
+
+class ModelAdmin:
+    model: ClassVar[type[SQLModel]]
+    key: ClassVar[str]
+
+    list_columns: ClassVar[list[str]] = []
+    search: ClassVar[list[str]] = []
+    filters: ClassVar[list[str]] = []
+    form: ClassVar[list[str]] = []
+    detail: ClassVar[list[str]] = []
+    sortable: ClassVar[list[str] | None] = None  # default: every list column
+    default_sort: ClassVar[str] = "-id"
+    page_sizes: ClassVar[tuple[int, ...]] = (20, 50, 100)
+    count: ClassVar[str] = "exact"  # or "capped": never COUNT(*) past count_cap
+    count_cap: ClassVar[int] = 10_000
+    # (column, "unit" | "project"): rows visible only inside the user's data scope.
+    scope: ClassVar[tuple[str, str] | None] = None
+    # Checked on create when the row's own scope column is not yet known (e.g. its id).
+    scope_on_create: ClassVar[tuple[str, str] | None] = None
+    fields_override: ClassVar[dict[str, dict]] = {}
+    hidden_for: ClassVar[dict[str, Iterable[Role]]] = {}    # field -> roles that never see it
+    readonly_for: ClassVar[dict[str, Iterable[Role]]] = {}  # field -> roles that cannot change it
+    can_create: ClassVar[Iterable[Role]] = ()
+    can_update: ClassVar[Iterable[Role]] = ()
+    can_delete: ClassVar[Iterable[Role]] = ()
+    can_export: ClassVar[Iterable[Role]] = ()
+    can_import: ClassVar[Iterable[Role]] = ()
+    actions: ClassVar[list[Action]] = []
+    defaults: ClassVar[dict] = {}  # values set on create that the form does not show
+
+    fields: ClassVar[dict[str, FieldSpec]]
+    label_field: ClassVar[str]
+
+    def __init_subclass__(cls, model: type[SQLModel] | None = None, key: str | None = None, **kw):
+        super().__init_subclass__(**kw)
+        if model is None or key is None:
+            return
+        cls.model, cls.key = model, key
+        specs = infer_fields(model)
+        for name, changes in cls.fields_override.items():
+            specs[name] = specs[name].with_(**changes)
+        cls.fields = specs
+        cls.label_field = label_attr(model)
+        if not cls.detail:
+            cls.detail = [n for n in specs if n not in ("version",)]
+        for action, roles in ((CREATE, cls.can_create), (UPDATE, cls.can_update),
+                              (DELETE, cls.can_delete), (EXPORT, cls.can_export),
+                              (IMPORT, cls.can_import)):
+            grant(key, action, roles)
+        for a in cls.actions:
+            grant(key, f"action:{a.name}", a.roles)
+        REGISTRY[key] = cls
+
+    # ---------------------------------------------------------------- hooks
+    @classmethod
+    def validate(cls, session: Session, p: Principal, values: dict, row: SQLModel | None) -> dict[str, str]:
+        """Rules beyond one field (override): {field: message}. ``values`` is the whole row."""
+        return {}
+
+    @classmethod
+    def before_save(cls, session: Session, p: Principal, values: dict, row: SQLModel | None) -> str:
+        """Last changes to ``values`` before insert/update (override); returns a note for the user."""
+        return ""
+
+    # ---------------------------------------------------------------- helpers
+    @classmethod
+    def sortable_fields(cls) -> list[str]:
+        return cls.sortable if cls.sortable is not None else list(cls.list_columns)
+
+    @classmethod
+    def visible(cls, p: Principal, names: Iterable[str]) -> list[str]:
+        return [n for n in names if p.role not in set(cls.hidden_for.get(n, ()))]
+
+    @classmethod
+    def editable(cls, p: Principal, names: Iterable[str]) -> list[str]:
+        return [n for n in cls.visible(p, names) if p.role not in set(cls.readonly_for.get(n, ()))]
+
+    @classmethod
+    def allowed(cls, p: Principal | None, action: str) -> bool:
+        return can(p, action, cls.key)
+
+    @classmethod
+    def row_label(cls, row) -> str:
+        return str(getattr(row, cls.label_field, None) or f"#{row.id}")
+
+

@@ -1,0 +1,89 @@
+"""系统管理: organisation, staff, parameters and the audit log, as declarations."""
+from sqlmodel import Session
+
+from clss_app.admin import Action, ModelAdmin
+from clss_app.services import staff
+from clss_app.services.auth import hash_password
+from models import AuditLog, CityParam, EnterpriseParam, OrgUnit, Role, UnitKind, User
+
+R = Role
+ADMINS = {R.SUPER_ADMIN, R.SYSTEM_ADMIN}
+PARENT_KIND = {UnitKind.BRANCH: UnitKind.HQ, UnitKind.COMPANY: UnitKind.BRANCH}
+
+
+class OrgUnitAdmin(ModelAdmin, model=OrgUnit, key="org_units"):
+    list_columns = ["name", "kind", "parent_id", "city", "is_whitelist", "is_operating"]
+    search = ["name", "city"]
+    filters = ["kind", "parent_id", "is_whitelist", "is_operating"]
+    form = ["name", "kind", "parent_id", "city", "is_whitelist", "is_operating"]
+    default_sort = "id"
+    scope, scope_on_create = ("id", "unit"), ("parent_id", "unit")
+    readonly_for = {"is_whitelist": {R.SYSTEM_ADMIN}}  # HQ decides who is whitelisted
+    can_create = can_update = can_export = can_import = ADMINS
+
+    @classmethod
+    def validate(cls, session: Session, p, values, row):
+        kind, parent = values.get("kind"), session.get(OrgUnit, values.get("parent_id") or 0)
+        if kind == UnitKind.HQ:
+            return {"kind": "总行只有一个，不能新增或改为总行"} if row is None or row.kind != UnitKind.HQ else {}
+        if parent is None or parent.kind != PARENT_KIND[kind]:
+            return {"parent_id": f"{kind.label}的上级须为{PARENT_KIND[kind].label}"}
+        return {}
+
+
+class UserAdmin(ModelAdmin, model=User, key="users"):
+    list_columns = ["username", "display_name", "role", "org_unit_id", "data_scope", "is_active",
+                    "locked_until", "last_login_at"]
+    search = ["username", "display_name", "phone"]
+    filters = ["role", "org_unit_id", "is_active"]
+    form = ["username", "display_name", "phone", "role", "org_unit_id", "data_scope", "is_active"]
+    detail = ["username", "display_name", "phone", "role", "org_unit_id", "data_scope", "is_active",
+              "failed_logins", "locked_until", "last_login_at", "created_at"]
+    default_sort = "id"
+    scope = ("org_unit_id", "unit")
+    can_create = can_update = can_export = ADMINS
+    actions = [
+        Action("unlock", "解锁账号", staff.unlock, frozenset(ADMINS)),
+        Action("reset_password", "重置密码", staff.reset_password, frozenset(ADMINS),
+               confirm="确定为选中的 {n} 名员工重置密码吗？新密码只显示一次，对方需重新登录。", danger=True),
+    ]
+
+    @classmethod
+    def validate(cls, session, p, values, row):
+        return staff.role_problems(session, p, values.get("role"), values.get("org_unit_id"))
+
+    @classmethod
+    def before_save(cls, session, p, values, row):
+        if row is None:
+            pw = staff.temporary_password()
+            values["password_hash"] = hash_password(pw)
+            return f"初始密码：{pw}（只显示一次）"
+        return ""
+
+
+class CityParamAdmin(ModelAdmin, model=CityParam, key="city_params"):
+    list_columns = ["city", "key", "value", "remark", "updated_at"]
+    search = ["city", "key", "value"]
+    form = ["city", "key", "value", "remark"]
+    default_sort = "city"
+    can_create = can_update = can_delete = can_export = can_import = {R.SUPER_ADMIN}
+
+
+class EnterpriseParamAdmin(ModelAdmin, model=EnterpriseParam, key="enterprise_params"):
+    list_columns = ["company_id", "key", "value", "remark", "updated_at"]
+    search = ["key", "value"]
+    filters = ["company_id"]
+    form = ["company_id", "key", "value", "remark"]
+    scope = ("company_id", "unit")
+    can_create = can_update = can_delete = can_export = can_import = {R.SYSTEM_ADMIN}
+
+
+class AuditLogAdmin(ModelAdmin, model=AuditLog, key="audit_log"):
+    list_columns = ["at", "username", "resource", "action", "summary"]
+    search = ["summary", "username", "resource"]
+    filters = ["at"]
+    detail = ["at", "username", "org_unit_id", "resource", "row_id", "action", "summary", "before", "after"]
+    sortable = ["at"]
+    count = "capped"
+    scope = ("org_unit_id", "unit")
+    can_export = ADMINS
