@@ -14,8 +14,11 @@ from clss_app.admin.view import REGISTRY
 import pages.housing  # noqa: F401  (ModelAdmin declarations register themselves)
 import pages.system  # noqa: F401
 
+from clss_app.admin import downloads
+
 app = rx.App(
     html_lang="zh-CN",
+    api_transformer=downloads.api,
     style={"font_family": theme.FONT},
 )
 

@@ -196,7 +196,21 @@ def seed_users(ctx: DemoContext) -> None:
     ctx.bulk(UserProject, assignments, "项目分配")
 
 
-STEPS: list[Callable[[DemoContext], None]] = [seed_org, seed_housing, seed_users]
+CITY_PARAMS = [("late_fee_grace_days", "3", "滞纳金宽限天数"), ("rent_guide_price", "85", "租金指导价（元/㎡·月）"),
+               ("deposit_months_max", "1", "押金上限（月租金倍数）")]
+ENTERPRISE_PARAMS = [("billing_mode", "对日", "默认账单模式：对日 / 月初"), ("withhold_days", "5", "代扣提前天数"),
+                     ("contract_prefix", "HT", "合同编号前缀")]
+
+
+def seed_params(ctx: DemoContext) -> None:
+    from models import CityParam, EnterpriseParam
+    ctx.bulk(CityParam, [dict(city=city, key=k, value=v, remark=r, version=1)
+                         for _, city, _ in BRANCHES for k, v, r in CITY_PARAMS], "城市参数")
+    ctx.bulk(EnterpriseParam, [dict(company_id=cid, key=k, value=v, remark=r, version=1)
+                               for cid in ctx.ids["company"] for k, v, r in ENTERPRISE_PARAMS], "企业参数")
+
+
+STEPS: list[Callable[[DemoContext], None]] = [seed_org, seed_housing, seed_users, seed_params]
 
 
 def generate(scale: int = 1, seed: int = 20261122) -> dict[str, int]:

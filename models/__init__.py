@@ -3,11 +3,12 @@ from models.base import LabeledEnum, utcnow
 from models.housing import Building, Floor, Project, ProjectKind, PublishState, Room, RoomStatus
 from models.org import DataScope, OrgUnit, PROJECT_BOUND_ROLES, ROLE_UNIT_KIND, Role, UnitKind
 from models.audit import AuditLog
+from models.files import DownloadTicket
 from models.params import CityParam, EnterpriseParam
 from models.user import User, UserProject, UserScopeUnit, UserSession
 
 __all__ = [
-    "AuditLog", "CityParam", "EnterpriseParam",
+    "AuditLog", "CityParam", "DownloadTicket", "EnterpriseParam",
     "Building", "DataScope", "Floor", "LabeledEnum", "OrgUnit", "PROJECT_BOUND_ROLES",
     "Project", "ProjectKind", "ROLE_UNIT_KIND", "PublishState", "Role", "Room", "RoomStatus", "UnitKind",
     "User", "UserProject", "UserScopeUnit", "UserSession", "utcnow",

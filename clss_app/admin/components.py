@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from clss_app.admin.state import AdminIOState as IO
 from clss_app.admin.state import AdminState as S
 from clss_app.admin.view import ModelAdmin
 from clss_app.ui import theme
@@ -91,9 +92,19 @@ def toolbar(admin: type[ModelAdmin], label: str) -> rx.Component:
                   rx.text("共 ", rx.text.strong(S.total_text, id="admin-total"), " 条", size="2",
                           color=theme.TEXT_MUTED), spacing="1"),
         rx.spacer(),
+        rx.cond(IO.io_busy, rx.hstack(rx.spinner(size="2"), rx.text(IO.io_message, size="2"),
+                                      rx.progress(value=IO.io_progress, width="120px"), align="center",
+                                      id="io-progress")),
+        rx.cond(S.perms["import"], rx.button(rx.icon("upload", size=15), "导入", variant="soft",
+                                             on_click=IO.open_import, id="admin-import")),
+        rx.cond(S.perms["export"], rx.menu.root(
+            rx.menu.trigger(rx.button(rx.icon("download", size=15), "导出", variant="soft", id="admin-export",
+                                      disabled=IO.io_busy)),
+            rx.menu.content(rx.menu.item("导出 Excel（全部符合条件的记录）", on_click=IO.export("xlsx"), id="export-xlsx"),
+                            rx.menu.item("导出 CSV（全部符合条件的记录）", on_click=IO.export("csv"), id="export-csv")))),
         rx.cond(S.perms[CREATE_KEY], rx.button(rx.icon("plus", size=15), "新增", on_click=S.open_create,
                                                id="admin-create")),
-        width="100%", align="center",
+        width="100%", align="center", spacing="3",
     )
 
 
@@ -228,9 +239,9 @@ def _input(admin, name: str) -> rx.Component:
         return _fk_picker(admin, name)
     if spec.kind in ("enum", "bool"):
         return rx.select.root(
-            rx.select.trigger(placeholder=f"请选择{spec.label}", width="100%"),
+            rx.select.trigger(placeholder=f"请选择{spec.label}", width="100%", id=f"field-{name}"),
             rx.select.content(*[rx.select.item(label, value=v) for v, label in spec.choices()]),
-            default_value=value, on_change=lambda v: S.set_form_value(name, v), **common)
+            default_value=value, on_change=lambda v: S.set_form_value(name, v), name=name, disabled=disabled)
     if spec.kind == "text":
         return rx.text_area(default_value=value, max_length=spec.max_length, **common)
     kinds = {"int": "number", "money": "text", "decimal": "text", "date": "date", "datetime": "datetime-local"}
@@ -315,9 +326,54 @@ def confirm_dialog() -> rx.Component:
     )
 
 
+def import_dialog(label: str) -> rx.Component:
+    upload_id = "admin-import-upload"
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(f"导入{label}"),
+            rx.vstack(
+                rx.hstack(rx.text("第一步：下载模板，按模板填写（列：", IO.import_columns.join("、"), "）", size="2"),
+                          rx.button(rx.icon("file-down", size=14), "下载模板", size="1", variant="soft",
+                                    on_click=IO.download_template, id="import-template"), align="center"),
+                rx.text("第二步：上传填好的 .xlsx 或 .csv 文件，系统先校验，不会写入任何数据。", size="2"),
+                rx.upload.root(
+                    rx.vstack(rx.icon("upload", size=24, color="#64748b"),
+                              rx.text("点击或拖入文件", size="2", color=theme.TEXT_MUTED), align="center"),
+                    id=upload_id, accept={"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": [".xlsx"],
+                                          "text/csv": [".csv"]},
+                    max_files=1, on_drop=IO.upload_import(rx.upload_files(upload_id=upload_id)),
+                    border="1px dashed #cbd5e1", border_radius="8px", padding="20px", width="100%",
+                    cursor="pointer"),
+                rx.cond(IO.io_busy, rx.hstack(rx.spinner(), rx.text(IO.io_message, size="2"),
+                                              rx.progress(value=IO.io_progress, width="160px"), align="center")),
+                rx.cond(IO.import_filename != "", rx.text("文件：", IO.import_filename, "，共 ", IO.import_total, " 行",
+                                                           size="2", id="import-summary")),
+                rx.cond(IO.import_errors.length() > 0, rx.vstack(
+                    rx.text("发现 ", IO.import_errors.length(), " 处错误，请修改文件后重新上传（未导入任何数据）：",
+                            size="2", color="#dc2626", weight="medium"),
+                    rx.scroll_area(rx.table.root(
+                        rx.table.header(rx.table.row(rx.table.column_header_cell("行号"),
+                                                     rx.table.column_header_cell("列"),
+                                                     rx.table.column_header_cell("原因"))),
+                        rx.table.body(rx.foreach(IO.import_errors, lambda e: rx.table.row(
+                            rx.table.cell(e["row"]), rx.table.cell(e["column"]), rx.table.cell(e["message"])))),
+                        size="1", width="100%", id="import-errors"), max_height="220px", type="auto"),
+                    width="100%")),
+                rx.cond(IO.import_ready, rx.callout("校验通过：" + IO.import_total.to_string() + " 行均可导入。点击“确认导入”一次性写入，"
+                                                    "任何一行失败则全部不写入。", icon="circle-check", color_scheme="green",
+                                                    size="1", id="import-ok")),
+                rx.hstack(rx.dialog.close(rx.button("取消", variant="soft", color_scheme="gray")),
+                          rx.button("确认导入", on_click=IO.commit_import, disabled=~IO.import_ready,
+                                    id="import-commit"), justify="end", width="100%"),
+                spacing="3", width="100%"),
+            max_width="720px"),
+        open=IO.import_open, on_open_change=IO.import_open_change,
+    )
+
+
 def admin_body(admin: type[ModelAdmin], label: str) -> rx.Component:
     return card(rx.vstack(
         toolbar(admin, label), filter_bar(admin), bulk_bar(admin), table(admin), pager(admin),
-        form_dialog(admin, label), detail_dialog(admin, label), confirm_dialog(),
+        form_dialog(admin, label), detail_dialog(admin, label), confirm_dialog(), import_dialog(label),
         spacing="3", width="100%",
     ))

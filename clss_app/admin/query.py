@@ -94,8 +94,8 @@ def where_clauses(admin, p: Principal, q: ListQuery) -> list:
         clauses.append(scope_clause(p, getattr(model, col), by=by))
     text = q.q.strip()
     if text and admin.search:
-        like = f"%{text.replace('%', '').replace('_', '')}%"
-        clauses.append(sa.or_(*[getattr(model, n).like(like) for n in admin.search]))
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        clauses.append(sa.or_(*[getattr(model, n).like(f"%{escaped}%", escape="\\") for n in admin.search]))
     for key, raw in q.filters.items():
         name, _, op = key.partition("__")
         spec = admin.fields.get(name)

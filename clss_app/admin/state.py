@@ -389,3 +389,180 @@ class AdminState(AuthState):
     def detail_open_change(self, is_open: bool):
         if not is_open:
             self.detail_open = False
+
+
+class AdminIOState(AdminState):
+    """Export and import of the current admin, as background jobs with progress."""
+
+    io_busy: bool = False
+    io_progress: int = 0
+    io_message: str = ""
+    import_open: bool = False
+    import_filename: str = ""
+    import_total: int = 0
+    import_errors: list[dict[str, str]] = []
+    import_sample: list[dict[str, str]] = []
+    import_columns: list[str] = []
+    import_ready: bool = False
+    _import_preview: object = None
+    _upload_data: bytes = b""
+
+    @rx.event(background=True)
+    async def export(self, fmt: str):
+        import asyncio
+
+        from clss_app.admin import downloads, io
+
+        fmt = "csv" if fmt == "csv" else "xlsx"
+        async with self:
+            if self.io_busy:
+                return
+            admin, q, token = self._admin(), self._query(), self.token
+            self.io_busy, self.io_progress, self.io_message = True, 0, "正在导出…"
+        progress = {"done": 0, "total": 1}
+
+        def work():
+            from clss_app.services import auth as _auth
+            with db_session() as s:
+                p = _auth.principal_for_token(s, token)
+                frame = io.export_frame(s, admin, p, q, lambda d, t: progress.update(done=d, total=t))
+                data = io.write_frame(frame, fmt)
+                label = ENTRIES[admin.key].label
+                url = downloads.issue(s, p.user_id, data, f"{label}-{utcnow_str()}.{fmt}")
+                audit.record(s, p, admin.key, None, "export", summary=f"导出 {frame.height} 条（{fmt}）")
+                return url, frame.height
+
+        task = asyncio.get_running_loop().run_in_executor(None, work)
+        while not task.done():
+            await asyncio.sleep(0.3)
+            async with self:
+                self.io_progress = int(progress["done"] * 100 / max(progress["total"], 1))
+        try:
+            url, n = task.result()
+        except Forbidden as exc:
+            async with self:
+                self.io_busy, self.io_message = False, ""
+            yield self._refused(exc)
+            return
+        async with self:
+            self.io_busy, self.io_progress, self.io_message = False, 100, ""
+        yield rx.download(url=url)
+        yield rx.toast.success(f"已导出 {n} 条", position="top-center")
+
+    @rx.event
+    def open_import(self):
+        admin = self._admin()
+        with self._session() as (s, p):
+            if not can(p, IMPORT, admin.key):
+                return rx.toast.error("您的角色无权导入此内容", position="top-center")
+            from clss_app.admin import io
+            self.import_columns = [admin.fields[n].label for n in io.import_columns(admin, p)]
+        self.import_errors, self.import_sample, self.import_total = [], [], 0
+        self.import_ready, self.import_filename, self._import_preview = False, "", None
+        self.import_open = True
+
+    @rx.event
+    def import_open_change(self, is_open: bool):
+        if not is_open:
+            self.import_open = False
+            self._import_preview = None
+
+    @rx.event
+    def download_template(self):
+        from clss_app.admin import downloads, io
+        admin = self._admin()
+        try:
+            with self._session() as (s, p):
+                data = io.template(admin, p)
+                url = downloads.issue(s, p.user_id, data, f"{ENTRIES[admin.key].label}-导入模板.xlsx")
+        except Forbidden as exc:
+            return self._refused(exc)
+        return rx.download(url=url)
+
+    @rx.event
+    async def upload_import(self, files: list[rx.UploadFile]):
+        """Receive the file (in memory, never the public upload folder), then check it."""
+        if not files:
+            return
+        upload = files[0]
+        from clss_app.admin import io
+        self._upload_data = await upload.read(io.MAX_IMPORT_BYTES + 1)
+        self.import_filename = (upload.name or upload.filename or "import")[-128:]
+        self.import_errors, self.import_sample, self.import_ready = [], [], False
+        return AdminIOState.check_import
+
+    @rx.event(background=True)
+    async def check_import(self):
+        """Dry run: parse and check every row, write nothing, show what is wrong."""
+        import asyncio
+
+        from clss_app.admin import io
+
+        async with self:
+            admin, token = self._admin(), self.token
+            data, filename = self._upload_data, self.import_filename
+            self._upload_data = b""
+            self.io_busy, self.io_progress, self.io_message = True, 0, "正在校验…"
+        progress = {"done": 0, "total": 1}
+
+        def work():
+            from clss_app.services import auth as _auth
+            with db_session() as s:
+                p = _auth.principal_for_token(s, token)
+                require(p, IMPORT, admin.key)
+                frame = io.read_sheet(data, filename)
+                return io.dry_run(s, admin, p, frame, lambda d, t: progress.update(done=d, total=t))
+
+        task = asyncio.get_running_loop().run_in_executor(None, work)
+        while not task.done():
+            await asyncio.sleep(0.3)
+            async with self:
+                self.io_progress = int(progress["done"] * 100 / max(progress["total"], 1))
+        async with self:
+            self.io_busy, self.io_message = False, ""
+            try:
+                preview = task.result()
+            except Forbidden as exc:
+                self.import_open = False
+                yield self._refused(exc)
+                return
+            except ValueError as exc:
+                self.import_errors = [{"row": "—", "column": "", "message": str(exc)}]
+                self.import_ready, self.import_total, self.import_sample = False, 0, []
+                return
+            self._import_preview = preview
+            self.import_total = preview.total
+            self.import_errors = preview.errors[:200]
+            self.import_sample = preview.sample
+            self.import_ready = preview.ok
+
+    @rx.event
+    def commit_import(self):
+        """All or nothing: every checked row in one transaction."""
+        from clss_app.admin import io
+        admin, preview = self._admin(), self._import_preview
+        if preview is None or not self.import_ready:
+            return rx.toast.error("请先上传并通过校验", position="top-center")
+        try:
+            with self._session() as (s, p):
+                n = io.commit(s, admin, p, preview, self.import_filename)
+        except Forbidden as exc:
+            return self._refused(exc)
+        except crud.ValidationFailed as exc:
+            self.import_ready = False
+            self.import_errors = [{"row": "—", "column": "", "message": str(exc)}]
+            return
+        self.import_open, self._import_preview = False, None
+        self._fetch()
+        return rx.toast.success(f"已导入 {n} 条", position="top-center")
+
+
+def db_session():
+    from clss_app import db
+    return db.session_scope()
+
+
+def utcnow_str() -> str:
+    from datetime import datetime
+    from clss_app.admin.fields import SHANGHAI
+    return datetime.now(SHANGHAI).strftime("%Y%m%d-%H%M%S")

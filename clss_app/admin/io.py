@@ -1,0 +1,202 @@
+"""Excel/CSV export of a list query and import with dry run, for any ModelAdmin.
+
+Files never go through Reflex's public upload folder: exports are written to
+a private folder and fetched once through ``/_clss/download/<ticket>``
+(see ``downloads.py``); uploads arrive as bytes in the event handler.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Callable
+
+import polars as pl
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from clss_app.admin import audit, crud
+from clss_app.admin.query import ListQuery, fk_labels, order_by, where_clauses
+from clss_app.admin.view import ModelAdmin
+from clss_app.services.permissions import EXPORT, IMPORT, Principal, require
+from models import utcnow
+
+CHUNK = 5_000
+MAX_IMPORT_ROWS = 50_000
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+# ---------------------------------------------------------------- export
+
+def export_columns(admin: type[ModelAdmin], p: Principal) -> list[str]:
+    return admin.visible(p, [n for n in admin.detail if n != "password_hash"])
+
+
+def export_frame(session: Session, admin: type[ModelAdmin], p: Principal, q: ListQuery,
+                 progress: Callable[[int, int], None] | None = None) -> pl.DataFrame:
+    """Every row the query matches (not just the page), as the list shows them."""
+    require(p, EXPORT, admin.key)
+    names = export_columns(admin, p)
+    model = admin.model
+    where = where_clauses(admin, p, q)
+    # All matching ids in the user's order (an index walk), then full rows in chunks.
+    ids = session.exec(select(model.id).where(*where).order_by(*order_by(admin, q))).all()
+    total = len(ids)
+    cols = {n: [] for n in names}
+    for start in range(0, total, CHUNK):
+        chunk_ids = ids[start:start + CHUNK]
+        found = {r.id: r for r in session.exec(select(model).where(model.id.in_(chunk_ids))).all()}
+        chunk = [found[i] for i in chunk_ids if i in found]
+        labels = fk_labels(session, admin, chunk, names)
+        for n in names:
+            spec, out, lab = admin.fields[n], cols[n], labels.get(n)
+            if spec.kind in ("money", "decimal"):
+                out.extend(None if getattr(r, n) is None else float(getattr(r, n)) for r in chunk)
+            elif spec.kind == "int":
+                out.extend(getattr(r, n) for r in chunk)
+            else:
+                out.extend(spec.display(getattr(r, n), lab) for r in chunk)
+        session.expunge_all()
+        if progress:
+            progress(min(start + CHUNK, total), total)
+    return pl.DataFrame({admin.fields[n].label: cols[n] for n in names}, strict=False)
+
+
+def write_frame(frame: pl.DataFrame, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    if fmt == "csv":
+        buf.write("\ufeff".encode())  # so Excel opens Chinese CSV as UTF-8
+        frame.write_csv(buf)
+    else:
+        frame.write_excel(buf, autofit=frame.height <= 2_000, float_precision=2)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- import
+
+def import_columns(admin: type[ModelAdmin], p: Principal) -> list[str]:
+    return admin.editable(p, admin.form)
+
+
+def template(admin: type[ModelAdmin], p: Principal) -> bytes:
+    """An empty sheet with the headers, and a second sheet explaining each column."""
+    require(p, IMPORT, admin.key)
+    names = import_columns(admin, p)
+    head = pl.DataFrame({admin.fields[n].label: [] for n in names}, schema={admin.fields[n].label: pl.String for n in names})
+    notes = []
+    for n in names:
+        spec = admin.fields[n]
+        hint = {"money": "金额，最多两位小数", "decimal": "数字", "int": "整数", "date": "日期，如 2026-01-31",
+                "datetime": "时间，如 2026-01-31 09:30", "bool": "是 / 否",
+                "fk": f"填写{spec.label}名称"}.get(spec.kind, "文本")
+        if spec.kind == "enum":
+            hint = "可选：" + "、".join(label for _, label in spec.choices())
+        if spec.max_length:
+            hint += f"，不超过 {spec.max_length} 字"
+        notes.append({"列": spec.label, "必填": "是" if spec.required else "否", "说明": hint})
+    buf = io.BytesIO()
+    import xlsxwriter
+    with xlsxwriter.Workbook(buf) as wb:
+        head.write_excel(wb, worksheet="导入数据", autofit=True)
+        pl.DataFrame(notes).write_excel(wb, worksheet="填写说明", autofit=True)
+    return buf.getvalue()
+
+
+@dataclass
+class ImportPreview:
+    total: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)  # row, column, message
+    sample: list[dict[str, str]] = field(default_factory=list)
+    values: list[dict] = field(default_factory=list)  # parsed rows, kept on the server only
+
+    @property
+    def ok(self) -> bool:
+        return self.total > 0 and not self.errors
+
+
+def read_sheet(data: bytes, filename: str) -> pl.DataFrame:
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ValueError(f"文件过大（超过 {MAX_IMPORT_BYTES // 1024 // 1024} MB）")
+    name = filename.lower()
+    try:
+        if name.endswith(".csv"):
+            return pl.read_csv(io.BytesIO(data), infer_schema=False, encoding="utf8-lossy")
+        if name.endswith((".xlsx", ".xls")):
+            return pl.read_excel(io.BytesIO(data), sheet_id=1, infer_schema_length=0)
+    except Exception as exc:  # a damaged file: say so, never a traceback
+        raise ValueError(f"无法读取文件：{type(exc).__name__}") from None
+    raise ValueError("只支持 .xlsx 或 .csv 文件")
+
+
+def dry_run(session: Session, admin: type[ModelAdmin], p: Principal, frame: pl.DataFrame,
+            progress: Callable[[int, int], None] | None = None) -> ImportPreview:
+    """Check every row as the form would, plus duplicates inside the file; write nothing."""
+    require(p, IMPORT, admin.key)
+    names = import_columns(admin, p)
+    by_label = {admin.fields[n].label: n for n in names}
+    preview = ImportPreview(total=frame.height)
+    missing = [admin.fields[n].label for n in names if admin.fields[n].required and admin.fields[n].label not in frame.columns]
+    if missing:
+        preview.errors.append({"row": "表头", "column": "、".join(missing), "message": "缺少必填列，请使用导入模板"})
+        return preview
+    if frame.height == 0:
+        preview.errors.append({"row": "—", "column": "", "message": "文件中没有数据行"})
+        return preview
+    if frame.height > MAX_IMPORT_ROWS:
+        preview.errors.append({"row": "—", "column": "", "message": f"单次最多导入 {MAX_IMPORT_ROWS} 行"})
+        return preview
+    frame = frame.select([c for c in frame.columns if c in by_label])
+    seen: dict[tuple, int] = {}
+    sets = crud.unique_sets(admin)
+    cache: dict = {}
+    for i, raw_row in enumerate(frame.iter_rows(named=True)):
+        row_no = i + 2  # the header is row 1 in the sheet
+        raw = {by_label[k]: v for k, v in raw_row.items()}
+        values, errors = crud.validate(session, admin, p, raw, names=names, fk_cache=cache)
+        merged = {**admin.defaults, **values}
+        for cols in sets:
+            if not errors and all(c in merged for c in cols):
+                key = (cols, tuple(str(merged[c]) for c in cols))
+                if key in seen:
+                    errors[cols[-1]] = f"与第 {seen[key]} 行重复"
+                else:
+                    seen[key] = row_no
+        for n, msg in errors.items():
+            preview.errors.append({"row": str(row_no), "column": admin.fields[n].label, "message": msg})
+        preview.values.append(merged)
+        if len(preview.sample) < 10:
+            preview.sample.append({admin.fields[n].label: str(raw.get(n) if raw.get(n) is not None else "") for n in names})
+        if progress and (i + 1) % 500 == 0:
+            progress(i + 1, frame.height)
+    return preview
+
+
+def commit(session: Session, admin: type[ModelAdmin], p: Principal, preview: ImportPreview,
+           filename: str = "") -> int:
+    """Insert every row or none (the caller's transaction); re-checks uniqueness first."""
+    require(p, IMPORT, admin.key)
+    if not preview.ok:
+        raise crud.ValidationFailed({"_": "导入数据有错误，请修正后重新上传"})
+    rows = []
+    for values in preview.values:
+        values = dict(values)
+        admin.before_save(session, p, values, None)
+        rows.append(values)
+    model = admin.model
+    for cols in crud.unique_sets(admin):
+        if all(c in rows[0] for c in cols):
+            keys = {tuple(r[c] for c in cols) for r in rows}
+            cond = sa.tuple_(*[getattr(model, c) for c in cols]).in_(list(keys)) if len(cols) > 1 else \
+                getattr(model, cols[0]).in_([k[0] for k in keys])
+            if session.exec(select(model.id).where(cond).limit(1)).first() is not None:
+                raise crud.ValidationFailed({"_": "有数据在预览后被他人录入（重复），请重新上传"})
+    first_id = None
+    objs = [model(**r) for r in rows]
+    session.add_all(objs)
+    session.flush()
+    first_id = objs[0].id
+    session.execute(sa.insert(audit.AuditLog), [dict(
+        user_id=p.user_id, username=p.username, org_unit_id=p.unit_id, resource=admin.key, row_id=o.id,
+        action="import", summary=f"导入 {admin.row_label(o)}"[:255], at=utcnow()) for o in objs])
+    audit.record(session, p, admin.key, None, "import",
+                 summary=f"导入 {len(objs)} 条（{filename}），首条 ID {first_id}")
+    return len(objs)

@@ -1,0 +1,260 @@
+"""The generated pages, clicked through as a user would, on the demo data."""
+import re
+from datetime import timedelta
+
+from playwright.sync_api import expect
+from sqlmodel import Session, create_engine, select
+
+from models import CityParam, User, utcnow
+from tests.e2e.conftest import login, shot
+
+
+def open_page(page, username, path, role_label):
+    login(page, username)
+    expect(page.locator("#current-role")).to_have_text(role_label)
+    page.goto(path)
+    expect(page.locator("#admin-table")).to_be_visible()
+
+
+def rows(page):
+    return page.locator("#admin-table tbody tr")
+
+
+def column(page, index):
+    return [t.strip() for t in page.locator(f"#admin-table tbody tr td:nth-child({index})").all_inner_texts()]
+
+
+def db(app_db):
+    return create_engine(f"sqlite:///{app_db}")
+
+
+def test_list_search_filter_sort_and_paging(page):
+    open_page(page, "super", "/system/users", "超级管理员")
+    expect(page.locator("#admin-total")).to_have_text("21")
+    expect(rows(page)).to_have_count(20)
+    shot(page, "engine-users")
+
+    page.locator("#page-next").click()
+    expect(page).to_have_url(re.compile(r"page=2"))
+    expect(rows(page)).to_have_count(1)
+    page.go_back()
+    expect(page.locator("#page-current")).to_have_text("1")
+    expect(rows(page)).to_have_count(20)
+
+    page.locator("#admin-search").fill("sysadmin")
+    page.get_by_role("button", name="查询").click()
+    expect(page).to_have_url(re.compile(r"q=sysadmin"))
+    expect(rows(page)).to_have_count(3)
+    expect(page.locator("#admin-total")).to_have_text("3")
+
+    page.get_by_role("button", name="清除筛选").click()
+    expect(page.locator("#admin-total")).to_have_text("21")
+    page.locator("button[role=combobox]").filter(has_text="角色：全部").click()
+    page.get_by_role("option", name="财务", exact=True).click()
+    expect(page).to_have_url(re.compile(r"f_role=finance"))
+    expect(page.locator("#admin-total")).to_have_text("5")
+    assert set(column(page, 4)) == {"财务"}
+
+    page.locator("[data-sort=username]").click()
+    expect(page).to_have_url(re.compile(r"sort=username"))
+    expect(rows(page).first).to_contain_text("finance")
+    names = column(page, 2)
+    assert names == sorted(names)
+    page.locator("[data-sort=username]").click()
+    expect(page).to_have_url(re.compile(r"sort=-username"))
+    expect(rows(page).first).to_contain_text("finance5")
+    assert column(page, 2) == sorted(names, reverse=True)
+
+    # The URL alone reproduces the view: open it fresh.
+    url = page.url
+    page.goto("/")
+    page.goto(url)
+    expect(page.locator("#admin-total")).to_have_text("5")
+    expect(rows(page).first).to_contain_text("finance5")
+
+
+def test_create_with_field_errors_then_duplicate_then_success(page):
+    open_page(page, "super", "/system/city-params", "超级管理员")
+    page.locator("#admin-create").click()
+    page.locator("#form-save").click()
+    expect(page.locator("#error-city")).to_have_text("城市不能为空")
+    expect(page.locator("#error-key")).to_have_text("参数名不能为空")
+    expect(page.locator("#form-error")).to_be_visible()
+    shot(page, "engine-form-errors")
+    page.locator("#field-city").fill("北京")
+    page.locator("#field-key").fill("late_fee_grace_days")
+    page.locator("#field-value").fill("5")
+    page.locator("#form-save").click()
+    expect(page.locator("#error-key")).to_contain_text("已存在")
+    page.locator("#field-key").fill("x" * 70)
+    page.locator("#form-save").click()
+    expect(page.locator("#error-key")).to_contain_text("不能超过 64 个字符")
+    page.locator("#field-key").fill("meter_reading_day")
+    page.locator("#form-save").click()
+    expect(page.get_by_text("已新增：meter_reading_day")).to_be_visible()
+    page.locator("#admin-search").fill("meter_reading_day")
+    page.get_by_role("button", name="查询").click()
+    expect(rows(page)).to_have_count(1)
+    expect(rows(page).first).to_contain_text("北京")
+
+
+def test_edit_then_conflicting_edit_is_refused(page, browser, base_url, app_db):
+    open_page(page, "super", "/system/city-params?q=rent_guide_price", "超级管理员")
+    other = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=base_url).new_page()
+    open_page(other, "super", "/system/city-params?q=rent_guide_price", "超级管理员")
+
+    # Both open the same row for editing ...
+    page.locator("#admin-table tbody tr").filter(has_text="上海").get_by_text("编辑").click()
+    other.locator("#admin-table tbody tr").filter(has_text="上海").get_by_text("编辑").click()
+    expect(page.locator("#field-value")).to_have_value("85")
+    expect(other.locator("#field-value")).to_have_value("85")
+    # ... the first saves ...
+    page.locator("#field-value").fill("92")
+    page.locator("#form-save").click()
+    expect(page.get_by_text("已保存：rent_guide_price")).to_be_visible()
+    # ... and the second is refused instead of overwriting.
+    other.locator("#field-value").fill("70")
+    other.locator("#form-save").click()
+    expect(other.locator("#form-error")).to_contain_text("已被他人修改")
+    shot(other, "engine-conflict")
+    other.context.close()
+    with Session(db(app_db)) as s:
+        row = s.exec(select(CityParam).where(CityParam.city == "上海", CityParam.key == "rent_guide_price")).one()
+    assert row.value == "92" and row.version == 2
+
+    # The change is in the row's audit trail, before and after.
+    page.locator("#admin-table tbody tr").filter(has_text="上海").get_by_text("查看").click()
+    page.get_by_role("tab", name="操作记录").click()
+    expect(page.locator("#detail-history")).to_contain_text("修改 rent_guide_price")
+    expect(page.locator("#detail-history")).to_contain_text('"value": "85"')
+    expect(page.locator("#detail-history")).to_contain_text('"value": "92"')
+
+
+def test_bulk_action_with_confirmation_and_select_all_matching(page, app_db):
+    engine = db(app_db)
+    with Session(engine) as s:
+        for name in ("store2", "finance2"):
+            u = s.exec(select(User).where(User.username == name)).one()
+            u.locked_until = utcnow() + timedelta(minutes=10)
+            s.add(u)
+        s.commit()
+    open_page(page, "sysadmin", "/system/users", "系统管理员")
+    for name in ("store2", "finance2"):
+        page.locator("#admin-table tbody tr").filter(has_text=name).locator("button[role=checkbox]").click()
+    expect(page.locator("#selection-count")).to_have_text("已选 2 条")
+    page.locator("#action-unlock").click()
+    expect(page.locator("#confirm-text")).to_contain_text("2 条")
+    shot(page, "engine-confirm")
+    page.locator("#confirm-ok").click()
+    expect(page.get_by_text("解锁账号成功 2 条")).to_be_visible()
+    with Session(engine) as s:
+        assert all(u.locked_until is None for u in s.exec(select(User).where(
+            User.username.in_(["store2", "finance2"]))).all())
+
+
+
+def test_select_all_matching_acts_beyond_the_page_on_screen(page, app_db):
+    with Session(db(app_db)) as s:
+        for name in ("finance5", "principal5"):  # both on page 2
+            u = s.exec(select(User).where(User.username == name)).one()
+            u.locked_until = utcnow() + timedelta(minutes=10)
+            s.add(u)
+        s.commit()
+    open_page(page, "super", "/system/users", "超级管理员")
+    expect(rows(page)).to_have_count(20)
+    page.locator("#select-page").click()
+    expect(page.locator("#selection-count")).to_have_text("已选 20 条")
+    page.locator("#select-all-matching").click()
+    expect(page.locator("#selection-count")).to_have_text("已选择全部 21 条符合条件的记录")
+    page.locator("#action-unlock").click()
+    expect(page.locator("#confirm-text")).to_contain_text("21 条")
+    page.locator("#confirm-ok").click()
+    expect(page.get_by_text("解锁账号成功 2 条")).to_be_visible()
+    expect(page.get_by_text("未处理 19 条")).to_be_visible()
+    with Session(db(app_db)) as s:
+        assert s.exec(select(User).where(User.locked_until.is_not(None))).all() == []
+
+
+def test_foreign_key_picker_and_scope_checked_on_create(page):
+    open_page(page, "sysadmin", "/system/org-units", "系统管理员")
+    page.locator("#admin-create").click()
+    page.locator("#field-name").fill("京华长租公寓有限公司")
+    page.locator("#field-kind").click()
+    page.get_by_role("option", name="企业", exact=True).click()
+    page.locator("#fk-parent_id").click()
+    page.locator("[data-fk-search=parent_id]").fill("北京")
+    page.locator("[data-option='北京分行']").click()
+    expect(page.locator("#fk-parent_id")).to_contain_text("北京分行")
+    page.locator("#field-city").fill("北京")
+    shot(page, "engine-fk-picker")
+    page.locator("#form-save").click()
+    expect(page.get_by_text("已新增：京华长租公寓有限公司")).to_be_visible()
+    expect(page.locator("#admin-total")).to_have_text("4")
+
+    # A branch may only sit under the HQ, which lies outside a branch admin's scope.
+    page.locator("#admin-create").click()
+    page.locator("#field-name").fill("雄安分行")
+    page.locator("#field-kind").click()
+    page.get_by_role("option", name="分行", exact=True).click()
+    page.locator("#fk-parent_id").click()
+    expect(page.locator("[data-option='总行']")).to_have_count(0)
+    page.locator("[data-option='北京分行']").click()
+    page.locator("#form-save").click()
+    expect(page.locator("#error-parent_id")).to_have_text("分行的上级须为总行")
+
+
+def test_export_downloads_every_matching_row(page, tmp_path):
+    import polars as pl
+    open_page(page, "super", "/system/users?f_role=finance", "超级管理员")
+    expect(page.locator("#admin-total")).to_have_text("5")
+    page.locator("#admin-export").click()
+    with page.expect_download() as info:
+        page.locator("#export-xlsx").click()
+    path = tmp_path / "users.xlsx"
+    info.value.save_as(path)
+    frame = pl.read_excel(path)
+    assert frame.height == 5 and set(frame["角色"]) == {"财务"}
+    assert "password_hash" not in " ".join(frame.columns)
+    page.locator("#admin-export").click()
+    with page.expect_download() as info:
+        page.locator("#export-csv").click()
+    csv = tmp_path / "users.csv"
+    info.value.save_as(csv)
+    assert pl.read_csv(csv).height == 5
+    # The link worked once; a second fetch of the same ticket is refused.
+    response = page.request.get(info.value.url)
+    assert response.status == 404
+
+
+def test_import_reports_bad_rows_then_commits_all_or_nothing(page, tmp_path, app_db):
+    import polars as pl
+    open_page(page, "super", "/system/city-params", "超级管理员")
+    before = page.locator("#admin-total").inner_text()
+    page.locator("#admin-import").click()
+    with page.expect_download() as info:
+        page.locator("#import-template").click()
+    template = tmp_path / "template.xlsx"
+    info.value.save_as(template)
+    assert pl.read_excel(template).columns == ["城市", "参数名", "参数值", "说明"]
+
+    bad = tmp_path / "bad.csv"
+    pl.DataFrame({"城市": ["杭州", "杭州", "", "杭州"], "参数名": ["a1", "a1", "a2", "北京" * 40],
+                  "参数值": ["1", "2", "3", "4"], "说明": ["", "", "", ""]}).write_csv(bad)
+    page.locator("#admin-import-upload input[type=file]").set_input_files(str(bad))
+    errors = page.locator("#import-errors tbody tr")
+    expect(errors).to_have_count(3)
+    expect(page.locator("#import-errors")).to_contain_text("与第 2 行重复")
+    expect(page.locator("#import-errors")).to_contain_text("城市不能为空")
+    expect(page.locator("#import-errors")).to_contain_text("不能超过 64 个字符")
+    expect(page.locator("#import-commit")).to_be_disabled()
+    shot(page, "engine-import-errors")
+
+    good = tmp_path / "good.csv"
+    pl.DataFrame({"城市": ["杭州", "杭州"], "参数名": ["a1", "a2"], "参数值": ["1", "2"], "说明": ["x", ""]}).write_csv(good)
+    page.locator("#admin-import-upload input[type=file]").set_input_files(str(good))
+    expect(page.locator("#import-ok")).to_be_visible()
+    page.locator("#import-commit").click()
+    expect(page.get_by_text("已导入 2 条")).to_be_visible()
+    expect(page.locator("#admin-total")).to_have_text(str(int(before) + 2))
+    with Session(db(app_db)) as s:
+        assert len(s.exec(select(CityParam).where(CityParam.city == "杭州")).all()) == 2
