@@ -23,7 +23,7 @@ def _plain(value):
 def snapshot(row: SQLModel | None, names: list[str] | None = None) -> dict | None:
     if row is None:
         return None
-    names = names or [n for n in row.model_fields if n not in ("password_hash",)]
+    names = names or [n for n in type(row).model_fields if n not in ("password_hash",)]
     return {n: _plain(getattr(row, n)) for n in names}
 
 

@@ -1,0 +1,201 @@
+"""The engine without a browser: fields, list queries, CRUD, audit, import/export."""
+import io as _io
+from datetime import date
+from decimal import Decimal
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from clss_app import db
+from clss_app.admin import crud, io
+from clss_app.admin.fields import FieldError, FieldSpec, infer_fields
+from clss_app.admin.query import ListQuery, count, fetch_page
+from clss_app.services.permissions import Forbidden
+from models import AuditLog, CityParam, EnterpriseParam, OrgUnit, Project, Room, RoomStatus, User
+from pages.housing import ProjectAdmin
+from pages.system import AuditLogAdmin, CityParamAdmin, EnterpriseParamAdmin, OrgUnitAdmin, UserAdmin
+
+
+def test_fields_are_inferred_from_the_models():
+    f = infer_fields(Room)
+    assert f["rent"].kind == "money" and f["rent"].label == "月租金(元)"
+    assert f["status"].kind == "enum" and f["status"].choices()[0] == ("vacant", "空闲可租")
+    assert f["project_id"].kind == "fk" and f["project_id"].fk_model is Project
+    assert f["number"].kind == "str" and f["number"].max_length == 32 and f["number"].required
+    assert infer_fields(User)["is_active"].kind == "bool"
+    assert infer_fields(OrgUnit)["created_at"].kind == "datetime"
+
+
+@pytest.mark.parametrize("kind,raw,expected", [
+    ("money", "1,234.5", Decimal("1234.50")), ("money", "¥12", Decimal("12.00")),
+    ("int", "42", 42), ("date", "2026/2/3".replace("/2/3", "/02/03"), date(2026, 2, 3)),
+    ("bool", "是", True), ("bool", "否", False), ("str", "  x  ", "x"),
+])
+def test_field_parsing(kind, raw, expected):
+    assert FieldSpec("f", "字段", kind).parse(raw) == expected
+
+
+@pytest.mark.parametrize("spec,raw,message", [
+    (FieldSpec("f", "金额", "money", min_value=Decimal(0)), "-1", "金额不能小于 0"),
+    (FieldSpec("f", "金额", "money"), "abc", "金额须为数字"),
+    (FieldSpec("f", "金额", "money"), "1.234", "最多保留两位小数"),
+    (FieldSpec("f", "金额", "money"), "NaN", "金额须为数字"),
+    (FieldSpec("f", "数量", "int"), "1.5", "数量须为整数"),
+    (FieldSpec("f", "日期", "date"), "2026-02-30", "日期须为日期"),
+    (FieldSpec("f", "名称", "str", required=True), "  ", "名称不能为空"),
+    (FieldSpec("f", "名称", "str", max_length=3), "四个字符", "不能超过 3 个字符"),
+    (FieldSpec("f", "房态", "enum", enum=RoomStatus), "倒闭", "房态须为以下之一"),
+])
+def test_field_errors_are_chinese(spec, raw, message):
+    with pytest.raises(FieldError, match=message):
+        spec.parse(raw)
+
+
+def test_enum_accepts_value_or_label():
+    spec = infer_fields(Room)["status"]
+    assert spec.parse("在租") is RoomStatus.OCCUPIED and spec.parse("occupied") is RoomStatus.OCCUPIED
+
+
+def _ids(session, admin, p, **kw):
+    return [r.id for r in fetch_page(session, admin, p, ListQuery(**kw))]
+
+
+def test_list_query_scope_search_filter_sort_and_paging(session, principal_of):
+    sysadmin = principal_of("sysadmin")
+    everyone = session.exec(select(User)).all()
+    beijing = [u for u in everyone if u.username in {"sysadmin", "principal", "multistore", "manager", "assistant",
+                                                     "finance", "principal2", "store2", "finance2"}]
+    assert sorted(_ids(session, UserAdmin, sysadmin, page_size=50)) == sorted(u.id for u in beijing)
+    assert count(session, UserAdmin, sysadmin, ListQuery()) == (len(beijing), True)
+    assert [session.get(User, i).username for i in _ids(session, UserAdmin, sysadmin, q="finance")] == \
+        ["finance", "finance2"]  # UserAdmin's default sort: by id
+    sup = principal_of("super")
+    finance = _ids(session, UserAdmin, sup, filters={"role": "finance"}, sort="username", page_size=20)
+    assert [session.get(User, i).username for i in finance] == sorted(
+        u.username for u in everyone if u.role.value == "finance")
+    page2 = _ids(session, UserAdmin, sup, sort="username", page=2, page_size=20)
+    all_sorted = sorted(everyone, key=lambda u: (u.username, u.id))
+    assert page2 == [u.id for u in all_sorted[20:40]]
+    # LIKE wildcards in a search are literal, not patterns.
+    assert _ids(session, UserAdmin, sup, q="%") == [] and _ids(session, UserAdmin, sup, q="_") == []
+    # A nonsense filter value matches nothing rather than everything.
+    assert _ids(session, UserAdmin, sup, filters={"org_unit_id": "abc"}) == []
+
+
+def test_money_range_filter_and_capped_count(session, principal_of):
+    class RoomAdmin(ProjectAdmin.__mro__[1], model=Room, key="test_rooms"):
+        list_columns = ["number", "rent", "status"]
+        filters = ["rent", "status"]
+        count, count_cap = "capped", 100
+        scope = ("project_id", "project")
+    from clss_app.services.permissions import VIEW, grant
+    from models import Role
+    grant("test_rooms", VIEW, {Role.SUPER_ADMIN})
+    p = principal_of("super")
+    q = ListQuery(filters={"rent__gte": "3000", "rent__lte": "4000", "status": "vacant"}, page_size=100)
+    expected = session.exec(select(sa.func.count()).select_from(Room).where(
+        Room.rent >= 3000, Room.rent <= 4000, Room.status == RoomStatus.VACANT)).one()
+    assert count(session, RoomAdmin, p, q) == (expected, True) and 0 < expected < 100
+    assert count(session, RoomAdmin, p, ListQuery()) == (100, False)  # "100+", no COUNT(*) of the table
+
+
+def test_create_validates_like_a_form_and_audits(session, principal_of):
+    p = principal_of("sysadmin")
+    with pytest.raises(crud.ValidationFailed) as e:
+        crud.create(session, EnterpriseParamAdmin, p, {"company_id": "", "key": "", "value": "1"})
+    assert e.value.errors == {"company_id": "企业不能为空", "key": "参数名不能为空"}
+    with pytest.raises(crud.ValidationFailed) as e:
+        crud.create(session, EnterpriseParamAdmin, p, {"company_id": "不存在的公司", "key": "k", "value": "1"})
+    assert "不存在" in e.value.errors["company_id"]
+    with pytest.raises(crud.ValidationFailed) as e:  # a Shanghai company is outside a Beijing admin's scope
+        crud.create(session, EnterpriseParamAdmin, p, {"company_id": "申城安居企业管理有限公司", "key": "k", "value": "1"})
+    assert "权限范围" in e.value.errors["company_id"]
+    with pytest.raises(crud.ValidationFailed) as e:
+        crud.create(session, EnterpriseParamAdmin, p, {"company_id": "京安居住房租赁有限公司", "key": "billing_mode",
+                                                       "value": "月初"})
+    assert "已存在" in e.value.errors["key"]
+    row, _ = crud.create(session, EnterpriseParamAdmin, p, {"company_id": "京安居住房租赁有限公司", "key": "grace",
+                                                            "value": "2"})
+    log = session.exec(select(AuditLog).where(AuditLog.row_id == row.id, AuditLog.resource == "enterprise_params")).one()
+    assert log.action == "create" and log.username == "sysadmin" and '"value": "2"' in log.after
+
+
+def test_update_refuses_a_stale_version_and_keeps_the_newer_value(session, principal_of):
+    p = principal_of("super")
+    row = session.exec(select(CityParam).where(CityParam.city == "北京", CityParam.key == "rent_guide_price")).one()
+    raw = {"city": "北京", "key": "rent_guide_price", "remark": ""}
+    crud.update(session, CityParamAdmin, p, row.id, {**raw, "value": "90"}, version=1)
+    with pytest.raises(crud.Conflict, match="已被他人修改"):
+        crud.update(session, CityParamAdmin, p, row.id, {**raw, "value": "70"}, version=1)
+    session.refresh(row)
+    assert (row.value, row.version) == ("90", 2)
+    log = session.exec(select(AuditLog).where(AuditLog.action == "update", AuditLog.row_id == row.id)).one()
+    assert '"value": "85"' in log.before and '"value": "90"' in log.after
+
+
+def test_permissions_are_enforced_inside_the_engine(session, principal_of):
+    with pytest.raises(Forbidden):
+        crud.create(session, CityParamAdmin, principal_of("sysadmin"), {"city": "x", "key": "k", "value": "v"})
+    with pytest.raises(Forbidden):
+        crud.create(session, CityParamAdmin, None, {"city": "x", "key": "k", "value": "v"})
+    shanghai = session.exec(select(EnterpriseParam).join(OrgUnit, OrgUnit.id == EnterpriseParam.company_id)
+                            .where(OrgUnit.name == "申城安居企业管理有限公司")).first()
+    with pytest.raises(Forbidden, match="权限范围"):
+        crud.get_row(session, EnterpriseParamAdmin, principal_of("sysadmin"), shanghai.id)
+    # Read-only by role: a branch admin's form has no whitelist flag to change.
+    assert "is_whitelist" not in OrgUnitAdmin.editable(principal_of("sysadmin"), OrgUnitAdmin.form)
+    assert "is_whitelist" in OrgUnitAdmin.editable(principal_of("super"), OrgUnitAdmin.form)
+    # Audit rows are scoped by the acting user's unit.
+    assert AuditLogAdmin.scope == ("org_unit_id", "unit")
+
+
+def test_user_admin_rules(session, principal_of):
+    p = principal_of("sysadmin")
+    base = {"username": "newbie", "display_name": "新人", "phone": "", "data_scope": "subtree", "is_active": "是"}
+    with pytest.raises(crud.ValidationFailed) as e:
+        crud.create(session, UserAdmin, p, {**base, "role": "super_admin", "org_unit_id": "北京分行"})
+    assert e.value.errors["role"] == "只有超级管理员可以设置超级管理员"
+    with pytest.raises(crud.ValidationFailed) as e:
+        crud.create(session, UserAdmin, p, {**base, "role": "finance", "org_unit_id": "北京分行"})
+    assert "应设在企业" in e.value.errors["org_unit_id"]
+    row, note = crud.create(session, UserAdmin, p, {**base, "role": "finance", "org_unit_id": "燕园公寓管理有限公司"})
+    assert note.startswith("初始密码：") and row.password_hash.startswith("$argon2")
+
+
+def test_export_is_the_whole_query_and_import_is_all_or_nothing(session, principal_of):
+    p = principal_of("super")
+    frame = io.export_frame(session, UserAdmin, p, ListQuery(filters={"role": "finance"}, page_size=20))
+    assert frame.height == 5 and set(frame["角色"]) == {"财务"}
+    back = pl.read_excel(_io.BytesIO(io.write_frame(frame, "xlsx")))
+    assert back.height == 5 and back.columns == frame.columns
+    assert pl.read_csv(_io.BytesIO(io.write_frame(frame, "csv"))).height == 5
+
+    tpl = pl.read_excel(_io.BytesIO(io.template(CityParamAdmin, p)))
+    assert tpl.columns == ["城市", "参数名", "参数值", "说明"]
+
+    sheet = pl.DataFrame({"城市": ["杭州", "杭州", "北京"], "参数名": ["k1", "k2", "late_fee_grace_days"],
+                          "参数值": ["1", "2", "3"], "说明": ["", "", ""]})
+    preview = io.dry_run(session, CityParamAdmin, p, sheet)
+    assert [(e["row"], e["column"]) for e in preview.errors] == [("4", "参数名")]
+    assert not preview.ok
+    with pytest.raises(crud.ValidationFailed):
+        io.commit(session, CityParamAdmin, p, preview)
+    assert session.exec(select(CityParam).where(CityParam.city == "杭州")).all() == []
+
+    preview = io.dry_run(session, CityParamAdmin, p, sheet.head(2))
+    assert preview.ok and io.commit(session, CityParamAdmin, p, preview, "ok.xlsx") == 2
+    assert len(session.exec(select(CityParam).where(CityParam.city == "杭州")).all()) == 2
+
+
+def test_import_refuses_missing_columns_and_unreadable_files(session, principal_of):
+    p = principal_of("super")
+    preview = io.dry_run(session, CityParamAdmin, p, pl.DataFrame({"城市": ["杭州"]}))
+    assert preview.errors[0]["message"] == "缺少必填列，请使用导入模板"
+    with pytest.raises(ValueError, match="无法读取文件"):
+        io.read_sheet(b"not an excel file", "x.xlsx")
+    with pytest.raises(ValueError, match="只支持"):
+        io.read_sheet(b"a,b", "x.txt")
+    with pytest.raises(Forbidden):
+        io.dry_run(session, CityParamAdmin, principal_of("manager"), pl.DataFrame({"城市": ["杭州"]}))
