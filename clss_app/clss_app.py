@@ -11,6 +11,8 @@ from pages.placeholder import placeholder
 from clss_app.admin.components import admin_body
 from clss_app.admin.state import AdminState
 from clss_app.admin.view import REGISTRY
+import os
+
 import pages.housing  # noqa: F401  (ModelAdmin declarations register themselves)
 import pages.system  # noqa: F401
 
@@ -25,6 +27,9 @@ app = rx.App(
 app.add_page(login_page, route="/login", title="登录 · CLSS Admin", on_load=AuthState.enter_login)
 
 # Pages built so far; every other entry is a guarded placeholder.
+if os.environ.get("CLSS_BENCH") == "1":
+    import benchmarks.bench_bills  # noqa: F401  (a synthetic 1M-row admin for benchmarks/engine_list.py)
+
 BUILT = {"home": (home_body, HomeState.load)}
 for _key, _admin in REGISTRY.items():
     BUILT[_key] = (lambda a=_admin, k=_key: admin_body(a, menu.ENTRIES[k].label), AdminState.load(_key))

@@ -31,6 +31,7 @@ def _safe_next(path: str | None) -> str:
 class AuthState(rx.State):
     # Page key -> the event that loads its data; run only once the guard said ok.
     _page_loaders: ClassVar[dict[str, EventHandler]] = {}
+    _page_key: str = ""
     token: str = rx.LocalStorage("", name="clss_token")
 
     display_name: str = ""
@@ -78,7 +79,9 @@ class AuthState(rx.State):
     @rx.event
     def enter_page(self, key: str):
         """on_load guard of every page behind the login."""
-        self.page_status = "loading"
+        if key != self._page_key:  # a new page: hide the old one until checked
+            self.page_status = "loading"
+        self._page_key = key
         with self._session() as (_, p):
             pass
         if p is None:

@@ -194,7 +194,7 @@ def pager(admin: type[ModelAdmin]) -> rx.Component:
         rx.spacer(),
         rx.button(rx.icon("chevron-left", size=14), "上一页", size="1", variant="soft",
                   on_click=S.go_page(S.page - 1), disabled=S.page <= 1, id="page-prev"),
-        rx.text("第 ", rx.text.strong(S.page, id="page-current"), " / ", S.pages, " 页", size="2",
+        rx.text("第 ", rx.text.strong(S.page, id="page-current"), " / ", S.pages_text, " 页", size="2",
                 white_space="nowrap"),
         rx.button("下一页", rx.icon("chevron-right", size=14), size="1", variant="soft",
                   on_click=S.go_page(S.page + 1), disabled=S.page >= S.pages, id="page-next"),

@@ -41,24 +41,43 @@ def export_frame(session: Session, admin: type[ModelAdmin], p: Principal, q: Lis
     # All matching ids in the user's order (an index walk), then full rows in chunks.
     ids = session.exec(select(model.id).where(*where).order_by(*order_by(admin, q))).all()
     total = len(ids)
+    table = model.__table__
     cols = {n: [] for n in names}
+    fk_names = [n for n in names if admin.fields[n].kind == "fk"]
     for start in range(0, total, CHUNK):
         chunk_ids = ids[start:start + CHUNK]
-        found = {r.id: r for r in session.exec(select(model).where(model.id.in_(chunk_ids))).all()}
+        # Plain column tuples: an ORM object per row costs more than the query itself.
+        found = {r[0]: r for r in session.execute(
+            sa.select(table.c.id, *[table.c[n] for n in names]).where(table.c.id.in_(chunk_ids)))}
         chunk = [found[i] for i in chunk_ids if i in found]
-        labels = fk_labels(session, admin, chunk, names)
-        for n in names:
+        labels = _fk_labels_for(session, admin, fk_names, names, chunk)
+        for pos, n in enumerate(names, start=1):
             spec, out, lab = admin.fields[n], cols[n], labels.get(n)
             if spec.kind in ("money", "decimal"):
-                out.extend(None if getattr(r, n) is None else float(getattr(r, n)) for r in chunk)
+                out.extend(None if r[pos] is None else float(r[pos]) for r in chunk)
             elif spec.kind == "int":
-                out.extend(getattr(r, n) for r in chunk)
+                out.extend(r[pos] for r in chunk)
+            elif spec.kind == "enum":
+                enum = spec.enum
+                out.extend(None if r[pos] is None else enum(r[pos]).label if not isinstance(r[pos], enum)
+                           else r[pos].label for r in chunk)
             else:
-                out.extend(spec.display(getattr(r, n), lab) for r in chunk)
-        session.expunge_all()
+                out.extend(spec.display(r[pos], lab) for r in chunk)
         if progress:
             progress(min(start + CHUNK, total), total)
     return pl.DataFrame({admin.fields[n].label: cols[n] for n in names}, strict=False)
+
+
+def _fk_labels_for(session, admin, fk_names, names, rows) -> dict[str, dict]:
+    from clss_app.admin.fields import label_attr
+    out = {}
+    for n in fk_names:
+        pos = names.index(n) + 1
+        ids = {r[pos] for r in rows} - {None}
+        target = admin.fields[n].fk_model
+        out[n] = dict(session.exec(select(target.id, getattr(target, label_attr(target)))
+                                   .where(target.id.in_(ids))).all()) if ids else {}
+    return out
 
 
 def write_frame(frame: pl.DataFrame, fmt: str) -> bytes:
@@ -66,8 +85,28 @@ def write_frame(frame: pl.DataFrame, fmt: str) -> bytes:
     if fmt == "csv":
         buf.write("\ufeff".encode())  # so Excel opens Chinese CSV as UTF-8
         frame.write_csv(buf)
-    else:
-        frame.write_excel(buf, autofit=frame.height <= 2_000, float_precision=2)
+        return buf.getvalue()
+    import xlsxwriter
+    # Plain cells: polars' write_excel builds an Excel table with per-cell formats,
+    # which costs about a third more on 100k rows.
+    with xlsxwriter.Workbook(buf, {"in_memory": True}) as wb:
+        ws = wb.add_worksheet("数据")
+        head = wb.add_format({"bold": True, "bg_color": "#EEF2FF", "border": 1})
+        money = wb.add_format({"num_format": "#,##0.00"})
+        ws.write_row(0, 0, frame.columns, head)
+        for c, dtype in enumerate(frame.dtypes):
+            width = max(10, min(40, len(frame.columns[c]) * 2 + 2))
+            ws.set_column(c, c, width, money if dtype == pl.Float64 else None)
+        ws.freeze_panes(1, 0)
+        # Typed writers per column skip xlsxwriter's per-cell type sniffing.
+        writers = [ws.write_number if dtype.is_numeric() else ws.write_string for dtype in frame.dtypes]
+        columns = [frame.get_column(c).to_list() for c in frame.columns]
+        for r in range(frame.height):
+            row = r + 1
+            for c, write in enumerate(writers):
+                v = columns[c][r]
+                if v is not None and v != "":
+                    write(row, c, v)
     return buf.getvalue()
 
 

@@ -7,11 +7,13 @@ then calls ``load`` which reads the URL.
 """
 from __future__ import annotations
 
+import json
+
 import reflex as rx
 
 from clss_app.admin import audit, crud
 from clss_app.admin.fields import SHANGHAI, label_attr
-from clss_app.admin.query import ListQuery, count, fetch_page, fk_labels
+from clss_app.admin.query import MAX_PAGE, ListQuery, count, fetch_page, fk_labels
 from clss_app.admin.view import REGISTRY, ModelAdmin
 from clss_app.menu import ENTRIES
 from clss_app.services.permissions import (CREATE, DELETE, EXPORT, IMPORT, UPDATE, VIEW, Forbidden,
@@ -33,6 +35,7 @@ class AdminState(AuthState):
     page: int = 1
     page_size: int = 20
     pages: int = 1
+    pages_text: str = "1"
     loading: bool = False
 
     selected: list[str] = []
@@ -72,9 +75,18 @@ class AdminState(AuthState):
                          page_size=self.page_size)
 
     def _navigate(self, q: ListQuery):
+        """Show ``q`` now and record it in the URL (history.pushState, not a navigation).
+
+        One round trip instead of three: a navigation would re-hydrate the
+        whole state and run the page guard again. Back/forward still work:
+        the router sees the popped URL and runs ``load``, which reads it.
+        """
         admin = self._admin()
+        self.q, self.filters, self.sort, self.page, self.page_size = (
+            q.q, q.filters, q.sort, q.page, q.page_size)
         params = q.to_params(admin)
-        return rx.redirect(ENTRIES[admin.key].route + (f"?{params}" if params else ""))
+        url = ENTRIES[admin.key].route + (f"?{params}" if params else "")
+        return [rx.call_script(f"window.history.pushState(null, '', {json.dumps(url)})"), self._fetch()]
 
     def _display_rows(self, session, admin, p: Principal, rows) -> list[dict[str, str]]:
         names = admin.visible(p, admin.list_columns)
@@ -104,13 +116,16 @@ class AdminState(AuthState):
         return self._fetch()
 
     def _fetch(self):
-        """Query the current page; on refusal, show nothing and say why."""
+        """Query the current page; the count follows in its own event.
+
+        Rows first, count second: on a huge table the 50 rows are on screen
+        before the (capped) count has finished.
+        """
         admin, q = self._admin(), self._query()
         try:
             with self._session() as (s, p):
                 require(p, VIEW, admin.key)
                 rows = fetch_page(s, admin, p, q)
-                n, exact = count(s, admin, p, q)
                 self.rows = self._display_rows(s, admin, p, rows)
                 self.perms = {a: can(p, a, admin.key) for a in (CREATE, UPDATE, DELETE, EXPORT, IMPORT)}
                 self.action_perms = {a.name: can(p, f"action:{a.name}", admin.key) for a in admin.actions}
@@ -120,9 +135,24 @@ class AdminState(AuthState):
         except Forbidden as exc:
             self.rows, self.total, self.total_text = [], 0, "0"
             return self._refused(exc)
+        self.total_text = "…"
+        return AdminState.load_count
+
+    @rx.event
+    def load_count(self):
+        admin, q = self._admin(), self._query()
+        try:
+            with self._session() as (s, p):
+                require(p, VIEW, admin.key)
+                n, exact = count(s, admin, p, q)
+        except Forbidden as exc:
+            return self._refused(exc)
         self.total = n
         self.total_text = f"{n:,}" if exact else f"{n:,}+"
-        self.pages = max(1, -(-n // q.page_size))
+        pages = max(1, -(-n // q.page_size))
+        # Past a capped count the last page is unknown: allow any page, say "200+".
+        self.pages = pages if exact else MAX_PAGE
+        self.pages_text = f"{pages:,}" if exact else f"{pages:,}+"
 
     @rx.event
     def search(self, form: dict):
@@ -239,9 +269,9 @@ class AdminState(AuthState):
         except StopIteration:
             return
         self.selected, self.all_matching = [], False
-        self._fetch()
         toast = rx.toast.success if not result.refused else rx.toast.warning
-        return toast(result.message(verb), position="top-center", duration=15000 if result.notes else 5000)
+        return [self._fetch(), toast(result.message(verb), position="top-center",
+                                     duration=15000 if result.notes else 5000)]
 
     # ------------------------------------------------------------ form
     def _load_fk_options(self, session, admin, p, name: str, text: str) -> None:
@@ -358,9 +388,8 @@ class AdminState(AuthState):
             self.form_error = str(exc)
             return self._refused(exc)
         self.form_open = False
-        self._fetch()
-        return rx.toast.success(f"{verb}：{label}" + (f"。{note}" if note else ""), position="top-center",
-                               duration=15000 if note else 4000)
+        return [self._fetch(), rx.toast.success(f"{verb}：{label}" + (f"。{note}" if note else ""),
+                                                position="top-center", duration=15000 if note else 4000)]
 
     # ------------------------------------------------------------ detail
     @rx.event
@@ -553,8 +582,7 @@ class AdminIOState(AdminState):
             self.import_errors = [{"row": "—", "column": "", "message": str(exc)}]
             return
         self.import_open, self._import_preview = False, None
-        self._fetch()
-        return rx.toast.success(f"已导入 {n} 条", position="top-center")
+        return [self._fetch(), rx.toast.success(f"已导入 {n} 条", position="top-center")]
 
 
 def db_session():
