@@ -371,8 +371,25 @@ def import_dialog(label: str) -> rx.Component:
     )
 
 
+POPSTATE_JS = """
+if (!window.__clssPopstate) {
+  window.__clssPopstate = true;
+  window.addEventListener('popstate', () => document.getElementById('admin-popstate')?.click());
+}"""
+
+
+def history_sync() -> rx.Component:
+    """Back/forward inside a list: hand the popped query string to the server."""
+    return rx.fragment(
+        rx.el.button(id="admin-popstate", display="none", type="button",
+                     on_click=rx.call_script("window.location.search", callback=S.apply_search)),
+        rx.script(POPSTATE_JS),
+    )
+
+
 def admin_body(admin: type[ModelAdmin], label: str) -> rx.Component:
     return card(rx.vstack(
+        history_sync(),
         toolbar(admin, label), filter_bar(admin), bulk_bar(admin), table(admin), pager(admin),
         form_dialog(admin, label), detail_dialog(admin, label), confirm_dialog(), import_dialog(label),
         spacing="3", width="100%",

@@ -8,6 +8,7 @@ then calls ``load`` which reads the URL.
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs
 
 import reflex as rx
 
@@ -78,8 +79,8 @@ class AdminState(AuthState):
         """Show ``q`` now and record it in the URL (history.pushState, not a navigation).
 
         One round trip instead of three: a navigation would re-hydrate the
-        whole state and run the page guard again. Back/forward still work:
-        the router sees the popped URL and runs ``load``, which reads it.
+        whole state and run the page guard again. Back/forward: the page
+        listens to popstate and sends the URL's query to ``apply_search``.
         """
         admin = self._admin()
         self.q, self.filters, self.sort, self.page, self.page_size = (
@@ -108,9 +109,18 @@ class AdminState(AuthState):
             self.selected, self.all_matching = [], False
             self.form_open = self.detail_open = self.confirm_open = False
         self.admin_key = key
-        admin = self._admin()
         params = {k: str(v) for k, v in self.router.url.query_parameters.items()}
-        q = ListQuery.from_params(params, admin)
+        return self._show_params(params)
+
+    @rx.event
+    def apply_search(self, search: str):
+        """Back/forward within the list: the browser's query string is the truth."""
+        if not self.admin_key or not isinstance(search, str):
+            return
+        return self._show_params({k: v[-1] for k, v in parse_qs(search.lstrip("?")).items()})
+
+    def _show_params(self, params: dict[str, str]):
+        q = ListQuery.from_params(params, self._admin())
         self.q, self.filters, self.sort, self.page, self.page_size = (
             q.q, q.filters, q.sort, q.page, q.page_size)
         return self._fetch()
