@@ -5,7 +5,7 @@ from clss_app import menu
 from clss_app.state import AuthState
 from clss_app.ui import theme
 from clss_app.ui.shell import admin_page
-from pages.home import HomeState, home_body
+from pages.home import HOME_LOAD, home_body
 from pages.login import login_page
 from pages.placeholder import placeholder
 from clss_app.admin.components import admin_body
@@ -30,7 +30,7 @@ app.add_page(login_page, route="/login", title="登录 · CLSS Admin", on_load=A
 if os.environ.get("CLSS_BENCH") == "1":
     import benchmarks.bench_bills  # noqa: F401  (a synthetic 1M-row admin for benchmarks/engine_list.py)
 
-BUILT = {"home": (home_body, HomeState.load)}
+BUILT = {"home": (home_body, HOME_LOAD)}
 for _key, _admin in REGISTRY.items():
     BUILT[_key] = (lambda a=_admin, k=_key: admin_body(a, menu.ENTRIES[k].label), AdminState.load(_key))
 

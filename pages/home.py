@@ -1,97 +1,62 @@
-"""首页: what lies inside my data scope."""
+"""首页: what lies inside my data scope, as a declared dashboard."""
+import plotly.graph_objects as go
 import reflex as rx
 
+from clss_app.admin.dashboard import Chart, Dashboard, DashboardState, Stat, Table, dashboard_body
 from clss_app.services import overview
-from clss_app.services.permissions import Forbidden
 from clss_app.state import AuthState
 from clss_app.ui import theme
-from clss_app.ui.shell import card
 from models import RoomStatus
 
-
-class HomeState(AuthState):
-    projects_total: int = 0
-    rooms_total: int = 0
-    status_counts: dict[str, int] = {}
-    occupancy: str = "—"
-    projects: list[dict[str, str | int]] = []
-
-    @rx.event
-    def load(self):
-        try:
-            with self._session() as (s, p):
-                data = overview.scope_summary(s, p)
-        except Forbidden as exc:
-            return self._refused(exc)
-        self.projects_total = data["projects_total"]
-        self.rooms_total = data["rooms_total"]
-        self.status_counts = data["status_counts"]
-        occ = data["status_counts"][RoomStatus.OCCUPIED.value]
-        self.occupancy = f"{occ / data['rooms_total'] * 100:.1f}%" if data["rooms_total"] else "—"
-        self.projects = data["projects"]
+STATUS_COLOURS = {"vacant": "#30a46c", "locked": "#8b8d98", "reserved": "#ffc53d", "signed": "#00a2c7",
+                  "occupied": "#0090ff"}
 
 
-def _stat(label: str, value, icon: str, colour: str, test_id: str) -> rx.Component:
-    return card(
-        rx.hstack(
-            rx.vstack(rx.text(label, size="2", color=theme.TEXT_MUTED),
-                      rx.text(value, size="7", weight="bold", id=test_id), spacing="1"),
-            rx.spacer(),
-            rx.center(rx.icon(icon, size=22, color=colour), width="44px", height="44px",
-                      border_radius="10px", background=f"{colour}1a"),
-            align="center", width="100%",
-        ),
-    )
+def _occupancy(d) -> str:
+    occ = d["status_counts"][RoomStatus.OCCUPIED.value]
+    return f"{occ / d['rooms_total'] * 100:.1f}%" if d["rooms_total"] else "—"
 
 
-def _status_bar() -> rx.Component:
-    return rx.hstack(
-        *[rx.hstack(
-            rx.box(width="10px", height="10px", border_radius="3px",
-                   background=f"var(--{theme.STATUS_COLOURS[s.value]}-9)"),
-            rx.text(s.label, size="2", color=theme.TEXT_MUTED),
-            rx.text(HomeState.status_counts[s.value].to_string(), size="2", weight="bold"),
-            spacing="2", align="center") for s in RoomStatus],
-        spacing="5", wrap="wrap",
-    )
+def _status_figure(d) -> go.Figure:
+    labels = [s.label for s in RoomStatus]
+    values = [d["status_counts"][s.value] for s in RoomStatus]
+    fig = go.Figure(go.Bar(x=labels, y=values, marker_color=[STATUS_COLOURS[s.value] for s in RoomStatus],
+                           text=[f"{v:,}" for v in values], textposition="outside",
+                           hovertemplate="%{x}：%{y:,} 间<extra></extra>"))
+    fig.update_yaxes(title="房间数", gridcolor="#eef2f7")
+    return fig
+
+
+def _projects_figure(d) -> go.Figure:
+    top = sorted(d["projects"], key=lambda r: -r["rooms"])[:8][::-1]
+    return go.Figure(go.Bar(y=[r["name"] for r in top], x=[r["rooms"] for r in top], orientation="h",
+                            marker_color="#3b82f6", hovertemplate="%{y}：%{x:,} 间<extra></extra>"))
+
+
+class HomeDashboard(Dashboard, key="home"):
+    columns = 4
+    widgets = [
+        Stat("projects", "项目", lambda d: d["projects_total"], "building-2", "#2563eb", link="/housing/projects"),
+        Stat("rooms", "房间", lambda d: d["rooms_total"], "door-open", "#7c3aed"),
+        Stat("vacant", "空闲可租", lambda d: d["status_counts"][RoomStatus.VACANT.value], "key-round", "#16a34a"),
+        Stat("occupancy", "出租率", _occupancy, "percent", "#ea580c"),
+        Chart("status", "房态分布", _status_figure, span=2),
+        Chart("projects", "房间最多的项目", _projects_figure, span=2),
+        Table("projects", "我的项目", [("name", "项目名称"), ("city", "城市"), ("company", "所属企业"),
+                                   ("kind", "类型"), ("rooms", "房间数"), ("occupancy", "出租率")],
+              lambda d: d["projects"], span=4),
+    ]
+
+    @classmethod
+    def data(cls, session, p):
+        return overview.scope_summary(session, p, limit=50)
 
 
 def home_body() -> rx.Component:
-    return rx.vstack(
-        rx.vstack(
-            rx.heading(f"欢迎回来，", AuthState.display_name, size="6"),
-            rx.text("以下数据均在您的数据权限范围内（", AuthState.unit_name, "）", color=theme.TEXT_MUTED, size="2"),
-            spacing="1",
-        ),
-        rx.grid(
-            _stat("项目", HomeState.projects_total, "building-2", "#2563eb", "stat-projects"),
-            _stat("房间", HomeState.rooms_total, "door-open", "#7c3aed", "stat-rooms"),
-            _stat("空闲可租", HomeState.status_counts[RoomStatus.VACANT.value], "key-round", "#16a34a",
-                  "stat-vacant"),
-            _stat("出租率", HomeState.occupancy, "percent", "#ea580c", "stat-occupancy"),
-            columns="4", spacing="4", width="100%",
-        ),
-        card(rx.vstack(rx.text("房态分布", weight="medium"), _status_bar(), spacing="3")),
-        card(
-            rx.vstack(
-                rx.hstack(rx.text("我的项目", weight="medium"), rx.spacer(),
-                          rx.text("共 ", HomeState.projects_total, " 个", size="2", color=theme.TEXT_MUTED)),
-                rx.cond(
-                    HomeState.projects.length() > 0,
-                    rx.table.root(
-                        rx.table.header(rx.table.row(
-                            *[rx.table.column_header_cell(h) for h in
-                              ("项目名称", "城市", "所属企业", "类型", "房间数", "出租率")])),
-                        rx.table.body(rx.foreach(HomeState.projects, lambda r: rx.table.row(
-                            rx.table.cell(r["name"]), rx.table.cell(r["city"]), rx.table.cell(r["company"]),
-                            rx.table.cell(r["kind"]), rx.table.cell(r["rooms"]),
-                            rx.table.cell(r["occupancy"])))),
-                        width="100%", size="2", id="home-projects",
-                    ),
-                    rx.text("您的数据范围内暂无项目", color=theme.TEXT_MUTED, id="home-empty"),
-                ),
-                spacing="3", width="100%",
-            ),
-        ),
-        spacing="4", width="100%",
-    )
+    return dashboard_body(HomeDashboard, header=rx.vstack(
+        rx.heading("欢迎回来，", AuthState.display_name, size="6"),
+        rx.text("以下数据均在您的数据权限范围内（", AuthState.unit_name, "）", color=theme.TEXT_MUTED, size="2"),
+        spacing="1"))
+
+
+HOME_LOAD = DashboardState.load_dashboard("home")

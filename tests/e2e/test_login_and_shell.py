@@ -53,7 +53,8 @@ def test_each_role_logs_in_and_sees_exactly_its_menu(page, username):
 def test_home_shows_only_the_store_managers_project(page):
     login(page, "manager")
     expect(page.locator("#stat-projects")).to_have_text("1")
-    expect(page.locator("#home-projects tbody tr")).to_have_count(1)
+    expect(page.locator("#table-projects tbody tr")).to_have_count(1)
+    expect(page.locator("#chart-status .js-plotly-plot")).to_be_visible()
 
 
 def test_wrong_password_shows_message_next_to_the_field(page):

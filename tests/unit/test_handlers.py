@@ -15,7 +15,7 @@ from clss_app.demo import DEMO_PASSWORD
 from clss_app.services import auth
 from clss_app.state import AuthState
 from models import Project, User, UserSession, utcnow
-from pages.home import HomeState
+from clss_app.admin.dashboard import DashboardState
 from clss_app.admin.state import AdminState
 import clss_app.clss_app  # noqa: F401  (registers the admins and page loaders)
 
@@ -106,21 +106,22 @@ def test_staff_list_is_limited_to_scope_and_refused_to_store_roles(demo_db):
 
 
 def test_home_summary_counts_only_the_users_projects(demo_db):
-    st = _state(HomeState, _token("manager"))
-    st.load()
+    st = _state(DashboardState, _token("manager"))
+    st.load_dashboard("home")
     with db.session_scope() as s:
         manager = s.exec(select(User).where(User.username == "manager")).one()
         from models import Room, UserProject
         pids = s.exec(select(UserProject.project_id).where(UserProject.user_id == manager.id)).all()
         rooms = len(s.exec(select(Room.id).where(Room.project_id.in_(pids))).all())
         names = set(s.exec(select(Project.name).where(Project.id.in_(pids))).all())
-    assert st.projects_total == len(pids) == 1
-    assert st.rooms_total == rooms
-    assert {p["name"] for p in st.projects} == names
+    assert st.stats["projects"] == str(len(pids)) == "1"
+    assert st.stats["rooms"] == f"{rooms:,}"
+    assert {p["name"] for p in st.tables["projects"]} == names
+    assert list(st.figures["status"].data[0].y) and sum(st.figures["status"].data[0].y) == rooms
 
-    st = _state(HomeState)
-    assert _is_redirect_to_login(st.load())
-    assert st.projects_total == 0
+    st = _state(DashboardState)
+    assert _is_redirect_to_login(st.load_dashboard("home"))
+    assert st.stats == {}
 
 
 def test_page_guard_marks_forbidden_pages(demo_db):
