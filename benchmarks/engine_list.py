@@ -55,7 +55,7 @@ def io_figures(rows: int) -> list[tuple[str, float]]:
     from clss_app.admin import io
     from clss_app.admin.query import ListQuery
     from clss_app.services.permissions import load_principal
-    from benchmarks.bench_bills import BenchBill, BenchBillAdmin
+    from benchmarks.bench_bills import BenchBillAdmin
     from models import User
 
     out = []

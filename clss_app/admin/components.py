@@ -20,30 +20,24 @@ def _options(name: str):
     return rx.cond(S.fk_options.contains(name), S.fk_options[name], [])
 
 
-def _choice_filter(admin, name: str) -> rx.Component:
+def _select_filter(admin, name: str, items, min_width: str) -> rx.Component:
     spec = admin.fields[name]
     return rx.select.root(
-        rx.select.trigger(placeholder=spec.label, min_width="120px"),
-        rx.select.content(
-            rx.select.item(f"{spec.label}：全部", value=ALL),
-            *[rx.select.item(label, value=value) for value, label in spec.choices()],
-        ),
+        rx.select.trigger(placeholder=spec.label, min_width=min_width),
+        rx.select.content(rx.select.item(f"{spec.label}：全部", value=ALL), items),
         value=rx.cond(S.filters.contains(name), S.filters[name], ALL),
         on_change=lambda v: S.set_filter(name, v), size="2", name=f"f_{name}",
     )
+
+
+def _choice_filter(admin, name: str) -> rx.Component:
+    items = rx.fragment(*[rx.select.item(label, value=value) for value, label in admin.fields[name].choices()])
+    return _select_filter(admin, name, items, "120px")
 
 
 def _fk_filter(admin, name: str) -> rx.Component:
-    spec = admin.fields[name]
-    return rx.select.root(
-        rx.select.trigger(placeholder=spec.label, min_width="160px"),
-        rx.select.content(
-            rx.select.item(f"{spec.label}：全部", value=ALL),
-            rx.foreach(_options(name), lambda o: rx.select.item(o["label"], value=o["id"])),
-        ),
-        value=rx.cond(S.filters.contains(name), S.filters[name], ALL),
-        on_change=lambda v: S.set_filter(name, v), size="2", name=f"f_{name}",
-    )
+    items = rx.foreach(_options(name), lambda o: rx.select.item(o["label"], value=o["id"]))
+    return _select_filter(admin, name, items, "160px")
 
 
 def _range_filter(admin, name: str, input_type: str) -> rx.Component:

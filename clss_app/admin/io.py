@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from clss_app.admin import audit, crud
-from clss_app.admin.query import ListQuery, fk_labels, order_by, where_clauses
+from clss_app.admin.query import ListQuery, order_by, where_clauses
 from clss_app.admin.view import ModelAdmin
 from clss_app.services.permissions import EXPORT, IMPORT, Principal, require
 from models import utcnow

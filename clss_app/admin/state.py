@@ -448,8 +448,6 @@ class AdminIOState(AdminState):
 
     @rx.event(background=True)
     async def export(self, fmt: str):
-        import asyncio
-
         from clss_app.admin import downloads, io
 
         fmt = "csv" if fmt == "csv" else "xlsx"
@@ -471,11 +469,7 @@ class AdminIOState(AdminState):
                 audit.record(s, p, admin.key, None, "export", summary=f"导出 {frame.height} 条（{fmt}）")
                 return url, frame.height
 
-        task = asyncio.get_running_loop().run_in_executor(None, work)
-        while not task.done():
-            await asyncio.sleep(0.3)
-            async with self:
-                self.io_progress = int(progress["done"] * 100 / max(progress["total"], 1))
+        task = await self._track(work, progress)
         try:
             url, n = task.result()
         except Forbidden as exc:
@@ -487,6 +481,16 @@ class AdminIOState(AdminState):
             self.io_busy, self.io_progress, self.io_message = False, 100, ""
         yield rx.download(url=url)
         yield rx.toast.success(f"已导出 {n} 条", position="top-center")
+
+    async def _track(self, work, progress: dict):
+        """Run blocking ``work`` in a thread, publishing its progress every 0.3 s."""
+        import asyncio
+        task = asyncio.get_running_loop().run_in_executor(None, work)
+        while not task.done():
+            await asyncio.sleep(0.3)
+            async with self:
+                self.io_progress = int(progress["done"] * 100 / max(progress["total"], 1))
+        return task
 
     @rx.event
     def open_import(self):
@@ -533,8 +537,6 @@ class AdminIOState(AdminState):
     @rx.event(background=True)
     async def check_import(self):
         """Dry run: parse and check every row, write nothing, show what is wrong."""
-        import asyncio
-
         from clss_app.admin import io
 
         async with self:
@@ -552,11 +554,7 @@ class AdminIOState(AdminState):
                 frame = io.read_sheet(data, filename)
                 return io.dry_run(s, admin, p, frame, lambda d, t: progress.update(done=d, total=t))
 
-        task = asyncio.get_running_loop().run_in_executor(None, work)
-        while not task.done():
-            await asyncio.sleep(0.3)
-            async with self:
-                self.io_progress = int(progress["done"] * 100 / max(progress["total"], 1))
+        task = await self._track(work, progress)
         async with self:
             self.io_busy, self.io_message = False, ""
             try:

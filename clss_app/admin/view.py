@@ -18,8 +18,7 @@ from typing import Callable, ClassVar, Iterable
 from sqlmodel import Session, SQLModel
 
 from clss_app.admin.fields import FieldSpec, infer_fields, label_attr
-from clss_app.services.permissions import (CREATE, DELETE, EXPORT, IMPORT, UPDATE, VIEW,
-                                           Principal, can, grant)
+from clss_app.services.permissions import (CREATE, DELETE, EXPORT, IMPORT, UPDATE, Principal, can, grant)
 from models import Role
 
 REGISTRY: dict[str, type["ModelAdmin"]] = {}

@@ -8,7 +8,6 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from clss_app import db
 from clss_app.admin import crud, io
 from clss_app.admin.fields import FieldError, FieldSpec, infer_fields
 from clss_app.admin.query import ListQuery, count, fetch_page

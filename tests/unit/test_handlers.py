@@ -6,7 +6,6 @@ the data scope.
 """
 from datetime import timedelta
 
-import pytest
 import reflex as rx
 from sqlmodel import select
 
