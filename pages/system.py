@@ -32,7 +32,7 @@ class OrgUnitAdmin(ModelAdmin, model=OrgUnit, key="org_units"):
 
 
 class UserAdmin(ModelAdmin, model=User, key="users"):
-    list_columns = ["username", "display_name", "role", "org_unit_id", "data_scope", "is_active",
+    list_columns = ["username", "display_name", "phone", "role", "org_unit_id", "data_scope", "is_active",
                     "locked_until", "last_login_at"]
     search = ["username", "display_name", "phone"]
     filters = ["role", "org_unit_id", "is_active"]
@@ -41,6 +41,7 @@ class UserAdmin(ModelAdmin, model=User, key="users"):
               "failed_logins", "locked_until", "last_login_at", "created_at"]
     default_sort = "id"
     scope = ("org_unit_id", "unit")
+    hidden_for = {"phone": {R.SUPER_ADMIN}}  # HQ manages branch admins, not staff phone numbers
     can_create = can_update = can_export = ADMINS
     actions = [
         Action("unlock", "解锁账号", staff.unlock, frozenset(ADMINS)),

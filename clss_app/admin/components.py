@@ -130,7 +130,16 @@ def bulk_bar(admin: type[ModelAdmin]) -> rx.Component:
     )
 
 
+def _unless_hidden(name: str, component: rx.Component) -> rx.Component:
+    """Columns hidden from the viewer's role are not rendered (nor sent: see _display_rows)."""
+    return rx.cond(S.hidden_columns.contains(name), rx.fragment(), component)
+
+
 def _header_cell(admin, name: str) -> rx.Component:
+    return _unless_hidden(name, _header_cell_inner(admin, name))
+
+
+def _header_cell_inner(admin, name: str) -> rx.Component:
     spec = admin.fields[name]
     if name not in admin.sortable_fields():
         return rx.table.column_header_cell(spec.label)
@@ -150,8 +159,8 @@ def table(admin: type[ModelAdmin]) -> rx.Component:
     def row(r):
         return rx.table.row(
             rx.table.cell(rx.checkbox(checked=S.selected.contains(r["id"]), on_change=lambda _: S.toggle_row(r["id"]))),
-            *[rx.table.cell(r[n], text_align="right" if n in numeric else "left",
-                            white_space="nowrap") for n in cols],
+            *[_unless_hidden(n, rx.table.cell(r[n], text_align="right" if n in numeric else "left",
+                                              white_space="nowrap")) for n in cols],
             rx.table.cell(rx.hstack(
                 rx.link("查看", on_click=S.open_detail(r["id"]), size="2", cursor="pointer"),
                 rx.cond(S.perms["update"], rx.link("编辑", on_click=S.open_edit(r["id"]), size="2",

@@ -43,6 +43,7 @@ class AdminState(AuthState):
     all_matching: bool = False
 
     perms: dict[str, bool] = {}
+    hidden_columns: list[str] = []
     action_perms: dict[str, bool] = {}
 
     form_open: bool = False
@@ -137,6 +138,7 @@ class AdminState(AuthState):
                 require(p, VIEW, admin.key)
                 rows = fetch_page(s, admin, p, q)
                 self.rows = self._display_rows(s, admin, p, rows)
+                self.hidden_columns = [n for n in admin.list_columns if n not in admin.visible(p, admin.list_columns)]
                 self.perms = {a: can(p, a, admin.key) for a in (CREATE, UPDATE, DELETE, EXPORT, IMPORT)}
                 self.action_perms = {a.name: can(p, f"action:{a.name}", admin.key) for a in admin.actions}
                 for name in admin.filters:

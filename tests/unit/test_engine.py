@@ -198,3 +198,11 @@ def test_import_refuses_missing_columns_and_unreadable_files(session, principal_
         io.read_sheet(b"a,b", "x.txt")
     with pytest.raises(Forbidden):
         io.dry_run(session, CityParamAdmin, principal_of("manager"), pl.DataFrame({"城市": ["杭州"]}))
+
+
+def test_fields_hidden_by_role_never_leave_the_server(session, principal_of):
+    sup, admin = principal_of("super"), principal_of("sysadmin")
+    assert "phone" not in UserAdmin.visible(sup, UserAdmin.list_columns)
+    assert "手机号" not in io.export_frame(session, UserAdmin, sup, ListQuery()).columns
+    assert "手机号" in io.export_frame(session, UserAdmin, admin, ListQuery()).columns
+    assert "phone" not in UserAdmin.editable(sup, UserAdmin.form)
