@@ -1,7 +1,8 @@
 """系统管理: organisation, staff, parameters and the audit log, as declarations."""
 from sqlmodel import Session
 
-from clss_app.admin import Action, ModelAdmin
+from clss_app import menu
+from clss_app.admin import Action, ModelAdmin, audit
 from clss_app.services import staff
 from clss_app.services.auth import hash_password
 from models import AuditLog, CityParam, EnterpriseParam, OrgUnit, Role, UnitKind, User
@@ -80,6 +81,9 @@ class EnterpriseParamAdmin(ModelAdmin, model=EnterpriseParam, key="enterprise_pa
 
 
 class AuditLogAdmin(ModelAdmin, model=AuditLog, key="audit_log"):
+    fields_override = {"resource": {"extra": {"labels": {k: e.label for k, e in menu.ENTRIES.items()}}},
+                       "action": {"extra": {"labels": {**audit.ACTION_LABELS, **{
+                           f"action:{a.name}": a.label for a in UserAdmin.actions}}}}}
     list_columns = ["at", "username", "resource", "action", "summary"]
     search = ["summary", "username", "resource"]
     filters = ["at"]

@@ -12,6 +12,10 @@ from clss_app.services.permissions import Principal
 from models import AuditLog
 
 
+BOOKKEEPING = {"version", "updated_at"}
+ACTION_LABELS = {"create": "新增", "update": "修改", "delete": "删除", "import": "导入", "export": "导出"}
+
+
 def _plain(value):
     if isinstance(value, enum.Enum):
         return value.value
@@ -29,8 +33,8 @@ def snapshot(row: SQLModel | None, names: list[str] | None = None) -> dict | Non
 
 def record(session: Session, p: Principal | None, resource: str, row_id: int | None, action: str,
            before: dict | None = None, after: dict | None = None, summary: str = "") -> None:
-    if before is not None and after is not None:  # keep only what changed
-        changed = [k for k in after if before.get(k) != after.get(k)]
+    if before is not None and after is not None:  # keep only what changed, not the bookkeeping
+        changed = [k for k in after if before.get(k) != after.get(k) and k not in BOOKKEEPING]
         before = {k: before.get(k) for k in changed}
         after = {k: after[k] for k in changed}
     session.add(AuditLog(

@@ -49,6 +49,8 @@ class FieldSpec:
     def display(self, value, fk_labels: dict | None = None) -> str:
         if value is None or value == "":
             return ""
+        if "labels" in self.extra:  # a code shown by its Chinese name (e.g. audit resources)
+            return self.extra["labels"].get(value, str(value))
         k = self.kind
         if k == "money":
             return f"¥{Decimal(value):,.2f}"

@@ -258,3 +258,32 @@ def test_import_reports_bad_rows_then_commits_all_or_nothing(page, tmp_path, app
     expect(page.locator("#admin-total")).to_have_text(str(int(before) + 2))
     with Session(db(app_db)) as s:
         assert len(s.exec(select(CityParam).where(CityParam.city == "杭州")).all()) == 2
+
+
+def test_scoped_lists_and_the_audit_log_page(page, app_db):
+    from models import Project
+    # A principal sees exactly the projects of their own company.
+    open_page(page, "principal", "/housing/projects", "负责人")
+    with Session(db(app_db)) as s:
+        from models import OrgUnit
+        company = s.exec(select(OrgUnit).where(OrgUnit.name == "京安居住房租赁有限公司")).one()
+        names = sorted(s.exec(select(Project.name).where(Project.company_id == company.id)).all())
+    expect(rows(page)).to_have_count(len(names))
+    assert sorted(column(page, 2)) == names
+    shot(page, "engine-projects-principal")
+
+    # A branch admin changes an enterprise parameter; the audit log page shows who did what.
+    page.locator("#logout").click()
+    expect(page).to_have_url(re.compile(r"/login"))
+    open_page(page, "sysadmin", "/system/enterprise-params?q=withhold_days", "系统管理员")
+    expect(rows(page)).to_have_count(2)  # the two Beijing companies only
+    rows(page).first.get_by_text("编辑").click()
+    page.locator("#field-value").fill("7")
+    page.locator("#form-save").click()
+    expect(page.get_by_text("已保存：withhold_days")).to_be_visible()
+    page.goto("/system/audit-log?q=withhold_days")
+    expect(rows(page).first).to_contain_text("修改 withhold_days")
+    expect(rows(page).first).to_contain_text("sysadmin")
+    rows(page).first.get_by_text("查看").click()
+    expect(page.locator("#detail-items")).to_contain_text('"value": "7"')
+    shot(page, "engine-audit-log")
