@@ -46,6 +46,7 @@ class Project(SQLModel, table=True):
                                         sa_column=enum_column(PublishState, nullable=False),
                                         title="发布状态")
     visible: bool = Field(default=False, title="租客可见")
+    cover: str = Field(default="", max_length=64, title="封面图")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="创建时间")
     version: int = Field(default=1, title="版本")
 

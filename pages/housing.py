@@ -6,10 +6,11 @@ R = Role
 
 
 class ProjectAdmin(ModelAdmin, model=Project, key="projects"):
-    list_columns = ["name", "company_id", "city", "district", "kind", "publish_state", "visible"]
+    fields_override = {"cover": {"kind": "image", "extra": {"max_mb": 5}}}
+    list_columns = ["cover", "name", "company_id", "city", "district", "kind", "publish_state", "visible"]
     search = ["name", "address", "district"]
     filters = ["kind", "publish_state", "company_id", "visible"]
-    form = ["name", "company_id", "city", "district", "address", "kind", "visible"]
+    form = ["name", "company_id", "city", "district", "address", "kind", "visible", "cover"]
     default_sort = "id"
     scope, scope_on_create = ("id", "project"), ("company_id", "unit")
     can_create = can_update = {R.SYSTEM_ADMIN, R.PRINCIPAL, R.MULTI_STORE_MANAGER}

@@ -152,6 +152,13 @@ def _header_cell_inner(admin, name: str) -> rx.Component:
     )
 
 
+def _cell(admin, name: str, r, numeric: bool) -> rx.Component:
+    if admin.fields[name].kind == "image":
+        return rx.table.cell(rx.cond(r[name] != "", rx.image(src=r[name], height="32px", width="48px",
+                                                              object_fit="cover", border_radius="4px"), ""))
+    return rx.table.cell(r[name], text_align="right" if numeric else "left", white_space="nowrap")
+
+
 def table(admin: type[ModelAdmin]) -> rx.Component:
     cols = admin.list_columns
     numeric = {n for n in cols if admin.fields[n].kind in ("money", "decimal", "int")}
@@ -159,8 +166,7 @@ def table(admin: type[ModelAdmin]) -> rx.Component:
     def row(r):
         return rx.table.row(
             rx.table.cell(rx.checkbox(checked=S.selected.contains(r["id"]), on_change=lambda _: S.toggle_row(r["id"]))),
-            *[_unless_hidden(n, rx.table.cell(r[n], text_align="right" if n in numeric else "left",
-                                              white_space="nowrap")) for n in cols],
+            *[_unless_hidden(n, _cell(admin, n, r, n in numeric)) for n in cols],
             rx.table.cell(rx.hstack(
                 rx.link("查看", on_click=S.open_detail(r["id"]), size="2", cursor="pointer"),
                 rx.cond(S.perms["update"], rx.link("编辑", on_click=S.open_edit(r["id"]), size="2",
@@ -233,9 +239,31 @@ def _fk_picker(admin, name: str) -> rx.Component:
     )
 
 
+def _image_input(admin, name: str, value) -> rx.Component:
+    from clss_app.admin.media import ROUTE
+    spec, upload_id = admin.fields[name], f"upload-{name}"
+    max_mb = spec.extra.get("max_mb", 5)
+    return rx.hstack(
+        rx.cond(value != "",
+                rx.image(src=ROUTE + "/" + value, height="72px", width="auto", border_radius="6px",
+                         border=f"1px solid {theme.BORDER}", id=f"preview-{name}"),
+                rx.center(rx.icon("image", size=24, color="#94a3b8"), width="96px", height="72px",
+                          border=f"1px dashed {theme.BORDER}", border_radius="6px")),
+        rx.upload.root(
+            rx.vstack(rx.button(rx.icon("upload", size=14), "上传图片", size="1", variant="soft", type="button"),
+                      rx.text(f"JPG/PNG/WebP，不超过 {max_mb} MB", size="1", color=theme.TEXT_MUTED), spacing="1"),
+            id=upload_id, max_files=1, multiple=False,
+            accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"]},
+            on_drop=S.upload_field(rx.upload_files(upload_id=upload_id), name), border="none", padding="0"),
+        spacing="3", align="center",
+    )
+
+
 def _input(admin, name: str) -> rx.Component:
     spec = admin.fields[name]
     value = rx.cond(S.form_values.contains(name), S.form_values[name], "")
+    if spec.kind == "image":
+        return _image_input(admin, name, value)
     disabled = S.readonly_fields.contains(name)
     common = dict(name=name, id=f"field-{name}", disabled=disabled, width="100%")
     if spec.kind == "fk":
@@ -394,6 +422,7 @@ def admin_body(admin: type[ModelAdmin], label: str) -> rx.Component:
     return card(rx.vstack(
         history_sync(),
         toolbar(admin, label), filter_bar(admin), bulk_bar(admin), table(admin), pager(admin),
-        form_dialog(admin, label), detail_dialog(admin, label), confirm_dialog(), import_dialog(label),
+        form_dialog(admin, label.removesuffix("管理")), detail_dialog(admin, label.removesuffix("管理")),
+        confirm_dialog(), import_dialog(label.removesuffix("管理")),
         spacing="3", width="100%",
     ))

@@ -69,4 +69,9 @@ async def download(request):
     return Response(data, media_type=media, headers=headers)
 
 
-api = Starlette(routes=[Route(ROUTE + "/{token}", download)])
+def _routes():
+    from clss_app.admin import media
+    return [Route(ROUTE + "/{token}", download), Route(media.ROUTE + "/{name}", media.serve)]
+
+
+api = Starlette(routes=_routes())

@@ -68,6 +68,9 @@ class FieldSpec:
             return value.isoformat()
         if k == "fk":
             return (fk_labels or {}).get(value, f"#{value}")
+        if k == "image":
+            from clss_app.admin.media import ROUTE
+            return f"{ROUTE}/{value}"
         return str(value)
 
     def form_value(self, value) -> str:
@@ -99,7 +102,12 @@ class FieldSpec:
                 raise FieldError(f"{self.label}不能为空")
             return False if self.kind == "bool" else ("" if self.kind in ("str", "text") else None)
         k = self.kind
-        if k in ("str", "text", "image", "file"):
+        if k == "image":
+            from clss_app.admin.media import NAME
+            if not NAME.match(str(raw)):
+                raise FieldError(f"{self.label}请通过“上传图片”选择文件")
+            return str(raw)
+        if k in ("str", "text", "file"):
             value = str(raw)
             if self.max_length and len(value) > self.max_length:
                 raise FieldError(f"{self.label}不能超过 {self.max_length} 个字符（当前 {len(value)} 个）")

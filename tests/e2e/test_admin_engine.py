@@ -287,3 +287,24 @@ def test_scoped_lists_and_the_audit_log_page(page, app_db):
     rows(page).first.get_by_text("查看").click()
     expect(page.locator("#detail-items")).to_contain_text('"value": "7"')
     shot(page, "engine-audit-log")
+
+
+def test_image_upload_is_checked_previewed_and_listed(page, tmp_path):
+    from tests.images import png
+    good, fake = tmp_path / "cover.png", tmp_path / "fake.png"
+    good.write_bytes(png(640, 360))
+    fake.write_bytes(b"this is not an image at all")
+    open_page(page, "principal", "/housing/projects", "负责人")
+    rows(page).first.get_by_text("编辑").click()
+    page.locator("#upload-cover input[type=file]").set_input_files(str(fake))
+    expect(page.locator("#error-cover")).to_have_text("封面图须为 JPG、PNG 或 WebP 图片")
+    page.locator("#upload-cover input[type=file]").set_input_files(str(good))
+    expect(page.locator("#preview-cover")).to_be_visible()
+    expect(page.locator("#error-cover")).to_have_count(0)
+    shot(page, "engine-image-upload")
+    page.locator("#form-save").click()
+    expect(page.get_by_text("已保存")).to_be_visible()
+    thumb = rows(page).first.locator("img")
+    expect(thumb).to_be_visible()
+    src = thumb.get_attribute("src")
+    assert src.startswith("/_clss/media/") and page.request.get(src).body() == good.read_bytes()
