@@ -64,6 +64,7 @@ class AuthState(rx.State):
 
     def _forget_identity(self) -> None:
         self.token = ""
+        self._page_key = ""
         self.display_name = self.role_label = self.unit_name = ""
         self.allowed_keys = []
         self.allowed_groups = []

@@ -11,7 +11,7 @@ from sqlmodel import Session, SQLModel, select
 from clss_app.admin import audit
 from clss_app.admin.fields import FieldError, label_attr
 from clss_app.admin.query import ListQuery, matching_ids
-from clss_app.admin.view import Action, ActionResult, ModelAdmin
+from clss_app.admin.view import Action, ActionResult, ModelAdmin, scoped_admin_for
 from clss_app.services.permissions import (CREATE, DELETE, UPDATE, VIEW, Forbidden, Principal,
                                            in_scope, require)
 from models import utcnow
@@ -107,11 +107,9 @@ def _resolve_fk(session, spec, value, p, cache):
             cache[key] = found
     if found is None:
         raise FieldError(f"{spec.label}“{value}”不存在")
-    from clss_app.admin.view import REGISTRY
-    target_admin = next((a for a in REGISTRY.values() if a.model is target and a.scope), None)
+    target_admin = scoped_admin_for(target)
     if target_admin is not None:
-        col, by = target_admin.scope
-        if col == "id" and not _scope_ok(p, target_admin, {"id": found}, target_admin.scope):
+        if not _scope_ok(p, target_admin, {"id": found}, target_admin.scope):
             raise FieldError(f"{spec.label}“{value}”不在您的数据权限范围内")
     return found
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from clss_app.admin import audit, crud
-from clss_app.admin.query import ListQuery, order_by, where_clauses
+from clss_app.admin.query import ListQuery, labels_for, order_by, where_clauses
 from clss_app.admin.view import ModelAdmin
 from clss_app.services.permissions import EXPORT, IMPORT, Principal, require
 from models import utcnow
@@ -50,7 +50,8 @@ def export_frame(session: Session, admin: type[ModelAdmin], p: Principal, q: Lis
         found = {r[0]: r for r in session.execute(
             sa.select(table.c.id, *[table.c[n] for n in names]).where(table.c.id.in_(chunk_ids)))}
         chunk = [found[i] for i in chunk_ids if i in found]
-        labels = _fk_labels_for(session, admin, fk_names, names, chunk)
+        labels = {n: labels_for(session, admin.fields[n], (r[names.index(n) + 1] for r in chunk))
+                  for n in fk_names}
         for pos, n in enumerate(names, start=1):
             spec, out, lab = admin.fields[n], cols[n], labels.get(n)
             if spec.kind in ("money", "decimal"):
@@ -66,18 +67,6 @@ def export_frame(session: Session, admin: type[ModelAdmin], p: Principal, q: Lis
         if progress:
             progress(min(start + CHUNK, total), total)
     return pl.DataFrame({admin.fields[n].label: cols[n] for n in names}, strict=False)
-
-
-def _fk_labels_for(session, admin, fk_names, names, rows) -> dict[str, dict]:
-    from clss_app.admin.fields import label_attr
-    out = {}
-    for n in fk_names:
-        pos = names.index(n) + 1
-        ids = {r[pos] for r in rows} - {None}
-        target = admin.fields[n].fk_model
-        out[n] = dict(session.exec(select(target.id, getattr(target, label_attr(target)))
-                                   .where(target.id.in_(ids))).all()) if ids else {}
-    return out
 
 
 def write_frame(frame: pl.DataFrame, fmt: str) -> bytes:

@@ -144,17 +144,18 @@ def matching_ids(session: Session, admin, p: Principal, q: ListQuery, limit: int
                              .order_by(*order_by(admin, q)).limit(limit)).all())
 
 
+def labels_for(session: Session, spec: FieldSpec, ids) -> dict:
+    """{id: label} of the rows a foreign-key field points at, in one query."""
+    from clss_app.admin.fields import label_attr
+    ids = set(ids) - {None}
+    target = spec.fk_model
+    if not ids or target is None:
+        return {}
+    return dict(session.exec(select(target.id, getattr(target, label_attr(target)))
+                             .where(target.id.in_(ids))).all())
+
+
 def fk_labels(session: Session, admin, rows: list, names: list[str]) -> dict[str, dict]:
     """For each foreign-key column shown: {id: label}, one query per column."""
-    from clss_app.admin.fields import label_attr
-    out: dict[str, dict] = {}
-    for name in names:
-        spec = admin.fields[name]
-        if spec.kind != "fk" or spec.fk_model is None:
-            continue
-        ids = {getattr(r, name) for r in rows} - {None}
-        target = spec.fk_model
-        attr = label_attr(target)
-        out[name] = dict(session.exec(select(target.id, getattr(target, attr))
-                                      .where(target.id.in_(ids))).all()) if ids else {}
-    return out
+    return {n: labels_for(session, admin.fields[n], (getattr(r, n) for r in rows))
+            for n in names if admin.fields[n].kind == "fk"}

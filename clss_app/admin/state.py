@@ -8,14 +8,16 @@ then calls ``load`` which reads the URL.
 from __future__ import annotations
 
 import json
+import logging
 from urllib.parse import parse_qs
 
 import reflex as rx
 
+from clss_app import db
 from clss_app.admin import audit, crud
 from clss_app.admin.fields import SHANGHAI, label_attr
 from clss_app.admin.query import MAX_PAGE, ListQuery, count, fetch_page, fk_labels
-from clss_app.admin.view import REGISTRY, ModelAdmin
+from clss_app.admin.view import REGISTRY, ModelAdmin, scoped_admin_for
 from clss_app.menu import ENTRIES
 from clss_app.services.permissions import (CREATE, DELETE, EXPORT, IMPORT, UPDATE, VIEW, Forbidden,
                                            Principal, can, require, scope_clause)
@@ -291,8 +293,8 @@ class AdminState(AuthState):
         target = spec.fk_model
         attr = getattr(target, label_attr(target))
         stmt = select(target.id, attr)
-        target_admin = next((a for a in REGISTRY.values() if a.model is target and a.scope), None)
-        if target_admin is not None and target_admin.scope[0] == "id":
+        target_admin = scoped_admin_for(target)
+        if target_admin is not None:
             stmt = stmt.where(scope_clause(p, target.id, by=target_admin.scope[1]))
         if text:
             stmt = stmt.where(attr.like(f"%{text[:32]}%"))
@@ -487,7 +489,7 @@ class AdminIOState(AdminState):
 
         def work():
             from clss_app.services import auth as _auth
-            with db_session() as s:
+            with db.session_scope() as s:
                 p = _auth.principal_for_token(s, token)
                 frame = io.export_frame(s, admin, p, q, lambda d, t: progress.update(done=d, total=t))
                 data = io.write_frame(frame, fmt)
@@ -497,17 +499,29 @@ class AdminIOState(AdminState):
                 return url, frame.height
 
         task = await self._track(work, progress)
-        try:
-            url, n = task.result()
-        except Forbidden as exc:
-            async with self:
-                self.io_busy, self.io_message = False, ""
-            yield self._refused(exc)
-            return
         async with self:
-            self.io_busy, self.io_progress, self.io_message = False, 100, ""
+            self.io_busy, self.io_message = False, ""
+            outcome = self._job_outcome(task, "导出")
+        if outcome is not None:
+            yield outcome
+            return
+        url, n = task.result()
         yield rx.download(url=url)
         yield rx.toast.success(f"已导出 {n} 条", position="top-center")
+
+    def _job_outcome(self, task, verb: str):
+        """None if the background job succeeded, else the event that tells the user why not.
+
+        Called under the state lock. A refusal says why; anything unexpected is
+        logged and reported in one Chinese line, and never leaves the page busy.
+        """
+        exc = task.exception()
+        if exc is None:
+            return None
+        if isinstance(exc, Forbidden):
+            return self._refused(exc)
+        logging.getLogger(__name__).error("%s失败", verb, exc_info=exc)
+        return rx.toast.error(f"{verb}失败，请稍后重试或联系管理员", position="top-center")
 
     async def _track(self, work, progress: dict):
         """Run blocking ``work`` in a thread, publishing its progress every 0.3 s."""
@@ -554,6 +568,12 @@ class AdminIOState(AdminState):
         """Receive the file (in memory, never the public upload folder), then check it."""
         if not files:
             return
+        admin = self._admin()
+        try:
+            with self._session() as (_, p):
+                require(p, IMPORT, admin.key)
+        except Forbidden as exc:
+            return self._refused(exc)
         upload = files[0]
         from clss_app.admin import io
         self._upload_data = await upload.read(io.MAX_IMPORT_BYTES + 1)
@@ -575,7 +595,7 @@ class AdminIOState(AdminState):
 
         def work():
             from clss_app.services import auth as _auth
-            with db_session() as s:
+            with db.session_scope() as s:
                 p = _auth.principal_for_token(s, token)
                 require(p, IMPORT, admin.key)
                 frame = io.read_sheet(data, filename)
@@ -584,21 +604,23 @@ class AdminIOState(AdminState):
         task = await self._track(work, progress)
         async with self:
             self.io_busy, self.io_message = False, ""
-            try:
-                preview = task.result()
-            except Forbidden as exc:
-                self.import_open = False
-                yield self._refused(exc)
-                return
-            except ValueError as exc:
+            exc = task.exception()
+            if isinstance(exc, ValueError):  # an unreadable or oversized file: say so in the dialog
                 self.import_errors = [{"row": "—", "column": "", "message": str(exc)}]
                 self.import_ready, self.import_total, self.import_sample = False, 0, []
                 return
-            self._import_preview = preview
-            self.import_total = preview.total
-            self.import_errors = preview.errors[:200]
-            self.import_sample = preview.sample
-            self.import_ready = preview.ok
+            outcome = self._job_outcome(task, "校验")
+            if outcome is None:
+                preview = task.result()
+                self._import_preview = preview
+                self.import_total = preview.total
+                self.import_errors = preview.errors[:200]
+                self.import_sample = preview.sample
+                self.import_ready = preview.ok
+            else:
+                self.import_open = False
+        if outcome is not None:
+            yield outcome
 
     @rx.event
     def commit_import(self):
@@ -618,11 +640,6 @@ class AdminIOState(AdminState):
             return
         self.import_open, self._import_preview = False, None
         return [self._fetch(), rx.toast.success(f"已导入 {n} 条", position="top-center")]
-
-
-def db_session():
-    from clss_app import db
-    return db.session_scope()
 
 
 def utcnow_str() -> str:

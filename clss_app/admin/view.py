@@ -142,3 +142,8 @@ class ModelAdmin:
         return str(getattr(row, cls.label_field, None) or f"#{row.id}")
 
 
+
+
+def scoped_admin_for(model: type[SQLModel]) -> type[ModelAdmin] | None:
+    """The admin that limits ``model``'s rows by their own id (so a picker of them must too)."""
+    return next((a for a in REGISTRY.values() if a.model is model and a.scope and a.scope[0] == "id"), None)

@@ -154,3 +154,38 @@ def test_login_and_logout_handlers(demo_db):
     with db.session_scope() as s:
         assert auth.principal_for_token(s, token) is None
         assert s.exec(select(UserSession).where(UserSession.revoked_at.is_not(None))).first()
+
+
+class _FakeUpload:
+    name = filename = "rooms.csv"
+
+    def __init__(self):
+        self.read_called = False
+
+    async def read(self, n=-1):
+        self.read_called = True
+        return b"a,b\n1,2\n"
+
+
+def test_upload_for_import_is_refused_before_the_file_is_read(demo_db):
+    import asyncio
+    from clss_app.admin.state import AdminIOState
+    st = _state(AdminIOState, _token("manager"))  # 店长 may not import city parameters
+    st.admin_key = "city_params"
+    upload = _FakeUpload()
+    spec = asyncio.run(st.upload_import([upload]))
+    assert _is_error_toast(spec, "无权") and not upload.read_called and st._upload_data == b""
+
+
+def test_a_failed_background_job_is_reported_in_one_chinese_line(demo_db):
+    from concurrent.futures import Future
+    from clss_app.admin.state import AdminIOState
+    st = _state(AdminIOState, _token("super"))
+    ok, broken, refused = Future(), Future(), Future()
+    ok.set_result(("/x", 1))
+    broken.set_exception(RuntimeError("disk full"))
+    from clss_app.services.permissions import Forbidden
+    refused.set_exception(Forbidden("您的角色（财务）无权导出此内容"))
+    assert st._job_outcome(ok, "导出") is None
+    assert _is_error_toast(st._job_outcome(broken, "导出"), "导出失败")
+    assert _is_error_toast(st._job_outcome(refused, "导出"), "无权导出")
