@@ -109,7 +109,9 @@ def _resolve_fk(session, spec, value, p, cache):
         raise FieldError(f"{spec.label}“{value}”不存在")
     target_admin = scoped_admin_for(target)
     if target_admin is not None:
-        if not _scope_ok(p, target_admin, {"id": found}, target_admin.scope):
+        col = target_admin.scope[0]
+        owner = found if col == "id" else session.exec(select(getattr(target, col)).where(target.id == found)).first()
+        if not _scope_ok(p, target_admin, {col: owner}, target_admin.scope):
             raise FieldError(f"{spec.label}“{value}”不在您的数据权限范围内")
     return found
 

@@ -295,7 +295,8 @@ class AdminState(AuthState):
         stmt = select(target.id, attr)
         target_admin = scoped_admin_for(target)
         if target_admin is not None:
-            stmt = stmt.where(scope_clause(p, target.id, by=target_admin.scope[1]))
+            col, by = target_admin.scope
+            stmt = stmt.where(scope_clause(p, getattr(target, col), by=by))
         if text:
             stmt = stmt.where(attr.like(f"%{text[:32]}%"))
         rows = session.exec(stmt.order_by(attr).limit(FK_OPTIONS_LIMIT)).all()

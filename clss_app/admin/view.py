@@ -145,5 +145,5 @@ class ModelAdmin:
 
 
 def scoped_admin_for(model: type[SQLModel]) -> type[ModelAdmin] | None:
-    """The admin that limits ``model``'s rows by their own id (so a picker of them must too)."""
-    return next((a for a in REGISTRY.values() if a.model is model and a.scope and a.scope[0] == "id"), None)
+    """The admin that limits ``model``'s rows to a data scope (so a picker of them must too)."""
+    return next((a for a in REGISTRY.values() if a.model is model and a.scope), None)

@@ -205,3 +205,13 @@ def test_fields_hidden_by_role_never_leave_the_server(session, principal_of):
     assert "手机号" not in io.export_frame(session, UserAdmin, sup, ListQuery()).columns
     assert "手机号" in io.export_frame(session, UserAdmin, admin, ListQuery()).columns
     assert "phone" not in UserAdmin.editable(sup, UserAdmin.form)
+
+
+def test_foreign_keys_respect_the_target_scope_whatever_its_column(session, principal_of):
+    p = principal_of("sysadmin")  # 北京分行
+    uid = {u.username: u.id for u in session.exec(select(User)).all()}
+    # AuditLog.user_id points at staff, whose admin scopes them by org_unit_id (not by id).
+    _, errors = crud.validate(session, AuditLogAdmin, p, {"user_id": str(uid["principal3"])}, names=["user_id"])
+    assert "不在您的数据权限范围内" in errors["user_id"]  # a Shanghai employee
+    values, errors = crud.validate(session, AuditLogAdmin, p, {"user_id": str(uid["principal2"])}, names=["user_id"])
+    assert errors == {} and values["user_id"] == uid["principal2"]
