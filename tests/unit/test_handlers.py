@@ -169,11 +169,14 @@ class _FakeUpload:
 
 def test_upload_for_import_is_refused_before_the_file_is_read(demo_db):
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
     from clss_app.admin.state import AdminIOState
     st = _state(AdminIOState, _token("manager"))  # 店长 may not import city parameters
     st.admin_key = "city_params"
     upload = _FakeUpload()
-    spec = asyncio.run(st.upload_import([upload]))
+    # Its own thread and loop: Playwright's sync API may hold a running loop in this one.
+    with ThreadPoolExecutor(1) as pool:
+        spec = pool.submit(asyncio.run, st.upload_import([upload])).result()
     assert _is_error_toast(spec, "无权") and not upload.read_called and st._upload_data == b""
 
 
