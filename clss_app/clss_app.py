@@ -22,6 +22,7 @@ app = rx.App(
     html_lang="zh-CN",
     api_transformer=downloads.api,
     style={"font_family": theme.FONT},
+    stylesheets=["/admin.css"],
 )
 
 app.add_page(login_page, route="/login", title="登录 · CLSS Admin", on_load=AuthState.enter_login)

@@ -25,11 +25,14 @@ from clss_app.state import AuthState
 from sqlmodel import select
 
 FK_OPTIONS_LIMIT = 50
+# Clears the pending mark the page script sets when a list control is used (components.POPSTATE_JS).
+LIST_SETTLED = rx.call_script("delete document.getElementById('admin-list')?.dataset.loading")
 
 
 class AdminState(AuthState):
     admin_key: str = ""
     rows: list[dict[str, str]] = []
+    rows_key: str = ""  # the admin whose rows these are
     total: int = 0
     total_text: str = ""
     q: str = ""
@@ -90,7 +93,7 @@ class AdminState(AuthState):
             q.q, q.filters, q.sort, q.page, q.page_size)
         params = q.to_params(admin)
         url = ENTRIES[admin.key].route + (f"?{params}" if params else "")
-        return [rx.call_script(f"window.history.pushState(null, '', {json.dumps(url)})"), self._fetch()]
+        return [rx.call_script(f"window.history.pushState(null, '', {json.dumps(url)})"), *self._fetch()]
 
     def _display_rows(self, session, admin, p: Principal, rows) -> list[dict[str, str]]:
         names = admin.visible(p, admin.list_columns)
@@ -140,6 +143,7 @@ class AdminState(AuthState):
                 require(p, VIEW, admin.key)
                 rows = fetch_page(s, admin, p, q)
                 self.rows = self._display_rows(s, admin, p, rows)
+                self.rows_key = admin.key
                 self.hidden_columns = [n for n in admin.list_columns if n not in admin.visible(p, admin.list_columns)]
                 self.perms = {a: can(p, a, admin.key) for a in (CREATE, UPDATE, DELETE, EXPORT, IMPORT)}
                 self.action_perms = {a.name: can(p, f"action:{a.name}", admin.key) for a in admin.actions}
@@ -147,10 +151,10 @@ class AdminState(AuthState):
                     if admin.fields[name].kind == "fk":
                         self._load_fk_options(s, admin, p, name, "")
         except Forbidden as exc:
-            self.rows, self.total, self.total_text = [], 0, "0"
-            return self._refused(exc)
+            self.rows, self.rows_key, self.total, self.total_text = [], admin.key, 0, "0"
+            return [LIST_SETTLED, self._refused(exc)]
         self.total_text = "…"
-        return AdminState.load_count
+        return [LIST_SETTLED, AdminState.load_count]
 
     @rx.event
     def load_count(self):
@@ -177,7 +181,7 @@ class AdminState(AuthState):
     @rx.event
     def set_filter(self, name: str, value: str):
         q = self._query()
-        value = "" if value in ("__all__", None) else str(value)[:64]
+        value = "" if value is None else str(value)[:64]
         if value:
             q.filters[name] = value
         else:
@@ -284,7 +288,7 @@ class AdminState(AuthState):
             return
         self.selected, self.all_matching = [], False
         toast = rx.toast.success if not result.refused else rx.toast.warning
-        return [self._fetch(), toast(result.message(verb), position="top-center",
+        return [*self._fetch(), toast(result.message(verb), position="top-center",
                                      duration=15000 if result.notes else 5000)]
 
     # ------------------------------------------------------------ form
@@ -428,7 +432,7 @@ class AdminState(AuthState):
             self.form_error = str(exc)
             return self._refused(exc)
         self.form_open = False
-        return [self._fetch(), rx.toast.success(f"{verb}：{label}" + (f"。{note}" if note else ""),
+        return [*self._fetch(), rx.toast.success(f"{verb}：{label}" + (f"。{note}" if note else ""),
                                                 position="top-center", duration=15000 if note else 4000)]
 
     # ------------------------------------------------------------ detail
@@ -640,7 +644,7 @@ class AdminIOState(AdminState):
             self.import_errors = [{"row": "—", "column": "", "message": str(exc)}]
             return
         self.import_open, self._import_preview = False, None
-        return [self._fetch(), rx.toast.success(f"已导入 {n} 条", position="top-center")]
+        return [*self._fetch(), rx.toast.success(f"已导入 {n} 条", position="top-center")]
 
 
 def utcnow_str() -> str:

@@ -83,7 +83,7 @@ def test_lockout_after_repeated_failures_and_admin_unlock(page, browser, base_ur
     row = admin.locator("#admin-table tbody tr").filter(has_text="finance4")
     expect(row).to_contain_text(re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}"))  # 锁定至: the lock's end
     shot(admin, "staff-locked")
-    row.locator("button[role=checkbox]").click()
+    row.locator("input[type=checkbox]").click()
     admin.locator("#action-unlock").click()
     admin.locator("#confirm-ok").click()
     expect(admin.get_by_text("解锁账号成功 1 条")).to_be_visible()
