@@ -2,10 +2,10 @@
 from sqlmodel import Session
 
 from clss_app import menu
-from clss_app.admin import Action, ModelAdmin, audit
+from clss_app.admin import Action, Many, ModelAdmin, audit
 from clss_app.services import staff
 from clss_app.services.auth import hash_password
-from models import AuditLog, CityParam, EnterpriseParam, OrgUnit, Role, UnitKind, User
+from models import AuditLog, CityParam, EnterpriseParam, OrgUnit, Role, UnitKind, User, UserProject, UserScopeUnit
 
 R = Role
 ADMINS = {R.SUPER_ADMIN, R.SYSTEM_ADMIN}
@@ -37,9 +37,14 @@ class UserAdmin(ModelAdmin, model=User, key="users"):
                     "locked_until", "last_login_at"]
     search = ["username", "display_name", "phone"]
     filters = ["role", "org_unit_id", "is_active"]
-    form = ["username", "display_name", "phone", "role", "org_unit_id", "data_scope", "is_active"]
-    detail = ["username", "display_name", "phone", "role", "org_unit_id", "data_scope", "is_active",
-              "failed_logins", "locked_until", "last_login_at", "created_at"]
+    many = {"scope_units": Many(UserScopeUnit, "user_id", "unit_id", "自定义范围",
+                                help="数据权限为“自定义”时生效，所选机构含其下级"),
+            "projects": Many(UserProject, "user_id", "project_id", "负责项目",
+                             help="店长、店助、多店店长只能看到并操作所负责的项目")}
+    form = ["username", "display_name", "phone", "role", "org_unit_id", "data_scope", "is_active",
+            "scope_units", "projects"]
+    detail = ["username", "display_name", "phone", "role", "org_unit_id", "data_scope", "scope_units",
+              "projects", "is_active", "failed_logins", "locked_until", "last_login_at", "created_at"]
     default_sort = "id"
     scope = ("org_unit_id", "unit")
     hidden_for = {"phone": {R.SUPER_ADMIN}}  # HQ manages branch admins, not staff phone numbers
@@ -52,10 +57,13 @@ class UserAdmin(ModelAdmin, model=User, key="users"):
 
     @classmethod
     def validate(cls, session, p, values, row):
-        return staff.role_problems(session, p, values.get("role"), values.get("org_unit_id"))
+        return (staff.role_problems(session, p, values.get("role"), values.get("org_unit_id"))
+                or staff.assignment_problems(session, values))
 
     @classmethod
     def before_save(cls, session, p, values, row):
+        staff.drop_unused_assignments(values, values.get("role", row.role if row else None),
+                                      values.get("data_scope", row.data_scope if row else None))
         if row is None:
             pw = staff.temporary_password()
             values["password_hash"] = hash_password(pw)

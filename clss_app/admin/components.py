@@ -246,6 +246,35 @@ def _fk_picker(admin, name: str) -> rx.Component:
     )
 
 
+def _many_picker(admin, name: str) -> rx.Component:
+    """Chosen rows as chips (× removes one) and a searchable list to add more."""
+    spec = admin.fields[name]
+    chosen = rx.cond(S.many_shown.contains(name), S.many_shown[name], [])
+    readonly = S.readonly_fields.contains(name)
+    chip = lambda c: rx.badge(  # noqa: E731
+        c["label"], rx.cond(readonly, rx.fragment(), rx.el.button(
+            "×", type="button", on_click=S.remove_many(name, c["id"]), class_name="clss-chip-x",
+            aria_label="移除 " + c["label"])),
+        variant="soft", size="2", data_chip=c["label"])
+    add = rx.popover.root(
+        rx.popover.trigger(rx.button(rx.icon("plus", size=14), "添加", size="1", variant="soft", type="button",
+                                     id=f"many-{name}")),
+        rx.popover.content(rx.vstack(
+            rx.input(placeholder=f"搜索{spec.label}", on_change=lambda v: S.fk_search(name, v).debounce(250),
+                     width="100%", data_fk_search=name),
+            rx.scroll_area(rx.vstack(
+                rx.foreach(_options(name), lambda o: rx.box(
+                    rx.text(o["label"], size="2"), padding="6px 8px", border_radius="6px", cursor="pointer",
+                    width="100%", _hover={"background": "#eff6ff"},
+                    on_click=S.add_many(name, o["id"], o["label"]), data_option=o["label"])),
+                spacing="0", width="100%"), max_height="220px", type="auto"),
+            spacing="2", width="100%"), width="320px"),
+    )
+    return rx.flex(rx.foreach(chosen, chip), rx.cond(readonly, rx.fragment(), add),
+                   rx.cond(chosen.length() == 0, rx.text("未选择", size="2", color=theme.TEXT_MUTED)),
+                   wrap="wrap", gap="6px", align="center", width="100%", id=f"field-{name}")
+
+
 def _image_input(admin, name: str, value) -> rx.Component:
     from clss_app.admin.media import ROUTE
     spec, upload_id = admin.fields[name], f"upload-{name}"
@@ -275,6 +304,8 @@ def _input(admin, name: str) -> rx.Component:
     common = dict(name=name, id=f"field-{name}", disabled=disabled, width="100%")
     if spec.kind == "fk":
         return _fk_picker(admin, name)
+    if spec.kind == "many":
+        return _many_picker(admin, name)
     if spec.kind in ("enum", "bool"):
         return rx.select.root(
             rx.select.trigger(placeholder=f"请选择{spec.label}", width="100%", id=f"field-{name}"),
@@ -296,9 +327,10 @@ def _form_field(admin, name: str) -> rx.Component:
             rx.text(spec.label, rx.cond(spec.required, rx.text.span(" *", color="#dc2626"), ""), size="2",
                     weight="medium"),
             _input(admin, name),
+            rx.text(spec.help, size="1", color=theme.TEXT_MUTED) if spec.help else rx.fragment(),
             rx.cond(S.form_errors.contains(name),
                     rx.text(S.form_errors[name], size="1", color="#dc2626", id=f"error-{name}")),
-            spacing="1", width="100%",
+            spacing="1", width="100%", grid_column="1 / -1" if spec.kind in ("many", "text") else None,
         ),
     )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, select
 
-from clss_app.admin import audit
+from clss_app.admin import audit, many
 from clss_app.admin.fields import FieldError, label_attr
 from clss_app.admin.query import ListQuery, matching_ids
 from clss_app.admin.view import Action, ActionResult, ModelAdmin, scoped_admin_for
@@ -68,6 +68,9 @@ def validate(session: Session, admin: type[ModelAdmin], p: Principal, raw: dict,
     for name in names:
         spec = admin.fields[name]
         try:
+            if spec.kind == "many":
+                values[name] = _resolve_many(session, spec, raw.get(name), p, fk_cache)
+                continue
             value = spec.parse(raw.get(name))
             if spec.kind == "fk" and value not in (None, ""):
                 value = _resolve_fk(session, spec, value, p, fk_cache)
@@ -76,7 +79,7 @@ def validate(session: Session, admin: type[ModelAdmin], p: Principal, raw: dict,
             errors[name] = str(exc)
     if errors:
         return values, errors
-    merged = {**({n: getattr(row, n) for n in admin.fields} if row is not None else {}),
+    merged = {**(_current(session, admin, row) if row is not None else {}),
               **(admin.defaults if row is None else {}), **values}
     errors.update(_unique_errors(session, admin, merged, row))
     if not errors:
@@ -85,6 +88,37 @@ def validate(session: Session, admin: type[ModelAdmin], p: Principal, raw: dict,
     if not errors and scope and scope[0] in merged and not _scope_ok(p, admin, merged, scope):
         errors[scope[0]] = "所选数据不在您的数据权限范围内"
     return values, errors
+
+
+def _current(session, admin, row) -> dict:
+    """The row's stored values, many-to-many fields as lists of ids."""
+    values = {n: getattr(row, n) for n in admin.columns()}
+    links = many.load(session, admin, [row.id], list(admin.many))
+    values.update({n: [i for i, _ in links[n].get(row.id, [])] for n in admin.many})
+    return values
+
+
+def _resolve_many(session, spec, raw, p, cache) -> list[int]:
+    ids = []
+    for item in many.split(raw):
+        found = _resolve_fk(session, spec, item, p, cache)
+        if found not in ids:
+            ids.append(found)
+    if spec.required and not ids:
+        raise FieldError(f"{spec.label}至少选择一项")
+    return ids
+
+
+def snapshot(session: Session, admin: type[ModelAdmin], row) -> dict:
+    """The audit snapshot: the row's columns, and each many-to-many field as its labels."""
+    snap = audit.snapshot(row)
+    links = many.load(session, admin, [row.id], list(admin.many))
+    snap.update({n: "、".join(lbl for _, lbl in links[n].get(row.id, [])) for n in admin.many})
+    return snap
+
+
+def _split_links(admin, values: dict) -> dict[str, list[int]]:
+    return {n: values.pop(n) for n in list(values) if n in admin.many}
 
 
 def _resolve_fk(session, spec, value, p, cache):
@@ -153,10 +187,12 @@ def create(session: Session, admin: type[ModelAdmin], p: Principal | None, raw: 
         raise ValidationFailed(errors)
     values = {**admin.defaults, **values}
     note = admin.before_save(session, p, values, None)
+    links = _split_links(admin, values)
     row = admin.model(**values)
     session.add(row)
     session.flush()
-    audit.record(session, p, admin.key, row.id, "create", after=audit.snapshot(row),
+    many.save(session, admin, row.id, links)
+    audit.record(session, p, admin.key, row.id, "create", after=snapshot(session, admin, row),
                  summary=f"新增 {admin.row_label(row)}")
     return row, note
 
@@ -168,9 +204,10 @@ def update(session: Session, admin: type[ModelAdmin], p: Principal | None, row_i
     values, errors = validate(session, admin, p, raw, row)
     if errors:
         raise ValidationFailed(errors)
-    before = audit.snapshot(row)
+    before = snapshot(session, admin, row)
     changes = dict(values)
     note = admin.before_save(session, p, changes, row)
+    links = _split_links(admin, changes)
     if "version" in admin.fields:
         changes["version"] = admin.model.version + 1
     if "updated_at" in admin.fields:
@@ -179,10 +216,11 @@ def update(session: Session, admin: type[ModelAdmin], p: Principal | None, row_i
     if "version" in admin.fields:
         stmt = stmt.where(admin.model.version == int(version))
     # One conditional UPDATE: if another save landed first, nothing matches.
-    if session.execute(stmt.values(**changes)).rowcount != 1:
+    if changes and session.execute(stmt.values(**changes)).rowcount != 1:
         raise Conflict("该记录已被他人修改，您的修改未保存。请刷新后重新编辑。")
+    many.save(session, admin, row.id, links)
     session.refresh(row)
-    audit.record(session, p, admin.key, row.id, "update", before=before, after=audit.snapshot(row),
+    audit.record(session, p, admin.key, row.id, "update", before=before, after=snapshot(session, admin, row),
                  summary=f"修改 {admin.row_label(row)}")
     return row, note
 
@@ -197,14 +235,16 @@ def delete(session: Session, admin: type[ModelAdmin], p: Principal | None, ids: 
             result.refused.append((f"#{row_id}", str(exc)))
             continue
         label = admin.row_label(row)
+        before = snapshot(session, admin, row)
         try:
             with session.begin_nested():
+                many.save(session, admin, row.id, {n: [] for n in admin.many})
                 session.delete(row)
                 session.flush()
         except sa.exc.IntegrityError:
             result.refused.append((label, "仍被其他数据引用，不能删除"))
             continue
-        audit.record(session, p, admin.key, row_id, "delete", before=audit.snapshot(row),
+        audit.record(session, p, admin.key, row_id, "delete", before=before,
                      summary=f"删除 {label}")
         result.done += 1
     return result

@@ -32,7 +32,7 @@ class FieldError(ValueError):
 class FieldSpec:
     name: str
     label: str
-    kind: str  # str text int decimal money date datetime bool enum fk image file
+    kind: str  # str text int decimal money date datetime bool enum fk many image file
     required: bool = False
     max_length: int | None = None
     min_value: Decimal | int | None = None
@@ -68,6 +68,8 @@ class FieldSpec:
             return value.isoformat()
         if k == "fk":
             return (fk_labels or {}).get(value, f"#{value}")
+        if k == "many":  # [(id, label), ...] from many.load
+            return "、".join(label for _, label in value)
         if k == "image":
             from clss_app.admin.media import ROUTE
             return f"{ROUTE}/{value}"
@@ -85,6 +87,8 @@ class FieldSpec:
             return value.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
         if self.kind in ("date",):
             return value.isoformat()
+        if self.kind == "many":
+            return ",".join(str(i) for i, _ in value)
         return str(value)
 
     # -------------------------------------------------------------- parsing

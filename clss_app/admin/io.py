@@ -14,7 +14,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin import audit, crud
+from clss_app.admin import audit, crud, many
 from clss_app.admin.query import ListQuery, labels_for, order_by, where_clauses
 from clss_app.admin.view import ModelAdmin
 from clss_app.services.permissions import EXPORT, IMPORT, Principal, require
@@ -35,14 +35,15 @@ def export_frame(session: Session, admin: type[ModelAdmin], p: Principal, q: Lis
                  progress: Callable[[int, int], None] | None = None) -> pl.DataFrame:
     """Every row the query matches (not just the page), as the list shows them."""
     require(p, EXPORT, admin.key)
-    names = export_columns(admin, p)
+    shown = export_columns(admin, p)
+    names = [n for n in shown if n not in admin.many]
     model = admin.model
     where = where_clauses(admin, p, q)
     # All matching ids in the user's order (an index walk), then full rows in chunks.
     ids = session.exec(select(model.id).where(*where).order_by(*order_by(admin, q))).all()
     total = len(ids)
     table = model.__table__
-    cols = {n: [] for n in names}
+    cols = {n: [] for n in shown}
     fk_names = [n for n in names if admin.fields[n].kind == "fk"]
     for start in range(0, total, CHUNK):
         chunk_ids = ids[start:start + CHUNK]
@@ -64,9 +65,12 @@ def export_frame(session: Session, admin: type[ModelAdmin], p: Principal, q: Lis
                            else r[pos].label for r in chunk)
             else:
                 out.extend(spec.display(r[pos], lab) for r in chunk)
+        links = many.load(session, admin, [r[0] for r in chunk], shown)
+        for n, found in links.items():
+            cols[n].extend(admin.fields[n].display(found.get(r[0], [])) for r in chunk)
         if progress:
             progress(min(start + CHUNK, total), total)
-    return pl.DataFrame({admin.fields[n].label: cols[n] for n in names}, strict=False)
+    return pl.DataFrame({admin.fields[n].label: cols[n] for n in shown}, strict=False)
 
 
 def write_frame(frame: pl.DataFrame, fmt: str) -> bytes:
@@ -115,7 +119,8 @@ def template(admin: type[ModelAdmin], p: Principal) -> bytes:
         spec = admin.fields[n]
         hint = {"money": "金额，最多两位小数", "decimal": "数字", "int": "整数", "date": "日期，如 2026-01-31",
                 "datetime": "时间，如 2026-01-31 09:30", "bool": "是 / 否",
-                "fk": f"填写{spec.label}名称"}.get(spec.kind, "文本")
+                "fk": f"填写{spec.label}名称",
+                "many": f"填写{spec.label}名称，多个用“、”分隔"}.get(spec.kind, "文本")
         if spec.kind == "enum":
             hint = "可选：" + "、".join(label for _, label in spec.choices())
         if spec.max_length:
@@ -217,10 +222,12 @@ def commit(session: Session, admin: type[ModelAdmin], p: Principal, preview: Imp
                 getattr(model, cols[0]).in_([k[0] for k in keys])
             if session.exec(select(model.id).where(cond).limit(1)).first() is not None:
                 raise crud.ValidationFailed({"_": "有数据在预览后被他人录入（重复），请重新上传"})
-    first_id = None
+    links = [{n: r.pop(n) for n in list(r) if n in admin.many} for r in rows]
     objs = [model(**r) for r in rows]
     session.add_all(objs)
     session.flush()
+    for obj, chosen in zip(objs, links):
+        many.save(session, admin, obj.id, chosen)
     first_id = objs[0].id
     session.execute(sa.insert(audit.AuditLog), [dict(
         user_id=p.user_id, username=p.username, org_unit_id=p.unit_id, resource=admin.key, row_id=o.id,

@@ -159,3 +159,19 @@ def fk_labels(session: Session, admin, rows: list, names: list[str]) -> dict[str
     """For each foreign-key column shown: {id: label}, one query per column."""
     return {n: labels_for(session, admin.fields[n], (getattr(r, n) for r in rows))
             for n in names if admin.fields[n].kind == "fk"}
+
+
+def display(session: Session, admin, rows: list, names: list[str]) -> list[dict[str, str]]:
+    """The rows as the user reads them: labels for foreign keys and links, formatted values."""
+    from clss_app.admin import many
+    labels = fk_labels(session, admin, rows, names)
+    links = many.load(session, admin, [r.id for r in rows], names)
+    out = []
+    for r in rows:
+        d = {}
+        for n in names:
+            spec = admin.fields[n]
+            value = links[n].get(r.id, []) if spec.kind == "many" else getattr(r, n)
+            d[n] = spec.display(value, labels.get(n))
+        out.append(d)
+    return out

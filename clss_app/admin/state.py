@@ -16,7 +16,8 @@ import reflex as rx
 from clss_app import db
 from clss_app.admin import audit, crud
 from clss_app.admin.fields import SHANGHAI, label_attr
-from clss_app.admin.query import MAX_PAGE, ListQuery, count, fetch_page, fk_labels
+from clss_app.admin import many
+from clss_app.admin.query import MAX_PAGE, ListQuery, count, display, fetch_page, fk_labels
 from clss_app.admin.view import REGISTRY, ModelAdmin, scoped_admin_for
 from clss_app.menu import ENTRIES
 from clss_app.services.permissions import (CREATE, DELETE, EXPORT, IMPORT, UPDATE, VIEW, Forbidden,
@@ -63,6 +64,7 @@ class AdminState(AuthState):
     fk_query: dict[str, str] = {}
     fk_options: dict[str, list[dict[str, str]]] = {}
     fk_labels_shown: dict[str, str] = {}
+    many_shown: dict[str, list[dict[str, str]]] = {}
 
     detail_open: bool = False
     detail_title: str = ""
@@ -96,13 +98,9 @@ class AdminState(AuthState):
         return [rx.call_script(f"window.history.pushState(null, '', {json.dumps(url)})"), *self._fetch()]
 
     def _display_rows(self, session, admin, p: Principal, rows) -> list[dict[str, str]]:
-        names = admin.visible(p, admin.list_columns)
-        labels = fk_labels(session, admin, rows, names)
-        out = []
-        for r in rows:
-            d = {n: admin.fields[n].display(getattr(r, n), labels.get(n)) for n in names}
+        out = display(session, admin, rows, admin.visible(p, admin.list_columns))
+        for d, r in zip(out, rows):
             d["id"] = str(r.id)
-            out.append(d)
         return out
 
     # ------------------------------------------------------------ list
@@ -309,7 +307,7 @@ class AdminState(AuthState):
     @rx.event
     def fk_search(self, name: str, text: str):
         admin = self._admin()
-        if name not in admin.fields or admin.fields[name].kind != "fk":
+        if name not in admin.fields or admin.fields[name].kind not in ("fk", "many"):
             return
         self.fk_query[name] = text
         try:
@@ -324,6 +322,28 @@ class AdminState(AuthState):
         self.form_values[name] = value
         self.fk_labels_shown[name] = label
         self.form_errors.pop(name, None)
+        if not self.form_errors:
+            self.form_error = ""
+
+    @rx.event
+    def add_many(self, name: str, value: str, label: str):
+        chosen = self.many_shown.get(name, [])
+        if name in self.readonly_fields or any(c["id"] == value for c in chosen):
+            return
+        self._set_many(name, chosen + [{"id": str(value), "label": str(label)}])
+
+    @rx.event
+    def remove_many(self, name: str, value: str):
+        if name not in self.readonly_fields:
+            self._set_many(name, [c for c in self.many_shown.get(name, []) if c["id"] != value])
+
+    def _set_many(self, name: str, chosen: list[dict[str, str]]):
+        # Only ids travel to save(); validation there checks each exists and is in scope.
+        self.many_shown[name] = chosen
+        self.form_values[name] = ",".join(c["id"] for c in chosen)
+        self.form_errors.pop(name, None)
+        if not self.form_errors:
+            self.form_error = ""
 
     @rx.event
     async def upload_field(self, files: list[rx.UploadFile], name: str):
@@ -349,6 +369,8 @@ class AdminState(AuthState):
             return self._refused(exc)
         self.form_values[name] = media.store(data, ext)
         self.form_errors.pop(name, None)
+        if not self.form_errors:
+            self.form_error = ""
 
     @rx.event
     def set_form_value(self, name: str, value: str | bool):
@@ -356,19 +378,25 @@ class AdminState(AuthState):
             value = "true" if value else "false"
         self.form_values[name] = str(value)
         self.form_errors.pop(name, None)
+        if not self.form_errors:
+            self.form_error = ""
 
     def _open_form(self, s, admin, p, row=None):
         names = admin.visible(p, admin.form)
         self.readonly_fields = [n for n in names if n not in admin.editable(p, names)]
-        self.form_values = {n: (admin.fields[n].form_value(getattr(row, n)) if row is not None
-                                else "") for n in names}
+        links = many.load(s, admin, [row.id] if row is not None else [], names)
+        stored = {n: (links[n].get(row.id, []) if n in links else getattr(row, n)) for n in names} \
+            if row is not None else {}
+        self.form_values = {n: admin.fields[n].form_value(stored[n]) if row is not None else "" for n in names}
         self.form_errors, self.form_error = {}, ""
         labels = fk_labels(s, admin, [row], names) if row is not None else {}
-        self.fk_labels_shown = {n: labels.get(n, {}).get(getattr(row, n), "") if row is not None else ""
+        self.fk_labels_shown = {n: labels.get(n, {}).get(stored[n], "") if row is not None else ""
                                 for n in names if admin.fields[n].kind == "fk"}
+        self.many_shown = {n: [{"id": str(i), "label": lbl} for i, lbl in stored.get(n, [])]
+                           for n in links}
         self.fk_query = {}
         for n in names:
-            if admin.fields[n].kind == "fk":
+            if admin.fields[n].kind in ("fk", "many"):
                 self._load_fk_options(s, admin, p, n, "")
         self.form_nonce += 1
         self.form_open = True
@@ -443,10 +471,8 @@ class AdminState(AuthState):
             with self._session() as (s, p):
                 row = crud.get_row(s, admin, p, row_id)
                 names = admin.visible(p, admin.detail)
-                labels = fk_labels(s, admin, [row], names)
-                self.detail_items = [{"label": admin.fields[n].label,
-                                      "value": admin.fields[n].display(getattr(row, n), labels.get(n)) or "—"}
-                                     for n in names]
+                shown = display(s, admin, [row], names)[0]
+                self.detail_items = [{"label": admin.fields[n].label, "value": shown[n] or "—"} for n in names]
                 self.detail_history = [{
                     "at": h.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
                     "who": h.username or "系统", "summary": h.summary,

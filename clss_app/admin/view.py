@@ -18,6 +18,7 @@ from typing import Callable, ClassVar, Iterable
 from sqlmodel import Session, SQLModel
 
 from clss_app.admin.fields import FieldSpec, infer_fields, label_attr
+from clss_app.admin.many import Many
 from clss_app.services.permissions import (CREATE, DELETE, EXPORT, IMPORT, UPDATE, Principal, can, grant)
 from models import Role
 
@@ -85,6 +86,7 @@ class ModelAdmin:
     can_import: ClassVar[Iterable[Role]] = ()
     actions: ClassVar[list[Action]] = []
     defaults: ClassVar[dict] = {}  # values set on create that the form does not show
+    many: ClassVar[dict[str, Many]] = {}  # many-to-many fields, edited through a link table
 
     fields: ClassVar[dict[str, FieldSpec]]
     label_field: ClassVar[str]
@@ -95,6 +97,7 @@ class ModelAdmin:
             return
         cls.model, cls.key = model, key
         specs = infer_fields(model)
+        specs.update({name: m.spec(name) for name, m in cls.many.items()})
         for name, changes in cls.fields_override.items():
             specs[name] = specs[name].with_(**changes)
         cls.fields = specs
@@ -123,7 +126,12 @@ class ModelAdmin:
     # ---------------------------------------------------------------- helpers
     @classmethod
     def sortable_fields(cls) -> list[str]:
-        return cls.sortable if cls.sortable is not None else list(cls.list_columns)
+        return cls.sortable if cls.sortable is not None else [n for n in cls.list_columns if n not in cls.many]
+
+    @classmethod
+    def columns(cls) -> list[str]:
+        """The fields stored on the row itself (not many-to-many)."""
+        return [n for n in cls.fields if n not in cls.many]
 
     @classmethod
     def visible(cls, p: Principal, names: Iterable[str]) -> list[str]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 import secrets
 import string
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from clss_app.admin.view import ActionResult
 from clss_app.services.auth import hash_password, revoke_all_sessions
 from clss_app.services.permissions import Principal
-from models import ROLE_UNIT_KIND, OrgUnit, Role, User
+from models import PROJECT_BOUND_ROLES, ROLE_UNIT_KIND, DataScope, OrgUnit, Project, Role, User
 
 
 def temporary_password() -> str:
@@ -29,6 +29,30 @@ def role_problems(session: Session, p: Principal, role: Role | None, unit_id: in
     if role is not None and unit is not None and unit.kind != ROLE_UNIT_KIND[role]:
         errors["org_unit_id"] = f"{role.label}应设在{ROLE_UNIT_KIND[role].label}，{unit.name}是{unit.kind.label}"
     return errors
+
+
+def assignment_problems(session: Session, values: dict) -> dict[str, str]:
+    """A 自定义 scope needs its units; store staff need projects of their own company."""
+    errors = {}
+    if values.get("data_scope") == DataScope.CUSTOM and not values.get("scope_units"):
+        errors["scope_units"] = "数据权限为自定义时，须至少选择一个机构"
+    role, projects = values.get("role"), values.get("projects") or []
+    if role in PROJECT_BOUND_ROLES:
+        if not projects:
+            errors["projects"] = f"{role.label}须至少负责一个项目"
+        for project in session.exec(select(Project).where(Project.id.in_(projects))).all():
+            if project.company_id != values.get("org_unit_id"):
+                errors["projects"] = f"项目“{project.name}”不属于该员工的所属机构"
+                break
+    return errors
+
+
+def drop_unused_assignments(values: dict, role: Role | None, data_scope: DataScope | None) -> None:
+    """Switching away from 自定义 or from a store role clears what no longer applies."""
+    if "scope_units" in values and data_scope != DataScope.CUSTOM:
+        values["scope_units"] = []
+    if "projects" in values and role not in PROJECT_BOUND_ROLES:
+        values["projects"] = []
 
 
 def unlock(session: Session, p: Principal, users: list[User]) -> ActionResult:

@@ -314,3 +314,33 @@ def test_image_upload_is_checked_previewed_and_listed(page, tmp_path):
     expect(thumb).to_be_visible()
     src = thumb.get_attribute("src")
     assert src.startswith("/_clss/media/") and page.request.get(src).body() == good.read_bytes()
+
+
+def test_assign_projects_to_store_staff_with_the_many_picker(page, app_db):
+    open_page(page, "sysadmin", "/system/users", "系统管理员")
+    page.locator("#admin-search").fill("store2")
+    page.get_by_role("button", name="查询").click()
+    expect(rows(page)).to_have_count(1)
+    rows(page).first.get_by_text("编辑").click()
+    expect(page.locator("[data-chip='海淀悦居']")).to_be_visible()
+    page.locator("#many-projects").click()
+    expect(page.locator("[data-option='朝阳青年汇']")).to_be_visible()  # same branch, picker allows it
+    expect(page.locator("[data-option='闵行星河公寓']")).to_have_count(0)  # another branch: never offered
+    page.locator("[data-option='朝阳青年汇']").click()
+    page.keyboard.press("Escape")
+    page.locator("#form-save").click()
+    expect(page.locator("#error-projects")).to_have_text("项目“朝阳青年汇”不属于该员工的所属机构")
+    page.locator("[data-chip='朝阳青年汇'] button").click()
+    page.locator("#many-projects").click()
+    page.locator("[data-fk-search=projects]").fill("丰台")
+    page.locator("[data-option='丰台优家']").click()
+    page.keyboard.press("Escape")
+    shot(page, "engine-many-picker")
+    page.locator("#form-save").click()
+    expect(page.get_by_text("已保存：秦伟")).to_be_visible()
+    rows(page).first.get_by_text("查看").click()
+    expect(page.get_by_text("丰台优家、海淀悦居")).to_be_visible()
+    with Session(db(app_db)) as s:
+        from models import UserProject
+        uid = s.exec(select(User.id).where(User.username == "store2")).one()
+        assert sorted(s.exec(select(UserProject.project_id).where(UserProject.user_id == uid)).all()) == [3, 4]

@@ -215,3 +215,57 @@ def test_foreign_keys_respect_the_target_scope_whatever_its_column(session, prin
     assert "不在您的数据权限范围内" in errors["user_id"]  # a Shanghai employee
     values, errors = crud.validate(session, AuditLogAdmin, p, {"user_id": str(uid["principal2"])}, names=["user_id"])
     assert errors == {} and values["user_id"] == uid["principal2"]
+
+
+def _links(session, user_id):
+    from models import UserProject
+    return sorted(session.exec(select(UserProject.project_id).where(UserProject.user_id == user_id)).all())
+
+
+def test_many_to_many_projects_are_validated_saved_audited_and_exported(session, principal_of):
+    p = principal_of("sysadmin")
+    base = {"username": "store9", "display_name": "新店长", "phone": "", "data_scope": "subtree",
+            "is_active": "是", "role": "store_manager", "org_unit_id": "燕园公寓管理有限公司"}
+    with pytest.raises(crud.ValidationFailed) as e:
+        crud.create(session, UserAdmin, p, base)
+    assert e.value.errors["projects"] == "店长须至少负责一个项目"
+    with pytest.raises(crud.ValidationFailed) as e:  # another company's project
+        crud.create(session, UserAdmin, p, {**base, "projects": "海淀悦居、朝阳青年汇"})
+    assert e.value.errors["projects"] == "项目“朝阳青年汇”不属于该员工的所属机构"
+    with pytest.raises(crud.ValidationFailed) as e:  # outside the Beijing admin's scope
+        crud.create(session, UserAdmin, p, {**base, "projects": "闵行星河公寓"})
+    assert e.value.errors["projects"] == "负责项目“闵行星河公寓”不在您的数据权限范围内"
+
+    row, _ = crud.create(session, UserAdmin, p, {**base, "projects": "3,4"})
+    assert _links(session, row.id) == [3, 4]
+    crud.update(session, UserAdmin, p, row.id, {**base, "projects": "4"}, row.version)
+    assert _links(session, row.id) == [4]
+    log = session.exec(select(AuditLog).where(AuditLog.resource == "users", AuditLog.row_id == row.id)
+                       .order_by(AuditLog.id)).all()
+    assert '"projects": "丰台优家、海淀悦居"' in log[0].after
+    assert '"projects": "丰台优家、海淀悦居"' in log[1].before and '"projects": "丰台优家"' in log[1].after
+
+    # Becoming finance drops the store's projects; the store staff's scope follows at once.
+    crud.update(session, UserAdmin, p, row.id, {**base, "role": "finance", "projects": "4"}, row.version)
+    assert _links(session, row.id) == []
+
+    frame = io.export_frame(session, UserAdmin, principal_of("super"), ListQuery(q="multistore"))
+    assert frame["负责项目"].to_list() == ["朝阳青年汇、海淀家园"]
+
+
+def test_custom_scope_units_drive_the_principal(session, principal_of):
+    from clss_app.services.permissions import load_principal
+    p = principal_of("super")
+    principal2 = session.exec(select(User).where(User.username == "principal2")).one()
+    raw = {"username": "principal2", "display_name": principal2.display_name, "phone": "", "role": "principal",
+           "org_unit_id": "燕园公寓管理有限公司", "is_active": "是", "data_scope": "custom"}
+    with pytest.raises(crud.ValidationFailed) as e:
+        crud.update(session, UserAdmin, p, principal2.id, raw, principal2.version)
+    assert e.value.errors["scope_units"] == "数据权限为自定义时，须至少选择一个机构"
+    crud.update(session, UserAdmin, p, principal2.id, {**raw, "scope_units": "上海分行"}, principal2.version)
+    session.refresh(principal2)
+    assert load_principal(session, principal2).project_ids == {5, 6, 7, 8}
+    crud.update(session, UserAdmin, p, principal2.id, {**raw, "data_scope": "subtree", "scope_units": "上海分行"},
+                principal2.version)
+    session.refresh(principal2)
+    assert load_principal(session, principal2).project_ids == {3, 4}
