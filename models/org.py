@@ -60,5 +60,7 @@ class OrgUnit(SQLModel, table=True):
     city: str = Field(default="", max_length=32, title="城市")
     is_whitelist: bool = Field(default=False, title="白名单企业")
     is_operating: bool = Field(default=False, title="运营类企业")
+    # "<hash>.<ext>/<original name>" of a private attachment (clss_app.admin.attachments)
+    license_file: str = Field(default="", max_length=255, title="营业执照")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="创建时间")
     version: int = Field(default=1, title="版本")

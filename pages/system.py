@@ -16,7 +16,8 @@ class OrgUnitAdmin(ModelAdmin, model=OrgUnit, key="org_units"):
     list_columns = ["name", "kind", "parent_id", "city", "is_whitelist", "is_operating"]
     search = ["name", "city"]
     filters = ["kind", "parent_id", "is_whitelist", "is_operating"]
-    form = ["name", "kind", "parent_id", "city", "is_whitelist", "is_operating"]
+    form = ["name", "kind", "parent_id", "city", "is_whitelist", "is_operating", "license_file"]
+    fields_override = {"license_file": {"kind": "file", "extra": {"types": ("pdf", "jpg", "png"), "max_mb": 10}}}
     default_sort = "id"
     scope, scope_on_create = ("id", "unit"), ("parent_id", "unit")
     readonly_for = {"is_whitelist": {R.SYSTEM_ADMIN}}  # HQ decides who is whitelisted

@@ -13,7 +13,8 @@ from models import AuditLog
 
 
 BOOKKEEPING = {"version", "updated_at"}
-ACTION_LABELS = {"create": "新增", "update": "修改", "delete": "删除", "import": "导入", "export": "导出"}
+ACTION_LABELS = {"create": "新增", "update": "修改", "delete": "删除", "import": "导入", "export": "导出",
+                 "download": "下载"}
 
 
 def _plain(value):
@@ -48,3 +49,35 @@ def record(session: Session, p: Principal | None, resource: str, row_id: int | N
 def history(session: Session, resource: str, row_id: int, limit: int = 50) -> list[AuditLog]:
     return list(session.exec(select(AuditLog).where(AuditLog.resource == resource, AuditLog.row_id == row_id)
                              .order_by(AuditLog.id.desc()).limit(limit)).all())
+
+
+def describe(session: Session, admin, entry: AuditLog) -> str:
+    """What an update changed, for people: "角色：店长 → 财务；营业执照：（空）→ 执照.pdf"."""
+    from clss_app.admin.query import labels_for
+    before, after = json.loads(entry.before or "{}"), json.loads(entry.after or "{}")
+    parts = []
+    for name in list(dict.fromkeys([*before, *after])):
+        spec = admin.fields.get(name)
+        if spec is None or name in BOOKKEEPING:
+            continue
+
+        def shown(value):
+            if value in (None, ""):
+                return "（空）"
+            if spec.kind == "enum":
+                try:
+                    return spec.enum(value).label
+                except ValueError:
+                    return str(value)
+            if spec.kind == "bool":
+                return "是" if value else "否"
+            if spec.kind == "fk":
+                return str(labels_for(session, spec, [value]).get(value, f"#{value}"))
+            if spec.kind in ("file", "image"):
+                return spec.display(value) if spec.kind == "file" else "新图片"
+            return str(value)
+        if name in before and name in after:
+            parts.append(f"{spec.label}：{shown(before[name])} → {shown(after[name])}")
+        else:
+            parts.append(f"{spec.label}：{shown(after.get(name, before.get(name)))}")
+    return "；".join(parts)

@@ -229,7 +229,7 @@ def _fk_picker(admin, name: str) -> rx.Component:
                     S.fk_labels_shown[name], f"请选择{spec.label}")
     return rx.popover.root(
         rx.popover.trigger(rx.button(shown, rx.icon("chevrons-up-down", size=14), variant="surface",
-                                     color_scheme="gray", width="100%", justify="between", type="button",
+                                     color_scheme="gray", width="100%", justify_content="space-between", type="button",
                                      id=f"fk-{name}")),
         rx.popover.content(
             rx.vstack(
@@ -275,6 +275,26 @@ def _many_picker(admin, name: str) -> rx.Component:
                    wrap="wrap", gap="6px", align="center", width="100%", id=f"field-{name}")
 
 
+def _file_input(admin, name: str, value) -> rx.Component:
+    from clss_app.admin import attachments
+    spec, upload_id = admin.fields[name], f"upload-{name}"
+    types = spec.extra.get("types", attachments.DEFAULT_TYPES)
+    accept = {mime: exts for t in types for mime, exts in attachments.ACCEPT[t].items()}
+    hint = "、".join(attachments.KINDS[t] for t in types) + f"，不超过 {spec.extra.get('max_mb', attachments.DEFAULT_MAX_MB)} MB"
+    shown = value.split("/")[1]  # "<hash>.<ext>/<name>"; names never hold "/"
+    return rx.hstack(
+        rx.cond(value != "", rx.hstack(rx.icon("paperclip", size=14), rx.text(shown, size="2", id=f"file-{name}"),
+                                       spacing="1", align="center"),
+                rx.text("未上传", size="2", color=theme.TEXT_MUTED)),
+        rx.upload.root(
+            rx.hstack(rx.button(rx.icon("upload", size=14), "上传文件", size="1", variant="soft", type="button"),
+                      rx.text(hint, size="1", color=theme.TEXT_MUTED), spacing="2", align="center"),
+            id=upload_id, max_files=1, multiple=False, accept=accept,
+            on_drop=S.upload_field(rx.upload_files(upload_id=upload_id), name), border="none", padding="0"),
+        spacing="3", align="center", wrap="wrap",
+    )
+
+
 def _image_input(admin, name: str, value) -> rx.Component:
     from clss_app.admin.media import ROUTE
     spec, upload_id = admin.fields[name], f"upload-{name}"
@@ -300,6 +320,8 @@ def _input(admin, name: str) -> rx.Component:
     value = rx.cond(S.form_values.contains(name), S.form_values[name], "")
     if spec.kind == "image":
         return _image_input(admin, name, value)
+    if spec.kind == "file":
+        return _file_input(admin, name, value)
     disabled = S.readonly_fields.contains(name)
     common = dict(name=name, id=f"field-{name}", disabled=disabled, width="100%")
     if spec.kind == "fk":
@@ -363,15 +385,20 @@ def detail_dialog(admin: type[ModelAdmin], label: str) -> rx.Component:
             rx.tabs.root(
                 rx.tabs.list(rx.tabs.trigger("详情", value="info"), rx.tabs.trigger("操作记录", value="history")),
                 rx.tabs.content(rx.grid(rx.foreach(S.detail_items, lambda it: rx.vstack(
-                    rx.text(it["label"], size="1", color=theme.TEXT_MUTED), rx.text(it["value"], size="2"),
+                    rx.text(it["label"], size="1", color=theme.TEXT_MUTED),
+                    rx.cond(it["file"] != "",
+                            rx.hstack(rx.icon("paperclip", size=14), rx.text(it["value"], size="2"),
+                                      rx.el.button("下载", type="button", class_name="clss-link",
+                                                   on_click=S.download_attachment(it["file"]),
+                                                   data_download=it["file"]), spacing="1", align="center"),
+                            rx.text(it["value"], size="2")),
                     spacing="0")), columns="2", spacing="4", padding_top="12px", id="detail-items"), value="info"),
                 rx.tabs.content(rx.vstack(
                     rx.cond(S.detail_history.length() == 0, rx.text("暂无操作记录", color=theme.TEXT_MUTED, size="2")),
                     rx.foreach(S.detail_history, lambda h: rx.vstack(
                         rx.hstack(rx.text(h["at"], size="1", color=theme.TEXT_MUTED), rx.text(h["who"], size="1"),
                                   rx.text(h["summary"], size="2", weight="medium"), spacing="3"),
-                        rx.cond(h["before"] != "", rx.text("修改前：", h["before"], size="1", color="#b91c1c")),
-                        rx.cond(h["after"] != "", rx.text("修改后：", h["after"], size="1", color="#15803d")),
+                        rx.cond(h["changes"] != "", rx.text(h["changes"], size="1", color=theme.TEXT_MUTED)),
                         spacing="1", padding="8px 0", border_bottom=f"1px solid {theme.BORDER}", width="100%")),
                     padding_top="12px", id="detail-history"), value="history"),
                 default_value="info"),

@@ -22,6 +22,10 @@ from models import DownloadTicket, utcnow
 
 PRIVATE_DIR = settings.ROOT / "data" / "private"
 TICKET_MINUTES = 10
+MEDIA_TYPES = {".csv": "text/csv; charset=utf-8", ".pdf": "application/pdf", ".png": "image/png",
+               ".jpg": "image/jpeg",
+               ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 ROUTE = "/_clss/download"
 
 
@@ -64,8 +68,7 @@ async def download(request):
     path = Path(ticket.path)
     data = path.read_bytes()
     path.unlink(missing_ok=True)
-    media = "text/csv; charset=utf-8" if path.suffix == ".csv" else \
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    media = MEDIA_TYPES.get(path.suffix, "application/octet-stream")
     return Response(data, media_type=media, headers=headers)
 
 

@@ -73,6 +73,9 @@ class FieldSpec:
         if k == "image":
             from clss_app.admin.media import ROUTE
             return f"{ROUTE}/{value}"
+        if k == "file":
+            from clss_app.admin.attachments import shown_name
+            return shown_name(value)
         return str(value)
 
     def form_value(self, value) -> str:
@@ -111,7 +114,12 @@ class FieldSpec:
             if not NAME.match(str(raw)):
                 raise FieldError(f"{self.label}请通过“上传图片”选择文件")
             return str(raw)
-        if k in ("str", "text", "file"):
+        if k == "file":
+            from clss_app.admin.attachments import read
+            if read(str(raw)) is None or (self.max_length and len(str(raw)) > self.max_length):
+                raise FieldError(f"{self.label}请通过“上传文件”选择文件")
+            return str(raw)
+        if k in ("str", "text"):
             value = str(raw)
             if self.max_length and len(value) > self.max_length:
                 raise FieldError(f"{self.label}不能超过 {self.max_length} 个字符（当前 {len(value)} 个）")

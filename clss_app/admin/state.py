@@ -347,27 +347,35 @@ class AdminState(AuthState):
 
     @rx.event
     async def upload_field(self, files: list[rx.UploadFile], name: str):
-        """An image for the open form: role checked, content checked, stored by hash."""
-        from clss_app.admin import media
+        """An image or attachment for the open form: role checked, content checked, stored by hash."""
+        from clss_app.admin import attachments, media
         from clss_app.admin.fields import FieldError
         admin = self._admin()
         spec = admin.fields.get(name)
-        if spec is None or spec.kind != "image" or not files:
+        if spec is None or spec.kind not in ("image", "file") or not files:
             return
         try:
             with self._session() as (s, p):
                 require(p, CREATE if self.form_mode == "create" else UPDATE, admin.key)
                 if name not in admin.editable(p, admin.form):
                     raise Forbidden(f"您不能修改{spec.label}")
-            max_mb = spec.extra.get("max_mb", media.DEFAULT_MAX_MB)
-            data = await files[0].read(max_mb * 1024 * 1024 + 1)
-            ext = media.check_image(data, spec.label, max_mb, spec.extra.get("ratio"))
+            if spec.kind == "image":
+                max_mb = spec.extra.get("max_mb", media.DEFAULT_MAX_MB)
+                data = await files[0].read(max_mb * 1024 * 1024 + 1)
+                value = media.store(data, media.check_image(data, spec.label, max_mb, spec.extra.get("ratio")))
+            else:
+                max_mb = spec.extra.get("max_mb", attachments.DEFAULT_MAX_MB)
+                data = await files[0].read(max_mb * 1024 * 1024 + 1)
+                filename = files[0].filename or "file"
+                kind = attachments.check(data, filename, spec.label,
+                                         spec.extra.get("types", attachments.DEFAULT_TYPES), max_mb)
+                value = attachments.store(data, filename, kind)
         except FieldError as exc:
             self.form_errors[name] = str(exc)
             return
         except Forbidden as exc:
             return self._refused(exc)
-        self.form_values[name] = media.store(data, ext)
+        self.form_values[name] = value
         self.form_errors.pop(name, None)
         if not self.form_errors:
             self.form_error = ""
@@ -472,17 +480,46 @@ class AdminState(AuthState):
                 row = crud.get_row(s, admin, p, row_id)
                 names = admin.visible(p, admin.detail)
                 shown = display(s, admin, [row], names)[0]
-                self.detail_items = [{"label": admin.fields[n].label, "value": shown[n] or "—"} for n in names]
-                self.detail_history = [{
-                    "at": h.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
-                    "who": h.username or "系统", "summary": h.summary,
-                    "before": h.before or "", "after": h.after or ""}
-                    for h in audit.history(s, admin.key, row.id)]
+                self.detail_items = [{"label": admin.fields[n].label, "value": shown[n] or "—",
+                                      "file": n if admin.fields[n].kind == "file" and shown[n] else ""}
+                                     for n in names]
+                self._load_history(s, admin, row)
                 self.detail_title = admin.row_label(row)
                 self.form_row_id = row.id
         except Forbidden as exc:
             return self._refused(exc)
         self.detail_open = True
+
+    def _load_history(self, s, admin, row) -> None:
+        self.detail_history = [{
+            "at": h.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
+            "who": h.username or "系统", "summary": h.summary,
+            "changes": audit.describe(s, admin, h) if h.action in ("update", "delete") else ""}
+            for h in audit.history(s, admin.key, row.id)]
+
+    @rx.event
+    def download_attachment(self, name: str):
+        """The open row's attachment, once, to a user who may see that row and that field."""
+        from clss_app.admin import attachments, downloads
+        admin = self._admin()
+        spec = admin.fields.get(name)
+        if spec is None or spec.kind != "file":
+            return
+        try:
+            with self._session() as (s, p):
+                row = crud.get_row(s, admin, p, self.form_row_id)
+                if name not in admin.visible(p, admin.detail):
+                    raise Forbidden(f"您无权查看{spec.label}")
+                found = attachments.read(getattr(row, name))
+                if found is None:
+                    return rx.toast.error(f"{spec.label}文件不存在", position="top-center")
+                url = downloads.issue(s, p.user_id, *found)
+                audit.record(s, p, admin.key, row.id, "download", summary=f"下载{spec.label}：{found[1]}")
+                s.flush()
+                self._load_history(s, admin, row)
+        except Forbidden as exc:
+            return self._refused(exc)
+        return rx.download(url=url)
 
     @rx.event
     def detail_open_change(self, is_open: bool):

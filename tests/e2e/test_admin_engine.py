@@ -132,8 +132,7 @@ def test_edit_then_conflicting_edit_is_refused(page, browser, base_url, app_db):
     page.locator("#admin-table tbody tr").filter(has_text="上海").get_by_text("查看").click()
     page.get_by_role("tab", name="操作记录").click()
     expect(page.locator("#detail-history")).to_contain_text("修改 rent_guide_price")
-    expect(page.locator("#detail-history")).to_contain_text('"value": "85"')
-    expect(page.locator("#detail-history")).to_contain_text('"value": "92"')
+    expect(page.locator("#detail-history")).to_contain_text("参数值：85 → 92")
 
 
 def test_bulk_action_with_confirmation_and_select_all_matching(page, app_db):
@@ -344,3 +343,31 @@ def test_assign_projects_to_store_staff_with_the_many_picker(page, app_db):
         from models import UserProject
         uid = s.exec(select(User.id).where(User.username == "store2")).one()
         assert sorted(s.exec(select(UserProject.project_id).where(UserProject.user_id == uid)).all()) == [3, 4]
+
+
+def test_private_attachment_upload_and_one_time_download(page, tmp_path):
+    from tests.unit.test_media import PDF
+    good, fake = tmp_path / "营业执照.pdf", tmp_path / "virus.pdf"
+    good.write_bytes(PDF)
+    fake.write_bytes(b"MZ\x90\x00 not a pdf")
+    open_page(page, "sysadmin", "/system/org-units", "系统管理员")
+    row = rows(page).filter(has_text="燕园公寓管理有限公司")
+    row.get_by_text("编辑").click()
+    page.locator("#upload-license_file input[type=file]").set_input_files(str(fake))
+    expect(page.locator("#error-license_file")).to_have_text("营业执照须为 PDF、JPG、PNG 文件")
+    page.locator("#upload-license_file input[type=file]").set_input_files(str(good))
+    expect(page.locator("#file-license_file")).to_have_text("营业执照.pdf")
+    expect(page.locator("#error-license_file")).to_have_count(0)
+    shot(page, "engine-file-upload")
+    page.locator("#form-save").click()
+    expect(page.get_by_text("已保存：燕园公寓管理有限公司")).to_be_visible()
+    row.get_by_text("查看").click()
+    with page.expect_download() as info:
+        page.locator("[data-download=license_file]").click()
+    download = info.value
+    assert download.suggested_filename == "营业执照.pdf"
+    assert open(download.path(), "rb").read() == PDF
+    page.get_by_role("tab", name="操作记录").click()
+    expect(page.locator("#detail-history")).to_contain_text("下载营业执照：营业执照.pdf")
+    expect(page.locator("#detail-history")).to_contain_text("营业执照：（空） → 营业执照.pdf")
+    shot(page, "engine-detail-history")

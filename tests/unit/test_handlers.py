@@ -192,3 +192,22 @@ def test_a_failed_background_job_is_reported_in_one_chinese_line(demo_db):
     assert st._job_outcome(ok, "导出") is None
     assert _is_error_toast(st._job_outcome(broken, "导出"), "导出失败")
     assert _is_error_toast(st._job_outcome(refused, "导出"), "无权导出")
+
+
+def test_attachment_download_checks_the_row_scope_on_the_server(demo_db, tmp_path, monkeypatch):
+    from clss_app.admin import attachments
+    from models import OrgUnit
+    from tests.unit.test_media import PDF
+    monkeypatch.setattr(attachments, "FILES_DIR", tmp_path)
+    with db.session_scope() as s:
+        unit = s.exec(select(OrgUnit).where(OrgUnit.name == "燕园公寓管理有限公司")).one()
+        unit.license_file = attachments.store(PDF, "执照.pdf", "pdf")
+        unit_id = unit.id
+    for username, allowed in (("sysadmin2", False), ("sysadmin", True)):  # Shanghai's admin, Beijing's admin
+        st = _state(AdminState, _token(username))
+        st.admin_key, st.form_row_id = "org_units", unit_id  # as a forged client could set them
+        spec = st.download_attachment("license_file")
+        if allowed:
+            assert "/_clss/download/" in repr(spec)
+        else:
+            assert _is_error_toast(spec, "不在您的数据权限范围内")

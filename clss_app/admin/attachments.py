@@ -1,0 +1,77 @@
+"""Private attachments (licences, scans, signed papers): checked by content, stored by hash.
+
+Unlike images (media.py), attachments are never public: the stored value
+is ``<hash>.<ext>/<original name>``, the bytes live under data/private, and
+a copy is handed out once through a download ticket after the engine has
+checked that the user may see the row.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from clss_app import settings
+from clss_app.admin.fields import FieldError
+
+FILES_DIR = settings.ROOT / "data" / "private" / "files"
+VALUE = re.compile(r"^([0-9a-f]{32}\.(pdf|xlsx|docx|png|jpg))/(.{1,200})$")
+KINDS = {"pdf": "PDF", "xlsx": "Excel", "docx": "Word", "png": "PNG", "jpg": "JPG"}
+DEFAULT_TYPES = ("pdf", "jpg", "png")
+DEFAULT_MAX_MB = 10
+ACCEPT = {"pdf": {"application/pdf": [".pdf"]},
+          "xlsx": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": [".xlsx"]},
+          "docx": {"application/vnd.openxmlformats-officedocument.wordprocessingml.document": [".docx"]},
+          "png": {"image/png": [".png"]}, "jpg": {"image/jpeg": [".jpg", ".jpeg"]}}
+
+
+def sniff(data: bytes, filename: str) -> str | None:
+    """The type from the first bytes (a zip is told apart by its name's suffix)."""
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if data.startswith(b"PK\x03\x04"):
+        suffix = Path(filename).suffix.lower().lstrip(".")
+        return suffix if suffix in ("xlsx", "docx") else None
+    return None
+
+
+def check(data: bytes, filename: str, label: str, types=DEFAULT_TYPES, max_mb: int = DEFAULT_MAX_MB) -> str:
+    if not data:
+        raise FieldError(f"{label}文件为空")
+    if len(data) > max_mb * 1024 * 1024:
+        raise FieldError(f"{label}不能超过 {max_mb} MB（当前 {len(data) / 1024 / 1024:.1f} MB）")
+    kind = sniff(data, filename)
+    if kind not in types:
+        raise FieldError(f"{label}须为 {'、'.join(KINDS[t] for t in types)} 文件")
+    return kind
+
+
+def clean_name(filename: str, kind: str) -> str:
+    stem = re.sub(r"[\\/:*?\"<>|\x00-\x1f]", "_", Path(filename or "file").stem)[:80] or "file"
+    return f"{stem}.{kind}"
+
+
+def store(data: bytes, filename: str, kind: str) -> str:
+    """Save the bytes; returns the value to keep in the row."""
+    FILES_DIR.mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha256(data).hexdigest()[:32] + "." + kind
+    path = FILES_DIR / name
+    if not path.exists():
+        path.write_bytes(data)
+    return f"{name}/{clean_name(filename, kind)}"
+
+
+def shown_name(value: str) -> str:
+    m = VALUE.match(value or "")
+    return m.group(3) if m else ""
+
+
+def read(value: str) -> tuple[bytes, str] | None:
+    m = VALUE.match(value or "")
+    if not m or not (FILES_DIR / m.group(1)).exists():
+        return None
+    return (FILES_DIR / m.group(1)).read_bytes(), m.group(3)
