@@ -34,6 +34,8 @@ class AdminState(AuthState):
     admin_key: str = ""
     rows: list[dict[str, str]] = []
     rows_key: str = ""  # the admin whose rows these are
+    _counted: str = ""      # the admin and conditions the shown total was counted for
+    _options_for: str = ""  # the admin whose filter options are loaded
     total: int = 0
     total_text: str = ""
     q: str = ""
@@ -79,6 +81,13 @@ class AdminState(AuthState):
     def _admin(self) -> type[ModelAdmin]:
         return REGISTRY[self.admin_key]
 
+    def _put(self, **values) -> None:
+        """Assign only what changed: every assigned var travels in the delta and re-renders
+        whatever reads it (perms and hidden_columns are read by every row)."""
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+
     def _query(self) -> ListQuery:
         return ListQuery(q=self.q, filters=dict(self.filters), sort=self.sort, page=self.page,
                          page_size=self.page_size)
@@ -91,8 +100,7 @@ class AdminState(AuthState):
         listens to popstate and sends the URL's query to ``apply_search``.
         """
         admin = self._admin()
-        self.q, self.filters, self.sort, self.page, self.page_size = (
-            q.q, q.filters, q.sort, q.page, q.page_size)
+        self._put(q=q.q, filters=q.filters, sort=q.sort, page=q.page, page_size=q.page_size)
         params = q.to_params(admin)
         url = ENTRIES[admin.key].route + (f"?{params}" if params else "")
         return [rx.call_script(f"window.history.pushState(null, '', {json.dumps(url)})"), *self._fetch()]
@@ -114,7 +122,7 @@ class AdminState(AuthState):
             self.form_open = self.detail_open = self.confirm_open = False
         self.admin_key = key
         params = {k: str(v) for k, v in self.router.url.query_parameters.items()}
-        return self._show_params(params)
+        return self._show_params(params, fresh=True)
 
     @rx.event
     def apply_search(self, search: str):
@@ -123,34 +131,44 @@ class AdminState(AuthState):
             return
         return self._show_params({k: v[-1] for k, v in parse_qs(search.lstrip("?")).items()})
 
-    def _show_params(self, params: dict[str, str]):
+    def _show_params(self, params: dict[str, str], fresh: bool = False):
         q = ListQuery.from_params(params, self._admin())
-        self.q, self.filters, self.sort, self.page, self.page_size = (
-            q.q, q.filters, q.sort, q.page, q.page_size)
-        return self._fetch()
+        self._put(q=q.q, filters=q.filters, sort=q.sort, page=q.page, page_size=q.page_size)
+        return self._fetch(fresh)
 
-    def _fetch(self):
+    def _fetch(self, fresh: bool = False):
         """Query the current page; the count follows in its own event.
 
         Rows first, count second: on a huge table the 50 rows are on screen
-        before the (capped) count has finished.
+        before the (capped) count has finished. ``fresh``: rows may have been
+        added or removed (page entry, save, action, import), so count again.
         """
         admin, q = self._admin(), self._query()
+        if fresh:
+            self._counted = self._options_for = ""
         try:
             with self._session() as (s, p):
                 require(p, VIEW, admin.key)
                 rows = fetch_page(s, admin, p, q)
                 self.rows = self._display_rows(s, admin, p, rows)
-                self.rows_key = admin.key
-                self.hidden_columns = [n for n in admin.list_columns if n not in admin.visible(p, admin.list_columns)]
-                self.perms = {a: can(p, a, admin.key) for a in (CREATE, UPDATE, DELETE, EXPORT, IMPORT)}
-                self.action_perms = {a.name: can(p, f"action:{a.name}", admin.key) for a in admin.actions}
-                for name in admin.filters:
-                    if admin.fields[name].kind == "fk":
-                        self._load_fk_options(s, admin, p, name, "")
+                self._put(
+                    rows_key=admin.key,
+                    hidden_columns=[n for n in admin.list_columns if n not in admin.visible(p, admin.list_columns)],
+                    perms={a: can(p, a, admin.key) for a in (CREATE, UPDATE, DELETE, EXPORT, IMPORT)},
+                    action_perms={a.name: can(p, f"action:{a.name}", admin.key) for a in admin.actions})
+                if self._options_for != admin.key:  # the filters' unfiltered options, once per list
+                    for name in admin.filters:
+                        if admin.fields[name].kind == "fk":
+                            self._load_fk_options(s, admin, p, name, "")
+                    self._options_for = admin.key
         except Forbidden as exc:
             self.rows, self.rows_key, self.total, self.total_text = [], admin.key, 0, "0"
+            self._counted, self._options_for = "", ""
             return [LIST_SETTLED, self._refused(exc)]
+        counted = f"{admin.key}|{q.q}|{sorted(q.filters.items())}|{q.page_size}"
+        if counted == self._counted:  # same rows matched (a sort or another page): same count
+            return [LIST_SETTLED]
+        self._counted = counted
         self.total_text = "…"
         return [LIST_SETTLED, AdminState.load_count]
 
@@ -163,12 +181,10 @@ class AdminState(AuthState):
                 n, exact = count(s, admin, p, q)
         except Forbidden as exc:
             return self._refused(exc)
-        self.total = n
-        self.total_text = f"{n:,}" if exact else f"{n:,}+"
         pages = max(1, -(-n // q.page_size))
         # Past a capped count the last page is unknown: allow any page, say "200+".
-        self.pages = pages if exact else MAX_PAGE
-        self.pages_text = f"{pages:,}" if exact else f"{pages:,}+"
+        self._put(total=n, total_text=f"{n:,}" if exact else f"{n:,}+", pages=pages if exact else MAX_PAGE,
+                  pages_text=f"{pages:,}" if exact else f"{pages:,}+")
 
     @rx.event
     def search(self, form: dict):
@@ -286,7 +302,7 @@ class AdminState(AuthState):
             return
         self.selected, self.all_matching = [], False
         toast = rx.toast.success if not result.refused else rx.toast.warning
-        return [*self._fetch(), toast(result.message(verb), position="top-center",
+        return [*self._fetch(fresh=True), toast(result.message(verb), position="top-center",
                                      duration=15000 if result.notes else 5000)]
 
     # ------------------------------------------------------------ form
@@ -468,7 +484,7 @@ class AdminState(AuthState):
             self.form_error = str(exc)
             return self._refused(exc)
         self.form_open = False
-        return [*self._fetch(), rx.toast.success(f"{verb}：{label}" + (f"。{note}" if note else ""),
+        return [*self._fetch(fresh=True), rx.toast.success(f"{verb}：{label}" + (f"。{note}" if note else ""),
                                                 position="top-center", duration=15000 if note else 4000)]
 
     # ------------------------------------------------------------ detail
@@ -707,7 +723,7 @@ class AdminIOState(AdminState):
             self.import_errors = [{"row": "—", "column": "", "message": str(exc)}]
             return
         self.import_open, self._import_preview = False, None
-        return [*self._fetch(), rx.toast.success(f"已导入 {n} 条", position="top-center")]
+        return [*self._fetch(fresh=True), rx.toast.success(f"已导入 {n} 条", position="top-center")]
 
 
 def utcnow_str() -> str:
