@@ -79,27 +79,15 @@ def write_frame(frame: pl.DataFrame, fmt: str) -> bytes:
         buf.write("\ufeff".encode())  # so Excel opens Chinese CSV as UTF-8
         frame.write_csv(buf)
         return buf.getvalue()
-    import xlsxwriter
-    # Plain cells: polars' write_excel builds an Excel table with per-cell formats,
-    # which costs about a third more on 100k rows.
-    with xlsxwriter.Workbook(buf, {"in_memory": True}) as wb:
-        ws = wb.add_worksheet("数据")
-        head = wb.add_format({"bold": True, "bg_color": "#EEF2FF", "border": 1})
-        money = wb.add_format({"num_format": "#,##0.00"})
-        ws.write_row(0, 0, frame.columns, head)
-        for c, dtype in enumerate(frame.dtypes):
-            width = max(10, min(40, len(frame.columns[c]) * 2 + 2))
-            ws.set_column(c, c, width, money if dtype == pl.Float64 else None)
-        ws.freeze_panes(1, 0)
-        # Typed writers per column skip xlsxwriter's per-cell type sniffing.
-        writers = [ws.write_number if dtype.is_numeric() else ws.write_string for dtype in frame.dtypes]
-        columns = [frame.get_column(c).to_list() for c in frame.columns]
-        for r in range(frame.height):
-            row = r + 1
-            for c, write in enumerate(writers):
-                v = columns[c][r]
-                if v is not None and v != "":
-                    write(row, c, v)
+    # rust_xlsxwriter through its Python binding: 100k rows x 15 columns in about 1.5 s,
+    # where xlsxwriter's per-cell Python calls take about 13 s on this machine.
+    import rustpy_xlsxwriter as rxw
+    head = rxw.Format().set_bold().set_background_color("#EEF2FF").set_border("thin")
+    money = rxw.Format().set_num_format("#,##0.00")
+    rxw.write_worksheet(
+        frame, buf, sheet_name="数据", freeze_row=1, header_format=head,
+        column_formats={c: money for c, dtype in zip(frame.columns, frame.dtypes) if dtype == pl.Float64},
+        column_widths={c: max(10, min(40, len(c) * 2 + 2)) for c in frame.columns})
     return buf.getvalue()
 
 
