@@ -18,8 +18,9 @@ from sqlmodel import Session
 
 from clss_app import db
 from clss_app.services.auth import hash_password
-from models import (Building, DataScope, Floor, OrgUnit, Project, ProjectKind, PublishState,
-                    Role, Room, RoomStatus, UnitKind, User, UserProject)
+from models import (Building, DataScope, FeeItem, FeeKind, Floor, ImportBatch, OrgUnit, PriceUnit,
+                    PricingStandard, Project, ProjectKind, PublishState, RentMode, Role, Room, RoomStatus, UnitKind,
+                    UnitType, User, UserProject, utcnow)
 
 DEMO_PASSWORD = "Clss@2026"
 
@@ -97,19 +98,37 @@ def seed_org(ctx: DemoContext) -> None:
     ctx.ids["company"] = company_ids
 
 
-def _room_row(ctx, pid, bid, fid, number, kind):
+CITY_CENTRES = {"北京": (Decimal("116.40"), Decimal("39.90")), "上海": (Decimal("121.47"), Decimal("31.23")),
+                "深圳": (Decimal("114.06"), Decimal("22.54"))}
+UNIT_TYPES = [("整租一居", RentMode.WHOLE, 1, 1, 1, 38), ("整租两居", RentMode.WHOLE, 2, 1, 1, 68),
+              ("合租主卧", RentMode.SHARED, 1, 0, 1, 22)]
+FEE_ITEMS = [  # name, kind, [(standard, unit price, unit)]
+    ("物业费", FeeKind.PERIODIC, [("标准物业费", "2.50", PriceUnit.PER_SQM_MONTH)]),
+    ("网费", FeeKind.PERIODIC, [("100M宽带", "50.00", PriceUnit.PER_MONTH)]),
+    ("水费", FeeKind.METERED, [("民用水", "5.20", PriceUnit.PER_TON)]),
+    ("电费", FeeKind.METERED, [("民用电", "0.65", PriceUnit.PER_KWH), ("商用电", "1.20", PriceUnit.PER_KWH)]),
+    ("保洁费", FeeKind.ONE_OFF, [("退房保洁", "80.00", PriceUnit.FIXED)]),
+    ("维修费", FeeKind.NON_CONTRACT, [("上门维修", "50.00", PriceUnit.FIXED)]),
+]
+
+
+def _room_row(ctx, pid, bid, fid, number, kind, floor_no=1, city="", unit_type=None):
     area = Decimal(ctx.rng.choice([18, 22, 25, 28, 32, 38, 45, 55, 68, 85, 95])) + \
         Decimal(ctx.rng.randint(0, 99)) / 100
     base = 60 if kind == ProjectKind.CENTRALIZED else 75
     rent = (area * base).quantize(Decimal("100")) + Decimal(ctx.rng.choice([0, 50]))
     status = ctx.rng.choices([s for s, _ in STATUS_WEIGHTS], [w for _, w in STATUS_WEIGHTS])[0]
-    return dict(id=ctx.next_id("room"), project_id=pid, building_id=bid, floor_id=fid,
-                number=number, area=area, rent=rent, deposit=rent,
-                orientation=ctx.rng.choice(ORIENTATIONS), status=status)
+    lng, lat = CITY_CENTRES.get(city, (None, None))
+    located = lng is not None and ctx.rng.random() < 0.6
+    return dict(id=ctx.next_id("room"), project_id=pid, building_id=bid, floor_id=fid, floor_no=floor_no,
+                number=number, area=area, rent=rent, deposit=rent, unit_type_id=unit_type,
+                orientation=ctx.rng.choice(ORIENTATIONS), status=status,
+                longitude=lng + Decimal(ctx.rng.randint(-20000, 20000)) / 100000 if located else None,
+                latitude=lat + Decimal(ctx.rng.randint(-20000, 20000)) / 100000 if located else None)
 
 
 def seed_housing(ctx: DemoContext) -> None:
-    projects, buildings, floors, rooms = [], [], [], []
+    projects, buildings, floors, rooms, unit_types = [], [], [], [], []
     by_company: dict[int, list[int]] = {}
     for cidx, company_id in enumerate(ctx.ids["company"]):
         bidx = COMPANIES[cidx][0]
@@ -129,6 +148,13 @@ def seed_housing(ctx: DemoContext) -> None:
                 kind=kind, publish_state=PublishState.PUBLISHED if published else PublishState.DRAFT,
                 visible=published))
             if kind == ProjectKind.CENTRALIZED:
+                types = []
+                for tname, mode, bed, hall, bath, area in UNIT_TYPES:
+                    tid = ctx.next_id("unit_type")
+                    types.append(tid)
+                    unit_types.append(dict(id=tid, project_id=pid, name=tname, rent_mode=mode, bedrooms=bed,
+                                           halls=hall, baths=bath, area=Decimal(area), orientation="南",
+                                           reference_rent=Decimal(area * 60), photos=""))
                 for b in range(ctx.rng.randint(2, 3)):
                     bid = ctx.next_id("building")
                     buildings.append(dict(id=bid, project_id=pid, name=f"{b + 1}号楼"))
@@ -136,7 +162,8 @@ def seed_housing(ctx: DemoContext) -> None:
                         fid = ctx.next_id("floor")
                         floors.append(dict(id=fid, building_id=bid, number=f))
                         for r in range(1, ctx.rng.randint(8, 12) + 1):
-                            rooms.append(_room_row(ctx, pid, bid, fid, f"{b + 1}-{f}{r:02d}", kind))
+                            rooms.append(_room_row(ctx, pid, bid, fid, f"{b + 1}-{f}{r:02d}", kind, f, city,
+                                                   ctx.rng.choice(types)))
             else:
                 for b, community in enumerate(ctx.rng.sample(COMMUNITIES, 4)):
                     bid = ctx.next_id("building")
@@ -146,14 +173,44 @@ def seed_housing(ctx: DemoContext) -> None:
                         fid = ctx.next_id("floor")
                         floors.append(dict(id=fid, building_id=bid, number=f))
                         for r in range(1, ctx.rng.randint(2, 4) + 1):
-                            rooms.append(_room_row(ctx, pid, bid, fid, f"{b + 1}-{block}-{f}{r:02d}", kind))
+                            rooms.append(_room_row(ctx, pid, bid, fid, f"{b + 1}-{block}-{f}{r:02d}", kind, f,
+                                                   city))
     ctx.bulk(Project, projects, "项目")
     ctx.bulk(Building, buildings, "楼栋")
     ctx.bulk(Floor, floors, "楼层")
+    ctx.bulk(UnitType, unit_types, "户型")
     for i in range(0, len(rooms), 5000):
         ctx.bulk(Room, rooms[i:i + 5000], "房间")
     ctx.ids["project"] = [p["id"] for p in projects]
     ctx.ids["projects_by_company"] = by_company  # type: ignore[assignment]
+
+
+def seed_fees(ctx: DemoContext) -> None:
+    items, standards = [], []
+    for pid in ctx.ids["project"]:
+        for name, kind, prices in FEE_ITEMS:
+            fid = ctx.next_id("fee_item")
+            items.append(dict(id=fid, project_id=pid, name=name, kind=kind, description=""))
+            for sname, price, unit in prices:
+                standards.append(dict(id=ctx.next_id("pricing"), fee_item_id=fid, project_id=pid, name=sname,
+                                      unit_price=Decimal(price), unit=unit, late_fee_rate=Decimal("0.05")))
+    ctx.bulk(FeeItem, items, "费项")
+    ctx.bulk(PricingStandard, standards, "计费标准")
+
+
+def seed_import_batch(ctx: DemoContext) -> None:
+    """Yesterday's room import of the first project's last building: listed, no longer cancellable."""
+    pid = ctx.ids["project"][0]
+    s = ctx.session
+    bid = s.execute(sa.select(sa.func.max(Building.id)).where(Building.project_id == pid)).scalar_one()
+    n = s.execute(sa.select(sa.func.count()).select_from(Room).where(Room.building_id == bid)).scalar_one()
+    from datetime import timedelta
+    when = utcnow() - timedelta(days=1)
+    ctx.bulk(ImportBatch, [dict(id=1, title=f"房间导入 {when:%Y-%m-%d} 房间导入模板.xlsx", resource="rooms",
+                                scene="房间导入", filename="房间导入模板.xlsx", user_id=None, username="manager",
+                                org_unit_id=ctx.ids["company"][0], total=n, state="imported",
+                                created_at=when, cancelled_by="")], "导入批次")
+    s.execute(sa.update(Room).where(Room.building_id == bid).values(import_batch_id=1))
 
 
 def seed_users(ctx: DemoContext) -> None:
@@ -210,7 +267,8 @@ def seed_params(ctx: DemoContext) -> None:
                                for cid in ctx.ids["company"] for k, v, r in ENTERPRISE_PARAMS], "企业参数")
 
 
-STEPS: list[Callable[[DemoContext], None]] = [seed_org, seed_housing, seed_users, seed_params]
+STEPS: list[Callable[[DemoContext], None]] = [seed_org, seed_housing, seed_fees, seed_import_batch, seed_users,
+                                              seed_params]
 
 
 def generate(scale: int = 1, seed: int = 20261122) -> dict[str, int]:

@@ -47,10 +47,12 @@ MENU: tuple[MenuGroup, ...] = (
     )),
     MenuGroup("房源管理", "building-2", (
         E("projects", "项目管理", "/housing/projects", SYS | PROJECT_OWNERS),
-        E("unit_types", "户型管理", "/housing/unit-types", PROJECT_OWNERS, 4),
-        E("rooms", "房间管理", "/housing/rooms", STORE, 4),
-        E("fee_items", "费项与计费标准", "/housing/fee-items", PROJECT_OWNERS, 4),
-        E("import_batches", "导入批次管理", "/housing/import-batches", SYS | PROJECT_OWNERS, 4),
+        E("buildings", "楼栋管理", "/housing/buildings", STORE),
+        E("unit_types", "户型管理", "/housing/unit-types", STORE),
+        E("fee_items", "费项管理", "/housing/fee-items", STORE),
+        E("pricing_standards", "计费标准", "/housing/pricing-standards", STORE),
+        E("rooms", "房间管理", "/housing/rooms", STORE),
+        E("import_batches", "导入批次管理", "/housing/import-batches", SYS | PROJECT_OWNERS),
     )),
     MenuGroup("租务管理", "key-round", (
         E("appointments", "预约看房", "/leasing/appointments", STORE, 6),

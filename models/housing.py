@@ -1,4 +1,4 @@
-"""Projects, buildings, floors and rooms: the part of housing others build on."""
+"""Projects, buildings, floors, unit types, fee items and rooms: the part of housing others build on."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -47,7 +47,80 @@ class Project(SQLModel, table=True):
                                         title="发布状态")
     visible: bool = Field(default=False, title="租客可见")
     cover: str = Field(default="", max_length=64, title="封面图")
+    on_blockchain: bool = Field(default=False, title="住房链发布")
+    review_comment: str = Field(default="", max_length=255, title="审核意见")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="创建时间")
+    version: int = Field(default=1, title="版本")
+
+
+class RentMode(LabeledEnum):
+    WHOLE = ("whole", "整租")
+    SHARED = ("shared", "合租")
+
+
+class UnitType(SQLModel, table=True):
+    """户型 of a centralized project: what tenants see before they pick a room."""
+
+    __tablename__ = "unit_type"
+    __table_args__ = (sa.UniqueConstraint("project_id", "name", name="uq_unit_type_project_name"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True, title="项目")
+    name: str = Field(max_length=32, title="户型名称")
+    rent_mode: RentMode = Field(sa_column=enum_column(RentMode, nullable=False), title="出租方式")
+    bedrooms: int = Field(default=1, title="室")
+    halls: int = Field(default=0, title="厅")
+    baths: int = Field(default=1, title="卫")
+    area: Decimal = Field(max_digits=8, decimal_places=2, title="面积(㎡)")
+    orientation: str = Field(default="", max_length=8, title="朝向")
+    reference_rent: Decimal = Field(max_digits=12, decimal_places=2, title="参考租金(元/月)")
+    photos: str = Field(default="", max_length=400, title="户型图片")
+    version: int = Field(default=1, title="版本")
+
+
+class FeeKind(LabeledEnum):
+    PERIODIC = ("periodic", "周期性")
+    METERED = ("metered", "走表类")
+    ONE_OFF = ("one_off", "一次性")
+    NON_CONTRACT = ("non_contract", "非合同类")
+
+
+class PriceUnit(LabeledEnum):
+    PER_MONTH = ("per_month", "元/月")
+    PER_SQM_MONTH = ("per_sqm_month", "元/㎡·月")
+    PER_KWH = ("per_kwh", "元/度")
+    PER_TON = ("per_ton", "元/吨")
+    FIXED = ("fixed", "元/次")
+
+
+class FeeItem(SQLModel, table=True):
+    """费项 of a project (rent is not one: it is the room's own price)."""
+
+    __tablename__ = "fee_item"
+    __table_args__ = (sa.UniqueConstraint("project_id", "name", name="uq_fee_item_project_name"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True, title="项目")
+    name: str = Field(max_length=32, title="费项名称")
+    kind: FeeKind = Field(sa_column=enum_column(FeeKind, nullable=False), title="收费类型")
+    description: str = Field(default="", max_length=255, title="说明")
+    version: int = Field(default=1, title="版本")
+
+
+class PricingStandard(SQLModel, table=True):
+    """计费标准: how a fee item is priced; a fee item may have several (e.g. 民用电/商用电)."""
+
+    __tablename__ = "pricing_standard"
+    __table_args__ = (sa.UniqueConstraint("fee_item_id", "name", name="uq_pricing_fee_item_name"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    fee_item_id: int = Field(foreign_key="fee_item.id", index=True, title="费项")
+    project_id: int = Field(foreign_key="project.id", index=True, title="项目")  # the fee item's, for scope
+    name: str = Field(max_length=32, title="标准名称")
+    unit_price: Decimal = Field(max_digits=12, decimal_places=2, title="单价(元)")
+    unit: PriceUnit = Field(sa_column=enum_column(PriceUnit, nullable=False), title="计价单位")
+    late_fee_rate: Decimal = Field(default=Decimal("0.05"), max_digits=6, decimal_places=2,
+                                   title="滞纳金日费率(%)")
     version: int = Field(default=1, title="版本")
 
 
@@ -88,3 +161,14 @@ class Room(SQLModel, table=True):
     status: RoomStatus = Field(default=RoomStatus.VACANT,
                                sa_column=enum_column(RoomStatus, nullable=False),
                                title="房态")
+    floor_no: int = Field(default=1, title="楼层")  # what people type; floor_id follows it
+    unit_type_id: Optional[int] = Field(default=None, foreign_key="unit_type.id", title="户型")
+    longitude: Optional[Decimal] = Field(default=None, max_digits=9, decimal_places=6, title="经度")
+    latitude: Optional[Decimal] = Field(default=None, max_digits=9, decimal_places=6, title="纬度")
+    external_code: str = Field(default="", max_length=64, title="来源平台房间编号")
+    cover: str = Field(default="", max_length=64, title="封面图")
+    photos: str = Field(default="", max_length=400, title="介绍图片")
+    visible: bool = Field(default=False, title="租客可见")
+    import_batch_id: Optional[int] = Field(default=None, foreign_key="import_batch.id", index=True,
+                                           title="导入批次")
+    version: int = Field(default=1, title="版本")

@@ -14,7 +14,7 @@ from models import AuditLog
 
 BOOKKEEPING = {"version", "updated_at"}
 ACTION_LABELS = {"create": "新增", "update": "修改", "delete": "删除", "import": "导入", "export": "导出",
-                 "download": "下载"}
+                 "download": "下载", "cancel_import": "撤销导入"}
 
 
 def _plain(value):

@@ -295,6 +295,29 @@ def _file_input(admin, name: str, value) -> rx.Component:
     )
 
 
+def _images_input(admin, name: str, value) -> rx.Component:
+    from clss_app.admin.media import ROUTE
+    spec, upload_id = admin.fields[name], f"upload-{name}"
+    most, max_mb = spec.extra.get("max_count", 9), spec.extra.get("max_mb", 5)
+    thumb = lambda img: rx.cond(img != "", rx.box(  # noqa: E731
+        rx.image(src=ROUTE + "/" + img, height="64px", width="86px", object_fit="cover", border_radius="6px",
+                 border=f"1px solid {theme.BORDER}"),
+        rx.el.button("×", type="button", on_click=S.remove_image(name, img), class_name="clss-thumb-x",
+                     aria_label="删除图片"),
+        position="relative", data_image=img))
+    return rx.vstack(
+        rx.flex(rx.foreach(value.split(","), thumb), wrap="wrap", gap="8px", id=f"images-{name}"),
+        rx.upload.root(
+            rx.hstack(rx.button(rx.icon("images", size=14), "上传图片", size="1", variant="soft", type="button"),
+                      rx.text(f"可多选，最多 {most} 张，JPG/PNG/WebP，每张不超过 {max_mb} MB", size="1",
+                              color=theme.TEXT_MUTED), spacing="2", align="center"),
+            id=upload_id, max_files=most, multiple=True,
+            accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"]},
+            on_drop=S.upload_field(rx.upload_files(upload_id=upload_id), name), border="none", padding="0"),
+        spacing="2", width="100%",
+    )
+
+
 def _image_input(admin, name: str, value) -> rx.Component:
     from clss_app.admin.media import ROUTE
     spec, upload_id = admin.fields[name], f"upload-{name}"
@@ -322,6 +345,8 @@ def _input(admin, name: str) -> rx.Component:
         return _image_input(admin, name, value)
     if spec.kind == "file":
         return _file_input(admin, name, value)
+    if spec.kind == "images":
+        return _images_input(admin, name, value)
     disabled = S.readonly_fields.contains(name)
     common = dict(name=name, id=f"field-{name}", disabled=disabled, width="100%")
     if spec.kind == "fk":
@@ -352,7 +377,7 @@ def _form_field(admin, name: str) -> rx.Component:
             rx.text(spec.help, size="1", color=theme.TEXT_MUTED) if spec.help else rx.fragment(),
             rx.cond(S.form_errors.contains(name),
                     rx.text(S.form_errors[name], size="1", color="#dc2626", id=f"error-{name}")),
-            spacing="1", width="100%", grid_column="1 / -1" if spec.kind in ("many", "text") else None,
+            spacing="1", width="100%", grid_column="1 / -1" if spec.kind in ("many", "text", "images") else None,
         ),
     )
 
@@ -392,7 +417,11 @@ def detail_dialog(admin: type[ModelAdmin], label: str) -> rx.Component:
                                                    on_click=S.download_attachment(it["file"]),
                                                    data_download=it["file"]), spacing="1", align="center"),
                             rx.text(it["value"], size="2")),
-                    spacing="0")), columns="2", spacing="4", padding_top="12px", id="detail-items"), value="info"),
+                    spacing="0")), columns="2", spacing="4", padding_top="12px", id="detail-items"),
+                    rx.hstack(rx.foreach(S.detail_links, lambda l: rx.link(
+                        rx.button(rx.icon("list", size=14), l["label"], size="1", variant="soft"), href=l["href"])),
+                        spacing="2", padding_top="12px", id="detail-links"),
+                    value="info"),
                 rx.tabs.content(rx.vstack(
                     rx.cond(S.detail_history.length() == 0, rx.text("暂无操作记录", color=theme.TEXT_MUTED, size="2")),
                     rx.foreach(S.detail_history, lambda h: rx.vstack(
@@ -414,10 +443,19 @@ def confirm_dialog() -> rx.Component:
         rx.alert_dialog.content(
             rx.alert_dialog.title("请确认"),
             rx.alert_dialog.description(S.confirm_text, id="confirm-text"),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("取消", variant="soft", color_scheme="gray", on_click=S.cancel_action)),
-                rx.alert_dialog.action(rx.button("确定", on_click=S.run_action, id="confirm-ok")),
-                justify="end", spacing="3", margin_top="16px"),
+            rx.form(
+                rx.cond(S.confirm_input_label != "", rx.vstack(
+                    rx.text(S.confirm_input_label, size="2", weight="medium"),
+                    rx.text_area(name="input", max_length=255, width="100%", id="confirm-input",
+                                 placeholder="请输入" + S.confirm_input_label),
+                    spacing="1", width="100%", margin_top="12px")),
+                rx.cond(S.confirm_error != "", rx.text(S.confirm_error, size="1", color="#dc2626", id="confirm-error")),
+                rx.hstack(
+                    rx.alert_dialog.cancel(rx.button("取消", variant="soft", color_scheme="gray", type="button",
+                                                     on_click=S.cancel_action)),
+                    rx.button("确定", type="submit", id="confirm-ok"),
+                    justify="end", spacing="3", margin_top="16px"),
+                on_submit=S.run_action, reset_on_submit=False),
         ),
         open=S.confirm_open,
     )

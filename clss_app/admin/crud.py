@@ -65,7 +65,9 @@ def validate(session: Session, admin: type[ModelAdmin], p: Principal, raw: dict,
     """
     names = names if names is not None else admin.editable(p, admin.form)
     values, errors = {}, {}
-    for name in names:
+    # A foreign key chosen "within" another field (a building within the room's project)
+    # is resolved after that field.
+    for name in sorted(names, key=lambda n: "within" in admin.fields[n].extra):
         spec = admin.fields[name]
         try:
             if spec.kind == "many":
@@ -73,7 +75,15 @@ def validate(session: Session, admin: type[ModelAdmin], p: Principal, raw: dict,
                 continue
             value = spec.parse(raw.get(name))
             if spec.kind == "fk" and value not in (None, ""):
-                value = _resolve_fk(session, spec, value, p, fk_cache)
+                within = spec.extra.get("within")
+                if within:
+                    parent = values.get(within, getattr(row, within, None) if row is not None else None)
+                    if parent is None:
+                        continue  # the parent field's own error says what is wrong
+                    value = _resolve_fk(session, spec, value, p, fk_cache,
+                                        (within, parent, admin.fields[within].label))
+                else:
+                    value = _resolve_fk(session, spec, value, p, fk_cache)
             values[name] = value
         except FieldError as exc:
             errors[name] = str(exc)
@@ -121,26 +131,32 @@ def _split_links(admin, values: dict) -> dict[str, list[int]]:
     return {n: values.pop(n) for n in list(values) if n in admin.many}
 
 
-def _resolve_fk(session, spec, value, p, cache):
-    """An id from a picker or a name from a spreadsheet -> an existing id."""
+def _resolve_fk(session, spec, value, p, cache, within: tuple[str, int, str] | None = None):
+    """An id from a picker or a name from a spreadsheet -> an existing id.
+
+    ``within``: (column, value, label) the target row must also have, e.g. the same project.
+    """
     target = spec.fk_model
-    key = (spec.name, str(value))
+    key = (spec.name, str(value), within)
+    extra = [getattr(target, within[0]) == within[1]] if within else []
     if cache is not None and key in cache:
         found = cache[key]
     else:
         found = None
         if isinstance(value, int) or str(value).isdigit():
-            found = session.exec(select(target.id).where(target.id == int(value))).first()
+            found = session.exec(select(target.id).where(target.id == int(value), *extra)).first()
         if found is None:
             attr = label_attr(target)
-            hits = session.exec(select(target.id).where(getattr(target, attr) == str(value)).limit(2)).all()
+            hits = session.exec(select(target.id).where(getattr(target, attr) == str(value), *extra)
+                                .limit(2)).all()
             if len(hits) > 1:
                 raise FieldError(f"{spec.label}“{value}”不唯一，请改用编号")
             found = hits[0] if hits else None
         if cache is not None:
             cache[key] = found
     if found is None:
-        raise FieldError(f"{spec.label}“{value}”不存在")
+        raise FieldError(f"所选{within[2]}下没有{spec.label}“{value}”" if within
+                         else f"{spec.label}“{value}”不存在")
     target_admin = scoped_admin_for(target)
     if target_admin is not None:
         col = target_admin.scope[0]
@@ -192,6 +208,7 @@ def create(session: Session, admin: type[ModelAdmin], p: Principal | None, raw: 
     session.add(row)
     session.flush()
     many.save(session, admin, row.id, links)
+    admin.after_create(session, p, row)
     audit.record(session, p, admin.key, row.id, "create", after=snapshot(session, admin, row),
                  summary=f"新增 {admin.row_label(row)}")
     return row, note
@@ -251,9 +268,12 @@ def delete(session: Session, admin: type[ModelAdmin], p: Principal | None, ids: 
 
 
 def run_action(session: Session, admin: type[ModelAdmin], action: Action, p: Principal | None,
-               ids: list[int] | None = None, query: ListQuery | None = None) -> ActionResult:
+               ids: list[int] | None = None, query: ListQuery | None = None, text: str = "") -> ActionResult:
     """Run a declared action on chosen ids, or on every row the query matches."""
     p = require(p, f"action:{action.name}", admin.key)
+    text = (text or "").strip()[:255]
+    if action.input_label and action.input_required and not text:
+        raise ValidationFailed({"_input": f"请填写{action.input_label}"})
     if ids is None:
         ids = matching_ids(session, admin, p, query or ListQuery(), MAX_BULK)
     rows, refused = [], []
@@ -262,7 +282,7 @@ def run_action(session: Session, admin: type[ModelAdmin], action: Action, p: Pri
             rows.append(get_row(session, admin, p, row_id))
         except Forbidden as exc:
             refused.append((f"#{row_id}", str(exc)))
-    result = action.fn(session, p, rows)
+    result = action.fn(session, p, rows, text) if action.input_label else action.fn(session, p, rows)
     result.refused = refused + result.refused
     audit.record(session, p, admin.key, None, f"action:{action.name}",
                  summary=f"{action.label}：{result.message('')}"[:255])

@@ -32,7 +32,7 @@ class FieldError(ValueError):
 class FieldSpec:
     name: str
     label: str
-    kind: str  # str text int decimal money date datetime bool enum fk many image file
+    kind: str  # str text int decimal money date datetime bool enum fk many image images file
     required: bool = False
     max_length: int | None = None
     min_value: Decimal | int | None = None
@@ -43,6 +43,7 @@ class FieldSpec:
     primary_key: bool = False
     sortable: bool = True
     help: str = ""
+    scale: int = 2  # decimal places of money/decimal
     extra: dict = field(default_factory=dict)
 
     # -------------------------------------------------------------- display
@@ -55,7 +56,7 @@ class FieldSpec:
         if k == "money":
             return f"¥{Decimal(value):,.2f}"
         if k == "decimal":
-            return f"{Decimal(value):,.2f}"
+            return f"{Decimal(value):,.{self.scale}f}" if self.scale <= 2 else f"{Decimal(value):.{self.scale}f}"
         if k == "bool":
             return "是" if value else "否"
         if k == "enum":
@@ -76,6 +77,8 @@ class FieldSpec:
         if k == "file":
             from clss_app.admin.attachments import shown_name
             return shown_name(value)
+        if k == "images":
+            return f"{len(split_images(value))} 张"
         return str(value)
 
     def form_value(self, value) -> str:
@@ -114,6 +117,15 @@ class FieldSpec:
             if not NAME.match(str(raw)):
                 raise FieldError(f"{self.label}请通过“上传图片”选择文件")
             return str(raw)
+        if k == "images":
+            from clss_app.admin.media import NAME
+            names = split_images(raw)
+            if not all(NAME.match(n) for n in names):
+                raise FieldError(f"{self.label}请通过“上传图片”选择文件")
+            most = self.extra.get("max_count", 9)
+            if len(names) > most:
+                raise FieldError(f"{self.label}最多 {most} 张（当前 {len(names)} 张）")
+            return ",".join(names)
         if k == "file":
             from clss_app.admin.attachments import read
             if read(str(raw)) is None or (self.max_length and len(str(raw)) > self.max_length):
@@ -140,9 +152,10 @@ class FieldSpec:
             if not value.is_finite():
                 raise FieldError(f"{self.label}须为数字")
             value = self._check_range(value)
-            if value.as_tuple().exponent < -2:
-                raise FieldError(f"{self.label}最多保留两位小数")
-            return value.quantize(Decimal("0.01"))
+            if value.as_tuple().exponent < -self.scale:
+                places = {1: "一", 2: "两"}.get(self.scale, str(self.scale))
+                raise FieldError(f"{self.label}最多保留{places}位小数")
+            return value.quantize(Decimal(1).scaleb(-self.scale))
         if k == "bool":
             word = str(raw).strip().lower()
             if isinstance(raw, bool):
@@ -203,6 +216,11 @@ class FieldSpec:
         return replace(self, **changes)
 
 
+def split_images(value) -> list[str]:
+    """Stored image names of an ``images`` field ("a.png,b.jpg")."""
+    return [n.strip() for n in str(value or "").split(",") if n.strip()]
+
+
 def _unwrap_optional(tp):
     if typing.get_origin(tp) in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
@@ -244,8 +262,9 @@ def infer_field(model: type[SQLModel], name: str) -> FieldSpec:
     elif tp is int:
         kind = "int"
     elif tp is Decimal:
-        scale = getattr(column.type, "scale", None)
-        kind = "money" if scale == 2 else "decimal"
+        kw["scale"] = getattr(column.type, "scale", None) or 2
+        money_words = ("元", "金额", "租金", "押金", "价")
+        kind = "money" if kw["scale"] == 2 and any(w in (info.title or "") for w in money_words) else "decimal"
         kw["min_value"] = Decimal(0)
     elif tp is dt.datetime:
         kind = "datetime"

@@ -14,7 +14,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin import audit, crud, many
+from clss_app.admin import audit, batches, crud, many
 from clss_app.admin.query import ListQuery, labels_for, order_by, where_clauses
 from clss_app.admin.view import ModelAdmin
 from clss_app.services.permissions import EXPORT, IMPORT, Principal, require
@@ -94,7 +94,8 @@ def write_frame(frame: pl.DataFrame, fmt: str) -> bytes:
 # ---------------------------------------------------------------- import
 
 def import_columns(admin: type[ModelAdmin], p: Principal) -> list[str]:
-    return admin.editable(p, admin.form)
+    """The form's fields, less uploads (images and files are added in the form afterwards)."""
+    return [n for n in admin.editable(p, admin.form) if admin.fields[n].kind not in ("image", "images", "file")]
 
 
 def template(admin: type[ModelAdmin], p: Principal) -> bytes:
@@ -210,7 +211,11 @@ def commit(session: Session, admin: type[ModelAdmin], p: Principal, preview: Imp
                 getattr(model, cols[0]).in_([k[0] for k in keys])
             if session.exec(select(model.id).where(cond).limit(1)).first() is not None:
                 raise crud.ValidationFailed({"_": "有数据在预览后被他人录入（重复），请重新上传"})
+    batch = batches.open_batch(session, admin, p, filename, len(rows)) if admin.import_scene else None
     links = [{n: r.pop(n) for n in list(r) if n in admin.many} for r in rows]
+    if batch is not None:
+        for r in rows:
+            r["import_batch_id"] = batch.id
     objs = [model(**r) for r in rows]
     session.add_all(objs)
     session.flush()

@@ -15,7 +15,7 @@ import reflex as rx
 
 from clss_app import db
 from clss_app.admin import audit, crud
-from clss_app.admin.fields import SHANGHAI, label_attr
+from clss_app.admin.fields import SHANGHAI, label_attr, split_images
 from clss_app.admin import many
 from clss_app.admin.query import MAX_PAGE, ListQuery, count, display, fetch_page, fk_labels
 from clss_app.admin.view import REGISTRY, ModelAdmin, scoped_admin_for
@@ -23,6 +23,7 @@ from clss_app.menu import ENTRIES
 from clss_app.services.permissions import (CREATE, DELETE, EXPORT, IMPORT, UPDATE, VIEW, Forbidden,
                                            Principal, can, require, scope_clause)
 from clss_app.state import AuthState
+import sqlalchemy as sa
 from sqlmodel import select
 
 FK_OPTIONS_LIMIT = 50
@@ -72,10 +73,13 @@ class AdminState(AuthState):
     detail_title: str = ""
     detail_items: list[dict[str, str]] = []
     detail_history: list[dict[str, str]] = []
+    detail_links: list[dict[str, str]] = []
 
     confirm_open: bool = False
     confirm_action: str = ""
     confirm_text: str = ""
+    confirm_input_label: str = ""
+    confirm_error: str = ""
 
     # ------------------------------------------------------------ helpers
     def _admin(self) -> type[ModelAdmin]:
@@ -269,6 +273,8 @@ class AdminState(AuthState):
             if action is None:
                 return
             self.confirm_text = (action.confirm or f"确定对选中的 {{n}} 条记录执行“{action.label}”吗？").format(n=n)
+        self.confirm_input_label = "" if name == "__delete__" else action.input_label
+        self.confirm_error = ""
         self.confirm_action = name
         self.confirm_open = True
 
@@ -277,11 +283,11 @@ class AdminState(AuthState):
         self.confirm_open = False
 
     @rx.event
-    def run_action(self):
+    def run_action(self, form: dict | None = None):
         """Runs the confirmed action; every check happens again on the server."""
         admin = self._admin()
         name = self.confirm_action
-        self.confirm_open = False
+        text = str((form or {}).get("input", ""))
         ids = None if self.all_matching else [int(i) for i in self.selected if str(i).isdigit()]
         try:
             with self._session() as (s, p):
@@ -294,12 +300,18 @@ class AdminState(AuthState):
                     verb = "删除"
                 else:
                     action = next(a for a in admin.actions if a.name == name)
-                    result = crud.run_action(s, admin, action, p, ids=ids, query=self._query())
+                    result = crud.run_action(s, admin, action, p, ids=ids, query=self._query(), text=text)
                     verb = action.label
+        except crud.ValidationFailed as exc:
+            self.confirm_error = str(exc)  # the dialog stays open with what was typed
+            return
         except Forbidden as exc:
+            self.confirm_open = False
             return self._refused(exc)
         except StopIteration:
+            self.confirm_open = False
             return
+        self.confirm_open = False
         self.selected, self.all_matching = [], False
         toast = rx.toast.success if not result.refused else rx.toast.warning
         return [*self._fetch(fresh=True), toast(result.message(verb), position="top-center",
@@ -315,6 +327,10 @@ class AdminState(AuthState):
         if target_admin is not None:
             col, by = target_admin.scope
             stmt = stmt.where(scope_clause(p, getattr(target, col), by=by))
+        within = spec.extra.get("within")
+        if within and self.form_open:  # only the chosen parent's children (a project's buildings)
+            parent = self.form_values.get(within, "")
+            stmt = stmt.where(getattr(target, within) == int(parent)) if parent.isdigit() else stmt.where(sa.false())
         if text:
             stmt = stmt.where(attr.like(f"%{text[:32]}%"))
         rows = session.exec(stmt.order_by(attr).limit(FK_OPTIONS_LIMIT)).all()
@@ -335,11 +351,33 @@ class AdminState(AuthState):
 
     @rx.event
     def pick_fk(self, name: str, value: str, label: str):
+        admin = self._admin()
+        if name not in admin.fields or name in self.readonly_fields:
+            return
+        changed = self.form_values.get(name) != value
         self.form_values[name] = value
         self.fk_labels_shown[name] = label
+        children = [n for n, spec in admin.fields.items() if spec.extra.get("within") == name and n in self.form_values]
+        if changed and children:  # a new project: its buildings, not the old one's
+            for child in children:
+                self.form_values[child], self.fk_labels_shown[child] = "", ""
+            try:
+                with self._session() as (s, p):
+                    require(p, VIEW, admin.key)
+                    for child in children:
+                        self._load_fk_options(s, admin, p, child, "")
+            except Forbidden as exc:
+                return self._refused(exc)
         self.form_errors.pop(name, None)
         if not self.form_errors:
             self.form_error = ""
+
+    @rx.event
+    def remove_image(self, name: str, item: str):
+        spec = self._admin().fields.get(name)
+        if spec is None or spec.kind != "images" or name in self.readonly_fields:
+            return
+        self.form_values[name] = ",".join(n for n in split_images(self.form_values.get(name, "")) if n != item)
 
     @rx.event
     def add_many(self, name: str, value: str, label: str):
@@ -368,17 +406,23 @@ class AdminState(AuthState):
         from clss_app.admin.fields import FieldError
         admin = self._admin()
         spec = admin.fields.get(name)
-        if spec is None or spec.kind not in ("image", "file") or not files:
+        if spec is None or spec.kind not in ("image", "images", "file") or not files:
             return
         try:
             with self._session() as (s, p):
                 require(p, CREATE if self.form_mode == "create" else UPDATE, admin.key)
                 if name not in admin.editable(p, admin.form):
                     raise Forbidden(f"您不能修改{spec.label}")
-            if spec.kind == "image":
+            if spec.kind in ("image", "images"):
                 max_mb = spec.extra.get("max_mb", media.DEFAULT_MAX_MB)
-                data = await files[0].read(max_mb * 1024 * 1024 + 1)
-                value = media.store(data, media.check_image(data, spec.label, max_mb, spec.extra.get("ratio")))
+                names = split_images(self.form_values.get(name, "")) if spec.kind == "images" else []
+                most = spec.extra.get("max_count", 9) if spec.kind == "images" else 1
+                if len(names) + len(files) > most:
+                    raise FieldError(f"{spec.label}最多 {most} 张，还可上传 {max(0, most - len(names))} 张")
+                for f in files:  # every file checked before any is kept
+                    data = await f.read(max_mb * 1024 * 1024 + 1)
+                    names.append((data, media.check_image(data, spec.label, max_mb, spec.extra.get("ratio"))))
+                value = ",".join(n if isinstance(n, str) else media.store(*n) for n in names)
             else:
                 max_mb = spec.extra.get("max_mb", attachments.DEFAULT_MAX_MB)
                 data = await files[0].read(max_mb * 1024 * 1024 + 1)
@@ -501,6 +545,8 @@ class AdminState(AuthState):
                                      for n in names]
                 self._load_history(s, admin, row)
                 self.detail_title = admin.row_label(row)
+                self.detail_links = [{"label": label, "href": f"{ENTRIES[key].route}?f_{col}={row.id}"}
+                                     for label, key, col in admin.links if can(p, VIEW, key)]
                 self.form_row_id = row.id
         except Forbidden as exc:
             return self._refused(exc)

@@ -56,6 +56,9 @@ class Action:
     roles: frozenset[Role]
     confirm: str = ""
     danger: bool = False
+    # Asks for a text before running (e.g. 驳回原因); the function then gets it as a 4th argument.
+    input_label: str = ""
+    input_required: bool = False
 
 
 class ModelAdmin:
@@ -87,6 +90,10 @@ class ModelAdmin:
     actions: ClassVar[list[Action]] = []
     defaults: ClassVar[dict] = {}  # values set on create that the form does not show
     many: ClassVar[dict[str, Many]] = {}  # many-to-many fields, edited through a link table
+    # (label, admin key, column): links in the detail to that admin's list filtered on this row
+    links: ClassVar[list[tuple[str, str, str]]] = []
+    # Imports become batches (导入批次) under this scene name; the model needs import_batch_id.
+    import_scene: ClassVar[str] = ""
 
     fields: ClassVar[dict[str, FieldSpec]]
     label_field: ClassVar[str]
@@ -124,6 +131,15 @@ class ModelAdmin:
         return ""
 
     # ---------------------------------------------------------------- helpers
+    @classmethod
+    def after_create(cls, session: Session, p: Principal, row: SQLModel) -> None:
+        """Runs once the new row has its id, in the same transaction (override)."""
+
+    @classmethod
+    def cancel_problem(cls, row) -> str:
+        """Why an imported row may no longer be removed by cancelling its batch (override)."""
+        return ""
+
     @classmethod
     def sortable_fields(cls) -> list[str]:
         return cls.sortable if cls.sortable is not None else [n for n in cls.list_columns if n not in cls.many]

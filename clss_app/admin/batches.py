@@ -1,0 +1,84 @@
+"""Import batches (导入批次): each committed import is one batch; a batch of today can be cancelled.
+
+Cancelling removes exactly the rows that batch inserted (they carry its id in
+``import_batch_id``) and nothing else, all or nothing: if any of them is out
+of the user's data scope, already in use (the admin's ``cancel_problem``) or
+referenced by other data, nothing is removed and the reason is reported.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from clss_app.admin import audit
+from clss_app.admin.fields import SHANGHAI
+from clss_app.admin.view import ActionResult, REGISTRY
+from clss_app.services.permissions import Principal, in_scope
+from models import BatchState, ImportBatch, utcnow
+
+SHOWN_PROBLEMS = 3
+
+
+def open_batch(session: Session, admin, p: Principal, filename: str, total: int) -> ImportBatch:
+    now = utcnow()
+    batch = ImportBatch(
+        title=f"{admin.import_scene} {now.astimezone(SHANGHAI):%Y-%m-%d %H:%M} {filename}"[:160],
+        resource=admin.key, scene=admin.import_scene, filename=filename[:128], user_id=p.user_id,
+        username=p.username, org_unit_id=p.unit_id, total=total, created_at=now)
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def _is_today(moment: datetime) -> bool:
+    return moment.astimezone(SHANGHAI).date() == utcnow().astimezone(SHANGHAI).date()
+
+
+def cancel(session: Session, p: Principal, batches: list[ImportBatch]) -> ActionResult:
+    result = ActionResult()
+    for batch in batches:
+        reason = _cancel_one(session, p, batch)
+        if reason:
+            result.refused.append((batch.title, reason))
+        else:
+            result.done += 1
+    return result
+
+
+def _cancel_one(session: Session, p: Principal, batch: ImportBatch) -> str:
+    if batch.state != BatchState.IMPORTED:
+        return "该批次已撤销"
+    if not _is_today(batch.created_at):
+        return "只能撤销当天导入的批次"
+    admin = REGISTRY.get(batch.resource)
+    if admin is None or "import_batch_id" not in admin.model.model_fields:
+        return "该导入模块不支持撤销"
+    model = admin.model
+    rows = session.exec(select(model).where(model.import_batch_id == batch.id)).all()
+    problems = []
+    for row in rows:
+        if admin.scope:
+            col, by = admin.scope
+            value = getattr(row, col)
+            if not (in_scope(p, unit_id=value) if by == "unit" else in_scope(p, project_id=value)):
+                problems.append(f"{admin.row_label(row)}不在您的数据权限范围内")
+                continue
+        why = admin.cancel_problem(row)
+        if why:
+            problems.append(f"{admin.row_label(row)}{why}")
+    if problems:
+        more = f"等 {len(problems)} 条" if len(problems) > SHOWN_PROBLEMS else ""
+        return "；".join(problems[:SHOWN_PROBLEMS]) + more + "，未撤销"
+    try:
+        with session.begin_nested():
+            session.execute(sa.delete(model).where(model.import_batch_id == batch.id))
+    except sa.exc.IntegrityError:
+        return "导入的数据已被其他数据引用，未撤销"
+    batch.state, batch.cancelled_at, batch.cancelled_by = BatchState.CANCELLED, utcnow(), p.username
+    batch.version += 1
+    session.add(batch)
+    audit.record(session, p, batch.resource, None, "cancel_import",
+                 summary=f"撤销导入批次 {batch.title}，删除 {len(rows)} 条")
+    return ""
