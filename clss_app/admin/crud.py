@@ -55,7 +55,7 @@ def get_row(session: Session, admin: type[ModelAdmin], p: Principal | None, row_
 
 def validate(session: Session, admin: type[ModelAdmin], p: Principal, raw: dict,
              row: SQLModel | None = None, names: list[str] | None = None,
-             fk_cache: dict | None = None) -> tuple[dict, dict[str, str]]:
+             fk_cache: dict | None = None, check_unique: bool = True) -> tuple[dict, dict[str, str]]:
     """Parse and check ``raw`` (strings from a form or cells from a sheet).
 
     Returns (values, errors); errors map a field name to its Chinese message.
@@ -91,13 +91,31 @@ def validate(session: Session, admin: type[ModelAdmin], p: Principal, raw: dict,
         return values, errors
     merged = {**(_current(session, admin, row) if row is not None else {}),
               **(admin.defaults if row is None else {}), **values}
-    errors.update(_unique_errors(session, admin, merged, row))
+    if check_unique:  # an import checks all its rows at once instead
+        errors.update(_unique_errors(session, admin, merged, row))
     if not errors:
         errors.update(admin.validate(session, p, merged, row))
     scope = admin.scope_on_create if row is None and admin.scope_on_create else admin.scope
     if not errors and scope and scope[0] in merged and not _scope_ok(p, admin, merged, scope):
         errors[scope[0]] = "所选数据不在您的数据权限范围内"
     return values, errors
+
+
+IMPORT_MEMO = "clss_import_memo"
+
+
+def memo(session: Session, key, compute):
+    """``compute()``, remembered for the rest of a running import's dry run (else computed each time).
+
+    Lets a validation hook look up, say, its project once per file instead of once per row,
+    without ever serving a stale answer to a form.
+    """
+    cache = session.info.get(IMPORT_MEMO)
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
 
 
 def _current(session, admin, row) -> dict:
@@ -132,28 +150,39 @@ def _split_links(admin, values: dict) -> dict[str, list[int]]:
 
 
 def _resolve_fk(session, spec, value, p, cache, within: tuple[str, int, str] | None = None):
-    """An id from a picker or a name from a spreadsheet -> an existing id.
+    """An id from a picker or a name from a spreadsheet -> an existing id inside the scope.
 
     ``within``: (column, value, label) the target row must also have, e.g. the same project.
+    ``cache`` (an import's) remembers each answer, refusals included.
     """
-    target = spec.fk_model
     key = (spec.name, str(value), within)
-    extra = [getattr(target, within[0]) == within[1]] if within else []
     if cache is not None and key in cache:
-        found = cache[key]
+        outcome = cache[key]
     else:
-        found = None
-        if isinstance(value, int) or str(value).isdigit():
-            found = session.exec(select(target.id).where(target.id == int(value), *extra)).first()
-        if found is None:
-            attr = label_attr(target)
-            hits = session.exec(select(target.id).where(getattr(target, attr) == str(value), *extra)
-                                .limit(2)).all()
-            if len(hits) > 1:
-                raise FieldError(f"{spec.label}“{value}”不唯一，请改用编号")
-            found = hits[0] if hits else None
+        try:
+            outcome = _lookup_fk(session, spec, value, p, within)
+        except FieldError as exc:
+            outcome = exc
         if cache is not None:
-            cache[key] = found
+            cache[key] = outcome
+    if isinstance(outcome, FieldError):
+        raise FieldError(str(outcome))
+    return outcome
+
+
+def _lookup_fk(session, spec, value, p, within) -> int:
+    target = spec.fk_model
+    extra = [getattr(target, within[0]) == within[1]] if within else []
+    found = None
+    if isinstance(value, int) or str(value).isdigit():
+        found = session.exec(select(target.id).where(target.id == int(value), *extra)).first()
+    if found is None:
+        attr = label_attr(target)
+        hits = session.exec(select(target.id).where(getattr(target, attr) == str(value), *extra)
+                            .limit(2)).all()
+        if len(hits) > 1:
+            raise FieldError(f"{spec.label}“{value}”不唯一，请改用编号")
+        found = hits[0] if hits else None
     if found is None:
         raise FieldError(f"所选{within[2]}下没有{spec.label}“{value}”" if within
                          else f"{spec.label}“{value}”不存在")
@@ -188,11 +217,26 @@ def _unique_errors(session, admin, merged: dict, row) -> dict[str, str]:
         if row is not None:
             stmt = stmt.where(model.id != row.id)
         if session.exec(stmt.limit(1)).first() is not None:
-            last = cols[-1]
-            labels = "、".join(admin.fields[c].label for c in cols)
-            errors[last] = f"{labels}已存在：{merged[last]}" if len(cols) > 1 else \
-                f"{admin.fields[last].label}“{merged[last]}”已存在"
+            errors[cols[-1]] = unique_message(admin, cols, merged)
     return errors
+
+
+def unique_message(admin, cols: tuple[str, ...], values: dict) -> str:
+    last = cols[-1]
+    if len(cols) > 1:
+        return f"{'、'.join(admin.fields[c].label for c in cols)}已存在：{values[last]}"
+    return f"{admin.fields[last].label}“{values[last]}”已存在"
+
+
+def existing_keys(session, admin, cols: tuple[str, ...], keys: set[tuple]) -> set[tuple]:
+    """Which of ``keys`` (values of the unique set ``cols``) are already stored: one query per 500."""
+    model, found, keys = admin.model, set(), list(keys)
+    columns = [getattr(model, c) for c in cols]
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        cond = sa.tuple_(*columns).in_(chunk) if len(cols) > 1 else columns[0].in_([k[0] for k in chunk])
+        found.update(tuple(r) for r in session.execute(select(*columns).where(cond)).all())
+    return found
 
 
 def create(session: Session, admin: type[ModelAdmin], p: Principal | None, raw: dict) -> tuple[SQLModel, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Callable
 
 import polars as pl
@@ -168,28 +169,48 @@ def dry_run(session: Session, admin: type[ModelAdmin], p: Principal, frame: pl.D
         return preview
     frame = frame.select([c for c in frame.columns if c in by_label])
     seen: dict[tuple, int] = {}
+    firsts: dict[tuple, dict[tuple, int]] = {}  # unique set -> its values in this file -> first row
     sets = crud.unique_sets(admin)
     cache: dict = {}
-    for i, raw_row in enumerate(frame.iter_rows(named=True)):
-        row_no = i + 2  # the header is row 1 in the sheet
-        raw = {by_label[k]: v for k, v in raw_row.items()}
-        values, errors = crud.validate(session, admin, p, raw, names=names, fk_cache=cache)
-        merged = {**admin.defaults, **values}
-        for cols in sets:
-            if not errors and all(c in merged for c in cols):
-                key = (cols, tuple(str(merged[c]) for c in cols))
-                if key in seen:
-                    errors[cols[-1]] = f"与第 {seen[key]} 行重复"
-                else:
-                    seen[key] = row_no
-        for n, msg in errors.items():
-            preview.errors.append({"row": str(row_no), "column": admin.fields[n].label, "message": msg})
-        preview.values.append(merged)
-        if len(preview.sample) < 10:
-            preview.sample.append({admin.fields[n].label: str(raw.get(n) if raw.get(n) is not None else "") for n in names})
-        if progress and (i + 1) % 500 == 0:
-            progress(i + 1, frame.height)
+    session.info[crud.IMPORT_MEMO] = {}  # see crud.memo
+    try:
+        for i, raw_row in enumerate(frame.iter_rows(named=True)):
+            row_no = i + 2  # the header is row 1 in the sheet
+            raw = {by_label[k]: v for k, v in raw_row.items()}
+            values, errors = crud.validate(session, admin, p, raw, names=names, fk_cache=cache, check_unique=False)
+            merged = {**admin.defaults, **values}
+            for cols in sets:
+                if not errors and all(c in merged for c in cols):
+                    key = (cols, tuple(str(merged[c]) for c in cols))
+                    if key in seen:
+                        errors[cols[-1]] = f"与第 {seen[key]} 行重复"
+                    else:
+                        seen[key] = row_no
+                        firsts.setdefault(cols, {})[tuple(merged[c] for c in cols)] = row_no
+            for n, msg in errors.items():
+                preview.errors.append({"row": str(row_no), "column": admin.fields[n].label, "message": msg})
+            preview.values.append(merged)
+            if len(preview.sample) < 10:
+                preview.sample.append({admin.fields[n].label: str(raw.get(n) if raw.get(n) is not None else "") for n in names})
+            if progress and (i + 1) % 500 == 0:
+                progress(i + 1, frame.height)
+    finally:
+        session.info.pop(crud.IMPORT_MEMO, None)
+    _stored_duplicates(session, admin, preview, firsts)
     return preview
+
+
+def _stored_duplicates(session, admin, preview: ImportPreview, firsts: dict) -> None:
+    """Rows whose unique values are already in the database, found in bulk (not a query a row)."""
+    for cols, rows in firsts.items():
+        for key in crud.existing_keys(session, admin, cols, set(rows)):
+            row_no = rows.get(key)
+            if row_no is None:
+                continue
+            values = preview.values[row_no - 2]
+            preview.errors.append({"row": str(row_no), "column": admin.fields[cols[-1]].label,
+                                   "message": crud.unique_message(admin, cols, values)})
+    preview.errors.sort(key=lambda e: int(e["row"]) if e["row"].isdigit() else 0)
 
 
 def commit(session: Session, admin: type[ModelAdmin], p: Principal, preview: ImportPreview,
@@ -206,25 +227,34 @@ def commit(session: Session, admin: type[ModelAdmin], p: Principal, preview: Imp
     model = admin.model
     for cols in crud.unique_sets(admin):
         if all(c in rows[0] for c in cols):
-            keys = {tuple(r[c] for c in cols) for r in rows}
-            cond = sa.tuple_(*[getattr(model, c) for c in cols]).in_(list(keys)) if len(cols) > 1 else \
-                getattr(model, cols[0]).in_([k[0] for k in keys])
-            if session.exec(select(model.id).where(cond).limit(1)).first() is not None:
+            if crud.existing_keys(session, admin, cols, {tuple(r[c] for c in cols) for r in rows}):
                 raise crud.ValidationFailed({"_": "有数据在预览后被他人录入（重复），请重新上传"})
     batch = batches.open_batch(session, admin, p, filename, len(rows)) if admin.import_scene else None
     links = [{n: r.pop(n) for n in list(r) if n in admin.many} for r in rows]
-    if batch is not None:
-        for r in rows:
+    for r in rows:
+        if batch is not None:
             r["import_batch_id"] = batch.id
-    objs = [model(**r) for r in rows]
-    session.add_all(objs)
-    session.flush()
-    for obj, chosen in zip(objs, links):
-        many.save(session, admin, obj.id, chosen)
-    first_id = objs[0].id
+        _fill_defaults(model, r)
+    # One multi-row INSERT … RETURNING: building 10k SQLModel objects costs more than the insert.
+    ids = session.execute(sa.insert(model).returning(model.id, sort_by_parameter_order=True), rows).scalars().all()
+    for row_id, chosen in zip(ids, links):
+        many.save(session, admin, row_id, chosen)
+    now = utcnow()
     session.execute(sa.insert(audit.AuditLog), [dict(
-        user_id=p.user_id, username=p.username, org_unit_id=p.unit_id, resource=admin.key, row_id=o.id,
-        action="import", summary=f"导入 {admin.row_label(o)}"[:255], at=utcnow()) for o in objs])
+        user_id=p.user_id, username=p.username, org_unit_id=p.unit_id, resource=admin.key, row_id=row_id,
+        action="import", summary=f"导入 {admin.row_label(SimpleNamespace(id=row_id, **r))}"[:255], at=now)
+        for row_id, r in zip(ids, rows)])
     audit.record(session, p, admin.key, None, "import",
-                 summary=f"导入 {len(objs)} 条（{filename}），首条 ID {first_id}")
-    return len(objs)
+                 summary=f"导入 {len(ids)} 条（{filename}），首条 ID {ids[0]}")
+    return len(ids)
+
+
+def _fill_defaults(model, values: dict) -> None:
+    """The model's Python-side defaults, which a Core INSERT would not apply."""
+    for name, info in model.model_fields.items():
+        if name in values or name == "id" or name not in model.__table__.c:
+            continue
+        if info.default_factory is not None:
+            values[name] = info.default_factory()
+        elif not info.is_required():
+            values[name] = info.default

@@ -17,7 +17,7 @@ from clss_app import db
 from clss_app.admin import audit, crud
 from clss_app.admin.fields import SHANGHAI, label_attr, split_images
 from clss_app.admin import many
-from clss_app.admin.query import MAX_PAGE, ListQuery, count, display, fetch_page, fk_labels
+from clss_app.admin.query import MAX_PAGE, ListQuery, count, display, fetch_page, fk_labels, labels_for
 from clss_app.admin.view import REGISTRY, ModelAdmin, scoped_admin_for
 from clss_app.menu import ENTRIES
 from clss_app.services.permissions import (CREATE, DELETE, EXPORT, IMPORT, UPDATE, VIEW, Forbidden,
@@ -477,8 +477,23 @@ class AdminState(AuthState):
                 require(p, CREATE, admin.key)
                 self.form_mode, self.form_row_id, self.form_version = "create", 0, 0
                 self._open_form(s, admin, p)
+                self._prefill_from_filters(s, admin)
         except Forbidden as exc:
             return self._refused(exc)
+
+    def _prefill_from_filters(self, s, admin) -> None:
+        """Adding from a filtered list (a fee item's pricing standards) starts with that filter's value."""
+        for name, value in self.filters.items():
+            spec = admin.fields.get(name)
+            if name not in self.form_values or name in self.readonly_fields or spec.kind not in ("fk", "enum"):
+                continue
+            if spec.kind == "fk":
+                label = labels_for(s, spec, [int(value)]).get(int(value)) if value.isdigit() else None
+                if label is None:
+                    continue
+                self.fk_labels_shown[name] = str(label)
+            self.form_values[name] = value
+        self.form_nonce += 1
 
     @rx.event
     def open_edit(self, row_id: str):

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, func, select
 
+from clss_app.admin.crud import memo
 from clss_app.admin.fields import split_images
 from clss_app.admin.view import ActionResult
 from clss_app.services.permissions import Principal
@@ -88,8 +89,7 @@ def room_problems(session: Session, values: dict) -> dict[str, str]:
         v = values.get(name)
         if v is not None and not low <= v <= high:
             errors[name] = f"{label}应在 {low}–{high} 之间（国内坐标）"
-    project = session.get(Project, values.get("project_id") or 0)
-    if project is not None and project.on_blockchain:
+    if _on_blockchain(session, values.get("project_id")):
         for name, label in (("latitude", "纬度"), ("longitude", "经度"), ("external_code", "来源平台房间编号")):
             if values.get(name) in (None, ""):
                 errors.setdefault(name, f"住房链发布的项目，{label}必填")
@@ -98,6 +98,11 @@ def room_problems(session: Session, values: dict) -> dict[str, str]:
         if missing:
             errors["visible"] = "对租客可见前须补充：" + "、".join(missing)
     return errors
+
+
+def _on_blockchain(session: Session, project_id) -> bool:
+    return memo(session, ("on_blockchain", project_id), lambda: bool(
+        session.exec(select(Project.on_blockchain).where(Project.id == (project_id or 0))).first()))
 
 
 def visibility_missing(values: dict) -> list[str]:
