@@ -185,3 +185,37 @@ def test_same_day_batch_cancel_removes_exactly_its_rooms(page, app_db, tmp_path)
         assert len(s.exec(select(Room).where(Room.project_id == 3)).all()) == before
         assert not s.exec(select(Room).where(Room.number.in_(["1-3001", "1-3002", "1-3003"]))).all()
         assert s.exec(select(ImportBatch).where(ImportBatch.filename == "more.xlsx")).one().state.value == "cancelled"
+
+
+def test_room_photos_and_the_visibility_rule(page, tmp_path):
+    from tests.images import png
+    photos = [tmp_path / f"p{i}.png" for i in range(3)]
+    for i, path in enumerate(photos):
+        path.write_bytes(png(400 + i, 300))
+    fake = tmp_path / "virus.jpg"
+    fake.write_bytes(b"MZ\x90\x00 not an image")
+    login(page, "store2")
+    expect(page.locator("#current-role")).to_have_text("店长")
+    _go(page, "/housing/rooms?q=1-101")
+    rows(page).first.get_by_text("编辑").click()
+    page.locator("#field-visible").click()
+    page.get_by_role("option", name="是", exact=True).click()
+    page.locator("#form-save").click()
+    expect(page.locator("#error-visible")).to_contain_text("对租客可见前须补充：")
+    expect(page.locator("#error-visible")).to_contain_text("封面图、介绍图片")
+
+    page.locator("#upload-photos input[type=file]").set_input_files([str(fake)])
+    expect(page.locator("#error-photos")).to_have_text("介绍图片须为 JPG、PNG 或 WebP 图片")
+    page.locator("#upload-photos input[type=file]").set_input_files([str(p) for p in photos])
+    expect(page.locator("#images-photos [data-image]")).to_have_count(3)
+    page.locator("#images-photos [data-image]").first.locator("button").click()
+    expect(page.locator("#images-photos [data-image]")).to_have_count(2)
+    page.locator("#upload-cover input[type=file]").set_input_files(str(photos[0]))
+    expect(page.locator("#preview-cover")).to_be_visible()
+    page.locator("#field-longitude").fill("116.312345")
+    page.locator("#field-latitude").fill("39.991234")
+    shot(page, "housing-room-photos")
+    page.locator("#form-save").click()
+    expect(page.get_by_text("已保存：1-101")).to_be_visible()
+    expect(rows(page).first.locator("img")).to_be_visible()
+    expect(rows(page).first).to_contain_text("是")
