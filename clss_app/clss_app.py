@@ -8,6 +8,7 @@ from clss_app.ui.shell import admin_page
 from pages.home import HOME_LOAD, home_body
 from pages.login import login_page
 from pages.placeholder import placeholder
+from pages.workbench import WorkbenchState, workbench_body
 from clss_app.admin.components import admin_body
 from clss_app.admin.state import AdminState
 from clss_app.admin.view import REGISTRY
@@ -31,7 +32,7 @@ app.add_page(login_page, route="/login", title="登录 · CLSS Admin", on_load=A
 if os.environ.get("CLSS_BENCH") == "1":
     import benchmarks.bench_bills  # noqa: F401  (a synthetic 1M-row admin for benchmarks/engine_list.py)
 
-BUILT = {"home": (home_body, HOME_LOAD)}
+BUILT = {"home": (home_body, HOME_LOAD), "workbench": (workbench_body, WorkbenchState.load)}
 for _key, _admin in REGISTRY.items():
     BUILT[_key] = (lambda a=_admin, k=_key: admin_body(a, menu.ENTRIES[k].label), AdminState.load(_key))
 

@@ -43,7 +43,7 @@ HOME = E("home", "首页", "/", EVERYONE)
 
 MENU: tuple[MenuGroup, ...] = (
     MenuGroup("工作台", "layout-grid", (
-        E("workbench", "房态图", "/workbench", STORE, 5),
+        E("workbench", "房态图", "/workbench", STORE),
     )),
     MenuGroup("房源管理", "building-2", (
         E("projects", "项目管理", "/housing/projects", SYS | PROJECT_OWNERS),

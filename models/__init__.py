@@ -1,7 +1,7 @@
 """SQLModel tables by domain. Importing this package registers every table."""
 from models.base import LabeledEnum, utcnow
-from models.housing import (Building, FeeItem, FeeKind, Floor, PriceUnit, PricingStandard, Project, ProjectKind,
-                            PublishState, RentMode, Room, RoomStatus, UnitType)
+from models.housing import (Building, FeeItem, FeeKind, Floor, LockKind, PriceUnit, PricingStandard, Project,
+                            ProjectKind, PublishState, RentMode, Room, RoomStatus, RoomStatusLog, UnitType)
 from models.imports import BatchState, ImportBatch
 from models.org import DataScope, OrgUnit, PROJECT_BOUND_ROLES, ROLE_UNIT_KIND, Role, UnitKind
 from models.audit import AuditLog
@@ -10,7 +10,7 @@ from models.params import CityParam, EnterpriseParam
 from models.user import User, UserProject, UserScopeUnit, UserSession
 
 __all__ = [
-    "BatchState", "FeeItem", "FeeKind", "ImportBatch", "PriceUnit", "PricingStandard", "RentMode", "UnitType",
+    "BatchState", "LockKind", "RoomStatusLog", "FeeItem", "FeeKind", "ImportBatch", "PriceUnit", "PricingStandard", "RentMode", "UnitType",
     "AuditLog", "CityParam", "DownloadTicket", "EnterpriseParam",
     "Building", "DataScope", "Floor", "LabeledEnum", "OrgUnit", "PROJECT_BOUND_ROLES",
     "Project", "ProjectKind", "ROLE_UNIT_KIND", "PublishState", "Role", "Room", "RoomStatus", "UnitKind",

@@ -31,6 +31,11 @@ class RoomStatus(LabeledEnum):
     OCCUPIED = ("occupied", "在租")
 
 
+class LockKind(LabeledEnum):
+    ORDINARY = ("ordinary", "普通锁定")
+    BUSINESS = ("business", "事务锁定")
+
+
 class Project(SQLModel, table=True):
     __tablename__ = "project"
     __table_args__ = (sa.UniqueConstraint("company_id", "name", name="uq_project_company_name"),)
@@ -171,4 +176,24 @@ class Room(SQLModel, table=True):
     visible: bool = Field(default=False, title="租客可见")
     import_batch_id: Optional[int] = Field(default=None, foreign_key="import_batch.id", index=True,
                                            title="导入批次")
+    lock_kind: Optional[LockKind] = Field(default=None, sa_column=enum_column(LockKind, nullable=True),
+                                          title="锁定类型")
+    lock_reason: str = Field(default="", max_length=100, title="锁定原因")
+    locked_by: str = Field(default="", max_length=32, title="锁定人")
+    locked_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime, title="锁定时间")
     version: int = Field(default=1, title="版本")
+
+
+class RoomStatusLog(SQLModel, table=True):
+    """Every change of a room's status: who, when, from what to what, and why."""
+
+    __tablename__ = "room_status_log"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    room_id: int = Field(foreign_key="room.id", index=True, title="房间")
+    from_status: RoomStatus = Field(sa_column=enum_column(RoomStatus, nullable=False), title="原房态")
+    to_status: RoomStatus = Field(sa_column=enum_column(RoomStatus, nullable=False), title="新房态")
+    action: str = Field(max_length=16, title="操作")
+    reason: str = Field(default="", max_length=100, title="原因")
+    username: str = Field(default="", max_length=32, title="操作人")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="时间")

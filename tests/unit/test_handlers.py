@@ -211,3 +211,19 @@ def test_attachment_download_checks_the_row_scope_on_the_server(demo_db, tmp_pat
             assert "/_clss/download/" in repr(spec)
         else:
             assert _is_error_toast(spec, "不在您的数据权限范围内")
+
+
+def test_workbench_refuses_another_company_s_project_on_the_server(demo_db):
+    from pages.workbench import WorkbenchState
+    st = _state(WorkbenchState, _token("store3"))  # 申城's store manager
+    assert _is_error_toast(st.choose_project("1"), "不在您的数据权限范围内")
+    assert st.rows == [] and st.total == 0
+    st = _state(WorkbenchState, _token("manager"))
+    st.choose_project("1")
+    assert st.total > 0 and sum(st.counts.values()) == st.total
+    st.selected = [st.rows[0].tiles[0].id]
+    st._seen = {}
+    st2 = _state(WorkbenchState, _token("store3"))
+    st2.selected, st2._seen = st.selected, {st.selected[0]: 1}
+    spec = st2.unlock("")  # a forged request for a room of another company
+    assert "解锁成功 0 间" in repr(spec) and "不在您的数据权限范围内" in repr(spec)

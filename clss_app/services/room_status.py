@@ -1,0 +1,113 @@
+"""Room status (房态) changes: the one place that moves a room from one status to another.
+
+Locking and unlocking now; reservation, signing, check-in and check-out use
+``transition`` later. Every change is one conditional UPDATE per batch: a
+room changes only if it still has the status *and the version* the user saw,
+so two people locking overlapping rooms each get the ones they won, and a
+stale board can never unlock a room someone else has locked again since.
+Each change writes the room's status history and the audit log in the same
+transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from clss_app.admin import audit
+from clss_app.services.permissions import VIEW, Forbidden, Principal, grant, require, scope_clause
+from models import LockKind, Role, Room, RoomStatus, RoomStatusLog, utcnow
+
+RESOURCE = "workbench"
+LOCK, UNLOCK = "lock", "unlock"
+STORE_STAFF = {Role.PRINCIPAL, Role.MULTI_STORE_MANAGER, Role.STORE_MANAGER, Role.STORE_ASSISTANT}
+grant(RESOURCE, LOCK, STORE_STAFF)
+grant(RESOURCE, UNLOCK, STORE_STAFF)
+MAX_BATCH = 5_000
+MAX_REASON = 100
+
+
+@dataclass
+class Outcome:
+    done: list[str] = field(default_factory=list)                 # room numbers changed
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (room number, why not)
+
+    def message(self, verb: str) -> str:
+        text = f"{verb}成功 {len(self.done)} 间"
+        if self.refused:
+            shown = "；".join(f"{n}：{why}" for n, why in self.refused[:5])
+            more = f" 等 {len(self.refused)} 间" if len(self.refused) > 5 else ""
+            text += f"，未{verb} {len(self.refused)} 间（{shown}{more}）"
+        return text
+
+
+def lock(session: Session, p: Principal | None, seen: dict[int, int], kind: LockKind | str, reason: str) -> Outcome:
+    """Lock the vacant rooms of ``seen`` ({room id: version the user saw})."""
+    p = require(p, LOCK, RESOURCE)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("请填写锁定原因")
+    if len(reason) > MAX_REASON:
+        raise ValueError(f"锁定原因不能超过 {MAX_REASON} 个字")
+    kind = LockKind(kind)
+    return _transition(session, p, seen, RoomStatus.VACANT, RoomStatus.LOCKED, LOCK, "锁定", reason,
+                       dict(lock_kind=kind, lock_reason=reason, locked_by=p.username, locked_at=utcnow()),
+                       log_reason=f"{kind.label}：{reason}")
+
+
+def unlock(session: Session, p: Principal | None, seen: dict[int, int]) -> Outcome:
+    """Unlock the locked rooms of ``seen``; a room re-locked since it was seen stays locked."""
+    p = require(p, UNLOCK, RESOURCE)
+    return _transition(session, p, seen, RoomStatus.LOCKED, RoomStatus.VACANT, UNLOCK, "解锁", "",
+                       dict(lock_kind=None, lock_reason="", locked_by="", locked_at=None))
+
+
+def _transition(session, p, seen, expected, target, action, verb, reason, changes, log_reason=""):
+    if not seen:
+        raise ValueError("请先选择房间")
+    if len(seen) > MAX_BATCH:
+        raise ValueError(f"一次最多操作 {MAX_BATCH} 间")
+    ids = [int(i) for i in seen]
+    in_scope = scope_clause(p, Room.project_id, by="project")
+    # All or none per room, in one statement: only rows still as the user saw them change.
+    cases = sa.case({i: int(v) for i, v in seen.items()}, value=Room.id)
+    result = session.execute(
+        sa.update(Room)
+        .where(Room.id.in_(ids), Room.status == expected, Room.version == cases, in_scope)
+        .values(status=target, version=Room.version + 1, **changes)
+        .returning(Room.id))
+    won_ids = set(result.scalars().all())
+    rows = session.execute(select(Room.id, Room.number, Room.status, Room.version, Room.project_id)
+                           .where(Room.id.in_(ids))).all()
+    allowed = set(session.execute(select(Room.id).where(Room.id.in_(ids), in_scope)).scalars().all())
+    outcome = Outcome()
+    now = utcnow()
+    for room_id, number, status, version, _ in sorted(rows, key=lambda r: r.number):
+        if room_id in won_ids:
+            outcome.done.append(number)
+        elif room_id not in allowed:
+            outcome.refused.append((number, "不在您的数据权限范围内"))
+        elif status != expected:
+            outcome.refused.append((number, f"当前为{RoomStatus(status).label}"))
+        else:
+            outcome.refused.append((number, "已被他人修改，请刷新后重试"))
+    missing = set(ids) - {r.id for r in rows}
+    outcome.refused += [(f"#{i}", "房间不存在") for i in sorted(missing)]
+    if won_ids:
+        session.execute(sa.insert(RoomStatusLog), [
+            dict(room_id=i, from_status=expected, to_status=target, action=action, reason=log_reason,
+                 username=p.username, at=now) for i in won_ids])
+        audit.record(session, p, "rooms", None, f"action:{action}",
+                     summary=f"{verb} {len(won_ids)} 间：{'、'.join(outcome.done[:20])}"
+                             + (" 等" if len(outcome.done) > 20 else "") + (f"（{reason}）" if reason else ""))
+    return outcome
+
+
+def history(session: Session, p: Principal | None, room_id: int, limit: int = 20) -> list[RoomStatusLog]:
+    p = require(p, VIEW, RESOURCE)
+    room = session.get(Room, room_id)
+    if room is None or (p.project_ids is not None and room.project_id not in p.project_ids):
+        raise Forbidden("该房间不在您的数据权限范围内")
+    return list(session.exec(select(RoomStatusLog).where(RoomStatusLog.room_id == room_id)
+                             .order_by(RoomStatusLog.id.desc()).limit(limit)).all())

@@ -1,0 +1,414 @@
+"""工作台 房态图: a project's rooms by building and floor, with single and batch lock/unlock.
+
+The page is thin: the rules (who may change which room, the conditional
+update, history and audit) are in ``clss_app.services.room_status``; every
+handler here resolves the user again and checks the project is theirs.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+
+import reflex as rx
+from sqlmodel import func, select
+
+from clss_app.admin.fields import SHANGHAI
+from clss_app.services import room_status
+from clss_app.services.permissions import VIEW, Forbidden, require, scope_clause
+from clss_app.state import AuthState
+from clss_app.ui import theme
+from clss_app.ui.shell import card
+from models import Building, LockKind, Project, Room, RoomStatus, UnitType
+
+KEY = "workbench"
+STATUS_STYLE = {  # background, border, text
+    "vacant": ("#e9f9ee", "#30a46c", "#18794e"), "locked": ("#f0f0f3", "#8b8d98", "#60646c"),
+    "reserved": ("#fff7d6", "#ffc53d", "#ab6400"), "signed": ("#e1f6fd", "#00a2c7", "#0078a1"),
+    "occupied": ("#e6f4fe", "#0090ff", "#0d74ce"),
+}
+REFRESH_MS = 5_000
+
+
+@dataclasses.dataclass
+class Tile:
+    id: int = 0
+    number: str = ""
+    unit_type: str = ""
+    rent: str = ""
+    status: str = ""
+    version: int = 0
+    note: str = ""  # e.g. the lock kind
+
+
+@dataclasses.dataclass
+class FloorRow:
+    building: str = ""
+    floor: str = ""
+    tiles: list[Tile] = dataclasses.field(default_factory=list)
+
+
+class WorkbenchState(AuthState):
+    projects: list[dict[str, str]] = []
+    project_id: str = ""
+    rows: list[FloorRow] = []
+    counts: dict[str, int] = {}
+    total: int = 0
+    f_status: str = ""
+    f_building: str = ""
+    f_floor: str = ""
+    f_unit_type: str = ""
+    buildings: list[str] = []
+    floors: list[str] = []
+    unit_types: list[str] = []
+
+    mode: str = "single"      # single | batch
+    target: str = "vacant"    # batch mode picks rooms of this status
+    selected: list[int] = []
+
+    panel_open: bool = False
+    panel: dict[str, str] = {}
+    panel_history: list[dict[str, str]] = []
+    lock_open: bool = False
+    lock_error: str = ""
+    _seen: dict[int, int] = {}  # room id -> version on the board (what lock/unlock expect)
+    _signature: str = ""
+
+    # ------------------------------------------------------------ loading
+    @rx.event
+    def load(self):
+        try:
+            with self._session() as (s, p):
+                require(p, VIEW, KEY)
+                rows = s.exec(select(Project.id, Project.name, func.count(Room.id))
+                              .join(Room, Room.project_id == Project.id, isouter=True)
+                              .where(scope_clause(p, Project.id, by="project"))
+                              .group_by(Project.id).order_by(Project.id)).all()
+        except Forbidden as exc:
+            return self._refused(exc)
+        self.projects = [{"id": str(i), "name": n, "label": f"{n}（{c} 间）"} for i, n, c in rows]
+        wanted = str(self.router.url.query_parameters.get("project", ""))
+        ids = [p["id"] for p in self.projects]
+        choice = wanted if wanted in ids else (self.project_id if self.project_id in ids else (ids[0] if ids else ""))
+        return self.choose_project(choice) if choice else None
+
+    @rx.event
+    def choose_project(self, project_id: str):
+        self.project_id = str(project_id)
+        self.f_status = self.f_building = self.f_floor = self.f_unit_type = ""
+        self.selected, self.panel_open, self._signature = [], False, ""
+        return self._fetch()
+
+    def _fetch(self, quiet: bool = False):
+        try:
+            with self._session() as (s, p):
+                require(p, VIEW, KEY)
+                pid = int(self.project_id or 0)
+                if p.project_ids is not None and pid not in p.project_ids:
+                    raise Forbidden("该项目不在您的数据权限范围内")
+                signature = str(s.exec(select(func.count(Room.id), func.sum(Room.version))
+                                       .where(Room.project_id == pid)).one())
+                if quiet and signature == self._signature:
+                    return  # nothing changed since the last look
+                rooms = s.exec(select(Room, Building.name, UnitType.name)
+                               .join(Building, Building.id == Room.building_id)
+                               .join(UnitType, UnitType.id == Room.unit_type_id, isouter=True)
+                               .where(Room.project_id == pid)
+                               .order_by(Building.name, Room.floor_no.desc(), Room.number)).all()
+        except Forbidden as exc:
+            self.rows, self.counts, self.total = [], {}, 0
+            return self._refused(exc)
+        self._signature = signature
+        self._build(rooms)
+
+    def _build(self, rooms) -> None:
+        self._seen = {r.id: r.version for r, _, _ in rooms}
+        self.counts = dict(Counter(r.status.value for r, _, _ in rooms))
+        self.total = len(rooms)
+        self.buildings = sorted({b for _, b, _ in rooms})
+        self.floors = [str(f) for f in sorted({r.floor_no for r, _, _ in rooms})]
+        self.unit_types = sorted({u for _, _, u in rooms if u})
+        rows: dict[tuple, FloorRow] = {}
+        for r, building, unit_type in rooms:
+            if (self.f_status and r.status.value != self.f_status or self.f_building and building != self.f_building
+                    or self.f_floor and str(r.floor_no) != self.f_floor
+                    or self.f_unit_type and unit_type != self.f_unit_type):
+                continue
+            row = rows.setdefault((building, r.floor_no), FloorRow(building=building, floor=f"{r.floor_no}层"))
+            row.tiles.append(Tile(id=r.id, number=r.number, unit_type=unit_type or "", rent=f"¥{r.rent:,.0f}",
+                                  status=r.status.value, version=r.version,
+                                  note=r.lock_kind.label if r.lock_kind else ""))
+        self.rows = list(rows.values())
+        still = set(self._seen)
+        self.selected = [i for i in self.selected if i in still]
+
+    @rx.event
+    def refresh(self, _now: str = ""):
+        """Follows other users' changes: re-reads only when the project's rooms changed."""
+        if self.project_id and self.page_status == "ok" and not self.lock_open:
+            return self._fetch(quiet=True)
+
+    @rx.event
+    def set_board_filter(self, name: str, value: str):
+        if name in ("f_status", "f_building", "f_floor", "f_unit_type"):
+            setattr(self, name, "" if value == "__all__" else str(value)[:32])
+            self._signature = ""
+            return self._fetch()
+
+    # ------------------------------------------------------------ selection
+    @rx.event
+    def set_mode(self, mode: str | list[str]):
+        self.mode = "batch" if mode == "batch" else "single"
+        self.selected, self.panel_open = [], False
+
+    @rx.event
+    def set_target(self, target: str | list[str]):
+        self.target = "locked" if target == "locked" else "vacant"
+        self.selected = []
+
+    @rx.event
+    def click_tile(self, room_id: int, status: str):
+        if self.mode == "batch":
+            if status != self.target:
+                return rx.toast.warning(f"批量{'锁定' if self.target == 'vacant' else '解锁'}只能选择"
+                                        f"{RoomStatus(self.target).label}的房间", position="top-center")
+            self.selected = [i for i in self.selected if i != room_id] if room_id in self.selected \
+                else self.selected + [room_id]
+            return
+        return self.open_panel(room_id)
+
+    @rx.event
+    def select_all_shown(self):
+        self.selected = [t.id for row in self.rows for t in row.tiles if t.status == self.target]
+
+    @rx.event
+    def clear_selection(self):
+        self.selected = []
+
+    # ------------------------------------------------------------ panel
+    @rx.event
+    def open_panel(self, room_id: int):
+        try:
+            with self._session() as (s, p):
+                history = room_status.history(s, p, int(room_id))
+                found = s.exec(select(Room, Building.name, UnitType.name)
+                               .join(Building, Building.id == Room.building_id)
+                               .join(UnitType, UnitType.id == Room.unit_type_id, isouter=True)
+                               .where(Room.id == int(room_id))).one()
+        except Forbidden as exc:
+            return self._refused(exc)
+        room, building, unit_type = found
+        self.panel = {
+            "id": str(room.id), "number": room.number, "building": building, "floor": f"{room.floor_no}层",
+            "unit_type": unit_type or "—", "area": f"{room.area} ㎡", "rent": f"¥{room.rent:,.2f}/月",
+            "deposit": f"¥{room.deposit:,.2f}", "orientation": room.orientation or "—",
+            "status": room.status.value, "status_label": room.status.label,
+            "lock": (f"{room.lock_kind.label}：{room.lock_reason}（{room.locked_by}，"
+                     f"{room.locked_at.astimezone(SHANGHAI):%m-%d %H:%M}）") if room.lock_kind else "",
+        }
+        self.panel_history = [{"at": h.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+                               "text": f"{RoomStatus(h.from_status).label} → {RoomStatus(h.to_status).label}",
+                               "who": h.username, "reason": h.reason} for h in history]
+        self._seen[room.id] = room.version
+        self.panel_open = True
+
+    @rx.event
+    def panel_change(self, is_open: bool):
+        self.panel_open = is_open
+
+    # ------------------------------------------------------------ lock / unlock
+    @rx.event
+    def ask_lock(self, room_id: str = ""):
+        if room_id:
+            self.selected = [int(room_id)]
+        if not self.selected:
+            return rx.toast.warning("请先选择房间", position="top-center")
+        self.lock_error, self.lock_open = "", True
+
+    @rx.event
+    def lock_change(self, is_open: bool):
+        self.lock_open = is_open
+
+    @rx.event
+    def lock(self, form: dict):
+        kind = {k.label: k for k in LockKind}.get(str(form.get("kind_label", "")), LockKind.ORDINARY)
+        try:
+            with self._session() as (s, p):
+                out = room_status.lock(s, p, {i: self._seen.get(i, -1) for i in self.selected}, kind,
+                                       str(form.get("reason", "")))
+        except ValueError as exc:
+            self.lock_error = str(exc)
+            return
+        except Forbidden as exc:
+            self.lock_open = False
+            return self._refused(exc)
+        self.lock_open = self.panel_open = False
+        return self._after(out, "锁定")
+
+    @rx.event
+    def unlock(self, room_id: str = ""):
+        chosen = [int(room_id)] if room_id else list(self.selected)
+        try:
+            with self._session() as (s, p):
+                out = room_status.unlock(s, p, {i: self._seen.get(i, -1) for i in chosen})
+        except ValueError as exc:
+            return rx.toast.warning(str(exc), position="top-center")
+        except Forbidden as exc:
+            return self._refused(exc)
+        self.panel_open = False
+        return self._after(out, "解锁")
+
+    def _after(self, out, verb: str):
+        self.selected = []
+        self._signature = ""
+        toast = rx.toast.success if not out.refused else rx.toast.warning
+        refused = self._fetch()
+        return [e for e in (refused, toast(out.message(verb), position="top-center", duration=8000)) if e is not None]
+
+
+S = WorkbenchState
+
+
+# ---------------------------------------------------------------- components
+
+def _select(value, on_change, options, all_label, id_):
+    return rx.el.select(rx.el.option(all_label, value=""), rx.foreach(options, lambda o: rx.el.option(o, value=o)),
+                        value=value, on_change=on_change, class_name="clss-select", id=id_)
+
+
+def _legend() -> rx.Component:
+    def chip(status: RoomStatus):
+        bg, border, fg = STATUS_STYLE[status.value]
+        n = rx.cond(S.counts.contains(status.value), S.counts[status.value], 0)
+        return rx.hstack(rx.box(width="12px", height="12px", border_radius="3px", background=bg,
+                                border=f"2px solid {border}"),
+                         rx.text(status.label, size="2"), rx.text(n, size="2", weight="bold", color=fg),
+                         spacing="1", align="center", cursor="pointer", data_status=status.value,
+                         on_click=S.set_board_filter("f_status", status.value))
+    return rx.hstack(rx.text("共 ", rx.text.strong(S.total), " 间", size="2"), *[chip(s) for s in RoomStatus],
+                     spacing="4", align="center", wrap="wrap", id="board-counts")
+
+
+def _toolbar() -> rx.Component:
+    status_options = rx.fragment(*[rx.el.option(s.label, value=s.value) for s in RoomStatus])
+    return rx.vstack(
+        rx.hstack(
+            rx.el.select(rx.foreach(S.projects, lambda p: rx.el.option(p["label"], value=p["id"])),
+                         value=S.project_id, on_change=S.choose_project, class_name="clss-select", id="board-project"),
+            rx.el.select(rx.el.option("全部房态", value=""), status_options, value=S.f_status,
+                         on_change=lambda v: S.set_board_filter("f_status", v), class_name="clss-select",
+                         id="board-status"),
+            _select(S.f_building, lambda v: S.set_board_filter("f_building", v), S.buildings, "全部楼栋",
+                    "board-building"),
+            _select(S.f_floor, lambda v: S.set_board_filter("f_floor", v), S.floors, "全部楼层", "board-floor"),
+            _select(S.f_unit_type, lambda v: S.set_board_filter("f_unit_type", v), S.unit_types, "全部户型",
+                    "board-unit-type"),
+            rx.spacer(),
+            rx.segmented_control.root(
+                rx.segmented_control.item("单个选择", value="single"),
+                rx.segmented_control.item("批量选择", value="batch"),
+                value=S.mode, on_change=S.set_mode, id="board-mode"),
+            width="100%", align="center", wrap="wrap", spacing="3"),
+        rx.cond(S.mode == "batch", rx.hstack(
+            rx.segmented_control.root(
+                rx.segmented_control.item("空闲可租 → 锁定", value="vacant"),
+                rx.segmented_control.item("不可租 → 解锁", value="locked"),
+                value=S.target, on_change=S.set_target, size="1", id="board-target"),
+            rx.text("已选 ", rx.text.strong(S.selected.length()), " 间", size="2", id="board-selected"),
+            rx.button("全选当前", size="1", variant="soft", on_click=S.select_all_shown, id="board-select-all"),
+            rx.button("清空", size="1", variant="ghost", on_click=S.clear_selection),
+            rx.spacer(),
+            rx.cond(S.target == "vacant",
+                    rx.button(rx.icon("lock", size=14), "锁定所选", on_click=S.ask_lock(""), id="board-lock",
+                              disabled=S.selected.length() == 0),
+                    rx.button(rx.icon("lock-open", size=14), "解锁所选", on_click=S.unlock(""), id="board-unlock",
+                              color_scheme="green", disabled=S.selected.length() == 0)),
+            width="100%", align="center", spacing="3", padding="8px 12px", border_radius="8px",
+            background="#eff6ff")),
+        _legend(),
+        spacing="3", width="100%")
+
+
+def _tile(t) -> rx.Component:
+    selected = S.selected.contains(t.id)
+    dim = (S.mode == "batch") & (t.status != S.target)
+    return rx.el.div(
+        rx.el.div(t.number, class_name="clss-tile-no"),
+        rx.el.div(rx.cond(t.unit_type != "", t.unit_type, "—"), class_name="clss-tile-sub"),
+        rx.el.div(t.rent, rx.cond(t.note != "", rx.el.span(" · ", t.note)), class_name="clss-tile-sub"),
+        class_name=rx.cond(selected, "clss-tile clss-selected ", "clss-tile ") + "clss-" + t.status
+        + rx.cond(dim, " clss-dim", ""),
+        on_click=S.click_tile(t.id, t.status), data_room=t.number, data_status=t.status,
+        title=t.number,
+    )
+
+
+def _board() -> rx.Component:
+    return rx.vstack(
+        rx.foreach(S.rows, lambda row: rx.hstack(
+            rx.vstack(rx.text(row.building, size="1", color=theme.TEXT_MUTED), rx.text(row.floor, weight="bold",
+                                                                                     size="2"),
+                      spacing="0", width="88px", flex_shrink="0"),
+            rx.el.div(rx.foreach(row.tiles, _tile), class_name="clss-tiles"),
+            width="100%", align="start", padding="8px 0", border_bottom=f"1px solid {theme.BORDER}")),
+        rx.cond(S.rows.length() == 0, rx.center(rx.text("没有符合条件的房间", color=theme.TEXT_MUTED), padding="40px",
+                                                width="100%")),
+        spacing="0", width="100%", id="board")
+
+
+def _panel() -> rx.Component:
+    P = S.panel
+    item = lambda label, key: rx.vstack(rx.text(label, size="1", color=theme.TEXT_MUTED),  # noqa: E731
+                                        rx.text(P[key], size="2"), spacing="0")
+    return rx.drawer.root(rx.drawer.portal(rx.drawer.overlay(), rx.drawer.content(rx.vstack(
+        rx.hstack(rx.heading("房间 ", P["number"], size="5"), rx.badge(P["status_label"], size="2"), rx.spacer(),
+                  rx.drawer.close(rx.icon_button(rx.icon("x", size=16), variant="ghost")), width="100%",
+                  align="center"),
+        rx.grid(item("楼栋", "building"), item("楼层", "floor"), item("户型", "unit_type"), item("面积", "area"),
+                item("月租金", "rent"), item("押金", "deposit"), item("朝向", "orientation"), columns="2",
+                spacing="3", width="100%"),
+        rx.cond(P["lock"] != "", rx.callout(P["lock"], icon="lock", color_scheme="gray", size="1", width="100%",
+                                            id="panel-lock")),
+        rx.hstack(
+            rx.cond(P["status"] == "vacant", rx.button(rx.icon("lock", size=14), "锁定",
+                                                       on_click=S.ask_lock(P["id"]), id="panel-lock-btn")),
+            rx.cond(P["status"] == "locked", rx.button(rx.icon("lock-open", size=14), "解锁", color_scheme="green",
+                                                       on_click=S.unlock(P["id"]), id="panel-unlock-btn")),
+            rx.cond(P["status"] == "vacant", rx.text("预定、签约将在租务模块上线后开放", size="1",
+                                                     color=theme.TEXT_MUTED)),
+            spacing="2", align="center"),
+        rx.text("房态记录", weight="bold", size="2"),
+        rx.cond(S.panel_history.length() == 0, rx.text("暂无记录", size="2", color=theme.TEXT_MUTED)),
+        rx.foreach(S.panel_history, lambda h: rx.vstack(
+            rx.hstack(rx.text(h["at"], size="1", color=theme.TEXT_MUTED), rx.text(h["who"], size="1"), spacing="2"),
+            rx.text(h["text"], size="2"), rx.cond(h["reason"] != "", rx.text(h["reason"], size="1",
+                                                                             color=theme.TEXT_MUTED)),
+            spacing="0", width="100%", padding="6px 0", border_bottom=f"1px solid {theme.BORDER}")),
+        spacing="4", width="100%", padding="20px", id="room-panel"),
+        width="380px", height="100%", right="0", left="auto", top="0", position="fixed", background="white",
+        overflow_y="auto")),
+        open=S.panel_open, on_open_change=S.panel_change, direction="right")
+
+
+def _lock_dialog() -> rx.Component:
+    return rx.dialog.root(rx.dialog.content(
+        rx.dialog.title("锁定房间"),
+        rx.form(rx.vstack(
+            rx.text("将锁定 ", rx.text.strong(S.selected.length()), " 间空闲房间，锁定后不可租。", size="2"),
+            rx.radio_group(["普通锁定", "事务锁定"], default_value="普通锁定", direction="row", name="kind_label",
+                           id="lock-kind"),
+            rx.text_area(name="reason", placeholder="锁定原因（必填），如：维修、内部使用", max_length=100,
+                         width="100%", id="lock-reason"),
+            rx.cond(S.lock_error != "", rx.text(S.lock_error, size="1", color="#dc2626", id="lock-error")),
+            rx.hstack(rx.dialog.close(rx.button("取消", variant="soft", color_scheme="gray", type="button")),
+                      rx.button("确定锁定", type="submit", id="lock-ok"), justify="end", width="100%"),
+            spacing="3", width="100%"), on_submit=S.lock, reset_on_submit=False)),
+        open=S.lock_open, on_open_change=S.lock_change)
+
+
+def workbench_body() -> rx.Component:
+    return card(rx.vstack(
+        rx.hstack(rx.heading("房态图", size="5"), rx.spacer(),
+                  rx.text("每 5 秒自动同步他人的修改", size="1", color=theme.TEXT_MUTED), width="100%"),
+        _toolbar(), _board(), _panel(), _lock_dialog(),
+        rx.moment(interval=REFRESH_MS, on_change=S.refresh, display="none"),
+        spacing="4", width="100%"))

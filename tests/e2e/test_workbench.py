@@ -1,0 +1,119 @@
+"""工作台 房态图: batch lock and unlock, refusals, and two users at once."""
+import re
+
+from playwright.sync_api import expect
+from sqlmodel import Session, create_engine, select
+
+from models import Room, RoomStatus
+from tests.e2e.conftest import login, shot
+
+
+def _open_board(page, username, role):
+    login(page, username)
+    expect(page.locator("#current-role")).to_have_text(role)
+    page.get_by_role("link", name="房态图").click()
+    expect(page.locator("#board .clss-tile").first).to_be_visible()
+
+
+def _tiles(page, status):
+    return page.locator(f"#board .clss-tile[data-status={status}]")
+
+
+def _batch(page, target_label):
+    page.locator("#board-mode").get_by_role("radio", name="批量选择").click()
+    page.locator("#board-target").get_by_role("radio", name=target_label).click()
+
+
+def test_batch_lock_five_then_unlock_three(page, app_db):
+    _open_board(page, "manager", "店长")
+    expect(page.locator("#board-project")).to_have_value("1")
+    shot(page, "workbench-board")
+    _batch(page, "空闲可租 → 锁定")
+    # A room that is not vacant cannot be chosen for locking.
+    _tiles(page, "occupied").first.click()
+    expect(page.get_by_text("批量锁定只能选择空闲可租的房间")).to_be_visible()
+    numbers = [_tiles(page, "vacant").nth(i).get_attribute("data-room") for i in range(5)]
+    for n in numbers:
+        page.locator(f"#board .clss-tile[data-room='{n}']").click()
+    expect(page.locator("#board-selected")).to_contain_text("5")
+    page.locator("#board-lock").click()
+    page.locator("#lock-kind").get_by_text("事务锁定").click()
+    page.locator("#lock-ok").click()
+    expect(page.locator("#lock-error")).to_have_text("请填写锁定原因")
+    page.locator("#lock-reason").fill("维修：统一更换门锁")
+    shot(page, "workbench-lock-dialog")
+    page.locator("#lock-ok").click()
+    expect(page.get_by_text("锁定成功 5 间")).to_be_visible()
+    for n in numbers:
+        expect(page.locator(f"#board .clss-tile[data-room='{n}']")).to_have_attribute("data-status", "locked")
+        expect(page.locator(f"#board .clss-tile[data-room='{n}']")).to_contain_text("事务锁定")
+
+    _batch(page, "不可租 → 解锁")
+    for n in numbers[:3]:
+        page.locator(f"#board .clss-tile[data-room='{n}']").click()
+    page.locator("#board-unlock").click()
+    expect(page.get_by_text("解锁成功 3 间")).to_be_visible()
+    shot(page, "workbench-after-unlock")
+    with Session(create_engine(f"sqlite:///{app_db}")) as s:
+        states = {r.number: r.status for r in s.exec(select(Room).where(Room.number.in_(numbers),
+                                                                         Room.project_id == 1))}
+    assert [states[n] for n in numbers] == [RoomStatus.VACANT] * 3 + [RoomStatus.LOCKED] * 2
+
+    # The room's panel shows the lock and its history.
+    page.locator("#board-mode").get_by_role("radio", name="单个选择").click()
+    page.locator(f"#board .clss-tile[data-room='{numbers[4]}']").click()
+    expect(page.locator("#panel-lock")).to_contain_text("事务锁定：维修：统一更换门锁")
+    expect(page.locator("#room-panel")).to_contain_text("空闲可租 → 不可租")
+    shot(page, "workbench-panel")
+
+
+def test_two_users_lock_overlapping_rooms(page, browser, base_url, app_db):
+    _open_board(page, "manager", "店长")
+    other = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=base_url).new_page()
+    _open_board(other, "multistore", "多店店长")
+    expect(other.locator("#board-project")).to_have_value("1")
+    vacant = [_tiles(page, "vacant").nth(i).get_attribute("data-room") for i in range(2)]
+
+    # Both pick the same two rooms; the other user locks one of them first.
+    _batch(page, "空闲可租 → 锁定")
+    for n in vacant:
+        page.locator(f"#board .clss-tile[data-room='{n}']").click()
+    expect(page.locator("#board-selected")).to_contain_text("2")
+    _batch(other, "空闲可租 → 锁定")
+    other.locator(f"#board .clss-tile[data-room='{vacant[1]}']").click()
+    other.locator("#board-lock").click()
+    other.locator("#lock-reason").fill("内部使用")
+    other.locator("#lock-ok").click()
+    expect(other.get_by_text("锁定成功 1 间")).to_be_visible()
+
+    page.locator("#board-lock").click()
+    page.locator("#lock-reason").fill("保洁")
+    page.locator("#lock-ok").click()
+    expect(page.get_by_text(re.compile(rf"锁定成功 1 间，未锁定 1 间（{re.escape(vacant[1])}：当前为不可租"))).to_be_visible()
+    # The first board follows the other user's change without a reload.
+    expect(page.locator(f"#board .clss-tile[data-room='{vacant[1]}']")).to_have_attribute("data-status", "locked")
+    with Session(create_engine(f"sqlite:///{app_db}")) as s:
+        won = s.exec(select(Room).where(Room.project_id == 1, Room.number == vacant[1])).one()
+    assert won.lock_reason == "内部使用"
+    other.context.close()
+
+
+def test_board_follows_changes_made_elsewhere(page, app_db):
+    _open_board(page, "manager", "店长")
+    first = _tiles(page, "vacant").first.get_attribute("data-room")
+    with Session(create_engine(f"sqlite:///{app_db}")) as s:
+        room = s.exec(select(Room).where(Room.project_id == 1, Room.number == first)).one()
+        room.status, room.version = RoomStatus.RESERVED, room.version + 1
+        s.add(room)
+        s.commit()
+    expect(page.locator(f"#board .clss-tile[data-room='{first}']")).to_have_attribute(
+        "data-status", "reserved", timeout=12_000)
+
+
+def test_another_company_cannot_open_this_board(page):
+    login(page, "store3")
+    expect(page.locator("#current-role")).to_have_text("店长")
+    page.goto("/workbench?project=1")
+    expect(page.locator("#board .clss-tile").first).to_be_visible()
+    expect(page.locator("#board-project")).not_to_have_value("1")
+    expect(page.locator("#board-project option[value='1']")).to_have_count(0)
