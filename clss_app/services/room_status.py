@@ -32,6 +32,8 @@ MAX_REASON = 100
 class Outcome:
     done: list[str] = field(default_factory=list)                 # room numbers changed
     refused: list[tuple[str, str]] = field(default_factory=list)  # (room number, why not)
+    changed_ids: list[int] = field(default_factory=list)
+    lock_kind: LockKind | None = None
 
     def message(self, verb: str) -> str:
         text = f"{verb}成功 {len(self.done)} 间"
@@ -51,9 +53,11 @@ def lock(session: Session, p: Principal | None, seen: dict[int, int], kind: Lock
     if len(reason) > MAX_REASON:
         raise ValueError(f"锁定原因不能超过 {MAX_REASON} 个字")
     kind = LockKind(kind)
-    return _transition(session, p, seen, RoomStatus.VACANT, RoomStatus.LOCKED, LOCK, "锁定", reason,
-                       dict(lock_kind=kind, lock_reason=reason, locked_by=p.username, locked_at=utcnow()),
-                       log_reason=f"{kind.label}：{reason}")
+    outcome = _transition(session, p, seen, RoomStatus.VACANT, RoomStatus.LOCKED, LOCK, "锁定", reason,
+                          dict(lock_kind=kind, lock_reason=reason, locked_by=p.username, locked_at=utcnow()),
+                          log_reason=f"{kind.label}：{reason}")
+    outcome.lock_kind = kind
+    return outcome
 
 
 def unlock(session: Session, p: Principal | None, seen: dict[int, int]) -> Outcome:
@@ -80,8 +84,8 @@ def _transition(session, p, seen, expected, target, action, verb, reason, change
     won_ids = set(result.scalars().all())
     rows = session.execute(select(Room.id, Room.number, Room.status, Room.version, Room.project_id)
                            .where(Room.id.in_(ids))).all()
-    allowed = set(session.execute(select(Room.id).where(Room.id.in_(ids), in_scope)).scalars().all())
-    outcome = Outcome()
+    allowed = {r.id for r in rows if p.project_ids is None or r.project_id in p.project_ids}
+    outcome = Outcome(changed_ids=sorted(won_ids))
     now = utcnow()
     for room_id, number, status, version, _ in sorted(rows, key=lambda r: r.number):
         if room_id in won_ids:
