@@ -3,6 +3,7 @@ from sqlmodel import Session
 
 from clss_app import menu
 from clss_app.admin import Action, Many, ModelAdmin, audit
+from clss_app.admin.view import REGISTRY
 from clss_app.services import staff
 from clss_app.services.auth import hash_password
 from models import AuditLog, CityParam, EnterpriseParam, OrgUnit, Role, UnitKind, User, UserProject, UserScopeUnit
@@ -91,8 +92,9 @@ class EnterpriseParamAdmin(ModelAdmin, model=EnterpriseParam, key="enterprise_pa
 
 class AuditLogAdmin(ModelAdmin, model=AuditLog, key="audit_log"):
     fields_override = {"resource": {"extra": {"labels": {k: e.label for k, e in menu.ENTRIES.items()}}},
-                       "action": {"extra": {"labels": {**audit.ACTION_LABELS, **{
-                           f"action:{a.name}": a.label for a in UserAdmin.actions}}}}}
+                       "action": {"extra": {"labels": {
+                           **audit.ACTION_LABELS, "action:lock": "锁定房间", "action:unlock": "解锁房间",
+                           **{f"action:{a.name}": a.label for adm in REGISTRY.values() for a in adm.actions}}}}}
     list_columns = ["at", "username", "resource", "action", "summary"]
     search = ["summary", "username", "resource"]
     filters = ["at"]
