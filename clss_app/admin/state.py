@@ -265,7 +265,15 @@ class AdminState(AuthState):
     @rx.event
     def ask_action(self, name: str):
         admin = self._admin()
-        n = self.total_text if self.all_matching else str(len(self.selected))
+        n = str(len(self.selected))
+        if self.all_matching:  # counted now: what the action will act on, not what a list once showed
+            try:
+                with self._session() as (s, p):
+                    require(p, VIEW, admin.key)
+                    total, exact = count(s, admin, p, self._query())
+            except Forbidden as exc:
+                return self._refused(exc)
+            n = f"{total:,}" if exact else f"{total:,}+"
         if name == "__delete__":
             self.confirm_text = f"确定删除选中的 {n} 条记录吗？删除后不可恢复。"
         else:
