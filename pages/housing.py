@@ -75,6 +75,7 @@ class FeeItemAdmin(ModelAdmin, model=FeeItem, key="fee_items"):
     filters = ["project_id", "kind"]
     form = ["project_id", "name", "kind", "description"]
     scope = ("project_id", "project")
+    picker_hint = "project_id"
     can_create = can_update = can_delete = OWNERS
     links = [("计费标准", "pricing_standards", "fee_item_id")]
 

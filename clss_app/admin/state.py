@@ -18,7 +18,7 @@ from clss_app.admin import audit, crud
 from clss_app.admin.fields import SHANGHAI, label_attr, split_images
 from clss_app.admin import many
 from clss_app.admin.query import MAX_PAGE, ListQuery, count, display, fetch_page, fk_labels, labels_for
-from clss_app.admin.view import REGISTRY, ModelAdmin, scoped_admin_for
+from clss_app.admin.view import REGISTRY, ModelAdmin, option_hints, scoped_admin_for
 from clss_app.menu import ENTRIES
 from clss_app.services.permissions import (CREATE, DELETE, EXPORT, IMPORT, UPDATE, VIEW, Forbidden,
                                            Principal, can, require, scope_clause)
@@ -342,7 +342,9 @@ class AdminState(AuthState):
         if text:
             stmt = stmt.where(attr.like(f"%{text[:32]}%"))
         rows = session.exec(stmt.order_by(attr).limit(FK_OPTIONS_LIMIT)).all()
-        self.fk_options[name] = [{"id": str(i), "label": str(lbl)} for i, lbl in rows]
+        hints = option_hints(session, target, [i for i, _ in rows])
+        self.fk_options[name] = [{"id": str(i), "label": f"{lbl}（{hints[i]}）" if hints.get(i) else str(lbl)}
+                                 for i, lbl in rows]
 
     @rx.event
     def fk_search(self, name: str, text: str):

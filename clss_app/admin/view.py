@@ -92,6 +92,9 @@ class ModelAdmin:
     many: ClassVar[dict[str, Many]] = {}  # many-to-many fields, edited through a link table
     # (label, admin key, column): links in the detail to that admin's list filtered on this row
     links: ClassVar[list[tuple[str, str, str]]] = []
+    # A foreign key of this model whose label pickers add to each option, so that rows with the
+    # same name tell apart: "物业费（海淀悦居）".
+    picker_hint: ClassVar[str] = ""
     # Imports become batches (导入批次) under this scene name; the model needs import_batch_id.
     import_scene: ClassVar[str] = ""
 
@@ -166,6 +169,18 @@ class ModelAdmin:
         return str(getattr(row, cls.label_field, None) or f"#{row.id}")
 
 
+
+
+def option_hints(session: Session, model: type[SQLModel], ids: list[int]) -> dict[int, str]:
+    """{id: hint} for picker options of ``model``, from the picker_hint its admin declares."""
+    from sqlmodel import select
+    from clss_app.admin.query import labels_for
+    admin = next((a for a in REGISTRY.values() if a.model is model and a.picker_hint), None)
+    if admin is None or not ids:
+        return {}
+    owners = dict(session.exec(select(model.id, getattr(model, admin.picker_hint)).where(model.id.in_(ids))).all())
+    labels = labels_for(session, admin.fields[admin.picker_hint], owners.values())
+    return {i: str(labels.get(o, "")) for i, o in owners.items()}
 
 
 def scoped_admin_for(model: type[SQLModel]) -> type[ModelAdmin] | None:
