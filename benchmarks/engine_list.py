@@ -11,24 +11,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from benchmarks.app import CHROMIUM_ARGS, ROOT, running_app
 
 
 def prepare(db_path: Path, rows: int) -> None:
@@ -194,26 +183,8 @@ def main() -> int:
     db_path.parent.mkdir(parents=True, exist_ok=True)
     prepare(db_path, args.rows)
 
-    port = free_port()
-    env = dict(os.environ, CLSS_DATABASE_URL=f"sqlite:///{db_path}", CLSS_BENCH="1")
-    log = open(db_path.parent / "app.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "reflex", "run", "--env", "prod", "--backend-port", str(port)],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        import urllib.request
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(f"{base}/login", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise SystemExit("app failed to start; see " + str(db_path.parent / "app.log"))
-                time.sleep(1)
+    with running_app(db_path, CLSS_BENCH="1") as base:
         figures = browser_figures(base, args.runs, args.rows)
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
 
     print(f"\nCLSS engine benchmark: {args.rows:,} rows in SQLite, Chromium, {args.runs} runs, 50 rows a page")
     print(f"{'scenario':48} {'median ms':>10} {'min':>8} {'max':>8}")

@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
-from benchmarks.engine_list import CHROMIUM_ARGS, ROOT, free_port
+from benchmarks.app import CHROMIUM_ARGS, running_app
 
 BIG = "压测公寓"
 
@@ -107,25 +103,8 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="clss-board-bench-"))
     db_path = folder / "bench.db"
     prepare(db_path)
-    port = free_port()
-    env = dict(os.environ, CLSS_DATABASE_URL=f"sqlite:///{db_path}")
-    log = open(folder / "app.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "reflex", "run", "--env", "prod", "--backend-port", str(port)],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(f"{base}/login", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise SystemExit(f"app failed to start; see {folder / 'app.log'}")
-                time.sleep(1)
+    with running_app(db_path) as base:
         figures = run(base, args.runs)
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
     print(f"\nCLSS 房态图 benchmark: a project of 5,000 rooms, Chromium, {args.runs} runs")
     labels = {"board": "choose the project -> 5,000 tiles painted", "lock": "confirm lock of 500 rooms -> repainted"}
     for key, values in figures.items():

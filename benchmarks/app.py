@@ -1,0 +1,49 @@
+"""Shared by the browser benchmarks: a free port, Chromium's flags, the app running in prod mode."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_app(db_path: Path, **env_extra: str) -> Iterator[str]:
+    """The app on ``db_path`` (log next to it); yields its base URL, stops it afterwards."""
+    port = free_port()
+    env = dict(os.environ, CLSS_DATABASE_URL=f"sqlite:///{db_path}", **env_extra)
+    log_path = db_path.parent / "app.log"
+    log = open(log_path, "w")
+    proc = subprocess.Popen([sys.executable, "-m", "reflex", "run", "--env", "prod", "--backend-port", str(port)],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(f"{base}/login", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise SystemExit(f"app failed to start; see {log_path}")
+                time.sleep(1)
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()
