@@ -80,10 +80,10 @@ def validate(session: Session, admin: type[ModelAdmin], p: Principal, raw: dict,
                     parent = values.get(within, getattr(row, within, None) if row is not None else None)
                     if parent is None:
                         continue  # the parent field's own error says what is wrong
-                    value = _resolve_fk(session, spec, value, p, fk_cache,
+                    value = resolve_fk(session, spec, value, p, fk_cache,
                                         (within, parent, admin.fields[within].label))
                 else:
-                    value = _resolve_fk(session, spec, value, p, fk_cache)
+                    value = resolve_fk(session, spec, value, p, fk_cache)
             values[name] = value
         except FieldError as exc:
             errors[name] = str(exc)
@@ -129,7 +129,7 @@ def _current(session, admin, row) -> dict:
 def _resolve_many(session, spec, raw, p, cache) -> list[int]:
     ids = []
     for item in many.split(raw):
-        found = _resolve_fk(session, spec, item, p, cache)
+        found = resolve_fk(session, spec, item, p, cache)
         if found not in ids:
             ids.append(found)
     if spec.required and not ids:
@@ -149,7 +149,7 @@ def _split_links(admin, values: dict) -> dict[str, list[int]]:
     return {n: values.pop(n) for n in list(values) if n in admin.many}
 
 
-def _resolve_fk(session, spec, value, p, cache, within: tuple[str, int, str] | None = None):
+def resolve_fk(session, spec, value, p, cache=None, within: tuple[str, int, str] | None = None):
     """An id from a picker or a name from a spreadsheet -> an existing id inside the scope.
 
     ``within``: (column, value, label) the target row must also have, e.g. the same project.

@@ -487,21 +487,23 @@ class AdminState(AuthState):
                 require(p, CREATE, admin.key)
                 self.form_mode, self.form_row_id, self.form_version = "create", 0, 0
                 self._open_form(s, admin, p)
-                self._prefill_from_filters(s, admin)
+                self._prefill_from_filters(s, admin, p)
         except Forbidden as exc:
             return self._refused(exc)
 
-    def _prefill_from_filters(self, s, admin) -> None:
+    def _prefill_from_filters(self, s, admin, p) -> None:
         """Adding from a filtered list (a fee item's pricing standards) starts with that filter's value."""
+        from clss_app.admin.fields import FieldError
         for name, value in self.filters.items():
             spec = admin.fields.get(name)
             if name not in self.form_values or name in self.readonly_fields or spec.kind not in ("fk", "enum"):
                 continue
             if spec.kind == "fk":
-                label = labels_for(s, spec, [int(value)]).get(int(value)) if value.isdigit() else None
-                if label is None:
+                try:  # a hand-edited URL must not reveal the name of a row outside the scope
+                    found = crud.resolve_fk(s, spec, value, p)
+                except FieldError:
                     continue
-                self.fk_labels_shown[name] = str(label)
+                self.fk_labels_shown[name] = str(labels_for(s, spec, [found]).get(found, ""))
             self.form_values[name] = value
         self.form_nonce += 1
 

@@ -227,3 +227,16 @@ def test_workbench_refuses_another_company_s_project_on_the_server(demo_db):
     st2.selected, st2._seen = st.selected, {st.selected[0]: 1}
     spec = st2.unlock("")  # a forged request for a room of another company
     assert "解锁成功 0 间" in repr(spec) and "不在您的数据权限范围内" in repr(spec)
+
+
+def test_create_prefill_from_a_filter_never_shows_a_row_outside_the_scope(demo_db):
+    from models import FeeItem
+    with db.session_scope() as s:
+        own = s.exec(select(FeeItem.id).where(FeeItem.project_id == 3)).first()
+        other = s.exec(select(FeeItem.id).where(FeeItem.project_id == 1)).first()
+    for fee_item, expected in ((own, str(own)), (other, "")):
+        st = _state(AdminState, _token("store2"))
+        st.admin_key, st.filters = "pricing_standards", {"fee_item_id": str(fee_item)}
+        st.open_create()
+        assert st.form_values["fee_item_id"] == expected
+        assert (st.fk_labels_shown["fee_item_id"] != "") == bool(expected)
