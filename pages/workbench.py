@@ -21,11 +21,6 @@ from clss_app.ui.shell import card
 from models import Building, LockKind, Project, Room, RoomStatus, UnitType
 
 KEY = "workbench"
-STATUS_STYLE = {  # background, border, text
-    "vacant": ("#e9f9ee", "#30a46c", "#18794e"), "locked": ("#f0f0f3", "#8b8d98", "#60646c"),
-    "reserved": ("#fff7d6", "#ffc53d", "#ab6400"), "signed": ("#e1f6fd", "#00a2c7", "#0078a1"),
-    "occupied": ("#e6f4fe", "#0090ff", "#0d74ce"),
-}
 REFRESH_MS = 5_000
 
 
@@ -283,12 +278,11 @@ def _select(value, on_change, options, all_label, id_):
 
 
 def _legend() -> rx.Component:
-    def chip(status: RoomStatus):
-        bg, border, fg = STATUS_STYLE[status.value]
+    def chip(status: RoomStatus):  # colours from the tiles' own CSS classes (assets/admin.css)
         n = rx.cond(S.counts.contains(status.value), S.counts[status.value], 0)
-        return rx.hstack(rx.box(width="12px", height="12px", border_radius="3px", background=bg,
-                                border=f"2px solid {border}"),
-                         rx.text(status.label, size="2"), rx.text(n, size="2", weight="bold", color=fg),
+        return rx.hstack(rx.el.span(class_name=f"clss-swatch clss-{status.value}"),
+                         rx.text(status.label, size="2"),
+                         rx.el.span(n, class_name=f"clss-count clss-{status.value}"),
                          spacing="1", align="center", cursor="pointer", data_status=status.value,
                          on_click=S.set_board_filter("f_status", status.value))
     return rx.hstack(rx.text("共 ", rx.text.strong(S.total), " 间", size="2"), *[chip(s) for s in RoomStatus],
