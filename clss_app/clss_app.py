@@ -16,6 +16,8 @@ import os
 
 import pages.housing  # noqa: F401  (ModelAdmin declarations register themselves)
 import pages.system  # noqa: F401
+import pages.leasing  # noqa: F401
+import pages.finance  # noqa: F401
 
 from clss_app.admin import downloads
 

@@ -48,3 +48,12 @@ def session_scope() -> Iterator[Session]:
         except BaseException:
             s.rollback()
             raise
+
+
+def insert_ignoring_duplicates(table):
+    """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike (idempotent generation)."""
+    if engine().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing()

@@ -19,8 +19,8 @@ from sqlmodel import Session
 from clss_app import db
 from clss_app.services.auth import hash_password
 from models import (Building, DataScope, FeeItem, FeeKind, Floor, ImportBatch, OrgUnit, PriceUnit,
-                    PricingStandard, Project, ProjectKind, PublishState, RentMode, Role, Room, RoomStatus, UnitKind,
-                    UnitType, User, UserProject, utcnow)
+                    PricingStandard, Project, ProjectKind, PublishState, RentMode, ReservationState, Role, Room,
+                    RoomStatus, UnitKind, UnitType, User, UserProject, utcnow)
 
 DEMO_PASSWORD = "Clss@2026"
 
@@ -267,8 +267,131 @@ def seed_params(ctx: DemoContext) -> None:
                                for cid in ctx.ids["company"] for k, v, r in ENTERPRISE_PARAMS], "企业参数")
 
 
+SURNAMES = "张王李赵钱孙周吴郑冯陈褚卫蒋沈韩杨朱秦许何吕施"
+GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "涛", "明", "超", "霞", "平", "婷", "浩"]
+
+
+def seed_leasing(ctx: DemoContext) -> None:
+    """Tenants, appointments, reservations and contracts matching each room's status, with their bills.
+
+    Occupied rooms get an active contract (a few expiring soon, some in arrears), 待入住 rooms a signed
+    one (half with the first payment made), reserved rooms a reservation; vacant rooms a few past
+    contracts that were checked out (one refund due, one bad debt awaiting approval) and pending online
+    signings. Bills come from the billing engine itself.
+    """
+    from datetime import date, timedelta
+    from clss_app.services import bills
+    from clss_app.services.billing import add_months
+    from models import (Appointment, AppointmentState, ApprovalState, BadDebt, Bill, BillKind, BillMode, BillState, Contract,
+                        ContractSource, ContractState, PayCycle, Payment, PaymentMethod, Reservation, Tenant)
+    s, rng, today = ctx.session, ctx.rng, date.today()
+    company_of = {pid: cid for cid, pids in ctx.ids["projects_by_company"].items() for pid in pids}  # type: ignore
+    rooms = s.execute(sa.select(Room.id, Room.project_id, Room.status, Room.rent, Room.deposit)
+                      .order_by(Room.id)).all()
+    tenants, contracts, reservations, appointments = [], [], [], []
+    online = 0
+
+    def tenant(pid):
+        tid = ctx.next_id("tenant")
+        tenants.append(dict(id=tid, company_id=company_of[pid], name=rng.choice(SURNAMES) + rng.choice(GIVEN)
+                            + rng.choice(["", *GIVEN]), phone=f"13{tid:09d}", id_number=""))
+        return tid
+
+    def contract(room, state, start, months, **kw):
+        cid = ctx.next_id("contract")
+        cycle = rng.choices([PayCycle.MONTHLY, PayCycle.QUARTERLY, PayCycle.HALF_YEARLY], [80, 15, 5])[0]
+        row = dict(id=cid, number=f"HT{start:%Y%m%d}{cid:06d}", project_id=room.project_id, room_id=room.id,
+                   tenant_id=tenant(room.project_id), start_date=start,
+                   end_date=add_months(start, months) - timedelta(days=1), monthly_rent=room.rent,
+                   deposit=room.deposit, cycle=cycle, signed_on=min(start, today),
+                   bill_mode=BillMode.SAME_DAY if rng.random() < 0.7 else BillMode.MONTH_START,
+                   co_tenants=rng.choice(SURNAMES) + rng.choice(GIVEN) if rng.random() < 0.2 else "",
+                   **{"source": ContractSource.BACK_OFFICE, **kw}, state=state, created_by="manager")
+        contracts.append(row)
+        return row
+
+    for room in rooms:
+        if room.status == RoomStatus.OCCUPIED:
+            start = add_months(today, -rng.randint(1, 11)) - timedelta(days=rng.randint(0, 27))
+            contract(room, ContractState.ACTIVE, start, 12, checked_in_on=start,
+                     power_in=Decimal(rng.randint(100, 9000)), water_in=Decimal(rng.randint(10, 900)))
+        elif room.status == RoomStatus.SIGNED:
+            contract(room, ContractState.SIGNED, today + timedelta(days=rng.randint(0, 14)), 12)
+        elif room.status == RoomStatus.RESERVED:
+            reservations.append(dict(id=ctx.next_id("reservation"), project_id=room.project_id, room_id=room.id,
+                                     tenant_id=tenant(room.project_id), deposit=Decimal(rng.choice([500, 1000, 2000])),
+                                     hold_until=today + timedelta(days=rng.randint(2, 10)),
+                                     state=ReservationState.ACTIVE))
+        elif room.status == RoomStatus.VACANT and room.project_id == ctx.ids["project"][0] and online < 2:
+            online += 1  # signed in the APP, waiting for the store's review: no bills yet
+            contract(room, ContractState.PENDING_REVIEW, today + timedelta(days=3), 12,
+                     source=ContractSource.ONLINE)
+        elif room.status == RoomStatus.VACANT and rng.random() < 0.15:
+            start = add_months(today, -rng.randint(14, 20))
+            contract(room, ContractState.CHECKED_OUT, start, 12, checked_in_on=start,
+                     checked_out_on=add_months(start, 12) - timedelta(days=1), settlement=Decimal("0.00"))
+    for pid in ctx.ids["project"]:
+        for k in range(3):
+            appointments.append(dict(project_id=pid, name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+                                     phone=f"159{rng.randint(0, 99999999):08d}",
+                                     visit_at=utcnow() + timedelta(days=rng.randint(-5, 7), hours=rng.randint(0, 8)),
+                                     state=[AppointmentState.PENDING, AppointmentState.VISITED,
+                                            AppointmentState.CANCELLED][k], note=""))
+    ctx.bulk(Tenant, tenants, "租客")
+    ctx.bulk(Appointment, appointments, "预约看房")
+    ctx.bulk(Reservation, reservations, "预定")
+    for i in range(0, len(contracts), 5000):
+        ctx.bulk(Contract, contracts[i:i + 5000], "合同")
+    written = bills.generate(s, [Contract(**c) for c in contracts if c["state"] != ContractState.PENDING_REVIEW])
+    ctx.counts["账单"] = written
+    by_state: dict[str, list[int]] = {}
+    for c in contracts:
+        by_state.setdefault(c["state"], []).append(c["id"])
+    active, signed, done = (by_state.get(st, []) for st in
+                            (ContractState.ACTIVE, ContractState.SIGNED, ContractState.CHECKED_OUT))
+    paid = dict(state=BillState.PAID, paid=Bill.amount, confirmed_at=utcnow())
+    # Everything due so far is paid, except the latest due bill of about one contract in twelve (欠费).
+    s.execute(sa.update(Bill).where(Bill.contract_id.in_(active + done), Bill.due_date <= today).values(**paid))
+    s.execute(sa.update(Bill).where(Bill.contract_id.in_(done), Bill.kind.in_([BillKind.RENT, BillKind.PERIODIC]))
+              .values(**paid))
+    s.execute(sa.update(Bill).where(Bill.contract_id.in_(signed[::2]), Bill.state == BillState.CONFIRMED)
+              .values(**paid))
+    late = [cid for cid in active if rng.random() < 1 / 12]
+    for cid in late:
+        bid = s.execute(sa.select(sa.func.max(Bill.id)).where(Bill.contract_id == cid, Bill.fee_key == "rent",
+                                                              Bill.due_date <= today)).scalar_one()
+        s.execute(sa.update(Bill).where(Bill.id == bid).values(state=BillState.CONFIRMED, paid=0))
+    # Refunds of the deposits of checked-out contracts: one still due, the rest refunded.
+    settle = []
+    first_project = [c for c in contracts if c["state"] == ContractState.CHECKED_OUT
+                     and c["project_id"] == ctx.ids["project"][0]]
+    for k, c in enumerate(first_project[:2]):
+        number = s.execute(sa.select(Room.number).where(Room.id == c["room_id"])).scalar_one()
+        due = k == 1  # the second one left rent unpaid: an amount due, up for bad debt
+        settle.append(dict(contract_id=c["id"], project_id=c["project_id"], room_id=c["room_id"],
+                           tenant_id=c["tenant_id"], kind=BillKind.SETTLEMENT, fee_key="settlement",
+                           fee_name="退房结算", title=f"{number} 退房结算", period_no=1,
+                           period_start=c["checked_out_on"], period_end=c["checked_out_on"],
+                           due_date=c["checked_out_on"], amount=Decimal("1350.00") if due else c["deposit"],
+                           paid=Decimal("0.00"), state=BillState.CONFIRMED if due else BillState.REFUND_DUE,
+                           remark="欠租 ¥1,350.00" if due else f"退押金 ¥{c['deposit']:,.2f}",
+                           confirmed_at=utcnow()))
+    ctx.bulk(Bill, settle, "账单")
+    s.execute(sa.insert(Payment).from_select(
+        ["bill_id", "project_id", "amount", "method", "receipt_no", "paid_on", "username", "created_at"],
+        sa.select(Bill.id, Bill.project_id, Bill.amount, sa.literal(PaymentMethod.TRANSFER.value),
+                  sa.literal("演示收款"), Bill.due_date, sa.literal("finance"), sa.literal(utcnow()))
+        .where(Bill.state == BillState.PAID)))
+    if len(settle) > 1:
+        debt = s.execute(sa.select(Bill.id, Bill.project_id, Bill.amount)
+                         .where(Bill.contract_id == settle[1]["contract_id"], Bill.kind == BillKind.SETTLEMENT)).one()
+        ctx.bulk(BadDebt, [dict(bill_id=debt.id, project_id=debt.project_id, amount=debt.amount,
+                                reason="租客失联，欠租无法追回", requested_by="manager",
+                                state=ApprovalState.LEVEL1)], "坏账申请")
+
+
 STEPS: list[Callable[[DemoContext], None]] = [seed_org, seed_housing, seed_fees, seed_import_batch, seed_users,
-                                              seed_params]
+                                              seed_params, seed_leasing]
 
 
 def generate(scale: int = 1, seed: int = 20261122) -> dict[str, int]:

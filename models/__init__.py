@@ -8,6 +8,9 @@ from models.audit import AuditLog
 from models.files import DownloadTicket
 from models.params import CityParam, EnterpriseParam
 from models.user import User, UserProject, UserScopeUnit, UserSession
+from models.leasing import (Appointment, AppointmentState, ApprovalState, BadDebt, Bill, BillKind, BillMode, BillState,
+                            Contract, ContractSource, ContractState, PayCycle, Payment, PaymentMethod, Reservation,
+                            ReservationState, Tenant)
 
 __all__ = [
     "BatchState", "LockKind", "RoomStatusLog", "FeeItem", "FeeKind", "ImportBatch", "PriceUnit", "PricingStandard", "RentMode", "UnitType",
@@ -15,4 +18,7 @@ __all__ = [
     "Building", "DataScope", "Floor", "LabeledEnum", "OrgUnit", "PROJECT_BOUND_ROLES",
     "Project", "ProjectKind", "ROLE_UNIT_KIND", "PublishState", "Role", "Room", "RoomStatus", "UnitKind",
     "User", "UserProject", "UserScopeUnit", "UserSession", "utcnow",
+    "Appointment", "AppointmentState", "ApprovalState", "BadDebt", "Bill", "BillKind", "BillMode", "BillState",
+    "Contract", "ContractSource", "ContractState", "PayCycle", "Payment", "PaymentMethod", "Reservation",
+    "ReservationState", "Tenant",
 ]

@@ -122,6 +122,7 @@ class RoomAdmin(ModelAdmin, model=Room, key="rooms"):
     can_export = STORE
     can_import = OWNERS
     import_scene = "房间导入"
+    picker_hint = "project_id"  # same room numbers in two projects tell apart in pickers
 
     @classmethod
     def validate(cls, session, p, values, row):

@@ -5,6 +5,6 @@ scope come from ``clss_app.services.permissions`` and are applied here, so a
 declaration cannot forget them.
 """
 from clss_app.admin.many import Many
-from clss_app.admin.view import Action, ActionResult, ModelAdmin
+from clss_app.admin.view import Action, ActionResult, ModelAdmin, ask
 
-__all__ = ["Action", "ActionResult", "Many", "ModelAdmin"]
+__all__ = ["Action", "ActionResult", "Many", "ModelAdmin", "ask"]

@@ -438,6 +438,21 @@ def detail_dialog(admin: type[ModelAdmin], label: str) -> rx.Component:
     )
 
 
+def _action_input(f) -> rx.Component:
+    """One field of an action's small form (native inputs: the dialog is rebuilt for each action)."""
+    attrs = dict(name=f.name, id="action-" + f.name)
+    return rx.vstack(
+        rx.text(f.label, rx.cond(f.required, rx.text.span(" *", color="#dc2626"), ""), size="2", weight="medium"),
+        rx.cond(f.kind == "select",
+                rx.el.select(rx.el.option("请选择", value=""),
+                             rx.foreach(f.options, lambda o: rx.el.option(o.label, value=o.value)),
+                             class_name="clss-select clss-wide", **attrs),
+                rx.el.input(type=f.kind, class_name="clss-input", **attrs)),
+        rx.cond(S.confirm_errors.contains(f.name),
+                rx.text(S.confirm_errors[f.name], size="1", color="#dc2626", id="action-error-" + f.name)),
+        spacing="1", width="100%", margin_top="12px")
+
+
 def confirm_dialog() -> rx.Component:
     return rx.alert_dialog.root(
         rx.alert_dialog.content(
@@ -449,6 +464,7 @@ def confirm_dialog() -> rx.Component:
                     rx.text_area(name="input", max_length=255, width="100%", id="confirm-input",
                                  placeholder="请输入" + S.confirm_input_label),
                     spacing="1", width="100%", margin_top="12px")),
+                rx.foreach(S.confirm_inputs, _action_input),
                 rx.cond(S.confirm_error != "", rx.text(S.confirm_error, size="1", color="#dc2626", id="confirm-error")),
                 rx.hstack(
                     rx.alert_dialog.cancel(rx.button("取消", variant="soft", color_scheme="gray", type="button",

@@ -92,6 +92,7 @@ def where_clauses(admin, p: Principal, q: ListQuery) -> list:
     if admin.scope:
         col, by = admin.scope
         clauses.append(scope_clause(p, getattr(model, col), by=by))
+    clauses += [getattr(model, name).in_(list(values)) for name, values in admin.only.items()]
     text = q.q.strip()
     if text and admin.search:
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

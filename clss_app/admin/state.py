@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
 import reflex as rx
@@ -29,6 +30,29 @@ from sqlmodel import select
 FK_OPTIONS_LIMIT = 50
 # Clears the pending mark the page script sets when a list control is used (components.POPSTATE_JS).
 LIST_SETTLED = rx.call_script("delete document.getElementById('admin-list')?.dataset.loading")
+
+
+@dataclass
+class InputOption:
+    value: str = ""
+    label: str = ""
+
+
+@dataclass
+class ActionInput:
+    """One field an action asks for in its confirm dialog."""
+    name: str = ""
+    label: str = ""
+    kind: str = "text"  # an <input> type, or "select"
+    required: bool = False
+    options: list[InputOption] = field(default_factory=list)
+
+
+def _action_input(spec) -> ActionInput:
+    kinds = {"int": "number", "date": "date", "datetime": "datetime-local"}
+    choices = spec.choices()
+    return ActionInput(spec.name, spec.label, "select" if choices else kinds.get(spec.kind, "text"),
+                       spec.required, [InputOption(v, label) for v, label in choices])
 
 
 class AdminState(AuthState):
@@ -79,6 +103,8 @@ class AdminState(AuthState):
     confirm_action: str = ""
     confirm_text: str = ""
     confirm_input_label: str = ""
+    confirm_inputs: list[ActionInput] = []
+    confirm_errors: dict[str, str] = {}
     confirm_error: str = ""
 
     # ------------------------------------------------------------ helpers
@@ -282,7 +308,8 @@ class AdminState(AuthState):
                 return
             self.confirm_text = (action.confirm or f"确定对选中的 {{n}} 条记录执行“{action.label}”吗？").format(n=n)
         self.confirm_input_label = "" if name == "__delete__" else action.input_label
-        self.confirm_error = ""
+        self.confirm_inputs = [] if name == "__delete__" else [_action_input(f) for f in action.inputs]
+        self.confirm_error, self.confirm_errors = "", {}
         self.confirm_action = name
         self.confirm_open = True
 
@@ -308,10 +335,13 @@ class AdminState(AuthState):
                     verb = "删除"
                 else:
                     action = next(a for a in admin.actions if a.name == name)
-                    result = crud.run_action(s, admin, action, p, ids=ids, query=self._query(), text=text)
+                    result = crud.run_action(s, admin, action, p, ids=ids, query=self._query(), text=text,
+                                             raw=form or {})
                     verb = action.label
         except crud.ValidationFailed as exc:
-            self.confirm_error = str(exc)  # the dialog stays open with what was typed
+            # The dialog stays open with what was typed; field errors show under their field.
+            self.confirm_errors = {k: v for k, v in exc.errors.items() if k != "_input"}
+            self.confirm_error = exc.errors.get("_input", "") or ("" if self.confirm_errors else str(exc))
             return
         except Forbidden as exc:
             self.confirm_open = False

@@ -17,7 +17,7 @@ from typing import Callable, ClassVar, Iterable
 
 from sqlmodel import Session, SQLModel
 
-from clss_app.admin.fields import FieldSpec, infer_fields, label_attr
+from clss_app.admin.fields import FieldSpec, infer_field, infer_fields, label_attr
 from clss_app.admin.many import Many
 from clss_app.services.permissions import (CREATE, DELETE, EXPORT, IMPORT, UPDATE, Principal, can, grant)
 from models import Role
@@ -59,6 +59,23 @@ class Action:
     # Asks for a text before running (e.g. 驳回原因); the function then gets it as a 4th argument.
     input_label: str = ""
     input_required: bool = False
+    # Or asks for a few typed fields (see ``ask``); the function then gets {name: parsed value}.
+    inputs: tuple[FieldSpec, ...] = ()
+
+
+def ask(model: type[SQLModel], *names: str, required: Iterable[str] = (), **changes: dict) -> tuple[FieldSpec, ...]:
+    """Fields of ``model`` an action asks for, typed and checked like the model's own form.
+
+    ``required`` makes optional columns required here; ``changes`` adjusts one field
+    (``monthly_rent={"min_value": 1}``).
+    """
+    specs = []
+    for n in names:
+        spec = infer_field(model, n)
+        if n in required:
+            spec = spec.with_(required=True)
+        specs.append(spec.with_(**changes.get(n, {})))
+    return tuple(specs)
 
 
 class ModelAdmin:
@@ -97,6 +114,8 @@ class ModelAdmin:
     picker_hint: ClassVar[str] = ""
     # Imports become batches (导入批次) under this scene name; the model needs import_batch_id.
     import_scene: ClassVar[str] = ""
+    # A view of some rows only ({"state": ["signed"]}: 办理入住 lists the contracts awaiting check-in).
+    only: ClassVar[dict[str, tuple]] = {}
 
     fields: ClassVar[dict[str, FieldSpec]]
     label_field: ClassVar[str]

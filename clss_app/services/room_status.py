@@ -108,6 +108,30 @@ def _transition(session, p, seen, expected, target, action, verb, reason, change
     return outcome
 
 
+def move(session: Session, p: Principal, room_id: int, expected: set[RoomStatus], target: RoomStatus,
+         action: str, reason: str = "") -> RoomStatus | None:
+    """Move one room for a leasing flow (reserve, sign, check in, check out).
+
+    Applies only if the room is still in one of ``expected`` (one conditional
+    UPDATE), so two people reserving the same vacant room cannot both win.
+    Returns the status it had, or None when it was not in ``expected``;
+    the caller rolls its own flow back then.
+    """
+    before = session.execute(select(Room.status).where(Room.id == room_id)).scalar_one_or_none()
+    if before is None or before not in expected:
+        return None
+    won = session.execute(
+        sa.update(Room).where(Room.id == room_id, Room.status == before)
+        .values(status=target, version=Room.version + 1, lock_kind=None, lock_reason="", locked_by="",
+                locked_at=None)
+        .returning(Room.id)).first()
+    if won is None:
+        return None
+    session.add(RoomStatusLog(room_id=room_id, from_status=before, to_status=target, action=action,
+                              reason=reason[:100], username=p.username))
+    return RoomStatus(before)
+
+
 def history(session: Session, p: Principal | None, room_id: int, limit: int = 20) -> list[RoomStatusLog]:
     p = require(p, VIEW, RESOURCE)
     room = session.get(Room, room_id)

@@ -1,0 +1,310 @@
+"""租务 flows: appointment → reservation → contract → check-in → check-out.
+
+Each flow moves the room through ``room_status.move`` (a conditional update:
+two people reserving or signing the same room cannot both win) and the
+contract or reservation through a conditional update on its state and
+version, in the caller's transaction: a refused step leaves nothing behind.
+Money comes from ``billing``; bills are written by ``bills``.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from clss_app.admin.crud import ValidationFailed
+from clss_app.admin.view import ActionResult
+from clss_app.services import bills, room_status
+from clss_app.services.billing import add_months, rent_until
+from clss_app.services.permissions import Principal
+from models import (Appointment, AppointmentState, Bill, BillKind, BillState, Contract, ContractSource,
+                    ContractState, PaymentMethod, Reservation, ReservationState, Room, RoomStatus, utcnow)
+
+MAX_TERM_YEARS = 20     # 民法典: a lease may not run longer
+MAX_HOLD_DAYS = 30      # how long a reservation may hold a room
+MAX_RENT = Decimal("1000000")
+
+
+def _conditional(session, model, row, expected_state, **changes) -> bool:
+    """Change ``row`` only if it still has the state and version it was read with."""
+    return session.execute(
+        sa.update(model).where(model.id == row.id, model.state == expected_state, model.version == row.version)
+        .values(version=model.version + 1, **changes)).rowcount == 1
+
+
+# ---------------------------------------------------------------- appointments
+
+def appointment_step(target: AppointmentState):
+    def step(session: Session, p: Principal, rows: list[Appointment]) -> ActionResult:
+        result = ActionResult()
+        for a in rows:
+            if a.state != AppointmentState.PENDING:
+                result.refused.append((a.name, f"当前为{a.state.label}"))
+            elif _conditional(session, Appointment, a, AppointmentState.PENDING, state=target):
+                result.done += 1
+            else:
+                result.refused.append((a.name, "已被他人处理，请刷新"))
+        return result
+    return step
+
+
+# ---------------------------------------------------------------- reservations
+
+def reservation_problems(session: Session, values: dict, today: date | None = None) -> dict[str, str]:
+    today = today or date.today()
+    errors = {}
+    if values.get("deposit") is not None and values["deposit"] <= 0:
+        errors["deposit"] = "定金须大于 0"
+    hold = values.get("hold_until")
+    if hold is not None and hold < today:
+        errors["hold_until"] = "保留日期不能早于今天"
+    elif hold is not None and hold > today + timedelta(days=MAX_HOLD_DAYS):
+        errors["hold_until"] = f"最多保留 {MAX_HOLD_DAYS} 天（至 {today + timedelta(days=MAX_HOLD_DAYS)}）"
+    room = session.get(Room, values["room_id"]) if values.get("room_id") else None
+    if room is not None and room.status != RoomStatus.VACANT:
+        errors["room_id"] = f"该房间当前为{room.status.label}，只能预定空闲可租的房间"
+    appointment = session.get(Appointment, values["appointment_id"]) if values.get("appointment_id") else None
+    if appointment is not None and room is not None and appointment.project_id != room.project_id:
+        errors["appointment_id"] = "预约的项目与房间所在项目不一致"
+    elif appointment is not None and appointment.state in (AppointmentState.CANCELLED, AppointmentState.CONVERTED):
+        errors["appointment_id"] = f"该预约{appointment.state.label}"
+    return errors
+
+
+def on_reserved(session: Session, p: Principal, r: Reservation) -> None:
+    """The new reservation holds its room; runs in the reservation's own transaction."""
+    if room_status.move(session, p, r.room_id, {RoomStatus.VACANT}, RoomStatus.RESERVED, "reserve",
+                        f"预定至 {r.hold_until}") is None:
+        raise ValidationFailed({"room_id": "该房间刚被他人预定、签约或锁定，请换一间"})
+    if r.appointment_id:
+        session.execute(sa.update(Appointment).where(Appointment.id == r.appointment_id)
+                        .values(state=AppointmentState.CONVERTED, version=Appointment.version + 1))
+
+
+def _release(session, p, r: Reservation, target: ReservationState, reason: str) -> bool:
+    if not _conditional(session, Reservation, r, ReservationState.ACTIVE, state=target):
+        return False
+    room_status.move(session, p, r.room_id, {RoomStatus.RESERVED}, RoomStatus.VACANT, "release", reason)
+    return True
+
+
+def cancel_reservations(session: Session, p: Principal, rows: list[Reservation], reason: str) -> ActionResult:
+    result = ActionResult()
+    for r in rows:
+        if r.state != ReservationState.ACTIVE:
+            result.refused.append((f"预定#{r.id}", f"当前为{r.state.label}"))
+        elif _release(session, p, r, ReservationState.CANCELLED, f"取消预定：{reason}"):
+            result.done += 1
+        else:
+            result.refused.append((f"预定#{r.id}", "已被他人处理，请刷新"))
+    return result
+
+
+def expire_reservations(session: Session, p: Principal, today: date | None = None) -> int:
+    """The daily job: reservations past their hold date expire and free their rooms."""
+    today = today or date.today()
+    due = session.exec(select(Reservation).where(Reservation.state == ReservationState.ACTIVE,
+                                                 Reservation.hold_until < today)).all()
+    return sum(_release(session, p, r, ReservationState.EXPIRED, "预定过期") for r in due)
+
+
+def convert_reservations(session: Session, p: Principal, rows: list[Reservation], terms: dict) -> ActionResult:
+    """预定转签约: a contract on the reserved room, the reservation's deposit applied to its first bills."""
+    result = ActionResult()
+    for r in rows:
+        if r.state != ReservationState.ACTIVE:
+            result.refused.append((f"预定#{r.id}", f"当前为{r.state.label}"))
+            continue
+        room = session.get(Room, r.room_id)
+        values = {**terms, "room_id": r.room_id, "tenant_id": r.tenant_id, "reservation_id": r.id,
+                  "deposit": terms.get("deposit") if terms.get("deposit") is not None else room.deposit,
+                  "monthly_rent": terms.get("monthly_rent") or room.rent}
+        problems = contract_problems(session, values)
+        if problems:
+            raise ValidationFailed(problems)
+        contract = Contract(**values, project_id=r.project_id, source=ContractSource.RESERVATION,
+                            number=placeholder_number(), created_by=p.username)
+        session.add(contract)
+        session.flush()
+        sign(session, p, contract)
+        result.done += 1
+        result.notes.append(f"合同 {contract.number}")
+    return result
+
+
+# ---------------------------------------------------------------- contracts
+
+def placeholder_number() -> str:
+    return "tmp-" + uuid.uuid4().hex[:16]  # replaced by HT<date><id> once the id is known
+
+
+def contract_problems(session: Session, values: dict) -> dict[str, str]:
+    errors = {}
+    start, end = values.get("start_date"), values.get("end_date")
+    if start and end:
+        if end < start:
+            errors["end_date"] = "到期日不能早于起租日"
+        elif end >= add_months(start, 12 * MAX_TERM_YEARS):
+            errors["end_date"] = f"租期不能超过 {MAX_TERM_YEARS} 年"
+    rent = values.get("monthly_rent")
+    if rent is not None and not (0 < rent <= MAX_RENT):
+        errors["monthly_rent"] = f"月租金须大于 0 且不超过 {MAX_RENT:,.0f} 元"
+    room = session.get(Room, values["room_id"]) if values.get("room_id") else None
+    reservation = session.get(Reservation, values["reservation_id"]) if values.get("reservation_id") else None
+    if reservation is not None:
+        if reservation.state != ReservationState.ACTIVE:
+            errors["reservation_id"] = f"该预定{reservation.state.label}"
+        elif room is not None and reservation.room_id != room.id:
+            errors["reservation_id"] = "预定单的房间与合同房间不一致"
+        elif values.get("tenant_id") and reservation.tenant_id != values["tenant_id"]:
+            errors["tenant_id"] = "租客须与预定人一致"
+    elif room is not None and room.status != RoomStatus.VACANT:
+        errors["room_id"] = f"该房间当前为{room.status.label}，只能签约空闲可租的房间（已预定的请走预定转签约）"
+    return errors
+
+
+def sign(session: Session, p: Principal, c: Contract) -> int:
+    """A contract entered as signed: room → 待入住, the whole schedule billed, first bills confirmed.
+
+    With a reservation, the reservation converts and its deposit pays the first bills.
+    Returns the number of bills written.
+    """
+    expected = {RoomStatus.RESERVED} if c.reservation_id else {RoomStatus.VACANT}
+    if room_status.move(session, p, c.room_id, expected, RoomStatus.SIGNED, "sign", f"签约 {c.number}") is None:
+        raise ValidationFailed({"room_id": "该房间刚被他人预定、签约或锁定，请换一间"})
+    if c.number.startswith("tmp-"):
+        c.number = f"HT{c.signed_on:%Y%m%d}{c.id:06d}"
+        session.execute(sa.update(Contract).where(Contract.id == c.id).values(number=c.number))
+    written = bills.generate(session, [c])
+    if c.reservation_id:
+        r = session.get(Reservation, c.reservation_id)
+        if not _conditional(session, Reservation, r, ReservationState.ACTIVE, state=ReservationState.CONVERTED):
+            raise ValidationFailed({"reservation_id": "该预定刚被他人处理，请刷新"})
+        bills.apply_credit(session, p, c.id, r.deposit, PaymentMethod.RESERVATION_DEPOSIT, f"预定#{r.id} 定金")
+    return written
+
+
+def review(approve: bool):
+    """在线签约审核: an approved online contract is signed like one entered here; a rejected one is void."""
+    def run(session: Session, p: Principal, rows: list[Contract], comment: str) -> ActionResult:
+        result = ActionResult()
+        for c in rows:
+            if c.state != ContractState.PENDING_REVIEW:
+                result.refused.append((c.number, f"当前为{c.state.label}"))
+                continue
+            target = ContractState.SIGNED if approve else ContractState.VOID
+            if not _conditional(session, Contract, c, ContractState.PENDING_REVIEW, state=target):
+                result.refused.append((c.number, "已被他人审核，请刷新"))
+                continue
+            if approve:
+                try:
+                    with session.begin_nested():
+                        sign(session, p, c)
+                except ValidationFailed as exc:
+                    session.execute(sa.update(Contract).where(Contract.id == c.id)
+                                    .values(state=ContractState.PENDING_REVIEW))
+                    result.refused.append((c.number, str(exc)))
+                    continue
+            result.done += 1
+        return result
+    return run
+
+
+def first_rent_bill(session: Session, contract_id: int) -> Bill | None:
+    return session.exec(select(Bill).where(Bill.contract_id == contract_id, Bill.fee_key == "rent",
+                                           Bill.period_no == 1)).first()
+
+
+def check_in(session: Session, p: Principal, rows: list[Contract], values: dict) -> ActionResult:
+    """办理入住: 待执行 → 执行中 once the first rent is paid; room 待入住 → 在租; meter readings kept."""
+    result = ActionResult()
+    day = values["checked_in_on"]
+    for c in rows:
+        if c.state != ContractState.SIGNED:
+            result.refused.append((c.number, f"合同当前为{c.state.label}，只有待执行的合同可以办理入住"))
+            continue
+        first = first_rent_bill(session, c.id)
+        if first is not None and first.state != BillState.PAID:
+            result.refused.append((c.number, f"首期款未缴清（应收 ¥{first.amount:,.2f}，已收 ¥{first.paid:,.2f}）"))
+            continue
+        if not (c.signed_on <= day <= c.end_date) and not (c.start_date <= day <= c.end_date):
+            result.refused.append((c.number, f"入住日期须在签约日 {c.signed_on} 与到期日 {c.end_date} 之间"))
+            continue
+        with session.begin_nested() as step:
+            if room_status.move(session, p, c.room_id, {RoomStatus.SIGNED}, RoomStatus.OCCUPIED, "check_in",
+                                f"入住 {c.number}") is None or not _conditional(
+                    session, Contract, c, ContractState.SIGNED, state=ContractState.ACTIVE, checked_in_on=day,
+                    power_in=values.get("power_in"), water_in=values.get("water_in")):
+                step.rollback()
+                result.refused.append((c.number, "房间或合同已被他人修改，请刷新"))
+                continue
+        result.done += 1
+    return result
+
+
+def check_out(session: Session, p: Principal, rows: list[Contract], values: dict) -> ActionResult:
+    """办理退房: rent up to the day, meters, deposit back → one settlement bill (due, or refund due)."""
+    result = ActionResult()
+    day = values["checked_out_on"]
+    for c in rows:
+        if c.state != ContractState.ACTIVE:
+            result.refused.append((c.number, f"合同当前为{c.state.label}，只有执行中的合同可以办理退房"))
+            continue
+        if not ((c.checked_in_on or c.start_date) <= day <= c.end_date):
+            result.refused.append((c.number, f"退房日期须在入住日 {c.checked_in_on or c.start_date} 与到期日 {c.end_date} 之间"))
+            continue
+        power, water = values.get("power_out"), values.get("water_out")
+        if power is not None and c.power_in is not None and power < c.power_in:
+            result.refused.append((c.number, f"退房电表读数不能小于入住读数 {c.power_in}"))
+            continue
+        if water is not None and c.water_in is not None and water < c.water_in:
+            result.refused.append((c.number, f"退房水表读数不能小于入住读数 {c.water_in}"))
+            continue
+        with session.begin_nested() as step:
+            if room_status.move(session, p, c.room_id, {RoomStatus.OCCUPIED}, RoomStatus.VACANT, "check_out",
+                                f"退房 {c.number}") is None:
+                step.rollback()
+                result.refused.append((c.number, "房间已被他人修改，请刷新"))
+                continue
+            c.power_out, c.water_out = power, water
+            net, lines = settle(session, p, c, day)
+            if not _conditional(session, Contract, c, ContractState.ACTIVE, state=ContractState.CHECKED_OUT,
+                                checked_out_on=day, power_out=power, water_out=water, settlement=net):
+                step.rollback()
+                result.refused.append((c.number, "合同已被他人修改，请刷新"))
+                continue
+        result.done += 1
+        what = f"应退 ¥{-net:,.2f}" if net < 0 else f"应收 ¥{net:,.2f}"
+        result.notes.append(f"{c.number} 结算{what}（{'；'.join(lines)}）")
+    return result
+
+
+def settle(session: Session, p: Principal, c: Contract, day: date) -> tuple[Decimal, list[str]]:
+    """The check-out settlement of ``c`` on ``day``: (net amount, its lines). Positive: the tenant owes.
+
+    Everything still open on the contract is folded into one settlement bill: scheduled fees are
+    owed up to ``day`` by the contract's own billing rules, less what was paid on them; other open
+    bills are owed as they stand; utilities come from the meters; a paid deposit goes back.
+    """
+    lines, net = [], Decimal("0.00")
+    for key, monthly, name in bills.scheduled_fees(session, c):
+        owed = rent_until(c.start_date, day, monthly, c.cycle.months, c.bill_mode.value)
+        paid = bills.paid_of(session, c.id, key)
+        if owed != paid:
+            lines.append(f"{name}{'应补' if owed > paid else '应退'} ¥{abs(owed - paid):,.2f}")
+            net += owed - paid
+    for name, amount in bills.close_open_bills(session, c.id, {k for k, _, _ in bills.scheduled_fees(session, c)}):
+        lines.append(f"{name}未缴 ¥{amount:,.2f}")
+        net += amount
+    for name, amount in bills.metered_total(session, c):
+        lines.append(f"{name} ¥{amount:,.2f}")
+        net += amount
+    deposit_paid = bills.paid_of(session, c.id, "deposit")
+    if deposit_paid:
+        lines.append(f"退押金 ¥{deposit_paid:,.2f}")
+        net -= deposit_paid
+    bills.settlement_bill(session, c, day, net, "；".join(lines) or "无差额")
+    return net, lines or ["无差额"]

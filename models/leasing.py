@@ -1,0 +1,255 @@
+"""租务 and 账单: tenants, appointments, reservations, contracts, check-ins and -outs, bills, payments, bad debts."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import LabeledEnum, UTCDateTime, enum_column, utcnow
+
+
+class AppointmentState(LabeledEnum):
+    PENDING = ("pending", "待看房")
+    VISITED = ("visited", "已看房")
+    CANCELLED = ("cancelled", "已取消")
+    CONVERTED = ("converted", "已转预定")
+
+
+class ReservationState(LabeledEnum):
+    ACTIVE = ("active", "预定中")
+    CONVERTED = ("converted", "已转签约")
+    CANCELLED = ("cancelled", "已取消")
+    EXPIRED = ("expired", "已过期")
+
+
+class ContractState(LabeledEnum):
+    PENDING_REVIEW = ("pending_review", "待审核")
+    SIGNED = ("signed", "待执行")
+    ACTIVE = ("active", "执行中")
+    EXPIRED = ("expired", "已到期")
+    CHECKED_OUT = ("checked_out", "已退房")
+    CLOSED = ("closed", "已关闭")
+    VOID = ("void", "已作废")
+
+
+class PayCycle(LabeledEnum):
+    MONTHLY = ("1", "按月")
+    QUARTERLY = ("3", "按季")
+    HALF_YEARLY = ("6", "按半年")
+    YEARLY = ("12", "按年")
+    ONCE = ("0", "一次性")
+
+    @property
+    def months(self) -> int:
+        return int(self.value)
+
+
+class BillMode(LabeledEnum):
+    SAME_DAY = ("same_day", "对日")
+    MONTH_START = ("month_start", "月初")
+
+
+class ContractSource(LabeledEnum):
+    BACK_OFFICE = ("back_office", "后台录入")
+    RESERVATION = ("reservation", "预定转签约")
+    ONLINE = ("online", "在线签约")
+
+
+class BillKind(LabeledEnum):
+    RENT = ("rent", "租金")
+    DEPOSIT = ("deposit", "押金")
+    PERIODIC = ("periodic", "周期费用")
+    ONE_OFF = ("one_off", "一次性费用")
+    METERED = ("metered", "走表费用")
+    LATE_FEE = ("late_fee", "滞纳金")
+    SETTLEMENT = ("settlement", "退房结算")
+
+
+class BillState(LabeledEnum):
+    UNCONFIRMED = ("unconfirmed", "未确认")
+    CONFIRMED = ("confirmed", "已确认")
+    PARTLY_PAID = ("partly_paid", "部分收款")
+    PAID = ("paid", "已收款")
+    REFUND_DUE = ("refund_due", "待退款")
+    OFFLINE_REFUND = ("offline_refund", "线下退款")
+    REFUNDED = ("refunded", "已退款")
+    BAD_DEBT = ("bad_debt", "坏账")
+    REVOKED = ("revoked", "已撤销")
+
+
+class PaymentMethod(LabeledEnum):
+    TRANSFER = ("transfer", "银行转账")
+    CASH = ("cash", "现金")
+    POS = ("pos", "POS刷卡")
+    WECHAT = ("wechat", "微信支付")
+    RESERVATION_DEPOSIT = ("reservation_deposit", "定金抵扣")
+
+
+class ApprovalState(LabeledEnum):
+    LEVEL1 = ("level1", "待负责人审批")
+    LEVEL2 = ("level2", "待财务审批")
+    APPROVED = ("approved", "已通过")
+    REJECTED = ("rejected", "已驳回")
+
+
+def _money(title: str, default=None):
+    kw = {} if default is None else {"default": default}
+    return Field(max_digits=12, decimal_places=2, title=title, **kw)
+
+
+class Tenant(SQLModel, table=True):
+    __tablename__ = "tenant"
+    __table_args__ = (sa.UniqueConstraint("company_id", "phone", name="uq_tenant_company_phone"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    company_id: int = Field(foreign_key="org_unit.id", index=True, title="所属企业")
+    name: str = Field(max_length=32, title="姓名")
+    phone: str = Field(max_length=11, title="手机号")
+    id_number: str = Field(default="", max_length=18, title="身份证号")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="登记时间")
+    version: int = Field(default=1, title="版本")
+
+
+class Appointment(SQLModel, table=True):
+    __tablename__ = "appointment"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True, title="项目")
+    name: str = Field(max_length=32, title="姓名")
+    phone: str = Field(max_length=11, title="手机号")
+    visit_at: datetime = Field(sa_type=UTCDateTime, title="看房时间")
+    room_id: Optional[int] = Field(default=None, foreign_key="room.id", title="意向房间")
+    note: str = Field(default="", max_length=255, title="备注")
+    state: AppointmentState = Field(default=AppointmentState.PENDING,
+                                    sa_column=enum_column(AppointmentState, nullable=False), title="状态")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="登记时间")
+    version: int = Field(default=1, title="版本")
+
+
+class Reservation(SQLModel, table=True):
+    __tablename__ = "reservation"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True, title="项目")
+    room_id: int = Field(foreign_key="room.id", index=True, title="房间")
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, title="租客")
+    deposit: Decimal = _money("定金(元)")
+    hold_until: date = Field(title="保留至")
+    appointment_id: Optional[int] = Field(default=None, foreign_key="appointment.id", title="预约")
+    state: ReservationState = Field(default=ReservationState.ACTIVE,
+                                    sa_column=enum_column(ReservationState, nullable=False), title="状态")
+    note: str = Field(default="", max_length=255, title="备注")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="预定时间")
+    version: int = Field(default=1, title="版本")
+
+
+class Contract(SQLModel, table=True):
+    __tablename__ = "contract"
+    __table_args__ = (sa.Index("ix_contract_project_state", "project_id", "state"),
+                      sa.Index("ix_contract_room_state", "room_id", "state"))
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    number: str = Field(max_length=24, unique=True, title="合同编号")
+    project_id: int = Field(foreign_key="project.id", title="项目")
+    room_id: int = Field(foreign_key="room.id", title="房间")
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, title="租客")
+    co_tenants: str = Field(default="", max_length=100, title="同住人")
+    start_date: date = Field(title="起租日")
+    end_date: date = Field(title="到期日")
+    monthly_rent: Decimal = _money("月租金(元)")
+    deposit: Decimal = _money("押金(元)")
+    cycle: PayCycle = Field(default=PayCycle.MONTHLY, sa_column=enum_column(PayCycle, nullable=False),
+                            title="缴费周期")
+    bill_mode: BillMode = Field(default=BillMode.SAME_DAY, sa_column=enum_column(BillMode, nullable=False),
+                                title="账单日")
+    source: ContractSource = Field(default=ContractSource.BACK_OFFICE,
+                                   sa_column=enum_column(ContractSource, nullable=False), title="签约方式")
+    reservation_id: Optional[int] = Field(default=None, foreign_key="reservation.id", title="预定单")
+    state: ContractState = Field(default=ContractState.SIGNED,
+                                 sa_column=enum_column(ContractState, nullable=False), title="合同状态")
+    signed_on: date = Field(default_factory=date.today, title="签约日期")
+    checked_in_on: Optional[date] = Field(default=None, title="入住日期")
+    checked_out_on: Optional[date] = Field(default=None, title="退房日期")
+    power_in: Optional[Decimal] = Field(default=None, max_digits=12, decimal_places=2, title="入住电表读数")
+    water_in: Optional[Decimal] = Field(default=None, max_digits=12, decimal_places=2, title="入住水表读数")
+    power_out: Optional[Decimal] = Field(default=None, max_digits=12, decimal_places=2, title="退房电表读数")
+    water_out: Optional[Decimal] = Field(default=None, max_digits=12, decimal_places=2, title="退房水表读数")
+    settlement: Optional[Decimal] = Field(default=None, max_digits=12, decimal_places=2,
+                                          title="退房结算(元，负数为应退)")
+    created_by: str = Field(default="", max_length=32, title="经办人")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="录入时间")
+    version: int = Field(default=1, title="版本")
+
+
+class Bill(SQLModel, table=True):
+    """One amount a tenant owes (or is owed) for one fee and one period of one contract."""
+
+    __tablename__ = "bill"
+    __table_args__ = (
+        # Regenerating a schedule can never duplicate a bill.
+        sa.UniqueConstraint("contract_id", "fee_key", "period_no", name="uq_bill_contract_fee_period"),
+        sa.Index("ix_bill_project_state_due", "project_id", "state", "due_date"),
+        sa.Index("ix_bill_due", "due_date"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", title="合同")
+    project_id: int = Field(foreign_key="project.id", title="项目")
+    room_id: int = Field(foreign_key="room.id", index=True, title="房间")
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, title="租客")
+    kind: BillKind = Field(sa_column=enum_column(BillKind, nullable=False), title="账单类型")
+    fee_key: str = Field(max_length=24, title="费项编码")  # "rent", "deposit", "fee:12", …
+    fee_name: str = Field(max_length=32, title="费项")
+    title: str = Field(max_length=64, title="账单")  # "A-0101 租金 第3期": how pickers and messages name it
+    period_no: int = Field(default=1, title="期数")
+    period_start: date = Field(title="账期开始")
+    period_end: date = Field(title="账期结束")
+    due_date: date = Field(title="应收日期")
+    amount: Decimal = _money("应收金额(元)")
+    paid: Decimal = _money("已收金额(元)", Decimal("0.00"))
+    late_fee: Decimal = _money("滞纳金(元)", Decimal("0.00"))
+    state: BillState = Field(default=BillState.UNCONFIRMED, sa_column=enum_column(BillState, nullable=False),
+                             title="账单状态")
+    confirmed_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime, title="确认时间")
+    remark: str = Field(default="", max_length=255, title="备注")
+    version: int = Field(default=1, title="版本")
+
+
+class Payment(SQLModel, table=True):
+    """收款登记: money received against one bill (offline payments are entered by finance)."""
+
+    __tablename__ = "payment"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    bill_id: int = Field(foreign_key="bill.id", index=True, title="账单")
+    project_id: int = Field(foreign_key="project.id", index=True, title="项目")
+    amount: Decimal = _money("收款金额(元)")
+    method: PaymentMethod = Field(default=PaymentMethod.TRANSFER,
+                                  sa_column=enum_column(PaymentMethod, nullable=False), title="收款方式")
+    receipt_no: str = Field(default="", max_length=32, title="收款凭证号")
+    paid_on: date = Field(default_factory=date.today, title="收款日期")
+    username: str = Field(default="", max_length=32, title="登记人")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="登记时间")
+
+
+class BadDebt(SQLModel, table=True):
+    """坏账 application on a final bill: 负责人/多店店长 approve first, then 财务."""
+
+    __tablename__ = "bad_debt"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    bill_id: int = Field(foreign_key="bill.id", index=True, title="账单")
+    project_id: int = Field(foreign_key="project.id", index=True, title="项目")
+    amount: Decimal = _money("金额(元)")
+    reason: str = Field(max_length=255, title="申请理由")
+    state: ApprovalState = Field(default=ApprovalState.LEVEL1, sa_column=enum_column(ApprovalState, nullable=False),
+                                 title="审批状态")
+    requested_by: str = Field(default="", max_length=32, title="申请人")
+    level1_by: str = Field(default="", max_length=32, title="一级审批人")
+    level2_by: str = Field(default="", max_length=32, title="财务审批人")
+    comment: str = Field(default="", max_length=255, title="审批意见")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="申请时间")
+    version: int = Field(default=1, title="版本")

@@ -1,0 +1,65 @@
+"""财务管理: bills, payments, refunds and bad-debt approvals."""
+from clss_app.admin import Action, ModelAdmin, ask
+from clss_app.services import bills
+from models import BadDebt, Bill, BillState, Payment, Role
+
+R = Role
+OWNERS = {R.PRINCIPAL, R.MULTI_STORE_MANAGER, R.STORE_MANAGER}
+STORE = OWNERS | {R.STORE_ASSISTANT}
+APPROVERS = bills.LEVEL1_ROLES | bills.LEVEL2_ROLES
+
+PAYMENT = ask(Payment, "amount", "method", "receipt_no", "paid_on", required=("receipt_no",),
+              amount={"required": False, "help": "不填则按未收金额全额登记"})
+
+
+class BillAdmin(ModelAdmin, model=Bill, key="bills"):
+    list_columns = ["title", "tenant_id", "fee_name", "period_start", "period_end", "due_date", "amount", "paid",
+                    "state"]
+    search = ["title"]
+    filters = ["project_id", "state", "kind", "due_date", "period_start", "contract_id", "tenant_id", "room_id"]
+    detail = ["title", "contract_id", "room_id", "tenant_id", "kind", "fee_name", "period_no", "period_start",
+              "period_end", "due_date", "amount", "late_fee", "paid", "state", "confirmed_at", "remark"]
+    default_sort = "due_date"
+    count = "capped"
+    scope = ("project_id", "project")
+    can_export = STORE | {R.FINANCE}
+    links = [("收款记录", "payments", "bill_id"), ("坏账申请", "bad_debts", "bill_id")]
+    actions = [
+        Action("confirm", "确认账单", bills.confirm, frozenset(STORE),
+               confirm="确认选中的 {n} 张账单并推送给租客？"),
+        Action("revoke", "撤销确认", bills.revoke_confirmation, frozenset(STORE), danger=True,
+               confirm="撤销选中的 {n} 张账单的确认？已有收款的账单不能撤销。"),
+        Action("pay", "登记收款", bills.register_payments, frozenset({R.FINANCE}), inputs=PAYMENT,
+               confirm="为选中的 {n} 张账单登记线下收款。"),
+        Action("offline_refund", "转线下退款", bills.to_offline_refund, frozenset(OWNERS)),
+        Action("refund_done", "确认退款", bills.confirm_refund, frozenset({R.FINANCE})),
+        Action("bad_debt", "申请坏账", bills.request_bad_debt, frozenset(OWNERS), danger=True,
+               input_label="申请理由", input_required=True,
+               confirm="为选中的 {n} 张尾期账单申请坏账？需负责人或多店店长、再由财务审批。"),
+    ]
+
+
+class RefundAdmin(BillAdmin, model=Bill, key="refunds"):
+    only = {"state": (BillState.REFUND_DUE, BillState.OFFLINE_REFUND, BillState.REFUNDED)}
+    actions = [a for a in BillAdmin.actions if a.name in ("offline_refund", "refund_done")]
+
+
+class PaymentAdmin(ModelAdmin, model=Payment, key="payments"):
+    list_columns = ["bill_id", "amount", "method", "receipt_no", "paid_on", "username", "project_id"]
+    search = ["receipt_no", "username"]
+    filters = ["project_id", "method", "paid_on", "bill_id"]
+    scope = ("project_id", "project")
+    can_export = {R.FINANCE}
+
+
+class BadDebtAdmin(ModelAdmin, model=BadDebt, key="bad_debts"):
+    list_columns = ["bill_id", "amount", "reason", "state", "requested_by", "level1_by", "level2_by", "created_at"]
+    search = ["reason", "requested_by"]
+    filters = ["state", "project_id", "bill_id"]
+    scope = ("project_id", "project")
+    can_export = APPROVERS
+    actions = [
+        Action("approve", "审批通过", bills.decide_bad_debt(True), frozenset(APPROVERS), input_label="审批意见"),
+        Action("reject", "驳回", bills.decide_bad_debt(False), frozenset(APPROVERS), danger=True,
+               input_label="驳回原因", input_required=True),
+    ]

@@ -1,0 +1,155 @@
+"""租务 and 合同: tenants, appointments, reservations, contracts, check-in, check-out, online-signing review."""
+import re
+
+from clss_app.admin import Action, ModelAdmin, ask
+from clss_app.services import leasing
+from models import (Appointment, AppointmentState, Contract, ContractState, Reservation, Role, Room, Tenant)
+
+R = Role
+OWNERS = {R.PRINCIPAL, R.MULTI_STORE_MANAGER, R.STORE_MANAGER}
+STORE = OWNERS | {R.STORE_ASSISTANT}
+IN_PROJECT = {"extra": {"within": "project_id"}}
+PHONE = re.compile(r"^1\d{10}$")
+ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
+
+
+def _phone_problems(values: dict) -> dict[str, str]:
+    phone = values.get("phone")
+    return {"phone": "手机号须为 11 位数字，以 1 开头"} if phone and not PHONE.match(phone) else {}
+
+
+def _room_project(session, values: dict) -> None:
+    if values.get("room_id"):  # the scope column follows the room
+        values["project_id"] = session.get(Room, values["room_id"]).project_id
+
+
+class TenantAdmin(ModelAdmin, model=Tenant, key="tenants"):
+    list_columns = ["name", "phone", "id_number", "company_id", "created_at"]
+    search = ["name", "phone", "id_number"]
+    filters = ["company_id"]
+    form = ["name", "phone", "id_number", "company_id"]
+    scope = ("company_id", "unit")
+    can_create = can_update = STORE
+    can_export = OWNERS
+    links = [("合同", "contracts", "tenant_id"), ("预定", "reservations", "tenant_id")]
+
+    @classmethod
+    def validate(cls, session, p, values, row):
+        errors = _phone_problems(values)
+        if values.get("id_number") and not ID_NUMBER.match(values["id_number"]):
+            errors["id_number"] = "身份证号须为 18 位（末位可为 X）"
+        return errors
+
+
+class AppointmentAdmin(ModelAdmin, model=Appointment, key="appointments"):
+    fields_override = {"room_id": IN_PROJECT}
+    list_columns = ["name", "phone", "project_id", "visit_at", "room_id", "state", "note"]
+    search = ["name", "phone"]
+    filters = ["project_id", "state", "visit_at"]
+    form = ["project_id", "name", "phone", "visit_at", "room_id", "note"]
+    default_sort = "-visit_at"
+    scope = ("project_id", "project")
+    can_create = can_update = STORE
+    can_export = OWNERS
+    links = [("预定", "reservations", "appointment_id")]
+    actions = [
+        Action("visited", "已看房", leasing.appointment_step(AppointmentState.VISITED), frozenset(STORE)),
+        Action("cancel", "取消预约", leasing.appointment_step(AppointmentState.CANCELLED), frozenset(STORE),
+               danger=True),
+    ]
+
+    @classmethod
+    def validate(cls, session, p, values, row):
+        return _phone_problems(values)
+
+
+CONTRACT_TERMS = ask(Contract, "start_date", "end_date", "monthly_rent", "deposit", "cycle", "bill_mode",
+                     monthly_rent={"required": False, "help": "不填按房间月租金"},
+                     deposit={"required": False, "help": "不填按房间押金"})
+
+
+class ReservationAdmin(ModelAdmin, model=Reservation, key="reservations"):
+    list_columns = ["id", "room_id", "tenant_id", "project_id", "deposit", "hold_until", "state", "created_at"]
+    filters = ["project_id", "state", "hold_until", "tenant_id", "appointment_id"]
+    form = ["room_id", "tenant_id", "deposit", "hold_until", "appointment_id", "note"]
+    scope = ("project_id", "project")
+    can_create = STORE
+    can_export = OWNERS
+    links = [("合同", "contracts", "reservation_id")]
+    actions = [
+        Action("convert", "预定转签约", leasing.convert_reservations, frozenset(STORE), inputs=CONTRACT_TERMS,
+               confirm="将选中的 {n} 个预定转为合同：房间转为待入住，定金抵扣首期账单。"),
+        Action("cancel", "取消预定", leasing.cancel_reservations, frozenset(STORE), danger=True,
+               input_label="取消原因", input_required=True, confirm="确定取消选中的 {n} 个预定吗？房间将恢复空闲可租。"),
+    ]
+
+    @classmethod
+    def validate(cls, session, p, values, row):
+        return leasing.reservation_problems(session, values)
+
+    @classmethod
+    def before_save(cls, session, p, values, row):
+        _room_project(session, values)
+        return ""
+
+    @classmethod
+    def after_create(cls, session, p, row):
+        leasing.on_reserved(session, p, row)
+
+
+CHECK_IN = Action("check_in", "办理入住", leasing.check_in, frozenset(STORE),
+                  inputs=ask(Contract, "checked_in_on", "power_in", "water_in", required=("checked_in_on",)),
+                  confirm="为选中的 {n} 份合同办理入住：合同转为执行中，房间转为在租。")
+CHECK_OUT = Action("check_out", "办理退房", leasing.check_out, frozenset(OWNERS),
+                   inputs=ask(Contract, "checked_out_on", "power_out", "water_out", required=("checked_out_on",)),
+                   confirm="为选中的 {n} 份合同办理退房：按退房日结算租金、水电并退还押金，房间恢复空闲可租。")
+
+
+class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
+    list_columns = ["number", "room_id", "tenant_id", "project_id", "start_date", "end_date", "monthly_rent",
+                    "cycle", "state"]
+    search = ["number", "co_tenants"]
+    filters = ["project_id", "state", "cycle", "source", "end_date", "tenant_id", "reservation_id", "room_id"]
+    form = ["room_id", "tenant_id", "co_tenants", "start_date", "end_date", "monthly_rent", "deposit", "cycle",
+            "bill_mode"]
+    scope = ("project_id", "project")
+    can_create = STORE
+    can_export = STORE | {R.FINANCE}
+    links = [("账单", "bills", "contract_id")]
+    actions = [CHECK_IN, CHECK_OUT]
+
+    @classmethod
+    def validate(cls, session, p, values, row):
+        return leasing.contract_problems(session, values)
+
+    @classmethod
+    def before_save(cls, session, p, values, row):
+        _room_project(session, values)
+        values.update(number=leasing.placeholder_number(), created_by=p.username)
+        return "已生成全部账期账单，首期账单已确认"
+
+    @classmethod
+    def after_create(cls, session, p, row):
+        leasing.sign(session, p, row)
+
+
+class CheckInAdmin(ContractAdmin, model=Contract, key="check_ins"):
+    only = {"state": (ContractState.SIGNED,)}
+    can_create = ()
+    actions = [CHECK_IN]
+
+
+class CheckOutAdmin(ContractAdmin, model=Contract, key="check_outs"):
+    only = {"state": (ContractState.ACTIVE,)}
+    can_create = ()
+    actions = [CHECK_OUT]
+
+
+class OnlineReviewAdmin(ContractAdmin, model=Contract, key="online_review"):
+    only = {"state": (ContractState.PENDING_REVIEW,)}
+    can_create = ()
+    actions = [
+        Action("approve", "审核通过", leasing.review(True), frozenset(STORE), input_label="审核意见"),
+        Action("reject", "驳回", leasing.review(False), frozenset(STORE), danger=True,
+               input_label="驳回原因", input_required=True),
+    ]

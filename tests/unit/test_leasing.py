@@ -1,0 +1,236 @@
+"""租务 and 账单 flows through the engine, each step by the role that owns it, on a real SQLite file."""
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlmodel import select
+
+import pages  # noqa: F401  (registers every ModelAdmin)
+from clss_app.admin import crud
+from clss_app.admin.view import REGISTRY
+from clss_app.services import bills, leasing
+from clss_app.services.billing import add_months, rent_until
+from clss_app.services.permissions import Forbidden
+from models import (ApprovalState, BadDebt, Bill, BillKind, BillState, Contract, ContractState, Payment, Reservation,
+                    ReservationState, Room, RoomStatus, Tenant)
+
+TODAY = date.today()
+
+
+def act(session, p, key, name, ids, text="", raw=None):
+    admin = REGISTRY[key]
+    action = next(a for a in admin.actions if a.name == name)
+    return crud.run_action(session, admin, action, p, ids=ids, text=text, raw=raw)
+
+
+def vacant_room(session, project_id=1, skip=0):
+    return session.exec(select(Room).where(Room.project_id == project_id, Room.status == RoomStatus.VACANT)
+                        .order_by(Room.id).offset(skip)).first()
+
+
+def new_tenant(session, p, phone="13912345678"):
+    row, _ = crud.create(session, REGISTRY["tenants"], p, {"name": "王小明", "phone": phone, "company_id": "5"})
+    return row
+
+
+def test_whole_lifecycle_each_step_by_its_role(session, principal_of):
+    assistant, manager = principal_of("assistant"), principal_of("manager")
+    finance, principal = principal_of("finance"), principal_of("principal")
+    room = vacant_room(session)
+    tenant = new_tenant(session, assistant)
+
+    # 预定 by the store assistant: the room is held.
+    r, _ = crud.create(session, REGISTRY["reservations"], assistant, {
+        "room_id": str(room.id), "tenant_id": str(tenant.id), "deposit": "1000",
+        "hold_until": str(TODAY + timedelta(days=5))})
+    session.refresh(room)
+    assert room.status == RoomStatus.RESERVED and r.project_id == 1
+
+    # 预定转签约 by the store manager: whole schedule billed, first bills confirmed, deposit applied.
+    start = TODAY + timedelta(days=1)
+    end = add_months(start, 12) - timedelta(days=1)
+    out = act(session, manager, "reservations", "convert", [r.id],
+              raw={"start_date": str(start), "end_date": str(end), "cycle": "1", "bill_mode": "same_day"})
+    assert out.done == 1, out.refused
+    c = session.exec(select(Contract).where(Contract.reservation_id == r.id)).one()
+    session.refresh(room), session.refresh(r)
+    assert (c.state, room.status, r.state) == (ContractState.SIGNED, RoomStatus.SIGNED, ReservationState.CONVERTED)
+    assert c.number == f"HT{TODAY:%Y%m%d}{c.id:06d}"
+    rent = session.exec(select(Bill).where(Bill.contract_id == c.id, Bill.fee_key == "rent")
+                        .order_by(Bill.period_no)).all()
+    assert len(rent) == 12 and sum(b.amount for b in rent) == 12 * room.rent
+    assert rent[0].state == BillState.PARTLY_PAID and rent[0].paid == Decimal("1000.00")
+    assert all(b.state == BillState.UNCONFIRMED for b in rent[1:])
+    assert bills.generate(session, [c]) == 0  # regenerating never duplicates
+
+    # 入住 refused until the first rent is paid; 收款 is finance's alone.
+    out = act(session, assistant, "check_ins", "check_in", [c.id], raw={"checked_in_on": str(start)})
+    assert out.done == 0 and "首期款未缴清" in out.refused[0][1]
+    with pytest.raises(Forbidden):
+        act(session, assistant, "bills", "pay", [rent[0].id], raw={"receipt_no": "X1"})
+    out = act(session, finance, "bills", "pay", [rent[0].id], raw={"receipt_no": "POS-001", "method": "pos"})
+    assert out.done == 1
+    session.refresh(rent[0])
+    assert rent[0].state == BillState.PAID
+    out = act(session, assistant, "check_ins", "check_in", [c.id],
+              raw={"checked_in_on": str(start), "power_in": "100", "water_in": "10"})
+    assert out.done == 1, out.refused
+    session.refresh(room), session.refresh(c)
+    assert (c.state, room.status) == (ContractState.ACTIVE, RoomStatus.OCCUPIED)
+
+    # 退房 by the manager after about 40 days: rent to the day, utilities, deposit back.
+    day = start + timedelta(days=40)
+    out = act(session, manager, "check_outs", "check_out", [c.id],
+              raw={"checked_out_on": str(day), "power_out": "180", "water_out": "14"})
+    assert out.done == 1, out.refused
+    session.refresh(c), session.refresh(room)
+    assert (c.state, room.status) == (ContractState.CHECKED_OUT, RoomStatus.VACANT)
+    settlement = session.exec(select(Bill).where(Bill.contract_id == c.id, Bill.fee_key == "settlement")).one()
+    # Independently: each scheduled fee owed to the day, less the payments on the ledger, plus one-off
+    # fees never paid, plus 80 kWh and 4 t at the project's prices (0.65 and 5.20); the deposit was never paid.
+    owed = sum(rent_until(start, day, monthly) for _, monthly, _ in bills.scheduled_fees(session, c))
+    paid = sum(pay.amount for pay in session.exec(select(Payment).join(Bill, Bill.id == Payment.bill_id)
+                                                   .where(Bill.contract_id == c.id)))
+    one_off = sum(b.amount for b in session.exec(select(Bill).where(Bill.contract_id == c.id,
+                                                                     Bill.kind == BillKind.ONE_OFF)))
+    assert c.settlement == owed - paid + one_off + Decimal("52.00") + Decimal("20.80")
+    assert settlement.amount == abs(c.settlement) and "电费" in settlement.remark
+    assert settlement.state == (BillState.CONFIRMED if c.settlement > 0 else BillState.REFUND_DUE)
+    left_open = session.exec(select(Bill).where(Bill.contract_id == c.id, Bill.fee_key != "settlement",
+                                                Bill.state.in_([BillState.UNCONFIRMED, BillState.CONFIRMED,
+                                                                BillState.PARTLY_PAID]))).all()
+    assert left_open == []
+
+
+def test_reservation_refusals_and_release(session, principal_of):
+    assistant = principal_of("assistant")
+    room = vacant_room(session)
+    tenant = new_tenant(session, assistant)
+    base = {"room_id": str(room.id), "tenant_id": str(tenant.id), "deposit": "500",
+            "hold_until": str(TODAY + timedelta(days=3))}
+    with pytest.raises(crud.ValidationFailed) as exc:
+        crud.create(session, REGISTRY["reservations"], assistant, {**base, "hold_until": str(TODAY + timedelta(days=40))})
+    assert "最多保留 30 天" in exc.value.errors["hold_until"]
+    with pytest.raises(crud.ValidationFailed) as exc:
+        crud.create(session, REGISTRY["reservations"], assistant, {**base, "deposit": "0"})
+    assert exc.value.errors["deposit"] == "定金须大于 0"
+    r, _ = crud.create(session, REGISTRY["reservations"], assistant, base)
+    with pytest.raises(crud.ValidationFailed) as exc:  # the same room again
+        crud.create(session, REGISTRY["reservations"], assistant, base)
+    assert "已预定" in exc.value.errors["room_id"]
+    other = vacant_room(session, project_id=3)
+    with pytest.raises(crud.ValidationFailed) as exc:  # another company's room: outside the scope
+        crud.create(session, REGISTRY["reservations"], assistant, {**base, "room_id": str(other.id)})
+    assert "room_id" in exc.value.errors
+    assert act(session, assistant, "reservations", "cancel", [r.id], text="客户改期").done == 1
+    session.refresh(room)
+    assert room.status == RoomStatus.VACANT
+
+
+def test_expired_reservations_free_their_rooms(session, principal_of):
+    manager = principal_of("manager")
+    r = session.exec(select(Reservation).where(Reservation.state == ReservationState.ACTIVE)).first()
+    n = leasing.expire_reservations(session, manager, today=r.hold_until + timedelta(days=1))
+    assert n >= 1
+    session.refresh(r)
+    assert r.state == ReservationState.EXPIRED
+    assert session.get(Room, r.room_id).status == RoomStatus.VACANT
+
+
+def test_contract_form_checks_room_terms_and_rent(session, principal_of):
+    manager = principal_of("manager")
+    occupied = session.exec(select(Room).where(Room.project_id == 1, Room.status == RoomStatus.OCCUPIED)).first()
+    tenant = new_tenant(session, manager)
+    raw = {"room_id": str(occupied.id), "tenant_id": str(tenant.id), "start_date": str(TODAY),
+           "end_date": str(TODAY - timedelta(days=1)), "monthly_rent": "0", "deposit": "100", "cycle": "1",
+           "bill_mode": "same_day"}
+    with pytest.raises(crud.ValidationFailed) as exc:
+        crud.create(session, REGISTRY["contracts"], manager, raw)
+    assert exc.value.errors == {"end_date": "到期日不能早于起租日", "monthly_rent": "月租金须大于 0 且不超过 1,000,000 元",
+                                "room_id": "该房间当前为在租，只能签约空闲可租的房间（已预定的请走预定转签约）"}
+    room = vacant_room(session)
+    c, note = crud.create(session, REGISTRY["contracts"], manager, {
+        **raw, "room_id": str(room.id), "end_date": str(add_months(TODAY, 6) - timedelta(days=1)),
+        "monthly_rent": "3000", "cycle": "3"})
+    assert "首期账单已确认" in note
+    rent = session.exec(select(Bill).where(Bill.contract_id == c.id, Bill.fee_key == "rent")).all()
+    assert [b.amount for b in rent] == [Decimal("9000.00")] * 2
+    assert session.get(Room, room.id).status == RoomStatus.SIGNED
+
+
+def test_confirm_and_revoke_rules(session, principal_of):
+    manager, finance = principal_of("manager"), principal_of("finance")
+    unconfirmed = session.exec(select(Bill.id).where(Bill.project_id == 1, Bill.state == BillState.UNCONFIRMED)
+                               .limit(30)).all()
+    out = act(session, manager, "bills", "confirm", list(unconfirmed))
+    assert out.done == 30
+    out = act(session, manager, "bills", "confirm", list(unconfirmed[:2]))
+    assert out.done == 0 and out.refused[0][1] == "当前为已确认"
+    out = act(session, finance, "bills", "pay", [unconfirmed[0]], raw={"receipt_no": "R1", "amount": "1"})
+    assert out.done == 1
+    out = act(session, manager, "bills", "revoke", list(unconfirmed[:2]))
+    assert out.done == 1 and out.refused == [(session.get(Bill, unconfirmed[0]).title, "已有收款，不能撤销")]
+    out = act(session, finance, "bills", "pay", [unconfirmed[2]], raw={"receipt_no": "R2", "amount": "99999999"})
+    assert out.done == 0 and "超过未收金额" in out.refused[0][1]
+    with pytest.raises(crud.ValidationFailed) as exc:
+        act(session, finance, "bills", "pay", [unconfirmed[2]], raw={"receipt_no": ""})
+    assert exc.value.errors == {"receipt_no": "收款凭证号不能为空"}
+    other = session.exec(select(Bill.id).where(Bill.project_id == 3)).first()
+    out = act(session, manager, "bills", "confirm", [other])
+    assert out.done == 0 and out.refused[0][1] == "该数据不在您的数据权限范围内"
+
+
+def test_refund_and_bad_debt_approvals_by_role(session, principal_of):
+    manager, principal = principal_of("manager"), principal_of("principal")
+    finance, multistore = principal_of("finance"), principal_of("multistore")
+    refund = session.exec(select(Bill).where(Bill.state == BillState.REFUND_DUE, Bill.project_id == 1)).one()
+    with pytest.raises(Forbidden):
+        act(session, finance, "refunds", "offline_refund", [refund.id])
+    assert act(session, manager, "bills", "offline_refund", [refund.id]).done == 1
+    with pytest.raises(Forbidden):
+        act(session, principal, "refunds", "refund_done", [refund.id])
+    assert act(session, finance, "refunds", "refund_done", [refund.id]).done == 1
+    session.refresh(refund)
+    assert refund.state == BillState.REFUNDED
+    assert session.exec(select(Payment).where(Payment.bill_id == refund.id)).one().amount == -refund.amount
+
+    debt = session.exec(select(BadDebt).where(BadDebt.state == ApprovalState.LEVEL1)).one()
+    with pytest.raises(Forbidden):  # a store manager is no approver at all
+        act(session, manager, "bad_debts", "approve", [debt.id])
+    out = act(session, finance, "bad_debts", "approve", [debt.id])  # finance must wait for level 1
+    assert out.done == 0 and "财务不能审批此级" in out.refused[0][1]
+    assert act(session, principal, "bad_debts", "approve", [debt.id], text="同意").done == 1
+    out = act(session, multistore, "bad_debts", "approve", [debt.id])  # level 1 is done: not theirs now
+    assert out.done == 0
+    assert act(session, finance, "bad_debts", "approve", [debt.id]).done == 1
+    session.refresh(debt)
+    assert (debt.state, debt.level1_by, debt.level2_by) == (ApprovalState.APPROVED, "principal", "finance")
+    assert session.get(Bill, debt.bill_id).state == BillState.BAD_DEBT
+
+    # A new application on an ordinary bill is refused; on the refunded one too (nothing left to settle).
+    open_bill = session.exec(select(Bill).where(Bill.project_id == 1, Bill.state == BillState.CONFIRMED)).first()
+    out = act(session, manager, "bills", "bad_debt", [open_bill.id], text="跑路")
+    assert out.done == 0 and "仅尾期账单" in out.refused[0][1]
+    # Rejection at level 1 ends it.
+    debt2 = BadDebt(bill_id=refund.id, project_id=1, amount=Decimal(1), reason="测试", requested_by="manager")
+    session.add(debt2)
+    session.flush()
+    out = act(session, multistore, "bad_debts", "reject", [debt2.id], text="证据不足")
+    assert out.done == 1
+    session.refresh(debt2)
+    assert debt2.state == ApprovalState.REJECTED and debt2.comment == "证据不足"
+
+
+def test_online_signing_review(session, principal_of):
+    assistant = principal_of("assistant")
+    pending = session.exec(select(Contract).where(Contract.state == ContractState.PENDING_REVIEW)).all()
+    assert len(pending) == 2
+    out = act(session, assistant, "online_review", "reject", [pending[0].id], text="身份证照片不清晰")
+    assert out.done == 1
+    out = act(session, assistant, "online_review", "approve", [pending[1].id])
+    assert out.done == 1
+    session.refresh(pending[0]), session.refresh(pending[1])
+    assert (pending[0].state, pending[1].state) == (ContractState.VOID, ContractState.SIGNED)
+    assert session.get(Room, pending[1].room_id).status == RoomStatus.SIGNED
+    assert session.exec(select(Bill).where(Bill.contract_id == pending[1].id)).first() is not None
+    assert session.exec(select(Bill).where(Bill.contract_id == pending[0].id)).first() is None
