@@ -440,16 +440,16 @@ def detail_dialog(admin: type[ModelAdmin], label: str) -> rx.Component:
 
 def _action_input(f) -> rx.Component:
     """One field of an action's small form (native inputs: the dialog is rebuilt for each action)."""
-    attrs = dict(name=f.name, id="action-" + f.name)
+    attrs = dict(name=f.name, id="input-" + f.name)
     return rx.vstack(
         rx.text(f.label, rx.cond(f.required, rx.text.span(" *", color="#dc2626"), ""), size="2", weight="medium"),
         rx.cond(f.kind == "select",
                 rx.el.select(rx.el.option("请选择", value=""),
                              rx.foreach(f.options, lambda o: rx.el.option(o.label, value=o.value)),
                              class_name="clss-select clss-wide", **attrs),
-                rx.el.input(type=f.kind, class_name="clss-input", **attrs)),
+                rx.el.input(type=f.kind, class_name="clss-input", placeholder=f.hint, **attrs)),
         rx.cond(S.confirm_errors.contains(f.name),
-                rx.text(S.confirm_errors[f.name], size="1", color="#dc2626", id="action-error-" + f.name)),
+                rx.text(S.confirm_errors[f.name], size="1", color="#dc2626", id="input-error-" + f.name)),
         spacing="1", width="100%", margin_top="12px")
 
 

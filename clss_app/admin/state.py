@@ -45,6 +45,7 @@ class ActionInput:
     label: str = ""
     kind: str = "text"  # an <input> type, or "select"
     required: bool = False
+    hint: str = ""
     options: list[InputOption] = field(default_factory=list)
 
 
@@ -52,7 +53,7 @@ def _action_input(spec) -> ActionInput:
     kinds = {"int": "number", "date": "date", "datetime": "datetime-local"}
     choices = spec.choices()
     return ActionInput(spec.name, spec.label, "select" if choices else kinds.get(spec.kind, "text"),
-                       spec.required, [InputOption(v, label) for v, label in choices])
+                       spec.required, spec.help, [InputOption(v, label) for v, label in choices])
 
 
 class AdminState(AuthState):
@@ -340,8 +341,9 @@ class AdminState(AuthState):
                     verb = action.label
         except crud.ValidationFailed as exc:
             # The dialog stays open with what was typed; field errors show under their field.
-            self.confirm_errors = {k: v for k, v in exc.errors.items() if k != "_input"}
-            self.confirm_error = exc.errors.get("_input", "") or ("" if self.confirm_errors else str(exc))
+            asked = {f.name for f in self.confirm_inputs}
+            self.confirm_errors = {k: v for k, v in exc.errors.items() if k in asked}
+            self.confirm_error = "；".join(v for k, v in exc.errors.items() if k not in asked)
             return
         except Forbidden as exc:
             self.confirm_open = False

@@ -1,0 +1,198 @@
+"""租务 and 账单 clicked through: one tenant from reservation to check-out, each step by its own role,
+then a refund and a bad debt through their approvals (and a rejection)."""
+from datetime import date, timedelta
+
+from playwright.sync_api import expect
+from sqlmodel import Session, create_engine, select
+
+from clss_app.services.billing import add_months
+from models import (ApprovalState, BadDebt, Bill, BillKind, BillState, Contract, ContractState, Project, Room,
+                    RoomStatus)
+from tests.e2e.conftest import login, shot
+from tests.e2e.test_admin_engine import rows
+
+TENANT = "林晓租"
+TODAY = date.today()
+
+
+def as_user(browser, base_url, username):
+    context = browser.new_context(viewport={"width": 1366, "height": 800}, base_url=base_url, locale="zh-CN")
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    login(page, username)
+    expect(page.locator("#current-role")).to_be_visible()
+    return page
+
+
+def go(page, path):
+    page.goto(path)
+    expect(page.locator("#admin-list:not(.clss-init) #admin-table")).to_be_visible()
+
+
+def pick(page, field, text, option=None):
+    page.locator(f"#fk-{field}").click()
+    page.locator(f"[data-fk-search={field}]").fill(text)
+    page.locator(f"[data-option='{option or text}']").click()
+
+
+def select_row(page, text):
+    rows(page).filter(has_text=text).first.locator("input[type=checkbox]").click()
+
+
+def run(page, action, fields=None, text=None):
+    page.locator(f"#action-{action}").click()
+    for name, value in (fields or {}).items():
+        page.locator(f"#input-{name}").fill(value) if not name.startswith("select:") else \
+            page.locator(f"#input-{name[7:]}").select_option(value)
+    if text is not None:
+        page.locator("#confirm-input").fill(text)
+    page.locator("#confirm-ok").click()
+
+
+def test_one_tenant_from_reservation_to_check_out(browser, base_url, app_db):
+    engine = create_engine(f"sqlite:///{app_db}")
+    with Session(engine) as s:
+        room = s.exec(select(Room).where(Room.project_id == 1, Room.status == RoomStatus.VACANT)
+                      .order_by(Room.id.desc())).first()
+        project = s.get(Project, 1).name
+    pages = {}
+    try:
+        # 店助: registers the tenant and reserves the room.
+        a = pages["assistant"] = as_user(browser, base_url, "assistant")
+        go(a, "/customers/tenants")
+        a.locator("#admin-create").click()
+        a.locator("#field-name").fill(TENANT)
+        a.locator("#field-phone").fill("1381234")
+        pick(a, "company_id", "京安居", "京安居住房租赁有限公司")
+        a.locator("#form-save").click()
+        expect(a.locator("#error-phone")).to_have_text("手机号须为 11 位数字，以 1 开头")
+        a.locator("#field-phone").fill("13812345678")
+        a.locator("#form-save").click()
+        expect(a.get_by_text(f"已新增：{TENANT}")).to_be_visible()
+
+        go(a, "/leasing/reservations")
+        a.locator("#admin-create").click()
+        pick(a, "room_id", room.number, f"{room.number}（{project}）")
+        pick(a, "tenant_id", TENANT)
+        a.locator("#field-deposit").fill("1000")
+        a.locator("#field-hold_until").fill(str(TODAY + timedelta(days=45)))
+        a.locator("#form-save").click()
+        expect(a.locator("#error-hold_until")).to_contain_text("最多保留 30 天")
+        a.locator("#field-hold_until").fill(str(TODAY + timedelta(days=5)))
+        a.locator("#form-save").click()
+        expect(a.get_by_text("已新增")).to_be_visible()
+        with Session(engine) as s:
+            assert s.get(Room, room.id).status == RoomStatus.RESERVED
+
+        # 店长: converts the reservation into a contract (quarterly, 对日).
+        m = pages["manager"] = as_user(browser, base_url, "manager")
+        go(m, "/leasing/reservations?f_tenant_id=" + _tenant_id(engine))
+        select_row(m, room.number)
+        start = TODAY + timedelta(days=1)
+        end = add_months(start, 12) - timedelta(days=1)
+        m.locator("#action-convert").click()
+        m.locator("#input-start_date").fill(str(start))
+        m.locator("#input-end_date").fill(str(start - timedelta(days=3)))
+        m.locator("#input-cycle").select_option("3")
+        m.locator("#input-bill_mode").select_option("same_day")
+        shot(m, "leasing-convert-dialog")
+        m.locator("#confirm-ok").click()
+        expect(m.locator("#input-error-end_date")).to_have_text("到期日不能早于起租日")
+        m.locator("#input-end_date").fill(str(end))
+        m.locator("#confirm-ok").click()
+        expect(m.get_by_text("预定转签约成功 1 条")).to_be_visible()
+        with Session(engine) as s:
+            c = s.exec(select(Contract).where(Contract.room_id == room.id,
+                                              Contract.state == ContractState.SIGNED)).one()
+            first = s.exec(select(Bill).where(Bill.contract_id == c.id, Bill.fee_key == "rent",
+                                              Bill.period_no == 1)).one()
+            assert first.paid == 1000 and first.state == BillState.PARTLY_PAID  # the deposit applied
+
+        # 店助: check-in is refused while the first rent is not paid in full.
+        go(a, "/leasing/check-ins")
+        select_row(a, c.number)
+        run(a, "check_in", {"checked_in_on": str(start)})
+        expect(a.get_by_text("首期款未缴清")).to_be_visible()
+
+        # 财务: registers the rest of the first rent.
+        f = pages["finance"] = as_user(browser, base_url, "finance")
+        go(f, f"/finance/bills?f_contract_id={c.id}")
+        shot(f, "leasing-bills-of-contract")
+        select_row(f, f"{room.number} 租金 第1期")
+        run(f, "pay", {"receipt_no": "POS-20261122-01", "select:method": "pos"})
+        expect(f.get_by_text("登记收款成功 1 条")).to_be_visible()
+
+        # 店助: checks the tenant in with the meter readings.
+        go(a, "/leasing/check-ins")
+        select_row(a, c.number)
+        run(a, "check_in", {"checked_in_on": str(start), "power_in": "1200", "water_in": "35"})
+        expect(a.get_by_text("办理入住成功 1 条")).to_be_visible()
+        with Session(engine) as s:
+            assert s.get(Room, room.id).status == RoomStatus.OCCUPIED
+
+        # 店长: checks out 40 days later; the settlement is one bill.
+        go(m, "/leasing/check-outs")
+        select_row(m, c.number)
+        run(m, "check_out", {"checked_out_on": str(start + timedelta(days=40)), "power_out": "1290",
+                             "water_out": "39"})
+        expect(m.get_by_text("办理退房成功 1 条")).to_be_visible()
+        shot(m, "leasing-check-out-done")
+        with Session(engine) as s:
+            c = s.get(Contract, c.id)
+            settlement = s.exec(select(Bill).where(Bill.contract_id == c.id, Bill.kind == BillKind.SETTLEMENT)).one()
+            assert c.state == ContractState.CHECKED_OUT and s.get(Room, room.id).status == RoomStatus.VACANT
+            # Three months were paid ahead (quarterly); 40 days were used: money goes back.
+            assert settlement.amount == abs(c.settlement) and settlement.state == BillState.REFUND_DUE
+            unclaimed = s.exec(select(Bill).where(Bill.state == BillState.REFUND_DUE, Bill.project_id == 1,
+                                                  Bill.id != settlement.id)).first()
+
+        # The refund: 店长 hands it to offline refund, 财务 confirms the money went back.
+        go(m, f"/finance/bills?f_contract_id={c.id}")
+        select_row(m, "退房结算")
+        run(m, "offline_refund")
+        expect(m.get_by_text("转线下退款成功 1 条")).to_be_visible()
+        go(f, "/finance/refunds?f_state=offline_refund")
+        select_row(f, settlement.title)
+        run(f, "refund_done")
+        expect(f.get_by_text("确认退款成功 1 条")).to_be_visible()
+        shot(f, "leasing-refunds")
+
+        # A demo refund was never collected: 店长 applies for bad debt (营业外收入); 财务 cannot approve
+        # level 1; 负责人 then 财务 approve and the bill closes.
+        go(m, "/finance/bills?f_state=refund_due")
+        select_row(m, unclaimed.title)
+        run(m, "bad_debt", text="租客未领取退款，联系不上")
+        expect(m.get_by_text("申请坏账成功 1 条")).to_be_visible()
+        go(f, "/finance/bad-debts?f_state=level1")
+        select_row(f, "租客未领取退款，联系不上")
+        run(f, "approve", text="")
+        expect(f.get_by_text("财务不能审批此级")).to_be_visible()
+        p = pages["principal"] = as_user(browser, base_url, "principal")
+        go(p, "/finance/bad-debts?f_state=level1")
+        shot(p, "leasing-bad-debt-inbox")
+        select_row(p, "租客未领取退款，联系不上")
+        run(p, "approve", text="同意核销")
+        expect(p.get_by_text("审批通过成功 1 条")).to_be_visible()
+        go(f, "/finance/bad-debts?f_state=level2")
+        select_row(f, "租客未领取退款，联系不上")
+        run(f, "approve", text="计入营业外收入")
+        expect(f.get_by_text("审批通过成功 1 条")).to_be_visible()
+
+        # The demo's other application is rejected at level 1 by the 负责人.
+        go(p, "/finance/bad-debts?f_state=level1")
+        select_row(p, "租客失联，欠租无法追回")
+        run(p, "reject", text="请先走法律程序催收")
+        expect(p.get_by_text("驳回成功 1 条")).to_be_visible()
+        with Session(engine) as s:
+            assert s.get(Bill, settlement.id).state == BillState.REFUNDED
+            assert s.get(Bill, unclaimed.id).state == BillState.BAD_DEBT
+            assert s.exec(select(BadDebt).where(BadDebt.state == ApprovalState.REJECTED)).one()
+    finally:
+        for pg in pages.values():
+            pg.context.close()
+
+
+def _tenant_id(engine) -> str:
+    from models import Tenant
+    with Session(engine) as s:
+        return str(s.exec(select(Tenant.id).where(Tenant.name == TENANT)).one())
