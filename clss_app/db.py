@@ -28,6 +28,9 @@ def engine_for(url: str) -> sa.Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
+            # 64 MiB of page cache instead of 2: bulk writes (a year of bills for 10k contracts) touch
+            # many index pages; with the default they are read back and forth.
+            cur.execute("PRAGMA cache_size=-65536")
             cur.close()
 
         return eng
@@ -50,10 +53,21 @@ def session_scope() -> Iterator[Session]:
             raise
 
 
-def insert_ignoring_duplicates(table):
-    """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike (idempotent generation)."""
-    if engine().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table).on_conflict_do_nothing()
+def insert_ignoring_duplicates(session: Session, table: sa.Table, rows: list[dict]) -> int:
+    """INSERT … ON CONFLICT DO NOTHING of many rows (same keys) on SQLite and PostgreSQL; returns rows written.
+
+    Each column's own bind processor converts the values, as SQLAlchemy would, but once per
+    column instead of building a parameter dict per row: 120k bills go in in a fraction of the time.
+    """
+    if not rows:
+        return 0
+    conn = session.connection()
+    dialect = conn.dialect
+    cols = list(rows[0])
+    procs = [table.c[c].type._cached_bind_processor(dialect) for c in cols]
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))}) "
+           "ON CONFLICT DO NOTHING")
+    data = [tuple(v if p is None or v is None else p(v) for v, p in zip(map(r.__getitem__, cols), procs))
+            for r in rows]
+    return conn.exec_driver_sql(sql, data).rowcount

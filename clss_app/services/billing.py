@@ -21,6 +21,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 CENT = Decimal("0.01")
 ONCE = 0  # the cycle value of 一次性
@@ -46,10 +47,12 @@ def cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+@lru_cache(maxsize=4096)
 def month_days(year: int, month: int) -> int:
     return calendar.monthrange(year, month)[1]
 
 
+@lru_cache(maxsize=65536)  # pure, and contracts share start days: schedules of 10k contracts hit it 600k times
 def add_months(anchor: date, n: int) -> date:
     """``anchor`` moved by ``n`` months, its day clamped to the target month's length."""
     y, m = divmod(anchor.month - 1 + n, 12)

@@ -85,7 +85,8 @@ def generate(session: Session, contracts: list[Contract]) -> int:
                              kind=kind, fee_key=key, fee_name=name, title=f"{number} {name} 第{no}期"[:64],
                              period_no=no, period_start=start, period_end=end, due_date=due, amount=amount,
                              state=BillState.CONFIRMED if confirmed else BillState.UNCONFIRMED,
-                             confirmed_at=now if confirmed else None))
+                             confirmed_at=now if confirmed else None, paid=ZERO, late_fee=ZERO, remark="",
+                             version=1))
 
         for key, monthly, name in scheduled_fees(session, c, fees[c.project_id], area):
             kind = BillKind.RENT if key == "rent" else BillKind.PERIODIC
@@ -99,10 +100,7 @@ def generate(session: Session, contracts: list[Contract]) -> int:
             if item.kind == FeeKind.ONE_OFF:
                 bill(BillKind.ONE_OFF, f"fee:{item.id}", item.name, 1, c.start_date, c.start_date, c.signed_on,
                      std.unit_price, True)
-    written = 0
-    for i in range(0, len(rows), 5000):
-        written += session.execute(db.insert_ignoring_duplicates(Bill.__table__), rows[i:i + 5000]).rowcount or 0
-    return written
+    return db.insert_ignoring_duplicates(session, Bill.__table__, rows)
 
 
 # ---------------------------------------------------------------- money in
