@@ -70,7 +70,7 @@ CONTRACT_TERMS = ask(Contract, "start_date", "end_date", "monthly_rent", "deposi
 
 class ReservationAdmin(ModelAdmin, model=Reservation, key="reservations"):
     list_columns = ["room_id", "tenant_id", "project_id", "deposit", "hold_until", "state", "created_at"]
-    filters = ["project_id", "state", "hold_until", "tenant_id", "appointment_id"]
+    filters = ["project_id", "state", "hold_until", "tenant_id", "appointment_id", "room_id"]
     form = ["room_id", "tenant_id", "deposit", "hold_until", "appointment_id", "note"]
     scope = ("project_id", "project")
     can_create = STORE

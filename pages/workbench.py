@@ -13,7 +13,7 @@ import reflex as rx
 from sqlmodel import func, select
 
 from clss_app.admin.fields import SHANGHAI
-from clss_app.services import room_status
+from clss_app.services import leasing, room_status
 from clss_app.services.permissions import VIEW, Forbidden, require, scope_clause
 from clss_app.state import AuthState
 from clss_app.ui import theme
@@ -30,6 +30,7 @@ class Tile:
     number: str = ""
     status: str = ""
     label: str = ""  # "number\nunit type\nrent · lock kind": one text node a tile (CSS bolds line 1)
+    marks: str = ""  # CSS classes: m-exp 即将到期, m-debt 欠费, p1 / p2 one or two tenants
 
 
 @dataclasses.dataclass
@@ -64,6 +65,8 @@ class WorkbenchState(AuthState):
     lock_error: str = ""
     _seen: dict[int, int] = {}  # room id -> version on the board (what lock/unlock expect)
     _rooms: list[tuple] = []    # the board's rows as read, so a change of our own repaints without a re-read
+    _marks: dict[int, str] = {}
+    mark_counts: dict[str, int] = {}
     _signature: tuple = ()
 
     # ------------------------------------------------------------ loading
@@ -98,8 +101,9 @@ class WorkbenchState(AuthState):
                 pid = int(self.project_id or 0)
                 if p.project_ids is not None and pid not in p.project_ids:
                     raise Forbidden("该项目不在您的数据权限范围内")
-                signature = tuple(s.exec(select(func.count(Room.id), func.sum(Room.version))
-                                         .where(Room.project_id == pid)).one())
+                # Rooms change with every lock and every flow; 欠费 also changes with a payment.
+                signature = (*s.exec(select(func.count(Room.id), func.sum(Room.version))
+                                     .where(Room.project_id == pid)).one(), leasing.overdue_count(s, pid))
                 if quiet and signature == self._signature:
                     return  # nothing changed since the last look
                 # Plain columns, not Room objects: 5,000 ORM objects cost more than the query.
@@ -109,11 +113,17 @@ class WorkbenchState(AuthState):
                                .join(UnitType, UnitType.id == Room.unit_type_id, isouter=True)
                                .where(Room.project_id == pid)
                                .order_by(Building.name, Room.floor_no.desc(), Room.number)).all()
+                marks = leasing.board_marks(s, pid)
         except Forbidden as exc:
             self.rows, self.counts, self.total = [], {}, 0
             return self._refused(exc)
         self._signature = signature
         self._rooms = [tuple(r) for r in rooms]
+        self._marks = {room: " ".join(c for c, on in (("m-exp", m["expiring"]), ("m-debt", m["arrears"]),
+                                                      (f"p{m['people']}", m["people"])) if on)
+                       for room, m in marks.items()}
+        self.mark_counts = {"expiring": sum(m["expiring"] for m in marks.values()),
+                            "arrears": sum(m["arrears"] for m in marks.values())}
         self._build(self._rooms)
 
     def _build(self, rooms) -> None:
@@ -133,7 +143,8 @@ class WorkbenchState(AuthState):
             row = rows.setdefault((building, floor_no), FloorRow(building=building, floor=f"{floor_no}层"))
             note = f" · {LockKind(lock_kind).label}" if lock_kind else ""
             row.tiles.append(Tile(id=room_id, number=number, status=status,
-                                  label=f"{number}\n{unit_type or '—'}\n¥{rent:,.0f}{note}"))
+                                  label=f"{number}\n{unit_type or '—'}\n¥{rent:,.0f}{note}",
+                                  marks=self._marks.get(room_id, "")))
         self.rows = list(rows.values())
         still = set(self._seen)
         self.selected = [i for i in self.selected if i in still]
@@ -190,10 +201,11 @@ class WorkbenchState(AuthState):
                                .join(Building, Building.id == Room.building_id)
                                .join(UnitType, UnitType.id == Room.unit_type_id, isouter=True)
                                .where(Room.id == int(room_id))).one()
+                live = leasing.live_lease(s, int(room_id))
         except Forbidden as exc:
             return self._refused(exc)
         room, building, unit_type = found
-        self.panel = {
+        self.panel = {**live,
             "id": str(room.id), "number": room.number, "building": building, "floor": f"{room.floor_no}层",
             "unit_type": unit_type or "—", "area": f"{room.area} ㎡", "rent": f"¥{room.rent:,.2f}/月",
             "deposit": f"¥{room.deposit:,.2f}", "orientation": room.orientation or "—",
@@ -261,13 +273,24 @@ class WorkbenchState(AuthState):
         self._rooms = [(r[0], r[1], status, r[3] + 1, r[4], r[5], kind, r[7], r[8]) if r[0] in changed else r
                        for r in self._rooms]
         if self._signature:
-            self._signature = (self._signature[0], self._signature[1] + len(changed))
+            self._signature = (self._signature[0], self._signature[1] + len(changed), *self._signature[2:])
         self._build(self._rooms)
         toast = rx.toast.success if not out.refused else rx.toast.warning
         return toast(out.message(verb), position="top-center", duration=8000)
 
 
 S = WorkbenchState
+
+# What the panel offers per status: links into the flows' own pages (which check role and scope again),
+# "new=1" opening the form prefilled with this room.
+PANEL_FLOWS = {
+    "vacant": [("预定", "calendar-check", "/leasing/reservations", "&new=1"),
+               ("签约", "signature", "/contracts", "&new=1")],
+    "reserved": [("转签约 / 取消预定", "calendar-check", "/leasing/reservations", "")],
+    "signed": [("办理入住", "log-in", "/leasing/check-ins", ""), ("账单", "receipt", "/finance/bills", "")],
+    "occupied": [("合同", "file-text", "/contracts", ""), ("办理退房", "log-out", "/leasing/check-outs", ""),
+                 ("账单", "receipt", "/finance/bills", "")],
+}
 
 
 # ---------------------------------------------------------------- components
@@ -285,7 +308,18 @@ def _legend() -> rx.Component:
                          rx.el.span(n, class_name=f"clss-count clss-{status.value}"),
                          spacing="1", align="center", cursor="pointer", data_status=status.value,
                          on_click=S.set_board_filter("f_status", status.value))
+    def mark(css, label, key, hint):
+        return rx.hstack(rx.el.span(class_name=f"clss-mark {css}"), rx.text(label, size="2"),
+                         rx.el.span(rx.cond(S.mark_counts.contains(key), S.mark_counts[key], 0),
+                                    class_name="clss-count"), spacing="1", align="center", title=hint,
+                         id=f"board-mark-{key}")
     return rx.hstack(rx.text("共 ", rx.text.strong(S.total), " 间", size="2"), *[chip(s) for s in RoomStatus],
+                     rx.divider(orientation="vertical", size="1"),
+                     mark("m-exp", "即将到期", "expiring", "合同 30 天内到期"),
+                     mark("m-debt", "欠费", "arrears", "有已确认且逾期未缴的账单"),
+                     rx.hstack(rx.el.span(class_name="clss-mark p1"), rx.text("独住", size="2"),
+                               rx.el.span(class_name="clss-mark p2"), rx.text("合住", size="2"), spacing="1",
+                               align="center"),
                      spacing="4", align="center", wrap="wrap", id="board-counts")
 
 
@@ -330,9 +364,10 @@ def _toolbar() -> rx.Component:
 
 
 def _tile(t) -> rx.Component:
-    # Rooms that batch mode cannot pick are dimmed by the board's class (CSS), not per tile.
+    # Rooms that batch mode cannot pick are dimmed by the board's class (CSS), not per tile; marks and
+    # tenant icons are CSS too (one span, classes m-exp / m-debt / p1 / p2), so 5,000 tiles stay light.
     return rx.el.div(
-        t.label,
+        t.label, rx.el.span(class_name="clss-mark " + t.marks),
         class_name=rx.cond(S.selected.contains(t.id), "clss-tile clss-selected clss-", "clss-tile clss-") + t.status,
         on_click=S.click_tile(t.id, t.status), data_room=t.number, data_status=t.status,
         title=t.number,
@@ -371,9 +406,14 @@ def _panel() -> rx.Component:
                                                        on_click=S.ask_lock(P["id"]), id="panel-lock-btn")),
             rx.cond(P["status"] == "locked", rx.button(rx.icon("lock-open", size=14), "解锁", color_scheme="green",
                                                        on_click=S.unlock(P["id"]), id="panel-unlock-btn")),
-            rx.cond(P["status"] == "vacant", rx.text("预定、签约将在租务模块上线后开放", size="1",
-                                                     color=theme.TEXT_MUTED)),
-            spacing="2", align="center"),
+            *[rx.cond(P["status"] == status, rx.hstack(*[
+                rx.link(rx.button(rx.icon(icon, size=14), label, variant="soft"),
+                        href=path + "?f_room_id=" + P["id"] + extra, data_flow=label)
+                for label, icon, path, extra in flows], spacing="2"))
+              for status, flows in PANEL_FLOWS.items()],
+            spacing="2", align="center", wrap="wrap"),
+        rx.cond(P.contains("lease"), rx.callout(P["lease"], icon="file-text", size="1", width="100%",
+                                                id="panel-lease")),
         rx.text("房态记录", weight="bold", size="2"),
         rx.cond(S.panel_history.length() == 0, rx.text("暂无记录", size="2", color=theme.TEXT_MUTED)),
         rx.foreach(S.panel_history, lambda h: rx.vstack(

@@ -153,7 +153,14 @@ class AdminState(AuthState):
             self.form_open = self.detail_open = self.confirm_open = False
         self.admin_key = key
         params = {k: str(v) for k, v in self.router.url.query_parameters.items()}
-        return self._show_params(params, fresh=True)
+        events = self._show_params(params, fresh=True)
+        if params.get("new") == "1" and self.perms.get(CREATE):
+            # A link that means "add one here" (房态图 → 预定 this room): the form opens prefilled
+            # from the URL's filters. Still checked again by open_create and save.
+            refused = self.open_create()
+            if refused is not None:
+                return refused
+        return events
 
     @rx.event
     def apply_search(self, search: str):

@@ -117,3 +117,49 @@ def test_another_company_cannot_open_this_board(page):
     expect(page.locator("#board .clss-tile").first).to_be_visible()
     expect(page.locator("#board-project")).not_to_have_value("1")
     expect(page.locator("#board-project option[value='1']")).to_have_count(0)
+
+
+def test_marks_match_the_contracts_and_the_panel_leads_into_the_flows(page, app_db):
+    import sqlalchemy as sa
+    from datetime import date, timedelta
+    engine = create_engine(f"sqlite:///{app_db}")
+    today = date.today()
+    with engine.connect() as c:  # independently of the service: plain SQL over contracts and bills
+        expiring = set(c.execute(sa.text(
+            "SELECT r.number FROM contract k JOIN room r ON r.id = k.room_id WHERE k.project_id = 1 "
+            "AND k.state IN ('signed', 'active') AND k.end_date <= :d"), {"d": today + timedelta(days=30)}).scalars())
+        arrears = set(c.execute(sa.text(
+            "SELECT DISTINCT r.number FROM bill b JOIN room r ON r.id = b.room_id WHERE b.project_id = 1 "
+            "AND b.state IN ('confirmed', 'partly_paid') AND b.due_date < :d"), {"d": today}).scalars())
+        pair = c.execute(sa.text(
+            "SELECT r.number FROM contract k JOIN room r ON r.id = k.room_id WHERE k.project_id = 1 "
+            "AND k.state = 'active' AND k.co_tenants != '' LIMIT 1")).scalar_one()
+    assert expiring and arrears
+    _open_board(page, "manager", "店长")
+    expect(page.locator("#board-mark-expiring")).to_contain_text(str(len(expiring)))
+    expect(page.locator("#board-mark-arrears")).to_contain_text(str(len(arrears)))
+    shown_exp = set(page.locator("#board .clss-tile:has(.m-exp)").evaluate_all("els => els.map(e => e.dataset.room)"))
+    shown_debt = set(page.locator("#board .clss-tile:has(.m-debt)").evaluate_all("els => els.map(e => e.dataset.room)"))
+    assert (shown_exp, shown_debt) == (expiring, arrears)
+    expect(page.locator(f"#board .clss-tile[data-room='{pair}'] .clss-mark.p2")).to_have_count(1)
+    debtor = sorted(arrears)[0]
+    page.locator(f"#board .clss-tile[data-room='{debtor}']").click()
+    expect(page.locator("#panel-lease")).to_contain_text("欠费")
+    page.wait_for_timeout(500)  # the drawer slides in
+    shot(page, "workbench-marks-and-panel")
+    page.keyboard.press("Escape")
+
+    # A vacant room's panel → 预定: the reservation form opens with the room filled in.
+    room = _tiles(page, "vacant").last.get_attribute("data-room")
+    page.locator(f"#board .clss-tile[data-room='{room}']").click()
+    page.locator("[data-flow='预定']").click()
+    expect(page.locator("#fk-room_id")).to_contain_text(room)
+    page.locator("#fk-tenant_id").click()
+    page.locator("[data-fk-search=tenant_id]").fill("")
+    page.locator("[data-option]").first.click()
+    page.locator("#field-deposit").fill("800")
+    page.locator("#field-hold_until").fill(str(today + timedelta(days=3)))
+    page.locator("#form-save").click()
+    expect(page.get_by_text("已新增")).to_be_visible()
+    page.get_by_role("link", name="房态图").click()
+    expect(page.locator(f"#board .clss-tile[data-room='{room}']")).to_have_attribute("data-status", "reserved")
