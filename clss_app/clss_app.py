@@ -28,6 +28,10 @@ app = rx.App(
     stylesheets=["/admin.css"],
 )
 
+if os.environ.get("CLSS_JOBS", "1") != "0":  # one process should run it; several workers may set 0
+    from clss_app.services import jobs
+    app.register_lifespan_task(jobs.run_forever)
+
 app.add_page(login_page, route="/login", title="登录 · CLSS Admin", on_load=AuthState.enter_login)
 
 # Pages built so far; every other entry is a guarded placeholder.

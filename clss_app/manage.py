@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m clss_app.manage")
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("migrate")
+    dj = sub.add_parser("daily", help="run the daily job now (expire reservations, late fees, renewals)")
+    dj.add_argument("--date", default="", help="as of this day (YYYY-MM-DD); default today")
     for name in ("seed", "reset-demo"):
         sp = sub.add_parser(name)
         sp.add_argument("--scale", type=int, default=1,
@@ -72,6 +74,13 @@ def main(argv: list[str] | None = None) -> int:
         counts = demo.generate(scale=args.scale)
         print(f"演示数据已生成（{time.perf_counter() - t0:.1f} 秒）：" +
               "，".join(f"{k} {v}" for k, v in counts.items()))
+    elif args.cmd == "daily":
+        from datetime import date
+        from clss_app.services import jobs
+        migrate()
+        done = jobs.daily(date.fromisoformat(args.date) if args.date else None)
+        print(f"每日任务完成：过期预定 {done['expired_reservations']}，续租生效 {done['renewals_started']}，"
+              f"滞纳金更新 {done['late_fees']}")
     elif args.cmd == "create-admin":
         from clss_app.services.accounts import create_user
         migrate()

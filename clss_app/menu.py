@@ -59,6 +59,7 @@ MENU: tuple[MenuGroup, ...] = (
         E("reservations", "预定管理", "/leasing/reservations", STORE),
         E("check_ins", "入住办理", "/leasing/check-ins", STORE),
         E("check_outs", "退房办理", "/leasing/check-outs", STORE),
+        E("meter_readings", "抄表记录", "/leasing/meter-readings", STORE),
     )),
     MenuGroup("合同管理", "file-text", (
         E("contracts", "合同列表", "/contracts", STORE | FIN),
@@ -68,6 +69,7 @@ MENU: tuple[MenuGroup, ...] = (
     MenuGroup("财务管理", "wallet", (
         E("bills", "账单管理", "/finance/bills", STORE | FIN),
         E("payments", "收款登记", "/finance/payments", FIN),
+        E("adjustments", "账单调整", "/finance/adjustments", STORE),
         E("refunds", "退款管理", "/finance/refunds", FIN | {R.PRINCIPAL}),
         E("bad_debts", "坏账审批", "/finance/bad-debts", FIN | {R.PRINCIPAL, R.MULTI_STORE_MANAGER}),
     )),

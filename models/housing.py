@@ -54,6 +54,9 @@ class Project(SQLModel, table=True):
     cover: str = Field(default="", max_length=64, title="封面图")
     on_blockchain: bool = Field(default=False, title="住房链发布")
     review_comment: str = Field(default="", max_length=255, title="审核意见")
+    late_fee_grace_days: int = Field(default=0, title="滞纳金宽限天数")
+    late_fee_rate: Decimal = Field(default=Decimal("0.05"), max_digits=6, decimal_places=2,
+                                   title="租金滞纳金日费率(%)")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="创建时间")
     version: int = Field(default=1, title="版本")
 

@@ -56,6 +56,23 @@ class ContractSource(LabeledEnum):
     BACK_OFFICE = ("back_office", "后台录入")
     RESERVATION = ("reservation", "预定转签约")
     ONLINE = ("online", "在线签约")
+    RENEWAL = ("renewal", "续租")
+    ROOM_CHANGE = ("room_change", "换房")
+    SUBLET = ("sublet", "转租")
+    MASTER_LEASE = ("master_lease", "企业包租")
+
+
+class AdjustmentKind(LabeledEnum):
+    INCREASE = ("increase", "增加金额")
+    DECREASE = ("decrease", "减少金额")
+    WAIVE = ("waive", "减免")
+    WAIVE_LATE_FEE = ("waive_late_fee", "免滞纳金")
+
+
+class AdjustmentState(LabeledEnum):
+    PENDING = ("pending", "待审批")
+    APPLIED = ("applied", "已生效")
+    REJECTED = ("rejected", "已驳回")
 
 
 class BillKind(LabeledEnum):
@@ -86,6 +103,7 @@ class PaymentMethod(LabeledEnum):
     POS = ("pos", "POS刷卡")
     WECHAT = ("wechat", "微信支付")
     RESERVATION_DEPOSIT = ("reservation_deposit", "定金抵扣")
+    CARRY_OVER = ("carry_over", "结转")
 
 
 class ApprovalState(LabeledEnum):
@@ -168,6 +186,7 @@ class Contract(SQLModel, table=True):
     source: ContractSource = Field(default=ContractSource.BACK_OFFICE,
                                    sa_column=enum_column(ContractSource, nullable=False), title="签约方式")
     reservation_id: Optional[int] = Field(default=None, foreign_key="reservation.id", title="预定单")
+    previous_id: Optional[int] = Field(default=None, foreign_key="contract.id", title="原合同")  # 续租/换房/转租
     state: ContractState = Field(default=ContractState.SIGNED,
                                  sa_column=enum_column(ContractState, nullable=False), title="合同状态")
     signed_on: date = Field(default_factory=date.today, title="签约日期")
@@ -211,6 +230,7 @@ class Bill(SQLModel, table=True):
     amount: Decimal = _money("应收金额(元)")
     paid: Decimal = _money("已收金额(元)", Decimal("0.00"))
     late_fee: Decimal = _money("滞纳金(元)", Decimal("0.00"))
+    late_fee_waived: bool = Field(default=False, title="已免滞纳金")
     state: BillState = Field(default=BillState.UNCONFIRMED, sa_column=enum_column(BillState, nullable=False),
                              title="账单状态")
     confirmed_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime, title="确认时间")
@@ -253,3 +273,40 @@ class BadDebt(SQLModel, table=True):
     comment: str = Field(default="", max_length=255, title="审批意见")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="申请时间")
     version: int = Field(default=1, title="版本")
+
+
+class BillAdjustment(SQLModel, table=True):
+    """账单调整 before confirmation: an increase applies at once, a decrease or waiver after a principal approves."""
+
+    __tablename__ = "bill_adjustment"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    bill_id: int = Field(foreign_key="bill.id", index=True, title="账单")
+    project_id: int = Field(foreign_key="project.id", index=True, title="项目")
+    kind: AdjustmentKind = Field(sa_column=enum_column(AdjustmentKind, nullable=False), title="调整类型")
+    amount_before: Decimal = _money("原金额(元)")
+    amount_after: Decimal = _money("调整后金额(元)")
+    reason: str = Field(max_length=255, title="调整原因")
+    state: AdjustmentState = Field(default=AdjustmentState.PENDING,
+                                   sa_column=enum_column(AdjustmentState, nullable=False), title="状态")
+    requested_by: str = Field(default="", max_length=32, title="申请人")
+    decided_by: str = Field(default="", max_length=32, title="审批人")
+    comment: str = Field(default="", max_length=255, title="审批意见")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="申请时间")
+    version: int = Field(default=1, title="版本")
+
+
+class MeterReading(SQLModel, table=True):
+    """抄表: a reading of a contract's meters; the usage since the previous one is billed."""
+
+    __tablename__ = "meter_reading"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", index=True, title="合同")
+    project_id: int = Field(foreign_key="project.id", index=True, title="项目")
+    read_on: date = Field(title="抄表日期")
+    power: Optional[Decimal] = Field(default=None, max_digits=12, decimal_places=2, title="电表读数")
+    water: Optional[Decimal] = Field(default=None, max_digits=12, decimal_places=2, title="水表读数")
+    bill_id: Optional[int] = Field(default=None, foreign_key="bill.id", title="水电账单")
+    username: str = Field(default="", max_length=32, title="抄表人")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="登记时间")

@@ -1,7 +1,7 @@
 """财务管理: bills, payments, refunds and bad-debt approvals."""
 from clss_app.admin import Action, ModelAdmin, ask
 from clss_app.services import bills
-from models import BadDebt, Bill, BillState, Payment, Role
+from models import BadDebt, Bill, BillAdjustment, BillState, Payment, Role
 
 R = Role
 OWNERS = {R.PRINCIPAL, R.MULTI_STORE_MANAGER, R.STORE_MANAGER}
@@ -18,12 +18,14 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
     search = ["title"]
     filters = ["project_id", "state", "kind", "due_date", "period_start", "contract_id", "tenant_id", "room_id"]
     detail = ["title", "contract_id", "room_id", "tenant_id", "kind", "fee_name", "period_no", "period_start",
-              "period_end", "due_date", "amount", "late_fee", "paid", "state", "confirmed_at", "remark"]
+              "period_end", "due_date", "amount", "late_fee", "late_fee_waived", "paid", "state", "confirmed_at",
+              "remark"]
     default_sort = "due_date"
     count = "capped"
     scope = ("project_id", "project")
     can_export = STORE | {R.FINANCE}
-    links = [("收款记录", "payments", "bill_id"), ("坏账申请", "bad_debts", "bill_id")]
+    links = [("收款记录", "payments", "bill_id"), ("金额调整", "adjustments", "bill_id"),
+             ("坏账申请", "bad_debts", "bill_id")]
     actions = [
         Action("confirm", "确认账单", bills.confirm, frozenset(STORE),
                confirm="确认选中的 {n} 张账单并推送给租客？"),
@@ -31,6 +33,11 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
                confirm="撤销选中的 {n} 张账单的确认？已有收款的账单不能撤销。"),
         Action("pay", "登记收款", bills.register_payments, frozenset({R.FINANCE}), inputs=PAYMENT,
                confirm="为选中的 {n} 张账单登记线下收款。"),
+        Action("adjust", "调整金额", bills.request_adjustments, frozenset(STORE),
+               inputs=ask(BillAdjustment, "amount_after", "reason", amount_after={"label": "调整后金额(元)"}),
+               confirm="调整选中的 {n} 张未确认账单的金额：调增立即生效，调减或减免需负责人审批。"),
+        Action("waive_late_fee", "免滞纳金", bills.request_late_fee_waivers, frozenset(STORE),
+               input_label="减免原因", input_required=True, confirm="申请免除选中的 {n} 张账单的滞纳金（需负责人审批）？"),
         Action("offline_refund", "转线下退款", bills.to_offline_refund, frozenset(OWNERS)),
         Action("refund_done", "确认退款", bills.confirm_refund, frozenset({R.FINANCE})),
         Action("bad_debt", "申请坏账", bills.request_bad_debt, frozenset(OWNERS), danger=True,
@@ -61,5 +68,20 @@ class BadDebtAdmin(ModelAdmin, model=BadDebt, key="bad_debts"):
     actions = [
         Action("approve", "审批通过", bills.decide_bad_debt(True), frozenset(APPROVERS), input_label="审批意见"),
         Action("reject", "驳回", bills.decide_bad_debt(False), frozenset(APPROVERS), danger=True,
+               input_label="驳回原因", input_required=True),
+    ]
+
+
+class AdjustmentAdmin(ModelAdmin, model=BillAdjustment, key="adjustments"):
+    list_columns = ["bill_id", "kind", "amount_before", "amount_after", "reason", "state", "requested_by",
+                    "decided_by", "created_at"]
+    search = ["reason", "requested_by"]
+    filters = ["state", "kind", "project_id", "bill_id"]
+    scope = ("project_id", "project")
+    can_export = STORE
+    actions = [
+        Action("approve", "审批通过", bills.decide_adjustments(True), frozenset(bills.ADJUST_APPROVERS),
+               input_label="审批意见"),
+        Action("reject", "驳回", bills.decide_adjustments(False), frozenset(bills.ADJUST_APPROVERS), danger=True,
                input_label="驳回原因", input_required=True),
     ]

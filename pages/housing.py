@@ -11,11 +11,14 @@ IN_PROJECT = {"extra": {"within": "project_id"}}  # chosen among the row's proje
 
 
 class ProjectAdmin(ModelAdmin, model=Project, key="projects"):
-    fields_override = {"cover": {"kind": "image", "extra": {"max_mb": 5}}}
+    fields_override = {"cover": {"kind": "image", "extra": {"max_mb": 5}},
+                       "late_fee_grace_days": {"min_value": 0, "max_value": 90},
+                       "late_fee_rate": {"min_value": 0, "max_value": 5}}
     list_columns = ["cover", "name", "company_id", "city", "district", "kind", "publish_state", "visible"]
     search = ["name", "address", "district"]
     filters = ["kind", "publish_state", "company_id", "visible"]
-    form = ["name", "company_id", "city", "district", "address", "kind", "on_blockchain", "visible", "cover"]
+    form = ["name", "company_id", "city", "district", "address", "kind", "on_blockchain", "visible", "cover",
+            "late_fee_grace_days", "late_fee_rate"]
     default_sort = "id"
     scope, scope_on_create = ("id", "project"), ("company_id", "unit")
     can_create = can_update = {R.SYSTEM_ADMIN} | OWNERS

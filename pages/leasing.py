@@ -1,9 +1,13 @@
 """租务 and 合同: tenants, appointments, reservations, contracts, check-in, check-out, online-signing review."""
 import re
 
+from decimal import Decimal
+
 from clss_app.admin import Action, ModelAdmin, ask
+from clss_app.admin.fields import FieldSpec
 from clss_app.services import leasing
-from models import (Appointment, AppointmentState, Contract, ContractState, Reservation, Role, Room, Tenant)
+from models import (Appointment, AppointmentState, Contract, ContractState, MeterReading, Reservation, Role, Room,
+                    Tenant)
 
 R = Role
 OWNERS = {R.PRINCIPAL, R.MULTI_STORE_MANAGER, R.STORE_MANAGER}
@@ -105,18 +109,48 @@ CHECK_OUT = Action("check_out", "办理退房", leasing.check_out, frozenset(OWN
                    confirm="为选中的 {n} 份合同办理退房：按退房日结算租金、水电并退还押金，房间恢复空闲可租。")
 
 
+OUT_READINGS = ask(Contract, "power_out", "water_out", power_out={"label": "电表读数（原房间）"},
+                   water_out={"label": "水表读数（原房间）"})
+RENEW = Action("renew", "续租", leasing.renew, frozenset(STORE),
+               inputs=ask(Contract, "end_date", "monthly_rent", "cycle", "bill_mode",
+                          end_date={"label": "续租到期日"},
+                          monthly_rent={"required": False, "label": "续租月租金(元)", "help": "不填沿用原租金"},
+                          cycle={"required": False}, bill_mode={"required": False}),
+               confirm="为选中的 {n} 份合同续租：新合同自原到期日次日起，原合同到期后自动生效，押金沿用。")
+CHANGE_ROOM = Action("change_room", "换房", leasing.change_room, frozenset(OWNERS), inputs=(
+    FieldSpec("change_date", "换房日期", "date", required=True),
+    FieldSpec("new_room", "新房间房号", "str", required=True, max_length=32, help="同项目内空闲可租的房间"),
+    *ask(Contract, "monthly_rent", monthly_rent={"required": False, "label": "新房间月租金(元)",
+                                                 "help": "不填按新房间租金"}),
+    FieldSpec("compensation", "换房赔偿金(元)", "money", min_value=Decimal(0), max_value=Decimal(100000)),
+    *OUT_READINGS,
+    *ask(Contract, "power_in", "water_in", power_in={"label": "电表读数（新房间）"},
+         water_in={"label": "水表读数（新房间）"})),
+    confirm="换房：原合同在换房日关闭，新合同自次日起至原到期日；未用完的预付租金结转到新合同，押金随租客转入。")
+SUBLET = Action("sublet", "转租", leasing.sublet, frozenset(OWNERS), inputs=(
+    FieldSpec("sublet_date", "转租日期", "date", required=True),
+    FieldSpec("tenant_phone", "新租客手机号", "str", required=True, max_length=11, help="须先在租客管理中登记"),
+    *OUT_READINGS),
+    confirm="转租：原租客在转租日结算离开，新租客的合同自次日起至原到期日，缴纳首期款后办理入住。")
+READ_METERS = Action("read_meters", "抄表", leasing.read_meters, frozenset(STORE),
+                     inputs=ask(MeterReading, "read_on", "power", "water"),
+                     confirm="为选中的 {n} 份合同登记抄表读数：自上次读数以来的用量生成水电费账单（未确认）。")
+
+
 class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
     list_columns = ["number", "room_id", "tenant_id", "project_id", "start_date", "end_date", "monthly_rent",
                     "cycle", "state"]
     search = ["number", "co_tenants"]
-    filters = ["project_id", "state", "cycle", "source", "end_date", "tenant_id", "reservation_id", "room_id"]
+    filters = ["project_id", "state", "cycle", "source", "end_date", "tenant_id", "reservation_id", "room_id",
+               "previous_id"]
     form = ["room_id", "tenant_id", "co_tenants", "start_date", "end_date", "monthly_rent", "deposit", "cycle",
             "bill_mode"]
     scope = ("project_id", "project")
     can_create = STORE
     can_export = STORE | {R.FINANCE}
-    links = [("账单", "bills", "contract_id")]
-    actions = [CHECK_IN, CHECK_OUT]
+    links = [("账单", "bills", "contract_id"), ("抄表记录", "meter_readings", "contract_id"),
+             ("后续合同", "contracts", "previous_id")]
+    actions = [CHECK_IN, READ_METERS, RENEW, CHANGE_ROOM, SUBLET, CHECK_OUT]
 
     @classmethod
     def validate(cls, session, p, values, row):
@@ -153,3 +187,11 @@ class OnlineReviewAdmin(ContractAdmin, model=Contract, key="online_review"):
         Action("reject", "驳回", leasing.review(False), frozenset(STORE), danger=True,
                input_label="驳回原因", input_required=True),
     ]
+
+
+class MeterReadingAdmin(ModelAdmin, model=MeterReading, key="meter_readings"):
+    list_columns = ["contract_id", "read_on", "power", "water", "bill_id", "username", "created_at"]
+    filters = ["project_id", "read_on", "contract_id"]
+    default_sort = "-read_on"
+    scope = ("project_id", "project")
+    can_export = OWNERS

@@ -14,10 +14,11 @@ from sqlmodel import Session, select
 
 from clss_app import db
 from clss_app.admin.view import ActionResult
-from clss_app.services.billing import cents, schedule
+from clss_app.services.billing import cents, late_fee, schedule
 from clss_app.services.permissions import Principal
-from models import (ApprovalState, BadDebt, Bill, BillKind, BillState, Contract, ContractState, FeeItem, FeeKind,
-                    Payment, PaymentMethod, PriceUnit, PricingStandard, Role, Room, utcnow)
+from models import (AdjustmentKind, AdjustmentState, ApprovalState, BadDebt, Bill, BillAdjustment, BillKind, BillState,
+                    Contract, ContractState, FeeItem, FeeKind, MeterReading, Payment, PaymentMethod, PriceUnit,
+                    PricingStandard, Project, Role, Room, utcnow)
 
 OPEN = (BillState.CONFIRMED, BillState.PARTLY_PAID)          # owed by the tenant now
 FINAL_CONTRACT = (ContractState.CHECKED_OUT, ContractState.EXPIRED)
@@ -224,29 +225,130 @@ def paid_of(session: Session, contract_id: int, key: str) -> Decimal:
         Bill.contract_id == contract_id, Bill.fee_key == key)).scalar_one() or 0)
 
 
-def metered_total(session: Session, c: Contract) -> list[tuple[str, Decimal]]:
-    """Utilities used between check-in and check-out: (name, amount) per meter with both readings."""
-    out = []
-    for used_in, used_out, unit, name in ((c.power_in, c.power_out, PriceUnit.PER_KWH, "电费"),
-                                          (c.water_in, c.water_out, PriceUnit.PER_TON, "水费")):
-        if used_in is None or used_out is None:
-            continue
-        std = session.exec(select(PricingStandard).where(PricingStandard.project_id == c.project_id,
+def _meter_prices(session: Session, project_id: int) -> dict[str, PricingStandard]:
+    out = {}
+    for key, unit in (("power", PriceUnit.PER_KWH), ("water", PriceUnit.PER_TON)):
+        std = session.exec(select(PricingStandard).where(PricingStandard.project_id == project_id,
                                                          PricingStandard.unit == unit)
                            .order_by(PricingStandard.id)).first()
         if std is not None:
-            out.append((f"{name}（{used_out - used_in} × ¥{std.unit_price}）",
-                        cents((used_out - used_in) * std.unit_price)))
+            out[key] = std
     return out
 
 
-def settlement_bill(session: Session, c: Contract, day: date, net: Decimal, remark: str) -> None:
+def last_readings(session: Session, c: Contract) -> dict[str, Decimal | None]:
+    """The latest reading of each meter: the last 抄表, else the check-in reading."""
+    out = {"power": c.power_in, "water": c.water_in}
+    for r in session.exec(select(MeterReading).where(MeterReading.contract_id == c.id)
+                          .order_by(MeterReading.read_on, MeterReading.id)).all():
+        out["power"] = r.power if r.power is not None else out["power"]
+        out["water"] = r.water if r.water is not None else out["water"]
+    return out
+
+
+def metered_lines(session: Session, c: Contract, readings: dict) -> list[tuple[str, Decimal]]:
+    """Utilities used since the last reading, up to ``readings``: (text, amount) per meter with both."""
+    before, prices, out = last_readings(session, c), _meter_prices(session, c.project_id), []
+    for key, name in (("power", "电费"), ("water", "水费")):
+        start, end, std = before[key], readings.get(key), prices.get(key)
+        if start is None or end is None or std is None or end == start:
+            continue
+        out.append((f"{name}（{end - start} × ¥{std.unit_price}）", cents((end - start) * std.unit_price)))
+    return out
+
+
+def reading_problems(session: Session, c: Contract, readings: dict) -> str:
+    before = last_readings(session, c)
+    for key, name in (("power", "电表"), ("water", "水表")):
+        if readings.get(key) is not None and before[key] is not None and readings[key] < before[key]:
+            return f"{name}读数不能小于上次读数 {before[key]}"
+    return ""
+
+
+def record_reading(session: Session, p: Principal, c: Contract, day: date, readings: dict) -> Bill | None:
+    """抄表: store the reading and bill the usage since the previous one (unconfirmed, due on the day)."""
+    lines = metered_lines(session, c, readings)
+    bill = None
+    if lines:
+        n = session.execute(select(sa.func.count()).select_from(Bill).where(
+            Bill.contract_id == c.id, Bill.fee_key == "meter")).scalar_one() + 1
+        number = session.get(Room, c.room_id).number
+        bill = Bill(contract_id=c.id, project_id=c.project_id, room_id=c.room_id, tenant_id=c.tenant_id,
+                    kind=BillKind.METERED, fee_key="meter", fee_name="水电费", title=f"{number} 水电费 第{n}期",
+                    period_no=n, period_start=day, period_end=day, due_date=day,
+                    amount=sum(a for _, a in lines), remark="；".join(t for t, _ in lines)[:255])
+        session.add(bill)
+        session.flush()
+    session.add(MeterReading(contract_id=c.id, project_id=c.project_id, read_on=day, power=readings.get("power"),
+                             water=readings.get("water"), bill_id=bill.id if bill else None, username=p.username))
+    return bill
+
+
+def settlement_bill(session: Session, c: Contract, day: date, net: Decimal, remark: str, name: str) -> None:
+    """The one bill that ends a contract: an amount due, a refund due, or (nothing owed) settled."""
     number = session.get(Room, c.room_id).number
     session.add(Bill(contract_id=c.id, project_id=c.project_id, room_id=c.room_id, tenant_id=c.tenant_id,
-                     kind=BillKind.SETTLEMENT, fee_key="settlement", fee_name="退房结算",
-                     title=f"{number} 退房结算", period_no=1, period_start=day, period_end=day, due_date=day,
+                     kind=BillKind.SETTLEMENT, fee_key="settlement", fee_name=name,
+                     title=f"{number} {name}", period_no=1, period_start=day, period_end=day, due_date=day,
                      amount=abs(net), remark=remark[:255], confirmed_at=utcnow(),
                      state=BillState.REFUND_DUE if net < 0 else BillState.CONFIRMED if net > 0 else BillState.PAID))
+
+
+def carry_credit(session: Session, p: Principal, contract_id: int, amount: Decimal, note: str) -> None:
+    """Unused prepaid rent moved to a contract: it pays the confirmed bills first; what is left pays the
+    next bills in order, which are confirmed as they are paid."""
+    left = apply_credit(session, p, contract_id, amount, PaymentMethod.CARRY_OVER, note)
+    for b in session.exec(select(Bill).where(Bill.contract_id == contract_id, Bill.state == BillState.UNCONFIRMED)
+                          .order_by(Bill.due_date, Bill.kind != BillKind.RENT, Bill.id)).all():
+        if left <= 0:
+            break
+        session.execute(sa.update(Bill).where(Bill.id == b.id, Bill.state == BillState.UNCONFIRMED)
+                        .values(state=BillState.CONFIRMED, confirmed_at=utcnow(), version=Bill.version + 1))
+        b.state = BillState.CONFIRMED
+        part = min(left, outstanding(b))
+        if _pay(session, b, part):
+            session.add(Payment(bill_id=b.id, project_id=b.project_id, amount=part, method=PaymentMethod.CARRY_OVER,
+                                receipt_no=note[:32], username=p.username))
+            left -= part
+
+
+def move_deposit(session: Session, p: Principal, old: Contract, new: Contract) -> Decimal:
+    """The deposit paid on ``old`` moves to ``new`` (renewal, room change): the old bill gives it up,
+    the new contract's deposit bill (if any) is paid with it. Returns the amount moved."""
+    paid = paid_of(session, old.id, "deposit")
+    if paid <= 0:
+        return ZERO
+    target = session.exec(select(Bill).where(Bill.contract_id == new.id, Bill.fee_key == "deposit")).first()
+    if target is None:  # a renewal keeps the deposit on its lease chain without a bill of its own
+        session.add(Bill(contract_id=new.id, project_id=new.project_id, room_id=new.room_id,
+                         tenant_id=new.tenant_id, kind=BillKind.DEPOSIT, fee_key="deposit", fee_name="押金",
+                         title=f"{session.get(Room, new.room_id).number} 押金 第1期", period_no=1,
+                         period_start=new.start_date, period_end=new.end_date, due_date=new.start_date,
+                         amount=paid, paid=paid, state=BillState.PAID, confirmed_at=utcnow(),
+                         remark=f"由合同 {old.number} 转入"))
+        session.flush()
+        target = session.exec(select(Bill).where(Bill.contract_id == new.id, Bill.fee_key == "deposit")).one()
+        session.add(Payment(bill_id=target.id, project_id=new.project_id, amount=paid,
+                            method=PaymentMethod.CARRY_OVER, receipt_no=old.number, username=p.username))
+    else:
+        if target.state == BillState.UNCONFIRMED:
+            session.execute(sa.update(Bill).where(Bill.id == target.id).values(state=BillState.CONFIRMED,
+                                                                               confirmed_at=utcnow()))
+            target.state = BillState.CONFIRMED
+        part = min(paid, outstanding(target))
+        if part > 0 and _pay(session, target, part):
+            session.add(Payment(bill_id=target.id, project_id=new.project_id, amount=part,
+                                method=PaymentMethod.CARRY_OVER, receipt_no=old.number, username=p.username))
+    # The old deposit bill gives the money up (amount and paid to 0, a negative payment on the ledger):
+    # it never comes back at the old contract's own settlement, and the ledger still adds up.
+    session.execute(sa.update(Bill).where(Bill.contract_id == old.id, Bill.fee_key == "deposit").values(
+        amount=ZERO, paid=ZERO, state=BillState.PAID, version=Bill.version + 1,
+        remark=f"押金 ¥{paid:,.2f} 已转入合同 {new.number}"))
+    session.add(Payment(bill_id=session.exec(select(Bill.id).where(Bill.contract_id == old.id,
+                                                                   Bill.fee_key == "deposit")).one(),
+                        project_id=old.project_id, amount=-paid, method=PaymentMethod.CARRY_OVER,
+                        receipt_no=new.number, username=p.username))
+    return paid
 
 
 # ---------------------------------------------------------------- refunds
@@ -327,6 +429,132 @@ def decide_bad_debt(approve: bool):
             if target == ApprovalState.APPROVED:  # both levels agreed: the bill closes
                 session.execute(sa.update(Bill).where(Bill.id == d.bill_id)
                                 .values(state=BillState.BAD_DEBT, version=Bill.version + 1))
+            result.done += 1
+        return result
+    return run
+
+
+# ---------------------------------------------------------------- late fees
+
+def accrue_late_fees(session: Session, as_of: date) -> int:
+    """The daily job: each open bill past due carries unpaid × daily rate × chargeable days.
+
+    Chargeable days = days past due − the project's grace days, never below 0. Recomputed from the
+    formula each day (so running it twice changes nothing), never lowered by a later partial payment,
+    and never put back on a bill whose late fee was waived. Returns the bills changed.
+    """
+    projects = {pid: (grace, rate) for pid, grace, rate in session.execute(
+        select(Project.id, Project.late_fee_grace_days, Project.late_fee_rate))}
+    fee_rates = dict(session.execute(select(FeeItem.id, sa.func.min(PricingStandard.late_fee_rate))
+                                     .join(PricingStandard, PricingStandard.fee_item_id == FeeItem.id)
+                                     .group_by(FeeItem.id)).all())
+    changed = 0
+    for b in session.exec(select(Bill).where(Bill.state.in_(OPEN), Bill.due_date < as_of,
+                                             Bill.late_fee_waived.is_(False))).all():
+        grace, rate = projects[b.project_id]
+        if b.fee_key.startswith("fee:"):
+            rate = fee_rates.get(int(b.fee_key[4:]), rate)
+        fee = late_fee(max(b.amount - b.paid, ZERO), rate, b.due_date, as_of, grace)
+        if fee > b.late_fee and session.execute(
+                sa.update(Bill).where(Bill.id == b.id, Bill.late_fee == b.late_fee, Bill.state.in_(OPEN))
+                .values(late_fee=fee, version=Bill.version + 1)).rowcount:
+            changed += 1
+    return changed
+
+
+# ---------------------------------------------------------------- adjustments
+
+ADJUST_APPROVERS = frozenset({Role.PRINCIPAL})
+
+
+def request_adjustments(session: Session, p: Principal, rows: list[Bill], values: dict) -> ActionResult:
+    """调整金额 of unconfirmed bills: an increase applies now; a decrease or a waiver (to 0) awaits a principal."""
+    result = ActionResult()
+    after, reason = values["amount_after"], values["reason"]
+    for b in rows:
+        if b.state != BillState.UNCONFIRMED:
+            result.refused.append((b.title, f"当前为{b.state.label}，只能调整未确认的账单"))
+            continue
+        if after == b.amount:
+            result.refused.append((b.title, "调整后金额与原金额相同"))
+            continue
+        kind = AdjustmentKind.INCREASE if after > b.amount else \
+            AdjustmentKind.WAIVE if after == 0 else AdjustmentKind.DECREASE
+        pending = _pending_adjustment(session, b.id)
+        if pending:
+            result.refused.append((b.title, "已有待审批的调整"))
+            continue
+        adj = BillAdjustment(bill_id=b.id, project_id=b.project_id, kind=kind, amount_before=b.amount,
+                             amount_after=after, reason=reason, requested_by=p.username)
+        if kind == AdjustmentKind.INCREASE:
+            if not _set_amount(session, b, after):
+                result.refused.append((b.title, "账单已被他人修改，请刷新"))
+                continue
+            adj.state, adj.decided_by = AdjustmentState.APPLIED, p.username
+            result.notes.append(f"{b.title} 已调增至 ¥{after:,.2f}")
+        else:
+            result.notes.append(f"{b.title} 调减待负责人审批")
+        session.add(adj)
+        result.done += 1
+    return result
+
+
+def request_late_fee_waivers(session: Session, p: Principal, rows: list[Bill], reason: str) -> ActionResult:
+    """免滞纳金: always through a principal's approval."""
+    result = ActionResult()
+    for b in rows:
+        if b.state not in OPEN or b.late_fee <= 0:
+            result.refused.append((b.title, "没有可减免的滞纳金"))
+        elif _pending_adjustment(session, b.id):
+            result.refused.append((b.title, "已有待审批的调整"))
+        else:
+            session.add(BillAdjustment(bill_id=b.id, project_id=b.project_id, kind=AdjustmentKind.WAIVE_LATE_FEE,
+                                       amount_before=b.late_fee, amount_after=ZERO, reason=reason,
+                                       requested_by=p.username))
+            result.done += 1
+    return result
+
+
+def _pending_adjustment(session, bill_id) -> bool:
+    return session.exec(select(BillAdjustment.id).where(BillAdjustment.bill_id == bill_id,
+                                                        BillAdjustment.state == AdjustmentState.PENDING)).first() \
+        is not None
+
+
+def _set_amount(session, b: Bill, after: Decimal) -> bool:
+    return session.execute(sa.update(Bill).where(Bill.id == b.id, Bill.amount == b.amount,
+                                                 Bill.state == BillState.UNCONFIRMED)
+                           .values(amount=after, version=Bill.version + 1)).rowcount == 1
+
+
+def decide_adjustments(approve: bool):
+    def run(session: Session, p: Principal, rows: list[BillAdjustment], comment: str) -> ActionResult:
+        result = ActionResult()
+        for a in rows:
+            label = f"调整#{a.id}"
+            if a.state != AdjustmentState.PENDING:
+                result.refused.append((label, f"当前为{a.state.label}"))
+                continue
+            if p.role not in ADJUST_APPROVERS:
+                result.refused.append((label, f"账单减免须由负责人审批，{p.role.label}不能审批"))
+                continue
+            b = session.get(Bill, a.bill_id)
+            if approve:
+                if a.kind == AdjustmentKind.WAIVE_LATE_FEE:
+                    done = session.execute(sa.update(Bill).where(Bill.id == b.id, Bill.state.in_(OPEN)).values(
+                        late_fee=ZERO, late_fee_waived=True, version=Bill.version + 1,
+                        state=sa.case((Bill.paid >= Bill.amount, BillState.PAID.value),
+                                      else_=Bill.state))).rowcount == 1
+                else:
+                    done = b.amount == a.amount_before and _set_amount(session, b, a.amount_after)
+                if not done:
+                    result.refused.append((label, "账单已确认、收款或被修改，调整未生效"))
+                    continue
+            target = AdjustmentState.APPLIED if approve else AdjustmentState.REJECTED
+            session.execute(sa.update(BillAdjustment).where(BillAdjustment.id == a.id,
+                                                            BillAdjustment.state == AdjustmentState.PENDING)
+                            .values(state=target, decided_by=p.username, comment=comment[:255],
+                                    version=BillAdjustment.version + 1))
             result.done += 1
         return result
     return run

@@ -11,8 +11,9 @@ from clss_app.admin.view import REGISTRY
 from clss_app.services import bills, leasing
 from clss_app.services.billing import add_months, rent_until
 from clss_app.services.permissions import Forbidden
-from models import (ApprovalState, BadDebt, Bill, BillKind, BillState, Contract, ContractState, Payment, Reservation,
-                    ReservationState, Room, RoomStatus, Tenant)
+from models import (AdjustmentKind, AdjustmentState, ApprovalState, BadDebt, Bill, BillAdjustment, BillKind,
+                    BillState, Contract, ContractState, Payment, Reservation, ReservationState, Room, RoomStatus,
+                    Tenant)
 
 TODAY = date.today()
 
@@ -234,3 +235,154 @@ def test_online_signing_review(session, principal_of):
     assert session.get(Room, pending[1].room_id).status == RoomStatus.SIGNED
     assert session.exec(select(Bill).where(Bill.contract_id == pending[1].id)).first() is not None
     assert session.exec(select(Bill).where(Bill.contract_id == pending[0].id)).first() is None
+
+
+# ---------------------------------------------------------------- later steps of a lease
+
+def signed_and_active(session, manager, finance, cycle="1", months=12, start=None, rent="3000"):
+    """A contract signed, first payment made and checked in: the starting point of the later flows."""
+    room = vacant_room(session)
+    tenant = new_tenant(session, manager, phone=f"139{room.id:08d}")
+    start = start or TODAY - timedelta(days=20)
+    c, _ = crud.create(session, REGISTRY["contracts"], manager, {
+        "room_id": str(room.id), "tenant_id": str(tenant.id), "start_date": str(start),
+        "end_date": str(add_months(start, months) - timedelta(days=1)), "monthly_rent": rent, "deposit": rent,
+        "cycle": cycle, "bill_mode": "same_day"})
+    first = session.exec(select(Bill.id).where(Bill.contract_id == c.id, Bill.state == BillState.CONFIRMED)).all()
+    assert act(session, finance, "bills", "pay", list(first), raw={"receipt_no": "R"}).done == len(first)
+    assert act(session, manager, "contracts", "check_in", [c.id],
+               raw={"checked_in_on": str(start), "power_in": "100", "water_in": "10"}).done == 1
+    session.refresh(c)
+    return c
+
+
+def test_late_fees_accrue_daily_with_grace_and_a_waiver_needs_a_principal(session, principal_of):
+    from models import Project
+    manager, principal = principal_of("manager"), principal_of("principal")
+    project = session.get(Project, 1)
+    project.late_fee_grace_days, project.late_fee_rate = 3, Decimal("0.05")
+    session.flush()
+    b = session.exec(select(Bill).where(Bill.project_id == 1, Bill.fee_key == "rent",
+                                        Bill.state == BillState.CONFIRMED, Bill.paid == 0)).first()
+    as_of = b.due_date + timedelta(days=13)  # 13 days late, 3 of grace: 10 chargeable days
+    assert bills.accrue_late_fees(session, as_of) >= 1
+    session.refresh(b)
+    assert b.late_fee == (b.amount * Decimal("0.0005") * 10).quantize(Decimal("0.01"))
+    assert bills.accrue_late_fees(session, as_of) == 0  # the same day again changes nothing
+    out = act(session, manager, "bills", "waive_late_fee", [b.id], text="疫情期间减免")
+    assert out.done == 1
+    adj = session.exec(select(BillAdjustment).where(BillAdjustment.bill_id == b.id)).one()
+    with pytest.raises(Forbidden):
+        act(session, manager, "adjustments", "approve", [adj.id])
+    assert act(session, principal, "adjustments", "approve", [adj.id], text="同意").done == 1
+    session.refresh(b)
+    assert (b.late_fee, b.late_fee_waived) == (Decimal("0.00"), True)
+    assert bills.accrue_late_fees(session, as_of + timedelta(days=5)) == 0 or session.get(Bill, b.id).late_fee == 0
+
+
+def test_adjusting_an_unconfirmed_bill(session, principal_of):
+    manager, principal = principal_of("manager"), principal_of("principal")
+    b1, b2 = session.exec(select(Bill).where(Bill.project_id == 1, Bill.state == BillState.UNCONFIRMED)
+                          .limit(2)).all()
+    up = b1.amount + 100
+    out = act(session, manager, "bills", "adjust", [b1.id], raw={"amount_after": str(up), "reason": "加收空调费"})
+    assert out.done == 1 and "已调增" in out.notes[0]
+    session.refresh(b1)
+    assert b1.amount == up
+    out = act(session, manager, "bills", "adjust", [b2.id], raw={"amount_after": "0", "reason": "老客户减免"})
+    assert out.done == 1
+    session.refresh(b2)
+    assert b2.amount > 0  # a waiver waits for the principal
+    adj = session.exec(select(BillAdjustment).where(BillAdjustment.bill_id == b2.id)).one()
+    assert (adj.kind, adj.state) == (AdjustmentKind.WAIVE, AdjustmentState.PENDING)
+    out = act(session, manager, "bills", "adjust", [b2.id], raw={"amount_after": "1", "reason": "再调"})
+    assert out.refused[0][1] == "已有待审批的调整"
+    assert act(session, principal, "adjustments", "reject", [adj.id], text="不符合减免政策").done == 1
+    session.refresh(b2), session.refresh(adj)
+    assert adj.state == AdjustmentState.REJECTED and b2.amount > 0
+    with pytest.raises(crud.ValidationFailed) as exc:
+        act(session, manager, "bills", "adjust", [b2.id], raw={"amount_after": "-5", "reason": "x"})
+    assert "amount_after" in exc.value.errors
+
+
+def test_meter_readings_bill_the_usage_since_the_last_one(session, principal_of):
+    manager, finance = principal_of("manager"), principal_of("finance")
+    c = signed_and_active(session, manager, finance)
+    out = act(session, manager, "contracts", "read_meters", [c.id],
+              raw={"read_on": str(TODAY), "power": "150", "water": "12"})
+    assert out.done == 1
+    bill = session.exec(select(Bill).where(Bill.contract_id == c.id, Bill.fee_key == "meter")).one()
+    assert bill.amount == Decimal("50") * Decimal("0.65") + Decimal("2") * Decimal("5.20")
+    out = act(session, manager, "contracts", "read_meters", [c.id], raw={"read_on": str(TODAY), "power": "140"})
+    assert out.done == 0 and "不能小于上次读数 150" in out.refused[0][1]
+
+
+def test_renewal_starts_when_the_old_term_ends_and_keeps_the_deposit(session, principal_of):
+    from clss_app.services import jobs
+    manager, finance = principal_of("manager"), principal_of("finance")
+    c = signed_and_active(session, manager, finance, months=1)
+    new_end = add_months(c.end_date + timedelta(days=1), 6) - timedelta(days=1)
+    out = act(session, manager, "contracts", "renew", [c.id], raw={"end_date": str(new_end), "monthly_rent": "3300"})
+    assert out.done == 1, out.refused
+    r = session.exec(select(Contract).where(Contract.previous_id == c.id)).one()
+    assert (r.state, r.start_date, r.monthly_rent, r.room_id) == (ContractState.SIGNED, c.end_date + timedelta(days=1),
+                                                                   Decimal("3300.00"), c.room_id)
+    assert sum(b.amount for b in session.exec(select(Bill).where(Bill.contract_id == r.id, Bill.fee_key == "rent"))) \
+        == 6 * Decimal("3300")
+    out = act(session, manager, "contracts", "renew", [c.id], raw={"end_date": str(new_end)})
+    assert out.refused[0][1] == "该合同已有续租、换房或转租的后续合同"
+    session.commit()
+    done = jobs.daily(r.start_date)
+    assert done["renewals_started"] == 1 and jobs.daily(r.start_date)["renewals_started"] == 0
+    session.expire_all()
+    assert (session.get(Contract, c.id).state, session.get(Contract, r.id).state) == \
+        (ContractState.EXPIRED, ContractState.ACTIVE)
+    assert bills.paid_of(session, r.id, "deposit") == Decimal("3000.00")
+    assert bills.paid_of(session, c.id, "deposit") == Decimal("0.00")
+    assert session.get(Room, c.room_id).status == RoomStatus.OCCUPIED
+
+
+def test_room_change_carries_prepaid_rent_and_the_deposit(session, principal_of):
+    manager, finance = principal_of("manager"), principal_of("finance")
+    c = signed_and_active(session, manager, finance, cycle="3")  # three months paid ahead
+    target = vacant_room(session, skip=1)
+    day = c.start_date + timedelta(days=30)
+    out = act(session, manager, "contracts", "change_room", [c.id], raw={
+        "change_date": str(day), "new_room": target.number, "monthly_rent": "3000", "compensation": "200",
+        "power_out": "130", "water_out": "11", "power_in": "500", "water_in": "50"})
+    assert out.done == 1, out.refused
+    new = session.exec(select(Contract).where(Contract.previous_id == c.id)).one()
+    session.refresh(c)
+    assert (c.state, new.state, new.room_id) == (ContractState.CLOSED, ContractState.ACTIVE, target.id)
+    assert (new.start_date, new.end_date) == (day + timedelta(days=1), c.end_date)
+    assert session.get(Room, c.room_id).status == RoomStatus.VACANT
+    assert session.get(Room, target.id).status == RoomStatus.OCCUPIED
+    # Paid 9,000 for three months; used 31 days (3,000 + 1 day) plus 200 compensation and utilities: the rest
+    # carries over and pays the new contract's bills; the deposit moves over whole.
+    carried = sum(pay.amount for pay in session.exec(
+        select(Payment).join(Bill, Bill.id == Payment.bill_id)
+        .where(Bill.contract_id == new.id, Payment.method == "carry_over", Bill.fee_key != "deposit")))
+    assert carried == -c.settlement > 0
+    assert bills.paid_of(session, new.id, "deposit") == Decimal("3000.00")
+    out = act(session, manager, "contracts", "change_room", [new.id], raw={
+        "change_date": str(day + timedelta(days=2)), "new_room": "不存在的房"})
+    assert out.done == 0 and "本项目没有房间" in out.refused[0][1]
+
+
+def test_sublet_settles_the_old_tenant_and_signs_the_new_one(session, principal_of):
+    manager, finance = principal_of("manager"), principal_of("finance")
+    c = signed_and_active(session, manager, finance)
+    newcomer = new_tenant(session, manager, phone="13700001111")
+    out = act(session, manager, "contracts", "sublet", [c.id],
+              raw={"sublet_date": str(TODAY), "tenant_phone": "13700009999"})
+    assert out.done == 0 and "未找到手机号" in out.refused[0][1]
+    out = act(session, manager, "contracts", "sublet", [c.id], raw={"sublet_date": str(TODAY),
+                                                                    "tenant_phone": newcomer.phone})
+    assert out.done == 1, out.refused
+    new = session.exec(select(Contract).where(Contract.previous_id == c.id)).one()
+    assert (new.tenant_id, new.state, new.room_id) == (newcomer.id, ContractState.SIGNED, c.room_id)
+    assert session.get(Room, c.room_id).status == RoomStatus.SIGNED
+    session.refresh(c)
+    assert c.state == ContractState.CLOSED
+    settle = session.exec(select(Bill).where(Bill.contract_id == c.id, Bill.kind == BillKind.SETTLEMENT)).one()
+    assert "退押金" in settle.remark
