@@ -196,3 +196,60 @@ def _tenant_id(engine) -> str:
     from models import Tenant
     with Session(engine) as s:
         return str(s.exec(select(Tenant.id).where(Tenant.name == TENANT)).one())
+
+
+def test_later_steps_of_a_lease_and_an_adjustment_approval(browser, base_url, app_db):
+    engine = create_engine(f"sqlite:///{app_db}")
+    with Session(engine) as s:
+        active = s.exec(select(Contract).where(Contract.project_id == 1, Contract.state == ContractState.ACTIVE,
+                                               Contract.end_date > TODAY + timedelta(days=40))
+                        .order_by(Contract.id).limit(2)).all()
+        target = s.exec(select(Room).where(Room.project_id == 1, Room.status == RoomStatus.VACANT)
+                        .order_by(Room.id)).first()
+        unconfirmed = s.exec(select(Bill).where(Bill.project_id == 1, Bill.state == BillState.UNCONFIRMED)
+                             .order_by(Bill.due_date.desc())).first()
+    pages = {}
+    try:
+        m = pages["manager"] = as_user(browser, base_url, "manager")
+        # 抄表 then 续租 on the first contract.
+        go(m, f"/contracts?q={active[0].number}")
+        select_row(m, active[0].number)
+        run(m, "read_meters", {"read_on": str(TODAY), "power": "99999", "water": "9999"})
+        expect(m.get_by_text("抄表成功 1 条")).to_be_visible()
+        select_row(m, active[0].number)
+        new_end = add_months(active[0].end_date + timedelta(days=1), 12) - timedelta(days=1)
+        run(m, "renew", {"end_date": str(new_end), "monthly_rent": "4200"})
+        expect(m.get_by_text("续租成功 1 条")).to_be_visible()
+        shot(m, "leasing-renewed")
+        # 换房 on the second: a wrong room number is refused by name, then the move goes through.
+        go(m, f"/contracts?q={active[1].number}")
+        select_row(m, active[1].number)
+        run(m, "change_room", {"change_date": str(TODAY), "new_room": "不存在"})
+        expect(m.get_by_text("本项目没有房间“不存在”")).to_be_visible()
+        select_row(m, active[1].number)
+        run(m, "change_room", {"change_date": str(TODAY), "new_room": target.number, "compensation": "300"})
+        expect(m.get_by_text("换房成功 1 条")).to_be_visible()
+        with Session(engine) as s:
+            old = s.get(Contract, active[1].id)
+            new = s.exec(select(Contract).where(Contract.previous_id == old.id)).one()
+            renewal = s.exec(select(Contract).where(Contract.previous_id == active[0].id)).one()
+            assert (old.state, new.room_id, new.state) == (ContractState.CLOSED, target.id, ContractState.ACTIVE)
+            assert (renewal.state, renewal.monthly_rent) == (ContractState.SIGNED, 4200)
+            assert s.exec(select(Bill).where(Bill.contract_id == active[0].id, Bill.fee_key == "meter")).one()
+
+        # A waiver of an unconfirmed bill waits for the 负责人.
+        go(m, f"/finance/bills?q={unconfirmed.title}")
+        select_row(m, unconfirmed.title)
+        run(m, "adjust", {"amount_after": "0", "reason": "长租老客户减免一期"})
+        expect(m.get_by_text("调整金额成功 1 条")).to_be_visible()
+        p = pages["principal"] = as_user(browser, base_url, "principal")
+        go(p, "/finance/adjustments?f_state=pending")
+        shot(p, "leasing-adjustments")
+        select_row(p, "长租老客户减免一期")
+        run(p, "approve", text="同意")
+        expect(p.get_by_text("审批通过成功 1 条")).to_be_visible()
+        with Session(engine) as s:
+            assert s.get(Bill, unconfirmed.id).amount == 0
+    finally:
+        for pg in pages.values():
+            pg.context.close()
