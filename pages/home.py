@@ -3,7 +3,7 @@ import plotly.graph_objects as go
 import reflex as rx
 
 from clss_app.admin.dashboard import Chart, Dashboard, DashboardState, Stat, Table, dashboard_body
-from clss_app.services import overview
+from clss_app.services import inbox, overview
 from clss_app.state import AuthState
 from clss_app.ui import theme
 from models import RoomStatus
@@ -40,6 +40,8 @@ class HomeDashboard(Dashboard, key="home"):
         Stat("rooms", "房间", lambda d: d["rooms_total"], "door-open", "#7c3aed"),
         Stat("vacant", "空闲可租", lambda d: d["status_counts"][RoomStatus.VACANT.value], "key-round", "#16a34a"),
         Stat("occupancy", "出租率", _occupancy, "percent", "#ea580c"),
+        Table("todo", "待我处理", [("item", "事项"), ("count", "数量")], lambda d: d["todo"], span=4, link="href",
+              empty="暂无待办，一切就绪"),
         Chart("status", "房态分布", _status_figure, span=2),
         Chart("projects", "房间最多的项目", _projects_figure, span=2),
         Table("projects", "我的项目", [("name", "项目名称"), ("city", "城市"), ("company", "所属企业"),
@@ -49,7 +51,7 @@ class HomeDashboard(Dashboard, key="home"):
 
     @classmethod
     def data(cls, session, p):
-        return overview.scope_summary(session, p, limit=50)
+        return {**overview.scope_summary(session, p, limit=50), "todo": inbox.todo(session, p)}
 
 
 def home_body() -> rx.Component:

@@ -57,6 +57,8 @@ class Table:
     columns: list[tuple[str, str]]
     rows: Callable[[dict], list[dict]]
     span: int = 4
+    link: str = ""  # a row key holding a URL: the first column links there (drill-down)
+    empty: str = "暂无数据"
 
 
 class Dashboard:
@@ -91,7 +93,8 @@ class Dashboard:
                                   separators=".,")
                 out["figures"][w.key] = fig
             elif isinstance(w, Table):
-                out["tables"][w.key] = [{k: str(r.get(k, "")) for k, _ in w.columns} for r in w.rows(d)]
+                keys = [k for k, _ in w.columns] + ([w.link] if w.link else [])
+                out["tables"][w.key] = [{k: str(r.get(k, "")) for k in keys} for r in w.rows(d)]
         return out
 
 
@@ -144,9 +147,11 @@ def _table(w: Table) -> rx.Component:
         rx.text(w.title, weight="medium"),
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(label) for _, label in w.columns])),
-            rx.table.body(rx.foreach(rows, lambda r: rx.table.row(*[rx.table.cell(r[k]) for k, _ in w.columns]))),
+            rx.table.body(rx.foreach(rows, lambda r: rx.table.row(*[
+                rx.table.cell(rx.link(r[k], href=r[w.link]) if w.link and i == 0 else r[k])
+                for i, (k, _) in enumerate(w.columns)]))),
             width="100%", size="2", id=f"table-{w.key}"),
-        rx.cond(rows.length() == 0, rx.text("暂无数据", color=theme.TEXT_MUTED, size="2")),
+        rx.cond(rows.length() == 0, rx.text(w.empty, color=theme.TEXT_MUTED, size="2")),
         spacing="3", width="100%"), grid_column=f"span {w.span}")
 
 

@@ -1,5 +1,6 @@
 """租务 and 账单 clicked through: one tenant from reservation to check-out, each step by its own role,
 then a refund and a bad debt through their approvals (and a rejection)."""
+import re
 from datetime import date, timedelta
 
 from playwright.sync_api import expect
@@ -47,6 +48,19 @@ def run(page, action, fields=None, text=None):
     if text is not None:
         page.locator("#confirm-input").fill(text)
     page.locator("#confirm-ok").click()
+
+
+def test_home_lists_what_waits_for_my_role(browser, base_url):
+    p = as_user(browser, base_url, "principal")
+    try:
+        todo = p.locator("#table-todo")
+        expect(todo).to_contain_text("坏账待一级审批")
+        shot(p, "home-todo-principal")
+        todo.get_by_role("link", name="坏账待一级审批").click()
+        expect(p).to_have_url(re.compile(r"/finance/bad-debts\?f_state=level1$"))
+        expect(p.locator("#admin-table")).to_contain_text("租客失联，欠租无法追回")
+    finally:
+        p.context.close()
 
 
 def test_one_tenant_from_reservation_to_check_out(browser, base_url, app_db):

@@ -386,3 +386,15 @@ def test_sublet_settles_the_old_tenant_and_signs_the_new_one(session, principal_
     assert c.state == ContractState.CLOSED
     settle = session.exec(select(Bill).where(Bill.contract_id == c.id, Bill.kind == BillKind.SETTLEMENT)).one()
     assert "退押金" in settle.remark
+
+
+def test_inbox_shows_each_role_what_waits_for_it(session, principal_of):
+    from clss_app.services import inbox
+    items = lambda who: {i["item"]: i for i in inbox.todo(session, principal_of(who))}  # noqa: E731
+    principal, finance, assistant = items("principal"), items("finance"), items("assistant")
+    assert principal["坏账待一级审批"]["count"] == "1"
+    assert principal["坏账待一级审批"]["href"] == "/finance/bad-debts?f_state=level1"
+    assert "坏账待一级审批" not in finance and "坏账待财务审批" not in finance  # nothing at level 2 yet
+    assert "在线签约待审核" in assistant and "坏账待一级审批" not in assistant
+    assert "待转线下退款" not in assistant  # a store assistant cannot hand refunds over
+    assert "坏账待一级审批" not in items("principal2")  # another company's application is out of scope
