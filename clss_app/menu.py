@@ -64,7 +64,7 @@ MENU: tuple[MenuGroup, ...] = (
     MenuGroup("合同管理", "file-text", (
         E("contracts", "合同列表", "/contracts", STORE | FIN),
         E("online_review", "在线签约审核", "/contracts/online-review", STORE),
-        E("master_leases", "企业包租", "/contracts/master-leases", PROJECT_OWNERS, 6),
+        E("master_leases", "企业包租", "/contracts/master-leases", PROJECT_OWNERS),
     )),
     MenuGroup("财务管理", "wallet", (
         E("bills", "账单管理", "/finance/bills", STORE | FIN),

@@ -8,7 +8,7 @@ from models.audit import AuditLog
 from models.files import DownloadTicket
 from models.params import CityParam, EnterpriseParam
 from models.user import User, UserProject, UserScopeUnit, UserSession
-from models.leasing import (AdjustmentKind, AdjustmentState, BillAdjustment, MeterReading, Appointment, AppointmentState, ApprovalState, BadDebt, Bill, BillKind, BillMode, BillState,
+from models.leasing import (MasterLease, MasterLeaseRoom, Payer, AdjustmentKind, AdjustmentState, BillAdjustment, MeterReading, Appointment, AppointmentState, ApprovalState, BadDebt, Bill, BillKind, BillMode, BillState,
                             Contract, ContractSource, ContractState, PayCycle, Payment, PaymentMethod, Reservation,
                             ReservationState, Tenant)
 
@@ -20,5 +20,5 @@ __all__ = [
     "User", "UserProject", "UserScopeUnit", "UserSession", "utcnow",
     "Appointment", "AppointmentState", "ApprovalState", "BadDebt", "Bill", "BillKind", "BillMode", "BillState",
     "Contract", "ContractSource", "ContractState", "PayCycle", "Payment", "PaymentMethod", "Reservation",
-    "ReservationState", "Tenant", "AdjustmentKind", "AdjustmentState", "BillAdjustment", "MeterReading",
+    "ReservationState", "Tenant", "MasterLease", "MasterLeaseRoom", "Payer", "AdjustmentKind", "AdjustmentState", "BillAdjustment", "MeterReading",
 ]

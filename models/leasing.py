@@ -62,6 +62,11 @@ class ContractSource(LabeledEnum):
     MASTER_LEASE = ("master_lease", "企业包租")
 
 
+class Payer(LabeledEnum):
+    TENANT = ("tenant", "租客")
+    COMPANY = ("company", "企业")
+
+
 class AdjustmentKind(LabeledEnum):
     INCREASE = ("increase", "增加金额")
     DECREASE = ("decrease", "减少金额")
@@ -187,6 +192,8 @@ class Contract(SQLModel, table=True):
                                    sa_column=enum_column(ContractSource, nullable=False), title="签约方式")
     reservation_id: Optional[int] = Field(default=None, foreign_key="reservation.id", title="预定单")
     previous_id: Optional[int] = Field(default=None, foreign_key="contract.id", title="原合同")  # 续租/换房/转租
+    master_lease_id: Optional[int] = Field(default=None, foreign_key="master_lease.id", index=True,
+                                           title="企业包租合同")
     state: ContractState = Field(default=ContractState.SIGNED,
                                  sa_column=enum_column(ContractState, nullable=False), title="合同状态")
     signed_on: date = Field(default_factory=date.today, title="签约日期")
@@ -201,6 +208,40 @@ class Contract(SQLModel, table=True):
     created_by: str = Field(default="", max_length=32, title="经办人")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="录入时间")
     version: int = Field(default=1, title="版本")
+
+
+class MasterLease(SQLModel, table=True):
+    """企业包租: a company rents one or many rooms; it pays some fees, its employees pay the others."""
+
+    __tablename__ = "master_lease"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    number: str = Field(max_length=24, unique=True, title="包租合同编号")
+    project_id: int = Field(foreign_key="project.id", index=True, title="项目")
+    company_name: str = Field(max_length=64, title="承租企业")
+    contact_name: str = Field(max_length=32, title="企业联系人")
+    contact_phone: str = Field(max_length=11, title="联系电话")
+    start_date: date = Field(title="起租日")
+    end_date: date = Field(title="到期日")
+    cycle: PayCycle = Field(default=PayCycle.MONTHLY, sa_column=enum_column(PayCycle, nullable=False),
+                            title="缴费周期")
+    bill_mode: BillMode = Field(default=BillMode.SAME_DAY, sa_column=enum_column(BillMode, nullable=False),
+                                title="账单日")
+    company_pays_rent: bool = Field(default=True, title="租金由企业缴纳")
+    company_pays_deposit: bool = Field(default=True, title="押金由企业缴纳")
+    company_pays_fees: bool = Field(default=False, title="物业等费用由企业缴纳")
+    company_pays_utilities: bool = Field(default=False, title="水电费由企业缴纳")
+    contract_file: str = Field(default="", max_length=64, title="线下合同扫描件")
+    created_by: str = Field(default="", max_length=32, title="经办人")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="录入时间")
+    version: int = Field(default=1, title="版本")
+
+
+class MasterLeaseRoom(SQLModel, table=True):
+    __tablename__ = "master_lease_room"
+
+    master_lease_id: int = Field(foreign_key="master_lease.id", primary_key=True)
+    room_id: int = Field(foreign_key="room.id", primary_key=True)
 
 
 class Bill(SQLModel, table=True):
@@ -231,6 +272,8 @@ class Bill(SQLModel, table=True):
     paid: Decimal = _money("已收金额(元)", Decimal("0.00"))
     late_fee: Decimal = _money("滞纳金(元)", Decimal("0.00"))
     late_fee_waived: bool = Field(default=False, title="已免滞纳金")
+    payer: Payer = Field(default=Payer.TENANT, sa_column=enum_column(Payer, nullable=False, server_default="tenant"),
+                         title="付款方")
     state: BillState = Field(default=BillState.UNCONFIRMED, sa_column=enum_column(BillState, nullable=False),
                              title="账单状态")
     confirmed_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime, title="确认时间")

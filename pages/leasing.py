@@ -3,11 +3,11 @@ import re
 
 from decimal import Decimal
 
-from clss_app.admin import Action, ModelAdmin, ask
+from clss_app.admin import Action, Many, ModelAdmin, ask
 from clss_app.admin.fields import FieldSpec
-from clss_app.services import leasing
-from models import (Appointment, AppointmentState, Contract, ContractState, MeterReading, Reservation, Role, Room,
-                    Tenant)
+from clss_app.services import leasing, master_leases
+from models import (Appointment, AppointmentState, Contract, ContractState, MasterLease, MasterLeaseRoom, MeterReading,
+                    Reservation, Role, Room, Tenant)
 
 R = Role
 OWNERS = {R.PRINCIPAL, R.MULTI_STORE_MANAGER, R.STORE_MANAGER}
@@ -142,7 +142,7 @@ class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
                     "cycle", "state"]
     search = ["number", "co_tenants"]
     filters = ["project_id", "state", "cycle", "source", "end_date", "tenant_id", "reservation_id", "room_id",
-               "previous_id"]
+               "previous_id", "master_lease_id"]
     form = ["room_id", "tenant_id", "co_tenants", "start_date", "end_date", "monthly_rent", "deposit", "cycle",
             "bill_mode"]
     scope = ("project_id", "project")
@@ -195,3 +195,34 @@ class MeterReadingAdmin(ModelAdmin, model=MeterReading, key="meter_readings"):
     default_sort = "-read_on"
     scope = ("project_id", "project")
     can_export = OWNERS
+
+
+class MasterLeaseAdmin(ModelAdmin, model=MasterLease, key="master_leases"):
+    many = {"rooms": Many(MasterLeaseRoom, "master_lease_id", "room_id", "包租房间", required=True,
+                          help="单房或多房；只能选择所选项目中空闲可租的房间")}
+    fields_override = {"contract_file": {"kind": "file", "extra": {"max_mb": 10}}}
+    list_columns = ["number", "company_name", "project_id", "rooms", "start_date", "end_date", "cycle",
+                    "company_pays_rent", "company_pays_utilities"]
+    search = ["number", "company_name", "contact_name", "contact_phone"]
+    filters = ["project_id", "cycle", "start_date"]
+    form = ["project_id", "company_name", "contact_name", "contact_phone", "start_date", "end_date", "cycle",
+            "bill_mode", "rooms", "company_pays_rent", "company_pays_deposit", "company_pays_fees",
+            "company_pays_utilities", "contract_file"]
+    scope = ("project_id", "project")
+    can_create = OWNERS
+    can_export = OWNERS
+    links = [("各房间合同", "contracts", "master_lease_id")]
+
+    @classmethod
+    def validate(cls, session, p, values, row):
+        return master_leases.problems(session, values)
+
+    @classmethod
+    def before_save(cls, session, p, values, row):
+        values.update(number=leasing.placeholder_number(), created_by=p.username)
+        n = len(values.get("rooms") or [])
+        return f"已为 {n} 个房间生成合同和账单，首期账单已确认"
+
+    @classmethod
+    def after_create(cls, session, p, row):
+        master_leases.sign(session, p, row)

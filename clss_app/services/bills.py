@@ -17,8 +17,8 @@ from clss_app.admin.view import ActionResult
 from clss_app.services.billing import cents, late_fee, schedule
 from clss_app.services.permissions import Principal
 from models import (AdjustmentKind, AdjustmentState, ApprovalState, BadDebt, Bill, BillAdjustment, BillKind, BillState,
-                    Contract, ContractState, FeeItem, FeeKind, MeterReading, Payment, PaymentMethod, PriceUnit,
-                    PricingStandard, Project, Role, Room, utcnow)
+                    Contract, ContractState, FeeItem, FeeKind, MasterLease, MeterReading, Payer, Payment,
+                    PaymentMethod, PriceUnit, PricingStandard, Project, Role, Room, utcnow)
 
 OPEN = (BillState.CONFIRMED, BillState.PARTLY_PAID)          # owed by the tenant now
 FINAL_CONTRACT = (ContractState.CHECKED_OUT, ContractState.EXPIRED)
@@ -65,6 +65,16 @@ def scheduled_fees(session: Session, c: Contract, fees=None, area: Decimal | Non
 
 # ---------------------------------------------------------------- generation
 
+def payer_for(lease: MasterLease | None, kind: BillKind) -> Payer:
+    """Who pays a bill: the tenant, unless a 企业包租 agreement puts that kind of fee on the company."""
+    if lease is None:
+        return Payer.TENANT
+    company = {BillKind.RENT: lease.company_pays_rent, BillKind.DEPOSIT: lease.company_pays_deposit,
+               BillKind.PERIODIC: lease.company_pays_fees, BillKind.ONE_OFF: lease.company_pays_fees,
+               BillKind.METERED: lease.company_pays_utilities}.get(kind, False)
+    return Payer.COMPANY if company else Payer.TENANT
+
+
 def generate(session: Session, contracts: list[Contract]) -> int:
     """Write every bill of the contracts' whole terms; the first ones are confirmed at signing.
 
@@ -76,10 +86,13 @@ def generate(session: Session, contracts: list[Contract]) -> int:
     fees = _fees(session, {c.project_id for c in contracts})
     rooms = {r.id: (r.number, r.area) for r in session.execute(
         select(Room.id, Room.number, Room.area).where(Room.id.in_({c.room_id for c in contracts})))}
+    leases = {m.id: m for m in session.exec(select(MasterLease).where(
+        MasterLease.id.in_({c.master_lease_id for c in contracts if c.master_lease_id})))}
     now = utcnow()
     rows = []
     for c in contracts:
         number, area = rooms[c.room_id]
+        lease = leases.get(c.master_lease_id)
 
         def bill(kind, key, name, no, start, end, due, amount, confirmed):
             rows.append(dict(contract_id=c.id, project_id=c.project_id, room_id=c.room_id, tenant_id=c.tenant_id,
@@ -87,7 +100,7 @@ def generate(session: Session, contracts: list[Contract]) -> int:
                              period_no=no, period_start=start, period_end=end, due_date=due, amount=amount,
                              state=BillState.CONFIRMED if confirmed else BillState.UNCONFIRMED,
                              confirmed_at=now if confirmed else None, paid=ZERO, late_fee=ZERO, remark="",
-                             version=1))
+                             version=1, late_fee_waived=False, payer=payer_for(lease, kind)))
 
         for key, monthly, name in scheduled_fees(session, c, fees[c.project_id], area):
             kind = BillKind.RENT if key == "rent" else BillKind.PERIODIC
@@ -276,7 +289,9 @@ def record_reading(session: Session, p: Principal, c: Contract, day: date, readi
         bill = Bill(contract_id=c.id, project_id=c.project_id, room_id=c.room_id, tenant_id=c.tenant_id,
                     kind=BillKind.METERED, fee_key="meter", fee_name="水电费", title=f"{number} 水电费 第{n}期",
                     period_no=n, period_start=day, period_end=day, due_date=day,
-                    amount=sum(a for _, a in lines), remark="；".join(t for t, _ in lines)[:255])
+                    amount=sum(a for _, a in lines), remark="；".join(t for t, _ in lines)[:255],
+                    payer=payer_for(session.get(MasterLease, c.master_lease_id) if c.master_lease_id else None,
+                                    BillKind.METERED))
         session.add(bill)
         session.flush()
     session.add(MeterReading(contract_id=c.id, project_id=c.project_id, read_on=day, power=readings.get("power"),

@@ -267,3 +267,47 @@ def test_later_steps_of_a_lease_and_an_adjustment_approval(browser, base_url, ap
     finally:
         for pg in pages.values():
             pg.context.close()
+
+
+def test_master_lease_for_two_rooms(browser, base_url, app_db):
+    engine = create_engine(f"sqlite:///{app_db}")
+    with Session(engine) as s:
+        rooms = s.exec(select(Room).where(Room.project_id == 1, Room.status == RoomStatus.VACANT)
+                       .order_by(Room.id).offset(2).limit(2)).all()
+        project = s.get(Project, 1).name
+    m = as_user(browser, base_url, "manager")
+    try:
+        go(m, "/contracts/master-leases")
+        m.locator("#admin-create").click()
+        pick(m, "project_id", project)
+        m.locator("#field-company_name").fill("星辰科技有限公司")
+        m.locator("#field-contact_name").fill("周经理")
+        m.locator("#field-contact_phone").fill("13900001234")
+        m.locator("#field-start_date").fill(str(TODAY))
+        m.locator("#field-end_date").fill(str(add_months(TODAY, 12) - timedelta(days=1)))
+        for field, label in (("cycle", "按季"), ("bill_mode", "对日"), ("company_pays_rent", "是"),
+                             ("company_pays_deposit", "是"), ("company_pays_fees", "否"),
+                             ("company_pays_utilities", "否")):
+            m.locator(f"#field-{field}").click()
+            m.get_by_role("option", name=label, exact=True).click()
+        m.locator("#form-save").click()
+        expect(m.locator("#error-rooms")).to_be_visible()  # no room chosen yet
+        for r in rooms:
+            m.locator("#many-rooms").click()
+            m.locator("[data-fk-search=rooms]").fill(r.number)
+            m.locator(f"[data-option='{r.number}（{project}）']").click()
+            m.keyboard.press("Escape")
+        shot(m, "leasing-master-lease-form")
+        m.locator("#form-save").click()
+        expect(m.get_by_text("已为 2 个房间生成合同和账单")).to_be_visible()
+        with Session(engine) as s:
+            from models import MasterLease, Payer
+            lease = s.exec(select(MasterLease).where(MasterLease.company_name == "星辰科技有限公司")).one()
+            contracts = s.exec(select(Contract).where(Contract.master_lease_id == lease.id)).all()
+            assert sorted(c.room_id for c in contracts) == sorted(r.id for r in rooms)
+            rent = s.exec(select(Bill).where(Bill.contract_id == contracts[0].id, Bill.fee_key == "rent")).first()
+            assert rent.payer == Payer.COMPANY
+        go(m, f"/finance/bills?f_contract_id={contracts[0].id}")
+        expect(rows(m).first).to_contain_text("企业")
+    finally:
+        m.context.close()

@@ -398,3 +398,30 @@ def test_inbox_shows_each_role_what_waits_for_it(session, principal_of):
     assert "在线签约待审核" in assistant and "坏账待一级审批" not in assistant
     assert "待转线下退款" not in assistant  # a store assistant cannot hand refunds over
     assert "坏账待一级审批" not in items("principal2")  # another company's application is out of scope
+
+
+def test_master_lease_signs_a_contract_per_room_and_splits_who_pays(session, principal_of):
+    from models import MasterLease, Payer
+    manager = principal_of("manager")
+    rooms = session.exec(select(Room).where(Room.project_id == 1, Room.status == RoomStatus.VACANT)
+                         .order_by(Room.id).limit(3)).all()
+    occupied = session.exec(select(Room).where(Room.project_id == 1, Room.status == RoomStatus.OCCUPIED)).first()
+    raw = {"project_id": "1", "company_name": "华为技术有限公司", "contact_name": "王经理",
+           "contact_phone": "13800138000", "start_date": str(TODAY), "end_date": str(add_months(TODAY, 12) - timedelta(days=1)),
+           "cycle": "3", "bill_mode": "month_start", "company_pays_rent": "true", "company_pays_deposit": "true",
+           "company_pays_fees": "false", "company_pays_utilities": "false"}
+    with pytest.raises(crud.ValidationFailed) as exc:
+        crud.create(session, REGISTRY["master_leases"], manager,
+                    {**raw, "rooms": ",".join(str(r.id) for r in [rooms[0], occupied])})
+    assert "只能包租空闲可租的房间" in exc.value.errors["rooms"]
+    lease, note = crud.create(session, REGISTRY["master_leases"], manager,
+                              {**raw, "rooms": ",".join(str(r.id) for r in rooms[:2])})
+    assert lease.number.startswith("BZ") and "2 个房间" in note
+    contracts = session.exec(select(Contract).where(Contract.master_lease_id == lease.id)).all()
+    assert sorted(c.room_id for c in contracts) == sorted(r.id for r in rooms[:2])
+    assert all(session.get(Room, c.room_id).status == RoomStatus.SIGNED for c in contracts)
+    payers = {(b.fee_key.split(":")[0], b.payer) for b in session.exec(
+        select(Bill).where(Bill.contract_id.in_([c.id for c in contracts])))}
+    assert ("rent", Payer.COMPANY) in payers and ("deposit", Payer.COMPANY) in payers
+    assert ("fee", Payer.TENANT) in payers and ("fee", Payer.COMPANY) not in payers
+    assert session.exec(select(MasterLease)).all() == [lease]
