@@ -390,8 +390,93 @@ def seed_leasing(ctx: DemoContext) -> None:
                                 state=ApprovalState.LEVEL1)], "坏账申请")
 
 
+def seed_lease_history(ctx: DemoContext) -> None:
+    """Earlier leases, so every contract and bill state shows up: renewals whose first term has 已到期,
+    sublets whose old lease is 已关闭, a rejected online signing (已作废), partly paid and revoked bills,
+    refunds at each step and an approved bad debt."""
+    from datetime import timedelta
+    from clss_app.services import bills
+    from clss_app.services.billing import add_months
+    from models import (ApprovalState, BadDebt, Bill, BillKind, BillState, Contract, ContractSource, ContractState,
+                        Payment, PaymentMethod, Tenant)
+    s, rng = ctx.session, ctx.rng
+    first = ctx.ids["project"][0]
+    active = s.scalars(sa.select(Contract).where(Contract.state == ContractState.ACTIVE).order_by(Contract.id)).all()
+    earlier, links = [], []
+    for k, c in enumerate(active):
+        if k % 10 and k % 25:
+            continue
+        sublet = k % 25 == 0 and k % 10 != 0
+        tenant_id = c.tenant_id
+        if sublet:  # the room's previous tenant
+            tenant_id = ctx.next_id("tenant")
+            s.execute(sa.insert(Tenant), [dict(id=tenant_id, company_id=s.get(Tenant, c.tenant_id).company_id,
+                                               name=rng.choice(SURNAMES) + rng.choice(GIVEN), phone=f"13{tenant_id:09d}",
+                                               id_number="")])
+        start = add_months(c.start_date, -12)
+        cid = ctx.next_id("contract")
+        earlier.append(dict(id=cid, number=f"HT{start:%Y%m%d}{cid:06d}", project_id=c.project_id, room_id=c.room_id,
+                            tenant_id=tenant_id, start_date=start, end_date=c.start_date - timedelta(days=1),
+                            monthly_rent=c.monthly_rent, deposit=Decimal("0.00"), cycle=c.cycle, bill_mode=c.bill_mode,
+                            signed_on=start, source=ContractSource.BACK_OFFICE, created_by="manager",
+                            state=ContractState.CLOSED if sublet else ContractState.EXPIRED, checked_in_on=start,
+                            checked_out_on=c.start_date - timedelta(days=1) if sublet else None))
+        links.append((c.id, cid, ContractSource.SUBLET if sublet else ContractSource.RENEWAL))
+    ctx.bulk(Contract, earlier, "合同")
+    for cid, prev, source in links:
+        s.execute(sa.update(Contract).where(Contract.id == cid).values(previous_id=prev, source=source))
+    ctx.counts["账单"] += bills.generate(s, [Contract(**c) for c in earlier])
+    s.execute(sa.update(Bill).where(Bill.contract_id.in_([c["id"] for c in earlier]))
+              .values(state=BillState.PAID, paid=Bill.amount, confirmed_at=utcnow()))
+    # A rejected online signing in another company's project.
+    room = s.scalars(sa.select(Room).where(Room.project_id != first, Room.status == RoomStatus.VACANT)).first()
+    if room is not None:
+        vid = ctx.next_id("contract")
+        tid = ctx.next_id("tenant")
+        s.execute(sa.insert(Tenant), [dict(id=tid, company_id=s.get(Project, room.project_id).company_id,
+                                           name="吴晓", phone=f"13{tid:09d}", id_number="")])
+        ctx.bulk(Contract, [dict(id=vid, number=f"HT{utcnow():%Y%m%d}{vid:06d}", project_id=room.project_id,
+                                 room_id=room.id, tenant_id=tid, start_date=utcnow().date(),
+                                 end_date=add_months(utcnow().date(), 12) - timedelta(days=1),
+                                 monthly_rent=room.rent, deposit=room.deposit, cycle="1", bill_mode="same_day",
+                                 signed_on=utcnow().date(), source=ContractSource.ONLINE, state=ContractState.VOID,
+                                 created_by="APP")], "合同")
+    # Bills: some overdue ones half paid; each checked-out lease elsewhere gave up its last month (revoked).
+    late = s.scalars(sa.select(Bill).where(Bill.state == BillState.CONFIRMED, Bill.kind == BillKind.RENT)
+                  .order_by(Bill.id)).all()
+    for b in late[::4]:
+        s.execute(sa.update(Bill).where(Bill.id == b.id).values(state=BillState.PARTLY_PAID,
+                                                                 paid=(b.amount / 2).quantize(Decimal("0.01"))))
+    done = s.scalars(sa.select(Contract).where(Contract.state == ContractState.CHECKED_OUT,
+                                            Contract.project_id != first).order_by(Contract.id)).all()
+    for c in done:
+        last = s.execute(sa.select(sa.func.max(Bill.id)).where(Bill.contract_id == c.id,
+                                                               Bill.fee_key == "rent")).scalar_one()
+        s.execute(sa.update(Bill).where(Bill.id == last).values(state=BillState.REVOKED, paid=0))
+    # Settlements elsewhere at every step of a refund, and one bad debt approved at both levels.
+    steps = [BillState.REFUNDED, BillState.REFUNDED, BillState.OFFLINE_REFUND, BillState.BAD_DEBT]
+    for c, state in zip(done, steps):
+        number = s.execute(sa.select(Room.number).where(Room.id == c.room_id)).scalar_one()
+        bid = s.execute(sa.insert(Bill).returning(Bill.id), [dict(
+            contract_id=c.id, project_id=c.project_id, room_id=c.room_id, tenant_id=c.tenant_id,
+            kind=BillKind.SETTLEMENT, fee_key="settlement", fee_name="退房结算", title=f"{number} 退房结算",
+            period_no=1, period_start=c.checked_out_on, period_end=c.checked_out_on, due_date=c.checked_out_on,
+            amount=c.monthly_rent, paid=Decimal("0.00"), late_fee=Decimal("0.00"), state=state, payer="tenant",
+            late_fee_waived=False, remark=f"退押金 ¥{c.monthly_rent:,.2f}", confirmed_at=utcnow(), version=1)]).scalar_one()
+        if state == BillState.REFUNDED:
+            s.execute(sa.insert(Payment), [dict(bill_id=bid, project_id=c.project_id, amount=-c.monthly_rent,
+                                                method=PaymentMethod.TRANSFER, receipt_no="退款", paid_on=c.checked_out_on,
+                                                username="finance2", created_at=utcnow())])
+        if state == BillState.BAD_DEBT:
+            ctx.bulk(BadDebt, [dict(bill_id=bid, project_id=c.project_id, amount=c.monthly_rent,
+                                    reason="租客未领取退款，转营业外收入", requested_by="manager2",
+                                    level1_by="principal2", level2_by="finance2", state=ApprovalState.APPROVED,
+                                    comment="同意")], "坏账申请")
+        ctx.counts["账单"] += 1
+
+
 STEPS: list[Callable[[DemoContext], None]] = [seed_org, seed_housing, seed_fees, seed_import_batch, seed_users,
-                                              seed_params, seed_leasing]
+                                              seed_params, seed_leasing, seed_lease_history]
 
 
 def generate(scale: int = 1, seed: int = 20261122) -> dict[str, int]:
