@@ -53,21 +53,29 @@ def session_scope() -> Iterator[Session]:
             raise
 
 
-def insert_ignoring_duplicates(session: Session, table: sa.Table, rows: list[dict]) -> int:
-    """INSERT … ON CONFLICT DO NOTHING of many rows (same keys) on SQLite and PostgreSQL; returns rows written.
+def insert_ignoring_duplicates(session: Session, table: sa.Table, rows: list, columns: list[str] | None = None) -> int:
+    """INSERT … ON CONFLICT DO NOTHING of many rows on SQLite and PostgreSQL; returns the rows written.
 
-    Each column's own bind processor converts the values, as SQLAlchemy would, but once per
-    column instead of building a parameter dict per row: 120k bills go in in a fraction of the time.
+    ``rows`` are dicts with the same keys, or tuples in the order of ``columns``. Values are
+    converted by each column's own bind processor, as SQLAlchemy would, but column by column and
+    once per distinct value (dates, amounts and states repeat a lot), not through a parameter
+    dict per row: 120k bills go in in a fraction of the time.
     """
     if not rows:
         return 0
+    if columns is None:
+        columns = list(rows[0])
+        rows = [tuple(r[c] for c in columns) for r in rows]
     conn = session.connection()
     dialect = conn.dialect
-    cols = list(rows[0])
-    procs = [table.c[c].type._cached_bind_processor(dialect) for c in cols]
+    by_column = list(zip(*rows))
+    for i, name in enumerate(columns):
+        process = table.c[name].type._cached_bind_processor(dialect)
+        if process is not None:
+            converted = {v: process(v) for v in set(by_column[i]) if v is not None}
+            converted[None] = None
+            by_column[i] = [converted[v] for v in by_column[i]]
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))}) "
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}) "
            "ON CONFLICT DO NOTHING")
-    data = [tuple(v if p is None or v is None else p(v) for v, p in zip(map(r.__getitem__, cols), procs))
-            for r in rows]
-    return conn.exec_driver_sql(sql, data).rowcount
+    return conn.exec_driver_sql(sql, list(zip(*by_column))).rowcount

@@ -16,8 +16,7 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
     list_columns = ["title", "tenant_id", "fee_name", "payer", "period_start", "period_end", "due_date", "amount",
                     "paid", "state"]
     search = ["title"]
-    filters = ["project_id", "state", "kind", "payer", "due_date", "period_start", "contract_id", "tenant_id",
-               "room_id"]
+    filters = ["project_id", "state", "kind", "payer", "due_date", "period_start", "contract_id", "room_id"]
     detail = ["title", "contract_id", "room_id", "tenant_id", "kind", "fee_name", "payer", "period_no", "period_start",
               "period_end", "due_date", "amount", "late_fee", "late_fee_waived", "paid", "state", "confirmed_at",
               "remark"]

@@ -65,6 +65,11 @@ def scheduled_fees(session: Session, c: Contract, fees=None, area: Decimal | Non
 
 # ---------------------------------------------------------------- generation
 
+BILL_COLUMNS = ["contract_id", "project_id", "room_id", "tenant_id", "kind", "fee_key", "fee_name", "title",
+                "period_no", "period_start", "period_end", "due_date", "amount", "state", "confirmed_at", "paid",
+                "late_fee", "remark", "version", "late_fee_waived", "payer"]
+
+
 def payer_for(lease: MasterLease | None, kind: BillKind) -> Payer:
     """Who pays a bill: the tenant, unless a 企业包租 agreement puts that kind of fee on the company."""
     if lease is None:
@@ -93,28 +98,27 @@ def generate(session: Session, contracts: list[Contract]) -> int:
     for c in contracts:
         number, area = rooms[c.room_id]
         lease = leases.get(c.master_lease_id)
+        same = (c.id, c.project_id, c.room_id, c.tenant_id)
 
-        def bill(kind, key, name, no, start, end, due, amount, confirmed):
-            rows.append(dict(contract_id=c.id, project_id=c.project_id, room_id=c.room_id, tenant_id=c.tenant_id,
-                             kind=kind, fee_key=key, fee_name=name, title=f"{number} {name} 第{no}期"[:64],
-                             period_no=no, period_start=start, period_end=end, due_date=due, amount=amount,
-                             state=BillState.CONFIRMED if confirmed else BillState.UNCONFIRMED,
-                             confirmed_at=now if confirmed else None, paid=ZERO, late_fee=ZERO, remark="",
-                             version=1, late_fee_waived=False, payer=payer_for(lease, kind)))
+        def bill(kind, key, name, no, start, end, due, amount, confirmed, payer=None):
+            rows.append((*same, kind, key, name, f"{number} {name} 第{no}期"[:64], no, start, end, due, amount,
+                         BillState.CONFIRMED if confirmed else BillState.UNCONFIRMED, now if confirmed else None,
+                         ZERO, ZERO, "", 1, False, payer or payer_for(lease, kind)))
 
         for key, monthly, name in scheduled_fees(session, c, fees[c.project_id], area):
             kind = BillKind.RENT if key == "rent" else BillKind.PERIODIC
+            payer = payer_for(lease, kind)
             for p in schedule(c.start_date, c.end_date, monthly, c.cycle.months, c.bill_mode.value):
                 first = p.no == 1
                 bill(kind, key, name, p.no, p.start, p.end, min(c.signed_on, p.start) if first else p.start,
-                     p.amount, first)
+                     p.amount, first, payer)
         if c.deposit:
             bill(BillKind.DEPOSIT, "deposit", "押金", 1, c.start_date, c.end_date, c.signed_on, c.deposit, True)
         for item, std in fees[c.project_id]:
             if item.kind == FeeKind.ONE_OFF:
                 bill(BillKind.ONE_OFF, f"fee:{item.id}", item.name, 1, c.start_date, c.start_date, c.signed_on,
                      std.unit_price, True)
-    return db.insert_ignoring_duplicates(session, Bill.__table__, rows)
+    return db.insert_ignoring_duplicates(session, Bill.__table__, rows, BILL_COLUMNS)
 
 
 # ---------------------------------------------------------------- money in
