@@ -1,12 +1,12 @@
 """财务管理: bills, payments, refunds and bad-debt approvals."""
 from clss_app.admin import Action, ModelAdmin, ask
-from clss_app.services import bills
+from clss_app.services import bill_approvals, bills
 from models import BadDebt, Bill, BillAdjustment, BillState, Payment, Role
 
 R = Role
 OWNERS = {R.PRINCIPAL, R.MULTI_STORE_MANAGER, R.STORE_MANAGER}
 STORE = OWNERS | {R.STORE_ASSISTANT}
-APPROVERS = bills.LEVEL1_ROLES | bills.LEVEL2_ROLES
+APPROVERS = bill_approvals.LEVEL1_ROLES | bill_approvals.LEVEL2_ROLES
 
 PAYMENT = ask(Payment, "amount", "method", "receipt_no", "paid_on", required=("receipt_no",),
               amount={"required": False, "help": "不填则按未收金额全额登记"})
@@ -33,14 +33,14 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
                confirm="撤销选中的 {n} 张账单的确认？已有收款的账单不能撤销。"),
         Action("pay", "登记收款", bills.register_payments, frozenset({R.FINANCE}), inputs=PAYMENT,
                confirm="为选中的 {n} 张账单登记线下收款。"),
-        Action("adjust", "调整金额", bills.request_adjustments, frozenset(STORE),
+        Action("adjust", "调整金额", bill_approvals.request_adjustments, frozenset(STORE),
                inputs=ask(BillAdjustment, "amount_after", "reason", amount_after={"label": "调整后金额(元)"}),
                confirm="调整选中的 {n} 张未确认账单的金额：调增立即生效，调减或减免需负责人审批。"),
-        Action("waive_late_fee", "免滞纳金", bills.request_late_fee_waivers, frozenset(STORE),
+        Action("waive_late_fee", "免滞纳金", bill_approvals.request_late_fee_waivers, frozenset(STORE),
                input_label="减免原因", input_required=True, confirm="申请免除选中的 {n} 张账单的滞纳金（需负责人审批）？"),
-        Action("offline_refund", "转线下退款", bills.to_offline_refund, frozenset(OWNERS)),
-        Action("refund_done", "确认退款", bills.confirm_refund, frozenset({R.FINANCE})),
-        Action("bad_debt", "申请坏账", bills.request_bad_debt, frozenset(OWNERS), danger=True,
+        Action("offline_refund", "转线下退款", bill_approvals.to_offline_refund, frozenset(OWNERS)),
+        Action("refund_done", "确认退款", bill_approvals.confirm_refund, frozenset({R.FINANCE})),
+        Action("bad_debt", "申请坏账", bill_approvals.request_bad_debt, frozenset(OWNERS), danger=True,
                input_label="申请理由", input_required=True,
                confirm="为选中的 {n} 张尾期账单申请坏账？需负责人或多店店长、再由财务审批。"),
     ]
@@ -66,8 +66,8 @@ class BadDebtAdmin(ModelAdmin, model=BadDebt, key="bad_debts"):
     scope = ("project_id", "project")
     can_export = APPROVERS
     actions = [
-        Action("approve", "审批通过", bills.decide_bad_debt(True), frozenset(APPROVERS), input_label="审批意见"),
-        Action("reject", "驳回", bills.decide_bad_debt(False), frozenset(APPROVERS), danger=True,
+        Action("approve", "审批通过", bill_approvals.decide_bad_debt(True), frozenset(APPROVERS), input_label="审批意见"),
+        Action("reject", "驳回", bill_approvals.decide_bad_debt(False), frozenset(APPROVERS), danger=True,
                input_label="驳回原因", input_required=True),
     ]
 
@@ -80,8 +80,8 @@ class AdjustmentAdmin(ModelAdmin, model=BillAdjustment, key="adjustments"):
     scope = ("project_id", "project")
     can_export = STORE
     actions = [
-        Action("approve", "审批通过", bills.decide_adjustments(True), frozenset(bills.ADJUST_APPROVERS),
+        Action("approve", "审批通过", bill_approvals.decide_adjustments(True), frozenset(bill_approvals.ADJUST_APPROVERS),
                input_label="审批意见"),
-        Action("reject", "驳回", bills.decide_adjustments(False), frozenset(bills.ADJUST_APPROVERS), danger=True,
+        Action("reject", "驳回", bill_approvals.decide_adjustments(False), frozenset(bill_approvals.ADJUST_APPROVERS), danger=True,
                input_label="驳回原因", input_required=True),
     ]

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from clss_app.admin import Action, Many, ModelAdmin, ask
 from clss_app.admin.fields import FieldSpec
-from clss_app.services import leasing, master_leases
+from clss_app.services import lease_changes, leasing, master_leases
 from models import (Appointment, AppointmentState, Contract, ContractState, MasterLease, MasterLeaseRoom, MeterReading,
                     Reservation, Role, Room, Tenant)
 
@@ -104,20 +104,20 @@ class ReservationAdmin(ModelAdmin, model=Reservation, key="reservations"):
 CHECK_IN = Action("check_in", "办理入住", leasing.check_in, frozenset(STORE),
                   inputs=ask(Contract, "checked_in_on", "power_in", "water_in", required=("checked_in_on",)),
                   confirm="为选中的 {n} 份合同办理入住：合同转为执行中，房间转为在租。")
-CHECK_OUT = Action("check_out", "办理退房", leasing.check_out, frozenset(OWNERS),
+CHECK_OUT = Action("check_out", "办理退房", lease_changes.check_out, frozenset(OWNERS),
                    inputs=ask(Contract, "checked_out_on", "power_out", "water_out", required=("checked_out_on",)),
                    confirm="为选中的 {n} 份合同办理退房：按退房日结算租金、水电并退还押金，房间恢复空闲可租。")
 
 
 OUT_READINGS = ask(Contract, "power_out", "water_out", power_out={"label": "电表读数（原房间）"},
                    water_out={"label": "水表读数（原房间）"})
-RENEW = Action("renew", "续租", leasing.renew, frozenset(STORE),
+RENEW = Action("renew", "续租", lease_changes.renew, frozenset(STORE),
                inputs=ask(Contract, "end_date", "monthly_rent", "cycle", "bill_mode",
                           end_date={"label": "续租到期日"},
                           monthly_rent={"required": False, "label": "续租月租金(元)", "help": "不填沿用原租金"},
                           cycle={"required": False}, bill_mode={"required": False}),
                confirm="为选中的 {n} 份合同续租：新合同自原到期日次日起，原合同到期后自动生效，押金沿用。")
-CHANGE_ROOM = Action("change_room", "换房", leasing.change_room, frozenset(OWNERS), inputs=(
+CHANGE_ROOM = Action("change_room", "换房", lease_changes.change_room, frozenset(OWNERS), inputs=(
     FieldSpec("change_date", "换房日期", "date", required=True),
     FieldSpec("new_room", "新房间房号", "str", required=True, max_length=32, help="同项目内空闲可租的房间"),
     *ask(Contract, "monthly_rent", monthly_rent={"required": False, "label": "新房间月租金(元)",
@@ -127,12 +127,12 @@ CHANGE_ROOM = Action("change_room", "换房", leasing.change_room, frozenset(OWN
     *ask(Contract, "power_in", "water_in", power_in={"label": "电表读数（新房间）"},
          water_in={"label": "水表读数（新房间）"})),
     confirm="换房：原合同在换房日关闭，新合同自次日起至原到期日；未用完的预付租金结转到新合同，押金随租客转入。")
-SUBLET = Action("sublet", "转租", leasing.sublet, frozenset(OWNERS), inputs=(
+SUBLET = Action("sublet", "转租", lease_changes.sublet, frozenset(OWNERS), inputs=(
     FieldSpec("sublet_date", "转租日期", "date", required=True),
     FieldSpec("tenant_phone", "新租客手机号", "str", required=True, max_length=11, help="须先在租客管理中登记"),
     *OUT_READINGS),
     confirm="转租：原租客在转租日结算离开，新租客的合同自次日起至原到期日，缴纳首期款后办理入住。")
-READ_METERS = Action("read_meters", "抄表", leasing.read_meters, frozenset(STORE),
+READ_METERS = Action("read_meters", "抄表", lease_changes.read_meters, frozenset(STORE),
                      inputs=ask(MeterReading, "read_on", "power", "water"),
                      confirm="为选中的 {n} 份合同登记抄表读数：自上次读数以来的用量生成水电费账单（未确认）。")
 

@@ -13,7 +13,7 @@ import reflex as rx
 from sqlmodel import func, select
 
 from clss_app.admin.fields import SHANGHAI
-from clss_app.services import leasing, room_status
+from clss_app.services import room_board, room_status
 from clss_app.services.permissions import VIEW, Forbidden, require, scope_clause
 from clss_app.state import AuthState
 from clss_app.ui import theme
@@ -103,7 +103,7 @@ class WorkbenchState(AuthState):
                     raise Forbidden("该项目不在您的数据权限范围内")
                 # Rooms change with every lock and every flow; 欠费 also changes with a payment.
                 signature = (*s.exec(select(func.count(Room.id), func.sum(Room.version))
-                                     .where(Room.project_id == pid)).one(), leasing.overdue_count(s, pid))
+                                     .where(Room.project_id == pid)).one(), room_board.overdue_count(s, pid))
                 if quiet and signature == self._signature:
                     return  # nothing changed since the last look
                 # Plain columns, not Room objects: 5,000 ORM objects cost more than the query.
@@ -113,7 +113,7 @@ class WorkbenchState(AuthState):
                                .join(UnitType, UnitType.id == Room.unit_type_id, isouter=True)
                                .where(Room.project_id == pid)
                                .order_by(Building.name, Room.floor_no.desc(), Room.number)).all()
-                marks = leasing.board_marks(s, pid)
+                marks = room_board.board_marks(s, pid)
         except Forbidden as exc:
             self.rows, self.counts, self.total = [], {}, 0
             return self._refused(exc)
@@ -201,7 +201,7 @@ class WorkbenchState(AuthState):
                                .join(Building, Building.id == Room.building_id)
                                .join(UnitType, UnitType.id == Room.unit_type_id, isouter=True)
                                .where(Room.id == int(room_id))).one()
-                live = leasing.live_lease(s, int(room_id))
+                live = room_board.live_lease(s, int(room_id))
         except Forbidden as exc:
             return self._refused(exc)
         room, building, unit_type = found

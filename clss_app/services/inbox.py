@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from clss_app.menu import ENTRIES
-from clss_app.services import bills
+from clss_app.services import bill_approvals
 from clss_app.services.permissions import Principal, scope_clause
 from models import (AdjustmentState, Appointment, AppointmentState, ApprovalState, BadDebt, Bill, BillAdjustment,
                     BillState, Contract, ContractState, Role)
@@ -21,11 +21,11 @@ def _items(today: date):
     overdue = (today - timedelta(days=1)).isoformat()
     # (label, roles, menu entry, link query, model, where)
     return [
-        ("坏账待一级审批", bills.LEVEL1_ROLES, "bad_debts", "f_state=level1", BadDebt,
+        ("坏账待一级审批", bill_approvals.LEVEL1_ROLES, "bad_debts", "f_state=level1", BadDebt,
          BadDebt.state == ApprovalState.LEVEL1),
-        ("坏账待财务审批", bills.LEVEL2_ROLES, "bad_debts", "f_state=level2", BadDebt,
+        ("坏账待财务审批", bill_approvals.LEVEL2_ROLES, "bad_debts", "f_state=level2", BadDebt,
          BadDebt.state == ApprovalState.LEVEL2),
-        ("账单减免待审批", bills.ADJUST_APPROVERS, "adjustments", "f_state=pending", BillAdjustment,
+        ("账单减免待审批", bill_approvals.ADJUST_APPROVERS, "adjustments", "f_state=pending", BillAdjustment,
          BillAdjustment.state == AdjustmentState.PENDING),
         ("线下退款待确认", {R.FINANCE}, "refunds", "f_state=offline_refund", Bill,
          Bill.state == BillState.OFFLINE_REFUND),

@@ -10,7 +10,7 @@ from datetime import date
 
 from clss_app import db
 from clss_app.admin import audit
-from clss_app.services import bills, leasing
+from clss_app.services import bills, lease_changes, leasing
 from clss_app.services.permissions import Principal
 from models import Role
 
@@ -23,7 +23,7 @@ def daily(today: date | None = None) -> dict[str, int]:
     today = today or date.today()
     with db.session_scope() as s:
         done = {"expired_reservations": leasing.expire_reservations(s, SYSTEM, today),
-                "renewals_started": leasing.hand_over_renewals(s, SYSTEM, today),
+                "renewals_started": lease_changes.hand_over_renewals(s, SYSTEM, today),
                 "late_fees": bills.accrue_late_fees(s, today)}
         if any(done.values()):
             audit.record(s, None, "jobs", None, "daily",
