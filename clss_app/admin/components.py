@@ -57,7 +57,7 @@ def _range_filter(admin, name: str, input_type: str) -> rx.Component:
 
 def filter_bar(admin: type[ModelAdmin]) -> rx.Component:
     parts = []
-    for name in admin.filters:
+    for name in (n for n in admin.filters if n not in admin.only):  # a view of one state needs no state filter
         fk = admin.fields[name].filter_kind
         if fk == "choice":
             parts.append(_choice_filter(admin, name))

@@ -206,6 +206,11 @@ def test_one_tenant_from_reservation_to_check_out(browser, base_url, app_db):
             pg.context.close()
 
 
+def _awaiting_review(s) -> list[int]:
+    """Rooms of the demo's online signings: still vacant until the store approves, kept for that test."""
+    return list(s.exec(select(Contract.room_id).where(Contract.state == ContractState.PENDING_REVIEW)).all())
+
+
 def _tenant_id(engine) -> str:
     from models import Tenant
     with Session(engine) as s:
@@ -218,8 +223,8 @@ def test_later_steps_of_a_lease_and_an_adjustment_approval(browser, base_url, ap
         active = s.exec(select(Contract).where(Contract.project_id == 1, Contract.state == ContractState.ACTIVE,
                                                Contract.end_date > TODAY + timedelta(days=40))
                         .order_by(Contract.id).limit(2)).all()
-        target = s.exec(select(Room).where(Room.project_id == 1, Room.status == RoomStatus.VACANT)
-                        .order_by(Room.id)).first()
+        target = s.exec(select(Room).where(Room.project_id == 1, Room.status == RoomStatus.VACANT,
+                                           Room.id.not_in(_awaiting_review(s))).order_by(Room.id)).first()
         unconfirmed = s.exec(select(Bill).where(Bill.project_id == 1, Bill.state == BillState.UNCONFIRMED)
                              .order_by(Bill.due_date.desc())).first()
     pages = {}
@@ -272,8 +277,8 @@ def test_later_steps_of_a_lease_and_an_adjustment_approval(browser, base_url, ap
 def test_master_lease_for_two_rooms(browser, base_url, app_db):
     engine = create_engine(f"sqlite:///{app_db}")
     with Session(engine) as s:
-        rooms = s.exec(select(Room).where(Room.project_id == 1, Room.status == RoomStatus.VACANT)
-                       .order_by(Room.id).offset(2).limit(2)).all()
+        rooms = s.exec(select(Room).where(Room.project_id == 1, Room.status == RoomStatus.VACANT,
+                                          Room.id.not_in(_awaiting_review(s))).order_by(Room.id).offset(2).limit(2)).all()
         project = s.get(Project, 1).name
     m = as_user(browser, base_url, "manager")
     try:
@@ -311,3 +316,59 @@ def test_master_lease_for_two_rooms(browser, base_url, app_db):
         expect(rows(m).first).to_contain_text("企业")
     finally:
         m.context.close()
+
+
+def test_appointments_online_review_payments_and_meter_readings(browser, base_url, app_db):
+    engine = create_engine(f"sqlite:///{app_db}")
+    a = as_user(browser, base_url, "assistant")
+    try:
+        # 预约看房: a bad phone number is refused next to the field; then 已看房.
+        go(a, "/leasing/appointments")
+        a.locator("#admin-create").click()
+        with Session(engine) as s:
+            project = s.get(Project, 1).name
+        pick(a, "project_id", project)
+        a.locator("#field-name").fill("郑看房")
+        a.locator("#field-phone").fill("12345")
+        a.locator("#field-visit_at").fill(f"{TODAY + timedelta(days=1)}T10:30")
+        a.locator("#form-save").click()
+        expect(a.locator("#error-phone")).to_have_text("手机号须为 11 位数字，以 1 开头")
+        a.locator("#field-phone").fill("15912345678")
+        a.locator("#form-save").click()
+        expect(a.get_by_text("已新增")).to_be_visible()
+        select_row(a, "郑看房")
+        run(a, "visited")
+        expect(a.get_by_text("已看房成功 1 条")).to_be_visible()
+        expect(rows(a).filter(has_text="郑看房")).to_contain_text("已看房")
+
+        # 在线签约审核: one rejected with a reason, the other approved (its room turns 待入住).
+        go(a, "/contracts/online-review")
+        expect(rows(a)).to_have_count(2)
+        shot(a, "leasing-online-review")
+        first, second = [t.strip() for t in a.locator("#admin-table tbody tr td:nth-child(2)").all_inner_texts()]
+        select_row(a, first)
+        run(a, "reject", text="证件照片不清晰，请重新提交")
+        expect(a.get_by_text("驳回成功 1 条")).to_be_visible()
+        select_row(a, second)
+        run(a, "approve", text="")
+        expect(a.get_by_text("审核通过成功 1 条")).to_be_visible()
+        expect(a.locator("#admin-empty")).to_be_visible()
+        with Session(engine) as s:
+            approved = s.exec(select(Contract).where(Contract.number == second)).one()
+            assert approved.state == ContractState.SIGNED
+            assert s.get(Room, approved.room_id).status == RoomStatus.SIGNED
+            assert s.exec(select(Contract).where(Contract.number == first)).one().state == ContractState.VOID
+
+        # 抄表记录 lists the readings taken; 收款登记 lists what finance registered (its receipt number).
+        go(a, "/leasing/meter-readings")
+        expect(rows(a).first).to_be_visible()
+        f = as_user(browser, base_url, "finance")
+        try:
+            go(f, "/finance/payments?q=POS-20261122-01")
+            expect(rows(f)).to_have_count(1)
+            expect(rows(f).first).to_contain_text("POS刷卡")
+            shot(f, "leasing-payments")
+        finally:
+            f.context.close()
+    finally:
+        a.context.close()
