@@ -401,8 +401,12 @@ def seed_lease_history(ctx: DemoContext) -> None:
                         Payment, PaymentMethod, Tenant)
     s, rng = ctx.session, ctx.rng
     first = ctx.ids["project"][0]
-    active = s.scalars(sa.select(Contract).where(Contract.state == ContractState.ACTIVE).order_by(Contract.id)).all()
+    # Plain rows and table-level updates throughout: at scale 70 the ORM would keep 60k contracts in its
+    # identity map and check every one of them against each UPDATE.
+    C, B = Contract.__table__, Bill.__table__
+    active = s.execute(sa.select(C).where(C.c.state == ContractState.ACTIVE).order_by(C.c.id)).all()
     earlier, links = [], []
+    company_of = dict(s.execute(sa.select(Tenant.id, Tenant.company_id)).all())
     for k, c in enumerate(active):
         if k % 10 and k % 25:
             continue
@@ -410,7 +414,7 @@ def seed_lease_history(ctx: DemoContext) -> None:
         tenant_id = c.tenant_id
         if sublet:  # the room's previous tenant
             tenant_id = ctx.next_id("tenant")
-            s.execute(sa.insert(Tenant), [dict(id=tenant_id, company_id=s.get(Tenant, c.tenant_id).company_id,
+            s.execute(sa.insert(Tenant), [dict(id=tenant_id, company_id=company_of[c.tenant_id],
                                                name=rng.choice(SURNAMES) + rng.choice(GIVEN), phone=f"13{tenant_id:09d}",
                                                id_number="")])
         start = add_months(c.start_date, -12)
@@ -423,11 +427,14 @@ def seed_lease_history(ctx: DemoContext) -> None:
                             checked_out_on=c.start_date - timedelta(days=1) if sublet else None))
         links.append((c.id, cid, ContractSource.SUBLET if sublet else ContractSource.RENEWAL))
     ctx.bulk(Contract, earlier, "合同")
-    for cid, prev, source in links:
-        s.execute(sa.update(Contract).where(Contract.id == cid).values(previous_id=prev, source=source))
+    if links:
+        s.execute(sa.update(C).where(C.c.id == sa.bindparam("cid")).values(previous_id=sa.bindparam("prev"),
+                                                                          source=sa.bindparam("src")),
+                  [dict(cid=cid, prev=prev, src=source.value) for cid, prev, source in links])
     ctx.counts["账单"] += bills.generate(s, [Contract(**c) for c in earlier])
-    s.execute(sa.update(Bill).where(Bill.contract_id.in_([c["id"] for c in earlier]))
-              .values(state=BillState.PAID, paid=Bill.amount, confirmed_at=utcnow()))
+    s.execute(sa.update(B).where(B.c.contract_id.in_(sa.select(C.c.id).where(C.c.state.in_(
+        [ContractState.EXPIRED, ContractState.CLOSED])))).values(state=BillState.PAID, paid=B.c.amount,
+                                                                 confirmed_at=utcnow()))
     # A rejected online signing in another company's project.
     room = s.scalars(sa.select(Room).where(Room.project_id != first, Room.status == RoomStatus.VACANT)).first()
     if room is not None:
@@ -442,17 +449,15 @@ def seed_lease_history(ctx: DemoContext) -> None:
                                  signed_on=utcnow().date(), source=ContractSource.ONLINE, state=ContractState.VOID,
                                  created_by="APP")], "合同")
     # Bills: some overdue ones half paid; each checked-out lease elsewhere gave up its last month (revoked).
-    late = s.scalars(sa.select(Bill).where(Bill.state == BillState.CONFIRMED, Bill.kind == BillKind.RENT)
-                  .order_by(Bill.id)).all()
-    for b in late[::4]:
-        s.execute(sa.update(Bill).where(Bill.id == b.id).values(state=BillState.PARTLY_PAID,
-                                                                 paid=(b.amount / 2).quantize(Decimal("0.01"))))
-    done = s.scalars(sa.select(Contract).where(Contract.state == ContractState.CHECKED_OUT,
-                                            Contract.project_id != first).order_by(Contract.id)).all()
-    for c in done:
-        last = s.execute(sa.select(sa.func.max(Bill.id)).where(Bill.contract_id == c.id,
-                                                               Bill.fee_key == "rent")).scalar_one()
-        s.execute(sa.update(Bill).where(Bill.id == last).values(state=BillState.REVOKED, paid=0))
+    late = s.execute(sa.select(B.c.id).where(B.c.state == BillState.CONFIRMED, B.c.kind == BillKind.RENT)
+                     .order_by(B.c.id)).scalars().all()
+    s.execute(sa.update(B).where(B.c.id.in_(late[::4])).values(
+        state=BillState.PARTLY_PAID, paid=sa.func.round(B.c.amount / 2, 2)))
+    done = s.execute(sa.select(C).where(C.c.state == ContractState.CHECKED_OUT, C.c.project_id != first)
+                     .order_by(C.c.id)).all()
+    last_rent = (sa.select(sa.func.max(B.c.id)).where(B.c.contract_id.in_([c.id for c in done]),
+                                                    B.c.fee_key == "rent").group_by(B.c.contract_id))
+    s.execute(sa.update(B).where(B.c.id.in_(last_rent)).values(state=BillState.REVOKED, paid=0))
     # Settlements elsewhere at every step of a refund, and one bad debt approved at both levels.
     steps = [BillState.REFUNDED, BillState.REFUNDED, BillState.OFFLINE_REFUND, BillState.BAD_DEBT]
     for c, state in zip(done, steps):
