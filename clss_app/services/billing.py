@@ -18,10 +18,10 @@ rounded half-up to the cent once per bill.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 CENT = Decimal("0.01")
 ONCE = 0  # the cycle value of 一次性
@@ -29,8 +29,7 @@ CYCLES = (1, 3, 6, 12, ONCE)
 SAME_DAY, MONTH_START = "same_day", "month_start"
 
 
-@dataclass(frozen=True)
-class Period:
+class Period(NamedTuple):  # a tuple: 120k of them are made to bill 10k contracts for a year
     no: int          # 1-based
     start: date
     end: date        # inclusive
