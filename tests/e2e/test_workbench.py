@@ -138,10 +138,10 @@ def test_marks_match_the_contracts_and_the_panel_leads_into_the_flows(page, app_
     _open_board(page, "manager", "店长")
     expect(page.locator("#board-mark-expiring")).to_contain_text(str(len(expiring)))
     expect(page.locator("#board-mark-arrears")).to_contain_text(str(len(arrears)))
-    shown_exp = set(page.locator("#board .clss-tile:has(.m-exp)").evaluate_all("els => els.map(e => e.dataset.room)"))
-    shown_debt = set(page.locator("#board .clss-tile:has(.m-debt)").evaluate_all("els => els.map(e => e.dataset.room)"))
+    shown_exp = set(page.locator("#board .clss-tile.m-exp").evaluate_all("els => els.map(e => e.dataset.room)"))
+    shown_debt = set(page.locator("#board .clss-tile.m-debt").evaluate_all("els => els.map(e => e.dataset.room)"))
     assert (shown_exp, shown_debt) == (expiring, arrears)
-    expect(page.locator(f"#board .clss-tile[data-room='{pair}'] .clss-mark.p2")).to_have_count(1)
+    expect(page.locator(f"#board .clss-tile.p2[data-room='{pair}']")).to_have_count(1)
     debtor = sorted(arrears)[0]
     page.locator(f"#board .clss-tile[data-room='{debtor}']").click()
     expect(page.locator("#panel-lease")).to_contain_text("欠费")
