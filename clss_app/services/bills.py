@@ -145,8 +145,11 @@ def _pay(session: Session, b: Bill, amount: Decimal) -> bool:
     paid = b.paid + amount
     owed = b.amount + b.late_fee
     state = BillState.PAID if paid >= owed else BillState.PARTLY_PAID
+    # The caller's object is updated by hand below; no ORM sync over every bill in the session
+    # (a batch payment of thousands would be quadratic).
     done = session.execute(sa.update(Bill).where(Bill.id == b.id, Bill.paid == b.paid, Bill.state.in_(OPEN))
-                           .values(paid=paid, state=state, version=Bill.version + 1)).rowcount == 1
+                           .values(paid=paid, state=state, version=Bill.version + 1)
+                           .execution_options(synchronize_session=False)).rowcount == 1
     if done:
         b.paid, b.state = paid, state
     return done
@@ -401,15 +404,23 @@ def accrue_late_fees(session: Session, as_of: date) -> int:
     fee_rates = dict(session.execute(select(FeeItem.id, sa.func.min(PricingStandard.late_fee_rate))
                                      .join(PricingStandard, PricingStandard.fee_item_id == FeeItem.id)
                                      .group_by(FeeItem.id)).all())
+    # Plain rows and one executemany: the job reads every overdue bill of every project, and ORM objects
+    # would be checked against each UPDATE (quadratic at the large demo's scale).
+    T = Bill.__table__
+    changes = []
+    for bid, pid, key, amount, paid, fee_now, due in session.execute(
+            select(T.c.id, T.c.project_id, T.c.fee_key, T.c.amount, T.c.paid, T.c.late_fee, T.c.due_date)
+            .where(T.c.state.in_(OPEN), T.c.due_date < as_of, T.c.late_fee_waived.is_(False))):
+        grace, rate = projects[pid]
+        if key.startswith("fee:"):
+            rate = fee_rates.get(int(key[4:]), rate)
+        fee = late_fee(max(amount - paid, ZERO), rate, due, as_of, grace)
+        if fee > fee_now:
+            changes.append({"bid": bid, "old": fee_now, "new": fee})
     changed = 0
-    for b in session.exec(select(Bill).where(Bill.state.in_(OPEN), Bill.due_date < as_of,
-                                             Bill.late_fee_waived.is_(False))).all():
-        grace, rate = projects[b.project_id]
-        if b.fee_key.startswith("fee:"):
-            rate = fee_rates.get(int(b.fee_key[4:]), rate)
-        fee = late_fee(max(b.amount - b.paid, ZERO), rate, b.due_date, as_of, grace)
-        if fee > b.late_fee and session.execute(
-                sa.update(Bill).where(Bill.id == b.id, Bill.late_fee == b.late_fee, Bill.state.in_(OPEN))
-                .values(late_fee=fee, version=Bill.version + 1)).rowcount:
-            changed += 1
+    if changes:
+        changed = session.execute(
+            sa.update(T).where(T.c.id == sa.bindparam("bid"), T.c.late_fee == sa.bindparam("old"),
+                               sa.or_(*(T.c.state == s for s in OPEN)))  # no IN: executemany can't expand it
+            .values(late_fee=sa.bindparam("new"), version=T.c.version + 1), changes).rowcount
     return changed
