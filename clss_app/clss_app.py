@@ -18,6 +18,8 @@ import pages.housing  # noqa: F401  (ModelAdmin declarations register themselves
 import pages.system  # noqa: F401
 import pages.leasing  # noqa: F401
 import pages.finance  # noqa: F401
+from pages.market import MarketState, market_body
+from pages.analytics import ANALYTICS_LOAD, analytics_body
 
 from clss_app.admin import downloads
 
@@ -38,7 +40,8 @@ app.add_page(login_page, route="/login", title="登录 · CLSS Admin", on_load=A
 if os.environ.get("CLSS_BENCH") == "1":
     import benchmarks.bench_bills  # noqa: F401  (a synthetic 1M-row admin for benchmarks/engine_list.py)
 
-BUILT = {"home": (home_body, HOME_LOAD), "workbench": (workbench_body, WorkbenchState.load)}
+BUILT = {"home": (home_body, HOME_LOAD), "workbench": (workbench_body, WorkbenchState.load),
+         "market_index": (market_body, MarketState.load), "dashboard": (analytics_body, ANALYTICS_LOAD)}
 for _key, _admin in REGISTRY.items():
     BUILT[_key] = (lambda a=_admin, k=_key: admin_body(a, menu.ENTRIES[k].label), AdminState.load(_key))
 

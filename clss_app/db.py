@@ -1,6 +1,9 @@
 """The one SQLAlchemy engine of the process, and sessions on it."""
 from __future__ import annotations
 
+import re
+import threading
+from collections import Counter
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -12,8 +15,47 @@ from sqlmodel import Session
 from clss_app import settings
 
 
+# ------------------------------------------------------------ write generations
+# Each table's count of committed writes in this process: caches of derived figures (the
+# executives' dashboard) key on it and so never serve data older than the last commit here.
+_WRITE = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.I)
+_generations: Counter = Counter()
+_generations_lock = threading.Lock()
+
+
+def generation(*tables: str) -> tuple[int, ...]:
+    """How many committed transactions of this process wrote each table."""
+    with _generations_lock:
+        return tuple(_generations[t] for t in tables)
+
+
+def _track_writes(eng: sa.Engine) -> None:
+    @sa.event.listens_for(eng, "before_cursor_execute")
+    def _note(conn, _cursor, statement, _params, _context, _many):
+        m = _WRITE.match(statement)
+        if m:
+            conn.info.setdefault("clss_written", set()).add(m.group(1).lower())
+
+    @sa.event.listens_for(eng, "commit")
+    def _bump(conn):
+        written = conn.info.pop("clss_written", None)
+        if written:
+            with _generations_lock:
+                _generations.update(written)
+
+    @sa.event.listens_for(eng, "rollback")
+    def _forget(conn):
+        conn.info.pop("clss_written", None)
+
+
 @lru_cache(maxsize=None)
 def engine_for(url: str) -> sa.Engine:
+    eng = _new_engine(url)
+    _track_writes(eng)
+    return eng
+
+
+def _new_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

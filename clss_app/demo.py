@@ -19,7 +19,7 @@ from sqlmodel import Session
 from clss_app import db
 from clss_app.services.auth import hash_password
 from models import (Building, DataScope, FeeItem, FeeKind, Floor, ImportBatch, OrgUnit, PriceUnit,
-                    PricingStandard, Project, ProjectKind, PublishState, RentMode, ReservationState, Role, Room,
+                    MarketIndex, PricingStandard, Project, ProjectKind, PublishState, RentMode, ReservationState, Role, Room,
                     RoomStatus, UnitKind, UnitType, User, UserProject, utcnow)
 
 DEMO_PASSWORD = "Clss@2026"
@@ -480,8 +480,56 @@ def seed_lease_history(ctx: DemoContext) -> None:
         ctx.counts["账单"] += 1
 
 
+def seed_funnel_history(ctx: DemoContext) -> None:
+    """The appointments and reservations behind the past year's signings, so the dashboard's funnel
+    (预约看房 → 预定 → 签约) has the shape a store sees: about three viewings and one or two
+    reservations for each new contract."""
+    from datetime import date, datetime, time, timedelta
+
+    from clss_app.admin.fields import SHANGHAI
+    from clss_app.services.analytics import NEW_SOURCES, SIGNED_STATES
+    from models import Appointment, AppointmentState, Contract, Reservation
+    s, rng, today = ctx.session, ctx.rng, date.today()
+    signings = s.execute(sa.select(Contract.project_id, Contract.room_id, Contract.tenant_id, Contract.signed_on)
+                         .where(Contract.signed_on >= today - timedelta(days=365), Contract.source.in_(NEW_SOURCES),
+                                Contract.state.in_(SIGNED_STATES)).order_by(Contract.id)).all()
+    at = lambda day, hour: datetime.combine(day, time(hour), tzinfo=SHANGHAI)  # noqa: E731
+    appointments, reservations = [], []
+    for pid, room, tenant, signed in signings:
+        for k in range(rng.choice([2, 3, 3, 4])):
+            day = signed - timedelta(days=rng.randint(3, 20))
+            appointments.append(dict(
+                project_id=pid, name=rng.choice(SURNAMES) + rng.choice(GIVEN), phone=f"158{rng.randint(0, 99999999):08d}",
+                visit_at=at(day + timedelta(days=1), 14), room_id=room, note="",
+                state=AppointmentState.CONVERTED if k == 0 else rng.choice([AppointmentState.VISITED,
+                                                                             AppointmentState.CANCELLED]),
+                created_at=at(day, 10), version=1))
+        states = [ReservationState.CONVERTED] if rng.random() < 0.8 else []
+        if rng.random() < 0.5:  # someone else held the room first and let it go
+            states.append(rng.choice([ReservationState.CANCELLED, ReservationState.EXPIRED]))
+        for state in states:
+            day = signed - timedelta(days=rng.randint(1, 6))
+            reservations.append(dict(project_id=pid, room_id=room, tenant_id=tenant, deposit=Decimal(1000),
+                                     hold_until=day + timedelta(days=7), state=state, note="", created_at=at(day, 11),
+                                     version=1))
+    for i in range(0, len(appointments), 5000):
+        ctx.bulk(Appointment, appointments[i:i + 5000], "预约看房")
+    for i in range(0, len(reservations), 5000):
+        ctx.bulk(Reservation, reservations[i:i + 5000], "预定")
+
+
+def seed_market(ctx: DemoContext) -> None:
+    """Index series from January 2023 to last month for five cities, labelled as demo data."""
+    from datetime import date, timedelta
+
+    from clss_app.services.market import demo_points
+    today = date.today()
+    last = date(today.year, today.month, 1) - timedelta(days=1)
+    ctx.bulk(MarketIndex, demo_points(date(2023, 1, 1), last, random.Random(ctx.rng.random())), "行情指数")
+
+
 STEPS: list[Callable[[DemoContext], None]] = [seed_org, seed_housing, seed_fees, seed_import_batch, seed_users,
-                                              seed_params, seed_leasing, seed_lease_history]
+                                              seed_params, seed_leasing, seed_lease_history, seed_funnel_history, seed_market]
 
 
 def generate(scale: int = 1, seed: int = 20261122) -> dict[str, int]:

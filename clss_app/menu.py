@@ -95,10 +95,11 @@ MENU: tuple[MenuGroup, ...] = (
         E("policies", "保险列表", "/insurance/policies", SYS | FIN | {R.PRINCIPAL}, 7),
     )),
     MenuGroup("行情查询", "trending-up", (
-        E("market_index", "租赁与价格指数", "/market", EXECUTIVES, 8),
+        E("market_index", "租赁与价格指数", "/market", EXECUTIVES),
+        E("market_data", "指数数据", "/market/data", EXECUTIVES),
     )),
     MenuGroup("数据分析", "chart-column", (
-        E("dashboard", "经营看板", "/analytics", EXECUTIVES, 8),
+        E("dashboard", "经营看板", "/analytics", EXECUTIVES | {R.STORE_MANAGER}),
     )),
     MenuGroup("系统管理", "settings", (
         E("org_units", "组织机构", "/system/org-units", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}),

@@ -7,6 +7,7 @@ from models.org import DataScope, OrgUnit, PROJECT_BOUND_ROLES, ROLE_UNIT_KIND, 
 from models.audit import AuditLog
 from models.files import DownloadTicket
 from models.params import CityParam, EnterpriseParam
+from models.market import AreaBand, IndexKind, MarketIndex
 from models.user import User, UserProject, UserScopeUnit, UserSession
 from models.leasing import (MasterLease, MasterLeaseRoom, Payer, AdjustmentKind, AdjustmentState, BillAdjustment, MeterReading, Appointment, AppointmentState, ApprovalState, BadDebt, Bill, BillKind, BillMode, BillState,
                             Contract, ContractSource, ContractState, PayCycle, Payment, PaymentMethod, Reservation,
@@ -14,7 +15,7 @@ from models.leasing import (MasterLease, MasterLeaseRoom, Payer, AdjustmentKind,
 
 __all__ = [
     "BatchState", "LockKind", "RoomStatusLog", "FeeItem", "FeeKind", "ImportBatch", "PriceUnit", "PricingStandard", "RentMode", "UnitType",
-    "AuditLog", "CityParam", "DownloadTicket", "EnterpriseParam",
+    "AuditLog", "AreaBand", "IndexKind", "MarketIndex", "CityParam", "DownloadTicket", "EnterpriseParam",
     "Building", "DataScope", "Floor", "LabeledEnum", "OrgUnit", "PROJECT_BOUND_ROLES",
     "Project", "ProjectKind", "ROLE_UNIT_KIND", "PublishState", "Role", "Room", "RoomStatus", "UnitKind",
     "User", "UserProject", "UserScopeUnit", "UserSession", "utcnow",

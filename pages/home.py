@@ -50,7 +50,7 @@ class HomeDashboard(Dashboard, key="home"):
     ]
 
     @classmethod
-    def data(cls, session, p):
+    def data(cls, session, p, chosen):
         return {**overview.scope_summary(session, p, limit=50), "todo": inbox.todo(session, p)}
 
 

@@ -114,7 +114,7 @@ class RoomAdmin(ModelAdmin, model=Room, key="rooms"):
     list_columns = ["cover", "number", "project_id", "building_id", "floor_no", "unit_type_id", "area", "rent",
                     "status", "visible"]
     search = ["number", "external_code"]
-    filters = ["project_id", "status", "visible", "rent", "import_batch_id"]
+    filters = ["project_id", "status", "unit_type_id", "visible", "rent", "import_batch_id"]
     form = ROOM_IMPORT + ["cover", "photos", "visible"]
     # The export starts with the import template's columns: an export re-imports as it is.
     detail = ROOM_IMPORT + ["status", "visible", "import_batch_id"]

@@ -49,7 +49,7 @@ class AppointmentAdmin(ModelAdmin, model=Appointment, key="appointments"):
     fields_override = {"room_id": IN_PROJECT}
     list_columns = ["name", "phone", "project_id", "visit_at", "room_id", "state", "note"]
     search = ["name", "phone"]
-    filters = ["project_id", "state", "visit_at"]
+    filters = ["project_id", "state", "visit_at", "created_at"]
     form = ["project_id", "name", "phone", "visit_at", "room_id", "note"]
     default_sort = "-visit_at"
     scope = ("project_id", "project")
@@ -74,7 +74,7 @@ CONTRACT_TERMS = ask(Contract, "start_date", "end_date", "monthly_rent", "deposi
 
 class ReservationAdmin(ModelAdmin, model=Reservation, key="reservations"):
     list_columns = ["room_id", "tenant_id", "project_id", "deposit", "hold_until", "state", "created_at"]
-    filters = ["project_id", "state", "hold_until", "tenant_id", "appointment_id", "room_id"]
+    filters = ["project_id", "state", "hold_until", "created_at", "tenant_id", "appointment_id", "room_id"]
     form = ["room_id", "tenant_id", "deposit", "hold_until", "appointment_id", "note"]
     scope = ("project_id", "project")
     can_create = STORE
@@ -141,8 +141,8 @@ class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
     list_columns = ["number", "room_id", "tenant_id", "project_id", "start_date", "end_date", "monthly_rent",
                     "cycle", "state"]
     search = ["number", "co_tenants"]
-    filters = ["project_id", "state", "cycle", "source", "end_date", "tenant_id", "reservation_id", "room_id",
-               "previous_id", "master_lease_id"]
+    filters = ["project_id", "state", "cycle", "source", "end_date", "signed_on", "checked_out_on", "tenant_id",
+               "reservation_id", "room_id", "previous_id", "master_lease_id"]
     form = ["room_id", "tenant_id", "co_tenants", "start_date", "end_date", "monthly_rent", "deposit", "cycle",
             "bill_mode"]
     scope = ("project_id", "project")

@@ -66,7 +66,7 @@ class FieldSpec:
                 value = value.replace(tzinfo=dt.timezone.utc)
             return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
         if k == "date":
-            return value.isoformat()
+            return value.strftime("%Y-%m") if self.extra.get("month") else value.isoformat()
         if k == "fk":
             return (fk_labels or {}).get(value, f"#{value}")
         if k == "many":  # [(id, label), ...] from many.load
@@ -92,7 +92,7 @@ class FieldSpec:
         if self.kind == "datetime":
             return value.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
         if self.kind in ("date",):
-            return value.isoformat()
+            return value.strftime("%Y-%m") if self.extra.get("month") else value.isoformat()
         if self.kind == "many":
             return ",".join(str(i) for i, _ in value)
         return str(value)
@@ -165,6 +165,8 @@ class FieldSpec:
             if word in FALSE_WORDS:
                 return False
             raise FieldError(f"{self.label}须为“是”或“否”")
+        if k == "date" and self.extra.get("month"):  # a month, stored as its 1st day
+            return self._month(raw)
         if k == "date":
             if isinstance(raw, dt.datetime):
                 return raw.date()
@@ -192,6 +194,15 @@ class FieldSpec:
         if k == "fk":
             return raw
         raise FieldError(f"{self.label}无法识别")
+
+    def _month(self, raw) -> dt.date:
+        if isinstance(raw, dt.date):
+            return dt.date(raw.year, raw.month, 1)
+        parts = str(raw).replace("/", "-").replace("年", "-").replace("月", "").split("-")
+        try:
+            return dt.date(int(parts[0]), int(parts[1]), 1)
+        except (ValueError, IndexError):
+            raise FieldError(f"{self.label}须为年月，如 2026-01") from None
 
     def _check_range(self, value):
         if self.min_value is not None and value < self.min_value:

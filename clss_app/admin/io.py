@@ -111,6 +111,8 @@ def template(admin: type[ModelAdmin], p: Principal) -> bytes:
                 "datetime": "时间，如 2026-01-31 09:30", "bool": "是 / 否",
                 "fk": f"填写{spec.label}名称",
                 "many": f"填写{spec.label}名称，多个用“、”分隔"}.get(spec.kind, "文本")
+        if spec.extra.get("month"):
+            hint = "年月，如 2026-01"
         if spec.kind == "enum":
             hint = "可选：" + "、".join(label for _, label in spec.choices())
         if spec.max_length:

@@ -8,13 +8,14 @@ not a table walk. A capped count never counts past ``count_cap``.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin.fields import FieldError, FieldSpec
+from clss_app.admin.fields import SHANGHAI, FieldError, FieldSpec
 from clss_app.services.permissions import Principal, scope_clause
 
 MAX_PAGE = 1_000_000
@@ -46,7 +47,7 @@ class ListQuery:
             for suffix in ("", "__gte", "__lte"):
                 raw = params.get(f"f_{name}{suffix}", "")
                 if raw:
-                    filters[name + suffix] = str(raw)[:64]
+                    filters[name + suffix] = str(raw)[:1000]  # room for a drill-down list of ids
         return cls(q=str(params.get("q", ""))[:64], filters=filters, sort=sort,
                    page=min(max(_int(params.get("page"), 1), 1), MAX_PAGE), page_size=page_size)
 
@@ -69,18 +70,29 @@ class ListQuery:
 def _filter_clause(spec: FieldSpec, column, op: str, raw: str):
     if spec.kind == "bool":
         return column.is_(raw == "true")
+    if op == "" and spec.kind in ("fk", "int", "enum") and "," in raw:
+        # "a,b,c": any of them (dashboards drill down to e.g. every open bill state or a city's projects)
+        parts = [part for part in raw.split(",")[:500] if part]
+        try:
+            return column.in_([spec.parse(part) if spec.kind == "enum" else int(part) for part in parts])
+        except ValueError:
+            raise FieldError(f"{spec.label}筛选值无效") from None
     if spec.kind == "fk" or spec.kind == "int" and op == "":
         try:
             return column == int(raw)
         except ValueError:
             raise FieldError(f"{spec.label}筛选值无效") from None
-    value = spec.parse(raw) if spec.kind != "datetime" else spec.with_(kind="date").parse(raw)
+    if spec.kind == "datetime":
+        # A date bound means that whole day in Beijing time; the column holds UTC.
+        day = spec.with_(kind="date").parse(raw)
+        if op == "__lte":
+            day += dt.timedelta(days=1)
+        start = dt.datetime.combine(day, dt.time(), tzinfo=SHANGHAI)
+        return column < start if op == "__lte" else column >= start
+    value = spec.parse(raw)
     if op == "__gte":
         return column >= value
     if op == "__lte":
-        if spec.kind == "datetime":  # a date upper bound includes that whole day
-            import datetime as dt
-            return column < dt.datetime.combine(value + dt.timedelta(days=1), dt.time())
         return column <= value
     return column == value
 

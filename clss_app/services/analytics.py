@@ -1,0 +1,297 @@
+"""经营看板: the executives' figures, in Polars over rows read in bulk, cached per data scope.
+
+``load_frames`` reads, for one data scope, the few columns every figure needs (one query a
+table, raw driver rows, no ORM). ``figures`` is pure Polars over those frames, for a city or a
+project and a range of months. ``dashboard`` puts both behind a cache: frames per scope, figures
+per scope and filters, both dropped as soon as this process commits a write to any table read
+here (``db.generation``), and after ``TTL`` seconds in any case, for writes by other processes.
+
+Definitions (the domain guide's, made exact):
+* occupancy: rooms 在租 or 待入住 ÷ rooms not 锁定, today;
+* collection rate: paid ÷ owed (amount + late fee) of the bills due inside the months chosen, up
+  to today, among bills pushed to tenants (已确认, 部分收款, 已收款, 坏账);
+* revenue: the payment ledger's total inside the months (refunds are negative entries);
+* arrears: what open bills (已确认, 部分收款) due by today still owe, by days past due;
+* expiring: contracts in force (执行中) ending within 30 / 60 / 90 days from today;
+* signings: contracts signed in the month by a new tenant (not 续租 or 换房, nor void or in review);
+  renewals: 续租 contracts signed; check-outs: contracts checked out in the month;
+* rent per ㎡: monthly rent ÷ room area of the contracts in force, by unit type name;
+* funnel: appointments, reservations and signings registered inside the months.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import polars as pl
+from sqlmodel import Session
+
+from clss_app import db
+from clss_app.services.billing import add_months
+from clss_app.services.permissions import VIEW, Principal, require
+from models import BillState, ContractSource, ContractState, RoomStatus
+
+RESOURCE = "dashboard"
+TABLES = ("project", "room", "unit_type", "contract", "bill", "payment", "appointment", "reservation")
+TTL = 60.0
+
+RENTED = (RoomStatus.OCCUPIED.value, RoomStatus.SIGNED.value)
+DUE_STATES = tuple(s.value for s in (BillState.CONFIRMED, BillState.PARTLY_PAID, BillState.PAID,
+                                     BillState.BAD_DEBT))
+OPEN_STATES = (BillState.CONFIRMED.value, BillState.PARTLY_PAID.value)
+EXPIRING_STATES = (ContractState.ACTIVE.value,)  # in force; a 待执行 renewal is not what expires
+SIGNED_STATES = tuple(s.value for s in ContractState if s not in (ContractState.VOID, ContractState.PENDING_REVIEW))
+NEW_SOURCES = tuple(s.value for s in ContractSource if s not in (ContractSource.RENEWAL, ContractSource.ROOM_CHANGE))
+AGE_BANDS = (("0–30天", 0, 30), ("31–60天", 31, 60), ("61–90天", 61, 90), ("90天以上", 91, None))
+EXPIRY_DAYS = (30, 60, 90)
+
+
+@dataclass(frozen=True)
+class Filters:
+    month_from: date
+    month_to: date
+    city: str = ""
+    project_id: int = 0
+
+
+def months_between(first: date, last: date) -> list[date]:
+    out, m = [], date(first.year, first.month, 1)
+    while m <= last:
+        out.append(m)
+        m = add_months(m, 1)
+    return out
+
+
+def month_end(m: date) -> date:
+    return add_months(date(m.year, m.month, 1), 1) - timedelta(days=1)
+
+
+# ---------------------------------------------------------------- reading
+
+def _scope_sql(p: Principal, column: str = "project_id") -> str:
+    if p.project_ids is None:
+        return ""
+    ids = ",".join(str(int(i)) for i in sorted(p.project_ids)) or "NULL"
+    return f" WHERE {column} IN ({ids})"
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return ",".join(f"'{v}'" for v in values)  # our own enum values, never user input
+
+
+def _frame(session: Session, sql: str, schema: dict) -> pl.DataFrame:
+    """Raw driver rows into typed columns (no ORM objects, no per-row type processing).
+
+    Dates come as text from SQLite and as date objects from PostgreSQL; timestamps are naive
+    UTC and become the day in Beijing."""
+    rows = session.connection().exec_driver_sql(sql).fetchall()
+    text = bool(rows) and any(isinstance(v, str) for v, t in zip(rows[0], schema.values()) if t in (pl.Date, pl.Datetime))
+    raw = {n: (pl.String if text and t in (pl.Date, pl.Datetime) else t) for n, t in schema.items()}
+    frame = pl.DataFrame(rows, schema=raw, orient="row", strict=False)
+    casts = []
+    for name, dtype in schema.items():
+        col = pl.col(name)
+        if dtype == pl.Date and text:
+            casts.append(col.str.slice(0, 10).str.to_date("%Y-%m-%d"))
+        elif dtype == pl.Datetime:
+            if text:
+                col = col.str.slice(0, 19).str.to_datetime("%Y-%m-%d %H:%M:%S")
+            casts.append(col.dt.replace_time_zone("UTC").dt.convert_time_zone("Asia/Shanghai").dt.date().alias(name))
+    return frame.with_columns(casts) if casts else frame
+
+
+def _cents(expr: str) -> str:
+    """Money as whole cents, computed by the database: sums of a million amounts stay exact."""
+    return f"CAST(ROUND(({expr}) * 100) AS BIGINT)"
+
+
+def load_frames(session: Session, p: Principal) -> dict[str, pl.DataFrame]:
+    """Every row the figures need inside p's scope: one bulk read a table."""
+    where = _scope_sql(p)
+    and_ = " AND " if where else " WHERE "
+    frames = {
+        "projects": _frame(session, f"SELECT id, name, city FROM project{_scope_sql(p, 'id')}",
+                           {"project_id": pl.Int64, "name": pl.String, "city": pl.String}),
+        "rooms": _frame(session, f"SELECT project_id, id, status, area, unit_type_id FROM room{where}",
+                        {"project_id": pl.Int64, "room_id": pl.Int64, "status": pl.String, "area": pl.Float64,
+                         "unit_type_id": pl.Int64}),
+        "unit_types": _frame(session, f"SELECT id, name FROM unit_type{where}",
+                             {"unit_type_id": pl.Int64, "unit_type": pl.String}),
+        "contracts": _frame(session, "SELECT project_id, room_id, state, source, end_date, monthly_rent, signed_on, "
+                                     f"checked_out_on FROM contract{where}",
+                            {"project_id": pl.Int64, "room_id": pl.Int64, "state": pl.String, "source": pl.String,
+                             "end_date": pl.Date, "monthly_rent": pl.Float64, "signed_on": pl.Date,
+                             "checked_out_on": pl.Date}),
+        "bills": _frame(session, f"SELECT project_id, due_date, state, {_cents('amount + late_fee')}, "
+                                 f"{_cents('paid')} FROM bill{where}{and_}state IN ({_in(DUE_STATES)})",
+                        {"project_id": pl.Int64, "due_date": pl.Date, "state": pl.String, "owed": pl.Int64,
+                         "paid": pl.Int64}),
+        "payments": _frame(session, f"SELECT project_id, paid_on, {_cents('amount')} FROM payment{where}",
+                           {"project_id": pl.Int64, "paid_on": pl.Date, "amount": pl.Int64}),
+        "appointments": _frame(session, f"SELECT project_id, created_at FROM appointment{where}",
+                               {"project_id": pl.Int64, "day": pl.Datetime}),
+        "reservations": _frame(session, f"SELECT project_id, created_at FROM reservation{where}",
+                               {"project_id": pl.Int64, "day": pl.Datetime}),
+    }
+    return frames
+
+
+# ---------------------------------------------------------------- figures
+
+def chosen_projects(projects: pl.DataFrame, f: Filters) -> list[int]:
+    out = projects
+    if f.city:
+        out = out.filter(pl.col("city") == f.city)
+    if f.project_id:
+        out = out.filter(pl.col("project_id") == f.project_id)
+    return out["project_id"].to_list()
+
+
+def _sum(frame: pl.DataFrame, col: str) -> int:
+    return int(frame[col].sum() or 0) if frame.height else 0
+
+
+def figures(frames: dict[str, pl.DataFrame], f: Filters, today: date) -> dict:
+    """Every figure of the dashboard for the projects and months chosen; money in cents."""
+    ids = chosen_projects(frames["projects"], f)
+    mine = pl.col("project_id").is_in(ids)
+    start, end = date(f.month_from.year, f.month_from.month, 1), month_end(f.month_to)
+    due_end = min(end, today)
+    months = months_between(start, end)
+
+    rooms = frames["rooms"].filter(mine)
+    rentable = rooms.filter(pl.col("status") != RoomStatus.LOCKED.value)
+    rented = rooms.filter(pl.col("status").is_in(RENTED))
+
+    bills = frames["bills"].filter(mine)
+    due = bills.filter(pl.col("due_date").is_between(start, due_end))
+    open_ = (bills.filter(pl.col("state").is_in(OPEN_STATES) & (pl.col("due_date") <= today))
+             .with_columns(age=(pl.lit(today) - pl.col("due_date")).dt.total_days(),
+                           owing=pl.col("owed") - pl.col("paid")))
+    payments = frames["payments"].filter(mine & pl.col("paid_on").is_between(start, end))
+
+    contracts = frames["contracts"].filter(mine)
+    active = contracts.filter(pl.col("state").is_in(EXPIRING_STATES))
+    signed = contracts.filter(pl.col("state").is_in(SIGNED_STATES) & pl.col("signed_on").is_between(start, end))
+    new = signed.filter(pl.col("source").is_in(NEW_SOURCES))
+    renewals = signed.filter(pl.col("source") == ContractSource.RENEWAL.value)
+    outs = contracts.filter(pl.col("checked_out_on").is_between(start, end))
+
+    def per_month(frame: pl.DataFrame, day: str, **aggs) -> dict[date, dict]:
+        if not frame.height:
+            return {}
+        grouped = frame.group_by(pl.col(day).dt.truncate("1mo").alias("m")).agg(
+            *[expr.alias(k) for k, expr in aggs.items()])
+        return {r["m"]: r for r in grouped.iter_rows(named=True)}
+
+    due_m = per_month(due, "due_date", owed=pl.col("owed").sum(), paid=pl.col("paid").sum())
+    rev_m = per_month(payments, "paid_on", amount=pl.col("amount").sum())
+    new_m = per_month(new, "signed_on", n=pl.len())
+    ren_m = per_month(renewals, "signed_on", n=pl.len())
+    out_m = per_month(outs, "checked_out_on", n=pl.len())
+    monthly = [{
+        "month": m, "owed": due_m.get(m, {}).get("owed", 0), "paid": due_m.get(m, {}).get("paid", 0),
+        "revenue": rev_m.get(m, {}).get("amount", 0), "signings": new_m.get(m, {}).get("n", 0),
+        "renewals": ren_m.get(m, {}).get("n", 0), "check_outs": out_m.get(m, {}).get("n", 0),
+    } for m in months]
+
+    arrears = []
+    for label, low, high in AGE_BANDS:
+        band = open_.filter(pl.col("age") >= low) if high is None else open_.filter(pl.col("age").is_between(low, high))
+        arrears.append({"band": label, "low": low, "high": high, "bills": band.height, "amount": _sum(band, "owing")})
+
+    expiring = [{"days": n, "count": active.filter(pl.col("end_date").is_between(today, today + timedelta(days=n))).height}
+                for n in EXPIRY_DAYS]
+
+    by_type = (active.join(rooms.select("room_id", "area", "unit_type_id"), on="room_id")
+               .join(frames["unit_types"], on="unit_type_id", how="left")
+               .with_columns(pl.col("unit_type").fill_null("未设户型"))
+               .group_by("unit_type").agg(rent=pl.col("monthly_rent").sum(), area=pl.col("area").sum(),
+                                          contracts=pl.len(), unit_type_ids=pl.col("unit_type_id").unique())
+               .filter(pl.col("area") > 0).sort("unit_type"))
+    rent_per_sqm = [{"unit_type": r["unit_type"], "per_sqm": r["rent"] / r["area"], "contracts": r["contracts"],
+                     "unit_type_ids": sorted(i for i in r["unit_type_ids"] if i is not None)}
+                    for r in by_type.iter_rows(named=True)]
+
+    def in_range(frame):
+        return frame.filter(mine & pl.col("day").is_between(start, end)).height
+    funnel = {"appointments": in_range(frames["appointments"]), "reservations": in_range(frames["reservations"]),
+              "contracts": new.height}
+
+    # One row a project: the same figures, side by side.
+    room_n = rooms.group_by("project_id").agg(
+        rooms=pl.len(), rentable=(pl.col("status") != RoomStatus.LOCKED.value).sum(),
+        rented=pl.col("status").is_in(RENTED).sum())
+    due_n = due.group_by("project_id").agg(owed=pl.col("owed").sum(), paid=pl.col("paid").sum())
+    rev_n = payments.group_by("project_id").agg(revenue=pl.col("amount").sum())
+    arr_n = open_.group_by("project_id").agg(arrears=pl.col("owing").sum())
+    projects = (frames["projects"].filter(mine).join(room_n, on="project_id", how="left")
+                .join(due_n, on="project_id", how="left").join(rev_n, on="project_id", how="left")
+                .join(arr_n, on="project_id", how="left").fill_null(0).sort("city", "name"))
+
+    return {
+        "project_ids": ids, "start": start, "end": end, "due_end": due_end, "today": today,
+        "rooms": rooms.height, "rentable": rentable.height, "rented": rented.height,
+        "owed": _sum(due, "owed"), "paid": _sum(due, "paid"), "due_bills": due.height,
+        "revenue": _sum(payments, "amount"), "arrears": arrears, "arrears_total": _sum(open_, "owing"),
+        "expiring": expiring, "monthly": monthly, "rent_per_sqm": rent_per_sqm, "funnel": funnel,
+        "projects": projects.to_dicts(),
+    }
+
+
+def ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+# ---------------------------------------------------------------- cache
+
+@dataclass
+class _Entry:
+    generation: tuple
+    loaded: float
+    frames: dict
+    results: OrderedDict = field(default_factory=OrderedDict)
+
+
+_cache: OrderedDict[tuple, _Entry] = OrderedDict()
+_lock = threading.Lock()
+MAX_SCOPES, MAX_RESULTS = 16, 64
+stats = {"frame_loads": 0, "figure_runs": 0}
+
+
+def dashboard(session: Session, p: Principal | None, f: Filters, today: date) -> dict:
+    """The figures for p's scope and f, from the cache when nothing was written since."""
+    p = require(p, VIEW, RESOURCE)
+    scope = (p.project_ids,)
+    gen = db.generation(*TABLES)  # taken before reading: a commit during the read makes the entry stale
+    with _lock:
+        entry = _cache.get(scope)
+        if entry is None or entry.generation != gen or time.monotonic() - entry.loaded > TTL:
+            entry = None
+    if entry is None:
+        entry = _Entry(gen, time.monotonic(), load_frames(session, p))
+        stats["frame_loads"] += 1
+        with _lock:
+            _cache[scope] = entry
+            while len(_cache) > MAX_SCOPES:
+                _cache.popitem(last=False)
+    key = (f, today)
+    with _lock:
+        hit = entry.results.get(key)
+    if hit is not None:
+        return hit
+    result = figures(entry.frames, f, today)
+    stats["figure_runs"] += 1
+    with _lock:
+        entry.results[key] = result
+        while len(entry.results) > MAX_RESULTS:
+            entry.results.popitem(last=False)
+    return result
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
