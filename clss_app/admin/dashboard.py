@@ -170,7 +170,10 @@ class DashboardState(AuthState):
         if key != self.dash_key:  # another dashboard: its own filters, starting from the URL's
             self.dash_key = key
             self.dash_filters = {k: str(v) for k, v in self.router.url.query_parameters.items()}
-        return self._render()
+            # Never show the previous dashboard's figures under this one's titles while it loads.
+            self.stats, self.figures, self.tables, self.dash_options = {}, {}, {}, {}
+            yield
+        yield self._render()
 
     @rx.event
     def set_dash_filter(self, name: str, value: str):
