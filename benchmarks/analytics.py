@@ -11,7 +11,8 @@ and viewings and reservations. Then, as the principal (whose scope holds all of 
 2. refresh: the filters change (city, project, months), frames cached, figures in Polars;
 3. the whole server side of a refresh: figures plus links, Plotly figures and formatting;
 4. the same figures through plain SQL group-bys (``benchmarks.analytics_sql``), and whether both agree;
-5. a payment committed, then the next look (the cache must drop and read again).
+5. a payment committed, then the next look: it answers with the last figures marked stale and reads
+   again in the background; the time until the fresh figures (which must include the payment).
 Prints figures; not part of the test suite.
 """
 from __future__ import annotations
@@ -197,8 +198,13 @@ def main() -> int:
                   {"b": bill.id, "p": bill.project_id, "d": today})
     with db.session_scope() as s:
         loads = an.stats["frame_loads"]
-        after_ms, after = _times(lambda: an.dashboard(s, p, year, today), 1)
-        reread = an.stats["frame_loads"] == loads + 1 and after["revenue"] == d["revenue"] + 10000
+        after_ms, stale = _times(lambda: an.dashboard(s, p, year, today), 1)
+        t = time.perf_counter()
+        an.wait_reloads()
+        fresh_ms = (time.perf_counter() - t) * 1000 + after_ms[0]
+        after = an.dashboard(s, p, year, today)
+        reread = (stale["stale"] and not after["stale"] and an.stats["frame_loads"] == loads + 1
+                  and after["revenue"] == d["revenue"] + 10000)
 
     print(f"\n经营看板, principal's scope, {len(d['project_ids'])} projects, "
           f"{d['rooms']:,} rooms, {d['due_bills']:,} bills due in {d['start']:%Y-%m}..{d['end']:%Y-%m}")
@@ -208,7 +214,8 @@ def main() -> int:
     print(f"  whole server side of a refresh          {_fmt(page)}  (figures + links + Plotly + formatting)")
     print(f"  same figures via plain SQL group-bys    {_fmt(sql_ms)}")
     print(f"  Polars and SQL agree                    {'yes' if not disagree else disagree[:3]}")
-    print(f"  after a committed payment               {_fmt(after_ms)}; re-read and shows it: {reread}")
+    print(f"  after a committed payment: answer       {_fmt(after_ms)} (last figures, marked stale)")
+    print(f"  ... fresh figures (background re-read)  {fresh_ms:,.0f} ms after the payment; shows it: {reread}")
     return 0 if not disagree and reread else 1
 
 

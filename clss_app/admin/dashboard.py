@@ -22,6 +22,7 @@ open that list.
 """
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
 from urllib.parse import urlencode
@@ -132,7 +133,7 @@ class Dashboard:
                 chosen[f.key] = cls.filter_default(f.key, allowed)
         d = cls.data(session, p, chosen)
         out = {"stats": {}, "stat_links": {}, "stat_notes": {}, "figures": {}, "chart_links": {}, "tables": {},
-               "chosen": chosen,
+               "chosen": chosen, "stale": bool(d.get("stale")),
                "options": {k: [{"value": v, "label": lab} for v, lab in opts] for k, opts in options.items()}}
         for w in cls.widgets:
             if isinstance(w, Stat):
@@ -163,6 +164,7 @@ class DashboardState(AuthState):
     tables: dict[str, list[dict[str, str]]] = {}
     dash_filters: dict[str, str] = {}
     dash_options: dict[str, list[dict[str, str]]] = {}
+    dash_stale: bool = False  # the data said newer figures are on their way
     _chart_links: dict[str, list[list[str]]] = {}
 
     @rx.event
@@ -204,6 +206,22 @@ class DashboardState(AuthState):
         self.stat_links, self.stat_notes, self._chart_links = (values["stat_links"], values["stat_notes"],
                                                                values["chart_links"])
         self.dash_filters, self.dash_options = values["chosen"], values["options"]
+        was_stale, self.dash_stale = self.dash_stale, values["stale"]
+        if self.dash_stale and not was_stale:
+            return DashboardState.refresh_when_fresh
+
+    @rx.event(background=True)
+    async def refresh_when_fresh(self):
+        """Look again every second until the data is no longer stale (at most a minute)."""
+        for _ in range(60):
+            await asyncio.sleep(1)
+            async with self:
+                if not self.dash_stale:
+                    return
+                self.dash_stale = False  # so that _render does not start another of us
+                self._render()
+                if not self.dash_stale:
+                    return
 
 
 def _stat(w: Stat) -> rx.Component:
@@ -278,8 +296,10 @@ def dashboard_body(dash: type[Dashboard], header: rx.Component | None = None) ->
     parts = []
     for w in dash.widgets:
         parts.append(_stat(w) if isinstance(w, Stat) else _chart(w) if isinstance(w, Chart) else _table(w))
-    filters = [card(rx.hstack(*[_filter(f) for f in dash.filters], spacing="4", wrap="wrap", align="center"),
-                    id="dash-filters")] if dash.filters else []
+    stale = rx.cond(DashboardState.dash_stale, rx.badge(rx.spinner(size="1"), "数据已变更，正在更新…",
+                                                         color_scheme="amber", id="dash-stale"))
+    filters = [card(rx.hstack(*[_filter(f) for f in dash.filters], rx.spacer(), stale, spacing="4", wrap="wrap",
+                              align="center", width="100%"), id="dash-filters")] if dash.filters else []
     return rx.vstack(
         *([header] if header is not None else []),
         *filters,

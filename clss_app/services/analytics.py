@@ -3,8 +3,9 @@
 ``load_frames`` reads, for one data scope, the few columns every figure needs (one query a
 table, raw driver rows, no ORM). ``figures`` is pure Polars over those frames, for a city or a
 project and a range of months. ``dashboard`` puts both behind a cache: frames per scope, figures
-per scope and filters, both dropped as soon as this process commits a write to any table read
-here (``db.generation``), and after ``TTL`` seconds in any case, for writes by other processes.
+per scope and filters. As soon as this process commits a write to any table read here
+(``db.generation``), and after ``TTL`` seconds in any case (writes by other processes), the
+frames are read again in the background while the last figures are served marked ``stale``.
 
 Definitions (the domain guide's, made exact):
 * occupancy: rooms 在租 or 待入住 ÷ rooms not 锁定, today;
@@ -257,39 +258,73 @@ class _Entry:
 
 
 _cache: OrderedDict[tuple, _Entry] = OrderedDict()
+_reloading: dict[tuple, threading.Thread] = {}
 _lock = threading.Lock()
 MAX_SCOPES, MAX_RESULTS = 16, 64
 stats = {"frame_loads": 0, "figure_runs": 0}
 
 
 def dashboard(session: Session, p: Principal | None, f: Filters, today: date) -> dict:
-    """The figures for p's scope and f, from the cache when nothing was written since."""
+    """The figures for p's scope and f, with ``stale``: True while newer data is being read.
+
+    The first look at a scope reads its frames here. After a write the frames are read again in
+    a background thread, and meanwhile the figures of the previous read are served (marked
+    stale): at a million bills a read takes seconds, a refresh must not."""
     p = require(p, VIEW, RESOURCE)
     scope = (p.project_ids,)
     gen = db.generation(*TABLES)  # taken before reading: a commit during the read makes the entry stale
     with _lock:
         entry = _cache.get(scope)
-        if entry is None or entry.generation != gen or time.monotonic() - entry.loaded > TTL:
-            entry = None
+        fresh = entry is not None and entry.generation == gen and time.monotonic() - entry.loaded <= TTL
+        if entry is not None and not fresh and scope not in _reloading:
+            _reloading[scope] = threading.Thread(target=_reload, args=(scope, p), daemon=True)
+            _reloading[scope].start()
     if entry is None:
-        entry = _Entry(gen, time.monotonic(), load_frames(session, p))
-        stats["frame_loads"] += 1
-        with _lock:
-            _cache[scope] = entry
-            while len(_cache) > MAX_SCOPES:
-                _cache.popitem(last=False)
+        entry = _load(session, p, gen)
+        _store(scope, entry)
+        fresh = True
     key = (f, today)
     with _lock:
         hit = entry.results.get(key)
-    if hit is not None:
-        return hit
-    result = figures(entry.frames, f, today)
-    stats["figure_runs"] += 1
+    if hit is None:
+        hit = figures(entry.frames, f, today)
+        stats["figure_runs"] += 1
+        with _lock:
+            entry.results[key] = hit
+            while len(entry.results) > MAX_RESULTS:
+                entry.results.popitem(last=False)
+    return {**hit, "stale": not fresh}
+
+
+def _load(session: Session, p: Principal, gen: tuple) -> _Entry:
+    entry = _Entry(gen, time.monotonic(), load_frames(session, p))
+    stats["frame_loads"] += 1
+    return entry
+
+
+def _store(scope: tuple, entry: _Entry) -> None:
     with _lock:
-        entry.results[key] = result
-        while len(entry.results) > MAX_RESULTS:
-            entry.results.popitem(last=False)
-    return result
+        _cache[scope] = entry
+        while len(_cache) > MAX_SCOPES:
+            _cache.popitem(last=False)
+
+
+def _reload(scope: tuple, p: Principal) -> None:
+    try:
+        gen = db.generation(*TABLES)
+        with db.session_scope() as s:
+            _store(scope, _load(s, p, gen))
+    finally:
+        with _lock:
+            _reloading.pop(scope, None)
+
+
+def wait_reloads(timeout: float = 120.0) -> None:
+    """Until the background reads started so far are done (tests, benchmarks)."""
+    with _lock:
+        threads = list(_reloading.values())
+    for t in threads:
+        t.join(timeout)
 
 
 def clear_cache() -> None:
