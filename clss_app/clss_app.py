@@ -20,6 +20,9 @@ import pages.leasing  # noqa: F401
 import pages.finance  # noqa: F401
 from pages.market import MarketState, market_body
 from pages.analytics import ANALYTICS_LOAD, analytics_body
+from pages.app_content import PreviewState, preview_body
+import pages.marketing  # noqa: F401
+import pages.insurance  # noqa: F401
 
 from clss_app.admin import downloads
 
@@ -41,7 +44,8 @@ if os.environ.get("CLSS_BENCH") == "1":
     import benchmarks.bench_bills  # noqa: F401  (a synthetic 1M-row admin for benchmarks/engine_list.py)
 
 BUILT = {"home": (home_body, HOME_LOAD), "workbench": (workbench_body, WorkbenchState.load),
-         "market_index": (market_body, MarketState.load), "dashboard": (analytics_body, ANALYTICS_LOAD)}
+         "market_index": (market_body, MarketState.load), "dashboard": (analytics_body, ANALYTICS_LOAD),
+         "app_preview": (preview_body, PreviewState.load)}
 for _key, _admin in REGISTRY.items():
     BUILT[_key] = (lambda a=_admin, k=_key: admin_body(a, menu.ENTRIES[k].label), AdminState.load(_key))
 

@@ -8,6 +8,12 @@ from models.audit import AuditLog
 from models.files import DownloadTicket
 from models.params import CityParam, EnterpriseParam
 from models.market import AreaBand, IndexKind, MarketIndex
+from models.marketing import (Audience, Bargain, BargainRecord, BargainState, Channel, Coupon, CouponKind,
+                              CouponProject, Event, EventSignup, FlashClaim, FlashSale, Notification,
+                              NotificationState, NotificationTenant, SignupState)
+from models.app_content import Banner, BannerGroup, Evaluation, Feedback, FeedbackKind, FeedbackState, LinkKind
+from models.insurance import (InsuranceCover, InsuranceExtra, InsuranceKind, InsuranceProduct, PlanMode, Policy,
+                              PolicyState, ProjectInsurancePlan)
 from models.user import User, UserProject, UserScopeUnit, UserSession
 from models.leasing import (MasterLease, MasterLeaseRoom, Payer, AdjustmentKind, AdjustmentState, BillAdjustment, MeterReading, Appointment, AppointmentState, ApprovalState, BadDebt, Bill, BillKind, BillMode, BillState,
                             Contract, ContractSource, ContractState, PayCycle, Payment, PaymentMethod, Reservation,
@@ -15,6 +21,11 @@ from models.leasing import (MasterLease, MasterLeaseRoom, Payer, AdjustmentKind,
 
 __all__ = [
     "BatchState", "LockKind", "RoomStatusLog", "FeeItem", "FeeKind", "ImportBatch", "PriceUnit", "PricingStandard", "RentMode", "UnitType",
+    "Audience", "Bargain", "BargainRecord", "BargainState", "Channel", "Coupon", "CouponKind", "CouponProject",
+    "Event", "EventSignup", "FlashClaim", "FlashSale", "Notification", "NotificationState", "NotificationTenant",
+    "SignupState", "Banner", "BannerGroup", "Evaluation", "Feedback", "FeedbackKind", "FeedbackState", "LinkKind",
+    "InsuranceCover", "InsuranceExtra", "InsuranceKind", "InsuranceProduct", "PlanMode", "Policy", "PolicyState",
+    "ProjectInsurancePlan",
     "AuditLog", "AreaBand", "IndexKind", "MarketIndex", "CityParam", "DownloadTicket", "EnterpriseParam",
     "Building", "DataScope", "Floor", "LabeledEnum", "OrgUnit", "PROJECT_BOUND_ROLES",
     "Project", "ProjectKind", "ROLE_UNIT_KIND", "PublishState", "Role", "Room", "RoomStatus", "UnitKind",

@@ -8,4 +8,5 @@ whichever page is imported first.
 """
 from clss_app import menu  # noqa: F401
 
-from pages import finance, housing, leasing, market, system  # noqa: E402,F401
+from pages import (app_content, finance, housing, insurance, leasing, market, marketing,  # noqa: E402,F401
+                   system)

@@ -255,6 +255,9 @@ def create(session: Session, admin: type[ModelAdmin], p: Principal | None, raw: 
     if errors:
         raise ValidationFailed(errors)
     values = {**admin.defaults, **values}
+    if admin.ordering and values.get(admin.ordering[0]) is None:  # a new row goes last in its group
+        from clss_app.admin.ordering import next_position
+        values[admin.ordering[0]] = next_position(session, admin, values)
     note = admin.before_save(session, p, values, None)
     links = _split_links(admin, values)
     row = admin.model(**values)

@@ -116,6 +116,8 @@ class ModelAdmin:
     import_scene: ClassVar[str] = ""
     # A view of some rows only ({"state": ["signed"]}: 办理入住 lists the contracts awaiting check-in).
     only: ClassVar[dict[str, tuple]] = {}
+    # Hand-ordered rows: (position column, columns making a group); adds 上移 / 下移 (see ordering.py).
+    ordering: ClassVar[tuple[str, tuple[str, ...]] | None] = None
 
     fields: ClassVar[dict[str, FieldSpec]]
     label_field: ClassVar[str]
@@ -137,6 +139,11 @@ class ModelAdmin:
                               (DELETE, cls.can_delete), (EXPORT, cls.can_export),
                               (IMPORT, cls.can_import)):
             grant(key, action, roles)
+        if cls.ordering:
+            from clss_app.admin import ordering
+            movers = [Action(f"move_{d}", label, ordering.move(cls, step), frozenset(cls.can_update))
+                      for d, label, step in (("up", "上移", -1), ("down", "下移", 1))]
+            cls.actions = [*[a for a in cls.actions if not a.name.startswith("move_")], *movers]
         for a in cls.actions:
             grant(key, f"action:{a.name}", a.roles)
         REGISTRY[key] = cls

@@ -106,7 +106,7 @@ def test_staff_list_is_limited_to_scope_and_refused_to_store_roles(demo_db):
 
 def test_home_summary_counts_only_the_users_projects(demo_db):
     st = _state(DashboardState, _token("manager"))
-    st.load_dashboard("home")
+    list(st.load_dashboard("home"))  # a generator: clears the previous figures, then loads
     with db.session_scope() as s:
         manager = s.exec(select(User).where(User.username == "manager")).one()
         from models import Room, UserProject
@@ -119,7 +119,7 @@ def test_home_summary_counts_only_the_users_projects(demo_db):
     assert list(st.figures["status"].data[0].y) and sum(st.figures["status"].data[0].y) == rooms
 
     st = _state(DashboardState)
-    assert _is_redirect_to_login(st.load_dashboard("home"))
+    assert any(_is_redirect_to_login(e) for e in st.load_dashboard("home") if e is not None)
     assert st.stats == {}
 
 

@@ -1,0 +1,189 @@
+"""营销工具: events and sign-ups, coupons, flash sales, bargains and notifications, as declarations."""
+from sqlmodel import Session
+
+from clss_app.admin import Action, ActionResult, Many, ModelAdmin, ask
+from clss_app.admin.crud import ValidationFailed
+from clss_app.services import marketing
+from models import (Bargain, BargainRecord, Coupon, CouponProject, Event, EventSignup, FlashClaim, FlashSale,
+                    Notification, NotificationState, NotificationTenant, Role, Room)
+
+R = Role
+SYS = {R.SYSTEM_ADMIN}
+OWNERS = {R.PRINCIPAL, R.MULTI_STORE_MANAGER, R.STORE_MANAGER}
+STORE = OWNERS | {R.STORE_ASSISTANT}
+COVER_RATIO = (335, 160)
+
+
+class EventAdmin(ModelAdmin, model=Event, key="events"):
+    fields_override = {"cover": {"kind": "image", "extra": {"max_mb": 2, "ratio": COVER_RATIO},
+                                 "help": "宽高比 335:160，如 670×320 像素"},
+                       "capacity": {"min_value": 1, "max_value": 100_000}}
+    list_columns = ["name", "project_id", "starts_at", "ends_at", "capacity", "signed_up", "hotline"]
+    search = ["name", "address"]
+    filters = ["project_id", "starts_at"]
+    form = ["project_id", "name", "starts_at", "ends_at", "address", "capacity", "hotline", "cover", "intro"]
+    default_sort = "-starts_at"
+    scope = ("project_id", "project")
+    links = [("报名情况", "event_signups", "event_id")]
+    can_create = can_update = can_delete = SYS | OWNERS
+    can_export = SYS | STORE
+
+    @classmethod
+    def validate(cls, session, p, values, row):
+        return marketing.event_problems(values) or marketing.capacity_problem(session, values, row)
+
+
+def _cancel(session, p, rows):
+    return marketing.cancel_signups(session, p, rows)
+
+
+class EventSignupAdmin(ModelAdmin, model=EventSignup, key="event_signups"):
+    list_columns = ["event_id", "name", "phone", "state", "created_at"]
+    search = ["name", "phone"]
+    filters = ["event_id", "state", "project_id"]
+    form = ["event_id", "name", "phone"]
+    scope = ("project_id", "project")
+    can_create = SYS | STORE  # 代客报名: a tenant who calls the hotline
+    can_export = SYS | STORE
+    actions = [Action("cancel", "取消报名", _cancel, frozenset(SYS | STORE),
+                      confirm="确定取消选中的 {n} 条报名吗？名额将释放给其他人。", danger=True)]
+
+    @classmethod
+    def validate(cls, session, p, values, row):
+        return marketing.signup_problems(session, values)
+
+    @classmethod
+    def before_save(cls, session, p, values, row):
+        try:  # the place is taken here, by a conditional update, in the same transaction as the row
+            event = marketing.take_place(session, values["event_id"])
+        except marketing.Refused as exc:
+            raise ValidationFailed({"event_id": str(exc)}) from None
+        values["project_id"] = event.project_id
+        return f"剩余名额 {event.capacity - event.signed_up - 1} 个" if event.capacity else ""
+
+
+class CouponAdmin(ModelAdmin, model=Coupon, key="coupons"):
+    many = {"projects": Many(CouponProject, "coupon_id", "project_id", "适用项目", help="不选则企业下全部项目可用")}
+    fields_override = {"discount": {"help": "如 8.5 表示八五折"}, "stock": {"min_value": 1},
+                       "per_user_limit": {"min_value": 1}, "free_days": {"min_value": 1}}
+    list_columns = ["name", "kind", "amount", "threshold", "discount", "free_days", "valid_from", "valid_to", "stock",
+                    "issued", "per_user_limit", "enabled"]
+    search = ["name"]
+    filters = ["kind", "enabled", "company_id", "valid_to"]
+    form = ["company_id", "name", "kind", "amount", "threshold", "discount", "free_days", "valid_from", "valid_to",
+            "stock", "per_user_limit", "projects", "enabled"]
+    scope = ("company_id", "unit")
+    can_create = can_update = can_delete = SYS | OWNERS
+    can_export = SYS | STORE
+
+    @classmethod
+    def validate(cls, session, p, values, row):
+        return marketing.coupon_problems(values)
+
+
+def _claim(session: Session, p, rows, values) -> ActionResult:
+    result = ActionResult()
+    for sale in rows:
+        try:
+            marketing.claim(session, sale.id, values.get("name") or "", values.get("phone") or "")
+            result.done += 1
+        except marketing.Refused as exc:
+            result.refused.append((sale.title, str(exc)))
+    return result
+
+
+class FlashSaleAdmin(ModelAdmin, model=FlashSale, key="flash_sales"):
+    fields_override = {"stock": {"min_value": 1, "max_value": 10_000}}
+    list_columns = ["title", "project_id", "room_id", "original_price", "sale_price", "starts_at", "ends_at", "stock",
+                    "sold"]
+    search = ["title"]
+    filters = ["project_id", "starts_at"]
+    form = ["project_id", "room_id", "title", "original_price", "sale_price", "starts_at", "ends_at", "stock"]
+    default_sort = "-starts_at"
+    scope = ("project_id", "project")
+    links = [("抢购记录", "flash_claims", "flash_sale_id")]
+    can_create = can_update = can_delete = SYS | OWNERS
+    can_export = SYS | STORE
+    actions = [Action("claim", "代客抢购", _claim, frozenset(SYS | STORE),
+                      inputs=ask(FlashClaim, "name", "phone", required=("name", "phone")))]
+
+    @classmethod
+    def validate(cls, session, p, values, row):
+        out = marketing.flash_sale_problems(values, row)
+        room = session.get(Room, values.get("room_id") or 0)
+        if room is not None and room.project_id != values.get("project_id"):
+            out["room_id"] = "所选房间不属于该项目"
+        return out
+
+
+class FlashClaimAdmin(ModelAdmin, model=FlashClaim, key="flash_claims"):
+    list_columns = ["flash_sale_id", "name", "phone", "created_at"]
+    search = ["name", "phone"]
+    filters = ["flash_sale_id", "project_id"]
+    scope = ("project_id", "project")
+    can_export = SYS | STORE
+
+
+class BargainAdmin(ModelAdmin, model=Bargain, key="bargains"):
+    list_columns = ["title", "project_id", "room_id", "original_price", "floor_price", "helpers_needed", "starts_at",
+                    "ends_at"]
+    search = ["title"]
+    filters = ["project_id", "starts_at"]
+    form = ["project_id", "room_id", "title", "original_price", "floor_price", "helpers_needed", "starts_at",
+            "ends_at"]
+    scope = ("project_id", "project")
+    links = [("砍价记录", "bargain_records", "bargain_id")]
+    can_create = can_update = can_delete = SYS | OWNERS
+    can_export = SYS | STORE
+
+    @classmethod
+    def validate(cls, session, p, values, row):
+        return marketing.bargain_problems(values)
+
+
+class BargainRecordAdmin(ModelAdmin, model=BargainRecord, key="bargain_records"):
+    list_columns = ["bargain_id", "name", "phone", "helpers", "current_price", "state", "created_at"]
+    search = ["name", "phone"]
+    filters = ["bargain_id", "state", "project_id"]
+    scope = ("project_id", "project")
+    can_export = SYS | STORE
+
+
+def _withdraw(session, p, rows):
+    import sqlalchemy as sa
+    result = ActionResult()
+    for n in rows:
+        done = session.execute(sa.update(Notification).where(Notification.id == n.id,
+                                                             Notification.state == NotificationState.SCHEDULED)
+                               .values(state=NotificationState.WITHDRAWN, version=Notification.version + 1)
+                               .execution_options(synchronize_session=False)).rowcount
+        if done:
+            result.done += 1
+        else:
+            result.refused.append((n.title, f"状态为{n.state.label}，只能撤回待发送的通知"))
+    return result
+
+
+class NotificationAdmin(ModelAdmin, model=Notification, key="notifications"):
+    many = {"tenants": Many(NotificationTenant, "notification_id", "tenant_id", "指定租客",
+                            help="发送对象为“指定租客”时选择")}
+    list_columns = ["title", "audience", "project_id", "channel", "scheduled_at", "state", "created_by"]
+    search = ["title", "body"]
+    filters = ["audience", "channel", "state", "scheduled_at"]
+    form = ["company_id", "title", "body", "audience", "project_id", "tenants", "channel", "scheduled_at"]
+    default_sort = "-scheduled_at"
+    scope = ("company_id", "unit")
+    can_create = SYS | OWNERS
+    can_export = SYS | STORE
+    actions = [Action("withdraw", "撤回", _withdraw, frozenset(SYS | OWNERS),
+                      confirm="确定撤回选中的 {n} 条通知吗？", danger=True)]
+
+    @classmethod
+    def validate(cls, session, p, values, row):
+        return marketing.notification_problems(values, row)
+
+    @classmethod
+    def before_save(cls, session, p, values, row):
+        if row is None:
+            values["created_by"] = p.username
+        return ""
