@@ -480,6 +480,11 @@ def seed_lease_history(ctx: DemoContext) -> None:
         ctx.counts["账单"] += 1
 
 
+def seed_marketing(ctx: DemoContext) -> None:
+    from clss_app.demo_marketing import seed_marketing as seed
+    seed(ctx)
+
+
 def seed_funnel_history(ctx: DemoContext) -> None:
     """The appointments and reservations behind the past year's signings, so the dashboard's funnel
     (预约看房 → 预定 → 签约) has the shape a store sees: about three viewings and one or two
@@ -529,7 +534,8 @@ def seed_market(ctx: DemoContext) -> None:
 
 
 STEPS: list[Callable[[DemoContext], None]] = [seed_org, seed_housing, seed_fees, seed_import_batch, seed_users,
-                                              seed_params, seed_leasing, seed_lease_history, seed_funnel_history, seed_market]
+                                              seed_params, seed_leasing, seed_lease_history, seed_funnel_history, seed_market,
+                                              seed_marketing]
 
 
 def generate(scale: int = 1, seed: int = 20261122) -> dict[str, int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+import zlib
 
 from starlette.responses import FileResponse, PlainTextResponse
 
@@ -64,6 +65,15 @@ def check_image(data: bytes, label: str, max_mb: int = DEFAULT_MAX_MB,
         if size and abs(size[0] * ratio[1] - size[1] * ratio[0]) > max(size) * 0.02 * ratio[1]:
             raise FieldError(f"{label}宽高比须为 {ratio[0]}:{ratio[1]}（当前 {size[0]}×{size[1]}）")
     return ext
+
+
+def solid_png(width: int, height: int, rgb=(37, 99, 235)) -> bytes:
+    """A real PNG of one colour, made without an imaging library (demo data, tests)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    row = b"\x00" + bytes(rgb) * width
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
 
 
 def store(data: bytes, ext: str) -> str:
