@@ -22,6 +22,7 @@ class InsuranceCoverAdmin(ModelAdmin, model=InsuranceCover, key="insurance_cover
     filters = ["product_id"]
     form = ["product_id", "name", "cover_amount", "premium"]
     default_sort = "product_id"
+    picker_hint = "product_id"  # "一个月押金（押金无忧险）"
     can_create = can_update = can_delete = can_export = SYS
 
     @classmethod

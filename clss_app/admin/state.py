@@ -56,6 +56,14 @@ def _action_input(spec) -> ActionInput:
                        spec.required, spec.help, [InputOption(v, label) for v, label in choices])
 
 
+def _default(admin, name: str):
+    """What a new row starts with: the model's own plain default (启用 is on, a state its first)."""
+    info = admin.model.model_fields.get(name)
+    if info is None or info.default_factory is not None or info.is_required():
+        return None
+    return info.default
+
+
 class AdminState(AuthState):
     admin_key: str = ""
     rows: list[dict[str, str]] = []
@@ -504,7 +512,8 @@ class AdminState(AuthState):
         links = many.load(s, admin, [row.id] if row is not None else [], names)
         stored = {n: (links[n].get(row.id, []) if n in links else getattr(row, n)) for n in names} \
             if row is not None else {}
-        self.form_values = {n: admin.fields[n].form_value(stored[n]) if row is not None else "" for n in names}
+        self.form_values = {n: admin.fields[n].form_value(stored[n] if row is not None else _default(admin, n))
+                            for n in names}
         self.form_errors, self.form_error = {}, ""
         labels = fk_labels(s, admin, [row], names) if row is not None else {}
         self.fk_labels_shown = {n: labels.get(n, {}).get(stored[n], "") if row is not None else ""
