@@ -201,3 +201,31 @@ def test_market_index_chart_table_export_and_import(page, app_db, tmp_path):
                            ".some(t => t.name == '成都')")
     chengdu = next(t for t in _chart(page, "market-chart") if t["name"] == "成都")
     assert chengdu["y"] == [101.5, 102.0] and chengdu["x"] == months[-2:]
+
+
+def test_a_write_elsewhere_reaches_the_dashboard_without_a_reload(page, browser, base_url, app_db):
+    from tests.e2e.test_leasing import as_user, go, pick
+    login(page, "principal")
+    expect(page.locator("#current-role")).to_have_text("负责人")
+    page.goto("/analytics")
+    _loaded(page)
+    viewings = _chart(page, "chart-funnel")[0]["x"][0]
+    # A store assistant books a viewing in another browser: the appointments table is written.
+    a = as_user(browser, base_url, "assistant")
+    try:
+        go(a, "/leasing/appointments")
+        a.locator("#admin-create").click()
+        pick(a, "project_id", "朝阳青年汇")
+        a.locator("#field-name").fill("看板看房")
+        a.locator("#field-phone").fill("15900001234")
+        a.locator("#field-visit_at").fill((date.today()).strftime("%Y-%m-%dT18:00"))
+        a.locator("#form-save").click()
+        expect(a.get_by_text("已新增")).to_be_visible()
+    finally:
+        a.context.close()
+    # The principal only touches a filter: the figures come back at once (marked stale), then fresh.
+    page.locator("#dash-filter-city").select_option("北京")
+    page.wait_for_function(
+        "document.querySelector('#chart-funnel .js-plotly-plot')?.data?.[0]?.x?.[0] == " + str(viewings + 1),
+        timeout=30_000)
+    expect(page.locator("#dash-stale")).to_have_count(0)
