@@ -121,3 +121,15 @@ def insert_ignoring_duplicates(session: Session, table: sa.Table, rows: list, co
     sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}) "
            "ON CONFLICT DO NOTHING")
     return conn.exec_driver_sql(sql, list(zip(*by_column))).rowcount
+
+
+def sync_sequences(session: Session, tables: list[str] | None = None) -> None:
+    """On PostgreSQL, move each table's id sequence past the ids written by hand (demo data, bulk
+    copies), so that the next insert without an id does not collide. Nothing to do on SQLite."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    from sqlmodel import SQLModel
+    for table in SQLModel.metadata.sorted_tables:
+        if (tables is None or table.name in tables) and "id" in table.c and table.c.id.autoincrement:
+            session.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                    f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"))

@@ -73,6 +73,8 @@ class DemoContext:
     def bulk(self, model, rows: list[dict], label: str) -> None:
         if rows:
             self.session.execute(sa.insert(model), rows)
+            if "id" in rows[0]:  # ids given by hand leave PostgreSQL's sequence behind
+                db.sync_sequences(self.session, [model.__tablename__])
         self.counts[label] = self.counts.get(label, 0) + len(rows)
 
 
@@ -545,4 +547,5 @@ def generate(scale: int = 1, seed: int = 20261122) -> dict[str, int]:
         ctx = DemoContext(session=s, rng=random.Random(seed), scale=scale)
         for step in STEPS:
             step(ctx)
+            db.sync_sequences(s)
     return ctx.counts

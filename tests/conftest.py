@@ -11,11 +11,22 @@ from sqlmodel import select
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory) -> Path:
-    """Migrate and seed once; tests get copies (a file copy takes milliseconds)."""
-    path = tmp_path_factory.mktemp("template") / "demo.db"
-    url = f"sqlite:///{path}"
+# CLSS_TEST_PG="postgresql+psycopg://postgres@/{db}?host=/tmp&port=55432": the database tests run on
+# PostgreSQL instead, each test on its own copy of a seeded template database.
+PG = os.environ.get("CLSS_TEST_PG", "")
+
+
+def _pg_admin(sql: str) -> None:
+    import sqlalchemy as sa
+    eng = sa.create_engine(PG.format(db="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with eng.connect() as conn:
+            conn.exec_driver_sql(sql)
+    finally:
+        eng.dispose()
+
+
+def _seed(url: str) -> None:
     previous = os.environ.get("CLSS_DATABASE_URL")
     os.environ["CLSS_DATABASE_URL"] = url
     try:
@@ -28,17 +39,38 @@ def demo_template(tmp_path_factory) -> Path:
             os.environ.pop("CLSS_DATABASE_URL", None)
         else:
             os.environ["CLSS_DATABASE_URL"] = previous
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path | str:
+    """Migrate and seed once; tests get copies (a file copy takes milliseconds)."""
+    if PG:
+        _pg_admin("DROP DATABASE IF EXISTS clss_template WITH (FORCE)")
+        _pg_admin("CREATE DATABASE clss_template")
+        _seed(PG.format(db="clss_template"))
+        return "clss_template"
+    path = tmp_path_factory.mktemp("template") / "demo.db"
+    _seed(f"sqlite:///{path}")
     return path
 
 
 @pytest.fixture
-def demo_db(demo_template, tmp_path, monkeypatch) -> Path:
+def demo_db(demo_template, tmp_path, monkeypatch):
+    from clss_app import db
+    if PG:
+        name = f"clss_t{os.getpid()}_{abs(hash(str(tmp_path))) % 10**8}"
+        _pg_admin(f"CREATE DATABASE {name} TEMPLATE {demo_template}")
+        url = PG.format(db=name)
+        monkeypatch.setenv("CLSS_DATABASE_URL", url)
+        yield name
+        db.engine_for(url).dispose()
+        _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        return
     path = tmp_path / "demo.db"
     shutil.copy(demo_template, path)
     url = f"sqlite:///{path}"
     monkeypatch.setenv("CLSS_DATABASE_URL", url)
     yield path
-    from clss_app import db
     db.engine_for(url).dispose()
 
 
