@@ -188,7 +188,8 @@ def seed_marketing(ctx) -> None:
         policies.append(dict(number=f"BD{c.start_date:%Y%m%d}{c.id:06d}", project_id=c.project_id, contract_id=c.id,
                              tenant_id=c.tenant_id, product_id=product, cover_amount=amount,
                              premium=Decimal(0) if gifted else premium, gifted=gifted,
-                             state=PolicyState.IN_FORCE if gifted or i % 5 else PolicyState.UNPAID,  # a gift is never owed starts_on=c.start_date,
+                             state=PolicyState.IN_FORCE if gifted or i % 5 else PolicyState.UNPAID,  # a gift is never owed
+                             starts_on=c.start_date,
                              ends_on=c.end_date, created_at=now))
     for i in range(0, len(policies), 5000):
         ctx.bulk(Policy, policies[i:i + 5000], "保单")
