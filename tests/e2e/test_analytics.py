@@ -81,7 +81,7 @@ def test_dashboard_follows_filters_matches_sql_and_drills_down(page, app_db):
     months = page.locator("#dash-filter-month_from option").all_inner_texts()
     page.locator("#dash-filter-month_from").select_option(months[5])
     expect(page.locator("#dash-filter-month_from")).to_have_value(months[5])
-    page.wait_for_function(f"document.querySelector('#chart-collection .js-plotly-plot')?.data?.[0]?.x?.length == 6")
+    page.wait_for_function("document.querySelector('#chart-collection .js-plotly-plot')?.data?.[0]?.x?.length == 6")
     q = _expected(app_db, [mine[-1]], page)
     _check_against_sql(page, q)
     assert page.locator("#table-projects tbody tr").count() == 1
@@ -172,7 +172,7 @@ def test_market_index_chart_table_export_and_import(page, app_db, tmp_path):
     login(page, "sysadmin")
     expect(page.locator("#current-role")).to_have_text("系统管理员")
     page.goto("/market/data")
-    expect(page.locator("#admin-table")).to_be_visible()
+    expect(page.locator("#admin-list:not(.clss-init) #admin-table")).to_be_visible()
     page.locator("#admin-import").click()
     bad = tmp_path / "bad.csv"
     pl.DataFrame({"指数类型": ["住房租赁指数", "住房租赁指数", "住房租赁指数"], "城市": ["成都", "成都", "北京"],

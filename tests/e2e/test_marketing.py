@@ -20,13 +20,23 @@ def _when(days: float) -> str:
     return (NOW + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
 
 
+def _list_ready(page) -> None:
+    """The list has its first answer from the server (clicking 新增 before that can be lost)."""
+    expect(page.locator("#admin-list:not(.clss-init) #admin-table")).to_be_visible()
+
+
+def _create(page) -> None:
+    page.locator("#admin-create").click()
+    expect(page.locator("#form-save")).to_be_visible()
+
+
 def _choose(page, field: str, option: str) -> None:
     page.locator(f"#field-{field}").click()
     page.get_by_role("option", name=option, exact=True).click()
 
 
 def _new_banner(page, tmp_path, group: str, title: str, link: str, project: str = "", url: str = "") -> None:
-    page.locator("#admin-create").click()
+    _create(page)
     pick(page, "branch_id", "北京分行")
     _choose(page, "group", group)
     page.locator("#field-city").fill("北京")
@@ -53,7 +63,7 @@ def test_banners_in_each_group_their_order_the_limit_and_the_preview(page, app_d
     login(page, "sysadmin")
     expect(page.locator("#current-role")).to_have_text("系统管理员")
     page.get_by_role("link", name="Banner管理").click()
-    expect(page.locator("#admin-table")).to_be_visible()
+    _list_ready(page)
     _new_banner(page, tmp_path, "首页Banner", "北京冬季安居节", "网址", url="https://example.com/winter")
     expect(page.get_by_text("已新增：北京冬季安居节")).to_be_visible()
     _new_banner(page, tmp_path, "运营精选", "精选·地铁旁的家", "项目", project="海淀家园")
@@ -112,8 +122,8 @@ def test_event_cover_ratio_and_capacity(page, app_db, tmp_path):
     login(page, "manager")
     expect(page.locator("#current-role")).to_have_text("店长")
     page.get_by_role("link", name="活动管理").click()
-    expect(page.locator("#admin-table")).to_be_visible()
-    page.locator("#admin-create").click()
+    _list_ready(page)
+    _create(page)
     pick(page, "project_id", "朝阳青年汇")
     page.locator("#field-name").fill("租客篮球友谊赛")
     page.locator("#field-starts_at").fill(_when(10))
@@ -135,8 +145,8 @@ def test_event_cover_ratio_and_capacity(page, app_db, tmp_path):
     with _db(app_db).connect() as conn:
         name, cap = conn.execute(text("SELECT name, capacity FROM event WHERE signed_up >= capacity")).one()
     page.get_by_role("link", name="报名管理").click()
-    expect(page.locator("#admin-table")).to_be_visible()
-    page.locator("#admin-create").click()
+    _list_ready(page)
+    _create(page)
     pick(page, "event_id", name)
     page.locator("#field-name").fill("晚到的租客")
     page.locator("#field-phone").fill("13911112222")
@@ -182,10 +192,10 @@ def test_a_second_insurance_plan_inherits_the_first_plans_branch(page, app_db):
     login(page, "sysadmin")
     expect(page.locator("#current-role")).to_have_text("系统管理员")
     page.get_by_role("link", name="项目保险").click()
-    expect(page.locator("#admin-table")).to_be_visible()
+    _list_ready(page)
 
     def new_plan(product, mode, branch=None, cover=None):
-        page.locator("#admin-create").click()
+        _create(page)
         pick(page, "project_id", "海淀悦居")
         pick(page, "product_id", product)
         _choose(page, "mode", mode)
