@@ -100,7 +100,7 @@ def toolbar(admin: type[ModelAdmin], label: str) -> rx.Component:
                                       disabled=IO.io_busy)),
             rx.menu.content(rx.menu.item("导出 Excel（全部符合条件的记录）", on_click=IO.export("xlsx"), id="export-xlsx"),
                             rx.menu.item("导出 CSV（全部符合条件的记录）", on_click=IO.export("csv"), id="export-csv")))),
-        rx.cond(S.perms[CREATE_KEY], rx.button(rx.icon("plus", size=15), "新增", on_click=S.open_create,
+        rx.cond(S.perms[CREATE_KEY], rx.button(rx.icon("plus", size=15), "新增", on_click=S.open_create(admin.key),
                                                id="admin-create")),
         width="100%", align="center", spacing="3",
     )

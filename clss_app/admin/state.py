@@ -66,6 +66,7 @@ def _default(admin, name: str):
 
 class AdminState(AuthState):
     admin_key: str = ""
+    _create_after_load: str = ""  # an admin key whose 新增 was clicked before its list loaded
     rows: list[dict[str, str]] = []
     rows_key: str = ""  # the admin whose rows these are
     _counted: str = ""      # the admin and conditions the shown total was counted for
@@ -162,7 +163,8 @@ class AdminState(AuthState):
         self.admin_key = key
         params = {k: str(v) for k, v in self.router.url.query_parameters.items()}
         events = self._show_params(params, fresh=True)
-        if params.get("new") == "1" and self.perms.get(CREATE):
+        pending, self._create_after_load = self._create_after_load == key, ""
+        if (pending or params.get("new") == "1") and self.perms.get(CREATE):
             # A link that means "add one here" (房态图 → 预定 this room): the form opens prefilled
             # from the URL's filters. Still checked again by open_create and save.
             refused = self.open_create()
@@ -528,7 +530,12 @@ class AdminState(AuthState):
         self.form_open = True
 
     @rx.event
-    def open_create(self):
+    def open_create(self, key: str = ""):
+        if key and key != self.admin_key:
+            # 新增 clicked before this page's own load ran (events queue in order): open it right
+            # after that load, on this page's admin, instead of on the previous page's.
+            self._create_after_load = key
+            return
         admin = self._admin()
         try:
             with self._session() as (s, p):

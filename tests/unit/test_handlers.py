@@ -240,3 +240,18 @@ def test_create_prefill_from_a_filter_never_shows_a_row_outside_the_scope(demo_d
         st.open_create()
         assert st.form_values["fee_item_id"] == expected
         assert (st.fk_labels_shown["fee_item_id"] != "") == bool(expected)
+
+
+def test_new_clicked_before_the_list_loaded_opens_on_that_list(demo_db):
+    st = _state(AdminState, _token("sysadmin"))
+    st.load("users")
+    # The next page's 新增 reaches the server before that page's load (events run in order).
+    st.open_create("org_units")
+    assert not st.form_open  # not on the users list it still shows
+    st.load("org_units")
+    assert st.form_open and st.form_mode == "create" and st.admin_key == "org_units"
+    assert "kind" in st.form_values and "username" not in st.form_values
+    # A normal click on a loaded list opens at once.
+    st.form_open = False
+    st.open_create("org_units")
+    assert st.form_open
