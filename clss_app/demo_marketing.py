@@ -105,7 +105,7 @@ def seed_marketing(ctx) -> None:
         if not rooms:
             continue
         sid = ctx.next_id("flash_sale")
-        sold = rng.randint(0, 2)
+        sold = rng.randint(1, 2)  # every sale shows a claim or two
         sales.append(dict(id=sid, project_id=pj.id, room_id=rooms[0].id, title=f"{pj.name}限时秒杀",
                           original_price=rooms[0].rent, sale_price=(rooms[0].rent * Decimal("0.8")).quantize(Decimal(1)),
                           starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=7), stock=3, sold=sold,

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import reflex as rx
 from sqlmodel import select
 
+from clss_app.admin.fields import parse_month
 from clss_app.admin.dashboard import Chart, Dashboard, DashboardState, Filter, Stat, Table, dashboard_body, list_link
 from clss_app.services import analytics as an
 from clss_app.services.billing import add_months
@@ -29,11 +30,6 @@ def money(cents: int) -> str:
 
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
-
-
-def _month(text: str) -> date:
-    y, m = text.split("-")
-    return date(int(y), int(m), 1)
 
 
 # ---------------------------------------------------------------- drill-down links
@@ -241,7 +237,7 @@ class AnalyticsDashboard(Dashboard, key="dashboard"):
 
     @classmethod
     def data(cls, session, p, chosen):
-        first, last = sorted([_month(chosen["month_from"]), _month(chosen["month_to"])])
+        first, last = sorted([parse_month(chosen["month_from"]), parse_month(chosen["month_to"])])
         f = an.Filters(month_from=first, month_to=last, city=chosen["city"], project_id=int(chosen["project"] or 0))
         d = an.dashboard(session, p, f, date.today())
         return {**d, "links": _links(p, d, bool(f.city or f.project_id))}

@@ -102,8 +102,11 @@ class PreviewState(AuthState):
                 require(p, VIEW, "app_preview")
                 live = marketing.home_preview(s, self.city)
                 mine = set(s.exec(select(Banner.id).where(scope_clause(p, Banner.branch_id, by="unit"))).all())
-                names = dict(s.exec(select(Project.id, Project.name)).all())
-                events = dict(s.exec(select(Event.id, Event.name)).all())
+                shown = [b for bs in live.values() for b in bs]
+                names = dict(s.exec(select(Project.id, Project.name)
+                                    .where(Project.id.in_({b.project_id for b in shown} - {None}))).all())
+                events = dict(s.exec(select(Event.id, Event.name)
+                                     .where(Event.id.in_({b.event_id for b in shown} - {None}))).all())
         except Forbidden as exc:
             return self._refused(exc)
 

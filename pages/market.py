@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from clss_app import menu
 from clss_app.admin import ModelAdmin, downloads
+from clss_app.admin.fields import parse_month
 from clss_app.services import market
 from clss_app.services.permissions import EXPORT, VIEW, Forbidden, can, grant, scope_clause
 from clss_app.state import AuthState
@@ -37,8 +38,7 @@ class MarketIndexAdmin(ModelAdmin, model=MarketIndex, key="market_data"):
 
 def _month(text: str) -> date | None:
     try:
-        y, m = text.split("-")
-        return date(int(y), int(m), 1)
+        return parse_month(text)
     except ValueError:
         return None
 

@@ -1,11 +1,9 @@
 """营销工具: events and sign-ups, coupons, flash sales, bargains and notifications, as declarations."""
-from sqlmodel import Session
-
-from clss_app.admin import Action, ActionResult, Many, ModelAdmin, ask
+from clss_app.admin import Action, Many, ModelAdmin, ask
 from clss_app.admin.crud import ValidationFailed
 from clss_app.services import marketing
 from models import (Bargain, BargainRecord, Coupon, CouponProject, Event, EventSignup, FlashClaim, FlashSale,
-                    Notification, NotificationState, NotificationTenant, Role, Room)
+                    Notification, NotificationTenant, Role, Room)
 
 R = Role
 SYS = {R.SYSTEM_ADMIN}
@@ -33,10 +31,6 @@ class EventAdmin(ModelAdmin, model=Event, key="events"):
         return marketing.event_problems(values) or marketing.capacity_problem(session, values, row)
 
 
-def _cancel(session, p, rows):
-    return marketing.cancel_signups(session, p, rows)
-
-
 class EventSignupAdmin(ModelAdmin, model=EventSignup, key="event_signups"):
     list_columns = ["event_id", "name", "phone", "state", "created_at"]
     search = ["name", "phone"]
@@ -45,7 +39,7 @@ class EventSignupAdmin(ModelAdmin, model=EventSignup, key="event_signups"):
     scope = ("project_id", "project")
     can_create = SYS | STORE  # 代客报名: a tenant who calls the hotline
     can_export = SYS | STORE
-    actions = [Action("cancel", "取消报名", _cancel, frozenset(SYS | STORE),
+    actions = [Action("cancel", "取消报名", marketing.cancel_signups, frozenset(SYS | STORE),
                       confirm="确定取消选中的 {n} 条报名吗？名额将释放给其他人。", danger=True)]
 
     @classmethod
@@ -81,17 +75,6 @@ class CouponAdmin(ModelAdmin, model=Coupon, key="coupons"):
         return marketing.coupon_problems(values)
 
 
-def _claim(session: Session, p, rows, values) -> ActionResult:
-    result = ActionResult()
-    for sale in rows:
-        try:
-            marketing.claim(session, sale.id, values.get("name") or "", values.get("phone") or "")
-            result.done += 1
-        except marketing.Refused as exc:
-            result.refused.append((sale.title, str(exc)))
-    return result
-
-
 class FlashSaleAdmin(ModelAdmin, model=FlashSale, key="flash_sales"):
     fields_override = {"stock": {"min_value": 1, "max_value": 10_000}}
     list_columns = ["title", "project_id", "room_id", "original_price", "sale_price", "starts_at", "ends_at", "stock",
@@ -104,7 +87,7 @@ class FlashSaleAdmin(ModelAdmin, model=FlashSale, key="flash_sales"):
     links = [("抢购记录", "flash_claims", "flash_sale_id")]
     can_create = can_update = can_delete = SYS | OWNERS
     can_export = SYS | STORE
-    actions = [Action("claim", "代客抢购", _claim, frozenset(SYS | STORE),
+    actions = [Action("claim", "代客抢购", marketing.claim_for, frozenset(SYS | STORE),
                       inputs=ask(FlashClaim, "name", "phone", required=("name", "phone")))]
 
     @classmethod
@@ -149,21 +132,6 @@ class BargainRecordAdmin(ModelAdmin, model=BargainRecord, key="bargain_records")
     can_export = SYS | STORE
 
 
-def _withdraw(session, p, rows):
-    import sqlalchemy as sa
-    result = ActionResult()
-    for n in rows:
-        done = session.execute(sa.update(Notification).where(Notification.id == n.id,
-                                                             Notification.state == NotificationState.SCHEDULED)
-                               .values(state=NotificationState.WITHDRAWN, version=Notification.version + 1)
-                               .execution_options(synchronize_session=False)).rowcount
-        if done:
-            result.done += 1
-        else:
-            result.refused.append((n.title, f"状态为{n.state.label}，只能撤回待发送的通知"))
-    return result
-
-
 class NotificationAdmin(ModelAdmin, model=Notification, key="notifications"):
     many = {"tenants": Many(NotificationTenant, "notification_id", "tenant_id", "指定租客",
                             help="发送对象为“指定租客”时选择")}
@@ -175,7 +143,7 @@ class NotificationAdmin(ModelAdmin, model=Notification, key="notifications"):
     scope = ("company_id", "unit")
     can_create = SYS | OWNERS
     can_export = SYS | STORE
-    actions = [Action("withdraw", "撤回", _withdraw, frozenset(SYS | OWNERS),
+    actions = [Action("withdraw", "撤回", marketing.withdraw_notifications, frozenset(SYS | OWNERS),
                       confirm="确定撤回选中的 {n} 条通知吗？", danger=True)]
 
     @classmethod

@@ -196,12 +196,9 @@ class FieldSpec:
         raise FieldError(f"{self.label}无法识别")
 
     def _month(self, raw) -> dt.date:
-        if isinstance(raw, dt.date):
-            return dt.date(raw.year, raw.month, 1)
-        parts = str(raw).replace("/", "-").replace("年", "-").replace("月", "").split("-")
         try:
-            return dt.date(int(parts[0]), int(parts[1]), 1)
-        except (ValueError, IndexError):
+            return parse_month(raw)
+        except ValueError:
             raise FieldError(f"{self.label}须为年月，如 2026-01") from None
 
     def _check_range(self, value):
@@ -225,6 +222,17 @@ class FieldSpec:
 
     def with_(self, **changes) -> "FieldSpec":
         return replace(self, **changes)
+
+
+def parse_month(raw) -> dt.date:
+    """The 1st of the month a person wrote (2026-01, 2026/1, 2026年1月, a date); ValueError if none."""
+    if isinstance(raw, dt.date):
+        return dt.date(raw.year, raw.month, 1)
+    parts = str(raw).replace("/", "-").replace("年", "-").replace("月", "").split("-")
+    try:
+        return dt.date(int(parts[0]), int(parts[1]), 1)
+    except IndexError:
+        raise ValueError(raw) from None
 
 
 def split_images(value) -> list[str]:

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from clss_app.admin.view import ActionResult
 from clss_app.services.permissions import Principal
 from models import (Audience, Banner, BannerGroup, CouponKind, Event, EventSignup, FlashClaim, FlashSale, LinkKind,
-                    Project, SignupState, utcnow)
+                    Notification, NotificationState, Project, SignupState, utcnow)
 
 MAX_RECOMMENDATIONS = 6
 PHONE = re.compile(r"^1\d{10}$")
@@ -129,20 +129,32 @@ def sign_up(session: Session, event_id: int, name: str, phone: str) -> EventSign
     return row
 
 
-def cancel_signups(session: Session, p: Principal, rows: list[EventSignup]) -> ActionResult:
+def _move_each(session: Session, rows: list, model, from_state, to_state, refusal: str, after=None) -> ActionResult:
+    """Move each row from one state to the next by a conditional UPDATE; rows already moved are refused."""
     result = ActionResult()
     for r in rows:
-        done = session.execute(sa.update(EventSignup).where(EventSignup.id == r.id,
-                                                            EventSignup.state == SignupState.ACTIVE)
-                               .values(state=SignupState.CANCELLED, version=EventSignup.version + 1)
-                               .execution_options(synchronize_session=False)).rowcount
-        if done:
-            session.execute(sa.update(Event).where(Event.id == r.event_id, Event.signed_up > 0)
-                            .values(signed_up=Event.signed_up - 1).execution_options(synchronize_session=False))
+        moved = session.execute(sa.update(model).where(model.id == r.id, model.state == from_state)
+                                .values(state=to_state, version=model.version + 1)
+                                .execution_options(synchronize_session=False)).rowcount
+        if moved:
             result.done += 1
+            if after:
+                after(r)
         else:
-            result.refused.append((r.name, "报名已取消"))
+            result.refused.append((getattr(r, "name", None) or getattr(r, "title", ""), refusal))
     return result
+
+
+def cancel_signups(session: Session, p: Principal, rows: list[EventSignup]) -> ActionResult:
+    def free_place(r):
+        session.execute(sa.update(Event).where(Event.id == r.event_id, Event.signed_up > 0)
+                        .values(signed_up=Event.signed_up - 1).execution_options(synchronize_session=False))
+    return _move_each(session, rows, EventSignup, SignupState.ACTIVE, SignupState.CANCELLED, "报名已取消", free_place)
+
+
+def withdraw_notifications(session: Session, p: Principal, rows: list[Notification]) -> ActionResult:
+    return _move_each(session, rows, Notification, NotificationState.SCHEDULED, NotificationState.WITHDRAWN,
+                      "只能撤回待发送的通知")
 
 
 # ---------------------------------------------------------------- flash sales, bargains, coupons
@@ -181,6 +193,18 @@ def claim(session: Session, sale_id: int, name: str, phone: str, now: datetime |
     except sa.exc.IntegrityError:  # the same phone twice: the caller's transaction rolls the stock back too
         raise Refused(f"手机号 {phone} 已抢购过") from None
     return row
+
+
+def claim_for(session: Session, p: Principal, rows: list[FlashSale], values: dict) -> ActionResult:
+    """代客抢购: one claim on each chosen sale for the person named, each refused by its reason."""
+    result = ActionResult()
+    for sale in rows:
+        try:
+            claim(session, sale.id, values.get("name") or "", values.get("phone") or "")
+            result.done += 1
+        except Refused as exc:
+            result.refused.append((sale.title, str(exc)))
+    return result
 
 
 def bargain_problems(values: dict) -> dict[str, str]:

@@ -224,3 +224,66 @@ def test_a_second_insurance_plan_inherits_the_first_plans_branch(page, app_db):
     page.locator("#field-branch_name").fill("改名分公司")
     page.locator("#form-save").click()
     expect(page.locator("#error-branch_name")).to_contain_text("请先删除该项目的全部保险方案")
+
+
+LISTS = [  # (login, menu entry, text its demo rows show)
+    ("manager", "优惠券", "免租7天"), ("manager", "秒杀记录", "抢购租客"), ("manager", "砍价活动", "好友助力砍租金"),
+    ("manager", "砍价记录", "砍价成功"), ("manager", "消息通知", "春节停水通知"), ("assistant", "评价反馈", "朝阳青年汇"),
+    ("sysadmin", "保险产品", "安心家财险"), ("sysadmin", "保额档位", "一个月押金"), ("sysadmin", "保险附加信息", "理赔电话"),
+    ("sysadmin", "系统反馈", "希望账单支持按楼栋导出"), ("finance", "保险列表", "保障中"), ("principal", "保险列表", "押金无忧险"),
+]
+
+
+def test_each_new_list_opens_from_the_menu_with_its_rows_and_details(browser, base_url):
+    for user in dict.fromkeys(u for u, _, _ in LISTS):
+        p = as_user(browser, base_url, user)
+        try:
+            for _, entry, shown in (row for row in LISTS if row[0] == user):
+                p.get_by_role("link", name=entry, exact=True).click()
+                _list_ready(p)
+                expect(p.locator("#admin-table")).to_contain_text(shown)
+                rows(p).filter(has_text=shown).first.get_by_text("查看").click()
+                expect(p.locator("#detail-items")).to_contain_text(shown)
+                p.keyboard.press("Escape")
+            shot(p, f"marketing-lists-{user}")
+        finally:
+            p.context.close()
+
+
+def test_coupon_and_notification_rules_and_withdrawing(page):
+    login(page, "manager")
+    expect(page.locator("#current-role")).to_have_text("店长")
+    page.get_by_role("link", name="优惠券").click()
+    _list_ready(page)
+    _create(page)
+    pick(page, "company_id", "京安居", "京安居住房租赁有限公司")
+    page.locator("#field-name").fill("新签立减")
+    _choose(page, "kind", "满减券")
+    page.locator("#field-valid_from").fill("2026-12-01")
+    page.locator("#field-valid_to").fill("2026-11-01")
+    page.locator("#field-stock").fill("100")
+    page.locator("#form-save").click()
+    expect(page.locator("#error-amount")).to_have_text("满减券请填写减免金额")
+    expect(page.locator("#error-valid_to")).to_have_text("有效期止不能早于有效期起")
+    page.keyboard.press("Escape")
+
+    page.get_by_role("link", name="消息通知").click()
+    _list_ready(page)
+    _create(page)
+    pick(page, "company_id", "京安居", "京安居住房租赁有限公司")
+    page.locator("#field-title").fill("电梯检修")
+    page.locator("#field-body").fill("周六上午电梯检修。")
+    _choose(page, "audience", "指定租客")
+    _choose(page, "channel", "短信")
+    page.locator("#field-scheduled_at").fill(_when(2))
+    page.locator("#form-save").click()
+    expect(page.locator("#error-tenants")).to_have_text("发送给指定租客时请至少选择一位租客")
+    shot(page, "notification-needs-tenants")
+    page.keyboard.press("Escape")
+    select_row(page, "春节停水通知")
+    run(page, "withdraw")
+    expect(page.get_by_text("撤回成功 1 条")).to_be_visible()
+    expect(rows(page).filter(has_text="春节停水通知")).to_contain_text("已撤回")
+    select_row(page, "春节停水通知")
+    run(page, "withdraw")
+    expect(page.get_by_text("只能撤回待发送的通知")).to_be_visible()
