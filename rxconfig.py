@@ -6,12 +6,37 @@ from clss_app import settings
 # after every event); several workers share it through Redis.
 _state = {} if settings.redis_url() else {"state_manager_mode": rx.constants.StateManagerMode.MEMORY}
 
+
+def _respawn_crashed_workers() -> None:
+    """Granian stops the whole server when one worker dies unless told to respawn it, and Reflex
+    does not pass that option: a crashed worker would take every other worker's users down."""
+    try:
+        from granian.server.common import AbstractServer
+    except ImportError:
+        return
+    init = AbstractServer.__init__
+    if getattr(init, "_clss", False):
+        return
+
+    def respawning(self, *args, **kwargs):
+        kwargs.setdefault("respawn_failed_workers", True)
+        init(self, *args, **kwargs)
+    respawning._clss = True
+    AbstractServer.__init__ = respawning
+
+
+_respawn_crashed_workers()
+
 config = rx.Config(
     app_name="clss_app",
     telemetry_enabled=False,
     show_built_with_reflex=False,
     # Several workers need Redis as the state manager (CLSS_REDIS_URL).
     redis_url=settings.redis_url(),
+    # A long import or a dashboard's first read holds a tab's state lock for seconds; Reflex's 10 s
+    # default would cut such an event off. Tab states live as long as a login.
+    redis_lock_expiration=120_000,
+    redis_token_expiration=settings.SESSION_HOURS * 3600,
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(
         accent_color="blue", gray_color="slate", radius="medium", appearance="light"))],
     disable_plugins=[rx.plugins.SitemapPlugin],

@@ -16,17 +16,48 @@ from clss_app import settings
 
 
 # ------------------------------------------------------------ write generations
-# Each table's count of committed writes in this process: caches of derived figures (the
-# executives' dashboard) key on it and so never serve data older than the last commit here.
+# Each table's count of committed writes: caches of derived figures (the executives' dashboard) key
+# on it and so never serve data older than the last commit. One worker counts in memory; several
+# workers (CLSS_REDIS_URL) count in Redis, so a write served by one worker reaches the others' caches.
 _WRITE = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.I)
 _generations: Counter = Counter()
 _generations_lock = threading.Lock()
+_REDIS_KEY = "clss:write-generations"
+
+
+@lru_cache(maxsize=None)
+def _redis(url: str | None):
+    if not url:
+        return None
+    import redis
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
 
 def generation(*tables: str) -> tuple[int, ...]:
-    """How many committed transactions of this process wrote each table."""
+    """How many committed transactions wrote each table (in this process, or in all workers)."""
     with _generations_lock:
-        return tuple(_generations[t] for t in tables)
+        local = tuple(_generations[t] for t in tables)
+    shared = _redis(settings.redis_url())
+    if shared is None:
+        return local
+    try:
+        return tuple(int(v or 0) for v in shared.hmget(_REDIS_KEY, list(tables)))
+    except Exception:  # Redis away: this process's own count still moves with its own writes
+        return tuple(-1 - n for n in local)
+
+
+def _bump(tables: set[str]) -> None:
+    with _generations_lock:
+        _generations.update(tables)
+    shared = _redis(settings.redis_url())
+    if shared is not None:
+        try:
+            with shared.pipeline(transaction=False) as pipe:
+                for t in tables:
+                    pipe.hincrby(_REDIS_KEY, t, 1)
+                pipe.execute()
+        except Exception:  # the commit stands; other workers' caches catch up by their TTL
+            pass
 
 
 def _track_writes(eng: sa.Engine) -> None:
@@ -37,11 +68,10 @@ def _track_writes(eng: sa.Engine) -> None:
             conn.info.setdefault("clss_written", set()).add(m.group(1).lower())
 
     @sa.event.listens_for(eng, "commit")
-    def _bump(conn):
+    def _committed(conn):
         written = conn.info.pop("clss_written", None)
         if written:
-            with _generations_lock:
-                _generations.update(written)
+            _bump(written)
 
     @sa.event.listens_for(eng, "rollback")
     def _forget(conn):

@@ -8,6 +8,8 @@ display only; nothing trusts them.
 """
 from __future__ import annotations
 
+import os
+import socket
 from contextlib import contextmanager
 from typing import ClassVar, Iterator
 from urllib.parse import quote
@@ -19,6 +21,11 @@ from sqlmodel import Session
 from clss_app import db, menu
 from clss_app.services import auth
 from clss_app.services.permissions import VIEW, Forbidden, NotLoggedIn, Principal, can
+
+
+def _node() -> str:
+    # At call time: workers fork from a supervisor that imported this module.
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _safe_next(path: str | None) -> str:
@@ -40,6 +47,7 @@ class AuthState(rx.State):
     allowed_keys: list[str] = []
     allowed_groups: list[str] = []
     page_status: str = "loading"  # loading | ok | forbidden
+    served_by: str = ""  # host:pid of the worker that checked this page
 
     login_error: str = ""
     login_error_field: str = ""
@@ -83,6 +91,7 @@ class AuthState(rx.State):
         if key != self._page_key:  # a new page: hide the old one until checked
             self.page_status = "loading"
         self._page_key = key
+        self.served_by = _node()
         with self._session() as (_, p):
             pass
         if p is None:

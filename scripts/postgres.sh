@@ -23,7 +23,9 @@ fi
   -o "-p $PG_PORT -k $PG_DIR -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
   start >/dev/null
 stop_postgres() { "${AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$PG_DIR"; }
-trap stop_postgres EXIT
+CLSS_CLEANUP+=(stop_postgres)
+trap 'for f in "${CLSS_CLEANUP[@]}"; do $f; done' EXIT
 export CLSS_TEST_PG="postgresql+psycopg://postgres@/{db}?host=$PG_DIR&port=$PG_PORT"
+export CLSS_PG_CTL="${AS[*]} $PG_BIN/pg_ctl -D $PG_DIR/data -w"  # the fault test restarts it
 echo "==> PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') 已启动（$PG_DIR）"
 set +e

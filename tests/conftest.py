@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("CLSS_TEST_PG", "")
 
 
-def _pg_admin(sql: str) -> None:
+def pg_admin(sql: str) -> None:
     import sqlalchemy as sa
     eng = sa.create_engine(PG.format(db="postgres"), isolation_level="AUTOCOMMIT")
     try:
@@ -45,8 +45,8 @@ def _seed(url: str) -> None:
 def demo_template(tmp_path_factory) -> Path | str:
     """Migrate and seed once; tests get copies (a file copy takes milliseconds)."""
     if PG:
-        _pg_admin("DROP DATABASE IF EXISTS clss_template WITH (FORCE)")
-        _pg_admin("CREATE DATABASE clss_template")
+        pg_admin("DROP DATABASE IF EXISTS clss_template WITH (FORCE)")
+        pg_admin("CREATE DATABASE clss_template")
         _seed(PG.format(db="clss_template"))
         return "clss_template"
     path = tmp_path_factory.mktemp("template") / "demo.db"
@@ -59,12 +59,12 @@ def demo_db(demo_template, tmp_path, monkeypatch):
     from clss_app import db
     if PG:
         name = f"clss_t{os.getpid()}_{abs(hash(str(tmp_path))) % 10**8}"
-        _pg_admin(f"CREATE DATABASE {name} TEMPLATE {demo_template}")
+        pg_admin(f"CREATE DATABASE {name} TEMPLATE {demo_template}")
         url = PG.format(db=name)
         monkeypatch.setenv("CLSS_DATABASE_URL", url)
         yield name
         db.engine_for(url).dispose()
-        _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         return
     path = tmp_path / "demo.db"
     shutil.copy(demo_template, path)

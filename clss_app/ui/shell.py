@@ -93,6 +93,8 @@ def header(crumbs: list[str]) -> rx.Component:
                       on_click=AuthState.logout, id="logout"),
             spacing="3", align="center",
         ),
+        # Which worker holds this tab's connection: for support (and the cross-worker test), not for show.
+        custom_attrs={"data-node": AuthState.served_by},
         height=theme.HEADER_HEIGHT, padding_x="24px", align="center", width="100%",
         background="white", border_bottom=f"1px solid {theme.BORDER}", position="sticky", top="0",
         z_index="5",

@@ -1,8 +1,9 @@
-"""The real app in production mode on a seeded SQLite file, driven by Chromium.
+"""The real app in production mode on a seeded database, driven by Chromium.
 
-One server per test session (the production build takes a while); each test
-gets a fresh browser context, so no login leaks from one test to another.
-Screenshots land in test-artifacts/.
+By default one worker on a SQLite file. With CLSS_TEST_PG and CLSS_TEST_REDIS (the test command's
+second run) the production set-up instead: PostgreSQL, Redis as the state manager and several
+workers. One server per test session (the production build takes a while); each test gets a fresh
+browser context, so no login leaks from one test to another. Screenshots land in test-artifacts/.
 """
 from __future__ import annotations
 
@@ -18,7 +19,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.conftest import ROOT
+from tests.conftest import PG, ROOT, pg_admin
+
+REDIS = os.environ.get("CLSS_TEST_REDIS", "")
+CLUSTER = bool(PG and REDIS)  # the production set-up
+WORKERS = 3 if CLUSTER else 1
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -48,16 +53,25 @@ def _wait_for(url: str, proc: subprocess.Popen, log: Path, timeout: float = 900)
 
 
 @pytest.fixture(scope="session")
-def app_db(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("e2e") / "e2e.db"
+def app_db(tmp_path_factory) -> str:
+    """The app's database URL."""
+    if PG:
+        pg_admin("DROP DATABASE IF EXISTS clss_e2e WITH (FORCE)")
+        pg_admin("CREATE DATABASE clss_e2e")
+        return PG.format(db="clss_e2e")
+    return f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}"
 
 
 @pytest.fixture(scope="session")
 def base_url(app_db) -> str:
     ARTIFACTS.mkdir(exist_ok=True)
-    env = dict(os.environ, CLSS_DATABASE_URL=f"sqlite:///{app_db}", REFLEX_USE_SYSTEM_BUN="1",
+    env = dict(os.environ, CLSS_DATABASE_URL=app_db, REFLEX_USE_SYSTEM_BUN="1",
                REFLEX_CHECK_LATEST_VERSION="false",
                PATH=f"{ROOT / '.tools/node_modules/.bin'}{os.pathsep}{os.environ.get('PATH', '')}")
+    if CLUSTER:
+        import redis
+        redis.Redis.from_url(REDIS).flushdb()  # no tab states or counts from an earlier run
+        env.update(CLSS_REDIS_URL=REDIS, GRANIAN_WORKERS=str(WORKERS))
     subprocess.run([sys.executable, "-m", "clss_app.manage", "seed"], cwd=ROOT, env=env, check=True)
     port = _free_port()
     log = ARTIFACTS / "app.log"

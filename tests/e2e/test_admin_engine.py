@@ -25,7 +25,7 @@ def column(page, index):
 
 
 def db(app_db):
-    return create_engine(f"sqlite:///{app_db}")
+    return create_engine(app_db)
 
 
 def test_list_search_filter_sort_and_paging(page):

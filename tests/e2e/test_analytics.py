@@ -12,7 +12,7 @@ from tests.e2e.conftest import login, shot
 
 
 def _engine(app_db):
-    return create_engine(f"sqlite:///{app_db}")
+    return create_engine(app_db)
 
 
 def _chart(page, key: str) -> list[dict]:

@@ -57,7 +57,7 @@ def _select_row(page, name):
 
 
 def test_store_sets_up_a_project_imports_rooms_and_gets_it_approved(page, app_db, tmp_path):
-    engine = create_engine(f"sqlite:///{app_db}")
+    engine = create_engine(app_db)
     login(page, "store2")
     expect(page.locator("#current-role")).to_have_text("店长")
 
@@ -152,7 +152,7 @@ def test_store_sets_up_a_project_imports_rooms_and_gets_it_approved(page, app_db
 
 
 def test_same_day_batch_cancel_removes_exactly_its_rooms(page, app_db, tmp_path):
-    engine = create_engine(f"sqlite:///{app_db}")
+    engine = create_engine(app_db)
     with Session(engine) as s:
         before = len(s.exec(select(Room).where(Room.project_id == 3)).all())
     login(page, "store2")

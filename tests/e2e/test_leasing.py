@@ -64,7 +64,7 @@ def test_home_lists_what_waits_for_my_role(browser, base_url):
 
 
 def test_one_tenant_from_reservation_to_check_out(browser, base_url, app_db):
-    engine = create_engine(f"sqlite:///{app_db}")
+    engine = create_engine(app_db)
     with Session(engine) as s:
         room = s.exec(select(Room).where(Room.project_id == 1, Room.status == RoomStatus.VACANT)
                       .order_by(Room.id.desc())).first()
@@ -218,7 +218,7 @@ def _tenant_id(engine) -> str:
 
 
 def test_later_steps_of_a_lease_and_an_adjustment_approval(browser, base_url, app_db):
-    engine = create_engine(f"sqlite:///{app_db}")
+    engine = create_engine(app_db)
     with Session(engine) as s:
         active = s.exec(select(Contract).where(Contract.project_id == 1, Contract.state == ContractState.ACTIVE,
                                                Contract.end_date > TODAY + timedelta(days=40))
@@ -275,7 +275,7 @@ def test_later_steps_of_a_lease_and_an_adjustment_approval(browser, base_url, ap
 
 
 def test_master_lease_for_two_rooms(browser, base_url, app_db):
-    engine = create_engine(f"sqlite:///{app_db}")
+    engine = create_engine(app_db)
     with Session(engine) as s:
         rooms = s.exec(select(Room).where(Room.project_id == 1, Room.status == RoomStatus.VACANT,
                                           Room.id.not_in(_awaiting_review(s))).order_by(Room.id).offset(2).limit(2)).all()
@@ -319,7 +319,7 @@ def test_master_lease_for_two_rooms(browser, base_url, app_db):
 
 
 def test_appointments_online_review_payments_and_meter_readings(browser, base_url, app_db):
-    engine = create_engine(f"sqlite:///{app_db}")
+    engine = create_engine(app_db)
     a = as_user(browser, base_url, "assistant")
     try:
         # 预约看房: a bad phone number is refused next to the field; then 已看房.

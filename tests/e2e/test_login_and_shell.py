@@ -104,7 +104,7 @@ def test_logout_revokes_the_session(page, app_db):
     expect(page).to_have_url(re.compile(r"/login"))
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/login"))
-    engine = create_engine(f"sqlite:///{app_db}")
+    engine = create_engine(app_db)
     with Session(engine) as s:
         row = s.exec(select(UserSession).where(
             UserSession.token_hash == hashlib.sha256(token.encode()).hexdigest())).one()

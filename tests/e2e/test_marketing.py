@@ -56,7 +56,7 @@ def _new_banner(page, tmp_path, group: str, title: str, link: str, project: str 
 
 
 def _db(app_db):
-    return create_engine(f"sqlite:///{app_db}")
+    return create_engine(app_db)
 
 
 def test_banners_in_each_group_their_order_the_limit_and_the_preview(page, app_db, tmp_path):

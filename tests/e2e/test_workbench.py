@@ -1,11 +1,12 @@
 """工作台 房态图: batch lock and unlock, refusals, and two users at once."""
 import re
 
+import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session, create_engine, select
 
 from models import Room, RoomStatus
-from tests.e2e.conftest import login, shot
+from tests.e2e.conftest import CLUSTER, login, shot
 
 
 def _open_board(page, username, role):
@@ -54,7 +55,7 @@ def test_batch_lock_five_then_unlock_three(page, app_db):
     page.locator("#board-unlock").click()
     expect(page.get_by_text("解锁成功 3 间")).to_be_visible()
     shot(page, "workbench-after-unlock")
-    with Session(create_engine(f"sqlite:///{app_db}")) as s:
+    with Session(create_engine(app_db)) as s:
         states = {r.number: r.status for r in s.exec(select(Room).where(Room.number.in_(numbers),
                                                                          Room.project_id == 1))}
     assert [states[n] for n in numbers] == [RoomStatus.VACANT] * 3 + [RoomStatus.LOCKED] * 2
@@ -92,7 +93,7 @@ def test_two_users_lock_overlapping_rooms(page, browser, base_url, app_db):
     expect(page.get_by_text(re.compile(rf"锁定成功 1 间，未锁定 1 间（{re.escape(vacant[1])}：当前为不可租"))).to_be_visible()
     # The first board follows the other user's change without a reload.
     expect(page.locator(f"#board .clss-tile[data-room='{vacant[1]}']")).to_have_attribute("data-status", "locked")
-    with Session(create_engine(f"sqlite:///{app_db}")) as s:
+    with Session(create_engine(app_db)) as s:
         won = s.exec(select(Room).where(Room.project_id == 1, Room.number == vacant[1])).one()
     assert won.lock_reason == "内部使用"
     other.context.close()
@@ -101,7 +102,7 @@ def test_two_users_lock_overlapping_rooms(page, browser, base_url, app_db):
 def test_board_follows_changes_made_elsewhere(page, app_db):
     _open_board(page, "manager", "店长")
     first = _tiles(page, "vacant").first.get_attribute("data-room")
-    with Session(create_engine(f"sqlite:///{app_db}")) as s:
+    with Session(create_engine(app_db)) as s:
         room = s.exec(select(Room).where(Room.project_id == 1, Room.number == first)).one()
         room.status, room.version = RoomStatus.RESERVED, room.version + 1
         s.add(room)
@@ -122,7 +123,7 @@ def test_another_company_cannot_open_this_board(page):
 def test_marks_match_the_contracts_and_the_panel_leads_into_the_flows(page, app_db):
     import sqlalchemy as sa
     from datetime import date, timedelta
-    engine = create_engine(f"sqlite:///{app_db}")
+    engine = create_engine(app_db)
     today = date.today()
     with engine.connect() as c:  # independently of the service: plain SQL over contracts and bills
         expiring = set(c.execute(sa.text(
@@ -163,3 +164,46 @@ def test_marks_match_the_contracts_and_the_panel_leads_into_the_flows(page, app_
     expect(page.get_by_text("已新增")).to_be_visible()
     page.get_by_role("link", name="房态图").click()
     expect(page.locator(f"#board .clss-tile[data-room='{room}']")).to_have_attribute("data-status", "reserved")
+
+
+def _node(page) -> str:
+    return page.locator("[data-node]").first.get_attribute("data-node")
+
+
+@pytest.mark.skipif(not CLUSTER, reason="several workers run in the test command's PostgreSQL + Redis pass")
+def test_sessions_on_different_workers_see_each_others_locks(page, browser, base_url, app_db):
+    _open_board(page, "manager", "店长")
+    mine = _node(page)
+    # A new browser lands on whichever worker accepts its connection: open them until one is elsewhere.
+    for _ in range(12):
+        other = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=base_url).new_page()
+        _open_board(other, "multistore", "多店店长")
+        if _node(other) != mine:
+            break
+        other.context.close()
+    else:
+        pytest.fail(f"12 browsers all served by {mine}: several workers are not running")
+    expect(other.locator("#board-project")).to_have_value("1")
+    room = _tiles(page, "vacant").first.get_attribute("data-room")
+
+    _batch(page, "空闲可租 → 锁定")
+    page.locator(f"#board .clss-tile[data-room='{room}']").click()
+    page.locator("#board-lock").click()
+    page.locator("#lock-reason").fill("跨节点锁定")
+    page.locator("#lock-ok").click()
+    expect(page.get_by_text("锁定成功 1 间")).to_be_visible()
+    # The other worker's browser shows the lock without a reload, and unlocks it.
+    tile = other.locator(f"#board .clss-tile[data-room='{room}']")
+    expect(tile).to_have_attribute("data-status", "locked", timeout=15_000)
+    _batch(other, "不可租 → 解锁")
+    tile.click()
+    other.locator("#board-unlock").click()
+    expect(other.get_by_text("解锁成功 1 间")).to_be_visible()
+    expect(page.locator(f"#board .clss-tile[data-room='{room}']")).to_have_attribute(
+        "data-status", "vacant", timeout=15_000)
+    shot(other, "workbench-other-worker")
+    assert _node(page) == mine and _node(other) != mine
+    with Session(create_engine(app_db)) as s:
+        locked = s.exec(select(Room).where(Room.project_id == 1, Room.number == room)).one()
+    assert locked.status == RoomStatus.VACANT and locked.lock_reason in (None, "")
+    other.context.close()
