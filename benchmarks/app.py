@@ -24,14 +24,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(db_path: Path, **env_extra: str) -> Iterator[str]:
-    """The app on ``db_path`` (log next to it); yields its base URL, stops it afterwards."""
+def running_app(db: Path | str, log_path: Path | None = None, **env_extra: str) -> Iterator[str]:
+    """The app on ``db`` (a SQLite file, or a database URL); yields its base URL, stops it afterwards.
+    Its process group id is ``running_app.pid`` while it runs (the fault test kills workers in it)."""
     port = free_port()
-    env = dict(os.environ, CLSS_DATABASE_URL=f"sqlite:///{db_path}", **env_extra)
-    log_path = db_path.parent / "app.log"
+    url = db if isinstance(db, str) else f"sqlite:///{db}"
+    env = dict(os.environ, CLSS_DATABASE_URL=url, **env_extra)
+    log_path = log_path or Path(db).parent / "app.log"
     log = open(log_path, "w")
     proc = subprocess.Popen([sys.executable, "-m", "reflex", "run", "--env", "prod", "--backend-port", str(port)],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    running_app.pid = proc.pid
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
@@ -45,5 +48,8 @@ def running_app(db_path: Path, **env_extra: str) -> Iterator[str]:
         yield base
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
         log.close()

@@ -24,16 +24,20 @@ from pages.app_content import PreviewState, preview_body
 import pages.marketing  # noqa: F401
 import pages.insurance  # noqa: F401
 
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from clss_app import health
 from clss_app.admin import downloads
 
 app = rx.App(
     html_lang="zh-CN",
-    api_transformer=downloads.api,
+    api_transformer=Starlette(routes=[*downloads.routes(), Route(health.ROUTE, health.health)]),
     style={"font_family": theme.FONT},
     stylesheets=["/admin.css"],
 )
 
-if os.environ.get("CLSS_JOBS", "1") != "0":  # one process should run it; several workers may set 0
+if os.environ.get("CLSS_JOBS", "1") != "0":  # several workers take turns through Redis (jobs._my_turn)
     from clss_app.services import jobs
     app.register_lifespan_task(jobs.run_forever)
 

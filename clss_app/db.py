@@ -1,7 +1,9 @@
 """The one SQLAlchemy engine of the process, and sessions on it."""
 from __future__ import annotations
 
+import os
 import re
+import socket
 import threading
 from collections import Counter
 from contextlib import contextmanager
@@ -33,11 +35,21 @@ def _redis(url: str | None):
     return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
 
+def redis():
+    """The shared Redis of several workers (CLSS_REDIS_URL), or None for one worker."""
+    return _redis(settings.redis_url())
+
+
+def node() -> str:
+    """host:pid of this worker (at call time: workers fork from a supervisor that imported us)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def generation(*tables: str) -> tuple[int, ...]:
     """How many committed transactions wrote each table (in this process, or in all workers)."""
     with _generations_lock:
         local = tuple(_generations[t] for t in tables)
-    shared = _redis(settings.redis_url())
+    shared = redis()
     if shared is None:
         return local
     try:
@@ -49,7 +61,7 @@ def generation(*tables: str) -> tuple[int, ...]:
 def _bump(tables: set[str]) -> None:
     with _generations_lock:
         _generations.update(tables)
-    shared = _redis(settings.redis_url())
+    shared = redis()
     if shared is not None:
         try:
             with shared.pipeline(transaction=False) as pipe:

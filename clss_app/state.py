@@ -8,8 +8,6 @@ display only; nothing trusts them.
 """
 from __future__ import annotations
 
-import os
-import socket
 from contextlib import contextmanager
 from typing import ClassVar, Iterator
 from urllib.parse import quote
@@ -21,11 +19,6 @@ from sqlmodel import Session
 from clss_app import db, menu
 from clss_app.services import auth
 from clss_app.services.permissions import VIEW, Forbidden, NotLoggedIn, Principal, can
-
-
-def _node() -> str:
-    # At call time: workers fork from a supervisor that imported this module.
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _safe_next(path: str | None) -> str:
@@ -91,7 +84,7 @@ class AuthState(rx.State):
         if key != self._page_key:  # a new page: hide the old one until checked
             self.page_status = "loading"
         self._page_key = key
-        self.served_by = _node()
+        self.served_by = db.node()
         with self._session() as (_, p):
             pass
         if p is None:

@@ -13,7 +13,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 from sqlmodel import Session, select
-from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
@@ -72,9 +71,6 @@ async def download(request):
     return Response(data, media_type=media, headers=headers)
 
 
-def _routes():
+def routes() -> list[Route]:
     from clss_app.admin import media
     return [Route(ROUTE + "/{token}", download), Route(media.ROUTE + "/{name}", media.serve)]
-
-
-api = Starlette(routes=_routes())

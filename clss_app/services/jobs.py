@@ -33,12 +33,24 @@ def daily(today: date | None = None) -> dict[str, int]:
     return done
 
 
+def _my_turn(every_seconds: int) -> bool:
+    """Several workers each run this loop; one of them (the first to ask) does a round's work."""
+    shared = db.redis()
+    if shared is None:
+        return True
+    try:
+        return bool(shared.set("clss:daily-job", db.node(), nx=True, ex=max(every_seconds - 60, 60)))
+    except Exception:  # Redis away: doing the idempotent work twice beats not doing it
+        return True
+
+
 async def run_forever(every_seconds: int = 6 * 3600) -> None:
     """Runs ``daily`` at start and then every few hours, for as long as the app runs."""
     import asyncio
     while True:
         try:
-            await asyncio.to_thread(daily)
+            if _my_turn(every_seconds):
+                await asyncio.to_thread(daily)
         except Exception:  # a failed run is logged and retried at the next interval
             log.exception("daily job failed")
         await asyncio.sleep(every_seconds)

@@ -1,0 +1,269 @@
+"""Load test: N simulated store staff over websockets against the real app, in two set-ups.
+
+    bash scripts/load_test [--sessions 50] [--seconds 60] [--max-requests 20000] [--workers 3]
+
+``sqlite``: one worker on a SQLite file (the embedded default). ``cluster``: PostgreSQL, Redis as
+the state manager and several workers (the production set-up; scripts/load_test starts both
+servers from Debian's packages). Each set-up gets a freshly seeded demo database.
+
+Every session logs in as a store user (店长 / 店助 / 多店店长, several tabs per person) and then,
+until the time or request budget is spent, with a think time between actions:
+  list   opens one of the lists staff use all day (合同, 账单, 房间, 预定, 预约), a random page;
+  board  opens the 房态图 of one of its projects;
+  lock   locks one of its own vacant rooms on the board, then unlocks it again (two measures).
+A latency is from sending the event to the update that carries its result, as the page sees it.
+Loopback only; the load generator shares the machine's two cores with the app.
+
+Afterwards the database is checked: every room the run touched is vacant again, and it carries
+exactly one lock and one unlock in its status history per completed cycle.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from benchmarks.app import ROOT, running_app
+from benchmarks.ws_client import ADMIN, BOARD, Disconnected, Tab, form
+
+PASSWORD = "Clss@2026"
+LISTS = ["/contracts", "/finance/bills", "/housing/rooms", "/leasing/reservations", "/leasing/appointments"]
+STORE_ROLES = ("store_manager", "store_assistant", "multi_store_manager")
+
+
+@dataclass
+class Plan:
+    username: str
+    project_id: int
+    rooms: list[int]
+
+
+@dataclass
+class Tally:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: list[str] = field(default_factory=list)
+    cycles: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # room -> lock+unlock done
+    requests: int = 0
+
+
+def version() -> str:
+    from reflex_base import constants
+    return constants.Reflex.VERSION
+
+
+# ---------------------------------------------------------------- set-up
+
+def seed(url: str) -> None:
+    import subprocess
+    import sys
+    env = dict(os.environ, CLSS_DATABASE_URL=url)
+    subprocess.run([sys.executable, "-m", "clss_app.manage", "seed"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def plans(url: str, sessions: int) -> list[Plan]:
+    """Sessions spread over the store users' projects; each gets vacant rooms no other session uses."""
+    eng = sa.create_engine(url)
+    with eng.connect() as conn:
+        pairs = conn.execute(sa.text(
+            "SELECT u.username, up.project_id FROM app_user u JOIN user_project up ON up.user_id = u.id "
+            "WHERE u.is_active AND u.role IN :roles ORDER BY up.project_id, u.username"
+        ).bindparams(sa.bindparam("roles", expanding=True)), {"roles": list(STORE_ROLES)}).all()
+        vacant = defaultdict(list)
+        for room_id, project_id in conn.execute(sa.text(
+                "SELECT id, project_id FROM room WHERE status = 'vacant' ORDER BY id")):
+            vacant[project_id].append(room_id)
+    eng.dispose()
+    out = [Plan(u, pid, []) for u, pid in (pairs[i % len(pairs)] for i in range(sessions))]
+    by_project = defaultdict(list)
+    for p in out:
+        by_project[p.project_id].append(p)
+    for pid, group in by_project.items():
+        for i, room in enumerate(vacant[pid][:len(group) * 4]):
+            group[i % len(group)].rooms.append(room)
+    return out
+
+
+# ---------------------------------------------------------------- one session
+
+async def staff(base: str, plan: Plan, deadline: float, budget: list[int], think: float, tally: Tally,
+                rng: random.Random) -> None:
+    tab = Tab(base, version())
+    try:
+        start = time.perf_counter()
+        await tab.login(plan.username, PASSWORD)
+        tally.latencies["login"].append(time.perf_counter() - start)
+        on_board = False
+        while time.perf_counter() < deadline and budget[0] > 0:
+            await asyncio.sleep(rng.uniform(0, 2 * think))
+            pick = rng.random()
+            if pick < 0.5:
+                budget[0] -= 1
+                path = f"{rng.choice(LISTS)}?page={rng.randint(1, 3)}"
+                tally.latencies["list"].append(await tab.navigate(path, changes=(ADMIN, "rows_rx_state_")))
+                on_board = False
+            elif pick < 0.8 or not plan.rooms:
+                budget[0] -= 1
+                tally.latencies["board"].append(
+                    await tab.navigate(f"/workbench?project={plan.project_id}", changes=(BOARD, "rows_rx_state_")))
+                on_board = True
+            else:
+                if not on_board:
+                    budget[0] -= 1
+                    tally.latencies["board"].append(await tab.navigate(
+                        f"/workbench?project={plan.project_id}", changes=(BOARD, "rows_rx_state_")))
+                    on_board = True
+                await lock_cycle(tab, plan, rng, tally, budget)
+            tally.requests += 1
+    except (Disconnected, TimeoutError, OSError) as exc:
+        tally.errors.append(f"{plan.username}: {type(exc).__name__} {exc}")
+    finally:
+        await tab.close()
+
+
+def _tile_status(tab: Tab, room: int) -> str | None:
+    for row in tab.var(BOARD, "rows") or []:
+        for tile in row["tiles"]:
+            if tile["id"] == room:
+                return tile["status"]
+    return None
+
+
+async def lock_cycle(tab: Tab, plan: Plan, rng: random.Random, tally: Tally, budget: list[int]) -> None:
+    room = rng.choice(plan.rooms)
+    await tab.call(f"{BOARD}.set_mode", {"mode": "batch"}, changes=(BOARD, "selected_rx_state_"))
+    await tab.call(f"{BOARD}.click_tile", {"room_id": room, "status": "vacant"}, changes=(BOARD, "selected_rx_state_"))
+    budget[0] -= 2
+    tally.latencies["lock"].append(await tab.call(
+        f"{BOARD}.lock", form(kind_label="普通锁定", reason="压测"), changes=(BOARD, "rows_rx_state_")))
+    if _tile_status(tab, room) != "locked":
+        tally.errors.append(f"{plan.username}: room {room} not locked ({tab.var(BOARD, 'lock_error')})")
+        return
+    tally.latencies["unlock"].append(await tab.call(
+        f"{BOARD}.unlock", {"room_id": str(room)}, changes=(BOARD, "rows_rx_state_")))
+    if _tile_status(tab, room) != "vacant":
+        tally.errors.append(f"{plan.username}: room {room} not unlocked")
+        return
+    tally.cycles[room] += 1
+
+
+# ---------------------------------------------------------------- run and report
+
+def check_database(url: str, tally: Tally, rooms: set[int], started: int) -> list[str]:
+    """Nothing lost or half-written: rooms back to vacant, one lock and one unlock per cycle."""
+    eng = sa.create_engine(url)
+    problems = []
+    with eng.connect() as conn:
+        states = dict(conn.execute(sa.text("SELECT id, status FROM room WHERE id IN :ids").bindparams(
+            sa.bindparam("ids", expanding=True)), {"ids": sorted(rooms) or [0]}).all())
+        moves = defaultdict(lambda: defaultdict(int))
+        for room, to in conn.execute(sa.text(
+                "SELECT room_id, to_status FROM room_status_log WHERE room_id IN :ids AND id > :t").bindparams(
+                sa.bindparam("ids", expanding=True)), {"ids": sorted(rooms) or [0], "t": started}):
+            moves[room][to] += 1
+    eng.dispose()
+    for room in rooms:
+        if states.get(room) != "vacant":
+            problems.append(f"room {room} is {states.get(room)} after the run")
+        locks, unlocks = moves[room]["locked"], moves[room]["vacant"]
+        if locks != unlocks or locks < tally.cycles[room]:
+            problems.append(f"room {room}: {locks} locks, {unlocks} unlocks logged, {tally.cycles[room]} cycles seen")
+    return problems
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))] * 1000
+
+
+async def drive(base: str, url: str, args) -> tuple[Tally, float, list[str]]:
+    chosen = plans(url, args.sessions)
+    tally, budget = Tally(), [args.max_requests]
+    eng = sa.create_engine(url)
+    with eng.connect() as conn:
+        started = conn.execute(sa.text("SELECT MAX(id) FROM room_status_log")).scalar() or 0
+    eng.dispose()
+    t0 = time.perf_counter()
+    deadline = t0 + args.seconds
+    rng = random.Random(7)
+    # Staff arrive over two seconds, not all in the same millisecond.
+    tasks = []
+    for i, plan in enumerate(chosen):
+        tasks.append(asyncio.create_task(staff(base, plan, deadline, budget, args.think, tally,
+                                               random.Random(rng.random()))))
+        await asyncio.sleep(2 / len(chosen))
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - t0
+    rooms = {r for p in chosen for r in p.rooms}
+    return tally, elapsed, check_database(url, tally, rooms, started)
+
+
+def report(name: str, tally: Tally, elapsed: float, problems: list[str]) -> None:
+    measured = sum(len(v) for k, v in tally.latencies.items() if k != "login")
+    print(f"\n== {name}: {measured} requests in {elapsed:.1f} s = {measured / elapsed:.1f} req/s; "
+          f"errors {len(tally.errors)}; database problems {len(problems)}")
+    print(f"   {'what':<8}{'n':>7}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}")
+    for what in ("list", "board", "lock", "unlock", "login"):
+        v = tally.latencies.get(what, [])
+        if v:
+            print(f"   {what:<8}{len(v):>7}{pct(v, 50):>10.0f}{pct(v, 95):>10.0f}{pct(v, 99):>10.0f}"
+                  f"{max(v) * 1000:>10.0f}")
+    for line in (tally.errors + problems)[:20]:
+        print("   !", line)
+
+
+def run_setup(name: str, args) -> bool:
+    tmp = Path(tempfile.mkdtemp(prefix=f"clss-load-{name}-"))
+    env: dict[str, str] = {}
+    if name == "sqlite":
+        url = f"sqlite:///{tmp / 'load.db'}"
+    else:
+        pg, redis_url = os.environ.get("CLSS_TEST_PG"), os.environ.get("CLSS_TEST_REDIS")
+        if not pg or not redis_url:
+            raise SystemExit("cluster needs CLSS_TEST_PG and CLSS_TEST_REDIS: run it through scripts/load_test")
+        admin = sa.create_engine(pg.format(db="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql("DROP DATABASE IF EXISTS clss_load WITH (FORCE)")
+            conn.exec_driver_sql("CREATE DATABASE clss_load")
+        admin.dispose()
+        url = pg.format(db="clss_load")
+        import redis
+        redis.Redis.from_url(redis_url).flushdb()
+        env = {"CLSS_REDIS_URL": redis_url, "GRANIAN_WORKERS": str(args.workers)}
+    seed(url)
+    label = "1 worker, SQLite" if name == "sqlite" else f"{args.workers} workers, PostgreSQL + Redis"
+    print(f"\n-- {label}: starting the app (production build) …", flush=True)
+    with running_app(url, log_path=tmp / "app.log", **env) as base:
+        tally, elapsed, problems = asyncio.run(drive(base, url, args))
+    report(f"{label}, {args.sessions} sessions, think {args.think:.1f} s", tally, elapsed, problems)
+    return not tally.errors and not problems
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sessions", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--max-requests", type=int, default=20_000)
+    ap.add_argument("--think", type=float, default=1.0, help="mean seconds between a session's actions")
+    ap.add_argument("--workers", type=int, default=3)
+    ap.add_argument("--setup", choices=["sqlite", "cluster", "both"], default="both")
+    args = ap.parse_args()
+    print(f"load test: {args.sessions} sessions, {args.seconds:.0f} s or {args.max_requests} requests, "
+          f"think time {args.think:.1f} s mean; {os.cpu_count()} cores")
+    setups = ["sqlite", "cluster"] if args.setup == "both" else [args.setup]
+    ok = [run_setup(s, args) for s in setups]
+    raise SystemExit(0 if all(ok) else 1)
+
+
+if __name__ == "__main__":
+    main()

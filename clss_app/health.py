@@ -1,0 +1,39 @@
+"""GET /_clss/health for load balancers and monitoring: 200 when this worker reaches its database
+(and Redis, when several workers share it), else 503 with what failed. No login, no data."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import sqlalchemy as sa
+from starlette.responses import JSONResponse
+
+from clss_app import db
+
+ROUTE = "/_clss/health"
+
+
+def _check() -> dict:
+    out: dict = {"node": db.node()}
+    start = time.perf_counter()
+    try:
+        with db.engine().connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        out["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - reported, that is the point
+        out["database"] = f"error: {type(exc).__name__}"
+    shared = db.redis()
+    if shared is not None:
+        try:
+            shared.ping()
+            out["redis"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            out["redis"] = f"error: {type(exc).__name__}"
+    out["ms"] = round((time.perf_counter() - start) * 1000, 1)
+    return out
+
+
+async def health(_request):
+    out = await asyncio.to_thread(_check)
+    ok = out["database"] == "ok" and out.get("redis", "ok") == "ok"
+    return JSONResponse(out, status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,28 @@
+"""/_clss/health: what a load balancer asks each worker."""
+from starlette.applications import Starlette
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from clss_app import db, health
+
+
+def _client() -> TestClient:
+    return TestClient(Starlette(routes=[Route(health.ROUTE, health.health)]))
+
+
+def test_healthy_worker_answers_200_with_its_node(demo_db, monkeypatch):
+    monkeypatch.delenv("CLSS_REDIS_URL", raising=False)
+    r = _client().get(health.ROUTE)
+    assert r.status_code == 200
+    assert r.json()["database"] == "ok" and r.json()["node"] == db.node() and "redis" not in r.json()
+
+
+def test_unreachable_database_or_redis_answers_503(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLSS_DATABASE_URL", "postgresql+psycopg://nobody@/x?host=/nonexistent&port=1")
+    r = _client().get(health.ROUTE)
+    assert r.status_code == 503 and r.json()["database"].startswith("error")
+    monkeypatch.setenv("CLSS_DATABASE_URL", f"sqlite:///{tmp_path}/h.db")
+    monkeypatch.setenv("CLSS_REDIS_URL", f"unix://{tmp_path}/no-redis.sock")
+    r = _client().get(health.ROUTE)
+    assert r.status_code == 503 and r.json() | {"ms": 0, "node": ""} == {
+        "database": "ok", "redis": "error: ConnectionError", "ms": 0, "node": ""}
