@@ -50,6 +50,7 @@ class Tab:
         self.client_token = str(uuid.uuid4())
         self.login_token = ""
         self.path = "/"
+        self.last_event = ""
         self.state: dict[str, dict] = {}
         self.toasts: list[tuple[str, str]] = []
         self._updates: asyncio.Queue[Update] = asyncio.Queue()
@@ -173,6 +174,7 @@ class Tab:
         return {"name": name, "payload": payload or {}, "router_data": router}
 
     def emit(self, name: str, payload: dict | None = None) -> None:
+        self.last_event = name.rsplit(".", 1)[-1]
         self._send_text("42" + NS + json.dumps(["event", self._event(name, payload)]))
 
     async def until(self, done, timeout: float = 30) -> Update:

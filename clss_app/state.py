@@ -8,6 +8,7 @@ display only; nothing trusts them.
 """
 from __future__ import annotations
 
+import asyncio
 from contextlib import contextmanager
 from typing import ClassVar, Iterator
 from urllib.parse import quote
@@ -19,6 +20,11 @@ from sqlmodel import Session
 from clss_app import db, menu
 from clss_app.services import auth
 from clss_app.services.permissions import VIEW, Forbidden, NotLoggedIn, Principal, can
+
+
+def _login(username: str, password: str) -> auth.LoginResult:
+    with db.session_scope() as s:
+        return auth.login(s, username, password)
 
 
 def _safe_next(path: str | None) -> str:
@@ -103,11 +109,12 @@ class AuthState(rx.State):
             return rx.redirect("/")
 
     @rx.event
-    def login(self, form: dict):
+    async def login(self, form: dict):
         username = str(form.get("username", ""))
         password = str(form.get("password", ""))
-        with db.session_scope() as s:
-            result = auth.login(s, username, password)
+        # In a thread: the password hash takes ~0.1 s of CPU by design, and a sync handler would
+        # hold this worker's event loop (every other tab on it) for that long; argon2 releases the GIL.
+        result = await asyncio.to_thread(_login, username, password)
         if not result.ok:
             self.login_error = result.message
             self.login_error_field = result.field

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,7 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
-from clss_app import settings
+from clss_app import db, settings
 from clss_app.services.permissions import Principal, load_principal
 from models import User, UserSession, utcnow
 
@@ -109,18 +112,39 @@ def login(session: Session, username: str, password: str, now: datetime | None =
     return LoginResult(True, token=token)
 
 
+# Every event asks who is behind its token: five queries on a cache miss. The answer is kept until a
+# write to any table it is built from (the shared write generations: any worker's commit counts) or
+# until the session expires, and for a TTL at most (writes made outside the app, e.g. by hand in SQL).
+PRINCIPAL_TABLES = ("user_session", "app_user", "org_unit", "user_scope_unit", "user_project", "project")
+PRINCIPAL_TTL = 30.0
+_principals: OrderedDict[str, tuple[tuple, float, datetime, Principal]] = OrderedDict()
+_principals_lock = threading.Lock()
+
+
 def principal_for_token(session: Session, token: str | None, now: datetime | None = None) -> Principal | None:
     """The principal behind a browser's token, or None if it is not a live session."""
     if not token or len(token) > 128:
         return None
     now = now or utcnow()
-    row = session.exec(select(UserSession).where(UserSession.token_hash == _token_hash(token))).first()
+    key = _token_hash(token)
+    generation = db.generation(*PRINCIPAL_TABLES)
+    with _principals_lock:
+        hit = _principals.get(key)
+    if hit is not None and hit[0] == generation and time.monotonic() - hit[1] < PRINCIPAL_TTL and hit[2] > now:
+        return hit[3]
+    row = session.exec(select(UserSession).where(UserSession.token_hash == key)).first()
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         return None
-    return load_principal(session, user)
+    principal = load_principal(session, user)
+    with _principals_lock:
+        _principals[key] = (generation, time.monotonic(), row.expires_at, principal)
+        _principals.move_to_end(key)
+        while len(_principals) > 10_000:
+            _principals.popitem(last=False)
+    return principal
 
 
 def logout(session: Session, token: str | None, now: datetime | None = None) -> None:

@@ -127,3 +127,37 @@ def test_manage_create_admin_command(demo_db, capsys):
     assert _login("root2", "Admin2026").ok
     assert main(["create-admin", "--username", "root2", "--name", "管理员", "--password", "Admin2026"]) == 1
     assert "已存在" in capsys.readouterr().err
+
+
+def test_the_cached_principal_follows_every_change_to_who_may_do_what(demo_db):
+    """Each event's principal is cached; any committed change to the session, the user, the org
+    or the project assignments is seen by the very next event."""
+    from clss_app.services.permissions import PROJECT_BOUND_ROLES
+    from models import Role, UserProject
+    with db.session_scope() as s:
+        token = auth.login(s, "manager", DEMO_PASSWORD).token
+    with db.session_scope() as s:
+        first = auth.principal_for_token(s, token)
+    with db.session_scope() as s:
+        assert auth.principal_for_token(s, token) is first  # served from the cache
+    assert first.role in PROJECT_BOUND_ROLES and first.project_ids
+    with db.session_scope() as s:  # one assignment removed: the scope shrinks at once
+        gone = s.exec(select(UserProject).where(UserProject.user_id == first.user_id)).first()
+        s.delete(gone)
+    with db.session_scope() as s:
+        assert auth.principal_for_token(s, token).project_ids == first.project_ids - {gone.project_id}
+    with db.session_scope() as s:  # a new role
+        u = s.get(User, first.user_id)
+        u.role = Role.STORE_ASSISTANT
+        s.add(u)
+    with db.session_scope() as s:
+        assert auth.principal_for_token(s, token).role == Role.STORE_ASSISTANT
+    with db.session_scope() as s:  # expiry needs no write
+        expires = s.exec(select(UserSession).where(UserSession.token_hash == auth._token_hash(token))).one().expires_at
+        assert auth.principal_for_token(s, token, now=expires + timedelta(seconds=1)) is None
+    with db.session_scope() as s:  # deactivated
+        u = s.get(User, first.user_id)
+        u.is_active = False
+        s.add(u)
+    with db.session_scope() as s:
+        assert auth.principal_for_token(s, token) is None

@@ -4,6 +4,7 @@ Every public handler is callable by any browser with any arguments, so each
 one must refuse on the server: no session, the wrong role, a row outside
 the data scope.
 """
+import asyncio
 from datetime import timedelta
 
 import reflex as rx
@@ -144,9 +145,9 @@ def test_page_guard_marks_forbidden_pages(demo_db):
 
 def test_login_and_logout_handlers(demo_db):
     st = _state(AuthState)
-    st.login({"username": "manager", "password": "wrong-pass1"})
+    asyncio.run(st.login({"username": "manager", "password": "wrong-pass1"}))
     assert st.token == "" and "还可尝试" in st.login_error and st.login_error_field == "password"
-    st.login({"username": "manager", "password": DEMO_PASSWORD})
+    asyncio.run(st.login({"username": "manager", "password": DEMO_PASSWORD}))
     assert st.token and st.login_error == ""
     token = st.token
     assert _is_redirect_to_login(st.logout())
