@@ -266,8 +266,8 @@ async def run(base: str, url: str, pgid: int, args, tmp: Path) -> list[str]:
         tasks = [asyncio.create_task(staff(base, plan, stop, rec, random.Random(rng.random()))) for plan in chosen]
         await asyncio.sleep(args.pause)
 
-        def step(name: str, seconds: float) -> None:
-            print(f"   {name}: {seconds:.1f} s", flush=True)
+        def step(name: str, seconds: float | None = None) -> None:
+            print(f"   {name}" + ("" if seconds is None else f": {seconds:.1f} s"), flush=True)
 
         victim = await node_pid(tab)
         before = set(workers(pgid))
@@ -306,7 +306,7 @@ async def run(base: str, url: str, pgid: int, args, tmp: Path) -> list[str]:
         await asyncio.sleep(20)  # the commit, if it started, runs to its end
         rows, audit = imported(url)
         step(f"4. import of {IMPORT_ROWS:,} rows, browser closed {'while inserting' if caught[4] else '(INSERT not seen)'}: "
-             f"{rows:,} rows and {audit:,} audit lines", 0)
+             f"{rows:,} rows and {audit:,} audit lines")
         if not whole(rows, audit) or not caught[4]:
             problems.append(f"import 4: {rows} rows, {audit} audit lines, insert seen: {caught[4]}")
         clear_import(url)
@@ -321,7 +321,7 @@ async def run(base: str, url: str, pgid: int, args, tmp: Path) -> list[str]:
         await asyncio.sleep(3)  # PostgreSQL notices the dead connection and rolls back
         rows, audit = imported(url)
         step(f"5. same import, its worker killed {'while inserting' if caught[5] else '(INSERT not seen)'}: "
-             f"{rows:,} rows and {audit:,} audit lines", 0)
+             f"{rows:,} rows and {audit:,} audit lines")
         if not whole(rows, audit) or not caught[5]:
             problems.append(f"import 5: {rows} rows, {audit} audit lines, insert seen: {caught[5]}")
 
@@ -342,7 +342,7 @@ async def run(base: str, url: str, pgid: int, args, tmp: Path) -> list[str]:
         seen = tab.locator(f"#board .clss-tile[data-room='{numbers[vacant[0]]}'][data-status=locked]")
         try:
             await seen.wait_for(timeout=60_000)
-            step("   the surviving tab showed the other user's lock after", time.perf_counter() - t)
+            step("the surviving tab showed the other user's lock after", time.perf_counter() - t)
             await tab.locator("#board-mode").get_by_role("radio", name="批量选择").click()
             await tab.locator(f"#board .clss-tile[data-room='{numbers[vacant[1]]}']").click()
             await tab.locator("#board-lock").click()

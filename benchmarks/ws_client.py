@@ -42,7 +42,7 @@ class Update:
 
 
 class Tab:
-    """One browser tab: a token, a socket, the state the server sent, the toasts it showed."""
+    """One browser tab: a token, a socket, and the state the server sent."""
 
     def __init__(self, base_url: str, version: str):
         self.base = urlsplit(base_url)
@@ -52,7 +52,6 @@ class Tab:
         self.path = "/"
         self.last_event = ""
         self.state: dict[str, dict] = {}
-        self.toasts: list[tuple[str, str]] = []
         self._updates: asyncio.Queue[Update] = asyncio.Queue()
         self._reader = self._writer = None
         self._ws: WSConnection | None = None
@@ -154,15 +153,8 @@ class Tab:
         for substate, values in update.delta.items():
             self.state.setdefault(substate, {}).update(values)
         for e in update.events:
-            name, payload = e.get("name", ""), e.get("payload") or {}
-            if name.endswith("_redirect"):
-                self.path = payload.get("path", self.path)
-            elif name.endswith("_call_function") or name.endswith("_call_script"):
-                text = json.dumps(payload, ensure_ascii=False)
-                for kind in ("success", "warning", "error"):
-                    if f"toast.{kind}" in text or f'"{kind}"' in text:
-                        self.toasts.append((kind, text))
-                        break
+            if e.get("name", "").endswith("_redirect"):
+                self.path = (e.get("payload") or {}).get("path", self.path)
 
     # ---------------------------------------------------------------- events
     def _event(self, name: str, payload: dict | None = None) -> dict:

@@ -207,3 +207,25 @@ def test_sessions_on_different_workers_see_each_others_locks(page, browser, base
         locked = s.exec(select(Room).where(Room.project_id == 1, Room.number == room)).one()
     assert locked.status == RoomStatus.VACANT and locked.lock_reason in (None, "")
     other.context.close()
+
+
+@pytest.mark.skipif(not CLUSTER, reason="several workers run in the test command's PostgreSQL + Redis pass")
+def test_a_tab_whose_worker_dies_carries_on_without_a_reload(page, app_db):
+    import os
+    import signal
+    _open_board(page, "manager", "店长")
+    node = _node(page)
+    room = _tiles(page, "vacant").first.get_attribute("data-room")
+    os.kill(int(node.rsplit(":", 1)[1]), signal.SIGKILL)
+    # The page reconnects to a live worker by itself (which checks the page again and says so in
+    # the header); the user just goes on working.
+    expect(page.locator("[data-node]").first).not_to_have_attribute("data-node", node, timeout=30_000)
+    _batch(page, "空闲可租 → 锁定")
+    page.locator(f"#board .clss-tile[data-room='{room}']").click()
+    page.locator("#board-lock").click()
+    page.locator("#lock-reason").fill("节点故障后锁定")
+    page.locator("#lock-ok").click()
+    expect(page.get_by_text("锁定成功 1 间")).to_be_visible(timeout=30_000)
+    with Session(create_engine(app_db)) as s:
+        locked = s.exec(select(Room).where(Room.project_id == 1, Room.number == room)).one()
+    assert locked.status == RoomStatus.LOCKED and locked.lock_reason == "节点故障后锁定"
