@@ -5,6 +5,7 @@ one must refuse on the server: no session, the wrong role, a row outside
 the data scope.
 """
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import reflex as rx
@@ -26,6 +27,12 @@ def _state(cls, token=""):
     if token:
         root.get_substate(AuthState.get_full_name().split(".")[1:]).token = token
     return st
+
+
+def _run(coro):
+    """An async handler's coroutine, on a loop of its own (Playwright's may be running in this thread)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def _token(username):
@@ -145,9 +152,9 @@ def test_page_guard_marks_forbidden_pages(demo_db):
 
 def test_login_and_logout_handlers(demo_db):
     st = _state(AuthState)
-    asyncio.run(st.login({"username": "manager", "password": "wrong-pass1"}))
+    _run(st.login({"username": "manager", "password": "wrong-pass1"}))
     assert st.token == "" and "还可尝试" in st.login_error and st.login_error_field == "password"
-    asyncio.run(st.login({"username": "manager", "password": DEMO_PASSWORD}))
+    _run(st.login({"username": "manager", "password": DEMO_PASSWORD}))
     assert st.token and st.login_error == ""
     token = st.token
     assert _is_redirect_to_login(st.logout())
