@@ -75,6 +75,7 @@ class AuthState(rx.State):
         self.display_name = self.role_label = self.unit_name = ""
         self.allowed_keys = []
         self.allowed_groups = []
+        self.login_error = self.login_error_field = ""
 
     def _show_identity(self, p: Principal) -> None:
         self.display_name = p.display_name
@@ -102,7 +103,8 @@ class AuthState(rx.State):
 
     @rx.event
     def enter_login(self):
-        self.login_error = self.login_error_field = ""
+        # No clearing of login_error here: a quick user's submit can be answered before this
+        # on_load runs, and its message must stay (errors are cleared on logout and on success).
         with self._session() as (_, p):
             pass
         if p is not None:

@@ -167,20 +167,22 @@ class DashboardState(AuthState):
     dash_stale: bool = False  # the data said newer figures are on their way
     _chart_links: dict[str, list[list[str]]] = {}
 
+    # The figures are worked out in a thread: a first look at a large scope reads for seconds, and
+    # this worker's other tabs go on meanwhile (this tab's state stays locked until it is done).
     @rx.event
-    def load_dashboard(self, key: str):
+    async def load_dashboard(self, key: str):
         if key != self.dash_key:  # another dashboard: its own filters, starting from the URL's
             self.dash_key = key
             self.dash_filters = {k: str(v) for k, v in self.router.url.query_parameters.items()}
             # Never show the previous dashboard's figures under this one's titles while it loads.
             self.stats, self.figures, self.tables, self.dash_options = {}, {}, {}, {}
             yield
-        yield self._render()
+        yield await asyncio.to_thread(self._render)
 
     @rx.event
-    def set_dash_filter(self, name: str, value: str):
+    async def set_dash_filter(self, name: str, value: str):
         self.dash_filters = {**self.dash_filters, name: str(value)[:64]}
-        return self._render()
+        return await asyncio.to_thread(self._render)
 
     @rx.event
     def open_point(self, chart: str, points: list[dict]):
@@ -219,7 +221,7 @@ class DashboardState(AuthState):
                 if not self.dash_stale:
                     return
                 self.dash_stale = False  # so that _render does not start another of us
-                self._render()
+                await asyncio.to_thread(self._render)
                 if not self.dash_stale:
                     return
 

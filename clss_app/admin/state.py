@@ -7,6 +7,7 @@ then calls ``load`` which reads the URL.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass, field
@@ -835,8 +836,12 @@ class AdminIOState(AdminState):
             yield outcome
 
     @rx.event
-    def commit_import(self):
-        """All or nothing: every checked row in one transaction."""
+    async def commit_import(self):
+        """All or nothing: every checked row in one transaction. In a thread: a large file takes
+        seconds, and this worker's other tabs go on meanwhile (this tab's state stays locked)."""
+        return await asyncio.to_thread(self._commit_import)
+
+    def _commit_import(self):
         from clss_app.admin import io
         admin, preview = self._admin(), self._import_preview
         if preview is None or not self.import_ready:

@@ -35,6 +35,13 @@ def _run(coro):
         return pool.submit(asyncio.run, coro).result()
 
 
+def _collect(agen) -> list:
+    """What an async generator handler yields, run to its end."""
+    async def run():
+        return [e async for e in agen]
+    return _run(run())
+
+
 def _token(username):
     with db.session_scope() as s:
         return auth.login(s, username, DEMO_PASSWORD).token
@@ -114,7 +121,7 @@ def test_staff_list_is_limited_to_scope_and_refused_to_store_roles(demo_db):
 
 def test_home_summary_counts_only_the_users_projects(demo_db):
     st = _state(DashboardState, _token("manager"))
-    list(st.load_dashboard("home"))  # a generator: clears the previous figures, then loads
+    _collect(st.load_dashboard("home"))  # a generator: clears the previous figures, then loads
     with db.session_scope() as s:
         manager = s.exec(select(User).where(User.username == "manager")).one()
         from models import Room, UserProject
@@ -127,7 +134,7 @@ def test_home_summary_counts_only_the_users_projects(demo_db):
     assert list(st.figures["status"].data[0].y) and sum(st.figures["status"].data[0].y) == rooms
 
     st = _state(DashboardState)
-    assert any(_is_redirect_to_login(e) for e in st.load_dashboard("home") if e is not None)
+    assert any(_is_redirect_to_login(e) for e in _collect(st.load_dashboard("home")) if e is not None)
     assert st.stats == {}
 
 
