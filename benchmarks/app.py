@@ -23,6 +23,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def fresh_cluster(name: str, workers: int) -> tuple[str, dict[str, str]]:
+    """A new empty PostgreSQL database ``name`` and an empty Redis, from the servers that
+    scripts/postgres.sh and scripts/redis.sh started; returns its URL and the app's environment."""
+    pg, redis_url = os.environ.get("CLSS_TEST_PG"), os.environ.get("CLSS_TEST_REDIS")
+    if not pg or not redis_url:
+        raise SystemExit("needs CLSS_TEST_PG and CLSS_TEST_REDIS: run it through scripts/load_test or "
+                         "scripts/fault_test, which start PostgreSQL and Redis")
+    import redis
+    import sqlalchemy as sa
+    admin = sa.create_engine(pg.format(db="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    redis.Redis.from_url(redis_url).flushdb()
+    return pg.format(db=name), {"CLSS_REDIS_URL": redis_url, "GRANIAN_WORKERS": str(workers)}
+
+
 @contextmanager
 def running_app(db: Path | str, log_path: Path | None = None, **env_extra: str) -> Iterator[str]:
     """The app on ``db`` (a SQLite file, or a database URL); yields its base URL, stops it afterwards.

@@ -37,7 +37,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from benchmarks import load
-from benchmarks.app import CHROMIUM_ARGS, running_app
+from benchmarks.app import CHROMIUM_ARGS, fresh_cluster, running_app
 from benchmarks.ws_client import BOARD, Disconnected, Tab, form
 
 CITIES = 312  # × 2 kinds × 4 bands × 12 months = 29,952 rows
@@ -121,7 +121,7 @@ async def staff(base: str, plan: load.Plan, stop: asyncio.Event, rec: Record, rn
     while not stop.is_set():
         room = rng.choice(plan.rooms)
         try:
-            status = load._tile_status(tab, room)
+            status = load.tile_status(tab, room)
             if status == "vacant":
                 await tab.call(f"{BOARD}.set_mode", {"mode": "batch"}, changes=(BOARD, "selected_rx_state_"),
                                timeout=10)
@@ -129,12 +129,12 @@ async def staff(base: str, plan: load.Plan, stop: asyncio.Event, rec: Record, rn
                                changes=(BOARD, "selected_rx_state_"), timeout=10)
                 await tab.call(f"{BOARD}.lock", form(kind_label="普通锁定", reason="故障测试"),
                                changes=(BOARD, "rows_rx_state_"), timeout=10)
-                if load._tile_status(tab, room) == "locked":
+                if load.tile_status(tab, room) == "locked":
                     rec.acked[room]["locked"] += 1
             elif status == "locked":
                 await tab.call(f"{BOARD}.unlock", {"room_id": str(room)}, changes=(BOARD, "rows_rx_state_"),
                                timeout=10)
-                if load._tile_status(tab, room) == "vacant":
+                if load.tile_status(tab, room) == "vacant":
                     rec.acked[room]["vacant"] += 1
             rec.ops += 1
         except (Disconnected, TimeoutError, OSError):
@@ -146,10 +146,10 @@ async def staff(base: str, plan: load.Plan, stop: asyncio.Event, rec: Record, rn
         try:
             await tab.navigate(path, changes=(BOARD, "rows_rx_state_"), timeout=10)
             for room in plan.rooms:
-                if load._tile_status(tab, room) == "locked":
+                if load.tile_status(tab, room) == "locked":
                     await tab.call(f"{BOARD}.unlock", {"room_id": str(room)}, changes=(BOARD, "rows_rx_state_"),
                                    timeout=10)
-                    if load._tile_status(tab, room) == "vacant":
+                    if load.tile_status(tab, room) == "vacant":
                         rec.acked[room]["vacant"] += 1
             break
         except (Disconnected, TimeoutError, OSError):
@@ -398,23 +398,14 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=3)
     ap.add_argument("--pause", type=float, default=8, help="seconds of load between faults")
     args = ap.parse_args()
-    pg, redis_url = os.environ.get("CLSS_TEST_PG"), os.environ.get("CLSS_TEST_REDIS")
-    if not (pg and redis_url and os.environ.get("CLSS_PG_CTL") and os.environ.get("CLSS_REDIS_CONF")):
+    if not (os.environ.get("CLSS_PG_CTL") and os.environ.get("CLSS_REDIS_CONF")):
         raise SystemExit("run it through scripts/fault_test (it starts PostgreSQL and Redis)")
     tmp = Path(tempfile.mkdtemp(prefix="clss-faults-"))
-    admin = sa.create_engine(pg.format(db="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql("DROP DATABASE IF EXISTS clss_faults WITH (FORCE)")
-        conn.exec_driver_sql("CREATE DATABASE clss_faults")
-    admin.dispose()
-    url = pg.format(db="clss_faults")
-    import redis
-    redis.Redis.from_url(redis_url).flushdb()
+    url, env = fresh_cluster("clss_faults", args.workers)
     load.seed(url)
     print(f"fault test: {args.workers} workers, PostgreSQL + Redis, {args.sessions} simulated staff "
           f"and one Chromium tab; app log {tmp}/app.log", flush=True)
-    with running_app(url, log_path=tmp / "app.log", CLSS_REDIS_URL=redis_url,
-                     GRANIAN_WORKERS=str(args.workers)) as base:
+    with running_app(url, log_path=tmp / "app.log", **env) as base:
         problems = asyncio.run(run(base, url, running_app.pid, args, tmp))
     print(f"\n== fault test: {'nothing lost or half-written, every client recovered' if not problems else 'PROBLEMS'}")
     for line in problems:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from benchmarks.app import ROOT, running_app
+from benchmarks.app import ROOT, fresh_cluster, running_app
 from benchmarks.ws_client import ADMIN, BOARD, Disconnected, Tab, form
 
 PASSWORD = "Clss@2026"
@@ -138,7 +138,7 @@ async def staff(tab: Tab, plan: Plan, deadline: float, budget: list[int], think:
         await tab.close()
 
 
-def _tile_status(tab: Tab, room: int) -> str | None:
+def tile_status(tab: Tab, room: int) -> str | None:
     for row in tab.var(BOARD, "rows") or []:
         for tile in row["tiles"]:
             if tile["id"] == room:
@@ -153,12 +153,12 @@ async def lock_cycle(tab: Tab, plan: Plan, rng: random.Random, tally: Tally, bud
     budget[0] -= 2
     tally.latencies["lock"].append(await tab.call(
         f"{BOARD}.lock", form(kind_label="普通锁定", reason="压测"), changes=(BOARD, "rows_rx_state_")))
-    if _tile_status(tab, room) != "locked":
+    if tile_status(tab, room) != "locked":
         tally.errors.append(f"{plan.username}: room {room} not locked ({tab.var(BOARD, 'lock_error')})")
         return
     tally.latencies["unlock"].append(await tab.call(
         f"{BOARD}.unlock", {"room_id": str(room)}, changes=(BOARD, "rows_rx_state_")))
-    if _tile_status(tab, room) != "vacant":
+    if tile_status(tab, room) != "vacant":
         tally.errors.append(f"{plan.username}: room {room} not unlocked")
         return
     tally.cycles[room] += 1
@@ -241,18 +241,7 @@ def run_setup(name: str, args) -> bool:
     if name == "sqlite":
         url = f"sqlite:///{tmp / 'load.db'}"
     else:
-        pg, redis_url = os.environ.get("CLSS_TEST_PG"), os.environ.get("CLSS_TEST_REDIS")
-        if not pg or not redis_url:
-            raise SystemExit("cluster needs CLSS_TEST_PG and CLSS_TEST_REDIS: run it through scripts/load_test")
-        admin = sa.create_engine(pg.format(db="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql("DROP DATABASE IF EXISTS clss_load WITH (FORCE)")
-            conn.exec_driver_sql("CREATE DATABASE clss_load")
-        admin.dispose()
-        url = pg.format(db="clss_load")
-        import redis
-        redis.Redis.from_url(redis_url).flushdb()
-        env = {"CLSS_REDIS_URL": redis_url, "GRANIAN_WORKERS": str(args.workers)}
+        url, env = fresh_cluster("clss_load", args.workers)
     seed(url)
     label = "1 worker, SQLite" if name == "sqlite" else f"{args.workers} workers, PostgreSQL + Redis"
     print(f"\n-- {label}: starting the app (production build) …", flush=True)

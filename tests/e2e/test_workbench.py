@@ -20,6 +20,12 @@ def _tiles(page, status):
     return page.locator(f"#board .clss-tile[data-status={status}]")
 
 
+def _lock_selected(page, reason):
+    page.locator("#board-lock").click()
+    page.locator("#lock-reason").fill(reason)
+    page.locator("#lock-ok").click()
+
+
 def _batch(page, target_label):
     page.locator("#board-mode").get_by_role("radio", name="批量选择").click()
     page.locator("#board-target").get_by_role("radio", name=target_label).click()
@@ -82,14 +88,10 @@ def test_two_users_lock_overlapping_rooms(page, browser, base_url, app_db):
     expect(page.locator("#board-selected")).to_contain_text("2")
     _batch(other, "空闲可租 → 锁定")
     other.locator(f"#board .clss-tile[data-room='{vacant[1]}']").click()
-    other.locator("#board-lock").click()
-    other.locator("#lock-reason").fill("内部使用")
-    other.locator("#lock-ok").click()
+    _lock_selected(other, "内部使用")
     expect(other.get_by_text("锁定成功 1 间")).to_be_visible()
 
-    page.locator("#board-lock").click()
-    page.locator("#lock-reason").fill("保洁")
-    page.locator("#lock-ok").click()
+    _lock_selected(page, "保洁")
     expect(page.get_by_text(re.compile(rf"锁定成功 1 间，未锁定 1 间（{re.escape(vacant[1])}：当前为不可租"))).to_be_visible()
     # The first board follows the other user's change without a reload.
     expect(page.locator(f"#board .clss-tile[data-room='{vacant[1]}']")).to_have_attribute("data-status", "locked")
@@ -188,9 +190,7 @@ def test_sessions_on_different_workers_see_each_others_locks(page, browser, base
 
     _batch(page, "空闲可租 → 锁定")
     page.locator(f"#board .clss-tile[data-room='{room}']").click()
-    page.locator("#board-lock").click()
-    page.locator("#lock-reason").fill("跨节点锁定")
-    page.locator("#lock-ok").click()
+    _lock_selected(page, "跨节点锁定")
     expect(page.get_by_text("锁定成功 1 间")).to_be_visible()
     # The other worker's browser shows the lock without a reload, and unlocks it.
     tile = other.locator(f"#board .clss-tile[data-room='{room}']")
@@ -222,9 +222,7 @@ def test_a_tab_whose_worker_dies_carries_on_without_a_reload(page, app_db):
     expect(page.locator("[data-node]").first).not_to_have_attribute("data-node", node, timeout=30_000)
     _batch(page, "空闲可租 → 锁定")
     page.locator(f"#board .clss-tile[data-room='{room}']").click()
-    page.locator("#board-lock").click()
-    page.locator("#lock-reason").fill("节点故障后锁定")
-    page.locator("#lock-ok").click()
+    _lock_selected(page, "节点故障后锁定")
     expect(page.get_by_text("锁定成功 1 间")).to_be_visible(timeout=30_000)
     with Session(create_engine(app_db)) as s:
         locked = s.exec(select(Room).where(Room.project_id == 1, Room.number == room)).one()
