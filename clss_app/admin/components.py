@@ -6,6 +6,7 @@ import reflex as rx
 from clss_app.admin.state import AdminIOState as IO
 from clss_app.admin.state import AdminState as S
 from clss_app.admin.view import ModelAdmin
+from clss_app.menu import ENTRIES
 from clss_app.ui import theme
 from clss_app.ui.shell import card
 
@@ -552,7 +553,7 @@ def admin_body(admin: type[ModelAdmin], label: str) -> rx.Component:
         # "clss-init" until this list's first reply: one state serves every admin, and the
         # rows of the previously viewed list must never show under this list's headers.
         rx.box(rx.box(class_name="clss-progress"), table(admin), pager(admin), id="admin-list",
-               width="100%", position="relative",
+               width="100%", position="relative", custom_attrs={"data-route": ENTRIES[admin.key].route},
                class_name=rx.cond(S.rows_key == admin.key, "", "clss-init")),
         form_dialog(admin, label.removesuffix("管理")), detail_dialog(admin, label.removesuffix("管理")),
         confirm_dialog(), import_dialog(label.removesuffix("管理")),

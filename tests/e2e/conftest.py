@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import PG, ROOT, pg_admin
 
@@ -125,6 +125,26 @@ def login(page, username: str, password: str = PASSWORD) -> None:
     page.locator("#username").fill(username)
     page.locator("#password").fill(password)
     page.locator("#login-submit").click()
+
+
+def list_ready(page, url: str) -> None:
+    """The list at ``url`` shows its own first answer from the server. The previous page stays
+    on screen while the next one loads, so waiting for "a list" could act on the old one."""
+    route = url.split("?")[0].rstrip("/")
+    expect(page.locator(f"#admin-list[data-route='{route}']:not(.clss-init) #admin-table")).to_be_visible()
+
+
+def go(page, url: str) -> None:
+    page.goto(url)
+    list_ready(page, url)
+
+
+def open_list(page, entry: str) -> None:
+    """Open a list from the menu, as a user does."""
+    link = page.get_by_role("link", name=entry, exact=True)
+    url = link.get_attribute("href")
+    link.click()
+    list_ready(page, url)
 
 
 def shot(page, name: str) -> None:

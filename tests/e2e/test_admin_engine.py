@@ -6,14 +6,13 @@ from playwright.sync_api import expect
 from sqlmodel import Session, create_engine, select
 
 from models import CityParam, User, utcnow
-from tests.e2e.conftest import login, shot
+from tests.e2e.conftest import go, login, shot
 
 
 def open_page(page, username, path, role_label):
     login(page, username)
     expect(page.locator("#current-role")).to_have_text(role_label)
-    page.goto(path)
-    expect(page.locator("#admin-table")).to_be_visible()
+    go(page, path)
 
 
 def rows(page):

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
 from benchmarks import analytics_sql
-from tests.e2e.conftest import login, shot
+from tests.e2e.conftest import go, login, shot
 
 
 def _engine(app_db):
@@ -171,8 +171,7 @@ def test_market_index_chart_table_export_and_import(page, app_db, tmp_path):
     expect(page.locator("#username")).to_be_visible()
     login(page, "sysadmin")
     expect(page.locator("#current-role")).to_have_text("系统管理员")
-    page.goto("/market/data")
-    expect(page.locator("#admin-list:not(.clss-init) #admin-table")).to_be_visible()
+    go(page, "/market/data")
     page.locator("#admin-import").click()
     bad = tmp_path / "bad.csv"
     pl.DataFrame({"指数类型": ["住房租赁指数", "住房租赁指数", "住房租赁指数"], "城市": ["成都", "成都", "北京"],

@@ -6,15 +6,10 @@ from playwright.sync_api import expect
 from sqlmodel import Session, create_engine, select
 
 from models import ImportBatch, Project, PublishState, Room
-from tests.e2e.conftest import login, shot
+from tests.e2e.conftest import go, list_ready, login, open_list, shot
 from tests.e2e.test_admin_engine import rows
 
 PROJECT = "燕园学院路公寓"
-
-
-def _go(page, path):
-    page.goto(path)
-    expect(page.locator("#admin-list:not(.clss-init) #admin-table")).to_be_visible()
 
 
 def _pick(page, field, text):
@@ -30,7 +25,7 @@ def _choose(page, field, label):
 
 def _new_in_project(page, path, name):
     """Open the list from its route, start a new row in the test's project, type its name."""
-    _go(page, path)
+    go(page, path)
     page.locator("#admin-create").click()
     _pick(page, "project_id", PROJECT)
     page.locator("#field-name").fill(name)
@@ -62,8 +57,7 @@ def test_store_sets_up_a_project_imports_rooms_and_gets_it_approved(page, app_db
     expect(page.locator("#current-role")).to_have_text("店长")
 
     # 1. The project, from the menu.
-    page.get_by_role("link", name="项目管理").click()
-    expect(page.locator("#admin-table")).to_be_visible()
+    open_list(page, "项目管理")
     page.locator("#admin-create").click()
     page.locator("#field-name").fill(PROJECT)
     _pick(page, "company_id", "燕园公寓管理有限公司")
@@ -93,7 +87,7 @@ def test_store_sets_up_a_project_imports_rooms_and_gets_it_approved(page, app_db
     rows(page).filter(has_text=PROJECT).filter(has_text="物业费").get_by_text("查看").click()
     page.locator("#detail-links").get_by_text("计费标准").click()
     expect(page).to_have_url(re.compile(r"/housing/pricing-standards/?\?f_fee_item_id=\d+"))
-    expect(page.locator("#admin-list:not(.clss-init) #admin-table")).to_be_visible()
+    list_ready(page, "/housing/pricing-standards")
     expect(rows(page)).to_have_count(0)
     page.locator("#admin-create").click()
     expect(page.locator("#fk-fee_item_id")).to_contain_text("物业费")  # taken from the list's filter
@@ -105,7 +99,7 @@ def test_store_sets_up_a_project_imports_rooms_and_gets_it_approved(page, app_db
     _save(page, "已新增：标准物业费")
 
     # 4. 500 rooms from Excel: two bad rows are reported, fixed, and the file re-imported.
-    _go(page, "/housing/rooms")
+    go(page, "/housing/rooms")
     page.locator("#admin-import").click()
     bad = tmp_path / "rooms-bad.xlsx"
     _rooms_sheet(bad, 500, [(10, "面积(㎡)", "-5"), (250, "楼栋", "Z座")])
@@ -129,7 +123,7 @@ def test_store_sets_up_a_project_imports_rooms_and_gets_it_approved(page, app_db
         assert len(s.exec(select(Room).where(Room.project_id == project.id)).all()) == 500
 
     # 5. Submit for review; the branch's system admin approves.
-    _go(page, "/housing/projects")
+    go(page, "/housing/projects")
     _select_row(page, PROJECT)
     page.locator("#action-submit").click()
     page.locator("#confirm-ok").click()
@@ -139,7 +133,7 @@ def test_store_sets_up_a_project_imports_rooms_and_gets_it_approved(page, app_db
 
     login(page, "sysadmin")
     expect(page.locator("#current-role")).to_have_text("系统管理员")
-    _go(page, "/housing/projects?f_publish_state=pending")
+    go(page, "/housing/projects?f_publish_state=pending")
     _select_row(page, PROJECT)
     page.locator("#action-approve").click()
     page.locator("#confirm-input").fill("资料齐全")
@@ -157,7 +151,7 @@ def test_same_day_batch_cancel_removes_exactly_its_rooms(page, app_db, tmp_path)
         before = len(s.exec(select(Room).where(Room.project_id == 3)).all())
     login(page, "store2")
     expect(page.locator("#current-role")).to_have_text("店长")
-    _go(page, "/housing/rooms")
+    go(page, "/housing/rooms")
     page.locator("#admin-import").click()
     sheet = tmp_path / "more.xlsx"
     pl.DataFrame({"项目": ["海淀悦居"] * 3, "楼栋": ["1号楼"] * 3, "楼层": ["30"] * 3,
@@ -167,14 +161,14 @@ def test_same_day_batch_cancel_removes_exactly_its_rooms(page, app_db, tmp_path)
     page.locator("#import-commit").click()
     expect(page.get_by_text("已导入 3 条")).to_be_visible()
 
-    page.get_by_role("link", name="导入批次管理").click()
+    open_list(page, "导入批次管理")
     batch = rows(page).filter(has_text="more.xlsx")
     expect(batch).to_contain_text("已导入")
     batch.get_by_text("查看").click()
     page.locator("#detail-links").get_by_text("查看导入的房间").click()
     expect(page).to_have_url(re.compile(r"f_import_batch_id=\d+"))
     expect(rows(page)).to_have_count(3)
-    page.get_by_role("link", name="导入批次管理").click()
+    open_list(page, "导入批次管理")
     _select_row(page, "more.xlsx")
     page.locator("#action-cancel").click()
     page.locator("#confirm-ok").click()
@@ -196,7 +190,7 @@ def test_room_photos_and_the_visibility_rule(page, tmp_path):
     fake.write_bytes(b"MZ\x90\x00 not an image")
     login(page, "store2")
     expect(page.locator("#current-role")).to_have_text("店长")
-    _go(page, "/housing/rooms?q=1-101")
+    go(page, "/housing/rooms?q=1-101")
     rows(page).first.get_by_text("编辑").click()
     page.locator("#field-visible").click()
     page.get_by_role("option", name="是", exact=True).click()

@@ -9,7 +9,7 @@ from sqlmodel import Session, create_engine, select
 from clss_app.services.billing import add_months
 from models import (ApprovalState, BadDebt, Bill, BillKind, BillState, Contract, ContractState, Project, Room,
                     RoomStatus)
-from tests.e2e.conftest import login, shot
+from tests.e2e.conftest import go, login, shot
 from tests.e2e.test_admin_engine import rows
 
 TENANT = "林晓租"
@@ -23,11 +23,6 @@ def as_user(browser, base_url, username):
     login(page, username)
     expect(page.locator("#current-role")).to_be_visible()
     return page
-
-
-def go(page, path):
-    page.goto(path)
-    expect(page.locator("#admin-list:not(.clss-init) #admin-table")).to_be_visible()
 
 
 def pick(page, field, text, option=None):

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
-from tests.e2e.conftest import login, shot
+from tests.e2e.conftest import go, login, open_list, shot
 from tests.e2e.test_admin_engine import rows
-from tests.e2e.test_leasing import as_user, go, pick, run, select_row
+from tests.e2e.test_leasing import as_user, pick, run, select_row
 from tests.images import png
 
 NOW = datetime.now()
@@ -18,11 +18,6 @@ NOW = datetime.now()
 
 def _when(days: float) -> str:
     return (NOW + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
-
-
-def _list_ready(page) -> None:
-    """The list has its first answer from the server (clicking 新增 before that can be lost)."""
-    expect(page.locator("#admin-list:not(.clss-init) #admin-table")).to_be_visible()
 
 
 def _create(page) -> None:
@@ -62,8 +57,7 @@ def _db(app_db):
 def test_banners_in_each_group_their_order_the_limit_and_the_preview(page, app_db, tmp_path):
     login(page, "sysadmin")
     expect(page.locator("#current-role")).to_have_text("系统管理员")
-    page.get_by_role("link", name="Banner管理").click()
-    _list_ready(page)
+    open_list(page, "Banner管理")
     _new_banner(page, tmp_path, "首页Banner", "北京冬季安居节", "网址", url="https://example.com/winter")
     expect(page.get_by_text("已新增：北京冬季安居节")).to_be_visible()
     _new_banner(page, tmp_path, "运营精选", "精选·地铁旁的家", "项目", project="海淀家园")
@@ -121,8 +115,7 @@ def test_a_store_assistant_cannot_open_or_write_banners(browser, base_url):
 def test_event_cover_ratio_and_capacity(page, app_db, tmp_path):
     login(page, "manager")
     expect(page.locator("#current-role")).to_have_text("店长")
-    page.get_by_role("link", name="活动管理").click()
-    _list_ready(page)
+    open_list(page, "活动管理")
     _create(page)
     pick(page, "project_id", "朝阳青年汇")
     page.locator("#field-name").fill("租客篮球友谊赛")
@@ -144,8 +137,7 @@ def test_event_cover_ratio_and_capacity(page, app_db, tmp_path):
     # The demo's salon is full: one more sign-up is refused by name, the count stays.
     with _db(app_db).connect() as conn:
         name, cap = conn.execute(text("SELECT name, capacity FROM event WHERE signed_up >= capacity")).one()
-    page.get_by_role("link", name="报名管理").click()
-    _list_ready(page)
+    open_list(page, "报名管理")
     _create(page)
     pick(page, "event_id", name)
     page.locator("#field-name").fill("晚到的租客")
@@ -191,8 +183,7 @@ def test_parallel_flash_sale_claims_from_four_browsers_never_pass_the_stock(brow
 def test_a_second_insurance_plan_inherits_the_first_plans_branch(page, app_db):
     login(page, "sysadmin")
     expect(page.locator("#current-role")).to_have_text("系统管理员")
-    page.get_by_role("link", name="项目保险").click()
-    _list_ready(page)
+    open_list(page, "项目保险")
 
     def new_plan(product, mode, branch=None, cover=None):
         _create(page)
@@ -239,8 +230,7 @@ def test_each_new_list_opens_from_the_menu_with_its_rows_and_details(browser, ba
         p = as_user(browser, base_url, user)
         try:
             for _, entry, shown in (row for row in LISTS if row[0] == user):
-                p.get_by_role("link", name=entry, exact=True).click()
-                _list_ready(p)
+                open_list(p, entry)
                 expect(p.locator("#admin-table")).to_contain_text(shown)
                 rows(p).filter(has_text=shown).first.get_by_text("查看").click()
                 expect(p.locator("#detail-items")).to_contain_text(shown)
@@ -253,8 +243,7 @@ def test_each_new_list_opens_from_the_menu_with_its_rows_and_details(browser, ba
 def test_coupon_and_notification_rules_and_withdrawing(page):
     login(page, "manager")
     expect(page.locator("#current-role")).to_have_text("店长")
-    page.get_by_role("link", name="优惠券").click()
-    _list_ready(page)
+    open_list(page, "优惠券")
     _create(page)
     pick(page, "company_id", "京安居", "京安居住房租赁有限公司")
     page.locator("#field-name").fill("新签立减")
@@ -267,8 +256,7 @@ def test_coupon_and_notification_rules_and_withdrawing(page):
     expect(page.locator("#error-valid_to")).to_have_text("有效期止不能早于有效期起")
     page.keyboard.press("Escape")
 
-    page.get_by_role("link", name="消息通知").click()
-    _list_ready(page)
+    open_list(page, "消息通知")
     _create(page)
     pick(page, "company_id", "京安居", "京安居住房租赁有限公司")
     page.locator("#field-title").fill("电梯检修")
