@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import socket
 import threading
 from collections import Counter
@@ -46,14 +47,22 @@ def node() -> str:
 
 
 def generation(*tables: str) -> tuple[int, ...]:
-    """How many committed transactions wrote each table (in this process, or in all workers)."""
+    """How many committed transactions wrote each table (in this process, or in all workers); an
+    opaque key that changes with every commit to one of ``tables``.
+
+    In Redis the counts carry an epoch: if Redis loses them (a crash without persistence) they
+    restart from zero, and without it a cache could meet an old entry's counts again."""
     with _generations_lock:
         local = tuple(_generations[t] for t in tables)
     shared = redis()
     if shared is None:
         return local
     try:
-        return tuple(int(v or 0) for v in shared.hmget(_REDIS_KEY, list(tables)))
+        epoch, *counts = shared.hmget(_REDIS_KEY, ["_epoch", *tables])
+        if epoch is None:
+            shared.hsetnx(_REDIS_KEY, "_epoch", secrets.randbits(62))
+            epoch, *counts = shared.hmget(_REDIS_KEY, ["_epoch", *tables])
+        return (*(int(v or 0) for v in counts), int(epoch))
     except Exception:  # Redis away: this process's own count still moves with its own writes
         return tuple(-1 - n for n in local)
 
