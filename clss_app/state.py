@@ -9,6 +9,7 @@ display only; nothing trusts them.
 from __future__ import annotations
 
 import asyncio
+import json
 from contextlib import contextmanager
 from typing import ClassVar, Iterator
 from urllib.parse import quote
@@ -64,13 +65,20 @@ class AuthState(rx.State):
         return rx.toast.error(str(exc), position="top-center")
 
     def _to_login(self):
-        """Back to the login page, which returns here afterwards."""
+        """Back to the login page, which returns here afterwards.
+
+        A full page load, not the router's: a tab whose state the server lost (Redis restarted
+        without its data) reaches here with an empty token while the browser still holds a good
+        one, and only a page load hands the browser's token to the server again; the login page
+        then sends the tab straight back."""
         self._forget_identity()
-        path = self.router.url.path
-        return rx.redirect("/login" + (f"?next={quote(path)}" if path and path != "/" else ""))
+        path = self.router.url.path.rstrip("/")
+        url = "/login/" + (f"?next={quote(path)}" if path else "")  # "/login/": the page's own file
+        return rx.call_script(f"window.location.assign({json.dumps(url)})")
 
     def _forget_identity(self) -> None:
-        self.token = ""
+        if self.token:  # an empty token is a lost state's: the browser's own copy must survive
+            self.token = ""
         self._page_key = ""
         self.display_name = self.role_label = self.unit_name = ""
         self.allowed_keys = []
@@ -108,7 +116,7 @@ class AuthState(rx.State):
         with self._session() as (_, p):
             pass
         if p is not None:
-            return rx.redirect("/")
+            return rx.redirect(_safe_next(self.router.url.query_parameters.get("next")))
 
     @rx.event
     async def login(self, form: dict):

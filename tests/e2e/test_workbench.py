@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from sqlmodel import Session, create_engine, select
 
 from models import Room, RoomStatus
-from tests.e2e.conftest import CLUSTER, login, shot
+from tests.e2e.conftest import CLUSTER, REDIS, login, shot
 
 
 def _open_board(page, username, role):
@@ -227,3 +227,27 @@ def test_a_tab_whose_worker_dies_carries_on_without_a_reload(page, app_db):
     with Session(create_engine(app_db)) as s:
         locked = s.exec(select(Room).where(Room.project_id == 1, Room.number == room)).one()
     assert locked.status == RoomStatus.LOCKED and locked.lock_reason == "节点故障后锁定"
+
+
+@pytest.mark.skipif(not CLUSTER, reason="tab states live in Redis in the test command's PostgreSQL + Redis pass")
+def test_a_tab_whose_state_redis_lost_comes_back_by_itself(page, app_db):
+    import redis
+    _open_board(page, "manager", "店长")
+    expect(page).to_have_url(re.compile(r"/workbench"))
+    page.evaluate("window.__before_loss = true")
+    # Redis crashed without its data: every tab state gone, this browser's login token kept.
+    redis.Redis.from_url(REDIS).flushall()
+    # The tab's next event finds no state: it goes through the login page (a page load hands the
+    # browser's token to the server again) and comes back to the board, still logged in.
+    page.wait_for_function("() => window.__before_loss === undefined && location.pathname === '/workbench'",
+                           timeout=30_000)
+    expect(page.locator("#board .clss-tile").first).to_be_visible()
+    expect(page.locator("#current-role")).to_have_text("店长")
+    room = _tiles(page, "vacant").first.get_attribute("data-room")
+    _batch(page, "空闲可租 → 锁定")
+    page.locator(f"#board .clss-tile[data-room='{room}']").click()
+    _lock_selected(page, "缓存丢失后锁定")
+    expect(page.get_by_text("锁定成功 1 间")).to_be_visible()
+    with Session(create_engine(app_db)) as s:
+        locked = s.exec(select(Room).where(Room.project_id == 1, Room.number == room)).one()
+    assert locked.status == RoomStatus.LOCKED and locked.lock_reason == "缓存丢失后锁定"

@@ -62,7 +62,9 @@ def _locked(username):
 
 
 def _is_redirect_to_login(spec):
-    return "_redirect" in repr(spec) and "/login" in repr(spec)
+    """The router's redirect (logout) or a full page load (a refused event: see AuthState._to_login)."""
+    r = repr(spec)
+    return ("_redirect" in r or "window.location.assign" in r) and "/login" in r
 
 
 def _is_error_toast(spec, text):
