@@ -248,6 +248,7 @@ def test_a_tab_whose_state_redis_lost_comes_back_by_itself(page, app_db):
     page.locator(f"#board .clss-tile[data-room='{room}']").click()
     _lock_selected(page, "缓存丢失后锁定")
     expect(page.get_by_text("锁定成功 1 间")).to_be_visible()
+    shot(page, "workbench-after-redis-loss")
     with Session(create_engine(app_db)) as s:
         locked = s.exec(select(Room).where(Room.project_id == 1, Room.number == room)).one()
     assert locked.status == RoomStatus.LOCKED and locked.lock_reason == "缓存丢失后锁定"
