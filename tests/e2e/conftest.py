@@ -140,8 +140,8 @@ def go(page, url: str) -> None:
 
 
 def open_list(page, entry: str) -> None:
-    """Open a list from the menu, as a user does. In the menu: a detail dialog has links of the same
-    names, and while one is open or closing the menu is hidden from the accessibility tree."""
+    """Open a list from the menu, as a user does. From the menu only: a detail dialog (perhaps
+    still closing) has links of the same names, to the list filtered on its row."""
     link = page.get_by_role("navigation").get_by_role("link", name=entry, exact=True)
     url = link.get_attribute("href")
     link.click()
