@@ -31,6 +31,18 @@ def _batch(page, target_label):
     page.locator("#board-target").get_by_role("radio", name=target_label).click()
 
 
+def _lock_one(page, room, reason, timeout=None):
+    _batch(page, "空闲可租 → 锁定")
+    page.locator(f"#board .clss-tile[data-room='{room}']").click()
+    _lock_selected(page, reason)
+    expect(page.get_by_text("锁定成功 1 间")).to_be_visible(timeout=timeout)
+
+
+def _room(app_db, number):
+    with Session(create_engine(app_db)) as s:
+        return s.exec(select(Room).where(Room.project_id == 1, Room.number == number)).one()
+
+
 def test_batch_lock_five_then_unlock_three(page, app_db):
     _open_board(page, "manager", "店长")
     expect(page.locator("#board-project")).to_have_value("1")
@@ -95,9 +107,7 @@ def test_two_users_lock_overlapping_rooms(page, browser, base_url, app_db):
     expect(page.get_by_text(re.compile(rf"锁定成功 1 间，未锁定 1 间（{re.escape(vacant[1])}：当前为不可租"))).to_be_visible()
     # The first board follows the other user's change without a reload.
     expect(page.locator(f"#board .clss-tile[data-room='{vacant[1]}']")).to_have_attribute("data-status", "locked")
-    with Session(create_engine(app_db)) as s:
-        won = s.exec(select(Room).where(Room.project_id == 1, Room.number == vacant[1])).one()
-    assert won.lock_reason == "内部使用"
+    assert _room(app_db, vacant[1]).lock_reason == "内部使用"
     other.context.close()
 
 
@@ -188,10 +198,7 @@ def test_sessions_on_different_workers_see_each_others_locks(page, browser, base
     expect(other.locator("#board-project")).to_have_value("1")
     room = _tiles(page, "vacant").first.get_attribute("data-room")
 
-    _batch(page, "空闲可租 → 锁定")
-    page.locator(f"#board .clss-tile[data-room='{room}']").click()
-    _lock_selected(page, "跨节点锁定")
-    expect(page.get_by_text("锁定成功 1 间")).to_be_visible()
+    _lock_one(page, room, "跨节点锁定")
     # The other worker's browser shows the lock without a reload, and unlocks it.
     tile = other.locator(f"#board .clss-tile[data-room='{room}']")
     expect(tile).to_have_attribute("data-status", "locked", timeout=15_000)
@@ -203,9 +210,8 @@ def test_sessions_on_different_workers_see_each_others_locks(page, browser, base
         "data-status", "vacant", timeout=15_000)
     shot(other, "workbench-other-worker")
     assert _node(page) == mine and _node(other) != mine
-    with Session(create_engine(app_db)) as s:
-        locked = s.exec(select(Room).where(Room.project_id == 1, Room.number == room)).one()
-    assert locked.status == RoomStatus.VACANT and locked.lock_reason in (None, "")
+    unlocked = _room(app_db, room)
+    assert unlocked.status == RoomStatus.VACANT and unlocked.lock_reason in (None, "")
     other.context.close()
 
 
@@ -220,12 +226,8 @@ def test_a_tab_whose_worker_dies_carries_on_without_a_reload(page, app_db):
     # The page reconnects to a live worker by itself (which checks the page again and says so in
     # the header); the user just goes on working.
     expect(page.locator("[data-node]").first).not_to_have_attribute("data-node", node, timeout=30_000)
-    _batch(page, "空闲可租 → 锁定")
-    page.locator(f"#board .clss-tile[data-room='{room}']").click()
-    _lock_selected(page, "节点故障后锁定")
-    expect(page.get_by_text("锁定成功 1 间")).to_be_visible(timeout=30_000)
-    with Session(create_engine(app_db)) as s:
-        locked = s.exec(select(Room).where(Room.project_id == 1, Room.number == room)).one()
+    _lock_one(page, room, "节点故障后锁定", timeout=30_000)
+    locked = _room(app_db, room)
     assert locked.status == RoomStatus.LOCKED and locked.lock_reason == "节点故障后锁定"
 
 
@@ -244,11 +246,7 @@ def test_a_tab_whose_state_redis_lost_comes_back_by_itself(page, app_db):
     expect(page.locator("#board .clss-tile").first).to_be_visible()
     expect(page.locator("#current-role")).to_have_text("店长")
     room = _tiles(page, "vacant").first.get_attribute("data-room")
-    _batch(page, "空闲可租 → 锁定")
-    page.locator(f"#board .clss-tile[data-room='{room}']").click()
-    _lock_selected(page, "缓存丢失后锁定")
-    expect(page.get_by_text("锁定成功 1 间")).to_be_visible()
+    _lock_one(page, room, "缓存丢失后锁定")
     shot(page, "workbench-after-redis-loss")
-    with Session(create_engine(app_db)) as s:
-        locked = s.exec(select(Room).where(Room.project_id == 1, Room.number == room)).one()
+    locked = _room(app_db, room)
     assert locked.status == RoomStatus.LOCKED and locked.lock_reason == "缓存丢失后锁定"
