@@ -1,6 +1,4 @@
 """房源管理 through the engine: publishing, room rules, imports, batches, scope."""
-import io as _io
-from datetime import timedelta
 from decimal import Decimal
 
 import polars as pl
@@ -182,7 +180,7 @@ def test_only_todays_batches_cancel(session, principal_of):
     result = crud.run_action(session, ImportBatchAdmin, _action(ImportBatchAdmin, "cancel"),
                              principal_of("principal"), ids=[old.id])
     assert result.refused[0][1] == "只能撤销当天导入的批次"
-    old.created_at = utcnow() - timedelta(minutes=5)
+    old.created_at = utcnow()  # "today" is Shanghai's day: a few minutes ago was yesterday just after its midnight
     rooms = [r.id for r in session.exec(select(Room).where(Room.import_batch_id == old.id))]
     # Rooms with contracts are referenced: the cancel would be refused. Clear the demo's leases first.
     _drop_leases(session, rooms)
