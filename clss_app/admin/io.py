@@ -74,12 +74,28 @@ def export_frame(session: Session, admin: type[ModelAdmin], p: Principal, q: Lis
     return pl.DataFrame({admin.fields[n].label: cols[n] for n in shown}, strict=False)
 
 
+# A spreadsheet opening a CSV runs any cell that starts like a formula ("CSV injection"): a tenant
+# named =HYPERLINK(...) would become a live link. Such text cells get a leading ' (shown as typed);
+# numeric columns and text that is a plain number ("-12.5") stay as they are.
+_FORMULA_START = r"^[=+\-@\t\r]"
+_PLAIN_NUMBER = r"^[+-]?\d+(\.\d+)?$"
+
+
+def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells a spreadsheet would run as a formula, prefixed with ' (for CSV)."""
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(_FORMULA_START) & ~pl.col(c).str.contains(_PLAIN_NUMBER))
+        .then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
+        for c, dtype in zip(frame.columns, frame.dtypes) if dtype == pl.String)
+
+
 def write_frame(frame: pl.DataFrame, fmt: str) -> bytes:
     buf = io.BytesIO()
     if fmt == "csv":
         buf.write("\ufeff".encode())  # so Excel opens Chinese CSV as UTF-8
-        frame.write_csv(buf)
+        neutralise_formulas(frame).write_csv(buf)
         return buf.getvalue()
+    # xlsx needs no prefix: rust_xlsxwriter stores text as strings, never as formulas.
     # rust_xlsxwriter through its Python binding: 100k rows x 15 columns in about 1.5 s,
     # where xlsxwriter's per-cell Python calls take about 13 s on this machine.
     import rustpy_xlsxwriter as rxw
