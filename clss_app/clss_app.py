@@ -29,10 +29,12 @@ from starlette.routing import Route
 
 from clss_app import health
 from clss_app.admin import downloads
+from clss_app.web_guard import WebGuard
 
 app = rx.App(
     html_lang="zh-CN",
-    api_transformer=Starlette(routes=[*downloads.routes(), Route(health.ROUTE, health.health)]),
+    # Our routes first; WebGuard wraps everything (headers, CSP, cross-origin refusals).
+    api_transformer=[Starlette(routes=[*downloads.routes(), Route(health.ROUTE, health.health)]), WebGuard],
     style={"font_family": theme.FONT},
     stylesheets=["/admin.css"],
 )
