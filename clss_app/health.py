@@ -1,8 +1,10 @@
 """GET /_clss/health for load balancers and monitoring: 200 when this worker reaches its database
-(and Redis, when several workers share it), else 503 with what failed. No login, no data."""
+(and Redis, when several workers share it), else 503 with what failed. No login, no data; which
+host and process answered only to callers on the internal network."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import time
 
 import sqlalchemy as sa
@@ -33,7 +35,24 @@ def _check() -> dict:
     return out
 
 
-async def health(_request):
+def _private(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private
+
+
+def internal(request) -> bool:
+    """The caller and every proxy hop it came through are on a loopback or private network."""
+    hops = [h for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    peer = request.client.host if request.client else ""
+    return _private(peer) and all(_private(h) for h in hops)
+
+
+async def health(request):
     out = await asyncio.to_thread(_check)
+    if not internal(request):
+        out.pop("node")
     ok = out["database"] == "ok" and out.get("redis", "ok") == "ok"
     return JSONResponse(out, status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})
