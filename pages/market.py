@@ -15,6 +15,7 @@ from clss_app.services import market
 from clss_app.services.permissions import EXPORT, VIEW, Forbidden, can, grant, scope_clause
 from clss_app.state import AuthState
 from clss_app.ui import theme
+from clss_app.ui.plot import escape_data_text
 from clss_app.ui.shell import card
 from models import AreaBand, IndexKind, MarketIndex, Project, Role, utcnow
 
@@ -140,8 +141,9 @@ def _figure(frame, kind: IndexKind) -> go.Figure:
             x=[m.strftime("%Y-%m") for m in part["month"]], y=part["value"].to_list(), name=city,
             mode="lines+markers", marker=dict(size=4), line=dict(width=2, color=COLOURS[i % len(COLOURS)]),
             customdata=[[_pct(a), _pct(b)] for a, b in zip(part["mom"], part["yoy"])],
-            hovertemplate=f"{city} %{{x}}<br>{kind.label}：%{{y:.2f}}<br>环比：%{{customdata[0]}}"
+            hovertemplate=f"%{{fullData.name}} %{{x}}<br>{kind.label}：%{{y:.2f}}<br>环比：%{{customdata[0]}}"
                           "<br>同比：%{customdata[1]}<extra></extra>"))
+    escape_data_text(fig)
     fig.update_layout(height=380, margin=dict(l=10, r=10, t=10, b=10), font=dict(family=theme.FONT),
                       paper_bgcolor="white", plot_bgcolor="white", hovermode="x unified",
                       legend=dict(orientation="h", y=1.08, x=0), separators=".,")

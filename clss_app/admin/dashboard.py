@@ -34,6 +34,7 @@ from sqlmodel import Session
 from clss_app.services.permissions import VIEW, Forbidden, Principal, can, require
 from clss_app.state import AuthState
 from clss_app.ui import theme
+from clss_app.ui.plot import escape_data_text
 from clss_app.ui.shell import card
 
 DASHBOARDS: dict[str, type["Dashboard"]] = {}
@@ -144,7 +145,7 @@ class Dashboard:
             elif isinstance(w, Chart):
                 if w.links:
                     out["chart_links"][w.key] = w.links(d)
-                fig = w.figure(d)
+                fig = escape_data_text(w.figure(d))
                 fig.update_layout(height=w.height, margin=dict(l=10, r=10, t=10, b=10),
                                   font=dict(family=theme.FONT), paper_bgcolor="white", plot_bgcolor="white",
                                   separators=".,")

@@ -155,3 +155,21 @@ def test_list_filters_take_lists_and_local_days(session, principal_of):
     clause = where_clauses(audit, principal_of("super"), ListQuery(filters={"at__gte": "2026-01-01"}))[-1]
     bound = clause.right.value
     assert bound.utcoffset() == timedelta(hours=8) and bound.day == 1
+
+
+def test_data_text_in_charts_is_escaped(session, principal_of):
+    """A unit type named like a link must show as text on the axis and hover, never as a live link."""
+    from pages.analytics import AnalyticsDashboard
+    from sqlmodel import select
+    from models import Contract, ContractState, Room, UnitType
+    evil = '<a href="//ev.il">clk</a>'
+    rented = session.exec(select(Room.unit_type_id).join(Contract, Contract.room_id == Room.id)
+                          .where(Contract.state == ContractState.ACTIVE, Room.unit_type_id.is_not(None))).first()
+    ut = session.get(UnitType, rented)
+    ut.name = evil
+    session.add(ut)
+    session.commit()
+    values = AnalyticsDashboard.render_values(session, principal_of("super"), {})
+    shown = values["figures"]["rent"].to_plotly_json()
+    assert "&lt;a href=\"//ev.il\"&gt;clk&lt;/a&gt;" in shown["data"][0]["x"]
+    assert "<a" not in repr(shown["data"])
