@@ -37,6 +37,7 @@ app = rx.App(
     api_transformer=[Starlette(routes=[*downloads.routes(), Route(health.ROUTE, health.health)]), WebGuard],
     style={"font_family": theme.FONT},
     stylesheets=["/admin.css"],
+    head_components=[rx.script(src="/clss.js")],
 )
 
 if os.environ.get("CLSS_JOBS", "1") != "0":  # several workers take turns through Redis (jobs._my_turn)

@@ -523,27 +523,10 @@ def import_dialog(label: str) -> rx.Component:
     )
 
 
-POPSTATE_JS = """
-if (!window.__clssPopstate) {
-  window.__clssPopstate = true;
-  const pending = () => { const l = document.getElementById('admin-list'); if (l) l.dataset.loading = '1'; };
-  window.addEventListener('popstate', () => { pending(); document.getElementById('admin-popstate')?.click(); });
-  // Any control marked data-list-change dims the table until the server's reply clears the
-  // mark (see AdminState._fetch); CSS waits 200 ms first, so quick replies never flicker.
-  const marked = e => e.target.closest && e.target.closest('[data-list-change]');
-  document.addEventListener('click', e => { const m = marked(e); if (m && m.tagName !== 'SELECT' && m.tagName !== 'FORM') pending(); }, true);
-  document.addEventListener('change', e => { if (marked(e) && e.target.tagName === 'SELECT') pending(); }, true);
-  document.addEventListener('submit', e => { if (marked(e)) pending(); }, true);
-}"""
-
-
 def history_sync() -> rx.Component:
-    """Back/forward inside a list: hand the popped query string to the server."""
-    return rx.fragment(
-        rx.el.button(id="admin-popstate", display="none", type="button",
-                     on_click=rx.call_script("window.location.search", callback=S.apply_search)),
-        rx.script(POPSTATE_JS),
-    )
+    """Back/forward inside a list: assets/clss.js clicks this to hand the popped query to the server."""
+    return rx.el.button(id="admin-popstate", display="none", type="button",
+                        on_click=rx.call_script("window.location.search", callback=S.apply_search))
 
 
 def admin_body(admin: type[ModelAdmin], label: str) -> rx.Component:

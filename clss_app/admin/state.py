@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 FK_OPTIONS_LIMIT = 50
-# Clears the pending mark the page script sets when a list control is used (components.POPSTATE_JS).
+# Clears the pending mark the page script sets when a list control is used (assets/clss.js).
 LIST_SETTLED = rx.call_script("delete document.getElementById('admin-list')?.dataset.loading")
 
 
