@@ -26,6 +26,8 @@ _WRITE = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\
 _generations: Counter = Counter()
 _generations_lock = threading.Lock()
 _REDIS_KEY = "clss:write-generations"
+# Execution option of a write no cache is built from (a session's last activity): it moves no generation.
+UNTRACKED = "clss_untracked"
 
 
 @lru_cache(maxsize=None)
@@ -83,9 +85,9 @@ def _bump(tables: set[str]) -> None:
 
 def _track_writes(eng: sa.Engine) -> None:
     @sa.event.listens_for(eng, "before_cursor_execute")
-    def _note(conn, _cursor, statement, _params, _context, _many):
+    def _note(conn, _cursor, statement, _params, context, _many):
         m = _WRITE.match(statement)
-        if m:
+        if m and not (context is not None and context.execution_options.get(UNTRACKED)):
             conn.info.setdefault("clss_written", set()).add(m.group(1).lower())
 
     @sa.event.listens_for(eng, "commit")

@@ -227,7 +227,7 @@ def seed_users(ctx: DemoContext) -> None:
         uid = ctx.next_id("user")
         users.append(dict(id=uid, username=login, display_name=name, role=role, phone=f"1380000{uid:04d}",
                           org_unit_id=places.get(role, company0), data_scope=DataScope.SUBTREE,
-                          password_hash=pw, is_active=True, failed_logins=0))
+                          password_hash=pw, is_active=True))
         if role == Role.MULTI_STORE_MANAGER:
             assignments += [dict(user_id=uid, project_id=pid) for pid in p0]
         elif role in (Role.STORE_MANAGER, Role.STORE_ASSISTANT):
@@ -237,7 +237,7 @@ def seed_users(ctx: DemoContext) -> None:
         uid = ctx.next_id("user")
         users.append(dict(id=uid, username=f"sysadmin{bidx + 1}", display_name=f"系统管理员{bidx + 1}",
                           role=Role.SYSTEM_ADMIN, phone=f"1390000{uid:04d}", org_unit_id=branch_id,
-                          data_scope=DataScope.SUBTREE, password_hash=pw, is_active=True, failed_logins=0))
+                          data_scope=DataScope.SUBTREE, password_hash=pw, is_active=True))
     surnames = "张王李赵钱孙周吴郑冯陈褚卫蒋沈韩杨朱秦许何吕施"
     given = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "涛", "明", "超", "霞", "平"]
     for cidx, company_id in enumerate(ctx.ids["company"][1:], start=2):
@@ -247,8 +247,7 @@ def seed_users(ctx: DemoContext) -> None:
             users.append(dict(id=uid, username=f"{role.value.split('_')[0]}{cidx}",
                               display_name=ctx.rng.choice(surnames) + ctx.rng.choice(given),
                               role=role, phone=f"1370000{uid:04d}", org_unit_id=company_id,
-                              data_scope=DataScope.SUBTREE, password_hash=pw, is_active=True,
-                              failed_logins=0))
+                              data_scope=DataScope.SUBTREE, password_hash=pw, is_active=True))
             if role == Role.STORE_MANAGER:
                 assignments.append(dict(user_id=uid, project_id=projects[0]))
     ctx.bulk(User, users, "员工")

@@ -4,6 +4,7 @@
   seed [--scale N]              load demo data if the database holds no organisation
   reset-demo [--scale N]        drop everything, migrate, load demo data
   create-admin --username U --name N --password P [--role R] [--unit NAME]
+  unlock-user USERNAME          lift a user's lock and login throttle (the way back in for the top account)
 """
 from __future__ import annotations
 
@@ -57,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     ca.add_argument("--password", required=True)
     ca.add_argument("--role", default="super_admin")
     ca.add_argument("--unit", default="", help="org unit name; default: the HQ")
+    ul = sub.add_parser("unlock-user", help="lift a user's lock and login throttle")
+    ul.add_argument("username")
     args = parser.parse_args(argv)
 
     if args.cmd == "migrate":
@@ -92,6 +95,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"创建失败：{exc}", file=sys.stderr)
             return 1
         print(f"已创建用户 {user.username}（{user.role.label}）")
+    elif args.cmd == "unlock-user":
+        from models import User
+        from clss_app.services import auth
+        migrate()
+        with db.session_scope() as s:
+            user = s.exec(select(User).where(User.username == args.username)).first()
+            if user is not None:
+                auth.unlock(s, user, by="命令行")
+        if user is None:
+            print(f"解锁失败：用户 {args.username} 不存在", file=sys.stderr)
+            return 1
+        print(f"已解锁用户 {args.username}")
     return 0
 
 

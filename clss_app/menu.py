@@ -113,6 +113,7 @@ MENU: tuple[MenuGroup, ...] = (
         E("enterprise_params", "企业参数", "/system/enterprise-params", SYS),
         E("project_params", "项目参数", "/system/project-params", SYS, 3),
         E("audit_log", "操作日志", "/system/audit-log", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}),
+        E("login_log", "登录日志", "/system/login-log", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}),
     )),
 )
 

@@ -2,7 +2,8 @@
 
 CLSS_DATABASE_URL  SQLAlchemy URL; default: SQLite file data/clss.db in the project.
 CLSS_REDIS_URL     Redis for Reflex's state manager (several workers); default: none.
-CLSS_SESSION_HOURS how long a login lasts; default 12.
+CLSS_SESSION_HOURS how long a login lasts at most; default 12.
+CLSS_IDLE_MINUTES  a login ends after this long without any activity; default 30.
 CLSS_ALLOWED_ORIGINS other origins (comma-separated, e.g. https://admin.example.com) whose pages may
                    open the websocket or call the app cross-origin; the app's own origin always may.
 """
@@ -28,5 +29,19 @@ def redis_url() -> str | None:
 
 
 SESSION_HOURS = int(os.environ.get("CLSS_SESSION_HOURS", "12"))
-MAX_FAILED_LOGINS = 5
-LOCKOUT_MINUTES = 15
+IDLE_MINUTES = int(os.environ.get("CLSS_IDLE_MINUTES", "30"))
+
+# Failed logins are counted per (typed username, client address), per username and per address. Past
+# its free failures a counter makes the next attempt wait, from 15 s doubling up to 15 minutes; a counter
+# forgets after an hour without failures. One address adds at most LOGIN_FREE_PER_PAIR failures to a
+# username's own counter, so an attacker on one address never slows the real user on another.
+LOGIN_FREE_PER_PAIR = 5
+LOGIN_FREE_PER_USERNAME = 20
+LOGIN_FREE_PER_ADDRESS = 30
+LOGIN_FIRST_DELAY_SECONDS = 15
+LOGIN_MAX_DELAY_MINUTES = 15
+LOGIN_FORGET_MINUTES = 60
+# The last resort: this many failures on a username's counter lock a real account outright for a while
+# (lifted by a system admin's 解锁账号 or `python -m clss_app.manage unlock-user <name>`).
+LOGIN_LOCK_AFTER = 100
+LOGIN_LOCK_MINUTES = 60

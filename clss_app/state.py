@@ -18,14 +18,14 @@ import reflex as rx
 from reflex.event import EventHandler
 from sqlmodel import Session
 
-from clss_app import db, menu
+from clss_app import db, menu, settings
 from clss_app.services import auth
 from clss_app.services.permissions import VIEW, Forbidden, NotLoggedIn, Principal, can
 
 
-def _login(username: str, password: str) -> auth.LoginResult:
+def _login(username: str, password: str, address: str) -> auth.LoginResult:
     with db.session_scope() as s:
-        return auth.login(s, username, password)
+        return auth.login(s, username, password, address=address)
 
 
 def _safe_next(path: str | None) -> str:
@@ -40,6 +40,9 @@ class AuthState(rx.State):
     _page_loaders: ClassVar[dict[str, EventHandler]] = {}
     _page_key: str = ""
     token: str = rx.LocalStorage("", name="clss_token")
+    # The session's second secret, asked for by the download route: a ticket link alone opens nothing.
+    download_key: str = rx.Cookie("", name=auth.DOWNLOAD_COOKIE, same_site="strict",
+                                  max_age=settings.SESSION_HOURS * 3600)
 
     display_name: str = ""
     role_label: str = ""
@@ -79,6 +82,8 @@ class AuthState(rx.State):
     def _forget_identity(self) -> None:
         if self.token:  # an empty token is a lost state's: the browser's own copy must survive
             self.token = ""
+        if self.download_key:
+            self.download_key = ""
         self._page_key = ""
         self.display_name = self.role_label = self.unit_name = ""
         self.allowed_keys = []
@@ -124,13 +129,14 @@ class AuthState(rx.State):
         password = str(form.get("password", ""))
         # In a thread: the password hash takes ~0.1 s of CPU by design, and a sync handler would
         # hold this worker's event loop (every other tab on it) for that long; argon2 releases the GIL.
-        result = await asyncio.to_thread(_login, username, password)
+        # The client address as Reflex resolves it (X-Forwarded-For only through trusted_proxy_hops).
+        result = await asyncio.to_thread(_login, username, password, self.router.session.client_ip)
         if not result.ok:
             self.login_error = result.message
             self.login_error_field = result.field
             return
         self.login_error = self.login_error_field = ""
-        self.token = result.token
+        self.token, self.download_key = result.token, result.download_key
         return rx.redirect(_safe_next(self.router.url.query_parameters.get("next")))
 
     @rx.event

@@ -14,7 +14,7 @@ from models.marketing import (Audience, Bargain, BargainRecord, BargainState, Ch
 from models.app_content import Banner, BannerGroup, Evaluation, Feedback, FeedbackKind, FeedbackState, LinkKind
 from models.insurance import (InsuranceCover, InsuranceExtra, InsuranceKind, InsuranceProduct, PlanMode, Policy,
                               PolicyState, ProjectInsurancePlan)
-from models.user import User, UserProject, UserScopeUnit, UserSession
+from models.user import LoginLog, LoginOutcome, LoginThrottle, User, UserProject, UserScopeUnit, UserSession
 from models.leasing import (MasterLease, MasterLeaseRoom, Payer, AdjustmentKind, AdjustmentState, BillAdjustment, MeterReading, Appointment, AppointmentState, ApprovalState, BadDebt, Bill, BillKind, BillMode, BillState,
                             Contract, ContractSource, ContractState, PayCycle, Payment, PaymentMethod, Reservation,
                             ReservationState, Tenant)
@@ -29,7 +29,7 @@ __all__ = [
     "AuditLog", "AreaBand", "IndexKind", "MarketIndex", "CityParam", "DownloadTicket", "EnterpriseParam",
     "Building", "DataScope", "Floor", "LabeledEnum", "OrgUnit", "PROJECT_BOUND_ROLES",
     "Project", "ProjectKind", "ROLE_UNIT_KIND", "PublishState", "Role", "Room", "RoomStatus", "UnitKind",
-    "User", "UserProject", "UserScopeUnit", "UserSession", "utcnow",
+    "User", "UserProject", "UserScopeUnit", "UserSession", "utcnow", "LoginLog", "LoginOutcome", "LoginThrottle",
     "Appointment", "AppointmentState", "ApprovalState", "BadDebt", "Bill", "BillKind", "BillMode", "BillState",
     "Contract", "ContractSource", "ContractState", "PayCycle", "Payment", "PaymentMethod", "Reservation",
     "ReservationState", "Tenant", "MasterLease", "MasterLeaseRoom", "Payer", "AdjustmentKind", "AdjustmentState", "BillAdjustment", "MeterReading",

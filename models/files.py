@@ -15,6 +15,7 @@ class DownloadTicket(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True, index=True)
     user_id: int = Field(foreign_key="app_user.id")
+    session_id: int = Field(foreign_key="user_session.id")  # the login that asked; the ticket dies with it
     path: str = Field(max_length=255)
     filename: str = Field(max_length=128)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

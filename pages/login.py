@@ -69,7 +69,7 @@ def login_page() -> rx.Component:
                     ),
                     rx.button("登录", type="submit", size="3", width="100%", id="login-submit",
                               loading=False),
-                    rx.text("连续输错密码 5 次，账号将锁定 15 分钟。", size="1", color=theme.TEXT_MUTED),
+                    rx.text("连续输错密码后，需稍候再试；每次登录都会记入登录日志。", size="1", color=theme.TEXT_MUTED),
                     spacing="4", width="100%",
                 ),
                 on_submit=AuthState.login, reset_on_submit=False, width="360px",

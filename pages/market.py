@@ -127,7 +127,7 @@ class MarketState(AuthState):
         try:
             with self._session() as (s, p):
                 data = market.export_xlsx(s, p, self._query())
-                url = downloads.issue(s, p.user_id, data, f"行情查询-{utcnow():%Y%m%d%H%M%S}.xlsx")
+                url = downloads.issue(s, p, data, f"行情查询-{utcnow():%Y%m%d%H%M%S}.xlsx")
         except Forbidden as exc:
             return self._refused(exc)
         return rx.download(url=url)

@@ -6,7 +6,8 @@ from clss_app.admin import Action, Many, ModelAdmin, audit
 from clss_app.admin.view import REGISTRY
 from clss_app.services import staff
 from clss_app.services.auth import hash_password
-from models import AuditLog, CityParam, EnterpriseParam, OrgUnit, Role, UnitKind, User, UserProject, UserScopeUnit
+from models import (AuditLog, CityParam, EnterpriseParam, LoginLog, OrgUnit, Role, UnitKind, User, UserProject,
+                    UserScopeUnit)
 
 R = Role
 ADMINS = {R.SUPER_ADMIN, R.SYSTEM_ADMIN}
@@ -46,7 +47,8 @@ class UserAdmin(ModelAdmin, model=User, key="users"):
     form = ["username", "display_name", "phone", "role", "org_unit_id", "data_scope", "is_active",
             "scope_units", "projects"]
     detail = ["username", "display_name", "phone", "role", "org_unit_id", "data_scope", "scope_units",
-              "projects", "is_active", "failed_logins", "locked_until", "last_login_at", "created_at"]
+              "projects", "is_active", "locked_until", "last_login_at", "created_at"]
+    links = [("登录日志", "login_log", "user_id")]
     default_sort = "id"
     scope = ("org_unit_id", "unit")
     hidden_for = {"phone": {R.SUPER_ADMIN}}  # HQ manages branch admins, not staff phone numbers
@@ -102,4 +104,16 @@ class AuditLogAdmin(ModelAdmin, model=AuditLog, key="audit_log"):
     sortable = ["at"]
     count = "capped"
     scope = ("org_unit_id", "unit")
+    can_export = ADMINS
+
+
+class LoginLogAdmin(ModelAdmin, model=LoginLog, key="login_log"):
+    """Read-only: written by every login attempt, lock and unlock (services/auth.py)."""
+    list_columns = ["at", "username", "outcome", "address", "org_unit_id", "detail"]
+    search = ["username", "address"]
+    filters = ["at", "outcome", "username"]
+    detail = ["at", "username", "user_id", "org_unit_id", "address", "outcome", "detail"]
+    sortable = ["at"]
+    count = "capped"
+    scope = ("org_unit_id", "unit")  # unknown usernames have no unit: only unrestricted admins see them
     can_export = ADMINS

@@ -658,7 +658,7 @@ class AdminState(AuthState):
                 found = attachments.read(getattr(row, name))
                 if found is None:
                     return rx.toast.error(f"{spec.label}文件不存在", position="top-center")
-                url = downloads.issue(s, p.user_id, *found)
+                url = downloads.issue(s, p, *found)
                 audit.record(s, p, admin.key, row.id, "download", summary=f"下载{spec.label}：{found[1]}")
                 s.flush()
                 self._load_history(s, admin, row)
@@ -707,7 +707,7 @@ class AdminIOState(AdminState):
                 frame = io.export_frame(s, admin, p, q, lambda d, t: progress.update(done=d, total=t))
                 data = io.write_frame(frame, fmt)
                 label = ENTRIES[admin.key].label
-                url = downloads.issue(s, p.user_id, data, f"{label}-{utcnow_str()}.{fmt}")
+                url = downloads.issue(s, p, data, f"{label}-{utcnow_str()}.{fmt}")
                 audit.record(s, p, admin.key, None, "export", summary=f"导出 {frame.height} 条（{fmt}）")
                 return url, frame.height
 
@@ -771,7 +771,7 @@ class AdminIOState(AdminState):
         try:
             with self._session() as (s, p):
                 data = io.template(admin, p)
-                url = downloads.issue(s, p.user_id, data, f"{ENTRIES[admin.key].label}-导入模板.xlsx")
+                url = downloads.issue(s, p, data, f"{ENTRIES[admin.key].label}-导入模板.xlsx")
         except Forbidden as exc:
             return self._refused(exc)
         return rx.download(url=url)

@@ -1,4 +1,4 @@
-"""Passwords, logins with lock-out, and server-side sessions."""
+"""Passwords, logins behind a throttle, the login log, and server-side sessions."""
 from __future__ import annotations
 
 import hashlib
@@ -6,7 +6,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -15,11 +15,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
 from clss_app import db, settings
+from clss_app.services import throttle
 from clss_app.services.permissions import Principal, load_principal
-from models import User, UserSession, utcnow
+from models import LoginLog, LoginOutcome, User, UserSession, utcnow
 
 _hasher = PasswordHasher()
-# Verified when the username is unknown, so a wrong name costs as long as a wrong password.
+# Verified whenever no real password may be checked (unknown name, lock, throttle): every refusal
+# costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 USERNAME_MAX = 32
@@ -52,23 +54,34 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+FAILED = "用户名或密码错误（多次失败后需稍候再试）"  # every refusal says this, whatever the reason
+DOWNLOAD_COOKIE = "clss_dl"  # holds the session's download key (see downloads.py)
+
+
 @dataclass
 class LoginResult:
     ok: bool
     message: str = ""
     token: str = ""
     field: str = ""  # which form field the message belongs to
+    download_key: str = ""
 
 
-def _minutes_left(until: datetime, now: datetime) -> int:
-    return max(1, int((until - now).total_seconds() + 59) // 60)
+def _record(session: Session, outcome: LoginOutcome, username: str, user: User | None, address: str,
+            now: datetime, detail: str = "") -> None:
+    session.add(LoginLog(at=now, username=username[:USERNAME_MAX], user_id=user.id if user else None,
+                         org_unit_id=user.org_unit_id if user else None, address=(address or "")[:64],
+                         outcome=outcome, detail=detail[:255]))
 
 
-def login(session: Session, username: str, password: str, now: datetime | None = None) -> LoginResult:
-    """Check credentials; count failures and lock the account after too many.
+def login(session: Session, username: str, password: str, now: datetime | None = None,
+          address: str = "") -> LoginResult:
+    """Check credentials behind the throttle (``throttle.py``) and open a session.
 
-    Returns a result rather than raising so that the failure count is
-    committed together with the refusal.
+    Every refusal, be the name unknown, the password wrong, the account locked or the client made to
+    wait, gives the same message after the same work (one password hash verified), so that neither
+    the answer nor its time tells whether a username exists. ``address`` is the client's IP.
+    Returns a result rather than raising, so that the log rows are committed with the refusal.
     """
     now = now or utcnow()
     username = (username or "").strip()
@@ -76,53 +89,125 @@ def login(session: Session, username: str, password: str, now: datetime | None =
         return LoginResult(False, "请输入用户名", field="username")
     if not password:
         return LoginResult(False, "请输入密码", field="password")
+    refused = LoginResult(False, FAILED, field="password")
     if len(username) > USERNAME_MAX or len(password) > PASSWORD_MAX:
-        return LoginResult(False, "用户名或密码错误", field="password")
+        verify_password(_DUMMY_HASH, password[:PASSWORD_MAX])
+        _record(session, LoginOutcome.UNKNOWN, username, None, address, now, "用户名或密码超长")
+        return refused
 
+    # First, on a connection of its own: this session must hold none while it waits for another.
+    counted = throttle.reserve(session.get_bind(), username, throttle.client_key(address), now)
     user = session.exec(select(User).where(User.username == username)).first()
-    if user is None:
-        verify_password(_DUMMY_HASH, password)
-        return LoginResult(False, "用户名或密码错误", field="password")
-    if user.locked_until is not None and user.locked_until > now:
-        return LoginResult(False, f"账号已锁定，请 {_minutes_left(user.locked_until, now)} 分钟后再试，"
-                                  "或联系系统管理员解锁", field="password")
-    if not verify_password(user.password_hash, password):
-        # One atomic UPDATE, so parallel wrong guesses are all counted.
-        session.execute(sa.update(User).where(User.id == user.id)
-                        .values(failed_logins=User.failed_logins + 1))
+    locked = user is not None and user.locked_until is not None and user.locked_until > now
+    checked = user is not None and counted is not None and not locked
+    if not verify_password(user.password_hash if checked else _DUMMY_HASH, password) or not checked:
+        outcome = (LoginOutcome.THROTTLED if counted is None else LoginOutcome.LOCKED if locked
+                   else LoginOutcome.UNKNOWN if user is None else LoginOutcome.FAILED)
+        _record(session, outcome, username, user, address, now)
+        if outcome == LoginOutcome.FAILED and counted >= settings.LOGIN_LOCK_AFTER:
+            _lock(session, user, counted, address, now)
+        return refused
+    # The password was right; the lock may have been set (or the account stopped) while it was checked.
+    opened = session.execute(sa.update(User).where(User.id == user.id, User.is_active.is_(True),
+                                                   sa.or_(User.locked_until.is_(None), User.locked_until <= now))
+                             .values(last_login_at=now)).rowcount
+    if not opened:
         session.refresh(user)
-        left = settings.MAX_FAILED_LOGINS - user.failed_logins
-        if left <= 0:
-            user.locked_until = now + timedelta(minutes=settings.LOCKOUT_MINUTES)
-            user.failed_logins = 0
-            session.add(user)
-            return LoginResult(False, f"密码连续错误 {settings.MAX_FAILED_LOGINS} 次，账号已锁定 "
-                                      f"{settings.LOCKOUT_MINUTES} 分钟", field="password")
-        return LoginResult(False, f"用户名或密码错误，还可尝试 {left} 次", field="password")
-    if not user.is_active:
-        return LoginResult(False, "账号已停用，请联系系统管理员", field="username")
+        inactive = not user.is_active
+        _record(session, LoginOutcome.INACTIVE if inactive else LoginOutcome.LOCKED, username, user, address, now)
+        return LoginResult(False, "账号已停用，请联系系统管理员", field="username") if inactive else refused
 
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    session.add(user)
-    token = secrets.token_urlsafe(32)
-    session.add(UserSession(token_hash=_token_hash(token), user_id=user.id, created_at=now,
-                            expires_at=now + timedelta(hours=settings.SESSION_HOURS)))
-    return LoginResult(True, token=token)
+    throttle.forgive(session, username, throttle.client_key(address))
+    token, download_key = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    session.add(UserSession(token_hash=_token_hash(token), user_id=user.id, created_at=now, last_seen_at=now,
+                            expires_at=now + timedelta(hours=settings.SESSION_HOURS),
+                            download_key_hash=_token_hash(download_key)))
+    _record(session, LoginOutcome.SUCCESS, username, user, address, now)
+    return LoginResult(True, token=token, download_key=download_key)
+
+
+def _lock(session: Session, user: User, failures: int, address: str, now: datetime) -> None:
+    until = now + timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
+    locked = session.execute(sa.update(User).where(User.id == user.id, sa.or_(User.locked_until.is_(None),
+                                                                              User.locked_until <= now))
+                             .values(locked_until=until)).rowcount
+    if locked:
+        _record(session, LoginOutcome.LOCK, user.username, user, address, now,
+                f"累计失败 {failures} 次，锁定 {settings.LOGIN_LOCK_MINUTES} 分钟")
+
+
+def is_locked(session: Session, users: list[User], now: datetime | None = None) -> set[int]:
+    """Ids of the users with a lock in force or a login counter that makes them wait."""
+    now = now or utcnow()
+    waiting = throttle.waiting(session, [u.username for u in users], now)
+    return {u.id for u in users if u.username in waiting or (u.locked_until is not None and u.locked_until > now)}
+
+
+def unlock(session: Session, user: User, by: str, now: datetime | None = None) -> None:
+    """Lift the lock and every login counter of this user, and say so in the login log."""
+    now = now or utcnow()
+    session.execute(sa.update(User).where(User.id == user.id).values(locked_until=None))
+    throttle.clear(session, user.username)
+    _record(session, LoginOutcome.UNLOCK, user.username, user, "", now, f"由 {by} 解锁")
 
 
 # Every event asks who is behind its token: five queries on a cache miss. The answer is kept until a
 # write to any table it is built from (the shared write generations: any worker's commit counts) or
 # until the session expires, and for a TTL at most (writes made outside the app, e.g. by hand in SQL).
+# The session's last activity is written at most once a minute (TOUCH_SECONDS) and moves no generation;
+# the cache keeps its own copy, so an idle session ends on time whatever is cached.
 PRINCIPAL_TABLES = ("user_session", "app_user", "org_unit", "user_scope_unit", "user_project", "project")
 PRINCIPAL_TTL = 30.0
-_principals: OrderedDict[str, tuple[tuple, float, datetime, Principal]] = OrderedDict()
+TOUCH_SECONDS = 60
+
+
+@dataclass
+class _Cached:
+    generation: tuple
+    at: float  # time.monotonic() when cached
+    expires_at: datetime
+    last_seen_at: datetime
+    principal: Principal
+
+
+_principals: OrderedDict[str, _Cached] = OrderedDict()
 _principals_lock = threading.Lock()
 
 
+def _live_clause(where, now: datetime):
+    """SQL: the session matching ``where`` is not revoked, not past its maximum, not idle."""
+    S = UserSession
+    idle = now - timedelta(minutes=settings.IDLE_MINUTES)
+    return sa.and_(where, S.revoked_at.is_(None), S.expires_at > now, S.last_seen_at > idle)
+
+
+def _live(conn: sa.Connection, where, now: datetime) -> tuple | None:
+    """(id, user_id, expires_at, last_seen_at) of the live session matching ``where``, its activity noted
+    if the last note is over TOUCH_SECONDS old; None if there is none (revoked, expired, idle)."""
+    S = UserSession
+    live = _live_clause(where, now)
+    row = conn.execute(select(S.id, S.user_id, S.expires_at, S.last_seen_at).where(live)).first()
+    if row is None or now - row.last_seen_at < timedelta(seconds=TOUCH_SECONDS):
+        return row
+    touched = conn.execute(sa.update(S).where(live).values(last_seen_at=now)
+                           .execution_options(**{db.UNTRACKED: True})).rowcount
+    return (row.id, row.user_id, row.expires_at, now) if touched else None
+
+
+def _check_session(session: Session, where, now: datetime) -> tuple | None:
+    """``_live`` on a connection of its own, committed at once: the caller's transaction may run long
+    (on SQLite a write would hold the whole database until it ends), and the caller's session holds no
+    connection yet, so this one never waits on a pool it is itself keeping busy."""
+    with session.get_bind().connect() as conn:
+        found = _live(conn, where, now)
+        conn.commit()
+    return found
+
+
 def principal_for_token(session: Session, token: str | None, now: datetime | None = None) -> Principal | None:
-    """The principal behind a browser's token, or None if it is not a live session."""
+    """The principal behind a browser's token, or None if it is not a live session. Counts as activity.
+
+    Call it first in a fresh session (see ``_check_session``)."""
     if not token or len(token) > 128:
         return None
     now = now or utcnow()
@@ -130,21 +215,35 @@ def principal_for_token(session: Session, token: str | None, now: datetime | Non
     generation = db.generation(*PRINCIPAL_TABLES)
     with _principals_lock:
         hit = _principals.get(key)
-    if hit is not None and hit[0] == generation and time.monotonic() - hit[1] < PRINCIPAL_TTL and hit[2] > now:
-        return hit[3]
-    row = session.exec(select(UserSession).where(UserSession.token_hash == key)).first()
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+    if hit is not None and hit.generation == generation and time.monotonic() - hit.at < PRINCIPAL_TTL:
+        if hit.expires_at > now and now - hit.last_seen_at < timedelta(seconds=TOUCH_SECONDS):
+            return hit.principal
+        found = _check_session(session, UserSession.id == hit.principal.session_id, now)
+        if found is None:
+            return None
+        hit.last_seen_at = found[3]
+        return hit.principal
+    found = _check_session(session, UserSession.token_hash == key, now)
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
+    session_id, user_id, expires_at, last_seen_at = found
+    user = session.get(User, user_id)
     if user is None or not user.is_active:
         return None
-    principal = load_principal(session, user)
+    principal = replace(load_principal(session, user), session_id=session_id)
     with _principals_lock:
-        _principals[key] = (generation, time.monotonic(), row.expires_at, principal)
+        _principals[key] = _Cached(generation, time.monotonic(), expires_at, last_seen_at, principal)
         _principals.move_to_end(key)
         while len(_principals) > 10_000:
             _principals.popitem(last=False)
     return principal
+
+
+def live_session(session: Session, session_id: int | None, now: datetime | None = None) -> UserSession | None:
+    """The session if it is live and its user still active (for what is checked without a token)."""
+    row = session.exec(select(UserSession).where(_live_clause(UserSession.id == session_id, now or utcnow()))).first()
+    user = session.get(User, row.user_id) if row is not None else None
+    return row if user is not None and user.is_active else None
 
 
 def logout(session: Session, token: str | None, now: datetime | None = None) -> None:

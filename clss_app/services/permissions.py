@@ -50,6 +50,7 @@ class Principal:
     unit_name: str
     unit_ids: frozenset[int] | None
     project_ids: frozenset[int] | None = field(default=None)
+    session_id: int | None = field(default=None)  # the login session it came from (None outside one)
 
     @property
     def role_label(self) -> str:

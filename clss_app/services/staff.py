@@ -7,7 +7,7 @@ import string
 from sqlmodel import Session, select
 
 from clss_app.admin.view import ActionResult
-from clss_app.services.auth import hash_password, revoke_all_sessions
+from clss_app.services import auth, throttle
 from clss_app.services.permissions import Principal
 from models import PROJECT_BOUND_ROLES, ROLE_UNIT_KIND, DataScope, OrgUnit, Project, Role, User
 
@@ -56,13 +56,14 @@ def drop_unused_assignments(values: dict, role: Role | None, data_scope: DataSco
 
 
 def unlock(session: Session, p: Principal, users: list[User]) -> ActionResult:
+    """Lift a lock and the login counters that make a user wait (the engine checked role and scope)."""
     result = ActionResult()
+    locked = auth.is_locked(session, users)
     for u in users:
-        if u.locked_until is None and u.failed_logins == 0:
+        if u.id not in locked:
             result.refused.append((u.username, "未被锁定"))
             continue
-        u.locked_until, u.failed_logins = None, 0
-        session.add(u)
+        auth.unlock(session, u, by=p.username)
         result.done += 1
     return result
 
@@ -76,10 +77,11 @@ def reset_password(session: Session, p: Principal, users: list[User]) -> ActionR
             result.refused.append((u.username, "不能重置自己的密码"))
             continue
         pw = temporary_password()
-        u.password_hash = hash_password(pw)
-        u.locked_until, u.failed_logins = None, 0
+        u.password_hash = auth.hash_password(pw)
+        u.locked_until = None
         session.add(u)
-        revoke_all_sessions(session, u.id)
+        throttle.clear(session, u.username)
+        auth.revoke_all_sessions(session, u.id)
         notes.append(f"{u.username} 的新密码：{pw}")
         result.done += 1
     result.notes = notes
