@@ -29,10 +29,12 @@ from starlette.routing import Route
 
 from clss_app import health
 from clss_app.admin import downloads
+from clss_app.upload_guard import UploadGuard
 
 app = rx.App(
     html_lang="zh-CN",
-    api_transformer=Starlette(routes=[*downloads.routes(), Route(health.ROUTE, health.health)]),
+    # Applied in order: the guard wraps our routes and Reflex's, so an upload is refused before it is read.
+    api_transformer=[Starlette(routes=[*downloads.routes(), Route(health.ROUTE, health.health)]), UploadGuard],
     style={"font_family": theme.FONT},
     stylesheets=["/admin.css"],
 )
