@@ -29,12 +29,15 @@ from starlette.routing import Route
 
 from clss_app import health
 from clss_app.admin import downloads
+from clss_app.upload_guard import UploadGuard
 from clss_app.web_guard import WebGuard
 
 app = rx.App(
     html_lang="zh-CN",
-    # Our routes first; WebGuard wraps everything (headers, CSP, cross-origin refusals).
-    api_transformer=[Starlette(routes=[*downloads.routes(), Route(health.ROUTE, health.health)]), WebGuard],
+    # Applied in order: UploadGuard wraps our routes and Reflex's, so an upload is refused before it is
+    # read; WebGuard wraps everything (headers, CSP, cross-origin refusals).
+    api_transformer=[Starlette(routes=[*downloads.routes(), Route(health.ROUTE, health.health)]), UploadGuard,
+                     WebGuard],
     style={"font_family": theme.FONT},
     stylesheets=["/admin.css"],
     head_components=[rx.script(src="/clss.js")],

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from clss_app import settings
+from clss_app.admin import zipcheck
 from clss_app.admin.fields import FieldError
 
 FILES_DIR = settings.ROOT / "data" / "private" / "files"
@@ -47,6 +48,11 @@ def check(data: bytes, filename: str, label: str, types=DEFAULT_TYPES, max_mb: i
     kind = sniff(data, filename)
     if kind not in types:
         raise FieldError(f"{label}须为 {'、'.join(KINDS[t] for t in types)} 文件")
+    if kind in ("xlsx", "docx"):  # zips: whoever opens one later must not unpack a bomb
+        try:
+            zipcheck.check(data)
+        except zipcheck.ZipRefused as exc:
+            raise FieldError(f"{label}：{exc}") from None
     return kind
 
 

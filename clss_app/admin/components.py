@@ -7,9 +7,15 @@ from clss_app.admin.state import AdminIOState as IO
 from clss_app.admin.state import AdminState as S
 from clss_app.admin.view import ModelAdmin
 from clss_app.menu import ENTRIES
+from clss_app.state import AuthState
 from clss_app.ui import theme
 from clss_app.ui.shell import card
+from clss_app.upload_guard import SESSION_HEADER
 
+
+def _files(upload_id: str):
+    """The files of an upload, sent with the login token: the upload guard refuses them without it."""
+    return rx.upload_files(upload_id=upload_id, extra_headers={SESSION_HEADER: AuthState.token})
 
 
 def _filter_value(key: str):
@@ -291,7 +297,7 @@ def _file_input(admin, name: str, value) -> rx.Component:
             rx.hstack(rx.button(rx.icon("upload", size=14), "上传文件", size="1", variant="soft", type="button"),
                       rx.text(hint, size="1", color=theme.TEXT_MUTED), spacing="2", align="center"),
             id=upload_id, max_files=1, multiple=False, accept=accept,
-            on_drop=S.upload_field(rx.upload_files(upload_id=upload_id), name), border="none", padding="0"),
+            on_drop=S.upload_field(_files(upload_id), name), border="none", padding="0"),
         spacing="3", align="center", wrap="wrap",
     )
 
@@ -314,7 +320,7 @@ def _images_input(admin, name: str, value) -> rx.Component:
                               color=theme.TEXT_MUTED), spacing="2", align="center"),
             id=upload_id, max_files=most, multiple=True,
             accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"]},
-            on_drop=S.upload_field(rx.upload_files(upload_id=upload_id), name), border="none", padding="0"),
+            on_drop=S.upload_field(_files(upload_id), name), border="none", padding="0"),
         spacing="2", width="100%",
     )
 
@@ -334,7 +340,7 @@ def _image_input(admin, name: str, value) -> rx.Component:
                       rx.text(f"JPG/PNG/WebP，不超过 {max_mb} MB", size="1", color=theme.TEXT_MUTED), spacing="1"),
             id=upload_id, max_files=1, multiple=False,
             accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"]},
-            on_drop=S.upload_field(rx.upload_files(upload_id=upload_id), name), border="none", padding="0"),
+            on_drop=S.upload_field(_files(upload_id), name), border="none", padding="0"),
         spacing="3", align="center",
     )
 
@@ -479,7 +485,10 @@ def confirm_dialog() -> rx.Component:
 
 
 def import_dialog(label: str) -> rx.Component:
+    from clss_app.admin.io import MAX_IMPORT_BYTES
     upload_id = "admin-import-upload"
+    # Said here: the server refuses a larger file at the door (upload_guard), without a word to the page.
+    too_big = f"只能上传不超过 {MAX_IMPORT_BYTES // 1024 // 1024} MB 的 .xlsx 或 .csv 文件"
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title(f"导入{label}"),
@@ -493,7 +502,8 @@ def import_dialog(label: str) -> rx.Component:
                               rx.text("点击或拖入文件", size="2", color=theme.TEXT_MUTED), align="center"),
                     id=upload_id, accept={"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": [".xlsx"],
                                           "text/csv": [".csv"]},
-                    max_files=1, on_drop=IO.upload_import(rx.upload_files(upload_id=upload_id)),
+                    max_files=1, max_size=MAX_IMPORT_BYTES, on_drop=IO.upload_import(_files(upload_id)),
+                    on_drop_rejected=lambda _: rx.toast.error(too_big, position="top-center"),
                     border="1px dashed #cbd5e1", border_radius="8px", padding="20px", width="100%",
                     cursor="pointer"),
                 rx.cond(IO.io_busy, rx.hstack(rx.spinner(), rx.text(IO.io_message, size="2"),

@@ -22,6 +22,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 LABEL_ATTRS = ("name", "display_name", "title", "number", "key", "username")
 TRUE_WORDS = {"1", "true", "yes", "y", "on", "是", "启用", "√"}
 FALSE_WORDS = {"0", "false", "no", "n", "off", "否", "停用", ""}
+# Kinds kept in string columns (an image or file is its stored name): left empty they are "", as
+# their NOT NULL columns' defaults are; NULL would fail the save.
+STRING_KINDS = ("str", "text", "image", "images", "file")
 
 
 class FieldError(ValueError):
@@ -110,7 +113,7 @@ class FieldSpec:
         if empty:
             if self.required and self.kind != "bool":
                 raise FieldError(f"{self.label}不能为空")
-            return False if self.kind == "bool" else ("" if self.kind in ("str", "text") else None)
+            return False if self.kind == "bool" else ("" if self.kind in STRING_KINDS else None)
         k = self.kind
         if k == "image":
             from clss_app.admin.media import NAME

@@ -15,7 +15,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin import audit, batches, crud, many
+from clss_app.admin import audit, batches, crud, many, zipcheck
 from clss_app.admin.query import ListQuery, labels_for, order_by, where_clauses
 from clss_app.admin.view import ModelAdmin
 from clss_app.services.permissions import EXPORT, IMPORT, Principal, require
@@ -24,6 +24,7 @@ from models import utcnow
 CHUNK = 5_000
 MAX_IMPORT_ROWS = 50_000
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
+MAX_SHEET_COLUMNS = 64  # the widest import template has 13
 
 
 # ---------------------------------------------------------------- export
@@ -158,14 +159,32 @@ def read_sheet(data: bytes, filename: str) -> pl.DataFrame:
     if len(data) > MAX_IMPORT_BYTES:
         raise ValueError(f"文件过大（超过 {MAX_IMPORT_BYTES // 1024 // 1024} MB）")
     name = filename.lower()
+    if name.endswith(".xlsx"):
+        check_xlsx(data)
     try:
         if name.endswith(".csv"):
             return pl.read_csv(io.BytesIO(data), infer_schema=False, encoding="utf8-lossy")
-        if name.endswith((".xlsx", ".xls")):
+        if name.endswith(".xlsx"):
             return pl.read_excel(io.BytesIO(data), sheet_id=1, infer_schema_length=0)
     except Exception as exc:  # a damaged file: say so, never a traceback
         raise ValueError(f"无法读取文件：{type(exc).__name__}") from None
     raise ValueError("只支持 .xlsx 或 .csv 文件")
+
+
+def check_xlsx(data: bytes) -> None:
+    """Refuse (ValueError) an xlsx whose content would unpack, or spread over a grid, past what an import
+    may hold, before polars' reader allocates for it (a zip bomb or two far-apart cells took gigabytes,
+    or aborted the process)."""
+    names = []
+
+    def sheet(name: str):
+        names.append(name)  # every part is followed: the workbook, not the name, says which is a sheet
+        return zipcheck.SheetExtent(MAX_IMPORT_ROWS + 1, MAX_SHEET_COLUMNS, f"单次最多导入 {MAX_IMPORT_ROWS} 行",
+                                    f"工作表超过 {MAX_SHEET_COLUMNS} 列，请使用导入模板")
+    zipcheck.check(data, sheet)
+    # The reader falls back to the binary and OpenDocument formats, which the check does not follow.
+    if "xl/workbook.xml" not in names or {"xl/workbook.bin", "content.xml"} & set(names):
+        raise ValueError("只支持 .xlsx 文件（Excel 工作簿），请用 Excel 另存为 .xlsx 后再上传")
 
 
 def dry_run(session: Session, admin: type[ModelAdmin], p: Principal, frame: pl.DataFrame,

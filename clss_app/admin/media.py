@@ -85,10 +85,20 @@ def store(data: bytes, ext: str) -> str:
     return name
 
 
+NOSNIFF = {"X-Content-Type-Options": "nosniff"}
+
+
 async def serve(request):
+    """A stored image, only if its bytes are still the type its name says (a file put or changed in
+    data/media by other means is not served as an image), and never sniffed by the browser."""
     name = request.path_params["name"]
     path = MEDIA_DIR / name
-    if not NAME.match(name) or not path.exists():
-        return PlainTextResponse("图片不存在", status_code=404)
+    if not NAME.match(name) or not path.is_file() or _head_type(path) != "." + name.rsplit(".", 1)[1]:
+        return PlainTextResponse("图片不存在", status_code=404, headers=NOSNIFF)
     return FileResponse(path, media_type=TYPES["." + name.rsplit(".", 1)[1]],
-                        headers={"Cache-Control": "public, max-age=31536000, immutable"})
+                        headers={"Cache-Control": "public, max-age=31536000, immutable", **NOSNIFF})
+
+
+def _head_type(path) -> str | None:
+    with path.open("rb") as f:
+        return sniff(f.read(12))
