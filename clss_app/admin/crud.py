@@ -12,8 +12,8 @@ from clss_app.admin import audit, many
 from clss_app.admin.fields import FieldError, label_attr
 from clss_app.admin.query import ListQuery, matching_ids
 from clss_app.admin.view import Action, ActionResult, ModelAdmin, scoped_admin_for
-from clss_app.services.permissions import (CREATE, DELETE, UPDATE, VIEW, Forbidden, Principal,
-                                           in_scope, require)
+from clss_app.services.permissions import (CREATE, DELETE, NOT_FOUND, UPDATE, VIEW, Forbidden, Principal,
+                                           in_scope, require, scope_clause)
 from models import utcnow
 
 MAX_BULK = 100_000
@@ -54,9 +54,9 @@ def get_row(session: Session, admin: type[ModelAdmin], p: Principal | None, row_
 
 def _row_problem(p: Principal, admin: type[ModelAdmin], row) -> str:
     if row is None:
-        return "记录不存在或已被删除"
+        return NOT_FOUND
     if admin.scope and not _scope_ok(p, admin, {admin.scope[0]: getattr(row, admin.scope[0])}, admin.scope):
-        return "该数据不在您的数据权限范围内"
+        return NOT_FOUND  # the answer of a missing row: nothing tells the two apart
     if any(getattr(row, name) not in values for name, values in admin.only.items()):
         return "该记录当前状态不在此列表中，请刷新"
     return ""
@@ -182,6 +182,10 @@ def resolve_fk(session, spec, value, p, cache=None, within: tuple[str, int, str]
 def _lookup_fk(session, spec, value, p, within) -> int:
     target = spec.fk_model
     extra = [getattr(target, within[0]) == within[1]] if within else []
+    target_admin = scoped_admin_for(target)
+    if target_admin is not None:  # rows outside the scope are not there at all: neither found nor "not unique"
+        col, by = target_admin.scope
+        extra.append(scope_clause(p, getattr(target, col), by=by))
     found = None
     if isinstance(value, int) or str(value).isdigit():
         found = session.exec(select(target.id).where(target.id == int(value), *extra)).first()
@@ -194,13 +198,7 @@ def _lookup_fk(session, spec, value, p, within) -> int:
         found = hits[0] if hits else None
     if found is None:
         raise FieldError(f"所选{within[2]}下没有{spec.label}“{value}”" if within
-                         else f"{spec.label}“{value}”不存在")
-    target_admin = scoped_admin_for(target)
-    if target_admin is not None:
-        col = target_admin.scope[0]
-        owner = found if col == "id" else session.exec(select(getattr(target, col)).where(target.id == found)).first()
-        if not _scope_ok(p, target_admin, {col: owner}, target_admin.scope):
-            raise FieldError(f"{spec.label}“{value}”不在您的数据权限范围内")
+                         else f"{spec.label}“{value}”不存在或无权访问")
     return found
 
 
