@@ -789,6 +789,7 @@ class AdminIOState(AdminState):
             return self._refused(exc)
         upload = files[0]
         from clss_app.admin import io
+        self._import_preview = None  # a new file: the last one's check no longer stands
         self._upload_data = await upload.read(io.MAX_IMPORT_BYTES + 1)
         self.import_filename = (upload.name or upload.filename or "import")[-128:]
         self.import_errors, self.import_sample, self.import_ready = [], [], False
@@ -850,6 +851,7 @@ class AdminIOState(AdminState):
             with self._session() as (s, p):
                 n = io.commit(s, admin, p, preview, self.import_filename)
         except Forbidden as exc:
+            self._import_preview, self.import_ready = None, False
             return self._refused(exc)
         except crud.ValidationFailed as exc:
             self.import_ready = False
