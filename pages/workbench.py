@@ -12,7 +12,7 @@ from collections import Counter
 import reflex as rx
 from sqlmodel import func, select
 
-from clss_app.admin.fields import SHANGHAI
+from clss_app.admin.fields import MAX_INT, SHANGHAI
 from clss_app.services import room_board, room_status
 from clss_app.event_guard import refusal
 from clss_app.services.permissions import VIEW, Forbidden, require, scope_clause
@@ -91,7 +91,9 @@ class WorkbenchState(AuthState):
 
     @rx.event
     def choose_project(self, project_id: str):
-        self.project_id = str(project_id)
+        if not project_id.isdigit() or int(project_id) > MAX_INT:
+            return refusal()
+        self.project_id = project_id
         self.f_status = self.f_building = self.f_floor = self.f_unit_type = ""
         self.selected, self.panel_open, self._signature = [], False, ()
         return self._fetch()

@@ -20,6 +20,7 @@ from models.base import LabeledEnum
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LABEL_ATTRS = ("name", "display_name", "title", "number", "key", "username")
+MAX_INT = 2 ** 63 - 1  # a BIGINT; past it the database driver raises instead of comparing
 TRUE_WORDS = {"1", "true", "yes", "y", "on", "是", "启用", "√"}
 FALSE_WORDS = {"0", "false", "no", "n", "off", "否", "停用", ""}
 
@@ -110,7 +111,9 @@ class FieldSpec:
         if empty:
             if self.required and self.kind != "bool":
                 raise FieldError(f"{self.label}不能为空")
-            return False if self.kind == "bool" else ("" if self.kind in ("str", "text") else None)
+            # Uploads are kept in NOT NULL text columns, as plain text is: "" is "none uploaded".
+            return False if self.kind == "bool" else ("" if self.kind in ("str", "text", "image", "images", "file")
+                                                      else None)
         k = self.kind
         if k == "image":
             from clss_app.admin.media import NAME
@@ -141,7 +144,7 @@ class FieldSpec:
                 value = int(str(raw)) if not isinstance(raw, float) or raw.is_integer() else None
             except ValueError:
                 value = None
-            if value is None:
+            if value is None or abs(value) > MAX_INT:
                 raise FieldError(f"{self.label}须为整数")
             return self._check_range(value)
         if k in ("money", "decimal"):

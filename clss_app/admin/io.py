@@ -41,7 +41,7 @@ def export_frame(session: Session, admin: type[ModelAdmin], p: Principal, q: Lis
     model = admin.model
     where = where_clauses(admin, p, q)
     # All matching ids in the user's order (an index walk), then full rows in chunks.
-    ids = session.exec(select(model.id).where(*where).order_by(*order_by(admin, q))).all()
+    ids = session.exec(select(model.id).where(*where).order_by(*order_by(admin, p, q))).all()
     total = len(ids)
     table = model.__table__
     cols = {n: [] for n in shown}

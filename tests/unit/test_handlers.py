@@ -212,13 +212,15 @@ def test_a_failed_background_job_is_reported_in_one_chinese_line(demo_db):
 
 
 def test_attachment_download_checks_the_row_scope_on_the_server(demo_db, tmp_path, monkeypatch):
-    from clss_app.admin import attachments
+    from clss_app.admin import attachments, stored_files
     from models import OrgUnit
+    from pages.system import OrgUnitAdmin
     from tests.unit.test_media import PDF
     monkeypatch.setattr(attachments, "FILES_DIR", tmp_path)
     with db.session_scope() as s:
         unit = s.exec(select(OrgUnit).where(OrgUnit.name == "燕园公寓管理有限公司")).one()
         unit.license_file = attachments.store(PDF, "执照.pdf", "pdf")
+        stored_files.record(s, OrgUnitAdmin, unit, "sysadmin")  # as its form's save does
         unit_id = unit.id
     for username, allowed in (("sysadmin2", False), ("sysadmin", True)):  # Shanghai's admin, Beijing's admin
         st = _state(AdminState, _token(username))
