@@ -27,7 +27,7 @@ import pages.insurance  # noqa: F401
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from clss_app import health
+from clss_app import event_guard, health
 from clss_app.admin import downloads
 from clss_app.upload_guard import UploadGuard
 from clss_app.web_guard import WebGuard
@@ -41,7 +41,9 @@ app = rx.App(
     style={"font_family": theme.FONT},
     stylesheets=["/admin.css"],
     head_components=[rx.script(src="/clss.js")],
+    backend_exception_handler=event_guard.backend_exception,
 )
+app.add_middleware(event_guard.ArgumentCheck())  # every event's payload fits its handler, or it never runs
 
 if os.environ.get("CLSS_JOBS", "1") != "0":  # several workers take turns through Redis (jobs._my_turn)
     from clss_app.services import jobs

@@ -12,7 +12,7 @@ from models import (Audience, Banner, BannerGroup, Bargain, BargainRecord, Barga
                     ContractState, Coupon, CouponKind, CouponProject, Evaluation, Event, EventSignup, Feedback,
                     FeedbackKind, FeedbackState, FlashClaim, FlashSale, InsuranceCover, InsuranceExtra, InsuranceKind,
                     InsuranceProduct, LinkKind, Notification, NotificationState, OrgUnit, PlanMode, Policy,
-                    PolicyState, Project, ProjectInsurancePlan, Room, RoomStatus, utcnow)
+                    PolicyState, Project, ProjectInsurancePlan, Room, RoomStatus, StoredFileOwner, utcnow)
 
 COLOURS = [(37, 99, 235), (234, 88, 12), (22, 163, 74), (147, 51, 234), (220, 38, 38), (8, 145, 178)]
 COMMENTS = ["房间干净整洁，管家响应很快", "交通方便，楼下就是地铁", "隔音一般，其他都挺好", "维修上门及时，点赞",
@@ -79,6 +79,12 @@ def seed_marketing(ctx) -> None:
         for j, p in enumerate(in_city[:5]):  # five of six: room for one more before the limit
             banner(BannerGroup.RECOMMEND, p.name, cover[(j + 2) % 6], LinkKind.PROJECT, project_id=p.id)
     ctx.bulk(Banner, banners, "Banner")
+    # Each image is owned by the rows showing it, as their forms' saves would have recorded.
+    shown = [("event", "cover", "events", s.execute(sa.select(Event.id, Event.cover)).all()),
+             ("banner", "image", "banners", s.execute(sa.select(Banner.id, Banner.image)).all())]
+    ctx.bulk(StoredFileOwner, [dict(table_name=table, row_id=i, field_name=column, ref=ref, resource=key, username="",
+                                    created_at=now) for table, column, key, rows in shown for i, ref in rows if ref],
+             "图片归属")
 
     coupons, coupon_projects = [], []
     for cid in ctx.ids["company"]:

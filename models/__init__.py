@@ -5,7 +5,7 @@ from models.housing import (Building, FeeItem, FeeKind, Floor, LockKind, PriceUn
 from models.imports import BatchState, ImportBatch
 from models.org import DataScope, OrgUnit, PROJECT_BOUND_ROLES, ROLE_UNIT_KIND, Role, UnitKind
 from models.audit import AuditLog
-from models.files import DownloadTicket
+from models.files import DownloadTicket, StoredFileOwner
 from models.params import CityParam, EnterpriseParam
 from models.market import AreaBand, IndexKind, MarketIndex
 from models.marketing import (Audience, Bargain, BargainRecord, BargainState, Channel, Coupon, CouponKind,
@@ -26,7 +26,8 @@ __all__ = [
     "SignupState", "Banner", "BannerGroup", "Evaluation", "Feedback", "FeedbackKind", "FeedbackState", "LinkKind",
     "InsuranceCover", "InsuranceExtra", "InsuranceKind", "InsuranceProduct", "PlanMode", "Policy", "PolicyState",
     "ProjectInsurancePlan",
-    "AuditLog", "AreaBand", "IndexKind", "MarketIndex", "CityParam", "DownloadTicket", "EnterpriseParam",
+    "AuditLog", "AreaBand", "IndexKind", "MarketIndex", "CityParam", "DownloadTicket", "StoredFileOwner",
+    "EnterpriseParam",
     "Building", "DataScope", "Floor", "LabeledEnum", "OrgUnit", "PROJECT_BOUND_ROLES",
     "Project", "ProjectKind", "ROLE_UNIT_KIND", "PublishState", "Role", "Room", "RoomStatus", "UnitKind",
     "User", "UserProject", "UserScopeUnit", "UserSession", "utcnow", "LoginLog", "LoginOutcome", "LoginThrottle",

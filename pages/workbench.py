@@ -12,8 +12,9 @@ from collections import Counter
 import reflex as rx
 from sqlmodel import func, select
 
-from clss_app.admin.fields import SHANGHAI
+from clss_app.admin.fields import MAX_INT, SHANGHAI
 from clss_app.services import room_board, room_status
+from clss_app.event_guard import refusal
 from clss_app.services.permissions import VIEW, Forbidden, require, scope_clause
 from clss_app.state import AuthState
 from clss_app.ui import theme
@@ -22,6 +23,7 @@ from models import Building, LockKind, Project, Room, RoomStatus, UnitType
 
 KEY = "workbench"
 REFRESH_MS = 5_000
+ROOM_NOT_FOUND = "房间不存在或无权访问"  # a room of another project gets the answer of a missing one
 
 
 @dataclasses.dataclass
@@ -89,7 +91,9 @@ class WorkbenchState(AuthState):
 
     @rx.event
     def choose_project(self, project_id: str):
-        self.project_id = str(project_id)
+        if not project_id.isdigit() or int(project_id) > MAX_INT:
+            return refusal()
+        self.project_id = project_id
         self.f_status = self.f_building = self.f_floor = self.f_unit_type = ""
         self.selected, self.panel_open, self._signature = [], False, ()
         return self._fetch()
@@ -100,7 +104,7 @@ class WorkbenchState(AuthState):
                 require(p, VIEW, KEY)
                 pid = int(self.project_id or 0)
                 if p.project_ids is not None and pid not in p.project_ids:
-                    raise Forbidden("该项目不在您的数据权限范围内")
+                    raise Forbidden("项目不存在或无权访问")
                 # Rooms change with every lock and every flow; 欠费 also changes with a payment.
                 signature = (*s.exec(select(func.count(Room.id), func.sum(Room.version))
                                      .where(Room.project_id == pid)).one(), room_board.overdue_count(s, pid))
@@ -174,6 +178,8 @@ class WorkbenchState(AuthState):
 
     @rx.event
     def click_tile(self, room_id: int, status: str):
+        if room_id not in self._seen:  # only a room on this board
+            return refusal(ROOM_NOT_FOUND)
         if self.mode == "batch":
             if status != self.target:
                 return rx.toast.warning(f"批量{'锁定' if self.target == 'vacant' else '解锁'}只能选择"
@@ -227,6 +233,8 @@ class WorkbenchState(AuthState):
     @rx.event
     def ask_lock(self, room_id: str = ""):
         if room_id:
+            if not room_id.isdigit() or int(room_id) not in self._seen:  # only a room on this board
+                return refusal(ROOM_NOT_FOUND)
             self.selected = [int(room_id)]
         if not self.selected:
             return rx.toast.warning("请先选择房间", position="top-center")
@@ -254,6 +262,8 @@ class WorkbenchState(AuthState):
 
     @rx.event
     def unlock(self, room_id: str = ""):
+        if room_id and (not room_id.isdigit() or int(room_id) not in self._seen):
+            return refusal(ROOM_NOT_FOUND)
         chosen = [int(room_id)] if room_id else list(self.selected)
         try:
             with self._session() as (s, p):

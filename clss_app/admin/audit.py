@@ -51,12 +51,14 @@ def history(session: Session, resource: str, row_id: int, limit: int = 50) -> li
                              .order_by(AuditLog.id.desc()).limit(limit)).all())
 
 
-def describe(session: Session, admin, entry: AuditLog) -> str:
-    """What an update changed, for people: "角色：店长 → 财务；营业执照：（空）→ 执照.pdf"."""
+def describe(session: Session, admin, entry: AuditLog, p=None) -> str:
+    """What an update changed, for people: "角色：店长 → 财务；营业执照：（空）→ 执照.pdf".
+
+    Only the fields ``p``'s role may see: a hidden field's changes are hidden too."""
     from clss_app.admin.query import labels_for
     before, after = json.loads(entry.before or "{}"), json.loads(entry.after or "{}")
-    parts = []
-    for name in list(dict.fromkeys([*before, *after])):
+    parts, names = [], list(dict.fromkeys([*before, *after]))
+    for name in admin.visible(p, names):
         spec = admin.fields.get(name)
         if spec is None or name in BOOKKEEPING:
             continue

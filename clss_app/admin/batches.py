@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from clss_app.admin import audit
 from clss_app.admin.fields import SHANGHAI
 from clss_app.admin.view import ActionResult, REGISTRY
-from clss_app.services.permissions import Principal, in_scope
+from clss_app.services.permissions import NOT_FOUND, Principal, in_scope
 from models import BatchState, ImportBatch, utcnow
 
 SHOWN_PROBLEMS = 3
@@ -63,7 +63,7 @@ def _cancel_one(session: Session, p: Principal, batch: ImportBatch) -> str:
             col, by = admin.scope
             value = getattr(row, col)
             if not (in_scope(p, unit_id=value) if by == "unit" else in_scope(p, project_id=value)):
-                problems.append(f"{admin.row_label(row)}不在您的数据权限范围内")
+                problems.append(f"#{row.id}：{NOT_FOUND}")  # no label of a row outside the scope
                 continue
         why = admin.cancel_problem(row)
         if why:

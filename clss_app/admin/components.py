@@ -67,18 +67,18 @@ def filter_bar(admin: type[ModelAdmin]) -> rx.Component:
     for name in (n for n in admin.filters if n not in admin.only):  # a view of one state needs no state filter
         fk = admin.fields[name].filter_kind
         if fk == "choice":
-            parts.append(_choice_filter(admin, name))
+            parts.append(_unless_hidden(name, _choice_filter(admin, name)))
         elif fk == "fk":
-            parts.append(_fk_filter(admin, name))
+            parts.append(_unless_hidden(name, _fk_filter(admin, name)))
         elif fk == "range":
-            parts.append(_range_filter(admin, name, "number"))
+            parts.append(_unless_hidden(name, _range_filter(admin, name, "number")))
         elif fk == "daterange":
-            parts.append(_range_filter(admin, name, "date"))
+            parts.append(_unless_hidden(name, _range_filter(admin, name, "date")))
     search = []
     if admin.search:
-        labels = "/".join(admin.fields[n].label for n in admin.search)
         search = [rx.form(
-            rx.hstack(rx.input(rx.input.slot(rx.icon("search", size=15)), name="q", placeholder=f"搜索{labels}",
+            rx.hstack(rx.input(rx.input.slot(rx.icon("search", size=15)), name="q",
+                               placeholder="搜索" + S.search_labels,
                                default_value=S.q, key=S.q, width="240px", max_length=64, id="admin-search"),
                       rx.button("查询", type="submit", variant="soft"), spacing="2"),
             on_submit=S.search, width="auto", data_list_change=True)]
@@ -142,7 +142,7 @@ def bulk_bar(admin: type[ModelAdmin]) -> rx.Component:
 
 
 def _unless_hidden(name: str, component: rx.Component) -> rx.Component:
-    """Columns hidden from the viewer's role are not rendered (nor sent: see _display_rows)."""
+    """Columns and filters hidden from the viewer's role are not rendered (nor sent: see _display_rows)."""
     return rx.cond(S.hidden_columns.contains(name), rx.fragment(), component)
 
 

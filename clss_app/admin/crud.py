@@ -8,12 +8,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, select
 
-from clss_app.admin import audit, many
-from clss_app.admin.fields import FieldError, label_attr
+from clss_app.admin import audit, many, stored_files
+from clss_app.admin.fields import MAX_INT, FieldError, label_attr
 from clss_app.admin.query import ListQuery, matching_ids
 from clss_app.admin.view import Action, ActionResult, ModelAdmin, scoped_admin_for
-from clss_app.services.permissions import (CREATE, DELETE, UPDATE, VIEW, Forbidden, Principal,
-                                           in_scope, require)
+from clss_app.services.permissions import (CREATE, DELETE, NOT_FOUND, UPDATE, VIEW, Forbidden, Principal,
+                                           in_scope, require, scope_clause)
 from models import utcnow
 
 MAX_BULK = 100_000
@@ -43,9 +43,10 @@ def get_row(session: Session, admin: type[ModelAdmin], p: Principal | None, row_
     """The row, if the role may do ``action`` and the row is inside the scope."""
     p = require(p, action, admin.key)
     try:
-        row = session.get(admin.model, int(row_id))
+        row_id = int(row_id)
     except (TypeError, ValueError):
-        row = None
+        row_id = 0
+    row = session.get(admin.model, row_id) if 0 < row_id <= MAX_INT else None
     problem = _row_problem(p, admin, row)
     if problem:
         raise Forbidden(problem)
@@ -54,9 +55,9 @@ def get_row(session: Session, admin: type[ModelAdmin], p: Principal | None, row_
 
 def _row_problem(p: Principal, admin: type[ModelAdmin], row) -> str:
     if row is None:
-        return "记录不存在或已被删除"
+        return NOT_FOUND
     if admin.scope and not _scope_ok(p, admin, {admin.scope[0]: getattr(row, admin.scope[0])}, admin.scope):
-        return "该数据不在您的数据权限范围内"
+        return NOT_FOUND  # the answer of a missing row: nothing tells the two apart
     if any(getattr(row, name) not in values for name, values in admin.only.items()):
         return "该记录当前状态不在此列表中，请刷新"
     return ""
@@ -64,13 +65,15 @@ def _row_problem(p: Principal, admin: type[ModelAdmin], row) -> str:
 
 def validate(session: Session, admin: type[ModelAdmin], p: Principal, raw: dict,
              row: SQLModel | None = None, names: list[str] | None = None,
-             fk_cache: dict | None = None, check_unique: bool = True) -> tuple[dict, dict[str, str]]:
+             fk_cache: dict | None = None, check_unique: bool = True,
+             uploaded: dict[str, set[str]] | None = None) -> tuple[dict, dict[str, str]]:
     """Parse and check ``raw`` (strings from a form or cells from a sheet).
 
     Returns (values, errors); errors map a field name to its Chinese message.
     The same checks serve forms and imports: required, length, type, range,
-    enum, foreign key exists (and is inside the scope), unique, then the
-    admin's own rules.
+    enum, foreign key exists (and is inside the scope), a stored file's
+    reference uploaded by this form (``uploaded``: {field: references}) or
+    already the row's, unique, then the admin's own rules.
     """
     names = names if names is not None else admin.editable(p, admin.form)
     values, errors = {}, {}
@@ -96,6 +99,8 @@ def validate(session: Session, admin: type[ModelAdmin], p: Principal, raw: dict,
             values[name] = value
         except FieldError as exc:
             errors[name] = str(exc)
+    errors.update(stored_files.borrowed(admin, {n: v for n, v in values.items() if n not in errors}, row,
+                                        uploaded or {}))
     if errors:
         return values, errors
     merged = {**(_current(session, admin, row) if row is not None else {}),
@@ -136,8 +141,10 @@ def _current(session, admin, row) -> dict:
 
 
 def _resolve_many(session, spec, raw, p, cache) -> list[int]:
-    ids = []
-    for item in many.split(raw):
+    ids, items = [], many.split(raw)
+    if len(items) > many.MAX_CHOSEN:
+        raise FieldError(f"{spec.label}最多选择 {many.MAX_CHOSEN} 项")
+    for item in items:
         found = resolve_fk(session, spec, item, p, cache)
         if found not in ids:
             ids.append(found)
@@ -182,8 +189,12 @@ def resolve_fk(session, spec, value, p, cache=None, within: tuple[str, int, str]
 def _lookup_fk(session, spec, value, p, within) -> int:
     target = spec.fk_model
     extra = [getattr(target, within[0]) == within[1]] if within else []
+    target_admin = scoped_admin_for(target)
+    if target_admin is not None:  # rows outside the scope are not there at all: neither found nor "not unique"
+        col, by = target_admin.scope
+        extra.append(scope_clause(p, getattr(target, col), by=by))
     found = None
-    if isinstance(value, int) or str(value).isdigit():
+    if (isinstance(value, int) or str(value).isdigit()) and int(value) <= MAX_INT:
         found = session.exec(select(target.id).where(target.id == int(value), *extra)).first()
     if found is None:
         attr = label_attr(target)
@@ -194,13 +205,7 @@ def _lookup_fk(session, spec, value, p, within) -> int:
         found = hits[0] if hits else None
     if found is None:
         raise FieldError(f"所选{within[2]}下没有{spec.label}“{value}”" if within
-                         else f"{spec.label}“{value}”不存在")
-    target_admin = scoped_admin_for(target)
-    if target_admin is not None:
-        col = target_admin.scope[0]
-        owner = found if col == "id" else session.exec(select(getattr(target, col)).where(target.id == found)).first()
-        if not _scope_ok(p, target_admin, {col: owner}, target_admin.scope):
-            raise FieldError(f"{spec.label}“{value}”不在您的数据权限范围内")
+                         else f"{spec.label}“{value}”不存在或无权访问")
     return found
 
 
@@ -248,10 +253,11 @@ def existing_keys(session, admin, cols: tuple[str, ...], keys: set[tuple]) -> se
     return found
 
 
-def create(session: Session, admin: type[ModelAdmin], p: Principal | None, raw: dict) -> tuple[SQLModel, str]:
+def create(session: Session, admin: type[ModelAdmin], p: Principal | None, raw: dict,
+           uploaded: dict[str, set[str]] | None = None) -> tuple[SQLModel, str]:
     """Insert a row; returns it with the admin's note for the user (may be empty)."""
     p = require(p, CREATE, admin.key)
-    values, errors = validate(session, admin, p, raw)
+    values, errors = validate(session, admin, p, raw, uploaded=uploaded)
     if errors:
         raise ValidationFailed(errors)
     values = {**admin.defaults, **values}
@@ -264,6 +270,7 @@ def create(session: Session, admin: type[ModelAdmin], p: Principal | None, raw: 
     session.add(row)
     session.flush()
     many.save(session, admin, row.id, links)
+    stored_files.record(session, admin, row, p.username)
     admin.after_create(session, p, row)
     audit.record(session, p, admin.key, row.id, "create", after=snapshot(session, admin, row),
                  summary=f"新增 {admin.row_label(row)}")
@@ -271,10 +278,10 @@ def create(session: Session, admin: type[ModelAdmin], p: Principal | None, raw: 
 
 
 def update(session: Session, admin: type[ModelAdmin], p: Principal | None, row_id, raw: dict,
-           version: int) -> tuple[SQLModel, str]:
+           version: int, uploaded: dict[str, set[str]] | None = None) -> tuple[SQLModel, str]:
     """Save an edit made on version ``version``; refuse if the row moved on since."""
     row = get_row(session, admin, p, row_id, UPDATE)
-    values, errors = validate(session, admin, p, raw, row)
+    values, errors = validate(session, admin, p, raw, row, uploaded=uploaded)
     if errors:
         raise ValidationFailed(errors)
     before = snapshot(session, admin, row)
@@ -293,6 +300,7 @@ def update(session: Session, admin: type[ModelAdmin], p: Principal | None, row_i
         raise Conflict("该记录已被他人修改，您的修改未保存。请刷新后重新编辑。")
     many.save(session, admin, row.id, links)
     session.refresh(row)
+    stored_files.record(session, admin, row, p.username)
     audit.record(session, p, admin.key, row.id, "update", before=before, after=snapshot(session, admin, row),
                  summary=f"修改 {admin.row_label(row)}")
     return row, note
@@ -317,6 +325,7 @@ def delete(session: Session, admin: type[ModelAdmin], p: Principal | None, ids: 
         except sa.exc.IntegrityError:
             result.refused.append((label, "仍被其他数据引用，不能删除"))
             continue
+        stored_files.forget(session, admin.model, int(row_id))
         audit.record(session, p, admin.key, row_id, "delete", before=before,
                      summary=f"删除 {label}")
         result.done += 1

@@ -20,6 +20,7 @@ from models.base import LabeledEnum
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LABEL_ATTRS = ("name", "display_name", "title", "number", "key", "username")
+MAX_INT = 2 ** 63 - 1  # a BIGINT; past it the database driver raises instead of comparing
 TRUE_WORDS = {"1", "true", "yes", "y", "on", "是", "启用", "√"}
 FALSE_WORDS = {"0", "false", "no", "n", "off", "否", "停用", ""}
 # Kinds kept in string columns (an image or file is its stored name): left empty they are "", as
@@ -144,7 +145,7 @@ class FieldSpec:
                 value = int(str(raw)) if not isinstance(raw, float) or raw.is_integer() else None
             except ValueError:
                 value = None
-            if value is None:
+            if value is None or abs(value) > MAX_INT:
                 raise FieldError(f"{self.label}须为整数")
             return self._check_range(value)
         if k in ("money", "decimal"):

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from clss_app.admin import audit, batches, crud, many, zipcheck
 from clss_app.admin.query import ListQuery, labels_for, order_by, where_clauses
 from clss_app.admin.view import ModelAdmin
-from clss_app.services.permissions import EXPORT, IMPORT, Principal, require
+from clss_app.services.permissions import EXPORT, IMPORT, Forbidden, Principal, require
 from models import utcnow
 
 CHUNK = 5_000
@@ -42,7 +42,7 @@ def export_frame(session: Session, admin: type[ModelAdmin], p: Principal, q: Lis
     model = admin.model
     where = where_clauses(admin, p, q)
     # All matching ids in the user's order (an index walk), then full rows in chunks.
-    ids = session.exec(select(model.id).where(*where).order_by(*order_by(admin, q))).all()
+    ids = session.exec(select(model.id).where(*where).order_by(*order_by(admin, p, q))).all()
     total = len(ids)
     table = model.__table__
     cols = {n: [] for n in shown}
@@ -149,6 +149,9 @@ class ImportPreview:
     errors: list[dict[str, str]] = field(default_factory=list)  # row, column, message
     sample: list[dict[str, str]] = field(default_factory=list)
     values: list[dict] = field(default_factory=list)  # parsed rows, kept on the server only
+    # (admin key, principal) the rows were checked for: they are committed there only, by that user
+    # with the same role and scope, never into another admin's table.
+    checked_for: tuple = ()
 
     @property
     def ok(self) -> bool:
@@ -193,7 +196,7 @@ def dry_run(session: Session, admin: type[ModelAdmin], p: Principal, frame: pl.D
     require(p, IMPORT, admin.key)
     names = import_columns(admin, p)
     by_label = {admin.fields[n].label: n for n in names}
-    preview = ImportPreview(total=frame.height)
+    preview = ImportPreview(total=frame.height, checked_for=(admin.key, p))
     missing = [admin.fields[n].label for n in names if admin.fields[n].required and admin.fields[n].label not in frame.columns]
     if missing:
         preview.errors.append({"row": "表头", "column": "、".join(missing), "message": "缺少必填列，请使用导入模板"})
@@ -254,6 +257,8 @@ def commit(session: Session, admin: type[ModelAdmin], p: Principal, preview: Imp
            filename: str = "") -> int:
     """Insert every row or none (the caller's transaction); re-checks uniqueness first."""
     require(p, IMPORT, admin.key)
+    if preview.checked_for != (admin.key, p):
+        raise Forbidden("该导入预览不是在此页面为您校验的，请重新上传")
     if not preview.ok:
         raise crud.ValidationFailed({"_": "导入数据有错误，请修正后重新上传"})
     rows = []

@@ -19,6 +19,8 @@ from sqlmodel import Session, SQLModel, select
 
 from clss_app.admin.fields import FieldSpec, label_attr, model_for_table
 
+MAX_CHOSEN = 1_000  # links of one row in one field (a master lease of a whole building)
+
 
 @dataclass(frozen=True)
 class Many:

@@ -15,10 +15,13 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin.fields import SHANGHAI, FieldError, FieldSpec
+from clss_app.admin.fields import MAX_INT, SHANGHAI, FieldError, FieldSpec
 from clss_app.services.permissions import Principal, scope_clause
 
 MAX_PAGE = 1_000_000
+MAX_SEARCH = 64
+MAX_FILTER = 1000  # room for a drill-down list of ids
+RANGE_OPS = ("", "gte", "lte")
 
 
 @dataclass
@@ -30,26 +33,43 @@ class ListQuery:
     page_size: int = 20
 
     @classmethod
-    def from_params(cls, params: dict[str, str], admin) -> "ListQuery":
+    def from_params(cls, params: dict[str, str], admin, p: Principal | None) -> "ListQuery":
+        """The query a URL asks for, less what ``problems`` refuses (an old or shared link still opens)."""
         def _int(v, default):
             try:
                 return int(v)
             except (TypeError, ValueError):
                 return default
-        page_size = _int(params.get("size"), admin.page_sizes[0])
-        if page_size not in admin.page_sizes:
-            page_size = admin.page_sizes[0]
-        sort = params.get("sort", "") or admin.default_sort
-        if sort.lstrip("-") not in admin.sortable_fields() + ["id"]:
-            sort = admin.default_sort
-        filters = {}
-        for name in admin.filters:
-            for suffix in ("", "__gte", "__lte"):
-                raw = params.get(f"f_{name}{suffix}", "")
-                if raw:
-                    filters[name + suffix] = str(raw)[:1000]  # room for a drill-down list of ids
-        return cls(q=str(params.get("q", ""))[:64], filters=filters, sort=sort,
-                   page=min(max(_int(params.get("page"), 1), 1), MAX_PAGE), page_size=page_size)
+        wanted = cls(q=str(params.get("q", "")), sort=str(params.get("sort", "") or admin.default_sort),
+                     filters={k[2:]: str(v) for k, v in params.items() if k.startswith("f_") and v},
+                     page=_int(params.get("page"), 1), page_size=_int(params.get("size"), admin.page_sizes[0]))
+        bad = wanted.problems(admin, p)
+        return cls(q=wanted.q[:MAX_SEARCH], sort=admin.default_sort if "sort" in bad else wanted.sort,
+                   filters={k: v[:MAX_FILTER] for k, v in wanted.filters.items() if f"f_{k}" not in bad},
+                   page=min(max(wanted.page, 1), MAX_PAGE),
+                   page_size=admin.page_sizes[0] if "size" in bad else wanted.page_size)
+
+    def problems(self, admin, p: Principal | None) -> dict[str, str]:
+        """{part: Chinese message} for what this query asks that ``admin`` does not declare for ``p``'s role.
+
+        The one judge of list arguments, whether they come from a URL (dropped) or a handler (refused):
+        page sizes from ``page_sizes``; sorting, filters and search only on fields the role sees.
+        """
+        out = {}
+        if self.page_size not in admin.page_sizes:
+            out["size"] = f"每页条数只能是 {'、'.join(str(n) for n in admin.page_sizes)}"
+        if not 1 <= self.page <= MAX_PAGE:
+            out["page"] = "页码无效"
+        if self.sort.lstrip("-") not in admin.sortable_for(p):
+            out["sort"] = "该列不能排序"
+        if len(self.q) > MAX_SEARCH:
+            out["q"] = f"搜索内容不能超过 {MAX_SEARCH} 个字"
+        filters = admin.filters_for(p)
+        for key, value in self.filters.items():
+            name, _, op = key.partition("__")
+            if name not in filters or op not in RANGE_OPS or len(value) > MAX_FILTER:
+                out[f"f_{key}"] = "不能按该条件筛选"
+        return out
 
     def to_params(self, admin) -> str:
         params = {}
@@ -67,21 +87,25 @@ class ListQuery:
         return urlencode(params)
 
 
+def _whole(spec: FieldSpec, text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or abs(value) > MAX_INT:  # past a BIGINT the driver raises instead of comparing
+        raise FieldError(f"{spec.label}筛选值无效")
+    return value
+
+
 def _filter_clause(spec: FieldSpec, column, op: str, raw: str):
     if spec.kind == "bool":
         return column.is_(raw == "true")
     if op == "" and spec.kind in ("fk", "int", "enum") and "," in raw:
         # "a,b,c": any of them (dashboards drill down to e.g. every open bill state or a city's projects)
         parts = [part for part in raw.split(",")[:500] if part]
-        try:
-            return column.in_([spec.parse(part) if spec.kind == "enum" else int(part) for part in parts])
-        except ValueError:
-            raise FieldError(f"{spec.label}筛选值无效") from None
+        return column.in_([spec.parse(part) if spec.kind == "enum" else _whole(spec, part) for part in parts])
     if spec.kind == "fk" or spec.kind == "int" and op == "":
-        try:
-            return column == int(raw)
-        except ValueError:
-            raise FieldError(f"{spec.label}筛选值无效") from None
+        return column == _whole(spec, raw)
     if spec.kind == "datetime":
         # A date bound means that whole day in Beijing time; the column holds UTC.
         day = spec.with_(kind="date").parse(raw)
@@ -105,14 +129,14 @@ def where_clauses(admin, p: Principal, q: ListQuery) -> list:
         col, by = admin.scope
         clauses.append(scope_clause(p, getattr(model, col), by=by))
     clauses += [getattr(model, name).in_(list(values)) for name, values in admin.only.items()]
-    text = q.q.strip()
-    if text and admin.search:
+    text, searched, filters = q.q.strip(), admin.search_for(p), admin.filters_for(p)
+    if text and searched:
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        clauses.append(sa.or_(*[getattr(model, n).like(f"%{escaped}%", escape="\\") for n in admin.search]))
+        clauses.append(sa.or_(*[getattr(model, n).like(f"%{escaped}%", escape="\\") for n in searched]))
     for key, raw in q.filters.items():
         name, _, op = key.partition("__")
         spec = admin.fields.get(name)
-        if spec is None or name not in admin.filters:
+        if spec is None or name not in filters:
             continue
         try:
             clauses.append(_filter_clause(spec, getattr(model, name), "__" + op if op else "", raw))
@@ -121,10 +145,10 @@ def where_clauses(admin, p: Principal, q: ListQuery) -> list:
     return clauses
 
 
-def order_by(admin, q: ListQuery):
-    name = q.sort.lstrip("-") or "id"
-    col = getattr(admin.model, name)
-    desc = q.sort.startswith("-")
+def order_by(admin, p: Principal, q: ListQuery):
+    sort = q.sort if q.sort.lstrip("-") in admin.sortable_for(p) else admin.default_sort
+    col = getattr(admin.model, sort.lstrip("-") or "id")
+    desc = sort.startswith("-")
     pk = admin.model.id
     return [col.desc(), pk.desc()] if desc else [col.asc(), pk.asc()]
 
@@ -132,7 +156,7 @@ def order_by(admin, q: ListQuery):
 def fetch_page(session: Session, admin, p: Principal, q: ListQuery) -> list:
     model = admin.model
     where = where_clauses(admin, p, q)
-    ids = session.exec(select(model.id).where(*where).order_by(*order_by(admin, q))
+    ids = session.exec(select(model.id).where(*where).order_by(*order_by(admin, p, q))
                        .offset((q.page - 1) * q.page_size).limit(q.page_size)).all()
     if not ids:
         return []
@@ -154,7 +178,7 @@ def count(session: Session, admin, p: Principal, q: ListQuery) -> tuple[int, boo
 def matching_ids(session: Session, admin, p: Principal, q: ListQuery, limit: int) -> list[int]:
     """Ids of every row the query matches (for "select all matching"), up to limit."""
     return list(session.exec(select(admin.model.id).where(*where_clauses(admin, p, q))
-                             .order_by(*order_by(admin, q)).limit(limit)).all())
+                             .order_by(*order_by(admin, p, q)).limit(limit)).all())
 
 
 def labels_for(session: Session, spec: FieldSpec, ids) -> dict:

@@ -16,11 +16,12 @@ from urllib.parse import parse_qs
 import reflex as rx
 
 from clss_app import db
-from clss_app.admin import audit, crud
+from clss_app.admin import audit, crud, stored_files
 from clss_app.admin.fields import SHANGHAI, label_attr, split_images
 from clss_app.admin import many
 from clss_app.admin.query import MAX_PAGE, ListQuery, count, display, fetch_page, fk_labels, labels_for
 from clss_app.admin.view import REGISTRY, ModelAdmin, option_hints, scoped_admin_for
+from clss_app.event_guard import refusal
 from clss_app.menu import ENTRIES
 from clss_app.services.permissions import (CREATE, DELETE, EXPORT, IMPORT, UPDATE, VIEW, Forbidden,
                                            Principal, can, require, scope_clause)
@@ -29,6 +30,8 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 FK_OPTIONS_LIMIT = 50
+# Kinds a form sets by typing or choosing (set_form_value, save); pickers and uploads have their own handlers.
+INPUT_KINDS = ("str", "text", "int", "decimal", "money", "date", "datetime", "bool", "enum")
 # Clears the pending mark the page script sets when a list control is used (assets/clss.js).
 LIST_SETTLED = rx.call_script("delete document.getElementById('admin-list')?.dataset.loading")
 
@@ -87,7 +90,8 @@ class AdminState(AuthState):
     all_matching: bool = False
 
     perms: dict[str, bool] = {}
-    hidden_columns: list[str] = []
+    hidden_columns: list[str] = []  # every field hidden from the viewer's role
+    search_labels: str = ""  # what the search box searches, for this role
     action_perms: dict[str, bool] = {}
 
     form_open: bool = False
@@ -103,6 +107,7 @@ class AdminState(AuthState):
     fk_options: dict[str, list[dict[str, str]]] = {}
     fk_labels_shown: dict[str, str] = {}
     many_shown: dict[str, list[dict[str, str]]] = {}
+    _uploaded: dict[str, list[str]] = {}  # "admin.field" -> what the open form uploaded (save accepts only these)
 
     detail_open: bool = False
     detail_title: str = ""
@@ -120,6 +125,8 @@ class AdminState(AuthState):
 
     # ------------------------------------------------------------ helpers
     def _admin(self) -> type[ModelAdmin]:
+        if self.admin_key not in REGISTRY:  # an event before any list was loaded (a forged one)
+            raise Forbidden("请先打开列表页面")
         return REGISTRY[self.admin_key]
 
     def _put(self, **values) -> None:
@@ -140,11 +147,7 @@ class AdminState(AuthState):
         whole state and run the page guard again. Back/forward: the page
         listens to popstate and sends the URL's query to ``apply_search``.
         """
-        admin = self._admin()
-        self._put(q=q.q, filters=q.filters, sort=q.sort, page=q.page, page_size=q.page_size)
-        params = q.to_params(admin)
-        url = ENTRIES[admin.key].route + (f"?{params}" if params else "")
-        return [rx.call_script(f"window.history.pushState(null, '', {json.dumps(url)})"), *self._fetch()]
+        return self._fetch(wanted=q)
 
     def _display_rows(self, session, admin, p: Principal, rows) -> list[dict[str, str]]:
         out = display(session, admin, rows, admin.visible(p, admin.list_columns))
@@ -157,7 +160,7 @@ class AdminState(AuthState):
     def load(self, key: str):
         """Read the query from the URL and show that page of rows."""
         if key not in REGISTRY:
-            return
+            return refusal()
         if key != self.admin_key:
             self.selected, self.all_matching = [], False
             self.form_open = self.detail_open = self.confirm_open = False
@@ -181,32 +184,48 @@ class AdminState(AuthState):
         return self._show_params({k: v[-1] for k, v in parse_qs(search.lstrip("?")).items()})
 
     def _show_params(self, params: dict[str, str], fresh: bool = False):
-        q = ListQuery.from_params(params, self._admin())
-        self._put(q=q.q, filters=q.filters, sort=q.sort, page=q.page, page_size=q.page_size)
-        return self._fetch(fresh)
+        return self._fetch(fresh, params=params)
 
-    def _fetch(self, fresh: bool = False):
+    def _fetch(self, fresh: bool = False, wanted: ListQuery | None = None, params: dict[str, str] | None = None):
         """Query the current page; the count follows in its own event.
 
         Rows first, count second: on a huge table the 50 rows are on screen
         before the (capped) count has finished. ``fresh``: rows may have been
         added or removed (page entry, save, action, import), so count again.
+        A new query comes from a handler (``wanted``: refused whole if the
+        admin does not offer any part of it to this role) or from the URL
+        (``params``: what it may not ask falls back to the defaults).
         """
-        admin, q = self._admin(), self._query()
+        admin = self._admin()
         if fresh:
             self._counted = self._options_for = ""
+        events = [LIST_SETTLED]
         try:
             with self._session() as (s, p):
                 require(p, VIEW, admin.key)
+                if params is not None:
+                    wanted = ListQuery.from_params(params, admin, p)
+                elif wanted is not None:
+                    problems = wanted.problems(admin, p)
+                    if problems:
+                        return [LIST_SETTLED, refusal(next(iter(problems.values())))]
+                    shown = wanted.to_params(admin)
+                    url = ENTRIES[admin.key].route + (f"?{shown}" if shown else "")
+                    events.insert(0, rx.call_script(f"window.history.pushState(null, '', {json.dumps(url)})"))
+                if wanted is not None:
+                    self._put(q=wanted.q, filters=wanted.filters, sort=wanted.sort, page=wanted.page,
+                              page_size=wanted.page_size)
+                q = self._query()
                 rows = fetch_page(s, admin, p, q)
                 self.rows = self._display_rows(s, admin, p, rows)
                 self._put(
                     rows_key=admin.key,
-                    hidden_columns=[n for n in admin.list_columns if n not in admin.visible(p, admin.list_columns)],
+                    hidden_columns=[n for n in admin.fields if n not in admin.visible(p, admin.fields)],
+                    search_labels="/".join(admin.fields[n].label for n in admin.search_for(p)),
                     perms={a: can(p, a, admin.key) for a in (CREATE, UPDATE, DELETE, EXPORT, IMPORT)},
                     action_perms={a.name: can(p, f"action:{a.name}", admin.key) for a in admin.actions})
                 if self._options_for != admin.key:  # the filters' unfiltered options, once per list
-                    for name in admin.filters:
+                    for name in admin.filters_for(p):
                         if admin.fields[name].kind == "fk":
                             self._load_fk_options(s, admin, p, name, "")
                     self._options_for = admin.key
@@ -216,10 +235,10 @@ class AdminState(AuthState):
             return [LIST_SETTLED, self._refused(exc)]
         counted = f"{admin.key}|{q.q}|{sorted(q.filters.items())}|{q.page_size}"
         if counted == self._counted:  # same rows matched (a sort or another page): same count
-            return [LIST_SETTLED]
+            return events
         self._counted = counted
         self.total_text = "…"
-        return [LIST_SETTLED, AdminState.load_count]
+        return [*events, AdminState.load_count]
 
     @rx.event
     def load_count(self):
@@ -238,13 +257,14 @@ class AdminState(AuthState):
     @rx.event
     def search(self, form: dict):
         q = self._query()
-        q.q, q.page = str(form.get("q", ""))[:64], 1
+        q.q, q.page = form.get("q", ""), 1
+        if not isinstance(q.q, str):
+            return refusal()
         return self._navigate(q)
 
     @rx.event
     def set_filter(self, name: str, value: str):
         q = self._query()
-        value = "" if value is None else str(value)[:64]
         if value:
             q.filters[name] = value
         else:
@@ -271,7 +291,7 @@ class AdminState(AuthState):
         try:
             q.page = min(max(1, int(page)), self.pages)
         except (TypeError, ValueError):
-            return
+            return refusal("请输入页码")
         return self._navigate(q)
 
     @rx.event
@@ -281,12 +301,18 @@ class AdminState(AuthState):
     @rx.event
     def set_page_size(self, size: str):
         q = self._query()
-        q.page_size, q.page = int(size), 1
+        q.page = 1
+        try:
+            q.page_size = int(size)
+        except ValueError:
+            return refusal()
         return self._navigate(q)
 
     # ------------------------------------------------------------ selection
     @rx.event
     def toggle_row(self, row_id: str):
+        if not any(r["id"] == row_id for r in self.rows):  # only a row of the page on screen
+            return refusal()
         self.all_matching = False
         self.selected = [i for i in self.selected if i != row_id] if row_id in self.selected \
             else self.selected + [row_id]
@@ -310,6 +336,9 @@ class AdminState(AuthState):
     @rx.event
     def ask_action(self, name: str):
         admin = self._admin()
+        action = next((a for a in admin.actions if a.name == name), None)
+        if action is None and name != "__delete__":
+            return refusal()
         n = str(len(self.selected))
         if self.all_matching:  # counted now: what the action will act on, not what a list once showed
             try:
@@ -319,12 +348,9 @@ class AdminState(AuthState):
             except Forbidden as exc:
                 return self._refused(exc)
             n = f"{total:,}" if exact else f"{total:,}+"
-        if name == "__delete__":
+        if action is None:
             self.confirm_text = f"确定删除选中的 {n} 条记录吗？删除后不可恢复。"
         else:
-            action = next((a for a in admin.actions if a.name == name), None)
-            if action is None:
-                return
             self.confirm_text = (action.confirm or f"确定对选中的 {{n}} 条记录执行“{action.label}”吗？").format(n=n)
         self.confirm_input_label = "" if name == "__delete__" else action.input_label
         self.confirm_inputs = [] if name == "__delete__" else [_action_input(f) for f in action.inputs]
@@ -366,9 +392,9 @@ class AdminState(AuthState):
         except Forbidden as exc:
             self.confirm_open = False
             return self._refused(exc)
-        except StopIteration:
+        except StopIteration:  # no action was asked for
             self.confirm_open = False
-            return
+            return refusal()
         self.confirm_open = False
         self.selected, self.all_matching = [], False
         toast = rx.toast.success if not result.refused else rx.toast.warning
@@ -396,24 +422,36 @@ class AdminState(AuthState):
         self.fk_options[name] = [{"id": str(i), "label": f"{lbl}（{hints[i]}）" if hints.get(i) else str(lbl)}
                                  for i, lbl in rows]
 
+    def _form_field(self, name: str, kinds: tuple[str, ...]):
+        """The spec of ``name`` if it is a field of the open form this user may change, of one of ``kinds``."""
+        spec = self._admin().fields.get(name)
+        if (spec is None or spec.kind not in kinds or not self.form_open or name not in self.form_values
+                or name in self.readonly_fields):
+            return None
+        return spec
+
     @rx.event
     def fk_search(self, name: str, text: str):
+        """Options of a picker of the open form, or of a list filter."""
         admin = self._admin()
-        if name not in admin.fields or admin.fields[name].kind not in ("fk", "many"):
-            return
-        self.fk_query[name] = text
         try:
             with self._session() as (s, p):
                 require(p, VIEW, admin.key)
-                self._load_fk_options(s, admin, p, name, text)
+                spec = admin.fields.get(name)
+                if spec is None or spec.kind not in ("fk", "many") or (
+                        name not in admin.filters_for(p) and self._form_field(name, ("fk", "many")) is None):
+                    return refusal()
+                self.fk_query[name] = text[:64]
+                self._load_fk_options(s, admin, p, name, text[:64])
         except Forbidden as exc:
             return self._refused(exc)
 
     @rx.event
     def pick_fk(self, name: str, value: str, label: str):
         admin = self._admin()
-        if name not in admin.fields or name in self.readonly_fields:
-            return
+        if self._form_field(name, ("fk",)) is None or not (value == "" or value.isdigit()):
+            return refusal()
+        label = label[:200]  # shown back to this user only; save resolves the id itself
         changed = self.form_values.get(name) != value
         self.form_values[name] = value
         self.fk_labels_shown[name] = label
@@ -434,22 +472,23 @@ class AdminState(AuthState):
 
     @rx.event
     def remove_image(self, name: str, item: str):
-        spec = self._admin().fields.get(name)
-        if spec is None or spec.kind != "images" or name in self.readonly_fields:
-            return
+        if self._form_field(name, ("images",)) is None:
+            return refusal()
         self.form_values[name] = ",".join(n for n in split_images(self.form_values.get(name, "")) if n != item)
 
     @rx.event
     def add_many(self, name: str, value: str, label: str):
         chosen = self.many_shown.get(name, [])
-        if name in self.readonly_fields or any(c["id"] == value for c in chosen):
-            return
-        self._set_many(name, chosen + [{"id": str(value), "label": str(label)}])
+        if self._form_field(name, ("many",)) is None or not value.isdigit() or len(chosen) >= many.MAX_CHOSEN:
+            return refusal()
+        if not any(c["id"] == value for c in chosen):
+            self._set_many(name, chosen + [{"id": value, "label": label[:200]}])
 
     @rx.event
     def remove_many(self, name: str, value: str):
-        if name not in self.readonly_fields:
-            self._set_many(name, [c for c in self.many_shown.get(name, []) if c["id"] != value])
+        if self._form_field(name, ("many",)) is None:
+            return refusal()
+        self._set_many(name, [c for c in self.many_shown.get(name, []) if c["id"] != value])
 
     def _set_many(self, name: str, chosen: list[dict[str, str]]):
         # Only ids travel to save(); validation there checks each exists and is in scope.
@@ -495,6 +534,8 @@ class AdminState(AuthState):
             return
         except Forbidden as exc:
             return self._refused(exc)
+        key = f"{admin.key}.{name}"
+        self._uploaded = {**self._uploaded, key: [*self._uploaded.get(key, []), *stored_files.refs(spec, value)]}
         self.form_values[name] = value
         self.form_errors.pop(name, None)
         if not self.form_errors:
@@ -502,9 +543,12 @@ class AdminState(AuthState):
 
     @rx.event
     def set_form_value(self, name: str, value: str | bool):
+        # Uploads have their own handlers: a stored file is never named by the client.
+        if self._form_field(name, INPUT_KINDS) is None:
+            return refusal()
         if isinstance(value, bool):
             value = "true" if value else "false"
-        self.form_values[name] = str(value)
+        self.form_values[name] = value
         self.form_errors.pop(name, None)
         if not self.form_errors:
             self.form_error = ""
@@ -517,7 +561,7 @@ class AdminState(AuthState):
             if row is not None else {}
         self.form_values = {n: admin.fields[n].form_value(stored[n] if row is not None else _default(admin, n))
                             for n in names}
-        self.form_errors, self.form_error = {}, ""
+        self.form_errors, self.form_error, self._uploaded = {}, "", {}
         labels = fk_labels(s, admin, [row], names) if row is not None else {}
         self.fk_labels_shown = {n: labels.get(n, {}).get(stored[n], "") if row is not None else ""
                                 for n in names if admin.fields[n].kind == "fk"}
@@ -535,6 +579,8 @@ class AdminState(AuthState):
         if key and key != self.admin_key:
             # 新增 clicked before this page's own load ran (events queue in order): open it right
             # after that load, on this page's admin, instead of on the previous page's.
+            if key not in REGISTRY:
+                return refusal()
             self._create_after_load = key
             return
         admin = self._admin()
@@ -588,14 +634,19 @@ class AdminState(AuthState):
     @rx.event
     def save(self, form: dict):
         admin = self._admin()
-        raw = {**self.form_values, **{k: v for k, v in form.items() if k in admin.fields}}
+        typed = {k: v for k, v in form.items() if k in admin.fields and admin.fields[k].kind in INPUT_KINDS}
+        if not self.form_open or not all(isinstance(v, (str, bool, int, float)) for v in typed.values()):
+            return refusal()
+        raw = {**self.form_values, **typed}
+        uploaded = {n.partition(".")[2]: set(refs) for n, refs in self._uploaded.items()
+                    if n.partition(".")[0] == admin.key}
         try:
             with self._session() as (s, p):
                 if self.form_mode == "create":
-                    row, note = crud.create(s, admin, p, raw)
+                    row, note = crud.create(s, admin, p, raw, uploaded)
                     verb = "已新增"
                 else:
-                    row, note = crud.update(s, admin, p, self.form_row_id, raw, self.form_version)
+                    row, note = crud.update(s, admin, p, self.form_row_id, raw, self.form_version, uploaded)
                     verb = "已保存"
                 label = admin.row_label(row)
         except crud.ValidationFailed as exc:
@@ -626,7 +677,7 @@ class AdminState(AuthState):
                 self.detail_items = [{"label": admin.fields[n].label, "value": shown[n] or "—",
                                       "file": n if admin.fields[n].kind == "file" and shown[n] else ""}
                                      for n in names]
-                self._load_history(s, admin, row)
+                self._load_history(s, admin, p, row)
                 self.detail_title = admin.row_label(row)
                 self.detail_links = [{"label": label, "href": f"{ENTRIES[key].route}?f_{col}={row.id}"}
                                      for label, key, col in admin.links if can(p, VIEW, key)]
@@ -635,11 +686,11 @@ class AdminState(AuthState):
             return self._refused(exc)
         self.detail_open = True
 
-    def _load_history(self, s, admin, row) -> None:
+    def _load_history(self, s, admin, p, row) -> None:
         self.detail_history = [{
             "at": h.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
             "who": h.username or "系统", "summary": h.summary,
-            "changes": audit.describe(s, admin, h) if h.action in ("update", "delete") else ""}
+            "changes": audit.describe(s, admin, h, p) if h.action in ("update", "delete") else ""}
             for h in audit.history(s, admin.key, row.id)]
 
     @rx.event
@@ -649,19 +700,21 @@ class AdminState(AuthState):
         admin = self._admin()
         spec = admin.fields.get(name)
         if spec is None or spec.kind != "file":
-            return
+            return refusal()
         try:
             with self._session() as (s, p):
                 row = crud.get_row(s, admin, p, self.form_row_id)
                 if name not in admin.visible(p, admin.detail):
                     raise Forbidden(f"您无权查看{spec.label}")
-                found = attachments.read(getattr(row, name))
+                ref = getattr(row, name)
+                # Only the row that holds the file by its own upload hands it out, not one that copied its reference.
+                found = attachments.read(ref) if stored_files.owns(s, admin.model, row.id, name, ref) else None
                 if found is None:
                     return rx.toast.error(f"{spec.label}文件不存在", position="top-center")
                 url = downloads.issue(s, p, *found)
                 audit.record(s, p, admin.key, row.id, "download", summary=f"下载{spec.label}：{found[1]}")
                 s.flush()
-                self._load_history(s, admin, row)
+                self._load_history(s, admin, p, row)
         except Forbidden as exc:
             return self._refused(exc)
         return rx.download(url=url)
@@ -692,7 +745,9 @@ class AdminIOState(AdminState):
     async def export(self, fmt: str):
         from clss_app.admin import downloads, io
 
-        fmt = "csv" if fmt == "csv" else "xlsx"
+        if fmt not in ("csv", "xlsx"):
+            yield refusal()
+            return
         async with self:
             if self.io_busy:
                 return
@@ -789,6 +844,7 @@ class AdminIOState(AdminState):
             return self._refused(exc)
         upload = files[0]
         from clss_app.admin import io
+        self._import_preview = None  # a new file: the last one's check no longer stands
         self._upload_data = await upload.read(io.MAX_IMPORT_BYTES + 1)
         self.import_filename = (upload.name or upload.filename or "import")[-128:]
         self.import_errors, self.import_sample, self.import_ready = [], [], False
@@ -850,6 +906,7 @@ class AdminIOState(AdminState):
             with self._session() as (s, p):
                 n = io.commit(s, admin, p, preview, self.import_filename)
         except Forbidden as exc:
+            self._import_preview, self.import_ready = None, False
             return self._refused(exc)
         except crud.ValidationFailed as exc:
             self.import_ready = False

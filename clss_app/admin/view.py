@@ -174,13 +174,28 @@ class ModelAdmin:
         return cls.sortable if cls.sortable is not None else [n for n in cls.list_columns if n not in cls.many]
 
     @classmethod
+    def sortable_for(cls, p: Principal | None) -> list[str]:
+        """What ``p``'s role may sort by: the sortable columns it sees, and the list's own default order."""
+        return [*cls.visible(p, cls.sortable_fields()), cls.default_sort.lstrip("-"), "id"]
+
+    @classmethod
+    def filters_for(cls, p: Principal | None) -> list[str]:
+        return cls.visible(p, cls.filters)
+
+    @classmethod
+    def search_for(cls, p: Principal | None) -> list[str]:
+        return cls.visible(p, cls.search)
+
+    @classmethod
     def columns(cls) -> list[str]:
         """The fields stored on the row itself (not many-to-many)."""
         return [n for n in cls.fields if n not in cls.many]
 
     @classmethod
-    def visible(cls, p: Principal, names: Iterable[str]) -> list[str]:
-        return [n for n in names if p.role not in set(cls.hidden_for.get(n, ()))]
+    def visible(cls, p: Principal | None, names: Iterable[str]) -> list[str]:
+        """``names`` less the fields hidden from ``p``'s role: not shown, searched, sorted, filtered or exported."""
+        hidden = {n for n, roles in cls.hidden_for.items() if p is None or p.role in set(roles)}
+        return [n for n in names if n not in hidden]
 
     @classmethod
     def editable(cls, p: Principal, names: Iterable[str]) -> list[str]:
@@ -193,8 +208,6 @@ class ModelAdmin:
     @classmethod
     def row_label(cls, row) -> str:
         return str(getattr(row, cls.label_field, None) or f"#{row.id}")
-
-
 
 
 def option_hints(session: Session, model: type[SQLModel], ids: list[int]) -> dict[int, str]:

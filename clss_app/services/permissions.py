@@ -29,6 +29,9 @@ class NotLoggedIn(Forbidden):
         super().__init__(message)
 
 
+# A row outside the scope gets the answer of a missing one: an answer must not tell them apart.
+NOT_FOUND = "记录不存在或无权访问"
+
 VIEW, CREATE, UPDATE, DELETE, EXPORT, IMPORT = "view", "create", "update", "delete", "export", "import"
 ACTION_LABELS = {VIEW: "查看", CREATE: "新增", UPDATE: "修改", DELETE: "删除",
                  EXPORT: "导出", IMPORT: "导入"}
@@ -161,5 +164,5 @@ def require_row(p: Principal | None, action: str, resource: str, *,
     """``require`` plus: the row (given by its unit or project) is in scope."""
     p = require(p, action, resource)
     if not in_scope(p, unit_id=unit_id, project_id=project_id):
-        raise Forbidden("该数据不在您的数据权限范围内")
+        raise Forbidden(NOT_FOUND)
     return p

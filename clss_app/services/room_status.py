@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from clss_app.admin import audit
-from clss_app.services.permissions import VIEW, Forbidden, Principal, grant, require, scope_clause
+from clss_app.services.permissions import NOT_FOUND, VIEW, Forbidden, Principal, grant, require, scope_clause
 from models import LockKind, Role, Room, RoomStatus, RoomStatusLog, utcnow
 
 RESOURCE = "workbench"
@@ -82,22 +82,20 @@ def _transition(session, p, seen, expected, target, action, verb, reason, change
         .values(status=target, version=Room.version + 1, **changes)
         .returning(Room.id))
     won_ids = set(result.scalars().all())
-    rows = session.execute(select(Room.id, Room.number, Room.status, Room.version, Room.project_id)
-                           .where(Room.id.in_(ids))).all()
-    allowed = {r.id for r in rows if p.project_ids is None or r.project_id in p.project_ids}
+    # Only rooms inside the scope are read back: one outside it is answered as a missing one, by its id.
+    rows = session.execute(select(Room.id, Room.number, Room.status)
+                           .where(Room.id.in_(ids), in_scope)).all()
     outcome = Outcome(changed_ids=sorted(won_ids))
     now = utcnow()
-    for room_id, number, status, version, _ in sorted(rows, key=lambda r: r.number):
+    for room_id, number, status in sorted(rows, key=lambda r: r.number):
         if room_id in won_ids:
             outcome.done.append(number)
-        elif room_id not in allowed:
-            outcome.refused.append((number, "不在您的数据权限范围内"))
         elif status != expected:
             outcome.refused.append((number, f"当前为{RoomStatus(status).label}"))
         else:
             outcome.refused.append((number, "已被他人修改，请刷新后重试"))
     missing = set(ids) - {r.id for r in rows}
-    outcome.refused += [(f"#{i}", "房间不存在") for i in sorted(missing)]
+    outcome.refused += [(f"#{i}", NOT_FOUND) for i in sorted(missing)]
     if won_ids:
         session.execute(sa.insert(RoomStatusLog), [
             dict(room_id=i, from_status=expected, to_status=target, action=action, reason=log_reason,
@@ -136,6 +134,6 @@ def history(session: Session, p: Principal | None, room_id: int, limit: int = 20
     p = require(p, VIEW, RESOURCE)
     room = session.get(Room, room_id)
     if room is None or (p.project_ids is not None and room.project_id not in p.project_ids):
-        raise Forbidden("该房间不在您的数据权限范围内")
+        raise Forbidden(NOT_FOUND)
     return list(session.exec(select(RoomStatusLog).where(RoomStatusLog.room_id == room_id)
                              .order_by(RoomStatusLog.id.desc()).limit(limit)).all())

@@ -109,7 +109,7 @@ def test_create_validates_like_a_form_and_audits(session, principal_of):
     assert "不存在" in e.value.errors["company_id"]
     with pytest.raises(crud.ValidationFailed) as e:  # a Shanghai company is outside a Beijing admin's scope
         crud.create(session, EnterpriseParamAdmin, p, {"company_id": "申城安居企业管理有限公司", "key": "k", "value": "1"})
-    assert "权限范围" in e.value.errors["company_id"]
+    assert e.value.errors["company_id"] == "企业“申城安居企业管理有限公司”不存在或无权访问"  # as if there were none
     with pytest.raises(crud.ValidationFailed) as e:
         crud.create(session, EnterpriseParamAdmin, p, {"company_id": "京安居住房租赁有限公司", "key": "billing_mode",
                                                        "value": "月初"})
@@ -140,7 +140,7 @@ def test_permissions_are_enforced_inside_the_engine(session, principal_of):
         crud.create(session, CityParamAdmin, None, {"city": "x", "key": "k", "value": "v"})
     shanghai = session.exec(select(EnterpriseParam).join(OrgUnit, OrgUnit.id == EnterpriseParam.company_id)
                             .where(OrgUnit.name == "申城安居企业管理有限公司")).first()
-    with pytest.raises(Forbidden, match="权限范围"):
+    with pytest.raises(Forbidden, match="记录不存在或无权访问"):
         crud.get_row(session, EnterpriseParamAdmin, principal_of("sysadmin"), shanghai.id)
     # Read-only by role: a branch admin's form has no whitelist flag to change.
     assert "is_whitelist" not in OrgUnitAdmin.editable(principal_of("sysadmin"), OrgUnitAdmin.form)
@@ -212,7 +212,7 @@ def test_foreign_keys_respect_the_target_scope_whatever_its_column(session, prin
     uid = {u.username: u.id for u in session.exec(select(User)).all()}
     # AuditLog.user_id points at staff, whose admin scopes them by org_unit_id (not by id).
     _, errors = crud.validate(session, AuditLogAdmin, p, {"user_id": str(uid["principal3"])}, names=["user_id"])
-    assert "不在您的数据权限范围内" in errors["user_id"]  # a Shanghai employee
+    assert "不存在或无权访问" in errors["user_id"]  # a Shanghai employee
     values, errors = crud.validate(session, AuditLogAdmin, p, {"user_id": str(uid["principal2"])}, names=["user_id"])
     assert errors == {} and values["user_id"] == uid["principal2"]
 
@@ -234,7 +234,7 @@ def test_many_to_many_projects_are_validated_saved_audited_and_exported(session,
     assert e.value.errors["projects"] == "项目“朝阳青年汇”不属于该员工的所属机构"
     with pytest.raises(crud.ValidationFailed) as e:  # outside the Beijing admin's scope
         crud.create(session, UserAdmin, p, {**base, "projects": "闵行星河公寓"})
-    assert e.value.errors["projects"] == "负责项目“闵行星河公寓”不在您的数据权限范围内"
+    assert e.value.errors["projects"] == "负责项目“闵行星河公寓”不存在或无权访问"
 
     row, _ = crud.create(session, UserAdmin, p, {**base, "projects": "3,4"})
     assert _links(session, row.id) == [3, 4]

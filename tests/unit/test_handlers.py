@@ -94,7 +94,7 @@ def test_unlock_with_wrong_role_is_refused(demo_db):
 def test_unlock_out_of_scope_row_is_refused(demo_db):
     uid = _lock("principal3")  # 申城安居, under 上海分行
     spec = _unlock_via_handler(_token("sysadmin"), uid)  # 北京分行
-    assert "数据权限范围" in repr(spec) and "成功 0 条" in repr(spec)
+    assert "记录不存在或无权访问" in repr(spec) and "成功 0 条" in repr(spec)
     assert _locked("principal3")
 
 
@@ -328,13 +328,15 @@ def test_a_failed_background_job_is_reported_in_one_chinese_line(demo_db):
 
 
 def test_attachment_download_checks_the_row_scope_on_the_server(demo_db, tmp_path, monkeypatch):
-    from clss_app.admin import attachments
+    from clss_app.admin import attachments, stored_files
     from models import OrgUnit
+    from pages.system import OrgUnitAdmin
     from tests.unit.test_media import PDF
     monkeypatch.setattr(attachments, "FILES_DIR", tmp_path)
     with db.session_scope() as s:
         unit = s.exec(select(OrgUnit).where(OrgUnit.name == "燕园公寓管理有限公司")).one()
         unit.license_file = attachments.store(PDF, "执照.pdf", "pdf")
+        stored_files.record(s, OrgUnitAdmin, unit, "sysadmin")  # as its form's save does
         unit_id = unit.id
     for username, allowed in (("sysadmin2", False), ("sysadmin", True)):  # Shanghai's admin, Beijing's admin
         st = _state(AdminState, _token(username))
@@ -343,13 +345,13 @@ def test_attachment_download_checks_the_row_scope_on_the_server(demo_db, tmp_pat
         if allowed:
             assert "/_clss/download/" in repr(spec)
         else:
-            assert _is_error_toast(spec, "不在您的数据权限范围内")
+            assert _is_error_toast(spec, "记录不存在或无权访问")
 
 
 def test_workbench_refuses_another_company_s_project_on_the_server(demo_db):
     from pages.workbench import WorkbenchState
     st = _state(WorkbenchState, _token("store3"))  # 申城's store manager
-    assert _is_error_toast(st.choose_project("1"), "不在您的数据权限范围内")
+    assert _is_error_toast(st.choose_project("1"), "项目不存在或无权访问")
     assert st.rows == [] and st.total == 0
     st = _state(WorkbenchState, _token("manager"))
     st.choose_project("1")
@@ -359,7 +361,7 @@ def test_workbench_refuses_another_company_s_project_on_the_server(demo_db):
     st2 = _state(WorkbenchState, _token("store3"))
     st2.selected, st2._seen = st.selected, {st.selected[0]: 1}
     spec = st2.unlock("")  # a forged request for a room of another company
-    assert "解锁成功 0 间" in repr(spec) and "不在您的数据权限范围内" in repr(spec)
+    assert "解锁成功 0 间" in repr(spec) and "记录不存在或无权访问" in repr(spec)
 
 
 def test_create_prefill_from_a_filter_never_shows_a_row_outside_the_scope(demo_db):

@@ -103,7 +103,7 @@ def test_room_floor_follows_its_number_and_blockchain_needs_location(session, pr
     assert e.value.errors["external_code"] == "住房链发布的项目，来源平台房间编号必填"
     with pytest.raises(crud.ValidationFailed) as e:  # another company's project is out of scope
         crud.create(session, RoomAdmin, p, _room(project="朝阳青年汇", building_id="1号楼"))
-    assert "不在您的数据权限范围内" in e.value.errors["project_id"]
+    assert e.value.errors["project_id"] == "项目“朝阳青年汇”不存在或无权访问"
 
 
 def test_rent_is_not_a_fee_item_and_standards_follow_the_item(session, principal_of):
@@ -151,7 +151,7 @@ def test_room_import_reports_bad_rows_then_commits_a_batch_that_cancels_exactly(
     assert result.done == 0 and "8-001已是已预定状态" in result.refused[0][1]
     imported[0].status = RoomStatus.VACANT
     other = crud.run_action(session, ImportBatchAdmin, cancel, principal_of("principal3"), ids=[batch.id])
-    assert other.done == 0 and other.refused[0][1] == "该数据不在您的数据权限范围内"  # another company's batch
+    assert other.done == 0 and other.refused[0][1] == "记录不存在或无权访问"  # another company's batch
     assert crud.run_action(session, ImportBatchAdmin, cancel, p, ids=[batch.id]).done == 1
     after = session.exec(select(Room.id).where(Room.project_id == 3)).all()
     assert sorted(after) == sorted(set(before) - {r.id for r in imported})

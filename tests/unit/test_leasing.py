@@ -178,7 +178,7 @@ def test_confirm_and_revoke_rules(session, principal_of):
     assert exc.value.errors == {"receipt_no": "收款凭证号不能为空"}
     other = session.exec(select(Bill.id).where(Bill.project_id == 3)).first()
     out = act(session, manager, "bills", "confirm", [other])
-    assert out.done == 0 and out.refused[0][1] == "该数据不在您的数据权限范围内"
+    assert out.done == 0 and out.refused[0][1] == "记录不存在或无权访问"
 
 
 def test_refund_and_bad_debt_approvals_by_role(session, principal_of):

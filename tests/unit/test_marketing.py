@@ -84,6 +84,11 @@ def _banner(session, city, group=BannerGroup.RECOMMEND, **kw):
     return raw
 
 
+def _create_banner(session, admin, p, raw):
+    """A banner saved through its form, which uploaded its image."""
+    return crud.create(session, admin, p, raw, uploaded={"image": {raw["image"]}})
+
+
 def test_a_seventh_home_recommendation_in_a_city_is_refused(session, principal_of):
     sysadmin = principal_of("sysadmin")
     admin = REGISTRY["banners"]
@@ -92,17 +97,17 @@ def test_a_seventh_home_recommendation_in_a_city_is_refused(session, principal_o
     existing = session.exec(select(sa.func.count()).select_from(Banner).where(
         Banner.group == BannerGroup.RECOMMEND, Banner.city == branch.city, Banner.enabled.is_(True))).one()
     for _ in range(6 - existing):
-        crud.create(session, admin, sysadmin, {**_banner(session, branch.city), "branch_id": str(branch.id)})
+        _create_banner(session, admin, sysadmin, {**_banner(session, branch.city), "branch_id": str(branch.id)})
     with pytest.raises(crud.ValidationFailed) as refused:
-        crud.create(session, admin, sysadmin, {**_banner(session, branch.city), "branch_id": str(branch.id)})
+        _create_banner(session, admin, sysadmin, {**_banner(session, branch.city), "branch_id": str(branch.id)})
     assert "最多 6 个" in refused.value.errors["city"]
     # A disabled one does not count; a home banner is not a recommendation.
-    crud.create(session, admin, sysadmin, {**_banner(session, branch.city), "branch_id": str(branch.id),
+    _create_banner(session, admin, sysadmin, {**_banner(session, branch.city), "branch_id": str(branch.id),
                                            "enabled": "false"})
-    crud.create(session, admin, sysadmin, {**_banner(session, branch.city, BannerGroup.HOME),
+    _create_banner(session, admin, sysadmin, {**_banner(session, branch.city, BannerGroup.HOME),
                                            "branch_id": str(branch.id)})
     with pytest.raises(Forbidden):  # server-side: a store assistant cannot write banners at all
-        crud.create(session, admin, principal_of("assistant"), {**_banner(session, branch.city),
+        _create_banner(session, admin, principal_of("assistant"), {**_banner(session, branch.city),
                                                                 "branch_id": str(branch.id)})
 
 
@@ -111,7 +116,7 @@ def test_new_banners_go_last_and_move_up_and_down_within_their_group(session, pr
     admin = REGISTRY["banners"]
     from models import OrgUnit
     branch = session.get(OrgUnit, sysadmin.unit_id)
-    made = [crud.create(session, admin, sysadmin, {**_banner(session, branch.city, BannerGroup.FEATURED, title=t),
+    made = [_create_banner(session, admin, sysadmin, {**_banner(session, branch.city, BannerGroup.FEATURED, title=t),
                                                    "branch_id": str(branch.id)})[0] for t in ("甲", "乙")]
     featured = lambda: [b.title for b in session.exec(select(Banner).where(  # noqa: E731
         Banner.group == BannerGroup.FEATURED, Banner.city == branch.city).order_by(Banner.sort_order)).all()]

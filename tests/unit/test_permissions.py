@@ -89,7 +89,7 @@ def test_require_row_refuses_rows_outside_the_scope(session, principal_of):
     shanghai = _unit(session, "申城安居企业管理有限公司")
     beijing = _unit(session, "燕园公寓管理有限公司")
     assert require_row(p, VIEW, "users", unit_id=beijing.id)
-    with pytest.raises(Forbidden, match="数据权限范围"):
+    with pytest.raises(Forbidden, match="记录不存在或无权访问"):
         require_row(p, VIEW, "users", unit_id=shanghai.id)
     other_project = min(_projects_of(session, "申城安居企业管理有限公司"))
     assert not in_scope(principal_of("manager"), project_id=other_project)

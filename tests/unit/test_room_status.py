@@ -53,7 +53,7 @@ def test_only_vacant_rooms_lock_and_the_rest_are_named(session, principal_of):
 def test_scope_and_role_are_checked_on_the_server(session, principal_of):
     other = _rooms(session, 3, RoomStatus.VACANT, 1)  # 燕园's project: not the manager's
     out = room_status.lock(session, principal_of("manager"), _seen(other), "ordinary", "x")
-    assert out.done == [] and out.refused == [(other[0].number, "不在您的数据权限范围内")]
+    assert out.done == [] and out.refused == [(f"#{other[0].id}", "记录不存在或无权访问")]  # not even its number
     with pytest.raises(Forbidden):
         room_status.lock(session, principal_of("finance"), _seen(other), "ordinary", "x")
     session.refresh(other[0])
