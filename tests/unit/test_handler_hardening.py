@@ -206,16 +206,19 @@ def _count(model) -> int:
         return s.exec(select(func.count()).select_from(model)).one()
 
 
-def _checked_rooms(username):
-    """What check_import keeps after a good dry run of five rooms, for ``username``."""
+def _checked_rooms(token):
+    """What check_import keeps after a good dry run of five rooms, for the login behind ``token``."""
+    from clss_app.services import auth
     with db.session_scope() as s:
-        return io.dry_run(s, RoomAdmin, _principal(username), _sheet([_room(number=f"8-{i:03d}") for i in range(5)]))
+        p = auth.principal_for_token(s, token)
+        return io.dry_run(s, RoomAdmin, p, _sheet([_room(number=f"8-{i:03d}") for i in range(5)]))
 
 
 def test_an_import_preview_commits_only_on_its_own_list_for_its_own_user(demo_db):
     projects, rooms = _count(Project), _count(Room)
-    checked = _checked_rooms("principal2")
-    st = _state(AdminIOState, _token("principal2"))  # 燕园's principal may import rooms and projects
+    token = _token("principal2")
+    checked = _checked_rooms(token)
+    st = _state(AdminIOState, token)  # 燕园's principal may import rooms and projects
     st.load("rooms")
     st._import_preview, st.import_ready, st.import_filename = checked, True, "rooms.csv"
     st.load("projects")

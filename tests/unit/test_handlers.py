@@ -193,7 +193,7 @@ def test_a_locked_out_super_admin_is_let_back_in_by_another_super_admin_not_a_br
     assert _locked("super")
     with db.session_scope() as s:
         assert not auth.login(s, "super", DEMO_PASSWORD, address="198.51.100.7").ok
-    assert "数据权限范围" in repr(_unlock_via_handler(_token("sysadmin"), super_id))
+    assert "记录不存在或无权访问" in repr(_unlock_via_handler(_token("sysadmin"), super_id))
     assert "解锁账号成功 1 条" in repr(_unlock_via_handler(root2, super_id))
     with db.session_scope() as s:
         assert auth.login(s, "super", DEMO_PASSWORD, address="198.51.100.7").ok
