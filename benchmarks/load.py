@@ -33,7 +33,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from benchmarks.app import ROOT, fresh_cluster, running_app
-from benchmarks.ws_client import ADMIN, BOARD, Disconnected, Tab, form
+from benchmarks.ws_client import ADMIN, BOARD, Disconnected, Tab, form, reflex_version
 
 PASSWORD = "Clss@2026"
 LISTS = ["/contracts", "/finance/bills", "/housing/rooms", "/leasing/reservations", "/leasing/appointments"]
@@ -56,8 +56,7 @@ class Tally:
 
 
 def version() -> str:
-    from reflex_base import constants
-    return constants.Reflex.VERSION
+    return reflex_version()
 
 
 # ---------------------------------------------------------------- set-up

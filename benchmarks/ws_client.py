@@ -25,6 +25,12 @@ TOKEN_VAR = f"{AUTH}.token_rx_state_"
 NS = "/_event,"  # Reflex's socket.io namespace
 
 
+def reflex_version() -> str:
+    """The socket subprotocol the server expects: the installed Reflex's version."""
+    from reflex_base import constants
+    return constants.Reflex.VERSION
+
+
 def form(**fields) -> dict:
     """An rx.form's submit payload."""
     return {"form": {"__reflex_form_data__": [[k, v] for k, v in fields.items()]}}
@@ -44,9 +50,9 @@ class Update:
 class Tab:
     """One browser tab: a token, a socket, and the state the server sent."""
 
-    def __init__(self, base_url: str, version: str):
+    def __init__(self, base_url: str, version: str | None = None):
         self.base = urlsplit(base_url)
-        self.version = version
+        self.version = version or reflex_version()
         self.client_token = str(uuid.uuid4())
         self.login_token = ""
         self.path = "/"
@@ -157,17 +163,27 @@ class Tab:
                 self.path = (e.get("payload") or {}).get("path", self.path)
 
     # ---------------------------------------------------------------- events
-    def _event(self, name: str, payload: dict | None = None) -> dict:
-        path = self.path.split("?")[0]
-        query = dict(p.split("=", 1) for p in self.path.split("?")[1].split("&")) if "?" in self.path else {}
-        router = {"pathname": path, "asPath": self.path}
+    def _event(self, name: str, payload: dict | None = None, at: str | None = None) -> dict:
+        at = at or self.path
+        path = at.split("?")[0]
+        query = dict(p.split("=", 1) for p in at.split("?")[1].split("&")) if "?" in at else {}
+        router = {"pathname": path, "asPath": at}
         if query:
             router["query"] = query
-        return {"name": name, "payload": payload or {}, "router_data": router}
+        return {"name": name, "payload": {} if payload is None else payload, "router_data": router}
 
-    def emit(self, name: str, payload: dict | None = None) -> None:
+    def emit(self, name: str, payload: dict | None = None, at: str | None = None) -> None:
+        """Send one event, as sent from the page at ``at`` (default: the tab's path)."""
         self.last_event = name.rsplit(".", 1)[-1]
-        self._send_text("42" + NS + json.dumps(["event", self._event(name, payload)]))
+        self._send_text("42" + NS + json.dumps(["event", self._event(name, payload, at)]))
+
+    async def next_update(self, timeout: float) -> Update:
+        """The next update the server sent, as it came (no backend events sent on)."""
+        update = await asyncio.wait_for(self._updates.get(), timeout)
+        for e in update.events:
+            if e.get("name") == "_disconnected":
+                raise Disconnected(e["payload"]["why"])
+        return update
 
     async def until(self, done, timeout: float = 30) -> Update:
         """Server updates until ``done(update)``; backend events it asks for are sent on, as the page does."""

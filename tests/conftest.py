@@ -93,3 +93,7 @@ def principal_of(demo_db):
             user = s.exec(select(User).where(User.username == username)).one()
             return load_principal(s, user)
     return make
+
+
+# The real app in production mode, one server per test session for every suite that needs it.
+from tests.app_server import app_db, base_url  # noqa: E402,F401
