@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from clss_app.admin import audit, batches, crud, many, zipcheck
 from clss_app.admin.query import ListQuery, labels_for, order_by, where_clauses
 from clss_app.admin.view import ModelAdmin
-from clss_app.services.permissions import EXPORT, IMPORT, Forbidden, Principal, require
+from clss_app.services.permissions import EXPORT, IMPORT, VIEW, Forbidden, Principal, require
 from models import utcnow
 
 CHUNK = 5_000
@@ -36,6 +36,7 @@ def export_columns(admin: type[ModelAdmin], p: Principal) -> list[str]:
 def export_frame(session: Session, admin: type[ModelAdmin], p: Principal, q: ListQuery,
                  progress: Callable[[int, int], None] | None = None) -> pl.DataFrame:
     """Every row the query matches (not just the page), as the list shows them."""
+    require(p, VIEW, admin.key)  # a role that may not open the list exports none of it either
     require(p, EXPORT, admin.key)
     shown = export_columns(admin, p)
     names = [n for n in shown if n not in admin.many]
@@ -116,9 +117,14 @@ def import_columns(admin: type[ModelAdmin], p: Principal) -> list[str]:
     return [n for n in admin.editable(p, admin.form) if admin.fields[n].kind not in ("image", "images", "file")]
 
 
+def _may_import(p: Principal | None, admin) -> None:
+    require(p, VIEW, admin.key)
+    require(p, IMPORT, admin.key)
+
+
 def template(admin: type[ModelAdmin], p: Principal) -> bytes:
     """An empty sheet with the headers, and a second sheet explaining each column."""
-    require(p, IMPORT, admin.key)
+    _may_import(p, admin)
     names = import_columns(admin, p)
     head = pl.DataFrame({admin.fields[n].label: [] for n in names}, schema={admin.fields[n].label: pl.String for n in names})
     notes = []
@@ -193,7 +199,7 @@ def check_xlsx(data: bytes) -> None:
 def dry_run(session: Session, admin: type[ModelAdmin], p: Principal, frame: pl.DataFrame,
             progress: Callable[[int, int], None] | None = None) -> ImportPreview:
     """Check every row as the form would, plus duplicates inside the file; write nothing."""
-    require(p, IMPORT, admin.key)
+    _may_import(p, admin)
     names = import_columns(admin, p)
     by_label = {admin.fields[n].label: n for n in names}
     preview = ImportPreview(total=frame.height, checked_for=(admin.key, p))
@@ -256,7 +262,7 @@ def _stored_duplicates(session, admin, preview: ImportPreview, firsts: dict) -> 
 def commit(session: Session, admin: type[ModelAdmin], p: Principal, preview: ImportPreview,
            filename: str = "") -> int:
     """Insert every row or none (the caller's transaction); re-checks uniqueness first."""
-    require(p, IMPORT, admin.key)
+    _may_import(p, admin)
     if preview.checked_for != (admin.key, p):
         raise Forbidden("该导入预览不是在此页面为您校验的，请重新上传")
     if not preview.ok:

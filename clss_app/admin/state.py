@@ -371,6 +371,10 @@ class AdminState(AuthState):
         ids = None if self.all_matching else [int(i) for i in self.selected if str(i).isdigit()]
         try:
             with self._session() as (s, p):
+                require(p, VIEW, admin.key)
+                if ids == []:  # nothing (left) selected: say so, never "成功 0 条"
+                    self.confirm_open = False
+                    return rx.toast.warning("请先勾选要操作的记录", position="top-center")
                 if name == "__delete__":
                     if ids is None:
                         from clss_app.admin.query import matching_ids
@@ -803,12 +807,15 @@ class AdminIOState(AdminState):
 
     @rx.event
     def open_import(self):
+        from clss_app.admin import io
         admin = self._admin()
-        with self._session() as (s, p):
-            if not can(p, IMPORT, admin.key):
-                return rx.toast.error("您的角色无权导入此内容", position="top-center")
-            from clss_app.admin import io
-            self.import_columns = [admin.fields[n].label for n in io.import_columns(admin, p)]
+        try:
+            with self._session() as (s, p):
+                require(p, VIEW, admin.key)
+                require(p, IMPORT, admin.key)
+                self.import_columns = [admin.fields[n].label for n in io.import_columns(admin, p)]
+        except Forbidden as exc:
+            return self._refused(exc)
         self.import_errors, self.import_sample, self.import_total = [], [], 0
         self.import_ready, self.import_filename, self._import_preview = False, "", None
         self.import_open = True
@@ -900,10 +907,11 @@ class AdminIOState(AdminState):
     def _commit_import(self):
         from clss_app.admin import io
         admin, preview = self._admin(), self._import_preview
-        if preview is None or not self.import_ready:
-            return rx.toast.error("请先上传并通过校验", position="top-center")
         try:
             with self._session() as (s, p):
+                require(p, IMPORT, admin.key)  # a lapsed login goes to the login page first
+                if preview is None or not self.import_ready:
+                    return rx.toast.error("请先上传并通过校验", position="top-center")
                 n = io.commit(s, admin, p, preview, self.import_filename)
         except Forbidden as exc:
             self._import_preview, self.import_ready = None, False

@@ -390,3 +390,41 @@ def test_new_clicked_before_the_list_loaded_opens_on_that_list(demo_db):
     st.form_open = False
     st.open_create("org_units")
     assert st.form_open
+
+
+def test_export_and_import_need_the_list_itself(demo_db):
+    """finance may export contracts, but not 入住办理's (a list finance may not open) by a forged event."""
+    from clss_app.admin import io
+    from clss_app.admin.query import ListQuery
+    from clss_app.admin.view import REGISTRY
+    from clss_app.services.permissions import EXPORT, VIEW, Forbidden, can
+    with db.session_scope() as s:
+        fin = auth.principal_for_token(s, _token("finance"))
+        check_ins = REGISTRY["check_ins"]
+        assert can(fin, EXPORT, "check_ins") and not can(fin, VIEW, "check_ins")
+        try:
+            io.export_frame(s, check_ins, fin, ListQuery())
+        except Forbidden as exc:
+            assert "无权查看" in str(exc)
+        else:
+            raise AssertionError("exported a list its role may not open")
+
+
+def test_an_action_on_nothing_selected_says_so(demo_db):
+    st = _state(AdminState, _token("sysadmin"))
+    st.load("users")
+    st.selected, st.confirm_action = [], "unlock"
+    spec = st.run_action()
+    assert "请先勾选要操作的记录" in repr(spec) and "成功 0 条" not in repr(spec)
+
+
+def test_a_lapsed_login_opening_an_import_goes_to_log_in(demo_db):
+    from clss_app.admin.state import AdminIOState
+    st = _state(AdminIOState, _token("manager"))
+    st.load("rooms")
+    root = st.parent_state
+    while root.parent_state is not None:
+        root = root.parent_state
+    root.get_substate(AuthState.get_full_name().split(".")[1:]).token = "expired"
+    assert _is_redirect_to_login(st.open_import()) and not st.import_open
+    assert _is_redirect_to_login(_run(st.commit_import()))
