@@ -31,6 +31,10 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 TOAST = re.compile(r"""refs\['__toast'\]\?\.\["(\w+)"\]\("((?:[^"\\]|\\.)*)\"""")
 ALERT = re.compile(r"""window\.alert\("((?:[^"\\]|\\.)*)\"""")
 GENERIC_ERROR = "An error occurred"
+# Refusals that tell a caller nothing (an invalid request, a row missing or out of reach): a caller
+# without a session may get these instead of the login page (a real lapsed tab reaches the session
+# check first: it still holds its rows; only a forged event names what the tab never showed).
+SAYS_NOTHING = re.compile(r"^(请求参数无效|.{0,12}不存在或无权访问|请先打开列表页面)$")
 LOG_PROBLEMS = ("Traceback (most recent call last)", "Reflex Backend Exception")
 
 
@@ -329,7 +333,7 @@ def judge(o: Outcome, canaries: set[str], identity: set[str]) -> list[str]:
         if any(level == "success" for level, _ in reply.toasts()) and not saved_own:
             problems.append("it succeeded: " + "; ".join(t for lv, t in reply.toasts() if lv == "success")[:200])
     if case.kind == "no_session" and not case.handler.open:
-        said = [m for m in reply.messages() if GENERIC_ERROR not in m]
+        said = [m for m in reply.messages() if GENERIC_ERROR not in m and not SAYS_NOTHING.match(m)]
         if said and not reply.to_login():
             problems.append(f"answered a caller without a session instead of sending them to log in: «{said[0][:120]}»")
     if case.kind == "wrong_type" and not reply.problem and GENERIC_ERROR not in text:
