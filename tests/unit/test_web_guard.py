@@ -1,5 +1,4 @@
 """WebGuard: security headers, a CSP naming each page's inline scripts, cross-origin refusals."""
-import asyncio
 import base64
 import gzip
 import hashlib
@@ -12,6 +11,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from clss_app.web_guard import WebGuard
+from tests.unit.test_handlers import _run  # a loop of its own: Playwright's may be running here
 
 SCRIPT = b"window.__ctx = {\"a\": 1};"
 PAGE = b"<html><head><script>" + SCRIPT + b"</script><script src=\"/x.js\"></script></head></html>"
@@ -56,7 +56,7 @@ def test_a_page_sent_from_disk_gets_its_csp_too(tmp_path):
             sent.append(message)
         await WebGuard(_pathsend_page)({"type": "http", "path": "/", "headers": [], "page_path": str(page)},
                                        receive, send)
-    asyncio.run(run())
+    _run(run())
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.pathsend"]
     assert _sha(SCRIPT) in dict(sent[0]["headers"])[b"content-security-policy"].decode()
 
