@@ -1,4 +1,5 @@
 """The Reflex app: every menu entry becomes a guarded page."""
+
 import reflex as rx
 
 from clss_app import menu
@@ -36,8 +37,11 @@ app = rx.App(
     html_lang="zh-CN",
     # Applied in order: UploadGuard wraps our routes and Reflex's, so an upload is refused before it is
     # read; WebGuard wraps everything (headers, CSP, cross-origin refusals).
-    api_transformer=[Starlette(routes=[*downloads.routes(), Route(health.ROUTE, health.health)]), UploadGuard,
-                     WebGuard],
+    api_transformer=[
+        Starlette(routes=[*downloads.routes(), Route(health.ROUTE, health.health)]),
+        UploadGuard,
+        WebGuard,
+    ],
     style={"font_family": theme.FONT},
     stylesheets=["/admin.css"],
     head_components=[rx.script(src="/clss.js")],
@@ -47,6 +51,7 @@ app.add_middleware(event_guard.ArgumentCheck())  # every event's payload fits it
 
 if os.environ.get("CLSS_JOBS", "1") != "0":  # several workers take turns through Redis (jobs._my_turn)
     from clss_app.services import jobs
+
     app.register_lifespan_task(jobs.run_forever)
 
 app.add_page(login_page, route="/login", title="登录 · CLSS Admin", on_load=AuthState.enter_login)
@@ -55,9 +60,13 @@ app.add_page(login_page, route="/login", title="登录 · CLSS Admin", on_load=A
 if os.environ.get("CLSS_BENCH") == "1":
     import benchmarks.bench_bills  # noqa: F401  (a synthetic 1M-row admin for benchmarks/engine_list.py)
 
-BUILT = {"home": (home_body, HOME_LOAD), "workbench": (workbench_body, WorkbenchState.load),
-         "market_index": (market_body, MarketState.load), "dashboard": (analytics_body, ANALYTICS_LOAD),
-         "app_preview": (preview_body, PreviewState.load)}
+BUILT = {
+    "home": (home_body, HOME_LOAD),
+    "workbench": (workbench_body, WorkbenchState.load),
+    "market_index": (market_body, MarketState.load),
+    "dashboard": (analytics_body, ANALYTICS_LOAD),
+    "app_preview": (preview_body, PreviewState.load),
+}
 for _key, _admin in REGISTRY.items():
     BUILT[_key] = (lambda a=_admin, k=_key: admin_body(a, menu.ENTRIES[k].label), AdminState.load(_key))
 
@@ -66,5 +75,4 @@ for key, entry in menu.ENTRIES.items():
     if load is not None:
         AuthState._page_loaders[key] = load
     component = admin_page(key, body() if body else placeholder(entry))
-    app.add_page(component, route=entry.route, title=f"{entry.label} · CLSS Admin",
-                 on_load=AuthState.enter_page(key))
+    app.add_page(component, route=entry.route, title=f"{entry.label} · CLSS Admin", on_load=AuthState.enter_page(key))

@@ -1,6 +1,7 @@
 """GET /_clss/health for load balancers and monitoring: 200 when this worker reaches its database
 (and Redis, when several workers share it), else 503 with what failed. No login, no data; which
 host and process answered only to callers on the internal network."""
+
 from __future__ import annotations
 
 import asyncio

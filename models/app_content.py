@@ -1,4 +1,5 @@
 """APP管理: banners of the tenants' APP home page, tenant evaluations, system feedback from branches."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -33,8 +34,9 @@ class Banner(SQLModel, table=True):
     title: str = Field(max_length=32, title="标题")
     image: str = Field(max_length=64, title="图片")
     city: str = Field(max_length=32, title="城市")
-    link_kind: LinkKind = Field(default=LinkKind.NONE, sa_column=enum_column(LinkKind, nullable=False),
-                                title="跳转类型")
+    link_kind: LinkKind = Field(
+        default=LinkKind.NONE, sa_column=enum_column(LinkKind, nullable=False), title="跳转类型"
+    )
     project_id: Optional[int] = Field(default=None, foreign_key="project.id", title="跳转项目")
     event_id: Optional[int] = Field(default=None, foreign_key="event.id", title="跳转活动")
     url: str = Field(default="", max_length=255, title="跳转网址")
@@ -81,8 +83,9 @@ class Feedback(SQLModel, table=True):
     kind: FeedbackKind = Field(sa_column=enum_column(FeedbackKind, nullable=False), title="反馈类型")
     title: str = Field(max_length=64, title="标题")
     content: str = Field(sa_type=sa.Text, title="反馈内容")
-    state: FeedbackState = Field(default=FeedbackState.OPEN, sa_column=enum_column(FeedbackState, nullable=False),
-                                 title="处理状态")
+    state: FeedbackState = Field(
+        default=FeedbackState.OPEN, sa_column=enum_column(FeedbackState, nullable=False), title="处理状态"
+    )
     reply: str = Field(default="", max_length=255, title="处理说明")
     submitted_by: str = Field(default="", max_length=32, title="提交人")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="提交时间")

@@ -1,4 +1,5 @@
 """Who changed what, when, with the values before and after."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -18,8 +19,7 @@ class AuditLog(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True, title="时间")
     user_id: Optional[int] = Field(default=None, foreign_key="app_user.id", title="操作人")
     username: str = Field(default="", max_length=32, title="操作人")
-    org_unit_id: Optional[int] = Field(default=None, foreign_key="org_unit.id", index=True,
-                                       title="操作人机构")
+    org_unit_id: Optional[int] = Field(default=None, foreign_key="org_unit.id", index=True, title="操作人机构")
     resource: str = Field(max_length=48, index=True, title="对象")
     row_id: Optional[int] = Field(default=None, title="记录ID")
     action: str = Field(max_length=32, title="操作")

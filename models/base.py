@@ -1,4 +1,5 @@
 """Column types and enum conventions shared by every model."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -47,9 +48,14 @@ def enum_column(enum_cls: type[LabeledEnum], **kw) -> sa.Column:
     """
     length = max(len(m.value) for m in enum_cls)
     return sa.Column(
-        sa.Enum(enum_cls, values_callable=lambda e: [m.value for m in e],
-                native_enum=False, create_constraint=False, length=max(length, 16),
-                validate_strings=True),
+        sa.Enum(
+            enum_cls,
+            values_callable=lambda e: [m.value for m in e],
+            native_enum=False,
+            create_constraint=False,
+            length=max(length, 16),
+            validate_strings=True,
+        ),
         **kw,
     )
 

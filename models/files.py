@@ -1,4 +1,5 @@
 """Stored files: one-time download tickets, and which rows hold each uploaded file."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -31,6 +32,7 @@ class StoredFileOwner(SQLModel, table=True):
     upload, never for one that copied another row's reference. Keyed by the table, not the admin:
     several admins may show the same rows.
     """
+
     __tablename__ = "stored_file_owner"
     __table_args__ = (sa.UniqueConstraint("table_name", "row_id", "field_name", "ref", name="uq_stored_file_owner"),)
 

@@ -1,4 +1,5 @@
 """Projects, buildings, floors, unit types, fee items and rooms: the part of housing others build on."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -47,16 +48,15 @@ class Project(SQLModel, table=True):
     district: str = Field(default="", max_length=32, title="区县")
     address: str = Field(default="", max_length=128, title="地址")
     kind: ProjectKind = Field(sa_column=enum_column(ProjectKind, nullable=False), title="项目类型")
-    publish_state: PublishState = Field(default=PublishState.DRAFT,
-                                        sa_column=enum_column(PublishState, nullable=False),
-                                        title="发布状态")
+    publish_state: PublishState = Field(
+        default=PublishState.DRAFT, sa_column=enum_column(PublishState, nullable=False), title="发布状态"
+    )
     visible: bool = Field(default=False, title="租客可见")
     cover: str = Field(default="", max_length=64, title="封面图")
     on_blockchain: bool = Field(default=False, title="住房链发布")
     review_comment: str = Field(default="", max_length=255, title="审核意见")
     late_fee_grace_days: int = Field(default=0, title="滞纳金宽限天数")
-    late_fee_rate: Decimal = Field(default=Decimal("0.05"), max_digits=6, decimal_places=2,
-                                   title="租金滞纳金日费率(%)")
+    late_fee_rate: Decimal = Field(default=Decimal("0.05"), max_digits=6, decimal_places=2, title="租金滞纳金日费率(%)")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="创建时间")
     version: int = Field(default=1, title="版本")
 
@@ -127,8 +127,7 @@ class PricingStandard(SQLModel, table=True):
     name: str = Field(max_length=32, title="标准名称")
     unit_price: Decimal = Field(max_digits=12, decimal_places=2, title="单价(元)")
     unit: PriceUnit = Field(sa_column=enum_column(PriceUnit, nullable=False), title="计价单位")
-    late_fee_rate: Decimal = Field(default=Decimal("0.05"), max_digits=6, decimal_places=2,
-                                   title="滞纳金日费率(%)")
+    late_fee_rate: Decimal = Field(default=Decimal("0.05"), max_digits=6, decimal_places=2, title="滞纳金日费率(%)")
     version: int = Field(default=1, title="版本")
 
 
@@ -166,9 +165,9 @@ class Room(SQLModel, table=True):
     rent: Decimal = Field(max_digits=12, decimal_places=2, title="月租金(元)")
     deposit: Decimal = Field(max_digits=12, decimal_places=2, title="押金(元)")
     orientation: str = Field(default="", max_length=8, title="朝向")
-    status: RoomStatus = Field(default=RoomStatus.VACANT,
-                               sa_column=enum_column(RoomStatus, nullable=False),
-                               title="房态")
+    status: RoomStatus = Field(
+        default=RoomStatus.VACANT, sa_column=enum_column(RoomStatus, nullable=False), title="房态"
+    )
     floor_no: int = Field(default=1, title="楼层")  # what people type; floor_id follows it
     unit_type_id: Optional[int] = Field(default=None, foreign_key="unit_type.id", title="户型")
     longitude: Optional[Decimal] = Field(default=None, max_digits=9, decimal_places=6, title="经度")
@@ -177,10 +176,10 @@ class Room(SQLModel, table=True):
     cover: str = Field(default="", max_length=64, title="封面图")
     photos: str = Field(default="", max_length=400, title="介绍图片")
     visible: bool = Field(default=False, title="租客可见")
-    import_batch_id: Optional[int] = Field(default=None, foreign_key="import_batch.id", index=True,
-                                           title="导入批次")
-    lock_kind: Optional[LockKind] = Field(default=None, sa_column=enum_column(LockKind, nullable=True),
-                                          title="锁定类型")
+    import_batch_id: Optional[int] = Field(default=None, foreign_key="import_batch.id", index=True, title="导入批次")
+    lock_kind: Optional[LockKind] = Field(
+        default=None, sa_column=enum_column(LockKind, nullable=True), title="锁定类型"
+    )
     lock_reason: str = Field(default="", max_length=100, title="锁定原因")
     locked_by: str = Field(default="", max_length=32, title="锁定人")
     locked_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime, title="锁定时间")

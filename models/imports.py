@@ -1,4 +1,5 @@
 """Import batches: every spreadsheet import is one batch that can be looked at or cancelled."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -26,8 +27,9 @@ class ImportBatch(SQLModel, table=True):
     username: str = Field(default="", max_length=32, title="导入人")
     org_unit_id: Optional[int] = Field(default=None, foreign_key="org_unit.id", index=True, title="所属机构")
     total: int = Field(default=0, title="导入条数")
-    state: BatchState = Field(default=BatchState.IMPORTED, sa_column=enum_column(BatchState, nullable=False),
-                              title="状态")
+    state: BatchState = Field(
+        default=BatchState.IMPORTED, sa_column=enum_column(BatchState, nullable=False), title="状态"
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True, title="导入时间")
     cancelled_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime, title="撤销时间")
     cancelled_by: str = Field(default="", max_length=32, title="撤销人")

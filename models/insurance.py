@@ -1,4 +1,5 @@
 """保险管理: products (租房保) with cover options, project plans, additional info and policies."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -1,4 +1,5 @@
 """行情查询: the 住房租赁指数 and 住房价格指数 series by city, area band and month."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

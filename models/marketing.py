@@ -1,4 +1,5 @@
 """营销工具: events with sign-ups, coupons, flash sales, bargains and notifications."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -48,8 +49,9 @@ class EventSignup(SQLModel, table=True):
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
     name: str = Field(max_length=32, title="姓名")
     phone: str = Field(max_length=11, title="手机号")
-    state: SignupState = Field(default=SignupState.ACTIVE, sa_column=enum_column(SignupState, nullable=False),
-                               title="状态")
+    state: SignupState = Field(
+        default=SignupState.ACTIVE, sa_column=enum_column(SignupState, nullable=False), title="状态"
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="报名时间")
     version: int = Field(default=1, title="版本")
 
@@ -153,8 +155,9 @@ class BargainRecord(SQLModel, table=True):
     phone: str = Field(max_length=11, title="手机号")
     helpers: int = Field(default=0, title="已助力")
     current_price: Decimal = _money("当前价(元/月)")
-    state: BargainState = Field(default=BargainState.GOING, sa_column=enum_column(BargainState, nullable=False),
-                                title="状态")
+    state: BargainState = Field(
+        default=BargainState.GOING, sa_column=enum_column(BargainState, nullable=False), title="状态"
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="发起时间")
 
 
@@ -187,8 +190,9 @@ class Notification(SQLModel, table=True):
     project_id: Optional[int] = Field(default=None, foreign_key="project.id", title="项目")
     channel: Channel = Field(sa_column=enum_column(Channel, nullable=False), title="发送渠道")
     scheduled_at: datetime = Field(sa_type=UTCDateTime, title="发送时间")
-    state: NotificationState = Field(default=NotificationState.SCHEDULED,
-                                     sa_column=enum_column(NotificationState, nullable=False), title="状态")
+    state: NotificationState = Field(
+        default=NotificationState.SCHEDULED, sa_column=enum_column(NotificationState, nullable=False), title="状态"
+    )
     created_by: str = Field(default="", max_length=32, title="创建人")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="创建时间")
     version: int = Field(default=1, title="版本")

@@ -1,4 +1,5 @@
 """Key/value parameters: 城市参数 per city, 企业参数 per company."""
+
 from __future__ import annotations
 
 from datetime import datetime

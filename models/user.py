@@ -1,4 +1,5 @@
 """Staff accounts, their data scope, their login sessions and the login log."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -19,9 +20,9 @@ class User(SQLModel, table=True):
     phone: str = Field(default="", max_length=20, title="手机号")
     role: Role = Field(sa_column=enum_column(Role, nullable=False), title="角色")
     org_unit_id: int = Field(foreign_key="org_unit.id", index=True, title="所属机构")
-    data_scope: DataScope = Field(default=DataScope.SUBTREE,
-                                  sa_column=enum_column(DataScope, nullable=False),
-                                  title="数据权限")
+    data_scope: DataScope = Field(
+        default=DataScope.SUBTREE, sa_column=enum_column(DataScope, nullable=False), title="数据权限"
+    )
     password_hash: str = Field(max_length=255)
     is_active: bool = Field(default=True, title="启用")
     locked_until: Optional[datetime] = Field(default=None, sa_type=UTCDateTime, title="锁定至")
