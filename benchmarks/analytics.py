@@ -320,8 +320,10 @@ def _seed(s, company: int, today: date) -> dict:
         payments,
         ["bill_id", "project_id", "amount", "method", "receipt_no", "paid_on", "username", "created_at"],
     )
+    from datetime import datetime
+    from datetime import time as dtime
+
     from clss_app.admin.fields import SHANGHAI
-    from datetime import datetime, time as dtime
 
     when = lambda d: datetime.combine(d, dtime(10), tzinfo=SHANGHAI)  # noqa: E731
     viewings = [

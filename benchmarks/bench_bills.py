@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Optional
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -45,7 +44,7 @@ class BenchBill(SQLModel, table=True):
         sa.Index("ix_bench_due", "due_date"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     room: str = Field(max_length=32, title="房间")
     tenant_name: str = Field(max_length=32, title="租客")
     fee_type: FeeType = Field(sa_column=enum_column(FeeType, nullable=False), title="费项")

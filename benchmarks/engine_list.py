@@ -23,8 +23,8 @@ from benchmarks.app import CHROMIUM_ARGS, ROOT, running_app
 
 def prepare(db_path: Path, rows: int) -> None:
     os.environ["CLSS_DATABASE_URL"] = f"sqlite:///{db_path}"
-    from clss_app import db, demo, manage
     from benchmarks import bench_bills
+    from clss_app import db, demo, manage
 
     fresh = not db_path.exists()
     manage.migrate()  # also brings a kept benchmark database up to the current schema
@@ -43,11 +43,12 @@ def prepare(db_path: Path, rows: int) -> None:
 def io_figures(rows: int) -> list[tuple[str, float]]:
     import polars as pl
     from sqlmodel import select
+
+    from benchmarks.bench_bills import BenchBillAdmin
     from clss_app import db
     from clss_app.admin import io
     from clss_app.admin.query import ListQuery
     from clss_app.services.permissions import load_principal
-    from benchmarks.bench_bills import BenchBillAdmin
     from models import User
 
     out = []
@@ -84,9 +85,10 @@ def io_figures(rows: int) -> list[tuple[str, float]]:
 
 def browser_figures(base: str, runs: int, rows: int) -> list[tuple[str, list[float]]]:
     from playwright.sync_api import sync_playwright
-    from sqlmodel import select, func
-    from clss_app import db
+    from sqlmodel import func, select
+
     from benchmarks.bench_bills import BenchBill
+    from clss_app import db
 
     with db.session_scope() as s:
         paid_top = s.exec(

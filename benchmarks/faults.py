@@ -400,7 +400,7 @@ async def run(base: str, url: str, pgid: int, args, tmp: Path) -> list[str]:
             print(
                 f"   the surviving tab locked room {numbers[vacant[1]]} itself (screenshot {tmp}/fault-surviving-tab.png)"
             )
-        except Exception as exc:  # noqa: BLE001 - reported, not raised
+        except Exception as exc:
             await tab.screenshot(path=str(tmp / "fault-surviving-tab.png"))
             problems.append(f"the tab open through the faults did not recover: {type(exc).__name__}")
         await other.close()

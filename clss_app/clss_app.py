@@ -1,37 +1,34 @@
 """The Reflex app: every menu entry becomes a guarded page."""
 
-import reflex as rx
-
-from clss_app import menu
-from clss_app.state import AuthState
-from clss_app.ui import theme
-from clss_app.ui.shell import admin_page
-from pages.home import HOME_LOAD, home_body
-from pages.login import login_page
-from pages.placeholder import placeholder
-from pages.workbench import WorkbenchState, workbench_body
-from clss_app.admin.components import admin_body
-from clss_app.admin.state import AdminState
-from clss_app.admin.view import REGISTRY
 import os
 
-import pages.housing  # noqa: F401  (ModelAdmin declarations register themselves)
-import pages.system  # noqa: F401
-import pages.leasing  # noqa: F401
-import pages.finance  # noqa: F401
-from pages.market import MarketState, market_body
-from pages.analytics import ANALYTICS_LOAD, analytics_body
-from pages.app_content import PreviewState, preview_body
-import pages.marketing  # noqa: F401
-import pages.insurance  # noqa: F401
-
+import reflex as rx
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from clss_app import event_guard, health
+import pages.finance
+import pages.housing
+import pages.insurance
+import pages.leasing
+import pages.marketing
+import pages.system  # noqa: F401
+from clss_app import event_guard, health, menu
 from clss_app.admin import downloads
+from clss_app.admin.components import admin_body
+from clss_app.admin.state import AdminState
+from clss_app.admin.view import REGISTRY
+from clss_app.state import AuthState
+from clss_app.ui import theme
+from clss_app.ui.shell import admin_page
 from clss_app.upload_guard import UploadGuard
 from clss_app.web_guard import WebGuard
+from pages.analytics import ANALYTICS_LOAD, analytics_body
+from pages.app_content import PreviewState, preview_body
+from pages.home import HOME_LOAD, home_body
+from pages.login import login_page
+from pages.market import MarketState, market_body
+from pages.placeholder import placeholder
+from pages.workbench import WorkbenchState, workbench_body
 
 app = rx.App(
     html_lang="zh-CN",

@@ -8,16 +8,15 @@ import secrets
 import socket
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Iterator
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from clss_app import settings
-
 
 # ------------------------------------------------------------ write generations
 # Each table's count of committed writes: caches of derived figures (the executives' dashboard) key
@@ -31,7 +30,7 @@ _REDIS_KEY = "clss:write-generations"
 UNTRACKED = "clss_untracked"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _redis(url: str | None):
     if not url:
         return None
@@ -103,7 +102,7 @@ def _track_writes(eng: sa.Engine) -> None:
         conn.info.pop("clss_written", None)
 
 
-@lru_cache(maxsize=None)
+@cache
 def engine_for(url: str) -> sa.Engine:
     eng = _new_engine(url)
     _track_writes(eng)

@@ -10,9 +10,9 @@ stays a matter of seconds.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -26,9 +26,9 @@ from models import (
     FeeKind,
     Floor,
     ImportBatch,
+    MarketIndex,
     OrgUnit,
     PriceUnit,
-    MarketIndex,
     PricingStandard,
     Project,
     ProjectKind,
@@ -437,6 +437,7 @@ def seed_leasing(ctx: DemoContext) -> None:
     signings. Bills come from the billing engine itself.
     """
     from datetime import date, timedelta
+
     from clss_app.services import bills
     from clss_app.services.billing import add_months
     from models import (
@@ -657,6 +658,7 @@ def seed_lease_history(ctx: DemoContext) -> None:
     sublets whose old lease is 已关闭, a rejected online signing (已作废), partly paid and revoked bills,
     refunds at each step and an approved bad debt."""
     from datetime import timedelta
+
     from clss_app.services import bills
     from clss_app.services.billing import add_months
     from models import (

@@ -129,7 +129,7 @@ def seed_marketing(ctx) -> None:
     banners = []
     for bidx, (branch_id, city) in enumerate(branches):
         in_city = [p for p in projects if p.city == city]
-        order = {g: 0 for g in BannerGroup}
+        order = dict.fromkeys(BannerGroup, 0)
 
         def banner(group, title, image, link, **kw):
             order[group] += 1

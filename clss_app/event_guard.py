@@ -97,7 +97,7 @@ def fits(value, hint, depth: int = 0) -> bool:
     return isinstance(hint, type) and isinstance(value, hint)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _signature(name: str) -> tuple[dict, frozenset, bool]:
     """(type hints, required argument names, takes **kwargs) of the handler registered as ``name``."""
     handler = RegistrationContext.get().event_handlers[name].handler

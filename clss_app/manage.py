@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     elif args.cmd == "daily":
         from datetime import date
+
         from clss_app.services import jobs
 
         migrate()
@@ -112,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"已创建用户 {user.username}（{user.role.label}）")
     elif args.cmd == "unlock-user":
-        from models import User
         from clss_app.services import auth
+        from models import User
 
         migrate()
         with db.session_scope() as s:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import ClassVar, Iterator
+from typing import ClassVar
 from urllib.parse import quote
 
 import reflex as rx

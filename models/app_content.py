@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -28,7 +27,7 @@ class Banner(SQLModel, table=True):
     __tablename__ = "banner"
     __table_args__ = (sa.Index("ix_banner_group_city_order", "group", "city", "sort_order"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     branch_id: int = Field(foreign_key="org_unit.id", index=True, title="所属分行")
     group: BannerGroup = Field(sa_column=enum_column(BannerGroup, nullable=False), title="所属分组")
     title: str = Field(max_length=32, title="标题")
@@ -37,8 +36,8 @@ class Banner(SQLModel, table=True):
     link_kind: LinkKind = Field(
         default=LinkKind.NONE, sa_column=enum_column(LinkKind, nullable=False), title="跳转类型"
     )
-    project_id: Optional[int] = Field(default=None, foreign_key="project.id", title="跳转项目")
-    event_id: Optional[int] = Field(default=None, foreign_key="event.id", title="跳转活动")
+    project_id: int | None = Field(default=None, foreign_key="project.id", title="跳转项目")
+    event_id: int | None = Field(default=None, foreign_key="event.id", title="跳转活动")
     url: str = Field(default="", max_length=255, title="跳转网址")
     sort_order: int = Field(default=0, title="排序")
     online_from: datetime = Field(sa_type=UTCDateTime, title="上线时间")
@@ -53,9 +52,9 @@ class Evaluation(SQLModel, table=True):
 
     __tablename__ = "evaluation"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
-    contract_id: Optional[int] = Field(default=None, foreign_key="contract.id", title="合同")
+    contract_id: int | None = Field(default=None, foreign_key="contract.id", title="合同")
     tenant_id: int = Field(foreign_key="tenant.id", title="租客")
     score: int = Field(title="评分")
     content: str = Field(default="", sa_type=sa.Text, title="评价内容")
@@ -78,7 +77,7 @@ class Feedback(SQLModel, table=True):
 
     __tablename__ = "feedback"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     branch_id: int = Field(foreign_key="org_unit.id", index=True, title="提交机构")
     kind: FeedbackKind = Field(sa_column=enum_column(FeedbackKind, nullable=False), title="反馈类型")
     title: str = Field(max_length=64, title="标题")

@@ -8,7 +8,6 @@ whichever page is imported first.
 """
 
 from clss_app import menu  # noqa: F401
-
 from pages import (
     app_content,
     finance,
@@ -16,6 +15,6 @@ from pages import (
     insurance,
     leasing,
     market,
-    marketing,  # noqa: E402,F401
+    marketing,  # noqa: F401
     system,
 )

@@ -13,8 +13,8 @@ import plotly.graph_objects as go
 import reflex as rx
 from sqlmodel import select
 
-from clss_app.admin.fields import parse_month
 from clss_app.admin.dashboard import Chart, Dashboard, DashboardState, Filter, Stat, Table, dashboard_body, list_link
+from clss_app.admin.fields import parse_month
 from clss_app.services import analytics as an
 from clss_app.services.billing import add_months
 from clss_app.services.permissions import scope_clause

@@ -1,7 +1,6 @@
 """房源管理: projects, buildings, unit types, fee items, pricing standards, rooms, import batches."""
 
-from clss_app.admin import Action, ModelAdmin
-from clss_app.admin import batches
+from clss_app.admin import Action, ModelAdmin, batches
 from clss_app.services import housing
 from models import Building, FeeItem, ImportBatch, PricingStandard, Project, Role, Room, UnitType
 

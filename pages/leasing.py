@@ -1,7 +1,6 @@
 """租务 and 合同: tenants, appointments, reservations, contracts, check-in, check-out, online-signing review."""
 
 import re
-
 from decimal import Decimal
 
 from clss_app.admin import Action, Many, ModelAdmin, ask

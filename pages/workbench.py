@@ -14,8 +14,8 @@ import reflex as rx
 from sqlmodel import func, select
 
 from clss_app.admin.fields import MAX_INT, SHANGHAI
-from clss_app.services import room_board, room_status
 from clss_app.event_guard import refusal
+from clss_app.services import room_board, room_status
 from clss_app.services.permissions import VIEW, Forbidden, require, scope_clause
 from clss_app.state import AuthState
 from clss_app.ui import theme
@@ -165,14 +165,10 @@ class WorkbenchState(AuthState):
         for room_id, number, status, _, floor_no, rent, lock_kind, building, unit_type in rooms:
             status = RoomStatus(status).value
             if (
-                self.f_status
-                and status != self.f_status
-                or self.f_building
-                and building != self.f_building
-                or self.f_floor
-                and str(floor_no) != self.f_floor
-                or self.f_unit_type
-                and unit_type != self.f_unit_type
+                (self.f_status and status != self.f_status)
+                or (self.f_building and building != self.f_building)
+                or (self.f_floor and str(floor_no) != self.f_floor)
+                or (self.f_unit_type and unit_type != self.f_unit_type)
             ):
                 continue
             row = rows.setdefault((building, floor_no), FloorRow(building=building, floor=f"{floor_no}层"))
@@ -570,7 +566,7 @@ def _board() -> rx.Component:
 def _panel() -> rx.Component:
     P = S.panel
     item = lambda label, key: rx.vstack(
-        rx.text(label, size="1", color=theme.TEXT_MUTED),  # noqa: E731
+        rx.text(label, size="1", color=theme.TEXT_MUTED),
         rx.text(P[key], size="2"),
         spacing="0",
     )

@@ -12,7 +12,6 @@ from sqlmodel import Session, SQLModel, select
 from clss_app.services.permissions import Principal
 from models import AuditLog
 
-
 BOOKKEEPING = {"version", "updated_at"}
 ACTION_LABELS = {
     "create": "新增",

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from clss_app.admin import audit
 from clss_app.admin.fields import SHANGHAI
-from clss_app.admin.view import ActionResult, REGISTRY
+from clss_app.admin.view import REGISTRY, ActionResult
 from clss_app.services.permissions import NOT_FOUND, Principal, in_scope
 from models import BatchState, ImportBatch, utcnow
 

@@ -597,7 +597,7 @@ def _images_input(admin, name: str, value) -> rx.Component:
     most, max_mb = spec.extra.get("max_count", 9), spec.extra.get("max_mb", 5)
     thumb = lambda img: rx.cond(
         img != "",
-        rx.box(  # noqa: E731
+        rx.box(
             rx.image(
                 src=ROUTE + "/" + img,
                 height="64px",

@@ -24,8 +24,9 @@ open that list.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import plotly.graph_objects as go
@@ -38,7 +39,7 @@ from clss_app.ui import theme
 from clss_app.ui.plot import escape_data_text
 from clss_app.ui.shell import card
 
-DASHBOARDS: dict[str, type["Dashboard"]] = {}
+DASHBOARDS: dict[str, type[Dashboard]] = {}
 
 
 @dataclass(frozen=True)

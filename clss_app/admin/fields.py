@@ -68,7 +68,7 @@ class FieldSpec:
             return value.label if isinstance(value, LabeledEnum) else str(getattr(value, "value", value))
         if k == "datetime":
             if value.tzinfo is None:
-                value = value.replace(tzinfo=dt.timezone.utc)
+                value = value.replace(tzinfo=dt.UTC)
             return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
         if k == "date":
             return value.strftime("%Y-%m") if self.extra.get("month") else value.isoformat()
@@ -238,7 +238,7 @@ class FieldSpec:
             return [("true", "是"), ("false", "否")]
         return []
 
-    def with_(self, **changes) -> "FieldSpec":
+    def with_(self, **changes) -> FieldSpec:
         return replace(self, **changes)
 
 

@@ -8,9 +8,9 @@ a private folder and fetched once through ``/_clss/download/<ticket>``
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Callable
 
 import polars as pl
 import sqlalchemy as sa

@@ -34,7 +34,7 @@ class ListQuery:
     page_size: int = 20
 
     @classmethod
-    def from_params(cls, params: dict[str, str], admin, p: Principal | None) -> "ListQuery":
+    def from_params(cls, params: dict[str, str], admin, p: Principal | None) -> ListQuery:
         """The query a URL asks for, less what ``problems`` refuses (an old or shared link still opens)."""
 
         def _int(v, default):
@@ -114,7 +114,7 @@ def _filter_clause(spec: FieldSpec, column, op: str, raw: str):
         # "a,b,c": any of them (dashboards drill down to e.g. every open bill state or a city's projects)
         parts = [part for part in raw.split(",")[:500] if part]
         return column.in_([spec.parse(part) if spec.kind == "enum" else _whole(spec, part) for part in parts])
-    if spec.kind == "fk" or spec.kind == "int" and op == "":
+    if spec.kind == "fk" or (spec.kind == "int" and op == ""):
         return column == _whole(spec, raw)
     if spec.kind == "datetime":
         # A date bound means that whole day in Beijing time; the column holds UTC.

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
 import reflex as rx
+import sqlalchemy as sa
+from sqlmodel import select
 
 from clss_app import db
-from clss_app.admin import audit, crud, stored_files
+from clss_app.admin import audit, crud, many, stored_files
 from clss_app.admin.fields import SHANGHAI, label_attr, split_images
-from clss_app.admin import many
 from clss_app.admin.query import MAX_PAGE, ListQuery, count, display, fetch_page, fk_labels, labels_for
 from clss_app.admin.view import REGISTRY, ModelAdmin, option_hints, scoped_admin_for
 from clss_app.event_guard import refusal
@@ -38,8 +39,6 @@ from clss_app.services.permissions import (
     scope_clause,
 )
 from clss_app.state import AuthState
-import sqlalchemy as sa
-from sqlmodel import select
 
 FK_OPTIONS_LIMIT = 50
 # Kinds a form sets by typing or choosing (set_form_value, save); pickers and uploads have their own handlers.
@@ -1002,6 +1001,7 @@ class AdminIOState(AdminState):
 
 def utcnow_str() -> str:
     from datetime import datetime
+
     from clss_app.admin.fields import SHANGHAI
 
     return datetime.now(SHANGHAI).strftime("%Y%m%d-%H%M%S")

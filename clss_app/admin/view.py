@@ -13,8 +13,9 @@ delete, export and import are granted to the roles the declaration names.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, ClassVar, Iterable
+from typing import ClassVar
 
 from sqlmodel import Session, SQLModel
 
@@ -23,7 +24,7 @@ from clss_app.admin.many import Many
 from clss_app.services.permissions import CREATE, DELETE, EXPORT, IMPORT, UPDATE, Principal, can, grant
 from models import Role
 
-REGISTRY: dict[str, type["ModelAdmin"]] = {}
+REGISTRY: dict[str, type[ModelAdmin]] = {}
 
 
 @dataclass
@@ -221,6 +222,7 @@ class ModelAdmin:
 def option_hints(session: Session, model: type[SQLModel], ids: list[int]) -> dict[int, str]:
     """{id: hint} for picker options of ``model``, from the picker_hint its admin declares."""
     from sqlmodel import select
+
     from clss_app.admin.query import labels_for
 
     admin = next((a for a in REGISTRY.values() if a.model is model and a.picker_hint), None)

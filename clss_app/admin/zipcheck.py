@@ -19,8 +19,8 @@ import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from io import BytesIO
-from typing import Callable
 
 MB = 1024 * 1024
 MAX_TOTAL = 200 * MB

@@ -11,8 +11,8 @@ imports and exports. Two questions, answered on the server:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import sqlalchemy as sa
 from sqlmodel import Session, select

@@ -5,11 +5,11 @@ Revises:
 Create Date: 2026-11-22 17:51:56.756768
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.base
+from alembic import op
 
+import models.base
 
 revision = "0001"
 down_revision = None

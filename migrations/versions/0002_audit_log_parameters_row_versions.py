@@ -5,11 +5,11 @@ Revises: 0001
 Create Date: 2026-11-22 18:15:44.022378
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.base
+from alembic import op
 
+import models.base
 
 revision = "0002"
 down_revision = "0001"

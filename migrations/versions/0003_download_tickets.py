@@ -5,11 +5,11 @@ Revises: 0002
 Create Date: 2026-11-22 18:26:43.592704
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.base
+from alembic import op
 
+import models.base
 
 revision = "0003"
 down_revision = "0002"

@@ -5,11 +5,9 @@ Revises: 0003
 Create Date: 2026-11-22 19:30:47.138656
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.base
-
+from alembic import op
 
 revision = "0004"
 down_revision = "0003"

@@ -5,11 +5,11 @@ Revises: 0005
 Create Date: 2026-11-22 21:34:47.748253
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.base
+from alembic import op
 
+import models.base
 
 revision = "0006"
 down_revision = "0005"

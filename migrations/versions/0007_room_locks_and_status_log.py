@@ -5,11 +5,11 @@ Revises: 0006
 Create Date: 2026-11-22 22:05:24.167782
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.base
+from alembic import op
 
+import models.base
 
 revision = "0007"
 down_revision = "0006"

@@ -5,11 +5,11 @@ Revises: 0007
 Create Date: 2026-11-23 00:40:18.055205
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.base
+from alembic import op
 
+import models.base
 
 revision = "0008"
 down_revision = "0007"

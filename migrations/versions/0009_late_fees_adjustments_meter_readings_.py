@@ -5,11 +5,11 @@ Revises: 0008
 Create Date: 2026-11-23 01:05:17.404117
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.base
+from alembic import op
 
+import models.base
 
 revision = "0009"
 down_revision = "0008"

@@ -5,11 +5,11 @@ Revises: 0009
 Create Date: 2026-11-23 01:14:40.910190
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.base
+from alembic import op
 
+import models.base
 
 revision = "0010"
 down_revision = "0009"

@@ -6,10 +6,6 @@ Create Date: 2026-11-23 01:27:07.792252
 """
 
 from alembic import op
-import sqlalchemy as sa
-import sqlmodel
-import models.base
-
 
 revision = "0011"
 down_revision = "0010"

@@ -5,11 +5,11 @@ Revises: 0011
 Create Date: 2026-11-23 04:56:20.468848
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.base
+from alembic import op
 
+import models.base
 
 revision = "0012"
 down_revision = "0011"

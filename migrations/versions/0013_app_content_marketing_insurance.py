@@ -5,11 +5,11 @@ Revises: 0012
 Create Date: 2026-11-23 05:25:23.836966
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.base
+from alembic import op
 
+import models.base
 
 revision = "0013"
 down_revision = "0012"

@@ -5,11 +5,11 @@ Revises: 0013
 Create Date: 2026-12-01 00:20:19.854016
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.base
+from alembic import op
 
+import models.base
 
 revision = "0014"
 down_revision = "0013"

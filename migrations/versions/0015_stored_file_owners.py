@@ -9,13 +9,13 @@ attachments can still be downloaded (the engine hands one out only for a row rec
 holding it). The upload fields as of this revision:
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.base
+from alembic import op
 
+import models.base
 
 revision = "0015"
 down_revision = "0014"
@@ -51,7 +51,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("table_name", "row_id", "field_name", "ref", name="uq_stored_file_owner"),
     )
     # ### end Alembic commands ###
-    now, conn = datetime.now(timezone.utc), op.get_bind()
+    now, conn = datetime.now(UTC), op.get_bind()
     for name, column, several, resource in UPLOAD_COLUMNS:
         held = conn.execute(sa.text(f"SELECT id, {column} FROM {name} WHERE {column} <> ''")).all()
         rows = [

@@ -6,10 +6,10 @@ import re
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
-from sqlmodel import create_engine, select, Session
+from sqlmodel import Session, create_engine, select
 
-from tests.e2e.conftest import login, open_list, shot
 from models import LoginThrottle, UserSession
+from tests.e2e.conftest import login, open_list, shot
 
 MENUS = {  # written out by hand from the domain guide, not derived from clss_app.menu
     "super": ({"APP管理", "行情查询", "数据分析", "系统管理"}, "超级管理员", ["员工管理", "城市参数"], ["房态图"]),

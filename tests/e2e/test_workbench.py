@@ -138,8 +138,9 @@ def test_another_company_cannot_open_this_board(page):
 
 
 def test_marks_match_the_contracts_and_the_panel_leads_into_the_flows(page, app_db):
-    import sqlalchemy as sa
     from datetime import date, timedelta
+
+    import sqlalchemy as sa
 
     engine = create_engine(app_db)
     today = date.today()

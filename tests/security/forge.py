@@ -16,9 +16,10 @@ import inspect
 import re
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
 import reflex as rx
 
@@ -183,7 +184,7 @@ class Facts(Protocol):
     """What the database says, for arguments that must name real rows (facts.DbFacts)."""
 
     def any_id(self, table: str) -> int | None: ...
-    def outside(self, table: str, where: dict | None = None, prefer: str = "") -> "Row | None":
+    def outside(self, table: str, where: dict | None = None, prefer: str = "") -> Row | None:
         """A row outside the out-of-scope caller's scope, matching ``where`` ({column: allowed values});
         one whose column ``prefer`` is not empty if there is one."""
 
@@ -215,6 +216,7 @@ def table_of(model) -> str:
 
 def _tables() -> dict[str, type]:
     from sqlmodel import SQLModel
+
     import models  # noqa: F401
 
     return {t.name: t for t in SQLModel.metadata.sorted_tables}
@@ -350,7 +352,7 @@ class Case:
     note: str = ""
     pair: str = ""  # cases with the same pair key must answer alike (an out-of-scope id and a missing one)
     canaries: tuple[str, ...] = ()  # beyond the suite's: strings of this case's out-of-scope rows
-    followup: "Followup | None" = None
+    followup: Followup | None = None
     # (list key, row id, field, value): the caller's own row, saved with a forged value in ``field``;
     # the save may go through (the value ignored), but the value must not be stored.
     landing: tuple[str, int, str, str] | None = None

@@ -217,11 +217,11 @@ class Client:
             while background:  # a background task's updates come on their own time, its answer last
                 try:
                     reply.updates.append(await self.tab.next_update(BACKGROUND_QUIET))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     break
                 if any(e.get("name") in ("_call_function", "_call_script") for e in reply.updates[-1].events):
                     break
-        except asyncio.TimeoutError:
+        except TimeoutError:
             reply.problem = f"no answer within {ROUND_TIMEOUT:.0f} s: the socket is no longer usable"
         except (Disconnected, OSError) as exc:
             reply.problem = f"the socket broke: {exc}"

@@ -163,6 +163,7 @@ def test_the_suite_sees_what_it_judges(attack):
     """The judge's senses work: a permitted answer carries the row it opened (so a leaked one would
     be seen), a refusal is read as a message, and the journal records a write made to any table."""
     from sqlmodel import Session, select
+
     from models import CityParam, Room
 
     page, facts = PAGES["rooms"], attack.facts

@@ -178,9 +178,7 @@ def test_list_filters_take_lists_and_local_days(session, principal_of):
     admin = REGISTRY["bills"]
     p = principal_of("manager")
     count = lambda q: session.execute(
-        sa.select(sa.func.count())
-        .select_from(admin.model)  # noqa: E731
-        .where(*where_clauses(admin, p, q))
+        sa.select(sa.func.count()).select_from(admin.model).where(*where_clauses(admin, p, q))
     ).scalar_one()
     both = count(ListQuery(filters={"state": "paid,confirmed"}))
     assert both == count(ListQuery(filters={"state": "paid"})) + count(ListQuery(filters={"state": "confirmed"}))
@@ -194,9 +192,10 @@ def test_list_filters_take_lists_and_local_days(session, principal_of):
 
 def test_data_text_in_charts_is_escaped(session, principal_of):
     """A unit type named like a link must show as text on the axis and hover, never as a live link."""
-    from pages.analytics import AnalyticsDashboard
     from sqlmodel import select
+
     from models import Contract, ContractState, Room, UnitType
+    from pages.analytics import AnalyticsDashboard
 
     evil = '<a href="//ev.il">clk</a>'
     rented = session.exec(

@@ -4,7 +4,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clss_app.services.billing import MONTH_START, ONCE, SAME_DAY, add_months, late_fee, rent_until, schedule
 

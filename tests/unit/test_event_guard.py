@@ -45,7 +45,8 @@ def _says(events, text) -> bool:
     """Whether the answer shows ``text`` (an Event carries it JSON-escaped in its script)."""
     escaped = json.dumps(text)[1:-1]
     return any(
-        text in repr(e) or isinstance(e, Event) and escaped in str(e.payload.get("function", "")) for e in events or []
+        text in repr(e) or (isinstance(e, Event) and escaped in str(e.payload.get("function", "")))
+        for e in events or []
     )
 
 
@@ -74,7 +75,7 @@ def _plainly_wrong(value, hint) -> bool:
         return False
     if hint is int and isinstance(value, bool):
         return True
-    return not isinstance(value, kinds[hint]) or isinstance(value, str) and len(value) > event_guard.MAX_TEXT
+    return not isinstance(value, kinds[hint]) or (isinstance(value, str) and len(value) > event_guard.MAX_TEXT)
 
 
 def _payloads(reg):

@@ -146,7 +146,7 @@ def test_a_row_outside_the_scope_gets_the_answer_of_a_missing_row(demo_db):
     theirs = list(range(4, 11))  # 京安居's rooms; store2 works for 燕园
     with db.session_scope() as s:
         numbers = s.exec(select(Room.number).where(Room.id.in_(theirs))).all()
-        out = room_status.lock(s, _principal("store2"), {i: 1 for i in [*theirs, 999_999]}, LockKind.ORDINARY, "维修")
+        out = room_status.lock(s, _principal("store2"), dict.fromkeys([*theirs, 999999], 1), LockKind.ORDINARY, "维修")
     assert out.refused == [(f"#{i}", "记录不存在或无权访问") for i in [*theirs, 999_999]]
     assert not any(n in out.message("锁定") for n in numbers)
     # The board: the panel and a lock of a room that is not on it.
@@ -253,6 +253,7 @@ def test_an_import_preview_commits_only_on_its_own_list_for_its_own_user(demo_db
 
 def test_rows_that_held_a_file_before_owners_were_recorded_keep_it(tmp_path, monkeypatch):
     from alembic import command
+
     from clss_app import manage
     from clss_app.admin import stored_files
 

@@ -13,14 +13,14 @@ import reflex as rx
 import sqlalchemy as sa
 from sqlmodel import select
 
+import clss_app.clss_app  # noqa: F401  (registers the admins and page loaders)
 from clss_app import db
+from clss_app.admin.dashboard import DashboardState
+from clss_app.admin.state import AdminState
 from clss_app.demo import DEMO_PASSWORD
 from clss_app.services import auth
 from clss_app.state import AuthState
 from models import Project, User, UserSession, utcnow
-from clss_app.admin.dashboard import DashboardState
-from clss_app.admin.state import AdminState
-import clss_app.clss_app  # noqa: F401  (registers the admins and page loaders)
 
 
 def _state(cls, token=""):
@@ -257,8 +257,10 @@ def test_a_download_ticket_needs_its_session_and_the_browser_that_holds_it(demo_
     """A ticket is bound to the login that asked: refused without that session's cookie (a link copied
     to another browser), and once the session is logged out or idle."""
     import re
+
     from starlette.applications import Starlette
     from starlette.testclient import TestClient
+
     from clss_app import settings
     from clss_app.admin import downloads
     from clss_app.admin.state import AdminIOState
@@ -317,6 +319,7 @@ class _FakeUpload:
 def test_upload_for_import_is_refused_before_the_file_is_read(demo_db):
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
+
     from clss_app.admin.state import AdminIOState
 
     st = _state(AdminIOState, _token("manager"))  # 店长 may not import city parameters
@@ -330,6 +333,7 @@ def test_upload_for_import_is_refused_before_the_file_is_read(demo_db):
 
 def test_a_failed_background_job_is_reported_in_one_chinese_line(demo_db):
     from concurrent.futures import Future
+
     from clss_app.admin.state import AdminIOState
 
     st = _state(AdminIOState, _token("super"))

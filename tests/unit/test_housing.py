@@ -231,6 +231,7 @@ def test_room_import_reports_bad_rows_then_commits_a_batch_that_cancels_exactly(
 
 def _drop_leases(session, room_ids):
     import sqlalchemy as sa
+
     from models import Appointment, BadDebt, Bill, Contract, Evaluation, Payment, Policy, Reservation, RoomStatusLog
 
     bills = sa.select(Bill.id).where(Bill.room_id.in_(room_ids))

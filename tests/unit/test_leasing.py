@@ -28,7 +28,6 @@ from models import (
     ReservationState,
     Room,
     RoomStatus,
-    Tenant,
 )
 
 TODAY = date.today()

@@ -146,9 +146,7 @@ def test_new_banners_go_last_and_move_up_and_down_within_their_group(session, pr
         b.title
         for b in session.exec(
             select(Banner)
-            .where(  # noqa: E731
-                Banner.group == BannerGroup.FEATURED, Banner.city == branch.city
-            )
+            .where(Banner.group == BannerGroup.FEATURED, Banner.city == branch.city)
             .order_by(Banner.sort_order)
         ).all()
     ]
