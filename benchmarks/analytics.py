@@ -429,7 +429,7 @@ def main() -> int:
         ]
         refresh = []
         for f in variants:
-            refresh += _times(lambda: an.dashboard(s, p, f, today), 1)[0]
+            refresh += _times(lambda f=f: an.dashboard(s, p, f, today), 1)[0]
         hit = _times(lambda: an.dashboard(s, p, variants[0], today), 5)[0]
         chosen = [
             {"city": "", "project": "", "month_from": f"{year.month_from:%Y-%m}", "month_to": f"{m:%Y-%m}"}
@@ -437,7 +437,7 @@ def main() -> int:
         ]
         page = []
         for c in chosen:
-            page += _times(lambda: AnalyticsDashboard.render_values(s, p, c), 1)[0]
+            page += _times(lambda c=c: AnalyticsDashboard.render_values(s, p, c), 1)[0]
         conn = s.connection()
         sql_ms, q = _times(lambda: analytics_sql.figures(conn, d["project_ids"], d["start"], d["end"], today), 3)
         disagree = analytics_sql.same_figures(d, q)

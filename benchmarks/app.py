@@ -60,31 +60,30 @@ def running_app(db: Path | str, log_path: Path | None = None, **env_extra: str) 
     url = db if isinstance(db, str) else f"sqlite:///{db}"
     env = dict(os.environ, CLSS_DATABASE_URL=url, **env_extra)
     log_path = log_path or Path(db).parent / "app.log"
-    log = open(log_path, "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reflex", "run", "--env", "prod", "--backend-port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    running_app.pid = proc.pid
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(f"{base}/login", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise SystemExit(f"app failed to start; see {log_path}")
-                time.sleep(1)
-        yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "reflex", "run", "--env", "prod", "--backend-port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        running_app.pid = proc.pid
+        base = f"http://127.0.0.1:{port}"
         try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
+            for _ in range(600):
+                try:
+                    urllib.request.urlopen(f"{base}/login", timeout=2)
+                    break
+                except OSError:
+                    if proc.poll() is not None:
+                        raise SystemExit(f"app failed to start; see {log_path}") from None
+                    time.sleep(1)
+            yield base
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)

@@ -64,8 +64,8 @@ def _proc_table() -> dict[int, tuple[int, int, str]]:
     for d in os.listdir("/proc"):
         if d.isdigit():
             try:
-                stat = open(f"/proc/{d}/stat").read()
-                cmd = open(f"/proc/{d}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
+                stat = Path(f"/proc/{d}/stat").read_text()
+                cmd = Path(f"/proc/{d}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 continue
             fields = stat[stat.rindex(")") + 2 :].split()
@@ -113,7 +113,7 @@ async def _recover(tab: Tab, path: str, rec: Record) -> None:
         except (Disconnected, TimeoutError, OSError):
             await asyncio.sleep(0.5)
             if time.perf_counter() - start > 90:
-                raise RuntimeError(f"{tab.path}: no recovery in 90 s")
+                raise RuntimeError(f"{tab.path}: no recovery in 90 s") from None
 
 
 async def staff(base: str, plan: load.Plan, stop: asyncio.Event, rec: Record, rng: random.Random) -> None:
@@ -342,7 +342,8 @@ async def run(base: str, url: str, pgid: int, args, tmp: Path) -> list[str]:
         await asyncio.sleep(20)  # the commit, if it started, runs to its end
         rows, audit = imported(url)
         step(
-            f"4. import of {IMPORT_ROWS:,} rows, browser closed {'while inserting' if caught[4] else '(INSERT not seen)'}: "
+            f"4. import of {IMPORT_ROWS:,} rows, browser closed "
+            f"{'while inserting' if caught[4] else '(INSERT not seen)'}: "
             f"{rows:,} rows and {audit:,} audit lines"
         )
         if not whole(rows, audit) or not caught[4]:
@@ -398,7 +399,8 @@ async def run(base: str, url: str, pgid: int, args, tmp: Path) -> list[str]:
             await tab.get_by_text("锁定成功 1 间").wait_for(timeout=30_000)
             await tab.screenshot(path=str(tmp / "fault-surviving-tab.png"))
             print(
-                f"   the surviving tab locked room {numbers[vacant[1]]} itself (screenshot {tmp}/fault-surviving-tab.png)"
+                f"   the surviving tab locked room {numbers[vacant[1]]} itself "
+                f"(screenshot {tmp}/fault-surviving-tab.png)"
             )
         except Exception as exc:
             await tab.screenshot(path=str(tmp / "fault-surviving-tab.png"))

@@ -172,7 +172,7 @@ def main() -> int:
     admin = REGISTRY["bills"]
     action = next(a for a in admin.actions if a.name == "confirm")
     timings = []
-    for run in range(3):
+    for _run in range(3):
         with db.session_scope() as s:
             p = load_principal(s, s.exec(select(User).where(User.username == "manager")).one())
             ids = s.exec(

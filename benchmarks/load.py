@@ -212,7 +212,7 @@ def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))] * 1000
+    return values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))] * 1000
 
 
 async def drive(base: str, url: str, args) -> tuple[Tally, float, list[str]]:

@@ -131,7 +131,7 @@ def seed_marketing(ctx) -> None:
         in_city = [p for p in projects if p.city == city]
         order = dict.fromkeys(BannerGroup, 0)
 
-        def banner(group, title, image, link, **kw):
+        def banner(group, title, image, link, order=order, branch_id=branch_id, city=city, **kw):
             order[group] += 1
             banners.append(
                 dict(
@@ -221,7 +221,7 @@ def seed_marketing(ctx) -> None:
 
     sales, claims, bargains, records = [], [], [], []
     batch_rooms = sa.select(Room.id).where(Room.import_batch_id.is_not(None))
-    for k, pj in enumerate(projects):
+    for pj in projects:
         rooms = s.execute(
             sa.select(Room.id, Room.rent)
             .where(Room.project_id == pj.id, Room.status == RoomStatus.VACANT, Room.id.not_in(batch_rooms))

@@ -15,6 +15,8 @@ from pages import (
     insurance,
     leasing,
     market,
-    marketing,  # noqa: F401
+    marketing,
     system,
 )
+
+__all__ = ["app_content", "finance", "housing", "insurance", "leasing", "market", "marketing", "system"]

@@ -565,11 +565,14 @@ def _board() -> rx.Component:
 
 def _panel() -> rx.Component:
     P = S.panel
-    item = lambda label, key: rx.vstack(
-        rx.text(label, size="1", color=theme.TEXT_MUTED),
-        rx.text(P[key], size="2"),
-        spacing="0",
-    )
+
+    def item(label, key):
+        return rx.vstack(
+            rx.text(label, size="1", color=theme.TEXT_MUTED),
+            rx.text(P[key], size="2"),
+            spacing="0",
+        )
+
     return rx.drawer.root(
         rx.drawer.portal(
             rx.drawer.overlay(),

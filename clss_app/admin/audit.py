@@ -79,37 +79,39 @@ def history(session: Session, resource: str, row_id: int, limit: int = 50) -> li
     )
 
 
+def _shown(session: Session, spec, value) -> str:
+    """A stored value of an audit snapshot, as the form showed it."""
+    from clss_app.admin.query import labels_for
+
+    if value in (None, ""):
+        return "（空）"
+    if spec.kind == "enum":
+        try:
+            return spec.enum(value).label
+        except ValueError:
+            return str(value)
+    if spec.kind == "bool":
+        return "是" if value else "否"
+    if spec.kind == "fk":
+        return str(labels_for(session, spec, [value]).get(value, f"#{value}"))
+    if spec.kind in ("file", "image"):
+        return spec.display(value) if spec.kind == "file" else "新图片"
+    return str(value)
+
+
 def describe(session: Session, admin, entry: AuditLog, p=None) -> str:
     """What an update changed, for people: "角色：店长 → 财务；营业执照：（空）→ 执照.pdf".
 
     Only the fields ``p``'s role may see: a hidden field's changes are hidden too."""
-    from clss_app.admin.query import labels_for
-
     before, after = json.loads(entry.before or "{}"), json.loads(entry.after or "{}")
     parts, names = [], list(dict.fromkeys([*before, *after]))
     for name in admin.visible(p, names):
         spec = admin.fields.get(name)
         if spec is None or name in BOOKKEEPING:
             continue
-
-        def shown(value):
-            if value in (None, ""):
-                return "（空）"
-            if spec.kind == "enum":
-                try:
-                    return spec.enum(value).label
-                except ValueError:
-                    return str(value)
-            if spec.kind == "bool":
-                return "是" if value else "否"
-            if spec.kind == "fk":
-                return str(labels_for(session, spec, [value]).get(value, f"#{value}"))
-            if spec.kind in ("file", "image"):
-                return spec.display(value) if spec.kind == "file" else "新图片"
-            return str(value)
-
         if name in before and name in after:
-            parts.append(f"{spec.label}：{shown(before[name])} → {shown(after[name])}")
+            was, now = _shown(session, spec, before[name]), _shown(session, spec, after[name])
+            parts.append(f"{spec.label}：{was} → {now}")
         else:
-            parts.append(f"{spec.label}：{shown(after.get(name, before.get(name)))}")
+            parts.append(f"{spec.label}：{_shown(session, spec, after.get(name, before.get(name)))}")
     return "；".join(parts)

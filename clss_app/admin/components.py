@@ -595,24 +595,31 @@ def _images_input(admin, name: str, value) -> rx.Component:
 
     spec, upload_id = admin.fields[name], f"upload-{name}"
     most, max_mb = spec.extra.get("max_count", 9), spec.extra.get("max_mb", 5)
-    thumb = lambda img: rx.cond(
-        img != "",
-        rx.box(
-            rx.image(
-                src=ROUTE + "/" + img,
-                height="64px",
-                width="86px",
-                object_fit="cover",
-                border_radius="6px",
-                border=f"1px solid {theme.BORDER}",
+
+    def thumb(img):
+        return rx.cond(
+            img != "",
+            rx.box(
+                rx.image(
+                    src=ROUTE + "/" + img,
+                    height="64px",
+                    width="86px",
+                    object_fit="cover",
+                    border_radius="6px",
+                    border=f"1px solid {theme.BORDER}",
+                ),
+                rx.el.button(
+                    "×",
+                    type="button",
+                    on_click=S.remove_image(name, img),
+                    class_name="clss-thumb-x",
+                    aria_label="删除图片",
+                ),
+                position="relative",
+                data_image=img,
             ),
-            rx.el.button(
-                "×", type="button", on_click=S.remove_image(name, img), class_name="clss-thumb-x", aria_label="删除图片"
-            ),
-            position="relative",
-            data_image=img,
-        ),
-    )
+        )
+
     return rx.vstack(
         rx.flex(rx.foreach(value.split(","), thumb), wrap="wrap", gap="8px", id=f"images-{name}"),
         rx.upload.root(
@@ -828,9 +835,9 @@ def detail_dialog(admin: type[ModelAdmin], label: str) -> rx.Component:
                     rx.hstack(
                         rx.foreach(
                             S.detail_links,
-                            lambda l: rx.link(
-                                rx.button(rx.icon("list", size=14), l["label"], size="1", variant="soft"),
-                                href=l["href"],
+                            lambda link: rx.link(
+                                rx.button(rx.icon("list", size=14), link["label"], size="1", variant="soft"),
+                                href=link["href"],
                             ),
                         ),
                         spacing="2",

@@ -210,9 +210,9 @@ class DashboardState(AuthState):
         links = self._chart_links.get(chart, [])
         for pt in points[:1]:
             curve, index = pt.get("curveNumber"), pt.get("pointNumber")
-            if isinstance(curve, int) and isinstance(index, int) and curve < len(links) and index < len(links[curve]):
-                if links[curve][index]:
-                    return rx.redirect(links[curve][index])
+            known = isinstance(curve, int) and isinstance(index, int) and curve < len(links)
+            if known and index < len(links[curve]) and links[curve][index]:
+                return rx.redirect(links[curve][index])
 
     def _render(self):
         dash = DASHBOARDS.get(self.dash_key)

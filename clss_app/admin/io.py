@@ -324,9 +324,9 @@ def commit(session: Session, admin: type[ModelAdmin], p: Principal, preview: Imp
         rows.append(values)
     model = admin.model
     for cols in crud.unique_sets(admin):
-        if all(c in rows[0] for c in cols):
-            if crud.existing_keys(session, admin, cols, {tuple(r[c] for c in cols) for r in rows}):
-                raise crud.ValidationFailed({"_": "有数据在预览后被他人录入（重复），请重新上传"})
+        keys = {tuple(r[c] for c in cols) for r in rows} if all(c in rows[0] for c in cols) else set()
+        if keys and crud.existing_keys(session, admin, cols, keys):
+            raise crud.ValidationFailed({"_": "有数据在预览后被他人录入（重复），请重新上传"})
     batch = batches.open_batch(session, admin, p, filename, len(rows)) if admin.import_scene else None
     links = [{n: r.pop(n) for n in list(r) if n in admin.many} for r in rows]
     for r in rows:

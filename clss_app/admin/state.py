@@ -554,7 +554,7 @@ class AdminState(AuthState):
         if spec is None or spec.kind not in ("image", "images", "file") or not files:
             return
         try:
-            with self._session() as (s, p):
+            with self._session() as (_s, p):
                 require(p, CREATE if self.form_mode == "create" else UPDATE, admin.key)
                 if name not in admin.editable(p, admin.form):
                     raise Forbidden(f"您不能修改{spec.label}")
@@ -881,7 +881,7 @@ class AdminIOState(AdminState):
 
         admin = self._admin()
         try:
-            with self._session() as (s, p):
+            with self._session() as (_s, p):
                 require(p, VIEW, admin.key)
                 require(p, IMPORT, admin.key)
                 self.import_columns = [admin.fields[n].label for n in io.import_columns(admin, p)]

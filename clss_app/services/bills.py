@@ -172,7 +172,9 @@ def _generate(session: Session, contracts: list[Contract]) -> int:
         lease = leases.get(c.master_lease_id)
         same = (c.id, c.project_id, c.room_id, c.tenant_id)
 
-        def bill(kind, key, name, no, start, end, due, amount, confirmed, payer=None):
+        def bill(
+            kind, key, name, no, start, end, due, amount, confirmed, payer=None, same=same, number=number, lease=lease
+        ):
             rows.append(
                 (
                     *same,

@@ -383,7 +383,7 @@ def test_private_attachment_upload_and_one_time_download(page, tmp_path):
         page.locator("[data-download=license_file]").click()
     download = info.value
     assert download.suggested_filename == "营业执照.pdf"
-    assert open(download.path(), "rb").read() == PDF
+    assert download.path().read_bytes() == PDF
     page.get_by_role("tab", name="操作记录").click()
     expect(page.locator("#detail-history")).to_contain_text("下载营业执照：营业执照.pdf")
     expect(page.locator("#detail-history")).to_contain_text("营业执照：（空） → 营业执照.pdf")

@@ -1,5 +1,6 @@
 """Uploads on the real server: refused at the door without a login or over the limit; forms without files save."""
 
+import contextlib
 import http.client
 import socket
 import time
@@ -59,10 +60,8 @@ def _streamed(base_url: str, session: str, most_mb: int = 200) -> tuple[int, int
                 break
             sent += 1
             sock.settimeout(0.05)
-            try:
+            with contextlib.suppress(TimeoutError):
                 reply = sock.recv(4096)
-            except TimeoutError:
-                pass
             sock.settimeout(30)
         while b"\r\n" not in reply:
             more = sock.recv(4096)

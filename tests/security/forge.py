@@ -690,7 +690,7 @@ def _flow_cases(flow: Flow, by_name: dict[str, Handler], page: Page, facts: Fact
             (facts.missing_id(table), "no such row", ()),
         ):
 
-            def fill(payload: dict) -> dict:
+            def fill(payload: dict, action_name=action_name, action=action) -> dict:
                 return {
                     k: (
                         action_name

@@ -347,11 +347,11 @@ def judge(o: Outcome, canaries: set[str], identity: set[str]) -> list[str]:
         said = [m for m in reply.messages() if GENERIC_ERROR not in m and not SAYS_NOTHING.match(m)]
         if said and not reply.to_login():
             problems.append(f"answered a caller without a session instead of sending them to log in: «{said[0][:120]}»")
-    if case.kind == "wrong_type" and not reply.problem and GENERIC_ERROR not in text:
-        if not any(CJK.search(m) for m in reply.messages()) and not reply.to_login():
-            problems.append(
-                "a wrong argument was taken without a word (expected a Chinese message that the request is invalid)"
-            )
+    said_nothing = not any(CJK.search(m) for m in reply.messages()) and not reply.to_login()
+    if case.kind == "wrong_type" and not reply.problem and GENERIC_ERROR not in text and said_nothing:
+        problems.append(
+            "a wrong argument was taken without a word (expected a Chinese message that the request is invalid)"
+        )
     return problems
 
 

@@ -112,7 +112,7 @@ def test_out_of_scope(attack, key):
     _check(attack.run(cases, page, OUTSIDER), OUTSIDER)
 
 
-STATES = [s for s in forge.project_states()]
+STATES = list(forge.project_states())
 
 
 @pytest.mark.parametrize("state", STATES, ids=[s.__name__ for s in STATES])

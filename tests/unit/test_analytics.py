@@ -177,9 +177,12 @@ def test_month_fields_read_what_people_type():
 def test_list_filters_take_lists_and_local_days(session, principal_of):
     admin = REGISTRY["bills"]
     p = principal_of("manager")
-    count = lambda q: session.execute(
-        sa.select(sa.func.count()).select_from(admin.model).where(*where_clauses(admin, p, q))
-    ).scalar_one()
+
+    def count(q):
+        return session.execute(
+            sa.select(sa.func.count()).select_from(admin.model).where(*where_clauses(admin, p, q))
+        ).scalar_one()
+
     both = count(ListQuery(filters={"state": "paid,confirmed"}))
     assert both == count(ListQuery(filters={"state": "paid"})) + count(ListQuery(filters={"state": "confirmed"}))
     assert count(ListQuery(filters={"state": "paid,nonsense"})) == 0

@@ -1,5 +1,6 @@
 """The billing engine against hand-computed schedules, and its invariants under hypothesis."""
 
+import itertools
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -144,7 +145,7 @@ def test_periods_cover_the_term_without_gaps_or_overlaps(start, length, rent, cy
     end = start + timedelta(days=length)
     got = schedule(start, end, rent, cycle, mode)
     assert got[0].start == start and got[-1].end == end
-    for a, b in zip(got, got[1:]):
+    for a, b in itertools.pairwise(got):
         assert b.start == a.end + timedelta(days=1)
     assert [p.no for p in got] == list(range(1, len(got) + 1))
     assert all(p.start <= p.end and p.amount >= 0 for p in got)

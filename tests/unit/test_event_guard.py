@@ -53,7 +53,7 @@ def _says(events, text) -> bool:
 def _arguments(reg):
     fn = reg.handler.fn
     hints = typing.get_type_hints(fn)
-    params = [p for p in list(inspect.signature(fn).parameters.values())[1:]]
+    params = list(list(inspect.signature(fn).parameters.values())[1:])
     return [(p.name, hints.get(p.name, typing.Any), p.default is p.empty) for p in params]
 
 

@@ -55,7 +55,7 @@ def new_tenant(session, p, phone="13912345678"):
 
 def test_whole_lifecycle_each_step_by_its_role(session, principal_of):
     assistant, manager = principal_of("assistant"), principal_of("manager")
-    finance, principal = principal_of("finance"), principal_of("principal")
+    finance = principal_of("finance")
     room = vacant_room(session)
     tenant = new_tenant(session, assistant)
 

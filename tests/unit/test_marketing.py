@@ -142,14 +142,17 @@ def test_new_banners_go_last_and_move_up_and_down_within_their_group(session, pr
         )[0]
         for t in ("甲", "乙")
     ]
-    featured = lambda: [
-        b.title
-        for b in session.exec(
-            select(Banner)
-            .where(Banner.group == BannerGroup.FEATURED, Banner.city == branch.city)
-            .order_by(Banner.sort_order)
-        ).all()
-    ]
+
+    def featured():
+        return [
+            b.title
+            for b in session.exec(
+                select(Banner)
+                .where(Banner.group == BannerGroup.FEATURED, Banner.city == branch.city)
+                .order_by(Banner.sort_order)
+            ).all()
+        ]
+
     assert featured()[-2:] == ["甲", "乙"]
     up = next(a for a in admin.actions if a.name == "move_up")
     assert crud.run_action(session, admin, up, sysadmin, ids=[made[1].id]).done == 1

@@ -79,7 +79,7 @@ def test_custom_scope_is_the_chosen_units_and_their_subtrees(session, principal_
 def test_require_refuses_missing_session_and_wrong_role(principal_of):
     with pytest.raises(NotLoggedIn):
         require(None, VIEW, "users")
-    with pytest.raises(Forbidden, match="店长.*无权查看"):
+    with pytest.raises(Forbidden, match=r"店长.*无权查看"):
         require(principal_of("manager"), VIEW, "users")
     assert require(principal_of("sysadmin"), VIEW, "users").username == "sysadmin"
     with pytest.raises(Forbidden):

@@ -41,7 +41,10 @@ def test_lock_then_unlock_writes_history_and_audit(session, principal_of):
     log = session.exec(
         select(RoomStatusLog).where(RoomStatusLog.room_id == rooms[0].id).order_by(RoomStatusLog.id)
     ).all()
-    assert [(l.action, l.to_status) for l in log] == [("lock", RoomStatus.LOCKED), ("unlock", RoomStatus.VACANT)]
+    assert [(entry.action, entry.to_status) for entry in log] == [
+        ("lock", RoomStatus.LOCKED),
+        ("unlock", RoomStatus.VACANT),
+    ]
     assert log[0].reason == "事务锁定：维修：更换热水器"
     assert (
         session.exec(select(AuditLog).where(AuditLog.action == "action:lock")).first().summary.startswith("锁定 5 间")

@@ -102,7 +102,9 @@ def test_cross_origin_websockets_are_refused():
     c = _client()  # (Starlette's test client asks websockets of host "testserver")
     with c.websocket_connect("/_event/", headers={"origin": "http://testserver"}) as ws:
         assert ws.receive_text() == "hi"
-    with pytest.raises(WebSocketDisconnect) as refused:
-        with c.websocket_connect("/_event/", headers={"origin": "http://testserver.evil.example"}):
-            pass
+    with (
+        pytest.raises(WebSocketDisconnect) as refused,
+        c.websocket_connect("/_event/", headers={"origin": "http://testserver.evil.example"}),
+    ):
+        pass
     assert refused.value.code == 1008

@@ -130,7 +130,7 @@ def test_far_apart_cells_are_refused_before_the_reader_allocates_the_grid(no_pol
     ]
     for variant in far:
         assert variant != xml
-        with pytest.raises(ValueError, match="单次最多导入 50000 行|无法识别的单元格位置"):
+        with pytest.raises(ValueError, match=r"单次最多导入 50000 行|无法识别的单元格位置"):
             io.read_sheet(_replace(sheet, SHEET, variant), "a.xlsx")
 
 
