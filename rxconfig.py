@@ -30,6 +30,7 @@ def _respawn_crashed_workers() -> None:
     def respawning(self, *args, **kwargs):
         kwargs.setdefault("respawn_failed_workers", True)
         init(self, *args, **kwargs)
+
     respawning._clss = True
     AbstractServer.__init__ = respawning
 
@@ -46,8 +47,11 @@ config = rx.Config(
     # default would cut such an event off. Tab states live as long as a login.
     redis_lock_expiration=30_000,
     redis_token_expiration=settings.SESSION_HOURS * 3600,
-    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(
-        accent_color="blue", gray_color="slate", radius="medium", appearance="light"))],
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(accent_color="blue", gray_color="slate", radius="medium", appearance="light")
+        )
+    ],
     disable_plugins=[rx.plugins.SitemapPlugin],
     **_state,
 )

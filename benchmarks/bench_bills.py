@@ -3,12 +3,12 @@
 Loaded by the app only when CLSS_BENCH=1; it is not part of the schema or
 the migrations. Its declaration is what a real admin would write.
 """
+
 from __future__ import annotations
 
 import random
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Optional
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -38,10 +38,13 @@ class BillState(LabeledEnum):
 
 class BenchBill(SQLModel, table=True):
     __tablename__ = "bench_bill"
-    __table_args__ = (sa.Index("ix_bench_status", "status"), sa.Index("ix_bench_amount", "amount"),
-                      sa.Index("ix_bench_due", "due_date"))
+    __table_args__ = (
+        sa.Index("ix_bench_status", "status"),
+        sa.Index("ix_bench_amount", "amount"),
+        sa.Index("ix_bench_due", "due_date"),
+    )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     room: str = Field(max_length=32, title="房间")
     tenant_name: str = Field(max_length=32, title="租客")
     fee_type: FeeType = Field(sa_column=enum_column(FeeType, nullable=False), title="费项")
@@ -60,8 +63,9 @@ class BenchBillAdmin(ModelAdmin, model=BenchBill, key="bench_bills"):
     can_export = can_import = can_create = {Role.SUPER_ADMIN}
 
 
-menu.ENTRIES["bench_bills"] = menu.MenuEntry("bench_bills", "基准测试账单", "/bench/bills",
-                                             frozenset({Role.SUPER_ADMIN}))
+menu.ENTRIES["bench_bills"] = menu.MenuEntry(
+    "bench_bills", "基准测试账单", "/bench/bills", frozenset({Role.SUPER_ADMIN})
+)
 grant("bench_bills", VIEW, {Role.SUPER_ADMIN})
 
 SURNAMES = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何林罗高"
@@ -78,10 +82,17 @@ def fill(engine: sa.Engine, rows: int = 1_000_000, seed: int = 7) -> None:
     with engine.begin() as conn:
         batch = []
         for i in range(1, rows + 1):
-            batch.append((i, f"{rng.randint(1, 30)}-{rng.randint(1, 33)}{rng.randint(1, 20):02d}",
-                          rng.choice(SURNAMES) + rng.choice(GIVEN), rng.choice(fees).value,
-                          f"{rng.randint(3000, 900000) / 100:.2f}", (start + timedelta(days=rng.randint(0, 999))).isoformat(),
-                          rng.choice(states).value))
+            batch.append(
+                (
+                    i,
+                    f"{rng.randint(1, 30)}-{rng.randint(1, 33)}{rng.randint(1, 20):02d}",
+                    rng.choice(SURNAMES) + rng.choice(GIVEN),
+                    rng.choice(fees).value,
+                    f"{rng.randint(3000, 900000) / 100:.2f}",
+                    (start + timedelta(days=rng.randint(0, 999))).isoformat(),
+                    rng.choice(states).value,
+                )
+            )
             if len(batch) == 50_000:
                 conn.exec_driver_sql("INSERT INTO bench_bill VALUES (?,?,?,?,?,?,?)", batch)
                 batch.clear()

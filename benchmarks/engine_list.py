@@ -7,6 +7,7 @@ new rows visible in the browser (first page, deep page, enum filter, Chinese
 keyword search, sort by amount descending), then export of 100k rows to xlsx
 and import of 10k rows with validation. Not part of the test suite.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,9 @@ from benchmarks.app import CHROMIUM_ARGS, ROOT, running_app
 
 def prepare(db_path: Path, rows: int) -> None:
     os.environ["CLSS_DATABASE_URL"] = f"sqlite:///{db_path}"
-    from clss_app import db, demo, manage
     from benchmarks import bench_bills
+    from clss_app import db, demo, manage
+
     fresh = not db_path.exists()
     manage.migrate()  # also brings a kept benchmark database up to the current schema
     if fresh:
@@ -41,11 +43,12 @@ def prepare(db_path: Path, rows: int) -> None:
 def io_figures(rows: int) -> list[tuple[str, float]]:
     import polars as pl
     from sqlmodel import select
+
+    from benchmarks.bench_bills import BenchBillAdmin
     from clss_app import db
     from clss_app.admin import io
     from clss_app.admin.query import ListQuery
     from clss_app.services.permissions import load_principal
-    from benchmarks.bench_bills import BenchBillAdmin
     from models import User
 
     out = []
@@ -58,11 +61,16 @@ def io_figures(rows: int) -> list[tuple[str, float]]:
         data = io.write_frame(frame, "xlsx")
         out.append((f"export {frame.height:,} rows to xlsx ({len(data) / 1e6:.1f} MB)", time.perf_counter() - t))
 
-        sheet = pl.DataFrame({
-            "房间": [f"9-{i // 100}{i % 100:02d}" for i in range(10_000)],
-            "租客": ["王小明"] * 10_000, "费项": ["租金"] * 10_000,
-            "金额": [f"{1000 + i % 500}.50" for i in range(10_000)],
-            "应收日期": ["2026-12-01"] * 10_000, "状态": ["未确认"] * 10_000})
+        sheet = pl.DataFrame(
+            {
+                "房间": [f"9-{i // 100}{i % 100:02d}" for i in range(10_000)],
+                "租客": ["王小明"] * 10_000,
+                "费项": ["租金"] * 10_000,
+                "金额": [f"{1000 + i % 500}.50" for i in range(10_000)],
+                "应收日期": ["2026-12-01"] * 10_000,
+                "状态": ["未确认"] * 10_000,
+            }
+        )
         buf = __import__("io").BytesIO()
         sheet.write_excel(buf)
         t = time.perf_counter()
@@ -77,17 +85,19 @@ def io_figures(rows: int) -> list[tuple[str, float]]:
 
 def browser_figures(base: str, runs: int, rows: int) -> list[tuple[str, list[float]]]:
     from playwright.sync_api import sync_playwright
-    from sqlmodel import select, func
-    from clss_app import db
+    from sqlmodel import func, select
+
     from benchmarks.bench_bills import BenchBill
+    from clss_app import db
 
     with db.session_scope() as s:
-        paid_top = s.exec(select(BenchBill.id).where(BenchBill.status == "paid")
-                          .order_by(BenchBill.id.desc()).limit(1)).one()
-        name_top = s.exec(select(BenchBill.id).where(BenchBill.tenant_name.like("%张伟%"))
-                          .order_by(BenchBill.id.desc()).limit(1)).one()
-        amount_top = s.exec(select(BenchBill.id).order_by(BenchBill.amount.desc(), BenchBill.id.desc())
-                            .limit(1)).one()
+        paid_top = s.exec(
+            select(BenchBill.id).where(BenchBill.status == "paid").order_by(BenchBill.id.desc()).limit(1)
+        ).one()
+        name_top = s.exec(
+            select(BenchBill.id).where(BenchBill.tenant_name.like("%张伟%")).order_by(BenchBill.id.desc()).limit(1)
+        ).one()
+        amount_top = s.exec(select(BenchBill.id).order_by(BenchBill.amount.desc(), BenchBill.id.desc()).limit(1)).one()
         deep_top = s.exec(select(BenchBill.id).order_by(BenchBill.id.desc()).offset(9_999 * 50).limit(1)).one()
         first_top = s.exec(select(func.max(BenchBill.id))).one()
 
@@ -114,13 +124,16 @@ def browser_figures(base: str, runs: int, rows: int) -> list[tuple[str, list[flo
                 "id => { const r = document.querySelector('#admin-table tbody tr');"
                 " return r && r.dataset.rowId === String(id) &&"
                 " document.querySelectorAll('#admin-table tbody tr').length === 50; }",
-                arg=row_id, polling="raf")
+                arg=row_id,
+                polling="raf",
+            )
 
         def settle():
             """A user acts on a page that has finished loading: wait for the count and a
             quiet moment, so the clock measures the action, not the tail of the page load."""
-            page.wait_for_function("() => { const t = document.getElementById('admin-total');"
-                                   " return t && t.textContent !== '…'; }")
+            page.wait_for_function(
+                "() => { const t = document.getElementById('admin-total'); return t && t.textContent !== '…'; }"
+            )
             page.wait_for_timeout(300)
 
         def timed(key, act, row_id):
@@ -141,7 +154,9 @@ def browser_figures(base: str, runs: int, rows: int) -> list[tuple[str, list[flo
                 " if (window.__t0 !== null && r && r.dataset.rowId === String(id) &&"
                 " document.querySelectorAll('#admin-table tbody tr').length === 50)"
                 " return performance.now() - window.__t0; return false; }",
-                arg=row_id, polling="raf")
+                arg=row_id,
+                polling="raf",
+            )
             results[key].append(handle.json_value())
 
         page.goto(f"{base}/bench/bills")
@@ -168,8 +183,13 @@ def browser_figures(base: str, runs: int, rows: int) -> list[tuple[str, list[flo
             page.wait_for_selector("#admin-table tbody tr")
             timed("e", lambda: page.locator("[data-sort=amount]").click(), amount_top)
         browser.close()
-    labels = {"a": "first page", "b": "deep page (page 10,000)", "c": "filter on enum (状态=已收款)",
-              "d": "keyword search, Chinese (租客 含 张伟)", "e": "sort by amount, descending"}
+    labels = {
+        "a": "first page",
+        "b": "deep page (page 10,000)",
+        "c": "filter on enum (状态=已收款)",
+        "d": "keyword search, Chinese (租客 含 张伟)",
+        "e": "sort by amount, descending",
+    }
     return [(labels[k], v) for k, v in results.items()]
 
 

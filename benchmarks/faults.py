@@ -19,6 +19,7 @@ the page's data, and carries on. Afterwards, from the database:
 and, in the browser: the tab that lived through all of it shows a lock made elsewhere and locks a
 room itself.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,17 +57,18 @@ class Record:
 
 # ---------------------------------------------------------------- processes
 
+
 def _proc_table() -> dict[int, tuple[int, int, str]]:
     """pid -> (ppid, pgid, command) from /proc."""
     out = {}
     for d in os.listdir("/proc"):
         if d.isdigit():
             try:
-                stat = open(f"/proc/{d}/stat").read()
-                cmd = open(f"/proc/{d}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
+                stat = Path(f"/proc/{d}/stat").read_text()
+                cmd = Path(f"/proc/{d}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 continue
-            fields = stat[stat.rindex(")") + 2:].split()
+            fields = stat[stat.rindex(")") + 2 :].split()
             out[int(d)] = (int(fields[1]), int(fields[2]), cmd)
     return out
 
@@ -97,6 +99,7 @@ def sh(cmd: str) -> None:
 
 # ---------------------------------------------------------------- simulated staff
 
+
 async def _recover(tab: Tab, path: str, rec: Record) -> None:
     """As the page does: reconnect with the same tokens, rehydrate, the page loads its data again."""
     start = time.perf_counter()
@@ -110,7 +113,7 @@ async def _recover(tab: Tab, path: str, rec: Record) -> None:
         except (Disconnected, TimeoutError, OSError):
             await asyncio.sleep(0.5)
             if time.perf_counter() - start > 90:
-                raise RuntimeError(f"{tab.path}: no recovery in 90 s")
+                raise RuntimeError(f"{tab.path}: no recovery in 90 s") from None
 
 
 async def staff(base: str, plan: load.Plan, stop: asyncio.Event, rec: Record, rng: random.Random) -> None:
@@ -123,17 +126,25 @@ async def staff(base: str, plan: load.Plan, stop: asyncio.Event, rec: Record, rn
         try:
             status = load.tile_status(tab, room)
             if status == "vacant":
-                await tab.call(f"{BOARD}.set_mode", {"mode": "batch"}, changes=(BOARD, "selected_rx_state_"),
-                               timeout=10)
-                await tab.call(f"{BOARD}.click_tile", {"room_id": room, "status": "vacant"},
-                               changes=(BOARD, "selected_rx_state_"), timeout=10)
-                await tab.call(f"{BOARD}.lock", form(kind_label="普通锁定", reason="故障测试"),
-                               changes=(BOARD, "rows_rx_state_"), timeout=10)
+                await tab.call(
+                    f"{BOARD}.set_mode", {"mode": "batch"}, changes=(BOARD, "selected_rx_state_"), timeout=10
+                )
+                await tab.call(
+                    f"{BOARD}.click_tile",
+                    {"room_id": room, "status": "vacant"},
+                    changes=(BOARD, "selected_rx_state_"),
+                    timeout=10,
+                )
+                await tab.call(
+                    f"{BOARD}.lock",
+                    form(kind_label="普通锁定", reason="故障测试"),
+                    changes=(BOARD, "rows_rx_state_"),
+                    timeout=10,
+                )
                 if load.tile_status(tab, room) == "locked":
                     rec.acked[room]["locked"] += 1
             elif status == "locked":
-                await tab.call(f"{BOARD}.unlock", {"room_id": str(room)}, changes=(BOARD, "rows_rx_state_"),
-                               timeout=10)
+                await tab.call(f"{BOARD}.unlock", {"room_id": str(room)}, changes=(BOARD, "rows_rx_state_"), timeout=10)
                 if load.tile_status(tab, room) == "vacant":
                     rec.acked[room]["vacant"] += 1
             rec.ops += 1
@@ -147,8 +158,9 @@ async def staff(base: str, plan: load.Plan, stop: asyncio.Event, rec: Record, rn
             await tab.navigate(path, changes=(BOARD, "rows_rx_state_"), timeout=10)
             for room in plan.rooms:
                 if load.tile_status(tab, room) == "locked":
-                    await tab.call(f"{BOARD}.unlock", {"room_id": str(room)}, changes=(BOARD, "rows_rx_state_"),
-                                   timeout=10)
+                    await tab.call(
+                        f"{BOARD}.unlock", {"room_id": str(room)}, changes=(BOARD, "rows_rx_state_"), timeout=10
+                    )
                     if load.tile_status(tab, room) == "vacant":
                         rec.acked[room]["vacant"] += 1
             break
@@ -158,6 +170,7 @@ async def staff(base: str, plan: load.Plan, stop: asyncio.Event, rec: Record, rn
 
 
 # ---------------------------------------------------------------- browser
+
 
 async def login(page, username: str) -> None:
     await page.goto("/login")
@@ -174,10 +187,17 @@ async def node_pid(page) -> int:
 def import_file(tmp: Path) -> Path:
     cities = [f"测试城市{i:04d}" for i in range(CITIES)]
     bands = ["60㎡以下", "60–90㎡", "90–144㎡", "144㎡以上"]
-    rows = [(k, c, b, f"2025-{m:02d}", f"{100 + m / 10:.2f}", SOURCE)
-            for k in ("住房租赁指数", "住房价格指数") for c in cities for b in bands for m in range(1, 13)]
+    rows = [
+        (k, c, b, f"2025-{m:02d}", f"{100 + m / 10:.2f}", SOURCE)
+        for k in ("住房租赁指数", "住房价格指数")
+        for c in cities
+        for b in bands
+        for m in range(1, 13)
+    ]
     path = tmp / "market-import.csv"
-    pl.DataFrame(rows, schema=["指数类型", "城市", "面积段", "月份", "指数值", "数据来源"], orient="row").write_csv(path)
+    pl.DataFrame(rows, schema=["指数类型", "城市", "面积段", "月份", "指数值", "数据来源"], orient="row").write_csv(
+        path
+    )
     return path
 
 
@@ -205,8 +225,12 @@ async def inserting(url: str, timeout: float = 30) -> bool:
     try:
         while time.perf_counter() - start < timeout:
             with eng.connect() as conn:
-                if conn.execute(sa.text("SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE "
-                                        "'INSERT INTO market_index%' AND state <> 'idle'")).scalar():
+                if conn.execute(
+                    sa.text(
+                        "SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE "
+                        "'INSERT INTO market_index%' AND state <> 'idle'"
+                    )
+                ).scalar():
                     return True
             await asyncio.sleep(0.02)
         return False
@@ -222,8 +246,9 @@ def imported(url: str) -> tuple[int, int]:
     eng = sa.create_engine(url)
     with eng.connect() as conn:
         rows = conn.execute(sa.text("SELECT COUNT(*) FROM market_index WHERE source = :s"), {"s": SOURCE}).scalar()
-        audit = conn.execute(sa.text("SELECT COUNT(*) FROM audit_log WHERE resource = 'market_data' "
-                                     "AND action = 'import'")).scalar()
+        audit = conn.execute(
+            sa.text("SELECT COUNT(*) FROM audit_log WHERE resource = 'market_data' AND action = 'import'")
+        ).scalar()
     eng.dispose()
     return rows, audit
 
@@ -238,6 +263,7 @@ def clear_import(url: str) -> None:
 
 # ---------------------------------------------------------------- the run
 
+
 async def run(base: str, url: str, pgid: int, args, tmp: Path) -> list[str]:
     from playwright.async_api import async_playwright
 
@@ -246,8 +272,14 @@ async def run(base: str, url: str, pgid: int, args, tmp: Path) -> list[str]:
     rooms = sorted({r for p in chosen for r in p.rooms})
     eng = sa.create_engine(url)
     with eng.connect() as conn:
-        versions = dict(conn.execute(sa.text("SELECT id, version FROM room WHERE id IN :ids").bindparams(
-            sa.bindparam("ids", expanding=True)), {"ids": rooms}).all())
+        versions = dict(
+            conn.execute(
+                sa.text("SELECT id, version FROM room WHERE id IN :ids").bindparams(
+                    sa.bindparam("ids", expanding=True)
+                ),
+                {"ids": rooms},
+            ).all()
+        )
         log_start = conn.execute(sa.text("SELECT COALESCE(MAX(id), 0) FROM room_status_log")).scalar()
     eng.dispose()
     rec, stop = Record(), asyncio.Event()
@@ -291,8 +323,11 @@ async def run(base: str, url: str, pgid: int, args, tmp: Path) -> list[str]:
         await asyncio.sleep(args.pause)
         stop.set()
         await asyncio.gather(*tasks)
-        print(f"   staff: {rec.ops} lock/unlock steps, {rec.interruptions} interrupted, "
-              f"recovered {len(rec.recoveries)} times (max {max(rec.recoveries, default=0):.1f} s)", flush=True)
+        print(
+            f"   staff: {rec.ops} lock/unlock steps, {rec.interruptions} interrupted, "
+            f"recovered {len(rec.recoveries)} times (max {max(rec.recoveries, default=0):.1f} s)",
+            flush=True,
+        )
 
         # 4 and 5: an import cut off by the client going away, then by its worker dying.
         path = import_file(tmp)
@@ -302,11 +337,15 @@ async def run(base: str, url: str, pgid: int, args, tmp: Path) -> list[str]:
         async def leave_mid_insert(page):
             caught[4] = await inserting(url)
             await page.context.close()  # the browser goes away: its websocket drops mid-commit
+
         await import_and_cut(browser, base, path, leave_mid_insert)
         await asyncio.sleep(20)  # the commit, if it started, runs to its end
         rows, audit = imported(url)
-        step(f"4. import of {IMPORT_ROWS:,} rows, browser closed {'while inserting' if caught[4] else '(INSERT not seen)'}: "
-             f"{rows:,} rows and {audit:,} audit lines")
+        step(
+            f"4. import of {IMPORT_ROWS:,} rows, browser closed "
+            f"{'while inserting' if caught[4] else '(INSERT not seen)'}: "
+            f"{rows:,} rows and {audit:,} audit lines"
+        )
         if not whole(rows, audit) or not caught[4]:
             problems.append(f"import 4: {rows} rows, {audit} audit lines, insert seen: {caught[4]}")
         clear_import(url)
@@ -315,13 +354,16 @@ async def run(base: str, url: str, pgid: int, args, tmp: Path) -> list[str]:
             pid = await node_pid(page)
             caught[5] = await inserting(url)
             os.kill(pid, signal.SIGKILL)
+
         before = set(workers(pgid))
         await import_and_cut(browser, base, path, kill_mid_insert)
         await wait_for_workers(pgid, n_workers, before)
         await asyncio.sleep(3)  # PostgreSQL notices the dead connection and rolls back
         rows, audit = imported(url)
-        step(f"5. same import, its worker killed {'while inserting' if caught[5] else '(INSERT not seen)'}: "
-             f"{rows:,} rows and {audit:,} audit lines")
+        step(
+            f"5. same import, its worker killed {'while inserting' if caught[5] else '(INSERT not seen)'}: "
+            f"{rows:,} rows and {audit:,} audit lines"
+        )
         if not whole(rows, audit) or not caught[5]:
             problems.append(f"import 5: {rows} rows, {audit} audit lines, insert seen: {caught[5]}")
 
@@ -330,14 +372,20 @@ async def run(base: str, url: str, pgid: int, args, tmp: Path) -> list[str]:
         await other.login("multistore", load.PASSWORD)
         await other.navigate("/workbench?project=1", changes=(BOARD, "rows_rx_state_"))
         taken = set(rooms)
-        vacant = [t["id"] for row in other.var(BOARD, "rows") for t in row["tiles"]
-                  if t["status"] == "vacant" and t["id"] not in taken][:2]
+        vacant = [
+            t["id"]
+            for row in other.var(BOARD, "rows")
+            for t in row["tiles"]
+            if t["status"] == "vacant" and t["id"] not in taken
+        ][:2]
         numbers = {t["id"]: t["number"] for row in other.var(BOARD, "rows") for t in row["tiles"]}
         await other.call(f"{BOARD}.set_mode", {"mode": "batch"}, changes=(BOARD, "selected_rx_state_"))
-        await other.call(f"{BOARD}.click_tile", {"room_id": vacant[0], "status": "vacant"},
-                         changes=(BOARD, "selected_rx_state_"))
-        await other.call(f"{BOARD}.lock", form(kind_label="普通锁定", reason="他处锁定"),
-                         changes=(BOARD, "rows_rx_state_"))
+        await other.call(
+            f"{BOARD}.click_tile", {"room_id": vacant[0], "status": "vacant"}, changes=(BOARD, "selected_rx_state_")
+        )
+        await other.call(
+            f"{BOARD}.lock", form(kind_label="普通锁定", reason="他处锁定"), changes=(BOARD, "rows_rx_state_")
+        )
         t = time.perf_counter()
         seen = tab.locator(f"#board .clss-tile[data-room='{numbers[vacant[0]]}'][data-status=locked]")
         try:
@@ -350,8 +398,11 @@ async def run(base: str, url: str, pgid: int, args, tmp: Path) -> list[str]:
             await tab.locator("#lock-ok").click()
             await tab.get_by_text("锁定成功 1 间").wait_for(timeout=30_000)
             await tab.screenshot(path=str(tmp / "fault-surviving-tab.png"))
-            print(f"   the surviving tab locked room {numbers[vacant[1]]} itself (screenshot {tmp}/fault-surviving-tab.png)")
-        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            print(
+                f"   the surviving tab locked room {numbers[vacant[1]]} itself "
+                f"(screenshot {tmp}/fault-surviving-tab.png)"
+            )
+        except Exception as exc:
             await tab.screenshot(path=str(tmp / "fault-surviving-tab.png"))
             problems.append(f"the tab open through the faults did not recover: {type(exc).__name__}")
         await other.close()
@@ -364,14 +415,27 @@ async def run(base: str, url: str, pgid: int, args, tmp: Path) -> list[str]:
 def check(url: str, rooms: list[int], versions: dict[int, int], log_start: int, rec: Record) -> list[str]:
     eng = sa.create_engine(url)
     with eng.connect() as conn:
-        now = dict(conn.execute(sa.text("SELECT id, status FROM room WHERE id IN :ids").bindparams(
-            sa.bindparam("ids", expanding=True)), {"ids": rooms}).all())
-        ver = dict(conn.execute(sa.text("SELECT id, version FROM room WHERE id IN :ids").bindparams(
-            sa.bindparam("ids", expanding=True)), {"ids": rooms}).all())
+        now = dict(
+            conn.execute(
+                sa.text("SELECT id, status FROM room WHERE id IN :ids").bindparams(sa.bindparam("ids", expanding=True)),
+                {"ids": rooms},
+            ).all()
+        )
+        ver = dict(
+            conn.execute(
+                sa.text("SELECT id, version FROM room WHERE id IN :ids").bindparams(
+                    sa.bindparam("ids", expanding=True)
+                ),
+                {"ids": rooms},
+            ).all()
+        )
         logged = defaultdict(lambda: defaultdict(int))
-        for room, to in conn.execute(sa.text("SELECT room_id, to_status FROM room_status_log "
-                                             "WHERE id > :start AND room_id IN :ids").bindparams(
-                sa.bindparam("ids", expanding=True)), {"start": log_start, "ids": rooms}):
+        for room, to in conn.execute(
+            sa.text("SELECT room_id, to_status FROM room_status_log WHERE id > :start AND room_id IN :ids").bindparams(
+                sa.bindparam("ids", expanding=True)
+            ),
+            {"start": log_start, "ids": rooms},
+        ):
             logged[room][to] += 1
     eng.dispose()
     problems = []
@@ -382,13 +446,19 @@ def check(url: str, rooms: list[int], versions: dict[int, int], log_start: int, 
         if locks != unlocks:
             problems.append(f"room {room}: {locks} locks but {unlocks} unlocks logged")
         if ver[room] - versions[room] != locks + unlocks:
-            problems.append(f"room {room}: version moved {ver[room] - versions[room]}, {locks + unlocks} changes logged")
+            problems.append(
+                f"room {room}: version moved {ver[room] - versions[room]}, {locks + unlocks} changes logged"
+            )
         for to in ("locked", "vacant"):
             if rec.acked[room][to] > logged[room][to]:
-                problems.append(f"room {room}: {rec.acked[room][to]} {to} seen by the client, {logged[room][to]} logged")
+                problems.append(
+                    f"room {room}: {rec.acked[room][to]} {to} seen by the client, {logged[room][to]} logged"
+                )
     total = sum(sum(v.values()) for v in logged.values())
-    print(f"   database: {len(rooms)} rooms, {total} status changes logged, "
-          f"{sum(sum(v.values()) for v in rec.acked.values())} acknowledged to clients")
+    print(
+        f"   database: {len(rooms)} rooms, {total} status changes logged, "
+        f"{sum(sum(v.values()) for v in rec.acked.values())} acknowledged to clients"
+    )
     return problems
 
 
@@ -403,8 +473,11 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="clss-faults-"))
     url, env = fresh_cluster("clss_faults", args.workers)
     load.seed(url)
-    print(f"fault test: {args.workers} workers, PostgreSQL + Redis, {args.sessions} simulated staff "
-          f"and one Chromium tab; app log {tmp}/app.log", flush=True)
+    print(
+        f"fault test: {args.workers} workers, PostgreSQL + Redis, {args.sessions} simulated staff "
+        f"and one Chromium tab; app log {tmp}/app.log",
+        flush=True,
+    )
     with running_app(url, log_path=tmp / "app.log", **env) as base:
         problems = asyncio.run(run(base, url, running_app.pid, args, tmp))
     print(f"\n== fault test: {'nothing lost or half-written, every client recovered' if not problems else 'PROBLEMS'}")

@@ -7,6 +7,7 @@ import of 10,000 rooms from an .xlsx file with full validation (read, dry
 run, commit as one batch) and export of 100,000 rooms to .xlsx in the import
 template's format. Prints figures; not part of the test suite.
 """
+
 from __future__ import annotations
 
 import io
@@ -48,21 +49,45 @@ def main() -> int:
         s.add_all(floors)
         s.flush()
         # 100,000 rooms in the big project: 10 buildings x 50 floors x 200 rooms.
-        rows = [dict(project_id=big.id, building_id=f.building_id, floor_id=f.id, floor_no=f.number,
-                     number=f"{f.building_id}-{f.number}-{r:03d}", area=Decimal("35.50"), rent=Decimal(3200),
-                     deposit=Decimal(3200), orientation="南", longitude=Decimal("116.400000"),
-                     latitude=Decimal("39.900000"), external_code=f"EXT{f.id}-{r}", status="vacant")
-                for f in floors if f.building_id in {b.id for b in buildings[:10]} for r in range(1, 201)]
+        rows = [
+            dict(
+                project_id=big.id,
+                building_id=f.building_id,
+                floor_id=f.id,
+                floor_no=f.number,
+                number=f"{f.building_id}-{f.number}-{r:03d}",
+                area=Decimal("35.50"),
+                rent=Decimal(3200),
+                deposit=Decimal(3200),
+                orientation="南",
+                longitude=Decimal("116.400000"),
+                latitude=Decimal("39.900000"),
+                external_code=f"EXT{f.id}-{r}",
+                status="vacant",
+            )
+            for f in floors
+            if f.building_id in {b.id for b in buildings[:10]}
+            for r in range(1, 201)
+        ]
         s.execute(sa.insert(Room), rows)
         target_name = target.name
 
     n = 10_000
-    sheet = pl.DataFrame({
-        "项目": [target_name] * n, "楼栋": [f"{i % 10 + 1}号楼" for i in range(n)],
-        "楼层": [str(i // 10 % 50 + 1) for i in range(n)], "房号": [f"R{i:05d}" for i in range(n)],
-        "面积(㎡)": ["32.50"] * n, "月租金(元)": [str(2500 + i % 900) for i in range(n)], "押金(元)": ["3000"] * n,
-        "朝向": ["南"] * n, "经度": ["116.391234"] * n, "纬度": ["39.907654"] * n,
-        "来源平台房间编号": [f"X{i}" for i in range(n)]})
+    sheet = pl.DataFrame(
+        {
+            "项目": [target_name] * n,
+            "楼栋": [f"{i % 10 + 1}号楼" for i in range(n)],
+            "楼层": [str(i // 10 % 50 + 1) for i in range(n)],
+            "房号": [f"R{i:05d}" for i in range(n)],
+            "面积(㎡)": ["32.50"] * n,
+            "月租金(元)": [str(2500 + i % 900) for i in range(n)],
+            "押金(元)": ["3000"] * n,
+            "朝向": ["南"] * n,
+            "经度": ["116.391234"] * n,
+            "纬度": ["39.907654"] * n,
+            "来源平台房间编号": [f"X{i}" for i in range(n)],
+        }
+    )
     buf = io.BytesIO()
     sheet.write_excel(buf)
     data = buf.getvalue()
@@ -75,8 +100,9 @@ def main() -> int:
         preview = admin_io.dry_run(s, RoomAdmin, p, frame)
         assert preview.ok, preview.errors[:3]
         done = admin_io.commit(s, RoomAdmin, p, preview, "rooms.xlsx")
-        figures.append((f"import {done:,} rooms from xlsx (read + validate + insert as one batch)",
-                        time.perf_counter() - t))
+        figures.append(
+            (f"import {done:,} rooms from xlsx (read + validate + insert as one batch)", time.perf_counter() - t)
+        )
 
     with db.session_scope() as s:
         p = load_principal(s, s.exec(select(User).where(User.username == "principal")).one())
@@ -84,8 +110,12 @@ def main() -> int:
         t = time.perf_counter()
         frame = admin_io.export_frame(s, RoomAdmin, p, ListQuery(filters={"project_id": str(big_id)}))
         out = admin_io.write_frame(frame, "xlsx")
-        figures.append((f"export {frame.height:,} rooms to xlsx ({len(out) / 1e6:.1f} MB, "
-                        f"{frame.width} columns)", time.perf_counter() - t))
+        figures.append(
+            (
+                f"export {frame.height:,} rooms to xlsx ({len(out) / 1e6:.1f} MB, {frame.width} columns)",
+                time.perf_counter() - t,
+            )
+        )
 
     print("\nCLSS housing benchmark (SQLite, one process)")
     for label, seconds in figures:

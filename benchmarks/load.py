@@ -18,6 +18,7 @@ Loopback only; the load generator shares the machine's two cores with the app.
 Afterwards the database is checked: every room the run touched is vacant again, and it carries
 as many unlocks as locks in its status history, and at least one of each per cycle a client saw done.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,25 +62,32 @@ def version() -> str:
 
 # ---------------------------------------------------------------- set-up
 
+
 def seed(url: str) -> None:
     import subprocess
     import sys
+
     env = dict(os.environ, CLSS_DATABASE_URL=url)
-    subprocess.run([sys.executable, "-m", "clss_app.manage", "seed"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "clss_app.manage", "seed"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+    )
 
 
 def plans(url: str, sessions: int) -> list[Plan]:
     """Sessions spread over the store users' projects; each gets vacant rooms no other session uses."""
     eng = sa.create_engine(url)
     with eng.connect() as conn:
-        pairs = conn.execute(sa.text(
-            "SELECT u.username, up.project_id FROM app_user u JOIN user_project up ON up.user_id = u.id "
-            "WHERE u.is_active AND u.role IN :roles ORDER BY up.project_id, u.username"
-        ).bindparams(sa.bindparam("roles", expanding=True)), {"roles": list(STORE_ROLES)}).all()
+        pairs = conn.execute(
+            sa.text(
+                "SELECT u.username, up.project_id FROM app_user u JOIN user_project up ON up.user_id = u.id "
+                "WHERE u.is_active AND u.role IN :roles ORDER BY up.project_id, u.username"
+            ).bindparams(sa.bindparam("roles", expanding=True)),
+            {"roles": list(STORE_ROLES)},
+        ).all()
         vacant = defaultdict(list)
-        for room_id, project_id in conn.execute(sa.text(
-                "SELECT id, project_id FROM room WHERE status = 'vacant' ORDER BY id")):
+        for room_id, project_id in conn.execute(
+            sa.text("SELECT id, project_id FROM room WHERE status = 'vacant' ORDER BY id")
+        ):
             vacant[project_id].append(room_id)
     eng.dispose()
     out = [Plan(u, pid, []) for u, pid in (pairs[i % len(pairs)] for i in range(sessions))]
@@ -87,12 +95,13 @@ def plans(url: str, sessions: int) -> list[Plan]:
     for p in out:
         by_project[p.project_id].append(p)
     for pid, group in by_project.items():
-        for i, room in enumerate(vacant[pid][:len(group) * 4]):
+        for i, room in enumerate(vacant[pid][: len(group) * 4]):
             group[i % len(group)].rooms.append(room)
     return out
 
 
 # ---------------------------------------------------------------- one session
+
 
 async def log_in(base: str, plan: Plan, tally: Tally) -> Tab | None:
     tab = Tab(base, version())
@@ -106,8 +115,9 @@ async def log_in(base: str, plan: Plan, tally: Tally) -> Tab | None:
     return tab
 
 
-async def staff(tab: Tab, plan: Plan, deadline: float, budget: list[int], think: float, tally: Tally,
-                rng: random.Random) -> None:
+async def staff(
+    tab: Tab, plan: Plan, deadline: float, budget: list[int], think: float, tally: Tally, rng: random.Random
+) -> None:
     try:
         on_board = False
         while time.perf_counter() < deadline and budget[0] > 0:
@@ -121,18 +131,19 @@ async def staff(tab: Tab, plan: Plan, deadline: float, budget: list[int], think:
             elif pick < 0.8 or not plan.rooms:
                 budget[0] -= 1
                 tally.latencies["board"].append(
-                    await tab.navigate(f"/workbench?project={plan.project_id}", changes=(BOARD, "rows_rx_state_")))
+                    await tab.navigate(f"/workbench?project={plan.project_id}", changes=(BOARD, "rows_rx_state_"))
+                )
                 on_board = True
             else:
                 if not on_board:
                     budget[0] -= 1
-                    tally.latencies["board"].append(await tab.navigate(
-                        f"/workbench?project={plan.project_id}", changes=(BOARD, "rows_rx_state_")))
+                    tally.latencies["board"].append(
+                        await tab.navigate(f"/workbench?project={plan.project_id}", changes=(BOARD, "rows_rx_state_"))
+                    )
                     on_board = True
                 await lock_cycle(tab, plan, rng, tally, budget)
     except (Disconnected, TimeoutError, OSError) as exc:
-        tally.errors.append(f"{plan.username} at {tab.path}: {type(exc).__name__} {exc} "
-                            f"(last event {tab.last_event})")
+        tally.errors.append(f"{plan.username} at {tab.path}: {type(exc).__name__} {exc} (last event {tab.last_event})")
     finally:
         await tab.close()
 
@@ -150,13 +161,15 @@ async def lock_cycle(tab: Tab, plan: Plan, rng: random.Random, tally: Tally, bud
     await tab.call(f"{BOARD}.set_mode", {"mode": "batch"}, changes=(BOARD, "selected_rx_state_"))
     await tab.call(f"{BOARD}.click_tile", {"room_id": room, "status": "vacant"}, changes=(BOARD, "selected_rx_state_"))
     budget[0] -= 2
-    tally.latencies["lock"].append(await tab.call(
-        f"{BOARD}.lock", form(kind_label="普通锁定", reason="压测"), changes=(BOARD, "rows_rx_state_")))
+    tally.latencies["lock"].append(
+        await tab.call(f"{BOARD}.lock", form(kind_label="普通锁定", reason="压测"), changes=(BOARD, "rows_rx_state_"))
+    )
     if tile_status(tab, room) != "locked":
         tally.errors.append(f"{plan.username}: room {room} not locked ({tab.var(BOARD, 'lock_error')})")
         return
-    tally.latencies["unlock"].append(await tab.call(
-        f"{BOARD}.unlock", {"room_id": str(room)}, changes=(BOARD, "rows_rx_state_")))
+    tally.latencies["unlock"].append(
+        await tab.call(f"{BOARD}.unlock", {"room_id": str(room)}, changes=(BOARD, "rows_rx_state_"))
+    )
     if tile_status(tab, room) != "vacant":
         tally.errors.append(f"{plan.username}: room {room} not unlocked")
         return
@@ -165,17 +178,25 @@ async def lock_cycle(tab: Tab, plan: Plan, rng: random.Random, tally: Tally, bud
 
 # ---------------------------------------------------------------- run and report
 
+
 def check_database(url: str, tally: Tally, rooms: set[int], started: int) -> list[str]:
     """Nothing lost or half-written: rooms back to vacant, one lock and one unlock per cycle."""
     eng = sa.create_engine(url)
     problems = []
     with eng.connect() as conn:
-        states = dict(conn.execute(sa.text("SELECT id, status FROM room WHERE id IN :ids").bindparams(
-            sa.bindparam("ids", expanding=True)), {"ids": sorted(rooms) or [0]}).all())
+        states = dict(
+            conn.execute(
+                sa.text("SELECT id, status FROM room WHERE id IN :ids").bindparams(sa.bindparam("ids", expanding=True)),
+                {"ids": sorted(rooms) or [0]},
+            ).all()
+        )
         moves = defaultdict(lambda: defaultdict(int))
-        for room, to in conn.execute(sa.text(
-                "SELECT room_id, to_status FROM room_status_log WHERE room_id IN :ids AND id > :t").bindparams(
-                sa.bindparam("ids", expanding=True)), {"ids": sorted(rooms) or [0], "t": started}):
+        for room, to in conn.execute(
+            sa.text("SELECT room_id, to_status FROM room_status_log WHERE room_id IN :ids AND id > :t").bindparams(
+                sa.bindparam("ids", expanding=True)
+            ),
+            {"ids": sorted(rooms) or [0], "t": started},
+        ):
             moves[room][to] += 1
     eng.dispose()
     for room in rooms:
@@ -191,7 +212,7 @@ def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))] * 1000
+    return values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))] * 1000
 
 
 async def drive(base: str, url: str, args) -> tuple[Tally, float, list[str]]:
@@ -211,8 +232,13 @@ async def drive(base: str, url: str, args) -> tuple[Tally, float, list[str]]:
     tabs = await asyncio.gather(*logins)
     cpu0, t0 = time.process_time(), time.perf_counter()
     deadline = t0 + args.seconds
-    await asyncio.gather(*(staff(tab, plan, deadline, budget, args.think, tally, random.Random(rng.random()))
-                           for tab, plan in zip(tabs, chosen) if tab is not None))
+    await asyncio.gather(
+        *(
+            staff(tab, plan, deadline, budget, args.think, tally, random.Random(rng.random()))
+            for tab, plan in zip(tabs, chosen)
+            if tab is not None
+        )
+    )
     tally.client_cpu = time.process_time() - cpu0
     elapsed = time.perf_counter() - t0
     rooms = {r for p in chosen for r in p.rooms}
@@ -221,15 +247,19 @@ async def drive(base: str, url: str, args) -> tuple[Tally, float, list[str]]:
 
 def report(name: str, tally: Tally, elapsed: float, problems: list[str]) -> None:
     measured = sum(len(v) for k, v in tally.latencies.items() if k != "login")
-    print(f"\n== {name}: {measured} requests in {elapsed:.1f} s = {measured / elapsed:.1f} req/s; "
-          f"errors {len(tally.errors)}; database problems {len(problems)}; "
-          f"load generator used {tally.client_cpu / elapsed:.0%} of a core")
+    print(
+        f"\n== {name}: {measured} requests in {elapsed:.1f} s = {measured / elapsed:.1f} req/s; "
+        f"errors {len(tally.errors)}; database problems {len(problems)}; "
+        f"load generator used {tally.client_cpu / elapsed:.0%} of a core"
+    )
     print(f"   {'what':<8}{'n':>7}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}")
     for what in ("list", "board", "lock", "unlock", "login"):
         v = tally.latencies.get(what, [])
         if v:
-            print(f"   {what:<8}{len(v):>7}{pct(v, 50):>10.0f}{pct(v, 95):>10.0f}{pct(v, 99):>10.0f}"
-                  f"{max(v) * 1000:>10.0f}")
+            print(
+                f"   {what:<8}{len(v):>7}{pct(v, 50):>10.0f}{pct(v, 95):>10.0f}{pct(v, 99):>10.0f}"
+                f"{max(v) * 1000:>10.0f}"
+            )
     for line in (tally.errors + problems)[:20]:
         print("   !", line)
 
@@ -266,8 +296,10 @@ def main() -> None:
         tally, elapsed, problems = asyncio.run(drive(args.base, args.database, args))
         report(f"{args.base}, {args.sessions} sessions, think {args.think:.1f} s", tally, elapsed, problems)
         raise SystemExit(0 if not tally.errors and not problems else 1)
-    print(f"load test: {args.sessions} sessions, {args.seconds:.0f} s or {args.max_requests} requests, "
-          f"think time {args.think:.1f} s mean; {os.cpu_count()} cores")
+    print(
+        f"load test: {args.sessions} sessions, {args.seconds:.0f} s or {args.max_requests} requests, "
+        f"think time {args.think:.1f} s mean; {os.cpu_count()} cores"
+    )
     setups = ["sqlite", "cluster"] if args.setup == "both" else [args.setup]
     ok = [run_setup(s, args) for s in setups]
     raise SystemExit(0 if all(ok) else 1)

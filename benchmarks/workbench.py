@@ -6,6 +6,7 @@ Prints (a) the time from choosing the project to its 5,000 tiles painted,
 and (b) the time from confirming a lock of 500 selected rooms to all 500
 tiles repainted as 不可租. Not part of the test suite.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,6 +29,7 @@ def prepare(db_path: Path) -> None:
 
     from clss_app import db, demo, manage
     from models import Building, Floor, Project, ProjectKind, Room, User, UserProject
+
     manage.migrate()
     demo.generate()
     with db.session_scope() as s:
@@ -45,14 +47,26 @@ def prepare(db_path: Path) -> None:
                 floor = Floor(building_id=building.id, number=f)
                 s.add(floor)
                 s.flush()
-                rows += [dict(project_id=project.id, building_id=building.id, floor_id=floor.id, floor_no=f,
-                              number=f"{b}-{f}{r:02d}", area=Decimal(30), rent=Decimal(3000), deposit=Decimal(3000),
-                              status="vacant" if b <= 5 else "occupied") for r in range(1, 51)]
+                rows += [
+                    dict(
+                        project_id=project.id,
+                        building_id=building.id,
+                        floor_id=floor.id,
+                        floor_no=f,
+                        number=f"{b}-{f}{r:02d}",
+                        area=Decimal(30),
+                        rent=Decimal(3000),
+                        deposit=Decimal(3000),
+                        status="vacant" if b <= 5 else "occupied",
+                    )
+                    for r in range(1, 51)
+                ]
         s.execute(sa.insert(Room), rows)
 
 
 def run(base: str, runs: int) -> dict[str, list[float]]:
     from playwright.sync_api import sync_playwright
+
     out = {"board": [], "lock": []}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -88,8 +102,9 @@ def run(base: str, runs: int) -> dict[str, list[float]]:
             page.wait_for_timeout(300)  # the user reads the dialog before confirming
             t0 = page.evaluate("performance.now()")
             page.locator("#lock-ok").click()
-            page.wait_for_function("document.querySelectorAll('#board .clss-tile[data-status=locked]').length"
-                                   " === 500", polling="raf")
+            page.wait_for_function(
+                "document.querySelectorAll('#board .clss-tile[data-status=locked]').length === 500", polling="raf"
+            )
             out["lock"].append(page.evaluate("performance.now()") - t0)
             page.locator("#board-mode").get_by_role("radio", name="单个选择").click()
         browser.close()
@@ -108,8 +123,10 @@ def main() -> int:
     print(f"\nCLSS 房态图 benchmark: a project of 5,000 rooms, Chromium, {args.runs} runs")
     labels = {"board": "choose the project -> 5,000 tiles painted", "lock": "confirm lock of 500 rooms -> repainted"}
     for key, values in figures.items():
-        print(f"{labels[key]:48} median {statistics.median(values):6.0f} ms   min {min(values):6.0f}   "
-              f"max {max(values):6.0f}")
+        print(
+            f"{labels[key]:48} median {statistics.median(values):6.0f} ms   min {min(values):6.0f}   "
+            f"max {max(values):6.0f}"
+        )
     return 0
 
 

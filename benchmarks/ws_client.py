@@ -4,6 +4,7 @@ The load and fault tests drive the real app the way the page does (the same even
 hydrate on connect and reconnect), without a browser per session. Engine.IO v4 framing by hand
 (a handful of packet types) over wsproto, which Reflex's server already installs.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,8 +15,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from wsproto import ConnectionType, WSConnection
-from wsproto.events import (AcceptConnection, BytesMessage, CloseConnection, Ping, RejectConnection, Request,
-                            TextMessage)
+from wsproto.events import AcceptConnection, BytesMessage, CloseConnection, Ping, RejectConnection, Request, TextMessage
 
 ROOT_STATE = "reflex___state____state"
 AUTH = f"{ROOT_STATE}.clss_app___state____auth_state"
@@ -28,6 +28,7 @@ NS = "/_event,"  # Reflex's socket.io namespace
 def reflex_version() -> str:
     """The socket subprotocol the server expects: the installed Reflex's version."""
     from reflex_base import constants
+
     return constants.Reflex.VERSION
 
 
@@ -81,8 +82,9 @@ class Tab:
         opened = await self._next_text(timeout)
         if not opened.startswith("0"):
             raise Disconnected(f"unexpected engine.io open: {opened[:80]}")
-        boot = self._event(f"{ROOT_STATE}.hydrate_and_load",
-                           {"vars": {TOKEN_VAR: self.login_token}} if self.login_token else {})
+        boot = self._event(
+            f"{ROOT_STATE}.hydrate_and_load", {"vars": {TOKEN_VAR: self.login_token}} if self.login_token else {}
+        )
         self._send_text("40" + NS + json.dumps({"event": boot}))
         self._updates = asyncio.Queue()
         self._pump = asyncio.create_task(self._read_loop())
@@ -142,10 +144,10 @@ class Tab:
         try:
             while True:
                 text = await self._next_text(3600)
-                if text == "2":                 # engine.io ping
+                if text == "2":  # engine.io ping
                     self._send_text("3")
                 elif text.startswith("42" + NS):  # socket.io event
-                    name, *args = json.loads(text[2 + len(NS):])
+                    name, *args = json.loads(text[2 + len(NS) :])
                     if name == "event" and args:
                         update = Update(args[0].get("delta") or {}, args[0].get("events") or [])
                         self._apply(update)
@@ -203,8 +205,9 @@ class Tab:
             if done(update):
                 return update
 
-    async def call(self, name: str, payload: dict | None = None, *, changes: tuple[str, str],
-                   timeout: float = 30) -> float:
+    async def call(
+        self, name: str, payload: dict | None = None, *, changes: tuple[str, str], timeout: float = 30
+    ) -> float:
         """Emit one event and wait for the var it changes; returns the seconds it took."""
         substate, var = changes
         start = time.perf_counter()

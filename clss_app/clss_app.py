@@ -1,43 +1,44 @@
 """The Reflex app: every menu entry becomes a guarded page."""
-import reflex as rx
 
-from clss_app import menu
-from clss_app.state import AuthState
-from clss_app.ui import theme
-from clss_app.ui.shell import admin_page
-from pages.home import HOME_LOAD, home_body
-from pages.login import login_page
-from pages.placeholder import placeholder
-from pages.workbench import WorkbenchState, workbench_body
-from clss_app.admin.components import admin_body
-from clss_app.admin.state import AdminState
-from clss_app.admin.view import REGISTRY
 import os
 
-import pages.housing  # noqa: F401  (ModelAdmin declarations register themselves)
-import pages.system  # noqa: F401
-import pages.leasing  # noqa: F401
-import pages.finance  # noqa: F401
-from pages.market import MarketState, market_body
-from pages.analytics import ANALYTICS_LOAD, analytics_body
-from pages.app_content import PreviewState, preview_body
-import pages.marketing  # noqa: F401
-import pages.insurance  # noqa: F401
-
+import reflex as rx
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from clss_app import event_guard, health
+import pages.finance
+import pages.housing
+import pages.insurance
+import pages.leasing
+import pages.marketing
+import pages.system  # noqa: F401
+from clss_app import event_guard, health, menu
 from clss_app.admin import downloads
+from clss_app.admin.components import admin_body
+from clss_app.admin.state import AdminState
+from clss_app.admin.view import REGISTRY
+from clss_app.state import AuthState
+from clss_app.ui import theme
+from clss_app.ui.shell import admin_page
 from clss_app.upload_guard import UploadGuard
 from clss_app.web_guard import WebGuard
+from pages.analytics import ANALYTICS_LOAD, analytics_body
+from pages.app_content import PreviewState, preview_body
+from pages.home import HOME_LOAD, home_body
+from pages.login import login_page
+from pages.market import MarketState, market_body
+from pages.placeholder import placeholder
+from pages.workbench import WorkbenchState, workbench_body
 
 app = rx.App(
     html_lang="zh-CN",
     # Applied in order: UploadGuard wraps our routes and Reflex's, so an upload is refused before it is
     # read; WebGuard wraps everything (headers, CSP, cross-origin refusals).
-    api_transformer=[Starlette(routes=[*downloads.routes(), Route(health.ROUTE, health.health)]), UploadGuard,
-                     WebGuard],
+    api_transformer=[
+        Starlette(routes=[*downloads.routes(), Route(health.ROUTE, health.health)]),
+        UploadGuard,
+        WebGuard,
+    ],
     style={"font_family": theme.FONT},
     stylesheets=["/admin.css"],
     head_components=[rx.script(src="/clss.js")],
@@ -47,6 +48,7 @@ app.add_middleware(event_guard.ArgumentCheck())  # every event's payload fits it
 
 if os.environ.get("CLSS_JOBS", "1") != "0":  # several workers take turns through Redis (jobs._my_turn)
     from clss_app.services import jobs
+
     app.register_lifespan_task(jobs.run_forever)
 
 app.add_page(login_page, route="/login", title="登录 · CLSS Admin", on_load=AuthState.enter_login)
@@ -55,9 +57,13 @@ app.add_page(login_page, route="/login", title="登录 · CLSS Admin", on_load=A
 if os.environ.get("CLSS_BENCH") == "1":
     import benchmarks.bench_bills  # noqa: F401  (a synthetic 1M-row admin for benchmarks/engine_list.py)
 
-BUILT = {"home": (home_body, HOME_LOAD), "workbench": (workbench_body, WorkbenchState.load),
-         "market_index": (market_body, MarketState.load), "dashboard": (analytics_body, ANALYTICS_LOAD),
-         "app_preview": (preview_body, PreviewState.load)}
+BUILT = {
+    "home": (home_body, HOME_LOAD),
+    "workbench": (workbench_body, WorkbenchState.load),
+    "market_index": (market_body, MarketState.load),
+    "dashboard": (analytics_body, ANALYTICS_LOAD),
+    "app_preview": (preview_body, PreviewState.load),
+}
 for _key, _admin in REGISTRY.items():
     BUILT[_key] = (lambda a=_admin, k=_key: admin_body(a, menu.ENTRIES[k].label), AdminState.load(_key))
 
@@ -66,5 +72,4 @@ for key, entry in menu.ENTRIES.items():
     if load is not None:
         AuthState._page_loaders[key] = load
     component = admin_page(key, body() if body else placeholder(entry))
-    app.add_page(component, route=entry.route, title=f"{entry.label} · CLSS Admin",
-                 on_load=AuthState.enter_page(key))
+    app.add_page(component, route=entry.route, title=f"{entry.label} · CLSS Admin", on_load=AuthState.enter_page(key))

@@ -1,4 +1,5 @@
 """The one SQLAlchemy engine of the process, and sessions on it."""
+
 from __future__ import annotations
 
 import os
@@ -7,16 +8,15 @@ import secrets
 import socket
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Iterator
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from clss_app import settings
-
 
 # ------------------------------------------------------------ write generations
 # Each table's count of committed writes: caches of derived figures (the executives' dashboard) key
@@ -30,11 +30,12 @@ _REDIS_KEY = "clss:write-generations"
 UNTRACKED = "clss_untracked"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _redis(url: str | None):
     if not url:
         return None
     import redis
+
     return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
 
@@ -101,7 +102,7 @@ def _track_writes(eng: sa.Engine) -> None:
         conn.info.pop("clss_written", None)
 
 
-@lru_cache(maxsize=None)
+@cache
 def engine_for(url: str) -> sa.Engine:
     eng = _new_engine(url)
     _track_writes(eng)
@@ -171,8 +172,10 @@ def insert_ignoring_duplicates(session: Session, table: sa.Table, rows: list, co
             converted[None] = None
             by_column[i] = [converted[v] for v in by_column[i]]
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}) "
-           "ON CONFLICT DO NOTHING")
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}) "
+        "ON CONFLICT DO NOTHING"
+    )
     return conn.exec_driver_sql(sql, list(zip(*by_column))).rowcount
 
 
@@ -182,7 +185,12 @@ def sync_sequences(session: Session, tables: list[str] | None = None) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
     from sqlmodel import SQLModel
+
     for table in SQLModel.metadata.sorted_tables:
         if (tables is None or table.name in tables) and "id" in table.c and table.c.id.autoincrement:
-            session.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                                    f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"))
+            session.execute(
+                sa.text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
+                )
+            )

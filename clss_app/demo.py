@@ -6,21 +6,44 @@ issues extend the demo by appending steps (contracts, bills, marketing,
 index series); a step inserts in bulk so that scale 70 (about 100k rooms)
 stays a matter of seconds.
 """
+
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from clss_app import db
 from clss_app.services.auth import hash_password
-from models import (Building, DataScope, FeeItem, FeeKind, Floor, ImportBatch, OrgUnit, PriceUnit,
-                    MarketIndex, PricingStandard, Project, ProjectKind, PublishState, RentMode, ReservationState, Role, Room,
-                    RoomStatus, UnitKind, UnitType, User, UserProject, utcnow)
+from models import (
+    Building,
+    DataScope,
+    FeeItem,
+    FeeKind,
+    Floor,
+    ImportBatch,
+    MarketIndex,
+    OrgUnit,
+    PriceUnit,
+    PricingStandard,
+    Project,
+    ProjectKind,
+    PublishState,
+    RentMode,
+    ReservationState,
+    Role,
+    Room,
+    RoomStatus,
+    UnitKind,
+    UnitType,
+    User,
+    UserProject,
+    utcnow,
+)
 
 DEMO_PASSWORD = "Clss@2026"
 
@@ -50,11 +73,24 @@ COMPANIES = [
 ]
 CENTRAL_NAMES = ["青年汇", "悦居", "星河公寓", "智汇家", "新青年社区", "安居苑", "泊寓", "城市之光"]
 SCATTERED_NAMES = ["邻里", "家园", "优家", "乐居", "安心寓", "暖居"]
-COMMUNITIES = ["金地格林小镇", "万科城市花园", "保利西山林语", "华润橡树湾", "龙湖春江郦城",
-               "中海国际社区", "招商雍景湾", "绿地海珀"]
+COMMUNITIES = [
+    "金地格林小镇",
+    "万科城市花园",
+    "保利西山林语",
+    "华润橡树湾",
+    "龙湖春江郦城",
+    "中海国际社区",
+    "招商雍景湾",
+    "绿地海珀",
+]
 ORIENTATIONS = ["南", "北", "东", "西", "东南", "西南"]
-STATUS_WEIGHTS = [(RoomStatus.OCCUPIED, 68), (RoomStatus.VACANT, 17), (RoomStatus.LOCKED, 5),
-                  (RoomStatus.RESERVED, 5), (RoomStatus.SIGNED, 5)]
+STATUS_WEIGHTS = [
+    (RoomStatus.OCCUPIED, 68),
+    (RoomStatus.VACANT, 17),
+    (RoomStatus.LOCKED, 5),
+    (RoomStatus.RESERVED, 5),
+    (RoomStatus.SIGNED, 5),
+]
 
 
 @dataclass
@@ -89,8 +125,17 @@ def seed_org(ctx: DemoContext) -> None:
     for bidx, name, white, operating in COMPANIES:
         cid = ctx.next_id("org")
         company_ids.append(cid)
-        units.append(dict(id=cid, name=name, kind=UnitKind.COMPANY, parent_id=branch_ids[bidx],
-                          city=BRANCHES[bidx][1], is_whitelist=white, is_operating=operating))
+        units.append(
+            dict(
+                id=cid,
+                name=name,
+                kind=UnitKind.COMPANY,
+                parent_id=branch_ids[bidx],
+                city=BRANCHES[bidx][1],
+                is_whitelist=white,
+                is_operating=operating,
+            )
+        )
     for u in units:
         u.setdefault("is_whitelist", False)
         u.setdefault("is_operating", False)
@@ -100,10 +145,16 @@ def seed_org(ctx: DemoContext) -> None:
     ctx.ids["company"] = company_ids
 
 
-CITY_CENTRES = {"北京": (Decimal("116.40"), Decimal("39.90")), "上海": (Decimal("121.47"), Decimal("31.23")),
-                "深圳": (Decimal("114.06"), Decimal("22.54"))}
-UNIT_TYPES = [("整租一居", RentMode.WHOLE, 1, 1, 1, 38), ("整租两居", RentMode.WHOLE, 2, 1, 1, 68),
-              ("合租主卧", RentMode.SHARED, 1, 0, 1, 22)]
+CITY_CENTRES = {
+    "北京": (Decimal("116.40"), Decimal("39.90")),
+    "上海": (Decimal("121.47"), Decimal("31.23")),
+    "深圳": (Decimal("114.06"), Decimal("22.54")),
+}
+UNIT_TYPES = [
+    ("整租一居", RentMode.WHOLE, 1, 1, 1, 38),
+    ("整租两居", RentMode.WHOLE, 2, 1, 1, 68),
+    ("合租主卧", RentMode.SHARED, 1, 0, 1, 22),
+]
 FEE_ITEMS = [  # name, kind, [(standard, unit price, unit)]
     ("物业费", FeeKind.PERIODIC, [("标准物业费", "2.50", PriceUnit.PER_SQM_MONTH)]),
     ("网费", FeeKind.PERIODIC, [("100M宽带", "50.00", PriceUnit.PER_MONTH)]),
@@ -115,18 +166,28 @@ FEE_ITEMS = [  # name, kind, [(standard, unit price, unit)]
 
 
 def _room_row(ctx, pid, bid, fid, number, kind, floor_no=1, city="", unit_type=None):
-    area = Decimal(ctx.rng.choice([18, 22, 25, 28, 32, 38, 45, 55, 68, 85, 95])) + \
-        Decimal(ctx.rng.randint(0, 99)) / 100
+    area = Decimal(ctx.rng.choice([18, 22, 25, 28, 32, 38, 45, 55, 68, 85, 95])) + Decimal(ctx.rng.randint(0, 99)) / 100
     base = 60 if kind == ProjectKind.CENTRALIZED else 75
     rent = (area * base).quantize(Decimal("100")) + Decimal(ctx.rng.choice([0, 50]))
     status = ctx.rng.choices([s for s, _ in STATUS_WEIGHTS], [w for _, w in STATUS_WEIGHTS])[0]
     lng, lat = CITY_CENTRES.get(city, (None, None))
     located = lng is not None and ctx.rng.random() < 0.6
-    return dict(id=ctx.next_id("room"), project_id=pid, building_id=bid, floor_id=fid, floor_no=floor_no,
-                number=number, area=area, rent=rent, deposit=rent, unit_type_id=unit_type,
-                orientation=ctx.rng.choice(ORIENTATIONS), status=status,
-                longitude=lng + Decimal(ctx.rng.randint(-20000, 20000)) / 100000 if located else None,
-                latitude=lat + Decimal(ctx.rng.randint(-20000, 20000)) / 100000 if located else None)
+    return dict(
+        id=ctx.next_id("room"),
+        project_id=pid,
+        building_id=bid,
+        floor_id=fid,
+        floor_no=floor_no,
+        number=number,
+        area=area,
+        rent=rent,
+        deposit=rent,
+        unit_type_id=unit_type,
+        orientation=ctx.rng.choice(ORIENTATIONS),
+        status=status,
+        longitude=lng + Decimal(ctx.rng.randint(-20000, 20000)) / 100000 if located else None,
+        latitude=lat + Decimal(ctx.rng.randint(-20000, 20000)) / 100000 if located else None,
+    )
 
 
 def seed_housing(ctx: DemoContext) -> None:
@@ -143,20 +204,40 @@ def seed_housing(ctx: DemoContext) -> None:
             pid = ctx.next_id("project")
             by_company.setdefault(company_id, []).append(pid)
             published = COMPANIES[cidx][2] or k % 3 != 2
-            projects.append(dict(
-                id=pid, name=name, company_id=company_id, city=city, district=district,
-                address=f"{city}市{district}{ctx.rng.choice(['建设路', '人民路', '科技园路', '滨河大道'])}"
-                        f"{ctx.rng.randint(1, 399)}号",
-                kind=kind, publish_state=PublishState.PUBLISHED if published else PublishState.DRAFT,
-                visible=published))
+            projects.append(
+                dict(
+                    id=pid,
+                    name=name,
+                    company_id=company_id,
+                    city=city,
+                    district=district,
+                    address=f"{city}市{district}{ctx.rng.choice(['建设路', '人民路', '科技园路', '滨河大道'])}"
+                    f"{ctx.rng.randint(1, 399)}号",
+                    kind=kind,
+                    publish_state=PublishState.PUBLISHED if published else PublishState.DRAFT,
+                    visible=published,
+                )
+            )
             if kind == ProjectKind.CENTRALIZED:
                 types = []
                 for tname, mode, bed, hall, bath, area in UNIT_TYPES:
                     tid = ctx.next_id("unit_type")
                     types.append(tid)
-                    unit_types.append(dict(id=tid, project_id=pid, name=tname, rent_mode=mode, bedrooms=bed,
-                                           halls=hall, baths=bath, area=Decimal(area), orientation="南",
-                                           reference_rent=Decimal(area * 60), photos=""))
+                    unit_types.append(
+                        dict(
+                            id=tid,
+                            project_id=pid,
+                            name=tname,
+                            rent_mode=mode,
+                            bedrooms=bed,
+                            halls=hall,
+                            baths=bath,
+                            area=Decimal(area),
+                            orientation="南",
+                            reference_rent=Decimal(area * 60),
+                            photos="",
+                        )
+                    )
                 for b in range(ctx.rng.randint(2, 3)):
                     bid = ctx.next_id("building")
                     buildings.append(dict(id=bid, project_id=pid, name=f"{b + 1}号楼"))
@@ -164,8 +245,11 @@ def seed_housing(ctx: DemoContext) -> None:
                         fid = ctx.next_id("floor")
                         floors.append(dict(id=fid, building_id=bid, number=f))
                         for r in range(1, ctx.rng.randint(8, 12) + 1):
-                            rooms.append(_room_row(ctx, pid, bid, fid, f"{b + 1}-{f}{r:02d}", kind, f, city,
-                                                   ctx.rng.choice(types)))
+                            rooms.append(
+                                _room_row(
+                                    ctx, pid, bid, fid, f"{b + 1}-{f}{r:02d}", kind, f, city, ctx.rng.choice(types)
+                                )
+                            )
             else:
                 for b, community in enumerate(ctx.rng.sample(COMMUNITIES, 4)):
                     bid = ctx.next_id("building")
@@ -175,14 +259,13 @@ def seed_housing(ctx: DemoContext) -> None:
                         fid = ctx.next_id("floor")
                         floors.append(dict(id=fid, building_id=bid, number=f))
                         for r in range(1, ctx.rng.randint(2, 4) + 1):
-                            rooms.append(_room_row(ctx, pid, bid, fid, f"{b + 1}-{block}-{f}{r:02d}", kind, f,
-                                                   city))
+                            rooms.append(_room_row(ctx, pid, bid, fid, f"{b + 1}-{block}-{f}{r:02d}", kind, f, city))
     ctx.bulk(Project, projects, "项目")
     ctx.bulk(Building, buildings, "楼栋")
     ctx.bulk(Floor, floors, "楼层")
     ctx.bulk(UnitType, unit_types, "户型")
     for i in range(0, len(rooms), 5000):
-        ctx.bulk(Room, rooms[i:i + 5000], "房间")
+        ctx.bulk(Room, rooms[i : i + 5000], "房间")
     ctx.ids["project"] = [p["id"] for p in projects]
     ctx.ids["projects_by_company"] = by_company  # type: ignore[assignment]
 
@@ -194,8 +277,17 @@ def seed_fees(ctx: DemoContext) -> None:
             fid = ctx.next_id("fee_item")
             items.append(dict(id=fid, project_id=pid, name=name, kind=kind, description=""))
             for sname, price, unit in prices:
-                standards.append(dict(id=ctx.next_id("pricing"), fee_item_id=fid, project_id=pid, name=sname,
-                                      unit_price=Decimal(price), unit=unit, late_fee_rate=Decimal("0.05")))
+                standards.append(
+                    dict(
+                        id=ctx.next_id("pricing"),
+                        fee_item_id=fid,
+                        project_id=pid,
+                        name=sname,
+                        unit_price=Decimal(price),
+                        unit=unit,
+                        late_fee_rate=Decimal("0.05"),
+                    )
+                )
     ctx.bulk(FeeItem, items, "费项")
     ctx.bulk(PricingStandard, standards, "计费标准")
 
@@ -207,11 +299,28 @@ def seed_import_batch(ctx: DemoContext) -> None:
     bid = s.execute(sa.select(sa.func.max(Building.id)).where(Building.project_id == pid)).scalar_one()
     n = s.execute(sa.select(sa.func.count()).select_from(Room).where(Room.building_id == bid)).scalar_one()
     from datetime import timedelta
+
     when = utcnow() - timedelta(days=1)
-    ctx.bulk(ImportBatch, [dict(id=1, title=f"房间导入 {when:%Y-%m-%d} 房间导入模板.xlsx", resource="rooms",
-                                scene="房间导入", filename="房间导入模板.xlsx", user_id=None, username="manager",
-                                org_unit_id=ctx.ids["company"][0], total=n, state="imported",
-                                created_at=when, cancelled_by="")], "导入批次")
+    ctx.bulk(
+        ImportBatch,
+        [
+            dict(
+                id=1,
+                title=f"房间导入 {when:%Y-%m-%d} 房间导入模板.xlsx",
+                resource="rooms",
+                scene="房间导入",
+                filename="房间导入模板.xlsx",
+                user_id=None,
+                username="manager",
+                org_unit_id=ctx.ids["company"][0],
+                total=n,
+                state="imported",
+                created_at=when,
+                cancelled_by="",
+            )
+        ],
+        "导入批次",
+    )
     s.execute(sa.update(Room).where(Room.building_id == bid).values(import_batch_id=1))
 
 
@@ -220,14 +329,25 @@ def seed_users(ctx: DemoContext) -> None:
     company0 = ctx.ids["company"][0]
     p0 = ctx.ids["projects_by_company"][company0]  # type: ignore[index]
     places = {
-        Role.SUPER_ADMIN: ctx.ids["hq"][0], Role.SYSTEM_ADMIN: ctx.ids["branch"][0],
+        Role.SUPER_ADMIN: ctx.ids["hq"][0],
+        Role.SYSTEM_ADMIN: ctx.ids["branch"][0],
     }
     users, assignments = [], []
     for login, name, role in DEMO_LOGINS:
         uid = ctx.next_id("user")
-        users.append(dict(id=uid, username=login, display_name=name, role=role, phone=f"1380000{uid:04d}",
-                          org_unit_id=places.get(role, company0), data_scope=DataScope.SUBTREE,
-                          password_hash=pw, is_active=True))
+        users.append(
+            dict(
+                id=uid,
+                username=login,
+                display_name=name,
+                role=role,
+                phone=f"1380000{uid:04d}",
+                org_unit_id=places.get(role, company0),
+                data_scope=DataScope.SUBTREE,
+                password_hash=pw,
+                is_active=True,
+            )
+        )
         if role == Role.MULTI_STORE_MANAGER:
             assignments += [dict(user_id=uid, project_id=pid) for pid in p0]
         elif role in (Role.STORE_MANAGER, Role.STORE_ASSISTANT):
@@ -235,37 +355,73 @@ def seed_users(ctx: DemoContext) -> None:
     # Staff of the other units, so lists and scopes have something to tell apart.
     for bidx, branch_id in enumerate(ctx.ids["branch"][1:], start=1):
         uid = ctx.next_id("user")
-        users.append(dict(id=uid, username=f"sysadmin{bidx + 1}", display_name=f"系统管理员{bidx + 1}",
-                          role=Role.SYSTEM_ADMIN, phone=f"1390000{uid:04d}", org_unit_id=branch_id,
-                          data_scope=DataScope.SUBTREE, password_hash=pw, is_active=True))
+        users.append(
+            dict(
+                id=uid,
+                username=f"sysadmin{bidx + 1}",
+                display_name=f"系统管理员{bidx + 1}",
+                role=Role.SYSTEM_ADMIN,
+                phone=f"1390000{uid:04d}",
+                org_unit_id=branch_id,
+                data_scope=DataScope.SUBTREE,
+                password_hash=pw,
+                is_active=True,
+            )
+        )
     surnames = "张王李赵钱孙周吴郑冯陈褚卫蒋沈韩杨朱秦许何吕施"
     given = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "涛", "明", "超", "霞", "平"]
     for cidx, company_id in enumerate(ctx.ids["company"][1:], start=2):
         projects = ctx.ids["projects_by_company"][company_id]  # type: ignore[index]
         for role in (Role.PRINCIPAL, Role.STORE_MANAGER, Role.FINANCE):
             uid = ctx.next_id("user")
-            users.append(dict(id=uid, username=f"{role.value.split('_')[0]}{cidx}",
-                              display_name=ctx.rng.choice(surnames) + ctx.rng.choice(given),
-                              role=role, phone=f"1370000{uid:04d}", org_unit_id=company_id,
-                              data_scope=DataScope.SUBTREE, password_hash=pw, is_active=True))
+            users.append(
+                dict(
+                    id=uid,
+                    username=f"{role.value.split('_')[0]}{cidx}",
+                    display_name=ctx.rng.choice(surnames) + ctx.rng.choice(given),
+                    role=role,
+                    phone=f"1370000{uid:04d}",
+                    org_unit_id=company_id,
+                    data_scope=DataScope.SUBTREE,
+                    password_hash=pw,
+                    is_active=True,
+                )
+            )
             if role == Role.STORE_MANAGER:
                 assignments.append(dict(user_id=uid, project_id=projects[0]))
     ctx.bulk(User, users, "员工")
     ctx.bulk(UserProject, assignments, "项目分配")
 
 
-CITY_PARAMS = [("late_fee_grace_days", "3", "滞纳金宽限天数"), ("rent_guide_price", "85", "租金指导价（元/㎡·月）"),
-               ("deposit_months_max", "1", "押金上限（月租金倍数）")]
-ENTERPRISE_PARAMS = [("billing_mode", "对日", "默认账单模式：对日 / 月初"), ("withhold_days", "5", "代扣提前天数"),
-                     ("contract_prefix", "HT", "合同编号前缀")]
+CITY_PARAMS = [
+    ("late_fee_grace_days", "3", "滞纳金宽限天数"),
+    ("rent_guide_price", "85", "租金指导价（元/㎡·月）"),
+    ("deposit_months_max", "1", "押金上限（月租金倍数）"),
+]
+ENTERPRISE_PARAMS = [
+    ("billing_mode", "对日", "默认账单模式：对日 / 月初"),
+    ("withhold_days", "5", "代扣提前天数"),
+    ("contract_prefix", "HT", "合同编号前缀"),
+]
 
 
 def seed_params(ctx: DemoContext) -> None:
     from models import CityParam, EnterpriseParam
-    ctx.bulk(CityParam, [dict(city=city, key=k, value=v, remark=r, version=1)
-                         for _, city, _ in BRANCHES for k, v, r in CITY_PARAMS], "城市参数")
-    ctx.bulk(EnterpriseParam, [dict(company_id=cid, key=k, value=v, remark=r, version=1)
-                               for cid in ctx.ids["company"] for k, v, r in ENTERPRISE_PARAMS], "企业参数")
+
+    ctx.bulk(
+        CityParam,
+        [dict(city=city, key=k, value=v, remark=r, version=1) for _, city, _ in BRANCHES for k, v, r in CITY_PARAMS],
+        "城市参数",
+    )
+    ctx.bulk(
+        EnterpriseParam,
+        [
+            dict(company_id=cid, key=k, value=v, remark=r, version=1)
+            for cid in ctx.ids["company"]
+            for k, v, r in ENTERPRISE_PARAMS
+        ],
+        "企业参数",
+    )
 
 
 SURNAMES = "张王李赵钱孙周吴郑冯陈褚卫蒋沈韩杨朱秦许何吕施"
@@ -281,114 +437,220 @@ def seed_leasing(ctx: DemoContext) -> None:
     signings. Bills come from the billing engine itself.
     """
     from datetime import date, timedelta
+
     from clss_app.services import bills
     from clss_app.services.billing import add_months
-    from models import (Appointment, AppointmentState, ApprovalState, BadDebt, Bill, BillKind, BillMode, BillState, Contract,
-                        ContractSource, ContractState, PayCycle, Payment, PaymentMethod, Reservation, Tenant)
+    from models import (
+        Appointment,
+        AppointmentState,
+        ApprovalState,
+        BadDebt,
+        Bill,
+        BillKind,
+        BillMode,
+        BillState,
+        Contract,
+        ContractSource,
+        ContractState,
+        PayCycle,
+        Payment,
+        PaymentMethod,
+        Reservation,
+        Tenant,
+    )
+
     s, rng, today = ctx.session, ctx.rng, date.today()
     company_of = {pid: cid for cid, pids in ctx.ids["projects_by_company"].items() for pid in pids}  # type: ignore
-    rooms = s.execute(sa.select(Room.id, Room.project_id, Room.status, Room.rent, Room.deposit)
-                      .order_by(Room.id)).all()
+    rooms = s.execute(sa.select(Room.id, Room.project_id, Room.status, Room.rent, Room.deposit).order_by(Room.id)).all()
     tenants, contracts, reservations, appointments = [], [], [], []
     online = 0
 
     def tenant(pid):
         tid = ctx.next_id("tenant")
-        tenants.append(dict(id=tid, company_id=company_of[pid], name=rng.choice(SURNAMES) + rng.choice(GIVEN)
-                            + rng.choice(["", *GIVEN]), phone=f"13{tid:09d}", id_number=""))
+        tenants.append(
+            dict(
+                id=tid,
+                company_id=company_of[pid],
+                name=rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(["", *GIVEN]),
+                phone=f"13{tid:09d}",
+                id_number="",
+            )
+        )
         return tid
 
     def contract(room, state, start, months, **kw):
         cid = ctx.next_id("contract")
         cycle = rng.choices([PayCycle.MONTHLY, PayCycle.QUARTERLY, PayCycle.HALF_YEARLY], [80, 15, 5])[0]
-        row = dict(id=cid, number=f"HT{start:%Y%m%d}{cid:06d}", project_id=room.project_id, room_id=room.id,
-                   tenant_id=tenant(room.project_id), start_date=start,
-                   end_date=add_months(start, months) - timedelta(days=1), monthly_rent=room.rent,
-                   deposit=room.deposit, cycle=cycle, signed_on=min(start, today),
-                   bill_mode=BillMode.SAME_DAY if rng.random() < 0.7 else BillMode.MONTH_START,
-                   co_tenants=rng.choice(SURNAMES) + rng.choice(GIVEN) if rng.random() < 0.2 else "",
-                   **{"source": ContractSource.BACK_OFFICE, **kw}, state=state, created_by="manager")
+        row = dict(
+            id=cid,
+            number=f"HT{start:%Y%m%d}{cid:06d}",
+            project_id=room.project_id,
+            room_id=room.id,
+            tenant_id=tenant(room.project_id),
+            start_date=start,
+            end_date=add_months(start, months) - timedelta(days=1),
+            monthly_rent=room.rent,
+            deposit=room.deposit,
+            cycle=cycle,
+            signed_on=min(start, today),
+            bill_mode=BillMode.SAME_DAY if rng.random() < 0.7 else BillMode.MONTH_START,
+            co_tenants=rng.choice(SURNAMES) + rng.choice(GIVEN) if rng.random() < 0.2 else "",
+            **{"source": ContractSource.BACK_OFFICE, **kw},
+            state=state,
+            created_by="manager",
+        )
         contracts.append(row)
         return row
 
     for room in rooms:
         if room.status == RoomStatus.OCCUPIED:
             start = add_months(today, -rng.randint(1, 11)) - timedelta(days=rng.randint(0, 27))
-            contract(room, ContractState.ACTIVE, start, 12, checked_in_on=start,
-                     power_in=Decimal(rng.randint(100, 9000)), water_in=Decimal(rng.randint(10, 900)))
+            contract(
+                room,
+                ContractState.ACTIVE,
+                start,
+                12,
+                checked_in_on=start,
+                power_in=Decimal(rng.randint(100, 9000)),
+                water_in=Decimal(rng.randint(10, 900)),
+            )
         elif room.status == RoomStatus.SIGNED:
             contract(room, ContractState.SIGNED, today + timedelta(days=rng.randint(0, 14)), 12)
         elif room.status == RoomStatus.RESERVED:
-            reservations.append(dict(id=ctx.next_id("reservation"), project_id=room.project_id, room_id=room.id,
-                                     tenant_id=tenant(room.project_id), deposit=Decimal(rng.choice([500, 1000, 2000])),
-                                     hold_until=today + timedelta(days=rng.randint(2, 10)),
-                                     state=ReservationState.ACTIVE))
+            reservations.append(
+                dict(
+                    id=ctx.next_id("reservation"),
+                    project_id=room.project_id,
+                    room_id=room.id,
+                    tenant_id=tenant(room.project_id),
+                    deposit=Decimal(rng.choice([500, 1000, 2000])),
+                    hold_until=today + timedelta(days=rng.randint(2, 10)),
+                    state=ReservationState.ACTIVE,
+                )
+            )
         elif room.status == RoomStatus.VACANT and room.project_id == ctx.ids["project"][0] and online < 2:
             online += 1  # signed in the APP, waiting for the store's review: no bills yet
-            contract(room, ContractState.PENDING_REVIEW, today + timedelta(days=3), 12,
-                     source=ContractSource.ONLINE)
+            contract(room, ContractState.PENDING_REVIEW, today + timedelta(days=3), 12, source=ContractSource.ONLINE)
         elif room.status == RoomStatus.VACANT and rng.random() < 0.15:
             start = add_months(today, -rng.randint(14, 20))
-            contract(room, ContractState.CHECKED_OUT, start, 12, checked_in_on=start,
-                     checked_out_on=add_months(start, 12) - timedelta(days=1), settlement=Decimal("0.00"))
+            contract(
+                room,
+                ContractState.CHECKED_OUT,
+                start,
+                12,
+                checked_in_on=start,
+                checked_out_on=add_months(start, 12) - timedelta(days=1),
+                settlement=Decimal("0.00"),
+            )
     for pid in ctx.ids["project"]:
         for k in range(3):
-            appointments.append(dict(project_id=pid, name=rng.choice(SURNAMES) + rng.choice(GIVEN),
-                                     phone=f"159{rng.randint(0, 99999999):08d}",
-                                     visit_at=utcnow() + timedelta(days=rng.randint(-5, 7), hours=rng.randint(0, 8)),
-                                     state=[AppointmentState.PENDING, AppointmentState.VISITED,
-                                            AppointmentState.CANCELLED][k], note=""))
+            appointments.append(
+                dict(
+                    project_id=pid,
+                    name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+                    phone=f"159{rng.randint(0, 99999999):08d}",
+                    visit_at=utcnow() + timedelta(days=rng.randint(-5, 7), hours=rng.randint(0, 8)),
+                    state=[AppointmentState.PENDING, AppointmentState.VISITED, AppointmentState.CANCELLED][k],
+                    note="",
+                )
+            )
     ctx.bulk(Tenant, tenants, "租客")
     ctx.bulk(Appointment, appointments, "预约看房")
     ctx.bulk(Reservation, reservations, "预定")
     for i in range(0, len(contracts), 5000):
-        ctx.bulk(Contract, contracts[i:i + 5000], "合同")
+        ctx.bulk(Contract, contracts[i : i + 5000], "合同")
     written = bills.generate(s, [Contract(**c) for c in contracts if c["state"] != ContractState.PENDING_REVIEW])
     ctx.counts["账单"] = written
     by_state: dict[str, list[int]] = {}
     for c in contracts:
         by_state.setdefault(c["state"], []).append(c["id"])
-    active, signed, done = (by_state.get(st, []) for st in
-                            (ContractState.ACTIVE, ContractState.SIGNED, ContractState.CHECKED_OUT))
+    active, signed, done = (
+        by_state.get(st, []) for st in (ContractState.ACTIVE, ContractState.SIGNED, ContractState.CHECKED_OUT)
+    )
     paid = dict(state=BillState.PAID, paid=Bill.amount, confirmed_at=utcnow())
     # Everything due so far is paid, except the latest due bill of about one contract in twelve (欠费).
     s.execute(sa.update(Bill).where(Bill.contract_id.in_(active + done), Bill.due_date <= today).values(**paid))
-    s.execute(sa.update(Bill).where(Bill.contract_id.in_(done), Bill.kind.in_([BillKind.RENT, BillKind.PERIODIC]))
-              .values(**paid))
-    s.execute(sa.update(Bill).where(Bill.contract_id.in_(signed[::2]), Bill.state == BillState.CONFIRMED)
-              .values(**paid))
+    s.execute(
+        sa.update(Bill)
+        .where(Bill.contract_id.in_(done), Bill.kind.in_([BillKind.RENT, BillKind.PERIODIC]))
+        .values(**paid)
+    )
+    s.execute(
+        sa.update(Bill).where(Bill.contract_id.in_(signed[::2]), Bill.state == BillState.CONFIRMED).values(**paid)
+    )
     late = [cid for cid in active if rng.random() < 1 / 12]
     for cid in late:
-        bid = s.execute(sa.select(sa.func.max(Bill.id)).where(Bill.contract_id == cid, Bill.fee_key == "rent",
-                                                              Bill.due_date <= today)).scalar_one()
+        bid = s.execute(
+            sa.select(sa.func.max(Bill.id)).where(
+                Bill.contract_id == cid, Bill.fee_key == "rent", Bill.due_date <= today
+            )
+        ).scalar_one()
         s.execute(sa.update(Bill).where(Bill.id == bid).values(state=BillState.CONFIRMED, paid=0))
     # Refunds of the deposits of checked-out contracts: one still due, the rest refunded.
     settle = []
-    first_project = [c for c in contracts if c["state"] == ContractState.CHECKED_OUT
-                     and c["project_id"] == ctx.ids["project"][0]]
+    first_project = [
+        c for c in contracts if c["state"] == ContractState.CHECKED_OUT and c["project_id"] == ctx.ids["project"][0]
+    ]
     for k, c in enumerate(first_project[:2]):
         number = s.execute(sa.select(Room.number).where(Room.id == c["room_id"])).scalar_one()
         due = k == 1  # the second one left rent unpaid: an amount due, up for bad debt
-        settle.append(dict(contract_id=c["id"], project_id=c["project_id"], room_id=c["room_id"],
-                           tenant_id=c["tenant_id"], kind=BillKind.SETTLEMENT, fee_key="settlement",
-                           fee_name="退房结算", title=f"{number} 退房结算", period_no=1,
-                           period_start=c["checked_out_on"], period_end=c["checked_out_on"],
-                           due_date=c["checked_out_on"], amount=Decimal("1350.00") if due else c["deposit"],
-                           paid=Decimal("0.00"), state=BillState.CONFIRMED if due else BillState.REFUND_DUE,
-                           remark="欠租 ¥1,350.00" if due else f"退押金 ¥{c['deposit']:,.2f}",
-                           confirmed_at=utcnow()))
+        settle.append(
+            dict(
+                contract_id=c["id"],
+                project_id=c["project_id"],
+                room_id=c["room_id"],
+                tenant_id=c["tenant_id"],
+                kind=BillKind.SETTLEMENT,
+                fee_key="settlement",
+                fee_name="退房结算",
+                title=f"{number} 退房结算",
+                period_no=1,
+                period_start=c["checked_out_on"],
+                period_end=c["checked_out_on"],
+                due_date=c["checked_out_on"],
+                amount=Decimal("1350.00") if due else c["deposit"],
+                paid=Decimal("0.00"),
+                state=BillState.CONFIRMED if due else BillState.REFUND_DUE,
+                remark="欠租 ¥1,350.00" if due else f"退押金 ¥{c['deposit']:,.2f}",
+                confirmed_at=utcnow(),
+            )
+        )
     ctx.bulk(Bill, settle, "账单")
-    s.execute(sa.insert(Payment).from_select(
-        ["bill_id", "project_id", "amount", "method", "receipt_no", "paid_on", "username", "created_at"],
-        sa.select(Bill.id, Bill.project_id, Bill.amount, sa.literal(PaymentMethod.TRANSFER.value),
-                  sa.literal("演示收款"), Bill.due_date, sa.literal("finance"), sa.literal(utcnow()))
-        .where(Bill.state == BillState.PAID)))
+    s.execute(
+        sa.insert(Payment).from_select(
+            ["bill_id", "project_id", "amount", "method", "receipt_no", "paid_on", "username", "created_at"],
+            sa.select(
+                Bill.id,
+                Bill.project_id,
+                Bill.amount,
+                sa.literal(PaymentMethod.TRANSFER.value),
+                sa.literal("演示收款"),
+                Bill.due_date,
+                sa.literal("finance"),
+                sa.literal(utcnow()),
+            ).where(Bill.state == BillState.PAID),
+        )
+    )
     if len(settle) > 1:
-        debt = s.execute(sa.select(Bill.id, Bill.project_id, Bill.amount)
-                         .where(Bill.contract_id == settle[1]["contract_id"], Bill.kind == BillKind.SETTLEMENT)).one()
-        ctx.bulk(BadDebt, [dict(bill_id=debt.id, project_id=debt.project_id, amount=debt.amount,
-                                reason="租客失联，欠租无法追回", requested_by="manager",
-                                state=ApprovalState.LEVEL1)], "坏账申请")
+        debt = s.execute(
+            sa.select(Bill.id, Bill.project_id, Bill.amount).where(
+                Bill.contract_id == settle[1]["contract_id"], Bill.kind == BillKind.SETTLEMENT
+            )
+        ).one()
+        ctx.bulk(
+            BadDebt,
+            [
+                dict(
+                    bill_id=debt.id,
+                    project_id=debt.project_id,
+                    amount=debt.amount,
+                    reason="租客失联，欠租无法追回",
+                    requested_by="manager",
+                    state=ApprovalState.LEVEL1,
+                )
+            ],
+            "坏账申请",
+        )
 
 
 def seed_lease_history(ctx: DemoContext) -> None:
@@ -396,10 +658,23 @@ def seed_lease_history(ctx: DemoContext) -> None:
     sublets whose old lease is 已关闭, a rejected online signing (已作废), partly paid and revoked bills,
     refunds at each step and an approved bad debt."""
     from datetime import timedelta
+
     from clss_app.services import bills
     from clss_app.services.billing import add_months
-    from models import (ApprovalState, BadDebt, Bill, BillKind, BillState, Contract, ContractSource, ContractState,
-                        Payment, PaymentMethod, Tenant)
+    from models import (
+        ApprovalState,
+        BadDebt,
+        Bill,
+        BillKind,
+        BillState,
+        Contract,
+        ContractSource,
+        ContractState,
+        Payment,
+        PaymentMethod,
+        Tenant,
+    )
+
     s, rng = ctx.session, ctx.rng
     first = ctx.ids["project"][0]
     # Plain rows and table-level updates throughout: at scale 70 the ORM would keep 60k contracts in its
@@ -415,74 +690,190 @@ def seed_lease_history(ctx: DemoContext) -> None:
         tenant_id = c.tenant_id
         if sublet:  # the room's previous tenant
             tenant_id = ctx.next_id("tenant")
-            s.execute(sa.insert(Tenant), [dict(id=tenant_id, company_id=company_of[c.tenant_id],
-                                               name=rng.choice(SURNAMES) + rng.choice(GIVEN), phone=f"13{tenant_id:09d}",
-                                               id_number="")])
+            s.execute(
+                sa.insert(Tenant),
+                [
+                    dict(
+                        id=tenant_id,
+                        company_id=company_of[c.tenant_id],
+                        name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+                        phone=f"13{tenant_id:09d}",
+                        id_number="",
+                    )
+                ],
+            )
         start = add_months(c.start_date, -12)
         cid = ctx.next_id("contract")
-        earlier.append(dict(id=cid, number=f"HT{start:%Y%m%d}{cid:06d}", project_id=c.project_id, room_id=c.room_id,
-                            tenant_id=tenant_id, start_date=start, end_date=c.start_date - timedelta(days=1),
-                            monthly_rent=c.monthly_rent, deposit=Decimal("0.00"), cycle=c.cycle, bill_mode=c.bill_mode,
-                            signed_on=start, source=ContractSource.BACK_OFFICE, created_by="manager",
-                            state=ContractState.CLOSED if sublet else ContractState.EXPIRED, checked_in_on=start,
-                            checked_out_on=c.start_date - timedelta(days=1) if sublet else None))
+        earlier.append(
+            dict(
+                id=cid,
+                number=f"HT{start:%Y%m%d}{cid:06d}",
+                project_id=c.project_id,
+                room_id=c.room_id,
+                tenant_id=tenant_id,
+                start_date=start,
+                end_date=c.start_date - timedelta(days=1),
+                monthly_rent=c.monthly_rent,
+                deposit=Decimal("0.00"),
+                cycle=c.cycle,
+                bill_mode=c.bill_mode,
+                signed_on=start,
+                source=ContractSource.BACK_OFFICE,
+                created_by="manager",
+                state=ContractState.CLOSED if sublet else ContractState.EXPIRED,
+                checked_in_on=start,
+                checked_out_on=c.start_date - timedelta(days=1) if sublet else None,
+            )
+        )
         links.append((c.id, cid, ContractSource.SUBLET if sublet else ContractSource.RENEWAL))
     ctx.bulk(Contract, earlier, "合同")
     if links:
-        s.execute(sa.update(C).where(C.c.id == sa.bindparam("cid")).values(previous_id=sa.bindparam("prev"),
-                                                                          source=sa.bindparam("src")),
-                  [dict(cid=cid, prev=prev, src=source.value) for cid, prev, source in links])
+        s.execute(
+            sa.update(C)
+            .where(C.c.id == sa.bindparam("cid"))
+            .values(previous_id=sa.bindparam("prev"), source=sa.bindparam("src")),
+            [dict(cid=cid, prev=prev, src=source.value) for cid, prev, source in links],
+        )
     ctx.counts["账单"] += bills.generate(s, [Contract(**c) for c in earlier])
-    s.execute(sa.update(B).where(B.c.contract_id.in_(sa.select(C.c.id).where(C.c.state.in_(
-        [ContractState.EXPIRED, ContractState.CLOSED])))).values(state=BillState.PAID, paid=B.c.amount,
-                                                                 confirmed_at=utcnow()))
+    s.execute(
+        sa.update(B)
+        .where(
+            B.c.contract_id.in_(sa.select(C.c.id).where(C.c.state.in_([ContractState.EXPIRED, ContractState.CLOSED])))
+        )
+        .values(state=BillState.PAID, paid=B.c.amount, confirmed_at=utcnow())
+    )
     # A rejected online signing in another company's project.
     room = s.scalars(sa.select(Room).where(Room.project_id != first, Room.status == RoomStatus.VACANT)).first()
     if room is not None:
         vid = ctx.next_id("contract")
         tid = ctx.next_id("tenant")
-        s.execute(sa.insert(Tenant), [dict(id=tid, company_id=s.get(Project, room.project_id).company_id,
-                                           name="吴晓", phone=f"13{tid:09d}", id_number="")])
-        ctx.bulk(Contract, [dict(id=vid, number=f"HT{utcnow():%Y%m%d}{vid:06d}", project_id=room.project_id,
-                                 room_id=room.id, tenant_id=tid, start_date=utcnow().date(),
-                                 end_date=add_months(utcnow().date(), 12) - timedelta(days=1),
-                                 monthly_rent=room.rent, deposit=room.deposit, cycle="1", bill_mode="same_day",
-                                 signed_on=utcnow().date(), source=ContractSource.ONLINE, state=ContractState.VOID,
-                                 created_by="APP")], "合同")
+        s.execute(
+            sa.insert(Tenant),
+            [
+                dict(
+                    id=tid,
+                    company_id=s.get(Project, room.project_id).company_id,
+                    name="吴晓",
+                    phone=f"13{tid:09d}",
+                    id_number="",
+                )
+            ],
+        )
+        ctx.bulk(
+            Contract,
+            [
+                dict(
+                    id=vid,
+                    number=f"HT{utcnow():%Y%m%d}{vid:06d}",
+                    project_id=room.project_id,
+                    room_id=room.id,
+                    tenant_id=tid,
+                    start_date=utcnow().date(),
+                    end_date=add_months(utcnow().date(), 12) - timedelta(days=1),
+                    monthly_rent=room.rent,
+                    deposit=room.deposit,
+                    cycle="1",
+                    bill_mode="same_day",
+                    signed_on=utcnow().date(),
+                    source=ContractSource.ONLINE,
+                    state=ContractState.VOID,
+                    created_by="APP",
+                )
+            ],
+            "合同",
+        )
     # Bills: some overdue ones half paid; each checked-out lease elsewhere gave up its last month (revoked).
-    late = s.execute(sa.select(B.c.id).where(B.c.state == BillState.CONFIRMED, B.c.kind == BillKind.RENT)
-                     .order_by(B.c.id)).scalars().all()
-    s.execute(sa.update(B).where(B.c.id.in_(late[::4])).values(
-        state=BillState.PARTLY_PAID, paid=sa.func.round(B.c.amount / 2, 2)))
-    done = s.execute(sa.select(C).where(C.c.state == ContractState.CHECKED_OUT, C.c.project_id != first)
-                     .order_by(C.c.id)).all()
-    last_rent = (sa.select(sa.func.max(B.c.id)).where(B.c.contract_id.in_([c.id for c in done]),
-                                                    B.c.fee_key == "rent").group_by(B.c.contract_id))
+    late = (
+        s.execute(sa.select(B.c.id).where(B.c.state == BillState.CONFIRMED, B.c.kind == BillKind.RENT).order_by(B.c.id))
+        .scalars()
+        .all()
+    )
+    s.execute(
+        sa.update(B)
+        .where(B.c.id.in_(late[::4]))
+        .values(state=BillState.PARTLY_PAID, paid=sa.func.round(B.c.amount / 2, 2))
+    )
+    done = s.execute(
+        sa.select(C).where(C.c.state == ContractState.CHECKED_OUT, C.c.project_id != first).order_by(C.c.id)
+    ).all()
+    last_rent = (
+        sa.select(sa.func.max(B.c.id))
+        .where(B.c.contract_id.in_([c.id for c in done]), B.c.fee_key == "rent")
+        .group_by(B.c.contract_id)
+    )
     s.execute(sa.update(B).where(B.c.id.in_(last_rent)).values(state=BillState.REVOKED, paid=0))
     # Settlements elsewhere at every step of a refund, and one bad debt approved at both levels.
     steps = [BillState.REFUNDED, BillState.REFUNDED, BillState.OFFLINE_REFUND, BillState.BAD_DEBT]
     for c, state in zip(done, steps):
         number = s.execute(sa.select(Room.number).where(Room.id == c.room_id)).scalar_one()
-        bid = s.execute(sa.insert(Bill).returning(Bill.id), [dict(
-            contract_id=c.id, project_id=c.project_id, room_id=c.room_id, tenant_id=c.tenant_id,
-            kind=BillKind.SETTLEMENT, fee_key="settlement", fee_name="退房结算", title=f"{number} 退房结算",
-            period_no=1, period_start=c.checked_out_on, period_end=c.checked_out_on, due_date=c.checked_out_on,
-            amount=c.monthly_rent, paid=Decimal("0.00"), late_fee=Decimal("0.00"), state=state, payer="tenant",
-            late_fee_waived=False, remark=f"退押金 ¥{c.monthly_rent:,.2f}", confirmed_at=utcnow(), version=1)]).scalar_one()
+        bid = s.execute(
+            sa.insert(Bill).returning(Bill.id),
+            [
+                dict(
+                    contract_id=c.id,
+                    project_id=c.project_id,
+                    room_id=c.room_id,
+                    tenant_id=c.tenant_id,
+                    kind=BillKind.SETTLEMENT,
+                    fee_key="settlement",
+                    fee_name="退房结算",
+                    title=f"{number} 退房结算",
+                    period_no=1,
+                    period_start=c.checked_out_on,
+                    period_end=c.checked_out_on,
+                    due_date=c.checked_out_on,
+                    amount=c.monthly_rent,
+                    paid=Decimal("0.00"),
+                    late_fee=Decimal("0.00"),
+                    state=state,
+                    payer="tenant",
+                    late_fee_waived=False,
+                    remark=f"退押金 ¥{c.monthly_rent:,.2f}",
+                    confirmed_at=utcnow(),
+                    version=1,
+                )
+            ],
+        ).scalar_one()
         if state == BillState.REFUNDED:
-            s.execute(sa.insert(Payment), [dict(bill_id=bid, project_id=c.project_id, amount=-c.monthly_rent,
-                                                method=PaymentMethod.TRANSFER, receipt_no="退款", paid_on=c.checked_out_on,
-                                                username="finance2", created_at=utcnow())])
+            s.execute(
+                sa.insert(Payment),
+                [
+                    dict(
+                        bill_id=bid,
+                        project_id=c.project_id,
+                        amount=-c.monthly_rent,
+                        method=PaymentMethod.TRANSFER,
+                        receipt_no="退款",
+                        paid_on=c.checked_out_on,
+                        username="finance2",
+                        created_at=utcnow(),
+                    )
+                ],
+            )
         if state == BillState.BAD_DEBT:
-            ctx.bulk(BadDebt, [dict(bill_id=bid, project_id=c.project_id, amount=c.monthly_rent,
-                                    reason="租客未领取退款，转营业外收入", requested_by="manager2",
-                                    level1_by="principal2", level2_by="finance2", state=ApprovalState.APPROVED,
-                                    comment="同意")], "坏账申请")
+            ctx.bulk(
+                BadDebt,
+                [
+                    dict(
+                        bill_id=bid,
+                        project_id=c.project_id,
+                        amount=c.monthly_rent,
+                        reason="租客未领取退款，转营业外收入",
+                        requested_by="manager2",
+                        level1_by="principal2",
+                        level2_by="finance2",
+                        state=ApprovalState.APPROVED,
+                        comment="同意",
+                    )
+                ],
+                "坏账申请",
+            )
         ctx.counts["账单"] += 1
 
 
 def seed_marketing(ctx: DemoContext) -> None:
     from clss_app.demo_marketing import seed_marketing as seed
+
     seed(ctx)
 
 
@@ -495,33 +886,59 @@ def seed_funnel_history(ctx: DemoContext) -> None:
     from clss_app.admin.fields import SHANGHAI
     from clss_app.services.analytics import NEW_SOURCES, SIGNED_STATES
     from models import Appointment, AppointmentState, Contract, Reservation
+
     s, rng, today = ctx.session, ctx.rng, date.today()
-    signings = s.execute(sa.select(Contract.project_id, Contract.room_id, Contract.tenant_id, Contract.signed_on)
-                         .where(Contract.signed_on >= today - timedelta(days=365), Contract.source.in_(NEW_SOURCES),
-                                Contract.state.in_(SIGNED_STATES)).order_by(Contract.id)).all()
+    signings = s.execute(
+        sa.select(Contract.project_id, Contract.room_id, Contract.tenant_id, Contract.signed_on)
+        .where(
+            Contract.signed_on >= today - timedelta(days=365),
+            Contract.source.in_(NEW_SOURCES),
+            Contract.state.in_(SIGNED_STATES),
+        )
+        .order_by(Contract.id)
+    ).all()
     at = lambda day, hour: datetime.combine(day, time(hour), tzinfo=SHANGHAI)  # noqa: E731
     appointments, reservations = [], []
     for pid, room, tenant, signed in signings:
         for k in range(rng.choice([2, 3, 3, 4])):
             day = signed - timedelta(days=rng.randint(3, 20))
-            appointments.append(dict(
-                project_id=pid, name=rng.choice(SURNAMES) + rng.choice(GIVEN), phone=f"158{rng.randint(0, 99999999):08d}",
-                visit_at=at(day + timedelta(days=1), 14), room_id=room, note="",
-                state=AppointmentState.CONVERTED if k == 0 else rng.choice([AppointmentState.VISITED,
-                                                                             AppointmentState.CANCELLED]),
-                created_at=at(day, 10), version=1))
+            appointments.append(
+                dict(
+                    project_id=pid,
+                    name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+                    phone=f"158{rng.randint(0, 99999999):08d}",
+                    visit_at=at(day + timedelta(days=1), 14),
+                    room_id=room,
+                    note="",
+                    state=AppointmentState.CONVERTED
+                    if k == 0
+                    else rng.choice([AppointmentState.VISITED, AppointmentState.CANCELLED]),
+                    created_at=at(day, 10),
+                    version=1,
+                )
+            )
         states = [ReservationState.CONVERTED] if rng.random() < 0.8 else []
         if rng.random() < 0.5:  # someone else held the room first and let it go
             states.append(rng.choice([ReservationState.CANCELLED, ReservationState.EXPIRED]))
         for state in states:
             day = signed - timedelta(days=rng.randint(1, 6))
-            reservations.append(dict(project_id=pid, room_id=room, tenant_id=tenant, deposit=Decimal(1000),
-                                     hold_until=day + timedelta(days=7), state=state, note="", created_at=at(day, 11),
-                                     version=1))
+            reservations.append(
+                dict(
+                    project_id=pid,
+                    room_id=room,
+                    tenant_id=tenant,
+                    deposit=Decimal(1000),
+                    hold_until=day + timedelta(days=7),
+                    state=state,
+                    note="",
+                    created_at=at(day, 11),
+                    version=1,
+                )
+            )
     for i in range(0, len(appointments), 5000):
-        ctx.bulk(Appointment, appointments[i:i + 5000], "预约看房")
+        ctx.bulk(Appointment, appointments[i : i + 5000], "预约看房")
     for i in range(0, len(reservations), 5000):
-        ctx.bulk(Reservation, reservations[i:i + 5000], "预定")
+        ctx.bulk(Reservation, reservations[i : i + 5000], "预定")
 
 
 def seed_market(ctx: DemoContext) -> None:
@@ -529,14 +946,25 @@ def seed_market(ctx: DemoContext) -> None:
     from datetime import date, timedelta
 
     from clss_app.services.market import demo_points
+
     today = date.today()
     last = date(today.year, today.month, 1) - timedelta(days=1)
     ctx.bulk(MarketIndex, demo_points(date(2023, 1, 1), last, random.Random(ctx.rng.random())), "行情指数")
 
 
-STEPS: list[Callable[[DemoContext], None]] = [seed_org, seed_housing, seed_fees, seed_import_batch, seed_users,
-                                              seed_params, seed_leasing, seed_lease_history, seed_funnel_history, seed_market,
-                                              seed_marketing]
+STEPS: list[Callable[[DemoContext], None]] = [
+    seed_org,
+    seed_housing,
+    seed_fees,
+    seed_import_batch,
+    seed_users,
+    seed_params,
+    seed_leasing,
+    seed_lease_history,
+    seed_funnel_history,
+    seed_market,
+    seed_marketing,
+]
 
 
 def generate(scale: int = 1, seed: int = 20261122) -> dict[str, int]:

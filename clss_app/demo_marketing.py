@@ -1,4 +1,5 @@
 """Demo step for APP content, 营销工具 and 保险: what a branch and its stores have running on a normal day."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -8,20 +9,66 @@ import sqlalchemy as sa
 
 from clss_app.admin import media
 from clss_app.admin.fields import SHANGHAI
-from models import (Audience, Banner, BannerGroup, Bargain, BargainRecord, BargainState, Channel, Contract,
-                    ContractState, Coupon, CouponKind, CouponProject, Evaluation, Event, EventSignup, Feedback,
-                    FeedbackKind, FeedbackState, FlashClaim, FlashSale, InsuranceCover, InsuranceExtra, InsuranceKind,
-                    InsuranceProduct, LinkKind, Notification, NotificationState, OrgUnit, PlanMode, Policy,
-                    PolicyState, Project, ProjectInsurancePlan, Room, RoomStatus, StoredFileOwner, utcnow)
+from models import (
+    Audience,
+    Banner,
+    BannerGroup,
+    Bargain,
+    BargainRecord,
+    BargainState,
+    Channel,
+    Contract,
+    ContractState,
+    Coupon,
+    CouponKind,
+    CouponProject,
+    Evaluation,
+    Event,
+    EventSignup,
+    Feedback,
+    FeedbackKind,
+    FeedbackState,
+    FlashClaim,
+    FlashSale,
+    InsuranceCover,
+    InsuranceExtra,
+    InsuranceKind,
+    InsuranceProduct,
+    LinkKind,
+    Notification,
+    NotificationState,
+    OrgUnit,
+    PlanMode,
+    Policy,
+    PolicyState,
+    Project,
+    ProjectInsurancePlan,
+    Room,
+    RoomStatus,
+    StoredFileOwner,
+    utcnow,
+)
 
 COLOURS = [(37, 99, 235), (234, 88, 12), (22, 163, 74), (147, 51, 234), (220, 38, 38), (8, 145, 178)]
-COMMENTS = ["房间干净整洁，管家响应很快", "交通方便，楼下就是地铁", "隔音一般，其他都挺好", "维修上门及时，点赞",
-            "社区活动丰富，住得开心", "性价比高，续租了"]
-PRODUCTS = [("安心家财险", InsuranceKind.HOME, "中国平安财产保险", [("基础", 20000, 30), ("标准", 50000, 60),
-                                                                  ("尊享", 100000, 110)]),
-            ("押金无忧险", InsuranceKind.DEPOSIT, "中国人民财产保险", [("一个月押金", 5000, 45), ("两个月押金", 10000, 85)]),
-            ("租客责任险", InsuranceKind.TENANT_LIABILITY, "太平洋财产保险", [("基础", 100000, 40), ("标准", 300000, 90)]),
-            ("房东责任险", InsuranceKind.LANDLORD_LIABILITY, "太平洋财产保险", [("标准", 500000, 150)])]
+COMMENTS = [
+    "房间干净整洁，管家响应很快",
+    "交通方便，楼下就是地铁",
+    "隔音一般，其他都挺好",
+    "维修上门及时，点赞",
+    "社区活动丰富，住得开心",
+    "性价比高，续租了",
+]
+PRODUCTS = [
+    (
+        "安心家财险",
+        InsuranceKind.HOME,
+        "中国平安财产保险",
+        [("基础", 20000, 30), ("标准", 50000, 60), ("尊享", 100000, 110)],
+    ),
+    ("押金无忧险", InsuranceKind.DEPOSIT, "中国人民财产保险", [("一个月押金", 5000, 45), ("两个月押金", 10000, 85)]),
+    ("租客责任险", InsuranceKind.TENANT_LIABILITY, "太平洋财产保险", [("基础", 100000, 40), ("标准", 300000, 90)]),
+    ("房东责任险", InsuranceKind.LANDLORD_LIABILITY, "太平洋财产保险", [("标准", 500000, 150)]),
+]
 
 
 def _image(width: int, height: int, k: int) -> str:
@@ -33,8 +80,9 @@ def seed_marketing(ctx) -> None:
     s, rng = ctx.session, ctx.rng
     now, today = utcnow(), date.today()
     at = lambda d, h: datetime.combine(d, time(h), tzinfo=SHANGHAI)  # noqa: E731
-    projects = s.execute(sa.select(Project.id, Project.name, Project.city, Project.company_id)
-                         .order_by(Project.id)).all()
+    projects = s.execute(
+        sa.select(Project.id, Project.name, Project.city, Project.company_id).order_by(Project.id)
+    ).all()
     branches = s.execute(sa.select(OrgUnit.id, OrgUnit.city).where(OrgUnit.id.in_(ctx.ids["branch"]))).all()
     wide, cover = [_image(750, 320, k) for k in range(6)], [_image(670, 320, k) for k in range(6)]
 
@@ -46,33 +94,78 @@ def seed_marketing(ctx) -> None:
             eid = ctx.next_id("event")
             full = j == 1 and k == 0  # project 1's salon is full: the demo shows a full event
             n = cap if full else rng.randint(0, cap // 2)
-            events.append(dict(id=eid, project_id=pj.id, name=f"{pj.name}{name}", starts_at=at(day, 14),
-                               ends_at=at(day, 17), address=f"{pj.name}一层活动室", capacity=cap, signed_up=n,
-                               hotline="010-88886666", cover=cover[k % 6], intro="欢迎各位租客参加，现场有茶歇。",
-                               created_at=now, version=1))
-            signups += [dict(event_id=eid, project_id=pj.id, name=f"报名租客{eid}-{i}", phone=f"137{eid:04d}{i:04d}",
-                             state="active", created_at=now, version=1) for i in range(n)]
+            events.append(
+                dict(
+                    id=eid,
+                    project_id=pj.id,
+                    name=f"{pj.name}{name}",
+                    starts_at=at(day, 14),
+                    ends_at=at(day, 17),
+                    address=f"{pj.name}一层活动室",
+                    capacity=cap,
+                    signed_up=n,
+                    hotline="010-88886666",
+                    cover=cover[k % 6],
+                    intro="欢迎各位租客参加，现场有茶歇。",
+                    created_at=now,
+                    version=1,
+                )
+            )
+            signups += [
+                dict(
+                    event_id=eid,
+                    project_id=pj.id,
+                    name=f"报名租客{eid}-{i}",
+                    phone=f"137{eid:04d}{i:04d}",
+                    state="active",
+                    created_at=now,
+                    version=1,
+                )
+                for i in range(n)
+            ]
     ctx.bulk(Event, events, "活动")
     ctx.bulk(EventSignup, signups, "活动报名")
 
     banners = []
     for bidx, (branch_id, city) in enumerate(branches):
         in_city = [p for p in projects if p.city == city]
-        order = {g: 0 for g in BannerGroup}
+        order = dict.fromkeys(BannerGroup, 0)
 
-        def banner(group, title, image, link, **kw):
+        def banner(group, title, image, link, order=order, branch_id=branch_id, city=city, **kw):
             order[group] += 1
-            banners.append(dict(branch_id=branch_id, group=group, title=title, image=image, city=city, link_kind=link,
-                                project_id=kw.get("project_id"), event_id=kw.get("event_id"), url=kw.get("url", ""),
-                                sort_order=order[group], online_from=kw.get("online_from", now - timedelta(days=30)),
-                                online_to=kw.get("online_to", now + timedelta(days=180)), enabled=True,
-                                created_at=now, version=1))
+            banners.append(
+                dict(
+                    branch_id=branch_id,
+                    group=group,
+                    title=title,
+                    image=image,
+                    city=city,
+                    link_kind=link,
+                    project_id=kw.get("project_id"),
+                    event_id=kw.get("event_id"),
+                    url=kw.get("url", ""),
+                    sort_order=order[group],
+                    online_from=kw.get("online_from", now - timedelta(days=30)),
+                    online_to=kw.get("online_to", now + timedelta(days=180)),
+                    enabled=True,
+                    created_at=now,
+                    version=1,
+                )
+            )
+
         banner(BannerGroup.HOME, f"{city}·安居季", wide[bidx], LinkKind.URL, url="https://example.com/anju")
         if in_city:
-            banner(BannerGroup.HOME, f"{in_city[0].name}开业", wide[bidx + 1], LinkKind.PROJECT,
-                   project_id=in_city[0].id)
-        banner(BannerGroup.HOME, "国庆特惠（已下线）", wide[bidx + 2], LinkKind.NONE,
-               online_from=now - timedelta(days=60), online_to=now - timedelta(days=20))
+            banner(
+                BannerGroup.HOME, f"{in_city[0].name}开业", wide[bidx + 1], LinkKind.PROJECT, project_id=in_city[0].id
+            )
+        banner(
+            BannerGroup.HOME,
+            "国庆特惠（已下线）",
+            wide[bidx + 2],
+            LinkKind.NONE,
+            online_from=now - timedelta(days=60),
+            online_to=now - timedelta(days=20),
+        )
         city_events = [e for e in events if any(p.id == e["project_id"] for p in in_city)]
         for j, e in enumerate(city_events[:2]):
             banner(BannerGroup.FEATURED, e["name"], cover[j], LinkKind.EVENT, event_id=e["id"])
@@ -80,122 +173,290 @@ def seed_marketing(ctx) -> None:
             banner(BannerGroup.RECOMMEND, p.name, cover[(j + 2) % 6], LinkKind.PROJECT, project_id=p.id)
     ctx.bulk(Banner, banners, "Banner")
     # Each image is owned by the rows showing it, as their forms' saves would have recorded.
-    shown = [("event", "cover", "events", s.execute(sa.select(Event.id, Event.cover)).all()),
-             ("banner", "image", "banners", s.execute(sa.select(Banner.id, Banner.image)).all())]
-    ctx.bulk(StoredFileOwner, [dict(table_name=table, row_id=i, field_name=column, ref=ref, resource=key, username="",
-                                    created_at=now) for table, column, key, rows in shown for i, ref in rows if ref],
-             "图片归属")
+    shown = [
+        ("event", "cover", "events", s.execute(sa.select(Event.id, Event.cover)).all()),
+        ("banner", "image", "banners", s.execute(sa.select(Banner.id, Banner.image)).all()),
+    ]
+    ctx.bulk(
+        StoredFileOwner,
+        [
+            dict(table_name=table, row_id=i, field_name=column, ref=ref, resource=key, username="", created_at=now)
+            for table, column, key, rows in shown
+            for i, ref in rows
+            if ref
+        ],
+        "图片归属",
+    )
 
     coupons, coupon_projects = [], []
     for cid in ctx.ids["company"]:
         mine = [p.id for p in projects if p.company_id == cid]
-        for kind, name, extra in ((CouponKind.AMOUNT_OFF, "新签满3000减200", dict(amount=Decimal(200), threshold=Decimal(3000))),
-                                  (CouponKind.PERCENT_OFF, "续租九五折", dict(discount=Decimal("9.5"))),
-                                  (CouponKind.RENT_FREE, "免租7天", dict(free_days=7))):
+        for kind, name, extra in (
+            (CouponKind.AMOUNT_OFF, "新签满3000减200", dict(amount=Decimal(200), threshold=Decimal(3000))),
+            (CouponKind.PERCENT_OFF, "续租九五折", dict(discount=Decimal("9.5"))),
+            (CouponKind.RENT_FREE, "免租7天", dict(free_days=7)),
+        ):
             kid = ctx.next_id("coupon")
             terms = {"amount": None, "threshold": None, "discount": None, "free_days": None, **extra}
-            coupons.append(dict(id=kid, company_id=cid, name=name, kind=kind, **terms,
-                                valid_from=today - timedelta(days=10), valid_to=today + timedelta(days=80), stock=200,
-                                issued=rng.randint(0, 120), per_user_limit=1, enabled=True, created_at=now, version=1))
+            coupons.append(
+                dict(
+                    id=kid,
+                    company_id=cid,
+                    name=name,
+                    kind=kind,
+                    **terms,
+                    valid_from=today - timedelta(days=10),
+                    valid_to=today + timedelta(days=80),
+                    stock=200,
+                    issued=rng.randint(0, 120),
+                    per_user_limit=1,
+                    enabled=True,
+                    created_at=now,
+                    version=1,
+                )
+            )
             coupon_projects += [dict(coupon_id=kid, project_id=pid) for pid in mine[:2]]
     ctx.bulk(Coupon, coupons, "优惠券")
     ctx.bulk(CouponProject, coupon_projects, "优惠券适用项目")
 
     sales, claims, bargains, records = [], [], [], []
     batch_rooms = sa.select(Room.id).where(Room.import_batch_id.is_not(None))
-    for k, pj in enumerate(projects):
-        rooms = s.execute(sa.select(Room.id, Room.rent).where(Room.project_id == pj.id,
-                                                             Room.status == RoomStatus.VACANT,
-                                                             Room.id.not_in(batch_rooms))
-                          .order_by(Room.id).limit(2)).all()
+    for pj in projects:
+        rooms = s.execute(
+            sa.select(Room.id, Room.rent)
+            .where(Room.project_id == pj.id, Room.status == RoomStatus.VACANT, Room.id.not_in(batch_rooms))
+            .order_by(Room.id)
+            .limit(2)
+        ).all()
         if not rooms:
             continue
         sid = ctx.next_id("flash_sale")
         sold = rng.randint(1, 2)  # every sale shows a claim or two
-        sales.append(dict(id=sid, project_id=pj.id, room_id=rooms[0].id, title=f"{pj.name}限时秒杀",
-                          original_price=rooms[0].rent, sale_price=(rooms[0].rent * Decimal("0.8")).quantize(Decimal(1)),
-                          starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=7), stock=3, sold=sold,
-                          created_at=now, version=1))
-        claims += [dict(flash_sale_id=sid, project_id=pj.id, name=f"抢购租客{i}", phone=f"136{sid:04d}{i:04d}",
-                        created_at=now) for i in range(sold)]
+        sales.append(
+            dict(
+                id=sid,
+                project_id=pj.id,
+                room_id=rooms[0].id,
+                title=f"{pj.name}限时秒杀",
+                original_price=rooms[0].rent,
+                sale_price=(rooms[0].rent * Decimal("0.8")).quantize(Decimal(1)),
+                starts_at=now - timedelta(days=1),
+                ends_at=now + timedelta(days=7),
+                stock=3,
+                sold=sold,
+                created_at=now,
+                version=1,
+            )
+        )
+        claims += [
+            dict(flash_sale_id=sid, project_id=pj.id, name=f"抢购租客{i}", phone=f"136{sid:04d}{i:04d}", created_at=now)
+            for i in range(sold)
+        ]
         bid = ctx.next_id("bargain")
         room = rooms[-1]
-        bargains.append(dict(id=bid, project_id=pj.id, room_id=room.id, title=f"{pj.name}好友助力砍租金",
-                             original_price=room.rent, floor_price=(room.rent * Decimal("0.85")).quantize(Decimal(1)),
-                             helpers_needed=10, starts_at=now - timedelta(days=3), ends_at=now + timedelta(days=11),
-                             created_at=now, version=1))
+        bargains.append(
+            dict(
+                id=bid,
+                project_id=pj.id,
+                room_id=room.id,
+                title=f"{pj.name}好友助力砍租金",
+                original_price=room.rent,
+                floor_price=(room.rent * Decimal("0.85")).quantize(Decimal(1)),
+                helpers_needed=10,
+                starts_at=now - timedelta(days=3),
+                ends_at=now + timedelta(days=11),
+                created_at=now,
+                version=1,
+            )
+        )
         for i in range(3):
             helpers = [10, 4, 0][i]
             cut = (room.rent - room.rent * Decimal("0.85")) * helpers / 10
-            records.append(dict(bargain_id=bid, project_id=pj.id, name=f"砍价租客{i}", phone=f"135{bid:04d}{i:04d}",
-                                helpers=helpers, current_price=(room.rent - cut).quantize(Decimal("0.01")),
-                                state=[BargainState.SUCCEEDED, BargainState.GOING, BargainState.FAILED][i],
-                                created_at=now))
+            records.append(
+                dict(
+                    bargain_id=bid,
+                    project_id=pj.id,
+                    name=f"砍价租客{i}",
+                    phone=f"135{bid:04d}{i:04d}",
+                    helpers=helpers,
+                    current_price=(room.rent - cut).quantize(Decimal("0.01")),
+                    state=[BargainState.SUCCEEDED, BargainState.GOING, BargainState.FAILED][i],
+                    created_at=now,
+                )
+            )
     ctx.bulk(FlashSale, sales, "秒杀")
     ctx.bulk(FlashClaim, claims, "秒杀记录")
     ctx.bulk(Bargain, bargains, "砍价")
     ctx.bulk(BargainRecord, records, "砍价记录")
 
-    ctx.bulk(Notification, [dict(company_id=cid, title=title, body=body, audience=Audience.ALL, project_id=None,
-                                 channel=channel, scheduled_at=when, state=state, created_by="manager",
-                                 created_at=now, version=1)
-                            for cid in ctx.ids["company"]
-                            for title, body, channel, when, state in (
-                                ("春节停水通知", "2月3日9:00–12:00 停水检修，请提前储水。", Channel.APP,
-                                 now + timedelta(days=5), NotificationState.SCHEDULED),
-                                ("租金缴纳提醒", "本月租金请于 5 日前缴纳，逾期将产生滞纳金。", Channel.SMS,
-                                 now - timedelta(days=2), NotificationState.SENT))], "消息通知")
+    ctx.bulk(
+        Notification,
+        [
+            dict(
+                company_id=cid,
+                title=title,
+                body=body,
+                audience=Audience.ALL,
+                project_id=None,
+                channel=channel,
+                scheduled_at=when,
+                state=state,
+                created_by="manager",
+                created_at=now,
+                version=1,
+            )
+            for cid in ctx.ids["company"]
+            for title, body, channel, when, state in (
+                (
+                    "春节停水通知",
+                    "2月3日9:00–12:00 停水检修，请提前储水。",
+                    Channel.APP,
+                    now + timedelta(days=5),
+                    NotificationState.SCHEDULED,
+                ),
+                (
+                    "租金缴纳提醒",
+                    "本月租金请于 5 日前缴纳，逾期将产生滞纳金。",
+                    Channel.SMS,
+                    now - timedelta(days=2),
+                    NotificationState.SENT,
+                ),
+            )
+        ],
+        "消息通知",
+    )
 
-    finished = s.execute(sa.select(Contract.id, Contract.project_id, Contract.tenant_id)
-                         .where(Contract.state.in_([ContractState.CHECKED_OUT, ContractState.ACTIVE]))
-                         .order_by(Contract.id)).all()
-    ctx.bulk(Evaluation, [dict(project_id=c.project_id, contract_id=c.id, tenant_id=c.tenant_id,
-                               score=rng.choice([3, 4, 4, 5, 5, 5]), content=rng.choice(COMMENTS), created_at=now)
-                          for c in finished[::12]], "评价")
-    ctx.bulk(Feedback, [dict(branch_id=b, kind=kind, title=title, content=title + "，详见附件说明。", state=state,
-                             reply=reply, submitted_by="sysadmin", created_at=now, version=1)
-                        for b in ctx.ids["branch"]
-                        for kind, title, state, reply in (
-                            (FeedbackKind.DEFECT, "房态图批量锁定后偶尔需要刷新", FeedbackState.DONE, "已在新版本修复"),
-                            (FeedbackKind.REQUEST, "希望账单支持按楼栋导出", FeedbackState.OPEN, ""))], "系统反馈")
+    finished = s.execute(
+        sa.select(Contract.id, Contract.project_id, Contract.tenant_id)
+        .where(Contract.state.in_([ContractState.CHECKED_OUT, ContractState.ACTIVE]))
+        .order_by(Contract.id)
+    ).all()
+    ctx.bulk(
+        Evaluation,
+        [
+            dict(
+                project_id=c.project_id,
+                contract_id=c.id,
+                tenant_id=c.tenant_id,
+                score=rng.choice([3, 4, 4, 5, 5, 5]),
+                content=rng.choice(COMMENTS),
+                created_at=now,
+            )
+            for c in finished[::12]
+        ],
+        "评价",
+    )
+    ctx.bulk(
+        Feedback,
+        [
+            dict(
+                branch_id=b,
+                kind=kind,
+                title=title,
+                content=title + "，详见附件说明。",
+                state=state,
+                reply=reply,
+                submitted_by="sysadmin",
+                created_at=now,
+                version=1,
+            )
+            for b in ctx.ids["branch"]
+            for kind, title, state, reply in (
+                (FeedbackKind.DEFECT, "房态图批量锁定后偶尔需要刷新", FeedbackState.DONE, "已在新版本修复"),
+                (FeedbackKind.REQUEST, "希望账单支持按楼栋导出", FeedbackState.OPEN, ""),
+            )
+        ],
+        "系统反馈",
+    )
 
     # Insurance: four products, their covers and extras; plans for the first company's projects.
     covers_of = {}
     for name, kind, insurer, covers in PRODUCTS:
         pid = ctx.next_id("insurance_product")
-        ctx.bulk(InsuranceProduct, [dict(id=pid, name=name, kind=kind, insurer=insurer, description=f"{insurer}承保",
-                                         enabled=True, version=1)], "保险产品")
+        ctx.bulk(
+            InsuranceProduct,
+            [
+                dict(
+                    id=pid, name=name, kind=kind, insurer=insurer, description=f"{insurer}承保", enabled=True, version=1
+                )
+            ],
+            "保险产品",
+        )
         rows = []
         for label, amount, premium in covers:
             cov = ctx.next_id("insurance_cover")
-            rows.append(dict(id=cov, product_id=pid, name=label, cover_amount=Decimal(amount),
-                             premium=Decimal(premium), version=1))
+            rows.append(
+                dict(
+                    id=cov,
+                    product_id=pid,
+                    name=label,
+                    cover_amount=Decimal(amount),
+                    premium=Decimal(premium),
+                    version=1,
+                )
+            )
             covers_of.setdefault(pid, []).append((cov, Decimal(amount), Decimal(premium)))
         ctx.bulk(InsuranceCover, rows, "保额档位")
-        ctx.bulk(InsuranceExtra, [dict(product_id=pid, key="理赔电话", value="95500", version=1),
-                                  dict(product_id=pid, key="保障期限", value="一年，随租期续保", version=1)], "保险附加信息")
+        ctx.bulk(
+            InsuranceExtra,
+            [
+                dict(product_id=pid, key="理赔电话", value="95500", version=1),
+                dict(product_id=pid, key="保障期限", value="一年，随租期续保", version=1),
+            ],
+            "保险附加信息",
+        )
     products = sorted(covers_of)
     branch = dict(branch_name="平安产险北京分公司", branch_code="PA-BJ-001", branch_contact="010-95511")
     plans = []
     for pj in projects[:2]:
-        plans.append(dict(project_id=pj.id, product_id=products[0], mode=PlanMode.SOLD, gift_cover_id=None,
-                          **branch, created_at=now, version=1))
-        plans.append(dict(project_id=pj.id, product_id=products[1], mode=PlanMode.GIFTED,
-                          gift_cover_id=covers_of[products[1]][0][0], **branch, created_at=now, version=1))
+        plans.append(
+            dict(
+                project_id=pj.id,
+                product_id=products[0],
+                mode=PlanMode.SOLD,
+                gift_cover_id=None,
+                **branch,
+                created_at=now,
+                version=1,
+            )
+        )
+        plans.append(
+            dict(
+                project_id=pj.id,
+                product_id=products[1],
+                mode=PlanMode.GIFTED,
+                gift_cover_id=covers_of[products[1]][0][0],
+                **branch,
+                created_at=now,
+                version=1,
+            )
+        )
     ctx.bulk(ProjectInsurancePlan, plans, "项目保险方案")
-    active = s.execute(sa.select(Contract.id, Contract.project_id, Contract.tenant_id, Contract.start_date,
-                                 Contract.end_date).where(Contract.state == ContractState.ACTIVE)
-                       .order_by(Contract.id)).all()
+    active = s.execute(
+        sa.select(Contract.id, Contract.project_id, Contract.tenant_id, Contract.start_date, Contract.end_date)
+        .where(Contract.state == ContractState.ACTIVE)
+        .order_by(Contract.id)
+    ).all()
     policies = []
     for i, c in enumerate(active[::8]):
         gifted = i % 3 == 0
         product = products[1] if gifted else products[i % 2 * 2]
         cov, amount, premium = covers_of[product][0 if gifted else i % len(covers_of[product])]
-        policies.append(dict(number=f"BD{c.start_date:%Y%m%d}{c.id:06d}", project_id=c.project_id, contract_id=c.id,
-                             tenant_id=c.tenant_id, product_id=product, cover_amount=amount,
-                             premium=Decimal(0) if gifted else premium, gifted=gifted,
-                             state=PolicyState.IN_FORCE if gifted or i % 5 else PolicyState.UNPAID,  # a gift is never owed
-                             starts_on=c.start_date,
-                             ends_on=c.end_date, created_at=now))
+        policies.append(
+            dict(
+                number=f"BD{c.start_date:%Y%m%d}{c.id:06d}",
+                project_id=c.project_id,
+                contract_id=c.id,
+                tenant_id=c.tenant_id,
+                product_id=product,
+                cover_amount=amount,
+                premium=Decimal(0) if gifted else premium,
+                gifted=gifted,
+                state=PolicyState.IN_FORCE if gifted or i % 5 else PolicyState.UNPAID,  # a gift is never owed
+                starts_on=c.start_date,
+                ends_on=c.end_date,
+                created_at=now,
+            )
+        )
     for i in range(0, len(policies), 5000):
-        ctx.bulk(Policy, policies[i:i + 5000], "保单")
+        ctx.bulk(Policy, policies[i : i + 5000], "保单")

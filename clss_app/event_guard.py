@@ -10,6 +10,7 @@ It checks what Reflex would hand to the handler: Reflex first converts some payl
 hint (a "5" for an ``int``) and, when that fails, silently passes the raw payload on; here a
 failed conversion is a refusal. Reflex's own states (hydration and the like) are left to Reflex.
 """
+
 from __future__ import annotations
 
 import functools
@@ -33,9 +34,9 @@ log = logging.getLogger(__name__)
 INVALID = "请求参数无效"
 UNEXPECTED = "操作失败，请稍后重试或联系管理员"
 MAX_TEXT = 100_000  # characters in one string
-MAX_ITEMS = 1_000   # items in one list or dict
+MAX_ITEMS = 1_000  # items in one list or dict
 MAX_DEPTH = 6
-MAX_INT = 2 ** 53   # what a browser's numbers hold exactly; beyond it no id or count of this app
+MAX_INT = 2**53  # what a browser's numbers hold exactly; beyond it no id or count of this app
 
 
 def refusal(message: str = INVALID):
@@ -71,12 +72,20 @@ def fits(value, hint, depth: int = 0) -> bool:
         return value is None
     container = origin or hint
     if container in (list, tuple, set, frozenset):
-        return (isinstance(value, container) and len(value) <= MAX_ITEMS and depth < MAX_DEPTH
-                and all(fits(v, args[0] if args else typing.Any, depth + 1) for v in value))
+        return (
+            isinstance(value, container)
+            and len(value) <= MAX_ITEMS
+            and depth < MAX_DEPTH
+            and all(fits(v, args[0] if args else typing.Any, depth + 1) for v in value)
+        )
     if container is dict:
         key, item = args or (str, typing.Any)
-        return (isinstance(value, dict) and len(value) <= MAX_ITEMS and depth < MAX_DEPTH
-                and all(fits(k, key, depth + 1) and fits(v, item, depth + 1) for k, v in value.items()))
+        return (
+            isinstance(value, dict)
+            and len(value) <= MAX_ITEMS
+            and depth < MAX_DEPTH
+            and all(fits(k, key, depth + 1) and fits(v, item, depth + 1) for k, v in value.items())
+        )
     if hint is bool:
         return isinstance(value, bool)
     if hint is int:
@@ -88,14 +97,15 @@ def fits(value, hint, depth: int = 0) -> bool:
     return isinstance(hint, type) and isinstance(value, hint)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _signature(name: str) -> tuple[dict, frozenset, bool]:
     """(type hints, required argument names, takes **kwargs) of the handler registered as ``name``."""
     handler = RegistrationContext.get().event_handlers[name].handler
     params = list(inspect.signature(handler.fn).parameters.values())[1:]  # less self
     hints = get_type_hints(handler.fn)
-    named = {p.name: hints.get(p.name, typing.Any) for p in params
-             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    named = {
+        p.name: hints.get(p.name, typing.Any) for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
     required = frozenset(p.name for p in params if p.name in named and p.default is p.empty)
     return named, required, any(p.kind == p.VAR_KEYWORD for p in params)
 

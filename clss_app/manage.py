@@ -1,11 +1,12 @@
 """Command line for operators: python -m clss_app.manage <command>.
 
-  migrate                       apply Alembic migrations up to head
-  seed [--scale N]              load demo data if the database holds no organisation
-  reset-demo [--scale N]        drop everything, migrate, load demo data
-  create-admin --username U --name N --password P [--role R] [--unit NAME]
-  unlock-user USERNAME          lift a user's lock and login throttle (the way back in for the top account)
+migrate                       apply Alembic migrations up to head
+seed [--scale N]              load demo data if the database holds no organisation
+reset-demo [--scale N]        drop everything, migrate, load demo data
+create-admin --username U --name N --password P [--role R] [--unit NAME]
+unlock-user USERNAME          lift a user's lock and login throttle (the way back in for the top account)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,12 +31,14 @@ def migrate() -> None:
 
 def is_empty() -> bool:
     from models import OrgUnit
+
     with db.session_scope() as s:
         return s.exec(select(sa.func.count()).select_from(OrgUnit)).one() == 0
 
 
 def drop_all() -> None:
     import models  # noqa: F401
+
     eng = db.engine()
     SQLModel.metadata.drop_all(eng)
     with eng.begin() as conn:
@@ -50,8 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     dj.add_argument("--date", default="", help="as of this day (YYYY-MM-DD); default today")
     for name in ("seed", "reset-demo"):
         sp = sub.add_parser(name)
-        sp.add_argument("--scale", type=int, default=1,
-                        help="1 = default demo (about 1,500 rooms); 70 reaches about 100k rooms")
+        sp.add_argument(
+            "--scale", type=int, default=1, help="1 = default demo (about 1,500 rooms); 70 reaches about 100k rooms"
+        )
     ca = sub.add_parser("create-admin")
     ca.add_argument("--username", required=True)
     ca.add_argument("--name", required=True)
@@ -67,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         print("数据库已迁移到最新版本")
     elif args.cmd in ("seed", "reset-demo"):
         from clss_app import demo
+
         if args.cmd == "reset-demo":
             drop_all()
         migrate()
@@ -75,29 +80,42 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         t0 = time.perf_counter()
         counts = demo.generate(scale=args.scale)
-        print(f"演示数据已生成（{time.perf_counter() - t0:.1f} 秒）：" +
-              "，".join(f"{k} {v}" for k, v in counts.items()))
+        print(
+            f"演示数据已生成（{time.perf_counter() - t0:.1f} 秒）：" + "，".join(f"{k} {v}" for k, v in counts.items())
+        )
     elif args.cmd == "daily":
         from datetime import date
+
         from clss_app.services import jobs
+
         migrate()
         done = jobs.daily(date.fromisoformat(args.date) if args.date else None)
-        print(f"每日任务完成：过期预定 {done['expired_reservations']}，续租生效 {done['renewals_started']}，"
-              f"滞纳金更新 {done['late_fees']}")
+        print(
+            f"每日任务完成：过期预定 {done['expired_reservations']}，续租生效 {done['renewals_started']}，"
+            f"滞纳金更新 {done['late_fees']}"
+        )
     elif args.cmd == "create-admin":
         from clss_app.services.accounts import create_user
+
         migrate()
         try:
             with db.session_scope() as s:
-                user = create_user(s, username=args.username, display_name=args.name,
-                                   password=args.password, role=args.role, unit_name=args.unit)
+                user = create_user(
+                    s,
+                    username=args.username,
+                    display_name=args.name,
+                    password=args.password,
+                    role=args.role,
+                    unit_name=args.unit,
+                )
         except ValueError as exc:
             print(f"创建失败：{exc}", file=sys.stderr)
             return 1
         print(f"已创建用户 {user.username}（{user.role.label}）")
     elif args.cmd == "unlock-user":
-        from models import User
         from clss_app.services import auth
+        from models import User
+
         migrate()
         with db.session_scope() as s:
             user = s.exec(select(User).where(User.username == args.username)).first()

@@ -3,6 +3,7 @@
 Each entry is also a permission resource: the roles listed here are granted
 ``view`` on it, so the menu and the server-side page guard never disagree.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,79 +43,109 @@ def E(key, label, route, roles, issue=0):
 HOME = E("home", "首页", "/", EVERYONE)
 
 MENU: tuple[MenuGroup, ...] = (
-    MenuGroup("工作台", "layout-grid", (
-        E("workbench", "房态图", "/workbench", STORE),
-    )),
-    MenuGroup("房源管理", "building-2", (
-        E("projects", "项目管理", "/housing/projects", SYS | PROJECT_OWNERS),
-        E("buildings", "楼栋管理", "/housing/buildings", STORE),
-        E("unit_types", "户型管理", "/housing/unit-types", STORE),
-        E("fee_items", "费项管理", "/housing/fee-items", STORE),
-        E("pricing_standards", "计费标准", "/housing/pricing-standards", STORE),
-        E("rooms", "房间管理", "/housing/rooms", STORE),
-        E("import_batches", "导入批次管理", "/housing/import-batches", SYS | PROJECT_OWNERS),
-    )),
-    MenuGroup("租务管理", "key-round", (
-        E("appointments", "预约看房", "/leasing/appointments", STORE),
-        E("reservations", "预定管理", "/leasing/reservations", STORE),
-        E("check_ins", "入住办理", "/leasing/check-ins", STORE),
-        E("check_outs", "退房办理", "/leasing/check-outs", STORE),
-        E("meter_readings", "抄表记录", "/leasing/meter-readings", STORE),
-    )),
-    MenuGroup("合同管理", "file-text", (
-        E("contracts", "合同列表", "/contracts", STORE | FIN),
-        E("online_review", "在线签约审核", "/contracts/online-review", STORE),
-        E("master_leases", "企业包租", "/contracts/master-leases", PROJECT_OWNERS),
-    )),
-    MenuGroup("财务管理", "wallet", (
-        E("bills", "账单管理", "/finance/bills", STORE | FIN),
-        E("payments", "收款登记", "/finance/payments", FIN),
-        E("adjustments", "账单调整", "/finance/adjustments", STORE),
-        E("refunds", "退款管理", "/finance/refunds", FIN | {R.PRINCIPAL}),
-        E("bad_debts", "坏账审批", "/finance/bad-debts", FIN | {R.PRINCIPAL, R.MULTI_STORE_MANAGER}),
-    )),
-    MenuGroup("客户管理", "contact", (
-        E("tenants", "租客管理", "/customers/tenants", STORE),
-    )),
-    MenuGroup("营销工具", "megaphone", (
-        E("events", "活动管理", "/marketing/events", SYS | STORE),
-        E("event_signups", "报名管理", "/marketing/event-signups", SYS | STORE),
-        E("coupons", "优惠券", "/marketing/coupons", SYS | STORE),
-        E("flash_sales", "秒杀活动", "/marketing/flash-sales", SYS | STORE),
-        E("flash_claims", "秒杀记录", "/marketing/flash-claims", SYS | STORE),
-        E("bargains", "砍价活动", "/marketing/bargains", SYS | STORE),
-        E("bargain_records", "砍价记录", "/marketing/bargain-records", SYS | STORE),
-        E("notifications", "消息通知", "/marketing/notifications", SYS | STORE),
-    )),
-    MenuGroup("APP管理", "smartphone", (
-        E("banners", "Banner管理", "/app/banners", SYS),
-        E("app_preview", "APP首页预览", "/app/preview", SYS),
-        E("evaluations", "评价反馈", "/app/evaluations", SYS | STORE),
-        E("feedback", "系统反馈", "/app/feedback", SYS | {R.SUPER_ADMIN}),
-    )),
-    MenuGroup("保险管理", "shield-check", (
-        E("insurance_products", "保险产品", "/insurance/products", SYS),
-        E("insurance_covers", "保额档位", "/insurance/covers", SYS),
-        E("project_insurance", "项目保险", "/insurance/project-plans", SYS),
-        E("insurance_extras", "保险附加信息", "/insurance/extras", SYS),
-        E("policies", "保险列表", "/insurance/policies", SYS | FIN | {R.PRINCIPAL}),
-    )),
-    MenuGroup("行情查询", "trending-up", (
-        E("market_index", "租赁与价格指数", "/market", EXECUTIVES),
-        E("market_data", "指数数据", "/market/data", EXECUTIVES),
-    )),
-    MenuGroup("数据分析", "chart-column", (
-        E("dashboard", "经营看板", "/analytics", EXECUTIVES | {R.STORE_MANAGER}),
-    )),
-    MenuGroup("系统管理", "settings", (
-        E("org_units", "组织机构", "/system/org-units", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}),
-        E("users", "员工管理", "/system/users", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}),
-        E("city_params", "城市参数", "/system/city-params", {R.SUPER_ADMIN}),
-        E("enterprise_params", "企业参数", "/system/enterprise-params", SYS),
-        E("project_params", "项目参数", "/system/project-params", SYS, 3),
-        E("audit_log", "操作日志", "/system/audit-log", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}),
-        E("login_log", "登录日志", "/system/login-log", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}),
-    )),
+    MenuGroup("工作台", "layout-grid", (E("workbench", "房态图", "/workbench", STORE),)),
+    MenuGroup(
+        "房源管理",
+        "building-2",
+        (
+            E("projects", "项目管理", "/housing/projects", SYS | PROJECT_OWNERS),
+            E("buildings", "楼栋管理", "/housing/buildings", STORE),
+            E("unit_types", "户型管理", "/housing/unit-types", STORE),
+            E("fee_items", "费项管理", "/housing/fee-items", STORE),
+            E("pricing_standards", "计费标准", "/housing/pricing-standards", STORE),
+            E("rooms", "房间管理", "/housing/rooms", STORE),
+            E("import_batches", "导入批次管理", "/housing/import-batches", SYS | PROJECT_OWNERS),
+        ),
+    ),
+    MenuGroup(
+        "租务管理",
+        "key-round",
+        (
+            E("appointments", "预约看房", "/leasing/appointments", STORE),
+            E("reservations", "预定管理", "/leasing/reservations", STORE),
+            E("check_ins", "入住办理", "/leasing/check-ins", STORE),
+            E("check_outs", "退房办理", "/leasing/check-outs", STORE),
+            E("meter_readings", "抄表记录", "/leasing/meter-readings", STORE),
+        ),
+    ),
+    MenuGroup(
+        "合同管理",
+        "file-text",
+        (
+            E("contracts", "合同列表", "/contracts", STORE | FIN),
+            E("online_review", "在线签约审核", "/contracts/online-review", STORE),
+            E("master_leases", "企业包租", "/contracts/master-leases", PROJECT_OWNERS),
+        ),
+    ),
+    MenuGroup(
+        "财务管理",
+        "wallet",
+        (
+            E("bills", "账单管理", "/finance/bills", STORE | FIN),
+            E("payments", "收款登记", "/finance/payments", FIN),
+            E("adjustments", "账单调整", "/finance/adjustments", STORE),
+            E("refunds", "退款管理", "/finance/refunds", FIN | {R.PRINCIPAL}),
+            E("bad_debts", "坏账审批", "/finance/bad-debts", FIN | {R.PRINCIPAL, R.MULTI_STORE_MANAGER}),
+        ),
+    ),
+    MenuGroup("客户管理", "contact", (E("tenants", "租客管理", "/customers/tenants", STORE),)),
+    MenuGroup(
+        "营销工具",
+        "megaphone",
+        (
+            E("events", "活动管理", "/marketing/events", SYS | STORE),
+            E("event_signups", "报名管理", "/marketing/event-signups", SYS | STORE),
+            E("coupons", "优惠券", "/marketing/coupons", SYS | STORE),
+            E("flash_sales", "秒杀活动", "/marketing/flash-sales", SYS | STORE),
+            E("flash_claims", "秒杀记录", "/marketing/flash-claims", SYS | STORE),
+            E("bargains", "砍价活动", "/marketing/bargains", SYS | STORE),
+            E("bargain_records", "砍价记录", "/marketing/bargain-records", SYS | STORE),
+            E("notifications", "消息通知", "/marketing/notifications", SYS | STORE),
+        ),
+    ),
+    MenuGroup(
+        "APP管理",
+        "smartphone",
+        (
+            E("banners", "Banner管理", "/app/banners", SYS),
+            E("app_preview", "APP首页预览", "/app/preview", SYS),
+            E("evaluations", "评价反馈", "/app/evaluations", SYS | STORE),
+            E("feedback", "系统反馈", "/app/feedback", SYS | {R.SUPER_ADMIN}),
+        ),
+    ),
+    MenuGroup(
+        "保险管理",
+        "shield-check",
+        (
+            E("insurance_products", "保险产品", "/insurance/products", SYS),
+            E("insurance_covers", "保额档位", "/insurance/covers", SYS),
+            E("project_insurance", "项目保险", "/insurance/project-plans", SYS),
+            E("insurance_extras", "保险附加信息", "/insurance/extras", SYS),
+            E("policies", "保险列表", "/insurance/policies", SYS | FIN | {R.PRINCIPAL}),
+        ),
+    ),
+    MenuGroup(
+        "行情查询",
+        "trending-up",
+        (
+            E("market_index", "租赁与价格指数", "/market", EXECUTIVES),
+            E("market_data", "指数数据", "/market/data", EXECUTIVES),
+        ),
+    ),
+    MenuGroup("数据分析", "chart-column", (E("dashboard", "经营看板", "/analytics", EXECUTIVES | {R.STORE_MANAGER}),)),
+    MenuGroup(
+        "系统管理",
+        "settings",
+        (
+            E("org_units", "组织机构", "/system/org-units", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}),
+            E("users", "员工管理", "/system/users", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}),
+            E("city_params", "城市参数", "/system/city-params", {R.SUPER_ADMIN}),
+            E("enterprise_params", "企业参数", "/system/enterprise-params", SYS),
+            E("project_params", "项目参数", "/system/project-params", SYS, 3),
+            E("audit_log", "操作日志", "/system/audit-log", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}),
+            E("login_log", "登录日志", "/system/login-log", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}),
+        ),
+    ),
 )
 
 ENTRIES: dict[str, MenuEntry] = {HOME.key: HOME}

@@ -7,6 +7,7 @@ CLSS_IDLE_MINUTES  a login ends after this long without any activity; default 30
 CLSS_ALLOWED_ORIGINS other origins (comma-separated, e.g. https://admin.example.com) whose pages may
                    open the websocket or call the app cross-origin; the app's own origin always may.
 """
+
 from __future__ import annotations
 
 import os

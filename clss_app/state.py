@@ -6,12 +6,14 @@ database, so a revoked or expired session, a wrong role or an out-of-scope
 row is refused whatever the client sends. Identity fields below are for
 display only; nothing trusts them.
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import ClassVar, Iterator
+from typing import ClassVar
 from urllib.parse import quote
 
 import reflex as rx
@@ -41,8 +43,9 @@ class AuthState(rx.State):
     _page_key: str = ""
     token: str = rx.LocalStorage("", name="clss_token")
     # The session's second secret, asked for by the download route: a ticket link alone opens nothing.
-    download_key: str = rx.Cookie("", name=auth.DOWNLOAD_COOKIE, same_site="strict",
-                                  max_age=settings.SESSION_HOURS * 3600)
+    download_key: str = rx.Cookie(
+        "", name=auth.DOWNLOAD_COOKIE, same_site="strict", max_age=settings.SESSION_HOURS * 3600
+    )
 
     display_name: str = ""
     role_label: str = ""

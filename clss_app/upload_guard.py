@@ -15,6 +15,7 @@ Limits, from the declarations (``limits()``): the largest form upload is one ``i
 9 photos x 5 MB = 45 MB, an import file 20 MB (``io.MAX_IMPORT_BYTES``); each plus 64 KB for the
 multipart framing. Any other handler name gets the largest of them.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -32,6 +33,7 @@ def limits() -> dict[str, int]:
     """The largest body each upload handler (by method name) may receive."""
     from clss_app.admin import attachments, io, media
     from clss_app.admin.view import REGISTRY
+
     largest = 0
     for admin in REGISTRY.values():
         for spec in admin.fields.values():
@@ -51,6 +53,7 @@ def limit_for(handler: str) -> int:
 def _live(token: str | None) -> bool:
     from clss_app import db
     from clss_app.services import auth
+
     if not token:
         return False
     with db.session_scope() as s:

@@ -2,6 +2,7 @@
 response, a Content-Security-Policy that names the exact inline scripts of each page, and
 cross-origin websockets and CORS refused unless configured (``CLSS_ALLOWED_ORIGINS``).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -30,9 +31,11 @@ HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 def csp(script_hashes: list[str]) -> str:
     scripts = " ".join(["'self'", *(f"'sha256-{h}'" for h in script_hashes), "'unsafe-eval'"])
-    return (f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
-            "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+    return (
+        f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
 
 
 @lru_cache(maxsize=512)
@@ -131,6 +134,11 @@ def _plain(body: bytes, headers) -> bytes:
 
 
 async def _forbidden(send) -> None:
-    await send({"type": "http.response.start", "status": 403,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8")] + BASE_HEADERS})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 403,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8")] + BASE_HEADERS,
+        }
+    )
     await send({"type": "http.response.body", "body": "不允许的跨站请求".encode()})

@@ -1,4 +1,5 @@
 """Alembic environment: the app's own engine and every SQLModel table."""
+
 from alembic import context
 from sqlmodel import SQLModel
 
@@ -30,8 +31,7 @@ def _run(conn) -> None:
         driver = conn.connection.driver_connection
         driver.isolation_level = None
         driver.execute("BEGIN")
-    context.configure(connection=conn, target_metadata=target_metadata,
-                      render_as_batch=sqlite, compare_type=True)
+    context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=sqlite, compare_type=True)
     try:
         with context.begin_transaction():
             context.run_migrations()

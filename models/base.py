@@ -1,7 +1,8 @@
 """Column types and enum conventions shared by every model."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 
 import sqlalchemy as sa
@@ -47,9 +48,14 @@ def enum_column(enum_cls: type[LabeledEnum], **kw) -> sa.Column:
     """
     length = max(len(m.value) for m in enum_cls)
     return sa.Column(
-        sa.Enum(enum_cls, values_callable=lambda e: [m.value for m in e],
-                native_enum=False, create_constraint=False, length=max(length, 16),
-                validate_strings=True),
+        sa.Enum(
+            enum_cls,
+            values_callable=lambda e: [m.value for m in e],
+            native_enum=False,
+            create_constraint=False,
+            length=max(length, 16),
+            validate_strings=True,
+        ),
         **kw,
     )
 
@@ -69,13 +75,13 @@ class UTCDateTime(sa.types.TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTCDateTime column")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -1,8 +1,8 @@
 """Stored files: one-time download tickets, and which rows hold each uploaded file."""
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -13,7 +13,7 @@ from models.base import UTCDateTime, utcnow
 class DownloadTicket(SQLModel, table=True):
     __tablename__ = "download_ticket"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True, index=True)
     user_id: int = Field(foreign_key="app_user.id")
     session_id: int = Field(foreign_key="user_session.id")  # the login that asked; the ticket dies with it
@@ -21,7 +21,7 @@ class DownloadTicket(SQLModel, table=True):
     filename: str = Field(max_length=128)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
-    used_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class StoredFileOwner(SQLModel, table=True):
@@ -31,10 +31,11 @@ class StoredFileOwner(SQLModel, table=True):
     upload, never for one that copied another row's reference. Keyed by the table, not the admin:
     several admins may show the same rows.
     """
+
     __tablename__ = "stored_file_owner"
     __table_args__ = (sa.UniqueConstraint("table_name", "row_id", "field_name", "ref", name="uq_stored_file_owner"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     table_name: str = Field(max_length=64)
     row_id: int
     field_name: str = Field(max_length=64)

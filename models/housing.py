@@ -1,9 +1,9 @@
 """Projects, buildings, floors, unit types, fee items and rooms: the part of housing others build on."""
+
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Optional
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -40,23 +40,22 @@ class Project(SQLModel, table=True):
     __tablename__ = "project"
     __table_args__ = (sa.UniqueConstraint("company_id", "name", name="uq_project_company_name"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=64, title="项目名称")
     company_id: int = Field(foreign_key="org_unit.id", index=True, title="所属企业")
     city: str = Field(max_length=32, title="城市")
     district: str = Field(default="", max_length=32, title="区县")
     address: str = Field(default="", max_length=128, title="地址")
     kind: ProjectKind = Field(sa_column=enum_column(ProjectKind, nullable=False), title="项目类型")
-    publish_state: PublishState = Field(default=PublishState.DRAFT,
-                                        sa_column=enum_column(PublishState, nullable=False),
-                                        title="发布状态")
+    publish_state: PublishState = Field(
+        default=PublishState.DRAFT, sa_column=enum_column(PublishState, nullable=False), title="发布状态"
+    )
     visible: bool = Field(default=False, title="租客可见")
     cover: str = Field(default="", max_length=64, title="封面图")
     on_blockchain: bool = Field(default=False, title="住房链发布")
     review_comment: str = Field(default="", max_length=255, title="审核意见")
     late_fee_grace_days: int = Field(default=0, title="滞纳金宽限天数")
-    late_fee_rate: Decimal = Field(default=Decimal("0.05"), max_digits=6, decimal_places=2,
-                                   title="租金滞纳金日费率(%)")
+    late_fee_rate: Decimal = Field(default=Decimal("0.05"), max_digits=6, decimal_places=2, title="租金滞纳金日费率(%)")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="创建时间")
     version: int = Field(default=1, title="版本")
 
@@ -72,7 +71,7 @@ class UnitType(SQLModel, table=True):
     __tablename__ = "unit_type"
     __table_args__ = (sa.UniqueConstraint("project_id", "name", name="uq_unit_type_project_name"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
     name: str = Field(max_length=32, title="户型名称")
     rent_mode: RentMode = Field(sa_column=enum_column(RentMode, nullable=False), title="出租方式")
@@ -107,7 +106,7 @@ class FeeItem(SQLModel, table=True):
     __tablename__ = "fee_item"
     __table_args__ = (sa.UniqueConstraint("project_id", "name", name="uq_fee_item_project_name"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
     name: str = Field(max_length=32, title="费项名称")
     kind: FeeKind = Field(sa_column=enum_column(FeeKind, nullable=False), title="收费类型")
@@ -121,14 +120,13 @@ class PricingStandard(SQLModel, table=True):
     __tablename__ = "pricing_standard"
     __table_args__ = (sa.UniqueConstraint("fee_item_id", "name", name="uq_pricing_fee_item_name"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     fee_item_id: int = Field(foreign_key="fee_item.id", index=True, title="费项")
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")  # the fee item's, for scope
     name: str = Field(max_length=32, title="标准名称")
     unit_price: Decimal = Field(max_digits=12, decimal_places=2, title="单价(元)")
     unit: PriceUnit = Field(sa_column=enum_column(PriceUnit, nullable=False), title="计价单位")
-    late_fee_rate: Decimal = Field(default=Decimal("0.05"), max_digits=6, decimal_places=2,
-                                   title="滞纳金日费率(%)")
+    late_fee_rate: Decimal = Field(default=Decimal("0.05"), max_digits=6, decimal_places=2, title="滞纳金日费率(%)")
     version: int = Field(default=1, title="版本")
 
 
@@ -136,7 +134,7 @@ class Building(SQLModel, table=True):
     __tablename__ = "building"
     __table_args__ = (sa.UniqueConstraint("project_id", "name", name="uq_building_project_name"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
     name: str = Field(max_length=32, title="楼栋")
 
@@ -145,7 +143,7 @@ class Floor(SQLModel, table=True):
     __tablename__ = "floor"
     __table_args__ = (sa.UniqueConstraint("building_id", "number", name="uq_floor_building_number"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     building_id: int = Field(foreign_key="building.id", index=True, title="楼栋")
     number: int = Field(title="楼层")
 
@@ -157,7 +155,7 @@ class Room(SQLModel, table=True):
         sa.Index("ix_room_project_status", "project_id", "status"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", title="项目")
     building_id: int = Field(foreign_key="building.id", index=True, title="楼栋")
     floor_id: int = Field(foreign_key="floor.id", title="楼层")
@@ -166,24 +164,22 @@ class Room(SQLModel, table=True):
     rent: Decimal = Field(max_digits=12, decimal_places=2, title="月租金(元)")
     deposit: Decimal = Field(max_digits=12, decimal_places=2, title="押金(元)")
     orientation: str = Field(default="", max_length=8, title="朝向")
-    status: RoomStatus = Field(default=RoomStatus.VACANT,
-                               sa_column=enum_column(RoomStatus, nullable=False),
-                               title="房态")
+    status: RoomStatus = Field(
+        default=RoomStatus.VACANT, sa_column=enum_column(RoomStatus, nullable=False), title="房态"
+    )
     floor_no: int = Field(default=1, title="楼层")  # what people type; floor_id follows it
-    unit_type_id: Optional[int] = Field(default=None, foreign_key="unit_type.id", title="户型")
-    longitude: Optional[Decimal] = Field(default=None, max_digits=9, decimal_places=6, title="经度")
-    latitude: Optional[Decimal] = Field(default=None, max_digits=9, decimal_places=6, title="纬度")
+    unit_type_id: int | None = Field(default=None, foreign_key="unit_type.id", title="户型")
+    longitude: Decimal | None = Field(default=None, max_digits=9, decimal_places=6, title="经度")
+    latitude: Decimal | None = Field(default=None, max_digits=9, decimal_places=6, title="纬度")
     external_code: str = Field(default="", max_length=64, title="来源平台房间编号")
     cover: str = Field(default="", max_length=64, title="封面图")
     photos: str = Field(default="", max_length=400, title="介绍图片")
     visible: bool = Field(default=False, title="租客可见")
-    import_batch_id: Optional[int] = Field(default=None, foreign_key="import_batch.id", index=True,
-                                           title="导入批次")
-    lock_kind: Optional[LockKind] = Field(default=None, sa_column=enum_column(LockKind, nullable=True),
-                                          title="锁定类型")
+    import_batch_id: int | None = Field(default=None, foreign_key="import_batch.id", index=True, title="导入批次")
+    lock_kind: LockKind | None = Field(default=None, sa_column=enum_column(LockKind, nullable=True), title="锁定类型")
     lock_reason: str = Field(default="", max_length=100, title="锁定原因")
     locked_by: str = Field(default="", max_length=32, title="锁定人")
-    locked_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime, title="锁定时间")
+    locked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, title="锁定时间")
     version: int = Field(default=1, title="版本")
 
 
@@ -192,7 +188,7 @@ class RoomStatusLog(SQLModel, table=True):
 
     __tablename__ = "room_status_log"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     room_id: int = Field(foreign_key="room.id", index=True, title="房间")
     from_status: RoomStatus = Field(sa_column=enum_column(RoomStatus, nullable=False), title="原房态")
     to_status: RoomStatus = Field(sa_column=enum_column(RoomStatus, nullable=False), title="新房态")

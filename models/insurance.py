@@ -1,9 +1,9 @@
 """保险管理: products (租房保) with cover options, project plans, additional info and policies."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Optional
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -21,7 +21,7 @@ class InsuranceKind(LabeledEnum):
 class InsuranceProduct(SQLModel, table=True):
     __tablename__ = "insurance_product"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=64, unique=True, title="产品名称")
     kind: InsuranceKind = Field(sa_column=enum_column(InsuranceKind, nullable=False), title="险种")
     insurer: str = Field(max_length=64, title="保险公司")
@@ -36,7 +36,7 @@ class InsuranceCover(SQLModel, table=True):
     __tablename__ = "insurance_cover"
     __table_args__ = (sa.UniqueConstraint("product_id", "cover_amount", name="uq_insurance_cover_amount"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     product_id: int = Field(foreign_key="insurance_product.id", index=True, title="保险产品")
     name: str = Field(max_length=32, title="保额档位")
     cover_amount: Decimal = Field(max_digits=12, decimal_places=2, title="保额(元)")
@@ -58,11 +58,11 @@ class ProjectInsurancePlan(SQLModel, table=True):
     __tablename__ = "project_insurance_plan"
     __table_args__ = (sa.UniqueConstraint("project_id", "product_id", "mode", name="uq_project_plan_product"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
     product_id: int = Field(foreign_key="insurance_product.id", title="保险产品")
     mode: PlanMode = Field(sa_column=enum_column(PlanMode, nullable=False), title="方案类型")
-    gift_cover_id: Optional[int] = Field(default=None, foreign_key="insurance_cover.id", title="赠送保额")
+    gift_cover_id: int | None = Field(default=None, foreign_key="insurance_cover.id", title="赠送保额")
     branch_name: str = Field(default="", max_length=64, title="承保分行")
     branch_code: str = Field(default="", max_length=32, title="分行机构代码")
     branch_contact: str = Field(default="", max_length=20, title="分行联系电话")
@@ -74,7 +74,7 @@ class InsuranceExtra(SQLModel, table=True):
     __tablename__ = "insurance_extra"
     __table_args__ = (sa.UniqueConstraint("product_id", "key", name="uq_insurance_extra_key"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     product_id: int = Field(foreign_key="insurance_product.id", index=True, title="保险产品")
     key: str = Field(max_length=32, title="信息项")
     value: str = Field(max_length=255, title="内容")
@@ -92,7 +92,7 @@ class PolicyState(LabeledEnum):
 class Policy(SQLModel, table=True):
     __tablename__ = "policy"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=24, unique=True, title="保单号")
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
     contract_id: int = Field(foreign_key="contract.id", index=True, title="合同")

@@ -1,9 +1,9 @@
 """租务 and 账单: tenants, appointments, reservations, contracts, check-ins and -outs, bills, payments, bad debts."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Optional
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -127,7 +127,7 @@ class Tenant(SQLModel, table=True):
     __tablename__ = "tenant"
     __table_args__ = (sa.UniqueConstraint("company_id", "phone", name="uq_tenant_company_phone"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     company_id: int = Field(foreign_key="org_unit.id", index=True, title="所属企业")
     name: str = Field(max_length=32, title="姓名")
     phone: str = Field(max_length=11, title="手机号")
@@ -139,15 +139,16 @@ class Tenant(SQLModel, table=True):
 class Appointment(SQLModel, table=True):
     __tablename__ = "appointment"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
     name: str = Field(max_length=32, title="姓名")
     phone: str = Field(max_length=11, title="手机号")
     visit_at: datetime = Field(sa_type=UTCDateTime, title="看房时间")
-    room_id: Optional[int] = Field(default=None, foreign_key="room.id", title="意向房间")
+    room_id: int | None = Field(default=None, foreign_key="room.id", title="意向房间")
     note: str = Field(default="", max_length=255, title="备注")
-    state: AppointmentState = Field(default=AppointmentState.PENDING,
-                                    sa_column=enum_column(AppointmentState, nullable=False), title="状态")
+    state: AppointmentState = Field(
+        default=AppointmentState.PENDING, sa_column=enum_column(AppointmentState, nullable=False), title="状态"
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="登记时间")
     version: int = Field(default=1, title="版本")
 
@@ -155,15 +156,16 @@ class Appointment(SQLModel, table=True):
 class Reservation(SQLModel, table=True):
     __tablename__ = "reservation"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
     room_id: int = Field(foreign_key="room.id", index=True, title="房间")
     tenant_id: int = Field(foreign_key="tenant.id", index=True, title="租客")
     deposit: Decimal = _money("定金(元)")
     hold_until: date = Field(title="保留至")
-    appointment_id: Optional[int] = Field(default=None, foreign_key="appointment.id", title="预约")
-    state: ReservationState = Field(default=ReservationState.ACTIVE,
-                                    sa_column=enum_column(ReservationState, nullable=False), title="状态")
+    appointment_id: int | None = Field(default=None, foreign_key="appointment.id", title="预约")
+    state: ReservationState = Field(
+        default=ReservationState.ACTIVE, sa_column=enum_column(ReservationState, nullable=False), title="状态"
+    )
     note: str = Field(default="", max_length=255, title="备注")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="预定时间")
     version: int = Field(default=1, title="版本")
@@ -171,10 +173,12 @@ class Reservation(SQLModel, table=True):
 
 class Contract(SQLModel, table=True):
     __tablename__ = "contract"
-    __table_args__ = (sa.Index("ix_contract_project_state", "project_id", "state"),
-                      sa.Index("ix_contract_room_state", "room_id", "state"))
+    __table_args__ = (
+        sa.Index("ix_contract_project_state", "project_id", "state"),
+        sa.Index("ix_contract_room_state", "room_id", "state"),
+    )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=24, unique=True, title="合同编号")
     project_id: int = Field(foreign_key="project.id", title="项目")
     room_id: int = Field(foreign_key="room.id", title="房间")
@@ -184,27 +188,27 @@ class Contract(SQLModel, table=True):
     end_date: date = Field(title="到期日")
     monthly_rent: Decimal = _money("月租金(元)")
     deposit: Decimal = _money("押金(元)")
-    cycle: PayCycle = Field(default=PayCycle.MONTHLY, sa_column=enum_column(PayCycle, nullable=False),
-                            title="缴费周期")
-    bill_mode: BillMode = Field(default=BillMode.SAME_DAY, sa_column=enum_column(BillMode, nullable=False),
-                                title="账单日")
-    source: ContractSource = Field(default=ContractSource.BACK_OFFICE,
-                                   sa_column=enum_column(ContractSource, nullable=False), title="签约方式")
-    reservation_id: Optional[int] = Field(default=None, foreign_key="reservation.id", title="预定单")
-    previous_id: Optional[int] = Field(default=None, foreign_key="contract.id", title="原合同")  # 续租/换房/转租
-    master_lease_id: Optional[int] = Field(default=None, foreign_key="master_lease.id", index=True,
-                                           title="企业包租合同")
-    state: ContractState = Field(default=ContractState.SIGNED,
-                                 sa_column=enum_column(ContractState, nullable=False), title="合同状态")
+    cycle: PayCycle = Field(default=PayCycle.MONTHLY, sa_column=enum_column(PayCycle, nullable=False), title="缴费周期")
+    bill_mode: BillMode = Field(
+        default=BillMode.SAME_DAY, sa_column=enum_column(BillMode, nullable=False), title="账单日"
+    )
+    source: ContractSource = Field(
+        default=ContractSource.BACK_OFFICE, sa_column=enum_column(ContractSource, nullable=False), title="签约方式"
+    )
+    reservation_id: int | None = Field(default=None, foreign_key="reservation.id", title="预定单")
+    previous_id: int | None = Field(default=None, foreign_key="contract.id", title="原合同")  # 续租/换房/转租
+    master_lease_id: int | None = Field(default=None, foreign_key="master_lease.id", index=True, title="企业包租合同")
+    state: ContractState = Field(
+        default=ContractState.SIGNED, sa_column=enum_column(ContractState, nullable=False), title="合同状态"
+    )
     signed_on: date = Field(default_factory=date.today, title="签约日期")
-    checked_in_on: Optional[date] = Field(default=None, title="入住日期")
-    checked_out_on: Optional[date] = Field(default=None, title="退房日期")
-    power_in: Optional[Decimal] = Field(default=None, max_digits=12, decimal_places=2, title="入住电表读数")
-    water_in: Optional[Decimal] = Field(default=None, max_digits=12, decimal_places=2, title="入住水表读数")
-    power_out: Optional[Decimal] = Field(default=None, max_digits=12, decimal_places=2, title="退房电表读数")
-    water_out: Optional[Decimal] = Field(default=None, max_digits=12, decimal_places=2, title="退房水表读数")
-    settlement: Optional[Decimal] = Field(default=None, max_digits=12, decimal_places=2,
-                                          title="退房结算(元，负数为应退)")
+    checked_in_on: date | None = Field(default=None, title="入住日期")
+    checked_out_on: date | None = Field(default=None, title="退房日期")
+    power_in: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, title="入住电表读数")
+    water_in: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, title="入住水表读数")
+    power_out: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, title="退房电表读数")
+    water_out: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, title="退房水表读数")
+    settlement: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, title="退房结算(元，负数为应退)")
     created_by: str = Field(default="", max_length=32, title="经办人")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="录入时间")
     version: int = Field(default=1, title="版本")
@@ -215,7 +219,7 @@ class MasterLease(SQLModel, table=True):
 
     __tablename__ = "master_lease"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=24, unique=True, title="包租合同编号")
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
     company_name: str = Field(max_length=64, title="承租企业")
@@ -223,10 +227,10 @@ class MasterLease(SQLModel, table=True):
     contact_phone: str = Field(max_length=11, title="联系电话")
     start_date: date = Field(title="起租日")
     end_date: date = Field(title="到期日")
-    cycle: PayCycle = Field(default=PayCycle.MONTHLY, sa_column=enum_column(PayCycle, nullable=False),
-                            title="缴费周期")
-    bill_mode: BillMode = Field(default=BillMode.SAME_DAY, sa_column=enum_column(BillMode, nullable=False),
-                                title="账单日")
+    cycle: PayCycle = Field(default=PayCycle.MONTHLY, sa_column=enum_column(PayCycle, nullable=False), title="缴费周期")
+    bill_mode: BillMode = Field(
+        default=BillMode.SAME_DAY, sa_column=enum_column(BillMode, nullable=False), title="账单日"
+    )
     company_pays_rent: bool = Field(default=True, title="租金由企业缴纳")
     company_pays_deposit: bool = Field(default=True, title="押金由企业缴纳")
     company_pays_fees: bool = Field(default=False, title="物业等费用由企业缴纳")
@@ -255,7 +259,7 @@ class Bill(SQLModel, table=True):
         sa.Index("ix_bill_due", "due_date"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     contract_id: int = Field(foreign_key="contract.id", title="合同")
     project_id: int = Field(foreign_key="project.id", title="项目")
     room_id: int = Field(foreign_key="room.id", index=True, title="房间")
@@ -274,11 +278,13 @@ class Bill(SQLModel, table=True):
     paid: Decimal = _money("已收金额(元)", Decimal("0.00"))
     late_fee: Decimal = _money("滞纳金(元)", Decimal("0.00"))
     late_fee_waived: bool = Field(default=False, title="已免滞纳金")
-    payer: Payer = Field(default=Payer.TENANT, sa_column=enum_column(Payer, nullable=False, server_default="tenant"),
-                         title="付款方")
-    state: BillState = Field(default=BillState.UNCONFIRMED, sa_column=enum_column(BillState, nullable=False),
-                             title="账单状态")
-    confirmed_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime, title="确认时间")
+    payer: Payer = Field(
+        default=Payer.TENANT, sa_column=enum_column(Payer, nullable=False, server_default="tenant"), title="付款方"
+    )
+    state: BillState = Field(
+        default=BillState.UNCONFIRMED, sa_column=enum_column(BillState, nullable=False), title="账单状态"
+    )
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, title="确认时间")
     remark: str = Field(default="", max_length=255, title="备注")
     version: int = Field(default=1, title="版本")
 
@@ -288,12 +294,13 @@ class Payment(SQLModel, table=True):
 
     __tablename__ = "payment"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     bill_id: int = Field(foreign_key="bill.id", index=True, title="账单")
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
     amount: Decimal = _money("收款金额(元)")
-    method: PaymentMethod = Field(default=PaymentMethod.TRANSFER,
-                                  sa_column=enum_column(PaymentMethod, nullable=False), title="收款方式")
+    method: PaymentMethod = Field(
+        default=PaymentMethod.TRANSFER, sa_column=enum_column(PaymentMethod, nullable=False), title="收款方式"
+    )
     receipt_no: str = Field(default="", max_length=32, title="收款凭证号")
     paid_on: date = Field(default_factory=date.today, title="收款日期")
     username: str = Field(default="", max_length=32, title="登记人")
@@ -305,13 +312,14 @@ class BadDebt(SQLModel, table=True):
 
     __tablename__ = "bad_debt"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     bill_id: int = Field(foreign_key="bill.id", index=True, title="账单")
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
     amount: Decimal = _money("金额(元)")
     reason: str = Field(max_length=255, title="申请理由")
-    state: ApprovalState = Field(default=ApprovalState.LEVEL1, sa_column=enum_column(ApprovalState, nullable=False),
-                                 title="审批状态")
+    state: ApprovalState = Field(
+        default=ApprovalState.LEVEL1, sa_column=enum_column(ApprovalState, nullable=False), title="审批状态"
+    )
     requested_by: str = Field(default="", max_length=32, title="申请人")
     level1_by: str = Field(default="", max_length=32, title="一级审批人")
     level2_by: str = Field(default="", max_length=32, title="财务审批人")
@@ -325,15 +333,16 @@ class BillAdjustment(SQLModel, table=True):
 
     __tablename__ = "bill_adjustment"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     bill_id: int = Field(foreign_key="bill.id", index=True, title="账单")
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
     kind: AdjustmentKind = Field(sa_column=enum_column(AdjustmentKind, nullable=False), title="调整类型")
     amount_before: Decimal = _money("原金额(元)")
     amount_after: Decimal = _money("调整后金额(元)")
     reason: str = Field(max_length=255, title="调整原因")
-    state: AdjustmentState = Field(default=AdjustmentState.PENDING,
-                                   sa_column=enum_column(AdjustmentState, nullable=False), title="状态")
+    state: AdjustmentState = Field(
+        default=AdjustmentState.PENDING, sa_column=enum_column(AdjustmentState, nullable=False), title="状态"
+    )
     requested_by: str = Field(default="", max_length=32, title="申请人")
     decided_by: str = Field(default="", max_length=32, title="审批人")
     comment: str = Field(default="", max_length=255, title="审批意见")
@@ -346,12 +355,12 @@ class MeterReading(SQLModel, table=True):
 
     __tablename__ = "meter_reading"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     contract_id: int = Field(foreign_key="contract.id", index=True, title="合同")
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
     read_on: date = Field(title="抄表日期")
-    power: Optional[Decimal] = Field(default=None, max_digits=12, decimal_places=2, title="电表读数")
-    water: Optional[Decimal] = Field(default=None, max_digits=12, decimal_places=2, title="水表读数")
-    bill_id: Optional[int] = Field(default=None, foreign_key="bill.id", title="水电账单")
+    power: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, title="电表读数")
+    water: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, title="水表读数")
+    bill_id: int | None = Field(default=None, foreign_key="bill.id", title="水电账单")
     username: str = Field(default="", max_length=32, title="抄表人")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="登记时间")

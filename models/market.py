@@ -1,9 +1,9 @@
 """行情查询: the 住房租赁指数 and 住房价格指数 series by city, area band and month."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Optional
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -29,7 +29,7 @@ class MarketIndex(SQLModel, table=True):
     __tablename__ = "market_index"
     __table_args__ = (sa.UniqueConstraint("kind", "city", "area_band", "month", name="uq_market_index_point"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     kind: IndexKind = Field(sa_column=enum_column(IndexKind, nullable=False), title="指数类型")
     city: str = Field(max_length=32, title="城市")
     area_band: AreaBand = Field(sa_column=enum_column(AreaBand, nullable=False), title="面积段")

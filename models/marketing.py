@@ -1,9 +1,9 @@
 """营销工具: events with sign-ups, coupons, flash sales, bargains and notifications."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Optional
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -20,7 +20,7 @@ class Event(SQLModel, table=True):
 
     __tablename__ = "event"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
     name: str = Field(max_length=64, title="活动名称")
     starts_at: datetime = Field(sa_type=UTCDateTime, title="开始时间")
@@ -43,13 +43,14 @@ class SignupState(LabeledEnum):
 class EventSignup(SQLModel, table=True):
     __tablename__ = "event_signup"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="event.id", index=True, title="活动")
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
     name: str = Field(max_length=32, title="姓名")
     phone: str = Field(max_length=11, title="手机号")
-    state: SignupState = Field(default=SignupState.ACTIVE, sa_column=enum_column(SignupState, nullable=False),
-                               title="状态")
+    state: SignupState = Field(
+        default=SignupState.ACTIVE, sa_column=enum_column(SignupState, nullable=False), title="状态"
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="报名时间")
     version: int = Field(default=1, title="版本")
 
@@ -63,14 +64,14 @@ class CouponKind(LabeledEnum):
 class Coupon(SQLModel, table=True):
     __tablename__ = "coupon"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     company_id: int = Field(foreign_key="org_unit.id", index=True, title="所属企业")
     name: str = Field(max_length=32, title="名称")
     kind: CouponKind = Field(sa_column=enum_column(CouponKind, nullable=False), title="类型")
-    amount: Optional[Decimal] = _money("减免金额(元)", default=None)
-    threshold: Optional[Decimal] = _money("使用门槛(元)", default=None)
-    discount: Optional[Decimal] = Field(default=None, max_digits=4, decimal_places=1, title="折扣(折)")
-    free_days: Optional[int] = Field(default=None, title="免租天数")
+    amount: Decimal | None = _money("减免金额(元)", default=None)
+    threshold: Decimal | None = _money("使用门槛(元)", default=None)
+    discount: Decimal | None = Field(default=None, max_digits=4, decimal_places=1, title="折扣(折)")
+    free_days: int | None = Field(default=None, title="免租天数")
     valid_from: date = Field(title="有效期起")
     valid_to: date = Field(title="有效期止")
     stock: int = Field(title="发放总量")
@@ -93,7 +94,7 @@ class FlashSale(SQLModel, table=True):
 
     __tablename__ = "flash_sale"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
     room_id: int = Field(foreign_key="room.id", title="房间")
     title: str = Field(max_length=64, title="活动标题")
@@ -111,7 +112,7 @@ class FlashClaim(SQLModel, table=True):
     __tablename__ = "flash_claim"
     __table_args__ = (sa.UniqueConstraint("flash_sale_id", "phone", name="uq_flash_claim_phone"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     flash_sale_id: int = Field(foreign_key="flash_sale.id", index=True, title="秒杀活动")
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
     name: str = Field(max_length=32, title="姓名")
@@ -124,9 +125,9 @@ class Bargain(SQLModel, table=True):
 
     __tablename__ = "bargain"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
-    room_id: Optional[int] = Field(default=None, foreign_key="room.id", title="房间")
+    room_id: int | None = Field(default=None, foreign_key="room.id", title="房间")
     title: str = Field(max_length=64, title="活动标题")
     original_price: Decimal = _money("原价(元/月)")
     floor_price: Decimal = _money("底价(元/月)")
@@ -146,15 +147,16 @@ class BargainState(LabeledEnum):
 class BargainRecord(SQLModel, table=True):
     __tablename__ = "bargain_record"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     bargain_id: int = Field(foreign_key="bargain.id", index=True, title="砍价活动")
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
     name: str = Field(max_length=32, title="发起人")
     phone: str = Field(max_length=11, title="手机号")
     helpers: int = Field(default=0, title="已助力")
     current_price: Decimal = _money("当前价(元/月)")
-    state: BargainState = Field(default=BargainState.GOING, sa_column=enum_column(BargainState, nullable=False),
-                                title="状态")
+    state: BargainState = Field(
+        default=BargainState.GOING, sa_column=enum_column(BargainState, nullable=False), title="状态"
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="发起时间")
 
 
@@ -179,16 +181,17 @@ class NotificationState(LabeledEnum):
 class Notification(SQLModel, table=True):
     __tablename__ = "notification"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     company_id: int = Field(foreign_key="org_unit.id", index=True, title="所属企业")
     title: str = Field(max_length=64, title="标题")
     body: str = Field(sa_type=sa.Text, title="内容")
     audience: Audience = Field(sa_column=enum_column(Audience, nullable=False), title="发送对象")
-    project_id: Optional[int] = Field(default=None, foreign_key="project.id", title="项目")
+    project_id: int | None = Field(default=None, foreign_key="project.id", title="项目")
     channel: Channel = Field(sa_column=enum_column(Channel, nullable=False), title="发送渠道")
     scheduled_at: datetime = Field(sa_type=UTCDateTime, title="发送时间")
-    state: NotificationState = Field(default=NotificationState.SCHEDULED,
-                                     sa_column=enum_column(NotificationState, nullable=False), title="状态")
+    state: NotificationState = Field(
+        default=NotificationState.SCHEDULED, sa_column=enum_column(NotificationState, nullable=False), title="状态"
+    )
     created_by: str = Field(default="", max_length=32, title="创建人")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="创建时间")
     version: int = Field(default=1, title="版本")

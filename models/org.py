@@ -1,8 +1,8 @@
 """Organisation tree, roles and data scopes."""
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -38,8 +38,7 @@ ROLE_UNIT_KIND: dict[Role, UnitKind] = {
 }
 
 # Roles whose work is bound to the projects assigned to them.
-PROJECT_BOUND_ROLES = frozenset(
-    {Role.MULTI_STORE_MANAGER, Role.STORE_MANAGER, Role.STORE_ASSISTANT})
+PROJECT_BOUND_ROLES = frozenset({Role.MULTI_STORE_MANAGER, Role.STORE_MANAGER, Role.STORE_ASSISTANT})
 
 
 class DataScope(LabeledEnum):
@@ -52,11 +51,10 @@ class OrgUnit(SQLModel, table=True):
     __tablename__ = "org_unit"
     __table_args__ = (sa.UniqueConstraint("parent_id", "name", name="uq_org_unit_parent_name"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=64, title="名称")
     kind: UnitKind = Field(sa_column=enum_column(UnitKind, nullable=False), title="类型")
-    parent_id: Optional[int] = Field(default=None, foreign_key="org_unit.id", index=True,
-                                     title="上级机构")
+    parent_id: int | None = Field(default=None, foreign_key="org_unit.id", index=True, title="上级机构")
     city: str = Field(default="", max_length=32, title="城市")
     is_whitelist: bool = Field(default=False, title="白名单企业")
     is_operating: bool = Field(default=False, title="运营类企业")

@@ -1,8 +1,8 @@
 """Staff accounts, their data scope, their login sessions and the login log."""
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlmodel import Field, SQLModel
 
@@ -13,19 +13,19 @@ from models.org import DataScope, Role
 class User(SQLModel, table=True):
     __tablename__ = "app_user"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=32, unique=True, index=True, title="登录名")
     display_name: str = Field(max_length=32, title="姓名")
     phone: str = Field(default="", max_length=20, title="手机号")
     role: Role = Field(sa_column=enum_column(Role, nullable=False), title="角色")
     org_unit_id: int = Field(foreign_key="org_unit.id", index=True, title="所属机构")
-    data_scope: DataScope = Field(default=DataScope.SUBTREE,
-                                  sa_column=enum_column(DataScope, nullable=False),
-                                  title="数据权限")
+    data_scope: DataScope = Field(
+        default=DataScope.SUBTREE, sa_column=enum_column(DataScope, nullable=False), title="数据权限"
+    )
     password_hash: str = Field(max_length=255)
     is_active: bool = Field(default=True, title="启用")
-    locked_until: Optional[datetime] = Field(default=None, sa_type=UTCDateTime, title="锁定至")
-    last_login_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime, title="最近登录")
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime, title="锁定至")
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime, title="最近登录")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="创建时间")
     version: int = Field(default=1, title="版本")
 
@@ -53,12 +53,12 @@ class UserSession(SQLModel, table=True):
 
     __tablename__ = "user_session"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True, index=True)
     user_id: int = Field(foreign_key="app_user.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
-    revoked_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Refreshed by activity about once a minute; the session ends CLSS_IDLE_MINUTES after it.
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # SHA-256 of a second secret, kept by the browser in a cookie: the download route asks for it, so a
@@ -95,11 +95,11 @@ class LoginLog(SQLModel, table=True):
 
     __tablename__ = "login_log"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True, title="时间")
     username: str = Field(max_length=32, title="登录名")
-    user_id: Optional[int] = Field(default=None, foreign_key="app_user.id", title="账号")
-    org_unit_id: Optional[int] = Field(default=None, foreign_key="org_unit.id", index=True, title="所属机构")
+    user_id: int | None = Field(default=None, foreign_key="app_user.id", title="账号")
+    org_unit_id: int | None = Field(default=None, foreign_key="org_unit.id", index=True, title="所属机构")
     address: str = Field(default="", max_length=64, title="来源地址")
     outcome: LoginOutcome = Field(sa_column=enum_column(LoginOutcome, nullable=False), title="结果")
     detail: str = Field(default="", max_length=255, title="说明")

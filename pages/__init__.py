@@ -6,7 +6,17 @@ declarations is imported too: a foreign key's picker and validation follow
 the data scope its target's admin declares, so that admin must be registered
 whichever page is imported first.
 """
-from clss_app import menu  # noqa: F401
 
-from pages import (app_content, finance, housing, insurance, leasing, market, marketing,  # noqa: E402,F401
-                   system)
+from clss_app import menu  # noqa: F401
+from pages import (
+    app_content,
+    finance,
+    housing,
+    insurance,
+    leasing,
+    market,
+    marketing,
+    system,
+)
+
+__all__ = ["app_content", "finance", "housing", "insurance", "leasing", "market", "marketing", "system"]

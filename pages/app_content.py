@@ -1,4 +1,5 @@
 """APP管理: banners (with a preview of a city's APP home page), tenant evaluations and system feedback."""
+
 from __future__ import annotations
 
 import reflex as rx
@@ -19,14 +20,27 @@ STORE = {R.PRINCIPAL, R.MULTI_STORE_MANAGER, R.STORE_MANAGER, R.STORE_ASSISTANT}
 
 
 class BannerAdmin(ModelAdmin, model=Banner, key="banners"):
-    fields_override = {"image": {"kind": "image", "extra": {"max_mb": 2}, "help": "JPG / PNG / WebP，不超过 2 MB"},
-                       "url": {"help": "跳转类型为“网址”时填写，以 http(s):// 开头"}}
-    list_columns = ["group", "city", "sort_order", "title", "image", "link_kind", "online_from", "online_to",
-                    "enabled"]
+    fields_override = {
+        "image": {"kind": "image", "extra": {"max_mb": 2}, "help": "JPG / PNG / WebP，不超过 2 MB"},
+        "url": {"help": "跳转类型为“网址”时填写，以 http(s):// 开头"},
+    }
+    list_columns = ["group", "city", "sort_order", "title", "image", "link_kind", "online_from", "online_to", "enabled"]
     search = ["title", "city"]
     filters = ["group", "link_kind", "enabled", "branch_id"]
-    form = ["branch_id", "group", "city", "title", "image", "link_kind", "project_id", "event_id", "url",
-            "online_from", "online_to", "enabled"]
+    form = [
+        "branch_id",
+        "group",
+        "city",
+        "title",
+        "image",
+        "link_kind",
+        "project_id",
+        "event_id",
+        "url",
+        "online_from",
+        "online_to",
+        "enabled",
+    ]
     default_sort = "sort_order"
     ordering = ("sort_order", ("group", "city"))
     scope = ("branch_id", "unit")
@@ -54,8 +68,13 @@ class FeedbackAdmin(ModelAdmin, model=Feedback, key="feedback"):
     default_sort = "-created_at"
     scope = ("branch_id", "unit")
     # Branch admins write it; HQ answers it.
-    readonly_for = {"state": {R.SYSTEM_ADMIN}, "reply": {R.SYSTEM_ADMIN},
-                    "kind": {R.SUPER_ADMIN}, "title": {R.SUPER_ADMIN}, "content": {R.SUPER_ADMIN}}
+    readonly_for = {
+        "state": {R.SYSTEM_ADMIN},
+        "reply": {R.SYSTEM_ADMIN},
+        "kind": {R.SUPER_ADMIN},
+        "title": {R.SUPER_ADMIN},
+        "content": {R.SUPER_ADMIN},
+    }
     can_create = SYS
     can_update = {R.SUPER_ADMIN}
     can_export = SYS | {R.SUPER_ADMIN}
@@ -70,6 +89,7 @@ class FeedbackAdmin(ModelAdmin, model=Feedback, key="feedback"):
 
 # ---------------------------------------------------------------- APP home page preview
 
+
 class PreviewState(AuthState):
     cities: list[str] = []
     city: str = ""
@@ -82,8 +102,12 @@ class PreviewState(AuthState):
         try:
             with self._session() as (s, p):
                 require(p, VIEW, "app_preview")
-                cities = s.exec(select(Banner.city).distinct().where(scope_clause(p, Banner.branch_id, by="unit"))
-                                .order_by(Banner.city)).all()
+                cities = s.exec(
+                    select(Banner.city)
+                    .distinct()
+                    .where(scope_clause(p, Banner.branch_id, by="unit"))
+                    .order_by(Banner.city)
+                ).all()
         except Forbidden as exc:
             return self._refused(exc)
         self.cities = list(cities)
@@ -103,26 +127,38 @@ class PreviewState(AuthState):
                 live = marketing.home_preview(s, self.city)
                 mine = set(s.exec(select(Banner.id).where(scope_clause(p, Banner.branch_id, by="unit"))).all())
                 shown = [b for bs in live.values() for b in bs]
-                names = dict(s.exec(select(Project.id, Project.name)
-                                    .where(Project.id.in_({b.project_id for b in shown} - {None}))).all())
-                events = dict(s.exec(select(Event.id, Event.name)
-                                     .where(Event.id.in_({b.event_id for b in shown} - {None}))).all())
+                names = dict(
+                    s.exec(
+                        select(Project.id, Project.name).where(Project.id.in_({b.project_id for b in shown} - {None}))
+                    ).all()
+                )
+                events = dict(
+                    s.exec(select(Event.id, Event.name).where(Event.id.in_({b.event_id for b in shown} - {None}))).all()
+                )
         except Forbidden as exc:
             return self._refused(exc)
 
         def card_of(b: Banner) -> dict[str, str]:
-            target = {LinkKind.PROJECT: f"项目：{names.get(b.project_id, '')}",
-                      LinkKind.EVENT: f"活动：{events.get(b.event_id, '')}", LinkKind.URL: b.url}.get(b.link_kind, "")
+            target = {
+                LinkKind.PROJECT: f"项目：{names.get(b.project_id, '')}",
+                LinkKind.EVENT: f"活动：{events.get(b.event_id, '')}",
+                LinkKind.URL: b.url,
+            }.get(b.link_kind, "")
             return {"image": f"{MEDIA}/{b.image}", "title": b.title, "target": target}
+
         rows = {g: [card_of(b) for b in bs if b.id in mine] for g, bs in live.items()}
         self.home, self.featured = rows[BannerGroup.HOME.value], rows[BannerGroup.FEATURED.value]
         self.recommended = rows[BannerGroup.RECOMMEND.value]
 
 
 def _phone_section(title: str, items, tile, empty: str, id_: str) -> rx.Component:
-    return rx.vstack(rx.text(title, weight="bold", size="2"),
-                     rx.cond(items.length() > 0, tile, rx.text(empty, size="1", color=theme.TEXT_MUTED)),
-                     spacing="2", width="100%", id=id_)
+    return rx.vstack(
+        rx.text(title, weight="bold", size="2"),
+        rx.cond(items.length() > 0, tile, rx.text(empty, size="1", color=theme.TEXT_MUTED)),
+        spacing="2",
+        width="100%",
+        id=id_,
+    )
 
 
 def preview_body() -> rx.Component:
@@ -130,35 +166,100 @@ def preview_body() -> rx.Component:
     image = lambda src, h: rx.image(src=src, width="100%", height=h, object_fit="cover", border_radius="8px")  # noqa: E731
     phone = rx.box(
         rx.vstack(
-            rx.hstack(rx.icon("map-pin", size=14), rx.text(S.city, size="2", weight="bold"), rx.spacer(),
-                      rx.text("搜索房源", size="1", color=theme.TEXT_MUTED), width="100%"),
-            _phone_section("首页Banner", S.home, rx.vstack(
-                rx.foreach(S.home, lambda b: rx.box(image(b["image"], "150px"), rx.text(b["target"], size="1",
-                                                                                       color=theme.TEXT_MUTED),
-                                                    width="100%")), spacing="2", width="100%"),
-                "暂无上线的首页Banner", "preview-home"),
-            _phone_section("运营精选", S.featured, rx.grid(
-                rx.foreach(S.featured, lambda b: rx.vstack(image(b["image"], "70px"), rx.text(b["title"], size="1",
-                                                                                              weight="medium"),
-                                                           spacing="1")), columns="2", spacing="2", width="100%"),
-                "暂无运营精选", "preview-featured"),
-            _phone_section("首页推荐", S.recommended, rx.grid(
-                rx.foreach(S.recommended, lambda b: rx.vstack(image(b["image"], "80px"),
-                                                              rx.text(b["title"], size="1", weight="medium"),
-                                                              rx.text(b["target"], size="1", color=theme.TEXT_MUTED),
-                                                              spacing="1")), columns="2", spacing="2", width="100%"),
-                "暂无首页推荐", "preview-recommend"),
+            rx.hstack(
+                rx.icon("map-pin", size=14),
+                rx.text(S.city, size="2", weight="bold"),
+                rx.spacer(),
+                rx.text("搜索房源", size="1", color=theme.TEXT_MUTED),
+                width="100%",
+            ),
+            _phone_section(
+                "首页Banner",
+                S.home,
+                rx.vstack(
+                    rx.foreach(
+                        S.home,
+                        lambda b: rx.box(
+                            image(b["image"], "150px"),
+                            rx.text(b["target"], size="1", color=theme.TEXT_MUTED),
+                            width="100%",
+                        ),
+                    ),
+                    spacing="2",
+                    width="100%",
+                ),
+                "暂无上线的首页Banner",
+                "preview-home",
+            ),
+            _phone_section(
+                "运营精选",
+                S.featured,
+                rx.grid(
+                    rx.foreach(
+                        S.featured,
+                        lambda b: rx.vstack(
+                            image(b["image"], "70px"), rx.text(b["title"], size="1", weight="medium"), spacing="1"
+                        ),
+                    ),
+                    columns="2",
+                    spacing="2",
+                    width="100%",
+                ),
+                "暂无运营精选",
+                "preview-featured",
+            ),
+            _phone_section(
+                "首页推荐",
+                S.recommended,
+                rx.grid(
+                    rx.foreach(
+                        S.recommended,
+                        lambda b: rx.vstack(
+                            image(b["image"], "80px"),
+                            rx.text(b["title"], size="1", weight="medium"),
+                            rx.text(b["target"], size="1", color=theme.TEXT_MUTED),
+                            spacing="1",
+                        ),
+                    ),
+                    columns="2",
+                    spacing="2",
+                    width="100%",
+                ),
+                "暂无首页推荐",
+                "preview-recommend",
+            ),
             rx.text("查看更多 ›", size="1", color="#2563eb", align="center", width="100%"),
-            spacing="4", width="100%"),
-        width="375px", min_height="667px", padding="16px", background="white", border="10px solid #1f2937",
-        border_radius="36px", overflow_y="auto")
+            spacing="4",
+            width="100%",
+        ),
+        width="375px",
+        min_height="667px",
+        padding="16px",
+        background="white",
+        border="10px solid #1f2937",
+        border_radius="36px",
+        overflow_y="auto",
+    )
     return rx.vstack(
-        rx.hstack(rx.heading("APP首页预览", size="5"), rx.spacer(),
-                  rx.el.select(rx.foreach(S.cities, lambda c: rx.el.option(c, value=c)), value=S.city,
-                               on_change=S.choose, id="preview-city", class_name="clss-select"),
-                  width="100%", align="center"),
-        rx.text("按当前时间展示：已启用、且在上线时间内的 Banner，按排序先后；首页推荐最多 6 个。", size="2",
-                color=theme.TEXT_MUTED),
+        rx.hstack(
+            rx.heading("APP首页预览", size="5"),
+            rx.spacer(),
+            rx.el.select(
+                rx.foreach(S.cities, lambda c: rx.el.option(c, value=c)),
+                value=S.city,
+                on_change=S.choose,
+                id="preview-city",
+                class_name="clss-select",
+            ),
+            width="100%",
+            align="center",
+        ),
+        rx.text(
+            "按当前时间展示：已启用、且在上线时间内的 Banner，按排序先后；首页推荐最多 6 个。",
+            size="2",
+            color=theme.TEXT_MUTED,
+        ),
         card(rx.center(phone, width="100%")),
-        spacing="4", width="100%")
-
+        spacing="4",
+        width="100%",
+    )

@@ -1,4 +1,5 @@
 """财务管理: bills, payments, refunds and bad-debt approvals."""
+
 from clss_app.admin import Action, ModelAdmin, ask
 from clss_app.services import bill_approvals, bills
 from models import BadDebt, Bill, BillAdjustment, BillState, Payment, Role
@@ -8,41 +9,108 @@ OWNERS = {R.PRINCIPAL, R.MULTI_STORE_MANAGER, R.STORE_MANAGER}
 STORE = OWNERS | {R.STORE_ASSISTANT}
 APPROVERS = bill_approvals.LEVEL1_ROLES | bill_approvals.LEVEL2_ROLES
 
-PAYMENT = ask(Payment, "amount", "method", "receipt_no", "paid_on", required=("receipt_no",),
-              amount={"required": False, "help": "不填则按未收金额全额登记"})
+PAYMENT = ask(
+    Payment,
+    "amount",
+    "method",
+    "receipt_no",
+    "paid_on",
+    required=("receipt_no",),
+    amount={"required": False, "help": "不填则按未收金额全额登记"},
+)
 
 
 class BillAdmin(ModelAdmin, model=Bill, key="bills"):
-    list_columns = ["title", "tenant_id", "fee_name", "payer", "period_start", "period_end", "due_date", "amount",
-                    "paid", "state"]
+    list_columns = [
+        "title",
+        "tenant_id",
+        "fee_name",
+        "payer",
+        "period_start",
+        "period_end",
+        "due_date",
+        "amount",
+        "paid",
+        "state",
+    ]
     search = ["title"]
     filters = ["project_id", "state", "kind", "payer", "due_date", "period_start", "contract_id", "room_id"]
-    detail = ["title", "contract_id", "room_id", "tenant_id", "kind", "fee_name", "payer", "period_no", "period_start",
-              "period_end", "due_date", "amount", "late_fee", "late_fee_waived", "paid", "state", "confirmed_at",
-              "remark"]
+    detail = [
+        "title",
+        "contract_id",
+        "room_id",
+        "tenant_id",
+        "kind",
+        "fee_name",
+        "payer",
+        "period_no",
+        "period_start",
+        "period_end",
+        "due_date",
+        "amount",
+        "late_fee",
+        "late_fee_waived",
+        "paid",
+        "state",
+        "confirmed_at",
+        "remark",
+    ]
     default_sort = "due_date"
     count = "capped"
     scope = ("project_id", "project")
     can_export = STORE | {R.FINANCE}
-    links = [("收款记录", "payments", "bill_id"), ("金额调整", "adjustments", "bill_id"),
-             ("坏账申请", "bad_debts", "bill_id")]
+    links = [
+        ("收款记录", "payments", "bill_id"),
+        ("金额调整", "adjustments", "bill_id"),
+        ("坏账申请", "bad_debts", "bill_id"),
+    ]
     actions = [
-        Action("confirm", "确认账单", bills.confirm, frozenset(STORE),
-               confirm="确认选中的 {n} 张账单并推送给租客？"),
-        Action("revoke", "撤销确认", bills.revoke_confirmation, frozenset(STORE), danger=True,
-               confirm="撤销选中的 {n} 张账单的确认？已有收款的账单不能撤销。"),
-        Action("pay", "登记收款", bills.register_payments, frozenset({R.FINANCE}), inputs=PAYMENT,
-               confirm="为选中的 {n} 张账单登记线下收款。"),
-        Action("adjust", "调整金额", bill_approvals.request_adjustments, frozenset(STORE),
-               inputs=ask(BillAdjustment, "amount_after", "reason", amount_after={"label": "调整后金额(元)"}),
-               confirm="调整选中的 {n} 张未确认账单的金额：调增立即生效，调减或减免需负责人审批。"),
-        Action("waive_late_fee", "免滞纳金", bill_approvals.request_late_fee_waivers, frozenset(STORE),
-               input_label="减免原因", input_required=True, confirm="申请免除选中的 {n} 张账单的滞纳金（需负责人审批）？"),
+        Action("confirm", "确认账单", bills.confirm, frozenset(STORE), confirm="确认选中的 {n} 张账单并推送给租客？"),
+        Action(
+            "revoke",
+            "撤销确认",
+            bills.revoke_confirmation,
+            frozenset(STORE),
+            danger=True,
+            confirm="撤销选中的 {n} 张账单的确认？已有收款的账单不能撤销。",
+        ),
+        Action(
+            "pay",
+            "登记收款",
+            bills.register_payments,
+            frozenset({R.FINANCE}),
+            inputs=PAYMENT,
+            confirm="为选中的 {n} 张账单登记线下收款。",
+        ),
+        Action(
+            "adjust",
+            "调整金额",
+            bill_approvals.request_adjustments,
+            frozenset(STORE),
+            inputs=ask(BillAdjustment, "amount_after", "reason", amount_after={"label": "调整后金额(元)"}),
+            confirm="调整选中的 {n} 张未确认账单的金额：调增立即生效，调减或减免需负责人审批。",
+        ),
+        Action(
+            "waive_late_fee",
+            "免滞纳金",
+            bill_approvals.request_late_fee_waivers,
+            frozenset(STORE),
+            input_label="减免原因",
+            input_required=True,
+            confirm="申请免除选中的 {n} 张账单的滞纳金（需负责人审批）？",
+        ),
         Action("offline_refund", "转线下退款", bill_approvals.to_offline_refund, frozenset(OWNERS)),
         Action("refund_done", "确认退款", bill_approvals.confirm_refund, frozenset({R.FINANCE})),
-        Action("bad_debt", "申请坏账", bill_approvals.request_bad_debt, frozenset(OWNERS), danger=True,
-               input_label="申请理由", input_required=True,
-               confirm="为选中的 {n} 张尾期账单申请坏账？需负责人或多店店长、再由财务审批。"),
+        Action(
+            "bad_debt",
+            "申请坏账",
+            bill_approvals.request_bad_debt,
+            frozenset(OWNERS),
+            danger=True,
+            input_label="申请理由",
+            input_required=True,
+            confirm="为选中的 {n} 张尾期账单申请坏账？需负责人或多店店长、再由财务审批。",
+        ),
     ]
 
 
@@ -66,22 +134,52 @@ class BadDebtAdmin(ModelAdmin, model=BadDebt, key="bad_debts"):
     scope = ("project_id", "project")
     can_export = APPROVERS
     actions = [
-        Action("approve", "审批通过", bill_approvals.decide_bad_debt(True), frozenset(APPROVERS), input_label="审批意见"),
-        Action("reject", "驳回", bill_approvals.decide_bad_debt(False), frozenset(APPROVERS), danger=True,
-               input_label="驳回原因", input_required=True),
+        Action(
+            "approve", "审批通过", bill_approvals.decide_bad_debt(True), frozenset(APPROVERS), input_label="审批意见"
+        ),
+        Action(
+            "reject",
+            "驳回",
+            bill_approvals.decide_bad_debt(False),
+            frozenset(APPROVERS),
+            danger=True,
+            input_label="驳回原因",
+            input_required=True,
+        ),
     ]
 
 
 class AdjustmentAdmin(ModelAdmin, model=BillAdjustment, key="adjustments"):
-    list_columns = ["bill_id", "kind", "amount_before", "amount_after", "reason", "state", "requested_by",
-                    "decided_by", "created_at"]
+    list_columns = [
+        "bill_id",
+        "kind",
+        "amount_before",
+        "amount_after",
+        "reason",
+        "state",
+        "requested_by",
+        "decided_by",
+        "created_at",
+    ]
     search = ["reason", "requested_by"]
     filters = ["state", "kind", "project_id", "bill_id"]
     scope = ("project_id", "project")
     can_export = STORE
     actions = [
-        Action("approve", "审批通过", bill_approvals.decide_adjustments(True), frozenset(bill_approvals.ADJUST_APPROVERS),
-               input_label="审批意见"),
-        Action("reject", "驳回", bill_approvals.decide_adjustments(False), frozenset(bill_approvals.ADJUST_APPROVERS), danger=True,
-               input_label="驳回原因", input_required=True),
+        Action(
+            "approve",
+            "审批通过",
+            bill_approvals.decide_adjustments(True),
+            frozenset(bill_approvals.ADJUST_APPROVERS),
+            input_label="审批意见",
+        ),
+        Action(
+            "reject",
+            "驳回",
+            bill_approvals.decide_adjustments(False),
+            frozenset(bill_approvals.ADJUST_APPROVERS),
+            danger=True,
+            input_label="驳回原因",
+            input_required=True,
+        ),
     ]

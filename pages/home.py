@@ -1,4 +1,5 @@
 """首页: what lies inside my data scope, as a declared dashboard."""
+
 import plotly.graph_objects as go
 import reflex as rx
 
@@ -8,8 +9,13 @@ from clss_app.state import AuthState
 from clss_app.ui import theme
 from models import RoomStatus
 
-STATUS_COLOURS = {"vacant": "#30a46c", "locked": "#8b8d98", "reserved": "#ffc53d", "signed": "#00a2c7",
-                  "occupied": "#0090ff"}
+STATUS_COLOURS = {
+    "vacant": "#30a46c",
+    "locked": "#8b8d98",
+    "reserved": "#ffc53d",
+    "signed": "#00a2c7",
+    "occupied": "#0090ff",
+}
 
 
 def _occupancy(d) -> str:
@@ -20,17 +26,31 @@ def _occupancy(d) -> str:
 def _status_figure(d) -> go.Figure:
     labels = [s.label for s in RoomStatus]
     values = [d["status_counts"][s.value] for s in RoomStatus]
-    fig = go.Figure(go.Bar(x=labels, y=values, marker_color=[STATUS_COLOURS[s.value] for s in RoomStatus],
-                           text=[f"{v:,}" for v in values], textposition="outside",
-                           hovertemplate="%{x}：%{y:,} 间<extra></extra>"))
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=values,
+            marker_color=[STATUS_COLOURS[s.value] for s in RoomStatus],
+            text=[f"{v:,}" for v in values],
+            textposition="outside",
+            hovertemplate="%{x}：%{y:,} 间<extra></extra>",
+        )
+    )
     fig.update_yaxes(title="房间数", gridcolor="#eef2f7")
     return fig
 
 
 def _projects_figure(d) -> go.Figure:
     top = sorted(d["projects"], key=lambda r: -r["rooms"])[:8][::-1]
-    return go.Figure(go.Bar(y=[r["name"] for r in top], x=[r["rooms"] for r in top], orientation="h",
-                            marker_color="#3b82f6", hovertemplate="%{y}：%{x:,} 间<extra></extra>"))
+    return go.Figure(
+        go.Bar(
+            y=[r["name"] for r in top],
+            x=[r["rooms"] for r in top],
+            orientation="h",
+            marker_color="#3b82f6",
+            hovertemplate="%{y}：%{x:,} 间<extra></extra>",
+        )
+    )
 
 
 class HomeDashboard(Dashboard, key="home"):
@@ -40,13 +60,31 @@ class HomeDashboard(Dashboard, key="home"):
         Stat("rooms", "房间", lambda d: d["rooms_total"], "door-open", "#7c3aed"),
         Stat("vacant", "空闲可租", lambda d: d["status_counts"][RoomStatus.VACANT.value], "key-round", "#16a34a"),
         Stat("occupancy", "出租率", _occupancy, "percent", "#ea580c"),
-        Table("todo", "待我处理", [("item", "事项"), ("count", "数量")], lambda d: d["todo"], span=4, link="href",
-              empty="暂无待办，一切就绪"),
+        Table(
+            "todo",
+            "待我处理",
+            [("item", "事项"), ("count", "数量")],
+            lambda d: d["todo"],
+            span=4,
+            link="href",
+            empty="暂无待办，一切就绪",
+        ),
         Chart("status", "房态分布", _status_figure, span=2),
         Chart("projects", "房间最多的项目", _projects_figure, span=2),
-        Table("projects", "我的项目", [("name", "项目名称"), ("city", "城市"), ("company", "所属企业"),
-                                   ("kind", "类型"), ("rooms", "房间数"), ("occupancy", "出租率")],
-              lambda d: d["projects"], span=4),
+        Table(
+            "projects",
+            "我的项目",
+            [
+                ("name", "项目名称"),
+                ("city", "城市"),
+                ("company", "所属企业"),
+                ("kind", "类型"),
+                ("rooms", "房间数"),
+                ("occupancy", "出租率"),
+            ],
+            lambda d: d["projects"],
+            span=4,
+        ),
     ]
 
     @classmethod
@@ -55,10 +93,14 @@ class HomeDashboard(Dashboard, key="home"):
 
 
 def home_body() -> rx.Component:
-    return dashboard_body(HomeDashboard, header=rx.vstack(
-        rx.heading("欢迎回来，", AuthState.display_name, size="6"),
-        rx.text("以下数据均在您的数据权限范围内（", AuthState.unit_name, "）", color=theme.TEXT_MUTED, size="2"),
-        spacing="1"))
+    return dashboard_body(
+        HomeDashboard,
+        header=rx.vstack(
+            rx.heading("欢迎回来，", AuthState.display_name, size="6"),
+            rx.text("以下数据均在您的数据权限范围内（", AuthState.unit_name, "）", color=theme.TEXT_MUTED, size="2"),
+            spacing="1",
+        ),
+    )
 
 
 HOME_LOAD = DashboardState.load_dashboard("home")

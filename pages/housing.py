@@ -1,8 +1,8 @@
 """房源管理: projects, buildings, unit types, fee items, pricing standards, rooms, import batches."""
-from clss_app.admin import Action, ModelAdmin
-from clss_app.admin import batches
+
+from clss_app.admin import Action, ModelAdmin, batches
 from clss_app.services import housing
-from models import (Building, FeeItem, ImportBatch, PricingStandard, Project, Role, Room, UnitType)
+from models import Building, FeeItem, ImportBatch, PricingStandard, Project, Role, Room, UnitType
 
 R = Role
 OWNERS = {R.PRINCIPAL, R.MULTI_STORE_MANAGER, R.STORE_MANAGER}
@@ -11,27 +11,56 @@ IN_PROJECT = {"extra": {"within": "project_id"}}  # chosen among the row's proje
 
 
 class ProjectAdmin(ModelAdmin, model=Project, key="projects"):
-    fields_override = {"cover": {"kind": "image", "extra": {"max_mb": 5}},
-                       "late_fee_grace_days": {"min_value": 0, "max_value": 90},
-                       "late_fee_rate": {"min_value": 0, "max_value": 5}}
+    fields_override = {
+        "cover": {"kind": "image", "extra": {"max_mb": 5}},
+        "late_fee_grace_days": {"min_value": 0, "max_value": 90},
+        "late_fee_rate": {"min_value": 0, "max_value": 5},
+    }
     list_columns = ["cover", "name", "company_id", "city", "district", "kind", "publish_state", "visible"]
     search = ["name", "address", "district"]
     filters = ["kind", "publish_state", "company_id", "visible"]
-    form = ["name", "company_id", "city", "district", "address", "kind", "on_blockchain", "visible", "cover",
-            "late_fee_grace_days", "late_fee_rate"]
+    form = [
+        "name",
+        "company_id",
+        "city",
+        "district",
+        "address",
+        "kind",
+        "on_blockchain",
+        "visible",
+        "cover",
+        "late_fee_grace_days",
+        "late_fee_rate",
+    ]
     default_sort = "id"
     scope, scope_on_create = ("id", "project"), ("company_id", "unit")
     can_create = can_update = {R.SYSTEM_ADMIN} | OWNERS
     can_export = {R.SYSTEM_ADMIN} | OWNERS
     can_import = {R.SYSTEM_ADMIN, R.PRINCIPAL}
-    links = [("楼栋", "buildings", "project_id"), ("户型", "unit_types", "project_id"),
-             ("费项", "fee_items", "project_id"), ("房间", "rooms", "project_id")]
+    links = [
+        ("楼栋", "buildings", "project_id"),
+        ("户型", "unit_types", "project_id"),
+        ("费项", "fee_items", "project_id"),
+        ("房间", "rooms", "project_id"),
+    ]
     actions = [
-        Action("submit", "提交审核", housing.submit, frozenset(OWNERS),
-               confirm="确定提交选中的 {n} 个项目吗？非白名单企业的项目需系统管理员审核后才能发布。"),
+        Action(
+            "submit",
+            "提交审核",
+            housing.submit,
+            frozenset(OWNERS),
+            confirm="确定提交选中的 {n} 个项目吗？非白名单企业的项目需系统管理员审核后才能发布。",
+        ),
         Action("approve", "审核通过", housing.review(True), frozenset({R.SYSTEM_ADMIN}), input_label="审核意见"),
-        Action("reject", "驳回", housing.review(False), frozenset({R.SYSTEM_ADMIN}), danger=True,
-               input_label="驳回原因", input_required=True),
+        Action(
+            "reject",
+            "驳回",
+            housing.review(False),
+            frozenset({R.SYSTEM_ADMIN}),
+            danger=True,
+            input_label="驳回原因",
+            input_required=True,
+        ),
     ]
 
     @classmethod
@@ -54,22 +83,35 @@ class BuildingAdmin(ModelAdmin, model=Building, key="buildings"):
 
 
 class UnitTypeAdmin(ModelAdmin, model=UnitType, key="unit_types"):
-    fields_override = {"photos": {"kind": "images", "extra": {"max_count": 9}},
-                       "bedrooms": {"min_value": 0, "max_value": 10}, "halls": {"min_value": 0, "max_value": 10},
-                       "baths": {"min_value": 0, "max_value": 10}}
-    list_columns = ["name", "project_id", "rent_mode", "bedrooms", "halls", "baths", "area", "reference_rent",
-                    "photos"]
+    fields_override = {
+        "photos": {"kind": "images", "extra": {"max_count": 9}},
+        "bedrooms": {"min_value": 0, "max_value": 10},
+        "halls": {"min_value": 0, "max_value": 10},
+        "baths": {"min_value": 0, "max_value": 10},
+    }
+    list_columns = ["name", "project_id", "rent_mode", "bedrooms", "halls", "baths", "area", "reference_rent", "photos"]
     search = ["name"]
     filters = ["project_id", "rent_mode"]
-    form = ["project_id", "name", "rent_mode", "bedrooms", "halls", "baths", "area", "orientation",
-            "reference_rent", "photos"]
+    form = [
+        "project_id",
+        "name",
+        "rent_mode",
+        "bedrooms",
+        "halls",
+        "baths",
+        "area",
+        "orientation",
+        "reference_rent",
+        "photos",
+    ]
     scope = ("project_id", "project")
     can_create = can_update = can_delete = OWNERS
 
     @classmethod
     def validate(cls, session, p, values, row):
         return housing.unit_type_problems(session, values) or housing.room_problems(
-            session, {"area": values.get("area"), "rent": values.get("reference_rent")})
+            session, {"area": values.get("area"), "rent": values.get("reference_rent")}
+        )
 
 
 class FeeItemAdmin(ModelAdmin, model=FeeItem, key="fee_items"):
@@ -88,8 +130,10 @@ class FeeItemAdmin(ModelAdmin, model=FeeItem, key="fee_items"):
 
 
 class PricingStandardAdmin(ModelAdmin, model=PricingStandard, key="pricing_standards"):
-    fields_override = {"unit_price": {"min_value": 0, "max_value": 100_000},
-                       "late_fee_rate": {"min_value": 0, "max_value": 5}}
+    fields_override = {
+        "unit_price": {"min_value": 0, "max_value": 100_000},
+        "late_fee_rate": {"min_value": 0, "max_value": 5},
+    }
     list_columns = ["fee_item_id", "name", "unit_price", "unit", "late_fee_rate", "project_id"]
     search = ["name"]
     filters = ["fee_item_id", "project_id", "unit"]
@@ -104,15 +148,41 @@ class PricingStandardAdmin(ModelAdmin, model=PricingStandard, key="pricing_stand
         return ""
 
 
-ROOM_IMPORT = ["project_id", "building_id", "floor_no", "number", "unit_type_id", "area", "rent", "deposit",
-               "orientation", "longitude", "latitude", "external_code"]
+ROOM_IMPORT = [
+    "project_id",
+    "building_id",
+    "floor_no",
+    "number",
+    "unit_type_id",
+    "area",
+    "rent",
+    "deposit",
+    "orientation",
+    "longitude",
+    "latitude",
+    "external_code",
+]
 
 
 class RoomAdmin(ModelAdmin, model=Room, key="rooms"):
-    fields_override = {"building_id": IN_PROJECT, "unit_type_id": IN_PROJECT,
-                       "cover": {"kind": "image"}, "photos": {"kind": "images", "extra": {"max_count": 9}}}
-    list_columns = ["cover", "number", "project_id", "building_id", "floor_no", "unit_type_id", "area", "rent",
-                    "status", "visible"]
+    fields_override = {
+        "building_id": IN_PROJECT,
+        "unit_type_id": IN_PROJECT,
+        "cover": {"kind": "image"},
+        "photos": {"kind": "images", "extra": {"max_count": 9}},
+    }
+    list_columns = [
+        "cover",
+        "number",
+        "project_id",
+        "building_id",
+        "floor_no",
+        "unit_type_id",
+        "area",
+        "rent",
+        "status",
+        "visible",
+    ]
     search = ["number", "external_code"]
     filters = ["project_id", "status", "unit_type_id", "visible", "rent", "import_batch_id"]
     form = ROOM_IMPORT + ["cover", "photos", "visible"]
@@ -148,10 +218,28 @@ class ImportBatchAdmin(ModelAdmin, model=ImportBatch, key="import_batches"):
     list_columns = ["title", "scene", "username", "total", "state", "created_at", "cancelled_by"]
     search = ["title", "scene", "filename", "username"]
     filters = ["created_at", "state"]
-    detail = ["title", "scene", "filename", "username", "org_unit_id", "total", "state", "created_at",
-              "cancelled_at", "cancelled_by"]
+    detail = [
+        "title",
+        "scene",
+        "filename",
+        "username",
+        "org_unit_id",
+        "total",
+        "state",
+        "created_at",
+        "cancelled_at",
+        "cancelled_by",
+    ]
     scope = ("org_unit_id", "unit")
     can_export = {R.SYSTEM_ADMIN} | OWNERS
     links = [("查看导入的房间", "rooms", "import_batch_id")]
-    actions = [Action("cancel", "撤销导入", batches.cancel, frozenset({R.SYSTEM_ADMIN} | OWNERS), danger=True,
-                      confirm="确定撤销选中的 {n} 个导入批次吗？将删除这些批次导入的全部数据（只能撤销当天的批次）。")]
+    actions = [
+        Action(
+            "cancel",
+            "撤销导入",
+            batches.cancel,
+            frozenset({R.SYSTEM_ADMIN} | OWNERS),
+            danger=True,
+            confirm="确定撤销选中的 {n} 个导入批次吗？将删除这些批次导入的全部数据（只能撤销当天的批次）。",
+        )
+    ]

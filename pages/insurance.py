@@ -1,4 +1,5 @@
 """保险管理: products and their cover options, project plans, additional info and the policy list."""
+
 from clss_app.admin import ModelAdmin
 from clss_app.services import insurance
 from models import InsuranceCover, InsuranceExtra, InsuranceProduct, Policy, ProjectInsurancePlan, Role
@@ -33,8 +34,9 @@ class InsuranceCoverAdmin(ModelAdmin, model=InsuranceCover, key="insurance_cover
 
 
 class ProjectPlanAdmin(ModelAdmin, model=ProjectInsurancePlan, key="project_insurance"):
-    fields_override = {f: {"help": "仅该项目的首个方案需填写；之后的方案沿用首个方案的分行信息"}
-                       for f in insurance.BRANCH_FIELDS}
+    fields_override = {
+        f: {"help": "仅该项目的首个方案需填写；之后的方案沿用首个方案的分行信息"} for f in insurance.BRANCH_FIELDS
+    }
     list_columns = ["project_id", "product_id", "mode", "gift_cover_id", "branch_name", "branch_code", "created_at"]
     filters = ["project_id", "product_id", "mode"]
     form = ["project_id", "product_id", "mode", "gift_cover_id", *insurance.BRANCH_FIELDS]
@@ -61,8 +63,19 @@ class InsuranceExtraAdmin(ModelAdmin, model=InsuranceExtra, key="insurance_extra
 
 
 class PolicyAdmin(ModelAdmin, model=Policy, key="policies"):
-    list_columns = ["number", "project_id", "contract_id", "tenant_id", "product_id", "cover_amount", "premium",
-                    "gifted", "state", "starts_on", "ends_on"]
+    list_columns = [
+        "number",
+        "project_id",
+        "contract_id",
+        "tenant_id",
+        "product_id",
+        "cover_amount",
+        "premium",
+        "gifted",
+        "state",
+        "starts_on",
+        "ends_on",
+    ]
     search = ["number"]
     filters = ["project_id", "product_id", "state", "gifted", "starts_on", "contract_id"]
     default_sort = "-starts_on"

@@ -1,13 +1,24 @@
 """租务 and 合同: tenants, appointments, reservations, contracts, check-in, check-out, online-signing review."""
-import re
 
+import re
 from decimal import Decimal
 
 from clss_app.admin import Action, Many, ModelAdmin, ask
 from clss_app.admin.fields import FieldSpec
 from clss_app.services import lease_changes, leasing, master_leases
-from models import (Appointment, AppointmentState, Contract, ContractState, MasterLease, MasterLeaseRoom, MeterReading,
-                    Reservation, Role, Room, Tenant)
+from models import (
+    Appointment,
+    AppointmentState,
+    Contract,
+    ContractState,
+    MasterLease,
+    MasterLeaseRoom,
+    MeterReading,
+    Reservation,
+    Role,
+    Room,
+    Tenant,
+)
 
 R = Role
 OWNERS = {R.PRINCIPAL, R.MULTI_STORE_MANAGER, R.STORE_MANAGER}
@@ -58,8 +69,9 @@ class AppointmentAdmin(ModelAdmin, model=Appointment, key="appointments"):
     links = [("预定", "reservations", "appointment_id")]
     actions = [
         Action("visited", "已看房", leasing.appointment_step(AppointmentState.VISITED), frozenset(STORE)),
-        Action("cancel", "取消预约", leasing.appointment_step(AppointmentState.CANCELLED), frozenset(STORE),
-               danger=True),
+        Action(
+            "cancel", "取消预约", leasing.appointment_step(AppointmentState.CANCELLED), frozenset(STORE), danger=True
+        ),
     ]
 
     @classmethod
@@ -67,9 +79,17 @@ class AppointmentAdmin(ModelAdmin, model=Appointment, key="appointments"):
         return _phone_problems(values)
 
 
-CONTRACT_TERMS = ask(Contract, "start_date", "end_date", "monthly_rent", "deposit", "cycle", "bill_mode",
-                     monthly_rent={"required": False, "help": "不填按房间月租金"},
-                     deposit={"required": False, "help": "不填按房间押金"})
+CONTRACT_TERMS = ask(
+    Contract,
+    "start_date",
+    "end_date",
+    "monthly_rent",
+    "deposit",
+    "cycle",
+    "bill_mode",
+    monthly_rent={"required": False, "help": "不填按房间月租金"},
+    deposit={"required": False, "help": "不填按房间押金"},
+)
 
 
 class ReservationAdmin(ModelAdmin, model=Reservation, key="reservations"):
@@ -81,10 +101,24 @@ class ReservationAdmin(ModelAdmin, model=Reservation, key="reservations"):
     can_export = OWNERS
     links = [("合同", "contracts", "reservation_id")]
     actions = [
-        Action("convert", "预定转签约", leasing.convert_reservations, frozenset(STORE), inputs=CONTRACT_TERMS,
-               confirm="将选中的 {n} 个预定转为合同：房间转为待入住，定金抵扣首期账单。"),
-        Action("cancel", "取消预定", leasing.cancel_reservations, frozenset(STORE), danger=True,
-               input_label="取消原因", input_required=True, confirm="确定取消选中的 {n} 个预定吗？房间将恢复空闲可租。"),
+        Action(
+            "convert",
+            "预定转签约",
+            leasing.convert_reservations,
+            frozenset(STORE),
+            inputs=CONTRACT_TERMS,
+            confirm="将选中的 {n} 个预定转为合同：房间转为待入住，定金抵扣首期账单。",
+        ),
+        Action(
+            "cancel",
+            "取消预定",
+            leasing.cancel_reservations,
+            frozenset(STORE),
+            danger=True,
+            input_label="取消原因",
+            input_required=True,
+            confirm="确定取消选中的 {n} 个预定吗？房间将恢复空闲可租。",
+        ),
     ]
 
     @classmethod
@@ -101,55 +135,142 @@ class ReservationAdmin(ModelAdmin, model=Reservation, key="reservations"):
         leasing.on_reserved(session, p, row)
 
 
-CHECK_IN = Action("check_in", "办理入住", leasing.check_in, frozenset(STORE),
-                  inputs=ask(Contract, "checked_in_on", "power_in", "water_in", required=("checked_in_on",)),
-                  confirm="为选中的 {n} 份合同办理入住：合同转为执行中，房间转为在租。")
-CHECK_OUT = Action("check_out", "办理退房", lease_changes.check_out, frozenset(OWNERS),
-                   inputs=ask(Contract, "checked_out_on", "power_out", "water_out", required=("checked_out_on",)),
-                   confirm="为选中的 {n} 份合同办理退房：按退房日结算租金、水电并退还押金，房间恢复空闲可租。")
+CHECK_IN = Action(
+    "check_in",
+    "办理入住",
+    leasing.check_in,
+    frozenset(STORE),
+    inputs=ask(Contract, "checked_in_on", "power_in", "water_in", required=("checked_in_on",)),
+    confirm="为选中的 {n} 份合同办理入住：合同转为执行中，房间转为在租。",
+)
+CHECK_OUT = Action(
+    "check_out",
+    "办理退房",
+    lease_changes.check_out,
+    frozenset(OWNERS),
+    inputs=ask(Contract, "checked_out_on", "power_out", "water_out", required=("checked_out_on",)),
+    confirm="为选中的 {n} 份合同办理退房：按退房日结算租金、水电并退还押金，房间恢复空闲可租。",
+)
 
 
-OUT_READINGS = ask(Contract, "power_out", "water_out", power_out={"label": "电表读数（原房间）"},
-                   water_out={"label": "水表读数（原房间）"})
-RENEW = Action("renew", "续租", lease_changes.renew, frozenset(STORE),
-               inputs=ask(Contract, "end_date", "monthly_rent", "cycle", "bill_mode",
-                          end_date={"label": "续租到期日"},
-                          monthly_rent={"required": False, "label": "续租月租金(元)", "help": "不填沿用原租金"},
-                          cycle={"required": False}, bill_mode={"required": False}),
-               confirm="为选中的 {n} 份合同续租：新合同自原到期日次日起，原合同到期后自动生效，押金沿用。")
-CHANGE_ROOM = Action("change_room", "换房", lease_changes.change_room, frozenset(OWNERS), inputs=(
-    FieldSpec("change_date", "换房日期", "date", required=True),
-    FieldSpec("new_room", "新房间房号", "str", required=True, max_length=32, help="同项目内空闲可租的房间"),
-    *ask(Contract, "monthly_rent", monthly_rent={"required": False, "label": "新房间月租金(元)",
-                                                 "help": "不填按新房间租金"}),
-    FieldSpec("compensation", "换房赔偿金(元)", "money", min_value=Decimal(0), max_value=Decimal(100000)),
-    *OUT_READINGS,
-    *ask(Contract, "power_in", "water_in", power_in={"label": "电表读数（新房间）"},
-         water_in={"label": "水表读数（新房间）"})),
-    confirm="换房：原合同在换房日关闭，新合同自次日起至原到期日；未用完的预付租金结转到新合同，押金随租客转入。")
-SUBLET = Action("sublet", "转租", lease_changes.sublet, frozenset(OWNERS), inputs=(
-    FieldSpec("sublet_date", "转租日期", "date", required=True),
-    FieldSpec("tenant_phone", "新租客手机号", "str", required=True, max_length=11, help="须先在租客管理中登记"),
-    *OUT_READINGS),
-    confirm="转租：原租客在转租日结算离开，新租客的合同自次日起至原到期日，缴纳首期款后办理入住。")
-READ_METERS = Action("read_meters", "抄表", lease_changes.read_meters, frozenset(STORE),
-                     inputs=ask(MeterReading, "read_on", "power", "water"),
-                     confirm="为选中的 {n} 份合同登记抄表读数：自上次读数以来的用量生成水电费账单（未确认）。")
+OUT_READINGS = ask(
+    Contract,
+    "power_out",
+    "water_out",
+    power_out={"label": "电表读数（原房间）"},
+    water_out={"label": "水表读数（原房间）"},
+)
+RENEW = Action(
+    "renew",
+    "续租",
+    lease_changes.renew,
+    frozenset(STORE),
+    inputs=ask(
+        Contract,
+        "end_date",
+        "monthly_rent",
+        "cycle",
+        "bill_mode",
+        end_date={"label": "续租到期日"},
+        monthly_rent={"required": False, "label": "续租月租金(元)", "help": "不填沿用原租金"},
+        cycle={"required": False},
+        bill_mode={"required": False},
+    ),
+    confirm="为选中的 {n} 份合同续租：新合同自原到期日次日起，原合同到期后自动生效，押金沿用。",
+)
+CHANGE_ROOM = Action(
+    "change_room",
+    "换房",
+    lease_changes.change_room,
+    frozenset(OWNERS),
+    inputs=(
+        FieldSpec("change_date", "换房日期", "date", required=True),
+        FieldSpec("new_room", "新房间房号", "str", required=True, max_length=32, help="同项目内空闲可租的房间"),
+        *ask(
+            Contract,
+            "monthly_rent",
+            monthly_rent={"required": False, "label": "新房间月租金(元)", "help": "不填按新房间租金"},
+        ),
+        FieldSpec("compensation", "换房赔偿金(元)", "money", min_value=Decimal(0), max_value=Decimal(100000)),
+        *OUT_READINGS,
+        *ask(
+            Contract,
+            "power_in",
+            "water_in",
+            power_in={"label": "电表读数（新房间）"},
+            water_in={"label": "水表读数（新房间）"},
+        ),
+    ),
+    confirm="换房：原合同在换房日关闭，新合同自次日起至原到期日；未用完的预付租金结转到新合同，押金随租客转入。",
+)
+SUBLET = Action(
+    "sublet",
+    "转租",
+    lease_changes.sublet,
+    frozenset(OWNERS),
+    inputs=(
+        FieldSpec("sublet_date", "转租日期", "date", required=True),
+        FieldSpec("tenant_phone", "新租客手机号", "str", required=True, max_length=11, help="须先在租客管理中登记"),
+        *OUT_READINGS,
+    ),
+    confirm="转租：原租客在转租日结算离开，新租客的合同自次日起至原到期日，缴纳首期款后办理入住。",
+)
+READ_METERS = Action(
+    "read_meters",
+    "抄表",
+    lease_changes.read_meters,
+    frozenset(STORE),
+    inputs=ask(MeterReading, "read_on", "power", "water"),
+    confirm="为选中的 {n} 份合同登记抄表读数：自上次读数以来的用量生成水电费账单（未确认）。",
+)
 
 
 class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
-    list_columns = ["number", "room_id", "tenant_id", "project_id", "start_date", "end_date", "monthly_rent",
-                    "cycle", "state"]
+    list_columns = [
+        "number",
+        "room_id",
+        "tenant_id",
+        "project_id",
+        "start_date",
+        "end_date",
+        "monthly_rent",
+        "cycle",
+        "state",
+    ]
     search = ["number", "co_tenants"]
-    filters = ["project_id", "state", "cycle", "source", "end_date", "signed_on", "checked_out_on", "tenant_id",
-               "reservation_id", "room_id", "previous_id", "master_lease_id"]
-    form = ["room_id", "tenant_id", "co_tenants", "start_date", "end_date", "monthly_rent", "deposit", "cycle",
-            "bill_mode"]
+    filters = [
+        "project_id",
+        "state",
+        "cycle",
+        "source",
+        "end_date",
+        "signed_on",
+        "checked_out_on",
+        "tenant_id",
+        "reservation_id",
+        "room_id",
+        "previous_id",
+        "master_lease_id",
+    ]
+    form = [
+        "room_id",
+        "tenant_id",
+        "co_tenants",
+        "start_date",
+        "end_date",
+        "monthly_rent",
+        "deposit",
+        "cycle",
+        "bill_mode",
+    ]
     scope = ("project_id", "project")
     can_create = STORE
     can_export = STORE | {R.FINANCE}
-    links = [("账单", "bills", "contract_id"), ("抄表记录", "meter_readings", "contract_id"),
-             ("后续合同", "contracts", "previous_id")]
+    links = [
+        ("账单", "bills", "contract_id"),
+        ("抄表记录", "meter_readings", "contract_id"),
+        ("后续合同", "contracts", "previous_id"),
+    ]
     actions = [CHECK_IN, READ_METERS, RENEW, CHANGE_ROOM, SUBLET, CHECK_OUT]
 
     @classmethod
@@ -184,8 +305,15 @@ class OnlineReviewAdmin(ContractAdmin, model=Contract, key="online_review"):
     can_create = ()
     actions = [
         Action("approve", "审核通过", leasing.review(True), frozenset(STORE), input_label="审核意见"),
-        Action("reject", "驳回", leasing.review(False), frozenset(STORE), danger=True,
-               input_label="驳回原因", input_required=True),
+        Action(
+            "reject",
+            "驳回",
+            leasing.review(False),
+            frozenset(STORE),
+            danger=True,
+            input_label="驳回原因",
+            input_required=True,
+        ),
     ]
 
 
@@ -198,16 +326,46 @@ class MeterReadingAdmin(ModelAdmin, model=MeterReading, key="meter_readings"):
 
 
 class MasterLeaseAdmin(ModelAdmin, model=MasterLease, key="master_leases"):
-    many = {"rooms": Many(MasterLeaseRoom, "master_lease_id", "room_id", "包租房间", required=True,
-                          help="单房或多房；只能选择所选项目中空闲可租的房间")}
+    many = {
+        "rooms": Many(
+            MasterLeaseRoom,
+            "master_lease_id",
+            "room_id",
+            "包租房间",
+            required=True,
+            help="单房或多房；只能选择所选项目中空闲可租的房间",
+        )
+    }
     fields_override = {"contract_file": {"kind": "file", "extra": {"max_mb": 10}}}
-    list_columns = ["number", "company_name", "project_id", "rooms", "start_date", "end_date", "cycle",
-                    "company_pays_rent", "company_pays_utilities"]
+    list_columns = [
+        "number",
+        "company_name",
+        "project_id",
+        "rooms",
+        "start_date",
+        "end_date",
+        "cycle",
+        "company_pays_rent",
+        "company_pays_utilities",
+    ]
     search = ["number", "company_name", "contact_name", "contact_phone"]
     filters = ["project_id", "cycle", "start_date"]
-    form = ["project_id", "company_name", "contact_name", "contact_phone", "start_date", "end_date", "cycle",
-            "bill_mode", "rooms", "company_pays_rent", "company_pays_deposit", "company_pays_fees",
-            "company_pays_utilities", "contract_file"]
+    form = [
+        "project_id",
+        "company_name",
+        "contact_name",
+        "contact_phone",
+        "start_date",
+        "end_date",
+        "cycle",
+        "bill_mode",
+        "rooms",
+        "company_pays_rent",
+        "company_pays_deposit",
+        "company_pays_fees",
+        "company_pays_utilities",
+        "contract_file",
+    ]
     scope = ("project_id", "project")
     can_create = OWNERS
     can_export = OWNERS

@@ -1,9 +1,22 @@
 """营销工具: events and sign-ups, coupons, flash sales, bargains and notifications, as declarations."""
+
 from clss_app.admin import Action, Many, ModelAdmin, ask
 from clss_app.admin.crud import ValidationFailed
 from clss_app.services import marketing
-from models import (Bargain, BargainRecord, Coupon, CouponProject, Event, EventSignup, FlashClaim, FlashSale,
-                    Notification, NotificationTenant, Role, Room)
+from models import (
+    Bargain,
+    BargainRecord,
+    Coupon,
+    CouponProject,
+    Event,
+    EventSignup,
+    FlashClaim,
+    FlashSale,
+    Notification,
+    NotificationTenant,
+    Role,
+    Room,
+)
 
 R = Role
 SYS = {R.SYSTEM_ADMIN}
@@ -13,9 +26,14 @@ COVER_RATIO = (335, 160)
 
 
 class EventAdmin(ModelAdmin, model=Event, key="events"):
-    fields_override = {"cover": {"kind": "image", "extra": {"max_mb": 2, "ratio": COVER_RATIO},
-                                 "help": "宽高比 335:160，如 670×320 像素"},
-                       "capacity": {"min_value": 1, "max_value": 100_000}}
+    fields_override = {
+        "cover": {
+            "kind": "image",
+            "extra": {"max_mb": 2, "ratio": COVER_RATIO},
+            "help": "宽高比 335:160，如 670×320 像素",
+        },
+        "capacity": {"min_value": 1, "max_value": 100_000},
+    }
     list_columns = ["name", "project_id", "starts_at", "ends_at", "capacity", "signed_up", "hotline"]
     search = ["name", "address"]
     filters = ["project_id", "starts_at"]
@@ -39,8 +57,16 @@ class EventSignupAdmin(ModelAdmin, model=EventSignup, key="event_signups"):
     scope = ("project_id", "project")
     can_create = SYS | STORE  # 代客报名: a tenant who calls the hotline
     can_export = SYS | STORE
-    actions = [Action("cancel", "取消报名", marketing.cancel_signups, frozenset(SYS | STORE),
-                      confirm="确定取消选中的 {n} 条报名吗？名额将释放给其他人。", danger=True)]
+    actions = [
+        Action(
+            "cancel",
+            "取消报名",
+            marketing.cancel_signups,
+            frozenset(SYS | STORE),
+            confirm="确定取消选中的 {n} 条报名吗？名额将释放给其他人。",
+            danger=True,
+        )
+    ]
 
     @classmethod
     def validate(cls, session, p, values, row):
@@ -58,14 +84,43 @@ class EventSignupAdmin(ModelAdmin, model=EventSignup, key="event_signups"):
 
 class CouponAdmin(ModelAdmin, model=Coupon, key="coupons"):
     many = {"projects": Many(CouponProject, "coupon_id", "project_id", "适用项目", help="不选则企业下全部项目可用")}
-    fields_override = {"discount": {"help": "如 8.5 表示八五折"}, "stock": {"min_value": 1},
-                       "per_user_limit": {"min_value": 1}, "free_days": {"min_value": 1}}
-    list_columns = ["name", "kind", "amount", "threshold", "discount", "free_days", "valid_from", "valid_to", "stock",
-                    "issued", "per_user_limit", "enabled"]
+    fields_override = {
+        "discount": {"help": "如 8.5 表示八五折"},
+        "stock": {"min_value": 1},
+        "per_user_limit": {"min_value": 1},
+        "free_days": {"min_value": 1},
+    }
+    list_columns = [
+        "name",
+        "kind",
+        "amount",
+        "threshold",
+        "discount",
+        "free_days",
+        "valid_from",
+        "valid_to",
+        "stock",
+        "issued",
+        "per_user_limit",
+        "enabled",
+    ]
     search = ["name"]
     filters = ["kind", "enabled", "company_id", "valid_to"]
-    form = ["company_id", "name", "kind", "amount", "threshold", "discount", "free_days", "valid_from", "valid_to",
-            "stock", "per_user_limit", "projects", "enabled"]
+    form = [
+        "company_id",
+        "name",
+        "kind",
+        "amount",
+        "threshold",
+        "discount",
+        "free_days",
+        "valid_from",
+        "valid_to",
+        "stock",
+        "per_user_limit",
+        "projects",
+        "enabled",
+    ]
     scope = ("company_id", "unit")
     can_create = can_update = can_delete = SYS | OWNERS
     can_export = SYS | STORE
@@ -77,8 +132,17 @@ class CouponAdmin(ModelAdmin, model=Coupon, key="coupons"):
 
 class FlashSaleAdmin(ModelAdmin, model=FlashSale, key="flash_sales"):
     fields_override = {"stock": {"min_value": 1, "max_value": 10_000}}
-    list_columns = ["title", "project_id", "room_id", "original_price", "sale_price", "starts_at", "ends_at", "stock",
-                    "sold"]
+    list_columns = [
+        "title",
+        "project_id",
+        "room_id",
+        "original_price",
+        "sale_price",
+        "starts_at",
+        "ends_at",
+        "stock",
+        "sold",
+    ]
     search = ["title"]
     filters = ["project_id", "starts_at"]
     form = ["project_id", "room_id", "title", "original_price", "sale_price", "starts_at", "ends_at", "stock"]
@@ -87,8 +151,15 @@ class FlashSaleAdmin(ModelAdmin, model=FlashSale, key="flash_sales"):
     links = [("抢购记录", "flash_claims", "flash_sale_id")]
     can_create = can_update = can_delete = SYS | OWNERS
     can_export = SYS | STORE
-    actions = [Action("claim", "代客抢购", marketing.claim_for, frozenset(SYS | STORE),
-                      inputs=ask(FlashClaim, "name", "phone", required=("name", "phone")))]
+    actions = [
+        Action(
+            "claim",
+            "代客抢购",
+            marketing.claim_for,
+            frozenset(SYS | STORE),
+            inputs=ask(FlashClaim, "name", "phone", required=("name", "phone")),
+        )
+    ]
 
     @classmethod
     def validate(cls, session, p, values, row):
@@ -108,12 +179,19 @@ class FlashClaimAdmin(ModelAdmin, model=FlashClaim, key="flash_claims"):
 
 
 class BargainAdmin(ModelAdmin, model=Bargain, key="bargains"):
-    list_columns = ["title", "project_id", "room_id", "original_price", "floor_price", "helpers_needed", "starts_at",
-                    "ends_at"]
+    list_columns = [
+        "title",
+        "project_id",
+        "room_id",
+        "original_price",
+        "floor_price",
+        "helpers_needed",
+        "starts_at",
+        "ends_at",
+    ]
     search = ["title"]
     filters = ["project_id", "starts_at"]
-    form = ["project_id", "room_id", "title", "original_price", "floor_price", "helpers_needed", "starts_at",
-            "ends_at"]
+    form = ["project_id", "room_id", "title", "original_price", "floor_price", "helpers_needed", "starts_at", "ends_at"]
     scope = ("project_id", "project")
     links = [("砍价记录", "bargain_records", "bargain_id")]
     can_create = can_update = can_delete = SYS | OWNERS
@@ -133,8 +211,11 @@ class BargainRecordAdmin(ModelAdmin, model=BargainRecord, key="bargain_records")
 
 
 class NotificationAdmin(ModelAdmin, model=Notification, key="notifications"):
-    many = {"tenants": Many(NotificationTenant, "notification_id", "tenant_id", "指定租客",
-                            help="发送对象为“指定租客”时选择")}
+    many = {
+        "tenants": Many(
+            NotificationTenant, "notification_id", "tenant_id", "指定租客", help="发送对象为“指定租客”时选择"
+        )
+    }
     list_columns = ["title", "audience", "project_id", "channel", "scheduled_at", "state", "created_by"]
     search = ["title", "body"]
     filters = ["audience", "channel", "state", "scheduled_at"]
@@ -143,8 +224,16 @@ class NotificationAdmin(ModelAdmin, model=Notification, key="notifications"):
     scope = ("company_id", "unit")
     can_create = SYS | OWNERS
     can_export = SYS | STORE
-    actions = [Action("withdraw", "撤回", marketing.withdraw_notifications, frozenset(SYS | OWNERS),
-                      confirm="确定撤回选中的 {n} 条通知吗？", danger=True)]
+    actions = [
+        Action(
+            "withdraw",
+            "撤回",
+            marketing.withdraw_notifications,
+            frozenset(SYS | OWNERS),
+            confirm="确定撤回选中的 {n} 条通知吗？",
+            danger=True,
+        )
+    ]
 
     @classmethod
     def validate(cls, session, p, values, row):

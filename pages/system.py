@@ -1,4 +1,5 @@
 """系统管理: organisation, staff, parameters and the audit log, as declarations."""
+
 from sqlmodel import Session
 
 from clss_app import menu
@@ -6,8 +7,18 @@ from clss_app.admin import Action, Many, ModelAdmin, audit
 from clss_app.admin.view import REGISTRY
 from clss_app.services import staff
 from clss_app.services.auth import hash_password
-from models import (AuditLog, CityParam, EnterpriseParam, LoginLog, OrgUnit, Role, UnitKind, User, UserProject,
-                    UserScopeUnit)
+from models import (
+    AuditLog,
+    CityParam,
+    EnterpriseParam,
+    LoginLog,
+    OrgUnit,
+    Role,
+    UnitKind,
+    User,
+    UserProject,
+    UserScopeUnit,
+)
 
 R = Role
 ADMINS = {R.SUPER_ADMIN, R.SYSTEM_ADMIN}
@@ -36,18 +47,52 @@ class OrgUnitAdmin(ModelAdmin, model=OrgUnit, key="org_units"):
 
 
 class UserAdmin(ModelAdmin, model=User, key="users"):
-    list_columns = ["username", "display_name", "phone", "role", "org_unit_id", "data_scope", "is_active",
-                    "locked_until", "last_login_at"]
+    list_columns = [
+        "username",
+        "display_name",
+        "phone",
+        "role",
+        "org_unit_id",
+        "data_scope",
+        "is_active",
+        "locked_until",
+        "last_login_at",
+    ]
     search = ["username", "display_name", "phone"]
     filters = ["role", "org_unit_id", "is_active"]
-    many = {"scope_units": Many(UserScopeUnit, "user_id", "unit_id", "自定义范围",
-                                help="数据权限为“自定义”时生效，所选机构含其下级"),
-            "projects": Many(UserProject, "user_id", "project_id", "负责项目",
-                             help="店长、店助、多店店长只能看到并操作所负责的项目")}
-    form = ["username", "display_name", "phone", "role", "org_unit_id", "data_scope", "is_active",
-            "scope_units", "projects"]
-    detail = ["username", "display_name", "phone", "role", "org_unit_id", "data_scope", "scope_units",
-              "projects", "is_active", "locked_until", "last_login_at", "created_at"]
+    many = {
+        "scope_units": Many(
+            UserScopeUnit, "user_id", "unit_id", "自定义范围", help="数据权限为“自定义”时生效，所选机构含其下级"
+        ),
+        "projects": Many(
+            UserProject, "user_id", "project_id", "负责项目", help="店长、店助、多店店长只能看到并操作所负责的项目"
+        ),
+    }
+    form = [
+        "username",
+        "display_name",
+        "phone",
+        "role",
+        "org_unit_id",
+        "data_scope",
+        "is_active",
+        "scope_units",
+        "projects",
+    ]
+    detail = [
+        "username",
+        "display_name",
+        "phone",
+        "role",
+        "org_unit_id",
+        "data_scope",
+        "scope_units",
+        "projects",
+        "is_active",
+        "locked_until",
+        "last_login_at",
+        "created_at",
+    ]
     links = [("登录日志", "login_log", "user_id")]
     default_sort = "id"
     scope = ("org_unit_id", "unit")
@@ -55,19 +100,29 @@ class UserAdmin(ModelAdmin, model=User, key="users"):
     can_create = can_update = can_export = ADMINS
     actions = [
         Action("unlock", "解锁账号", staff.unlock, frozenset(ADMINS)),
-        Action("reset_password", "重置密码", staff.reset_password, frozenset(ADMINS),
-               confirm="确定为选中的 {n} 名员工重置密码吗？新密码只显示一次，对方需重新登录。", danger=True),
+        Action(
+            "reset_password",
+            "重置密码",
+            staff.reset_password,
+            frozenset(ADMINS),
+            confirm="确定为选中的 {n} 名员工重置密码吗？新密码只显示一次，对方需重新登录。",
+            danger=True,
+        ),
     ]
 
     @classmethod
     def validate(cls, session, p, values, row):
-        return (staff.role_problems(session, p, values.get("role"), values.get("org_unit_id"))
-                or staff.assignment_problems(session, values))
+        return staff.role_problems(
+            session, p, values.get("role"), values.get("org_unit_id")
+        ) or staff.assignment_problems(session, values)
 
     @classmethod
     def before_save(cls, session, p, values, row):
-        staff.drop_unused_assignments(values, values.get("role", row.role if row else None),
-                                      values.get("data_scope", row.data_scope if row else None))
+        staff.drop_unused_assignments(
+            values,
+            values.get("role", row.role if row else None),
+            values.get("data_scope", row.data_scope if row else None),
+        )
         if row is None:
             pw = staff.temporary_password()
             values["password_hash"] = hash_password(pw)
@@ -93,10 +148,19 @@ class EnterpriseParamAdmin(ModelAdmin, model=EnterpriseParam, key="enterprise_pa
 
 
 class AuditLogAdmin(ModelAdmin, model=AuditLog, key="audit_log"):
-    fields_override = {"resource": {"extra": {"labels": {k: e.label for k, e in menu.ENTRIES.items()}}},
-                       "action": {"extra": {"labels": {
-                           **audit.ACTION_LABELS, "action:lock": "锁定房间", "action:unlock": "解锁房间",
-                           **{f"action:{a.name}": a.label for adm in REGISTRY.values() for a in adm.actions}}}}}
+    fields_override = {
+        "resource": {"extra": {"labels": {k: e.label for k, e in menu.ENTRIES.items()}}},
+        "action": {
+            "extra": {
+                "labels": {
+                    **audit.ACTION_LABELS,
+                    "action:lock": "锁定房间",
+                    "action:unlock": "解锁房间",
+                    **{f"action:{a.name}": a.label for adm in REGISTRY.values() for a in adm.actions},
+                }
+            }
+        },
+    }
     list_columns = ["at", "username", "resource", "action", "summary"]
     search = ["summary", "username", "resource"]
     filters = ["at"]
@@ -109,6 +173,7 @@ class AuditLogAdmin(ModelAdmin, model=AuditLog, key="audit_log"):
 
 class LoginLogAdmin(ModelAdmin, model=LoginLog, key="login_log"):
     """Read-only: written by every login attempt, lock and unlock (services/auth.py)."""
+
     list_columns = ["at", "username", "outcome", "address", "org_unit_id", "detail"]
     search = ["username", "address"]
     filters = ["at", "outcome", "username"]

@@ -4,6 +4,7 @@ The page is thin: the rules (who may change which room, the conditional
 update, history and audit) are in ``clss_app.services.room_status``; every
 handler here resolves the user again and checks the project is theirs.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,8 +14,8 @@ import reflex as rx
 from sqlmodel import func, select
 
 from clss_app.admin.fields import MAX_INT, SHANGHAI
-from clss_app.services import room_board, room_status
 from clss_app.event_guard import refusal
+from clss_app.services import room_board, room_status
 from clss_app.services.permissions import VIEW, Forbidden, require, scope_clause
 from clss_app.state import AuthState
 from clss_app.ui import theme
@@ -56,8 +57,8 @@ class WorkbenchState(AuthState):
     floors: list[str] = []
     unit_types: list[str] = []
 
-    mode: str = "single"      # single | batch
-    target: str = "vacant"    # batch mode picks rooms of this status
+    mode: str = "single"  # single | batch
+    target: str = "vacant"  # batch mode picks rooms of this status
     selected: list[int] = []
 
     panel_open: bool = False
@@ -66,7 +67,7 @@ class WorkbenchState(AuthState):
     lock_open: bool = False
     lock_error: str = ""
     _seen: dict[int, int] = {}  # room id -> version on the board (what lock/unlock expect)
-    _rooms: list[tuple] = []    # the board's rows as read, so a change of our own repaints without a re-read
+    _rooms: list[tuple] = []  # the board's rows as read, so a change of our own repaints without a re-read
     _marks: dict[int, str] = {}
     mark_counts: dict[str, int] = {}
     _signature: tuple = ()
@@ -77,10 +78,13 @@ class WorkbenchState(AuthState):
         try:
             with self._session() as (s, p):
                 require(p, VIEW, KEY)
-                rows = s.exec(select(Project.id, Project.name, func.count(Room.id))
-                              .join(Room, Room.project_id == Project.id, isouter=True)
-                              .where(scope_clause(p, Project.id, by="project"))
-                              .group_by(Project.id).order_by(Project.id)).all()
+                rows = s.exec(
+                    select(Project.id, Project.name, func.count(Room.id))
+                    .join(Room, Room.project_id == Project.id, isouter=True)
+                    .where(scope_clause(p, Project.id, by="project"))
+                    .group_by(Project.id)
+                    .order_by(Project.id)
+                ).all()
         except Forbidden as exc:
             return self._refused(exc)
         self.projects = [{"id": str(i), "name": n, "label": f"{n}（{c} 间）"} for i, n, c in rows]
@@ -106,28 +110,48 @@ class WorkbenchState(AuthState):
                 if p.project_ids is not None and pid not in p.project_ids:
                     raise Forbidden("项目不存在或无权访问")
                 # Rooms change with every lock and every flow; 欠费 also changes with a payment.
-                signature = (*s.exec(select(func.count(Room.id), func.sum(Room.version))
-                                     .where(Room.project_id == pid)).one(), room_board.overdue_count(s, pid))
+                signature = (
+                    *s.exec(select(func.count(Room.id), func.sum(Room.version)).where(Room.project_id == pid)).one(),
+                    room_board.overdue_count(s, pid),
+                )
                 if quiet and signature == self._signature:
                     return  # nothing changed since the last look
                 # Plain columns, not Room objects: 5,000 ORM objects cost more than the query.
-                rooms = s.exec(select(Room.id, Room.number, Room.status, Room.version, Room.floor_no, Room.rent,
-                                      Room.lock_kind, Building.name, UnitType.name)
-                               .join(Building, Building.id == Room.building_id)
-                               .join(UnitType, UnitType.id == Room.unit_type_id, isouter=True)
-                               .where(Room.project_id == pid)
-                               .order_by(Building.name, Room.floor_no.desc(), Room.number)).all()
+                rooms = s.exec(
+                    select(
+                        Room.id,
+                        Room.number,
+                        Room.status,
+                        Room.version,
+                        Room.floor_no,
+                        Room.rent,
+                        Room.lock_kind,
+                        Building.name,
+                        UnitType.name,
+                    )
+                    .join(Building, Building.id == Room.building_id)
+                    .join(UnitType, UnitType.id == Room.unit_type_id, isouter=True)
+                    .where(Room.project_id == pid)
+                    .order_by(Building.name, Room.floor_no.desc(), Room.number)
+                ).all()
                 marks = room_board.board_marks(s, pid)
         except Forbidden as exc:
             self.rows, self.counts, self.total = [], {}, 0
             return self._refused(exc)
         self._signature = signature
         self._rooms = [tuple(r) for r in rooms]
-        self._marks = {room: " ".join(c for c, on in (("m-exp", m["expiring"]), ("m-debt", m["arrears"]),
-                                                      (f"p{m['people']}", m["people"])) if on)
-                       for room, m in marks.items()}
-        self.mark_counts = {"expiring": sum(m["expiring"] for m in marks.values()),
-                            "arrears": sum(m["arrears"] for m in marks.values())}
+        self._marks = {
+            room: " ".join(
+                c
+                for c, on in (("m-exp", m["expiring"]), ("m-debt", m["arrears"]), (f"p{m['people']}", m["people"]))
+                if on
+            )
+            for room, m in marks.items()
+        }
+        self.mark_counts = {
+            "expiring": sum(m["expiring"] for m in marks.values()),
+            "arrears": sum(m["arrears"] for m in marks.values()),
+        }
         self._build(self._rooms)
 
     def _build(self, rooms) -> None:
@@ -140,15 +164,24 @@ class WorkbenchState(AuthState):
         rows: dict[tuple, FloorRow] = {}
         for room_id, number, status, _, floor_no, rent, lock_kind, building, unit_type in rooms:
             status = RoomStatus(status).value
-            if (self.f_status and status != self.f_status or self.f_building and building != self.f_building
-                    or self.f_floor and str(floor_no) != self.f_floor
-                    or self.f_unit_type and unit_type != self.f_unit_type):
+            if (
+                (self.f_status and status != self.f_status)
+                or (self.f_building and building != self.f_building)
+                or (self.f_floor and str(floor_no) != self.f_floor)
+                or (self.f_unit_type and unit_type != self.f_unit_type)
+            ):
                 continue
             row = rows.setdefault((building, floor_no), FloorRow(building=building, floor=f"{floor_no}层"))
             note = f" · {LockKind(lock_kind).label}" if lock_kind else ""
-            row.tiles.append(Tile(id=room_id, number=number, status=status,
-                                  label=f"{number}\n{unit_type or '—'}\n¥{rent:,.0f}{note}",
-                                  marks=self._marks.get(room_id, "")))
+            row.tiles.append(
+                Tile(
+                    id=room_id,
+                    number=number,
+                    status=status,
+                    label=f"{number}\n{unit_type or '—'}\n¥{rent:,.0f}{note}",
+                    marks=self._marks.get(room_id, ""),
+                )
+            )
         self.rows = list(rows.values())
         still = set(self._seen)
         self.selected = [i for i in self.selected if i in still]
@@ -182,10 +215,13 @@ class WorkbenchState(AuthState):
             return refusal(ROOM_NOT_FOUND)
         if self.mode == "batch":
             if status != self.target:
-                return rx.toast.warning(f"批量{'锁定' if self.target == 'vacant' else '解锁'}只能选择"
-                                        f"{RoomStatus(self.target).label}的房间", position="top-center")
-            self.selected = [i for i in self.selected if i != room_id] if room_id in self.selected \
-                else self.selected + [room_id]
+                return rx.toast.warning(
+                    f"批量{'锁定' if self.target == 'vacant' else '解锁'}只能选择{RoomStatus(self.target).label}的房间",
+                    position="top-center",
+                )
+            self.selected = (
+                [i for i in self.selected if i != room_id] if room_id in self.selected else self.selected + [room_id]
+            )
             return
         return self.open_panel(room_id)
 
@@ -203,25 +239,45 @@ class WorkbenchState(AuthState):
         try:
             with self._session() as (s, p):
                 history = room_status.history(s, p, int(room_id))
-                found = s.exec(select(Room, Building.name, UnitType.name)
-                               .join(Building, Building.id == Room.building_id)
-                               .join(UnitType, UnitType.id == Room.unit_type_id, isouter=True)
-                               .where(Room.id == int(room_id))).one()
+                found = s.exec(
+                    select(Room, Building.name, UnitType.name)
+                    .join(Building, Building.id == Room.building_id)
+                    .join(UnitType, UnitType.id == Room.unit_type_id, isouter=True)
+                    .where(Room.id == int(room_id))
+                ).one()
                 live = room_board.live_lease(s, int(room_id))
         except Forbidden as exc:
             return self._refused(exc)
         room, building, unit_type = found
-        self.panel = {**live,
-            "id": str(room.id), "number": room.number, "building": building, "floor": f"{room.floor_no}层",
-            "unit_type": unit_type or "—", "area": f"{room.area} ㎡", "rent": f"¥{room.rent:,.2f}/月",
-            "deposit": f"¥{room.deposit:,.2f}", "orientation": room.orientation or "—",
-            "status": room.status.value, "status_label": room.status.label,
-            "lock": (f"{room.lock_kind.label}：{room.lock_reason}（{room.locked_by}，"
-                     f"{room.locked_at.astimezone(SHANGHAI):%m-%d %H:%M}）") if room.lock_kind else "",
+        self.panel = {
+            **live,
+            "id": str(room.id),
+            "number": room.number,
+            "building": building,
+            "floor": f"{room.floor_no}层",
+            "unit_type": unit_type or "—",
+            "area": f"{room.area} ㎡",
+            "rent": f"¥{room.rent:,.2f}/月",
+            "deposit": f"¥{room.deposit:,.2f}",
+            "orientation": room.orientation or "—",
+            "status": room.status.value,
+            "status_label": room.status.label,
+            "lock": (
+                f"{room.lock_kind.label}：{room.lock_reason}（{room.locked_by}，"
+                f"{room.locked_at.astimezone(SHANGHAI):%m-%d %H:%M}）"
+            )
+            if room.lock_kind
+            else "",
         }
-        self.panel_history = [{"at": h.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
-                               "text": f"{RoomStatus(h.from_status).label} → {RoomStatus(h.to_status).label}",
-                               "who": h.username, "reason": h.reason} for h in history]
+        self.panel_history = [
+            {
+                "at": h.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+                "text": f"{RoomStatus(h.from_status).label} → {RoomStatus(h.to_status).label}",
+                "who": h.username,
+                "reason": h.reason,
+            }
+            for h in history
+        ]
         self._seen[room.id] = room.version
         self.panel_open = True
 
@@ -249,8 +305,9 @@ class WorkbenchState(AuthState):
         kind = {k.label: k for k in LockKind}.get(str(form.get("kind_label", "")), LockKind.ORDINARY)
         try:
             with self._session() as (s, p):
-                out = room_status.lock(s, p, {i: self._seen.get(i, -1) for i in self.selected}, kind,
-                                       str(form.get("reason", "")))
+                out = room_status.lock(
+                    s, p, {i: self._seen.get(i, -1) for i in self.selected}, kind, str(form.get("reason", ""))
+                )
         except ValueError as exc:
             self.lock_error = str(exc)
             return
@@ -280,8 +337,9 @@ class WorkbenchState(AuthState):
         self.selected = []
         status, kind = (RoomStatus.LOCKED, out.lock_kind) if verb == "锁定" else (RoomStatus.VACANT, None)
         changed = set(out.changed_ids)
-        self._rooms = [(r[0], r[1], status, r[3] + 1, r[4], r[5], kind, r[7], r[8]) if r[0] in changed else r
-                       for r in self._rooms]
+        self._rooms = [
+            (r[0], r[1], status, r[3] + 1, r[4], r[5], kind, r[7], r[8]) if r[0] in changed else r for r in self._rooms
+        ]
         if self._signature:
             self._signature = (self._signature[0], self._signature[1] + len(changed), *self._signature[2:])
         self._build(self._rooms)
@@ -294,83 +352,168 @@ S = WorkbenchState
 # What the panel offers per status: links into the flows' own pages (which check role and scope again),
 # "new=1" opening the form prefilled with this room.
 PANEL_FLOWS = {
-    "vacant": [("预定", "calendar-check", "/leasing/reservations", "&new=1"),
-               ("签约", "signature", "/contracts", "&new=1")],
+    "vacant": [
+        ("预定", "calendar-check", "/leasing/reservations", "&new=1"),
+        ("签约", "signature", "/contracts", "&new=1"),
+    ],
     "reserved": [("转签约 / 取消预定", "calendar-check", "/leasing/reservations", "")],
     "signed": [("办理入住", "log-in", "/leasing/check-ins", ""), ("账单", "receipt", "/finance/bills", "")],
-    "occupied": [("合同", "file-text", "/contracts", ""), ("办理退房", "log-out", "/leasing/check-outs", ""),
-                 ("账单", "receipt", "/finance/bills", "")],
+    "occupied": [
+        ("合同", "file-text", "/contracts", ""),
+        ("办理退房", "log-out", "/leasing/check-outs", ""),
+        ("账单", "receipt", "/finance/bills", ""),
+    ],
 }
 
 
 # ---------------------------------------------------------------- components
 
+
 def _select(value, on_change, options, all_label, id_):
-    return rx.el.select(rx.el.option(all_label, value=""), rx.foreach(options, lambda o: rx.el.option(o, value=o)),
-                        value=value, on_change=on_change, class_name="clss-select", id=id_)
+    return rx.el.select(
+        rx.el.option(all_label, value=""),
+        rx.foreach(options, lambda o: rx.el.option(o, value=o)),
+        value=value,
+        on_change=on_change,
+        class_name="clss-select",
+        id=id_,
+    )
 
 
 def _legend() -> rx.Component:
     def chip(status: RoomStatus):  # colours from the tiles' own CSS classes (assets/admin.css)
         n = rx.cond(S.counts.contains(status.value), S.counts[status.value], 0)
-        return rx.hstack(rx.el.span(class_name=f"clss-swatch clss-{status.value}"),
-                         rx.text(status.label, size="2"),
-                         rx.el.span(n, class_name=f"clss-count clss-{status.value}"),
-                         spacing="1", align="center", cursor="pointer", data_status=status.value,
-                         on_click=S.set_board_filter("f_status", status.value))
+        return rx.hstack(
+            rx.el.span(class_name=f"clss-swatch clss-{status.value}"),
+            rx.text(status.label, size="2"),
+            rx.el.span(n, class_name=f"clss-count clss-{status.value}"),
+            spacing="1",
+            align="center",
+            cursor="pointer",
+            data_status=status.value,
+            on_click=S.set_board_filter("f_status", status.value),
+        )
+
     def mark(css, label, key, hint):
-        return rx.hstack(rx.el.span(class_name=f"clss-mark {css}"), rx.text(label, size="2"),
-                         rx.el.span(rx.cond(S.mark_counts.contains(key), S.mark_counts[key], 0),
-                                    class_name="clss-count"), spacing="1", align="center", title=hint,
-                         id=f"board-mark-{key}")
-    return rx.hstack(rx.text("共 ", rx.text.strong(S.total), " 间", size="2"), *[chip(s) for s in RoomStatus],
-                     rx.divider(orientation="vertical", size="1"),
-                     mark("m-exp", "即将到期", "expiring", "合同 30 天内到期"),
-                     mark("m-debt", "欠费", "arrears", "有已确认且逾期未缴的账单"),
-                     rx.hstack(rx.el.span(class_name="clss-mark p1"), rx.text("独住", size="2"),
-                               rx.el.span(class_name="clss-mark p2"), rx.text("合住", size="2"), spacing="1",
-                               align="center"),
-                     spacing="4", align="center", wrap="wrap", id="board-counts")
+        return rx.hstack(
+            rx.el.span(class_name=f"clss-mark {css}"),
+            rx.text(label, size="2"),
+            rx.el.span(rx.cond(S.mark_counts.contains(key), S.mark_counts[key], 0), class_name="clss-count"),
+            spacing="1",
+            align="center",
+            title=hint,
+            id=f"board-mark-{key}",
+        )
+
+    return rx.hstack(
+        rx.text("共 ", rx.text.strong(S.total), " 间", size="2"),
+        *[chip(s) for s in RoomStatus],
+        rx.divider(orientation="vertical", size="1"),
+        mark("m-exp", "即将到期", "expiring", "合同 30 天内到期"),
+        mark("m-debt", "欠费", "arrears", "有已确认且逾期未缴的账单"),
+        rx.hstack(
+            rx.el.span(class_name="clss-mark p1"),
+            rx.text("独住", size="2"),
+            rx.el.span(class_name="clss-mark p2"),
+            rx.text("合住", size="2"),
+            spacing="1",
+            align="center",
+        ),
+        spacing="4",
+        align="center",
+        wrap="wrap",
+        id="board-counts",
+    )
 
 
 def _toolbar() -> rx.Component:
     status_options = rx.fragment(*[rx.el.option(s.label, value=s.value) for s in RoomStatus])
     return rx.vstack(
         rx.hstack(
-            rx.el.select(rx.foreach(S.projects, lambda p: rx.el.option(p["label"], value=p["id"])),
-                         value=S.project_id, on_change=S.choose_project, class_name="clss-select", id="board-project"),
-            rx.el.select(rx.el.option("全部房态", value=""), status_options, value=S.f_status,
-                         on_change=lambda v: S.set_board_filter("f_status", v), class_name="clss-select",
-                         id="board-status"),
-            _select(S.f_building, lambda v: S.set_board_filter("f_building", v), S.buildings, "全部楼栋",
-                    "board-building"),
+            rx.el.select(
+                rx.foreach(S.projects, lambda p: rx.el.option(p["label"], value=p["id"])),
+                value=S.project_id,
+                on_change=S.choose_project,
+                class_name="clss-select",
+                id="board-project",
+            ),
+            rx.el.select(
+                rx.el.option("全部房态", value=""),
+                status_options,
+                value=S.f_status,
+                on_change=lambda v: S.set_board_filter("f_status", v),
+                class_name="clss-select",
+                id="board-status",
+            ),
+            _select(
+                S.f_building, lambda v: S.set_board_filter("f_building", v), S.buildings, "全部楼栋", "board-building"
+            ),
             _select(S.f_floor, lambda v: S.set_board_filter("f_floor", v), S.floors, "全部楼层", "board-floor"),
-            _select(S.f_unit_type, lambda v: S.set_board_filter("f_unit_type", v), S.unit_types, "全部户型",
-                    "board-unit-type"),
+            _select(
+                S.f_unit_type,
+                lambda v: S.set_board_filter("f_unit_type", v),
+                S.unit_types,
+                "全部户型",
+                "board-unit-type",
+            ),
             rx.spacer(),
             rx.segmented_control.root(
                 rx.segmented_control.item("单个选择", value="single"),
                 rx.segmented_control.item("批量选择", value="batch"),
-                value=S.mode, on_change=S.set_mode, id="board-mode"),
-            width="100%", align="center", wrap="wrap", spacing="3"),
-        rx.cond(S.mode == "batch", rx.hstack(
-            rx.segmented_control.root(
-                rx.segmented_control.item("空闲可租 → 锁定", value="vacant"),
-                rx.segmented_control.item("不可租 → 解锁", value="locked"),
-                value=S.target, on_change=S.set_target, size="1", id="board-target"),
-            rx.text("已选 ", rx.text.strong(S.selected.length()), " 间", size="2", id="board-selected"),
-            rx.button("全选当前", size="1", variant="soft", on_click=S.select_all_shown, id="board-select-all"),
-            rx.button("清空", size="1", variant="ghost", on_click=S.clear_selection),
-            rx.spacer(),
-            rx.cond(S.target == "vacant",
-                    rx.button(rx.icon("lock", size=14), "锁定所选", on_click=S.ask_lock(""), id="board-lock",
-                              disabled=S.selected.length() == 0),
-                    rx.button(rx.icon("lock-open", size=14), "解锁所选", on_click=S.unlock(""), id="board-unlock",
-                              color_scheme="green", disabled=S.selected.length() == 0)),
-            width="100%", align="center", spacing="3", padding="8px 12px", border_radius="8px",
-            background="#eff6ff")),
+                value=S.mode,
+                on_change=S.set_mode,
+                id="board-mode",
+            ),
+            width="100%",
+            align="center",
+            wrap="wrap",
+            spacing="3",
+        ),
+        rx.cond(
+            S.mode == "batch",
+            rx.hstack(
+                rx.segmented_control.root(
+                    rx.segmented_control.item("空闲可租 → 锁定", value="vacant"),
+                    rx.segmented_control.item("不可租 → 解锁", value="locked"),
+                    value=S.target,
+                    on_change=S.set_target,
+                    size="1",
+                    id="board-target",
+                ),
+                rx.text("已选 ", rx.text.strong(S.selected.length()), " 间", size="2", id="board-selected"),
+                rx.button("全选当前", size="1", variant="soft", on_click=S.select_all_shown, id="board-select-all"),
+                rx.button("清空", size="1", variant="ghost", on_click=S.clear_selection),
+                rx.spacer(),
+                rx.cond(
+                    S.target == "vacant",
+                    rx.button(
+                        rx.icon("lock", size=14),
+                        "锁定所选",
+                        on_click=S.ask_lock(""),
+                        id="board-lock",
+                        disabled=S.selected.length() == 0,
+                    ),
+                    rx.button(
+                        rx.icon("lock-open", size=14),
+                        "解锁所选",
+                        on_click=S.unlock(""),
+                        id="board-unlock",
+                        color_scheme="green",
+                        disabled=S.selected.length() == 0,
+                    ),
+                ),
+                width="100%",
+                align="center",
+                spacing="3",
+                padding="8px 12px",
+                border_radius="8px",
+                background="#eff6ff",
+            ),
+        ),
         _legend(),
-        spacing="3", width="100%")
+        spacing="3",
+        width="100%",
+    )
 
 
 def _tile(t) -> rx.Component:
@@ -380,85 +523,223 @@ def _tile(t) -> rx.Component:
     return rx.el.div(
         t.label,
         class_name=rx.cond(S.selected.contains(t.id), "clss-tile clss-selected clss-", "clss-tile clss-")
-        + t.status + " " + t.marks,
-        on_click=S.click_tile(t.id, t.status), data_room=t.number, data_status=t.status,
+        + t.status
+        + " "
+        + t.marks,
+        on_click=S.click_tile(t.id, t.status),
+        data_room=t.number,
+        data_status=t.status,
         title=t.number,
     )
 
 
 def _board() -> rx.Component:
     return rx.vstack(
-        rx.foreach(S.rows, lambda row: rx.hstack(
-            rx.vstack(rx.text(row.building, size="1", color=theme.TEXT_MUTED), rx.text(row.floor, weight="bold",
-                                                                                     size="2"),
-                      spacing="0", width="88px", flex_shrink="0"),
-            rx.el.div(rx.foreach(row.tiles, _tile), class_name="clss-tiles"),
-            width="100%", align="start", padding="8px 0", border_bottom=f"1px solid {theme.BORDER}")),
-        rx.cond(S.rows.length() == 0, rx.center(rx.text("没有符合条件的房间", color=theme.TEXT_MUTED), padding="40px",
-                                                width="100%")),
-        spacing="0", width="100%", id="board",
-        class_name=rx.cond(S.mode == "batch", "clss-pick-" + S.target, ""))
+        rx.foreach(
+            S.rows,
+            lambda row: rx.hstack(
+                rx.vstack(
+                    rx.text(row.building, size="1", color=theme.TEXT_MUTED),
+                    rx.text(row.floor, weight="bold", size="2"),
+                    spacing="0",
+                    width="88px",
+                    flex_shrink="0",
+                ),
+                rx.el.div(rx.foreach(row.tiles, _tile), class_name="clss-tiles"),
+                width="100%",
+                align="start",
+                padding="8px 0",
+                border_bottom=f"1px solid {theme.BORDER}",
+            ),
+        ),
+        rx.cond(
+            S.rows.length() == 0,
+            rx.center(rx.text("没有符合条件的房间", color=theme.TEXT_MUTED), padding="40px", width="100%"),
+        ),
+        spacing="0",
+        width="100%",
+        id="board",
+        class_name=rx.cond(S.mode == "batch", "clss-pick-" + S.target, ""),
+    )
 
 
 def _panel() -> rx.Component:
     P = S.panel
-    item = lambda label, key: rx.vstack(rx.text(label, size="1", color=theme.TEXT_MUTED),  # noqa: E731
-                                        rx.text(P[key], size="2"), spacing="0")
-    return rx.drawer.root(rx.drawer.portal(rx.drawer.overlay(), rx.drawer.content(rx.vstack(
-        rx.hstack(rx.heading("房间 ", P["number"], size="5"), rx.badge(P["status_label"], size="2"), rx.spacer(),
-                  rx.drawer.close(rx.icon_button(rx.icon("x", size=16), variant="ghost")), width="100%",
-                  align="center"),
-        rx.grid(item("楼栋", "building"), item("楼层", "floor"), item("户型", "unit_type"), item("面积", "area"),
-                item("月租金", "rent"), item("押金", "deposit"), item("朝向", "orientation"), columns="2",
-                spacing="3", width="100%"),
-        rx.cond(P["lock"] != "", rx.callout(P["lock"], icon="lock", color_scheme="gray", size="1", width="100%",
-                                            id="panel-lock")),
-        rx.hstack(
-            rx.cond(P["status"] == "vacant", rx.button(rx.icon("lock", size=14), "锁定",
-                                                       on_click=S.ask_lock(P["id"]), id="panel-lock-btn")),
-            rx.cond(P["status"] == "locked", rx.button(rx.icon("lock-open", size=14), "解锁", color_scheme="green",
-                                                       on_click=S.unlock(P["id"]), id="panel-unlock-btn")),
-            *[rx.cond(P["status"] == status, rx.hstack(*[
-                rx.link(rx.button(rx.icon(icon, size=14), label, variant="soft"),
-                        href=path + "?f_room_id=" + P["id"] + extra, data_flow=label)
-                for label, icon, path, extra in flows], spacing="2"))
-              for status, flows in PANEL_FLOWS.items()],
-            spacing="2", align="center", wrap="wrap"),
-        rx.cond(P.contains("lease"), rx.callout(P["lease"], icon="file-text", size="1", width="100%",
-                                                id="panel-lease")),
-        rx.text("房态记录", weight="bold", size="2"),
-        rx.cond(S.panel_history.length() == 0, rx.text("暂无记录", size="2", color=theme.TEXT_MUTED)),
-        rx.foreach(S.panel_history, lambda h: rx.vstack(
-            rx.hstack(rx.text(h["at"], size="1", color=theme.TEXT_MUTED), rx.text(h["who"], size="1"), spacing="2"),
-            rx.text(h["text"], size="2"), rx.cond(h["reason"] != "", rx.text(h["reason"], size="1",
-                                                                             color=theme.TEXT_MUTED)),
-            spacing="0", width="100%", padding="6px 0", border_bottom=f"1px solid {theme.BORDER}")),
-        spacing="4", width="100%", padding="20px", id="room-panel"),
-        width="380px", height="100%", right="0", left="auto", top="0", position="fixed", background="white",
-        overflow_y="auto")),
-        open=S.panel_open, on_open_change=S.panel_change, direction="right")
+
+    def item(label, key):
+        return rx.vstack(
+            rx.text(label, size="1", color=theme.TEXT_MUTED),
+            rx.text(P[key], size="2"),
+            spacing="0",
+        )
+
+    return rx.drawer.root(
+        rx.drawer.portal(
+            rx.drawer.overlay(),
+            rx.drawer.content(
+                rx.vstack(
+                    rx.hstack(
+                        rx.heading("房间 ", P["number"], size="5"),
+                        rx.badge(P["status_label"], size="2"),
+                        rx.spacer(),
+                        rx.drawer.close(rx.icon_button(rx.icon("x", size=16), variant="ghost")),
+                        width="100%",
+                        align="center",
+                    ),
+                    rx.grid(
+                        item("楼栋", "building"),
+                        item("楼层", "floor"),
+                        item("户型", "unit_type"),
+                        item("面积", "area"),
+                        item("月租金", "rent"),
+                        item("押金", "deposit"),
+                        item("朝向", "orientation"),
+                        columns="2",
+                        spacing="3",
+                        width="100%",
+                    ),
+                    rx.cond(
+                        P["lock"] != "",
+                        rx.callout(
+                            P["lock"], icon="lock", color_scheme="gray", size="1", width="100%", id="panel-lock"
+                        ),
+                    ),
+                    rx.hstack(
+                        rx.cond(
+                            P["status"] == "vacant",
+                            rx.button(
+                                rx.icon("lock", size=14), "锁定", on_click=S.ask_lock(P["id"]), id="panel-lock-btn"
+                            ),
+                        ),
+                        rx.cond(
+                            P["status"] == "locked",
+                            rx.button(
+                                rx.icon("lock-open", size=14),
+                                "解锁",
+                                color_scheme="green",
+                                on_click=S.unlock(P["id"]),
+                                id="panel-unlock-btn",
+                            ),
+                        ),
+                        *[
+                            rx.cond(
+                                P["status"] == status,
+                                rx.hstack(
+                                    *[
+                                        rx.link(
+                                            rx.button(rx.icon(icon, size=14), label, variant="soft"),
+                                            href=path + "?f_room_id=" + P["id"] + extra,
+                                            data_flow=label,
+                                        )
+                                        for label, icon, path, extra in flows
+                                    ],
+                                    spacing="2",
+                                ),
+                            )
+                            for status, flows in PANEL_FLOWS.items()
+                        ],
+                        spacing="2",
+                        align="center",
+                        wrap="wrap",
+                    ),
+                    rx.cond(
+                        P.contains("lease"),
+                        rx.callout(P["lease"], icon="file-text", size="1", width="100%", id="panel-lease"),
+                    ),
+                    rx.text("房态记录", weight="bold", size="2"),
+                    rx.cond(S.panel_history.length() == 0, rx.text("暂无记录", size="2", color=theme.TEXT_MUTED)),
+                    rx.foreach(
+                        S.panel_history,
+                        lambda h: rx.vstack(
+                            rx.hstack(
+                                rx.text(h["at"], size="1", color=theme.TEXT_MUTED),
+                                rx.text(h["who"], size="1"),
+                                spacing="2",
+                            ),
+                            rx.text(h["text"], size="2"),
+                            rx.cond(h["reason"] != "", rx.text(h["reason"], size="1", color=theme.TEXT_MUTED)),
+                            spacing="0",
+                            width="100%",
+                            padding="6px 0",
+                            border_bottom=f"1px solid {theme.BORDER}",
+                        ),
+                    ),
+                    spacing="4",
+                    width="100%",
+                    padding="20px",
+                    id="room-panel",
+                ),
+                width="380px",
+                height="100%",
+                right="0",
+                left="auto",
+                top="0",
+                position="fixed",
+                background="white",
+                overflow_y="auto",
+            ),
+        ),
+        open=S.panel_open,
+        on_open_change=S.panel_change,
+        direction="right",
+    )
 
 
 def _lock_dialog() -> rx.Component:
-    return rx.dialog.root(rx.dialog.content(
-        rx.dialog.title("锁定房间"),
-        rx.form(rx.vstack(
-            rx.text("将锁定 ", rx.text.strong(S.selected.length()), " 间空闲房间，锁定后不可租。", size="2"),
-            rx.radio_group(["普通锁定", "事务锁定"], default_value="普通锁定", direction="row", name="kind_label",
-                           id="lock-kind"),
-            rx.text_area(name="reason", placeholder="锁定原因（必填），如：维修、内部使用", max_length=100,
-                         width="100%", id="lock-reason"),
-            rx.cond(S.lock_error != "", rx.text(S.lock_error, size="1", color="#dc2626", id="lock-error")),
-            rx.hstack(rx.dialog.close(rx.button("取消", variant="soft", color_scheme="gray", type="button")),
-                      rx.button("确定锁定", type="submit", id="lock-ok"), justify="end", width="100%"),
-            spacing="3", width="100%"), on_submit=S.lock, reset_on_submit=False)),
-        open=S.lock_open, on_open_change=S.lock_change)
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("锁定房间"),
+            rx.form(
+                rx.vstack(
+                    rx.text("将锁定 ", rx.text.strong(S.selected.length()), " 间空闲房间，锁定后不可租。", size="2"),
+                    rx.radio_group(
+                        ["普通锁定", "事务锁定"],
+                        default_value="普通锁定",
+                        direction="row",
+                        name="kind_label",
+                        id="lock-kind",
+                    ),
+                    rx.text_area(
+                        name="reason",
+                        placeholder="锁定原因（必填），如：维修、内部使用",
+                        max_length=100,
+                        width="100%",
+                        id="lock-reason",
+                    ),
+                    rx.cond(S.lock_error != "", rx.text(S.lock_error, size="1", color="#dc2626", id="lock-error")),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("取消", variant="soft", color_scheme="gray", type="button")),
+                        rx.button("确定锁定", type="submit", id="lock-ok"),
+                        justify="end",
+                        width="100%",
+                    ),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=S.lock,
+                reset_on_submit=False,
+            ),
+        ),
+        open=S.lock_open,
+        on_open_change=S.lock_change,
+    )
 
 
 def workbench_body() -> rx.Component:
-    return card(rx.vstack(
-        rx.hstack(rx.heading("房态图", size="5"), rx.spacer(),
-                  rx.text("每 5 秒自动同步他人的修改", size="1", color=theme.TEXT_MUTED), width="100%"),
-        _toolbar(), _board(), _panel(), _lock_dialog(),
-        rx.moment(interval=REFRESH_MS, on_change=S.refresh, display="none"),
-        spacing="4", width="100%"))
+    return card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("房态图", size="5"),
+                rx.spacer(),
+                rx.text("每 5 秒自动同步他人的修改", size="1", color=theme.TEXT_MUTED),
+                width="100%",
+            ),
+            _toolbar(),
+            _board(),
+            _panel(),
+            _lock_dialog(),
+            rx.moment(interval=REFRESH_MS, on_change=S.refresh, display="none"),
+            spacing="4",
+            width="100%",
+        )
+    )

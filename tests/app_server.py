@@ -6,6 +6,7 @@ By default one worker on a SQLite file. With CLSS_TEST_PG and CLSS_TEST_REDIS (t
 second run) the production set-up instead: PostgreSQL, Redis as the state manager and several
 workers. The app's output goes to test-artifacts/app.log.
 """
+
 from __future__ import annotations
 
 import os
@@ -65,18 +66,29 @@ def app_db(tmp_path_factory) -> str:
 def base_url(app_db) -> str:
     ARTIFACTS.mkdir(exist_ok=True)
     # Unbuffered: the forged-event suite reads the log right after each event for the traceback it caused.
-    env = dict(os.environ, CLSS_DATABASE_URL=app_db, REFLEX_USE_SYSTEM_BUN="1", PYTHONUNBUFFERED="1",
-               REFLEX_CHECK_LATEST_VERSION="false",
-               PATH=f"{ROOT / '.tools/node_modules/.bin'}{os.pathsep}{os.environ.get('PATH', '')}")
+    env = dict(
+        os.environ,
+        CLSS_DATABASE_URL=app_db,
+        REFLEX_USE_SYSTEM_BUN="1",
+        PYTHONUNBUFFERED="1",
+        REFLEX_CHECK_LATEST_VERSION="false",
+        PATH=f"{ROOT / '.tools/node_modules/.bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+    )
     if CLUSTER:
         import redis
+
         redis.Redis.from_url(REDIS).flushdb()  # no tab states or counts from an earlier run
         env.update(CLSS_REDIS_URL=REDIS, GRANIAN_WORKERS=str(WORKERS))
     subprocess.run([sys.executable, "-m", "clss_app.manage", "seed"], cwd=ROOT, env=env, check=True)
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "reflex", "run", "--env", "prod", "--backend-port", str(port)],
-        cwd=ROOT, env=env, stdout=APP_LOG.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+        cwd=ROOT,
+        env=env,
+        stdout=APP_LOG.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for(f"{url}/ping", proc, APP_LOG)

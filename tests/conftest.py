@@ -1,4 +1,5 @@
 """Shared fixtures: a real SQLite file with the demo data, fresh per test."""
+
 from __future__ import annotations
 
 import os
@@ -18,6 +19,7 @@ PG = os.environ.get("CLSS_TEST_PG", "")
 
 def pg_admin(sql: str) -> None:
     import sqlalchemy as sa
+
     eng = sa.create_engine(PG.format(db="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with eng.connect() as conn:
@@ -31,6 +33,7 @@ def _seed(url: str) -> None:
     os.environ["CLSS_DATABASE_URL"] = url
     try:
         from clss_app import db, demo, manage
+
         manage.migrate()
         demo.generate()
         db.engine_for(url).dispose()
@@ -57,6 +60,7 @@ def demo_template(tmp_path_factory) -> Path | str:
 @pytest.fixture
 def demo_db(demo_template, tmp_path, monkeypatch):
     from clss_app import db
+
     if PG:
         name = f"clss_t{os.getpid()}_{abs(hash(str(tmp_path))) % 10**8}"
         pg_admin(f"CREATE DATABASE {name} TEMPLATE {demo_template}")
@@ -77,6 +81,7 @@ def demo_db(demo_template, tmp_path, monkeypatch):
 @pytest.fixture
 def session(demo_db):
     from clss_app import db
+
     with db.session_scope() as s:
         yield s
 
@@ -92,6 +97,7 @@ def principal_of(demo_db):
         with db.session_scope() as s:
             user = s.exec(select(User).where(User.username == username)).one()
             return load_principal(s, user)
+
     return make
 
 

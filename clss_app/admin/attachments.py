@@ -5,6 +5,7 @@ is ``<hash>.<ext>/<original name>``, the bytes live under data/private, and
 a copy is handed out once through a download ticket after the engine has
 checked that the user may see the row.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,10 +21,13 @@ VALUE = re.compile(r"^([0-9a-f]{32}\.(pdf|xlsx|docx|png|jpg))/(.{1,200})$")
 KINDS = {"pdf": "PDF", "xlsx": "Excel", "docx": "Word", "png": "PNG", "jpg": "JPG"}
 DEFAULT_TYPES = ("pdf", "jpg", "png")
 DEFAULT_MAX_MB = 10
-ACCEPT = {"pdf": {"application/pdf": [".pdf"]},
-          "xlsx": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": [".xlsx"]},
-          "docx": {"application/vnd.openxmlformats-officedocument.wordprocessingml.document": [".docx"]},
-          "png": {"image/png": [".png"]}, "jpg": {"image/jpeg": [".jpg", ".jpeg"]}}
+ACCEPT = {
+    "pdf": {"application/pdf": [".pdf"]},
+    "xlsx": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": [".xlsx"]},
+    "docx": {"application/vnd.openxmlformats-officedocument.wordprocessingml.document": [".docx"]},
+    "png": {"image/png": [".png"]},
+    "jpg": {"image/jpeg": [".jpg", ".jpeg"]},
+}
 
 
 def sniff(data: bytes, filename: str) -> str | None:

@@ -5,6 +5,7 @@ Cancelling removes exactly the rows that batch inserted (they carry its id in
 of the user's data scope, already in use (the admin's ``cancel_problem``) or
 referenced by other data, nothing is removed and the reason is reported.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,7 +15,7 @@ from sqlmodel import Session, select
 
 from clss_app.admin import audit
 from clss_app.admin.fields import SHANGHAI
-from clss_app.admin.view import ActionResult, REGISTRY
+from clss_app.admin.view import REGISTRY, ActionResult
 from clss_app.services.permissions import NOT_FOUND, Principal, in_scope
 from models import BatchState, ImportBatch, utcnow
 
@@ -25,8 +26,15 @@ def open_batch(session: Session, admin, p: Principal, filename: str, total: int)
     now = utcnow()
     batch = ImportBatch(
         title=f"{admin.import_scene} {now.astimezone(SHANGHAI):%Y-%m-%d %H:%M} {filename}"[:160],
-        resource=admin.key, scene=admin.import_scene, filename=filename[:128], user_id=p.user_id,
-        username=p.username, org_unit_id=p.unit_id, total=total, created_at=now)
+        resource=admin.key,
+        scene=admin.import_scene,
+        filename=filename[:128],
+        user_id=p.user_id,
+        username=p.username,
+        org_unit_id=p.unit_id,
+        total=total,
+        created_at=now,
+    )
     session.add(batch)
     session.flush()
     return batch
@@ -79,6 +87,7 @@ def _cancel_one(session: Session, p: Principal, batch: ImportBatch) -> str:
     batch.state, batch.cancelled_at, batch.cancelled_by = BatchState.CANCELLED, utcnow(), p.username
     batch.version += 1
     session.add(batch)
-    audit.record(session, p, batch.resource, None, "cancel_import",
-                 summary=f"撤销导入批次 {batch.title}，删除 {len(rows)} 条")
+    audit.record(
+        session, p, batch.resource, None, "cancel_import", summary=f"撤销导入批次 {batch.title}，删除 {len(rows)} 条"
+    )
     return ""

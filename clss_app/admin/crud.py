@@ -3,6 +3,7 @@
 Plain Python (no Reflex): forms, imports, actions and tests call the same
 functions, so one validation and one permission check serve them all.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -12,8 +13,18 @@ from clss_app.admin import audit, many, stored_files
 from clss_app.admin.fields import MAX_INT, FieldError, label_attr
 from clss_app.admin.query import ListQuery, matching_ids
 from clss_app.admin.view import Action, ActionResult, ModelAdmin, scoped_admin_for
-from clss_app.services.permissions import (CREATE, DELETE, NOT_FOUND, UPDATE, VIEW, Forbidden, Principal,
-                                           in_scope, require, scope_clause)
+from clss_app.services.permissions import (
+    CREATE,
+    DELETE,
+    NOT_FOUND,
+    UPDATE,
+    VIEW,
+    Forbidden,
+    Principal,
+    in_scope,
+    require,
+    scope_clause,
+)
 from models import utcnow
 
 MAX_BULK = 100_000
@@ -63,10 +74,17 @@ def _row_problem(p: Principal, admin: type[ModelAdmin], row) -> str:
     return ""
 
 
-def validate(session: Session, admin: type[ModelAdmin], p: Principal, raw: dict,
-             row: SQLModel | None = None, names: list[str] | None = None,
-             fk_cache: dict | None = None, check_unique: bool = True,
-             uploaded: dict[str, set[str]] | None = None) -> tuple[dict, dict[str, str]]:
+def validate(
+    session: Session,
+    admin: type[ModelAdmin],
+    p: Principal,
+    raw: dict,
+    row: SQLModel | None = None,
+    names: list[str] | None = None,
+    fk_cache: dict | None = None,
+    check_unique: bool = True,
+    uploaded: dict[str, set[str]] | None = None,
+) -> tuple[dict, dict[str, str]]:
     """Parse and check ``raw`` (strings from a form or cells from a sheet).
 
     Returns (values, errors); errors map a field name to its Chinese message.
@@ -92,19 +110,22 @@ def validate(session: Session, admin: type[ModelAdmin], p: Principal, raw: dict,
                     parent = values.get(within, getattr(row, within, None) if row is not None else None)
                     if parent is None:
                         continue  # the parent field's own error says what is wrong
-                    value = resolve_fk(session, spec, value, p, fk_cache,
-                                        (within, parent, admin.fields[within].label))
+                    value = resolve_fk(session, spec, value, p, fk_cache, (within, parent, admin.fields[within].label))
                 else:
                     value = resolve_fk(session, spec, value, p, fk_cache)
             values[name] = value
         except FieldError as exc:
             errors[name] = str(exc)
-    errors.update(stored_files.borrowed(admin, {n: v for n, v in values.items() if n not in errors}, row,
-                                        uploaded or {}))
+    errors.update(
+        stored_files.borrowed(admin, {n: v for n, v in values.items() if n not in errors}, row, uploaded or {})
+    )
     if errors:
         return values, errors
-    merged = {**(_current(session, admin, row) if row is not None else {}),
-              **(admin.defaults if row is None else {}), **values}
+    merged = {
+        **(_current(session, admin, row) if row is not None else {}),
+        **(admin.defaults if row is None else {}),
+        **values,
+    }
     if check_unique:  # an import checks all its rows at once instead
         errors.update(_unique_errors(session, admin, merged, row))
     if not errors:
@@ -198,14 +219,14 @@ def _lookup_fk(session, spec, value, p, within) -> int:
         found = session.exec(select(target.id).where(target.id == int(value), *extra)).first()
     if found is None:
         attr = label_attr(target)
-        hits = session.exec(select(target.id).where(getattr(target, attr) == str(value), *extra)
-                            .limit(2)).all()
+        hits = session.exec(select(target.id).where(getattr(target, attr) == str(value), *extra).limit(2)).all()
         if len(hits) > 1:
             raise FieldError(f"{spec.label}“{value}”不唯一，请改用编号")
         found = hits[0] if hits else None
     if found is None:
-        raise FieldError(f"所选{within[2]}下没有{spec.label}“{value}”" if within
-                         else f"{spec.label}“{value}”不存在或无权访问")
+        raise FieldError(
+            f"所选{within[2]}下没有{spec.label}“{value}”" if within else f"{spec.label}“{value}”不存在或无权访问"
+        )
     return found
 
 
@@ -247,14 +268,19 @@ def existing_keys(session, admin, cols: tuple[str, ...], keys: set[tuple]) -> se
     model, found, keys = admin.model, set(), list(keys)
     columns = [getattr(model, c) for c in cols]
     for i in range(0, len(keys), 500):
-        chunk = keys[i:i + 500]
+        chunk = keys[i : i + 500]
         cond = sa.tuple_(*columns).in_(chunk) if len(cols) > 1 else columns[0].in_([k[0] for k in chunk])
         found.update(tuple(r) for r in session.execute(select(*columns).where(cond)).all())
     return found
 
 
-def create(session: Session, admin: type[ModelAdmin], p: Principal | None, raw: dict,
-           uploaded: dict[str, set[str]] | None = None) -> tuple[SQLModel, str]:
+def create(
+    session: Session,
+    admin: type[ModelAdmin],
+    p: Principal | None,
+    raw: dict,
+    uploaded: dict[str, set[str]] | None = None,
+) -> tuple[SQLModel, str]:
     """Insert a row; returns it with the admin's note for the user (may be empty)."""
     p = require(p, CREATE, admin.key)
     values, errors = validate(session, admin, p, raw, uploaded=uploaded)
@@ -263,6 +289,7 @@ def create(session: Session, admin: type[ModelAdmin], p: Principal | None, raw: 
     values = {**admin.defaults, **values}
     if admin.ordering and values.get(admin.ordering[0]) is None:  # a new row goes last in its group
         from clss_app.admin.ordering import next_position
+
         values[admin.ordering[0]] = next_position(session, admin, values)
     note = admin.before_save(session, p, values, None)
     links = _split_links(admin, values)
@@ -272,13 +299,27 @@ def create(session: Session, admin: type[ModelAdmin], p: Principal | None, raw: 
     many.save(session, admin, row.id, links)
     stored_files.record(session, admin, row, p.username)
     admin.after_create(session, p, row)
-    audit.record(session, p, admin.key, row.id, "create", after=snapshot(session, admin, row),
-                 summary=f"新增 {admin.row_label(row)}")
+    audit.record(
+        session,
+        p,
+        admin.key,
+        row.id,
+        "create",
+        after=snapshot(session, admin, row),
+        summary=f"新增 {admin.row_label(row)}",
+    )
     return row, note
 
 
-def update(session: Session, admin: type[ModelAdmin], p: Principal | None, row_id, raw: dict,
-           version: int, uploaded: dict[str, set[str]] | None = None) -> tuple[SQLModel, str]:
+def update(
+    session: Session,
+    admin: type[ModelAdmin],
+    p: Principal | None,
+    row_id,
+    raw: dict,
+    version: int,
+    uploaded: dict[str, set[str]] | None = None,
+) -> tuple[SQLModel, str]:
     """Save an edit made on version ``version``; refuse if the row moved on since."""
     row = get_row(session, admin, p, row_id, UPDATE)
     values, errors = validate(session, admin, p, raw, row, uploaded=uploaded)
@@ -301,8 +342,16 @@ def update(session: Session, admin: type[ModelAdmin], p: Principal | None, row_i
     many.save(session, admin, row.id, links)
     session.refresh(row)
     stored_files.record(session, admin, row, p.username)
-    audit.record(session, p, admin.key, row.id, "update", before=before, after=snapshot(session, admin, row),
-                 summary=f"修改 {admin.row_label(row)}")
+    audit.record(
+        session,
+        p,
+        admin.key,
+        row.id,
+        "update",
+        before=before,
+        after=snapshot(session, admin, row),
+        summary=f"修改 {admin.row_label(row)}",
+    )
     return row, note
 
 
@@ -326,8 +375,7 @@ def delete(session: Session, admin: type[ModelAdmin], p: Principal | None, ids: 
             result.refused.append((label, "仍被其他数据引用，不能删除"))
             continue
         stored_files.forget(session, admin.model, int(row_id))
-        audit.record(session, p, admin.key, row_id, "delete", before=before,
-                     summary=f"删除 {label}")
+        audit.record(session, p, admin.key, row_id, "delete", before=before, summary=f"删除 {label}")
         result.done += 1
     return result
 
@@ -345,9 +393,16 @@ def action_values(action: Action, raw: dict) -> dict:
     return values
 
 
-def run_action(session: Session, admin: type[ModelAdmin], action: Action, p: Principal | None,
-               ids: list[int] | None = None, query: ListQuery | None = None, text: str = "",
-               raw: dict | None = None) -> ActionResult:
+def run_action(
+    session: Session,
+    admin: type[ModelAdmin],
+    action: Action,
+    p: Principal | None,
+    ids: list[int] | None = None,
+    query: ListQuery | None = None,
+    text: str = "",
+    raw: dict | None = None,
+) -> ActionResult:
     """Run a declared action on chosen ids, or on every row the query matches."""
     p = require(p, f"action:{action.name}", admin.key)
     text = (text or "").strip()[:255]
@@ -359,7 +414,7 @@ def run_action(session: Session, admin: type[ModelAdmin], action: Action, p: Pri
     ids = [int(i) for i in ids]
     found = {}
     for i in range(0, len(ids), 500):  # in bulk: a batch of 5,000 is 10 queries, not 5,000
-        found.update({r.id: r for r in session.exec(select(admin.model).where(admin.model.id.in_(ids[i:i + 500])))})
+        found.update({r.id: r for r in session.exec(select(admin.model).where(admin.model.id.in_(ids[i : i + 500])))})
     rows, refused = [], []
     for row_id in ids:
         problem = _row_problem(p, admin, found.get(row_id))
@@ -372,6 +427,7 @@ def run_action(session: Session, admin: type[ModelAdmin], action: Action, p: Pri
     else:
         result = action.fn(session, p, rows, text) if action.input_label else action.fn(session, p, rows)
     result.refused = refused + result.refused
-    audit.record(session, p, admin.key, None, f"action:{action.name}",
-                 summary=f"{action.label}：{result.message('')}"[:255])
+    audit.record(
+        session, p, admin.key, None, f"action:{action.name}", summary=f"{action.label}：{result.message('')}"[:255]
+    )
     return result

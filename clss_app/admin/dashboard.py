@@ -20,11 +20,13 @@ column and a Chart's ``links`` per point are URLs computed from the data;
 ``list_link`` builds them for an engine list, and only when the viewer may
 open that list.
 """
+
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import plotly.graph_objects as go
@@ -37,7 +39,7 @@ from clss_app.ui import theme
 from clss_app.ui.plot import escape_data_text
 from clss_app.ui.shell import card
 
-DASHBOARDS: dict[str, type["Dashboard"]] = {}
+DASHBOARDS: dict[str, type[Dashboard]] = {}
 
 
 @dataclass(frozen=True)
@@ -87,11 +89,15 @@ class Filter:
 def list_link(p: Principal, key: str, **filters) -> str:
     """The engine list ``key`` filtered like ``f_name=value`` (lists as "a,b"), if p may open it."""
     from clss_app import menu
+
     entry = menu.ENTRIES.get(key)
     if entry is None or not can(p, VIEW, key):
         return ""
-    params = {f"f_{k}": ",".join(map(str, v)) if isinstance(v, (list, tuple, set, frozenset)) else str(v)
-              for k, v in filters.items() if v not in (None, "")}
+    params = {
+        f"f_{k}": ",".join(map(str, v)) if isinstance(v, (list, tuple, set, frozenset)) else str(v)
+        for k, v in filters.items()
+        if v not in (None, "")
+    }
     return entry.route + ("?" + urlencode(params) if params else "")
 
 
@@ -133,9 +139,17 @@ class Dashboard:
             if chosen.get(f.key, "") not in allowed and not (f.all_label and chosen.get(f.key, "") == ""):
                 chosen[f.key] = cls.filter_default(f.key, allowed)
         d = cls.data(session, p, chosen)
-        out = {"stats": {}, "stat_links": {}, "stat_notes": {}, "figures": {}, "chart_links": {}, "tables": {},
-               "chosen": chosen, "stale": bool(d.get("stale")),
-               "options": {k: [{"value": v, "label": lab} for v, lab in opts] for k, opts in options.items()}}
+        out = {
+            "stats": {},
+            "stat_links": {},
+            "stat_notes": {},
+            "figures": {},
+            "chart_links": {},
+            "tables": {},
+            "chosen": chosen,
+            "stale": bool(d.get("stale")),
+            "options": {k: [{"value": v, "label": lab} for v, lab in opts] for k, opts in options.items()},
+        }
         for w in cls.widgets:
             if isinstance(w, Stat):
                 v = w.value(d)
@@ -146,9 +160,14 @@ class Dashboard:
                 if w.links:
                     out["chart_links"][w.key] = w.links(d)
                 fig = escape_data_text(w.figure(d))
-                fig.update_layout(height=w.height, margin=dict(l=10, r=10, t=10, b=10),
-                                  font=dict(family=theme.FONT), paper_bgcolor="white", plot_bgcolor="white",
-                                  separators=".,")
+                fig.update_layout(
+                    height=w.height,
+                    margin=dict(l=10, r=10, t=10, b=10),
+                    font=dict(family=theme.FONT),
+                    paper_bgcolor="white",
+                    plot_bgcolor="white",
+                    separators=".,",
+                )
                 out["figures"][w.key] = fig
             elif isinstance(w, Table):
                 keys = [k for k, _ in w.columns] + list(w.cell_links().values())
@@ -191,9 +210,9 @@ class DashboardState(AuthState):
         links = self._chart_links.get(chart, [])
         for pt in points[:1]:
             curve, index = pt.get("curveNumber"), pt.get("pointNumber")
-            if isinstance(curve, int) and isinstance(index, int) and curve < len(links) and index < len(links[curve]):
-                if links[curve][index]:
-                    return rx.redirect(links[curve][index])
+            known = isinstance(curve, int) and isinstance(index, int) and curve < len(links)
+            if known and index < len(links[curve]) and links[curve][index]:
+                return rx.redirect(links[curve][index])
 
     def _render(self):
         dash = DASHBOARDS.get(self.dash_key)
@@ -206,8 +225,11 @@ class DashboardState(AuthState):
             self.stats, self.figures, self.tables = {}, {}, {}
             return self._refused(exc)
         self.stats, self.figures, self.tables = values["stats"], values["figures"], values["tables"]
-        self.stat_links, self.stat_notes, self._chart_links = (values["stat_links"], values["stat_notes"],
-                                                               values["chart_links"])
+        self.stat_links, self.stat_notes, self._chart_links = (
+            values["stat_links"],
+            values["stat_notes"],
+            values["chart_links"],
+        )
         self.dash_filters, self.dash_options = values["chosen"], values["options"]
         was_stale, self.dash_stale = self.dash_stale, values["stale"]
         if self.dash_stale and not was_stale:
@@ -230,20 +252,32 @@ class DashboardState(AuthState):
 def _stat(w: Stat) -> rx.Component:
     S = DashboardState
     body = rx.hstack(
-        rx.vstack(rx.text(w.label, size="2", color=theme.TEXT_MUTED),
-                  rx.text(rx.cond(S.stats.contains(w.key), S.stats[w.key], "—"),
-                          size="7", weight="bold", id=f"stat-{w.key}"),
-                  *([rx.text(S.stat_notes[w.key], size="1", color=theme.TEXT_MUTED, id=f"stat-note-{w.key}")]
-                    if w.note else []),
-                  spacing="1"),
+        rx.vstack(
+            rx.text(w.label, size="2", color=theme.TEXT_MUTED),
+            rx.text(rx.cond(S.stats.contains(w.key), S.stats[w.key], "—"), size="7", weight="bold", id=f"stat-{w.key}"),
+            *(
+                [rx.text(S.stat_notes[w.key], size="1", color=theme.TEXT_MUTED, id=f"stat-note-{w.key}")]
+                if w.note
+                else []
+            ),
+            spacing="1",
+        ),
         rx.spacer(),
-        rx.center(rx.icon(w.icon, size=22, color=w.colour), width="44px", height="44px", border_radius="10px",
-                  background=f"{w.colour}1a"),
-        align="center", width="100%")
+        rx.center(
+            rx.icon(w.icon, size=22, color=w.colour),
+            width="44px",
+            height="44px",
+            border_radius="10px",
+            background=f"{w.colour}1a",
+        ),
+        align="center",
+        width="100%",
+    )
     if callable(w.link):  # known only once the data is: a link when the viewer may open the list
         href = rx.cond(S.stat_links.contains(w.key), S.stat_links[w.key], "")
-        body = rx.cond(href != "", rx.link(body, href=href, underline="none", color="inherit",
-                                           id=f"stat-link-{w.key}"), body)
+        body = rx.cond(
+            href != "", rx.link(body, href=href, underline="none", color="inherit", id=f"stat-link-{w.key}"), body
+        )
     elif w.link:
         body = rx.link(body, href=w.link, underline="none", color="inherit")
     return card(body, grid_column=f"span {w.span}")
@@ -251,15 +285,31 @@ def _stat(w: Stat) -> rx.Component:
 
 def _chart(w: Chart) -> rx.Component:
     S = DashboardState
-    return card(rx.vstack(
-        rx.hstack(rx.text(w.title, weight="medium"), rx.spacer(),
-                  *([rx.text("点击柱形查看明细", size="1", color=theme.TEXT_MUTED)] if w.links else []), width="100%"),
-        rx.cond(S.figures.contains(w.key),
-                rx.plotly(data=S.figures[w.key], width="100%", height=f"{w.height}px",
-                          config={"displaylogo": False, "displayModeBar": False, "responsive": True},
-                          **({"on_click": lambda points: S.open_point(w.key, points)} if w.links else {})),
-                rx.center(rx.spinner(), height=f"{w.height}px")),
-        spacing="2", width="100%", id=f"chart-{w.key}"), grid_column=f"span {w.span}")
+    return card(
+        rx.vstack(
+            rx.hstack(
+                rx.text(w.title, weight="medium"),
+                rx.spacer(),
+                *([rx.text("点击柱形查看明细", size="1", color=theme.TEXT_MUTED)] if w.links else []),
+                width="100%",
+            ),
+            rx.cond(
+                S.figures.contains(w.key),
+                rx.plotly(
+                    data=S.figures[w.key],
+                    width="100%",
+                    height=f"{w.height}px",
+                    config={"displaylogo": False, "displayModeBar": False, "responsive": True},
+                    **({"on_click": lambda points: S.open_point(w.key, points)} if w.links else {}),
+                ),
+                rx.center(rx.spinner(), height=f"{w.height}px"),
+            ),
+            spacing="2",
+            width="100%",
+            id=f"chart-{w.key}",
+        ),
+        grid_column=f"span {w.span}",
+    )
 
 
 def _cell(w: Table, r, key: str) -> rx.Component:
@@ -271,15 +321,25 @@ def _cell(w: Table, r, key: str) -> rx.Component:
 
 def _table(w: Table) -> rx.Component:
     rows = rx.cond(DashboardState.tables.contains(w.key), DashboardState.tables[w.key], [])
-    return card(rx.vstack(
-        rx.text(w.title, weight="medium"),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(label) for _, label in w.columns])),
-            rx.table.body(rx.foreach(rows, lambda r: rx.table.row(*[rx.table.cell(_cell(w, r, k))
-                                                                   for k, _ in w.columns]))),
-            width="100%", size="2", id=f"table-{w.key}"),
-        rx.cond(rows.length() == 0, rx.text(w.empty, color=theme.TEXT_MUTED, size="2")),
-        spacing="3", width="100%", overflow_x="auto"), grid_column=f"span {w.span}")
+    return card(
+        rx.vstack(
+            rx.text(w.title, weight="medium"),
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(label) for _, label in w.columns])),
+                rx.table.body(
+                    rx.foreach(rows, lambda r: rx.table.row(*[rx.table.cell(_cell(w, r, k)) for k, _ in w.columns]))
+                ),
+                width="100%",
+                size="2",
+                id=f"table-{w.key}",
+            ),
+            rx.cond(rows.length() == 0, rx.text(w.empty, color=theme.TEXT_MUTED, size="2")),
+            spacing="3",
+            width="100%",
+            overflow_x="auto",
+        ),
+        grid_column=f"span {w.span}",
+    )
 
 
 def _filter(f: Filter) -> rx.Component:
@@ -287,24 +347,49 @@ def _filter(f: Filter) -> rx.Component:
     options = rx.cond(S.dash_options.contains(f.key), S.dash_options[f.key], [])
     return rx.hstack(
         rx.text(f.label, size="2", color=theme.TEXT_MUTED),
-        rx.el.select(*([rx.el.option(f.all_label, value="")] if f.all_label else []),
-                     rx.foreach(options, lambda o: rx.el.option(o["label"], value=o["value"])),
-                     value=rx.cond(S.dash_filters.contains(f.key), S.dash_filters[f.key], ""),
-                     on_change=lambda v: S.set_dash_filter(f.key, v), id=f"dash-filter-{f.key}",
-                     class_name="clss-select"),
-        spacing="2", align="center")
+        rx.el.select(
+            *([rx.el.option(f.all_label, value="")] if f.all_label else []),
+            rx.foreach(options, lambda o: rx.el.option(o["label"], value=o["value"])),
+            value=rx.cond(S.dash_filters.contains(f.key), S.dash_filters[f.key], ""),
+            on_change=lambda v: S.set_dash_filter(f.key, v),
+            id=f"dash-filter-{f.key}",
+            class_name="clss-select",
+        ),
+        spacing="2",
+        align="center",
+    )
 
 
 def dashboard_body(dash: type[Dashboard], header: rx.Component | None = None) -> rx.Component:
     parts = []
     for w in dash.widgets:
         parts.append(_stat(w) if isinstance(w, Stat) else _chart(w) if isinstance(w, Chart) else _table(w))
-    stale = rx.cond(DashboardState.dash_stale, rx.badge(rx.spinner(size="1"), "数据已变更，正在更新…",
-                                                         color_scheme="amber", id="dash-stale"))
-    filters = [card(rx.hstack(*[_filter(f) for f in dash.filters], rx.spacer(), stale, spacing="4", wrap="wrap",
-                              align="center", width="100%"), id="dash-filters")] if dash.filters else []
+    stale = rx.cond(
+        DashboardState.dash_stale,
+        rx.badge(rx.spinner(size="1"), "数据已变更，正在更新…", color_scheme="amber", id="dash-stale"),
+    )
+    filters = (
+        [
+            card(
+                rx.hstack(
+                    *[_filter(f) for f in dash.filters],
+                    rx.spacer(),
+                    stale,
+                    spacing="4",
+                    wrap="wrap",
+                    align="center",
+                    width="100%",
+                ),
+                id="dash-filters",
+            )
+        ]
+        if dash.filters
+        else []
+    )
     return rx.vstack(
         *([header] if header is not None else []),
         *filters,
         rx.grid(*parts, columns=str(dash.columns), spacing="4", width="100%"),
-        spacing="4", width="100%")
+        spacing="4",
+        width="100%",
+    )

@@ -7,6 +7,7 @@ once that session is revoked, expired or idle, and from any browser that does
 not hold the session's download key (a cookie set at login): a copied link is
 useless elsewhere.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,10 +29,14 @@ from models import DownloadTicket, utcnow
 
 PRIVATE_DIR = settings.ROOT / "data" / "private"
 TICKET_MINUTES = 10
-MEDIA_TYPES = {".csv": "text/csv; charset=utf-8", ".pdf": "application/pdf", ".png": "image/png",
-               ".jpg": "image/jpeg",
-               ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-               ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+MEDIA_TYPES = {
+    ".csv": "text/csv; charset=utf-8",
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 ROUTE = "/_clss/download"
 
 
@@ -47,9 +52,16 @@ def issue(session: Session, p: Principal, data: bytes, filename: str) -> str:
     token = secrets.token_urlsafe(32)
     path = PRIVATE_DIR / f"{_hash(token)[:32]}{Path(filename).suffix}"
     path.write_bytes(data)
-    session.add(DownloadTicket(token_hash=_hash(token), user_id=p.user_id, session_id=p.session_id,
-                               path=str(path), filename=filename,
-                               expires_at=utcnow() + timedelta(minutes=TICKET_MINUTES)))
+    session.add(
+        DownloadTicket(
+            token_hash=_hash(token),
+            user_id=p.user_id,
+            session_id=p.session_id,
+            path=str(path),
+            filename=filename,
+            expires_at=utcnow() + timedelta(minutes=TICKET_MINUTES),
+        )
+    )
     return f"{ROUTE}/{token}"
 
 
@@ -65,9 +77,9 @@ def redeem(session: Session, token: str, key: str | None) -> DownloadTicket | No
     owner = auth.live_session(session, t.session_id, now)
     if owner is None or not hmac.compare_digest(owner.download_key_hash, _hash(key)):
         return None
-    spent = session.execute(sa.update(DownloadTicket).where(DownloadTicket.id == t.id,
-                                                            DownloadTicket.used_at.is_(None))
-                            .values(used_at=now)).rowcount
+    spent = session.execute(
+        sa.update(DownloadTicket).where(DownloadTicket.id == t.id, DownloadTicket.used_at.is_(None)).values(used_at=now)
+    ).rowcount
     return t if spent == 1 else None
 
 
@@ -76,8 +88,10 @@ async def download(request):
         ticket = redeem(s, request.path_params["token"], request.cookies.get(auth.DOWNLOAD_COOKIE))
     if ticket is None:
         return PlainTextResponse("下载链接无效或已过期，请重新导出。", status_code=404)
-    headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(ticket.filename)}",
-               "Cache-Control": "no-store"}
+    headers = {
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(ticket.filename)}",
+        "Cache-Control": "no-store",
+    }
     # One use only: read, delete, send. (A FileResponse would race its own deletion:
     # granian streams the path after the handler returned.)
     path = Path(ticket.path)
@@ -89,4 +103,5 @@ async def download(request):
 
 def routes() -> list[Route]:
     from clss_app.admin import media
+
     return [Route(ROUTE + "/{token}", download), Route(media.ROUTE + "/{name}", media.serve)]

@@ -3,6 +3,7 @@
 One spec per column drives the list cell, the filter, the form input, the
 validation message, the export cell and the import parser alike.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,7 +21,7 @@ from models.base import LabeledEnum
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LABEL_ATTRS = ("name", "display_name", "title", "number", "key", "username")
-MAX_INT = 2 ** 63 - 1  # a BIGINT; past it the database driver raises instead of comparing
+MAX_INT = 2**63 - 1  # a BIGINT; past it the database driver raises instead of comparing
 TRUE_WORDS = {"1", "true", "yes", "y", "on", "是", "启用", "√"}
 FALSE_WORDS = {"0", "false", "no", "n", "off", "否", "停用", ""}
 # Kinds kept in string columns (an image or file is its stored name): left empty they are "", as
@@ -67,7 +68,7 @@ class FieldSpec:
             return value.label if isinstance(value, LabeledEnum) else str(getattr(value, "value", value))
         if k == "datetime":
             if value.tzinfo is None:
-                value = value.replace(tzinfo=dt.timezone.utc)
+                value = value.replace(tzinfo=dt.UTC)
             return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
         if k == "date":
             return value.strftime("%Y-%m") if self.extra.get("month") else value.isoformat()
@@ -77,9 +78,11 @@ class FieldSpec:
             return "、".join(label for _, label in value)
         if k == "image":
             from clss_app.admin.media import ROUTE
+
             return f"{ROUTE}/{value}"
         if k == "file":
             from clss_app.admin.attachments import shown_name
+
             return shown_name(value)
         if k == "images":
             return f"{len(split_images(value))} 张"
@@ -118,11 +121,13 @@ class FieldSpec:
         k = self.kind
         if k == "image":
             from clss_app.admin.media import NAME
+
             if not NAME.match(str(raw)):
                 raise FieldError(f"{self.label}请通过“上传图片”选择文件")
             return str(raw)
         if k == "images":
             from clss_app.admin.media import NAME
+
             names = split_images(raw)
             if not all(NAME.match(n) for n in names):
                 raise FieldError(f"{self.label}请通过“上传图片”选择文件")
@@ -132,6 +137,7 @@ class FieldSpec:
             return ",".join(names)
         if k == "file":
             from clss_app.admin.attachments import read
+
             if read(str(raw)) is None or (self.max_length and len(str(raw)) > self.max_length):
                 raise FieldError(f"{self.label}请通过“上传文件”选择文件")
             return str(raw)
@@ -214,8 +220,16 @@ class FieldSpec:
 
     @property
     def filter_kind(self) -> str:
-        return {"money": "range", "decimal": "range", "int": "range", "date": "daterange",
-                "datetime": "daterange", "enum": "choice", "bool": "choice", "fk": "fk"}.get(self.kind, "text")
+        return {
+            "money": "range",
+            "decimal": "range",
+            "int": "range",
+            "date": "daterange",
+            "datetime": "daterange",
+            "enum": "choice",
+            "bool": "choice",
+            "fk": "fk",
+        }.get(self.kind, "text")
 
     def choices(self) -> list[tuple[str, str]]:
         if self.kind == "enum":
@@ -224,7 +238,7 @@ class FieldSpec:
             return [("true", "是"), ("false", "否")]
         return []
 
-    def with_(self, **changes) -> "FieldSpec":
+    def with_(self, **changes) -> FieldSpec:
         return replace(self, **changes)
 
 
@@ -295,11 +309,17 @@ def infer_field(model: type[SQLModel], name: str) -> FieldSpec:
         kind = "date"
     else:
         kind = "text" if isinstance(column.type, sa.Text) else "str"
-    return FieldSpec(name=name, label=label, kind=kind, required=required,
-                     max_length=max_length if kind in ("str", "text") else None,
-                     unique=bool(column.unique), primary_key=bool(column.primary_key), **kw)
+    return FieldSpec(
+        name=name,
+        label=label,
+        kind=kind,
+        required=required,
+        max_length=max_length if kind in ("str", "text") else None,
+        unique=bool(column.unique),
+        primary_key=bool(column.primary_key),
+        **kw,
+    )
 
 
 def infer_fields(model: type[SQLModel]) -> dict[str, FieldSpec]:
-    return {name: infer_field(model, name) for name in model.model_fields
-            if name in model.__table__.c}
+    return {name: infer_field(model, name) for name in model.model_fields if name in model.__table__.c}

@@ -4,12 +4,13 @@ Files never go through Reflex's public upload folder: exports are written to
 a private folder and fetched once through ``/_clss/download/<ticket>``
 (see ``downloads.py``); uploads arrive as bytes in the event handler.
 """
+
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Callable
 
 import polars as pl
 import sqlalchemy as sa
@@ -29,12 +30,18 @@ MAX_SHEET_COLUMNS = 64  # the widest import template has 13
 
 # ---------------------------------------------------------------- export
 
+
 def export_columns(admin: type[ModelAdmin], p: Principal) -> list[str]:
     return admin.visible(p, [n for n in admin.detail if n != "password_hash"])
 
 
-def export_frame(session: Session, admin: type[ModelAdmin], p: Principal, q: ListQuery,
-                 progress: Callable[[int, int], None] | None = None) -> pl.DataFrame:
+def export_frame(
+    session: Session,
+    admin: type[ModelAdmin],
+    p: Principal,
+    q: ListQuery,
+    progress: Callable[[int, int], None] | None = None,
+) -> pl.DataFrame:
     """Every row the query matches (not just the page), as the list shows them."""
     require(p, VIEW, admin.key)  # a role that may not open the list exports none of it either
     require(p, EXPORT, admin.key)
@@ -49,13 +56,16 @@ def export_frame(session: Session, admin: type[ModelAdmin], p: Principal, q: Lis
     cols = {n: [] for n in shown}
     fk_names = [n for n in names if admin.fields[n].kind == "fk"]
     for start in range(0, total, CHUNK):
-        chunk_ids = ids[start:start + CHUNK]
+        chunk_ids = ids[start : start + CHUNK]
         # Plain column tuples: an ORM object per row costs more than the query itself.
-        found = {r[0]: r for r in session.execute(
-            sa.select(table.c.id, *[table.c[n] for n in names]).where(table.c.id.in_(chunk_ids)))}
+        found = {
+            r[0]: r
+            for r in session.execute(
+                sa.select(table.c.id, *[table.c[n] for n in names]).where(table.c.id.in_(chunk_ids))
+            )
+        }
         chunk = [found[i] for i in chunk_ids if i in found]
-        labels = {n: labels_for(session, admin.fields[n], (r[names.index(n) + 1] for r in chunk))
-                  for n in fk_names}
+        labels = {n: labels_for(session, admin.fields[n], (r[names.index(n) + 1] for r in chunk)) for n in fk_names}
         for pos, n in enumerate(names, start=1):
             spec, out, lab = admin.fields[n], cols[n], labels.get(n)
             if spec.kind in ("money", "decimal"):
@@ -64,8 +74,10 @@ def export_frame(session: Session, admin: type[ModelAdmin], p: Principal, q: Lis
                 out.extend(r[pos] for r in chunk)
             elif spec.kind == "enum":
                 enum = spec.enum
-                out.extend(None if r[pos] is None else enum(r[pos]).label if not isinstance(r[pos], enum)
-                           else r[pos].label for r in chunk)
+                out.extend(
+                    None if r[pos] is None else enum(r[pos]).label if not isinstance(r[pos], enum) else r[pos].label
+                    for r in chunk
+                )
             else:
                 out.extend(spec.display(r[pos], lab) for r in chunk)
         links = many.load(session, admin, [r[0] for r in chunk], shown)
@@ -87,8 +99,12 @@ def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     """Text cells a spreadsheet would run as a formula, prefixed with ' (for CSV)."""
     return frame.with_columns(
         pl.when(pl.col(c).str.contains(_FORMULA_START) & ~pl.col(c).str.contains(_PLAIN_NUMBER))
-        .then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
-        for c, dtype in zip(frame.columns, frame.dtypes) if dtype == pl.String)
+        .then(pl.lit("'") + pl.col(c))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c, dtype in zip(frame.columns, frame.dtypes)
+        if dtype == pl.String
+    )
 
 
 def write_frame(frame: pl.DataFrame, fmt: str) -> bytes:
@@ -101,16 +117,23 @@ def write_frame(frame: pl.DataFrame, fmt: str) -> bytes:
     # rust_xlsxwriter through its Python binding: 100k rows x 15 columns in about 1.5 s,
     # where xlsxwriter's per-cell Python calls take about 13 s on this machine.
     import rustpy_xlsxwriter as rxw
+
     head = rxw.Format().set_bold().set_background_color("#EEF2FF").set_border("thin")
     money = rxw.Format().set_num_format("#,##0.00")
     rxw.write_worksheet(
-        frame, buf, sheet_name="数据", freeze_row=1, header_format=head,
+        frame,
+        buf,
+        sheet_name="数据",
+        freeze_row=1,
+        header_format=head,
         column_formats={c: money for c, dtype in zip(frame.columns, frame.dtypes) if dtype == pl.Float64},
-        column_widths={c: max(10, min(40, len(c) * 2 + 2)) for c in frame.columns})
+        column_widths={c: max(10, min(40, len(c) * 2 + 2)) for c in frame.columns},
+    )
     return buf.getvalue()
 
 
 # ---------------------------------------------------------------- import
+
 
 def import_columns(admin: type[ModelAdmin], p: Principal) -> list[str]:
     """The form's fields, less uploads (images and files are added in the form afterwards)."""
@@ -126,14 +149,22 @@ def template(admin: type[ModelAdmin], p: Principal) -> bytes:
     """An empty sheet with the headers, and a second sheet explaining each column."""
     _may_import(p, admin)
     names = import_columns(admin, p)
-    head = pl.DataFrame({admin.fields[n].label: [] for n in names}, schema={admin.fields[n].label: pl.String for n in names})
+    head = pl.DataFrame(
+        {admin.fields[n].label: [] for n in names}, schema={admin.fields[n].label: pl.String for n in names}
+    )
     notes = []
     for n in names:
         spec = admin.fields[n]
-        hint = {"money": "金额，最多两位小数", "decimal": "数字", "int": "整数", "date": "日期，如 2026-01-31",
-                "datetime": "时间，如 2026-01-31 09:30", "bool": "是 / 否",
-                "fk": f"填写{spec.label}名称",
-                "many": f"填写{spec.label}名称，多个用“、”分隔"}.get(spec.kind, "文本")
+        hint = {
+            "money": "金额，最多两位小数",
+            "decimal": "数字",
+            "int": "整数",
+            "date": "日期，如 2026-01-31",
+            "datetime": "时间，如 2026-01-31 09:30",
+            "bool": "是 / 否",
+            "fk": f"填写{spec.label}名称",
+            "many": f"填写{spec.label}名称，多个用“、”分隔",
+        }.get(spec.kind, "文本")
         if spec.extra.get("month"):
             hint = "年月，如 2026-01"
         if spec.kind == "enum":
@@ -143,6 +174,7 @@ def template(admin: type[ModelAdmin], p: Principal) -> bytes:
         notes.append({"列": spec.label, "必填": "是" if spec.required else "否", "说明": hint})
     buf = io.BytesIO()
     import xlsxwriter
+
     with xlsxwriter.Workbook(buf) as wb:
         head.write_excel(wb, worksheet="导入数据", autofit=True)
         pl.DataFrame(notes).write_excel(wb, worksheet="填写说明", autofit=True)
@@ -188,22 +220,34 @@ def check_xlsx(data: bytes) -> None:
 
     def sheet(name: str):
         names.append(name)  # every part is followed: the workbook, not the name, says which is a sheet
-        return zipcheck.SheetExtent(MAX_IMPORT_ROWS + 1, MAX_SHEET_COLUMNS, f"单次最多导入 {MAX_IMPORT_ROWS} 行",
-                                    f"工作表超过 {MAX_SHEET_COLUMNS} 列，请使用导入模板")
+        return zipcheck.SheetExtent(
+            MAX_IMPORT_ROWS + 1,
+            MAX_SHEET_COLUMNS,
+            f"单次最多导入 {MAX_IMPORT_ROWS} 行",
+            f"工作表超过 {MAX_SHEET_COLUMNS} 列，请使用导入模板",
+        )
+
     zipcheck.check(data, sheet)
     # The reader falls back to the binary and OpenDocument formats, which the check does not follow.
     if "xl/workbook.xml" not in names or {"xl/workbook.bin", "content.xml"} & set(names):
         raise ValueError("只支持 .xlsx 文件（Excel 工作簿），请用 Excel 另存为 .xlsx 后再上传")
 
 
-def dry_run(session: Session, admin: type[ModelAdmin], p: Principal, frame: pl.DataFrame,
-            progress: Callable[[int, int], None] | None = None) -> ImportPreview:
+def dry_run(
+    session: Session,
+    admin: type[ModelAdmin],
+    p: Principal,
+    frame: pl.DataFrame,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportPreview:
     """Check every row as the form would, plus duplicates inside the file; write nothing."""
     _may_import(p, admin)
     names = import_columns(admin, p)
     by_label = {admin.fields[n].label: n for n in names}
     preview = ImportPreview(total=frame.height, checked_for=(admin.key, p))
-    missing = [admin.fields[n].label for n in names if admin.fields[n].required and admin.fields[n].label not in frame.columns]
+    missing = [
+        admin.fields[n].label for n in names if admin.fields[n].required and admin.fields[n].label not in frame.columns
+    ]
     if missing:
         preview.errors.append({"row": "表头", "column": "、".join(missing), "message": "缺少必填列，请使用导入模板"})
         return preview
@@ -237,7 +281,9 @@ def dry_run(session: Session, admin: type[ModelAdmin], p: Principal, frame: pl.D
                 preview.errors.append({"row": str(row_no), "column": admin.fields[n].label, "message": msg})
             preview.values.append(merged)
             if len(preview.sample) < 10:
-                preview.sample.append({admin.fields[n].label: str(raw.get(n) if raw.get(n) is not None else "") for n in names})
+                preview.sample.append(
+                    {admin.fields[n].label: str(raw.get(n) if raw.get(n) is not None else "") for n in names}
+                )
             if progress and (i + 1) % 500 == 0:
                 progress(i + 1, frame.height)
     finally:
@@ -254,13 +300,17 @@ def _stored_duplicates(session, admin, preview: ImportPreview, firsts: dict) -> 
             if row_no is None:
                 continue
             values = preview.values[row_no - 2]
-            preview.errors.append({"row": str(row_no), "column": admin.fields[cols[-1]].label,
-                                   "message": crud.unique_message(admin, cols, values)})
+            preview.errors.append(
+                {
+                    "row": str(row_no),
+                    "column": admin.fields[cols[-1]].label,
+                    "message": crud.unique_message(admin, cols, values),
+                }
+            )
     preview.errors.sort(key=lambda e: int(e["row"]) if e["row"].isdigit() else 0)
 
 
-def commit(session: Session, admin: type[ModelAdmin], p: Principal, preview: ImportPreview,
-           filename: str = "") -> int:
+def commit(session: Session, admin: type[ModelAdmin], p: Principal, preview: ImportPreview, filename: str = "") -> int:
     """Insert every row or none (the caller's transaction); re-checks uniqueness first."""
     _may_import(p, admin)
     if preview.checked_for != (admin.key, p):
@@ -274,9 +324,9 @@ def commit(session: Session, admin: type[ModelAdmin], p: Principal, preview: Imp
         rows.append(values)
     model = admin.model
     for cols in crud.unique_sets(admin):
-        if all(c in rows[0] for c in cols):
-            if crud.existing_keys(session, admin, cols, {tuple(r[c] for c in cols) for r in rows}):
-                raise crud.ValidationFailed({"_": "有数据在预览后被他人录入（重复），请重新上传"})
+        keys = {tuple(r[c] for c in cols) for r in rows} if all(c in rows[0] for c in cols) else set()
+        if keys and crud.existing_keys(session, admin, cols, keys):
+            raise crud.ValidationFailed({"_": "有数据在预览后被他人录入（重复），请重新上传"})
     batch = batches.open_batch(session, admin, p, filename, len(rows)) if admin.import_scene else None
     links = [{n: r.pop(n) for n in list(r) if n in admin.many} for r in rows]
     for r in rows:
@@ -288,12 +338,23 @@ def commit(session: Session, admin: type[ModelAdmin], p: Principal, preview: Imp
     for row_id, chosen in zip(ids, links):
         many.save(session, admin, row_id, chosen)
     now = utcnow()
-    session.execute(sa.insert(audit.AuditLog), [dict(
-        user_id=p.user_id, username=p.username, org_unit_id=p.unit_id, resource=admin.key, row_id=row_id,
-        action="import", summary=f"导入 {admin.row_label(SimpleNamespace(id=row_id, **r))}"[:255], at=now)
-        for row_id, r in zip(ids, rows)])
-    audit.record(session, p, admin.key, None, "import",
-                 summary=f"导入 {len(ids)} 条（{filename}），首条 ID {ids[0]}")
+    session.execute(
+        sa.insert(audit.AuditLog),
+        [
+            dict(
+                user_id=p.user_id,
+                username=p.username,
+                org_unit_id=p.unit_id,
+                resource=admin.key,
+                row_id=row_id,
+                action="import",
+                summary=f"导入 {admin.row_label(SimpleNamespace(id=row_id, **r))}"[:255],
+                at=now,
+            )
+            for row_id, r in zip(ids, rows)
+        ],
+    )
+    audit.record(session, p, admin.key, None, "import", summary=f"导入 {len(ids)} 条（{filename}），首条 ID {ids[0]}")
     return len(ids)
 
 

@@ -9,6 +9,7 @@ target's data scope applies, as for a foreign key), saved in the same
 transaction as the row, shown joined in lists and details, and audited
 with the row's other changes.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -25,7 +26,7 @@ MAX_CHOSEN = 1_000  # links of one row in one field (a master lease of a whole b
 @dataclass(frozen=True)
 class Many:
     link: type[SQLModel]
-    owner: str   # link column pointing at the admin's row
+    owner: str  # link column pointing at the admin's row
     target: str  # link column pointing at the chosen rows
     label: str
     required: bool = False
@@ -36,8 +37,16 @@ class Many:
         return model_for_table(next(iter(column.foreign_keys)).column.table.name)
 
     def spec(self, name: str) -> FieldSpec:
-        return FieldSpec(name=name, label=self.label, kind="many", required=self.required, help=self.help,
-                         fk_model=self.target_model(), sortable=False, extra={"many": self})
+        return FieldSpec(
+            name=name,
+            label=self.label,
+            kind="many",
+            required=self.required,
+            help=self.help,
+            fk_model=self.target_model(),
+            sortable=False,
+            extra={"many": self},
+        )
 
 
 def names_of(admin, names) -> list[str]:
@@ -53,8 +62,13 @@ def load(session: Session, admin, row_ids, names) -> dict[str, dict[int, list[tu
         target = m.target_model()
         owner, tcol = getattr(m.link, m.owner), getattr(m.link, m.target)
         lbl = getattr(target, label_attr(target))
-        pairs = session.exec(select(owner, target.id, lbl).join(target, target.id == tcol)
-                             .where(owner.in_(row_ids)).order_by(lbl)).all() if row_ids else []
+        pairs = (
+            session.exec(
+                select(owner, target.id, lbl).join(target, target.id == tcol).where(owner.in_(row_ids)).order_by(lbl)
+            ).all()
+            if row_ids
+            else []
+        )
         found: dict[int, list] = defaultdict(list)
         for row_id, tid, label in pairs:
             found[row_id].append((tid, str(label)))

@@ -3,6 +3,7 @@
 Images are what tenants see (covers, photos), so serving them needs no login;
 storing one does, and goes through an engine handler that checks the role.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -42,16 +43,15 @@ def dimensions(data: bytes, ext: str) -> tuple[int, int] | None:
         while i + 9 < len(data):
             if data[i] != 0xFF:
                 return None
-            marker, length = data[i + 1], struct.unpack(">H", data[i + 2:i + 4])[0]
+            marker, length = data[i + 1], struct.unpack(">H", data[i + 2 : i + 4])[0]
             if marker in (0xC0, 0xC1, 0xC2):
-                h, w = struct.unpack(">HH", data[i + 5:i + 9])
+                h, w = struct.unpack(">HH", data[i + 5 : i + 9])
                 return w, h
             i += 2 + length
     return None
 
 
-def check_image(data: bytes, label: str, max_mb: int = DEFAULT_MAX_MB,
-                ratio: tuple[int, int] | None = None) -> str:
+def check_image(data: bytes, label: str, max_mb: int = DEFAULT_MAX_MB, ratio: tuple[int, int] | None = None) -> str:
     """The extension to store ``data`` under, or a FieldError saying what is wrong."""
     if not data:
         raise FieldError(f"{label}文件为空")
@@ -69,11 +69,17 @@ def check_image(data: bytes, label: str, max_mb: int = DEFAULT_MAX_MB,
 
 def solid_png(width: int, height: int, rgb=(37, 99, 235)) -> bytes:
     """A real PNG of one colour, made without an imaging library (demo data, tests)."""
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
     row = b"\x00" + bytes(rgb) * width
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
 
 
 def store(data: bytes, ext: str) -> str:
@@ -95,8 +101,11 @@ async def serve(request):
     path = MEDIA_DIR / name
     if not NAME.match(name) or not path.is_file() or _head_type(path) != "." + name.rsplit(".", 1)[1]:
         return PlainTextResponse("图片不存在", status_code=404, headers=NOSNIFF)
-    return FileResponse(path, media_type=TYPES["." + name.rsplit(".", 1)[1]],
-                        headers={"Cache-Control": "public, max-age=31536000, immutable", **NOSNIFF})
+    return FileResponse(
+        path,
+        media_type=TYPES["." + name.rsplit(".", 1)[1]],
+        headers={"Cache-Control": "public, max-age=31536000, immutable", **NOSNIFF},
+    )
 
 
 def _head_type(path) -> str | None:

@@ -4,6 +4,7 @@ with its neighbour in the same group.
 Declared on an admin as ``ordering = ("sort_order", ("group", "city"))``: the column holding the
 position and the columns whose values make a group.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ def next_position(session: Session, admin, values: dict) -> int:
 
 def move(admin, step: int):
     """The action function moving one row a place up (step -1) or down (+1) in its group."""
+
     def run(session: Session, p: Principal, rows: list) -> ActionResult:
         result = ActionResult()
         if len(rows) != 1:
@@ -38,17 +40,21 @@ def move(admin, step: int):
         where = _group(admin, row) + [nearer]
         if admin.scope:
             where.append(scope_clause(p, getattr(model, admin.scope[0]), by=admin.scope[1]))
-        other = session.exec(select(model).where(*where)
-                             .order_by(column.desc() if step < 0 else column.asc()).limit(1)).first()
+        other = session.exec(
+            select(model).where(*where).order_by(column.desc() if step < 0 else column.asc()).limit(1)
+        ).first()
         if other is None:
             result.refused.append((admin.row_label(row), "已在最前" if step < 0 else "已在最后"))
             return result
         theirs = getattr(other, field)
         for target, value in ((row, theirs), (other, here)):
-            session.execute(sa.update(model).where(model.id == target.id)
-                            .values({field: value, **({"version": model.version + 1} if "version" in admin.fields
-                                                      else {})})
-                            .execution_options(synchronize_session=False))
+            session.execute(
+                sa.update(model)
+                .where(model.id == target.id)
+                .values({field: value, **({"version": model.version + 1} if "version" in admin.fields else {})})
+                .execution_options(synchronize_session=False)
+            )
         result.done = 1
         return result
+
     return run

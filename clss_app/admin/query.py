@@ -6,6 +6,7 @@ sort index (``ORDER BY sort, id LIMIT … OFFSET …``) and only those 50 rows
 are read in full, so a deep page on a million rows costs an index walk,
 not a table walk. A capped count never counts past ``count_cap``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,21 +34,30 @@ class ListQuery:
     page_size: int = 20
 
     @classmethod
-    def from_params(cls, params: dict[str, str], admin, p: Principal | None) -> "ListQuery":
+    def from_params(cls, params: dict[str, str], admin, p: Principal | None) -> ListQuery:
         """The query a URL asks for, less what ``problems`` refuses (an old or shared link still opens)."""
+
         def _int(v, default):
             try:
                 return int(v)
             except (TypeError, ValueError):
                 return default
-        wanted = cls(q=str(params.get("q", "")), sort=str(params.get("sort", "") or admin.default_sort),
-                     filters={k[2:]: str(v) for k, v in params.items() if k.startswith("f_") and v},
-                     page=_int(params.get("page"), 1), page_size=_int(params.get("size"), admin.page_sizes[0]))
+
+        wanted = cls(
+            q=str(params.get("q", "")),
+            sort=str(params.get("sort", "") or admin.default_sort),
+            filters={k[2:]: str(v) for k, v in params.items() if k.startswith("f_") and v},
+            page=_int(params.get("page"), 1),
+            page_size=_int(params.get("size"), admin.page_sizes[0]),
+        )
         bad = wanted.problems(admin, p)
-        return cls(q=wanted.q[:MAX_SEARCH], sort=admin.default_sort if "sort" in bad else wanted.sort,
-                   filters={k: v[:MAX_FILTER] for k, v in wanted.filters.items() if f"f_{k}" not in bad},
-                   page=min(max(wanted.page, 1), MAX_PAGE),
-                   page_size=admin.page_sizes[0] if "size" in bad else wanted.page_size)
+        return cls(
+            q=wanted.q[:MAX_SEARCH],
+            sort=admin.default_sort if "sort" in bad else wanted.sort,
+            filters={k: v[:MAX_FILTER] for k, v in wanted.filters.items() if f"f_{k}" not in bad},
+            page=min(max(wanted.page, 1), MAX_PAGE),
+            page_size=admin.page_sizes[0] if "size" in bad else wanted.page_size,
+        )
 
     def problems(self, admin, p: Principal | None) -> dict[str, str]:
         """{part: Chinese message} for what this query asks that ``admin`` does not declare for ``p``'s role.
@@ -104,7 +114,7 @@ def _filter_clause(spec: FieldSpec, column, op: str, raw: str):
         # "a,b,c": any of them (dashboards drill down to e.g. every open bill state or a city's projects)
         parts = [part for part in raw.split(",")[:500] if part]
         return column.in_([spec.parse(part) if spec.kind == "enum" else _whole(spec, part) for part in parts])
-    if spec.kind == "fk" or spec.kind == "int" and op == "":
+    if spec.kind == "fk" or (spec.kind == "int" and op == ""):
         return column == _whole(spec, raw)
     if spec.kind == "datetime":
         # A date bound means that whole day in Beijing time; the column holds UTC.
@@ -156,8 +166,13 @@ def order_by(admin, p: Principal, q: ListQuery):
 def fetch_page(session: Session, admin, p: Principal, q: ListQuery) -> list:
     model = admin.model
     where = where_clauses(admin, p, q)
-    ids = session.exec(select(model.id).where(*where).order_by(*order_by(admin, p, q))
-                       .offset((q.page - 1) * q.page_size).limit(q.page_size)).all()
+    ids = session.exec(
+        select(model.id)
+        .where(*where)
+        .order_by(*order_by(admin, p, q))
+        .offset((q.page - 1) * q.page_size)
+        .limit(q.page_size)
+    ).all()
     if not ids:
         return []
     rows = {r.id: r for r in session.exec(select(model).where(model.id.in_(ids))).all()}
@@ -177,30 +192,37 @@ def count(session: Session, admin, p: Principal, q: ListQuery) -> tuple[int, boo
 
 def matching_ids(session: Session, admin, p: Principal, q: ListQuery, limit: int) -> list[int]:
     """Ids of every row the query matches (for "select all matching"), up to limit."""
-    return list(session.exec(select(admin.model.id).where(*where_clauses(admin, p, q))
-                             .order_by(*order_by(admin, p, q)).limit(limit)).all())
+    return list(
+        session.exec(
+            select(admin.model.id).where(*where_clauses(admin, p, q)).order_by(*order_by(admin, p, q)).limit(limit)
+        ).all()
+    )
 
 
 def labels_for(session: Session, spec: FieldSpec, ids) -> dict:
     """{id: label} of the rows a foreign-key field points at, in one query."""
     from clss_app.admin.fields import label_attr
+
     ids = set(ids) - {None}
     target = spec.fk_model
     if not ids or target is None:
         return {}
-    return dict(session.exec(select(target.id, getattr(target, label_attr(target)))
-                             .where(target.id.in_(ids))).all())
+    return dict(session.exec(select(target.id, getattr(target, label_attr(target))).where(target.id.in_(ids))).all())
 
 
 def fk_labels(session: Session, admin, rows: list, names: list[str]) -> dict[str, dict]:
     """For each foreign-key column shown: {id: label}, one query per column."""
-    return {n: labels_for(session, admin.fields[n], (getattr(r, n) for r in rows))
-            for n in names if admin.fields[n].kind == "fk"}
+    return {
+        n: labels_for(session, admin.fields[n], (getattr(r, n) for r in rows))
+        for n in names
+        if admin.fields[n].kind == "fk"
+    }
 
 
 def display(session: Session, admin, rows: list, names: list[str]) -> list[dict[str, str]]:
     """The rows as the user reads them: labels for foreign keys and links, formatted values."""
     from clss_app.admin import many
+
     labels = fk_labels(session, admin, rows, names)
     links = many.load(session, admin, [r.id for r in rows], names)
     out = []

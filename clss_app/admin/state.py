@@ -5,6 +5,7 @@ lives in the URL, so links are shareable and the back button works: every
 change of search, filter, sort or page is a navigation, and the page guard
 then calls ``load`` which reads the URL.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,20 +15,30 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
 import reflex as rx
+import sqlalchemy as sa
+from sqlmodel import select
 
 from clss_app import db
-from clss_app.admin import audit, crud, stored_files
+from clss_app.admin import audit, crud, many, stored_files
 from clss_app.admin.fields import SHANGHAI, label_attr, split_images
-from clss_app.admin import many
 from clss_app.admin.query import MAX_PAGE, ListQuery, count, display, fetch_page, fk_labels, labels_for
 from clss_app.admin.view import REGISTRY, ModelAdmin, option_hints, scoped_admin_for
 from clss_app.event_guard import refusal
 from clss_app.menu import ENTRIES
-from clss_app.services.permissions import (CREATE, DELETE, EXPORT, IMPORT, UPDATE, VIEW, Forbidden,
-                                           Principal, can, require, scope_clause)
+from clss_app.services.permissions import (
+    CREATE,
+    DELETE,
+    EXPORT,
+    IMPORT,
+    UPDATE,
+    VIEW,
+    Forbidden,
+    Principal,
+    can,
+    require,
+    scope_clause,
+)
 from clss_app.state import AuthState
-import sqlalchemy as sa
-from sqlmodel import select
 
 FK_OPTIONS_LIMIT = 50
 # Kinds a form sets by typing or choosing (set_form_value, save); pickers and uploads have their own handlers.
@@ -45,6 +56,7 @@ class InputOption:
 @dataclass
 class ActionInput:
     """One field an action asks for in its confirm dialog."""
+
     name: str = ""
     label: str = ""
     kind: str = "text"  # an <input> type, or "select"
@@ -56,8 +68,14 @@ class ActionInput:
 def _action_input(spec) -> ActionInput:
     kinds = {"int": "number", "date": "date", "datetime": "datetime-local"}
     choices = spec.choices()
-    return ActionInput(spec.name, spec.label, "select" if choices else kinds.get(spec.kind, "text"),
-                       spec.required, spec.help, [InputOption(v, label) for v, label in choices])
+    return ActionInput(
+        spec.name,
+        spec.label,
+        "select" if choices else kinds.get(spec.kind, "text"),
+        spec.required,
+        spec.help,
+        [InputOption(v, label) for v, label in choices],
+    )
 
 
 def _default(admin, name: str):
@@ -73,7 +91,7 @@ class AdminState(AuthState):
     _create_after_load: str = ""  # an admin key whose 新增 was clicked before its list loaded
     rows: list[dict[str, str]] = []
     rows_key: str = ""  # the admin whose rows these are
-    _counted: str = ""      # the admin and conditions the shown total was counted for
+    _counted: str = ""  # the admin and conditions the shown total was counted for
     _options_for: str = ""  # the admin whose filter options are loaded
     total: int = 0
     total_text: str = ""
@@ -137,8 +155,7 @@ class AdminState(AuthState):
                 setattr(self, name, value)
 
     def _query(self) -> ListQuery:
-        return ListQuery(q=self.q, filters=dict(self.filters), sort=self.sort, page=self.page,
-                         page_size=self.page_size)
+        return ListQuery(q=self.q, filters=dict(self.filters), sort=self.sort, page=self.page, page_size=self.page_size)
 
     def _navigate(self, q: ListQuery):
         """Show ``q`` now and record it in the URL (history.pushState, not a navigation).
@@ -213,8 +230,13 @@ class AdminState(AuthState):
                     url = ENTRIES[admin.key].route + (f"?{shown}" if shown else "")
                     events.insert(0, rx.call_script(f"window.history.pushState(null, '', {json.dumps(url)})"))
                 if wanted is not None:
-                    self._put(q=wanted.q, filters=wanted.filters, sort=wanted.sort, page=wanted.page,
-                              page_size=wanted.page_size)
+                    self._put(
+                        q=wanted.q,
+                        filters=wanted.filters,
+                        sort=wanted.sort,
+                        page=wanted.page,
+                        page_size=wanted.page_size,
+                    )
                 q = self._query()
                 rows = fetch_page(s, admin, p, q)
                 self.rows = self._display_rows(s, admin, p, rows)
@@ -223,7 +245,8 @@ class AdminState(AuthState):
                     hidden_columns=[n for n in admin.fields if n not in admin.visible(p, admin.fields)],
                     search_labels="/".join(admin.fields[n].label for n in admin.search_for(p)),
                     perms={a: can(p, a, admin.key) for a in (CREATE, UPDATE, DELETE, EXPORT, IMPORT)},
-                    action_perms={a.name: can(p, f"action:{a.name}", admin.key) for a in admin.actions})
+                    action_perms={a.name: can(p, f"action:{a.name}", admin.key) for a in admin.actions},
+                )
                 if self._options_for != admin.key:  # the filters' unfiltered options, once per list
                     for name in admin.filters_for(p):
                         if admin.fields[name].kind == "fk":
@@ -251,8 +274,12 @@ class AdminState(AuthState):
             return self._refused(exc)
         pages = max(1, -(-n // q.page_size))
         # Past a capped count the last page is unknown: allow any page, say "200+".
-        self._put(total=n, total_text=f"{n:,}" if exact else f"{n:,}+", pages=pages if exact else MAX_PAGE,
-                  pages_text=f"{pages:,}" if exact else f"{pages:,}+")
+        self._put(
+            total=n,
+            total_text=f"{n:,}" if exact else f"{n:,}+",
+            pages=pages if exact else MAX_PAGE,
+            pages_text=f"{pages:,}" if exact else f"{pages:,}+",
+        )
 
     @rx.event
     def search(self, form: dict):
@@ -314,8 +341,9 @@ class AdminState(AuthState):
         if not any(r["id"] == row_id for r in self.rows):  # only a row of the page on screen
             return refusal()
         self.all_matching = False
-        self.selected = [i for i in self.selected if i != row_id] if row_id in self.selected \
-            else self.selected + [row_id]
+        self.selected = (
+            [i for i in self.selected if i != row_id] if row_id in self.selected else self.selected + [row_id]
+        )
 
     @rx.event
     def toggle_page(self):
@@ -378,14 +406,16 @@ class AdminState(AuthState):
                 if name == "__delete__":
                     if ids is None:
                         from clss_app.admin.query import matching_ids
+
                         require(p, DELETE, admin.key)
                         ids = matching_ids(s, admin, p, self._query(), crud.MAX_BULK)
                     result = crud.delete(s, admin, p, ids)
                     verb = "删除"
                 else:
                     action = next(a for a in admin.actions if a.name == name)
-                    result = crud.run_action(s, admin, action, p, ids=ids, query=self._query(), text=text,
-                                             raw=form or {})
+                    result = crud.run_action(
+                        s, admin, action, p, ids=ids, query=self._query(), text=text, raw=form or {}
+                    )
                     verb = action.label
         except crud.ValidationFailed as exc:
             # The dialog stays open with what was typed; field errors show under their field.
@@ -402,8 +432,10 @@ class AdminState(AuthState):
         self.confirm_open = False
         self.selected, self.all_matching = [], False
         toast = rx.toast.success if not result.refused else rx.toast.warning
-        return [*self._fetch(fresh=True), toast(result.message(verb), position="top-center",
-                                     duration=15000 if result.notes else 5000)]
+        return [
+            *self._fetch(fresh=True),
+            toast(result.message(verb), position="top-center", duration=15000 if result.notes else 5000),
+        ]
 
     # ------------------------------------------------------------ form
     def _load_fk_options(self, session, admin, p, name: str, text: str) -> None:
@@ -423,14 +455,20 @@ class AdminState(AuthState):
             stmt = stmt.where(attr.like(f"%{text[:32]}%"))
         rows = session.exec(stmt.order_by(attr).limit(FK_OPTIONS_LIMIT)).all()
         hints = option_hints(session, target, [i for i, _ in rows])
-        self.fk_options[name] = [{"id": str(i), "label": f"{lbl}（{hints[i]}）" if hints.get(i) else str(lbl)}
-                                 for i, lbl in rows]
+        self.fk_options[name] = [
+            {"id": str(i), "label": f"{lbl}（{hints[i]}）" if hints.get(i) else str(lbl)} for i, lbl in rows
+        ]
 
     def _form_field(self, name: str, kinds: tuple[str, ...]):
         """The spec of ``name`` if it is a field of the open form this user may change, of one of ``kinds``."""
         spec = self._admin().fields.get(name)
-        if (spec is None or spec.kind not in kinds or not self.form_open or name not in self.form_values
-                or name in self.readonly_fields):
+        if (
+            spec is None
+            or spec.kind not in kinds
+            or not self.form_open
+            or name not in self.form_values
+            or name in self.readonly_fields
+        ):
             return None
         return spec
 
@@ -442,8 +480,11 @@ class AdminState(AuthState):
             with self._session() as (s, p):
                 require(p, VIEW, admin.key)
                 spec = admin.fields.get(name)
-                if spec is None or spec.kind not in ("fk", "many") or (
-                        name not in admin.filters_for(p) and self._form_field(name, ("fk", "many")) is None):
+                if (
+                    spec is None
+                    or spec.kind not in ("fk", "many")
+                    or (name not in admin.filters_for(p) and self._form_field(name, ("fk", "many")) is None)
+                ):
                     return refusal()
                 self.fk_query[name] = text[:64]
                 self._load_fk_options(s, admin, p, name, text[:64])
@@ -507,12 +548,13 @@ class AdminState(AuthState):
         """An image or attachment for the open form: role checked, content checked, stored by hash."""
         from clss_app.admin import attachments, media
         from clss_app.admin.fields import FieldError
+
         admin = self._admin()
         spec = admin.fields.get(name)
         if spec is None or spec.kind not in ("image", "images", "file") or not files:
             return
         try:
-            with self._session() as (s, p):
+            with self._session() as (_s, p):
                 require(p, CREATE if self.form_mode == "create" else UPDATE, admin.key)
                 if name not in admin.editable(p, admin.form):
                     raise Forbidden(f"您不能修改{spec.label}")
@@ -530,8 +572,9 @@ class AdminState(AuthState):
                 max_mb = spec.extra.get("max_mb", attachments.DEFAULT_MAX_MB)
                 data = await files[0].read(max_mb * 1024 * 1024 + 1)
                 filename = files[0].filename or "file"
-                kind = attachments.check(data, filename, spec.label,
-                                         spec.extra.get("types", attachments.DEFAULT_TYPES), max_mb)
+                kind = attachments.check(
+                    data, filename, spec.label, spec.extra.get("types", attachments.DEFAULT_TYPES), max_mb
+                )
                 value = attachments.store(data, filename, kind)
         except FieldError as exc:
             self.form_errors[name] = str(exc)
@@ -561,16 +604,20 @@ class AdminState(AuthState):
         names = admin.visible(p, admin.form)
         self.readonly_fields = [n for n in names if n not in admin.editable(p, names)]
         links = many.load(s, admin, [row.id] if row is not None else [], names)
-        stored = {n: (links[n].get(row.id, []) if n in links else getattr(row, n)) for n in names} \
-            if row is not None else {}
-        self.form_values = {n: admin.fields[n].form_value(stored[n] if row is not None else _default(admin, n))
-                            for n in names}
+        stored = (
+            {n: (links[n].get(row.id, []) if n in links else getattr(row, n)) for n in names} if row is not None else {}
+        )
+        self.form_values = {
+            n: admin.fields[n].form_value(stored[n] if row is not None else _default(admin, n)) for n in names
+        }
         self.form_errors, self.form_error, self._uploaded = {}, "", {}
         labels = fk_labels(s, admin, [row], names) if row is not None else {}
-        self.fk_labels_shown = {n: labels.get(n, {}).get(stored[n], "") if row is not None else ""
-                                for n in names if admin.fields[n].kind == "fk"}
-        self.many_shown = {n: [{"id": str(i), "label": lbl} for i, lbl in stored.get(n, [])]
-                           for n in links}
+        self.fk_labels_shown = {
+            n: labels.get(n, {}).get(stored[n], "") if row is not None else ""
+            for n in names
+            if admin.fields[n].kind == "fk"
+        }
+        self.many_shown = {n: [{"id": str(i), "label": lbl} for i, lbl in stored.get(n, [])] for n in links}
         self.fk_query = {}
         for n in names:
             if admin.fields[n].kind in ("fk", "many"):
@@ -600,6 +647,7 @@ class AdminState(AuthState):
     def _prefill_from_filters(self, s, admin, p) -> None:
         """Adding from a filtered list (a fee item's pricing standards) starts with that filter's value."""
         from clss_app.admin.fields import FieldError
+
         for name, value in self.filters.items():
             spec = admin.fields.get(name)
             if name not in self.form_values or name in self.readonly_fields or spec.kind not in ("fk", "enum"):
@@ -642,8 +690,9 @@ class AdminState(AuthState):
         if not self.form_open or not all(isinstance(v, (str, bool, int, float)) for v in typed.values()):
             return refusal()
         raw = {**self.form_values, **typed}
-        uploaded = {n.partition(".")[2]: set(refs) for n, refs in self._uploaded.items()
-                    if n.partition(".")[0] == admin.key}
+        uploaded = {
+            n.partition(".")[2]: set(refs) for n, refs in self._uploaded.items() if n.partition(".")[0] == admin.key
+        }
         try:
             with self._session() as (s, p):
                 if self.form_mode == "create":
@@ -666,8 +715,14 @@ class AdminState(AuthState):
             self.form_error = str(exc)
             return self._refused(exc)
         self.form_open = False
-        return [*self._fetch(fresh=True), rx.toast.success(f"{verb}：{label}" + (f"。{note}" if note else ""),
-                                                position="top-center", duration=15000 if note else 4000)]
+        return [
+            *self._fetch(fresh=True),
+            rx.toast.success(
+                f"{verb}：{label}" + (f"。{note}" if note else ""),
+                position="top-center",
+                duration=15000 if note else 4000,
+            ),
+        ]
 
     # ------------------------------------------------------------ detail
     @rx.event
@@ -678,29 +733,42 @@ class AdminState(AuthState):
                 row = crud.get_row(s, admin, p, row_id)
                 names = admin.visible(p, admin.detail)
                 shown = display(s, admin, [row], names)[0]
-                self.detail_items = [{"label": admin.fields[n].label, "value": shown[n] or "—",
-                                      "file": n if admin.fields[n].kind == "file" and shown[n] else ""}
-                                     for n in names]
+                self.detail_items = [
+                    {
+                        "label": admin.fields[n].label,
+                        "value": shown[n] or "—",
+                        "file": n if admin.fields[n].kind == "file" and shown[n] else "",
+                    }
+                    for n in names
+                ]
                 self._load_history(s, admin, p, row)
                 self.detail_title = admin.row_label(row)
-                self.detail_links = [{"label": label, "href": f"{ENTRIES[key].route}?f_{col}={row.id}"}
-                                     for label, key, col in admin.links if can(p, VIEW, key)]
+                self.detail_links = [
+                    {"label": label, "href": f"{ENTRIES[key].route}?f_{col}={row.id}"}
+                    for label, key, col in admin.links
+                    if can(p, VIEW, key)
+                ]
                 self.form_row_id = row.id
         except Forbidden as exc:
             return self._refused(exc)
         self.detail_open = True
 
     def _load_history(self, s, admin, p, row) -> None:
-        self.detail_history = [{
-            "at": h.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
-            "who": h.username or "系统", "summary": h.summary,
-            "changes": audit.describe(s, admin, h, p) if h.action in ("update", "delete") else ""}
-            for h in audit.history(s, admin.key, row.id)]
+        self.detail_history = [
+            {
+                "at": h.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
+                "who": h.username or "系统",
+                "summary": h.summary,
+                "changes": audit.describe(s, admin, h, p) if h.action in ("update", "delete") else "",
+            }
+            for h in audit.history(s, admin.key, row.id)
+        ]
 
     @rx.event
     def download_attachment(self, name: str):
         """The open row's attachment, once, to a user who may see that row and that field."""
         from clss_app.admin import attachments, downloads
+
         admin = self._admin()
         spec = admin.fields.get(name)
         if spec is None or spec.kind != "file":
@@ -761,6 +829,7 @@ class AdminIOState(AdminState):
 
         def work():
             from clss_app.services import auth as _auth
+
             with db.session_scope() as s:
                 p = _auth.principal_for_token(s, token)
                 frame = io.export_frame(s, admin, p, q, lambda d, t: progress.update(done=d, total=t))
@@ -798,6 +867,7 @@ class AdminIOState(AdminState):
     async def _track(self, work, progress: dict):
         """Run blocking ``work`` in a thread, publishing its progress every 0.3 s."""
         import asyncio
+
         task = asyncio.get_running_loop().run_in_executor(None, work)
         while not task.done():
             await asyncio.sleep(0.3)
@@ -808,9 +878,10 @@ class AdminIOState(AdminState):
     @rx.event
     def open_import(self):
         from clss_app.admin import io
+
         admin = self._admin()
         try:
-            with self._session() as (s, p):
+            with self._session() as (_s, p):
                 require(p, VIEW, admin.key)
                 require(p, IMPORT, admin.key)
                 self.import_columns = [admin.fields[n].label for n in io.import_columns(admin, p)]
@@ -829,6 +900,7 @@ class AdminIOState(AdminState):
     @rx.event
     def download_template(self):
         from clss_app.admin import downloads, io
+
         admin = self._admin()
         try:
             with self._session() as (s, p):
@@ -851,6 +923,7 @@ class AdminIOState(AdminState):
             return self._refused(exc)
         upload = files[0]
         from clss_app.admin import io
+
         self._import_preview = None  # a new file: the last one's check no longer stands
         self._upload_data = await upload.read(io.MAX_IMPORT_BYTES + 1)
         self.import_filename = (upload.name or upload.filename or "import")[-128:]
@@ -871,6 +944,7 @@ class AdminIOState(AdminState):
 
         def work():
             from clss_app.services import auth as _auth
+
             with db.session_scope() as s:
                 p = _auth.principal_for_token(s, token)
                 require(p, IMPORT, admin.key)
@@ -906,6 +980,7 @@ class AdminIOState(AdminState):
 
     def _commit_import(self):
         from clss_app.admin import io
+
         admin, preview = self._admin(), self._import_preview
         try:
             with self._session() as (s, p):
@@ -926,5 +1001,7 @@ class AdminIOState(AdminState):
 
 def utcnow_str() -> str:
     from datetime import datetime
+
     from clss_app.admin.fields import SHANGHAI
+
     return datetime.now(SHANGHAI).strftime("%Y%m%d-%H%M%S")

@@ -5,6 +5,7 @@ type. So a save accepts a reference only if this form uploaded it in this sessio
 already holds it (``borrowed``), every save records the references a row holds (``record``),
 and an attachment is handed out only for a row recorded as holding it (``owns``).
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -44,22 +45,40 @@ def record(session: Session, admin, row, username: str) -> None:
         if spec.kind not in UPLOAD_KINDS:
             continue
         now = set(refs(spec, getattr(row, name)))
-        mine = (StoredFileOwner.table_name == table, StoredFileOwner.row_id == row.id,
-                StoredFileOwner.field_name == name)
+        mine = (
+            StoredFileOwner.table_name == table,
+            StoredFileOwner.row_id == row.id,
+            StoredFileOwner.field_name == name,
+        )
         known = set(session.exec(select(StoredFileOwner.ref).where(*mine)).all())
         if known - now:
             session.execute(sa.delete(StoredFileOwner).where(*mine, StoredFileOwner.ref.in_(known - now)))
-        session.add_all(StoredFileOwner(table_name=table, row_id=row.id, field_name=name, ref=ref,
-                                        resource=admin.key, username=username) for ref in now - known)
+        session.add_all(
+            StoredFileOwner(
+                table_name=table, row_id=row.id, field_name=name, ref=ref, resource=admin.key, username=username
+            )
+            for ref in now - known
+        )
 
 
 def owns(session: Session, model, row_id: int, name: str, ref: str) -> bool:
-    return session.exec(select(StoredFileOwner.id).where(
-        StoredFileOwner.table_name == model.__tablename__, StoredFileOwner.row_id == row_id,
-        StoredFileOwner.field_name == name, StoredFileOwner.ref == ref)).first() is not None
+    return (
+        session.exec(
+            select(StoredFileOwner.id).where(
+                StoredFileOwner.table_name == model.__tablename__,
+                StoredFileOwner.row_id == row_id,
+                StoredFileOwner.field_name == name,
+                StoredFileOwner.ref == ref,
+            )
+        ).first()
+        is not None
+    )
 
 
 def forget(session: Session, model, row_id: int) -> None:
     """A deleted row holds nothing any more."""
-    session.execute(sa.delete(StoredFileOwner).where(StoredFileOwner.table_name == model.__tablename__,
-                                                     StoredFileOwner.row_id == row_id))
+    session.execute(
+        sa.delete(StoredFileOwner).where(
+            StoredFileOwner.table_name == model.__tablename__, StoredFileOwner.row_id == row_id
+        )
+    )

@@ -10,19 +10,21 @@
 ``key`` is the menu entry (label, route, who may view); create, update,
 delete, export and import are granted to the roles the declaration names.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, ClassVar, Iterable
+from typing import ClassVar
 
 from sqlmodel import Session, SQLModel
 
 from clss_app.admin.fields import FieldSpec, infer_field, infer_fields, label_attr
 from clss_app.admin.many import Many
-from clss_app.services.permissions import (CREATE, DELETE, EXPORT, IMPORT, UPDATE, Principal, can, grant)
+from clss_app.services.permissions import CREATE, DELETE, EXPORT, IMPORT, UPDATE, Principal, can, grant
 from models import Role
 
-REGISTRY: dict[str, type["ModelAdmin"]] = {}
+REGISTRY: dict[str, type[ModelAdmin]] = {}
 
 
 @dataclass
@@ -97,7 +99,7 @@ class ModelAdmin:
     # Checked on create when the row's own scope column is not yet known (e.g. its id).
     scope_on_create: ClassVar[tuple[str, str] | None] = None
     fields_override: ClassVar[dict[str, dict]] = {}
-    hidden_for: ClassVar[dict[str, Iterable[Role]]] = {}    # field -> roles that never see it
+    hidden_for: ClassVar[dict[str, Iterable[Role]]] = {}  # field -> roles that never see it
     readonly_for: ClassVar[dict[str, Iterable[Role]]] = {}  # field -> roles that cannot change it
     can_create: ClassVar[Iterable[Role]] = ()
     can_update: ClassVar[Iterable[Role]] = ()
@@ -135,14 +137,21 @@ class ModelAdmin:
         cls.label_field = label_attr(model)
         if not cls.detail:
             cls.detail = [n for n in specs if n not in ("version",)]
-        for action, roles in ((CREATE, cls.can_create), (UPDATE, cls.can_update),
-                              (DELETE, cls.can_delete), (EXPORT, cls.can_export),
-                              (IMPORT, cls.can_import)):
+        for action, roles in (
+            (CREATE, cls.can_create),
+            (UPDATE, cls.can_update),
+            (DELETE, cls.can_delete),
+            (EXPORT, cls.can_export),
+            (IMPORT, cls.can_import),
+        ):
             grant(key, action, roles)
         if cls.ordering:
             from clss_app.admin import ordering
-            movers = [Action(f"move_{d}", label, ordering.move(cls, step), frozenset(cls.can_update))
-                      for d, label, step in (("up", "上移", -1), ("down", "下移", 1))]
+
+            movers = [
+                Action(f"move_{d}", label, ordering.move(cls, step), frozenset(cls.can_update))
+                for d, label, step in (("up", "上移", -1), ("down", "下移", 1))
+            ]
             cls.actions = [*[a for a in cls.actions if not a.name.startswith("move_")], *movers]
         for a in cls.actions:
             grant(key, f"action:{a.name}", a.roles)
@@ -213,7 +222,9 @@ class ModelAdmin:
 def option_hints(session: Session, model: type[SQLModel], ids: list[int]) -> dict[int, str]:
     """{id: hint} for picker options of ``model``, from the picker_hint its admin declares."""
     from sqlmodel import select
+
     from clss_app.admin.query import labels_for
+
     admin = next((a for a in REGISTRY.values() if a.model is model and a.picker_hint), None)
     if admin is None or not ids:
         return {}

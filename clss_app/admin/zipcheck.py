@@ -12,14 +12,15 @@ The limits, measured on 50,000-row sheets (the import maximum) written as export
   over the 20 MB upload limit anyway);
 - 城市参数 with the same 510 characters in every row: 88 MB unzipped, ratio 59.
 """
+
 from __future__ import annotations
 
 import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from io import BytesIO
-from typing import Callable
 
 MB = 1024 * 1024
 MAX_TOTAL = 200 * MB
@@ -77,24 +78,27 @@ def _inflate(data: memoryview, info: zipfile.ZipInfo, consume: Callable[[bytes],
     at = info.header_offset
     if at + LOCAL.size > len(data):
         raise _lying()
-    sig, _, flags, method, _, _, crc, csize, usize, nlen, elen = LOCAL.unpack(data[at:at + LOCAL.size])
+    sig, _, flags, method, _, _, crc, csize, usize, nlen, elen = LOCAL.unpack(data[at : at + LOCAL.size])
     # The local header must agree with the directory (a reader may trust either), unless its sizes are
     # deferred to a data descriptor (flag 0x08) or to a zip64 field (0xFFFFFFFF).
     declared = (crc, csize, usize) if not flags & 0x08 else (info.CRC, info.compress_size, info.file_size)
     if csize == usize == 0xFFFFFFFF:
         declared = (crc, info.compress_size, info.file_size)
-    if sig != b"PK\x03\x04" or method != info.compress_type or declared != (
-            info.CRC, info.compress_size, info.file_size):
+    if (
+        sig != b"PK\x03\x04"
+        or method != info.compress_type
+        or declared != (info.CRC, info.compress_size, info.file_size)
+    ):
         raise _lying()
     start = at + LOCAL.size + nlen + elen
-    raw = data[start:start + info.compress_size]
+    raw = data[start : start + info.compress_size]
     if len(raw) != info.compress_size:
         raise _lying()
     inflater = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
     size, running = 0, 0
     try:
         for i in range(0, len(raw), PIECE):
-            piece = bytes(raw[i:i + PIECE])
+            piece = bytes(raw[i : i + PIECE])
             while piece:
                 if inflater is None:
                     out, piece = piece, b""
@@ -126,6 +130,7 @@ class SheetExtent:
     Writers give every cell a plain ``<c r="A1" ...>``: a piece made only of those is read with a
     few passes of regular expressions; any other piece tag by tag, a few times slower.
     """
+
     TAG = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(row|c)(?=[\s/>])([^<>]*)>")
     R = re.compile(rb"""(?:^|\s)r\s*=\s*["']([^"']*)["']""")
     REF = re.compile(rb"([A-Za-z]{0,3})([0-9]{0,7})")  # XFD1048576 at most, as in Excel
@@ -158,8 +163,12 @@ class SheetExtent:
     def _plain(self, text: bytes) -> bool:
         """Read a piece whose every cell tag is plain; False (nothing read) if it is not such a piece."""
         cells = text.count(b"<c ") + text.count(b"<c>") + text.count(b"<c/")
-        if not cells or any(s in text for s in self.NOT_PLAIN) or self.SECOND_R.search(text) \
-                or len(self.PLAIN.findall(text)) != cells:
+        if (
+            not cells
+            or any(s in text for s in self.NOT_PLAIN)
+            or self.SECOND_R.search(text)
+            or len(self.PLAIN.findall(text)) != cells
+        ):
             return False
         valued = self.VALUED.findall(text)
         if valued:
@@ -172,7 +181,7 @@ class SheetExtent:
         last = text.rfind(b'<c r="')  # the cursor: at the last cell, then past the rows after it
         letters, digits = self.REF.match(text, last + 6).groups()
         self.row, self.col = int(digits) - 1, _column(letters)
-        self._tag_by_tag(text[last + 1:])
+        self._tag_by_tag(text[last + 1 :])
         return True
 
     def _tag_by_tag(self, text: bytes) -> None:

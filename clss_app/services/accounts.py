@@ -1,4 +1,5 @@
 """Creating staff accounts (CLI and demo data; the engine's forms come later)."""
+
 from __future__ import annotations
 
 from sqlmodel import Session, select
@@ -7,8 +8,16 @@ from clss_app.services.auth import USERNAME_MAX, hash_password, password_problem
 from models import ROLE_UNIT_KIND, OrgUnit, Role, User
 
 
-def create_user(session: Session, *, username: str, display_name: str, password: str,
-                role: str | Role, unit_name: str = "", unit_id: int | None = None) -> User:
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    display_name: str,
+    password: str,
+    role: str | Role,
+    unit_name: str = "",
+    unit_id: int | None = None,
+) -> User:
     """Create one account; raises ValueError with a Chinese reason."""
     username = username.strip()
     if not username or len(username) > USERNAME_MAX:
@@ -34,8 +43,13 @@ def create_user(session: Session, *, username: str, display_name: str, password:
         raise ValueError("找不到所属机构" + (f"：{unit_name}" if unit_name else "，请先生成组织机构"))
     if unit.kind != ROLE_UNIT_KIND[role]:
         raise ValueError(f"{role.label}应设在{ROLE_UNIT_KIND[role].label}，而 {unit.name} 是{unit.kind.label}")
-    user = User(username=username, display_name=display_name.strip(), role=role,
-                org_unit_id=unit.id, password_hash=hash_password(password))
+    user = User(
+        username=username,
+        display_name=display_name.strip(),
+        role=role,
+        org_unit_id=unit.id,
+        password_hash=hash_password(password),
+    )
     session.add(user)
     session.flush()
     return user

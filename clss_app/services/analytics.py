@@ -19,6 +19,7 @@ Definitions (the domain guide's, made exact):
 * rent per ㎡: monthly rent ÷ room area of the contracts in force, by unit type name;
 * funnel: appointments, reservations and signings registered inside the months.
 """
+
 from __future__ import annotations
 
 import threading
@@ -43,8 +44,7 @@ TTL = 60.0
 READ_THREADS = 3
 
 RENTED = (RoomStatus.OCCUPIED.value, RoomStatus.SIGNED.value)
-DUE_STATES = tuple(s.value for s in (BillState.CONFIRMED, BillState.PARTLY_PAID, BillState.PAID,
-                                     BillState.BAD_DEBT))
+DUE_STATES = tuple(s.value for s in (BillState.CONFIRMED, BillState.PARTLY_PAID, BillState.PAID, BillState.BAD_DEBT))
 OPEN_STATES = (BillState.CONFIRMED.value, BillState.PARTLY_PAID.value)
 EXPIRING_STATES = (ContractState.ACTIVE.value,)  # in force; a 待执行 renewal is not what expires
 SIGNED_STATES = tuple(s.value for s in ContractState if s not in (ContractState.VOID, ContractState.PENDING_REVIEW))
@@ -75,6 +75,7 @@ def month_end(m: date) -> date:
 
 # ---------------------------------------------------------------- reading
 
+
 def _scope_sql(p: Principal, column: str = "project_id") -> str:
     if p.project_ids is None:
         return ""
@@ -92,7 +93,9 @@ def _frame(conn: sa.Connection, sql: str, schema: dict) -> pl.DataFrame:
     Dates come as text from SQLite and as date objects from PostgreSQL; timestamps are naive
     UTC and become the day in Beijing."""
     rows = conn.exec_driver_sql(sql).fetchall()
-    text = bool(rows) and any(isinstance(v, str) for v, t in zip(rows[0], schema.values()) if t in (pl.Date, pl.Datetime))
+    text = bool(rows) and any(
+        isinstance(v, str) for v, t in zip(rows[0], schema.values()) if t in (pl.Date, pl.Datetime)
+    )
     raw = {n: (pl.String if text and t in (pl.Date, pl.Datetime) else t) for n, t in schema.items()}
     frame = pl.DataFrame(rows, schema=raw, orient="row", strict=False)
     casts = []
@@ -124,32 +127,61 @@ def load_frames(session: Session, p: Principal) -> dict[str, pl.DataFrame]:
     c_where = _scope_sql(p, "c.project_id")
     and_ = " AND " if where else " WHERE "
     reads = {
-        "projects": (f"SELECT id, name, city FROM project{_scope_sql(p, 'id')}",
-                     {"project_id": pl.Int64, "name": pl.String, "city": pl.String}),
-        "rooms": (f"SELECT project_id, status, COUNT(*) FROM room{where} GROUP BY project_id, status",
-                  {"project_id": pl.Int64, "status": pl.String, "n": pl.Int64}),
+        "projects": (
+            f"SELECT id, name, city FROM project{_scope_sql(p, 'id')}",
+            {"project_id": pl.Int64, "name": pl.String, "city": pl.String},
+        ),
+        "rooms": (
+            f"SELECT project_id, status, COUNT(*) FROM room{where} GROUP BY project_id, status",
+            {"project_id": pl.Int64, "status": pl.String, "n": pl.Int64},
+        ),
         "unit_types": (f"SELECT id, name FROM unit_type{where}", {"unit_type_id": pl.Int64, "unit_type": pl.String}),
-        "contracts": ("SELECT c.project_id, c.state, c.source, c.end_date, c.monthly_rent, c.signed_on, "
-                      f"c.checked_out_on, r.area, r.unit_type_id FROM contract c JOIN room r ON r.id = c.room_id{c_where}",
-                      {"project_id": pl.Int64, "state": pl.String, "source": pl.String, "end_date": pl.Date,
-                       "monthly_rent": pl.Float64, "signed_on": pl.Date, "checked_out_on": pl.Date, "area": pl.Float64,
-                       "unit_type_id": pl.Int64}),
-        "bills": (f"SELECT project_id, due_date, state, {_cents('amount + late_fee')}, {_cents('paid')}, COUNT(*) "
-                  f"FROM bill{where}{and_}state IN ({_in(DUE_STATES)}) GROUP BY project_id, due_date, state",
-                  {"project_id": pl.Int64, "due_date": pl.Date, "state": pl.String, "owed": pl.Int64,
-                   "paid": pl.Int64, "n": pl.Int64}),
-        "payments": (f"SELECT project_id, paid_on, {_cents('amount')} FROM payment{where} GROUP BY project_id, paid_on",
-                     {"project_id": pl.Int64, "paid_on": pl.Date, "amount": pl.Int64}),
-        "appointments": (f"SELECT project_id, created_at FROM appointment{where}",
-                         {"project_id": pl.Int64, "day": pl.Datetime}),
-        "reservations": (f"SELECT project_id, created_at FROM reservation{where}",
-                         {"project_id": pl.Int64, "day": pl.Datetime}),
+        "contracts": (
+            "SELECT c.project_id, c.state, c.source, c.end_date, c.monthly_rent, c.signed_on, "
+            f"c.checked_out_on, r.area, r.unit_type_id FROM contract c JOIN room r ON r.id = c.room_id{c_where}",
+            {
+                "project_id": pl.Int64,
+                "state": pl.String,
+                "source": pl.String,
+                "end_date": pl.Date,
+                "monthly_rent": pl.Float64,
+                "signed_on": pl.Date,
+                "checked_out_on": pl.Date,
+                "area": pl.Float64,
+                "unit_type_id": pl.Int64,
+            },
+        ),
+        "bills": (
+            f"SELECT project_id, due_date, state, {_cents('amount + late_fee')}, {_cents('paid')}, COUNT(*) "
+            f"FROM bill{where}{and_}state IN ({_in(DUE_STATES)}) GROUP BY project_id, due_date, state",
+            {
+                "project_id": pl.Int64,
+                "due_date": pl.Date,
+                "state": pl.String,
+                "owed": pl.Int64,
+                "paid": pl.Int64,
+                "n": pl.Int64,
+            },
+        ),
+        "payments": (
+            f"SELECT project_id, paid_on, {_cents('amount')} FROM payment{where} GROUP BY project_id, paid_on",
+            {"project_id": pl.Int64, "paid_on": pl.Date, "amount": pl.Int64},
+        ),
+        "appointments": (
+            f"SELECT project_id, created_at FROM appointment{where}",
+            {"project_id": pl.Int64, "day": pl.Datetime},
+        ),
+        "reservations": (
+            f"SELECT project_id, created_at FROM reservation{where}",
+            {"project_id": pl.Int64, "day": pl.Datetime},
+        ),
     }
     engine = session.get_bind()
 
     def read(name: str) -> pl.DataFrame:
         with engine.connect() as conn:
             return _frame(conn, *reads[name])
+
     # The two big reads first, so they overlap each other and everything else.
     order = ["bills", "payments", "contracts", "rooms", "projects", "unit_types", "appointments", "reservations"]
     with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
@@ -158,6 +190,7 @@ def load_frames(session: Session, p: Principal) -> dict[str, pl.DataFrame]:
 
 
 # ---------------------------------------------------------------- figures
+
 
 def chosen_projects(projects: pl.DataFrame, f: Filters) -> list[int]:
     out = projects
@@ -187,9 +220,9 @@ def figures(frames: dict[str, pl.DataFrame], f: Filters, today: date) -> dict:
 
     bills = frames["bills"].filter(mine)
     due = bills.filter(pl.col("due_date").is_between(start, due_end))
-    open_ = (bills.filter(pl.col("state").is_in(OPEN_STATES) & (pl.col("due_date") <= today))
-             .with_columns(age=(pl.lit(today) - pl.col("due_date")).dt.total_days(),
-                           owing=pl.col("owed") - pl.col("paid")))
+    open_ = bills.filter(pl.col("state").is_in(OPEN_STATES) & (pl.col("due_date") <= today)).with_columns(
+        age=(pl.lit(today) - pl.col("due_date")).dt.total_days(), owing=pl.col("owed") - pl.col("paid")
+    )
     payments = frames["payments"].filter(mine & pl.col("paid_on").is_between(start, end))
 
     contracts = frames["contracts"].filter(mine)
@@ -203,7 +236,8 @@ def figures(frames: dict[str, pl.DataFrame], f: Filters, today: date) -> dict:
         if not frame.height:
             return {}
         grouped = frame.group_by(pl.col(day).dt.truncate("1mo").alias("m")).agg(
-            *[expr.alias(k) for k, expr in aggs.items()])
+            *[expr.alias(k) for k, expr in aggs.items()]
+        )
         return {r["m"]: r for r in grouped.iter_rows(named=True)}
 
     due_m = per_month(due, "due_date", owed=pl.col("owed").sum(), paid=pl.col("paid").sum())
@@ -211,51 +245,102 @@ def figures(frames: dict[str, pl.DataFrame], f: Filters, today: date) -> dict:
     new_m = per_month(new, "signed_on", n=pl.len())
     ren_m = per_month(renewals, "signed_on", n=pl.len())
     out_m = per_month(outs, "checked_out_on", n=pl.len())
-    monthly = [{
-        "month": m, "owed": due_m.get(m, {}).get("owed", 0), "paid": due_m.get(m, {}).get("paid", 0),
-        "revenue": rev_m.get(m, {}).get("amount", 0), "signings": new_m.get(m, {}).get("n", 0),
-        "renewals": ren_m.get(m, {}).get("n", 0), "check_outs": out_m.get(m, {}).get("n", 0),
-    } for m in months]
+    monthly = [
+        {
+            "month": m,
+            "owed": due_m.get(m, {}).get("owed", 0),
+            "paid": due_m.get(m, {}).get("paid", 0),
+            "revenue": rev_m.get(m, {}).get("amount", 0),
+            "signings": new_m.get(m, {}).get("n", 0),
+            "renewals": ren_m.get(m, {}).get("n", 0),
+            "check_outs": out_m.get(m, {}).get("n", 0),
+        }
+        for m in months
+    ]
 
     arrears = []
     for label, low, high in AGE_BANDS:
         band = open_.filter(pl.col("age") >= low) if high is None else open_.filter(pl.col("age").is_between(low, high))
-        arrears.append({"band": label, "low": low, "high": high, "bills": _sum(band, "n"), "amount": _sum(band, "owing")})
+        arrears.append(
+            {"band": label, "low": low, "high": high, "bills": _sum(band, "n"), "amount": _sum(band, "owing")}
+        )
 
-    expiring = [{"days": n, "count": active.filter(pl.col("end_date").is_between(today, today + timedelta(days=n))).height}
-                for n in EXPIRY_DAYS]
+    expiring = [
+        {"days": n, "count": active.filter(pl.col("end_date").is_between(today, today + timedelta(days=n))).height}
+        for n in EXPIRY_DAYS
+    ]
 
-    by_type = (active.join(frames["unit_types"], on="unit_type_id", how="left")
-               .with_columns(pl.col("unit_type").fill_null("未设户型"))
-               .group_by("unit_type").agg(rent=pl.col("monthly_rent").sum(), area=pl.col("area").sum(),
-                                          contracts=pl.len(), unit_type_ids=pl.col("unit_type_id").unique())
-               .filter(pl.col("area") > 0).sort("unit_type"))
-    rent_per_sqm = [{"unit_type": r["unit_type"], "per_sqm": r["rent"] / r["area"], "contracts": r["contracts"],
-                     "unit_type_ids": sorted(i for i in r["unit_type_ids"] if i is not None)}
-                    for r in by_type.iter_rows(named=True)]
+    by_type = (
+        active.join(frames["unit_types"], on="unit_type_id", how="left")
+        .with_columns(pl.col("unit_type").fill_null("未设户型"))
+        .group_by("unit_type")
+        .agg(
+            rent=pl.col("monthly_rent").sum(),
+            area=pl.col("area").sum(),
+            contracts=pl.len(),
+            unit_type_ids=pl.col("unit_type_id").unique(),
+        )
+        .filter(pl.col("area") > 0)
+        .sort("unit_type")
+    )
+    rent_per_sqm = [
+        {
+            "unit_type": r["unit_type"],
+            "per_sqm": r["rent"] / r["area"],
+            "contracts": r["contracts"],
+            "unit_type_ids": sorted(i for i in r["unit_type_ids"] if i is not None),
+        }
+        for r in by_type.iter_rows(named=True)
+    ]
 
     def in_range(frame):
         return frame.filter(mine & pl.col("day").is_between(start, end)).height
-    funnel = {"appointments": in_range(frames["appointments"]), "reservations": in_range(frames["reservations"]),
-              "contracts": new.height}
+
+    funnel = {
+        "appointments": in_range(frames["appointments"]),
+        "reservations": in_range(frames["reservations"]),
+        "contracts": new.height,
+    }
 
     # One row a project: the same figures, side by side.
     room_n = rooms.group_by("project_id").agg(
-        rooms=pl.col("n").sum(), rentable=pl.col("n").filter(pl.col("status") != RoomStatus.LOCKED.value).sum(),
-        rented=pl.col("n").filter(pl.col("status").is_in(RENTED)).sum())
+        rooms=pl.col("n").sum(),
+        rentable=pl.col("n").filter(pl.col("status") != RoomStatus.LOCKED.value).sum(),
+        rented=pl.col("n").filter(pl.col("status").is_in(RENTED)).sum(),
+    )
     due_n = due.group_by("project_id").agg(owed=pl.col("owed").sum(), paid=pl.col("paid").sum())
     rev_n = payments.group_by("project_id").agg(revenue=pl.col("amount").sum())
     arr_n = open_.group_by("project_id").agg(arrears=pl.col("owing").sum())
-    projects = (frames["projects"].filter(mine).join(room_n, on="project_id", how="left")
-                .join(due_n, on="project_id", how="left").join(rev_n, on="project_id", how="left")
-                .join(arr_n, on="project_id", how="left").fill_null(0).sort("city", "name"))
+    projects = (
+        frames["projects"]
+        .filter(mine)
+        .join(room_n, on="project_id", how="left")
+        .join(due_n, on="project_id", how="left")
+        .join(rev_n, on="project_id", how="left")
+        .join(arr_n, on="project_id", how="left")
+        .fill_null(0)
+        .sort("city", "name")
+    )
 
     return {
-        "project_ids": ids, "start": start, "end": end, "due_end": due_end, "today": today,
-        "rooms": _sum(rooms, "n"), "rentable": _sum(rentable, "n"), "rented": _sum(rented, "n"),
-        "owed": _sum(due, "owed"), "paid": _sum(due, "paid"), "due_bills": _sum(due, "n"),
-        "revenue": _sum(payments, "amount"), "arrears": arrears, "arrears_total": _sum(open_, "owing"),
-        "expiring": expiring, "monthly": monthly, "rent_per_sqm": rent_per_sqm, "funnel": funnel,
+        "project_ids": ids,
+        "start": start,
+        "end": end,
+        "due_end": due_end,
+        "today": today,
+        "rooms": _sum(rooms, "n"),
+        "rentable": _sum(rentable, "n"),
+        "rented": _sum(rented, "n"),
+        "owed": _sum(due, "owed"),
+        "paid": _sum(due, "paid"),
+        "due_bills": _sum(due, "n"),
+        "revenue": _sum(payments, "amount"),
+        "arrears": arrears,
+        "arrears_total": _sum(open_, "owing"),
+        "expiring": expiring,
+        "monthly": monthly,
+        "rent_per_sqm": rent_per_sqm,
+        "funnel": funnel,
         "projects": projects.to_dicts(),
     }
 
@@ -265,6 +350,7 @@ def ratio(part: int, whole: int) -> float | None:
 
 
 # ---------------------------------------------------------------- cache
+
 
 @dataclass
 class _Entry:

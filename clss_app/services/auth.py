@@ -1,4 +1,5 @@
 """Passwords, logins behind a throttle, the login log, and server-side sessions."""
+
 from __future__ import annotations
 
 import hashlib
@@ -67,15 +68,31 @@ class LoginResult:
     download_key: str = ""
 
 
-def _record(session: Session, outcome: LoginOutcome, username: str, user: User | None, address: str,
-            now: datetime, detail: str = "") -> None:
-    session.add(LoginLog(at=now, username=username[:USERNAME_MAX], user_id=user.id if user else None,
-                         org_unit_id=user.org_unit_id if user else None, address=(address or "")[:64],
-                         outcome=outcome, detail=detail[:255]))
+def _record(
+    session: Session,
+    outcome: LoginOutcome,
+    username: str,
+    user: User | None,
+    address: str,
+    now: datetime,
+    detail: str = "",
+) -> None:
+    session.add(
+        LoginLog(
+            at=now,
+            username=username[:USERNAME_MAX],
+            user_id=user.id if user else None,
+            org_unit_id=user.org_unit_id if user else None,
+            address=(address or "")[:64],
+            outcome=outcome,
+            detail=detail[:255],
+        )
+    )
 
 
-def login(session: Session, username: str, password: str, now: datetime | None = None,
-          address: str = "") -> LoginResult:
+def login(
+    session: Session, username: str, password: str, now: datetime | None = None, address: str = ""
+) -> LoginResult:
     """Check credentials behind the throttle (``throttle.py``) and open a session.
 
     Every refusal, be the name unknown, the password wrong, the account locked or the client made to
@@ -101,16 +118,27 @@ def login(session: Session, username: str, password: str, now: datetime | None =
     locked = user is not None and user.locked_until is not None and user.locked_until > now
     checked = user is not None and counted is not None and not locked
     if not verify_password(user.password_hash if checked else _DUMMY_HASH, password) or not checked:
-        outcome = (LoginOutcome.THROTTLED if counted is None else LoginOutcome.LOCKED if locked
-                   else LoginOutcome.UNKNOWN if user is None else LoginOutcome.FAILED)
+        outcome = (
+            LoginOutcome.THROTTLED
+            if counted is None
+            else LoginOutcome.LOCKED
+            if locked
+            else LoginOutcome.UNKNOWN
+            if user is None
+            else LoginOutcome.FAILED
+        )
         _record(session, outcome, username, user, address, now)
         if outcome == LoginOutcome.FAILED and counted >= settings.LOGIN_LOCK_AFTER:
             _lock(session, user, counted, address, now)
         return refused
     # The password was right; the lock may have been set (or the account stopped) while it was checked.
-    opened = session.execute(sa.update(User).where(User.id == user.id, User.is_active.is_(True),
-                                                   sa.or_(User.locked_until.is_(None), User.locked_until <= now))
-                             .values(last_login_at=now)).rowcount
+    opened = session.execute(
+        sa.update(User)
+        .where(
+            User.id == user.id, User.is_active.is_(True), sa.or_(User.locked_until.is_(None), User.locked_until <= now)
+        )
+        .values(last_login_at=now)
+    ).rowcount
     if not opened:
         session.refresh(user)
         inactive = not user.is_active
@@ -119,21 +147,37 @@ def login(session: Session, username: str, password: str, now: datetime | None =
 
     throttle.forgive(session, username, throttle.client_key(address))
     token, download_key = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-    session.add(UserSession(token_hash=_token_hash(token), user_id=user.id, created_at=now, last_seen_at=now,
-                            expires_at=now + timedelta(hours=settings.SESSION_HOURS),
-                            download_key_hash=_token_hash(download_key)))
+    session.add(
+        UserSession(
+            token_hash=_token_hash(token),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=settings.SESSION_HOURS),
+            download_key_hash=_token_hash(download_key),
+        )
+    )
     _record(session, LoginOutcome.SUCCESS, username, user, address, now)
     return LoginResult(True, token=token, download_key=download_key)
 
 
 def _lock(session: Session, user: User, failures: int, address: str, now: datetime) -> None:
     until = now + timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
-    locked = session.execute(sa.update(User).where(User.id == user.id, sa.or_(User.locked_until.is_(None),
-                                                                              User.locked_until <= now))
-                             .values(locked_until=until)).rowcount
+    locked = session.execute(
+        sa.update(User)
+        .where(User.id == user.id, sa.or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(locked_until=until)
+    ).rowcount
     if locked:
-        _record(session, LoginOutcome.LOCK, user.username, user, address, now,
-                f"累计失败 {failures} 次，锁定 {settings.LOGIN_LOCK_MINUTES} 分钟")
+        _record(
+            session,
+            LoginOutcome.LOCK,
+            user.username,
+            user,
+            address,
+            now,
+            f"累计失败 {failures} 次，锁定 {settings.LOGIN_LOCK_MINUTES} 分钟",
+        )
 
 
 def is_locked(session: Session, users: list[User], now: datetime | None = None) -> set[int]:
@@ -189,8 +233,9 @@ def _live(conn: sa.Connection, where, now: datetime) -> tuple | None:
     row = conn.execute(select(S.id, S.user_id, S.expires_at, S.last_seen_at).where(live)).first()
     if row is None or now - row.last_seen_at < timedelta(seconds=TOUCH_SECONDS):
         return row
-    touched = conn.execute(sa.update(S).where(live).values(last_seen_at=now)
-                           .execution_options(**{db.UNTRACKED: True})).rowcount
+    touched = conn.execute(
+        sa.update(S).where(live).values(last_seen_at=now).execution_options(**{db.UNTRACKED: True})
+    ).rowcount
     return (row.id, row.user_id, row.expires_at, now) if touched else None
 
 
@@ -249,13 +294,16 @@ def live_session(session: Session, session_id: int | None, now: datetime | None 
 def logout(session: Session, token: str | None, now: datetime | None = None) -> None:
     if not token:
         return
-    session.execute(sa.update(UserSession)
-                    .where(UserSession.token_hash == _token_hash(token),
-                           UserSession.revoked_at.is_(None))
-                    .values(revoked_at=now or utcnow()))
+    session.execute(
+        sa.update(UserSession)
+        .where(UserSession.token_hash == _token_hash(token), UserSession.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+    )
 
 
 def revoke_all_sessions(session: Session, user_id: int, now: datetime | None = None) -> None:
-    session.execute(sa.update(UserSession)
-                    .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
-                    .values(revoked_at=now or utcnow()))
+    session.execute(
+        sa.update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+    )

@@ -1,5 +1,6 @@
 """What changes a bill only with someone's approval: refunds (财务 confirms), bad debt (two levels),
 and adjustments (a decrease, a waiver or a late-fee waiver needs a 负责人)."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -10,14 +11,26 @@ from sqlmodel import Session, select
 from clss_app.admin.view import ActionResult
 from clss_app.services.bills import FINAL_CONTRACT, OPEN, ZERO, outstanding
 from clss_app.services.permissions import Principal
-from models import (AdjustmentKind, AdjustmentState, ApprovalState, BadDebt, Bill, BillAdjustment, BillState, Contract,
-                    Payment, PaymentMethod, Role)
+from models import (
+    AdjustmentKind,
+    AdjustmentState,
+    ApprovalState,
+    BadDebt,
+    Bill,
+    BillAdjustment,
+    BillState,
+    Contract,
+    Payment,
+    PaymentMethod,
+    Role,
+)
 
 LEVEL1_ROLES = frozenset({Role.PRINCIPAL, Role.MULTI_STORE_MANAGER})
 LEVEL2_ROLES = frozenset({Role.FINANCE})
 
 
 # ---------------------------------------------------------------- refunds
+
 
 def to_offline_refund(session: Session, p: Principal, rows: list[Bill]) -> ActionResult:
     return _step(rows, session, BillState.REFUND_DUE, BillState.OFFLINE_REFUND)
@@ -28,8 +41,16 @@ def confirm_refund(session: Session, p: Principal, rows: list[Bill]) -> ActionRe
     result = _step(rows, session, BillState.OFFLINE_REFUND, BillState.REFUNDED)
     for b in rows:
         if b.state == BillState.REFUNDED:
-            session.add(Payment(bill_id=b.id, project_id=b.project_id, amount=-b.amount,
-                                method=PaymentMethod.TRANSFER, receipt_no="退款", username=p.username))
+            session.add(
+                Payment(
+                    bill_id=b.id,
+                    project_id=b.project_id,
+                    amount=-b.amount,
+                    method=PaymentMethod.TRANSFER,
+                    receipt_no="退款",
+                    username=p.username,
+                )
+            )
     return result
 
 
@@ -38,8 +59,11 @@ def _step(rows, session, expected: BillState, target: BillState) -> ActionResult
     for b in rows:
         if b.state != expected:
             result.refused.append((b.title, f"当前为{b.state.label}"))
-        elif session.execute(sa.update(Bill).where(Bill.id == b.id, Bill.state == expected)
-                             .values(state=target, version=Bill.version + 1)).rowcount:
+        elif session.execute(
+            sa.update(Bill)
+            .where(Bill.id == b.id, Bill.state == expected)
+            .values(state=target, version=Bill.version + 1)
+        ).rowcount:
             b.state = target
             result.done += 1
         else:
@@ -48,6 +72,7 @@ def _step(rows, session, expected: BillState, target: BillState) -> ActionResult
 
 
 # ---------------------------------------------------------------- bad debt
+
 
 def request_bad_debt(session: Session, p: Principal, rows: list[Bill], reason: str) -> ActionResult:
     """坏账申请 on a final bill: the contract has ended and the money cannot be settled."""
@@ -58,19 +83,24 @@ def request_bad_debt(session: Session, p: Principal, rows: list[Bill], reason: s
             result.refused.append((b.title, "仅尾期账单（合同已退房或已到期）可申请坏账"))
         elif b.state not in (*OPEN, BillState.REFUND_DUE, BillState.OFFLINE_REFUND):
             result.refused.append((b.title, f"当前为{b.state.label}，无待结清款项"))
-        elif session.exec(select(BadDebt.id).where(BadDebt.bill_id == b.id, BadDebt.state.in_(
-                [ApprovalState.LEVEL1, ApprovalState.LEVEL2]))).first():
+        elif session.exec(
+            select(BadDebt.id).where(
+                BadDebt.bill_id == b.id, BadDebt.state.in_([ApprovalState.LEVEL1, ApprovalState.LEVEL2])
+            )
+        ).first():
             result.refused.append((b.title, "已有审批中的坏账申请"))
         else:
             owed = outstanding(b) if b.state in OPEN else b.amount
-            session.add(BadDebt(bill_id=b.id, project_id=b.project_id, amount=owed, reason=reason,
-                                requested_by=p.username))
+            session.add(
+                BadDebt(bill_id=b.id, project_id=b.project_id, amount=owed, reason=reason, requested_by=p.username)
+            )
             result.done += 1
     return result
 
 
 def decide_bad_debt(approve: bool):
     """One level of the two-level approval; the role decides which level it may act on."""
+
     def run(session: Session, p: Principal, rows: list[BadDebt], comment: str) -> ActionResult:
         result = ActionResult()
         for d in rows:
@@ -87,16 +117,22 @@ def decide_bad_debt(approve: bool):
             else:
                 result.refused.append((label, f"当前为{d.state.label}"))
                 continue
-            if not session.execute(sa.update(BadDebt).where(BadDebt.id == d.id, BadDebt.state == d.state)
-                                   .values(state=target, comment=comment[:255], version=BadDebt.version + 1,
-                                           **who)).rowcount:
+            if not session.execute(
+                sa.update(BadDebt)
+                .where(BadDebt.id == d.id, BadDebt.state == d.state)
+                .values(state=target, comment=comment[:255], version=BadDebt.version + 1, **who)
+            ).rowcount:
                 result.refused.append((label, "已被他人审批，请刷新"))
                 continue
             if target == ApprovalState.APPROVED:  # both levels agreed: the bill closes
-                session.execute(sa.update(Bill).where(Bill.id == d.bill_id)
-                                .values(state=BillState.BAD_DEBT, version=Bill.version + 1))
+                session.execute(
+                    sa.update(Bill)
+                    .where(Bill.id == d.bill_id)
+                    .values(state=BillState.BAD_DEBT, version=Bill.version + 1)
+                )
             result.done += 1
         return result
+
     return run
 
 
@@ -116,14 +152,26 @@ def request_adjustments(session: Session, p: Principal, rows: list[Bill], values
         if after == b.amount:
             result.refused.append((b.title, "调整后金额与原金额相同"))
             continue
-        kind = AdjustmentKind.INCREASE if after > b.amount else \
-            AdjustmentKind.WAIVE if after == 0 else AdjustmentKind.DECREASE
+        kind = (
+            AdjustmentKind.INCREASE
+            if after > b.amount
+            else AdjustmentKind.WAIVE
+            if after == 0
+            else AdjustmentKind.DECREASE
+        )
         pending = _pending_adjustment(session, b.id)
         if pending:
             result.refused.append((b.title, "已有待审批的调整"))
             continue
-        adj = BillAdjustment(bill_id=b.id, project_id=b.project_id, kind=kind, amount_before=b.amount,
-                             amount_after=after, reason=reason, requested_by=p.username)
+        adj = BillAdjustment(
+            bill_id=b.id,
+            project_id=b.project_id,
+            kind=kind,
+            amount_before=b.amount,
+            amount_after=after,
+            reason=reason,
+            requested_by=p.username,
+        )
         if kind == AdjustmentKind.INCREASE:
             if not _set_amount(session, b, after):
                 result.refused.append((b.title, "账单已被他人修改，请刷新"))
@@ -146,23 +194,41 @@ def request_late_fee_waivers(session: Session, p: Principal, rows: list[Bill], r
         elif _pending_adjustment(session, b.id):
             result.refused.append((b.title, "已有待审批的调整"))
         else:
-            session.add(BillAdjustment(bill_id=b.id, project_id=b.project_id, kind=AdjustmentKind.WAIVE_LATE_FEE,
-                                       amount_before=b.late_fee, amount_after=ZERO, reason=reason,
-                                       requested_by=p.username))
+            session.add(
+                BillAdjustment(
+                    bill_id=b.id,
+                    project_id=b.project_id,
+                    kind=AdjustmentKind.WAIVE_LATE_FEE,
+                    amount_before=b.late_fee,
+                    amount_after=ZERO,
+                    reason=reason,
+                    requested_by=p.username,
+                )
+            )
             result.done += 1
     return result
 
 
 def _pending_adjustment(session, bill_id) -> bool:
-    return session.exec(select(BillAdjustment.id).where(BillAdjustment.bill_id == bill_id,
-                                                        BillAdjustment.state == AdjustmentState.PENDING)).first() \
+    return (
+        session.exec(
+            select(BillAdjustment.id).where(
+                BillAdjustment.bill_id == bill_id, BillAdjustment.state == AdjustmentState.PENDING
+            )
+        ).first()
         is not None
+    )
 
 
 def _set_amount(session, b: Bill, after: Decimal) -> bool:
-    return session.execute(sa.update(Bill).where(Bill.id == b.id, Bill.amount == b.amount,
-                                                 Bill.state == BillState.UNCONFIRMED)
-                           .values(amount=after, version=Bill.version + 1)).rowcount == 1
+    return (
+        session.execute(
+            sa.update(Bill)
+            .where(Bill.id == b.id, Bill.amount == b.amount, Bill.state == BillState.UNCONFIRMED)
+            .values(amount=after, version=Bill.version + 1)
+        ).rowcount
+        == 1
+    )
 
 
 def decide_adjustments(approve: bool):
@@ -179,20 +245,31 @@ def decide_adjustments(approve: bool):
             b = session.get(Bill, a.bill_id)
             if approve:
                 if a.kind == AdjustmentKind.WAIVE_LATE_FEE:
-                    done = session.execute(sa.update(Bill).where(Bill.id == b.id, Bill.state.in_(OPEN)).values(
-                        late_fee=ZERO, late_fee_waived=True, version=Bill.version + 1,
-                        state=sa.case((Bill.paid >= Bill.amount, BillState.PAID.value),
-                                      else_=Bill.state))).rowcount == 1
+                    done = (
+                        session.execute(
+                            sa.update(Bill)
+                            .where(Bill.id == b.id, Bill.state.in_(OPEN))
+                            .values(
+                                late_fee=ZERO,
+                                late_fee_waived=True,
+                                version=Bill.version + 1,
+                                state=sa.case((Bill.paid >= Bill.amount, BillState.PAID.value), else_=Bill.state),
+                            )
+                        ).rowcount
+                        == 1
+                    )
                 else:
                     done = b.amount == a.amount_before and _set_amount(session, b, a.amount_after)
                 if not done:
                     result.refused.append((label, "账单已确认、收款或被修改，调整未生效"))
                     continue
             target = AdjustmentState.APPLIED if approve else AdjustmentState.REJECTED
-            session.execute(sa.update(BillAdjustment).where(BillAdjustment.id == a.id,
-                                                            BillAdjustment.state == AdjustmentState.PENDING)
-                            .values(state=target, decided_by=p.username, comment=comment[:255],
-                                    version=BillAdjustment.version + 1))
+            session.execute(
+                sa.update(BillAdjustment)
+                .where(BillAdjustment.id == a.id, BillAdjustment.state == AdjustmentState.PENDING)
+                .values(state=target, decided_by=p.username, comment=comment[:255], version=BillAdjustment.version + 1)
+            )
             result.done += 1
         return result
+
     return run

@@ -15,6 +15,7 @@ The rules are the domain guide's decisions, implemented exactly:
 The last period always ends on the contract's end date. Money is Decimal,
 rounded half-up to the cent once per bill.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -30,11 +31,11 @@ SAME_DAY, MONTH_START = "same_day", "month_start"
 
 
 class Period(NamedTuple):  # a tuple: 120k of them are made to bill 10k contracts for a year
-    no: int          # 1-based
+    no: int  # 1-based
     start: date
-    end: date        # inclusive
-    months: int      # whole months inside the period
-    days: int        # leftover days priced per day
+    end: date  # inclusive
+    months: int  # whole months inside the period
+    days: int  # leftover days priced per day
     amount: Decimal  # for the monthly price given, rounded to the cent
 
     @property

@@ -4,6 +4,7 @@ Amounts come from ``billing``. Every change of a bill is a conditional
 UPDATE on its state (and paid amount), so two clerks confirming or
 collecting the same bill at once cannot both count.
 """
+
 from __future__ import annotations
 
 import gc
@@ -18,22 +19,44 @@ from clss_app import db
 from clss_app.admin.view import ActionResult
 from clss_app.services.billing import cents, late_fee, schedule
 from clss_app.services.permissions import Principal
-from models import (Bill, BillKind, BillState, Contract, ContractState, FeeItem, FeeKind, MasterLease, MeterReading,
-                    Payer, Payment, PaymentMethod, PriceUnit, PricingStandard, Project, Room, utcnow)
+from models import (
+    Bill,
+    BillKind,
+    BillState,
+    Contract,
+    ContractState,
+    FeeItem,
+    FeeKind,
+    MasterLease,
+    MeterReading,
+    Payer,
+    Payment,
+    PaymentMethod,
+    PriceUnit,
+    PricingStandard,
+    Project,
+    Room,
+    utcnow,
+)
 
-OPEN = (BillState.CONFIRMED, BillState.PARTLY_PAID)          # owed by the tenant now
+OPEN = (BillState.CONFIRMED, BillState.PARTLY_PAID)  # owed by the tenant now
 FINAL_CONTRACT = (ContractState.CHECKED_OUT, ContractState.EXPIRED)
 ZERO = Decimal("0.00")
 
 
 # ---------------------------------------------------------------- fees of a project
 
+
 def _fees(session: Session, project_ids) -> dict[int, list[tuple[FeeItem, PricingStandard]]]:
     """Each fee item of the projects with its first pricing standard."""
     out: dict[int, list] = {pid: [] for pid in project_ids}
     seen = set()
-    rows = session.exec(select(FeeItem, PricingStandard).join(PricingStandard, PricingStandard.fee_item_id == FeeItem.id)
-                        .where(FeeItem.project_id.in_(list(project_ids))).order_by(PricingStandard.id)).all()
+    rows = session.exec(
+        select(FeeItem, PricingStandard)
+        .join(PricingStandard, PricingStandard.fee_item_id == FeeItem.id)
+        .where(FeeItem.project_id.in_(list(project_ids)))
+        .order_by(PricingStandard.id)
+    ).all()
     for item, std in rows:
         if item.id not in seen:
             seen.add(item.id)
@@ -64,18 +87,42 @@ def scheduled_fees(session: Session, c: Contract, fees=None, area: Decimal | Non
 
 # ---------------------------------------------------------------- generation
 
-BILL_COLUMNS = ["contract_id", "project_id", "room_id", "tenant_id", "kind", "fee_key", "fee_name", "title",
-                "period_no", "period_start", "period_end", "due_date", "amount", "state", "confirmed_at", "paid",
-                "late_fee", "remark", "version", "late_fee_waived", "payer"]
+BILL_COLUMNS = [
+    "contract_id",
+    "project_id",
+    "room_id",
+    "tenant_id",
+    "kind",
+    "fee_key",
+    "fee_name",
+    "title",
+    "period_no",
+    "period_start",
+    "period_end",
+    "due_date",
+    "amount",
+    "state",
+    "confirmed_at",
+    "paid",
+    "late_fee",
+    "remark",
+    "version",
+    "late_fee_waived",
+    "payer",
+]
 
 
 def payer_for(lease: MasterLease | None, kind: BillKind) -> Payer:
     """Who pays a bill: the tenant, unless a 企业包租 agreement puts that kind of fee on the company."""
     if lease is None:
         return Payer.TENANT
-    company = {BillKind.RENT: lease.company_pays_rent, BillKind.DEPOSIT: lease.company_pays_deposit,
-               BillKind.PERIODIC: lease.company_pays_fees, BillKind.ONE_OFF: lease.company_pays_fees,
-               BillKind.METERED: lease.company_pays_utilities}.get(kind, False)
+    company = {
+        BillKind.RENT: lease.company_pays_rent,
+        BillKind.DEPOSIT: lease.company_pays_deposit,
+        BillKind.PERIODIC: lease.company_pays_fees,
+        BillKind.ONE_OFF: lease.company_pays_fees,
+        BillKind.METERED: lease.company_pays_utilities,
+    }.get(kind, False)
     return Payer.COMPANY if company else Payer.TENANT
 
 
@@ -106,10 +153,18 @@ def generate(session: Session, contracts: list[Contract]) -> int:
 
 def _generate(session: Session, contracts: list[Contract]) -> int:
     fees = _fees(session, {c.project_id for c in contracts})
-    rooms = {r.id: (r.number, r.area) for r in session.execute(
-        select(Room.id, Room.number, Room.area).where(Room.id.in_({c.room_id for c in contracts})))}
-    leases = {m.id: m for m in session.exec(select(MasterLease).where(
-        MasterLease.id.in_({c.master_lease_id for c in contracts if c.master_lease_id})))}
+    rooms = {
+        r.id: (r.number, r.area)
+        for r in session.execute(
+            select(Room.id, Room.number, Room.area).where(Room.id.in_({c.room_id for c in contracts}))
+        )
+    }
+    leases = {
+        m.id: m
+        for m in session.exec(
+            select(MasterLease).where(MasterLease.id.in_({c.master_lease_id for c in contracts if c.master_lease_id}))
+        )
+    }
     now = utcnow()
     rows = []
     for c in contracts:
@@ -117,28 +172,69 @@ def _generate(session: Session, contracts: list[Contract]) -> int:
         lease = leases.get(c.master_lease_id)
         same = (c.id, c.project_id, c.room_id, c.tenant_id)
 
-        def bill(kind, key, name, no, start, end, due, amount, confirmed, payer=None):
-            rows.append((*same, kind, key, name, f"{number} {name} 第{no}期"[:64], no, start, end, due, amount,
-                         BillState.CONFIRMED if confirmed else BillState.UNCONFIRMED, now if confirmed else None,
-                         ZERO, ZERO, "", 1, False, payer or payer_for(lease, kind)))
+        def bill(
+            kind, key, name, no, start, end, due, amount, confirmed, payer=None, same=same, number=number, lease=lease
+        ):
+            rows.append(
+                (
+                    *same,
+                    kind,
+                    key,
+                    name,
+                    f"{number} {name} 第{no}期"[:64],
+                    no,
+                    start,
+                    end,
+                    due,
+                    amount,
+                    BillState.CONFIRMED if confirmed else BillState.UNCONFIRMED,
+                    now if confirmed else None,
+                    ZERO,
+                    ZERO,
+                    "",
+                    1,
+                    False,
+                    payer or payer_for(lease, kind),
+                )
+            )
 
         for key, monthly, name in scheduled_fees(session, c, fees[c.project_id], area):
             kind = BillKind.RENT if key == "rent" else BillKind.PERIODIC
             payer = payer_for(lease, kind)
             for p in schedule(c.start_date, c.end_date, monthly, c.cycle.months, c.bill_mode.value):
                 first = p.no == 1
-                bill(kind, key, name, p.no, p.start, p.end, min(c.signed_on, p.start) if first else p.start,
-                     p.amount, first, payer)
+                bill(
+                    kind,
+                    key,
+                    name,
+                    p.no,
+                    p.start,
+                    p.end,
+                    min(c.signed_on, p.start) if first else p.start,
+                    p.amount,
+                    first,
+                    payer,
+                )
         if c.deposit:
             bill(BillKind.DEPOSIT, "deposit", "押金", 1, c.start_date, c.end_date, c.signed_on, c.deposit, True)
         for item, std in fees[c.project_id]:
             if item.kind == FeeKind.ONE_OFF:
-                bill(BillKind.ONE_OFF, f"fee:{item.id}", item.name, 1, c.start_date, c.start_date, c.signed_on,
-                     std.unit_price, True)
+                bill(
+                    BillKind.ONE_OFF,
+                    f"fee:{item.id}",
+                    item.name,
+                    1,
+                    c.start_date,
+                    c.start_date,
+                    c.signed_on,
+                    std.unit_price,
+                    True,
+                )
     return db.insert_ignoring_duplicates(session, Bill.__table__, rows, BILL_COLUMNS)
 
 
 # ---------------------------------------------------------------- money in
+
 
 def _pay(session: Session, b: Bill, amount: Decimal) -> bool:
     """Add ``amount`` to the bill's paid total if nobody collected on it meanwhile."""
@@ -147,9 +243,15 @@ def _pay(session: Session, b: Bill, amount: Decimal) -> bool:
     state = BillState.PAID if paid >= owed else BillState.PARTLY_PAID
     # The caller's object is updated by hand below; no ORM sync over every bill in the session
     # (a batch payment of thousands would be quadratic).
-    done = session.execute(sa.update(Bill).where(Bill.id == b.id, Bill.paid == b.paid, Bill.state.in_(OPEN))
-                           .values(paid=paid, state=state, version=Bill.version + 1)
-                           .execution_options(synchronize_session=False)).rowcount == 1
+    done = (
+        session.execute(
+            sa.update(Bill)
+            .where(Bill.id == b.id, Bill.paid == b.paid, Bill.state.in_(OPEN))
+            .values(paid=paid, state=state, version=Bill.version + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
     if done:
         b.paid, b.state = paid, state
     return done
@@ -159,19 +261,31 @@ def outstanding(b: Bill) -> Decimal:
     return b.amount + b.late_fee - b.paid
 
 
-def apply_credit(session: Session, p: Principal, contract_id: int, amount: Decimal, method: PaymentMethod,
-                 note: str) -> Decimal:
+def apply_credit(
+    session: Session, p: Principal, contract_id: int, amount: Decimal, method: PaymentMethod, note: str
+) -> Decimal:
     """Spend a credit (a reservation deposit, carried-over rent) on the contract's confirmed bills,
     earliest due first; returns what is left."""
     left = Decimal(amount)
-    for b in session.exec(select(Bill).where(Bill.contract_id == contract_id, Bill.state.in_(OPEN))
-                          .order_by(Bill.due_date, Bill.kind != BillKind.RENT, Bill.id)).all():
+    for b in session.exec(
+        select(Bill)
+        .where(Bill.contract_id == contract_id, Bill.state.in_(OPEN))
+        .order_by(Bill.due_date, Bill.kind != BillKind.RENT, Bill.id)
+    ).all():
         if left <= 0:
             break
         part = min(left, outstanding(b))
         if part > 0 and _pay(session, b, part):
-            session.add(Payment(bill_id=b.id, project_id=b.project_id, amount=part, method=method,
-                                receipt_no=note[:32], username=p.username))
+            session.add(
+                Payment(
+                    bill_id=b.id,
+                    project_id=b.project_id,
+                    amount=part,
+                    method=method,
+                    receipt_no=note[:32],
+                    username=p.username,
+                )
+            )
             left -= part
     return left
 
@@ -198,15 +312,23 @@ def register_payments(session: Session, p: Principal, rows: list[Bill], values: 
         if not _pay(session, b, part):
             result.refused.append((b.title, "已被他人收款，请刷新"))
             continue
-        session.add(Payment(bill_id=b.id, project_id=b.project_id, amount=part,
-                            method=values.get("method") or PaymentMethod.TRANSFER,
-                            receipt_no=values.get("receipt_no") or "", paid_on=values.get("paid_on") or date.today(),
-                            username=p.username))
+        session.add(
+            Payment(
+                bill_id=b.id,
+                project_id=b.project_id,
+                amount=part,
+                method=values.get("method") or PaymentMethod.TRANSFER,
+                receipt_no=values.get("receipt_no") or "",
+                paid_on=values.get("paid_on") or date.today(),
+                username=p.username,
+            )
+        )
         result.done += 1
     return result
 
 
 # ---------------------------------------------------------------- confirming
+
 
 def confirm(session: Session, p: Principal, rows: list[Bill]) -> ActionResult:
     """确认账单 (pushed to the tenant), one statement for the whole batch."""
@@ -216,8 +338,10 @@ def confirm(session: Session, p: Principal, rows: list[Bill]) -> ActionResult:
     now = utcnow()
     for i in range(0, len(ids), 5000):
         result.done += session.execute(
-            sa.update(Bill).where(Bill.id.in_(ids[i:i + 5000]), Bill.state == BillState.UNCONFIRMED)
-            .values(state=BillState.CONFIRMED, confirmed_at=now, version=Bill.version + 1)).rowcount
+            sa.update(Bill)
+            .where(Bill.id.in_(ids[i : i + 5000]), Bill.state == BillState.UNCONFIRMED)
+            .values(state=BillState.CONFIRMED, confirmed_at=now, version=Bill.version + 1)
+        ).rowcount
     if result.done < len(ids):
         result.refused.append((f"{len(ids) - result.done} 张", "已被他人处理，请刷新"))
     return result
@@ -229,10 +353,11 @@ def revoke_confirmation(session: Session, p: Principal, rows: list[Bill]) -> Act
     for b in rows:
         if b.state != BillState.CONFIRMED or b.paid:
             result.refused.append((b.title, "已有收款，不能撤销" if b.paid else f"当前为{b.state.label}"))
-        elif session.execute(sa.update(Bill).where(Bill.id == b.id, Bill.state == BillState.CONFIRMED,
-                                                   Bill.paid == 0)
-                             .values(state=BillState.UNCONFIRMED, confirmed_at=None,
-                                     version=Bill.version + 1)).rowcount:
+        elif session.execute(
+            sa.update(Bill)
+            .where(Bill.id == b.id, Bill.state == BillState.CONFIRMED, Bill.paid == 0)
+            .values(state=BillState.UNCONFIRMED, confirmed_at=None, version=Bill.version + 1)
+        ).rowcount:
             result.done += 1
         else:
             result.refused.append((b.title, "已被他人处理，请刷新"))
@@ -241,33 +366,50 @@ def revoke_confirmation(session: Session, p: Principal, rows: list[Bill]) -> Act
 
 # ---------------------------------------------------------------- check-out helpers
 
+
 def close_open_bills(session: Session, contract_id: int, scheduled: set[str]) -> list[tuple[str, Decimal]]:
     """At check-out every open bill closes: untouched ones are revoked, partly paid ones shrink to what
     was paid. Returns (name, amount still owed) of the non-scheduled ones (their debt moves to the
     settlement; the scheduled fees are settled by the day instead). A deposit never paid is dropped."""
     owed = []
-    for b in session.exec(select(Bill).where(Bill.contract_id == contract_id, Bill.state.in_(
-            [BillState.UNCONFIRMED, *OPEN]))).all():
+    for b in session.exec(
+        select(Bill).where(Bill.contract_id == contract_id, Bill.state.in_([BillState.UNCONFIRMED, *OPEN]))
+    ).all():
         if b.fee_key not in scheduled and b.fee_key != "deposit" and outstanding(b) > 0:
             owed.append((b.fee_name, outstanding(b)))
-        closed = dict(state=BillState.REVOKED) if b.paid == 0 else \
-            dict(state=BillState.PAID, amount=b.paid, late_fee=ZERO,
-                 remark=(f"退房结算：原应收 ¥{b.amount + b.late_fee:,.2f}，余额转入结算单 " + b.remark)[:255])
+        closed = (
+            dict(state=BillState.REVOKED)
+            if b.paid == 0
+            else dict(
+                state=BillState.PAID,
+                amount=b.paid,
+                late_fee=ZERO,
+                remark=(f"退房结算：原应收 ¥{b.amount + b.late_fee:,.2f}，余额转入结算单 " + b.remark)[:255],
+            )
+        )
         session.execute(sa.update(Bill).where(Bill.id == b.id).values(version=Bill.version + 1, **closed))
     return owed
 
 
 def paid_of(session: Session, contract_id: int, key: str) -> Decimal:
-    return Decimal(session.execute(select(sa.func.coalesce(sa.func.sum(Bill.paid), 0)).where(
-        Bill.contract_id == contract_id, Bill.fee_key == key)).scalar_one() or 0)
+    return Decimal(
+        session.execute(
+            select(sa.func.coalesce(sa.func.sum(Bill.paid), 0)).where(
+                Bill.contract_id == contract_id, Bill.fee_key == key
+            )
+        ).scalar_one()
+        or 0
+    )
 
 
 def _meter_prices(session: Session, project_id: int) -> dict[str, PricingStandard]:
     out = {}
     for key, unit in (("power", PriceUnit.PER_KWH), ("water", PriceUnit.PER_TON)):
-        std = session.exec(select(PricingStandard).where(PricingStandard.project_id == project_id,
-                                                         PricingStandard.unit == unit)
-                           .order_by(PricingStandard.id)).first()
+        std = session.exec(
+            select(PricingStandard)
+            .where(PricingStandard.project_id == project_id, PricingStandard.unit == unit)
+            .order_by(PricingStandard.id)
+        ).first()
         if std is not None:
             out[key] = std
     return out
@@ -276,8 +418,9 @@ def _meter_prices(session: Session, project_id: int) -> dict[str, PricingStandar
 def last_readings(session: Session, c: Contract) -> dict[str, Decimal | None]:
     """The latest reading of each meter: the last 抄表, else the check-in reading."""
     out = {"power": c.power_in, "water": c.water_in}
-    for r in session.exec(select(MeterReading).where(MeterReading.contract_id == c.id)
-                          .order_by(MeterReading.read_on, MeterReading.id)).all():
+    for r in session.exec(
+        select(MeterReading).where(MeterReading.contract_id == c.id).order_by(MeterReading.read_on, MeterReading.id)
+    ).all():
         out["power"] = r.power if r.power is not None else out["power"]
         out["water"] = r.water if r.water is not None else out["water"]
     return out
@@ -307,47 +450,102 @@ def record_reading(session: Session, p: Principal, c: Contract, day: date, readi
     lines = metered_lines(session, c, readings)
     bill = None
     if lines:
-        n = session.execute(select(sa.func.count()).select_from(Bill).where(
-            Bill.contract_id == c.id, Bill.fee_key == "meter")).scalar_one() + 1
+        n = (
+            session.execute(
+                select(sa.func.count()).select_from(Bill).where(Bill.contract_id == c.id, Bill.fee_key == "meter")
+            ).scalar_one()
+            + 1
+        )
         number = session.get(Room, c.room_id).number
-        bill = Bill(contract_id=c.id, project_id=c.project_id, room_id=c.room_id, tenant_id=c.tenant_id,
-                    kind=BillKind.METERED, fee_key="meter", fee_name="水电费", title=f"{number} 水电费 第{n}期",
-                    period_no=n, period_start=day, period_end=day, due_date=day,
-                    amount=sum(a for _, a in lines), remark="；".join(t for t, _ in lines)[:255],
-                    payer=payer_for(session.get(MasterLease, c.master_lease_id) if c.master_lease_id else None,
-                                    BillKind.METERED))
+        bill = Bill(
+            contract_id=c.id,
+            project_id=c.project_id,
+            room_id=c.room_id,
+            tenant_id=c.tenant_id,
+            kind=BillKind.METERED,
+            fee_key="meter",
+            fee_name="水电费",
+            title=f"{number} 水电费 第{n}期",
+            period_no=n,
+            period_start=day,
+            period_end=day,
+            due_date=day,
+            amount=sum(a for _, a in lines),
+            remark="；".join(t for t, _ in lines)[:255],
+            payer=payer_for(
+                session.get(MasterLease, c.master_lease_id) if c.master_lease_id else None, BillKind.METERED
+            ),
+        )
         session.add(bill)
         session.flush()
-    session.add(MeterReading(contract_id=c.id, project_id=c.project_id, read_on=day, power=readings.get("power"),
-                             water=readings.get("water"), bill_id=bill.id if bill else None, username=p.username))
+    session.add(
+        MeterReading(
+            contract_id=c.id,
+            project_id=c.project_id,
+            read_on=day,
+            power=readings.get("power"),
+            water=readings.get("water"),
+            bill_id=bill.id if bill else None,
+            username=p.username,
+        )
+    )
     return bill
 
 
 def settlement_bill(session: Session, c: Contract, day: date, net: Decimal, remark: str, name: str) -> None:
     """The one bill that ends a contract: an amount due, a refund due, or (nothing owed) settled."""
     number = session.get(Room, c.room_id).number
-    session.add(Bill(contract_id=c.id, project_id=c.project_id, room_id=c.room_id, tenant_id=c.tenant_id,
-                     kind=BillKind.SETTLEMENT, fee_key="settlement", fee_name=name,
-                     title=f"{number} {name}", period_no=1, period_start=day, period_end=day, due_date=day,
-                     amount=abs(net), remark=remark[:255], confirmed_at=utcnow(),
-                     state=BillState.REFUND_DUE if net < 0 else BillState.CONFIRMED if net > 0 else BillState.PAID))
+    session.add(
+        Bill(
+            contract_id=c.id,
+            project_id=c.project_id,
+            room_id=c.room_id,
+            tenant_id=c.tenant_id,
+            kind=BillKind.SETTLEMENT,
+            fee_key="settlement",
+            fee_name=name,
+            title=f"{number} {name}",
+            period_no=1,
+            period_start=day,
+            period_end=day,
+            due_date=day,
+            amount=abs(net),
+            remark=remark[:255],
+            confirmed_at=utcnow(),
+            state=BillState.REFUND_DUE if net < 0 else BillState.CONFIRMED if net > 0 else BillState.PAID,
+        )
+    )
 
 
 def carry_credit(session: Session, p: Principal, contract_id: int, amount: Decimal, note: str) -> None:
     """Unused prepaid rent moved to a contract: it pays the confirmed bills first; what is left pays the
     next bills in order, which are confirmed as they are paid."""
     left = apply_credit(session, p, contract_id, amount, PaymentMethod.CARRY_OVER, note)
-    for b in session.exec(select(Bill).where(Bill.contract_id == contract_id, Bill.state == BillState.UNCONFIRMED)
-                          .order_by(Bill.due_date, Bill.kind != BillKind.RENT, Bill.id)).all():
+    for b in session.exec(
+        select(Bill)
+        .where(Bill.contract_id == contract_id, Bill.state == BillState.UNCONFIRMED)
+        .order_by(Bill.due_date, Bill.kind != BillKind.RENT, Bill.id)
+    ).all():
         if left <= 0:
             break
-        session.execute(sa.update(Bill).where(Bill.id == b.id, Bill.state == BillState.UNCONFIRMED)
-                        .values(state=BillState.CONFIRMED, confirmed_at=utcnow(), version=Bill.version + 1))
+        session.execute(
+            sa.update(Bill)
+            .where(Bill.id == b.id, Bill.state == BillState.UNCONFIRMED)
+            .values(state=BillState.CONFIRMED, confirmed_at=utcnow(), version=Bill.version + 1)
+        )
         b.state = BillState.CONFIRMED
         part = min(left, outstanding(b))
         if _pay(session, b, part):
-            session.add(Payment(bill_id=b.id, project_id=b.project_id, amount=part, method=PaymentMethod.CARRY_OVER,
-                                receipt_no=note[:32], username=p.username))
+            session.add(
+                Payment(
+                    bill_id=b.id,
+                    project_id=b.project_id,
+                    amount=part,
+                    method=PaymentMethod.CARRY_OVER,
+                    receipt_no=note[:32],
+                    username=p.username,
+                )
+            )
             left -= part
 
 
@@ -359,38 +557,85 @@ def move_deposit(session: Session, p: Principal, old: Contract, new: Contract) -
         return ZERO
     target = session.exec(select(Bill).where(Bill.contract_id == new.id, Bill.fee_key == "deposit")).first()
     if target is None:  # a renewal keeps the deposit on its lease chain without a bill of its own
-        session.add(Bill(contract_id=new.id, project_id=new.project_id, room_id=new.room_id,
-                         tenant_id=new.tenant_id, kind=BillKind.DEPOSIT, fee_key="deposit", fee_name="押金",
-                         title=f"{session.get(Room, new.room_id).number} 押金 第1期", period_no=1,
-                         period_start=new.start_date, period_end=new.end_date, due_date=new.start_date,
-                         amount=paid, paid=paid, state=BillState.PAID, confirmed_at=utcnow(),
-                         remark=f"由合同 {old.number} 转入"))
+        session.add(
+            Bill(
+                contract_id=new.id,
+                project_id=new.project_id,
+                room_id=new.room_id,
+                tenant_id=new.tenant_id,
+                kind=BillKind.DEPOSIT,
+                fee_key="deposit",
+                fee_name="押金",
+                title=f"{session.get(Room, new.room_id).number} 押金 第1期",
+                period_no=1,
+                period_start=new.start_date,
+                period_end=new.end_date,
+                due_date=new.start_date,
+                amount=paid,
+                paid=paid,
+                state=BillState.PAID,
+                confirmed_at=utcnow(),
+                remark=f"由合同 {old.number} 转入",
+            )
+        )
         session.flush()
         target = session.exec(select(Bill).where(Bill.contract_id == new.id, Bill.fee_key == "deposit")).one()
-        session.add(Payment(bill_id=target.id, project_id=new.project_id, amount=paid,
-                            method=PaymentMethod.CARRY_OVER, receipt_no=old.number, username=p.username))
+        session.add(
+            Payment(
+                bill_id=target.id,
+                project_id=new.project_id,
+                amount=paid,
+                method=PaymentMethod.CARRY_OVER,
+                receipt_no=old.number,
+                username=p.username,
+            )
+        )
     else:
         if target.state == BillState.UNCONFIRMED:
-            session.execute(sa.update(Bill).where(Bill.id == target.id).values(state=BillState.CONFIRMED,
-                                                                               confirmed_at=utcnow()))
+            session.execute(
+                sa.update(Bill).where(Bill.id == target.id).values(state=BillState.CONFIRMED, confirmed_at=utcnow())
+            )
             target.state = BillState.CONFIRMED
         part = min(paid, outstanding(target))
         if part > 0 and _pay(session, target, part):
-            session.add(Payment(bill_id=target.id, project_id=new.project_id, amount=part,
-                                method=PaymentMethod.CARRY_OVER, receipt_no=old.number, username=p.username))
+            session.add(
+                Payment(
+                    bill_id=target.id,
+                    project_id=new.project_id,
+                    amount=part,
+                    method=PaymentMethod.CARRY_OVER,
+                    receipt_no=old.number,
+                    username=p.username,
+                )
+            )
     # The old deposit bill gives the money up (amount and paid to 0, a negative payment on the ledger):
     # it never comes back at the old contract's own settlement, and the ledger still adds up.
-    session.execute(sa.update(Bill).where(Bill.contract_id == old.id, Bill.fee_key == "deposit").values(
-        amount=ZERO, paid=ZERO, state=BillState.PAID, version=Bill.version + 1,
-        remark=f"押金 ¥{paid:,.2f} 已转入合同 {new.number}"))
-    session.add(Payment(bill_id=session.exec(select(Bill.id).where(Bill.contract_id == old.id,
-                                                                   Bill.fee_key == "deposit")).one(),
-                        project_id=old.project_id, amount=-paid, method=PaymentMethod.CARRY_OVER,
-                        receipt_no=new.number, username=p.username))
+    session.execute(
+        sa.update(Bill)
+        .where(Bill.contract_id == old.id, Bill.fee_key == "deposit")
+        .values(
+            amount=ZERO,
+            paid=ZERO,
+            state=BillState.PAID,
+            version=Bill.version + 1,
+            remark=f"押金 ¥{paid:,.2f} 已转入合同 {new.number}",
+        )
+    )
+    session.add(
+        Payment(
+            bill_id=session.exec(select(Bill.id).where(Bill.contract_id == old.id, Bill.fee_key == "deposit")).one(),
+            project_id=old.project_id,
+            amount=-paid,
+            method=PaymentMethod.CARRY_OVER,
+            receipt_no=new.number,
+            username=p.username,
+        )
+    )
     return paid
 
 
 # ---------------------------------------------------------------- late fees
+
 
 def accrue_late_fees(session: Session, as_of: date) -> int:
     """The daily job: each open bill past due carries unpaid × daily rate × chargeable days.
@@ -399,18 +644,26 @@ def accrue_late_fees(session: Session, as_of: date) -> int:
     formula each day (so running it twice changes nothing), never lowered by a later partial payment,
     and never put back on a bill whose late fee was waived. Returns the bills changed.
     """
-    projects = {pid: (grace, rate) for pid, grace, rate in session.execute(
-        select(Project.id, Project.late_fee_grace_days, Project.late_fee_rate))}
-    fee_rates = dict(session.execute(select(FeeItem.id, sa.func.min(PricingStandard.late_fee_rate))
-                                     .join(PricingStandard, PricingStandard.fee_item_id == FeeItem.id)
-                                     .group_by(FeeItem.id)).all())
+    projects = {
+        pid: (grace, rate)
+        for pid, grace, rate in session.execute(select(Project.id, Project.late_fee_grace_days, Project.late_fee_rate))
+    }
+    fee_rates = dict(
+        session.execute(
+            select(FeeItem.id, sa.func.min(PricingStandard.late_fee_rate))
+            .join(PricingStandard, PricingStandard.fee_item_id == FeeItem.id)
+            .group_by(FeeItem.id)
+        ).all()
+    )
     # Plain rows and one executemany: the job reads every overdue bill of every project, and ORM objects
     # would be checked against each UPDATE (quadratic at the large demo's scale).
     T = Bill.__table__
     changes = []
     for bid, pid, key, amount, paid, fee_now, due in session.execute(
-            select(T.c.id, T.c.project_id, T.c.fee_key, T.c.amount, T.c.paid, T.c.late_fee, T.c.due_date)
-            .where(T.c.state.in_(OPEN), T.c.due_date < as_of, T.c.late_fee_waived.is_(False))):
+        select(T.c.id, T.c.project_id, T.c.fee_key, T.c.amount, T.c.paid, T.c.late_fee, T.c.due_date).where(
+            T.c.state.in_(OPEN), T.c.due_date < as_of, T.c.late_fee_waived.is_(False)
+        )
+    ):
         grace, rate = projects[pid]
         if key.startswith("fee:"):
             rate = fee_rates.get(int(key[4:]), rate)
@@ -420,7 +673,13 @@ def accrue_late_fees(session: Session, as_of: date) -> int:
     changed = 0
     if changes:
         changed = session.execute(
-            sa.update(T).where(T.c.id == sa.bindparam("bid"), T.c.late_fee == sa.bindparam("old"),
-                               sa.or_(*(T.c.state == s for s in OPEN)))  # no IN: executemany can't expand it
-            .values(late_fee=sa.bindparam("new"), version=T.c.version + 1), changes).rowcount
+            sa.update(T)
+            .where(
+                T.c.id == sa.bindparam("bid"),
+                T.c.late_fee == sa.bindparam("old"),
+                sa.or_(*(T.c.state == s for s in OPEN)),
+            )  # no IN: executemany can't expand it
+            .values(late_fee=sa.bindparam("new"), version=T.c.version + 1),
+            changes,
+        ).rowcount
     return changed

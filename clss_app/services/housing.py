@@ -1,4 +1,5 @@
 """房源 rules in plain Python: project publishing, room checks, floors, rent is not a fee item."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -9,8 +10,17 @@ from clss_app.admin.crud import memo
 from clss_app.admin.fields import split_images
 from clss_app.admin.view import ActionResult
 from clss_app.services.permissions import Principal
-from models import (PROJECT_BOUND_ROLES, Floor, OrgUnit, Project, ProjectKind, PublishState, Room,
-                    RoomStatus, UserProject)
+from models import (
+    PROJECT_BOUND_ROLES,
+    Floor,
+    OrgUnit,
+    Project,
+    ProjectKind,
+    PublishState,
+    Room,
+    RoomStatus,
+    UserProject,
+)
 
 # Bounds that catch typing mistakes (an area of 3500 ㎡ for a flat, a rent of 1 yuan).
 AREA = (Decimal(5), Decimal(500))
@@ -23,6 +33,7 @@ RENT_WORDS = {"租金", "房租", "月租", "月租金"}
 
 
 # ---------------------------------------------------------------- projects
+
 
 def submit(session: Session, p: Principal, projects: list[Project]) -> ActionResult:
     """草稿/已驳回 → 待审核; a whitelist company's project is published at once."""
@@ -61,6 +72,7 @@ def review(approve: bool):
             session.add(project)
             result.done += 1
         return result
+
     return act
 
 
@@ -78,10 +90,15 @@ def assign_creator(session: Session, p: Principal, project: Project) -> None:
 
 # ---------------------------------------------------------------- rooms
 
+
 def room_problems(session: Session, values: dict) -> dict[str, str]:
     errors = {}
-    for name, (low, high), unit in (("area", AREA, "㎡"), ("rent", RENT, "元"), ("deposit", DEPOSIT, "元"),
-                                    ("floor_no", FLOOR, "层")):
+    for name, (low, high), unit in (
+        ("area", AREA, "㎡"),
+        ("rent", RENT, "元"),
+        ("deposit", DEPOSIT, "元"),
+        ("floor_no", FLOOR, "层"),
+    ):
         v = values.get(name)
         if v is not None and not low <= v <= high:
             errors[name] = f"应在 {low}–{high} {unit} 之间（当前 {v}）"
@@ -101,8 +118,11 @@ def room_problems(session: Session, values: dict) -> dict[str, str]:
 
 
 def _on_blockchain(session: Session, project_id) -> bool:
-    return memo(session, ("on_blockchain", project_id), lambda: bool(
-        session.exec(select(Project.on_blockchain).where(Project.id == (project_id or 0))).first()))
+    return memo(
+        session,
+        ("on_blockchain", project_id),
+        lambda: bool(session.exec(select(Project.on_blockchain).where(Project.id == (project_id or 0))).first()),
+    )
 
 
 def visibility_missing(values: dict) -> list[str]:
@@ -138,6 +158,7 @@ def room_cancel_problem(room: Room) -> str:
 
 # ---------------------------------------------------------------- unit types and fee items
 
+
 def unit_type_problems(session: Session, values: dict) -> dict[str, str]:
     project = session.get(Project, values.get("project_id") or 0)
     if project is not None and project.kind != ProjectKind.CENTRALIZED:
@@ -149,4 +170,3 @@ def fee_item_problems(values: dict) -> dict[str, str]:
     if str(values.get("name", "")).strip() in RENT_WORDS:
         return {"name": "租金不是费项：请在房间上设置月租金"}
     return {}
-

@@ -1,4 +1,5 @@
 """待我处理: what waits for this user's role, inside their data scope, each with the list behind it."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -9,8 +10,19 @@ from sqlmodel import Session, select
 from clss_app.menu import ENTRIES
 from clss_app.services import bill_approvals
 from clss_app.services.permissions import Principal, scope_clause
-from models import (AdjustmentState, Appointment, AppointmentState, ApprovalState, BadDebt, Bill, BillAdjustment,
-                    BillState, Contract, ContractState, Role)
+from models import (
+    AdjustmentState,
+    Appointment,
+    AppointmentState,
+    ApprovalState,
+    BadDebt,
+    Bill,
+    BillAdjustment,
+    BillState,
+    Contract,
+    ContractState,
+    Role,
+)
 
 R = Role
 OWNERS = {R.PRINCIPAL, R.MULTI_STORE_MANAGER, R.STORE_MANAGER}
@@ -21,21 +33,57 @@ def _items(today: date):
     overdue = (today - timedelta(days=1)).isoformat()
     # (label, roles, menu entry, link query, model, where)
     return [
-        ("坏账待一级审批", bill_approvals.LEVEL1_ROLES, "bad_debts", "f_state=level1", BadDebt,
-         BadDebt.state == ApprovalState.LEVEL1),
-        ("坏账待财务审批", bill_approvals.LEVEL2_ROLES, "bad_debts", "f_state=level2", BadDebt,
-         BadDebt.state == ApprovalState.LEVEL2),
-        ("账单减免待审批", bill_approvals.ADJUST_APPROVERS, "adjustments", "f_state=pending", BillAdjustment,
-         BillAdjustment.state == AdjustmentState.PENDING),
-        ("线下退款待确认", {R.FINANCE}, "refunds", "f_state=offline_refund", Bill,
-         Bill.state == BillState.OFFLINE_REFUND),
+        (
+            "坏账待一级审批",
+            bill_approvals.LEVEL1_ROLES,
+            "bad_debts",
+            "f_state=level1",
+            BadDebt,
+            BadDebt.state == ApprovalState.LEVEL1,
+        ),
+        (
+            "坏账待财务审批",
+            bill_approvals.LEVEL2_ROLES,
+            "bad_debts",
+            "f_state=level2",
+            BadDebt,
+            BadDebt.state == ApprovalState.LEVEL2,
+        ),
+        (
+            "账单减免待审批",
+            bill_approvals.ADJUST_APPROVERS,
+            "adjustments",
+            "f_state=pending",
+            BillAdjustment,
+            BillAdjustment.state == AdjustmentState.PENDING,
+        ),
+        (
+            "线下退款待确认",
+            {R.FINANCE},
+            "refunds",
+            "f_state=offline_refund",
+            Bill,
+            Bill.state == BillState.OFFLINE_REFUND,
+        ),
         ("待转线下退款", OWNERS, "bills", "f_state=refund_due", Bill, Bill.state == BillState.REFUND_DUE),
         ("在线签约待审核", STORE, "online_review", "", Contract, Contract.state == ContractState.PENDING_REVIEW),
         ("待办理入住", STORE, "check_ins", "", Contract, Contract.state == ContractState.SIGNED),
-        ("待看房预约", STORE, "appointments", "f_state=pending", Appointment,
-         Appointment.state == AppointmentState.PENDING),
-        ("逾期未缴账单", STORE | {R.FINANCE}, "bills", f"f_state=confirmed&f_due_date__lte={overdue}", Bill,
-         sa.and_(Bill.state == BillState.CONFIRMED, Bill.due_date < today)),
+        (
+            "待看房预约",
+            STORE,
+            "appointments",
+            "f_state=pending",
+            Appointment,
+            Appointment.state == AppointmentState.PENDING,
+        ),
+        (
+            "逾期未缴账单",
+            STORE | {R.FINANCE},
+            "bills",
+            f"f_state=confirmed&f_due_date__lte={overdue}",
+            Bill,
+            sa.and_(Bill.state == BillState.CONFIRMED, Bill.due_date < today),
+        ),
     ]
 
 
@@ -45,8 +93,9 @@ def todo(session: Session, p: Principal, today: date | None = None) -> list[dict
     for label, roles, key, query, model, where in _items(today or date.today()):
         if p.role not in roles or p.role not in ENTRIES[key].roles:
             continue
-        n = session.execute(select(sa.func.count()).select_from(model).where(
-            where, scope_clause(p, model.project_id, by="project"))).scalar_one()
+        n = session.execute(
+            select(sa.func.count()).select_from(model).where(where, scope_clause(p, model.project_id, by="project"))
+        ).scalar_one()
         if n:
             href = ENTRIES[key].route + (f"?{query}" if query else "")
             out.append({"item": label, "count": f"{n:,}", "href": href})

@@ -1,4 +1,5 @@
 """项目保险 rules: the insurer's branch serving a project is fixed by its first plan."""
+
 from __future__ import annotations
 
 from sqlmodel import Session, select
@@ -10,9 +11,11 @@ FIXED = "分行信息由该项目的首个保险方案确定；如需修改，�
 
 
 def first_plan(session: Session, project_id: int, other_than: int | None = None) -> ProjectInsurancePlan | None:
-    return session.exec(select(ProjectInsurancePlan).where(ProjectInsurancePlan.project_id == project_id,
-                                                           ProjectInsurancePlan.id != (other_than or -1))
-                        .order_by(ProjectInsurancePlan.id)).first()
+    return session.exec(
+        select(ProjectInsurancePlan)
+        .where(ProjectInsurancePlan.project_id == project_id, ProjectInsurancePlan.id != (other_than or -1))
+        .order_by(ProjectInsurancePlan.id)
+    ).first()
 
 
 def plan_problems(session: Session, values: dict, row: ProjectInsurancePlan | None) -> dict[str, str]:

@@ -3,6 +3,7 @@
 Every step is idempotent, so the job may run at start-up, every few hours, and by hand
 (``python -m clss_app.manage daily``) without doing anything twice.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,21 +15,30 @@ from clss_app.services import bills, lease_changes, leasing
 from clss_app.services.permissions import Principal
 from models import Role
 
-SYSTEM = Principal(user_id=0, username="system", display_name="系统任务", role=Role.SUPER_ADMIN, unit_id=0,
-                   unit_name="", unit_ids=None)
+SYSTEM = Principal(
+    user_id=0, username="system", display_name="系统任务", role=Role.SUPER_ADMIN, unit_id=0, unit_name="", unit_ids=None
+)
 log = logging.getLogger(__name__)
 
 
 def daily(today: date | None = None) -> dict[str, int]:
     today = today or date.today()
     with db.session_scope() as s:
-        done = {"expired_reservations": leasing.expire_reservations(s, SYSTEM, today),
-                "renewals_started": lease_changes.hand_over_renewals(s, SYSTEM, today),
-                "late_fees": bills.accrue_late_fees(s, today)}
+        done = {
+            "expired_reservations": leasing.expire_reservations(s, SYSTEM, today),
+            "renewals_started": lease_changes.hand_over_renewals(s, SYSTEM, today),
+            "late_fees": bills.accrue_late_fees(s, today),
+        }
         if any(done.values()):
-            audit.record(s, None, "jobs", None, "daily",
-                         summary=f"每日任务 {today}：过期预定 {done['expired_reservations']}，续租生效 "
-                                 f"{done['renewals_started']}，滞纳金更新 {done['late_fees']}")
+            audit.record(
+                s,
+                None,
+                "jobs",
+                None,
+                "daily",
+                summary=f"每日任务 {today}：过期预定 {done['expired_reservations']}，续租生效 "
+                f"{done['renewals_started']}，滞纳金更新 {done['late_fees']}",
+            )
     log.info("daily job %s: %s", today, done)
     return done
 
@@ -47,6 +57,7 @@ def _my_turn(every_seconds: int) -> bool:
 async def run_forever(every_seconds: int = 6 * 3600) -> None:
     """Runs ``daily`` at start and then every few hours, for as long as the app runs."""
     import asyncio
+
     while True:
         try:
             if _my_turn(every_seconds):

@@ -4,6 +4,7 @@ Every step settles the old lease by the same rule (``settle``): scheduled fees o
 the contract's own billing rules less what was paid, open bills, utilities since the last reading,
 the deposit; and moves rooms only through ``room_status.move``.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -46,8 +47,12 @@ def check_out(session: Session, p: Principal, rows: list[Contract], values: dict
             result.refused.append((c.number, problem))
             continue
         with session.begin_nested() as step:
-            if room_status.move(session, p, c.room_id, {RoomStatus.OCCUPIED}, RoomStatus.VACANT, "check_out",
-                                f"退房 {c.number}") is None:
+            if (
+                room_status.move(
+                    session, p, c.room_id, {RoomStatus.OCCUPIED}, RoomStatus.VACANT, "check_out", f"退房 {c.number}"
+                )
+                is None
+            ):
                 step.rollback()
                 result.refused.append((c.number, "房间已被他人修改，请刷新"))
                 continue
@@ -64,12 +69,27 @@ def check_out(session: Session, p: Principal, rows: list[Contract], values: dict
 
 
 def _end(session, c: Contract, state: ContractState, day: date, readings: dict, net: Decimal) -> bool:
-    return _conditional(session, Contract, c, ContractState.ACTIVE, state=state, checked_out_on=day,
-                        power_out=readings.get("power"), water_out=readings.get("water"), settlement=net)
+    return _conditional(
+        session,
+        Contract,
+        c,
+        ContractState.ACTIVE,
+        state=state,
+        checked_out_on=day,
+        power_out=readings.get("power"),
+        water_out=readings.get("water"),
+        settlement=net,
+    )
 
 
-def settle(session: Session, c: Contract, day: date, readings: dict, deposit_back: bool = True,
-           extra: tuple[tuple[str, Decimal], ...] = ()) -> tuple[Decimal, list[str]]:
+def settle(
+    session: Session,
+    c: Contract,
+    day: date,
+    readings: dict,
+    deposit_back: bool = True,
+    extra: tuple[tuple[str, Decimal], ...] = (),
+) -> tuple[Decimal, list[str]]:
     """What ending ``c`` on ``day`` comes to: (net amount, its lines). Positive: the tenant owes.
 
     Everything still open on the contract is folded in: scheduled fees are owed up to ``day`` by the
@@ -100,10 +120,20 @@ def settle(session: Session, c: Contract, day: date, readings: dict, deposit_bac
 
 def _follow_on(session, p, old: Contract, source: ContractSource, **changes) -> Contract:
     """A contract that continues ``old`` (renewal, room change, sublet), billed at once."""
-    fields = dict(project_id=old.project_id, room_id=old.room_id, tenant_id=old.tenant_id,
-                  co_tenants=old.co_tenants, start_date=old.end_date + timedelta(days=1), end_date=old.end_date,
-                  monthly_rent=old.monthly_rent, deposit=old.deposit, cycle=old.cycle, bill_mode=old.bill_mode,
-                  state=ContractState.SIGNED, signed_on=date.today())
+    fields = dict(
+        project_id=old.project_id,
+        room_id=old.room_id,
+        tenant_id=old.tenant_id,
+        co_tenants=old.co_tenants,
+        start_date=old.end_date + timedelta(days=1),
+        end_date=old.end_date,
+        monthly_rent=old.monthly_rent,
+        deposit=old.deposit,
+        cycle=old.cycle,
+        bill_mode=old.bill_mode,
+        state=ContractState.SIGNED,
+        signed_on=date.today(),
+    )
     fields.update(changes)
     new = Contract(**fields, source=source, previous_id=old.id, number=placeholder_number(), created_by=p.username)
     session.add(new)
@@ -128,10 +158,17 @@ def renew(session: Session, p: Principal, rows: list[Contract], values: dict) ->
         errors = contract_problems_terms(start, values["end_date"], values.get("monthly_rent"))
         if errors:
             raise ValidationFailed(errors)
-        new = _follow_on(session, p, c, ContractSource.RENEWAL, end_date=values["end_date"],
-                         monthly_rent=values.get("monthly_rent") or c.monthly_rent,
-                         cycle=values.get("cycle") or c.cycle, bill_mode=values.get("bill_mode") or c.bill_mode,
-                         deposit=Decimal("0.00"))  # the deposit already paid stays with the tenant's lease
+        new = _follow_on(
+            session,
+            p,
+            c,
+            ContractSource.RENEWAL,
+            end_date=values["end_date"],
+            monthly_rent=values.get("monthly_rent") or c.monthly_rent,
+            cycle=values.get("cycle") or c.cycle,
+            bill_mode=values.get("bill_mode") or c.bill_mode,
+            deposit=Decimal("0.00"),
+        )  # the deposit already paid stays with the tenant's lease
         result.done += 1
         result.notes.append(f"续租合同 {new.number}（{start} 至 {new.end_date}）")
     return result
@@ -141,15 +178,26 @@ def hand_over_renewals(session: Session, p: Principal, today: date | None = None
     """The daily job: a renewal starts when its predecessor has ended; the deposit paid moves over."""
     today = today or date.today()
     moved = 0
-    for new in session.exec(select(Contract).where(Contract.source == ContractSource.RENEWAL,
-                                                   Contract.state == ContractState.SIGNED,
-                                                   Contract.start_date <= today)).all():
+    for new in session.exec(
+        select(Contract).where(
+            Contract.source == ContractSource.RENEWAL,
+            Contract.state == ContractState.SIGNED,
+            Contract.start_date <= today,
+        )
+    ).all():
         old = session.get(Contract, new.previous_id)
         if old is None or old.state != ContractState.ACTIVE:
             continue
-        if _conditional(session, Contract, old, ContractState.ACTIVE, state=ContractState.EXPIRED) and \
-                _conditional(session, Contract, new, ContractState.SIGNED, state=ContractState.ACTIVE,
-                             checked_in_on=new.start_date, power_in=old.power_in, water_in=old.water_in):
+        if _conditional(session, Contract, old, ContractState.ACTIVE, state=ContractState.EXPIRED) and _conditional(
+            session,
+            Contract,
+            new,
+            ContractState.SIGNED,
+            state=ContractState.ACTIVE,
+            checked_in_on=new.start_date,
+            power_in=old.power_in,
+            water_in=old.water_in,
+        ):
             bills.move_deposit(session, p, old, new)
             moved += 1
     return moved
@@ -165,8 +213,9 @@ def change_room(session: Session, p: Principal, rows: list[Contract], values: di
         problem = _ending_problem(session, c, day, out, "换房")
         if not problem and day >= c.end_date:
             problem = f"换房日期须早于到期日 {c.end_date}"
-        room = session.exec(select(Room).where(Room.project_id == c.project_id,
-                                               Room.number == values["new_room"])).first()
+        room = session.exec(
+            select(Room).where(Room.project_id == c.project_id, Room.number == values["new_room"])
+        ).first()
         if not problem and room is None:
             problem = f"本项目没有房间“{values['new_room']}”"
         elif not problem and room.id == c.room_id:
@@ -177,20 +226,34 @@ def change_room(session: Session, p: Principal, rows: list[Contract], values: di
             result.refused.append((c.number, problem))
             continue
         with session.begin_nested() as step:
-            if room_status.move(session, p, room.id, {RoomStatus.VACANT}, RoomStatus.OCCUPIED, "room_change",
-                                f"换入 {c.number}") is None or room_status.move(
-                    session, p, c.room_id, {RoomStatus.OCCUPIED}, RoomStatus.VACANT, "room_change",
-                    f"换出 {c.number}") is None:
+            if (
+                room_status.move(
+                    session, p, room.id, {RoomStatus.VACANT}, RoomStatus.OCCUPIED, "room_change", f"换入 {c.number}"
+                )
+                is None
+                or room_status.move(
+                    session, p, c.room_id, {RoomStatus.OCCUPIED}, RoomStatus.VACANT, "room_change", f"换出 {c.number}"
+                )
+                is None
+            ):
                 step.rollback()
                 result.refused.append((c.number, "房间已被他人修改，请刷新"))
                 continue
             fee = values.get("compensation") or Decimal("0")
-            net, lines = settle(session, c, day, out, deposit_back=False,
-                                extra=(("换房赔偿金", fee),) if fee else ())
-            new = _follow_on(session, p, c, ContractSource.ROOM_CHANGE, room_id=room.id,
-                             start_date=day + timedelta(days=1), monthly_rent=values.get("monthly_rent") or room.rent,
-                             state=ContractState.ACTIVE, checked_in_on=day + timedelta(days=1),
-                             power_in=into["power"], water_in=into["water"])
+            net, lines = settle(session, c, day, out, deposit_back=False, extra=(("换房赔偿金", fee),) if fee else ())
+            new = _follow_on(
+                session,
+                p,
+                c,
+                ContractSource.ROOM_CHANGE,
+                room_id=room.id,
+                start_date=day + timedelta(days=1),
+                monthly_rent=values.get("monthly_rent") or room.rent,
+                state=ContractState.ACTIVE,
+                checked_in_on=day + timedelta(days=1),
+                power_in=into["power"],
+                water_in=into["water"],
+            )
             if net > 0:
                 bills.settlement_bill(session, c, day, net, "；".join(lines), "换房结算")
             elif net < 0:
@@ -216,8 +279,9 @@ def sublet(session: Session, p: Principal, rows: list[Contract], values: dict) -
         if not problem and day >= c.end_date:
             problem = f"转租日期须早于到期日 {c.end_date}"
         company = session.exec(select(Tenant.company_id).where(Tenant.id == c.tenant_id)).one()
-        tenant = session.exec(select(Tenant).where(Tenant.company_id == company,
-                                                   Tenant.phone == values["tenant_phone"])).first()
+        tenant = session.exec(
+            select(Tenant).where(Tenant.company_id == company, Tenant.phone == values["tenant_phone"])
+        ).first()
         if not problem and tenant is None:
             problem = f"未找到手机号为 {values['tenant_phone']} 的租客，请先在租客管理中登记"
         elif not problem and tenant.id == c.tenant_id:
@@ -226,16 +290,28 @@ def sublet(session: Session, p: Principal, rows: list[Contract], values: dict) -
             result.refused.append((c.number, problem))
             continue
         with session.begin_nested() as step:
-            if room_status.move(session, p, c.room_id, {RoomStatus.OCCUPIED}, RoomStatus.SIGNED, "sublet",
-                                f"转租 {c.number}") is None:
+            if (
+                room_status.move(
+                    session, p, c.room_id, {RoomStatus.OCCUPIED}, RoomStatus.SIGNED, "sublet", f"转租 {c.number}"
+                )
+                is None
+            ):
                 step.rollback()
                 result.refused.append((c.number, "房间已被他人修改，请刷新"))
                 continue
             net, lines = settle(session, c, day, out)
             bills.settlement_bill(session, c, day, net, "；".join(lines), "转租结算")
             room = session.get(Room, c.room_id)
-            new = _follow_on(session, p, c, ContractSource.SUBLET, tenant_id=tenant.id, co_tenants="",
-                             start_date=day + timedelta(days=1), deposit=room.deposit)
+            new = _follow_on(
+                session,
+                p,
+                c,
+                ContractSource.SUBLET,
+                tenant_id=tenant.id,
+                co_tenants="",
+                start_date=day + timedelta(days=1),
+                deposit=room.deposit,
+            )
             if not _end(session, c, ContractState.CLOSED, day, out, net):
                 step.rollback()
                 result.refused.append((c.number, "合同已被他人修改，请刷新"))

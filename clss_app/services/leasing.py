@@ -6,6 +6,7 @@ contract or reservation through a conditional update on its state and
 version, in the caller's transaction: a refused step leaves nothing behind.
 Money comes from ``billing``; bills are written by ``bills``.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -20,25 +21,43 @@ from clss_app.admin.view import ActionResult
 from clss_app.services import bills, room_status
 from clss_app.services.billing import add_months
 from clss_app.services.permissions import Principal
-from models import (Appointment, AppointmentState, Bill, BillState, Contract, ContractSource, ContractState,
-                    PaymentMethod, Reservation, ReservationState, Room, RoomStatus)
+from models import (
+    Appointment,
+    AppointmentState,
+    Bill,
+    BillState,
+    Contract,
+    ContractSource,
+    ContractState,
+    PaymentMethod,
+    Reservation,
+    ReservationState,
+    Room,
+    RoomStatus,
+)
 
-MAX_TERM_YEARS = 20     # 民法典: a lease may not run longer
-MAX_HOLD_DAYS = 30      # how long a reservation may hold a room
+MAX_TERM_YEARS = 20  # 民法典: a lease may not run longer
+MAX_HOLD_DAYS = 30  # how long a reservation may hold a room
 MAX_RENT = Decimal("1000000")
 
 
 def _conditional(session, model, row, expected_state, **changes) -> bool:
     """Change ``row`` only if it still has the state and version it was read with."""
-    return session.execute(
-        sa.update(model).where(model.id == row.id, model.state == expected_state, model.version == row.version)
-        .values(version=model.version + 1, **changes)).rowcount == 1
+    return (
+        session.execute(
+            sa.update(model)
+            .where(model.id == row.id, model.state == expected_state, model.version == row.version)
+            .values(version=model.version + 1, **changes)
+        ).rowcount
+        == 1
+    )
 
 
 LIVE = (ContractState.SIGNED, ContractState.ACTIVE)
 
 
 # ---------------------------------------------------------------- appointments
+
 
 def appointment_step(target: AppointmentState):
     def step(session: Session, p: Principal, rows: list[Appointment]) -> ActionResult:
@@ -51,10 +70,12 @@ def appointment_step(target: AppointmentState):
             else:
                 result.refused.append((a.name, "已被他人处理，请刷新"))
         return result
+
     return step
 
 
 # ---------------------------------------------------------------- reservations
+
 
 def reservation_problems(session: Session, values: dict, today: date | None = None) -> dict[str, str]:
     today = today or date.today()
@@ -79,12 +100,19 @@ def reservation_problems(session: Session, values: dict, today: date | None = No
 
 def on_reserved(session: Session, p: Principal, r: Reservation) -> None:
     """The new reservation holds its room; runs in the reservation's own transaction."""
-    if room_status.move(session, p, r.room_id, {RoomStatus.VACANT}, RoomStatus.RESERVED, "reserve",
-                        f"预定至 {r.hold_until}") is None:
+    if (
+        room_status.move(
+            session, p, r.room_id, {RoomStatus.VACANT}, RoomStatus.RESERVED, "reserve", f"预定至 {r.hold_until}"
+        )
+        is None
+    ):
         raise ValidationFailed({"room_id": "该房间刚被他人预定、签约或锁定，请换一间"})
     if r.appointment_id:
-        session.execute(sa.update(Appointment).where(Appointment.id == r.appointment_id)
-                        .values(state=AppointmentState.CONVERTED, version=Appointment.version + 1))
+        session.execute(
+            sa.update(Appointment)
+            .where(Appointment.id == r.appointment_id)
+            .values(state=AppointmentState.CONVERTED, version=Appointment.version + 1)
+        )
 
 
 def _release(session, p, r: Reservation, target: ReservationState, reason: str) -> bool:
@@ -109,8 +137,9 @@ def cancel_reservations(session: Session, p: Principal, rows: list[Reservation],
 def expire_reservations(session: Session, p: Principal, today: date | None = None) -> int:
     """The daily job: reservations past their hold date expire and free their rooms."""
     today = today or date.today()
-    due = session.exec(select(Reservation).where(Reservation.state == ReservationState.ACTIVE,
-                                                 Reservation.hold_until < today)).all()
+    due = session.exec(
+        select(Reservation).where(Reservation.state == ReservationState.ACTIVE, Reservation.hold_until < today)
+    ).all()
     return sum(_release(session, p, r, ReservationState.EXPIRED, "预定过期") for r in due)
 
 
@@ -122,14 +151,24 @@ def convert_reservations(session: Session, p: Principal, rows: list[Reservation]
             result.refused.append((f"预定#{r.id}", f"当前为{r.state.label}"))
             continue
         room = session.get(Room, r.room_id)
-        values = {**terms, "room_id": r.room_id, "tenant_id": r.tenant_id, "reservation_id": r.id,
-                  "deposit": terms.get("deposit") if terms.get("deposit") is not None else room.deposit,
-                  "monthly_rent": terms.get("monthly_rent") or room.rent}
+        values = {
+            **terms,
+            "room_id": r.room_id,
+            "tenant_id": r.tenant_id,
+            "reservation_id": r.id,
+            "deposit": terms.get("deposit") if terms.get("deposit") is not None else room.deposit,
+            "monthly_rent": terms.get("monthly_rent") or room.rent,
+        }
         problems = contract_problems(session, values)
         if problems:
             raise ValidationFailed(problems)
-        contract = Contract(**values, project_id=r.project_id, source=ContractSource.RESERVATION,
-                            number=placeholder_number(), created_by=p.username)
+        contract = Contract(
+            **values,
+            project_id=r.project_id,
+            source=ContractSource.RESERVATION,
+            number=placeholder_number(),
+            created_by=p.username,
+        )
         session.add(contract)
         session.flush()
         sign(session, p, contract)
@@ -139,6 +178,7 @@ def convert_reservations(session: Session, p: Principal, rows: list[Reservation]
 
 
 # ---------------------------------------------------------------- contracts
+
 
 def placeholder_number() -> str:
     return "tmp-" + uuid.uuid4().hex[:16]  # replaced by HT<date><id> once the id is known
@@ -195,6 +235,7 @@ def sign(session: Session, p: Principal, c: Contract) -> int:
 
 def review(approve: bool):
     """在线签约审核: an approved online contract is signed like one entered here; a rejected one is void."""
+
     def run(session: Session, p: Principal, rows: list[Contract], comment: str) -> ActionResult:
         result = ActionResult()
         for c in rows:
@@ -210,18 +251,21 @@ def review(approve: bool):
                     with session.begin_nested():
                         sign(session, p, c)
                 except ValidationFailed as exc:
-                    session.execute(sa.update(Contract).where(Contract.id == c.id)
-                                    .values(state=ContractState.PENDING_REVIEW))
+                    session.execute(
+                        sa.update(Contract).where(Contract.id == c.id).values(state=ContractState.PENDING_REVIEW)
+                    )
                     result.refused.append((c.number, str(exc)))
                     continue
             result.done += 1
         return result
+
     return run
 
 
 def first_rent_bill(session: Session, contract_id: int) -> Bill | None:
-    return session.exec(select(Bill).where(Bill.contract_id == contract_id, Bill.fee_key == "rent",
-                                           Bill.period_no == 1)).first()
+    return session.exec(
+        select(Bill).where(Bill.contract_id == contract_id, Bill.fee_key == "rent", Bill.period_no == 1)
+    ).first()
 
 
 def check_in(session: Session, p: Principal, rows: list[Contract], values: dict) -> ActionResult:
@@ -240,10 +284,18 @@ def check_in(session: Session, p: Principal, rows: list[Contract], values: dict)
             result.refused.append((c.number, f"入住日期须在签约日 {c.signed_on} 与到期日 {c.end_date} 之间"))
             continue
         with session.begin_nested() as step:
-            if room_status.move(session, p, c.room_id, {RoomStatus.SIGNED}, RoomStatus.OCCUPIED, "check_in",
-                                f"入住 {c.number}") is None or not _conditional(
-                    session, Contract, c, ContractState.SIGNED, state=ContractState.ACTIVE, checked_in_on=day,
-                    power_in=values.get("power_in"), water_in=values.get("water_in")):
+            if room_status.move(
+                session, p, c.room_id, {RoomStatus.SIGNED}, RoomStatus.OCCUPIED, "check_in", f"入住 {c.number}"
+            ) is None or not _conditional(
+                session,
+                Contract,
+                c,
+                ContractState.SIGNED,
+                state=ContractState.ACTIVE,
+                checked_in_on=day,
+                power_in=values.get("power_in"),
+                water_in=values.get("water_in"),
+            ):
                 step.rollback()
                 result.refused.append((c.number, "房间或合同已被他人修改，请刷新"))
                 continue

@@ -2,6 +2,7 @@
 
 Plain Python and Polars; the page only picks the filters and draws what ``series`` returns.
 """
+
 from __future__ import annotations
 
 import io
@@ -49,13 +50,19 @@ def with_changes(points: pl.DataFrame) -> pl.DataFrame:
 
     Matched by calendar month, not by position, so a missing month leaves a gap instead of
     comparing with the wrong one."""
+
     def shifted(by: str, name: str) -> pl.DataFrame:
         return points.select("city", pl.col("month").dt.offset_by(by).alias("month"), pl.col("value").alias(name))
-    return (points.join(shifted("1mo", "prev"), on=["city", "month"], how="left")
-            .join(shifted("1y", "year_ago"), on=["city", "month"], how="left")
-            .with_columns(mom=((pl.col("value") / pl.col("prev") - 1) * 100).round(2),
-                          yoy=((pl.col("value") / pl.col("year_ago") - 1) * 100).round(2))
-            .drop("prev", "year_ago"))
+
+    return (
+        points.join(shifted("1mo", "prev"), on=["city", "month"], how="left")
+        .join(shifted("1y", "year_ago"), on=["city", "month"], how="left")
+        .with_columns(
+            mom=((pl.col("value") / pl.col("prev") - 1) * 100).round(2),
+            yoy=((pl.col("value") / pl.col("year_ago") - 1) * 100).round(2),
+        )
+        .drop("prev", "year_ago")
+    )
 
 
 def series(session: Session, p: Principal | None, q: IndexQuery) -> pl.DataFrame:
@@ -63,9 +70,11 @@ def series(session: Session, p: Principal | None, q: IndexQuery) -> pl.DataFrame
     require(p, VIEW, RESOURCE)
     if not q.cities:
         return with_changes(pl.DataFrame(schema=SCHEMA))
-    rows = session.exec(select(MarketIndex.city, MarketIndex.month, MarketIndex.value, MarketIndex.is_demo)
-                        .where(MarketIndex.kind == q.kind, MarketIndex.area_band == q.band,
-                               MarketIndex.city.in_(q.cities))).all()
+    rows = session.exec(
+        select(MarketIndex.city, MarketIndex.month, MarketIndex.value, MarketIndex.is_demo).where(
+            MarketIndex.kind == q.kind, MarketIndex.area_band == q.band, MarketIndex.city.in_(q.cities)
+        )
+    ).all()
     points = pl.DataFrame([(c, m, float(v), d) for c, m, v, d in rows], schema=SCHEMA, orient="row")
     out = with_changes(points)  # before the range cut: the first month shown still has its 环比 and 同比
     if q.month_from:
@@ -81,21 +90,42 @@ def _percent(v) -> str:
 
 def table_rows(frame: pl.DataFrame) -> list[dict[str, str]]:
     """Newest month first, as the page and the export show them."""
-    return [{"city": r["city"], "month": r["month"].strftime("%Y-%m"), "value": f"{r['value']:.2f}",
-             "mom": _percent(r["mom"]), "yoy": _percent(r["yoy"])}
-            for r in frame.sort(["month", "city"], descending=[True, False]).iter_rows(named=True)]
+    return [
+        {
+            "city": r["city"],
+            "month": r["month"].strftime("%Y-%m"),
+            "value": f"{r['value']:.2f}",
+            "mom": _percent(r["mom"]),
+            "yoy": _percent(r["yoy"]),
+        }
+        for r in frame.sort(["month", "city"], descending=[True, False]).iter_rows(named=True)
+    ]
 
 
 def export_xlsx(session: Session, p: Principal | None, q: IndexQuery) -> bytes:
     require(p, EXPORT, RESOURCE)
     frame = series(session, p, q)
     rows = table_rows(frame)
-    sheet = pl.DataFrame({
-        "指数类型": [q.kind.label] * len(rows), "面积段": [q.band.label] * len(rows),
-        "城市": [r["city"] for r in rows], "月份": [r["month"] for r in rows],
-        "指数值": [float(r["value"]) for r in rows], "环比": [r["mom"] for r in rows], "同比": [r["yoy"] for r in rows],
-    }, schema={"指数类型": pl.String, "面积段": pl.String, "城市": pl.String, "月份": pl.String,
-               "指数值": pl.Float64, "环比": pl.String, "同比": pl.String})
+    sheet = pl.DataFrame(
+        {
+            "指数类型": [q.kind.label] * len(rows),
+            "面积段": [q.band.label] * len(rows),
+            "城市": [r["city"] for r in rows],
+            "月份": [r["month"] for r in rows],
+            "指数值": [float(r["value"]) for r in rows],
+            "环比": [r["mom"] for r in rows],
+            "同比": [r["yoy"] for r in rows],
+        },
+        schema={
+            "指数类型": pl.String,
+            "面积段": pl.String,
+            "城市": pl.String,
+            "月份": pl.String,
+            "指数值": pl.Float64,
+            "环比": pl.String,
+            "同比": pl.String,
+        },
+    )
     if frame.height and frame["is_demo"].any():
         sheet = sheet.with_columns(pl.lit(DEMO_SOURCE).alias("说明"))
     buf = io.BytesIO()
@@ -106,9 +136,13 @@ def export_xlsx(session: Session, p: Principal | None, q: IndexQuery) -> bytes:
 # ---------------------------------------------------------------- demo series
 
 # city: (rent level, rent trend a month, price level, price trend a month)
-DEMO_CITIES = {"北京": (100.0, 0.10, 100.0, -0.35), "上海": (100.0, 0.15, 100.0, -0.25),
-               "深圳": (100.0, -0.05, 100.0, -0.55), "广州": (100.0, -0.10, 100.0, -0.45),
-               "杭州": (100.0, 0.20, 100.0, -0.30)}
+DEMO_CITIES = {
+    "北京": (100.0, 0.10, 100.0, -0.35),
+    "上海": (100.0, 0.15, 100.0, -0.25),
+    "深圳": (100.0, -0.05, 100.0, -0.55),
+    "广州": (100.0, -0.10, 100.0, -0.45),
+    "杭州": (100.0, 0.20, 100.0, -0.30),
+}
 BAND_SHIFT = {AreaBand.UNDER_60: 1.5, AreaBand.FROM_60: 0.0, AreaBand.FROM_90: -1.0, AreaBand.OVER_144: -2.5}
 
 
@@ -122,12 +156,24 @@ def demo_points(first: date, last: date, rng: random.Random) -> list[dict]:
     out = []
     for city, (rent0, rent_trend, price0, price_trend) in DEMO_CITIES.items():
         for band, shift in BAND_SHIFT.items():
-            for kind, level, trend in ((IndexKind.RENT, rent0 + shift, rent_trend),
-                                       (IndexKind.PRICE, price0 + shift, price_trend)):
+            for kind, level, trend in (
+                (IndexKind.RENT, rent0 + shift, rent_trend),
+                (IndexKind.PRICE, price0 + shift, price_trend),
+            ):
                 walk = 0.0
                 for i, month in enumerate(months):
                     walk += rng.gauss(0, 0.25)
                     season = 1.2 * math.sin((month.month - 4) / 12 * 2 * math.pi) if kind == IndexKind.RENT else 0
-                    out.append(dict(kind=kind, city=city, area_band=band, month=month, source=DEMO_SOURCE,
-                                    value=Decimal(f"{level + trend * i + season + walk:.2f}"), is_demo=True, version=1))
+                    out.append(
+                        dict(
+                            kind=kind,
+                            city=city,
+                            area_band=band,
+                            month=month,
+                            source=DEMO_SOURCE,
+                            value=Decimal(f"{level + trend * i + season + walk:.2f}"),
+                            is_demo=True,
+                            version=1,
+                        )
+                    )
     return out

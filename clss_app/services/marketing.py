@@ -5,6 +5,7 @@ Capacity and stock are held by a counter on the row, moved only by a conditional
 (``… SET n = n + 1 WHERE id = ? AND n < limit``): two clerks or a thousand tenants at once can
 never take the last place twice, on SQLite or PostgreSQL.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,22 @@ from sqlmodel import Session, select
 
 from clss_app.admin.view import ActionResult
 from clss_app.services.permissions import Principal
-from models import (Audience, Banner, BannerGroup, CouponKind, Event, EventSignup, FlashClaim, FlashSale, LinkKind,
-                    Notification, NotificationState, Project, SignupState, utcnow)
+from models import (
+    Audience,
+    Banner,
+    BannerGroup,
+    CouponKind,
+    Event,
+    EventSignup,
+    FlashClaim,
+    FlashSale,
+    LinkKind,
+    Notification,
+    NotificationState,
+    Project,
+    SignupState,
+    utcnow,
+)
 
 MAX_RECOMMENDATIONS = 6
 PHONE = re.compile(r"^1\d{10}$")
@@ -28,6 +43,7 @@ class Refused(ValueError):
 
 
 # ---------------------------------------------------------------- banners
+
 
 def banner_problems(session: Session, values: dict, row: Banner | None) -> dict[str, str]:
     out: dict[str, str] = {}
@@ -48,27 +64,38 @@ def banner_problems(session: Session, values: dict, row: Banner | None) -> dict[
         if project is not None and project.city != values.get("city"):
             out["project_id"] = f"所选项目在{project.city}，与推荐城市（{values.get('city')}）不一致"
         if values.get("enabled", True):
-            others = session.exec(select(sa.func.count()).select_from(Banner).where(
-                Banner.group == BannerGroup.RECOMMEND, Banner.city == values.get("city"), Banner.enabled.is_(True),
-                Banner.id != (row.id if row else -1))).one()
+            others = session.exec(
+                select(sa.func.count())
+                .select_from(Banner)
+                .where(
+                    Banner.group == BannerGroup.RECOMMEND,
+                    Banner.city == values.get("city"),
+                    Banner.enabled.is_(True),
+                    Banner.id != (row.id if row else -1),
+                )
+            ).one()
             if others >= MAX_RECOMMENDATIONS:
-                out["city"] = (f"{values.get('city')}的首页推荐已有 {others} 个，最多 {MAX_RECOMMENDATIONS} 个；"
-                               "请先停用或删除一个")
+                out["city"] = (
+                    f"{values.get('city')}的首页推荐已有 {others} 个，最多 {MAX_RECOMMENDATIONS} 个；请先停用或删除一个"
+                )
     return out
 
 
 def home_preview(session: Session, city: str, now: datetime | None = None) -> dict[str, list[Banner]]:
     """What a tenant in ``city`` sees on the APP home page now: each group's live banners in order."""
     now = now or utcnow()
-    rows = session.exec(select(Banner).where(Banner.city == city, Banner.enabled.is_(True),
-                                             Banner.online_from <= now, Banner.online_to > now)
-                        .order_by(Banner.group, Banner.sort_order, Banner.id)).all()
+    rows = session.exec(
+        select(Banner)
+        .where(Banner.city == city, Banner.enabled.is_(True), Banner.online_from <= now, Banner.online_to > now)
+        .order_by(Banner.group, Banner.sort_order, Banner.id)
+    ).all()
     out = {g.value: [b for b in rows if b.group == g] for g in BannerGroup}
     out[BannerGroup.RECOMMEND.value] = out[BannerGroup.RECOMMEND.value][:MAX_RECOMMENDATIONS]
     return out
 
 
 # ---------------------------------------------------------------- events
+
 
 def event_problems(values: dict) -> dict[str, str]:
     out = {}
@@ -98,17 +125,23 @@ def signup_problems(session: Session, values: dict) -> dict[str, str]:
         return {"event_id": "请选择活动"}
     if event.ends_at <= utcnow():
         return {"event_id": "活动已结束，不能报名"}
-    if session.exec(select(EventSignup.id).where(EventSignup.event_id == event.id, EventSignup.phone == phone,
-                                                 EventSignup.state == SignupState.ACTIVE)).first():
+    if session.exec(
+        select(EventSignup.id).where(
+            EventSignup.event_id == event.id, EventSignup.phone == phone, EventSignup.state == SignupState.ACTIVE
+        )
+    ).first():
         return {"phone": f"手机号 {phone} 已报名该活动"}
     return {}
 
 
 def take_place(session: Session, event_id: int) -> Event:
     """One place of the event, by a conditional UPDATE; Refused when it is full."""
-    taken = session.execute(sa.update(Event).where(Event.id == event_id, Event.signed_up < Event.capacity)
-                            .values(signed_up=Event.signed_up + 1, version=Event.version + 1)
-                            .execution_options(synchronize_session=False)).rowcount
+    taken = session.execute(
+        sa.update(Event)
+        .where(Event.id == event_id, Event.signed_up < Event.capacity)
+        .values(signed_up=Event.signed_up + 1, version=Event.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     event = session.get(Event, event_id)
     if taken != 1:
         raise Refused(f"活动名额已满（限 {event.capacity} 人）")
@@ -133,9 +166,12 @@ def _move_each(session: Session, rows: list, model, from_state, to_state, refusa
     """Move each row from one state to the next by a conditional UPDATE; rows already moved are refused."""
     result = ActionResult()
     for r in rows:
-        moved = session.execute(sa.update(model).where(model.id == r.id, model.state == from_state)
-                                .values(state=to_state, version=model.version + 1)
-                                .execution_options(synchronize_session=False)).rowcount
+        moved = session.execute(
+            sa.update(model)
+            .where(model.id == r.id, model.state == from_state)
+            .values(state=to_state, version=model.version + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if moved:
             result.done += 1
             if after:
@@ -147,24 +183,34 @@ def _move_each(session: Session, rows: list, model, from_state, to_state, refusa
 
 def cancel_signups(session: Session, p: Principal, rows: list[EventSignup]) -> ActionResult:
     def free_place(r):
-        session.execute(sa.update(Event).where(Event.id == r.event_id, Event.signed_up > 0)
-                        .values(signed_up=Event.signed_up - 1).execution_options(synchronize_session=False))
+        session.execute(
+            sa.update(Event)
+            .where(Event.id == r.event_id, Event.signed_up > 0)
+            .values(signed_up=Event.signed_up - 1)
+            .execution_options(synchronize_session=False)
+        )
+
     return _move_each(session, rows, EventSignup, SignupState.ACTIVE, SignupState.CANCELLED, "报名已取消", free_place)
 
 
 def withdraw_notifications(session: Session, p: Principal, rows: list[Notification]) -> ActionResult:
-    return _move_each(session, rows, Notification, NotificationState.SCHEDULED, NotificationState.WITHDRAWN,
-                      "只能撤回待发送的通知")
+    return _move_each(
+        session, rows, Notification, NotificationState.SCHEDULED, NotificationState.WITHDRAWN, "只能撤回待发送的通知"
+    )
 
 
 # ---------------------------------------------------------------- flash sales, bargains, coupons
+
 
 def flash_sale_problems(values: dict, row: FlashSale | None) -> dict[str, str]:
     out = {}
     if values.get("starts_at") and values.get("ends_at") and values["ends_at"] <= values["starts_at"]:
         out["ends_at"] = "结束时间须晚于开始时间"
-    if values.get("sale_price") is not None and values.get("original_price") is not None \
-            and values["sale_price"] >= values["original_price"]:
+    if (
+        values.get("sale_price") is not None
+        and values.get("original_price") is not None
+        and values["sale_price"] >= values["original_price"]
+    ):
         out["sale_price"] = "秒杀价须低于原价"
     if values.get("stock") is not None and values["stock"] < max(1, row.sold if row else 0):
         out["stock"] = f"库存不能少于 {max(1, row.sold if row else 0)}（已抢 {row.sold if row else 0}）"
@@ -181,12 +227,17 @@ def claim(session: Session, sale_id: int, name: str, phone: str, now: datetime |
         raise Refused("秒杀活动不存在")
     if not sale.starts_at <= now < sale.ends_at:
         raise Refused("不在秒杀时间内")
-    taken = session.execute(sa.update(FlashSale).where(FlashSale.id == sale_id, FlashSale.sold < FlashSale.stock)
-                            .values(sold=FlashSale.sold + 1).execution_options(synchronize_session=False)).rowcount
+    taken = session.execute(
+        sa.update(FlashSale)
+        .where(FlashSale.id == sale_id, FlashSale.sold < FlashSale.stock)
+        .values(sold=FlashSale.sold + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if taken != 1:
         raise Refused("已抢光")
-    row = FlashClaim(flash_sale_id=sale_id, project_id=sale.project_id, name=name.strip() or "租客",
-                     phone=phone.strip())
+    row = FlashClaim(
+        flash_sale_id=sale_id, project_id=sale.project_id, name=name.strip() or "租客", phone=phone.strip()
+    )
     session.add(row)
     try:
         session.flush()
@@ -209,8 +260,11 @@ def claim_for(session: Session, p: Principal, rows: list[FlashSale], values: dic
 
 def bargain_problems(values: dict) -> dict[str, str]:
     out = {}
-    if values.get("floor_price") is not None and values.get("original_price") is not None \
-            and values["floor_price"] >= values["original_price"]:
+    if (
+        values.get("floor_price") is not None
+        and values.get("original_price") is not None
+        and values["floor_price"] >= values["original_price"]
+    ):
         out["floor_price"] = "底价须低于原价"
     if values.get("helpers_needed") is not None and not 1 <= values["helpers_needed"] <= 100:
         out["helpers_needed"] = "需助力人数须在 1–100 之间"
@@ -236,8 +290,11 @@ def coupon_problems(values: dict) -> dict[str, str]:
         out["valid_to"] = "有效期止不能早于有效期起"
     if values.get("stock") is not None and values["stock"] < 1:
         out["stock"] = "发放总量至少为 1"
-    if values.get("per_user_limit") is not None and values.get("stock") is not None \
-            and not 1 <= values["per_user_limit"] <= values["stock"]:
+    if (
+        values.get("per_user_limit") is not None
+        and values.get("stock") is not None
+        and not 1 <= values["per_user_limit"] <= values["stock"]
+    ):
         out["per_user_limit"] = "每人限领须在 1 与发放总量之间"
     return out
 

@@ -4,6 +4,7 @@ The company is the rooms' tenant of record; each bill says who pays it (企业 o
 agreement decides per kind of fee. Rooms go 空闲可租 → 待入住 like any signing, through the same
 conditional room moves, so a room taken meanwhile refuses the whole agreement.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,17 @@ from sqlmodel import Session, select
 from clss_app.admin.crud import ValidationFailed
 from clss_app.services import leasing
 from clss_app.services.permissions import Principal
-from models import (Contract, ContractSource, ContractState, MasterLease, MasterLeaseRoom, Project, Room, RoomStatus,
-                    Tenant)
+from models import (
+    Contract,
+    ContractSource,
+    ContractState,
+    MasterLease,
+    MasterLeaseRoom,
+    Project,
+    Room,
+    RoomStatus,
+    Tenant,
+)
 
 PHONE = re.compile(r"^1\d{10}$")
 
@@ -41,19 +51,32 @@ def sign(session: Session, p: Principal, lease: MasterLease) -> int:
     """Number the agreement and sign one contract per room; returns how many."""
     lease.number = f"BZ{lease.created_at:%Y%m%d}{lease.id:06d}"
     company_id = session.get(Project, lease.project_id).company_id
-    tenant = session.exec(select(Tenant).where(Tenant.company_id == company_id,
-                                               Tenant.phone == lease.contact_phone)).first()
+    tenant = session.exec(
+        select(Tenant).where(Tenant.company_id == company_id, Tenant.phone == lease.contact_phone)
+    ).first()
     if tenant is None:
         tenant = Tenant(company_id=company_id, name=lease.company_name[:32], phone=lease.contact_phone)
         session.add(tenant)
         session.flush()
     room_ids = session.exec(select(MasterLeaseRoom.room_id).where(MasterLeaseRoom.master_lease_id == lease.id)).all()
     for room in session.exec(select(Room).where(Room.id.in_(room_ids)).order_by(Room.number)).all():
-        c = Contract(project_id=lease.project_id, room_id=room.id, tenant_id=tenant.id, start_date=lease.start_date,
-                     end_date=lease.end_date, monthly_rent=room.rent, deposit=room.deposit, cycle=lease.cycle,
-                     bill_mode=lease.bill_mode, source=ContractSource.MASTER_LEASE, master_lease_id=lease.id,
-                     state=ContractState.SIGNED, number=leasing.placeholder_number(), created_by=p.username,
-                     co_tenants=f"{lease.company_name}员工"[:100])
+        c = Contract(
+            project_id=lease.project_id,
+            room_id=room.id,
+            tenant_id=tenant.id,
+            start_date=lease.start_date,
+            end_date=lease.end_date,
+            monthly_rent=room.rent,
+            deposit=room.deposit,
+            cycle=lease.cycle,
+            bill_mode=lease.bill_mode,
+            source=ContractSource.MASTER_LEASE,
+            master_lease_id=lease.id,
+            state=ContractState.SIGNED,
+            number=leasing.placeholder_number(),
+            created_by=p.username,
+            co_tenants=f"{lease.company_name}员工"[:100],
+        )
         session.add(c)
         session.flush()
         try:

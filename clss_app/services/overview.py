@@ -1,4 +1,5 @@
 """The home page's summary of what lies inside the user's data scope."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -13,25 +14,54 @@ RESOURCE = "home"
 def scope_summary(session: Session, p: Principal | None, limit: int = 12) -> dict:
     p = require(p, VIEW, RESOURCE)
     in_scope = scope_clause(p, Project.id)
-    status_counts = dict(session.exec(
-        select(Room.status, sa.func.count()).join(Project, Project.id == Room.project_id)
-        .where(in_scope).group_by(Room.status)).all())
+    status_counts = dict(
+        session.exec(
+            select(Room.status, sa.func.count())
+            .join(Project, Project.id == Room.project_id)
+            .where(in_scope)
+            .group_by(Room.status)
+        ).all()
+    )
     rooms_total = sum(status_counts.values())
     projects_total = session.exec(select(sa.func.count()).select_from(Project).where(in_scope)).one()
 
-    room_count = (select(Room.project_id, sa.func.count().label("n"),
-                         sa.func.sum(sa.case((Room.status == RoomStatus.OCCUPIED, 1), else_=0)).label("occ"))
-                  .group_by(Room.project_id).subquery())
+    room_count = (
+        select(
+            Room.project_id,
+            sa.func.count().label("n"),
+            sa.func.sum(sa.case((Room.status == RoomStatus.OCCUPIED, 1), else_=0)).label("occ"),
+        )
+        .group_by(Room.project_id)
+        .subquery()
+    )
     rows = session.exec(
-        select(Project.id, Project.name, Project.city, Project.kind, OrgUnit.name,
-               sa.func.coalesce(room_count.c.n, 0), sa.func.coalesce(room_count.c.occ, 0))
+        select(
+            Project.id,
+            Project.name,
+            Project.city,
+            Project.kind,
+            OrgUnit.name,
+            sa.func.coalesce(room_count.c.n, 0),
+            sa.func.coalesce(room_count.c.occ, 0),
+        )
         .join(OrgUnit, OrgUnit.id == Project.company_id)
         .outerjoin(room_count, room_count.c.project_id == Project.id)
-        .where(in_scope).order_by(Project.city, Project.name).limit(limit)).all()
-    projects = [{
-        "id": pid, "name": name, "city": city, "kind": kind.label, "company": company,
-        "rooms": n, "occupancy": f"{(occ / n * 100):.1f}%" if n else "—",
-    } for pid, name, city, kind, company, n, occ in rows]
+        .where(in_scope)
+        .order_by(Project.city, Project.name)
+        .limit(limit)
+    ).all()
+    projects = [
+        {
+            "id": pid,
+            "name": name,
+            "city": city,
+            "kind": kind.label,
+            "company": company,
+            "rooms": n,
+            "occupancy": f"{(occ / n * 100):.1f}%" if n else "—",
+        }
+        for pid, name, city, kind, company, n, occ in rows
+    ]
     return {
         "projects_total": projects_total,
         "rooms_total": rooms_total,

@@ -8,16 +8,16 @@ imports and exports. Two questions, answered on the server:
   the user's data scope (本级及下级, 本级 or 自定义, and for store staff the
   projects assigned to them)?
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import (PROJECT_BOUND_ROLES, DataScope, OrgUnit, Project, Role, User,
-                    UserProject, UserScopeUnit)
+from models import PROJECT_BOUND_ROLES, DataScope, OrgUnit, Project, Role, User, UserProject, UserScopeUnit
 
 
 class Forbidden(Exception):
@@ -33,8 +33,7 @@ class NotLoggedIn(Forbidden):
 NOT_FOUND = "记录不存在或无权访问"
 
 VIEW, CREATE, UPDATE, DELETE, EXPORT, IMPORT = "view", "create", "update", "delete", "export", "import"
-ACTION_LABELS = {VIEW: "查看", CREATE: "新增", UPDATE: "修改", DELETE: "删除",
-                 EXPORT: "导出", IMPORT: "导入"}
+ACTION_LABELS = {VIEW: "查看", CREATE: "新增", UPDATE: "修改", DELETE: "删除", EXPORT: "导出", IMPORT: "导入"}
 
 
 @dataclass(frozen=True)
@@ -90,6 +89,7 @@ def require(p: Principal | None, action: str, resource: str) -> Principal:
 
 # ---------------------------------------------------------------- data scope
 
+
 def _children_map(session: Session) -> dict[int | None, list[int]]:
     children: dict[int | None, list[int]] = {}
     for uid, parent in session.exec(select(OrgUnit.id, OrgUnit.parent_id)).all():
@@ -116,8 +116,7 @@ def load_principal(session: Session, user: User) -> Principal:
     if user.data_scope == DataScope.SELF:
         unit_ids: set[int] | None = {user.org_unit_id}
     elif user.data_scope == DataScope.CUSTOM:
-        chosen = session.exec(select(UserScopeUnit.unit_id)
-                              .where(UserScopeUnit.user_id == user.id)).all()
+        chosen = session.exec(select(UserScopeUnit.unit_id).where(UserScopeUnit.user_id == user.id)).all()
         unit_ids = _subtree(children, chosen)
     else:
         unit_ids = _subtree(children, [user.org_unit_id])
@@ -126,16 +125,18 @@ def load_principal(session: Session, user: User) -> Principal:
 
     project_ids: set[int] | None = None
     if unit_ids is not None:
-        project_ids = set(session.exec(
-            select(Project.id).where(Project.company_id.in_(unit_ids))).all())
+        project_ids = set(session.exec(select(Project.id).where(Project.company_id.in_(unit_ids))).all())
     if user.role in PROJECT_BOUND_ROLES:
-        assigned = set(session.exec(select(UserProject.project_id)
-                                    .where(UserProject.user_id == user.id)).all())
+        assigned = set(session.exec(select(UserProject.project_id).where(UserProject.user_id == user.id)).all())
         project_ids = assigned if project_ids is None else project_ids & assigned
 
     return Principal(
-        user_id=user.id, username=user.username, display_name=user.display_name,
-        role=user.role, unit_id=user.org_unit_id, unit_name=unit.name if unit else "",
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        unit_id=user.org_unit_id,
+        unit_name=unit.name if unit else "",
         unit_ids=None if unit_ids is None else frozenset(unit_ids),
         project_ids=None if project_ids is None else frozenset(project_ids),
     )
@@ -159,8 +160,9 @@ def in_scope(p: Principal, *, unit_id: int | None = None, project_id: int | None
     return False
 
 
-def require_row(p: Principal | None, action: str, resource: str, *,
-                unit_id: int | None = None, project_id: int | None = None) -> Principal:
+def require_row(
+    p: Principal | None, action: str, resource: str, *, unit_id: int | None = None, project_id: int | None = None
+) -> Principal:
     """``require`` plus: the row (given by its unit or project) is in scope."""
     p = require(p, action, resource)
     if not in_scope(p, unit_id=unit_id, project_id=project_id):

@@ -8,6 +8,7 @@ stale board can never unlock a room someone else has locked again since.
 Each change writes the room's status history and the audit log in the same
 transaction.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ MAX_REASON = 100
 
 @dataclass
 class Outcome:
-    done: list[str] = field(default_factory=list)                 # room numbers changed
+    done: list[str] = field(default_factory=list)  # room numbers changed
     refused: list[tuple[str, str]] = field(default_factory=list)  # (room number, why not)
     changed_ids: list[int] = field(default_factory=list)
     lock_kind: LockKind | None = None
@@ -53,9 +54,18 @@ def lock(session: Session, p: Principal | None, seen: dict[int, int], kind: Lock
     if len(reason) > MAX_REASON:
         raise ValueError(f"锁定原因不能超过 {MAX_REASON} 个字")
     kind = LockKind(kind)
-    outcome = _transition(session, p, seen, RoomStatus.VACANT, RoomStatus.LOCKED, LOCK, "锁定", reason,
-                          dict(lock_kind=kind, lock_reason=reason, locked_by=p.username, locked_at=utcnow()),
-                          log_reason=f"{kind.label}：{reason}")
+    outcome = _transition(
+        session,
+        p,
+        seen,
+        RoomStatus.VACANT,
+        RoomStatus.LOCKED,
+        LOCK,
+        "锁定",
+        reason,
+        dict(lock_kind=kind, lock_reason=reason, locked_by=p.username, locked_at=utcnow()),
+        log_reason=f"{kind.label}：{reason}",
+    )
     outcome.lock_kind = kind
     return outcome
 
@@ -63,8 +73,17 @@ def lock(session: Session, p: Principal | None, seen: dict[int, int], kind: Lock
 def unlock(session: Session, p: Principal | None, seen: dict[int, int]) -> Outcome:
     """Unlock the locked rooms of ``seen``; a room re-locked since it was seen stays locked."""
     p = require(p, UNLOCK, RESOURCE)
-    return _transition(session, p, seen, RoomStatus.LOCKED, RoomStatus.VACANT, UNLOCK, "解锁", "",
-                       dict(lock_kind=None, lock_reason="", locked_by="", locked_at=None))
+    return _transition(
+        session,
+        p,
+        seen,
+        RoomStatus.LOCKED,
+        RoomStatus.VACANT,
+        UNLOCK,
+        "解锁",
+        "",
+        dict(lock_kind=None, lock_reason="", locked_by="", locked_at=None),
+    )
 
 
 def _transition(session, p, seen, expected, target, action, verb, reason, changes, log_reason=""):
@@ -80,11 +99,11 @@ def _transition(session, p, seen, expected, target, action, verb, reason, change
         sa.update(Room)
         .where(Room.id.in_(ids), Room.status == expected, Room.version == cases, in_scope)
         .values(status=target, version=Room.version + 1, **changes)
-        .returning(Room.id))
+        .returning(Room.id)
+    )
     won_ids = set(result.scalars().all())
     # Only rooms inside the scope are read back: one outside it is answered as a missing one, by its id.
-    rows = session.execute(select(Room.id, Room.number, Room.status)
-                           .where(Room.id.in_(ids), in_scope)).all()
+    rows = session.execute(select(Room.id, Room.number, Room.status).where(Room.id.in_(ids), in_scope)).all()
     outcome = Outcome(changed_ids=sorted(won_ids))
     now = utcnow()
     for room_id, number, status in sorted(rows, key=lambda r: r.number):
@@ -97,17 +116,43 @@ def _transition(session, p, seen, expected, target, action, verb, reason, change
     missing = set(ids) - {r.id for r in rows}
     outcome.refused += [(f"#{i}", NOT_FOUND) for i in sorted(missing)]
     if won_ids:
-        session.execute(sa.insert(RoomStatusLog), [
-            dict(room_id=i, from_status=expected, to_status=target, action=action, reason=log_reason,
-                 username=p.username, at=now) for i in won_ids])
-        audit.record(session, p, "rooms", None, f"action:{action}",
-                     summary=f"{verb} {len(won_ids)} 间：{'、'.join(outcome.done[:20])}"
-                             + (" 等" if len(outcome.done) > 20 else "") + (f"（{reason}）" if reason else ""))
+        session.execute(
+            sa.insert(RoomStatusLog),
+            [
+                dict(
+                    room_id=i,
+                    from_status=expected,
+                    to_status=target,
+                    action=action,
+                    reason=log_reason,
+                    username=p.username,
+                    at=now,
+                )
+                for i in won_ids
+            ],
+        )
+        audit.record(
+            session,
+            p,
+            "rooms",
+            None,
+            f"action:{action}",
+            summary=f"{verb} {len(won_ids)} 间：{'、'.join(outcome.done[:20])}"
+            + (" 等" if len(outcome.done) > 20 else "")
+            + (f"（{reason}）" if reason else ""),
+        )
     return outcome
 
 
-def move(session: Session, p: Principal, room_id: int, expected: set[RoomStatus], target: RoomStatus,
-         action: str, reason: str = "") -> RoomStatus | None:
+def move(
+    session: Session,
+    p: Principal,
+    room_id: int,
+    expected: set[RoomStatus],
+    target: RoomStatus,
+    action: str,
+    reason: str = "",
+) -> RoomStatus | None:
     """Move one room for a leasing flow (reserve, sign, check in, check out).
 
     Applies only if the room is still in one of ``expected`` (one conditional
@@ -119,14 +164,23 @@ def move(session: Session, p: Principal, room_id: int, expected: set[RoomStatus]
     if before is None or before not in expected:
         return None
     won = session.execute(
-        sa.update(Room).where(Room.id == room_id, Room.status == before)
-        .values(status=target, version=Room.version + 1, lock_kind=None, lock_reason="", locked_by="",
-                locked_at=None)
-        .returning(Room.id)).first()
+        sa.update(Room)
+        .where(Room.id == room_id, Room.status == before)
+        .values(status=target, version=Room.version + 1, lock_kind=None, lock_reason="", locked_by="", locked_at=None)
+        .returning(Room.id)
+    ).first()
     if won is None:
         return None
-    session.add(RoomStatusLog(room_id=room_id, from_status=before, to_status=target, action=action,
-                              reason=reason[:100], username=p.username))
+    session.add(
+        RoomStatusLog(
+            room_id=room_id,
+            from_status=before,
+            to_status=target,
+            action=action,
+            reason=reason[:100],
+            username=p.username,
+        )
+    )
     return RoomStatus(before)
 
 
@@ -135,5 +189,8 @@ def history(session: Session, p: Principal | None, room_id: int, limit: int = 20
     room = session.get(Room, room_id)
     if room is None or (p.project_ids is not None and room.project_id not in p.project_ids):
         raise Forbidden(NOT_FOUND)
-    return list(session.exec(select(RoomStatusLog).where(RoomStatusLog.room_id == room_id)
-                             .order_by(RoomStatusLog.id.desc()).limit(limit)).all())
+    return list(
+        session.exec(
+            select(RoomStatusLog).where(RoomStatusLog.room_id == room_id).order_by(RoomStatusLog.id.desc()).limit(limit)
+        ).all()
+    )

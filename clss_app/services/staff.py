@@ -1,4 +1,5 @@
 """Staff account rules: unlocking, resetting passwords, who may hold which role."""
+
 from __future__ import annotations
 
 import secrets

@@ -6,6 +6,7 @@ password is checked, by one conditional UPDATE per counter that only passes whil
 an attempt through; the reservation is committed on its own, so parallel attempts see it at once.
 A success takes the count back. The numbers are in ``settings`` (LOGIN_*).
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -69,9 +70,12 @@ def reserve(bind: sa.Engine, username: str, address: str, now: datetime) -> int 
     Returns the username counter's failures afterwards (0 when this attempt did not add to it), or
     None when any counter says wait: then nothing was counted and no password may be checked."""
     with Session(bind) as s:
-        db.insert_ignoring_duplicates(s, T.__table__, [(username, address, 0, now), (username, ANY, 0, now),
-                                                       (ANY, address, 0, now)],
-                                      ["username", "address", "failures", "last_failed_at"])
+        db.insert_ignoring_duplicates(
+            s,
+            T.__table__,
+            [(username, address, 0, now), (username, ANY, 0, now), (ANY, address, 0, now)],
+            ["username", "address", "failures", "last_failed_at"],
+        )
         pair = _take(s, username, address, settings.LOGIN_FREE_PER_PAIR, now, count=True)
         # One address feeds the username's own counter only with its first few failures.
         counts = pair is not None and pair <= settings.LOGIN_FREE_PER_PAIR
@@ -89,16 +93,19 @@ def forgive(session: Session, username: str, address: str) -> None:
     (and no more: one good account must not wash an address's other failures away)."""
     for addr in (address, ANY):  # the order ``reserve`` locks them in
         session.execute(sa.update(T).where(T.username == username, T.address == addr).values(failures=0))
-    session.execute(sa.update(T).where(T.username == ANY, T.address == address, T.failures > 0)
-                    .values(failures=T.failures - 1))
+    session.execute(
+        sa.update(T).where(T.username == ANY, T.address == address, T.failures > 0).values(failures=T.failures - 1)
+    )
 
 
 def waiting(session: Session, usernames: list[str], now: datetime) -> set[str]:
     """Which of these usernames have a counter that makes them wait now (from any address)."""
     if not usernames:
         return set()
-    shut = sa.or_(sa.and_(T.address == ANY, ~_open(settings.LOGIN_FREE_PER_USERNAME, now)),
-                  sa.and_(T.address != ANY, ~_open(settings.LOGIN_FREE_PER_PAIR, now)))
+    shut = sa.or_(
+        sa.and_(T.address == ANY, ~_open(settings.LOGIN_FREE_PER_USERNAME, now)),
+        sa.and_(T.address != ANY, ~_open(settings.LOGIN_FREE_PER_PAIR, now)),
+    )
     return set(session.exec(select(T.username).where(T.username.in_(usernames), shut)).all())
 
 

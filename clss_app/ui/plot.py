@@ -4,6 +4,7 @@ Plotly renders a subset of HTML in labels, legends and hovers, ``<a href>`` incl
 named ``<a href="//ev.il">clk</a>`` became a live link on a dashboard's axis. Plotly decodes
 entities when it draws, so escaped text shows exactly as typed.
 """
+
 from __future__ import annotations
 
 import html

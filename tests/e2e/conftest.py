@@ -2,6 +2,7 @@
 gets a fresh browser context, so no login leaks from one test to another. Screenshots land in
 test-artifacts/.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -10,8 +11,15 @@ from playwright.sync_api import expect, sync_playwright
 # CLUSTER and REDIS: the tests import them from here.
 from tests.app_server import ARTIFACTS, CLUSTER, PASSWORD, REDIS  # noqa: F401
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 @pytest.fixture(scope="session")
@@ -24,8 +32,7 @@ def browser():
 
 @pytest.fixture
 def page(browser, base_url, request):
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=base_url,
-                                  locale="zh-CN")
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=base_url, locale="zh-CN")
     context.set_default_timeout(20_000)
     pg = context.new_page()
     yield pg

@@ -1,4 +1,5 @@
 """The generated pages, clicked through as a user would, on the demo data."""
+
 import re
 from datetime import timedelta
 
@@ -152,9 +153,9 @@ def test_bulk_action_with_confirmation_and_select_all_matching(page, app_db):
     page.locator("#confirm-ok").click()
     expect(page.get_by_text("解锁账号成功 2 条")).to_be_visible()
     with Session(engine) as s:
-        assert all(u.locked_until is None for u in s.exec(select(User).where(
-            User.username.in_(["store2", "finance2"]))).all())
-
+        assert all(
+            u.locked_until is None for u in s.exec(select(User).where(User.username.in_(["store2", "finance2"]))).all()
+        )
 
 
 def test_select_all_matching_acts_beyond_the_page_on_screen(page, app_db):
@@ -209,6 +210,7 @@ def test_foreign_key_picker_and_scope_checked_on_create(page):
 
 def test_export_downloads_every_matching_row(page, tmp_path):
     import polars as pl
+
     open_page(page, "super", "/system/users?f_role=finance", "超级管理员")
     expect(page.locator("#admin-total")).to_have_text("5")
     page.locator("#admin-export").click()
@@ -232,6 +234,7 @@ def test_export_downloads_every_matching_row(page, tmp_path):
 
 def test_import_reports_bad_rows_then_commits_all_or_nothing(page, tmp_path, app_db):
     import polars as pl
+
     open_page(page, "super", "/system/city-params", "超级管理员")
     before = page.locator("#admin-total").inner_text()
     page.locator("#admin-import").click()
@@ -242,8 +245,14 @@ def test_import_reports_bad_rows_then_commits_all_or_nothing(page, tmp_path, app
     assert pl.read_excel(template).columns == ["城市", "参数名", "参数值", "说明"]
 
     bad = tmp_path / "bad.csv"
-    pl.DataFrame({"城市": ["杭州", "杭州", "", "杭州"], "参数名": ["a1", "a1", "a2", "北京" * 40],
-                  "参数值": ["1", "2", "3", "4"], "说明": ["", "", "", ""]}).write_csv(bad)
+    pl.DataFrame(
+        {
+            "城市": ["杭州", "杭州", "", "杭州"],
+            "参数名": ["a1", "a1", "a2", "北京" * 40],
+            "参数值": ["1", "2", "3", "4"],
+            "说明": ["", "", "", ""],
+        }
+    ).write_csv(bad)
     page.locator("#admin-import-upload input[type=file]").set_input_files(str(bad))
     errors = page.locator("#import-errors tbody tr")
     expect(errors).to_have_count(3)
@@ -254,7 +263,9 @@ def test_import_reports_bad_rows_then_commits_all_or_nothing(page, tmp_path, app
     shot(page, "engine-import-errors")
 
     good = tmp_path / "good.csv"
-    pl.DataFrame({"城市": ["杭州", "杭州"], "参数名": ["a1", "a2"], "参数值": ["1", "2"], "说明": ["x", ""]}).write_csv(good)
+    pl.DataFrame({"城市": ["杭州", "杭州"], "参数名": ["a1", "a2"], "参数值": ["1", "2"], "说明": ["x", ""]}).write_csv(
+        good
+    )
     page.locator("#admin-import-upload input[type=file]").set_input_files(str(good))
     expect(page.locator("#import-ok")).to_be_visible()
     page.locator("#import-commit").click()
@@ -266,10 +277,12 @@ def test_import_reports_bad_rows_then_commits_all_or_nothing(page, tmp_path, app
 
 def test_scoped_lists_and_the_audit_log_page(page, app_db):
     from models import Project
+
     # A principal sees exactly the projects of their own company.
     open_page(page, "principal", "/housing/projects", "负责人")
     with Session(db(app_db)) as s:
         from models import OrgUnit
+
         company = s.exec(select(OrgUnit).where(OrgUnit.name == "京安居住房租赁有限公司")).one()
         names = sorted(s.exec(select(Project.name).where(Project.company_id == company.id)).all())
     expect(rows(page)).to_have_count(len(names))
@@ -295,6 +308,7 @@ def test_scoped_lists_and_the_audit_log_page(page, app_db):
 
 def test_image_upload_is_checked_previewed_and_listed(page, tmp_path):
     from tests.images import png
+
     good, fake = tmp_path / "cover.png", tmp_path / "fake.png"
     good.write_bytes(png(640, 360))
     fake.write_bytes(b"this is not an image at all")
@@ -342,12 +356,14 @@ def test_assign_projects_to_store_staff_with_the_many_picker(page, app_db):
     expect(page.get_by_text("丰台优家、海淀悦居")).to_be_visible()
     with Session(db(app_db)) as s:
         from models import UserProject
+
         uid = s.exec(select(User.id).where(User.username == "store2")).one()
         assert sorted(s.exec(select(UserProject.project_id).where(UserProject.user_id == uid)).all()) == [3, 4]
 
 
 def test_private_attachment_upload_and_one_time_download(page, tmp_path):
     from tests.unit.test_media import PDF
+
     good, fake = tmp_path / "营业执照.pdf", tmp_path / "virus.pdf"
     good.write_bytes(PDF)
     fake.write_bytes(b"MZ\x90\x00 not a pdf")
@@ -367,7 +383,7 @@ def test_private_attachment_upload_and_one_time_download(page, tmp_path):
         page.locator("[data-download=license_file]").click()
     download = info.value
     assert download.suggested_filename == "营业执照.pdf"
-    assert open(download.path(), "rb").read() == PDF
+    assert download.path().read_bytes() == PDF
     page.get_by_role("tab", name="操作记录").click()
     expect(page.locator("#detail-history")).to_contain_text("下载营业执照：营业执照.pdf")
     expect(page.locator("#detail-history")).to_contain_text("营业执照：（空） → 营业执照.pdf")

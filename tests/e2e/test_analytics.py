@@ -1,4 +1,5 @@
 """经营看板 and 行情查询 in Chromium: filters, chart data against independent SQL, scope, drill-down, import."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -36,6 +37,7 @@ def _expected(app_db, projects: list[int], page) -> dict:
     first = _month(page.locator("#dash-filter-month_from").input_value())
     last = _month(page.locator("#dash-filter-month_to").input_value())
     from clss_app.services.analytics import month_end
+
     with _engine(app_db).connect() as conn:
         return analytics_sql.figures(conn, projects, first, month_end(last), date.today())
 
@@ -69,9 +71,15 @@ def test_dashboard_follows_filters_matches_sql_and_drills_down(page, app_db):
     page.get_by_role("link", name="经营看板").click()
     _loaded(page)
     with _engine(app_db).connect() as conn:
-        mine = [r[0] for r in conn.execute(text(
-            "SELECT p.id FROM project p JOIN org_unit o ON o.id = p.company_id "
-            "WHERE o.name = '京安居住房租赁有限公司' ORDER BY p.id"))]
+        mine = [
+            r[0]
+            for r in conn.execute(
+                text(
+                    "SELECT p.id FROM project p JOIN org_unit o ON o.id = p.company_id "
+                    "WHERE o.name = '京安居住房租赁有限公司' ORDER BY p.id"
+                )
+            )
+        ]
     _check_against_sql(page, _expected(app_db, mine, page))
     shot(page, "analytics-dashboard")
 
@@ -106,9 +114,15 @@ def test_dashboard_follows_filters_matches_sql_and_drills_down(page, app_db):
 
 def test_store_manager_sees_only_their_projects(page, app_db):
     with _engine(app_db).connect() as conn:
-        mine = [r[0] for r in conn.execute(text(
-            "SELECT up.project_id FROM user_project up JOIN app_user u ON u.id = up.user_id "
-            "WHERE u.username = 'manager' ORDER BY 1"))]
+        mine = [
+            r[0]
+            for r in conn.execute(
+                text(
+                    "SELECT up.project_id FROM user_project up JOIN app_user u ON u.id = up.user_id "
+                    "WHERE u.username = 'manager' ORDER BY 1"
+                )
+            )
+        ]
         names = [r[0] for r in conn.execute(text(f"SELECT name FROM project WHERE id IN ({','.join(map(str, mine))})"))]
     login(page, "manager")
     expect(page.locator("#current-role")).to_have_text("店长")
@@ -126,10 +140,13 @@ def test_store_manager_sees_only_their_projects(page, app_db):
 
 def _index_points(app_db, kind, band, cities, first, last) -> dict[str, list[float]]:
     with _engine(app_db).connect() as conn:
-        rows = conn.execute(text(
-            f"SELECT city, month, value FROM market_index WHERE kind = :k AND area_band = :b "
-            f"AND city IN ({','.join(repr(c) for c in cities)}) AND month BETWEEN :f AND :l ORDER BY city, month"),
-            {"k": kind, "b": band, "f": f"{first}-01", "l": f"{last}-01"}).all()
+        rows = conn.execute(
+            text(
+                f"SELECT city, month, value FROM market_index WHERE kind = :k AND area_band = :b "
+                f"AND city IN ({','.join(repr(c) for c in cities)}) AND month BETWEEN :f AND :l ORDER BY city, month"
+            ),
+            {"k": kind, "b": band, "f": f"{first}-01", "l": f"{last}-01"},
+        ).all()
     out: dict[str, list[float]] = {}
     for city, _, value in rows:
         out.setdefault(city, []).append(float(value))
@@ -149,8 +166,10 @@ def test_market_index_chart_table_export_and_import(page, app_db, tmp_path):
     page.locator("#area-band").select_option("gt144")
     months = page.locator("#month-from option").all_inner_texts()
     page.locator("#month-from").select_option(months[-13])
-    page.wait_for_function("document.querySelector('#market-chart .js-plotly-plot')?.data?.length == 3 && "
-                           "document.querySelector('#market-chart .js-plotly-plot').data[0].x.length == 13")
+    page.wait_for_function(
+        "document.querySelector('#market-chart .js-plotly-plot')?.data?.length == 3 && "
+        "document.querySelector('#market-chart .js-plotly-plot').data[0].x.length == 13"
+    )
     traces = {t["name"]: t["y"] for t in _chart(page, "market-chart")}
     expected = _index_points(app_db, "price", "gt144", ["北京", "上海", "深圳"], months[-13], months[-1])
     assert {c: [round(v, 2) for v in ys] for c, ys in traces.items()} == expected
@@ -174,9 +193,16 @@ def test_market_index_chart_table_export_and_import(page, app_db, tmp_path):
     go(page, "/market/data")
     page.locator("#admin-import").click()
     bad = tmp_path / "bad.csv"
-    pl.DataFrame({"指数类型": ["住房租赁指数", "住房租赁指数", "住房租赁指数"], "城市": ["成都", "成都", "北京"],
-                  "面积段": ["60–90㎡", "60–90㎡", "60–90㎡"], "月份": ["2026-01", "2026-13", months[-1]],
-                  "指数值": ["101.5", "abc", "100"], "数据来源": ["统计局", "统计局", "统计局"]}).write_csv(bad)
+    pl.DataFrame(
+        {
+            "指数类型": ["住房租赁指数", "住房租赁指数", "住房租赁指数"],
+            "城市": ["成都", "成都", "北京"],
+            "面积段": ["60–90㎡", "60–90㎡", "60–90㎡"],
+            "月份": ["2026-01", "2026-13", months[-1]],
+            "指数值": ["101.5", "abc", "100"],
+            "数据来源": ["统计局", "统计局", "统计局"],
+        }
+    ).write_csv(bad)
     page.locator("#admin-import-upload input[type=file]").set_input_files(str(bad))
     errors = page.locator("#import-errors")
     expect(errors).to_contain_text("须为年月")
@@ -185,9 +211,16 @@ def test_market_index_chart_table_export_and_import(page, app_db, tmp_path):
     expect(page.locator("#import-commit")).to_be_disabled()
     shot(page, "market-import-errors")
     good = tmp_path / "good.csv"
-    pl.DataFrame({"指数类型": ["住房租赁指数"] * 2, "城市": ["成都"] * 2, "面积段": ["60–90㎡"] * 2,
-                  "月份": [months[-2], months[-1]], "指数值": ["101.50", "102.00"],
-                  "数据来源": ["统计局"] * 2}).write_csv(good)
+    pl.DataFrame(
+        {
+            "指数类型": ["住房租赁指数"] * 2,
+            "城市": ["成都"] * 2,
+            "面积段": ["60–90㎡"] * 2,
+            "月份": [months[-2], months[-1]],
+            "指数值": ["101.50", "102.00"],
+            "数据来源": ["统计局"] * 2,
+        }
+    ).write_csv(good)
     page.locator("#admin-import-upload input[type=file]").set_input_files(str(good))
     expect(page.locator("#import-ok")).to_be_visible()
     page.locator("#import-commit").click()
@@ -196,14 +229,16 @@ def test_market_index_chart_table_export_and_import(page, app_db, tmp_path):
     page.locator("#index-kind").select_option("rent")
     page.locator("#area-band").select_option("60_90")
     page.locator("#city-成都").click()
-    page.wait_for_function("Array.from(document.querySelector('#market-chart .js-plotly-plot')?.data || [])"
-                           ".some(t => t.name == '成都')")
+    page.wait_for_function(
+        "Array.from(document.querySelector('#market-chart .js-plotly-plot')?.data || []).some(t => t.name == '成都')"
+    )
     chengdu = next(t for t in _chart(page, "market-chart") if t["name"] == "成都")
     assert chengdu["y"] == [101.5, 102.0] and chengdu["x"] == months[-2:]
 
 
 def test_a_write_elsewhere_reaches_the_dashboard_without_a_reload(page, browser, base_url, app_db):
     from tests.e2e.test_leasing import as_user, go, pick
+
     login(page, "principal")
     expect(page.locator("#current-role")).to_have_text("负责人")
     page.goto("/analytics")
@@ -226,5 +261,6 @@ def test_a_write_elsewhere_reaches_the_dashboard_without_a_reload(page, browser,
     page.locator("#dash-filter-city").select_option("北京")
     page.wait_for_function(
         "document.querySelector('#chart-funnel .js-plotly-plot')?.data?.[0]?.x?.[0] == " + str(viewings + 1),
-        timeout=30_000)
+        timeout=30_000,
+    )
     expect(page.locator("#dash-stale")).to_have_count(0)

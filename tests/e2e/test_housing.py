@@ -1,4 +1,5 @@
 """房源管理 clicked through: a store of a non-whitelist company sets up a project and its rooms."""
+
 import re
 
 import polars as pl
@@ -38,10 +39,19 @@ def _save(page, toast):
 
 def _rooms_sheet(path, n, bad_rows=()):
     numbers = [f"A-{i // 20 + 2}{i % 20 + 1:02d}" for i in range(n)]
-    frame = pl.DataFrame({
-        "项目": [PROJECT] * n, "楼栋": ["A座"] * n, "楼层": [str(i // 20 + 2) for i in range(n)],
-        "房号": numbers, "户型": ["一居室"] * n, "面积(㎡)": ["32.5"] * n, "月租金(元)": ["3200"] * n,
-        "押金(元)": ["3200"] * n, "朝向": ["南"] * n})
+    frame = pl.DataFrame(
+        {
+            "项目": [PROJECT] * n,
+            "楼栋": ["A座"] * n,
+            "楼层": [str(i // 20 + 2) for i in range(n)],
+            "房号": numbers,
+            "户型": ["一居室"] * n,
+            "面积(㎡)": ["32.5"] * n,
+            "月租金(元)": ["3200"] * n,
+            "押金(元)": ["3200"] * n,
+            "朝向": ["南"] * n,
+        }
+    )
     for row, column, value in bad_rows:
         frame[row, column] = value
     frame.write_excel(path)
@@ -154,9 +164,17 @@ def test_same_day_batch_cancel_removes_exactly_its_rooms(page, app_db, tmp_path)
     go(page, "/housing/rooms")
     page.locator("#admin-import").click()
     sheet = tmp_path / "more.xlsx"
-    pl.DataFrame({"项目": ["海淀悦居"] * 3, "楼栋": ["1号楼"] * 3, "楼层": ["30"] * 3,
-                  "房号": ["1-3001", "1-3002", "1-3003"], "面积(㎡)": ["40"] * 3, "月租金(元)": ["3500"] * 3,
-                  "押金(元)": ["3500"] * 3}).write_excel(sheet)
+    pl.DataFrame(
+        {
+            "项目": ["海淀悦居"] * 3,
+            "楼栋": ["1号楼"] * 3,
+            "楼层": ["30"] * 3,
+            "房号": ["1-3001", "1-3002", "1-3003"],
+            "面积(㎡)": ["40"] * 3,
+            "月租金(元)": ["3500"] * 3,
+            "押金(元)": ["3500"] * 3,
+        }
+    ).write_excel(sheet)
     page.locator("#admin-import-upload input[type=file]").set_input_files(str(sheet))
     page.locator("#import-commit").click()
     expect(page.get_by_text("已导入 3 条")).to_be_visible()
@@ -183,6 +201,7 @@ def test_same_day_batch_cancel_removes_exactly_its_rooms(page, app_db, tmp_path)
 
 def test_room_photos_and_the_visibility_rule(page, tmp_path):
     from tests.images import png
+
     photos = [tmp_path / f"p{i}.png" for i in range(3)]
     for i, path in enumerate(photos):
         path.write_bytes(png(400 + i, 300))

@@ -1,5 +1,6 @@
 """租务 and 账单 clicked through: one tenant from reservation to check-out, each step by its own role,
 then a refund and a bad debt through their approvals (and a rejection)."""
+
 import re
 from datetime import date, timedelta
 
@@ -7,8 +8,7 @@ from playwright.sync_api import expect
 from sqlmodel import Session, create_engine, select
 
 from clss_app.services.billing import add_months
-from models import (ApprovalState, BadDebt, Bill, BillKind, BillState, Contract, ContractState, Project, Room,
-                    RoomStatus)
+from models import ApprovalState, BadDebt, Bill, BillKind, BillState, Contract, ContractState, Project, Room, RoomStatus
 from tests.e2e.conftest import go, login, shot
 from tests.e2e.test_admin_engine import rows
 
@@ -38,8 +38,9 @@ def select_row(page, text):
 def run(page, action, fields=None, text=None):
     page.locator(f"#action-{action}").click()
     for name, value in (fields or {}).items():
-        page.locator(f"#input-{name}").fill(value) if not name.startswith("select:") else \
-            page.locator(f"#input-{name[7:]}").select_option(value)
+        page.locator(f"#input-{name}").fill(value) if not name.startswith("select:") else page.locator(
+            f"#input-{name[7:]}"
+        ).select_option(value)
     if text is not None:
         page.locator("#confirm-input").fill(text)
     page.locator("#confirm-ok").click()
@@ -61,8 +62,9 @@ def test_home_lists_what_waits_for_my_role(browser, base_url):
 def test_one_tenant_from_reservation_to_check_out(browser, base_url, app_db):
     engine = create_engine(app_db)
     with Session(engine) as s:
-        room = s.exec(select(Room).where(Room.project_id == 1, Room.status == RoomStatus.VACANT)
-                      .order_by(Room.id.desc())).first()
+        room = s.exec(
+            select(Room).where(Room.project_id == 1, Room.status == RoomStatus.VACANT).order_by(Room.id.desc())
+        ).first()
         project = s.get(Project, 1).name
     pages = {}
     try:
@@ -111,10 +113,12 @@ def test_one_tenant_from_reservation_to_check_out(browser, base_url, app_db):
         m.locator("#confirm-ok").click()
         expect(m.get_by_text("预定转签约成功 1 条")).to_be_visible()
         with Session(engine) as s:
-            c = s.exec(select(Contract).where(Contract.room_id == room.id,
-                                              Contract.state == ContractState.SIGNED)).one()
-            first = s.exec(select(Bill).where(Bill.contract_id == c.id, Bill.fee_key == "rent",
-                                              Bill.period_no == 1)).one()
+            c = s.exec(
+                select(Contract).where(Contract.room_id == room.id, Contract.state == ContractState.SIGNED)
+            ).one()
+            first = s.exec(
+                select(Bill).where(Bill.contract_id == c.id, Bill.fee_key == "rent", Bill.period_no == 1)
+            ).one()
             assert first.paid == 1000 and first.state == BillState.PARTLY_PAID  # the deposit applied
 
         # 店助: check-in is refused while the first rent is not paid in full.
@@ -142,8 +146,7 @@ def test_one_tenant_from_reservation_to_check_out(browser, base_url, app_db):
         # 店长: checks out 40 days later; the settlement is one bill.
         go(m, "/leasing/check-outs")
         select_row(m, c.number)
-        run(m, "check_out", {"checked_out_on": str(start + timedelta(days=40)), "power_out": "1290",
-                             "water_out": "39"})
+        run(m, "check_out", {"checked_out_on": str(start + timedelta(days=40)), "power_out": "1290", "water_out": "39"})
         expect(m.get_by_text("办理退房成功 1 条")).to_be_visible()
         shot(m, "leasing-check-out-done")
         with Session(engine) as s:
@@ -152,8 +155,9 @@ def test_one_tenant_from_reservation_to_check_out(browser, base_url, app_db):
             assert c.state == ContractState.CHECKED_OUT and s.get(Room, room.id).status == RoomStatus.VACANT
             # Three months were paid ahead (quarterly); 40 days were used: money goes back.
             assert settlement.amount == abs(c.settlement) and settlement.state == BillState.REFUND_DUE
-            unclaimed = s.exec(select(Bill).where(Bill.state == BillState.REFUND_DUE, Bill.project_id == 1,
-                                                  Bill.id != settlement.id)).first()
+            unclaimed = s.exec(
+                select(Bill).where(Bill.state == BillState.REFUND_DUE, Bill.project_id == 1, Bill.id != settlement.id)
+            ).first()
 
         # The refund: 店长 hands it to offline refund, 财务 confirms the money went back.
         go(m, f"/finance/bills?f_contract_id={c.id}")
@@ -208,6 +212,7 @@ def _awaiting_review(s) -> list[int]:
 
 def _tenant_id(engine) -> str:
     from models import Tenant
+
     with Session(engine) as s:
         return str(s.exec(select(Tenant.id).where(Tenant.name == TENANT)).one())
 
@@ -215,13 +220,24 @@ def _tenant_id(engine) -> str:
 def test_later_steps_of_a_lease_and_an_adjustment_approval(browser, base_url, app_db):
     engine = create_engine(app_db)
     with Session(engine) as s:
-        active = s.exec(select(Contract).where(Contract.project_id == 1, Contract.state == ContractState.ACTIVE,
-                                               Contract.end_date > TODAY + timedelta(days=40))
-                        .order_by(Contract.id).limit(2)).all()
-        target = s.exec(select(Room).where(Room.project_id == 1, Room.status == RoomStatus.VACANT,
-                                           Room.id.not_in(_awaiting_review(s))).order_by(Room.id)).first()
-        unconfirmed = s.exec(select(Bill).where(Bill.project_id == 1, Bill.state == BillState.UNCONFIRMED)
-                             .order_by(Bill.due_date.desc())).first()
+        active = s.exec(
+            select(Contract)
+            .where(
+                Contract.project_id == 1,
+                Contract.state == ContractState.ACTIVE,
+                Contract.end_date > TODAY + timedelta(days=40),
+            )
+            .order_by(Contract.id)
+            .limit(2)
+        ).all()
+        target = s.exec(
+            select(Room)
+            .where(Room.project_id == 1, Room.status == RoomStatus.VACANT, Room.id.not_in(_awaiting_review(s)))
+            .order_by(Room.id)
+        ).first()
+        unconfirmed = s.exec(
+            select(Bill).where(Bill.project_id == 1, Bill.state == BillState.UNCONFIRMED).order_by(Bill.due_date.desc())
+        ).first()
     pages = {}
     try:
         m = pages["manager"] = as_user(browser, base_url, "manager")
@@ -272,8 +288,13 @@ def test_later_steps_of_a_lease_and_an_adjustment_approval(browser, base_url, ap
 def test_master_lease_for_two_rooms(browser, base_url, app_db):
     engine = create_engine(app_db)
     with Session(engine) as s:
-        rooms = s.exec(select(Room).where(Room.project_id == 1, Room.status == RoomStatus.VACANT,
-                                          Room.id.not_in(_awaiting_review(s))).order_by(Room.id).offset(2).limit(2)).all()
+        rooms = s.exec(
+            select(Room)
+            .where(Room.project_id == 1, Room.status == RoomStatus.VACANT, Room.id.not_in(_awaiting_review(s)))
+            .order_by(Room.id)
+            .offset(2)
+            .limit(2)
+        ).all()
         project = s.get(Project, 1).name
     m = as_user(browser, base_url, "manager")
     try:
@@ -285,9 +306,14 @@ def test_master_lease_for_two_rooms(browser, base_url, app_db):
         m.locator("#field-contact_phone").fill("13900001234")
         m.locator("#field-start_date").fill(str(TODAY))
         m.locator("#field-end_date").fill(str(add_months(TODAY, 12) - timedelta(days=1)))
-        for field, label in (("cycle", "按季"), ("bill_mode", "对日"), ("company_pays_rent", "是"),
-                             ("company_pays_deposit", "是"), ("company_pays_fees", "否"),
-                             ("company_pays_utilities", "否")):
+        for field, label in (
+            ("cycle", "按季"),
+            ("bill_mode", "对日"),
+            ("company_pays_rent", "是"),
+            ("company_pays_deposit", "是"),
+            ("company_pays_fees", "否"),
+            ("company_pays_utilities", "否"),
+        ):
             m.locator(f"#field-{field}").click()
             m.get_by_role("option", name=label, exact=True).click()
         m.locator("#form-save").click()
@@ -302,6 +328,7 @@ def test_master_lease_for_two_rooms(browser, base_url, app_db):
         expect(m.get_by_text("已为 2 个房间生成合同和账单")).to_be_visible()
         with Session(engine) as s:
             from models import MasterLease, Payer
+
             lease = s.exec(select(MasterLease).where(MasterLease.company_name == "星辰科技有限公司")).one()
             contracts = s.exec(select(Contract).where(Contract.master_lease_id == lease.id)).all()
             assert sorted(c.room_id for c in contracts) == sorted(r.id for r in rooms)

@@ -1,35 +1,94 @@
 """Log in, see the right menu, get refused where you may not go, log out."""
+
 import hashlib
 import re
 
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
-from sqlmodel import create_engine, select, Session
+from sqlmodel import Session, create_engine, select
 
-from tests.e2e.conftest import login, open_list, shot
 from models import LoginThrottle, UserSession
+from tests.e2e.conftest import login, open_list, shot
 
 MENUS = {  # written out by hand from the domain guide, not derived from clss_app.menu
     "super": ({"APP管理", "行情查询", "数据分析", "系统管理"}, "超级管理员", ["员工管理", "城市参数"], ["房态图"]),
-    "sysadmin": ({"房源管理", "营销工具", "APP管理", "保险管理", "行情查询", "数据分析", "系统管理"},
-                 "系统管理员", ["Banner管理", "项目管理", "员工管理"], ["房态图", "收款登记", "城市参数"]),
-    "principal": ({"工作台", "房源管理", "租务管理", "合同管理", "财务管理", "客户管理", "营销工具",
-                   "APP管理", "保险管理", "行情查询", "数据分析"}, "负责人", ["坏账审批", "经营看板"],
-                  ["员工管理", "收款登记", "Banner管理"]),
-    "multistore": ({"工作台", "房源管理", "租务管理", "合同管理", "财务管理", "客户管理", "营销工具",
-                    "APP管理", "行情查询", "数据分析"}, "多店店长", ["房态图", "坏账审批"], ["保险产品", "退款管理"]),
+    "sysadmin": (
+        {"房源管理", "营销工具", "APP管理", "保险管理", "行情查询", "数据分析", "系统管理"},
+        "系统管理员",
+        ["Banner管理", "项目管理", "员工管理"],
+        ["房态图", "收款登记", "城市参数"],
+    ),
+    "principal": (
+        {
+            "工作台",
+            "房源管理",
+            "租务管理",
+            "合同管理",
+            "财务管理",
+            "客户管理",
+            "营销工具",
+            "APP管理",
+            "保险管理",
+            "行情查询",
+            "数据分析",
+        },
+        "负责人",
+        ["坏账审批", "经营看板"],
+        ["员工管理", "收款登记", "Banner管理"],
+    ),
+    "multistore": (
+        {
+            "工作台",
+            "房源管理",
+            "租务管理",
+            "合同管理",
+            "财务管理",
+            "客户管理",
+            "营销工具",
+            "APP管理",
+            "行情查询",
+            "数据分析",
+        },
+        "多店店长",
+        ["房态图", "坏账审批"],
+        ["保险产品", "退款管理"],
+    ),
     # 店长 sees the dashboard of their own stores (issue #8: "a store manager sees only their projects'
     # figures"); 店长 and 店助 read tenants' evaluations (the manual's 评价反馈).
-    "manager": ({"工作台", "房源管理", "租务管理", "合同管理", "财务管理", "客户管理", "营销工具", "APP管理",
-                 "数据分析"}, "店长", ["房态图", "账单管理", "企业包租", "经营看板"], ["收款登记", "员工管理", "租赁与价格指数"]),
-    "assistant": ({"工作台", "房源管理", "租务管理", "合同管理", "财务管理", "客户管理", "营销工具", "APP管理"},
-                  "店助", ["房态图", "预约看房", "评价反馈"], ["项目管理", "企业包租", "Banner管理", "经营看板"]),
-    "finance": ({"合同管理", "财务管理", "保险管理"}, "财务", ["收款登记", "退款管理", "保险列表"],
-                ["房态图", "项目保险", "员工管理"]),
+    "manager": (
+        {"工作台", "房源管理", "租务管理", "合同管理", "财务管理", "客户管理", "营销工具", "APP管理", "数据分析"},
+        "店长",
+        ["房态图", "账单管理", "企业包租", "经营看板"],
+        ["收款登记", "员工管理", "租赁与价格指数"],
+    ),
+    "assistant": (
+        {"工作台", "房源管理", "租务管理", "合同管理", "财务管理", "客户管理", "营销工具", "APP管理"},
+        "店助",
+        ["房态图", "预约看房", "评价反馈"],
+        ["项目管理", "企业包租", "Banner管理", "经营看板"],
+    ),
+    "finance": (
+        {"合同管理", "财务管理", "保险管理"},
+        "财务",
+        ["收款登记", "退款管理", "保险列表"],
+        ["房态图", "项目保险", "员工管理"],
+    ),
 }
-ALL_GROUPS = {"工作台", "房源管理", "租务管理", "合同管理", "财务管理", "客户管理", "营销工具",
-              "APP管理", "保险管理", "行情查询", "数据分析", "系统管理"}
+ALL_GROUPS = {
+    "工作台",
+    "房源管理",
+    "租务管理",
+    "合同管理",
+    "财务管理",
+    "客户管理",
+    "营销工具",
+    "APP管理",
+    "保险管理",
+    "行情查询",
+    "数据分析",
+    "系统管理",
+}
 
 
 @pytest.mark.parametrize("username", list(MENUS))
@@ -84,8 +143,11 @@ def test_repeated_failures_make_the_account_wait_until_an_admin_unlocks_it(page,
     # clicks below cannot outlast it.
     engine = create_engine(app_db)
     with engine.begin() as conn:
-        conn.execute(sa.update(LoginThrottle).where(LoginThrottle.username == "finance4",
-                                                    LoginThrottle.address != "").values(failures=20))
+        conn.execute(
+            sa.update(LoginThrottle)
+            .where(LoginThrottle.username == "finance4", LoginThrottle.address != "")
+            .values(failures=20)
+        )
     engine.dispose()
 
     # finance4 works for 浦江寓所 (上海分行): the Beijing admin cannot see it, sysadmin2 can unlock it.
@@ -111,8 +173,11 @@ def test_a_failed_login_shows_in_the_system_admins_login_log(page):
     login(page, "sysadmin")
     expect(page.locator("#current-role")).to_have_text("系统管理员")
     open_list(page, "登录日志")
-    failed = (page.locator("#admin-table tbody tr")
-              .filter(has=page.get_by_role("cell", name="finance", exact=True)).filter(has_text="密码错误"))
+    failed = (
+        page.locator("#admin-table tbody tr")
+        .filter(has=page.get_by_role("cell", name="finance", exact=True))
+        .filter(has_text="密码错误")
+    )
     expect(failed.first).to_be_visible()
     expect(failed.first).to_contain_text("127.0.0.1")
     expect(page.locator("#admin-table tbody tr").filter(has_text="登录成功").first).to_contain_text("sysadmin")
@@ -160,8 +225,9 @@ def test_logout_revokes_the_session(page, app_db):
     expect(page).to_have_url(re.compile(r"/login"))
     engine = create_engine(app_db)
     with Session(engine) as s:
-        row = s.exec(select(UserSession).where(
-            UserSession.token_hash == hashlib.sha256(token.encode()).hexdigest())).one()
+        row = s.exec(
+            select(UserSession).where(UserSession.token_hash == hashlib.sha256(token.encode()).hexdigest())
+        ).one()
     engine.dispose()
     assert row.revoked_at is not None
 

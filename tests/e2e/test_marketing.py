@@ -1,6 +1,7 @@
 """APP管理, 营销工具 and 保险管理 clicked through: banners in each group and their order, the six-
 recommendation limit, the home preview, event covers and capacity, flash-sale claims from several
 browsers at once, and an insurance plan inheriting its branch."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -63,8 +64,9 @@ def test_banners_in_each_group_their_order_the_limit_and_the_preview(page, app_d
     _new_banner(page, tmp_path, "运营精选", "精选·地铁旁的家", "项目", project="海淀家园")
     expect(page.get_by_text("已新增：精选·地铁旁的家")).to_be_visible()
     with _db(app_db).connect() as conn:
-        have = conn.execute(text("SELECT COUNT(*) FROM banner WHERE \"group\" = 'recommend' AND city = '北京' "
-                                 "AND enabled")).scalar_one()
+        have = conn.execute(
+            text("SELECT COUNT(*) FROM banner WHERE \"group\" = 'recommend' AND city = '北京' AND enabled")
+        ).scalar_one()
     for k in range(6 - have):
         _new_banner(page, tmp_path, "首页推荐", f"推荐朝阳{k}", "项目", project="朝阳青年汇")
         expect(page.get_by_text(f"已新增：推荐朝阳{k}")).to_be_visible()
@@ -176,8 +178,10 @@ def test_parallel_flash_sale_claims_from_four_browsers_never_pass_the_stock(brow
     assert sum(got) == 2
     with _db(app_db).connect() as conn:
         assert conn.execute(text("SELECT sold - stock FROM flash_sale WHERE id = :i"), {"i": sale_id}).scalar_one() == 0
-        assert conn.execute(text("SELECT COUNT(*) FROM flash_claim WHERE flash_sale_id = :i"),
-                            {"i": sale_id}).scalar_one() == sold + 2
+        assert (
+            conn.execute(text("SELECT COUNT(*) FROM flash_claim WHERE flash_sale_id = :i"), {"i": sale_id}).scalar_one()
+            == sold + 2
+        )
 
 
 def test_a_second_insurance_plan_inherits_the_first_plans_branch(page, app_db):
@@ -198,8 +202,11 @@ def test_a_second_insurance_plan_inherits_the_first_plans_branch(page, app_db):
 
     new_plan("安心家财险", "可购买")
     expect(page.locator("#error-branch_name")).to_have_text("该项目的首个保险方案须填写分行信息")
-    for field, value in {"branch_name": "人保财险北京分公司", "branch_code": "PICC-BJ-07",
-                         "branch_contact": "010-95518"}.items():
+    for field, value in {
+        "branch_name": "人保财险北京分公司",
+        "branch_code": "PICC-BJ-07",
+        "branch_contact": "010-95518",
+    }.items():
         page.locator(f"#field-{field}").fill(value)
     page.locator("#form-save").click()
     expect(page.get_by_text("已新增")).to_be_visible()
@@ -218,10 +225,18 @@ def test_a_second_insurance_plan_inherits_the_first_plans_branch(page, app_db):
 
 
 LISTS = [  # (login, menu entry, text its demo rows show)
-    ("manager", "优惠券", "免租7天"), ("manager", "秒杀记录", "抢购租客"), ("manager", "砍价活动", "好友助力砍租金"),
-    ("manager", "砍价记录", "砍价成功"), ("manager", "消息通知", "春节停水通知"), ("assistant", "评价反馈", "朝阳青年汇"),
-    ("sysadmin", "保险产品", "安心家财险"), ("sysadmin", "保额档位", "一个月押金"), ("sysadmin", "保险附加信息", "理赔电话"),
-    ("sysadmin", "系统反馈", "希望账单支持按楼栋导出"), ("finance", "保险列表", "保障中"), ("principal", "保险列表", "押金无忧险"),
+    ("manager", "优惠券", "免租7天"),
+    ("manager", "秒杀记录", "抢购租客"),
+    ("manager", "砍价活动", "好友助力砍租金"),
+    ("manager", "砍价记录", "砍价成功"),
+    ("manager", "消息通知", "春节停水通知"),
+    ("assistant", "评价反馈", "朝阳青年汇"),
+    ("sysadmin", "保险产品", "安心家财险"),
+    ("sysadmin", "保额档位", "一个月押金"),
+    ("sysadmin", "保险附加信息", "理赔电话"),
+    ("sysadmin", "系统反馈", "希望账单支持按楼栋导出"),
+    ("finance", "保险列表", "保障中"),
+    ("principal", "保险列表", "押金无忧险"),
 ]
 
 

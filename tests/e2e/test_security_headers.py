@@ -1,4 +1,5 @@
 """The pages under their Content-Security-Policy, cross-origin sockets refused, chart text escaped."""
+
 import re
 
 from playwright.sync_api import expect
@@ -15,8 +16,10 @@ def _watch_csp(page) -> list[str]:
     """Every CSP violation the page reports (the browser's own event, and its console line)."""
     seen: list[str] = []
     page.on("console", lambda m: seen.append(m.text) if "Content Security Policy" in m.text else None)
-    page.add_init_script("document.addEventListener('securitypolicyviolation', e => "
-                         "console.error('Content Security Policy: ' + e.violatedDirective + ' ' + e.blockedURI))")
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => "
+        "console.error('Content Security Policy: ' + e.violatedDirective + ' ' + e.blockedURI))"
+    )
     return seen
 
 
@@ -43,24 +46,36 @@ def test_pages_work_under_the_csp(page):
 def test_a_socket_from_another_origin_is_refused(page, base_url):
     page.goto("/login")
     other = base_url.replace("127.0.0.1", "localhost").replace("http", "ws")  # same server, another origin
-    outcome = page.evaluate("""url => new Promise(done => {
+    outcome = page.evaluate(
+        """url => new Promise(done => {
         const ws = new WebSocket(url + '/_event/?EIO=4&transport=websocket');
         ws.onopen = () => done('open'); ws.onerror = () => done('refused');
-    })""", other)
+    })""",
+        other,
+    )
     assert outcome == "refused"
     own = base_url.replace("http", "ws")
-    assert page.evaluate("""url => new Promise(done => {
+    assert (
+        page.evaluate(
+            """url => new Promise(done => {
         const ws = new WebSocket(url + '/_event/?EIO=4&transport=websocket');
         ws.onopen = () => { ws.close(); done('open'); }; ws.onerror = () => done('refused');
-    })""", own) == "open"
+    })""",
+            own,
+        )
+        == "open"
+    )
 
 
 def test_a_unit_type_named_like_a_link_shows_as_text_on_the_dashboard(page, app_db):
     with Session(create_engine(app_db)) as s:
         name, project = s.exec(
-            select(UnitType.name, UnitType.project_id).join(Room, Room.unit_type_id == UnitType.id)
-            .join(Contract, Contract.room_id == Room.id).where(Contract.state == ContractState.ACTIVE)
-            .order_by(UnitType.id)).first()
+            select(UnitType.name, UnitType.project_id)
+            .join(Room, Room.unit_type_id == UnitType.id)
+            .join(Contract, Contract.room_id == Room.id)
+            .where(Contract.state == ContractState.ACTIVE)
+            .order_by(UnitType.id)
+        ).first()
     login(page, "principal")
     expect(page.locator("#current-role")).to_have_text("负责人")
     open_list(page, "户型管理")

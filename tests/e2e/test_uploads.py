@@ -1,4 +1,6 @@
 """Uploads on the real server: refused at the door without a login or over the limit; forms without files save."""
+
+import contextlib
 import http.client
 import socket
 import time
@@ -9,14 +11,20 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import go, login
 from tests.e2e.test_admin_engine import rows
 
-IMPORT = "reflex___state____state.clss_app___state____auth_state.clss_app___admin___state____admin_state" \
-         ".clss_app___admin___state____admin_io_state.upload_import"
+IMPORT = (
+    "reflex___state____state.clss_app___state____auth_state.clss_app___admin___state____admin_state"
+    ".clss_app___admin___state____admin_io_state.upload_import"
+)
 MB = 1024 * 1024
 
 
 def _headers(session: str | None) -> dict[str, str]:
-    return {"Content-Type": "multipart/form-data; boundary=b", "Reflex-Client-Token": "any-tab",
-            "Reflex-Event-Handler": IMPORT, **({"X-CLSS-Session": session} if session is not None else {})}
+    return {
+        "Content-Type": "multipart/form-data; boundary=b",
+        "Reflex-Client-Token": "any-tab",
+        "Reflex-Event-Handler": IMPORT,
+        **({"X-CLSS-Session": session} if session is not None else {}),
+    }
 
 
 def _declared(base_url: str, session: str | None, length: int) -> tuple[int, str, float]:
@@ -52,10 +60,8 @@ def _streamed(base_url: str, session: str, most_mb: int = 200) -> tuple[int, int
                 break
             sent += 1
             sock.settimeout(0.05)
-            try:
+            with contextlib.suppress(TimeoutError):
                 reply = sock.recv(4096)
-            except TimeoutError:
-                pass
             sock.settimeout(30)
         while b"\r\n" not in reply:
             more = sock.recv(4096)

@@ -1,4 +1,5 @@
 """工作台 房态图: batch lock and unlock, refusals, and two users at once."""
+
 import re
 
 import pytest
@@ -74,8 +75,9 @@ def test_batch_lock_five_then_unlock_three(page, app_db):
     expect(page.get_by_text("解锁成功 3 间")).to_be_visible()
     shot(page, "workbench-after-unlock")
     with Session(create_engine(app_db)) as s:
-        states = {r.number: r.status for r in s.exec(select(Room).where(Room.number.in_(numbers),
-                                                                         Room.project_id == 1))}
+        states = {
+            r.number: r.status for r in s.exec(select(Room).where(Room.number.in_(numbers), Room.project_id == 1))
+        }
     assert [states[n] for n in numbers] == [RoomStatus.VACANT] * 3 + [RoomStatus.LOCKED] * 2
 
     # The room's panel shows the lock and its history.
@@ -104,7 +106,9 @@ def test_two_users_lock_overlapping_rooms(page, browser, base_url, app_db):
     expect(other.get_by_text("锁定成功 1 间")).to_be_visible()
 
     _lock_selected(page, "保洁")
-    expect(page.get_by_text(re.compile(rf"锁定成功 1 间，未锁定 1 间（{re.escape(vacant[1])}：当前为不可租"))).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(rf"锁定成功 1 间，未锁定 1 间（{re.escape(vacant[1])}：当前为不可租"))
+    ).to_be_visible()
     # The first board follows the other user's change without a reload.
     expect(page.locator(f"#board .clss-tile[data-room='{vacant[1]}']")).to_have_attribute("data-status", "locked")
     assert _room(app_db, vacant[1]).lock_reason == "内部使用"
@@ -120,7 +124,8 @@ def test_board_follows_changes_made_elsewhere(page, app_db):
         s.add(room)
         s.commit()
     expect(page.locator(f"#board .clss-tile[data-room='{first}']")).to_have_attribute(
-        "data-status", "reserved", timeout=12_000)
+        "data-status", "reserved", timeout=12_000
+    )
 
 
 def test_another_company_cannot_open_this_board(page):
@@ -133,20 +138,37 @@ def test_another_company_cannot_open_this_board(page):
 
 
 def test_marks_match_the_contracts_and_the_panel_leads_into_the_flows(page, app_db):
-    import sqlalchemy as sa
     from datetime import date, timedelta
+
+    import sqlalchemy as sa
+
     engine = create_engine(app_db)
     today = date.today()
     with engine.connect() as c:  # independently of the service: plain SQL over contracts and bills
-        expiring = set(c.execute(sa.text(
-            "SELECT r.number FROM contract k JOIN room r ON r.id = k.room_id WHERE k.project_id = 1 "
-            "AND k.state IN ('signed', 'active') AND k.end_date <= :d"), {"d": today + timedelta(days=30)}).scalars())
-        arrears = set(c.execute(sa.text(
-            "SELECT DISTINCT r.number FROM bill b JOIN room r ON r.id = b.room_id WHERE b.project_id = 1 "
-            "AND b.state IN ('confirmed', 'partly_paid') AND b.due_date < :d"), {"d": today}).scalars())
-        pair = c.execute(sa.text(
-            "SELECT r.number FROM contract k JOIN room r ON r.id = k.room_id WHERE k.project_id = 1 "
-            "AND k.state = 'active' AND k.co_tenants != '' LIMIT 1")).scalar_one()
+        expiring = set(
+            c.execute(
+                sa.text(
+                    "SELECT r.number FROM contract k JOIN room r ON r.id = k.room_id WHERE k.project_id = 1 "
+                    "AND k.state IN ('signed', 'active') AND k.end_date <= :d"
+                ),
+                {"d": today + timedelta(days=30)},
+            ).scalars()
+        )
+        arrears = set(
+            c.execute(
+                sa.text(
+                    "SELECT DISTINCT r.number FROM bill b JOIN room r ON r.id = b.room_id WHERE b.project_id = 1 "
+                    "AND b.state IN ('confirmed', 'partly_paid') AND b.due_date < :d"
+                ),
+                {"d": today},
+            ).scalars()
+        )
+        pair = c.execute(
+            sa.text(
+                "SELECT r.number FROM contract k JOIN room r ON r.id = k.room_id WHERE k.project_id = 1 "
+                "AND k.state = 'active' AND k.co_tenants != '' LIMIT 1"
+            )
+        ).scalar_one()
     assert expiring and arrears
     _open_board(page, "manager", "店长")
     expect(page.locator("#board-mark-expiring")).to_contain_text(str(len(expiring)))
@@ -207,7 +229,8 @@ def test_sessions_on_different_workers_see_each_others_locks(page, browser, base
     other.locator("#board-unlock").click()
     expect(other.get_by_text("解锁成功 1 间")).to_be_visible()
     expect(page.locator(f"#board .clss-tile[data-room='{room}']")).to_have_attribute(
-        "data-status", "vacant", timeout=15_000)
+        "data-status", "vacant", timeout=15_000
+    )
     shot(other, "workbench-other-worker")
     assert _node(page) == mine and _node(other) != mine
     unlocked = _room(app_db, room)
@@ -219,6 +242,7 @@ def test_sessions_on_different_workers_see_each_others_locks(page, browser, base
 def test_a_tab_whose_worker_dies_carries_on_without_a_reload(page, app_db):
     import os
     import signal
+
     _open_board(page, "manager", "店长")
     node = _node(page)
     room = _tiles(page, "vacant").first.get_attribute("data-room")
@@ -234,6 +258,7 @@ def test_a_tab_whose_worker_dies_carries_on_without_a_reload(page, app_db):
 @pytest.mark.skipif(not CLUSTER, reason="tab states live in Redis in the test command's PostgreSQL + Redis pass")
 def test_a_tab_whose_state_redis_lost_comes_back_by_itself(page, app_db):
     import redis
+
     _open_board(page, "manager", "店长")
     expect(page).to_have_url(re.compile(r"/workbench"))
     page.evaluate("window.__before_loss = true")
@@ -241,8 +266,9 @@ def test_a_tab_whose_state_redis_lost_comes_back_by_itself(page, app_db):
     redis.Redis.from_url(REDIS).flushall()
     # The tab's next event finds no state: it goes through the login page (a page load hands the
     # browser's token to the server again) and comes back to the board, still logged in.
-    page.wait_for_function("() => window.__before_loss === undefined && location.pathname === '/workbench'",
-                           timeout=30_000)
+    page.wait_for_function(
+        "() => window.__before_loss === undefined && location.pathname === '/workbench'", timeout=30_000
+    )
     expect(page.locator("#board .clss-tile").first).to_be_visible()
     expect(page.locator("#current-role")).to_have_text("店长")
     room = _tiles(page, "vacant").first.get_attribute("data-room")

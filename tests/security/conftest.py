@@ -4,6 +4,7 @@ on SQLite or, in the test command's second pass, on PostgreSQL + Redis with seve
 To iterate on the suite against an app already running (its database must be one you may change):
 ``CLSS_SECURITY_URL=http://127.0.0.1:3000 CLSS_SECURITY_DB=sqlite:///... pytest tests/security``.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -74,16 +75,24 @@ class Attack:
 
     def token(self, who: str) -> str:
         if who not in self.tokens:
+
             async def login():
                 client = Client(self.base_url, who=who)
                 await client.tab.login(who, PASSWORD)
                 await client.close()
                 return client.tab.login_token
+
             self.tokens[who] = self.driver.run(login(), 60)
         return self.tokens[who]
 
-    def run(self, cases: list[forge.Case], page: forge.Page, who: str | None, prime: bool = True,
-            tab_per_handler: bool = False) -> list[Outcome]:
+    def run(
+        self,
+        cases: list[forge.Case],
+        page: forge.Page,
+        who: str | None,
+        prime: bool = True,
+        tab_per_handler: bool = False,
+    ) -> list[Outcome]:
         """Each case in turn on one fresh tab at ``page``, as ``who`` (None: no session); with
         ``tab_per_handler`` a fresh tab for each handler's cases, so a junk value one handler kept
         in the tab's state cannot fail another's cases."""
@@ -95,8 +104,11 @@ class Attack:
         groups: dict[str, list] = {}
         for c in cases:
             groups.setdefault(c.handler.qualname, []).append(c)
-        return [o for group in groups.values()
-                for o in self.driver.run(self._run(group, page, who, token, prime, canaries, identity))]
+        return [
+            o
+            for group in groups.values()
+            for o in self.driver.run(self._run(group, page, who, token, prime, canaries, identity))
+        ]
 
     async def _open(self, page, who, token, prime) -> Client:
         client = Client(self.base_url, token, who or "no session")
@@ -124,9 +136,20 @@ class Attack:
             outcomes += await self._side_by_side(side, page, who, token, prime, canaries, identity)
         with CASES_LOG.open("a") as f:
             for o in outcomes:
-                f.write(json.dumps({"page": page.key, "who": who, "case": o.case.describe(),
-                                    "answer": o.reply.summary(), "problems": o.problems,
-                                    "seconds": round(o.seconds, 3)}, ensure_ascii=False) + "\n")
+                f.write(
+                    json.dumps(
+                        {
+                            "page": page.key,
+                            "who": who,
+                            "case": o.case.describe(),
+                            "answer": o.reply.summary(),
+                            "problems": o.problems,
+                            "seconds": round(o.seconds, 3),
+                        },
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
         return outcomes
 
     async def _side_by_side(self, cases, page, who, token, prime, canaries, identity) -> list[Outcome]:

@@ -2,6 +2,7 @@
 must never come back: read when the suite starts (the Chromium tests before it changed the data),
 through the app's own permission core, so "outside the scope" means what the app means by it.
 """
+
 from __future__ import annotations
 
 import re
@@ -91,8 +92,11 @@ class DbFacts:
         with Session(self.engine) as s:
             row = None
             if prefer:
-                row = s.exec(stmt.where(getattr(model, prefer).is_not(None), getattr(model, prefer) != "")
-                             .order_by(model.id).limit(1)).first()
+                row = s.exec(
+                    stmt.where(getattr(model, prefer).is_not(None), getattr(model, prefer) != "")
+                    .order_by(model.id)
+                    .limit(1)
+                ).first()
             row = row or s.exec(stmt.order_by(model.id).limit(1)).first()
             if row is None:
                 return None
@@ -165,6 +169,7 @@ class DbFacts:
 
 def _table_models() -> list[type[SQLModel]]:
     import models  # noqa: F401  (registers every table)
+
     seen, out = set(), []
     stack = list(SQLModel.__subclasses__())
     while stack:

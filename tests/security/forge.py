@@ -9,15 +9,17 @@ acted on (``SELECTION``, ``SELECTORS``), how a row is edited (``FORMS``) and whi
 exercises which permission (``permission_cases``). A new handler is covered as soon as it is
 registered; one the generator cannot build arguments for fails ``test_generator`` with its name.
 """
+
 from __future__ import annotations
 
 import inspect
 import re
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
 import reflex as rx
 
@@ -36,6 +38,7 @@ class Unsupported(Exception):
 
 
 # ---------------------------------------------------------------- the app's states and handlers
+
 
 @dataclass(frozen=True)
 class Param:
@@ -84,6 +87,7 @@ def _ours(obj) -> bool:
 def project_states() -> list[type]:
     """Every rx.State subclass this project defines (imports the app, which registers them)."""
     import clss_app.clss_app  # noqa: F401
+
     return [s for s in _walk(rx.State) if _ours(s)]
 
 
@@ -122,6 +126,7 @@ def all_handlers() -> list[Handler]:
 
 # ---------------------------------------------------------------- pages
 
+
 @dataclass(frozen=True)
 class Page:
     key: str
@@ -140,6 +145,7 @@ def _as_event(loader) -> tuple[str, dict, type]:
 def pages() -> dict[str, Page]:
     from clss_app import menu
     from clss_app.state import AuthState
+
     project_states()
     out = {}
     for key, entry in menu.ENTRIES.items():
@@ -154,6 +160,7 @@ def pages_of(state: type) -> list[Page]:
     (AdminIOState works on AdminState's lists); the root AuthState guards every page."""
     from clss_app import menu
     from clss_app.state import AuthState
+
     all_pages = pages()
     by_state: dict[type, list[str]] = {}
     for key, loader in AuthState._page_loaders.items():
@@ -172,13 +179,15 @@ def states_on(page: Page) -> list[type]:
 
 # ---------------------------------------------------------------- what a page declares
 
+
 class Facts(Protocol):
     """What the database says, for arguments that must name real rows (facts.DbFacts)."""
 
     def any_id(self, table: str) -> int | None: ...
-    def outside(self, table: str, where: dict | None = None, prefer: str = "") -> "Row | None":
+    def outside(self, table: str, where: dict | None = None, prefer: str = "") -> Row | None:
         """A row outside the out-of-scope caller's scope, matching ``where`` ({column: allowed values});
         one whose column ``prefer`` is not empty if there is one."""
+
     def missing_id(self, table: str) -> int: ...
 
 
@@ -191,11 +200,13 @@ class Row:
 
 def admin_of(page: Page):
     from clss_app.admin.view import REGISTRY
+
     return REGISTRY.get(page.key)
 
 
 def dashboard_of(page: Page):
     from clss_app.admin.dashboard import DASHBOARDS
+
     return DASHBOARDS.get(page.key)
 
 
@@ -205,7 +216,9 @@ def table_of(model) -> str:
 
 def _tables() -> dict[str, type]:
     from sqlmodel import SQLModel
+
     import models  # noqa: F401
+
     return {t.name: t for t in SQLModel.metadata.sorted_tables}
 
 
@@ -251,10 +264,25 @@ def setvar_names(state: type) -> list[str]:
 TYPE_DEFAULTS = {str: "", int: 1, bool: False, dict: {}, list: [], float: 1.0}
 # Plausible values by parameter name, where the type's empty default would stop a handler before
 # it reads anything (a refusal must come from the role or scope check, not from an empty argument).
-NAMED = {"size": "50", "page": 2, "search": "?page=2", "fmt": "csv", "text": "a", "label": "x", "item": "x",
-         "status": "vacant", "mode": "batch", "target": "vacant", "which": "from", "city": "北京",
-         "value": "1", "is_open": True, "points": [{"curveNumber": 0, "pointNumber": 0}],
-         "form": {}, "files": []}
+NAMED = {
+    "size": "50",
+    "page": 2,
+    "search": "?page=2",
+    "fmt": "csv",
+    "text": "a",
+    "label": "x",
+    "item": "x",
+    "status": "vacant",
+    "mode": "batch",
+    "target": "vacant",
+    "which": "from",
+    "city": "北京",
+    "value": "1",
+    "is_open": True,
+    "points": [{"curveNumber": 0, "pointNumber": 0}],
+    "form": {},
+    "files": [],
+}
 
 
 def _base(hint):
@@ -306,6 +334,7 @@ def _like(p: Param, row_id: int):
 
 # ---------------------------------------------------------------- cases
 
+
 @dataclass
 class Step:
     event: str
@@ -323,7 +352,7 @@ class Case:
     note: str = ""
     pair: str = ""  # cases with the same pair key must answer alike (an out-of-scope id and a missing one)
     canaries: tuple[str, ...] = ()  # beyond the suite's: strings of this case's out-of-scope rows
-    followup: "Followup | None" = None
+    followup: Followup | None = None
     # (list key, row id, field, value): the caller's own row, saved with a forged value in ``field``;
     # the save may go through (the value ignored), but the value must not be stored.
     landing: tuple[str, int, str, str] | None = None
@@ -337,6 +366,7 @@ class Case:
 class Followup:
     """Steps sent after the case's own, depending on its answer: ``then`` if the dict var ``var``
     holds ``value`` under ``key`` (the form took a forged reference: now save it), else ``otherwise``."""
+
     var: str
     key: str
     value: str
@@ -372,14 +402,22 @@ def plain_cases(kind: str, hs: list[Handler], page: Page, facts: Facts, expand: 
 # ---------------------------------------------------------------- wrong types
 
 POOL: list[tuple[str, Any]] = [
-    ("int", 4242), ("negative int", -1), ("str", "abc"), ("numeric str", "-1"), ("big numeric str", "100000"),
-    ("100 kB str", BIG), ("dict", {FORGED: "x"}), ("list", [FORGED]), ("None", None),
+    ("int", 4242),
+    ("negative int", -1),
+    ("str", "abc"),
+    ("numeric str", "-1"),
+    ("big numeric str", "100000"),
+    ("100 kB str", BIG),
+    ("dict", {FORGED: "x"}),
+    ("list", [FORGED]),
+    ("None", None),
 ]
 
 
 def conforms(value, hint) -> bool:
     """Whether ``value`` is what the hint declares, after Reflex's own coercion ("5" → 5 for int)."""
     from reflex_base.event.processor.base_state_processor import _transform_event_arg
+
     try:
         value = _transform_event_arg(value, hint)
     except Exception:
@@ -425,8 +463,14 @@ def type_cases(hs: list[Handler], page: Page) -> list[Case]:
                 kind = "odd_value" if conforms(value, p.hint) else "wrong_type"
                 out.append(Case(kind, h, [step(h, {**base, p.name: value})], note=f"{p.name}: {label}"))
             if p.required:
-                out.append(Case("wrong_type", h, [step(h, {k: v for k, v in base.items() if k != p.name})],
-                                note=f"{p.name} missing"))
+                out.append(
+                    Case(
+                        "wrong_type",
+                        h,
+                        [step(h, {k: v for k, v in base.items() if k != p.name})],
+                        note=f"{p.name} missing",
+                    )
+                )
         out.append(Case("wrong_type", h, [step(h, {**base, FORGED: 1})], note="an extra argument"))
     return out
 
@@ -444,10 +488,12 @@ def _blank(p: Param):
 
 # ---------------------------------------------------------------- out of scope
 
+
 @dataclass(frozen=True)
 class Flow:
     """How a state acts on a selection: pick with ``pick`` (the handler taking the id), then run
     ``then``, each (handler name, payload); ``{action}`` in a payload is filled per declared action."""
+
     pick: str
     then: tuple[tuple[str, dict], ...]
     per_action: bool = False
@@ -458,20 +504,36 @@ class Flow:
 
 LOCK_FORM = {"kind_label": "普通锁定", "reason": "安全测试"}
 # Handlers that pick from the page itself (the rows it lists, nothing): no forged id can reach them.
-SELECTORS = {"AdminState": {"toggle_page", "select_all_matching", "clear_selection"},
-             "WorkbenchState": {"select_all_shown", "clear_selection", "set_mode", "set_target"}}
+SELECTORS = {
+    "AdminState": {"toggle_page", "select_all_matching", "clear_selection"},
+    "WorkbenchState": {"select_all_shown", "clear_selection", "set_mode", "set_target"},
+}
 SELECTION: dict[str, list[Flow]] = {
-    "AdminState": [Flow("toggle_row", (("ask_action", {"name": "{action}"}), ("run_action", {"form": "{form}"})),
-                        per_action=True, after=(("clear_selection", {}),)),
-                   Flow("open_detail", (("download_attachment", {"name": "{file}"}),))],
+    "AdminState": [
+        Flow(
+            "toggle_row",
+            (("ask_action", {"name": "{action}"}), ("run_action", {"form": "{form}"})),
+            per_action=True,
+            after=(("clear_selection", {}),),
+        ),
+        Flow("open_detail", (("download_attachment", {"name": "{file}"}),)),
+    ],
     "WorkbenchState": [
         Flow("ask_lock", (("lock", {"form": LOCK_FORM}),), status="vacant"),
-        Flow("click_tile", (("ask_lock", {"room_id": ""}), ("lock", {"form": LOCK_FORM})), status="vacant",
-             before=(("set_mode", {"mode": "batch"}), ("set_target", {"target": "vacant"})),
-             after=(("clear_selection", {}), ("set_mode", {"mode": "single"}))),
-        Flow("click_tile", (("unlock", {"room_id": ""}),), status="locked",
-             before=(("set_mode", {"mode": "batch"}), ("set_target", {"target": "locked"})),
-             after=(("clear_selection", {}), ("set_mode", {"mode": "single"}))),
+        Flow(
+            "click_tile",
+            (("ask_lock", {"room_id": ""}), ("lock", {"form": LOCK_FORM})),
+            status="vacant",
+            before=(("set_mode", {"mode": "batch"}), ("set_target", {"target": "vacant"})),
+            after=(("clear_selection", {}), ("set_mode", {"mode": "single"})),
+        ),
+        Flow(
+            "click_tile",
+            (("unlock", {"room_id": ""}),),
+            status="locked",
+            before=(("set_mode", {"mode": "batch"}), ("set_target", {"target": "locked"})),
+            after=(("clear_selection", {}), ("set_mode", {"mode": "single"})),
+        ),
     ],
 }
 
@@ -481,15 +543,25 @@ def action_form(action) -> dict:
     form = {"input": "安全测试"} if action is None or action.input_label else {}
     for spec in getattr(action, "inputs", ()):
         choices = spec.choices()
-        form[spec.name] = (choices[0][0] if choices else
-                           {"int": "1", "money": "1", "decimal": "1", "date": date.today().isoformat(),
-                            "datetime": f"{date.today().isoformat()}T10:00", "bool": "true"}.get(spec.kind, "安全测试"))
+        form[spec.name] = (
+            choices[0][0]
+            if choices
+            else {
+                "int": "1",
+                "money": "1",
+                "decimal": "1",
+                "date": date.today().isoformat(),
+                "datetime": f"{date.today().isoformat()}T10:00",
+                "bool": "true",
+            }.get(spec.kind, "安全测试")
+        )
     return form
 
 
 @dataclass(frozen=True)
 class Form:
     """How a state edits a row: open it, save it, close it, and the var holding what was typed."""
+
     open: str
     save: str
     close: str
@@ -519,27 +591,42 @@ def scope_cases(hs: list[Handler], page: Page, facts: Facts, edit_row: int | Non
         for i, r, label in ((row.id, row, "another scope"), (facts.missing_id(table), None, "no such row")):
             steps, followup = build(i, r or Row(i))
             landing = (page.key, edit_row, followup.key, followup.value) if followup else None
-            out.append(Case("out_of_scope", h, steps, note=f"{note}: {table} #{i} ({label})",
-                            pair=f"{h.qualname}|{note}", canaries=(row.label,) if r else (), followup=followup,
-                            landing=landing))
+            out.append(
+                Case(
+                    "out_of_scope",
+                    h,
+                    steps,
+                    note=f"{note}: {table} #{i} ({label})",
+                    pair=f"{h.qualname}|{note}",
+                    canaries=(row.label,) if r else (),
+                    followup=followup,
+                    landing=landing,
+                )
+            )
 
     for h in hs:
         names = {p.name for p in h.params}
         for p in h.params:
             table = model_table(p.name, page) if (p.name == "row_id" or p.name.endswith("_id")) else None
             if table is not None:
+
                 def build(i, _row, h=h, p=p):
                     return [step(h, {**valid_args(h, page, facts, expand=False)[0], p.name: _like(p, i)})], None
+
                 twin(p.name, h, build, table)
         if {"name", "value"} <= names:
-            fields = [n for n, s in admin.fields.items() if s.kind in ("fk", "many", "file", "image", "images")] \
-                if admin is not None else []
+            fields = (
+                [n for n, s in admin.fields.items() if s.kind in ("fk", "many", "file", "image", "images")]
+                if admin is not None
+                else []
+            )
             for name in dict.fromkeys(names_of(page, h.state) + fields):
                 spec = admin.fields.get(name) if admin is not None else None
                 stored = name if spec is not None and spec.kind in ("file", "image", "images") else ""
                 table = table_of(admin.model) if stored else model_table(name, page)
                 if table is None:
                     continue
+
                 def build(i, row, h=h, name=name, stored=stored):
                     value = str(row.values.get(stored) or f"forged-{i}") if stored else str(i)
                     forged = step(h, {**valid_args(h, page, facts, expand=False)[0], "name": name, "value": value})
@@ -548,8 +635,10 @@ def scope_cases(hs: list[Handler], page: Page, facts: Facts, edit_row: int | Non
                     # In the caller's own form: saved only if the form took the value (a filter does not).
                     opened = step(by_name[form.open], {"row_id": str(edit_row)})
                     close = step(by_name[form.close], {})
-                    return [opened, forged], Followup(form.values_var, name, value,
-                                                      [step(by_name[form.save], {"form": {}}), close], [close])
+                    return [opened, forged], Followup(
+                        form.values_var, name, value, [step(by_name[form.save], {"form": {}}), close], [close]
+                    )
+
                 what = f"{name}=stored {stored} of" if stored else f"{name}=id of"
                 twin(what, h, build, table, prefer=stored)
         # Searching a picker by a part of an out-of-scope row's name: its options must not list it.
@@ -560,9 +649,16 @@ def scope_cases(hs: list[Handler], page: Page, facts: Facts, edit_row: int | Non
                 row = facts.outside(table_of(spec.fk_model))
                 if row is None or len(row.label) < 3:
                     continue
-                out.append(Case("out_of_scope", h, [step(h, {"name": name, "text": row.label[:2]})],
-                                note=f"{name} picker searched for '{row.label[:2]}…' of {table_of(spec.fk_model)} "
-                                     f"#{row.id} (another scope)", canaries=(row.label,)))
+                out.append(
+                    Case(
+                        "out_of_scope",
+                        h,
+                        [step(h, {"name": name, "text": row.label[:2]})],
+                        note=f"{name} picker searched for '{row.label[:2]}…' of {table_of(spec.fk_model)} "
+                        f"#{row.id} (another scope)",
+                        canaries=(row.label,),
+                    )
+                )
     for flow in SELECTION.get(hs[0].state.__name__, []) if hs else []:
         out += _flow_cases(flow, by_name, page, facts)
     return out
@@ -577,8 +673,9 @@ def _flow_cases(flow: Flow, by_name: dict[str, Handler], page: Page, facts: Fact
     table = model_table(id_param.name, page)
     if table is None:
         return []
-    actions = [(a.name, a) for a in admin.actions] + [("__delete__", None)] if flow.per_action and admin \
-        else [("", None)]
+    actions = (
+        [(a.name, a) for a in admin.actions] + [("__delete__", None)] if flow.per_action and admin else [("", None)]
+    )
     file_field = next((n for n, spec in admin.fields.items() if spec.kind == "file"), None) if admin else None
     if any("{file}" in p.values() for _, p in flow.then) and file_field is None:
         return []
@@ -588,11 +685,25 @@ def _flow_cases(flow: Flow, by_name: dict[str, Handler], page: Page, facts: Fact
         return []
     out = []
     for action_name, action in actions:
-        for i, label, canaries in ((row.id, "another scope", (row.label,)),
-                                   (facts.missing_id(table), "no such row", ())):
-            def fill(payload: dict) -> dict:
-                return {k: (action_name if v == "{action}" else action_form(action) if v == "{form}" else
-                            file_field if v == "{file}" else v) for k, v in payload.items()}
+        for i, label, canaries in (
+            (row.id, "another scope", (row.label,)),
+            (facts.missing_id(table), "no such row", ()),
+        ):
+
+            def fill(payload: dict, action_name=action_name, action=action) -> dict:
+                return {
+                    k: (
+                        action_name
+                        if v == "{action}"
+                        else action_form(action)
+                        if v == "{form}"
+                        else file_field
+                        if v == "{file}"
+                        else v
+                    )
+                    for k, v in payload.items()
+                }
+
             pick_args = {**valid_args(pick, page, facts, expand=False)[0], id_param.name: _like(id_param, i)}
             if "status" in pick_args:
                 pick_args["status"] = flow.status
@@ -602,8 +713,16 @@ def _flow_cases(flow: Flow, by_name: dict[str, Handler], page: Page, facts: Fact
             steps += [Step(by_name[n].event, fill(p)) for n, p in flow.after if n in by_name]
             last = by_name[flow.then[-1][0]]
             what = f"{action_name} on " if action_name else ""
-            out.append(Case("out_of_scope", last, steps, note=f"{what}selected {table} #{i} ({label})",
-                            pair=f"{flow.pick}|{flow.then}|{flow.status}|{action_name}", canaries=canaries))
+            out.append(
+                Case(
+                    "out_of_scope",
+                    last,
+                    steps,
+                    note=f"{what}selected {table} #{i} ({label})",
+                    pair=f"{flow.pick}|{flow.then}|{flow.status}|{action_name}",
+                    canaries=canaries,
+                )
+            )
     return out
 
 
@@ -625,11 +744,15 @@ def covered_reader(h: Handler) -> bool:
     if any(p.name == "row_id" or p.name.endswith("_id") for p in h.params):
         return True
     in_flows = any(h.name in (f.pick, *(n for n, _ in f.then)) for s in names for f in SELECTION.get(s, []))
-    return in_flows or any(h.name == FORMS[s].save for s in names & set(FORMS)) \
+    return (
+        in_flows
+        or any(h.name == FORMS[s].save for s in names & set(FORMS))
         or any(h.name in SELECTORS.get(s, ()) for s in names)
+    )
 
 
 # ---------------------------------------------------------------- a role that may view but not act
+
 
 def permission_cases(hs: list[Handler], page: Page, lacks: list[str], row_id: int | None) -> list[Case]:
     """What a role may not do on a list it may view, forged anyway: the engine's handler for each
@@ -660,6 +783,11 @@ def permission_cases(hs: list[Handler], page: Page, lacks: list[str], row_id: in
         elif perm == "delete" or perm.startswith("action:"):
             name = "__delete__" if perm == "delete" else perm.split(":", 1)[1]
             action = next((a for a in admin.actions if a.name == name), None)
-            add(perm, ("toggle_row", {"row_id": str(row_id)}), ("ask_action", {"name": name}),
-                ("run_action", {"form": action_form(action)}), ("clear_selection", {}))
+            add(
+                perm,
+                ("toggle_row", {"row_id": str(row_id)}),
+                ("ask_action", {"name": name}),
+                ("run_action", {"form": action_form(action)}),
+                ("clear_selection", {}),
+            )
     return out

@@ -9,6 +9,7 @@ router's query (``?__sec_probe=N``), which every event sets anew, so it changes 
 Then the case is judged on everything it caused: the updates, the database's change journal
 (journal.py) and the app's log.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -25,7 +26,7 @@ PROBE_KEY = "__sec_probe"
 NAVIGATE = f"{ROOT_STATE}.reflex___state____on_load_internal_state.on_load_internal"
 ROUND_TIMEOUT = 30.0
 BACKGROUND_QUIET = 0.8  # a background task reports every 0.3 s while it runs
-MAX_LIST = 500          # items one var may carry in one answer (a page of rows, a picker's options)
+MAX_LIST = 500  # items one var may carry in one answer (a page of rows, a picker's options)
 MAX_UPDATE = 1_000_000  # bytes of one answer
 CJK = re.compile(r"[\u4e00-\u9fff]")
 TOAST = re.compile(r"""refs\['__toast'\]\?\.\["(\w+)"\]\("((?:[^"\\]|\\.)*)\"""")
@@ -56,6 +57,7 @@ class Driver:
 
 # ---------------------------------------------------------------- answers
 
+
 @dataclass
 class Reply:
     updates: list[Update] = field(default_factory=list)
@@ -85,8 +87,11 @@ class Reply:
             payload = e.get("payload") or {}
             if e.get("name") == "_redirect" and str(payload.get("path", "")).startswith("/login"):
                 return True
-            if e.get("name") == "_call_script" and "location" in str(payload.get("javascript_code", "")) \
-                    and "/login" in str(payload.get("javascript_code", "")):
+            if (
+                e.get("name") == "_call_script"
+                and "location" in str(payload.get("javascript_code", ""))
+                and "/login" in str(payload.get("javascript_code", ""))
+            ):
                 return True
         return False
 
@@ -156,6 +161,7 @@ def _leaves(value) -> list[str]:
 
 # ---------------------------------------------------------------- a tab that sends cases
 
+
 class Client:
     """A simulated tab at one page, logged in or not, that sends cases and settles after each."""
 
@@ -211,11 +217,11 @@ class Client:
             while background:  # a background task's updates come on their own time, its answer last
                 try:
                     reply.updates.append(await self.tab.next_update(BACKGROUND_QUIET))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     break
                 if any(e.get("name") in ("_call_function", "_call_script") for e in reply.updates[-1].events):
                     break
-        except asyncio.TimeoutError:
+        except TimeoutError:
             reply.problem = f"no answer within {ROUND_TIMEOUT:.0f} s: the socket is no longer usable"
         except (Disconnected, OSError) as exc:
             reply.problem = f"the socket broke: {exc}"
@@ -231,6 +237,7 @@ def _probe_of(update: Update) -> str | None:
 
 
 # ---------------------------------------------------------------- the app's log
+
 
 class LogWatch:
     def __init__(self, path):
@@ -261,7 +268,7 @@ class LogWatch:
                 continue  # a header right before the traceback it announces
             tail = lines[i].strip()
             if ends:
-                wrapped = lines[ends[-1]:ends[-1] + 4]
+                wrapped = lines[ends[-1] : ends[-1] + 4]
                 cut = next((k for k, ln in enumerate(wrapped) if not ln.strip()), len(wrapped))
                 tail = " ".join(ln.strip() for ln in wrapped[:cut])
             tail = re.sub(r"(.)\1{19,}", lambda m: f"{m.group(1)}×{len(m.group(0))}", tail)
@@ -271,6 +278,7 @@ class LogWatch:
 
 
 # ---------------------------------------------------------------- judging
+
 
 @dataclass
 class Outcome:
@@ -315,8 +323,11 @@ def judge(o: Outcome, canaries: set[str], identity: set[str]) -> list[str]:
     if changed:
         shown = ", ".join(f"{op} {table} #{key}" for table, op, key in changed[:8])
         problems.append(f"the database changed: {shown}{' …' if len(changed) > 8 else ''}")
-    leaked = sorted(c for c in (canaries | set(case.canaries)) - identity
-                    if c and c in text and not any(c in s for s in _sent_strings(case)))
+    leaked = sorted(
+        c
+        for c in (canaries | set(case.canaries)) - identity
+        if c and c in text and not any(c in s for s in _sent_strings(case))
+    )
     if leaked:
         problems.append(f"data of a row the caller may not see came back: {', '.join(map(repr, leaked[:5]))}")
     var, items, size = reply.biggest()
@@ -336,10 +347,11 @@ def judge(o: Outcome, canaries: set[str], identity: set[str]) -> list[str]:
         said = [m for m in reply.messages() if GENERIC_ERROR not in m and not SAYS_NOTHING.match(m)]
         if said and not reply.to_login():
             problems.append(f"answered a caller without a session instead of sending them to log in: «{said[0][:120]}»")
-    if case.kind == "wrong_type" and not reply.problem and GENERIC_ERROR not in text:
-        if not any(CJK.search(m) for m in reply.messages()) and not reply.to_login():
-            problems.append("a wrong argument was taken without a word (expected a Chinese message that the "
-                            "request is invalid)")
+    said_nothing = not any(CJK.search(m) for m in reply.messages()) and not reply.to_login()
+    if case.kind == "wrong_type" and not reply.problem and GENERIC_ERROR not in text and said_nothing:
+        problems.append(
+            "a wrong argument was taken without a word (expected a Chinese message that the request is invalid)"
+        )
     return problems
 
 

@@ -7,6 +7,7 @@ trigger per write instead of a checksum of the whole database per case. The trig
 journal table are dropped again at the end. ``digest`` is the whole-database cross-check: row count
 and checksum of every table, compared before and after the suite.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,9 @@ class Journal:
     def install(self) -> None:
         with self.engine.begin() as conn:
             if self.pg:
-                conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {JOURNAL} "
-                                     "(id bigserial PRIMARY KEY, tbl text, op text, row_key text)")
+                conn.exec_driver_sql(
+                    f"CREATE TABLE IF NOT EXISTS {JOURNAL} (id bigserial PRIMARY KEY, tbl text, op text, row_key text)"
+                )
                 conn.exec_driver_sql(f"""
                     CREATE OR REPLACE FUNCTION {JOURNAL}_fn() RETURNS trigger LANGUAGE plpgsql AS $$
                     BEGIN
@@ -37,17 +39,22 @@ class Journal:
                     END $$""")
                 for t in self.tables:
                     conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS {JOURNAL}_t ON "{t}"')
-                    conn.exec_driver_sql(f'CREATE TRIGGER {JOURNAL}_t AFTER INSERT OR UPDATE OR DELETE ON "{t}" '
-                                         f"FOR EACH ROW EXECUTE FUNCTION {JOURNAL}_fn()")
+                    conn.exec_driver_sql(
+                        f'CREATE TRIGGER {JOURNAL}_t AFTER INSERT OR UPDATE OR DELETE ON "{t}" '
+                        f"FOR EACH ROW EXECUTE FUNCTION {JOURNAL}_fn()"
+                    )
             else:
-                conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {JOURNAL} (id INTEGER PRIMARY KEY AUTOINCREMENT, "
-                                     "tbl TEXT, op TEXT, row_key TEXT)")
+                conn.exec_driver_sql(
+                    f"CREATE TABLE IF NOT EXISTS {JOURNAL} (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+                    "tbl TEXT, op TEXT, row_key TEXT)"
+                )
                 for t in self.tables:
                     for op, row in (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD")):
                         conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {JOURNAL}_{t}_{op}")
                         conn.exec_driver_sql(
                             f'CREATE TRIGGER {JOURNAL}_{t}_{op} AFTER {op.upper()} ON "{t}" BEGIN '
-                            f"INSERT INTO {JOURNAL}(tbl, op, row_key) VALUES ('{t}', '{op}', {row}.rowid); END")
+                            f"INSERT INTO {JOURNAL}(tbl, op, row_key) VALUES ('{t}', '{op}', {row}.rowid); END"
+                        )
 
     def uninstall(self) -> None:
         with self.engine.begin() as conn:
@@ -69,8 +76,10 @@ class Journal:
     def unjournaled_changes(self) -> list[str]:
         """Tables whose rows changed since ``start`` although the journal saw no write to them."""
         with self.engine.connect() as conn:
-            seen = {r[0] for r in conn.exec_driver_sql(
-                f"SELECT DISTINCT tbl FROM {JOURNAL} WHERE id > {int(self.started_at)}")}
+            seen = {
+                r[0]
+                for r in conn.exec_driver_sql(f"SELECT DISTINCT tbl FROM {JOURNAL} WHERE id > {int(self.started_at)}")
+            }
         now = self.digest()
         return [t for t in self.tables if now.get(t) != self.started.get(t) and t not in seen]
 
@@ -80,8 +89,12 @@ class Journal:
 
     def since(self, mark: int) -> list[tuple[str, str, str]]:
         with self.engine.connect() as conn:
-            return [tuple(r) for r in conn.exec_driver_sql(
-                f"SELECT tbl, op, row_key FROM {JOURNAL} WHERE id > {int(mark)} ORDER BY id LIMIT 200")]
+            return [
+                tuple(r)
+                for r in conn.exec_driver_sql(
+                    f"SELECT tbl, op, row_key FROM {JOURNAL} WHERE id > {int(mark)} ORDER BY id LIMIT 200"
+                )
+            ]
 
     def quiet(self, seconds: float = 1.0, timeout: float = 60) -> None:
         """Wait until nothing has written for ``seconds`` (the daily job the app runs when it starts)."""
@@ -100,8 +113,9 @@ class Journal:
         with self.engine.connect() as conn:
             for t in self.tables:
                 if self.pg:
-                    n, h = conn.exec_driver_sql('SELECT count(*), coalesce(sum(hashtextextended(x::text, 0)), 0)::text '
-                                                f'FROM "{t}" x').one()
+                    n, h = conn.exec_driver_sql(
+                        f'SELECT count(*), coalesce(sum(hashtextextended(x::text, 0)), 0)::text FROM "{t}" x'
+                    ).one()
                     out[t] = (n, h)
                 else:
                     h, n = hashlib.sha256(), 0

@@ -4,6 +4,7 @@ caller's scope, and with wrong-typed arguments. The cases come from the register
 (forge.py); each one is judged on what came back, the database's change journal and the app's log
 (harness.judge). A failure lists every failing case: handler, case, payload, what was seen.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -49,6 +50,7 @@ def test_wrong_role(attack, key):
 
 def facts_may_role(role, key) -> bool:
     from clss_app.services.permissions import roles_for
+
     return role in roles_for(key, VIEW)
 
 
@@ -58,8 +60,11 @@ def test_action_role(attack, key):
     each one forged anyway is refused and changes nothing."""
     page, admin, facts = PAGES[key], REGISTRY[key], attack.facts
     perms = [CREATE, UPDATE, DELETE, EXPORT, IMPORT] + [f"action:{a.name}" for a in admin.actions]
-    viewers = [n for n in ("assistant", "manager", "multistore", "principal", "finance", "sysadmin", "super", OUTSIDER)
-               if n in facts.principals and facts.may(n, VIEW, key)]
+    viewers = [
+        n
+        for n in ("assistant", "manager", "multistore", "principal", "finance", "sysadmin", "super", OUTSIDER)
+        if n in facts.principals and facts.may(n, VIEW, key)
+    ]
     done, outcomes = set(), []
     for who in viewers:
         lacks = [p for p in perms if p not in done and not facts.may(who, p, key)]
@@ -75,9 +80,20 @@ def test_action_role(attack, key):
     assert not outcomes, "\n".join(outcomes)
 
 
-SCOPED = [k for k in PAGES if any(s.__name__ in forge.SELECTION or any(
-    p.name == "row_id" or p.name.endswith("_id") or p.name == "name"
-    for h in forge.handlers(s) for p in h.params) for s in forge.states_on(PAGES[k]) if s.__name__ != "AuthState")]
+SCOPED = [
+    k
+    for k in PAGES
+    if any(
+        s.__name__ in forge.SELECTION
+        or any(
+            p.name == "row_id" or p.name.endswith("_id") or p.name == "name"
+            for h in forge.handlers(s)
+            for p in h.params
+        )
+        for s in forge.states_on(PAGES[k])
+        if s.__name__ != "AuthState"
+    )
+]
 
 
 @pytest.mark.parametrize("key", SCOPED)
@@ -96,7 +112,7 @@ def test_out_of_scope(attack, key):
     _check(attack.run(cases, page, OUTSIDER), OUTSIDER)
 
 
-STATES = [s for s in forge.project_states()]
+STATES = list(forge.project_states())
 
 
 @pytest.mark.parametrize("state", STATES, ids=[s.__name__ for s in STATES])
@@ -118,7 +134,7 @@ def test_wrong_types(attack, state):
             continue
         cases = forge.type_cases(group, pages[0])
         plan: dict[str, list] = {p.key: [] for p in pages}
-        others = pages[1:max(2, min(len(pages), len(cases) // 8 + 1))]
+        others = pages[1 : max(2, min(len(pages), len(cases) // 8 + 1))]
         for i, case in enumerate(cases):
             plan[pages[0].key].append(case)
             if others:
@@ -136,8 +152,10 @@ def test_wrong_types(attack, state):
 def _on(case: forge.Case, home: forge.Page, page: forge.Page) -> forge.Case:
     """The same case on another page: a ``key`` argument that named the case's own page names that
     one (a forged ``key``, the very value under test, stays as it is)."""
-    steps = [forge.Step(s.event, {k: (page.key if k == "key" and v == home.key else v) for k, v in s.payload.items()})
-             for s in case.steps]
+    steps = [
+        forge.Step(s.event, {k: (page.key if k == "key" and v == home.key else v) for k, v in s.payload.items()})
+        for s in case.steps
+    ]
     return forge.Case(case.kind, case.handler, steps, note=case.note)
 
 
@@ -145,14 +163,18 @@ def test_the_suite_sees_what_it_judges(attack):
     """The judge's senses work: a permitted answer carries the row it opened (so a leaked one would
     be seen), a refusal is read as a message, and the journal records a write made to any table."""
     from sqlmodel import Session, select
+
     from models import CityParam, Room
+
     page, facts = PAGES["rooms"], attack.facts
     hs = {h.name: h for h in _handlers(page)}
     mine, theirs = facts.inside("rooms", OUTSIDER), facts.outside("room")
     with Session(facts.engine) as s:
         number = s.get(Room, mine).number
-    cases = [forge.Case("control", hs["open_detail"], [forge.step(hs["open_detail"], {"row_id": str(i)})])
-             for i in (mine, theirs.id)]
+    cases = [
+        forge.Case("control", hs["open_detail"], [forge.step(hs["open_detail"], {"row_id": str(i)})])
+        for i in (mine, theirs.id)
+    ]
     opened, refused = attack.run(cases, page, OUTSIDER)
     assert opened.reply.var("detail_title") == number and number in opened.reply.text(), opened.reply.summary()
     assert any(forge_cjk(m) for m in refused.reply.messages()), refused.reply.summary()

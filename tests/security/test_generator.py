@@ -1,5 +1,6 @@
 """The generator covers every public handler: one it cannot build cases for fails here, by name,
 instead of being skipped. No app server needed."""
+
 from __future__ import annotations
 
 import pytest
@@ -46,11 +47,15 @@ def test_the_generator_builds_every_case_of(h):
         for p in h.params:
             if p.name == "row_id" or p.name.endswith("_id"):
                 tables = {forge.model_table(p.name, page) for page in pages} - {None}
-                assert tables, (f"{h.qualname}: cannot tell which table {p.name} points at; name it after the "
-                                "table (<table>_id) or teach forge.model_table")
+                assert tables, (
+                    f"{h.qualname}: cannot tell which table {p.name} points at; name it after the "
+                    "table (<table>_id) or teach forge.model_table"
+                )
     except forge.Unsupported as exc:
-        pytest.fail(f"{h.qualname}: the generator cannot build its cases: {exc}. Teach tests/security/forge.py "
-                    "(TYPE_DEFAULTS / NAMED for a parameter, pages_of for a state)")
+        pytest.fail(
+            f"{h.qualname}: the generator cannot build its cases: {exc}. Teach tests/security/forge.py "
+            "(TYPE_DEFAULTS / NAMED for a parameter, pages_of for a state)"
+        )
 
 
 def test_every_handler_acting_on_a_selection_is_forged_with_one():
@@ -58,8 +63,10 @@ def test_every_handler_acting_on_a_selection_is_forged_with_one():
     out-of-scope cases: listed in a selection flow (how to pick a row, then call it), or as one that
     only picks from the page itself."""
     missing = [h.qualname for h in HANDLERS if forge.reads_selection(h) and not forge.covered_reader(h)]
-    assert not missing, (f"{', '.join(missing)} act on a selection the suite does not forge: add them to "
-                         "forge.SELECTION (or forge.SELECTORS if they only pick the page's own rows)")
+    assert not missing, (
+        f"{', '.join(missing)} act on a selection the suite does not forge: add them to "
+        "forge.SELECTION (or forge.SELECTORS if they only pick the page's own rows)"
+    )
 
 
 def test_an_unknown_parameter_type_is_reported_not_skipped():

@@ -1,4 +1,5 @@
 """经营看板 and 行情查询: figures against plain SQL, scope, cache invalidation, 环比/同比, month fields."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -57,19 +58,37 @@ def test_city_and_project_filters_narrow_the_figures(session, principal_of):
 
 
 def test_arrears_age_bands_at_their_edges():
-    bills = pl.DataFrame({  # day grain, as load_frames reads them: sums and a count a day and state
-        "project_id": [1] * 6, "state": ["confirmed"] * 5 + ["paid"],
-        "due_date": [TODAY - timedelta(days=n) for n in (0, 30, 31, 90, 91, 200)],
-        "owed": [100, 200, 400, 800, 1600, 3200], "paid": [0, 50, 0, 0, 0, 3200], "n": [1, 1, 1, 1, 2, 1]})
-    empty = {k: pl.DataFrame(schema=s) for k, s in {
-        "rooms": {"project_id": pl.Int64, "status": pl.String, "n": pl.Int64},
-        "unit_types": {"unit_type_id": pl.Int64, "unit_type": pl.String},
-        "contracts": {"project_id": pl.Int64, "state": pl.String, "source": pl.String, "end_date": pl.Date,
-                      "monthly_rent": pl.Float64, "signed_on": pl.Date, "checked_out_on": pl.Date,
-                      "area": pl.Float64, "unit_type_id": pl.Int64},
-        "payments": {"project_id": pl.Int64, "paid_on": pl.Date, "amount": pl.Int64},
-        "appointments": {"project_id": pl.Int64, "day": pl.Date},
-        "reservations": {"project_id": pl.Int64, "day": pl.Date}}.items()}
+    bills = pl.DataFrame(
+        {  # day grain, as load_frames reads them: sums and a count a day and state
+            "project_id": [1] * 6,
+            "state": ["confirmed"] * 5 + ["paid"],
+            "due_date": [TODAY - timedelta(days=n) for n in (0, 30, 31, 90, 91, 200)],
+            "owed": [100, 200, 400, 800, 1600, 3200],
+            "paid": [0, 50, 0, 0, 0, 3200],
+            "n": [1, 1, 1, 1, 2, 1],
+        }
+    )
+    empty = {
+        k: pl.DataFrame(schema=s)
+        for k, s in {
+            "rooms": {"project_id": pl.Int64, "status": pl.String, "n": pl.Int64},
+            "unit_types": {"unit_type_id": pl.Int64, "unit_type": pl.String},
+            "contracts": {
+                "project_id": pl.Int64,
+                "state": pl.String,
+                "source": pl.String,
+                "end_date": pl.Date,
+                "monthly_rent": pl.Float64,
+                "signed_on": pl.Date,
+                "checked_out_on": pl.Date,
+                "area": pl.Float64,
+                "unit_type_id": pl.Int64,
+            },
+            "payments": {"project_id": pl.Int64, "paid_on": pl.Date, "amount": pl.Int64},
+            "appointments": {"project_id": pl.Int64, "day": pl.Date},
+            "reservations": {"project_id": pl.Int64, "day": pl.Date},
+        }.items()
+    }
     frames = {**empty, "bills": bills, "projects": pl.DataFrame({"project_id": [1], "name": ["甲"], "city": ["北京"]})}
     d = an.figures(frames, YEAR, TODAY)
     assert [(b["bills"], b["amount"]) for b in d["arrears"]] == [(2, 250), (1, 400), (1, 800), (2, 1600)]
@@ -78,6 +97,7 @@ def test_arrears_age_bands_at_their_edges():
 
 def test_cache_serves_until_a_commit_writes_a_table_it_reads(session, principal_of):
     from clss_app import db
+
     an.clear_cache()
     p = principal_of("principal")
     before = dict(an.stats)
@@ -90,9 +110,13 @@ def test_cache_serves_until_a_commit_writes_a_table_it_reads(session, principal_
     pid = first["project_ids"][0]
     with db.session_scope() as s:
         bill = s.execute(sa.text("SELECT id FROM bill WHERE project_id = :p LIMIT 1"), {"p": pid}).scalar_one()
-        s.execute(sa.text("INSERT INTO payment (bill_id, project_id, amount, method, receipt_no, paid_on, username, "
-                          "created_at) VALUES (:b, :p, 123.45, 'cash', 't', :d, 't', CURRENT_TIMESTAMP)"),
-                  {"b": bill, "p": pid, "d": TODAY})
+        s.execute(
+            sa.text(
+                "INSERT INTO payment (bill_id, project_id, amount, method, receipt_no, paid_on, username, "
+                "created_at) VALUES (:b, :p, 123.45, 'cash', 't', :d, 't', CURRENT_TIMESTAMP)"
+            ),
+            {"b": bill, "p": pid, "d": TODAY},
+        )
     # The next look answers at once with the last figures, marked stale, and reads in the background.
     meanwhile = an.dashboard(session, p, YEAR, TODAY)
     assert meanwhile["stale"] and meanwhile["revenue"] == first["revenue"]
@@ -112,9 +136,14 @@ def test_only_dashboard_roles_get_figures(session, principal_of):
 
 
 def test_changes_match_calendar_months_not_positions():
-    points = pl.DataFrame({"city": ["北京"] * 4, "month": [date(2025, 1, 1), date(2025, 2, 1), date(2025, 4, 1),
-                                                          date(2026, 2, 1)],
-                           "value": [100.0, 102.0, 99.0, 110.16], "is_demo": [True] * 4})
+    points = pl.DataFrame(
+        {
+            "city": ["北京"] * 4,
+            "month": [date(2025, 1, 1), date(2025, 2, 1), date(2025, 4, 1), date(2026, 2, 1)],
+            "value": [100.0, 102.0, 99.0, 110.16],
+            "is_demo": [True] * 4,
+        }
+    )
     out = {r["month"]: r for r in market.with_changes(points).iter_rows(named=True)}
     assert out[date(2025, 2, 1)]["mom"] == 2.0
     assert out[date(2025, 4, 1)]["mom"] is None  # March is missing: no comparison with February
@@ -125,8 +154,11 @@ def test_demo_series_cover_every_demo_city_and_are_labelled(session, principal_o
     p = principal_of("principal")
     opts = market.options(session, p)
     assert {"北京", "上海", "深圳"} <= set(opts.cities)
-    frame = market.series(session, p, market.IndexQuery(IndexKind.PRICE, AreaBand.UNDER_60, ("北京", "深圳"),
-                                                        opts.months[-13], opts.months[-1]))
+    frame = market.series(
+        session,
+        p,
+        market.IndexQuery(IndexKind.PRICE, AreaBand.UNDER_60, ("北京", "深圳"), opts.months[-13], opts.months[-1]),
+    )
     assert frame.height == 26 and frame["is_demo"].all() and frame["yoy"].null_count() == 0
     data = market.export_xlsx(session, p, market.IndexQuery(cities=("上海",)))
     sheet = pl.read_excel(data)
@@ -145,8 +177,12 @@ def test_month_fields_read_what_people_type():
 def test_list_filters_take_lists_and_local_days(session, principal_of):
     admin = REGISTRY["bills"]
     p = principal_of("manager")
-    count = lambda q: session.execute(sa.select(sa.func.count()).select_from(admin.model)  # noqa: E731
-                                      .where(*where_clauses(admin, p, q))).scalar_one()
+
+    def count(q):
+        return session.execute(
+            sa.select(sa.func.count()).select_from(admin.model).where(*where_clauses(admin, p, q))
+        ).scalar_one()
+
     both = count(ListQuery(filters={"state": "paid,confirmed"}))
     assert both == count(ListQuery(filters={"state": "paid"})) + count(ListQuery(filters={"state": "confirmed"}))
     assert count(ListQuery(filters={"state": "paid,nonsense"})) == 0
@@ -159,17 +195,22 @@ def test_list_filters_take_lists_and_local_days(session, principal_of):
 
 def test_data_text_in_charts_is_escaped(session, principal_of):
     """A unit type named like a link must show as text on the axis and hover, never as a live link."""
-    from pages.analytics import AnalyticsDashboard
     from sqlmodel import select
+
     from models import Contract, ContractState, Room, UnitType
+    from pages.analytics import AnalyticsDashboard
+
     evil = '<a href="//ev.il">clk</a>'
-    rented = session.exec(select(Room.unit_type_id).join(Contract, Contract.room_id == Room.id)
-                          .where(Contract.state == ContractState.ACTIVE, Room.unit_type_id.is_not(None))).first()
+    rented = session.exec(
+        select(Room.unit_type_id)
+        .join(Contract, Contract.room_id == Room.id)
+        .where(Contract.state == ContractState.ACTIVE, Room.unit_type_id.is_not(None))
+    ).first()
     ut = session.get(UnitType, rented)
     ut.name = evil
     session.add(ut)
     session.commit()
     values = AnalyticsDashboard.render_values(session, principal_of("super"), {})
     shown = values["figures"]["rent"].to_plotly_json()
-    assert "&lt;a href=\"//ev.il\"&gt;clk&lt;/a&gt;" in shown["data"][0]["x"]
+    assert '&lt;a href="//ev.il"&gt;clk&lt;/a&gt;' in shown["data"][0]["x"]
     assert "<a" not in repr(shown["data"])

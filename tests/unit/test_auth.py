@@ -1,4 +1,5 @@
 """Passwords, logins, throttling, the login log and sessions against a real SQLite file."""
+
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -40,12 +41,15 @@ def test_successful_login_creates_a_server_side_session(demo_db):
     assert p.username == "manager" and p.role.label == "店长"
 
 
-@pytest.mark.parametrize("username,password,message,field", [
-    ("", "x", "请输入用户名", "username"),
-    ("manager", "", "请输入密码", "password"),
-    ("nobody", "whatever1", auth.FAILED, "password"),
-    ("m" * 300, "whatever1", auth.FAILED, "password"),
-])
+@pytest.mark.parametrize(
+    "username,password,message,field",
+    [
+        ("", "x", "请输入用户名", "username"),
+        ("manager", "", "请输入密码", "password"),
+        ("nobody", "whatever1", auth.FAILED, "password"),
+        ("m" * 300, "whatever1", auth.FAILED, "password"),
+    ],
+)
 def test_bad_input_gets_a_chinese_message_on_the_right_field(demo_db, username, password, message, field):
     r = _login(username, password)
     assert not r.ok and r.token == "" and r.message == message and r.field == field
@@ -124,6 +128,7 @@ def test_parallel_attempts_check_at_most_the_allowed_number_of_passwords(demo_db
 def test_every_refusal_gives_one_message_after_one_password_check(demo_db, checked):
     """Found: unknown names, wrong passwords and locked accounts answered differently, and unknown
     names in 4 ms instead of 140 ms. Now one message, and one argon2 verify, whatever the reason."""
+
     def refusal(username, password, address=ATTACKER):
         checked.clear()
         r = _try(username, password, address, now)
@@ -170,6 +175,7 @@ def test_a_success_resets_the_users_counters_but_not_the_addresss(demo_db):
 
 def test_manage_unlock_user_lifts_the_lock_and_the_throttle(demo_db, capsys):
     from clss_app.manage import main
+
     now = utcnow()
     for _ in range(settings.LOGIN_FREE_PER_PAIR):
         _try("super", "wrong-password1", OFFICE, now)
@@ -199,9 +205,13 @@ def test_every_attempt_lock_and_unlock_is_logged_with_the_users_unit(demo_db, mo
         rows = s.exec(select(LoginLog).order_by(LoginLog.id)).all()
         unit = s.exec(select(User.org_unit_id).where(User.username == "finance")).one()
     assert [(r.username, r.outcome, r.org_unit_id) for r in rows] == [
-        ("nobody", LoginOutcome.UNKNOWN, None), ("finance", LoginOutcome.FAILED, unit),
-        ("finance", LoginOutcome.FAILED, unit), ("finance", LoginOutcome.FAILED, unit),
-        ("finance", LoginOutcome.LOCK, unit), ("finance", LoginOutcome.LOCKED, unit)]
+        ("nobody", LoginOutcome.UNKNOWN, None),
+        ("finance", LoginOutcome.FAILED, unit),
+        ("finance", LoginOutcome.FAILED, unit),
+        ("finance", LoginOutcome.FAILED, unit),
+        ("finance", LoginOutcome.LOCK, unit),
+        ("finance", LoginOutcome.LOCKED, unit),
+    ]
     assert rows[0].address == ATTACKER and rows[-1].address == OFFICE
 
 
@@ -258,8 +268,7 @@ def test_deactivated_user_can_neither_log_in_nor_keep_a_session(demo_db):
 
 def test_create_user_validates_and_hashes(demo_db):
     with db.session_scope() as s:
-        u = create_user(s, username="ops1", display_name="运维一", password="Secret123",
-                        role="super_admin")
+        u = create_user(s, username="ops1", display_name="运维一", password="Secret123", role="super_admin")
         assert u.id and auth.verify_password(u.password_hash, "Secret123")
     cases = [
         (dict(username="ops1", display_name="x", password="Secret123", role="super_admin"), "已存在"),
@@ -267,8 +276,10 @@ def test_create_user_validates_and_hashes(demo_db):
         (dict(username="ops2", display_name="x", password="onlyletters", role="super_admin"), "字母和数字"),
         (dict(username="ops2", display_name="x", password="Secret123", role="boss"), "未知角色"),
         (dict(username="ops2", display_name="x", password="Secret123", role="finance"), "应设在企业"),
-        (dict(username="ops2", display_name="x", password="Secret123", role="finance",
-              unit_name="不存在的公司"), "找不到所属机构"),
+        (
+            dict(username="ops2", display_name="x", password="Secret123", role="finance", unit_name="不存在的公司"),
+            "找不到所属机构",
+        ),
     ]
     for kwargs, message in cases:
         with db.session_scope() as s, pytest.raises(ValueError, match=message):
@@ -277,6 +288,7 @@ def test_create_user_validates_and_hashes(demo_db):
 
 def test_manage_create_admin_command(demo_db, capsys):
     from clss_app.manage import main
+
     assert main(["create-admin", "--username", "root2", "--name", "管理员", "--password", "Admin2026"]) == 0
     assert "已创建用户 root2" in capsys.readouterr().out
     assert _login("root2", "Admin2026").ok
@@ -289,6 +301,7 @@ def test_the_cached_principal_follows_every_change_to_who_may_do_what(demo_db):
     or the project assignments is seen by the very next event."""
     from clss_app.services.permissions import PROJECT_BOUND_ROLES
     from models import Role, UserProject
+
     with db.session_scope() as s:
         token = auth.login(s, "manager", DEMO_PASSWORD).token
     with db.session_scope() as s:

@@ -1,12 +1,14 @@
 """The billing engine against hand-computed schedules, and its invariants under hypothesis."""
+
+import itertools
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from clss_app.services.billing import (MONTH_START, ONCE, SAME_DAY, add_months, late_fee, rent_until,
-                                       schedule)
+from clss_app.services.billing import MONTH_START, ONCE, SAME_DAY, add_months, late_fee, rent_until, schedule
 
 D = Decimal
 
@@ -17,18 +19,23 @@ def rows(periods):
 
 def test_same_day_from_the_31st_clamps_and_keeps_the_original_day():
     got = rows(schedule(date(2026, 1, 31), date(2026, 4, 30), D(3000)))
-    assert got == [("2026-01-31", "2026-02-27", "3000.00"),
-                   ("2026-02-28", "2026-03-30", "3000.00"),
-                   ("2026-03-31", "2026-04-29", "3000.00"),
-                   # one leftover day in a 30-day month: 3000 / 30
-                   ("2026-04-30", "2026-04-30", "100.00")]
+    assert got == [
+        ("2026-01-31", "2026-02-27", "3000.00"),
+        ("2026-02-28", "2026-03-30", "3000.00"),
+        ("2026-03-31", "2026-04-29", "3000.00"),
+        # one leftover day in a 30-day month: 3000 / 30
+        ("2026-04-30", "2026-04-30", "100.00"),
+    ]
 
 
 def test_same_day_leftover_days_priced_by_their_own_month():
     got = rows(schedule(date(2026, 1, 15), date(2026, 3, 20), D(3000)))
     # 15–20 March: 6 days × 3000 / 31 = 580.645… → 580.65
-    assert got == [("2026-01-15", "2026-02-14", "3000.00"), ("2026-02-15", "2026-03-14", "3000.00"),
-                   ("2026-03-15", "2026-03-20", "580.65")]
+    assert got == [
+        ("2026-01-15", "2026-02-14", "3000.00"),
+        ("2026-02-15", "2026-03-14", "3000.00"),
+        ("2026-03-15", "2026-03-20", "580.65"),
+    ]
 
 
 def test_same_day_leftover_spanning_two_months():
@@ -43,30 +50,44 @@ def test_same_day_leap_year_february():
     assert all(p.amount == D("1000.00") for p in got) and len(got) == 5
 
 
-@pytest.mark.parametrize("cycle, expected", [
-    (3, [("2026-08-31", "2026-11-29", "6000.00"), ("2026-11-30", "2027-02-27", "6000.00"),
-         ("2027-02-28", "2027-05-30", "6000.00"), ("2027-05-31", "2027-08-30", "6000.00")]),
-    (6, [("2026-08-31", "2027-02-27", "12000.00"), ("2027-02-28", "2027-08-30", "12000.00")]),
-    (12, [("2026-08-31", "2027-08-30", "24000.00")]),
-])
+@pytest.mark.parametrize(
+    "cycle, expected",
+    [
+        (
+            3,
+            [
+                ("2026-08-31", "2026-11-29", "6000.00"),
+                ("2026-11-30", "2027-02-27", "6000.00"),
+                ("2027-02-28", "2027-05-30", "6000.00"),
+                ("2027-05-31", "2027-08-30", "6000.00"),
+            ],
+        ),
+        (6, [("2026-08-31", "2027-02-27", "12000.00"), ("2027-02-28", "2027-08-30", "12000.00")]),
+        (12, [("2026-08-31", "2027-08-30", "24000.00")]),
+    ],
+)
 def test_same_day_longer_cycles(cycle, expected):
     assert rows(schedule(date(2026, 8, 31), date(2027, 8, 30), D(2000), cycle)) == expected
 
 
 def test_month_start_monthly_prorates_first_and_last_month():
     got = rows(schedule(date(2026, 1, 15), date(2026, 3, 20), D(3100), 1, MONTH_START))
-    assert got == [("2026-01-15", "2026-01-31", "1700.00"),   # 17 × 3100/31
-                   ("2026-02-01", "2026-02-28", "3100.00"),
-                   ("2026-03-01", "2026-03-20", "2000.00")]   # 20 × 3100/31
+    assert got == [
+        ("2026-01-15", "2026-01-31", "1700.00"),  # 17 × 3100/31
+        ("2026-02-01", "2026-02-28", "3100.00"),
+        ("2026-03-01", "2026-03-20", "2000.00"),
+    ]  # 20 × 3100/31
 
 
 def test_month_start_quarterly_first_period_closes_the_first_cycle():
     got = rows(schedule(date(2026, 2, 10), date(2027, 2, 9), D(2800), 3, MONTH_START))
-    assert got == [("2026-02-10", "2026-04-30", "7500.00"),   # 19 × 2800/28 + 2 months
-                   ("2026-05-01", "2026-07-31", "8400.00"),
-                   ("2026-08-01", "2026-10-31", "8400.00"),
-                   ("2026-11-01", "2027-01-31", "8400.00"),
-                   ("2027-02-01", "2027-02-09", "900.00")]    # 9 × 2800/28
+    assert got == [
+        ("2026-02-10", "2026-04-30", "7500.00"),  # 19 × 2800/28 + 2 months
+        ("2026-05-01", "2026-07-31", "8400.00"),
+        ("2026-08-01", "2026-10-31", "8400.00"),
+        ("2026-11-01", "2027-01-31", "8400.00"),
+        ("2027-02-01", "2027-02-09", "900.00"),
+    ]  # 9 × 2800/28
     assert sum(D(a) for *_, a in got) == 12 * D(2800)
 
 
@@ -124,7 +145,7 @@ def test_periods_cover_the_term_without_gaps_or_overlaps(start, length, rent, cy
     end = start + timedelta(days=length)
     got = schedule(start, end, rent, cycle, mode)
     assert got[0].start == start and got[-1].end == end
-    for a, b in zip(got, got[1:]):
+    for a, b in itertools.pairwise(got):
         assert b.start == a.end + timedelta(days=1)
     assert [p.no for p in got] == list(range(1, len(got) + 1))
     assert all(p.start <= p.end and p.amount >= 0 for p in got)

@@ -1,4 +1,5 @@
 """An image, images or file field left empty saves as its column's empty value, not NULL."""
+
 from sqlmodel import select
 
 from clss_app.admin import crud
@@ -33,5 +34,11 @@ def test_an_org_unit_without_a_licence_saves(session, principal_of):
 
 def test_the_empty_value_follows_the_kind():
     from clss_app.admin.fields import FieldSpec
-    assert [FieldSpec("f", "字段", k).parse("  ") for k in ("image", "images", "file", "str", "int")] == \
-        ["", "", "", "", None]
+
+    assert [FieldSpec("f", "字段", k).parse("  ") for k in ("image", "images", "file", "str", "int")] == [
+        "",
+        "",
+        "",
+        "",
+        None,
+    ]

@@ -1,4 +1,5 @@
 """The engine without a browser: fields, list queries, CRUD, audit, import/export."""
+
 import io as _io
 from datetime import date
 from decimal import Decimal
@@ -26,26 +27,36 @@ def test_fields_are_inferred_from_the_models():
     assert infer_fields(OrgUnit)["created_at"].kind == "datetime"
 
 
-@pytest.mark.parametrize("kind,raw,expected", [
-    ("money", "1,234.5", Decimal("1234.50")), ("money", "¥12", Decimal("12.00")),
-    ("int", "42", 42), ("date", "2026/2/3".replace("/2/3", "/02/03"), date(2026, 2, 3)),
-    ("bool", "是", True), ("bool", "否", False), ("str", "  x  ", "x"),
-])
+@pytest.mark.parametrize(
+    "kind,raw,expected",
+    [
+        ("money", "1,234.5", Decimal("1234.50")),
+        ("money", "¥12", Decimal("12.00")),
+        ("int", "42", 42),
+        ("date", "2026/2/3".replace("/2/3", "/02/03"), date(2026, 2, 3)),
+        ("bool", "是", True),
+        ("bool", "否", False),
+        ("str", "  x  ", "x"),
+    ],
+)
 def test_field_parsing(kind, raw, expected):
     assert FieldSpec("f", "字段", kind).parse(raw) == expected
 
 
-@pytest.mark.parametrize("spec,raw,message", [
-    (FieldSpec("f", "金额", "money", min_value=Decimal(0)), "-1", "金额不能小于 0"),
-    (FieldSpec("f", "金额", "money"), "abc", "金额须为数字"),
-    (FieldSpec("f", "金额", "money"), "1.234", "最多保留两位小数"),
-    (FieldSpec("f", "金额", "money"), "NaN", "金额须为数字"),
-    (FieldSpec("f", "数量", "int"), "1.5", "数量须为整数"),
-    (FieldSpec("f", "日期", "date"), "2026-02-30", "日期须为日期"),
-    (FieldSpec("f", "名称", "str", required=True), "  ", "名称不能为空"),
-    (FieldSpec("f", "名称", "str", max_length=3), "四个字符", "不能超过 3 个字符"),
-    (FieldSpec("f", "房态", "enum", enum=RoomStatus), "倒闭", "房态须为以下之一"),
-])
+@pytest.mark.parametrize(
+    "spec,raw,message",
+    [
+        (FieldSpec("f", "金额", "money", min_value=Decimal(0)), "-1", "金额不能小于 0"),
+        (FieldSpec("f", "金额", "money"), "abc", "金额须为数字"),
+        (FieldSpec("f", "金额", "money"), "1.234", "最多保留两位小数"),
+        (FieldSpec("f", "金额", "money"), "NaN", "金额须为数字"),
+        (FieldSpec("f", "数量", "int"), "1.5", "数量须为整数"),
+        (FieldSpec("f", "日期", "date"), "2026-02-30", "日期须为日期"),
+        (FieldSpec("f", "名称", "str", required=True), "  ", "名称不能为空"),
+        (FieldSpec("f", "名称", "str", max_length=3), "四个字符", "不能超过 3 个字符"),
+        (FieldSpec("f", "房态", "enum", enum=RoomStatus), "倒闭", "房态须为以下之一"),
+    ],
+)
 def test_field_errors_are_chinese(spec, raw, message):
     with pytest.raises(FieldError, match=message):
         spec.parse(raw)
@@ -63,16 +74,33 @@ def _ids(session, admin, p, **kw):
 def test_list_query_scope_search_filter_sort_and_paging(session, principal_of):
     sysadmin = principal_of("sysadmin")
     everyone = session.exec(select(User)).all()
-    beijing = [u for u in everyone if u.username in {"sysadmin", "principal", "multistore", "manager", "assistant",
-                                                     "finance", "principal2", "store2", "finance2"}]
+    beijing = [
+        u
+        for u in everyone
+        if u.username
+        in {
+            "sysadmin",
+            "principal",
+            "multistore",
+            "manager",
+            "assistant",
+            "finance",
+            "principal2",
+            "store2",
+            "finance2",
+        }
+    ]
     assert sorted(_ids(session, UserAdmin, sysadmin, page_size=50)) == sorted(u.id for u in beijing)
     assert count(session, UserAdmin, sysadmin, ListQuery()) == (len(beijing), True)
-    assert [session.get(User, i).username for i in _ids(session, UserAdmin, sysadmin, q="finance")] == \
-        ["finance", "finance2"]  # UserAdmin's default sort: by id
+    assert [session.get(User, i).username for i in _ids(session, UserAdmin, sysadmin, q="finance")] == [
+        "finance",
+        "finance2",
+    ]  # UserAdmin's default sort: by id
     sup = principal_of("super")
     finance = _ids(session, UserAdmin, sup, filters={"role": "finance"}, sort="username", page_size=20)
     assert [session.get(User, i).username for i in finance] == sorted(
-        u.username for u in everyone if u.role.value == "finance")
+        u.username for u in everyone if u.role.value == "finance"
+    )
     page2 = _ids(session, UserAdmin, sup, sort="username", page=2, page_size=20)
     all_sorted = sorted(everyone, key=lambda u: (u.username, u.id))
     assert page2 == [u.id for u in all_sorted[20:40]]
@@ -88,13 +116,18 @@ def test_money_range_filter_and_capped_count(session, principal_of):
         filters = ["rent", "status"]
         count, count_cap = "capped", 100
         scope = ("project_id", "project")
+
     from clss_app.services.permissions import VIEW, grant
     from models import Role
+
     grant("test_rooms", VIEW, {Role.SUPER_ADMIN})
     p = principal_of("super")
     q = ListQuery(filters={"rent__gte": "3000", "rent__lte": "4000", "status": "vacant"}, page_size=100)
-    expected = session.exec(select(sa.func.count()).select_from(Room).where(
-        Room.rent >= 3000, Room.rent <= 4000, Room.status == RoomStatus.VACANT)).one()
+    expected = session.exec(
+        select(sa.func.count())
+        .select_from(Room)
+        .where(Room.rent >= 3000, Room.rent <= 4000, Room.status == RoomStatus.VACANT)
+    ).one()
     assert count(session, RoomAdmin, p, q) == (expected, True) and 0 < expected < 100
     assert count(session, RoomAdmin, p, ListQuery()) == (100, False)  # "100+", no COUNT(*) of the table
 
@@ -108,15 +141,24 @@ def test_create_validates_like_a_form_and_audits(session, principal_of):
         crud.create(session, EnterpriseParamAdmin, p, {"company_id": "不存在的公司", "key": "k", "value": "1"})
     assert "不存在" in e.value.errors["company_id"]
     with pytest.raises(crud.ValidationFailed) as e:  # a Shanghai company is outside a Beijing admin's scope
-        crud.create(session, EnterpriseParamAdmin, p, {"company_id": "申城安居企业管理有限公司", "key": "k", "value": "1"})
+        crud.create(
+            session, EnterpriseParamAdmin, p, {"company_id": "申城安居企业管理有限公司", "key": "k", "value": "1"}
+        )
     assert e.value.errors["company_id"] == "企业“申城安居企业管理有限公司”不存在或无权访问"  # as if there were none
     with pytest.raises(crud.ValidationFailed) as e:
-        crud.create(session, EnterpriseParamAdmin, p, {"company_id": "京安居住房租赁有限公司", "key": "billing_mode",
-                                                       "value": "月初"})
+        crud.create(
+            session,
+            EnterpriseParamAdmin,
+            p,
+            {"company_id": "京安居住房租赁有限公司", "key": "billing_mode", "value": "月初"},
+        )
     assert "已存在" in e.value.errors["key"]
-    row, _ = crud.create(session, EnterpriseParamAdmin, p, {"company_id": "京安居住房租赁有限公司", "key": "grace",
-                                                            "value": "2"})
-    log = session.exec(select(AuditLog).where(AuditLog.row_id == row.id, AuditLog.resource == "enterprise_params")).one()
+    row, _ = crud.create(
+        session, EnterpriseParamAdmin, p, {"company_id": "京安居住房租赁有限公司", "key": "grace", "value": "2"}
+    )
+    log = session.exec(
+        select(AuditLog).where(AuditLog.row_id == row.id, AuditLog.resource == "enterprise_params")
+    ).one()
     assert log.action == "create" and log.username == "sysadmin" and '"value": "2"' in log.after
 
 
@@ -138,8 +180,11 @@ def test_permissions_are_enforced_inside_the_engine(session, principal_of):
         crud.create(session, CityParamAdmin, principal_of("sysadmin"), {"city": "x", "key": "k", "value": "v"})
     with pytest.raises(Forbidden):
         crud.create(session, CityParamAdmin, None, {"city": "x", "key": "k", "value": "v"})
-    shanghai = session.exec(select(EnterpriseParam).join(OrgUnit, OrgUnit.id == EnterpriseParam.company_id)
-                            .where(OrgUnit.name == "申城安居企业管理有限公司")).first()
+    shanghai = session.exec(
+        select(EnterpriseParam)
+        .join(OrgUnit, OrgUnit.id == EnterpriseParam.company_id)
+        .where(OrgUnit.name == "申城安居企业管理有限公司")
+    ).first()
     with pytest.raises(Forbidden, match="记录不存在或无权访问"):
         crud.get_row(session, EnterpriseParamAdmin, principal_of("sysadmin"), shanghai.id)
     # Read-only by role: a branch admin's form has no whitelist flag to change.
@@ -173,8 +218,14 @@ def test_export_is_the_whole_query_and_import_is_all_or_nothing(session, princip
     tpl = pl.read_excel(_io.BytesIO(io.template(CityParamAdmin, p)))
     assert tpl.columns == ["城市", "参数名", "参数值", "说明"]
 
-    sheet = pl.DataFrame({"城市": ["杭州", "杭州", "北京"], "参数名": ["k1", "k2", "late_fee_grace_days"],
-                          "参数值": ["1", "2", "3"], "说明": ["", "", ""]})
+    sheet = pl.DataFrame(
+        {
+            "城市": ["杭州", "杭州", "北京"],
+            "参数名": ["k1", "k2", "late_fee_grace_days"],
+            "参数值": ["1", "2", "3"],
+            "说明": ["", "", ""],
+        }
+    )
     preview = io.dry_run(session, CityParamAdmin, p, sheet)
     assert [(e["row"], e["column"]) for e in preview.errors] == [("4", "参数名")]
     assert not preview.ok
@@ -219,13 +270,21 @@ def test_foreign_keys_respect_the_target_scope_whatever_its_column(session, prin
 
 def _links(session, user_id):
     from models import UserProject
+
     return sorted(session.exec(select(UserProject.project_id).where(UserProject.user_id == user_id)).all())
 
 
 def test_many_to_many_projects_are_validated_saved_audited_and_exported(session, principal_of):
     p = principal_of("sysadmin")
-    base = {"username": "store9", "display_name": "新店长", "phone": "", "data_scope": "subtree",
-            "is_active": "是", "role": "store_manager", "org_unit_id": "燕园公寓管理有限公司"}
+    base = {
+        "username": "store9",
+        "display_name": "新店长",
+        "phone": "",
+        "data_scope": "subtree",
+        "is_active": "是",
+        "role": "store_manager",
+        "org_unit_id": "燕园公寓管理有限公司",
+    }
     with pytest.raises(crud.ValidationFailed) as e:
         crud.create(session, UserAdmin, p, base)
     assert e.value.errors["projects"] == "店长须至少负责一个项目"
@@ -240,8 +299,9 @@ def test_many_to_many_projects_are_validated_saved_audited_and_exported(session,
     assert _links(session, row.id) == [3, 4]
     crud.update(session, UserAdmin, p, row.id, {**base, "projects": "4"}, row.version)
     assert _links(session, row.id) == [4]
-    log = session.exec(select(AuditLog).where(AuditLog.resource == "users", AuditLog.row_id == row.id)
-                       .order_by(AuditLog.id)).all()
+    log = session.exec(
+        select(AuditLog).where(AuditLog.resource == "users", AuditLog.row_id == row.id).order_by(AuditLog.id)
+    ).all()
     assert '"projects": "丰台优家、海淀悦居"' in log[0].after
     assert '"projects": "丰台优家、海淀悦居"' in log[1].before and '"projects": "丰台优家"' in log[1].after
 
@@ -255,17 +315,31 @@ def test_many_to_many_projects_are_validated_saved_audited_and_exported(session,
 
 def test_custom_scope_units_drive_the_principal(session, principal_of):
     from clss_app.services.permissions import load_principal
+
     p = principal_of("super")
     principal2 = session.exec(select(User).where(User.username == "principal2")).one()
-    raw = {"username": "principal2", "display_name": principal2.display_name, "phone": "", "role": "principal",
-           "org_unit_id": "燕园公寓管理有限公司", "is_active": "是", "data_scope": "custom"}
+    raw = {
+        "username": "principal2",
+        "display_name": principal2.display_name,
+        "phone": "",
+        "role": "principal",
+        "org_unit_id": "燕园公寓管理有限公司",
+        "is_active": "是",
+        "data_scope": "custom",
+    }
     with pytest.raises(crud.ValidationFailed) as e:
         crud.update(session, UserAdmin, p, principal2.id, raw, principal2.version)
     assert e.value.errors["scope_units"] == "数据权限为自定义时，须至少选择一个机构"
     crud.update(session, UserAdmin, p, principal2.id, {**raw, "scope_units": "上海分行"}, principal2.version)
     session.refresh(principal2)
     assert load_principal(session, principal2).project_ids == {5, 6, 7, 8}
-    crud.update(session, UserAdmin, p, principal2.id, {**raw, "data_scope": "subtree", "scope_units": "上海分行"},
-                principal2.version)
+    crud.update(
+        session,
+        UserAdmin,
+        p,
+        principal2.id,
+        {**raw, "data_scope": "subtree", "scope_units": "上海分行"},
+        principal2.version,
+    )
     session.refresh(principal2)
     assert load_principal(session, principal2).project_ids == {3, 4}

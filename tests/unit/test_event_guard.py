@@ -5,6 +5,7 @@ without writing a test. Each payload goes the way Reflex sends it: the app's mid
 (``event_guard.ArgumentCheck``); if that lets it through, Reflex's own conversion by type hint and
 the handler; an exception raised there goes to the app's backend exception handler, as in Reflex.
 """
+
 import asyncio
 import contextvars
 import inspect
@@ -23,12 +24,15 @@ from clss_app import event_guard
 from clss_app.admin.state import AdminState
 from tests.unit.test_handlers import _run, _state, _token
 
-HANDLERS = sorted((name, reg) for name, reg in RegistrationContext.get().event_handlers.items()
-                  if not reg.states[0].__module__.startswith("reflex"))
+HANDLERS = sorted(
+    (name, reg)
+    for name, reg in RegistrationContext.get().event_handlers.items()
+    if not reg.states[0].__module__.startswith("reflex")
+)
 STATES = sorted({reg.states[0].__name__ for _, reg in HANDLERS})
 WRONG = [7, 1.5, True, None, {"a": 1}, [1, "x"], "x" * (event_guard.MAX_TEXT + 1)]
 ODD_TEXT = ["", "0", "-1", "99999999999999999999", "phone", "__delete__", "1,2", "../x"]  # right type, odd value
-ODD_INT = [0, -1, 2 ** 70]
+ODD_INT = [0, -1, 2**70]
 
 
 def _in_context(coro):
@@ -40,14 +44,16 @@ def _in_context(coro):
 def _says(events, text) -> bool:
     """Whether the answer shows ``text`` (an Event carries it JSON-escaped in its script)."""
     escaped = json.dumps(text)[1:-1]
-    return any(text in repr(e) or isinstance(e, Event) and escaped in str(e.payload.get("function", ""))
-               for e in events or [])
+    return any(
+        text in repr(e) or (isinstance(e, Event) and escaped in str(e.payload.get("function", "")))
+        for e in events or []
+    )
 
 
 def _arguments(reg):
     fn = reg.handler.fn
     hints = typing.get_type_hints(fn)
-    params = [p for p in list(inspect.signature(fn).parameters.values())[1:]]
+    params = list(list(inspect.signature(fn).parameters.values())[1:])
     return [(p.name, hints.get(p.name, typing.Any), p.default is p.empty) for p in params]
 
 
@@ -69,7 +75,7 @@ def _plainly_wrong(value, hint) -> bool:
         return False
     if hint is int and isinstance(value, bool):
         return True
-    return not isinstance(value, kinds[hint]) or isinstance(value, str) and len(value) > event_guard.MAX_TEXT
+    return not isinstance(value, kinds[hint]) or (isinstance(value, str) and len(value) > event_guard.MAX_TEXT)
 
 
 def _payloads(reg):
@@ -99,8 +105,10 @@ def _answer(name, reg, payload, token, admin_key="rooms"):
     try:
         out = reg.handler.fn(st, **_prepare_event_payload(reg.handler, payload))
         if inspect.isasyncgen(out):
+
             async def drain(gen):
                 return [e async for e in gen]
+
             out = _run(drain(out))
         elif inspect.iscoroutine(out):
             out = _run(out)
@@ -111,8 +119,15 @@ def _answer(name, reg, payload, token, admin_key="rooms"):
 
 
 def test_every_state_of_the_app_is_covered():
-    assert {"AuthState", "AdminState", "AdminIOState", "DashboardState", "WorkbenchState", "MarketState",
-            "PreviewState"} <= set(STATES)
+    assert {
+        "AuthState",
+        "AdminState",
+        "AdminIOState",
+        "DashboardState",
+        "WorkbenchState",
+        "MarketState",
+        "PreviewState",
+    } <= set(STATES)
     assert len(HANDLERS) > 60
 
 
@@ -126,8 +141,7 @@ def test_wrong_payloads_get_a_message_and_never_an_exception(demo_db, state):
         short = name.rsplit(".", 1)[-1]
         for payload, must_refuse in _payloads(reg):
             refused, events, exc = _answer(name, reg, payload, token)
-            shown = {k: v if not isinstance(v, str) or len(v) < 20 else f"<{len(v)} chars>"
-                     for k, v in payload.items()}
+            shown = {k: v if not isinstance(v, str) or len(v) < 20 else f"<{len(v)} chars>" for k, v in payload.items()}
             if exc is not None:
                 failures.append(f"{short}({shown}) raised {type(exc).__name__}: {exc}")
             elif must_refuse and not (refused and _says(events, event_guard.INVALID)):
@@ -145,8 +159,10 @@ def test_without_a_session_or_a_loaded_list_handlers_answer_too(demo_db, state):
         for token, admin_key in (("", "rooms"), (manager, "")):
             _, _, exc = _answer(name, reg, good, token, admin_key)
             if exc is not None:
-                failures.append(f"{name.rsplit('.', 1)[-1]} (token {bool(token)}, list {admin_key!r}) raised "
-                                f"{type(exc).__name__}: {exc}")
+                failures.append(
+                    f"{name.rsplit('.', 1)[-1]} (token {bool(token)}, list {admin_key!r}) raised "
+                    f"{type(exc).__name__}: {exc}"
+                )
     assert not failures, "\n".join(failures)
 
 
@@ -159,7 +175,7 @@ def test_the_generic_setter_is_refused():
 def test_reflex_conversions_are_judged_by_what_reaches_the_handler():
     name = next(n for n, _ in HANDLERS if n.endswith("workbench_state.click_tile"))
     assert not event_guard.problem(name, {"room_id": "12", "status": "vacant"})  # Reflex makes it 12
-    assert event_guard.problem(name, {"room_id": "12a", "status": "vacant"})    # Reflex would pass "12a" on
+    assert event_guard.problem(name, {"room_id": "12a", "status": "vacant"})  # Reflex would pass "12a" on
     assert event_guard.problem(name, {"room_id": True, "status": "vacant"})
     points = next(n for n, _ in HANDLERS if n.endswith("dashboard_state.open_point"))
     assert not event_guard.problem(points, {"chart": "c", "points": [{"curveNumber": 0, "pointNumber": 1}]})

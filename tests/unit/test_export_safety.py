@@ -1,4 +1,5 @@
 """Exports that a spreadsheet opens must not run what tenants typed (CSV / formula injection)."""
+
 import csv
 import io as _io
 import zipfile
@@ -18,8 +19,9 @@ def _export_tenants(session, principal_of, fmt):
     tenants = REGISTRY["tenants"]
     store = principal_of("manager")
     for i, name in enumerate(NAMES):
-        crud.create(session, tenants, store, {"name": name, "phone": f"1390000{i:04d}", "company_id": str(
-            store.unit_id)})
+        crud.create(
+            session, tenants, store, {"name": name, "phone": f"1390000{i:04d}", "company_id": str(store.unit_id)}
+        )
     session.flush()
     frame = io.export_frame(session, tenants, principal_of("principal"), ListQuery(q="1390000", page_size=100))
     return io.write_frame(frame, fmt)
@@ -33,8 +35,9 @@ def test_csv_cells_that_look_like_formulas_are_prefixed(session, principal_of):
 
 
 def test_csv_keeps_numbers_numeric():
-    frame = pl.DataFrame({"金额": [-12.5, 3.0], "备注": ["-7", "-1+cmd"], "编号": ["+86", "=A1"],
-                          "其他": ["\tx", "\ry"]})
+    frame = pl.DataFrame(
+        {"金额": [-12.5, 3.0], "备注": ["-7", "-1+cmd"], "编号": ["+86", "=A1"], "其他": ["\tx", "\ry"]}
+    )
     rows = list(csv.reader(_io.StringIO(io.write_frame(frame, "csv").decode("utf-8-sig"))))
     assert rows[1:] == [["-12.5", "-7", "+86", "'\tx"], ["3.0", "'-1+cmd", "'=A1", "'\ry"]]
 

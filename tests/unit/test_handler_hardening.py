@@ -5,6 +5,7 @@ declaration (7), file references taken from another row (8), answers that told
 an out-of-scope row from a missing one (9), fields hidden from a role that it
 could still search (10), an import preview committed on another list (13).
 """
+
 import re
 
 from sqlmodel import func, select
@@ -37,6 +38,7 @@ def _principal(username):
 
 # ---------------------------------------------------------------- 7
 
+
 def test_list_arguments_outside_the_declaration_are_refused_whatever_the_path(demo_db):
     st = _state(AdminState, _token("assistant"))  # 店助: thousands of bills in scope
     st.load("bills")
@@ -65,6 +67,7 @@ def test_list_arguments_outside_the_declaration_are_refused_whatever_the_path(de
 
 
 # ---------------------------------------------------------------- 8
+
 
 class _Upload:
     def __init__(self, filename: str, data: bytes):
@@ -106,11 +109,18 @@ def test_a_file_reference_is_taken_only_from_this_forms_upload_or_the_row_itself
     assert _licence(shencheng) == ""
     from clss_app.admin import crud
     from pages.system import OrgUnitAdmin
+
     with db.session_scope() as s:  # and the engine itself takes no reference this form did not upload
         try:
-            crud.update(s, OrgUnitAdmin, _principal("sysadmin2"), shencheng,
-                        {**sh.form_values, "license_file": ref}, s.get(OrgUnit, shencheng).version,
-                        uploaded={"license_file": set()})
+            crud.update(
+                s,
+                OrgUnitAdmin,
+                _principal("sysadmin2"),
+                shencheng,
+                {**sh.form_values, "license_file": ref},
+                s.get(OrgUnit, shencheng).version,
+                uploaded={"license_file": set()},
+            )
         except crud.ValidationFailed as exc:
             assert "上传文件" in exc.errors["license_file"]
         else:
@@ -131,11 +141,12 @@ def test_a_file_reference_is_taken_only_from_this_forms_upload_or_the_row_itself
 
 # ---------------------------------------------------------------- 9
 
+
 def test_a_row_outside_the_scope_gets_the_answer_of_a_missing_row(demo_db):
     theirs = list(range(4, 11))  # 京安居's rooms; store2 works for 燕园
     with db.session_scope() as s:
         numbers = s.exec(select(Room.number).where(Room.id.in_(theirs))).all()
-        out = room_status.lock(s, _principal("store2"), {i: 1 for i in [*theirs, 999_999]}, LockKind.ORDINARY, "维修")
+        out = room_status.lock(s, _principal("store2"), dict.fromkeys([*theirs, 999999], 1), LockKind.ORDINARY, "维修")
     assert out.refused == [(f"#{i}", "记录不存在或无权访问") for i in [*theirs, 999_999]]
     assert not any(n in out.message("锁定") for n in numbers)
     # The board: the panel and a lock of a room that is not on it.
@@ -151,6 +162,7 @@ def test_a_row_outside_the_scope_gets_the_answer_of_a_missing_row(demo_db):
     assert "记录不存在或无权访问" in _toast(st.open_edit("4"))
     # A name typed in a form: the same answer whether it belongs to another company or to nobody.
     from clss_app.admin import crud
+
     with db.session_scope() as s:
         p = _principal("store2")
         theirs_name = s.exec(select(Project.name).where(Project.id == 1)).one()
@@ -162,6 +174,7 @@ def test_a_row_outside_the_scope_gets_the_answer_of_a_missing_row(demo_db):
 
 
 # ---------------------------------------------------------------- 10
+
 
 def test_a_field_hidden_from_a_role_is_not_searched_sorted_filtered_or_exported(demo_db, monkeypatch):
     with db.session_scope() as s:
@@ -201,6 +214,7 @@ def test_a_field_hidden_from_a_role_is_not_searched_sorted_filtered_or_exported(
 
 # ---------------------------------------------------------------- 13
 
+
 def _count(model) -> int:
     with db.session_scope() as s:
         return s.exec(select(func.count()).select_from(model)).one()
@@ -209,6 +223,7 @@ def _count(model) -> int:
 def _checked_rooms(token):
     """What check_import keeps after a good dry run of five rooms, for the login behind ``token``."""
     from clss_app.services import auth
+
     with db.session_scope() as s:
         p = auth.principal_for_token(s, token)
         return io.dry_run(s, RoomAdmin, p, _sheet([_room(number=f"8-{i:03d}") for i in range(5)]))
@@ -238,14 +253,18 @@ def test_an_import_preview_commits_only_on_its_own_list_for_its_own_user(demo_db
 
 def test_rows_that_held_a_file_before_owners_were_recorded_keep_it(tmp_path, monkeypatch):
     from alembic import command
+
     from clss_app import manage
     from clss_app.admin import stored_files
+
     monkeypatch.setenv("CLSS_DATABASE_URL", f"sqlite:///{tmp_path}/old.db")
     command.upgrade(manage.alembic_config(), "0013")
     with db.engine().begin() as conn:
-        conn.exec_driver_sql("INSERT INTO org_unit (id, name, kind, city, is_whitelist, is_operating, license_file,"
-                             " created_at, version)"
-                             " VALUES (1, '总行', 'hq', '', 0, 0, 'a.pdf/执照.pdf', '2026-01-01', 1)")
+        conn.exec_driver_sql(
+            "INSERT INTO org_unit (id, name, kind, city, is_whitelist, is_operating, license_file,"
+            " created_at, version)"
+            " VALUES (1, '总行', 'hq', '', 0, 0, 'a.pdf/执照.pdf', '2026-01-01', 1)"
+        )
     manage.migrate()
     with db.session_scope() as s:
         assert stored_files.owns(s, OrgUnit, 1, "license_file", "a.pdf/执照.pdf")

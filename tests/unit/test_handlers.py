@@ -4,6 +4,7 @@ Every public handler is callable by any browser with any arguments, so each
 one must refuse on the server: no session, the wrong role, a row outside
 the data scope.
 """
+
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -12,14 +13,14 @@ import reflex as rx
 import sqlalchemy as sa
 from sqlmodel import select
 
+import clss_app.clss_app  # noqa: F401  (registers the admins and page loaders)
 from clss_app import db
+from clss_app.admin.dashboard import DashboardState
+from clss_app.admin.state import AdminState
 from clss_app.demo import DEMO_PASSWORD
 from clss_app.services import auth
 from clss_app.state import AuthState
 from models import Project, User, UserSession, utcnow
-from clss_app.admin.dashboard import DashboardState
-from clss_app.admin.state import AdminState
-import clss_app.clss_app  # noqa: F401  (registers the admins and page loaders)
 
 
 def _state(cls, token=""):
@@ -38,8 +39,10 @@ def _run(coro):
 
 def _collect(agen) -> list:
     """What an async generator handler yields, run to its end."""
+
     async def run():
         return [e async for e in agen]
+
     return _run(run())
 
 
@@ -128,6 +131,7 @@ def test_home_summary_counts_only_the_users_projects(demo_db):
     with db.session_scope() as s:
         manager = s.exec(select(User).where(User.username == "manager")).one()
         from models import Room, UserProject
+
         pids = s.exec(select(UserProject.project_id).where(UserProject.user_id == manager.id)).all()
         rooms = len(s.exec(select(Room.id).where(Room.project_id.in_(pids))).all())
         names = set(s.exec(select(Project.name).where(Project.id.in_(pids))).all())
@@ -180,6 +184,7 @@ def test_a_locked_out_super_admin_is_let_back_in_by_another_super_admin_not_a_br
     is outside its scope; the operator's way is `manage unlock-user`, see test_auth)."""
     from clss_app import settings
     from clss_app.services.accounts import create_user
+
     monkeypatch.setattr(settings, "LOGIN_LOCK_AFTER", 10)
     with db.session_scope() as s:
         create_user(s, username="root2", display_name="运维二", password="Admin2026", role="super_admin")
@@ -217,8 +222,12 @@ def test_unlock_lifts_a_throttle_and_refuses_a_user_with_a_single_failure(demo_d
 
 
 def test_login_log_is_a_read_only_list_within_the_admins_scope(demo_db):
-    for username, password in (("finance", "wrong-password1"), ("principal3", "wrong-password1"),
-                               ("nobody", "wrong-password1"), ("manager", DEMO_PASSWORD)):
+    for username, password in (
+        ("finance", "wrong-password1"),
+        ("principal3", "wrong-password1"),
+        ("nobody", "wrong-password1"),
+        ("manager", DEMO_PASSWORD),
+    ):
         with db.session_scope() as s:
             auth.login(s, username, password, address="192.0.2.7")
     st = _state(AdminState, _token("sysadmin"))  # 北京分行: finance and manager, not 上海's principal3
@@ -235,6 +244,7 @@ def test_login_log_is_a_read_only_list_within_the_admins_scope(demo_db):
         st.run_action()
     with db.session_scope() as s:
         from models import LoginLog
+
         assert s.exec(select(sa.func.count()).select_from(LoginLog)).one() == 5
 
     st = _state(AdminState, _token("super"))  # unrestricted: unknown names too
@@ -247,11 +257,14 @@ def test_a_download_ticket_needs_its_session_and_the_browser_that_holds_it(demo_
     """A ticket is bound to the login that asked: refused without that session's cookie (a link copied
     to another browser), and once the session is logged out or idle."""
     import re
+
     from starlette.applications import Starlette
     from starlette.testclient import TestClient
+
     from clss_app import settings
     from clss_app.admin import downloads
     from clss_app.admin.state import AdminIOState
+
     monkeypatch.setattr(downloads, "PRIVATE_DIR", tmp_path)
     client = TestClient(Starlette(routes=downloads.routes()))
 
@@ -279,8 +292,11 @@ def test_a_download_ticket_needs_its_session_and_the_browser_that_holds_it(demo_
 
     url = ticket(me.token)
     with db.session_scope() as s:
-        s.execute(sa.update(UserSession).where(UserSession.token_hash == auth._token_hash(me.token))
-                  .values(last_seen_at=utcnow() - timedelta(minutes=settings.IDLE_MINUTES, seconds=1)))
+        s.execute(
+            sa.update(UserSession)
+            .where(UserSession.token_hash == auth._token_hash(me.token))
+            .values(last_seen_at=utcnow() - timedelta(minutes=settings.IDLE_MINUTES, seconds=1))
+        )
     assert get(url, me.download_key) == 404  # the session went idle
 
     url = ticket(other.token)
@@ -303,7 +319,9 @@ class _FakeUpload:
 def test_upload_for_import_is_refused_before_the_file_is_read(demo_db):
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
+
     from clss_app.admin.state import AdminIOState
+
     st = _state(AdminIOState, _token("manager"))  # 店长 may not import city parameters
     st.admin_key = "city_params"
     upload = _FakeUpload()
@@ -315,12 +333,15 @@ def test_upload_for_import_is_refused_before_the_file_is_read(demo_db):
 
 def test_a_failed_background_job_is_reported_in_one_chinese_line(demo_db):
     from concurrent.futures import Future
+
     from clss_app.admin.state import AdminIOState
+
     st = _state(AdminIOState, _token("super"))
     ok, broken, refused = Future(), Future(), Future()
     ok.set_result(("/x", 1))
     broken.set_exception(RuntimeError("disk full"))
     from clss_app.services.permissions import Forbidden
+
     refused.set_exception(Forbidden("您的角色（财务）无权导出此内容"))
     assert st._job_outcome(ok, "导出") is None
     assert _is_error_toast(st._job_outcome(broken, "导出"), "导出失败")
@@ -332,6 +353,7 @@ def test_attachment_download_checks_the_row_scope_on_the_server(demo_db, tmp_pat
     from models import OrgUnit
     from pages.system import OrgUnitAdmin
     from tests.unit.test_media import PDF
+
     monkeypatch.setattr(attachments, "FILES_DIR", tmp_path)
     with db.session_scope() as s:
         unit = s.exec(select(OrgUnit).where(OrgUnit.name == "燕园公寓管理有限公司")).one()
@@ -350,6 +372,7 @@ def test_attachment_download_checks_the_row_scope_on_the_server(demo_db, tmp_pat
 
 def test_workbench_refuses_another_company_s_project_on_the_server(demo_db):
     from pages.workbench import WorkbenchState
+
     st = _state(WorkbenchState, _token("store3"))  # 申城's store manager
     assert _is_error_toast(st.choose_project("1"), "项目不存在或无权访问")
     assert st.rows == [] and st.total == 0
@@ -366,6 +389,7 @@ def test_workbench_refuses_another_company_s_project_on_the_server(demo_db):
 
 def test_create_prefill_from_a_filter_never_shows_a_row_outside_the_scope(demo_db):
     from models import FeeItem
+
     with db.session_scope() as s:
         own = s.exec(select(FeeItem.id).where(FeeItem.project_id == 3)).first()
         other = s.exec(select(FeeItem.id).where(FeeItem.project_id == 1)).first()
@@ -398,6 +422,7 @@ def test_export_and_import_need_the_list_itself(demo_db):
     from clss_app.admin.query import ListQuery
     from clss_app.admin.view import REGISTRY
     from clss_app.services.permissions import EXPORT, VIEW, Forbidden, can
+
     with db.session_scope() as s:
         fin = auth.principal_for_token(s, _token("finance"))
         check_ins = REGISTRY["check_ins"]
@@ -420,6 +445,7 @@ def test_an_action_on_nothing_selected_says_so(demo_db):
 
 def test_a_lapsed_login_opening_an_import_goes_to_log_in(demo_db):
     from clss_app.admin.state import AdminIOState
+
     st = _state(AdminIOState, _token("manager"))
     st.load("rooms")
     root = st.parent_state

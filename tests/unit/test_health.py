@@ -1,4 +1,5 @@
 """/_clss/health: what a load balancer asks each worker."""
+
 from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
@@ -25,7 +26,11 @@ def test_unreachable_database_or_redis_answers_503(tmp_path, monkeypatch):
     monkeypatch.setenv("CLSS_REDIS_URL", f"unix://{tmp_path}/no-redis.sock")
     r = _client().get(health.ROUTE)
     assert r.status_code == 503 and r.json() | {"ms": 0, "node": ""} == {
-        "database": "ok", "redis": "error: ConnectionError", "ms": 0, "node": ""}
+        "database": "ok",
+        "redis": "error: ConnectionError",
+        "ms": 0,
+        "node": "",
+    }
 
 
 def test_host_and_pid_only_for_internal_callers(demo_db, monkeypatch):

@@ -1,4 +1,5 @@
 """房源管理 through the engine: publishing, room rules, imports, batches, scope."""
+
 from decimal import Decimal
 
 import polars as pl
@@ -9,11 +10,18 @@ from clss_app.admin import crud, io
 from clss_app.admin.query import ListQuery, fetch_page
 from clss_app.services.permissions import Forbidden
 from models import BatchState, ImportBatch, Project, PublishState, Room, RoomStatus, UserProject, utcnow
-from pages.housing import (FeeItemAdmin, ImportBatchAdmin, PricingStandardAdmin, ProjectAdmin, RoomAdmin,
-                           UnitTypeAdmin)
+from pages.housing import FeeItemAdmin, ImportBatchAdmin, PricingStandardAdmin, ProjectAdmin, RoomAdmin, UnitTypeAdmin
 
-NEW_PROJECT = {"name": "燕园新青年", "company_id": "燕园公寓管理有限公司", "city": "北京", "district": "海淀区",
-               "address": "学院路 1 号", "kind": "centralized", "on_blockchain": "否", "visible": "否"}
+NEW_PROJECT = {
+    "name": "燕园新青年",
+    "company_id": "燕园公寓管理有限公司",
+    "city": "北京",
+    "district": "海淀区",
+    "address": "学院路 1 号",
+    "kind": "centralized",
+    "on_blockchain": "否",
+    "visible": "否",
+}
 
 
 def _action(admin, name):
@@ -21,9 +29,22 @@ def _action(admin, name):
 
 
 def _room(project="海淀悦居", **kw):
-    return {"project_id": project, "building_id": "1号楼", "floor_no": "3", "number": "9-901",
-            "unit_type_id": "整租一居", "area": "35.5", "rent": "2600", "deposit": "2600", "orientation": "南",
-            "longitude": "", "latitude": "", "external_code": "", "visible": "否", **kw}
+    return {
+        "project_id": project,
+        "building_id": "1号楼",
+        "floor_no": "3",
+        "number": "9-901",
+        "unit_type_id": "整租一居",
+        "area": "35.5",
+        "rent": "2600",
+        "deposit": "2600",
+        "orientation": "南",
+        "longitude": "",
+        "latitude": "",
+        "external_code": "",
+        "visible": "否",
+        **kw,
+    }
 
 
 def test_store_manager_creates_a_project_that_is_then_theirs(session, principal_of):
@@ -44,8 +65,17 @@ def test_publish_workflow_with_review(session, principal_of):
     result = crud.run_action(session, ProjectAdmin, _action(ProjectAdmin, "submit"), store2, ids=[project.id])
     assert result.refused == [("燕园新青年", "项目下还没有房间，请先录入或导入房间")]
     b = session.exec(select(Room).where(Room.project_id == 3)).first()
-    session.add(Room(project_id=project.id, building_id=b.building_id, floor_id=b.floor_id, number="1",
-                     area=Decimal(30), rent=Decimal(2000), deposit=Decimal(2000)))
+    session.add(
+        Room(
+            project_id=project.id,
+            building_id=b.building_id,
+            floor_id=b.floor_id,
+            number="1",
+            area=Decimal(30),
+            rent=Decimal(2000),
+            deposit=Decimal(2000),
+        )
+    )
     assert crud.run_action(session, ProjectAdmin, _action(ProjectAdmin, "submit"), store2, ids=[project.id]).done == 1
     assert session.get(Project, project.id).publish_state == PublishState.PENDING
     with pytest.raises(Forbidden):  # only a system admin reviews
@@ -53,8 +83,9 @@ def test_publish_workflow_with_review(session, principal_of):
     sysadmin = principal_of("sysadmin")
     with pytest.raises(crud.ValidationFailed):  # a rejection needs its reason
         crud.run_action(session, ProjectAdmin, _action(ProjectAdmin, "reject"), sysadmin, ids=[project.id], text=" ")
-    crud.run_action(session, ProjectAdmin, _action(ProjectAdmin, "reject"), sysadmin, ids=[project.id],
-                    text="地址不完整")
+    crud.run_action(
+        session, ProjectAdmin, _action(ProjectAdmin, "reject"), sysadmin, ids=[project.id], text="地址不完整"
+    )
     assert session.get(Project, project.id).review_comment == "地址不完整"
     crud.run_action(session, ProjectAdmin, _action(ProjectAdmin, "submit"), store2, ids=[project.id])
     crud.run_action(session, ProjectAdmin, _action(ProjectAdmin, "approve"), sysadmin, ids=[project.id])
@@ -67,26 +98,44 @@ def test_whitelist_company_publishes_without_review(session, principal_of):
     session.commit()
     p = principal_of("principal")  # a principal's scope now holds the new project
     with pytest.raises(crud.ValidationFailed) as e:
-        crud.update(session, ProjectAdmin, p, row.id, {**NEW_PROJECT, "company_id": "京安居住房租赁有限公司",
-                                                        "visible": "是"}, row.version)
+        crud.update(
+            session,
+            ProjectAdmin,
+            p,
+            row.id,
+            {**NEW_PROJECT, "company_id": "京安居住房租赁有限公司", "visible": "是"},
+            row.version,
+        )
     assert e.value.errors["visible"] == "项目审核发布后才能对租客可见"
     b = session.exec(select(Room).where(Room.project_id == 1)).first()
-    session.add(Room(project_id=row.id, building_id=b.building_id, floor_id=b.floor_id, number="1",
-                     area=Decimal(30), rent=Decimal(2000), deposit=Decimal(2000)))
+    session.add(
+        Room(
+            project_id=row.id,
+            building_id=b.building_id,
+            floor_id=b.floor_id,
+            number="1",
+            area=Decimal(30),
+            rent=Decimal(2000),
+            deposit=Decimal(2000),
+        )
+    )
     result = crud.run_action(session, ProjectAdmin, _action(ProjectAdmin, "submit"), p, ids=[row.id])
     assert result.done == 1 and session.get(Project, row.id).publish_state == PublishState.PUBLISHED
 
 
-@pytest.mark.parametrize("changes,field,message", [
-    ({"area": "3500"}, "area", "应在 5–500 ㎡ 之间（当前 3500.00）"),
-    ({"rent": "-1"}, "rent", "月租金(元)不能小于 0"),
-    ({"building_id": "万科城市花园20栋"}, "building_id", "所选项目下没有楼栋“万科城市花园20栋”"),
-    ({"unit_type_id": "别墅"}, "unit_type_id", "所选项目下没有户型“别墅”"),
-    ({"number": "1-101"}, "number", "项目、房号已存在：1-101"),
-    ({"longitude": "200"}, "longitude", "经度应在 73–136 之间（国内坐标）"),
-    ({"latitude": "39.1234567"}, "latitude", "纬度最多保留6位小数"),
-    ({"visible": "是"}, "visible", "对租客可见前须补充：经纬度、封面图、介绍图片"),
-])
+@pytest.mark.parametrize(
+    "changes,field,message",
+    [
+        ({"area": "3500"}, "area", "应在 5–500 ㎡ 之间（当前 3500.00）"),
+        ({"rent": "-1"}, "rent", "月租金(元)不能小于 0"),
+        ({"building_id": "万科城市花园20栋"}, "building_id", "所选项目下没有楼栋“万科城市花园20栋”"),
+        ({"unit_type_id": "别墅"}, "unit_type_id", "所选项目下没有户型“别墅”"),
+        ({"number": "1-101"}, "number", "项目、房号已存在：1-101"),
+        ({"longitude": "200"}, "longitude", "经度应在 73–136 之间（国内坐标）"),
+        ({"latitude": "39.1234567"}, "latitude", "纬度最多保留6位小数"),
+        ({"visible": "是"}, "visible", "对租客可见前须补充：经纬度、封面图、介绍图片"),
+    ],
+)
 def test_room_rules(session, principal_of, changes, field, message):
     with pytest.raises(crud.ValidationFailed) as e:
         crud.create(session, RoomAdmin, principal_of("store2"), _room(**changes))
@@ -112,14 +161,35 @@ def test_rent_is_not_a_fee_item_and_standards_follow_the_item(session, principal
         crud.create(session, FeeItemAdmin, p, {"project_id": "海淀悦居", "name": "租金", "kind": "periodic"})
     assert e.value.errors["name"] == "租金不是费项：请在房间上设置月租金"
     item, _ = crud.create(session, FeeItemAdmin, p, {"project_id": "海淀悦居", "name": "燃气费", "kind": "metered"})
-    std, _ = crud.create(session, PricingStandardAdmin, p, {"fee_item_id": str(item.id), "name": "民用气",
-                                                            "unit_price": "3.5", "unit": "per_ton",
-                                                            "late_fee_rate": "0.05"})
+    std, _ = crud.create(
+        session,
+        PricingStandardAdmin,
+        p,
+        {
+            "fee_item_id": str(item.id),
+            "name": "民用气",
+            "unit_price": "3.5",
+            "unit": "per_ton",
+            "late_fee_rate": "0.05",
+        },
+    )
     assert std.project_id == 3
     with pytest.raises(crud.ValidationFailed) as e:
-        crud.create(session, UnitTypeAdmin, principal_of("principal2"), {"project_id": "丰台优家", "name": "一居", "rent_mode": "whole",
-                                                "bedrooms": "1", "halls": "0", "baths": "1", "area": "30",
-                                                "reference_rent": "2000"})
+        crud.create(
+            session,
+            UnitTypeAdmin,
+            principal_of("principal2"),
+            {
+                "project_id": "丰台优家",
+                "name": "一居",
+                "rent_mode": "whole",
+                "bedrooms": "1",
+                "halls": "0",
+                "baths": "1",
+                "area": "30",
+                "reference_rent": "2000",
+            },
+        )
     assert e.value.errors["project_id"] == "户型只用于集中式项目"
 
 
@@ -138,8 +208,9 @@ def test_room_import_reports_bad_rows_then_commits_a_batch_that_cancels_exactly(
         io.commit(session, RoomAdmin, p, preview)
     preview = io.dry_run(session, RoomAdmin, p, _sheet(good))
     assert io.commit(session, RoomAdmin, p, preview, "rooms.xlsx") == 5
-    batch = session.exec(select(ImportBatch).where(ImportBatch.resource == "rooms")
-                         .order_by(ImportBatch.id.desc())).first()
+    batch = session.exec(
+        select(ImportBatch).where(ImportBatch.resource == "rooms").order_by(ImportBatch.id.desc())
+    ).first()
     assert batch.total == 5 and batch.scene == "房间导入" and batch.username == "store2"
     before = session.exec(select(Room.id).where(Room.project_id == 3)).all()
     imported = session.exec(select(Room).where(Room.import_batch_id == batch.id)).all()
@@ -160,25 +231,30 @@ def test_room_import_reports_bad_rows_then_commits_a_batch_that_cancels_exactly(
 
 def _drop_leases(session, room_ids):
     import sqlalchemy as sa
+
     from models import Appointment, BadDebt, Bill, Contract, Evaluation, Payment, Policy, Reservation, RoomStatusLog
+
     bills = sa.select(Bill.id).where(Bill.room_id.in_(room_ids))
     contracts = sa.select(Contract.id).where(Contract.room_id.in_(room_ids))
-    for stmt in (sa.delete(Payment).where(Payment.bill_id.in_(bills)),
-                 sa.delete(BadDebt).where(BadDebt.bill_id.in_(bills)),
-                 sa.delete(Bill).where(Bill.room_id.in_(room_ids)),
-                 sa.delete(Policy).where(Policy.contract_id.in_(contracts)),
-                 sa.delete(Evaluation).where(Evaluation.contract_id.in_(contracts)),
-                 sa.delete(Contract).where(Contract.room_id.in_(room_ids)),
-                 sa.delete(Reservation).where(Reservation.room_id.in_(room_ids)),
-                 sa.delete(Appointment).where(Appointment.room_id.in_(room_ids)),
-                 sa.delete(RoomStatusLog).where(RoomStatusLog.room_id.in_(room_ids))):
+    for stmt in (
+        sa.delete(Payment).where(Payment.bill_id.in_(bills)),
+        sa.delete(BadDebt).where(BadDebt.bill_id.in_(bills)),
+        sa.delete(Bill).where(Bill.room_id.in_(room_ids)),
+        sa.delete(Policy).where(Policy.contract_id.in_(contracts)),
+        sa.delete(Evaluation).where(Evaluation.contract_id.in_(contracts)),
+        sa.delete(Contract).where(Contract.room_id.in_(room_ids)),
+        sa.delete(Reservation).where(Reservation.room_id.in_(room_ids)),
+        sa.delete(Appointment).where(Appointment.room_id.in_(room_ids)),
+        sa.delete(RoomStatusLog).where(RoomStatusLog.room_id.in_(room_ids)),
+    ):
         session.execute(stmt)
 
 
 def test_only_todays_batches_cancel(session, principal_of):
     old = session.get(ImportBatch, 1)  # the demo's batch of yesterday
-    result = crud.run_action(session, ImportBatchAdmin, _action(ImportBatchAdmin, "cancel"),
-                             principal_of("principal"), ids=[old.id])
+    result = crud.run_action(
+        session, ImportBatchAdmin, _action(ImportBatchAdmin, "cancel"), principal_of("principal"), ids=[old.id]
+    )
     assert result.refused[0][1] == "只能撤销当天导入的批次"
     old.created_at = utcnow()  # "today" is Shanghai's day: a few minutes ago was yesterday just after its midnight
     rooms = [r.id for r in session.exec(select(Room).where(Room.import_batch_id == old.id))]
@@ -186,8 +262,12 @@ def test_only_todays_batches_cancel(session, principal_of):
     _drop_leases(session, rooms)
     for room in session.exec(select(Room).where(Room.import_batch_id == old.id)):
         room.status = RoomStatus.VACANT
-    assert crud.run_action(session, ImportBatchAdmin, _action(ImportBatchAdmin, "cancel"),
-                           principal_of("principal"), ids=[old.id]).done == 1
+    assert (
+        crud.run_action(
+            session, ImportBatchAdmin, _action(ImportBatchAdmin, "cancel"), principal_of("principal"), ids=[old.id]
+        ).done
+        == 1
+    )
 
 
 def test_room_export_re_imports_as_it_is(session, principal_of):
@@ -212,6 +292,7 @@ def test_store_staff_never_see_another_company_s_rooms(session, principal_of):
 def test_pickers_tell_same_named_fee_items_apart(session):
     from clss_app.admin.view import option_hints
     from models import FeeItem
+
     items = session.exec(select(FeeItem).where(FeeItem.name == "物业费", FeeItem.project_id.in_([3, 4]))).all()
     hints = option_hints(session, FeeItem, [i.id for i in items])
     assert sorted(hints.values()) == ["丰台优家", "海淀悦居"]

@@ -1,4 +1,5 @@
 """租务 and 账单 flows through the engine, each step by the role that owns it, on a real SQLite file."""
+
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -11,9 +12,23 @@ from clss_app.admin.view import REGISTRY
 from clss_app.services import bills, leasing
 from clss_app.services.billing import add_months, rent_until
 from clss_app.services.permissions import Forbidden
-from models import (AdjustmentKind, AdjustmentState, ApprovalState, BadDebt, Bill, BillAdjustment, BillKind,
-                    BillState, Contract, ContractState, Payment, Reservation, ReservationState, Room, RoomStatus,
-                    Tenant)
+from models import (
+    AdjustmentKind,
+    AdjustmentState,
+    ApprovalState,
+    BadDebt,
+    Bill,
+    BillAdjustment,
+    BillKind,
+    BillState,
+    Contract,
+    ContractState,
+    Payment,
+    Reservation,
+    ReservationState,
+    Room,
+    RoomStatus,
+)
 
 TODAY = date.today()
 
@@ -25,8 +40,12 @@ def act(session, p, key, name, ids, text="", raw=None):
 
 
 def vacant_room(session, project_id=1, skip=0):
-    return session.exec(select(Room).where(Room.project_id == project_id, Room.status == RoomStatus.VACANT)
-                        .order_by(Room.id).offset(skip)).first()
+    return session.exec(
+        select(Room)
+        .where(Room.project_id == project_id, Room.status == RoomStatus.VACANT)
+        .order_by(Room.id)
+        .offset(skip)
+    ).first()
 
 
 def new_tenant(session, p, phone="13912345678"):
@@ -36,29 +55,44 @@ def new_tenant(session, p, phone="13912345678"):
 
 def test_whole_lifecycle_each_step_by_its_role(session, principal_of):
     assistant, manager = principal_of("assistant"), principal_of("manager")
-    finance, principal = principal_of("finance"), principal_of("principal")
+    finance = principal_of("finance")
     room = vacant_room(session)
     tenant = new_tenant(session, assistant)
 
     # 预定 by the store assistant: the room is held.
-    r, _ = crud.create(session, REGISTRY["reservations"], assistant, {
-        "room_id": str(room.id), "tenant_id": str(tenant.id), "deposit": "1000",
-        "hold_until": str(TODAY + timedelta(days=5))})
+    r, _ = crud.create(
+        session,
+        REGISTRY["reservations"],
+        assistant,
+        {
+            "room_id": str(room.id),
+            "tenant_id": str(tenant.id),
+            "deposit": "1000",
+            "hold_until": str(TODAY + timedelta(days=5)),
+        },
+    )
     session.refresh(room)
     assert room.status == RoomStatus.RESERVED and r.project_id == 1
 
     # 预定转签约 by the store manager: whole schedule billed, first bills confirmed, deposit applied.
     start = TODAY + timedelta(days=1)
     end = add_months(start, 12) - timedelta(days=1)
-    out = act(session, manager, "reservations", "convert", [r.id],
-              raw={"start_date": str(start), "end_date": str(end), "cycle": "1", "bill_mode": "same_day"})
+    out = act(
+        session,
+        manager,
+        "reservations",
+        "convert",
+        [r.id],
+        raw={"start_date": str(start), "end_date": str(end), "cycle": "1", "bill_mode": "same_day"},
+    )
     assert out.done == 1, out.refused
     c = session.exec(select(Contract).where(Contract.reservation_id == r.id)).one()
     session.refresh(room), session.refresh(r)
     assert (c.state, room.status, r.state) == (ContractState.SIGNED, RoomStatus.SIGNED, ReservationState.CONVERTED)
     assert c.number == f"HT{TODAY:%Y%m%d}{c.id:06d}"
-    rent = session.exec(select(Bill).where(Bill.contract_id == c.id, Bill.fee_key == "rent")
-                        .order_by(Bill.period_no)).all()
+    rent = session.exec(
+        select(Bill).where(Bill.contract_id == c.id, Bill.fee_key == "rent").order_by(Bill.period_no)
+    ).all()
     assert len(rent) == 12 and sum(b.amount for b in rent) == 12 * room.rent
     assert rent[0].state == BillState.PARTLY_PAID and rent[0].paid == Decimal("1000.00")
     assert all(b.state == BillState.UNCONFIRMED for b in rent[1:])
@@ -73,16 +107,28 @@ def test_whole_lifecycle_each_step_by_its_role(session, principal_of):
     assert out.done == 1
     session.refresh(rent[0])
     assert rent[0].state == BillState.PAID
-    out = act(session, assistant, "check_ins", "check_in", [c.id],
-              raw={"checked_in_on": str(start), "power_in": "100", "water_in": "10"})
+    out = act(
+        session,
+        assistant,
+        "check_ins",
+        "check_in",
+        [c.id],
+        raw={"checked_in_on": str(start), "power_in": "100", "water_in": "10"},
+    )
     assert out.done == 1, out.refused
     session.refresh(room), session.refresh(c)
     assert (c.state, room.status) == (ContractState.ACTIVE, RoomStatus.OCCUPIED)
 
     # 退房 by the manager after about 40 days: rent to the day, utilities, deposit back.
     day = start + timedelta(days=40)
-    out = act(session, manager, "check_outs", "check_out", [c.id],
-              raw={"checked_out_on": str(day), "power_out": "180", "water_out": "14"})
+    out = act(
+        session,
+        manager,
+        "check_outs",
+        "check_out",
+        [c.id],
+        raw={"checked_out_on": str(day), "power_out": "180", "water_out": "14"},
+    )
     assert out.done == 1, out.refused
     session.refresh(c), session.refresh(room)
     assert (c.state, room.status) == (ContractState.CHECKED_OUT, RoomStatus.VACANT)
@@ -90,16 +136,23 @@ def test_whole_lifecycle_each_step_by_its_role(session, principal_of):
     # Independently: each scheduled fee owed to the day, less the payments on the ledger, plus one-off
     # fees never paid, plus 80 kWh and 4 t at the project's prices (0.65 and 5.20); the deposit was never paid.
     owed = sum(rent_until(start, day, monthly) for _, monthly, _ in bills.scheduled_fees(session, c))
-    paid = sum(pay.amount for pay in session.exec(select(Payment).join(Bill, Bill.id == Payment.bill_id)
-                                                   .where(Bill.contract_id == c.id)))
-    one_off = sum(b.amount for b in session.exec(select(Bill).where(Bill.contract_id == c.id,
-                                                                     Bill.kind == BillKind.ONE_OFF)))
+    paid = sum(
+        pay.amount
+        for pay in session.exec(select(Payment).join(Bill, Bill.id == Payment.bill_id).where(Bill.contract_id == c.id))
+    )
+    one_off = sum(
+        b.amount for b in session.exec(select(Bill).where(Bill.contract_id == c.id, Bill.kind == BillKind.ONE_OFF))
+    )
     assert c.settlement == owed - paid + one_off + Decimal("52.00") + Decimal("20.80")
     assert settlement.amount == abs(c.settlement) and "电费" in settlement.remark
     assert settlement.state == (BillState.CONFIRMED if c.settlement > 0 else BillState.REFUND_DUE)
-    left_open = session.exec(select(Bill).where(Bill.contract_id == c.id, Bill.fee_key != "settlement",
-                                                Bill.state.in_([BillState.UNCONFIRMED, BillState.CONFIRMED,
-                                                                BillState.PARTLY_PAID]))).all()
+    left_open = session.exec(
+        select(Bill).where(
+            Bill.contract_id == c.id,
+            Bill.fee_key != "settlement",
+            Bill.state.in_([BillState.UNCONFIRMED, BillState.CONFIRMED, BillState.PARTLY_PAID]),
+        )
+    ).all()
     assert left_open == []
 
 
@@ -107,10 +160,16 @@ def test_reservation_refusals_and_release(session, principal_of):
     assistant = principal_of("assistant")
     room = vacant_room(session)
     tenant = new_tenant(session, assistant)
-    base = {"room_id": str(room.id), "tenant_id": str(tenant.id), "deposit": "500",
-            "hold_until": str(TODAY + timedelta(days=3))}
+    base = {
+        "room_id": str(room.id),
+        "tenant_id": str(tenant.id),
+        "deposit": "500",
+        "hold_until": str(TODAY + timedelta(days=3)),
+    }
     with pytest.raises(crud.ValidationFailed) as exc:
-        crud.create(session, REGISTRY["reservations"], assistant, {**base, "hold_until": str(TODAY + timedelta(days=40))})
+        crud.create(
+            session, REGISTRY["reservations"], assistant, {**base, "hold_until": str(TODAY + timedelta(days=40))}
+        )
     assert "最多保留 30 天" in exc.value.errors["hold_until"]
     with pytest.raises(crud.ValidationFailed) as exc:
         crud.create(session, REGISTRY["reservations"], assistant, {**base, "deposit": "0"})
@@ -142,17 +201,36 @@ def test_contract_form_checks_room_terms_and_rent(session, principal_of):
     manager = principal_of("manager")
     occupied = session.exec(select(Room).where(Room.project_id == 1, Room.status == RoomStatus.OCCUPIED)).first()
     tenant = new_tenant(session, manager)
-    raw = {"room_id": str(occupied.id), "tenant_id": str(tenant.id), "start_date": str(TODAY),
-           "end_date": str(TODAY - timedelta(days=1)), "monthly_rent": "0", "deposit": "100", "cycle": "1",
-           "bill_mode": "same_day"}
+    raw = {
+        "room_id": str(occupied.id),
+        "tenant_id": str(tenant.id),
+        "start_date": str(TODAY),
+        "end_date": str(TODAY - timedelta(days=1)),
+        "monthly_rent": "0",
+        "deposit": "100",
+        "cycle": "1",
+        "bill_mode": "same_day",
+    }
     with pytest.raises(crud.ValidationFailed) as exc:
         crud.create(session, REGISTRY["contracts"], manager, raw)
-    assert exc.value.errors == {"end_date": "到期日不能早于起租日", "monthly_rent": "月租金须大于 0 且不超过 1,000,000 元",
-                                "room_id": "该房间当前为在租，只能签约空闲可租的房间（已预定的请走预定转签约）"}
+    assert exc.value.errors == {
+        "end_date": "到期日不能早于起租日",
+        "monthly_rent": "月租金须大于 0 且不超过 1,000,000 元",
+        "room_id": "该房间当前为在租，只能签约空闲可租的房间（已预定的请走预定转签约）",
+    }
     room = vacant_room(session)
-    c, note = crud.create(session, REGISTRY["contracts"], manager, {
-        **raw, "room_id": str(room.id), "end_date": str(add_months(TODAY, 6) - timedelta(days=1)),
-        "monthly_rent": "3000", "cycle": "3"})
+    c, note = crud.create(
+        session,
+        REGISTRY["contracts"],
+        manager,
+        {
+            **raw,
+            "room_id": str(room.id),
+            "end_date": str(add_months(TODAY, 6) - timedelta(days=1)),
+            "monthly_rent": "3000",
+            "cycle": "3",
+        },
+    )
     assert "首期账单已确认" in note
     rent = session.exec(select(Bill).where(Bill.contract_id == c.id, Bill.fee_key == "rent")).all()
     assert [b.amount for b in rent] == [Decimal("9000.00")] * 2
@@ -161,8 +239,9 @@ def test_contract_form_checks_room_terms_and_rent(session, principal_of):
 
 def test_confirm_and_revoke_rules(session, principal_of):
     manager, finance = principal_of("manager"), principal_of("finance")
-    unconfirmed = session.exec(select(Bill.id).where(Bill.project_id == 1, Bill.state == BillState.UNCONFIRMED)
-                               .limit(30)).all()
+    unconfirmed = session.exec(
+        select(Bill.id).where(Bill.project_id == 1, Bill.state == BillState.UNCONFIRMED).limit(30)
+    ).all()
     out = act(session, manager, "bills", "confirm", list(unconfirmed))
     assert out.done == 30
     out = act(session, manager, "bills", "confirm", list(unconfirmed[:2]))
@@ -239,31 +318,56 @@ def test_online_signing_review(session, principal_of):
 
 # ---------------------------------------------------------------- later steps of a lease
 
+
 def signed_and_active(session, manager, finance, cycle="1", months=12, start=None, rent="3000"):
     """A contract signed, first payment made and checked in: the starting point of the later flows."""
     room = vacant_room(session)
     tenant = new_tenant(session, manager, phone=f"139{room.id:08d}")
     start = start or TODAY - timedelta(days=20)
-    c, _ = crud.create(session, REGISTRY["contracts"], manager, {
-        "room_id": str(room.id), "tenant_id": str(tenant.id), "start_date": str(start),
-        "end_date": str(add_months(start, months) - timedelta(days=1)), "monthly_rent": rent, "deposit": rent,
-        "cycle": cycle, "bill_mode": "same_day"})
+    c, _ = crud.create(
+        session,
+        REGISTRY["contracts"],
+        manager,
+        {
+            "room_id": str(room.id),
+            "tenant_id": str(tenant.id),
+            "start_date": str(start),
+            "end_date": str(add_months(start, months) - timedelta(days=1)),
+            "monthly_rent": rent,
+            "deposit": rent,
+            "cycle": cycle,
+            "bill_mode": "same_day",
+        },
+    )
     first = session.exec(select(Bill.id).where(Bill.contract_id == c.id, Bill.state == BillState.CONFIRMED)).all()
     assert act(session, finance, "bills", "pay", list(first), raw={"receipt_no": "R"}).done == len(first)
-    assert act(session, manager, "contracts", "check_in", [c.id],
-               raw={"checked_in_on": str(start), "power_in": "100", "water_in": "10"}).done == 1
+    assert (
+        act(
+            session,
+            manager,
+            "contracts",
+            "check_in",
+            [c.id],
+            raw={"checked_in_on": str(start), "power_in": "100", "water_in": "10"},
+        ).done
+        == 1
+    )
     session.refresh(c)
     return c
 
 
 def test_late_fees_accrue_daily_with_grace_and_a_waiver_needs_a_principal(session, principal_of):
     from models import Project
+
     manager, principal = principal_of("manager"), principal_of("principal")
     project = session.get(Project, 1)
     project.late_fee_grace_days, project.late_fee_rate = 3, Decimal("0.05")
     session.flush()
-    b = session.exec(select(Bill).where(Bill.project_id == 1, Bill.fee_key == "rent",
-                                        Bill.state == BillState.CONFIRMED, Bill.paid == 0)).first()
+    b = session.exec(
+        select(Bill).where(
+            Bill.project_id == 1, Bill.fee_key == "rent", Bill.state == BillState.CONFIRMED, Bill.paid == 0
+        )
+    ).first()
     as_of = b.due_date + timedelta(days=13)  # 13 days late, 3 of grace: 10 chargeable days
     assert bills.accrue_late_fees(session, as_of) >= 1
     session.refresh(b)
@@ -282,8 +386,7 @@ def test_late_fees_accrue_daily_with_grace_and_a_waiver_needs_a_principal(sessio
 
 def test_adjusting_an_unconfirmed_bill(session, principal_of):
     manager, principal = principal_of("manager"), principal_of("principal")
-    b1, b2 = session.exec(select(Bill).where(Bill.project_id == 1, Bill.state == BillState.UNCONFIRMED)
-                          .limit(2)).all()
+    b1, b2 = session.exec(select(Bill).where(Bill.project_id == 1, Bill.state == BillState.UNCONFIRMED).limit(2)).all()
     up = b1.amount + 100
     out = act(session, manager, "bills", "adjust", [b1.id], raw={"amount_after": str(up), "reason": "加收空调费"})
     assert out.done == 1 and "已调增" in out.notes[0]
@@ -308,8 +411,9 @@ def test_adjusting_an_unconfirmed_bill(session, principal_of):
 def test_meter_readings_bill_the_usage_since_the_last_one(session, principal_of):
     manager, finance = principal_of("manager"), principal_of("finance")
     c = signed_and_active(session, manager, finance)
-    out = act(session, manager, "contracts", "read_meters", [c.id],
-              raw={"read_on": str(TODAY), "power": "150", "water": "12"})
+    out = act(
+        session, manager, "contracts", "read_meters", [c.id], raw={"read_on": str(TODAY), "power": "150", "water": "12"}
+    )
     assert out.done == 1
     bill = session.exec(select(Bill).where(Bill.contract_id == c.id, Bill.fee_key == "meter")).one()
     assert bill.amount == Decimal("50") * Decimal("0.65") + Decimal("2") * Decimal("5.20")
@@ -319,24 +423,32 @@ def test_meter_readings_bill_the_usage_since_the_last_one(session, principal_of)
 
 def test_renewal_starts_when_the_old_term_ends_and_keeps_the_deposit(session, principal_of):
     from clss_app.services import jobs
+
     manager, finance = principal_of("manager"), principal_of("finance")
     c = signed_and_active(session, manager, finance, months=1)
     new_end = add_months(c.end_date + timedelta(days=1), 6) - timedelta(days=1)
     out = act(session, manager, "contracts", "renew", [c.id], raw={"end_date": str(new_end), "monthly_rent": "3300"})
     assert out.done == 1, out.refused
     r = session.exec(select(Contract).where(Contract.previous_id == c.id)).one()
-    assert (r.state, r.start_date, r.monthly_rent, r.room_id) == (ContractState.SIGNED, c.end_date + timedelta(days=1),
-                                                                   Decimal("3300.00"), c.room_id)
-    assert sum(b.amount for b in session.exec(select(Bill).where(Bill.contract_id == r.id, Bill.fee_key == "rent"))) \
-        == 6 * Decimal("3300")
+    assert (r.state, r.start_date, r.monthly_rent, r.room_id) == (
+        ContractState.SIGNED,
+        c.end_date + timedelta(days=1),
+        Decimal("3300.00"),
+        c.room_id,
+    )
+    assert sum(
+        b.amount for b in session.exec(select(Bill).where(Bill.contract_id == r.id, Bill.fee_key == "rent"))
+    ) == 6 * Decimal("3300")
     out = act(session, manager, "contracts", "renew", [c.id], raw={"end_date": str(new_end)})
     assert out.refused[0][1] == "该合同已有续租、换房或转租的后续合同"
     session.commit()
     done = jobs.daily(r.start_date)
     assert done["renewals_started"] == 1 and jobs.daily(r.start_date)["renewals_started"] == 0
     session.expire_all()
-    assert (session.get(Contract, c.id).state, session.get(Contract, r.id).state) == \
-        (ContractState.EXPIRED, ContractState.ACTIVE)
+    assert (session.get(Contract, c.id).state, session.get(Contract, r.id).state) == (
+        ContractState.EXPIRED,
+        ContractState.ACTIVE,
+    )
     assert bills.paid_of(session, r.id, "deposit") == Decimal("3000.00")
     assert bills.paid_of(session, c.id, "deposit") == Decimal("0.00")
     assert session.get(Room, c.room_id).status == RoomStatus.OCCUPIED
@@ -347,9 +459,23 @@ def test_room_change_carries_prepaid_rent_and_the_deposit(session, principal_of)
     c = signed_and_active(session, manager, finance, cycle="3")  # three months paid ahead
     target = vacant_room(session, skip=1)
     day = c.start_date + timedelta(days=30)
-    out = act(session, manager, "contracts", "change_room", [c.id], raw={
-        "change_date": str(day), "new_room": target.number, "monthly_rent": "3000", "compensation": "200",
-        "power_out": "130", "water_out": "11", "power_in": "500", "water_in": "50"})
+    out = act(
+        session,
+        manager,
+        "contracts",
+        "change_room",
+        [c.id],
+        raw={
+            "change_date": str(day),
+            "new_room": target.number,
+            "monthly_rent": "3000",
+            "compensation": "200",
+            "power_out": "130",
+            "water_out": "11",
+            "power_in": "500",
+            "water_in": "50",
+        },
+    )
     assert out.done == 1, out.refused
     new = session.exec(select(Contract).where(Contract.previous_id == c.id)).one()
     session.refresh(c)
@@ -359,13 +485,24 @@ def test_room_change_carries_prepaid_rent_and_the_deposit(session, principal_of)
     assert session.get(Room, target.id).status == RoomStatus.OCCUPIED
     # Paid 9,000 for three months; used 31 days (3,000 + 1 day) plus 200 compensation and utilities: the rest
     # carries over and pays the new contract's bills; the deposit moves over whole.
-    carried = sum(pay.amount for pay in session.exec(
-        select(Payment).join(Bill, Bill.id == Payment.bill_id)
-        .where(Bill.contract_id == new.id, Payment.method == "carry_over", Bill.fee_key != "deposit")))
+    carried = sum(
+        pay.amount
+        for pay in session.exec(
+            select(Payment)
+            .join(Bill, Bill.id == Payment.bill_id)
+            .where(Bill.contract_id == new.id, Payment.method == "carry_over", Bill.fee_key != "deposit")
+        )
+    )
     assert carried == -c.settlement > 0
     assert bills.paid_of(session, new.id, "deposit") == Decimal("3000.00")
-    out = act(session, manager, "contracts", "change_room", [new.id], raw={
-        "change_date": str(day + timedelta(days=2)), "new_room": "不存在的房"})
+    out = act(
+        session,
+        manager,
+        "contracts",
+        "change_room",
+        [new.id],
+        raw={"change_date": str(day + timedelta(days=2)), "new_room": "不存在的房"},
+    )
     assert out.done == 0 and "本项目没有房间" in out.refused[0][1]
 
 
@@ -373,11 +510,13 @@ def test_sublet_settles_the_old_tenant_and_signs_the_new_one(session, principal_
     manager, finance = principal_of("manager"), principal_of("finance")
     c = signed_and_active(session, manager, finance)
     newcomer = new_tenant(session, manager, phone="13700001111")
-    out = act(session, manager, "contracts", "sublet", [c.id],
-              raw={"sublet_date": str(TODAY), "tenant_phone": "13700009999"})
+    out = act(
+        session, manager, "contracts", "sublet", [c.id], raw={"sublet_date": str(TODAY), "tenant_phone": "13700009999"}
+    )
     assert out.done == 0 and "未找到手机号" in out.refused[0][1]
-    out = act(session, manager, "contracts", "sublet", [c.id], raw={"sublet_date": str(TODAY),
-                                                                    "tenant_phone": newcomer.phone})
+    out = act(
+        session, manager, "contracts", "sublet", [c.id], raw={"sublet_date": str(TODAY), "tenant_phone": newcomer.phone}
+    )
     assert out.done == 1, out.refused
     new = session.exec(select(Contract).where(Contract.previous_id == c.id)).one()
     assert (new.tenant_id, new.state, new.room_id) == (newcomer.id, ContractState.SIGNED, c.room_id)
@@ -390,6 +529,7 @@ def test_sublet_settles_the_old_tenant_and_signs_the_new_one(session, principal_
 
 def test_inbox_shows_each_role_what_waits_for_it(session, principal_of):
     from clss_app.services import inbox
+
     items = lambda who: {i["item"]: i for i in inbox.todo(session, principal_of(who))}  # noqa: E731
     principal, finance, assistant = items("principal"), items("finance"), items("assistant")
     assert principal["坏账待一级审批"]["count"] == "1"
@@ -402,26 +542,45 @@ def test_inbox_shows_each_role_what_waits_for_it(session, principal_of):
 
 def test_master_lease_signs_a_contract_per_room_and_splits_who_pays(session, principal_of):
     from models import MasterLease, Payer
+
     manager = principal_of("manager")
-    rooms = session.exec(select(Room).where(Room.project_id == 1, Room.status == RoomStatus.VACANT)
-                         .order_by(Room.id).limit(3)).all()
+    rooms = session.exec(
+        select(Room).where(Room.project_id == 1, Room.status == RoomStatus.VACANT).order_by(Room.id).limit(3)
+    ).all()
     occupied = session.exec(select(Room).where(Room.project_id == 1, Room.status == RoomStatus.OCCUPIED)).first()
-    raw = {"project_id": "1", "company_name": "华为技术有限公司", "contact_name": "王经理",
-           "contact_phone": "13800138000", "start_date": str(TODAY), "end_date": str(add_months(TODAY, 12) - timedelta(days=1)),
-           "cycle": "3", "bill_mode": "month_start", "company_pays_rent": "true", "company_pays_deposit": "true",
-           "company_pays_fees": "false", "company_pays_utilities": "false"}
+    raw = {
+        "project_id": "1",
+        "company_name": "华为技术有限公司",
+        "contact_name": "王经理",
+        "contact_phone": "13800138000",
+        "start_date": str(TODAY),
+        "end_date": str(add_months(TODAY, 12) - timedelta(days=1)),
+        "cycle": "3",
+        "bill_mode": "month_start",
+        "company_pays_rent": "true",
+        "company_pays_deposit": "true",
+        "company_pays_fees": "false",
+        "company_pays_utilities": "false",
+    }
     with pytest.raises(crud.ValidationFailed) as exc:
-        crud.create(session, REGISTRY["master_leases"], manager,
-                    {**raw, "rooms": ",".join(str(r.id) for r in [rooms[0], occupied])})
+        crud.create(
+            session,
+            REGISTRY["master_leases"],
+            manager,
+            {**raw, "rooms": ",".join(str(r.id) for r in [rooms[0], occupied])},
+        )
     assert "只能包租空闲可租的房间" in exc.value.errors["rooms"]
-    lease, note = crud.create(session, REGISTRY["master_leases"], manager,
-                              {**raw, "rooms": ",".join(str(r.id) for r in rooms[:2])})
+    lease, note = crud.create(
+        session, REGISTRY["master_leases"], manager, {**raw, "rooms": ",".join(str(r.id) for r in rooms[:2])}
+    )
     assert lease.number.startswith("BZ") and "2 个房间" in note
     contracts = session.exec(select(Contract).where(Contract.master_lease_id == lease.id)).all()
     assert sorted(c.room_id for c in contracts) == sorted(r.id for r in rooms[:2])
     assert all(session.get(Room, c.room_id).status == RoomStatus.SIGNED for c in contracts)
-    payers = {(b.fee_key.split(":")[0], b.payer) for b in session.exec(
-        select(Bill).where(Bill.contract_id.in_([c.id for c in contracts])))}
+    payers = {
+        (b.fee_key.split(":")[0], b.payer)
+        for b in session.exec(select(Bill).where(Bill.contract_id.in_([c.id for c in contracts])))
+    }
     assert ("rent", Payer.COMPANY) in payers and ("deposit", Payer.COMPANY) in payers
     assert ("fee", Payer.TENANT) in payers and ("fee", Payer.COMPANY) not in payers
     assert session.exec(select(MasterLease)).all() == [lease]

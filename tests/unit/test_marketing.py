@@ -1,4 +1,5 @@
 """APP content, marketing and insurance rules through the engine, and the two concurrency limits."""
+
 from __future__ import annotations
 
 import threading
@@ -15,8 +16,7 @@ from clss_app.admin.fields import FieldError
 from clss_app.admin.view import REGISTRY
 from clss_app.services import marketing
 from clss_app.services.permissions import Forbidden
-from models import (Banner, BannerGroup, Event, EventSignup, FlashClaim, FlashSale, Project, ProjectInsurancePlan,
-                    utcnow)
+from models import Banner, BannerGroup, Event, EventSignup, FlashClaim, FlashSale, Project, ProjectInsurancePlan, utcnow
 from tests.images import png
 
 
@@ -33,6 +33,7 @@ def _parallel(n: int, work) -> list[str]:
             results[i] = "ok"
         except marketing.Refused as exc:
             results[i] = str(exc)
+
     threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
@@ -77,10 +78,18 @@ def test_parallel_sign_ups_never_pass_the_capacity_and_a_cancel_frees_a_place(de
 def _banner(session, city, group=BannerGroup.RECOMMEND, **kw):
     project = session.exec(select(Project).where(Project.city == city).order_by(Project.id)).first()
     now = utcnow()
-    raw = {"branch_id": "", "group": group.value, "city": city, "title": kw.get("title", "推荐"),
-           "image": media.store(png(750, 320), ".png"), "link_kind": "project", "project_id": str(project.id),
-           "online_from": (now - timedelta(days=1)).isoformat(), "online_to": (now + timedelta(days=9)).isoformat(),
-           "enabled": "true"}
+    raw = {
+        "branch_id": "",
+        "group": group.value,
+        "city": city,
+        "title": kw.get("title", "推荐"),
+        "image": media.store(png(750, 320), ".png"),
+        "link_kind": "project",
+        "project_id": str(project.id),
+        "online_from": (now - timedelta(days=1)).isoformat(),
+        "online_to": (now + timedelta(days=9)).isoformat(),
+        "enabled": "true",
+    }
     return raw
 
 
@@ -93,63 +102,118 @@ def test_a_seventh_home_recommendation_in_a_city_is_refused(session, principal_o
     sysadmin = principal_of("sysadmin")
     admin = REGISTRY["banners"]
     from models import OrgUnit
+
     branch = session.get(OrgUnit, sysadmin.unit_id)
-    existing = session.exec(select(sa.func.count()).select_from(Banner).where(
-        Banner.group == BannerGroup.RECOMMEND, Banner.city == branch.city, Banner.enabled.is_(True))).one()
+    existing = session.exec(
+        select(sa.func.count())
+        .select_from(Banner)
+        .where(Banner.group == BannerGroup.RECOMMEND, Banner.city == branch.city, Banner.enabled.is_(True))
+    ).one()
     for _ in range(6 - existing):
         _create_banner(session, admin, sysadmin, {**_banner(session, branch.city), "branch_id": str(branch.id)})
     with pytest.raises(crud.ValidationFailed) as refused:
         _create_banner(session, admin, sysadmin, {**_banner(session, branch.city), "branch_id": str(branch.id)})
     assert "最多 6 个" in refused.value.errors["city"]
     # A disabled one does not count; a home banner is not a recommendation.
-    _create_banner(session, admin, sysadmin, {**_banner(session, branch.city), "branch_id": str(branch.id),
-                                           "enabled": "false"})
-    _create_banner(session, admin, sysadmin, {**_banner(session, branch.city, BannerGroup.HOME),
-                                           "branch_id": str(branch.id)})
+    _create_banner(
+        session, admin, sysadmin, {**_banner(session, branch.city), "branch_id": str(branch.id), "enabled": "false"}
+    )
+    _create_banner(
+        session, admin, sysadmin, {**_banner(session, branch.city, BannerGroup.HOME), "branch_id": str(branch.id)}
+    )
     with pytest.raises(Forbidden):  # server-side: a store assistant cannot write banners at all
-        _create_banner(session, admin, principal_of("assistant"), {**_banner(session, branch.city),
-                                                                "branch_id": str(branch.id)})
+        _create_banner(
+            session, admin, principal_of("assistant"), {**_banner(session, branch.city), "branch_id": str(branch.id)}
+        )
 
 
 def test_new_banners_go_last_and_move_up_and_down_within_their_group(session, principal_of):
     sysadmin = principal_of("sysadmin")
     admin = REGISTRY["banners"]
     from models import OrgUnit
+
     branch = session.get(OrgUnit, sysadmin.unit_id)
-    made = [_create_banner(session, admin, sysadmin, {**_banner(session, branch.city, BannerGroup.FEATURED, title=t),
-                                                   "branch_id": str(branch.id)})[0] for t in ("甲", "乙")]
-    featured = lambda: [b.title for b in session.exec(select(Banner).where(  # noqa: E731
-        Banner.group == BannerGroup.FEATURED, Banner.city == branch.city).order_by(Banner.sort_order)).all()]
+    made = [
+        _create_banner(
+            session,
+            admin,
+            sysadmin,
+            {**_banner(session, branch.city, BannerGroup.FEATURED, title=t), "branch_id": str(branch.id)},
+        )[0]
+        for t in ("甲", "乙")
+    ]
+
+    def featured():
+        return [
+            b.title
+            for b in session.exec(
+                select(Banner)
+                .where(Banner.group == BannerGroup.FEATURED, Banner.city == branch.city)
+                .order_by(Banner.sort_order)
+            ).all()
+        ]
+
     assert featured()[-2:] == ["甲", "乙"]
     up = next(a for a in admin.actions if a.name == "move_up")
     assert crud.run_action(session, admin, up, sysadmin, ids=[made[1].id]).done == 1
     session.expire_all()
     assert featured()[-2:] == ["乙", "甲"]
-    first = session.exec(select(Banner).where(Banner.group == BannerGroup.FEATURED, Banner.city == branch.city)
-                         .order_by(Banner.sort_order)).first()
+    first = session.exec(
+        select(Banner)
+        .where(Banner.group == BannerGroup.FEATURED, Banner.city == branch.city)
+        .order_by(Banner.sort_order)
+    ).first()
     assert crud.run_action(session, admin, up, sysadmin, ids=[first.id]).refused[0][1] == "已在最前"
 
 
 def test_later_insurance_plans_take_the_first_plans_branch(session, principal_of):
     sysadmin = principal_of("sysadmin")
     admin = REGISTRY["project_insurance"]
-    project = next(pid for pid in sorted(sysadmin.project_ids)
-                   if not session.exec(select(ProjectInsurancePlan).where(ProjectInsurancePlan.project_id == pid)).first())
+    project = next(
+        pid
+        for pid in sorted(sysadmin.project_ids)
+        if not session.exec(select(ProjectInsurancePlan).where(ProjectInsurancePlan.project_id == pid)).first()
+    )
     products = [r[0] for r in session.execute(sa.text("SELECT id FROM insurance_product ORDER BY id")).all()]
     base = {"project_id": str(project), "mode": "sold", "gift_cover_id": ""}
     with pytest.raises(crud.ValidationFailed) as missing:
         crud.create(session, admin, sysadmin, {**base, "product_id": str(products[0])})
     assert "首个保险方案须填写分行信息" in missing.value.errors.get("branch_name", ""), missing.value.errors
-    first, _ = crud.create(session, admin, sysadmin, {**base, "product_id": str(products[0]), "branch_name": "人保上海",
-                                                      "branch_code": "PICC-SH", "branch_contact": "021-95518"})
-    second, note = crud.create(session, admin, sysadmin, {**base, "product_id": str(products[2]),
-                                                          "branch_name": "别的分行", "branch_code": "X"})
+    first, _ = crud.create(
+        session,
+        admin,
+        sysadmin,
+        {
+            **base,
+            "product_id": str(products[0]),
+            "branch_name": "人保上海",
+            "branch_code": "PICC-SH",
+            "branch_contact": "021-95518",
+        },
+    )
+    second, note = crud.create(
+        session,
+        admin,
+        sysadmin,
+        {**base, "product_id": str(products[2]), "branch_name": "别的分行", "branch_code": "X"},
+    )
     assert (second.branch_name, second.branch_code, second.branch_contact) == ("人保上海", "PICC-SH", "021-95518")
     assert "沿用" in note and "未采用" in note
     with pytest.raises(crud.ValidationFailed) as fixed:
-        crud.update(session, admin, sysadmin, first.id, {**base, "product_id": str(products[0]), "branch_name": "改个名",
-                                                         "branch_code": "PICC-SH", "branch_contact": "021-95518"},
-                    first.version)
+        crud.update(
+            session,
+            admin,
+            sysadmin,
+            first.id,
+            {
+                **base,
+                "product_id": str(products[0]),
+                "branch_name": "改个名",
+                "branch_code": "PICC-SH",
+                "branch_contact": "021-95518",
+            },
+            first.version,
+        )
     assert "删除该项目的全部保险方案" in fixed.value.errors["branch_name"]
 
 

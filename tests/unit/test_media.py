@@ -1,4 +1,5 @@
 """Image uploads are judged by their content, size and shape."""
+
 import pytest
 
 from clss_app.admin import media
@@ -16,11 +17,14 @@ def test_real_png_passes_and_is_stored_by_content(tmp_path, monkeypatch):
     assert media.store(data, ".png") == name  # same bytes, same file
 
 
-@pytest.mark.parametrize("data,message", [
-    (b"", "文件为空"),
-    (b"MZ\x90\x00 this is a program renamed to .png", "须为 JPG、PNG 或 WebP 图片"),
-    (png(300, 300), "宽高比须为 335:160（当前 300×300）"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (b"", "文件为空"),
+        (b"MZ\x90\x00 this is a program renamed to .png", "须为 JPG、PNG 或 WebP 图片"),
+        (png(300, 300), "宽高比须为 335:160（当前 300×300）"),
+    ],
+)
 def test_bad_images_are_refused_with_a_reason(data, message):
     with pytest.raises(FieldError, match=message.replace("(", r"\(").replace(")", r"\)")):
         media.check_image(data, "封面图", ratio=(335, 160))
@@ -58,12 +62,15 @@ def test_attachment_is_checked_by_content_and_kept_private(tmp_path, monkeypatch
         spec.parse("0" * 32 + ".pdf/forged.pdf")  # a value naming no stored file
 
 
-@pytest.mark.parametrize("data,name,message", [
-    (b"", "a.pdf", "营业执照文件为空"),
-    (b"MZ\x90\x00 a program renamed", "a.pdf", "营业执照须为 PDF、JPG、PNG 文件"),
-    (b"PK\x03\x04 a zip", "a.zip", "营业执照须为 PDF、JPG、PNG 文件"),
-    (PDF + b"\x00" * (1024 * 1024), "a.pdf", r"营业执照不能超过 1 MB（当前 1.0 MB）"),
-])
+@pytest.mark.parametrize(
+    "data,name,message",
+    [
+        (b"", "a.pdf", "营业执照文件为空"),
+        (b"MZ\x90\x00 a program renamed", "a.pdf", "营业执照须为 PDF、JPG、PNG 文件"),
+        (b"PK\x03\x04 a zip", "a.zip", "营业执照须为 PDF、JPG、PNG 文件"),
+        (PDF + b"\x00" * (1024 * 1024), "a.pdf", r"营业执照不能超过 1 MB（当前 1.0 MB）"),
+    ],
+)
 def test_bad_attachments_are_refused_with_a_reason(data, name, message):
     with pytest.raises(FieldError, match=message.replace("(", r"\(").replace(")", r"\)")):
         attachments.check(data, name, "营业执照", ("pdf", "jpg", "png"), max_mb=1)

@@ -1,4 +1,5 @@
 """/_clss/media serves a stored image only as what its bytes are, and tells the browser not to guess."""
+
 from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient

@@ -1,11 +1,11 @@
 """The permission core: role grants and data scopes, on the demo organisation."""
+
 import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
 from clss_app import menu
-from clss_app.services.permissions import (VIEW, Forbidden, NotLoggedIn, in_scope, require,
-                                           require_row, scope_clause)
+from clss_app.services.permissions import VIEW, Forbidden, NotLoggedIn, in_scope, require, require_row, scope_clause
 from models import DataScope, OrgUnit, Project, Role, Room, User, UserProject, UserScopeUnit
 
 
@@ -19,8 +19,7 @@ def _projects_of(session, *company_names):
 
 
 def _rooms_visible(session, p):
-    return session.exec(select(sa.func.count()).select_from(Room)
-                        .where(scope_clause(p, Room.project_id))).one()
+    return session.exec(select(sa.func.count()).select_from(Room).where(scope_clause(p, Room.project_id))).one()
 
 
 def test_super_admin_at_hq_sees_everything_without_a_filter(session, principal_of):
@@ -42,8 +41,11 @@ def test_principal_sees_own_company_and_store_manager_only_assigned_projects(ses
     company = _projects_of(session, "京安居住房租赁有限公司")
     assert principal_of("principal").project_ids == company
     manager = principal_of("manager")
-    assigned = set(session.exec(select(UserProject.project_id).join(User, User.id == UserProject.user_id)
-                                .where(User.username == "manager")).all())
+    assigned = set(
+        session.exec(
+            select(UserProject.project_id).join(User, User.id == UserProject.user_id).where(User.username == "manager")
+        ).all()
+    )
     assert manager.project_ids == assigned and len(assigned) == 1
     assert principal_of("multistore").project_ids == company  # both projects assigned
     only = next(iter(assigned))
@@ -77,7 +79,7 @@ def test_custom_scope_is_the_chosen_units_and_their_subtrees(session, principal_
 def test_require_refuses_missing_session_and_wrong_role(principal_of):
     with pytest.raises(NotLoggedIn):
         require(None, VIEW, "users")
-    with pytest.raises(Forbidden, match="店长.*无权查看"):
+    with pytest.raises(Forbidden, match=r"店长.*无权查看"):
         require(principal_of("manager"), VIEW, "users")
     assert require(principal_of("sysadmin"), VIEW, "users").username == "sysadmin"
     with pytest.raises(Forbidden):
@@ -98,22 +100,68 @@ def test_require_row_refuses_rows_outside_the_scope(session, principal_of):
 EXPECTED_GROUPS = {
     "super": {"APP管理", "行情查询", "数据分析", "系统管理"},
     "sysadmin": {"房源管理", "营销工具", "APP管理", "保险管理", "行情查询", "数据分析", "系统管理"},
-    "principal": {"工作台", "房源管理", "租务管理", "合同管理", "财务管理", "客户管理", "营销工具",
-                  "APP管理", "保险管理", "行情查询", "数据分析"},
-    "multistore": {"工作台", "房源管理", "租务管理", "合同管理", "财务管理", "客户管理", "营销工具",
-                   "APP管理", "行情查询", "数据分析"},
-    "manager": {"工作台", "房源管理", "租务管理", "合同管理", "财务管理", "客户管理", "营销工具", "APP管理",
-                "数据分析"},  # their own stores' dashboard
-    "assistant": {"工作台", "房源管理", "租务管理", "合同管理", "财务管理", "客户管理", "营销工具",
-                  "APP管理"},  # 评价反馈: the manual has 店助 read tenants' evaluations
+    "principal": {
+        "工作台",
+        "房源管理",
+        "租务管理",
+        "合同管理",
+        "财务管理",
+        "客户管理",
+        "营销工具",
+        "APP管理",
+        "保险管理",
+        "行情查询",
+        "数据分析",
+    },
+    "multistore": {
+        "工作台",
+        "房源管理",
+        "租务管理",
+        "合同管理",
+        "财务管理",
+        "客户管理",
+        "营销工具",
+        "APP管理",
+        "行情查询",
+        "数据分析",
+    },
+    "manager": {
+        "工作台",
+        "房源管理",
+        "租务管理",
+        "合同管理",
+        "财务管理",
+        "客户管理",
+        "营销工具",
+        "APP管理",
+        "数据分析",
+    },  # their own stores' dashboard
+    "assistant": {
+        "工作台",
+        "房源管理",
+        "租务管理",
+        "合同管理",
+        "财务管理",
+        "客户管理",
+        "营销工具",
+        "APP管理",
+    },  # 评价反馈: the manual has 店助 read tenants' evaluations
     "finance": {"合同管理", "财务管理", "保险管理"},
 }
 
 
-@pytest.mark.parametrize("username,role", [
-    ("super", Role.SUPER_ADMIN), ("sysadmin", Role.SYSTEM_ADMIN), ("principal", Role.PRINCIPAL),
-    ("multistore", Role.MULTI_STORE_MANAGER), ("manager", Role.STORE_MANAGER),
-    ("assistant", Role.STORE_ASSISTANT), ("finance", Role.FINANCE)])
+@pytest.mark.parametrize(
+    "username,role",
+    [
+        ("super", Role.SUPER_ADMIN),
+        ("sysadmin", Role.SYSTEM_ADMIN),
+        ("principal", Role.PRINCIPAL),
+        ("multistore", Role.MULTI_STORE_MANAGER),
+        ("manager", Role.STORE_MANAGER),
+        ("assistant", Role.STORE_ASSISTANT),
+        ("finance", Role.FINANCE),
+    ],
+)
 def test_menu_groups_per_role(username, role):
     assert set(menu.visible_groups(role)) == EXPECTED_GROUPS[username]
 
@@ -122,5 +170,6 @@ def test_every_menu_entry_is_a_guarded_resource():
     for entry in menu.ENTRIES.values():
         for role in Role:
             from clss_app.services.permissions import roles_for
+
             assert (role in roles_for(entry.key, VIEW)) == (role in entry.roles)
     assert len({e.route for e in menu.ENTRIES.values()}) == len(menu.ENTRIES)

@@ -1,4 +1,5 @@
 """Locking and unlocking rooms: conditional, scoped, audited, and correct under real concurrency."""
+
 import threading
 
 import pytest
@@ -11,8 +12,9 @@ from models import AuditLog, LockKind, Room, RoomStatus, RoomStatusLog
 
 
 def _rooms(session, project_id, status, n):
-    rows = session.exec(select(Room).where(Room.project_id == project_id, Room.status == status)
-                        .order_by(Room.id).limit(n)).all()
+    rows = session.exec(
+        select(Room).where(Room.project_id == project_id, Room.status == status).order_by(Room.id).limit(n)
+    ).all()
     assert len(rows) == n
     return rows
 
@@ -28,15 +30,25 @@ def test_lock_then_unlock_writes_history_and_audit(session, principal_of):
     assert sorted(out.done) == sorted(r.number for r in rooms) and not out.refused
     for r in rooms:
         session.refresh(r)
-        assert (r.status, r.lock_kind, r.lock_reason, r.locked_by) == \
-            (RoomStatus.LOCKED, LockKind.BUSINESS, "维修：更换热水器", "manager")
+        assert (r.status, r.lock_kind, r.lock_reason, r.locked_by) == (
+            RoomStatus.LOCKED,
+            LockKind.BUSINESS,
+            "维修：更换热水器",
+            "manager",
+        )
     out = room_status.unlock(session, p, _seen(rooms[:3]))
     assert len(out.done) == 3
-    log = session.exec(select(RoomStatusLog).where(RoomStatusLog.room_id == rooms[0].id)
-                       .order_by(RoomStatusLog.id)).all()
-    assert [(l.action, l.to_status) for l in log] == [("lock", RoomStatus.LOCKED), ("unlock", RoomStatus.VACANT)]
+    log = session.exec(
+        select(RoomStatusLog).where(RoomStatusLog.room_id == rooms[0].id).order_by(RoomStatusLog.id)
+    ).all()
+    assert [(entry.action, entry.to_status) for entry in log] == [
+        ("lock", RoomStatus.LOCKED),
+        ("unlock", RoomStatus.VACANT),
+    ]
     assert log[0].reason == "事务锁定：维修：更换热水器"
-    assert session.exec(select(AuditLog).where(AuditLog.action == "action:lock")).first().summary.startswith("锁定 5 间")
+    assert (
+        session.exec(select(AuditLog).where(AuditLog.action == "action:lock")).first().summary.startswith("锁定 5 间")
+    )
 
 
 def test_only_vacant_rooms_lock_and_the_rest_are_named(session, principal_of):
@@ -65,11 +77,11 @@ def test_a_stale_board_cannot_unlock_a_room_locked_again(session, principal_of):
     room = _rooms(session, 1, RoomStatus.VACANT, 1)[0]
     room_status.lock(session, p, _seen([room]), "ordinary", "第一次")
     session.refresh(room)
-    stale = _seen([room])                                   # board A saw it locked (version v)
-    room_status.unlock(session, p, stale)                    # board B unlocks ...
+    stale = _seen([room])  # board A saw it locked (version v)
+    room_status.unlock(session, p, stale)  # board B unlocks ...
     session.refresh(room)
     room_status.lock(session, p, _seen([room]), "business", "第二次")  # ... and locks it again
-    out = room_status.unlock(session, p, stale)              # board A, still showing version v
+    out = room_status.unlock(session, p, stale)  # board A, still showing version v
     assert out.done == [] and out.refused == [(room.number, "已被他人修改，请刷新后重试")]
     session.refresh(room)
     assert room.status == RoomStatus.LOCKED and room.lock_reason == "第二次"
@@ -93,15 +105,17 @@ def test_parallel_overlapping_locks_each_win_their_own_rooms(demo_db, principal_
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=run, args=("A", principals[0], a_ids)),
-               threading.Thread(target=run, args=("B", principals[1], b_ids))]
+    threads = [
+        threading.Thread(target=run, args=("A", principals[0], a_ids)),
+        threading.Thread(target=run, args=("B", principals[1], b_ids)),
+    ]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert not errors
     won_a, won_b = set(results["A"].done), set(results["B"].done)
-    assert not won_a & won_b                       # nobody locked a room the other locked
+    assert not won_a & won_b  # nobody locked a room the other locked
     with db.session_scope() as s:
         numbers = {r.id: r.number for r in s.exec(select(Room).where(Room.id.in_(ids)))}
         locked = s.exec(select(Room).where(Room.id.in_(ids), Room.status == RoomStatus.LOCKED)).all()
@@ -109,4 +123,4 @@ def test_parallel_overlapping_locks_each_win_their_own_rooms(demo_db, principal_
         for r in locked:  # each room carries the reason of the one who won it
             assert r.lock_reason == ("A" if r.number in won_a else "B")
     lost = {n for n, _ in results["A"].refused} | {n for n, _ in results["B"].refused}
-    assert lost == {numbers[i] for i in ids[4:8]}   # the overlap, named to whoever lost it
+    assert lost == {numbers[i] for i in ids[4:8]}  # the overlap, named to whoever lost it

@@ -4,6 +4,7 @@ Behind the guard sits what Reflex's /_upload does first: Starlette's multipart p
 every file into a temporary file. The driver below plays the server: it hands the body over in
 1 MB messages and counts how much of it was ever asked for.
 """
+
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,13 +21,16 @@ from clss_app.demo import DEMO_PASSWORD
 from clss_app.services import auth
 from clss_app.upload_guard import MB, OVERHEAD, SESSION_HEADER, UploadGuard, limit_for, limits
 
-IMPORT = "reflex___state____state.clss_app___state____auth_state.clss_app___admin___state____admin_state" \
-         ".clss_app___admin___state____admin_io_state.upload_import"
+IMPORT = (
+    "reflex___state____state.clss_app___state____auth_state.clss_app___admin___state____admin_state"
+    ".clss_app___admin___state____admin_io_state.upload_import"
+)
 BOUNDARY = "clssboundary"
 
 
 class Spy:
     """What reached the application behind the guard."""
+
     def __init__(self):
         self.handled: list[list[bytes]] = []  # the files of every upload that reached the handler
         self.spooled = 0  # bytes the multipart parser wrote to temporary files
@@ -39,6 +43,7 @@ class Spy:
                 return Response()
             self.handled.append([await f.read() for f in form.getlist("files")])
             return PlainTextResponse("ok")
+
         return UploadGuard(Starlette(routes=[Route("/_upload", upload, methods=["POST"])]))
 
 
@@ -50,12 +55,14 @@ def spy(monkeypatch):
         def write(self, data):
             spy.spooled += len(data)
             return super().write(data)
+
     monkeypatch.setattr(formparsers, "SpooledTemporaryFile", Spooled)
     return spy
 
 
 def _post(app, headers: dict[str, str], body_chunks, path="/_upload"):
     """Run one request through ``app``; returns (status, text, bytes of the body the app asked for)."""
+
     async def run():
         chunks, asked, sent = iter(body_chunks), 0, []
 
@@ -69,27 +76,51 @@ def _post(app, headers: dict[str, str], body_chunks, path="/_upload"):
 
         async def send(message):
             sent.append(message)
-        scope = {"type": "http", "method": "POST", "path": path, "raw_path": path.encode(), "root_path": "",
-                 "query_string": b"", "scheme": "http", "server": ("test", 80), "client": ("test", 1),
-                 "http_version": "1.1", "asgi": {"version": "3.0"},
-                 "headers": [(k.lower().encode(), v.encode()) for k, v in {
-                     "content-type": f"multipart/form-data; boundary={BOUNDARY}", "reflex-client-token": "tab",
-                     "reflex-event-handler": IMPORT, **headers}.items()]}
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": path,
+            "raw_path": path.encode(),
+            "root_path": "",
+            "query_string": b"",
+            "scheme": "http",
+            "server": ("test", 80),
+            "client": ("test", 1),
+            "http_version": "1.1",
+            "asgi": {"version": "3.0"},
+            "headers": [
+                (k.lower().encode(), v.encode())
+                for k, v in {
+                    "content-type": f"multipart/form-data; boundary={BOUNDARY}",
+                    "reflex-client-token": "tab",
+                    "reflex-event-handler": IMPORT,
+                    **headers,
+                }.items()
+            ],
+        }
         await app(scope, receive, send)
         start = next(m for m in sent if m["type"] == "http.response.start")
         return start["status"], b"".join(m.get("body", b"") for m in sent[1:]).decode(), asked
+
     with ThreadPoolExecutor(1) as pool:  # a loop of its own (Playwright's may be running in this thread)
         return pool.submit(asyncio.run, run()).result()
 
 
 def _multipart(content: bytes, name="rooms.xlsx") -> bytes:
-    return (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
-            f"Content-Type: application/octet-stream\r\n\r\n").encode() + content + f"\r\n--{BOUNDARY}--\r\n".encode()
+    return (
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+            f"Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
 
 
 def _endless():
     """A multipart body that never ends, a MB at a time (up to 100 MB)."""
-    yield _multipart(b"")[:-len(f"\r\n--{BOUNDARY}--\r\n")]
+    yield _multipart(b"")[: -len(f"\r\n--{BOUNDARY}--\r\n")]
     for _ in range(100):
         yield b"x" * MB
 

@@ -1,4 +1,5 @@
 """WebGuard: security headers, a CSP naming each page's inline scripts, cross-origin refusals."""
+
 import base64
 import gzip
 import hashlib
@@ -13,8 +14,8 @@ from starlette.websockets import WebSocketDisconnect
 from clss_app.web_guard import WebGuard
 from tests.unit.test_handlers import _run  # a loop of its own: Playwright's may be running here
 
-SCRIPT = b"window.__ctx = {\"a\": 1};"
-PAGE = b"<html><head><script>" + SCRIPT + b"</script><script src=\"/x.js\"></script></head></html>"
+SCRIPT = b'window.__ctx = {"a": 1};'
+PAGE = b"<html><head><script>" + SCRIPT + b'</script><script src="/x.js"></script></head></html>'
 
 
 async def _ws(websocket):
@@ -24,12 +25,17 @@ async def _ws(websocket):
 
 
 def _client(**kw) -> TestClient:
-    app = Starlette(routes=[
-        Route("/page", lambda r: HTMLResponse(PAGE)),
-        Route("/zipped", lambda r: Response(gzip.compress(PAGE), media_type="text/html",
-                                            headers={"content-encoding": "gzip"})),
-        Route("/data", lambda r: JSONResponse({"ok": True}), methods=["GET", "POST"]),
-        WebSocketRoute("/_event/", _ws)])
+    app = Starlette(
+        routes=[
+            Route("/page", lambda r: HTMLResponse(PAGE)),
+            Route(
+                "/zipped",
+                lambda r: Response(gzip.compress(PAGE), media_type="text/html", headers={"content-encoding": "gzip"}),
+            ),
+            Route("/data", lambda r: JSONResponse({"ok": True}), methods=["GET", "POST"]),
+            WebSocketRoute("/_event/", _ws),
+        ]
+    )
     return TestClient(WebGuard(app), base_url="http://clss.test", **kw)
 
 
@@ -54,8 +60,11 @@ def test_a_page_sent_from_disk_gets_its_csp_too(tmp_path):
 
         async def send(message):
             sent.append(message)
-        await WebGuard(_pathsend_page)({"type": "http", "path": "/", "headers": [], "page_path": str(page)},
-                                       receive, send)
+
+        await WebGuard(_pathsend_page)(
+            {"type": "http", "path": "/", "headers": [], "page_path": str(page)}, receive, send
+        )
+
     _run(run())
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.pathsend"]
     assert _sha(SCRIPT) in dict(sent[0]["headers"])[b"content-security-policy"].decode()
@@ -93,7 +102,9 @@ def test_cross_origin_websockets_are_refused():
     c = _client()  # (Starlette's test client asks websockets of host "testserver")
     with c.websocket_connect("/_event/", headers={"origin": "http://testserver"}) as ws:
         assert ws.receive_text() == "hi"
-    with pytest.raises(WebSocketDisconnect) as refused:
-        with c.websocket_connect("/_event/", headers={"origin": "http://testserver.evil.example"}):
-            pass
+    with (
+        pytest.raises(WebSocketDisconnect) as refused,
+        c.websocket_connect("/_event/", headers={"origin": "http://testserver.evil.example"}),
+    ):
+        pass
     assert refused.value.code == 1008

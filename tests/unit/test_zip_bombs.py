@@ -1,4 +1,5 @@
 """Zip bombs (imports and Office attachments) are refused from the zip's own figures, before any reader."""
+
 import io as _io
 import struct
 import tracemalloc
@@ -22,9 +23,12 @@ def _xlsx(parts: dict[str, bytes] | None = None, big: dict[str, int] | None = No
     written a MB at a time so that the test itself stays light."""
     buf = _io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-        for name, data in {"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>",
-                           SHEET: b"<worksheet><sheetData>" + CELLS + b"</sheetData></worksheet>",
-                           **(parts or {})}.items():
+        for name, data in {
+            "[Content_Types].xml": b"<Types/>",
+            "xl/workbook.xml": b"<workbook/>",
+            SHEET: b"<worksheet><sheetData>" + CELLS + b"</sheetData></worksheet>",
+            **(parts or {}),
+        }.items():
             z.writestr(name, data)
         piece = b'<c r="A1"><v>1</v></c>' * (MB // 22)
         for name, size in (big or {}).items():
@@ -37,8 +41,10 @@ def _xlsx(parts: dict[str, bytes] | None = None, big: dict[str, int] | None = No
 @pytest.fixture
 def no_polars(monkeypatch):
     """Fails the test if polars is asked to read a sheet: every refusal here must come first."""
+
     def read_excel(*args, **kwargs):
         raise AssertionError("polars was called")
+
     monkeypatch.setattr(pl, "read_excel", read_excel)
 
 
@@ -71,7 +77,7 @@ def _patch_sizes(data: bytes, name: str, size: int, crc: int, local: bool = True
         struct.pack_into("<L", out, info.header_offset + 22, size)
     if central:
         at = out.find(b"PK\x01\x02", z.start_dir)
-        while out[at + 46:at + 46 + struct.unpack_from("<H", out, at + 28)[0]] != name.encode():
+        while out[at + 46 : at + 46 + struct.unpack_from("<H", out, at + 28)[0]] != name.encode():
             at = out.find(b"PK\x01\x02", at + 4)
         struct.pack_into("<L", out, at + 16, crc)
         struct.pack_into("<L", out, at + 24, size)
@@ -116,13 +122,15 @@ def test_far_apart_cells_are_refused_before_the_reader_allocates_the_grid(no_pol
     far = [  # the far cell spelled other ways: calamine takes the last r, and reads a prefixed tag
         xml.replace(b'<c r="A2"', b'<c r="A2" r="XFD1048576"'),
         xml.replace(b'<row r="2"', b'<row r="1048576"').replace(b' r="A2"', b""),  # no r: after its row's
-        xml.replace(b'<c r="A2" t="s"><v>1</v></c>',
-                    b'<x:c xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" r="A1048576" t="s">'
-                    b'<x:v>1</x:v></x:c>'),
+        xml.replace(
+            b'<c r="A2" t="s"><v>1</v></c>',
+            b'<x:c xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" r="A1048576" t="s">'
+            b"<x:v>1</x:v></x:c>",
+        ),
     ]
     for variant in far:
         assert variant != xml
-        with pytest.raises(ValueError, match="单次最多导入 50000 行|无法识别的单元格位置"):
+        with pytest.raises(ValueError, match=r"单次最多导入 50000 行|无法识别的单元格位置"):
             io.read_sheet(_replace(sheet, SHEET, variant), "a.xlsx")
 
 
@@ -135,8 +143,11 @@ def _replace(data: bytes, name: str, content: bytes) -> bytes:
 
 
 def test_the_grid_is_followed_across_pieces_and_without_r():
-    xml = (b'<sheetData><row r="1"><c r="A1"><v>1</v></c><c r="B1" s="2"/></row>'
-           + b"<row><c><v>1</v></c><c><v>2</v></c></row>" * 3 + b'<row r="9"><c r="C9"/></row></sheetData>')
+    xml = (
+        b'<sheetData><row r="1"><c r="A1"><v>1</v></c><c r="B1" s="2"/></row>'
+        + b"<row><c><v>1</v></c><c><v>2</v></c></row>" * 3
+        + b'<row r="9"><c r="C9"/></row></sheetData>'
+    )
     for at in range(len(xml)):  # cut anywhere, even inside a tag
         grid = zipcheck.SheetExtent(10, 10, "rows", "cols")
         grid(xml[:at])
@@ -152,8 +163,13 @@ def test_legitimate_sheets_pass(monkeypatch):
     assert io.read_sheet(io.write_frame(frame, "xlsx"), "a.xlsx").shape == (3_000, 2)  # the export writer
     template = _sheet({(0, 0): "房号", (1, 0): "1-101", (2, 0): "1-102"})
     assert io.read_sheet(template, "a.xlsx").shape == (2, 1)  # xlsxwriter, as the template is made
-    formatted = _replace(template, SHEET, zipfile.ZipFile(_io.BytesIO(template)).read(SHEET).replace(
-        b"</sheetData>", b'<row r="90000"><c r="AZ90000" s="1"/></row></sheetData>'))
+    formatted = _replace(
+        template,
+        SHEET,
+        zipfile.ZipFile(_io.BytesIO(template))
+        .read(SHEET)
+        .replace(b"</sheetData>", b'<row r="90000"><c r="AZ90000" s="1"/></row></sheetData>'),
+    )
     assert io.read_sheet(formatted, "a.xlsx").shape == (2, 1)  # formatting far below is not data
 
 
