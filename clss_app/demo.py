@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from clss_app import db
+from clss_app.core import clock
 from clss_app.services.auth import hash_password
 from models import (
     Building,
@@ -436,7 +437,7 @@ def seed_leasing(ctx: DemoContext) -> None:
     contracts that were checked out (one refund due, one bad debt awaiting approval) and pending online
     signings. Bills come from the billing engine itself.
     """
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from clss_app.services import bills
     from clss_app.services.billing import add_months
@@ -459,7 +460,7 @@ def seed_leasing(ctx: DemoContext) -> None:
         Tenant,
     )
 
-    s, rng, today = ctx.session, ctx.rng, date.today()
+    s, rng, today = ctx.session, ctx.rng, clock.today()
     company_of = {pid: cid for cid, pids in ctx.ids["projects_by_company"].items() for pid in pids}  # type: ignore
     rooms = s.execute(sa.select(Room.id, Room.project_id, Room.status, Room.rent, Room.deposit).order_by(Room.id)).all()
     tenants, contracts, reservations, appointments = [], [], [], []
@@ -881,13 +882,12 @@ def seed_funnel_history(ctx: DemoContext) -> None:
     """The appointments and reservations behind the past year's signings, so the dashboard's funnel
     (预约看房 → 预定 → 签约) has the shape a store sees: about three viewings and one or two
     reservations for each new contract."""
-    from datetime import date, datetime, time, timedelta
+    from datetime import datetime, time, timedelta
 
-    from clss_app.admin.fields import SHANGHAI
     from clss_app.services.analytics import NEW_SOURCES, SIGNED_STATES
     from models import Appointment, AppointmentState, Contract, Reservation
 
-    s, rng, today = ctx.session, ctx.rng, date.today()
+    s, rng, today = ctx.session, ctx.rng, clock.today()
     signings = s.execute(
         sa.select(Contract.project_id, Contract.room_id, Contract.tenant_id, Contract.signed_on)
         .where(
@@ -897,7 +897,7 @@ def seed_funnel_history(ctx: DemoContext) -> None:
         )
         .order_by(Contract.id)
     ).all()
-    at = lambda day, hour: datetime.combine(day, time(hour), tzinfo=SHANGHAI)  # noqa: E731
+    at = lambda day, hour: datetime.combine(day, time(hour), tzinfo=clock.SHANGHAI)  # noqa: E731
     appointments, reservations = [], []
     for pid, room, tenant, signed in signings:
         for k in range(rng.choice([2, 3, 3, 4])):
@@ -947,7 +947,7 @@ def seed_market(ctx: DemoContext) -> None:
 
     from clss_app.services.market import demo_points
 
-    today = date.today()
+    today = clock.today()
     last = date(today.year, today.month, 1) - timedelta(days=1)
     ctx.bulk(MarketIndex, demo_points(date(2023, 1, 1), last, random.Random(ctx.rng.random())), "行情指数")
 

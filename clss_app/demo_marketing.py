@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 
 from clss_app.admin import media
-from clss_app.admin.fields import SHANGHAI
+from clss_app.core import clock
+from clss_app.core.clock import SHANGHAI
 from models import (
     Audience,
     Banner,
@@ -78,7 +79,7 @@ def _image(width: int, height: int, k: int) -> str:
 
 def seed_marketing(ctx) -> None:
     s, rng = ctx.session, ctx.rng
-    now, today = utcnow(), date.today()
+    now, today = utcnow(), clock.today()
     at = lambda d, h: datetime.combine(d, time(h), tzinfo=SHANGHAI)  # noqa: E731
     projects = s.execute(
         sa.select(Project.id, Project.name, Project.city, Project.company_id).order_by(Project.id)

@@ -8,7 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin.view import ActionResult
+from clss_app.core.results import ActionResult
 from clss_app.services.bills import FINAL_CONTRACT, OPEN, ZERO, outstanding
 from clss_app.services.permissions import Principal
 from models import (

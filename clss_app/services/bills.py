@@ -16,8 +16,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from clss_app import db
-from clss_app.admin.view import ActionResult
-from clss_app.services.billing import cents, late_fee, schedule
+from clss_app.core import clock
+from clss_app.core.money import cents
+from clss_app.core.results import ActionResult
+from clss_app.services.billing import late_fee, schedule
 from clss_app.services.permissions import Principal
 from models import (
     Bill,
@@ -319,7 +321,7 @@ def register_payments(session: Session, p: Principal, rows: list[Bill], values: 
                 amount=part,
                 method=values.get("method") or PaymentMethod.TRANSFER,
                 receipt_no=values.get("receipt_no") or "",
-                paid_on=values.get("paid_on") or date.today(),
+                paid_on=values.get("paid_on") or clock.today(),
                 username=p.username,
             )
         )

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from sqlmodel import Session, func, select
 
-from clss_app.admin.crud import memo
-from clss_app.admin.fields import split_images
-from clss_app.admin.view import ActionResult
+from clss_app.core.images import split_images
+from clss_app.core.memo import memo
+from clss_app.core.results import ActionResult
 from clss_app.services.permissions import Principal
 from models import (
     PROJECT_BOUND_ROLES,

@@ -16,8 +16,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin.crud import ValidationFailed
-from clss_app.admin.view import ActionResult
+from clss_app.core import clock
+from clss_app.core.errors import ValidationFailed
+from clss_app.core.results import ActionResult
 from clss_app.services import bills, room_status
 from clss_app.services.billing import add_months
 from clss_app.services.permissions import Principal
@@ -78,7 +79,7 @@ def appointment_step(target: AppointmentState):
 
 
 def reservation_problems(session: Session, values: dict, today: date | None = None) -> dict[str, str]:
-    today = today or date.today()
+    today = today or clock.today()
     errors = {}
     if values.get("deposit") is not None and values["deposit"] <= 0:
         errors["deposit"] = "定金须大于 0"
@@ -136,7 +137,7 @@ def cancel_reservations(session: Session, p: Principal, rows: list[Reservation],
 
 def expire_reservations(session: Session, p: Principal, today: date | None = None) -> int:
     """The daily job: reservations past their hold date expire and free their rooms."""
-    today = today or date.today()
+    today = today or clock.today()
     due = session.exec(
         select(Reservation).where(Reservation.state == ReservationState.ACTIVE, Reservation.hold_until < today)
     ).all()

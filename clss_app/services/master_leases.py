@@ -11,7 +11,7 @@ import re
 
 from sqlmodel import Session, select
 
-from clss_app.admin.crud import ValidationFailed
+from clss_app.core.errors import ValidationFailed
 from clss_app.services import leasing
 from clss_app.services.permissions import Principal
 from models import (

@@ -7,7 +7,7 @@ import string
 
 from sqlmodel import Session, select
 
-from clss_app.admin.view import ActionResult
+from clss_app.core.results import ActionResult
 from clss_app.services import auth, throttle
 from clss_app.services.permissions import Principal
 from models import PROJECT_BOUND_ROLES, ROLE_UNIT_KIND, DataScope, OrgUnit, Project, Role, User
