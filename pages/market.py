@@ -7,22 +7,19 @@ from decimal import Decimal
 
 import plotly.graph_objects as go
 import reflex as rx
-from sqlmodel import select
 
-from clss_app import menu
 from clss_app.admin import ModelAdmin, downloads
 from clss_app.admin.fields import parse_month
+from clss_app.core.roles import ADMINS, EXECUTIVES
 from clss_app.services import market
-from clss_app.services.permissions import EXPORT, VIEW, Forbidden, can, grant, scope_clause
+from clss_app.services.permissions import EXPORT, VIEW, Forbidden, can, grant
 from clss_app.state import AuthState
 from clss_app.ui import theme
 from clss_app.ui.plot import escape_data_text
 from clss_app.ui.shell import card
-from models import AreaBand, IndexKind, MarketIndex, Project, Role, utcnow
+from models import AreaBand, IndexKind, MarketIndex, utcnow
 
-R = Role
-EDITORS = {R.SUPER_ADMIN, R.SYSTEM_ADMIN}
-grant(market.RESOURCE, EXPORT, menu.EXECUTIVES)  # whoever sees the chart may take its numbers away
+grant(market.RESOURCE, EXPORT, EXECUTIVES)  # whoever sees the chart may take its numbers away
 
 COLOURS = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777"]
 
@@ -34,8 +31,8 @@ class MarketIndexAdmin(ModelAdmin, model=MarketIndex, key="market_data"):
     filters = ["kind", "area_band", "month", "is_demo"]
     form = ["kind", "city", "area_band", "month", "value", "source"]
     default_sort = "-month"
-    can_create = can_update = can_delete = can_import = EDITORS
-    can_export = menu.EXECUTIVES
+    can_create = can_update = can_delete = can_import = ADMINS
+    can_export = EXECUTIVES
 
 
 def _month(text: str) -> date | None:
@@ -73,14 +70,15 @@ class MarketState(AuthState):
             with self._session() as (s, p):
                 opts = market.options(s, p)
                 self.can_edit = can(p, VIEW, "market_data")
-                mine = set(s.exec(select(Project.city).where(scope_clause(p, Project.id))).all())
         except Forbidden as exc:
             return self._refused(exc)
         self.city_options = opts.cities
         self.month_options = [m.strftime("%Y-%m") for m in opts.months]
         # First look: the cities the viewer operates in, else the first few.
         self.cities = (
-            [c for c in self.cities if c in opts.cities] or [c for c in opts.cities if c in mine] or opts.cities[:3]
+            [c for c in self.cities if c in opts.cities]
+            or [c for c in opts.cities if c in opts.operated]
+            or opts.cities[:3]
         )
         if self.month_to not in self.month_options:
             self.month_to = self.month_options[-1] if self.month_options else ""

@@ -11,16 +11,16 @@ import dataclasses
 from collections import Counter
 
 import reflex as rx
-from sqlmodel import func, select
 
-from clss_app.admin.fields import MAX_INT, SHANGHAI
+from clss_app.admin.fields import MAX_INT
+from clss_app.core.clock import SHANGHAI
 from clss_app.event_guard import refusal
 from clss_app.services import room_board, room_status
-from clss_app.services.permissions import VIEW, Forbidden, require, scope_clause
+from clss_app.services.permissions import VIEW, Forbidden, require
 from clss_app.state import AuthState
 from clss_app.ui import theme
 from clss_app.ui.shell import card
-from models import Building, LockKind, Project, Room, RoomStatus, UnitType
+from models import LockKind, RoomStatus
 
 KEY = "workbench"
 REFRESH_MS = 5_000
@@ -77,14 +77,7 @@ class WorkbenchState(AuthState):
     def load(self):
         try:
             with self._session() as (s, p):
-                require(p, VIEW, KEY)
-                rows = s.exec(
-                    select(Project.id, Project.name, func.count(Room.id))
-                    .join(Room, Room.project_id == Project.id, isouter=True)
-                    .where(scope_clause(p, Project.id, by="project"))
-                    .group_by(Project.id)
-                    .order_by(Project.id)
-                ).all()
+                rows = room_board.projects(s, require(p, VIEW, KEY))
         except Forbidden as exc:
             return self._refused(exc)
         self.projects = [{"id": str(i), "name": n, "label": f"{n}（{c} 间）"} for i, n, c in rows]
@@ -105,35 +98,14 @@ class WorkbenchState(AuthState):
     def _fetch(self, quiet: bool = False):
         try:
             with self._session() as (s, p):
-                require(p, VIEW, KEY)
+                p = require(p, VIEW, KEY)
                 pid = int(self.project_id or 0)
                 if p.project_ids is not None and pid not in p.project_ids:
                     raise Forbidden("项目不存在或无权访问")
-                # Rooms change with every lock and every flow; 欠费 also changes with a payment.
-                signature = (
-                    *s.exec(select(func.count(Room.id), func.sum(Room.version)).where(Room.project_id == pid)).one(),
-                    room_board.overdue_count(s, pid),
-                )
+                signature = room_board.signature(s, pid)
                 if quiet and signature == self._signature:
                     return  # nothing changed since the last look
-                # Plain columns, not Room objects: 5,000 ORM objects cost more than the query.
-                rooms = s.exec(
-                    select(
-                        Room.id,
-                        Room.number,
-                        Room.status,
-                        Room.version,
-                        Room.floor_no,
-                        Room.rent,
-                        Room.lock_kind,
-                        Building.name,
-                        UnitType.name,
-                    )
-                    .join(Building, Building.id == Room.building_id)
-                    .join(UnitType, UnitType.id == Room.unit_type_id, isouter=True)
-                    .where(Room.project_id == pid)
-                    .order_by(Building.name, Room.floor_no.desc(), Room.number)
-                ).all()
+                rooms = room_board.rooms(s, pid)
                 marks = room_board.board_marks(s, pid)
         except Forbidden as exc:
             self.rows, self.counts, self.total = [], {}, 0
@@ -239,16 +211,10 @@ class WorkbenchState(AuthState):
         try:
             with self._session() as (s, p):
                 history = room_status.history(s, p, int(room_id))
-                found = s.exec(
-                    select(Room, Building.name, UnitType.name)
-                    .join(Building, Building.id == Room.building_id)
-                    .join(UnitType, UnitType.id == Room.unit_type_id, isouter=True)
-                    .where(Room.id == int(room_id))
-                ).one()
+                room, building, unit_type = room_board.room_with_place(s, int(room_id))
                 live = room_board.live_lease(s, int(room_id))
         except Forbidden as exc:
             return self._refused(exc)
-        room, building, unit_type = found
         self.panel = {
             **live,
             "id": str(room.id),

@@ -14,8 +14,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin.view import ActionResult
-from clss_app.services.permissions import Principal
+from clss_app.core.results import ActionResult
+from clss_app.services.permissions import Principal, scope_clause
 from models import (
     Audience,
     Banner,
@@ -92,6 +92,37 @@ def home_preview(session: Session, city: str, now: datetime | None = None) -> di
     out = {g.value: [b for b in rows if b.group == g] for g in BannerGroup}
     out[BannerGroup.RECOMMEND.value] = out[BannerGroup.RECOMMEND.value][:MAX_RECOMMENDATIONS]
     return out
+
+
+def preview_cities(session: Session, p: Principal) -> list[str]:
+    """The cities of the banners inside p's scope, for the APP首页预览's city picker."""
+    return list(
+        session.exec(
+            select(Banner.city).distinct().where(scope_clause(p, Banner.branch_id, by="unit")).order_by(Banner.city)
+        ).all()
+    )
+
+
+def preview_cards(session: Session, p: Principal, city: str) -> dict[str, list[dict[str, str]]]:
+    """``home_preview`` as p may see it: per group, the live banners of p's scope as
+    {image (stored name), title, target ("项目：…", "活动：…" or the URL)}."""
+    live = home_preview(session, city)
+    mine = set(session.exec(select(Banner.id).where(scope_clause(p, Banner.branch_id, by="unit"))).all())
+    shown = [b for bs in live.values() for b in bs]
+    projects = {b.project_id for b in shown} - {None}
+    events = {b.event_id for b in shown} - {None}
+    names = dict(session.exec(select(Project.id, Project.name).where(Project.id.in_(projects))).all())
+    titles = dict(session.exec(select(Event.id, Event.name).where(Event.id.in_(events))).all())
+
+    def card(b: Banner) -> dict[str, str]:
+        target = {
+            LinkKind.PROJECT: f"项目：{names.get(b.project_id, '')}",
+            LinkKind.EVENT: f"活动：{titles.get(b.event_id, '')}",
+            LinkKind.URL: b.url,
+        }.get(b.link_kind, "")
+        return {"image": b.image, "title": b.title, "target": target}
+
+    return {g: [card(b) for b in bs if b.id in mine] for g, bs in live.items()}
 
 
 # ---------------------------------------------------------------- events

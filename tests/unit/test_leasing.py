@@ -528,9 +528,9 @@ def test_sublet_settles_the_old_tenant_and_signs_the_new_one(session, principal_
 
 
 def test_inbox_shows_each_role_what_waits_for_it(session, principal_of):
-    from clss_app.services import inbox
+    from pages.home import todo
 
-    items = lambda who: {i["item"]: i for i in inbox.todo(session, principal_of(who))}  # noqa: E731
+    items = lambda who: {i["item"]: i for i in todo(session, principal_of(who))}  # noqa: E731
     principal, finance, assistant = items("principal"), items("finance"), items("assistant")
     assert principal["坏账待一级审批"]["count"] == "1"
     assert principal["坏账待一级审批"]["href"] == "/finance/bad-debts?f_state=level1"
