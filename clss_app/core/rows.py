@@ -1,0 +1,28 @@
+"""Small facts about rows and statements that the type checker cannot see by itself."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def saved_id(row: _Row) -> int:
+    """The id of a row read from the database or flushed (a table's id is None only before that)."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: flush it first")
+    return row.id
+
+
+def changed(session: Session, statement: sa.Update | sa.Delete) -> int:
+    """Run an UPDATE or DELETE; how many rows it changed (0: someone else changed them first)."""
+    result = session.execute(statement)
+    if not isinstance(result, sa.CursorResult):
+        raise TypeError(f"{statement!r} gave no row count")
+    return result.rowcount
