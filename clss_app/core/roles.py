@@ -9,7 +9,6 @@ EVERYONE = frozenset(Role)
 EXECUTIVES = frozenset({Role.SUPER_ADMIN, Role.SYSTEM_ADMIN, Role.PRINCIPAL, Role.MULTI_STORE_MANAGER})
 # Who owns a project's leasing decisions (check-out, room change, refunds handed over): not the assistant.
 OWNERS = frozenset({Role.PRINCIPAL, Role.MULTI_STORE_MANAGER, Role.STORE_MANAGER})
-PROJECT_OWNERS = OWNERS  # the menu's name for the same people
 STORE = OWNERS | {Role.STORE_ASSISTANT}
 SYS = frozenset({Role.SYSTEM_ADMIN})
 ADMINS = frozenset({Role.SUPER_ADMIN, Role.SYSTEM_ADMIN})
