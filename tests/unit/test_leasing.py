@@ -1,6 +1,6 @@
 """租务 and 账单 flows through the engine, each step by the role that owns it, on a real SQLite file."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,6 +9,7 @@ from sqlmodel import select
 import pages  # noqa: F401  (registers every ModelAdmin)
 from clss_app.admin import crud
 from clss_app.admin.view import REGISTRY
+from clss_app.core import clock
 from clss_app.services import bills, leasing
 from clss_app.services.billing import add_months, rent_until
 from clss_app.services.permissions import Forbidden
@@ -30,7 +31,7 @@ from models import (
     RoomStatus,
 )
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def act(session, p, key, name, ids, text="", raw=None):
