@@ -13,12 +13,14 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from clss_app import db
 from clss_app.core import clock
+from clss_app.core.rows import table_of
 from clss_app.services.auth import hash_password
 from models import (
     Building,
@@ -100,6 +102,7 @@ class DemoContext:
     rng: random.Random
     scale: int
     ids: dict[str, list[int]] = field(default_factory=dict)
+    projects_by_company: dict[int, list[int]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     _next: dict[str, int] = field(default_factory=dict)
 
@@ -116,12 +119,13 @@ class DemoContext:
 
 
 def seed_org(ctx: DemoContext) -> None:
-    units = [dict(id=ctx.next_id("org"), name="总行", kind=UnitKind.HQ, parent_id=None, city="")]
+    hq = ctx.next_id("org")
+    units: list[dict[str, Any]] = [dict(id=hq, name="总行", kind=UnitKind.HQ, parent_id=None, city="")]
     branch_ids = []
     for name, city, _ in BRANCHES:
         bid = ctx.next_id("org")
         branch_ids.append(bid)
-        units.append(dict(id=bid, name=name, kind=UnitKind.BRANCH, parent_id=units[0]["id"], city=city))
+        units.append(dict(id=bid, name=name, kind=UnitKind.BRANCH, parent_id=hq, city=city))
     company_ids = []
     for bidx, name, white, operating in COMPANIES:
         cid = ctx.next_id("org")
@@ -141,7 +145,7 @@ def seed_org(ctx: DemoContext) -> None:
         u.setdefault("is_whitelist", False)
         u.setdefault("is_operating", False)
     ctx.bulk(OrgUnit, units, "机构")
-    ctx.ids["hq"] = [units[0]["id"]]
+    ctx.ids["hq"] = [hq]
     ctx.ids["branch"] = branch_ids
     ctx.ids["company"] = company_ids
 
@@ -192,7 +196,8 @@ def _room_row(ctx, pid, bid, fid, number, kind, floor_no=1, city="", unit_type=N
 
 
 def seed_housing(ctx: DemoContext) -> None:
-    projects, buildings, floors, rooms, unit_types = [], [], [], [], []
+    projects: list[dict[str, Any]] = []
+    buildings, floors, rooms, unit_types = [], [], [], []
     by_company: dict[int, list[int]] = {}
     for cidx, company_id in enumerate(ctx.ids["company"]):
         bidx = COMPANIES[cidx][0]
@@ -268,7 +273,7 @@ def seed_housing(ctx: DemoContext) -> None:
     for i in range(0, len(rooms), 5000):
         ctx.bulk(Room, rooms[i : i + 5000], "房间")
     ctx.ids["project"] = [p["id"] for p in projects]
-    ctx.ids["projects_by_company"] = by_company  # type: ignore[assignment]
+    ctx.projects_by_company = by_company
 
 
 def seed_fees(ctx: DemoContext) -> None:
@@ -328,7 +333,7 @@ def seed_import_batch(ctx: DemoContext) -> None:
 def seed_users(ctx: DemoContext) -> None:
     pw = hash_password(DEMO_PASSWORD)  # one hash for all demo logins: argon2 is slow by design
     company0 = ctx.ids["company"][0]
-    p0 = ctx.ids["projects_by_company"][company0]  # type: ignore[index]
+    p0 = ctx.projects_by_company[company0]
     places = {
         Role.SUPER_ADMIN: ctx.ids["hq"][0],
         Role.SYSTEM_ADMIN: ctx.ids["branch"][0],
@@ -372,7 +377,7 @@ def seed_users(ctx: DemoContext) -> None:
     surnames = "张王李赵钱孙周吴郑冯陈褚卫蒋沈韩杨朱秦许何吕施"
     given = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "涛", "明", "超", "霞", "平"]
     for cidx, company_id in enumerate(ctx.ids["company"][1:], start=2):
-        projects = ctx.ids["projects_by_company"][company_id]  # type: ignore[index]
+        projects = ctx.projects_by_company[company_id]
         for role in (Role.PRINCIPAL, Role.STORE_MANAGER, Role.FINANCE):
             uid = ctx.next_id("user")
             users.append(
@@ -461,7 +466,7 @@ def seed_leasing(ctx: DemoContext) -> None:
     )
 
     s, rng, today = ctx.session, ctx.rng, clock.today()
-    company_of = {pid: cid for cid, pids in ctx.ids["projects_by_company"].items() for pid in pids}  # type: ignore
+    company_of = {pid: cid for cid, pids in ctx.projects_by_company.items() for pid in pids}
     rooms = s.execute(sa.select(Room.id, Room.project_id, Room.status, Room.rent, Room.deposit).order_by(Room.id)).all()
     tenants, contracts, reservations, appointments = [], [], [], []
     online = 0
@@ -680,7 +685,7 @@ def seed_lease_history(ctx: DemoContext) -> None:
     first = ctx.ids["project"][0]
     # Plain rows and table-level updates throughout: at scale 70 the ORM would keep 60k contracts in its
     # identity map and check every one of them against each UPDATE.
-    C, B = Contract.__table__, Bill.__table__
+    C, B = table_of(Contract), table_of(Bill)
     active = s.execute(sa.select(C).where(C.c.state == ContractState.ACTIVE).order_by(C.c.id)).all()
     earlier, links = [], []
     company_of = dict(s.execute(sa.select(Tenant.id, Tenant.company_id)).all())
@@ -753,7 +758,7 @@ def seed_lease_history(ctx: DemoContext) -> None:
             [
                 dict(
                     id=tid,
-                    company_id=s.get(Project, room.project_id).company_id,
+                    company_id=s.get_one(Project, room.project_id).company_id,
                     name="吴晓",
                     phone=f"13{tid:09d}",
                     id_number="",

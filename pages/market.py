@@ -15,6 +15,7 @@ from clss_app.services import market
 from clss_app.services.permissions import EXPORT, VIEW, Forbidden, can, grant
 from clss_app.state import AuthState
 from clss_app.ui import theme
+from clss_app.ui.event import event
 from clss_app.ui.plot import escape_data_text
 from clss_app.ui.shell import card
 from models import AreaBand, IndexKind, MarketIndex, utcnow
@@ -45,7 +46,7 @@ def _month(text: str) -> date | None:
 class MarketState(AuthState):
     kind: str = IndexKind.RENT.value
     band: str = AreaBand.FROM_60.value
-    cities: list[str] = []
+    cities: rx.Field[list[str]] = rx.field(default_factory=list)
     month_from: str = ""
     month_to: str = ""
     city_options: list[str] = []
@@ -64,7 +65,7 @@ class MarketState(AuthState):
             _month(self.month_to),
         )
 
-    @rx.event
+    @event
     def load(self):
         try:
             with self._session() as (s, p):
@@ -96,19 +97,19 @@ class MarketState(AuthState):
         self.demo = bool(frame.height and frame["is_demo"].any())
         self.figure = _figure(frame, IndexKind(self.kind))
 
-    @rx.event
+    @event
     def set_kind(self, value: str):
         if value in {k.value for k in IndexKind}:
             self.kind = value
         return self._refresh()
 
-    @rx.event
+    @event
     def set_band(self, value: str):
         if value in {b.value for b in AreaBand}:
             self.band = value
         return self._refresh()
 
-    @rx.event
+    @event
     def toggle_city(self, city: str):
         if city in self.cities:
             self.cities = [c for c in self.cities if c != city]
@@ -116,7 +117,7 @@ class MarketState(AuthState):
             self.cities = [c for c in self.city_options if c in self.cities or c == city]
         return self._refresh()
 
-    @rx.event
+    @event
     def set_range(self, which: str, value: str):
         if value in self.month_options:
             if which == "from":
@@ -127,7 +128,7 @@ class MarketState(AuthState):
                 self.month_from, self.month_to = self.month_to, self.month_from
         return self._refresh()
 
-    @rx.event
+    @event
     def export(self):
         try:
             with self._session() as (s, p):

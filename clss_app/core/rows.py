@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 
 class _Row(Protocol):
     @property
     def id(self) -> int | None: ...
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """A table model's Core table (``Model.__table__``, which the type checker does not know)."""
+    table = sa.inspect(model).local_table
+    if not isinstance(table, sa.Table):
+        raise TypeError(f"{model.__name__} is not a table")
+    return table
 
 
 def saved_id(row: _Row) -> int:
@@ -20,9 +28,10 @@ def saved_id(row: _Row) -> int:
     return row.id
 
 
-def changed(session: Session, statement: sa.Update | sa.Delete) -> int:
-    """Run an UPDATE or DELETE; how many rows it changed (0: someone else changed them first)."""
-    result = session.execute(statement)
+def changed(session: Session, statement: sa.Update | sa.Delete, params: list[dict[str, Any]] | None = None) -> int:
+    """Run an UPDATE or DELETE (once per ``params`` row if given); how many rows it changed (0: someone
+    else changed them first)."""
+    result = session.execute(statement, params)
     if not isinstance(result, sa.CursorResult):
         raise TypeError(f"{statement!r} gave no row count")
     return result.rowcount

@@ -28,6 +28,7 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -142,7 +143,7 @@ def load_frames(session: Session, p: Principal) -> dict[str, pl.DataFrame]:
     where = _scope_sql(p)
     c_where = _scope_sql(p, "c.project_id")
     and_ = " AND " if where else " WHERE "
-    reads = {
+    reads: dict[str, tuple[str, dict[str, Any]]] = {
         "projects": (
             f"SELECT id, name, city FROM project{_scope_sql(p, 'id')}",
             {"project_id": pl.Int64, "name": pl.String, "city": pl.String},
@@ -192,7 +193,8 @@ def load_frames(session: Session, p: Principal) -> dict[str, pl.DataFrame]:
             {"project_id": pl.Int64, "day": pl.Datetime},
         ),
     }
-    engine = session.get_bind()
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, sa.Engine) else bind.engine
 
     def read(name: str) -> pl.DataFrame:
         with engine.connect() as conn:

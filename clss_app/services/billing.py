@@ -91,7 +91,8 @@ def schedule(start: date, end: date, monthly: Decimal, cycle: int = 1, mode: str
     if cycle == ONCE:
         return [_same_day_period(1, start, start, 0, end, monthly)]
     if mode == SAME_DAY:
-        periods, k = [], 0
+        periods: list[Period] = []
+        k = 0
         while True:
             p_start = add_months(start, k * cycle)
             if p_start > end:

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from clss_app.core import clock
 from clss_app.core.errors import ValidationFailed
 from clss_app.core.results import ActionResult
+from clss_app.core.rows import saved_id
 from clss_app.services import bills, room_status
 from clss_app.services.billing import add_months
 from clss_app.services.permissions import Principal
@@ -151,7 +152,7 @@ def convert_reservations(session: Session, p: Principal, rows: list[Reservation]
         if r.state != ReservationState.ACTIVE:
             result.refused.append((f"预定#{r.id}", f"当前为{r.state.label}"))
             continue
-        room = session.get(Room, r.room_id)
+        room = session.get_one(Room, r.room_id)
         values = {
             **terms,
             "room_id": r.room_id,
@@ -227,10 +228,10 @@ def sign(session: Session, p: Principal, c: Contract) -> int:
         session.execute(sa.update(Contract).where(Contract.id == c.id).values(number=c.number))
     written = bills.generate(session, [c])
     if c.reservation_id:
-        r = session.get(Reservation, c.reservation_id)
+        r = session.get_one(Reservation, c.reservation_id)
         if not _conditional(session, Reservation, r, ReservationState.ACTIVE, state=ReservationState.CONVERTED):
             raise ValidationFailed({"reservation_id": "该预定刚被他人处理，请刷新"})
-        bills.apply_credit(session, p, c.id, r.deposit, PaymentMethod.RESERVATION_DEPOSIT, f"预定#{r.id} 定金")
+        bills.apply_credit(session, p, saved_id(c), r.deposit, PaymentMethod.RESERVATION_DEPOSIT, f"预定#{r.id} 定金")
     return written
 
 
@@ -277,7 +278,7 @@ def check_in(session: Session, p: Principal, rows: list[Contract], values: dict)
         if c.state != ContractState.SIGNED:
             result.refused.append((c.number, f"合同当前为{c.state.label}，只有待执行的合同可以办理入住"))
             continue
-        first = first_rent_bill(session, c.id)
+        first = first_rent_bill(session, saved_id(c))
         if first is not None and first.state != BillState.PAID:
             result.refused.append((c.number, f"首期款未缴清（应收 ¥{first.amount:,.2f}，已收 ¥{first.paid:,.2f}）"))
             continue

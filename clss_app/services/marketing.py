@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from clss_app.core.results import ActionResult
+from clss_app.core.rows import changed, saved_id
 from clss_app.services.permissions import Principal, scope_clause
 from models import (
     Audience,
@@ -167,13 +168,14 @@ def signup_problems(session: Session, values: dict) -> dict[str, str]:
 
 def take_place(session: Session, event_id: int) -> Event:
     """One place of the event, by a conditional UPDATE; Refused when it is full."""
-    taken = session.execute(
+    taken = changed(
+        session,
         sa.update(Event)
         .where(Event.id == event_id, Event.signed_up < Event.capacity)
         .values(signed_up=Event.signed_up + 1, version=Event.version + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    event = session.get(Event, event_id)
+        .execution_options(synchronize_session=False),
+    )
+    event = session.get_one(Event, event_id)
     if taken != 1:
         raise Refused(f"活动名额已满（限 {event.capacity} 人）")
     return event
@@ -197,18 +199,19 @@ def _move_each(session: Session, rows: list, model, from_state, to_state, refusa
     """Move each row from one state to the next by a conditional UPDATE; rows already moved are refused."""
     result = ActionResult()
     for r in rows:
-        moved = session.execute(
+        moved = changed(
+            session,
             sa.update(model)
             .where(model.id == r.id, model.state == from_state)
             .values(state=to_state, version=model.version + 1)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if moved:
             result.done += 1
             if after:
                 after(r)
         else:
-            result.refused.append((getattr(r, "name", None) or getattr(r, "title", ""), refusal))
+            result.refused.append((str(getattr(r, "name", None) or getattr(r, "title", "")), refusal))
     return result
 
 
@@ -258,12 +261,13 @@ def claim(session: Session, sale_id: int, name: str, phone: str, now: datetime |
         raise Refused("秒杀活动不存在")
     if not sale.starts_at <= now < sale.ends_at:
         raise Refused("不在秒杀时间内")
-    taken = session.execute(
+    taken = changed(
+        session,
         sa.update(FlashSale)
         .where(FlashSale.id == sale_id, FlashSale.sold < FlashSale.stock)
         .values(sold=FlashSale.sold + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     if taken != 1:
         raise Refused("已抢光")
     row = FlashClaim(
@@ -282,7 +286,7 @@ def claim_for(session: Session, p: Principal, rows: list[FlashSale], values: dic
     result = ActionResult()
     for sale in rows:
         try:
-            claim(session, sale.id, values.get("name") or "", values.get("phone") or "")
+            claim(session, saved_id(sale), values.get("name") or "", values.get("phone") or "")
             result.done += 1
         except Refused as exc:
             result.refused.append((sale.title, str(exc)))

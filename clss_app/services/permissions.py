@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from clss_app.core.errors import Forbidden, NotLoggedIn
 from clss_app.core.principal import Principal
+from clss_app.core.rows import saved_id
 from models import PROJECT_BOUND_ROLES, DataScope, OrgUnit, Project, Role, User, UserProject, UserScopeUnit
 
 __all__ = ["Forbidden", "NotLoggedIn", "Principal"]  # where most callers have always found them
@@ -63,7 +64,8 @@ def require(p: Principal | None, action: str, resource: str) -> Principal:
 def _children_map(session: Session) -> dict[int | None, list[int]]:
     children: dict[int | None, list[int]] = {}
     for uid, parent in session.exec(select(OrgUnit.id, OrgUnit.parent_id)).all():
-        children.setdefault(parent, []).append(uid)
+        if uid is not None:  # always, for a stored row
+            children.setdefault(parent, []).append(uid)
     return children
 
 
@@ -95,13 +97,14 @@ def load_principal(session: Session, user: User) -> Principal:
 
     project_ids: set[int] | None = None
     if unit_ids is not None:
-        project_ids = set(session.exec(select(Project.id).where(Project.company_id.in_(unit_ids))).all())
+        found = session.exec(select(Project.id).where(Project.company_id.in_(unit_ids))).all()
+        project_ids = {i for i in found if i is not None}
     if user.role in PROJECT_BOUND_ROLES:
         assigned = set(session.exec(select(UserProject.project_id).where(UserProject.user_id == user.id)).all())
         project_ids = assigned if project_ids is None else project_ids & assigned
 
     return Principal(
-        user_id=user.id,
+        user_id=saved_id(user),
         username=user.username,
         display_name=user.display_name,
         role=user.role,
