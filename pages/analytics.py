@@ -7,15 +7,18 @@ Chinese and turns each into a link to the engine list filtered to the rows it co
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import plotly.graph_objects as go
 import reflex as rx
+from sqlmodel import Session
 
 from clss_app.admin.dashboard import Chart, Dashboard, DashboardState, Filter, Stat, Table, dashboard_body, list_link
 from clss_app.admin.fields import parse_month
 from clss_app.core import clock
 from clss_app.core.money import from_cents
 from clss_app.services import analytics as an
+from clss_app.services.permissions import Principal
 from clss_app.ui import theme
 from models import RoomStatus
 
@@ -393,7 +396,7 @@ class AnalyticsDashboard(Dashboard, key="dashboard"):
     ]
 
     @classmethod
-    def filter_options(cls, session, p, chosen):
+    def filter_options(cls, session: Session, p: Principal, chosen: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
         projects = an.project_choices(session, p)
         cities = sorted({c for _, _, c in projects})
         months = [m.strftime("%Y-%m") for m in an.months_back(clock.today(), MONTHS_OFFERED)]
@@ -406,13 +409,13 @@ class AnalyticsDashboard(Dashboard, key="dashboard"):
         }
 
     @classmethod
-    def filter_default(cls, key, allowed):
+    def filter_default(cls, key: str, allowed: list[str]) -> str:
         if key == "month_from" and allowed:
             return allowed[min(11, len(allowed) - 1)]  # the last twelve months
         return super().filter_default(key, allowed)
 
     @classmethod
-    def data(cls, session, p, chosen):
+    def data(cls, session: Session, p: Principal, chosen: dict[str, str]) -> dict[str, Any]:
         first, last = sorted([parse_month(chosen["month_from"]), parse_month(chosen["month_to"])])
         f = an.Filters(month_from=first, month_to=last, city=chosen["city"], project_id=int(chosen["project"] or 0))
         d = an.dashboard(session, p, f, clock.today())

@@ -118,7 +118,9 @@ def _settled(
     return net, (net, lines)
 
 
-def _end(session, c: Contract, state: ContractState, day: date, readings: dict, net: Decimal) -> bool:
+def _end(
+    session: Session, c: Contract, state: ContractState, day: date, readings: dict[str, Decimal | None], net: Decimal
+) -> bool:
     return _conditional(
         session,
         Contract,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -19,7 +20,7 @@ from sqlmodel import Session, select
 from clss_app.core import clock
 from clss_app.core.errors import ValidationFailed
 from clss_app.core.results import ActionResult
-from clss_app.core.rows import saved_id
+from clss_app.core.rows import changed, saved_id
 from clss_app.services import bills, room_status
 from clss_app.services.billing import add_months
 from clss_app.services.permissions import Principal
@@ -43,14 +44,16 @@ MAX_HOLD_DAYS = 30  # how long a reservation may hold a room
 MAX_RENT = Decimal("1000000")
 
 
-def _conditional(session, model, row, expected_state, **changes) -> bool:
-    """Change ``row`` only if it still has the state and version it was read with."""
+def _conditional(session: Session, model: Any, row: Any, expected_state: Any, **changes: Any) -> bool:
+    """Change ``row`` (of ``model``: any table with id, state and version) only if it still has the state
+    and version it was read with."""
     return (
-        session.execute(
+        changed(
+            session,
             sa.update(model)
             .where(model.id == row.id, model.state == expected_state, model.version == row.version)
-            .values(version=model.version + 1, **changes)
-        ).rowcount
+            .values(version=model.version + 1, **changes),
+        )
         == 1
     )
 
