@@ -110,7 +110,7 @@ class WorkbenchState(AuthState):
                 rooms = room_board.rooms(s, pid)
                 marks = room_board.board_marks(s, pid)
         except Forbidden as exc:
-            self.rows, self.counts, self.total = [], {s.value: 0 for s in RoomStatus}, 0
+            self.rows, self.counts, self.total = [], {st.value: 0 for st in RoomStatus}, 0
             return self._refused(exc)
         self._signature = signature
         self._rooms = [tuple(r) for r in rooms]
