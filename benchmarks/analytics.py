@@ -323,7 +323,7 @@ def _seed(s, company: int, today: date) -> dict:
     from datetime import datetime
     from datetime import time as dtime
 
-    from clss_app.admin.fields import SHANGHAI
+    from clss_app.core.clock import SHANGHAI
 
     when = lambda d: datetime.combine(d, dtime(10), tzinfo=SHANGHAI)  # noqa: E731
     viewings = [
@@ -389,13 +389,14 @@ def main() -> int:
     import pages  # noqa: F401
     from benchmarks import analytics_sql
     from clss_app import db, demo, manage
+    from clss_app.core import clock
     from clss_app.services import analytics as an
     from clss_app.services.billing import add_months
     from clss_app.services.permissions import load_principal
     from models import User
     from pages.analytics import AnalyticsDashboard
 
-    today = date.today()
+    today = clock.today()
     manage.migrate()
     demo.generate()
     t = time.perf_counter()

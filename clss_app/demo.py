@@ -13,11 +13,14 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from clss_app import db
+from clss_app.core import clock
+from clss_app.core.rows import table_of
 from clss_app.services.auth import hash_password
 from models import (
     Building,
@@ -99,6 +102,7 @@ class DemoContext:
     rng: random.Random
     scale: int
     ids: dict[str, list[int]] = field(default_factory=dict)
+    projects_by_company: dict[int, list[int]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     _next: dict[str, int] = field(default_factory=dict)
 
@@ -115,12 +119,13 @@ class DemoContext:
 
 
 def seed_org(ctx: DemoContext) -> None:
-    units = [dict(id=ctx.next_id("org"), name="总行", kind=UnitKind.HQ, parent_id=None, city="")]
+    hq = ctx.next_id("org")
+    units: list[dict[str, Any]] = [dict(id=hq, name="总行", kind=UnitKind.HQ, parent_id=None, city="")]
     branch_ids = []
     for name, city, _ in BRANCHES:
         bid = ctx.next_id("org")
         branch_ids.append(bid)
-        units.append(dict(id=bid, name=name, kind=UnitKind.BRANCH, parent_id=units[0]["id"], city=city))
+        units.append(dict(id=bid, name=name, kind=UnitKind.BRANCH, parent_id=hq, city=city))
     company_ids = []
     for bidx, name, white, operating in COMPANIES:
         cid = ctx.next_id("org")
@@ -140,7 +145,7 @@ def seed_org(ctx: DemoContext) -> None:
         u.setdefault("is_whitelist", False)
         u.setdefault("is_operating", False)
     ctx.bulk(OrgUnit, units, "机构")
-    ctx.ids["hq"] = [units[0]["id"]]
+    ctx.ids["hq"] = [hq]
     ctx.ids["branch"] = branch_ids
     ctx.ids["company"] = company_ids
 
@@ -191,7 +196,8 @@ def _room_row(ctx, pid, bid, fid, number, kind, floor_no=1, city="", unit_type=N
 
 
 def seed_housing(ctx: DemoContext) -> None:
-    projects, buildings, floors, rooms, unit_types = [], [], [], [], []
+    projects: list[dict[str, Any]] = []
+    buildings, floors, rooms, unit_types = [], [], [], []
     by_company: dict[int, list[int]] = {}
     for cidx, company_id in enumerate(ctx.ids["company"]):
         bidx = COMPANIES[cidx][0]
@@ -267,7 +273,7 @@ def seed_housing(ctx: DemoContext) -> None:
     for i in range(0, len(rooms), 5000):
         ctx.bulk(Room, rooms[i : i + 5000], "房间")
     ctx.ids["project"] = [p["id"] for p in projects]
-    ctx.ids["projects_by_company"] = by_company  # type: ignore[assignment]
+    ctx.projects_by_company = by_company
 
 
 def seed_fees(ctx: DemoContext) -> None:
@@ -327,7 +333,7 @@ def seed_import_batch(ctx: DemoContext) -> None:
 def seed_users(ctx: DemoContext) -> None:
     pw = hash_password(DEMO_PASSWORD)  # one hash for all demo logins: argon2 is slow by design
     company0 = ctx.ids["company"][0]
-    p0 = ctx.ids["projects_by_company"][company0]  # type: ignore[index]
+    p0 = ctx.projects_by_company[company0]
     places = {
         Role.SUPER_ADMIN: ctx.ids["hq"][0],
         Role.SYSTEM_ADMIN: ctx.ids["branch"][0],
@@ -371,7 +377,7 @@ def seed_users(ctx: DemoContext) -> None:
     surnames = "张王李赵钱孙周吴郑冯陈褚卫蒋沈韩杨朱秦许何吕施"
     given = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "涛", "明", "超", "霞", "平"]
     for cidx, company_id in enumerate(ctx.ids["company"][1:], start=2):
-        projects = ctx.ids["projects_by_company"][company_id]  # type: ignore[index]
+        projects = ctx.projects_by_company[company_id]
         for role in (Role.PRINCIPAL, Role.STORE_MANAGER, Role.FINANCE):
             uid = ctx.next_id("user")
             users.append(
@@ -436,7 +442,7 @@ def seed_leasing(ctx: DemoContext) -> None:
     contracts that were checked out (one refund due, one bad debt awaiting approval) and pending online
     signings. Bills come from the billing engine itself.
     """
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from clss_app.services import bills
     from clss_app.services.billing import add_months
@@ -459,8 +465,8 @@ def seed_leasing(ctx: DemoContext) -> None:
         Tenant,
     )
 
-    s, rng, today = ctx.session, ctx.rng, date.today()
-    company_of = {pid: cid for cid, pids in ctx.ids["projects_by_company"].items() for pid in pids}  # type: ignore
+    s, rng, today = ctx.session, ctx.rng, clock.today()
+    company_of = {pid: cid for cid, pids in ctx.projects_by_company.items() for pid in pids}
     rooms = s.execute(sa.select(Room.id, Room.project_id, Room.status, Room.rent, Room.deposit).order_by(Room.id)).all()
     tenants, contracts, reservations, appointments = [], [], [], []
     online = 0
@@ -679,7 +685,7 @@ def seed_lease_history(ctx: DemoContext) -> None:
     first = ctx.ids["project"][0]
     # Plain rows and table-level updates throughout: at scale 70 the ORM would keep 60k contracts in its
     # identity map and check every one of them against each UPDATE.
-    C, B = Contract.__table__, Bill.__table__
+    C, B = table_of(Contract), table_of(Bill)
     active = s.execute(sa.select(C).where(C.c.state == ContractState.ACTIVE).order_by(C.c.id)).all()
     earlier, links = [], []
     company_of = dict(s.execute(sa.select(Tenant.id, Tenant.company_id)).all())
@@ -752,7 +758,7 @@ def seed_lease_history(ctx: DemoContext) -> None:
             [
                 dict(
                     id=tid,
-                    company_id=s.get(Project, room.project_id).company_id,
+                    company_id=s.get_one(Project, room.project_id).company_id,
                     name="吴晓",
                     phone=f"13{tid:09d}",
                     id_number="",
@@ -881,13 +887,12 @@ def seed_funnel_history(ctx: DemoContext) -> None:
     """The appointments and reservations behind the past year's signings, so the dashboard's funnel
     (预约看房 → 预定 → 签约) has the shape a store sees: about three viewings and one or two
     reservations for each new contract."""
-    from datetime import date, datetime, time, timedelta
+    from datetime import datetime, time, timedelta
 
-    from clss_app.admin.fields import SHANGHAI
     from clss_app.services.analytics import NEW_SOURCES, SIGNED_STATES
     from models import Appointment, AppointmentState, Contract, Reservation
 
-    s, rng, today = ctx.session, ctx.rng, date.today()
+    s, rng, today = ctx.session, ctx.rng, clock.today()
     signings = s.execute(
         sa.select(Contract.project_id, Contract.room_id, Contract.tenant_id, Contract.signed_on)
         .where(
@@ -897,7 +902,7 @@ def seed_funnel_history(ctx: DemoContext) -> None:
         )
         .order_by(Contract.id)
     ).all()
-    at = lambda day, hour: datetime.combine(day, time(hour), tzinfo=SHANGHAI)  # noqa: E731
+    at = lambda day, hour: datetime.combine(day, time(hour), tzinfo=clock.SHANGHAI)  # noqa: E731
     appointments, reservations = [], []
     for pid, room, tenant, signed in signings:
         for k in range(rng.choice([2, 3, 3, 4])):
@@ -947,7 +952,7 @@ def seed_market(ctx: DemoContext) -> None:
 
     from clss_app.services.market import demo_points
 
-    today = date.today()
+    today = clock.today()
     last = date(today.year, today.month, 1) - timedelta(days=1)
     ctx.bulk(MarketIndex, demo_points(date(2023, 1, 1), last, random.Random(ctx.rng.random())), "行情指数")
 

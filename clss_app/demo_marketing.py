@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 
 from clss_app.admin import media
-from clss_app.admin.fields import SHANGHAI
+from clss_app.core import clock
+from clss_app.core.clock import SHANGHAI
 from models import (
     Audience,
     Banner,
@@ -78,7 +79,7 @@ def _image(width: int, height: int, k: int) -> str:
 
 def seed_marketing(ctx) -> None:
     s, rng = ctx.session, ctx.rng
-    now, today = utcnow(), date.today()
+    now, today = utcnow(), clock.today()
     at = lambda d, h: datetime.combine(d, time(h), tzinfo=SHANGHAI)  # noqa: E731
     projects = s.execute(
         sa.select(Project.id, Project.name, Project.city, Project.company_id).order_by(Project.id)
@@ -370,14 +371,20 @@ def seed_marketing(ctx) -> None:
     )
 
     # Insurance: four products, their covers and extras; plans for the first company's projects.
-    covers_of = {}
-    for name, kind, insurer, covers in PRODUCTS:
+    covers_of: dict[int, list[tuple[int, Decimal, Decimal]]] = {}
+    for name, product_kind, insurer, covers in PRODUCTS:
         pid = ctx.next_id("insurance_product")
         ctx.bulk(
             InsuranceProduct,
             [
                 dict(
-                    id=pid, name=name, kind=kind, insurer=insurer, description=f"{insurer}承保", enabled=True, version=1
+                    id=pid,
+                    name=name,
+                    kind=product_kind,
+                    insurer=insurer,
+                    description=f"{insurer}承保",
+                    enabled=True,
+                    version=1,
                 )
             ],
             "保险产品",
@@ -441,7 +448,7 @@ def seed_marketing(ctx) -> None:
     for i, c in enumerate(active[::8]):
         gifted = i % 3 == 0
         product = products[1] if gifted else products[i % 2 * 2]
-        cov, amount, premium = covers_of[product][0 if gifted else i % len(covers_of[product])]
+        cov, insured, cost = covers_of[product][0 if gifted else i % len(covers_of[product])]
         policies.append(
             dict(
                 number=f"BD{c.start_date:%Y%m%d}{c.id:06d}",
@@ -449,8 +456,8 @@ def seed_marketing(ctx) -> None:
                 contract_id=c.id,
                 tenant_id=c.tenant_id,
                 product_id=product,
-                cover_amount=amount,
-                premium=Decimal(0) if gifted else premium,
+                cover_amount=insured,
+                premium=Decimal(0) if gifted else cost,
                 gifted=gifted,
                 state=PolicyState.IN_FORCE if gifted or i % 5 else PolicyState.UNPAID,  # a gift is never owed
                 starts_on=c.start_date,

@@ -8,16 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clss_app.core.roles import ADMINS, EVERYONE, EXECUTIVES, FIN, OWNERS, STORE, SYS
 from clss_app.services.permissions import VIEW, grant
 from models import Role
 
 R = Role
-EVERYONE = frozenset(Role)
-EXECUTIVES = frozenset({R.SUPER_ADMIN, R.SYSTEM_ADMIN, R.PRINCIPAL, R.MULTI_STORE_MANAGER})
-STORE = frozenset({R.PRINCIPAL, R.MULTI_STORE_MANAGER, R.STORE_MANAGER, R.STORE_ASSISTANT})
-PROJECT_OWNERS = frozenset({R.PRINCIPAL, R.MULTI_STORE_MANAGER, R.STORE_MANAGER})
-SYS = frozenset({R.SYSTEM_ADMIN})
-FIN = frozenset({R.FINANCE})
 
 
 @dataclass(frozen=True)
@@ -48,13 +43,13 @@ MENU: tuple[MenuGroup, ...] = (
         "房源管理",
         "building-2",
         (
-            E("projects", "项目管理", "/housing/projects", SYS | PROJECT_OWNERS),
+            E("projects", "项目管理", "/housing/projects", SYS | OWNERS),
             E("buildings", "楼栋管理", "/housing/buildings", STORE),
             E("unit_types", "户型管理", "/housing/unit-types", STORE),
             E("fee_items", "费项管理", "/housing/fee-items", STORE),
             E("pricing_standards", "计费标准", "/housing/pricing-standards", STORE),
             E("rooms", "房间管理", "/housing/rooms", STORE),
-            E("import_batches", "导入批次管理", "/housing/import-batches", SYS | PROJECT_OWNERS),
+            E("import_batches", "导入批次管理", "/housing/import-batches", SYS | OWNERS),
         ),
     ),
     MenuGroup(
@@ -74,7 +69,7 @@ MENU: tuple[MenuGroup, ...] = (
         (
             E("contracts", "合同列表", "/contracts", STORE | FIN),
             E("online_review", "在线签约审核", "/contracts/online-review", STORE),
-            E("master_leases", "企业包租", "/contracts/master-leases", PROJECT_OWNERS),
+            E("master_leases", "企业包租", "/contracts/master-leases", OWNERS),
         ),
     ),
     MenuGroup(
@@ -137,13 +132,13 @@ MENU: tuple[MenuGroup, ...] = (
         "系统管理",
         "settings",
         (
-            E("org_units", "组织机构", "/system/org-units", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}),
-            E("users", "员工管理", "/system/users", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}),
+            E("org_units", "组织机构", "/system/org-units", ADMINS),
+            E("users", "员工管理", "/system/users", ADMINS),
             E("city_params", "城市参数", "/system/city-params", {R.SUPER_ADMIN}),
             E("enterprise_params", "企业参数", "/system/enterprise-params", SYS),
             E("project_params", "项目参数", "/system/project-params", SYS, 3),
-            E("audit_log", "操作日志", "/system/audit-log", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}),
-            E("login_log", "登录日志", "/system/login-log", {R.SUPER_ADMIN, R.SYSTEM_ADMIN}),
+            E("audit_log", "操作日志", "/system/audit-log", ADMINS),
+            E("login_log", "登录日志", "/system/login-log", ADMINS),
         ),
     ),
 )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -17,7 +18,7 @@ class LabeledEnum(str, Enum):
 
     label: str
 
-    def __new__(cls, value: str, label: str):
+    def __new__(cls, value: str, label: str = ""):  # a member is looked up by its value alone
         obj = str.__new__(cls, value)
         obj._value_ = value
         obj.label = label
@@ -83,5 +84,13 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
+# The clock (``clss_app.core.clock`` is its name above models): here so that column defaults read it too.
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # every user's business day, whatever the server's zone
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def shanghai_today() -> date:
+    return utcnow().astimezone(SHANGHAI).date()

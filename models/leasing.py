@@ -8,7 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from models.base import LabeledEnum, UTCDateTime, enum_column, utcnow
+from models.base import LabeledEnum, UTCDateTime, enum_column, shanghai_today, utcnow
 
 
 class AppointmentState(LabeledEnum):
@@ -201,7 +201,7 @@ class Contract(SQLModel, table=True):
     state: ContractState = Field(
         default=ContractState.SIGNED, sa_column=enum_column(ContractState, nullable=False), title="合同状态"
     )
-    signed_on: date = Field(default_factory=date.today, title="签约日期")
+    signed_on: date = Field(default_factory=shanghai_today, title="签约日期")
     checked_in_on: date | None = Field(default=None, title="入住日期")
     checked_out_on: date | None = Field(default=None, title="退房日期")
     power_in: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, title="入住电表读数")
@@ -302,7 +302,7 @@ class Payment(SQLModel, table=True):
         default=PaymentMethod.TRANSFER, sa_column=enum_column(PaymentMethod, nullable=False), title="收款方式"
     )
     receipt_no: str = Field(default="", max_length=32, title="收款凭证号")
-    paid_on: date = Field(default_factory=date.today, title="收款日期")
+    paid_on: date = Field(default_factory=shanghai_today, title="收款日期")
     username: str = Field(default="", max_length=32, title="登记人")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="登记时间")
 

@@ -6,27 +6,28 @@ Chinese and turns each into a link to the engine list filtered to the rows it co
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import timedelta
+from typing import Any
 
 import plotly.graph_objects as go
 import reflex as rx
-from sqlmodel import select
+from sqlmodel import Session
 
 from clss_app.admin.dashboard import Chart, Dashboard, DashboardState, Filter, Stat, Table, dashboard_body, list_link
 from clss_app.admin.fields import parse_month
+from clss_app.core import clock
+from clss_app.core.money import from_cents
 from clss_app.services import analytics as an
-from clss_app.services.billing import add_months
-from clss_app.services.permissions import scope_clause
+from clss_app.services.permissions import Principal
 from clss_app.ui import theme
-from models import Project, RoomStatus
+from models import RoomStatus
 
 MONTHS_OFFERED = 36
 BLUE, GREEN, ORANGE, RED, PURPLE, GREY = "#2563eb", "#16a34a", "#ea580c", "#dc2626", "#7c3aed", "#94a3b8"
 
 
 def money(cents: int) -> str:
-    return f"¥{Decimal(cents) / 100:,.2f}"
+    return f"¥{from_cents(cents):,.2f}"
 
 
 def percent(value: float | None) -> str:
@@ -395,15 +396,10 @@ class AnalyticsDashboard(Dashboard, key="dashboard"):
     ]
 
     @classmethod
-    def filter_options(cls, session, p, chosen):
-        projects = session.exec(
-            select(Project.id, Project.name, Project.city)
-            .where(scope_clause(p, Project.id))
-            .order_by(Project.city, Project.name)
-        ).all()
+    def filter_options(cls, session: Session, p: Principal, chosen: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
+        projects = an.project_choices(session, p)
         cities = sorted({c for _, _, c in projects})
-        this_month = date.today().replace(day=1)
-        months = [add_months(this_month, -k).strftime("%Y-%m") for k in range(MONTHS_OFFERED)]
+        months = [m.strftime("%Y-%m") for m in an.months_back(clock.today(), MONTHS_OFFERED)]
         city = chosen.get("city", "")
         return {
             "city": [(c, c) for c in cities],
@@ -413,16 +409,16 @@ class AnalyticsDashboard(Dashboard, key="dashboard"):
         }
 
     @classmethod
-    def filter_default(cls, key, allowed):
+    def filter_default(cls, key: str, allowed: list[str]) -> str:
         if key == "month_from" and allowed:
             return allowed[min(11, len(allowed) - 1)]  # the last twelve months
         return super().filter_default(key, allowed)
 
     @classmethod
-    def data(cls, session, p, chosen):
+    def data(cls, session: Session, p: Principal, chosen: dict[str, str]) -> dict[str, Any]:
         first, last = sorted([parse_month(chosen["month_from"]), parse_month(chosen["month_to"])])
         f = an.Filters(month_from=first, month_to=last, city=chosen["city"], project_id=int(chosen["project"] or 0))
-        d = an.dashboard(session, p, f, date.today())
+        d = an.dashboard(session, p, f, clock.today())
         return {**d, "links": _links(p, d, bool(f.city or f.project_id))}
 
 

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import reflex as rx
-from sqlmodel import select
 
 from clss_app.admin import ModelAdmin
 from clss_app.admin.media import ROUTE as MEDIA
+from clss_app.core.roles import STORE, SYS
 from clss_app.services import marketing
-from clss_app.services.permissions import VIEW, Forbidden, require, scope_clause
+from clss_app.services.permissions import VIEW, Forbidden, require
 from clss_app.state import AuthState
 from clss_app.ui import theme
 from clss_app.ui.shell import card
-from models import Banner, BannerGroup, Evaluation, Event, Feedback, LinkKind, Project, Role
+from models import Banner, BannerGroup, Evaluation, Feedback, Role
 
 R = Role
-SYS = {R.SYSTEM_ADMIN}
-STORE = {R.PRINCIPAL, R.MULTI_STORE_MANAGER, R.STORE_MANAGER, R.STORE_ASSISTANT}
 
 
 class BannerAdmin(ModelAdmin, model=Banner, key="banners"):
@@ -101,16 +99,9 @@ class PreviewState(AuthState):
     def load(self):
         try:
             with self._session() as (s, p):
-                require(p, VIEW, "app_preview")
-                cities = s.exec(
-                    select(Banner.city)
-                    .distinct()
-                    .where(scope_clause(p, Banner.branch_id, by="unit"))
-                    .order_by(Banner.city)
-                ).all()
+                self.cities = marketing.preview_cities(s, require(p, VIEW, "app_preview"))
         except Forbidden as exc:
             return self._refused(exc)
-        self.cities = list(cities)
         if self.city not in self.cities:
             self.city = self.cities[0] if self.cities else ""
         return self._show()
@@ -123,30 +114,10 @@ class PreviewState(AuthState):
     def _show(self):
         try:
             with self._session() as (s, p):
-                require(p, VIEW, "app_preview")
-                live = marketing.home_preview(s, self.city)
-                mine = set(s.exec(select(Banner.id).where(scope_clause(p, Banner.branch_id, by="unit"))).all())
-                shown = [b for bs in live.values() for b in bs]
-                names = dict(
-                    s.exec(
-                        select(Project.id, Project.name).where(Project.id.in_({b.project_id for b in shown} - {None}))
-                    ).all()
-                )
-                events = dict(
-                    s.exec(select(Event.id, Event.name).where(Event.id.in_({b.event_id for b in shown} - {None}))).all()
-                )
+                cards = marketing.preview_cards(s, require(p, VIEW, "app_preview"), self.city)
         except Forbidden as exc:
             return self._refused(exc)
-
-        def card_of(b: Banner) -> dict[str, str]:
-            target = {
-                LinkKind.PROJECT: f"项目：{names.get(b.project_id, '')}",
-                LinkKind.EVENT: f"活动：{events.get(b.event_id, '')}",
-                LinkKind.URL: b.url,
-            }.get(b.link_kind, "")
-            return {"image": f"{MEDIA}/{b.image}", "title": b.title, "target": target}
-
-        rows = {g: [card_of(b) for b in bs if b.id in mine] for g, bs in live.items()}
+        rows = {g: [{**c, "image": f"{MEDIA}/{c['image']}"} for c in cs] for g, cs in cards.items()}
         self.home, self.featured = rows[BannerGroup.HOME.value], rows[BannerGroup.FEATURED.value]
         self.recommended = rows[BannerGroup.RECOMMEND.value]
 

@@ -1,12 +1,11 @@
 """财务管理: bills, payments, refunds and bad-debt approvals."""
 
 from clss_app.admin import Action, ModelAdmin, ask
+from clss_app.core.roles import OWNERS, STORE
 from clss_app.services import bill_approvals, bills
 from models import BadDebt, Bill, BillAdjustment, BillState, Payment, Role
 
 R = Role
-OWNERS = {R.PRINCIPAL, R.MULTI_STORE_MANAGER, R.STORE_MANAGER}
-STORE = OWNERS | {R.STORE_ASSISTANT}
 APPROVERS = bill_approvals.LEVEL1_ROLES | bill_approvals.LEVEL2_ROLES
 
 PAYMENT = ask(

@@ -1,10 +1,15 @@
 """首页: what lies inside my data scope, as a declared dashboard."""
 
+from typing import Any
+
 import plotly.graph_objects as go
 import reflex as rx
+from sqlmodel import Session
 
 from clss_app.admin.dashboard import Chart, Dashboard, DashboardState, Stat, Table, dashboard_body
+from clss_app.menu import ENTRIES, visible_keys
 from clss_app.services import inbox, overview
+from clss_app.services.permissions import Principal
 from clss_app.state import AuthState
 from clss_app.ui import theme
 from models import RoomStatus
@@ -88,8 +93,16 @@ class HomeDashboard(Dashboard, key="home"):
     ]
 
     @classmethod
-    def data(cls, session, p, chosen):
-        return {**overview.scope_summary(session, p, limit=50), "todo": inbox.todo(session, p)}
+    def data(cls, session: Session, p: Principal, chosen: dict[str, str]) -> dict[str, Any]:
+        return {**overview.scope_summary(session, p, limit=50), "todo": todo(session, p)}
+
+
+def todo(session: Session, p: Principal) -> list[dict[str, str]]:
+    """待我处理 with a link to the list behind each item."""
+    return [
+        {**i, "href": ENTRIES[i["key"]].route + (f"?{i['query']}" if i["query"] else "")}
+        for i in inbox.todo(session, p, visible_keys(p.role))
+    ]
 
 
 def home_body() -> rx.Component:

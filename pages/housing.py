@@ -1,12 +1,11 @@
 """房源管理: projects, buildings, unit types, fee items, pricing standards, rooms, import batches."""
 
 from clss_app.admin import Action, ModelAdmin, batches
+from clss_app.core.roles import OWNERS, STORE
 from clss_app.services import housing
 from models import Building, FeeItem, ImportBatch, PricingStandard, Project, Role, Room, UnitType
 
 R = Role
-OWNERS = {R.PRINCIPAL, R.MULTI_STORE_MANAGER, R.STORE_MANAGER}
-STORE = OWNERS | {R.STORE_ASSISTANT}
 IN_PROJECT = {"extra": {"within": "project_id"}}  # chosen among the row's project's own rows
 
 

@@ -1,11 +1,11 @@
 """保险管理: products and their cover options, project plans, additional info and the policy list."""
 
 from clss_app.admin import ModelAdmin
+from clss_app.core.roles import SYS
 from clss_app.services import insurance
 from models import InsuranceCover, InsuranceExtra, InsuranceProduct, Policy, ProjectInsurancePlan, Role
 
 R = Role
-SYS = {R.SYSTEM_ADMIN}
 
 
 class InsuranceProductAdmin(ModelAdmin, model=InsuranceProduct, key="insurance_products"):

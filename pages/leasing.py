@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from clss_app.admin import Action, Many, ModelAdmin, ask
 from clss_app.admin.fields import FieldSpec
+from clss_app.core.roles import OWNERS, STORE
 from clss_app.services import lease_changes, leasing, master_leases
 from models import (
     Appointment,
@@ -21,8 +22,6 @@ from models import (
 )
 
 R = Role
-OWNERS = {R.PRINCIPAL, R.MULTI_STORE_MANAGER, R.STORE_MANAGER}
-STORE = OWNERS | {R.STORE_ASSISTANT}
 IN_PROJECT = {"extra": {"within": "project_id"}}
 PHONE = re.compile(r"^1\d{10}$")
 ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")

@@ -7,22 +7,20 @@ from decimal import Decimal
 
 import plotly.graph_objects as go
 import reflex as rx
-from sqlmodel import select
 
-from clss_app import menu
 from clss_app.admin import ModelAdmin, downloads
 from clss_app.admin.fields import parse_month
+from clss_app.core.roles import ADMINS, EXECUTIVES
 from clss_app.services import market
-from clss_app.services.permissions import EXPORT, VIEW, Forbidden, can, grant, scope_clause
+from clss_app.services.permissions import EXPORT, VIEW, Forbidden, can, grant
 from clss_app.state import AuthState
 from clss_app.ui import theme
+from clss_app.ui.event import event
 from clss_app.ui.plot import escape_data_text
 from clss_app.ui.shell import card
-from models import AreaBand, IndexKind, MarketIndex, Project, Role, utcnow
+from models import AreaBand, IndexKind, MarketIndex, utcnow
 
-R = Role
-EDITORS = {R.SUPER_ADMIN, R.SYSTEM_ADMIN}
-grant(market.RESOURCE, EXPORT, menu.EXECUTIVES)  # whoever sees the chart may take its numbers away
+grant(market.RESOURCE, EXPORT, EXECUTIVES)  # whoever sees the chart may take its numbers away
 
 COLOURS = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777"]
 
@@ -34,8 +32,8 @@ class MarketIndexAdmin(ModelAdmin, model=MarketIndex, key="market_data"):
     filters = ["kind", "area_band", "month", "is_demo"]
     form = ["kind", "city", "area_band", "month", "value", "source"]
     default_sort = "-month"
-    can_create = can_update = can_delete = can_import = EDITORS
-    can_export = menu.EXECUTIVES
+    can_create = can_update = can_delete = can_import = ADMINS
+    can_export = EXECUTIVES
 
 
 def _month(text: str) -> date | None:
@@ -48,7 +46,7 @@ def _month(text: str) -> date | None:
 class MarketState(AuthState):
     kind: str = IndexKind.RENT.value
     band: str = AreaBand.FROM_60.value
-    cities: list[str] = []
+    cities: rx.Field[list[str]] = rx.field(default_factory=list)
     month_from: str = ""
     month_to: str = ""
     city_options: list[str] = []
@@ -67,20 +65,21 @@ class MarketState(AuthState):
             _month(self.month_to),
         )
 
-    @rx.event
+    @event
     def load(self):
         try:
             with self._session() as (s, p):
                 opts = market.options(s, p)
                 self.can_edit = can(p, VIEW, "market_data")
-                mine = set(s.exec(select(Project.city).where(scope_clause(p, Project.id))).all())
         except Forbidden as exc:
             return self._refused(exc)
         self.city_options = opts.cities
         self.month_options = [m.strftime("%Y-%m") for m in opts.months]
         # First look: the cities the viewer operates in, else the first few.
         self.cities = (
-            [c for c in self.cities if c in opts.cities] or [c for c in opts.cities if c in mine] or opts.cities[:3]
+            [c for c in self.cities if c in opts.cities]
+            or [c for c in opts.cities if c in opts.operated]
+            or opts.cities[:3]
         )
         if self.month_to not in self.month_options:
             self.month_to = self.month_options[-1] if self.month_options else ""
@@ -98,19 +97,19 @@ class MarketState(AuthState):
         self.demo = bool(frame.height and frame["is_demo"].any())
         self.figure = _figure(frame, IndexKind(self.kind))
 
-    @rx.event
+    @event
     def set_kind(self, value: str):
         if value in {k.value for k in IndexKind}:
             self.kind = value
         return self._refresh()
 
-    @rx.event
+    @event
     def set_band(self, value: str):
         if value in {b.value for b in AreaBand}:
             self.band = value
         return self._refresh()
 
-    @rx.event
+    @event
     def toggle_city(self, city: str):
         if city in self.cities:
             self.cities = [c for c in self.cities if c != city]
@@ -118,7 +117,7 @@ class MarketState(AuthState):
             self.cities = [c for c in self.city_options if c in self.cities or c == city]
         return self._refresh()
 
-    @rx.event
+    @event
     def set_range(self, which: str, value: str):
         if value in self.month_options:
             if which == "from":
@@ -129,7 +128,7 @@ class MarketState(AuthState):
                 self.month_from, self.month_to = self.month_to, self.month_from
         return self._refresh()
 
-    @rx.event
+    @event
     def export(self):
         try:
             with self._session() as (s, p):

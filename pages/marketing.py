@@ -2,6 +2,7 @@
 
 from clss_app.admin import Action, Many, ModelAdmin, ask
 from clss_app.admin.crud import ValidationFailed
+from clss_app.core.roles import OWNERS, STORE, SYS
 from clss_app.services import marketing
 from models import (
     Bargain,
@@ -19,9 +20,6 @@ from models import (
 )
 
 R = Role
-SYS = {R.SYSTEM_ADMIN}
-OWNERS = {R.PRINCIPAL, R.MULTI_STORE_MANAGER, R.STORE_MANAGER}
-STORE = OWNERS | {R.STORE_ASSISTANT}
 COVER_RATIO = (335, 160)
 
 

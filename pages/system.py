@@ -5,6 +5,7 @@ from sqlmodel import Session
 from clss_app import menu
 from clss_app.admin import Action, Many, ModelAdmin, audit
 from clss_app.admin.view import REGISTRY
+from clss_app.core.roles import ADMINS
 from clss_app.services import staff
 from clss_app.services.auth import hash_password
 from models import (
@@ -21,7 +22,6 @@ from models import (
 )
 
 R = Role
-ADMINS = {R.SUPER_ADMIN, R.SYSTEM_ADMIN}
 PARENT_KIND = {UnitKind.BRANCH: UnitKind.HQ, UnitKind.COMPANY: UnitKind.BRANCH}
 
 

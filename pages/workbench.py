@@ -11,16 +11,18 @@ import dataclasses
 from collections import Counter
 
 import reflex as rx
-from sqlmodel import func, select
 
-from clss_app.admin.fields import MAX_INT, SHANGHAI
+from clss_app.admin.fields import MAX_INT
+from clss_app.core.clock import SHANGHAI
+from clss_app.core.rows import saved_id
 from clss_app.event_guard import refusal
 from clss_app.services import room_board, room_status
-from clss_app.services.permissions import VIEW, Forbidden, require, scope_clause
+from clss_app.services.permissions import VIEW, Forbidden, require
 from clss_app.state import AuthState
 from clss_app.ui import theme
+from clss_app.ui.event import event
 from clss_app.ui.shell import card
-from models import Building, LockKind, Project, Room, RoomStatus, UnitType
+from models import LockKind, RoomStatus
 
 KEY = "workbench"
 REFRESH_MS = 5_000
@@ -46,8 +48,8 @@ class FloorRow:
 class WorkbenchState(AuthState):
     projects: list[dict[str, str]] = []
     project_id: str = ""
-    rows: list[FloorRow] = []
-    counts: dict[str, int] = {}
+    rows: rx.Field[list[FloorRow]] = rx.field(default_factory=list)
+    counts: dict[str, int] = {s.value: 0 for s in RoomStatus}  # every status, 0 included
     total: int = 0
     f_status: str = ""
     f_building: str = ""
@@ -59,11 +61,11 @@ class WorkbenchState(AuthState):
 
     mode: str = "single"  # single | batch
     target: str = "vacant"  # batch mode picks rooms of this status
-    selected: list[int] = []
+    selected: rx.Field[list[int]] = rx.field(default_factory=list)
 
     panel_open: bool = False
     panel: dict[str, str] = {}
-    panel_history: list[dict[str, str]] = []
+    panel_history: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     lock_open: bool = False
     lock_error: str = ""
     _seen: dict[int, int] = {}  # room id -> version on the board (what lock/unlock expect)
@@ -73,18 +75,11 @@ class WorkbenchState(AuthState):
     _signature: tuple = ()
 
     # ------------------------------------------------------------ loading
-    @rx.event
+    @event
     def load(self):
         try:
             with self._session() as (s, p):
-                require(p, VIEW, KEY)
-                rows = s.exec(
-                    select(Project.id, Project.name, func.count(Room.id))
-                    .join(Room, Room.project_id == Project.id, isouter=True)
-                    .where(scope_clause(p, Project.id, by="project"))
-                    .group_by(Project.id)
-                    .order_by(Project.id)
-                ).all()
+                rows = room_board.projects(s, require(p, VIEW, KEY))
         except Forbidden as exc:
             return self._refused(exc)
         self.projects = [{"id": str(i), "name": n, "label": f"{n}（{c} 间）"} for i, n, c in rows]
@@ -93,7 +88,7 @@ class WorkbenchState(AuthState):
         choice = wanted if wanted in ids else (self.project_id if self.project_id in ids else (ids[0] if ids else ""))
         return self.choose_project(choice) if choice else None
 
-    @rx.event
+    @event
     def choose_project(self, project_id: str):
         if not project_id.isdigit() or int(project_id) > MAX_INT:
             return refusal()
@@ -105,38 +100,17 @@ class WorkbenchState(AuthState):
     def _fetch(self, quiet: bool = False):
         try:
             with self._session() as (s, p):
-                require(p, VIEW, KEY)
+                p = require(p, VIEW, KEY)
                 pid = int(self.project_id or 0)
                 if p.project_ids is not None and pid not in p.project_ids:
                     raise Forbidden("项目不存在或无权访问")
-                # Rooms change with every lock and every flow; 欠费 also changes with a payment.
-                signature = (
-                    *s.exec(select(func.count(Room.id), func.sum(Room.version)).where(Room.project_id == pid)).one(),
-                    room_board.overdue_count(s, pid),
-                )
+                signature = room_board.signature(s, pid)
                 if quiet and signature == self._signature:
                     return  # nothing changed since the last look
-                # Plain columns, not Room objects: 5,000 ORM objects cost more than the query.
-                rooms = s.exec(
-                    select(
-                        Room.id,
-                        Room.number,
-                        Room.status,
-                        Room.version,
-                        Room.floor_no,
-                        Room.rent,
-                        Room.lock_kind,
-                        Building.name,
-                        UnitType.name,
-                    )
-                    .join(Building, Building.id == Room.building_id)
-                    .join(UnitType, UnitType.id == Room.unit_type_id, isouter=True)
-                    .where(Room.project_id == pid)
-                    .order_by(Building.name, Room.floor_no.desc(), Room.number)
-                ).all()
+                rooms = room_board.rooms(s, pid)
                 marks = room_board.board_marks(s, pid)
         except Forbidden as exc:
-            self.rows, self.counts, self.total = [], {}, 0
+            self.rows, self.counts, self.total = [], {st.value: 0 for st in RoomStatus}, 0
             return self._refused(exc)
         self._signature = signature
         self._rooms = [tuple(r) for r in rooms]
@@ -156,7 +130,8 @@ class WorkbenchState(AuthState):
 
     def _build(self, rooms) -> None:
         self._seen = {r[0]: r[3] for r in rooms}
-        self.counts = dict(Counter(RoomStatus(r[2]).value for r in rooms))
+        found = Counter(RoomStatus(r[2]).value for r in rooms)
+        self.counts = {s.value: found[s.value] for s in RoomStatus}
         self.total = len(rooms)
         self.buildings = sorted({r[7] for r in rooms})
         self.floors = [str(f) for f in sorted({r[4] for r in rooms})]
@@ -186,30 +161,30 @@ class WorkbenchState(AuthState):
         still = set(self._seen)
         self.selected = [i for i in self.selected if i in still]
 
-    @rx.event
+    @event
     def refresh(self, _now: str = ""):
         """Follows other users' changes: re-reads only when the project's rooms changed."""
         if self.project_id and self.page_status == "ok" and not self.lock_open:
             return self._fetch(quiet=True)
 
-    @rx.event
+    @event
     def set_board_filter(self, name: str, value: str):
         if name in ("f_status", "f_building", "f_floor", "f_unit_type"):
             setattr(self, name, "" if value == "__all__" else str(value)[:32])
             self._build(self._rooms)
 
     # ------------------------------------------------------------ selection
-    @rx.event
+    @event
     def set_mode(self, mode: str | list[str]):
         self.mode = "batch" if mode == "batch" else "single"
         self.selected, self.panel_open = [], False
 
-    @rx.event
+    @event
     def set_target(self, target: str | list[str]):
         self.target = "locked" if target == "locked" else "vacant"
         self.selected = []
 
-    @rx.event
+    @event
     def click_tile(self, room_id: int, status: str):
         if room_id not in self._seen:  # only a room on this board
             return refusal(ROOM_NOT_FOUND)
@@ -225,31 +200,26 @@ class WorkbenchState(AuthState):
             return
         return self.open_panel(room_id)
 
-    @rx.event
+    @event
     def select_all_shown(self):
         self.selected = [t.id for row in self.rows for t in row.tiles if t.status == self.target]
 
-    @rx.event
+    @event
     def clear_selection(self):
         self.selected = []
 
     # ------------------------------------------------------------ panel
-    @rx.event
+    @event
     def open_panel(self, room_id: int):
         try:
             with self._session() as (s, p):
                 history = room_status.history(s, p, int(room_id))
-                found = s.exec(
-                    select(Room, Building.name, UnitType.name)
-                    .join(Building, Building.id == Room.building_id)
-                    .join(UnitType, UnitType.id == Room.unit_type_id, isouter=True)
-                    .where(Room.id == int(room_id))
-                ).one()
+                room, building, unit_type = room_board.room_with_place(s, int(room_id))
                 live = room_board.live_lease(s, int(room_id))
         except Forbidden as exc:
             return self._refused(exc)
-        room, building, unit_type = found
         self.panel = {
+            "lease": "",  # none live: the panel shows no lease line
             **live,
             "id": str(room.id),
             "number": room.number,
@@ -266,7 +236,7 @@ class WorkbenchState(AuthState):
                 f"{room.lock_kind.label}：{room.lock_reason}（{room.locked_by}，"
                 f"{room.locked_at.astimezone(SHANGHAI):%m-%d %H:%M}）"
             )
-            if room.lock_kind
+            if room.lock_kind and room.locked_at
             else "",
         }
         self.panel_history = [
@@ -278,15 +248,15 @@ class WorkbenchState(AuthState):
             }
             for h in history
         ]
-        self._seen[room.id] = room.version
+        self._seen[saved_id(room)] = room.version
         self.panel_open = True
 
-    @rx.event
+    @event
     def panel_change(self, is_open: bool):
         self.panel_open = is_open
 
     # ------------------------------------------------------------ lock / unlock
-    @rx.event
+    @event
     def ask_lock(self, room_id: str = ""):
         if room_id:
             if not room_id.isdigit() or int(room_id) not in self._seen:  # only a room on this board
@@ -296,11 +266,11 @@ class WorkbenchState(AuthState):
             return rx.toast.warning("请先选择房间", position="top-center")
         self.lock_error, self.lock_open = "", True
 
-    @rx.event
+    @event
     def lock_change(self, is_open: bool):
         self.lock_open = is_open
 
-    @rx.event
+    @event
     def lock(self, form: dict):
         kind = {k.label: k for k in LockKind}.get(str(form.get("kind_label", "")), LockKind.ORDINARY)
         try:
@@ -317,7 +287,7 @@ class WorkbenchState(AuthState):
         self.lock_open = self.panel_open = False
         return self._after(out, "锁定")
 
-    @rx.event
+    @event
     def unlock(self, room_id: str = ""):
         if room_id and (not room_id.isdigit() or int(room_id) not in self._seen):
             return refusal(ROOM_NOT_FOUND)
@@ -382,11 +352,10 @@ def _select(value, on_change, options, all_label, id_):
 
 def _legend() -> rx.Component:
     def chip(status: RoomStatus):  # colours from the tiles' own CSS classes (assets/admin.css)
-        n = rx.cond(S.counts.contains(status.value), S.counts[status.value], 0)
         return rx.hstack(
             rx.el.span(class_name=f"clss-swatch clss-{status.value}"),
             rx.text(status.label, size="2"),
-            rx.el.span(n, class_name=f"clss-count clss-{status.value}"),
+            rx.el.span(S.counts[status.value], class_name=f"clss-count clss-{status.value}"),
             spacing="1",
             align="center",
             cursor="pointer",
@@ -643,7 +612,7 @@ def _panel() -> rx.Component:
                         wrap="wrap",
                     ),
                     rx.cond(
-                        P.contains("lease"),
+                        P["lease"] != "",
                         rx.callout(P["lease"], icon="file-text", size="1", width="100%", id="panel-lease"),
                     ),
                     rx.text("房态记录", weight="bold", size="2"),

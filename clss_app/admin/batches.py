@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from clss_app.admin import audit
 from clss_app.admin.fields import SHANGHAI
 from clss_app.admin.view import REGISTRY, ActionResult
+from clss_app.core import clock
 from clss_app.services.permissions import NOT_FOUND, Principal, in_scope
 from models import BatchState, ImportBatch, utcnow
 
@@ -41,7 +42,7 @@ def open_batch(session: Session, admin, p: Principal, filename: str, total: int)
 
 
 def _is_today(moment: datetime) -> bool:
-    return moment.astimezone(SHANGHAI).date() == utcnow().astimezone(SHANGHAI).date()
+    return moment.astimezone(SHANGHAI).date() == clock.today()
 
 
 def cancel(session: Session, p: Principal, batches: list[ImportBatch]) -> ActionResult:

@@ -13,6 +13,8 @@ from clss_app.admin import audit, many, stored_files
 from clss_app.admin.fields import MAX_INT, FieldError, label_attr
 from clss_app.admin.query import ListQuery, matching_ids
 from clss_app.admin.view import Action, ActionResult, ModelAdmin, scoped_admin_for
+from clss_app.core.errors import Conflict, ValidationFailed
+from clss_app.core.memo import IMPORT_MEMO as IMPORT_MEMO  # io.py opens and closes the import cache
 from clss_app.services.permissions import (
     CREATE,
     DELETE,
@@ -28,16 +30,6 @@ from clss_app.services.permissions import (
 from models import utcnow
 
 MAX_BULK = 100_000
-
-
-class ValidationFailed(Exception):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("；".join(errors.values()))
-        self.errors = errors
-
-
-class Conflict(Exception):
-    """Someone else saved the row after it was opened."""
 
 
 def _scope_ok(p: Principal, admin: type[ModelAdmin], values: dict, scope) -> bool:
@@ -134,23 +126,6 @@ def validate(
     if not errors and scope and scope[0] in merged and not _scope_ok(p, admin, merged, scope):
         errors[scope[0]] = "所选数据不在您的数据权限范围内"
     return values, errors
-
-
-IMPORT_MEMO = "clss_import_memo"
-
-
-def memo(session: Session, key, compute):
-    """``compute()``, remembered for the rest of a running import's dry run (else computed each time).
-
-    Lets a validation hook look up, say, its project once per file instead of once per row,
-    without ever serving a stale answer to a form.
-    """
-    cache = session.info.get(IMPORT_MEMO)
-    if cache is None:
-        return compute()
-    if key not in cache:
-        cache[key] = compute()
-    return cache[key]
 
 
 def _current(session, admin, row) -> dict:

@@ -12,14 +12,14 @@ import types
 import typing
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from clss_app.core.clock import SHANGHAI as SHANGHAI
+from clss_app.core.images import split_images as split_images
 from models.base import LabeledEnum
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 LABEL_ATTRS = ("name", "display_name", "title", "number", "key", "username")
 MAX_INT = 2**63 - 1  # a BIGINT; past it the database driver raises instead of comparing
 TRUE_WORDS = {"1", "true", "yes", "y", "on", "是", "启用", "√"}
@@ -251,11 +251,6 @@ def parse_month(raw) -> dt.date:
         return dt.date(int(parts[0]), int(parts[1]), 1)
     except IndexError:
         raise ValueError(raw) from None
-
-
-def split_images(value) -> list[str]:
-    """Stored image names of an ``images`` field ("a.png,b.jpg")."""
-    return [n.strip() for n in str(value or "").split(",") if n.strip()]
 
 
 def _unwrap_optional(tp):

@@ -14,34 +14,18 @@ delete, export and import are granted to the roles the declaration names.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 from sqlmodel import Session, SQLModel
 
 from clss_app.admin.fields import FieldSpec, infer_field, infer_fields, label_attr
 from clss_app.admin.many import Many
+from clss_app.core.results import ActionResult
 from clss_app.services.permissions import CREATE, DELETE, EXPORT, IMPORT, UPDATE, Principal, can, grant
 from models import Role
 
 REGISTRY: dict[str, type[ModelAdmin]] = {}
-
-
-@dataclass
-class ActionResult:
-    done: int = 0
-    refused: list[tuple[str, str]] = field(default_factory=list)  # (row label, reason)
-    notes: list[str] = field(default_factory=list)  # shown once, e.g. a temporary password
-
-    def message(self, verb: str) -> str:
-        text = f"{verb}成功 {self.done} 条"
-        if self.notes:
-            text += "（" + "；".join(self.notes[:20]) + "）"
-        if self.refused:
-            reasons = "；".join(f"{name}：{why}" for name, why in self.refused[:5])
-            more = f" 等 {len(self.refused)} 条" if len(self.refused) > 5 else ""
-            text += f"，未处理 {len(self.refused)} 条（{reasons}{more}）"
-        return text
 
 
 @dataclass(frozen=True)

@@ -28,15 +28,16 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from clss_app import db
 from clss_app.services.billing import add_months
-from clss_app.services.permissions import VIEW, Principal, require
-from models import BillState, ContractSource, ContractState, RoomStatus
+from clss_app.services.permissions import VIEW, Principal, require, scope_clause
+from models import BillState, ContractSource, ContractState, Project, RoomStatus
 
 RESOURCE = "dashboard"
 TABLES = ("project", "room", "unit_type", "contract", "bill", "payment", "appointment", "reservation")
@@ -67,6 +68,22 @@ def months_between(first: date, last: date) -> list[date]:
         out.append(m)
         m = add_months(m, 1)
     return out
+
+
+def months_back(today: date, count: int) -> list[date]:
+    """The first days of ``today``'s month and the ``count - 1`` months before it, newest first."""
+    this_month = today.replace(day=1)
+    return [add_months(this_month, -k) for k in range(count)]
+
+
+def project_choices(session: Session, p: Principal) -> list[tuple[int, str, str]]:
+    """(id, name, city) of the projects inside p's scope, by city and name: the dashboard's pickers."""
+    rows = session.exec(
+        select(Project.id, Project.name, Project.city)
+        .where(scope_clause(p, Project.id))
+        .order_by(Project.city, Project.name)
+    ).all()
+    return [(i, n, c) for i, n, c in rows if i is not None]
 
 
 def month_end(m: date) -> date:
@@ -126,7 +143,7 @@ def load_frames(session: Session, p: Principal) -> dict[str, pl.DataFrame]:
     where = _scope_sql(p)
     c_where = _scope_sql(p, "c.project_id")
     and_ = " AND " if where else " WHERE "
-    reads = {
+    reads: dict[str, tuple[str, dict[str, Any]]] = {
         "projects": (
             f"SELECT id, name, city FROM project{_scope_sql(p, 'id')}",
             {"project_id": pl.Int64, "name": pl.String, "city": pl.String},
@@ -176,7 +193,8 @@ def load_frames(session: Session, p: Principal) -> dict[str, pl.DataFrame]:
             {"project_id": pl.Int64, "day": pl.Datetime},
         ),
     }
-    engine = session.get_bind()
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, sa.Engine) else bind.engine
 
     def read(name: str) -> pl.DataFrame:
         with engine.connect() as conn:

@@ -8,7 +8,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin.view import ActionResult
+from clss_app.core.results import ActionResult
+from clss_app.core.rows import changed, saved_id
 from clss_app.services.bills import FINAL_CONTRACT, OPEN, ZERO, outstanding
 from clss_app.services.permissions import Principal
 from models import (
@@ -43,7 +44,7 @@ def confirm_refund(session: Session, p: Principal, rows: list[Bill]) -> ActionRe
         if b.state == BillState.REFUNDED:
             session.add(
                 Payment(
-                    bill_id=b.id,
+                    bill_id=saved_id(b),
                     project_id=b.project_id,
                     amount=-b.amount,
                     method=PaymentMethod.TRANSFER,
@@ -78,7 +79,7 @@ def request_bad_debt(session: Session, p: Principal, rows: list[Bill], reason: s
     """坏账申请 on a final bill: the contract has ended and the money cannot be settled."""
     result = ActionResult()
     for b in rows:
-        contract = session.get(Contract, b.contract_id)
+        contract = session.get_one(Contract, b.contract_id)
         if contract.state not in FINAL_CONTRACT:
             result.refused.append((b.title, "仅尾期账单（合同已退房或已到期）可申请坏账"))
         elif b.state not in (*OPEN, BillState.REFUND_DUE, BillState.OFFLINE_REFUND):
@@ -92,7 +93,9 @@ def request_bad_debt(session: Session, p: Principal, rows: list[Bill], reason: s
         else:
             owed = outstanding(b) if b.state in OPEN else b.amount
             session.add(
-                BadDebt(bill_id=b.id, project_id=b.project_id, amount=owed, reason=reason, requested_by=p.username)
+                BadDebt(
+                    bill_id=saved_id(b), project_id=b.project_id, amount=owed, reason=reason, requested_by=p.username
+                )
             )
             result.done += 1
     return result
@@ -117,11 +120,12 @@ def decide_bad_debt(approve: bool):
             else:
                 result.refused.append((label, f"当前为{d.state.label}"))
                 continue
-            if not session.execute(
+            if not changed(
+                session,
                 sa.update(BadDebt)
                 .where(BadDebt.id == d.id, BadDebt.state == d.state)
-                .values(state=target, comment=comment[:255], version=BadDebt.version + 1, **who)
-            ).rowcount:
+                .values(state=target, comment=comment[:255], version=BadDebt.version + 1, **who),
+            ):
                 result.refused.append((label, "已被他人审批，请刷新"))
                 continue
             if target == ApprovalState.APPROVED:  # both levels agreed: the bill closes
@@ -164,7 +168,7 @@ def request_adjustments(session: Session, p: Principal, rows: list[Bill], values
             result.refused.append((b.title, "已有待审批的调整"))
             continue
         adj = BillAdjustment(
-            bill_id=b.id,
+            bill_id=saved_id(b),
             project_id=b.project_id,
             kind=kind,
             amount_before=b.amount,
@@ -196,7 +200,7 @@ def request_late_fee_waivers(session: Session, p: Principal, rows: list[Bill], r
         else:
             session.add(
                 BillAdjustment(
-                    bill_id=b.id,
+                    bill_id=saved_id(b),
                     project_id=b.project_id,
                     kind=AdjustmentKind.WAIVE_LATE_FEE,
                     amount_before=b.late_fee,
@@ -242,11 +246,12 @@ def decide_adjustments(approve: bool):
             if p.role not in ADJUST_APPROVERS:
                 result.refused.append((label, f"账单减免须由负责人审批，{p.role.label}不能审批"))
                 continue
-            b = session.get(Bill, a.bill_id)
+            b = session.get_one(Bill, a.bill_id)
             if approve:
                 if a.kind == AdjustmentKind.WAIVE_LATE_FEE:
                     done = (
-                        session.execute(
+                        changed(
+                            session,
                             sa.update(Bill)
                             .where(Bill.id == b.id, Bill.state.in_(OPEN))
                             .values(
@@ -254,8 +259,8 @@ def decide_adjustments(approve: bool):
                                 late_fee_waived=True,
                                 version=Bill.version + 1,
                                 state=sa.case((Bill.paid >= Bill.amount, BillState.PAID.value), else_=Bill.state),
-                            )
-                        ).rowcount
+                            ),
+                        )
                         == 1
                     )
                 else:

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
-CENT = Decimal("0.01")
+from clss_app.core.money import cents
+
 ONCE = 0  # the cycle value of 一次性
 CYCLES = (1, 3, 6, 12, ONCE)
 SAME_DAY, MONTH_START = "same_day", "month_start"
@@ -41,10 +42,6 @@ class Period(NamedTuple):  # a tuple: 120k of them are made to bill 10k contract
     @property
     def due(self) -> date:
         return self.start
-
-
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @lru_cache(maxsize=4096)
@@ -94,7 +91,8 @@ def schedule(start: date, end: date, monthly: Decimal, cycle: int = 1, mode: str
     if cycle == ONCE:
         return [_same_day_period(1, start, start, 0, end, monthly)]
     if mode == SAME_DAY:
-        periods, k = [], 0
+        periods: list[Period] = []
+        k = 0
         while True:
             p_start = add_months(start, k * cycle)
             if p_start > end:

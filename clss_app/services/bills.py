@@ -16,8 +16,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from clss_app import db
-from clss_app.admin.view import ActionResult
-from clss_app.services.billing import cents, late_fee, schedule
+from clss_app.core import clock
+from clss_app.core.money import cents
+from clss_app.core.results import ActionResult
+from clss_app.core.rows import changed, saved_id, table_of
+from clss_app.services.billing import late_fee, schedule
 from clss_app.services.permissions import Principal
 from models import (
     Bill,
@@ -64,10 +67,10 @@ def _fees(session: Session, project_ids) -> dict[int, list[tuple[FeeItem, Pricin
     return out
 
 
-def _monthly(std: PricingStandard, area: Decimal) -> Decimal | None:
+def _monthly(std: PricingStandard, area: Decimal | None) -> Decimal | None:
     if std.unit == PriceUnit.PER_MONTH:
         return std.unit_price
-    if std.unit == PriceUnit.PER_SQM_MONTH:
+    if std.unit == PriceUnit.PER_SQM_MONTH and area is not None:
         return std.unit_price * area
     return None
 
@@ -76,7 +79,7 @@ def scheduled_fees(session: Session, c: Contract, fees=None, area: Decimal | Non
     """[(fee key, monthly amount, name)]: rent and the periodic fees that follow its schedule."""
     if fees is None:
         fees = _fees(session, [c.project_id])[c.project_id]
-        area = session.get(Room, c.room_id).area
+        area = session.get_one(Room, c.room_id).area
     out = [("rent", c.monthly_rent, "租金")]
     for item, std in fees:
         monthly = _monthly(std, area)
@@ -230,7 +233,7 @@ def _generate(session: Session, contracts: list[Contract]) -> int:
                     std.unit_price,
                     True,
                 )
-    return db.insert_ignoring_duplicates(session, Bill.__table__, rows, BILL_COLUMNS)
+    return db.insert_ignoring_duplicates(session, table_of(Bill), rows, BILL_COLUMNS)
 
 
 # ---------------------------------------------------------------- money in
@@ -244,12 +247,13 @@ def _pay(session: Session, b: Bill, amount: Decimal) -> bool:
     # The caller's object is updated by hand below; no ORM sync over every bill in the session
     # (a batch payment of thousands would be quadratic).
     done = (
-        session.execute(
+        changed(
+            session,
             sa.update(Bill)
             .where(Bill.id == b.id, Bill.paid == b.paid, Bill.state.in_(OPEN))
             .values(paid=paid, state=state, version=Bill.version + 1)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         == 1
     )
     if done:
@@ -278,7 +282,7 @@ def apply_credit(
         if part > 0 and _pay(session, b, part):
             session.add(
                 Payment(
-                    bill_id=b.id,
+                    bill_id=saved_id(b),
                     project_id=b.project_id,
                     amount=part,
                     method=method,
@@ -314,12 +318,12 @@ def register_payments(session: Session, p: Principal, rows: list[Bill], values: 
             continue
         session.add(
             Payment(
-                bill_id=b.id,
+                bill_id=saved_id(b),
                 project_id=b.project_id,
                 amount=part,
                 method=values.get("method") or PaymentMethod.TRANSFER,
                 receipt_no=values.get("receipt_no") or "",
-                paid_on=values.get("paid_on") or date.today(),
+                paid_on=values.get("paid_on") or clock.today(),
                 username=p.username,
             )
         )
@@ -337,11 +341,12 @@ def confirm(session: Session, p: Principal, rows: list[Bill]) -> ActionResult:
     result.refused += [(b.title, f"当前为{b.state.label}") for b in rows if b.state != BillState.UNCONFIRMED]
     now = utcnow()
     for i in range(0, len(ids), 5000):
-        result.done += session.execute(
+        result.done += changed(
+            session,
             sa.update(Bill)
             .where(Bill.id.in_(ids[i : i + 5000]), Bill.state == BillState.UNCONFIRMED)
-            .values(state=BillState.CONFIRMED, confirmed_at=now, version=Bill.version + 1)
-        ).rowcount
+            .values(state=BillState.CONFIRMED, confirmed_at=now, version=Bill.version + 1),
+        )
     if result.done < len(ids):
         result.refused.append((f"{len(ids) - result.done} 张", "已被他人处理，请刷新"))
     return result
@@ -353,11 +358,12 @@ def revoke_confirmation(session: Session, p: Principal, rows: list[Bill]) -> Act
     for b in rows:
         if b.state != BillState.CONFIRMED or b.paid:
             result.refused.append((b.title, "已有收款，不能撤销" if b.paid else f"当前为{b.state.label}"))
-        elif session.execute(
+        elif changed(
+            session,
             sa.update(Bill)
             .where(Bill.id == b.id, Bill.state == BillState.CONFIRMED, Bill.paid == 0)
-            .values(state=BillState.UNCONFIRMED, confirmed_at=None, version=Bill.version + 1)
-        ).rowcount:
+            .values(state=BillState.UNCONFIRMED, confirmed_at=None, version=Bill.version + 1),
+        ):
             result.done += 1
         else:
             result.refused.append((b.title, "已被他人处理，请刷新"))
@@ -456,9 +462,9 @@ def record_reading(session: Session, p: Principal, c: Contract, day: date, readi
             ).scalar_one()
             + 1
         )
-        number = session.get(Room, c.room_id).number
+        number = session.get_one(Room, c.room_id).number
         bill = Bill(
-            contract_id=c.id,
+            contract_id=saved_id(c),
             project_id=c.project_id,
             room_id=c.room_id,
             tenant_id=c.tenant_id,
@@ -470,7 +476,7 @@ def record_reading(session: Session, p: Principal, c: Contract, day: date, readi
             period_start=day,
             period_end=day,
             due_date=day,
-            amount=sum(a for _, a in lines),
+            amount=sum((a for _, a in lines), ZERO),
             remark="；".join(t for t, _ in lines)[:255],
             payer=payer_for(
                 session.get(MasterLease, c.master_lease_id) if c.master_lease_id else None, BillKind.METERED
@@ -480,7 +486,7 @@ def record_reading(session: Session, p: Principal, c: Contract, day: date, readi
         session.flush()
     session.add(
         MeterReading(
-            contract_id=c.id,
+            contract_id=saved_id(c),
             project_id=c.project_id,
             read_on=day,
             power=readings.get("power"),
@@ -494,10 +500,10 @@ def record_reading(session: Session, p: Principal, c: Contract, day: date, readi
 
 def settlement_bill(session: Session, c: Contract, day: date, net: Decimal, remark: str, name: str) -> None:
     """The one bill that ends a contract: an amount due, a refund due, or (nothing owed) settled."""
-    number = session.get(Room, c.room_id).number
+    number = session.get_one(Room, c.room_id).number
     session.add(
         Bill(
-            contract_id=c.id,
+            contract_id=saved_id(c),
             project_id=c.project_id,
             room_id=c.room_id,
             tenant_id=c.tenant_id,
@@ -538,7 +544,7 @@ def carry_credit(session: Session, p: Principal, contract_id: int, amount: Decim
         if _pay(session, b, part):
             session.add(
                 Payment(
-                    bill_id=b.id,
+                    bill_id=saved_id(b),
                     project_id=b.project_id,
                     amount=part,
                     method=PaymentMethod.CARRY_OVER,
@@ -552,21 +558,21 @@ def carry_credit(session: Session, p: Principal, contract_id: int, amount: Decim
 def move_deposit(session: Session, p: Principal, old: Contract, new: Contract) -> Decimal:
     """The deposit paid on ``old`` moves to ``new`` (renewal, room change): the old bill gives it up,
     the new contract's deposit bill (if any) is paid with it. Returns the amount moved."""
-    paid = paid_of(session, old.id, "deposit")
+    paid = paid_of(session, saved_id(old), "deposit")
     if paid <= 0:
         return ZERO
     target = session.exec(select(Bill).where(Bill.contract_id == new.id, Bill.fee_key == "deposit")).first()
     if target is None:  # a renewal keeps the deposit on its lease chain without a bill of its own
         session.add(
             Bill(
-                contract_id=new.id,
+                contract_id=saved_id(new),
                 project_id=new.project_id,
                 room_id=new.room_id,
                 tenant_id=new.tenant_id,
                 kind=BillKind.DEPOSIT,
                 fee_key="deposit",
                 fee_name="押金",
-                title=f"{session.get(Room, new.room_id).number} 押金 第1期",
+                title=f"{session.get_one(Room, new.room_id).number} 押金 第1期",
                 period_no=1,
                 period_start=new.start_date,
                 period_end=new.end_date,
@@ -582,7 +588,7 @@ def move_deposit(session: Session, p: Principal, old: Contract, new: Contract) -
         target = session.exec(select(Bill).where(Bill.contract_id == new.id, Bill.fee_key == "deposit")).one()
         session.add(
             Payment(
-                bill_id=target.id,
+                bill_id=saved_id(target),
                 project_id=new.project_id,
                 amount=paid,
                 method=PaymentMethod.CARRY_OVER,
@@ -600,7 +606,7 @@ def move_deposit(session: Session, p: Principal, old: Contract, new: Contract) -
         if part > 0 and _pay(session, target, part):
             session.add(
                 Payment(
-                    bill_id=target.id,
+                    bill_id=saved_id(target),
                     project_id=new.project_id,
                     amount=part,
                     method=PaymentMethod.CARRY_OVER,
@@ -623,7 +629,9 @@ def move_deposit(session: Session, p: Principal, old: Contract, new: Contract) -
     )
     session.add(
         Payment(
-            bill_id=session.exec(select(Bill.id).where(Bill.contract_id == old.id, Bill.fee_key == "deposit")).one(),
+            bill_id=saved_id(
+                session.exec(select(Bill).where(Bill.contract_id == old.id, Bill.fee_key == "deposit")).one()
+            ),
             project_id=old.project_id,
             amount=-paid,
             method=PaymentMethod.CARRY_OVER,
@@ -657,10 +665,10 @@ def accrue_late_fees(session: Session, as_of: date) -> int:
     )
     # Plain rows and one executemany: the job reads every overdue bill of every project, and ORM objects
     # would be checked against each UPDATE (quadratic at the large demo's scale).
-    T = Bill.__table__
+    T = table_of(Bill)
     changes = []
     for bid, pid, key, amount, paid, fee_now, due in session.execute(
-        select(T.c.id, T.c.project_id, T.c.fee_key, T.c.amount, T.c.paid, T.c.late_fee, T.c.due_date).where(
+        sa.select(T.c.id, T.c.project_id, T.c.fee_key, T.c.amount, T.c.paid, T.c.late_fee, T.c.due_date).where(
             T.c.state.in_(OPEN), T.c.due_date < as_of, T.c.late_fee_waived.is_(False)
         )
     ):
@@ -670,9 +678,10 @@ def accrue_late_fees(session: Session, as_of: date) -> int:
         fee = late_fee(max(amount - paid, ZERO), rate, due, as_of, grace)
         if fee > fee_now:
             changes.append({"bid": bid, "old": fee_now, "new": fee})
-    changed = 0
+    n = 0
     if changes:
-        changed = session.execute(
+        n = changed(
+            session,
             sa.update(T)
             .where(
                 T.c.id == sa.bindparam("bid"),
@@ -681,5 +690,5 @@ def accrue_late_fees(session: Session, as_of: date) -> int:
             )  # no IN: executemany can't expand it
             .values(late_fee=sa.bindparam("new"), version=T.c.version + 1),
             changes,
-        ).rowcount
-    return changed
+        )
+    return n

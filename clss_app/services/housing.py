@@ -6,9 +6,10 @@ from decimal import Decimal
 
 from sqlmodel import Session, func, select
 
-from clss_app.admin.crud import memo
-from clss_app.admin.fields import split_images
-from clss_app.admin.view import ActionResult
+from clss_app.core.images import split_images
+from clss_app.core.memo import memo
+from clss_app.core.results import ActionResult
+from clss_app.core.rows import saved_id
 from clss_app.services.permissions import Principal
 from models import (
     PROJECT_BOUND_ROLES,
@@ -85,7 +86,7 @@ def project_problems(values: dict) -> dict[str, str]:
 def assign_creator(session: Session, p: Principal, project: Project) -> None:
     """Store staff only see their assigned projects: the one they create is theirs."""
     if p.role in PROJECT_BOUND_ROLES:
-        session.add(UserProject(user_id=p.user_id, project_id=project.id))
+        session.add(UserProject(user_id=p.user_id, project_id=saved_id(project)))
 
 
 # ---------------------------------------------------------------- rooms

@@ -1,13 +1,19 @@
-"""待我处理: what waits for this user's role, inside their data scope, each with the list behind it."""
+"""待我处理: what waits for this user's role, inside their data scope, each with the list behind it.
+
+An item names its list by menu key and filter query; the page turns the key into a link.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.menu import ENTRIES
+from clss_app.core import clock
+from clss_app.core.roles import FIN, OWNERS, STORE
 from clss_app.services import bill_approvals
 from clss_app.services.permissions import Principal, scope_clause
 from models import (
@@ -24,12 +30,8 @@ from models import (
     Role,
 )
 
-R = Role
-OWNERS = {R.PRINCIPAL, R.MULTI_STORE_MANAGER, R.STORE_MANAGER}
-STORE = OWNERS | {R.STORE_ASSISTANT}
 
-
-def _items(today: date):
+def _items(today: date) -> list[tuple[str, frozenset[Role], str, str, Any, Any]]:
     overdue = (today - timedelta(days=1)).isoformat()
     # (label, roles, menu entry, link query, model, where)
     return [
@@ -59,7 +61,7 @@ def _items(today: date):
         ),
         (
             "线下退款待确认",
-            {R.FINANCE},
+            FIN,
             "refunds",
             "f_state=offline_refund",
             Bill,
@@ -78,7 +80,7 @@ def _items(today: date):
         ),
         (
             "逾期未缴账单",
-            STORE | {R.FINANCE},
+            STORE | FIN,
             "bills",
             f"f_state=confirmed&f_due_date__lte={overdue}",
             Bill,
@@ -87,16 +89,18 @@ def _items(today: date):
     ]
 
 
-def todo(session: Session, p: Principal, today: date | None = None) -> list[dict]:
-    """[{item, count, href}] for the role, counted inside the scope; only what is waiting (count > 0)."""
+def todo(session: Session, p: Principal, openable: Collection[str], today: date | None = None) -> list[dict[str, str]]:
+    """[{item, count, key, query}] for the role, counted inside the scope; only what is waiting (count > 0).
+
+    ``openable``: the menu keys p's role may open (an item whose list it cannot open is not counted).
+    """
     out = []
-    for label, roles, key, query, model, where in _items(today or date.today()):
-        if p.role not in roles or p.role not in ENTRIES[key].roles:
+    for label, roles, key, query, model, where in _items(today or clock.today()):
+        if p.role not in roles or key not in openable:
             continue
         n = session.execute(
             select(sa.func.count()).select_from(model).where(where, scope_clause(p, model.project_id, by="project"))
         ).scalar_one()
         if n:
-            href = ENTRIES[key].route + (f"?{query}" if query else "")
-            out.append({"item": label, "count": f"{n:,}", "href": href})
+            out.append({"item": label, "count": f"{n:,}", "key": key, "query": query})
     return out

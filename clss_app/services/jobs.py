@@ -10,7 +10,7 @@ import logging
 from datetime import date
 
 from clss_app import db
-from clss_app.admin import audit
+from clss_app.core import audit, clock
 from clss_app.services import bills, lease_changes, leasing
 from clss_app.services.permissions import Principal
 from models import Role
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def daily(today: date | None = None) -> dict[str, int]:
-    today = today or date.today()
+    today = today or clock.today()
     with db.session_scope() as s:
         done = {
             "expired_reservations": leasing.expire_reservations(s, SYSTEM, today),

@@ -7,19 +7,26 @@ the deposit; and moves rooms only through ``room_status.move``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin.crud import ValidationFailed
-from clss_app.admin.view import ActionResult
+from clss_app.core import clock
+from clss_app.core.errors import ValidationFailed
+from clss_app.core.results import ActionResult
+from clss_app.core.rows import saved_id
 from clss_app.services import bills, room_status
 from clss_app.services.billing import rent_until
 from clss_app.services.leasing import LIVE, _conditional, contract_problems_terms, placeholder_number
 from clss_app.services.permissions import Principal
 from models import Contract, ContractSource, ContractState, Room, RoomStatus, Tenant
+
+T = TypeVar("T")
 
 
 def _ending_problem(session: Session, c: Contract, day: date, readings: dict, what: str) -> str:
@@ -46,29 +53,74 @@ def check_out(session: Session, p: Principal, rows: list[Contract], values: dict
         if problem:
             result.refused.append((c.number, problem))
             continue
-        with session.begin_nested() as step:
-            if (
-                room_status.move(
-                    session, p, c.room_id, {RoomStatus.OCCUPIED}, RoomStatus.VACANT, "check_out", f"退房 {c.number}"
-                )
-                is None
-            ):
-                step.rollback()
-                result.refused.append((c.number, "房间已被他人修改，请刷新"))
-                continue
-            net, lines = settle(session, c, day, readings)
-            bills.settlement_bill(session, c, day, net, "；".join(lines), "退房结算")
-            if not _end(session, c, ContractState.CHECKED_OUT, day, readings, net):
-                step.rollback()
-                result.refused.append((c.number, "合同已被他人修改，请刷新"))
-                continue
+        problem, settled = _end_lease(
+            session,
+            p,
+            c,
+            [Move(c.room_id, {RoomStatus.OCCUPIED}, RoomStatus.VACANT, "check_out", f"退房 {c.number}")],
+            ContractState.CHECKED_OUT,
+            day,
+            readings,
+            partial(_settled, session, c, day, readings, "退房结算"),
+        )
+        if settled is None:
+            result.refused.append((c.number, problem))
+            continue
+        net, lines = settled
         result.done += 1
         what = f"应退 ¥{-net:,.2f}" if net < 0 else f"应收 ¥{net:,.2f}"
         result.notes.append(f"{c.number} 结算{what}（{'；'.join(lines)}）")
     return result
 
 
-def _end(session, c: Contract, state: ContractState, day: date, readings: dict, net: Decimal) -> bool:
+class Move(NamedTuple):
+    """A room a lease change moves: from one of ``expected`` to ``target`` (see ``room_status.move``)."""
+
+    room_id: int
+    expected: set[RoomStatus]
+    target: RoomStatus
+    action: str
+    reason: str
+
+
+def _end_lease(
+    session: Session,
+    p: Principal,
+    c: Contract,
+    moves: list[Move],
+    end: ContractState,
+    day: date,
+    readings: dict[str, Decimal | None],
+    work: Callable[[], tuple[Decimal, T]],
+) -> tuple[str, T | None]:
+    """The step check-out, room change and sublet share, all or nothing in a savepoint: move the rooms,
+    ``work`` (settle, bill, a follow-on contract: returns the net settled and what the caller reports),
+    then end ``c`` as ``end``. ("", what work returned), or (why not, None) when a room or the contract
+    was changed by someone else meanwhile."""
+    with session.begin_nested() as step:
+        for m in moves:
+            if room_status.move(session, p, m.room_id, m.expected, m.target, m.action, m.reason) is None:
+                step.rollback()
+                return "房间已被他人修改，请刷新", None
+        net, out = work()
+        if not _end(session, c, end, day, readings, net):
+            step.rollback()
+            return "合同已被他人修改，请刷新", None
+    return "", out
+
+
+def _settled(
+    session: Session, c: Contract, day: date, readings: dict[str, Decimal | None], title: str
+) -> tuple[Decimal, tuple[Decimal, list[str]]]:
+    """Settle ``c`` on ``day`` into one settlement bill titled ``title``."""
+    net, lines = settle(session, c, day, readings)
+    bills.settlement_bill(session, c, day, net, "；".join(lines), title)
+    return net, (net, lines)
+
+
+def _end(
+    session: Session, c: Contract, state: ContractState, day: date, readings: dict[str, Decimal | None], net: Decimal
+) -> bool:
     return _conditional(
         session,
         Contract,
@@ -101,26 +153,26 @@ def settle(
     scheduled = bills.scheduled_fees(session, c)
     for key, monthly, name in scheduled:
         owed = rent_until(c.start_date, day, monthly, c.cycle.months, c.bill_mode.value)
-        paid = bills.paid_of(session, c.id, key)
+        paid = bills.paid_of(session, saved_id(c), key)
         if owed != paid:
             lines.append(f"{name}{'应补' if owed > paid else '应退'} ¥{abs(owed - paid):,.2f}")
             net += owed - paid
-    for name, amount in bills.close_open_bills(session, c.id, {k for k, _, _ in scheduled}):
+    for name, amount in bills.close_open_bills(session, saved_id(c), {k for k, _, _ in scheduled}):
         lines.append(f"{name}未缴 ¥{amount:,.2f}")
         net += amount
     for name, amount in [*bills.metered_lines(session, c, readings), *extra]:
         lines.append(f"{name} ¥{amount:,.2f}")
         net += amount
-    deposit_paid = bills.paid_of(session, c.id, "deposit")
+    deposit_paid = bills.paid_of(session, saved_id(c), "deposit")
     if deposit_paid and deposit_back:
         lines.append(f"退押金 ¥{deposit_paid:,.2f}")
         net -= deposit_paid
     return net, lines or ["无差额"]
 
 
-def _follow_on(session, p, old: Contract, source: ContractSource, **changes) -> Contract:
+def _follow_on(session: Session, p: Principal, old: Contract, source: ContractSource, **changes: Any) -> Contract:
     """A contract that continues ``old`` (renewal, room change, sublet), billed at once."""
-    fields = dict(
+    fields: dict[str, Any] = dict(
         project_id=old.project_id,
         room_id=old.room_id,
         tenant_id=old.tenant_id,
@@ -132,7 +184,7 @@ def _follow_on(session, p, old: Contract, source: ContractSource, **changes) -> 
         cycle=old.cycle,
         bill_mode=old.bill_mode,
         state=ContractState.SIGNED,
-        signed_on=date.today(),
+        signed_on=clock.today(),
     )
     fields.update(changes)
     new = Contract(**fields, source=source, previous_id=old.id, number=placeholder_number(), created_by=p.username)
@@ -176,7 +228,7 @@ def renew(session: Session, p: Principal, rows: list[Contract], values: dict) ->
 
 def hand_over_renewals(session: Session, p: Principal, today: date | None = None) -> int:
     """The daily job: a renewal starts when its predecessor has ended; the deposit paid moves over."""
-    today = today or date.today()
+    today = today or clock.today()
     moved = 0
     for new in session.exec(
         select(Contract).where(
@@ -216,57 +268,63 @@ def change_room(session: Session, p: Principal, rows: list[Contract], values: di
         room = session.exec(
             select(Room).where(Room.project_id == c.project_id, Room.number == values["new_room"])
         ).first()
-        if not problem and room is None:
-            problem = f"本项目没有房间“{values['new_room']}”"
-        elif not problem and room.id == c.room_id:
-            problem = "新房间与原房间相同"
-        elif not problem and room.status != RoomStatus.VACANT:
-            problem = f"新房间 {room.number} 当前为{room.status.label}"
-        if problem:
+        if room is None:
+            problem = problem or f"本项目没有房间“{values['new_room']}”"
+        elif room.id == c.room_id:
+            problem = problem or "新房间与原房间相同"
+        elif room.status != RoomStatus.VACANT:
+            problem = problem or f"新房间 {room.number} 当前为{room.status.label}"
+        if problem or room is None:
             result.refused.append((c.number, problem))
             continue
-        with session.begin_nested() as step:
-            if (
-                room_status.move(
-                    session, p, room.id, {RoomStatus.VACANT}, RoomStatus.OCCUPIED, "room_change", f"换入 {c.number}"
-                )
-                is None
-                or room_status.move(
-                    session, p, c.room_id, {RoomStatus.OCCUPIED}, RoomStatus.VACANT, "room_change", f"换出 {c.number}"
-                )
-                is None
-            ):
-                step.rollback()
-                result.refused.append((c.number, "房间已被他人修改，请刷新"))
-                continue
-            fee = values.get("compensation") or Decimal("0")
-            net, lines = settle(session, c, day, out, deposit_back=False, extra=(("换房赔偿金", fee),) if fee else ())
-            new = _follow_on(
-                session,
-                p,
-                c,
-                ContractSource.ROOM_CHANGE,
-                room_id=room.id,
-                start_date=day + timedelta(days=1),
-                monthly_rent=values.get("monthly_rent") or room.rent,
-                state=ContractState.ACTIVE,
-                checked_in_on=day + timedelta(days=1),
-                power_in=into["power"],
-                water_in=into["water"],
-            )
-            if net > 0:
-                bills.settlement_bill(session, c, day, net, "；".join(lines), "换房结算")
-            elif net < 0:
-                lines.append(f"结余 ¥{-net:,.2f} 结转至新合同")
-                bills.carry_credit(session, p, new.id, -net, f"{c.number} 结余")
-            bills.move_deposit(session, p, c, new)
-            if not _end(session, c, ContractState.CLOSED, day, out, net):
-                step.rollback()
-                result.refused.append((c.number, "合同已被他人修改，请刷新"))
-                continue
+        moves = [
+            Move(saved_id(room), {RoomStatus.VACANT}, RoomStatus.OCCUPIED, "room_change", f"换入 {c.number}"),
+            Move(c.room_id, {RoomStatus.OCCUPIED}, RoomStatus.VACANT, "room_change", f"换出 {c.number}"),
+        ]
+        work = partial(_moved_over, session, p, c, room, day, out, into, values)
+        problem, moved = _end_lease(session, p, c, moves, ContractState.CLOSED, day, out, work)
+        if moved is None:
+            result.refused.append((c.number, problem))
+            continue
+        new, lines = moved
         result.done += 1
         result.notes.append(f"新合同 {new.number}（{room.number}）；{'；'.join(lines)}")
     return result
+
+
+def _moved_over(
+    session: Session,
+    p: Principal,
+    c: Contract,
+    room: Room,
+    day: date,
+    out: dict[str, Decimal | None],
+    into: dict[str, Decimal | None],
+    values: dict[str, Any],
+) -> tuple[Decimal, tuple[Contract, list[str]]]:
+    """换房's settlement: the new contract on ``room``; a balance due is billed, a credit carried over."""
+    fee = values.get("compensation") or Decimal("0")
+    net, lines = settle(session, c, day, out, deposit_back=False, extra=(("换房赔偿金", fee),) if fee else ())
+    new = _follow_on(
+        session,
+        p,
+        c,
+        ContractSource.ROOM_CHANGE,
+        room_id=room.id,
+        start_date=day + timedelta(days=1),
+        monthly_rent=values.get("monthly_rent") or room.rent,
+        state=ContractState.ACTIVE,
+        checked_in_on=day + timedelta(days=1),
+        power_in=into["power"],
+        water_in=into["water"],
+    )
+    if net > 0:
+        bills.settlement_bill(session, c, day, net, "；".join(lines), "换房结算")
+    elif net < 0:
+        lines.append(f"结余 ¥{-net:,.2f} 结转至新合同")
+        bills.carry_credit(session, p, saved_id(new), -net, f"{c.number} 结余")
+    bills.move_deposit(session, p, c, new)
+    return net, (new, lines)
 
 
 def sublet(session: Session, p: Principal, rows: list[Contract], values: dict) -> ActionResult:
@@ -282,44 +340,43 @@ def sublet(session: Session, p: Principal, rows: list[Contract], values: dict) -
         tenant = session.exec(
             select(Tenant).where(Tenant.company_id == company, Tenant.phone == values["tenant_phone"])
         ).first()
-        if not problem and tenant is None:
-            problem = f"未找到手机号为 {values['tenant_phone']} 的租客，请先在租客管理中登记"
-        elif not problem and tenant.id == c.tenant_id:
-            problem = "新租客与原租客相同"
-        if problem:
+        if tenant is None:
+            problem = problem or f"未找到手机号为 {values['tenant_phone']} 的租客，请先在租客管理中登记"
+        elif tenant.id == c.tenant_id:
+            problem = problem or "新租客与原租客相同"
+        if problem or tenant is None:
             result.refused.append((c.number, problem))
             continue
-        with session.begin_nested() as step:
-            if (
-                room_status.move(
-                    session, p, c.room_id, {RoomStatus.OCCUPIED}, RoomStatus.SIGNED, "sublet", f"转租 {c.number}"
-                )
-                is None
-            ):
-                step.rollback()
-                result.refused.append((c.number, "房间已被他人修改，请刷新"))
-                continue
-            net, lines = settle(session, c, day, out)
-            bills.settlement_bill(session, c, day, net, "；".join(lines), "转租结算")
-            room = session.get(Room, c.room_id)
-            new = _follow_on(
-                session,
-                p,
-                c,
-                ContractSource.SUBLET,
-                tenant_id=tenant.id,
-                co_tenants="",
-                start_date=day + timedelta(days=1),
-                deposit=room.deposit,
-            )
-            if not _end(session, c, ContractState.CLOSED, day, out, net):
-                step.rollback()
-                result.refused.append((c.number, "合同已被他人修改，请刷新"))
-                continue
+        moves = [Move(c.room_id, {RoomStatus.OCCUPIED}, RoomStatus.SIGNED, "sublet", f"转租 {c.number}")]
+        work = partial(_handed_over, session, p, c, tenant, day, out)
+        problem, handed = _end_lease(session, p, c, moves, ContractState.CLOSED, day, out, work)
+        if handed is None:
+            result.refused.append((c.number, problem))
+            continue
+        new, net = handed
         result.done += 1
         what = f"应退 ¥{-net:,.2f}" if net < 0 else f"应收 ¥{net:,.2f}"
         result.notes.append(f"新合同 {new.number}（{tenant.name}，待入住）；原租客结算{what}")
     return result
+
+
+def _handed_over(
+    session: Session, p: Principal, c: Contract, tenant: Tenant, day: date, out: dict[str, Decimal | None]
+) -> tuple[Decimal, tuple[Contract, Decimal]]:
+    """转租's settlement: the old tenant settled like a check-out, the new tenant's contract waiting."""
+    net, _ = _settled(session, c, day, out, "转租结算")
+    room = session.get_one(Room, c.room_id)
+    new = _follow_on(
+        session,
+        p,
+        c,
+        ContractSource.SUBLET,
+        tenant_id=saved_id(tenant),
+        co_tenants="",
+        start_date=day + timedelta(days=1),
+        deposit=room.deposit,
+    )
+    return net, (new, net)
 
 
 def read_meters(session: Session, p: Principal, rows: list[Contract], values: dict) -> ActionResult:

@@ -12,12 +12,15 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin.crud import ValidationFailed
-from clss_app.admin.view import ActionResult
+from clss_app.core import clock
+from clss_app.core.errors import ValidationFailed
+from clss_app.core.results import ActionResult
+from clss_app.core.rows import changed, saved_id
 from clss_app.services import bills, room_status
 from clss_app.services.billing import add_months
 from clss_app.services.permissions import Principal
@@ -41,14 +44,16 @@ MAX_HOLD_DAYS = 30  # how long a reservation may hold a room
 MAX_RENT = Decimal("1000000")
 
 
-def _conditional(session, model, row, expected_state, **changes) -> bool:
-    """Change ``row`` only if it still has the state and version it was read with."""
+def _conditional(session: Session, model: Any, row: Any, expected_state: Any, **changes: Any) -> bool:
+    """Change ``row`` (of ``model``: any table with id, state and version) only if it still has the state
+    and version it was read with."""
     return (
-        session.execute(
+        changed(
+            session,
             sa.update(model)
             .where(model.id == row.id, model.state == expected_state, model.version == row.version)
-            .values(version=model.version + 1, **changes)
-        ).rowcount
+            .values(version=model.version + 1, **changes),
+        )
         == 1
     )
 
@@ -78,7 +83,7 @@ def appointment_step(target: AppointmentState):
 
 
 def reservation_problems(session: Session, values: dict, today: date | None = None) -> dict[str, str]:
-    today = today or date.today()
+    today = today or clock.today()
     errors = {}
     if values.get("deposit") is not None and values["deposit"] <= 0:
         errors["deposit"] = "定金须大于 0"
@@ -136,7 +141,7 @@ def cancel_reservations(session: Session, p: Principal, rows: list[Reservation],
 
 def expire_reservations(session: Session, p: Principal, today: date | None = None) -> int:
     """The daily job: reservations past their hold date expire and free their rooms."""
-    today = today or date.today()
+    today = today or clock.today()
     due = session.exec(
         select(Reservation).where(Reservation.state == ReservationState.ACTIVE, Reservation.hold_until < today)
     ).all()
@@ -150,7 +155,7 @@ def convert_reservations(session: Session, p: Principal, rows: list[Reservation]
         if r.state != ReservationState.ACTIVE:
             result.refused.append((f"预定#{r.id}", f"当前为{r.state.label}"))
             continue
-        room = session.get(Room, r.room_id)
+        room = session.get_one(Room, r.room_id)
         values = {
             **terms,
             "room_id": r.room_id,
@@ -226,10 +231,10 @@ def sign(session: Session, p: Principal, c: Contract) -> int:
         session.execute(sa.update(Contract).where(Contract.id == c.id).values(number=c.number))
     written = bills.generate(session, [c])
     if c.reservation_id:
-        r = session.get(Reservation, c.reservation_id)
+        r = session.get_one(Reservation, c.reservation_id)
         if not _conditional(session, Reservation, r, ReservationState.ACTIVE, state=ReservationState.CONVERTED):
             raise ValidationFailed({"reservation_id": "该预定刚被他人处理，请刷新"})
-        bills.apply_credit(session, p, c.id, r.deposit, PaymentMethod.RESERVATION_DEPOSIT, f"预定#{r.id} 定金")
+        bills.apply_credit(session, p, saved_id(c), r.deposit, PaymentMethod.RESERVATION_DEPOSIT, f"预定#{r.id} 定金")
     return written
 
 
@@ -276,7 +281,7 @@ def check_in(session: Session, p: Principal, rows: list[Contract], values: dict)
         if c.state != ContractState.SIGNED:
             result.refused.append((c.number, f"合同当前为{c.state.label}，只有待执行的合同可以办理入住"))
             continue
-        first = first_rent_bill(session, c.id)
+        first = first_rent_bill(session, saved_id(c))
         if first is not None and first.state != BillState.PAID:
             result.refused.append((c.number, f"首期款未缴清（应收 ¥{first.amount:,.2f}，已收 ¥{first.paid:,.2f}）"))
             continue

@@ -15,8 +15,8 @@ from decimal import Decimal
 import polars as pl
 from sqlmodel import Session, select
 
-from clss_app.services.permissions import EXPORT, VIEW, Principal, require
-from models import AreaBand, IndexKind, MarketIndex
+from clss_app.services.permissions import EXPORT, VIEW, Principal, require, scope_clause
+from models import AreaBand, IndexKind, MarketIndex, Project
 
 RESOURCE = "market_index"
 DEMO_SOURCE = "演示数据（模拟生成，非真实行情）"
@@ -36,13 +36,15 @@ class IndexQuery:
 class Options:
     cities: list[str] = field(default_factory=list)
     months: list[date] = field(default_factory=list)
+    operated: set[str] = field(default_factory=set)  # the cities of the viewer's own projects
 
 
 def options(session: Session, p: Principal | None) -> Options:
-    require(p, VIEW, RESOURCE)
+    p = require(p, VIEW, RESOURCE)
     cities = session.exec(select(MarketIndex.city).distinct().order_by(MarketIndex.city)).all()
     months = session.exec(select(MarketIndex.month).distinct().order_by(MarketIndex.month)).all()
-    return Options(list(cities), list(months))
+    operated = set(session.exec(select(Project.city).where(scope_clause(p, Project.id))).all())
+    return Options(list(cities), list(months), operated)
 
 
 def with_changes(points: pl.DataFrame) -> pl.DataFrame:

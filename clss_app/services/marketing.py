@@ -14,8 +14,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin.view import ActionResult
-from clss_app.services.permissions import Principal
+from clss_app.core.results import ActionResult
+from clss_app.core.rows import changed, saved_id
+from clss_app.services.permissions import Principal, scope_clause
 from models import (
     Audience,
     Banner,
@@ -94,6 +95,37 @@ def home_preview(session: Session, city: str, now: datetime | None = None) -> di
     return out
 
 
+def preview_cities(session: Session, p: Principal) -> list[str]:
+    """The cities of the banners inside p's scope, for the APP首页预览's city picker."""
+    return list(
+        session.exec(
+            select(Banner.city).distinct().where(scope_clause(p, Banner.branch_id, by="unit")).order_by(Banner.city)
+        ).all()
+    )
+
+
+def preview_cards(session: Session, p: Principal, city: str) -> dict[str, list[dict[str, str]]]:
+    """``home_preview`` as p may see it: per group, the live banners of p's scope as
+    {image (stored name), title, target ("项目：…", "活动：…" or the URL)}."""
+    live = home_preview(session, city)
+    mine = set(session.exec(select(Banner.id).where(scope_clause(p, Banner.branch_id, by="unit"))).all())
+    shown = [b for bs in live.values() for b in bs]
+    projects = {b.project_id for b in shown} - {None}
+    events = {b.event_id for b in shown} - {None}
+    names = dict(session.exec(select(Project.id, Project.name).where(Project.id.in_(projects))).all())
+    titles = dict(session.exec(select(Event.id, Event.name).where(Event.id.in_(events))).all())
+
+    def card(b: Banner) -> dict[str, str]:
+        target = {
+            LinkKind.PROJECT: f"项目：{names.get(b.project_id, '')}",
+            LinkKind.EVENT: f"活动：{titles.get(b.event_id, '')}",
+            LinkKind.URL: b.url,
+        }.get(b.link_kind, "")
+        return {"image": b.image, "title": b.title, "target": target}
+
+    return {g: [card(b) for b in bs if b.id in mine] for g, bs in live.items()}
+
+
 # ---------------------------------------------------------------- events
 
 
@@ -136,13 +168,14 @@ def signup_problems(session: Session, values: dict) -> dict[str, str]:
 
 def take_place(session: Session, event_id: int) -> Event:
     """One place of the event, by a conditional UPDATE; Refused when it is full."""
-    taken = session.execute(
+    taken = changed(
+        session,
         sa.update(Event)
         .where(Event.id == event_id, Event.signed_up < Event.capacity)
         .values(signed_up=Event.signed_up + 1, version=Event.version + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    event = session.get(Event, event_id)
+        .execution_options(synchronize_session=False),
+    )
+    event = session.get_one(Event, event_id)
     if taken != 1:
         raise Refused(f"活动名额已满（限 {event.capacity} 人）")
     return event
@@ -166,18 +199,19 @@ def _move_each(session: Session, rows: list, model, from_state, to_state, refusa
     """Move each row from one state to the next by a conditional UPDATE; rows already moved are refused."""
     result = ActionResult()
     for r in rows:
-        moved = session.execute(
+        moved = changed(
+            session,
             sa.update(model)
             .where(model.id == r.id, model.state == from_state)
             .values(state=to_state, version=model.version + 1)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if moved:
             result.done += 1
             if after:
                 after(r)
         else:
-            result.refused.append((getattr(r, "name", None) or getattr(r, "title", ""), refusal))
+            result.refused.append((str(getattr(r, "name", None) or getattr(r, "title", "")), refusal))
     return result
 
 
@@ -227,12 +261,13 @@ def claim(session: Session, sale_id: int, name: str, phone: str, now: datetime |
         raise Refused("秒杀活动不存在")
     if not sale.starts_at <= now < sale.ends_at:
         raise Refused("不在秒杀时间内")
-    taken = session.execute(
+    taken = changed(
+        session,
         sa.update(FlashSale)
         .where(FlashSale.id == sale_id, FlashSale.sold < FlashSale.stock)
         .values(sold=FlashSale.sold + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     if taken != 1:
         raise Refused("已抢光")
     row = FlashClaim(
@@ -251,7 +286,7 @@ def claim_for(session: Session, p: Principal, rows: list[FlashSale], values: dic
     result = ActionResult()
     for sale in rows:
         try:
-            claim(session, sale.id, values.get("name") or "", values.get("phone") or "")
+            claim(session, saved_id(sale), values.get("name") or "", values.get("phone") or "")
             result.done += 1
         except Refused as exc:
             result.refused.append((sale.title, str(exc)))

@@ -11,7 +11,8 @@ import re
 
 from sqlmodel import Session, select
 
-from clss_app.admin.crud import ValidationFailed
+from clss_app.core.errors import ValidationFailed
+from clss_app.core.rows import saved_id
 from clss_app.services import leasing
 from clss_app.services.permissions import Principal
 from models import (
@@ -50,7 +51,7 @@ def problems(session: Session, values: dict) -> dict[str, str]:
 def sign(session: Session, p: Principal, lease: MasterLease) -> int:
     """Number the agreement and sign one contract per room; returns how many."""
     lease.number = f"BZ{lease.created_at:%Y%m%d}{lease.id:06d}"
-    company_id = session.get(Project, lease.project_id).company_id
+    company_id = session.get_one(Project, lease.project_id).company_id
     tenant = session.exec(
         select(Tenant).where(Tenant.company_id == company_id, Tenant.phone == lease.contact_phone)
     ).first()
@@ -62,8 +63,8 @@ def sign(session: Session, p: Principal, lease: MasterLease) -> int:
     for room in session.exec(select(Room).where(Room.id.in_(room_ids)).order_by(Room.number)).all():
         c = Contract(
             project_id=lease.project_id,
-            room_id=room.id,
-            tenant_id=tenant.id,
+            room_id=saved_id(room),
+            tenant_id=saved_id(tenant),
             start_date=lease.start_date,
             end_date=lease.end_date,
             monthly_rent=room.rent,

@@ -12,51 +12,22 @@ imports and exports. Two questions, answered on the server:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from clss_app.core.errors import Forbidden, NotLoggedIn
+from clss_app.core.principal import Principal
+from clss_app.core.rows import saved_id
 from models import PROJECT_BOUND_ROLES, DataScope, OrgUnit, Project, Role, User, UserProject, UserScopeUnit
 
-
-class Forbidden(Exception):
-    """Refused by the permission core; the message is shown to the user."""
-
-
-class NotLoggedIn(Forbidden):
-    def __init__(self, message: str = "登录已失效，请重新登录"):
-        super().__init__(message)
-
+__all__ = ["Forbidden", "NotLoggedIn", "Principal"]  # where most callers have always found them
 
 # A row outside the scope gets the answer of a missing one: an answer must not tell them apart.
 NOT_FOUND = "记录不存在或无权访问"
 
 VIEW, CREATE, UPDATE, DELETE, EXPORT, IMPORT = "view", "create", "update", "delete", "export", "import"
 ACTION_LABELS = {VIEW: "查看", CREATE: "新增", UPDATE: "修改", DELETE: "删除", EXPORT: "导出", IMPORT: "导入"}
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The logged-in user as the permission core sees them.
-
-    ``unit_ids`` / ``project_ids`` are None when the scope is unrestricted
-    (an HQ user with 本级及下级); otherwise the exact sets allowed.
-    """
-
-    user_id: int
-    username: str
-    display_name: str
-    role: Role
-    unit_id: int
-    unit_name: str
-    unit_ids: frozenset[int] | None
-    project_ids: frozenset[int] | None = field(default=None)
-    session_id: int | None = field(default=None)  # the login session it came from (None outside one)
-
-    @property
-    def role_label(self) -> str:
-        return self.role.label
 
 
 # ---------------------------------------------------------------- policies
@@ -93,7 +64,8 @@ def require(p: Principal | None, action: str, resource: str) -> Principal:
 def _children_map(session: Session) -> dict[int | None, list[int]]:
     children: dict[int | None, list[int]] = {}
     for uid, parent in session.exec(select(OrgUnit.id, OrgUnit.parent_id)).all():
-        children.setdefault(parent, []).append(uid)
+        if uid is not None:  # always, for a stored row
+            children.setdefault(parent, []).append(uid)
     return children
 
 
@@ -125,13 +97,14 @@ def load_principal(session: Session, user: User) -> Principal:
 
     project_ids: set[int] | None = None
     if unit_ids is not None:
-        project_ids = set(session.exec(select(Project.id).where(Project.company_id.in_(unit_ids))).all())
+        found = session.exec(select(Project.id).where(Project.company_id.in_(unit_ids))).all()
+        project_ids = {i for i in found if i is not None}
     if user.role in PROJECT_BOUND_ROLES:
         assigned = set(session.exec(select(UserProject.project_id).where(UserProject.user_id == user.id)).all())
         project_ids = assigned if project_ids is None else project_ids & assigned
 
     return Principal(
-        user_id=user.id,
+        user_id=saved_id(user),
         username=user.username,
         display_name=user.display_name,
         role=user.role,

@@ -16,15 +16,14 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin import audit
+from clss_app.core import audit, roles
 from clss_app.services.permissions import NOT_FOUND, VIEW, Forbidden, Principal, grant, require, scope_clause
-from models import LockKind, Role, Room, RoomStatus, RoomStatusLog, utcnow
+from models import LockKind, Room, RoomStatus, RoomStatusLog, utcnow
 
 RESOURCE = "workbench"
 LOCK, UNLOCK = "lock", "unlock"
-STORE_STAFF = {Role.PRINCIPAL, Role.MULTI_STORE_MANAGER, Role.STORE_MANAGER, Role.STORE_ASSISTANT}
-grant(RESOURCE, LOCK, STORE_STAFF)
-grant(RESOURCE, UNLOCK, STORE_STAFF)
+grant(RESOURCE, LOCK, roles.STORE)
+grant(RESOURCE, UNLOCK, roles.STORE)
 MAX_BATCH = 5_000
 MAX_REASON = 100
 

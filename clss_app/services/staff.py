@@ -7,7 +7,8 @@ import string
 
 from sqlmodel import Session, select
 
-from clss_app.admin.view import ActionResult
+from clss_app.core.results import ActionResult
+from clss_app.core.rows import saved_id
 from clss_app.services import auth, throttle
 from clss_app.services.permissions import Principal
 from models import PROJECT_BOUND_ROLES, ROLE_UNIT_KIND, DataScope, OrgUnit, Project, Role, User
@@ -82,7 +83,7 @@ def reset_password(session: Session, p: Principal, users: list[User]) -> ActionR
         u.locked_until = None
         session.add(u)
         throttle.clear(session, u.username)
-        auth.revoke_all_sessions(session, u.id)
+        auth.revoke_all_sessions(session, saved_id(u))
         notes.append(f"{u.username} 的新密码：{pw}")
         result.done += 1
     result.notes = notes

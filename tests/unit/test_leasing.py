@@ -1,6 +1,6 @@
 """租务 and 账单 flows through the engine, each step by the role that owns it, on a real SQLite file."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,6 +9,7 @@ from sqlmodel import select
 import pages  # noqa: F401  (registers every ModelAdmin)
 from clss_app.admin import crud
 from clss_app.admin.view import REGISTRY
+from clss_app.core import clock
 from clss_app.services import bills, leasing
 from clss_app.services.billing import add_months, rent_until
 from clss_app.services.permissions import Forbidden
@@ -30,7 +31,7 @@ from models import (
     RoomStatus,
 )
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def act(session, p, key, name, ids, text="", raw=None):
@@ -528,9 +529,9 @@ def test_sublet_settles_the_old_tenant_and_signs_the_new_one(session, principal_
 
 
 def test_inbox_shows_each_role_what_waits_for_it(session, principal_of):
-    from clss_app.services import inbox
+    from pages.home import todo
 
-    items = lambda who: {i["item"]: i for i in inbox.todo(session, principal_of(who))}  # noqa: E731
+    items = lambda who: {i["item"]: i for i in todo(session, principal_of(who))}  # noqa: E731
     principal, finance, assistant = items("principal"), items("finance"), items("assistant")
     assert principal["坏账待一级审批"]["count"] == "1"
     assert principal["坏账待一级审批"]["href"] == "/finance/bad-debts?f_state=level1"
