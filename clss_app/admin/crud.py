@@ -11,8 +11,9 @@ from sqlmodel import Session, SQLModel, select
 
 from clss_app.admin import audit, many, stored_files
 from clss_app.admin.fields import MAX_INT, FieldError, label_attr
+from clss_app.admin.ordering import next_position
 from clss_app.admin.query import ListQuery, matching_ids
-from clss_app.admin.view import Action, ActionResult, ModelAdmin, scoped_admin_for
+from clss_app.admin.view import Action, ActionContext, ActionResult, ModelAdmin
 from clss_app.services.permissions import (
     CREATE,
     DELETE,
@@ -21,9 +22,7 @@ from clss_app.services.permissions import (
     VIEW,
     Forbidden,
     Principal,
-    in_scope,
     require,
-    scope_clause,
 )
 from models import utcnow
 
@@ -38,16 +37,6 @@ class ValidationFailed(Exception):
 
 class Conflict(Exception):
     """Someone else saved the row after it was opened."""
-
-
-def _scope_ok(p: Principal, admin: type[ModelAdmin], values: dict, scope) -> bool:
-    if scope is None:
-        return True
-    col, by = scope
-    value = values.get(col)
-    if value is None:
-        return p.unit_ids is None if by == "unit" else p.project_ids is None
-    return in_scope(p, unit_id=value) if by == "unit" else in_scope(p, project_id=value)
 
 
 def get_row(session: Session, admin: type[ModelAdmin], p: Principal | None, row_id, action=VIEW):
@@ -67,7 +56,7 @@ def get_row(session: Session, admin: type[ModelAdmin], p: Principal | None, row_
 def _row_problem(p: Principal, admin: type[ModelAdmin], row) -> str:
     if row is None:
         return NOT_FOUND
-    if admin.scope and not _scope_ok(p, admin, {admin.scope[0]: getattr(row, admin.scope[0])}, admin.scope):
+    if admin.scope and not admin.scope.allows(p, getattr(row, admin.scope.column)):
         return NOT_FOUND  # the answer of a missing row: nothing tells the two apart
     if any(getattr(row, name) not in values for name, values in admin.only.items()):
         return "该记录当前状态不在此列表中，请刷新"
@@ -97,7 +86,7 @@ def validate(
     values, errors = {}, {}
     # A foreign key chosen "within" another field (a building within the room's project)
     # is resolved after that field.
-    for name in sorted(names, key=lambda n: "within" in admin.fields[n].extra):
+    for name in sorted(names, key=lambda n: bool(admin.fields[n].within)):
         spec = admin.fields[name]
         try:
             if spec.kind == "many":
@@ -105,7 +94,7 @@ def validate(
                 continue
             value = spec.parse(raw.get(name))
             if spec.kind == "fk" and value not in (None, ""):
-                within = spec.extra.get("within")
+                within = spec.within
                 if within:
                     parent = values.get(within, getattr(row, within, None) if row is not None else None)
                     if parent is None:
@@ -131,8 +120,8 @@ def validate(
     if not errors:
         errors.update(admin.validate(session, p, merged, row))
     scope = admin.scope_on_create if row is None and admin.scope_on_create else admin.scope
-    if not errors and scope and scope[0] in merged and not _scope_ok(p, admin, merged, scope):
-        errors[scope[0]] = "所选数据不在您的数据权限范围内"
+    if not errors and scope and scope.column in merged and not scope.allows(p, merged[scope.column]):
+        errors[scope.column] = "所选数据不在您的数据权限范围内"
     return values, errors
 
 
@@ -210,10 +199,8 @@ def resolve_fk(session, spec, value, p, cache=None, within: tuple[str, int, str]
 def _lookup_fk(session, spec, value, p, within) -> int:
     target = spec.fk_model
     extra = [getattr(target, within[0]) == within[1]] if within else []
-    target_admin = scoped_admin_for(target)
-    if target_admin is not None:  # rows outside the scope are not there at all: neither found nor "not unique"
-        col, by = target_admin.scope
-        extra.append(scope_clause(p, getattr(target, col), by=by))
+    if spec.fk_scope is not None:  # rows outside the scope are not there at all: neither found nor "not unique"
+        extra.append(spec.fk_scope.clause(p, target))
     found = None
     if (isinstance(value, int) or str(value).isdigit()) and int(value) <= MAX_INT:
         found = session.exec(select(target.id).where(target.id == int(value), *extra)).first()
@@ -287,10 +274,8 @@ def create(
     if errors:
         raise ValidationFailed(errors)
     values = {**admin.defaults, **values}
-    if admin.ordering and values.get(admin.ordering[0]) is None:  # a new row goes last in its group
-        from clss_app.admin.ordering import next_position
-
-        values[admin.ordering[0]] = next_position(session, admin, values)
+    if admin.ordering and values.get(admin.ordering.column) is None:  # a new row goes last in its group
+        values[admin.ordering.column] = next_position(session, admin, values)
     note = admin.before_save(session, p, values, None)
     links = _split_links(admin, values)
     row = admin.model(**values)
@@ -408,7 +393,7 @@ def run_action(
     text = (text or "").strip()[:255]
     if action.input_label and action.input_required and not text:
         raise ValidationFailed({"_input": f"请填写{action.input_label}"})
-    values = action_values(action, raw or {}) if action.inputs else None
+    values = action_values(action, raw or {}) if action.inputs else {}
     if ids is None:
         ids = matching_ids(session, admin, p, query or ListQuery(), MAX_BULK)
     ids = [int(i) for i in ids]
@@ -422,10 +407,7 @@ def run_action(
             refused.append((f"#{row_id}", problem))
         else:
             rows.append(found[row_id])
-    if action.inputs:
-        result = action.fn(session, p, rows, values)
-    else:
-        result = action.fn(session, p, rows, text) if action.input_label else action.fn(session, p, rows)
+    result = action.fn(ActionContext(session, p, rows, text, values))
     result.refused = refused + result.refused
     audit.record(
         session, p, admin.key, None, f"action:{action.name}", summary=f"{action.label}：{result.message('')}"[:255]

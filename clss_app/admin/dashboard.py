@@ -33,13 +33,12 @@ import plotly.graph_objects as go
 import reflex as rx
 from sqlmodel import Session
 
+from clss_app.admin.site import served
 from clss_app.services.permissions import VIEW, Forbidden, Principal, can, require
 from clss_app.state import AuthState
 from clss_app.ui import theme
 from clss_app.ui.plot import escape_data_text
 from clss_app.ui.shell import card
-
-DASHBOARDS: dict[str, type[Dashboard]] = {}
 
 
 @dataclass(frozen=True)
@@ -109,9 +108,8 @@ class Dashboard:
 
     def __init_subclass__(cls, key: str | None = None, **kw):
         super().__init_subclass__(**kw)
-        if key:
+        if key:  # registered by the app on its site (AdminSite.register), not here
             cls.key = key
-            DASHBOARDS[key] = cls
 
     @classmethod
     def data(cls, session: Session, p: Principal, chosen: dict[str, str]) -> dict:
@@ -215,7 +213,7 @@ class DashboardState(AuthState):
                 return rx.redirect(links[curve][index])
 
     def _render(self):
-        dash = DASHBOARDS.get(self.dash_key)
+        dash = served().dashboard(self.dash_key)
         if dash is None:
             return
         try:

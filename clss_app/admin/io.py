@@ -47,6 +47,9 @@ def export_frame(
     require(p, EXPORT, admin.key)
     shown = export_columns(admin, p)
     names = [n for n in shown if n not in admin.many]
+    # A code named by (another column, code) needs that column read too (the audit log's resource).
+    keys = [admin.fields[n].labels_by for n in names if admin.fields[n].labels_by]
+    read = names + [k for k in dict.fromkeys(keys) if k not in names]
     model = admin.model
     where = where_clauses(admin, p, q)
     # All matching ids in the user's order (an index walk), then full rows in chunks.
@@ -61,14 +64,14 @@ def export_frame(
         found = {
             r[0]: r
             for r in session.execute(
-                sa.select(table.c.id, *[table.c[n] for n in names]).where(table.c.id.in_(chunk_ids))
+                sa.select(table.c.id, *[table.c[n] for n in read]).where(table.c.id.in_(chunk_ids))
             )
         }
         chunk = [found[i] for i in chunk_ids if i in found]
         labels = {n: labels_for(session, admin.fields[n], (r[names.index(n) + 1] for r in chunk)) for n in fk_names}
         for pos, n in enumerate(names, start=1):
             spec, out, lab = admin.fields[n], cols[n], labels.get(n)
-            if spec.kind in ("money", "decimal"):
+            if spec.kind in ("money", "percent", "decimal"):
                 out.extend(None if r[pos] is None else float(r[pos]) for r in chunk)
             elif spec.kind == "int":
                 out.extend(r[pos] for r in chunk)
@@ -78,6 +81,9 @@ def export_frame(
                     None if r[pos] is None else enum(r[pos]).label if not isinstance(r[pos], enum) else r[pos].label
                     for r in chunk
                 )
+            elif spec.labels_by:
+                by = read.index(spec.labels_by) + 1
+                out.extend(spec.display(r[pos], lab, r[by]) for r in chunk)
             else:
                 out.extend(spec.display(r[pos], lab) for r in chunk)
         links = many.load(session, admin, [r[0] for r in chunk], shown)
@@ -157,6 +163,7 @@ def template(admin: type[ModelAdmin], p: Principal) -> bytes:
         spec = admin.fields[n]
         hint = {
             "money": "金额，最多两位小数",
+            "percent": "百分数，如 0.05 表示 0.05%",
             "decimal": "数字",
             "int": "整数",
             "date": "日期，如 2026-01-31",
@@ -165,7 +172,7 @@ def template(admin: type[ModelAdmin], p: Principal) -> bytes:
             "fk": f"填写{spec.label}名称",
             "many": f"填写{spec.label}名称，多个用“、”分隔",
         }.get(spec.kind, "文本")
-        if spec.extra.get("month"):
+        if spec.month:
             hint = "年月，如 2026-01"
         if spec.kind == "enum":
             hint = "可选：" + "、".join(label for _, label in spec.choices())

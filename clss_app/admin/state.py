@@ -22,7 +22,8 @@ from clss_app import db
 from clss_app.admin import audit, crud, many, stored_files
 from clss_app.admin.fields import SHANGHAI, label_attr, split_images
 from clss_app.admin.query import MAX_PAGE, ListQuery, count, display, fetch_page, fk_labels, labels_for
-from clss_app.admin.view import REGISTRY, ModelAdmin, option_hints, scoped_admin_for
+from clss_app.admin.site import served
+from clss_app.admin.view import ModelAdmin
 from clss_app.event_guard import refusal
 from clss_app.menu import ENTRIES
 from clss_app.services.permissions import (
@@ -143,9 +144,9 @@ class AdminState(AuthState):
 
     # ------------------------------------------------------------ helpers
     def _admin(self) -> type[ModelAdmin]:
-        if self.admin_key not in REGISTRY:  # an event before any list was loaded (a forged one)
+        if self.admin_key not in served():  # an event before any list was loaded (a forged one)
             raise Forbidden("请先打开列表页面")
-        return REGISTRY[self.admin_key]
+        return served().admin(self.admin_key)
 
     def _put(self, **values) -> None:
         """Assign only what changed: every assigned var travels in the delta and re-renders
@@ -176,7 +177,7 @@ class AdminState(AuthState):
     @rx.event
     def load(self, key: str):
         """Read the query from the URL and show that page of rows."""
-        if key not in REGISTRY:
+        if key not in served():
             return refusal()
         if key != self.admin_key:
             self.selected, self.all_matching = [], False
@@ -443,7 +444,7 @@ class AdminState(AuthState):
         target = spec.fk_model
         attr = getattr(target, label_attr(target))
         stmt = select(target.id, attr)
-        target_admin = scoped_admin_for(target)
+        target_admin = admin.site.scoped_admin_for(target)
         if target_admin is not None:
             col, by = target_admin.scope
             stmt = stmt.where(scope_clause(p, getattr(target, col), by=by))
@@ -454,7 +455,7 @@ class AdminState(AuthState):
         if text:
             stmt = stmt.where(attr.like(f"%{text[:32]}%"))
         rows = session.exec(stmt.order_by(attr).limit(FK_OPTIONS_LIMIT)).all()
-        hints = option_hints(session, target, [i for i, _ in rows])
+        hints = admin.site.option_hints(session, target, [i for i, _ in rows])
         self.fk_options[name] = [
             {"id": str(i), "label": f"{lbl}（{hints[i]}）" if hints.get(i) else str(lbl)} for i, lbl in rows
         ]
@@ -630,7 +631,7 @@ class AdminState(AuthState):
         if key and key != self.admin_key:
             # 新增 clicked before this page's own load ran (events queue in order): open it right
             # after that load, on this page's admin, instead of on the previous page's.
-            if key not in REGISTRY:
+            if key not in served():
                 return refusal()
             self._create_after_load = key
             return
