@@ -123,10 +123,10 @@ def main(argv: list[str] | None = None) -> int:
 
         migrate()
         with db.session_scope() as s:
-            user = s.exec(select(User).where(User.username == args.username)).first()
-            if user is not None:
-                auth.unlock(s, user, by="命令行")
-        if user is None:
+            found = s.exec(select(User).where(User.username == args.username)).first()
+            if found is not None:
+                auth.unlock(s, found, by="命令行")
+        if found is None:
             print(f"解锁失败：用户 {args.username} 不存在", file=sys.stderr)
             return 1
         print(f"已解锁用户 {args.username}")

@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Mapping
+from functools import partial
 
 import reflex as rx
 from starlette.applications import Starlette
@@ -57,8 +58,7 @@ def build_app(site: AdminSite, entries: Mapping[str, menu.MenuEntry] = menu.ENTR
     site.add_page("dashboard", analytics_body, ANALYTICS_LOAD)
     site.add_page("app_preview", preview_body, PreviewState.load)
     for admin in site.admins():
-        label = entries[admin.key].label
-        site.add_page(admin.key, lambda a=admin, t=label: admin_body(a, t), AdminState.load(admin.key))
+        site.add_page(admin.key, partial(admin_body, admin, entries[admin.key].label), AdminState.load(admin.key))
 
     # Every menu entry becomes a guarded page; one not built yet is a placeholder.
     for key, entry in entries.items():

@@ -19,7 +19,9 @@ class LabeledEnum(str, Enum):
 
     label: str
 
-    def __new__(cls, value: str, label: str):
+    # ``label`` has a default for mypy only: looking a member up by value (``Role("finance")``) never
+    # calls this, which runs once per member when the class is made.
+    def __new__(cls, value: str, label: str = ""):
         obj = str.__new__(cls, value)
         obj._value_ = value
         obj.label = label

@@ -53,8 +53,9 @@ class OrgUnitAdmin(ModelAdmin, model=OrgUnit, key="org_units"):
         kind, parent = values.get("kind"), session.get(OrgUnit, values.get("parent_id") or 0)
         if kind == UnitKind.HQ:
             return {"kind": "总行只有一个，不能新增或改为总行"} if row is None or row.kind != UnitKind.HQ else {}
-        if kind not in PARENT_KIND or parent is None or parent.kind != PARENT_KIND[kind]:
-            return {"parent_id": f"{kind.label}的上级须为{PARENT_KIND[kind].label}"}
+        above = PARENT_KIND.get(kind) if isinstance(kind, UnitKind) else None
+        if kind is None or above is None or parent is None or parent.kind != above:
+            return {"parent_id": f"{kind.label if kind else '机构'}的上级须为{above.label if above else '上级机构'}"}
         return {}
 
 

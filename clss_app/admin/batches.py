@@ -9,6 +9,7 @@ referenced by other data, nothing is removed and the reason is reported.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -67,7 +68,7 @@ def _cancel_one(session: Session, p: Principal, batch: ImportBatch) -> str:
     if admin is None or "import_batch_id" not in admin.model.model_fields:
         return "该导入模块不支持撤销"
     model, of_batch = admin.model, column(admin.model, "import_batch_id") == batch.id
-    rows = session.exec(select(model).where(of_batch)).all()
+    rows: list[Any] = list(session.exec(select(model).where(of_batch)).all())
     problems = []
     for row in rows:
         if admin.scope and not admin.scope.allows(p, getattr(row, admin.scope.column)):

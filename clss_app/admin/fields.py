@@ -34,7 +34,6 @@ FALSE_WORDS = {"0", "false", "no", "n", "off", "否", "停用", ""}
 # Kinds kept in string columns (an image or file is its stored name): left empty they are "", as
 # their NOT NULL columns' defaults are; NULL would fail the save.
 STRING_KINDS = ("str", "text", "image", "images", "file")
-NUMBER_KINDS = ("int", "decimal", "money", "percent")
 Kind = Literal[
     "str",
     "text",
@@ -52,6 +51,7 @@ Kind = Literal[
     "images",
     "file",
 ]
+NUMBER_KINDS: tuple[Kind, ...] = ("int", "decimal", "money", "percent")
 
 
 class FieldError(ValueError):
@@ -118,7 +118,10 @@ class FieldSpec:
         if k == "bool":
             return "是" if value else "否"
         if k == "enum":
-            return value.label if isinstance(value, LabeledEnum) else str(getattr(value, "value", value))
+            if isinstance(value, LabeledEnum):
+                return value.label
+            code = getattr(value, "value", value)  # a stored code, as a plain query returns it
+            return next((m.label for m in self.enum or () if isinstance(m, LabeledEnum) and m.value == code), str(code))
         if k == "datetime":
             if value.tzinfo is None:
                 value = value.replace(tzinfo=dt.UTC)

@@ -57,7 +57,7 @@ def move(admin: type[ModelAdmin], step: int) -> ActionFn:
         where = [*_group(admin, row), nearer]
         if admin.scope:
             where.append(admin.scope.clause(p, model))
-        other = session.exec(
+        other: Any = session.exec(
             select(model).where(*where).order_by(position.desc() if step < 0 else position.asc()).limit(1)
         ).first()
         if other is None:

@@ -10,13 +10,15 @@ not a table walk. A capped count never counts past ``count_cap``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin.fields import MAX_INT, SHANGHAI, FieldError, FieldSpec
+from clss_app.admin.fields import MAX_INT, SHANGHAI, FieldError, FieldSpec, column, label_attr
 from clss_app.admin.options import Count
 from clss_app.services.permissions import Principal
 
@@ -199,15 +201,14 @@ def matching_ids(session: Session, admin, p: Principal, q: ListQuery, limit: int
     )
 
 
-def labels_for(session: Session, spec: FieldSpec, ids) -> dict:
+def labels_for(session: Session, spec: FieldSpec, ids: Iterable[Any]) -> dict[Any, Any]:
     """{id: label} of the rows a foreign-key field points at, in one query."""
-    from clss_app.admin.fields import label_attr
-
-    ids = set(ids) - {None}
+    wanted = set(ids) - {None}
     target = spec.fk_model
-    if not ids or target is None:
+    if not wanted or target is None:
         return {}
-    return dict(session.exec(select(target.id, getattr(target, label_attr(target))).where(target.id.in_(ids))).all())
+    pk, label = column(target, "id"), column(target, label_attr(target))
+    return dict(session.exec(select(pk, label).where(pk.in_(wanted))).all())
 
 
 def fk_labels(session: Session, admin, rows: list, names: list[str]) -> dict[str, dict]:
