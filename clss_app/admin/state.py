@@ -25,7 +25,6 @@ from clss_app.admin.query import MAX_PAGE, ListQuery, count, display, fetch_page
 from clss_app.admin.site import served
 from clss_app.admin.view import ModelAdmin
 from clss_app.event_guard import refusal
-from clss_app.menu import ENTRIES
 from clss_app.services.permissions import (
     CREATE,
     DELETE,
@@ -228,7 +227,7 @@ class AdminState(AuthState):
                     if problems:
                         return [LIST_SETTLED, refusal(next(iter(problems.values())))]
                     shown = wanted.to_params(admin)
-                    url = ENTRIES[admin.key].route + (f"?{shown}" if shown else "")
+                    url = admin.site.menu[admin.key].route + (f"?{shown}" if shown else "")
                     events.insert(0, rx.call_script(f"window.history.pushState(null, '', {json.dumps(url)})"))
                 if wanted is not None:
                     self._put(
@@ -745,7 +744,7 @@ class AdminState(AuthState):
                 self._load_history(s, admin, p, row)
                 self.detail_title = admin.row_label(row)
                 self.detail_links = [
-                    {"label": label, "href": f"{ENTRIES[key].route}?f_{col}={row.id}"}
+                    {"label": label, "href": f"{admin.site.menu[key].route}?f_{col}={row.id}"}
                     for label, key, col in admin.links
                     if can(p, VIEW, key)
                 ]
@@ -835,7 +834,7 @@ class AdminIOState(AdminState):
                 p = _auth.principal_for_token(s, token)
                 frame = io.export_frame(s, admin, p, q, lambda d, t: progress.update(done=d, total=t))
                 data = io.write_frame(frame, fmt)
-                label = ENTRIES[admin.key].label
+                label = admin.site.menu[admin.key].label
                 url = downloads.issue(s, p, data, f"{label}-{utcnow_str()}.{fmt}")
                 audit.record(s, p, admin.key, None, "export", summary=f"导出 {frame.height} 条（{fmt}）")
                 return url, frame.height
@@ -906,7 +905,7 @@ class AdminIOState(AdminState):
         try:
             with self._session() as (s, p):
                 data = io.template(admin, p)
-                url = downloads.issue(s, p, data, f"{ENTRIES[admin.key].label}-导入模板.xlsx")
+                url = downloads.issue(s, p, data, f"{admin.site.menu[admin.key].label}-导入模板.xlsx")
         except Forbidden as exc:
             return self._refused(exc)
         return rx.download(url=url)
