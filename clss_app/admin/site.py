@@ -73,9 +73,8 @@ class AdminSite:
         """Register admins or dashboards; usable as a decorator (returns the first item)."""
         for item in items:
             if isinstance(item, type) and issubclass(item, ModelAdmin) and "key" in vars(item):
-                self._add(self._admins, item.key, item)
-                item.site = self
-                if item.ordering:
+                self._add(self._admins, item.key, item)  # item.site is set at finalize: a site only checked
+                if item.ordering:  # (manage check) takes nothing from the site that serves the app
                     item.actions = [
                         *[a for a in item.actions if not a.name.startswith("move_")],
                         *ordering.movers(item),

@@ -122,7 +122,9 @@ def test_money_range_filter_and_capped_count(session, principal_of):
     from models import Role
 
     entry = MenuEntry("test_rooms", "房间", "/test/rooms", frozenset({Role.SUPER_ADMIN}))
-    AdminSite({entry.key: entry}).register(RoomAdmin).site.finalize()  # an isolated site of its own
+    site = AdminSite({entry.key: entry})  # an isolated site of its own
+    site.register(RoomAdmin)
+    site.finalize()
     p = principal_of("super")
     q = ListQuery(filters={"rent__gte": "3000", "rent__lte": "4000", "status": "vacant"}, page_size=100)
     expected = session.exec(
