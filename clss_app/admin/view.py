@@ -137,7 +137,7 @@ class Link(NamedTuple):
 class ModelAdmin:
     model: ClassVar[type[SQLModel]]
     key: ClassVar[str]
-    site: ClassVar[AdminSite]  # the site it is registered on (AdminSite.register)
+    site: ClassVar[AdminSite]  # the site that finalized it (AdminSite.finalize)
 
     list_columns: ClassVar[list[str]] = []
     search: ClassVar[list[str]] = []
