@@ -386,19 +386,20 @@ def main() -> int:
     import sqlalchemy as sa
     from sqlmodel import select
 
-    import pages  # noqa: F401
     from benchmarks import analytics_sql
     from clss_app import db, demo, manage
     from clss_app.core import clock
     from clss_app.services import analytics as an
     from clss_app.services.billing import add_months
     from clss_app.services.permissions import load_principal
+    from clss_app.site import app_site
     from models import User
     from pages.analytics import AnalyticsDashboard
 
     today = clock.today()
     manage.migrate()
     demo.generate()
+    app_site()  # the admins and the roles they grant
     t = time.perf_counter()
     with db.session_scope() as s:
         principal = s.exec(select(User).where(User.username == "principal")).one()

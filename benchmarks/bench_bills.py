@@ -1,7 +1,9 @@
 """A synthetic 1,000,000-row bill table and its ModelAdmin, for the engine benchmark only.
 
-Loaded by the app only when CLSS_BENCH=1; it is not part of the schema or
-the migrations. Its declaration is what a real admin would write.
+It is not part of the schema or the migrations, and the app never imports it: the benchmark
+registers its admin on a site of its own (``bench_site``: the app's declarations and this one),
+served by its own app module (benchmarks/bench_app.py). Its declaration is what a real admin
+would write.
 """
 
 from __future__ import annotations
@@ -9,15 +11,17 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from clss_app import menu
-from clss_app.admin import ModelAdmin
-from clss_app.services.permissions import VIEW, grant
+from clss_app.admin import Count, ModelAdmin
+from clss_app.admin.site import AdminSite
+from clss_app.site import build
 from models import LabeledEnum, Role
-from models.base import enum_column
+from models.base import enum_column, money
 
 
 class FeeType(LabeledEnum):
@@ -48,7 +52,7 @@ class BenchBill(SQLModel, table=True):
     room: str = Field(max_length=32, title="房间")
     tenant_name: str = Field(max_length=32, title="租客")
     fee_type: FeeType = Field(sa_column=enum_column(FeeType, nullable=False), title="费项")
-    amount: Decimal = Field(max_digits=12, decimal_places=2, title="金额")
+    amount: Decimal = money("金额")
     due_date: date = Field(title="应收日期")
     status: BillState = Field(sa_column=enum_column(BillState, nullable=False), title="状态")
 
@@ -59,14 +63,21 @@ class BenchBillAdmin(ModelAdmin, model=BenchBill, key="bench_bills"):
     filters = ["status", "fee_type", "due_date", "amount"]
     form = ["room", "tenant_name", "fee_type", "amount", "due_date", "status"]
     page_sizes = (50, 100, 20)
-    count = "capped"
-    can_export = can_import = can_create = {Role.SUPER_ADMIN}
+    count = Count.CAPPED
+    can_export = can_import = can_create = frozenset({Role.SUPER_ADMIN})
 
 
-menu.ENTRIES["bench_bills"] = menu.MenuEntry(
-    "bench_bills", "基准测试账单", "/bench/bills", frozenset({Role.SUPER_ADMIN})
-)
-grant("bench_bills", VIEW, {Role.SUPER_ADMIN})
+ENTRY = menu.MenuEntry("bench_bills", "基准测试账单", "/bench/bills", frozenset({Role.SUPER_ADMIN}))
+ENTRIES = {**menu.ENTRIES, ENTRY.key: ENTRY}
+
+
+@cache
+def bench_site() -> AdminSite:
+    """The app's declarations plus the benchmark's admin, finalized and served in this process."""
+    site = build(ENTRIES)
+    site.register(BenchBillAdmin)
+    return site.finalize().serve()
+
 
 SURNAMES = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何林罗高"
 GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "涛", "明", "超", "秀英", "桂英", "建华"]

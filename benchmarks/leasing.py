@@ -31,13 +31,12 @@ def main() -> int:
     import sqlalchemy as sa
     from sqlmodel import select
 
-    import pages  # noqa: F401
     from clss_app import db, demo, manage
     from clss_app.admin import crud
-    from clss_app.admin.view import REGISTRY
     from clss_app.services import bills
     from clss_app.services.billing import add_months
     from clss_app.services.permissions import load_principal
+    from clss_app.site import app_site
     from models import (
         Bill,
         BillState,
@@ -54,6 +53,7 @@ def main() -> int:
 
     manage.migrate()
     demo.generate()
+    app_site()  # the admins and the roles they grant
     with db.session_scope() as s:
         manager = s.exec(select(User).where(User.username == "manager")).one()
         company = manager.org_unit_id
@@ -169,7 +169,7 @@ def main() -> int:
             sa.insert(sa.table("user_project", sa.column("user_id"), sa.column("project_id"))),
             [dict(user_id=manager.id, project_id=projects[0])],
         )
-    admin = REGISTRY["bills"]
+    admin = app_site().admin("bills")
     action = next(a for a in admin.actions if a.name == "confirm")
     timings = []
     for _run in range(3):

@@ -5,6 +5,7 @@ seed [--scale N]              load demo data if the database holds no organisati
 reset-demo [--scale N]        drop everything, migrate, load demo data
 create-admin --username U --name N --password P [--role R] [--unit NAME]
 unlock-user USERNAME          lift a user's lock and login throttle (the way back in for the top account)
+check                         check every admin declaration (fields, options, roles, links); non-zero on a problem
 """
 
 from __future__ import annotations
@@ -64,7 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     ca.add_argument("--unit", default="", help="org unit name; default: the HQ")
     ul = sub.add_parser("unlock-user", help="lift a user's lock and login throttle")
     ul.add_argument("username")
+    sub.add_parser("check", help="check every admin declaration; one line per problem, non-zero if any")
     args = parser.parse_args(argv)
+
+    if args.cmd == "check":
+        return check()
 
     if args.cmd == "migrate":
         migrate()
@@ -118,13 +123,28 @@ def main(argv: list[str] | None = None) -> int:
 
         migrate()
         with db.session_scope() as s:
-            user = s.exec(select(User).where(User.username == args.username)).first()
-            if user is not None:
-                auth.unlock(s, user, by="命令行")
-        if user is None:
+            found = s.exec(select(User).where(User.username == args.username)).first()
+            if found is not None:
+                auth.unlock(s, found, by="命令行")
+        if found is None:
             print(f"解锁失败：用户 {args.username} 不存在", file=sys.stderr)
             return 1
         print(f"已解锁用户 {args.username}")
+    return 0
+
+
+def check() -> int:
+    """The start-up checks of the app's site (clss_app/admin/checks.py), without starting it."""
+    from clss_app.site import build
+
+    site = build()
+    problems = site.check()
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"管理声明检查未通过：{len(problems)} 个问题", file=sys.stderr)
+        return 1
+    print(f"管理声明检查通过：{len(site.admins())} 个管理页，{len(site.dashboards())} 个看板")
     return 0
 
 

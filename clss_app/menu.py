@@ -1,7 +1,7 @@
 """The sidebar, grouped like the manual, and who may open each entry.
 
-Each entry is also a permission resource: the roles listed here are granted
-``view`` on it, so the menu and the server-side page guard never disagree.
+Each entry is also a permission resource: the app's site (clss_app/site.py) grants the roles
+listed here ``view`` on it, so the menu and the server-side page guard never disagree.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clss_app.core.roles import ADMINS, EVERYONE, EXECUTIVES, FIN, OWNERS, STORE, SYS
-from clss_app.services.permissions import VIEW, grant
 from models import Role
 
 R = Role
@@ -147,8 +146,6 @@ ENTRIES: dict[str, MenuEntry] = {HOME.key: HOME}
 for _g in MENU:
     for _e in _g.entries:
         ENTRIES[_e.key] = _e
-for _e in ENTRIES.values():
-    grant(_e.key, VIEW, _e.roles)
 
 
 def visible_keys(role: Role) -> list[str]:

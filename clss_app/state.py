@@ -13,14 +13,13 @@ import asyncio
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import ClassVar
 from urllib.parse import quote
 
 import reflex as rx
-from reflex.event import EventHandler
 from sqlmodel import Session
 
 from clss_app import db, menu, settings
+from clss_app.admin.site import served
 from clss_app.services import auth
 from clss_app.services.permissions import VIEW, Forbidden, NotLoggedIn, Principal, can
 
@@ -38,8 +37,6 @@ def _safe_next(path: str | None) -> str:
 
 
 class AuthState(rx.State):
-    # Page key -> the event that loads its data; run only once the guard said ok.
-    _page_loaders: ClassVar[dict[str, EventHandler]] = {}
     _page_key: str = ""
     token: str = rx.LocalStorage("", name="clss_token")
     # The session's second secret, asked for by the download route: a ticket link alone opens nothing.
@@ -114,8 +111,8 @@ class AuthState(rx.State):
             return self._to_login()
         self._show_identity(p)
         self.page_status = "ok" if can(p, VIEW, key) else "forbidden"
-        if self.page_status == "ok" and key in self._page_loaders:
-            return self._page_loaders[key]
+        if self.page_status == "ok":
+            return served().loader(key)
 
     @rx.event
     def enter_login(self):

@@ -32,10 +32,10 @@ OVERHEAD = 64 * 1024  # boundaries, part headers and Reflex's small field of bou
 def limits() -> dict[str, int]:
     """The largest body each upload handler (by method name) may receive."""
     from clss_app.admin import attachments, io, media
-    from clss_app.admin.view import REGISTRY
+    from clss_app.admin.site import served
 
     largest = 0
-    for admin in REGISTRY.values():
+    for admin in served().admins():
         for spec in admin.fields.values():
             if spec.kind in ("image", "images"):  # the defaults the upload handler applies
                 count = spec.extra.get("max_count", 9) if spec.kind == "images" else 1

@@ -8,7 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from models.base import LabeledEnum, UTCDateTime, enum_column, utcnow
+from models.base import LabeledEnum, UTCDateTime, enum_column, money, percent, utcnow
 
 
 class ProjectKind(LabeledEnum):
@@ -55,7 +55,7 @@ class Project(SQLModel, table=True):
     on_blockchain: bool = Field(default=False, title="住房链发布")
     review_comment: str = Field(default="", max_length=255, title="审核意见")
     late_fee_grace_days: int = Field(default=0, title="滞纳金宽限天数")
-    late_fee_rate: Decimal = Field(default=Decimal("0.05"), max_digits=6, decimal_places=2, title="租金滞纳金日费率(%)")
+    late_fee_rate: Decimal = percent("租金滞纳金日费率(%)", default=Decimal("0.05"))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="创建时间")
     version: int = Field(default=1, title="版本")
 
@@ -80,7 +80,7 @@ class UnitType(SQLModel, table=True):
     baths: int = Field(default=1, title="卫")
     area: Decimal = Field(max_digits=8, decimal_places=2, title="面积(㎡)")
     orientation: str = Field(default="", max_length=8, title="朝向")
-    reference_rent: Decimal = Field(max_digits=12, decimal_places=2, title="参考租金(元/月)")
+    reference_rent: Decimal = money("参考租金(元/月)")
     photos: str = Field(default="", max_length=400, title="户型图片")
     version: int = Field(default=1, title="版本")
 
@@ -124,9 +124,9 @@ class PricingStandard(SQLModel, table=True):
     fee_item_id: int = Field(foreign_key="fee_item.id", index=True, title="费项")
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")  # the fee item's, for scope
     name: str = Field(max_length=32, title="标准名称")
-    unit_price: Decimal = Field(max_digits=12, decimal_places=2, title="单价(元)")
+    unit_price: Decimal = money("单价(元)")
     unit: PriceUnit = Field(sa_column=enum_column(PriceUnit, nullable=False), title="计价单位")
-    late_fee_rate: Decimal = Field(default=Decimal("0.05"), max_digits=6, decimal_places=2, title="滞纳金日费率(%)")
+    late_fee_rate: Decimal = percent("滞纳金日费率(%)", default=Decimal("0.05"))
     version: int = Field(default=1, title="版本")
 
 
@@ -161,8 +161,8 @@ class Room(SQLModel, table=True):
     floor_id: int = Field(foreign_key="floor.id", title="楼层")
     number: str = Field(max_length=32, title="房号")
     area: Decimal = Field(max_digits=8, decimal_places=2, title="面积(㎡)")
-    rent: Decimal = Field(max_digits=12, decimal_places=2, title="月租金(元)")
-    deposit: Decimal = Field(max_digits=12, decimal_places=2, title="押金(元)")
+    rent: Decimal = money("月租金(元)")
+    deposit: Decimal = money("押金(元)")
     orientation: str = Field(default="", max_length=8, title="朝向")
     status: RoomStatus = Field(
         default=RoomStatus.VACANT, sa_column=enum_column(RoomStatus, nullable=False), title="房态"

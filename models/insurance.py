@@ -8,7 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from models.base import LabeledEnum, UTCDateTime, enum_column, utcnow
+from models.base import LabeledEnum, UTCDateTime, enum_column, money, utcnow
 
 
 class InsuranceKind(LabeledEnum):
@@ -39,8 +39,8 @@ class InsuranceCover(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     product_id: int = Field(foreign_key="insurance_product.id", index=True, title="保险产品")
     name: str = Field(max_length=32, title="保额档位")
-    cover_amount: Decimal = Field(max_digits=12, decimal_places=2, title="保额(元)")
-    premium: Decimal = Field(max_digits=12, decimal_places=2, title="保费(元/年)")
+    cover_amount: Decimal = money("保额(元)")
+    premium: Decimal = money("保费(元/年)")
     version: int = Field(default=1, title="版本")
 
 
@@ -98,8 +98,8 @@ class Policy(SQLModel, table=True):
     contract_id: int = Field(foreign_key="contract.id", index=True, title="合同")
     tenant_id: int = Field(foreign_key="tenant.id", title="租客")
     product_id: int = Field(foreign_key="insurance_product.id", title="保险产品")
-    cover_amount: Decimal = Field(max_digits=12, decimal_places=2, title="保额(元)")
-    premium: Decimal = Field(max_digits=12, decimal_places=2, title="保费(元)")
+    cover_amount: Decimal = money("保额(元)")
+    premium: Decimal = money("保费(元)")
     gifted: bool = Field(default=False, title="赠险")
     state: PolicyState = Field(sa_column=enum_column(PolicyState, nullable=False), title="保单状态")
     starts_on: date = Field(title="起保日期")

@@ -8,7 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from models.base import LabeledEnum, UTCDateTime, enum_column, shanghai_today, utcnow
+from models.base import ApprovalColumns, LabeledEnum, UTCDateTime, enum_column, money, shanghai_today, utcnow
 
 
 class AppointmentState(LabeledEnum):
@@ -118,11 +118,6 @@ class ApprovalState(LabeledEnum):
     REJECTED = ("rejected", "已驳回")
 
 
-def _money(title: str, default=None):
-    kw = {} if default is None else {"default": default}
-    return Field(max_digits=12, decimal_places=2, title=title, **kw)
-
-
 class Tenant(SQLModel, table=True):
     __tablename__ = "tenant"
     __table_args__ = (sa.UniqueConstraint("company_id", "phone", name="uq_tenant_company_phone"),)
@@ -160,7 +155,7 @@ class Reservation(SQLModel, table=True):
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
     room_id: int = Field(foreign_key="room.id", index=True, title="房间")
     tenant_id: int = Field(foreign_key="tenant.id", index=True, title="租客")
-    deposit: Decimal = _money("定金(元)")
+    deposit: Decimal = money("定金(元)")
     hold_until: date = Field(title="保留至")
     appointment_id: int | None = Field(default=None, foreign_key="appointment.id", title="预约")
     state: ReservationState = Field(
@@ -186,8 +181,8 @@ class Contract(SQLModel, table=True):
     co_tenants: str = Field(default="", max_length=100, title="同住人")
     start_date: date = Field(title="起租日")
     end_date: date = Field(title="到期日")
-    monthly_rent: Decimal = _money("月租金(元)")
-    deposit: Decimal = _money("押金(元)")
+    monthly_rent: Decimal = money("月租金(元)")
+    deposit: Decimal = money("押金(元)")
     cycle: PayCycle = Field(default=PayCycle.MONTHLY, sa_column=enum_column(PayCycle, nullable=False), title="缴费周期")
     bill_mode: BillMode = Field(
         default=BillMode.SAME_DAY, sa_column=enum_column(BillMode, nullable=False), title="账单日"
@@ -208,7 +203,7 @@ class Contract(SQLModel, table=True):
     water_in: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, title="入住水表读数")
     power_out: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, title="退房电表读数")
     water_out: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, title="退房水表读数")
-    settlement: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, title="退房结算(元，负数为应退)")
+    settlement: Decimal | None = money("退房结算(元，负数为应退)", default=None)
     created_by: str = Field(default="", max_length=32, title="经办人")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="录入时间")
     version: int = Field(default=1, title="版本")
@@ -274,9 +269,9 @@ class Bill(SQLModel, table=True):
     period_start: date = Field(title="账期开始")
     period_end: date = Field(title="账期结束")
     due_date: date = Field(title="应收日期")
-    amount: Decimal = _money("应收金额(元)")
-    paid: Decimal = _money("已收金额(元)", Decimal("0.00"))
-    late_fee: Decimal = _money("滞纳金(元)", Decimal("0.00"))
+    amount: Decimal = money("应收金额(元)")
+    paid: Decimal = money("已收金额(元)", default=Decimal("0.00"))
+    late_fee: Decimal = money("滞纳金(元)", default=Decimal("0.00"))
     late_fee_waived: bool = Field(default=False, title="已免滞纳金")
     payer: Payer = Field(
         default=Payer.TENANT, sa_column=enum_column(Payer, nullable=False, server_default="tenant"), title="付款方"
@@ -297,7 +292,7 @@ class Payment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     bill_id: int = Field(foreign_key="bill.id", index=True, title="账单")
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
-    amount: Decimal = _money("收款金额(元)")
+    amount: Decimal = money("收款金额(元)")
     method: PaymentMethod = Field(
         default=PaymentMethod.TRANSFER, sa_column=enum_column(PaymentMethod, nullable=False), title="收款方式"
     )
@@ -307,7 +302,7 @@ class Payment(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="登记时间")
 
 
-class BadDebt(SQLModel, table=True):
+class BadDebt(ApprovalColumns, table=True):
     """坏账 application on a final bill: 负责人/多店店长 approve first, then 财务."""
 
     __tablename__ = "bad_debt"
@@ -315,20 +310,16 @@ class BadDebt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     bill_id: int = Field(foreign_key="bill.id", index=True, title="账单")
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
-    amount: Decimal = _money("金额(元)")
+    amount: Decimal = money("金额(元)")
     reason: str = Field(max_length=255, title="申请理由")
     state: ApprovalState = Field(
         default=ApprovalState.LEVEL1, sa_column=enum_column(ApprovalState, nullable=False), title="审批状态"
     )
-    requested_by: str = Field(default="", max_length=32, title="申请人")
     level1_by: str = Field(default="", max_length=32, title="一级审批人")
     level2_by: str = Field(default="", max_length=32, title="财务审批人")
-    comment: str = Field(default="", max_length=255, title="审批意见")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="申请时间")
-    version: int = Field(default=1, title="版本")
 
 
-class BillAdjustment(SQLModel, table=True):
+class BillAdjustment(ApprovalColumns, table=True):
     """账单调整 before confirmation: an increase applies at once, a decrease or waiver after a principal approves."""
 
     __tablename__ = "bill_adjustment"
@@ -337,17 +328,13 @@ class BillAdjustment(SQLModel, table=True):
     bill_id: int = Field(foreign_key="bill.id", index=True, title="账单")
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
     kind: AdjustmentKind = Field(sa_column=enum_column(AdjustmentKind, nullable=False), title="调整类型")
-    amount_before: Decimal = _money("原金额(元)")
-    amount_after: Decimal = _money("调整后金额(元)")
+    amount_before: Decimal = money("原金额(元)")
+    amount_after: Decimal = money("调整后金额(元)")
     reason: str = Field(max_length=255, title="调整原因")
     state: AdjustmentState = Field(
         default=AdjustmentState.PENDING, sa_column=enum_column(AdjustmentState, nullable=False), title="状态"
     )
-    requested_by: str = Field(default="", max_length=32, title="申请人")
     decided_by: str = Field(default="", max_length=32, title="审批人")
-    comment: str = Field(default="", max_length=255, title="审批意见")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="申请时间")
-    version: int = Field(default=1, title="版本")
 
 
 class MeterReading(SQLModel, table=True):

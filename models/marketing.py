@@ -8,11 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from models.base import LabeledEnum, UTCDateTime, enum_column, utcnow
-
-
-def _money(title: str, **kw):
-    return Field(max_digits=12, decimal_places=2, title=title, **kw)
+from models.base import LabeledEnum, UTCDateTime, enum_column, money, utcnow
 
 
 class Event(SQLModel, table=True):
@@ -68,8 +64,8 @@ class Coupon(SQLModel, table=True):
     company_id: int = Field(foreign_key="org_unit.id", index=True, title="所属企业")
     name: str = Field(max_length=32, title="名称")
     kind: CouponKind = Field(sa_column=enum_column(CouponKind, nullable=False), title="类型")
-    amount: Decimal | None = _money("减免金额(元)", default=None)
-    threshold: Decimal | None = _money("使用门槛(元)", default=None)
+    amount: Decimal | None = money("减免金额(元)", default=None)
+    threshold: Decimal | None = money("使用门槛(元)", default=None)
     discount: Decimal | None = Field(default=None, max_digits=4, decimal_places=1, title="折扣(折)")
     free_days: int | None = Field(default=None, title="免租天数")
     valid_from: date = Field(title="有效期起")
@@ -98,8 +94,8 @@ class FlashSale(SQLModel, table=True):
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
     room_id: int = Field(foreign_key="room.id", title="房间")
     title: str = Field(max_length=64, title="活动标题")
-    original_price: Decimal = _money("原价(元/月)")
-    sale_price: Decimal = _money("秒杀价(元/月)")
+    original_price: Decimal = money("原价(元/月)")
+    sale_price: Decimal = money("秒杀价(元/月)")
     starts_at: datetime = Field(sa_type=UTCDateTime, title="开始时间")
     ends_at: datetime = Field(sa_type=UTCDateTime, title="结束时间")
     stock: int = Field(title="库存")
@@ -129,8 +125,8 @@ class Bargain(SQLModel, table=True):
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
     room_id: int | None = Field(default=None, foreign_key="room.id", title="房间")
     title: str = Field(max_length=64, title="活动标题")
-    original_price: Decimal = _money("原价(元/月)")
-    floor_price: Decimal = _money("底价(元/月)")
+    original_price: Decimal = money("原价(元/月)")
+    floor_price: Decimal = money("底价(元/月)")
     helpers_needed: int = Field(title="需助力人数")
     starts_at: datetime = Field(sa_type=UTCDateTime, title="开始时间")
     ends_at: datetime = Field(sa_type=UTCDateTime, title="结束时间")
@@ -153,7 +149,7 @@ class BargainRecord(SQLModel, table=True):
     name: str = Field(max_length=32, title="发起人")
     phone: str = Field(max_length=11, title="手机号")
     helpers: int = Field(default=0, title="已助力")
-    current_price: Decimal = _money("当前价(元/月)")
+    current_price: Decimal = money("当前价(元/月)")
     state: BargainState = Field(
         default=BargainState.GOING, sa_column=enum_column(BargainState, nullable=False), title="状态"
     )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import reflex as rx
+from sqlmodel import Session
 
-from clss_app.admin import ModelAdmin
+from clss_app.admin import Errors, Image, Input, ModelAdmin, Ordering, Scope, Values
 from clss_app.admin.media import ROUTE as MEDIA
 from clss_app.core.roles import STORE, SYS
 from clss_app.services import marketing
-from clss_app.services.permissions import VIEW, Forbidden, require
+from clss_app.services.permissions import VIEW, Forbidden, Principal, require
 from clss_app.state import AuthState
 from clss_app.ui import theme
 from clss_app.ui.shell import card
@@ -19,8 +20,8 @@ R = Role
 
 class BannerAdmin(ModelAdmin, model=Banner, key="banners"):
     fields_override = {
-        "image": {"kind": "image", "extra": {"max_mb": 2}, "help": "JPG / PNG / WebP，不超过 2 MB"},
-        "url": {"help": "跳转类型为“网址”时填写，以 http(s):// 开头"},
+        "image": Image(max_mb=2, help="JPG / PNG / WebP，不超过 2 MB"),
+        "url": Input(help="跳转类型为“网址”时填写，以 http(s):// 开头"),
     }
     list_columns = ["group", "city", "sort_order", "title", "image", "link_kind", "online_from", "online_to", "enabled"]
     search = ["title", "city"]
@@ -40,12 +41,12 @@ class BannerAdmin(ModelAdmin, model=Banner, key="banners"):
         "enabled",
     ]
     default_sort = "sort_order"
-    ordering = ("sort_order", ("group", "city"))
-    scope = ("branch_id", "unit")
+    ordering = Ordering("sort_order", within=("group", "city"))
+    scope = Scope.unit("branch_id")
     can_create = can_update = can_delete = SYS
 
     @classmethod
-    def validate(cls, session, p, values, row):
+    def validate(cls, session: Session, p: Principal, values: Values, row: Banner | None) -> Errors:
         return marketing.banner_problems(session, values, row)
 
 
@@ -54,7 +55,7 @@ class EvaluationAdmin(ModelAdmin, model=Evaluation, key="evaluations"):
     search = ["content"]
     filters = ["project_id", "score", "created_at"]
     default_sort = "-created_at"
-    scope = ("project_id", "project")
+    scope = Scope.project("project_id")
     can_export = SYS | STORE  # read-only: tenants write them in the APP, replies are not supported
 
 
@@ -64,7 +65,7 @@ class FeedbackAdmin(ModelAdmin, model=Feedback, key="feedback"):
     filters = ["kind", "state", "branch_id"]
     form = ["kind", "title", "content", "state", "reply"]
     default_sort = "-created_at"
-    scope = ("branch_id", "unit")
+    scope = Scope.unit("branch_id")
     # Branch admins write it; HQ answers it.
     readonly_for = {
         "state": {R.SYSTEM_ADMIN},
@@ -74,11 +75,11 @@ class FeedbackAdmin(ModelAdmin, model=Feedback, key="feedback"):
         "content": {R.SUPER_ADMIN},
     }
     can_create = SYS
-    can_update = {R.SUPER_ADMIN}
+    can_update = frozenset({R.SUPER_ADMIN})
     can_export = SYS | {R.SUPER_ADMIN}
 
     @classmethod
-    def before_save(cls, session, p, values, row):
+    def before_save(cls, session: Session, p: Principal, values: Values, row: Feedback | None) -> str:
         if row is None:
             values.update(branch_id=p.unit_id, submitted_by=p.username)
             return "已提交，总行处理后可在列表中查看处理状态"

@@ -1,7 +1,7 @@
 """财务管理: bills, payments, refunds and bad-debt approvals."""
 
-from clss_app.admin import Action, ModelAdmin, ask
-from clss_app.core.roles import OWNERS, STORE
+from clss_app.admin import Action, Count, Input, Link, ModelAdmin, Scope, approve_reject, ask
+from clss_app.core.roles import FIN, OWNERS, STORE
 from clss_app.services import bill_approvals, bills
 from models import BadDebt, Bill, BillAdjustment, BillState, Payment, Role
 
@@ -15,7 +15,7 @@ PAYMENT = ask(
     "receipt_no",
     "paid_on",
     required=("receipt_no",),
-    amount={"required": False, "help": "不填则按未收金额全额登记"},
+    amount=Input(required=False, help="不填则按未收金额全额登记"),
 )
 
 
@@ -55,21 +55,21 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
         "remark",
     ]
     default_sort = "due_date"
-    count = "capped"
-    scope = ("project_id", "project")
-    can_export = STORE | {R.FINANCE}
+    count = Count.CAPPED
+    scope = Scope.project("project_id")
+    can_export = STORE | FIN
     links = [
-        ("收款记录", "payments", "bill_id"),
-        ("金额调整", "adjustments", "bill_id"),
-        ("坏账申请", "bad_debts", "bill_id"),
+        Link("收款记录", "payments", "bill_id"),
+        Link("金额调整", "adjustments", "bill_id"),
+        Link("坏账申请", "bad_debts", "bill_id"),
     ]
     actions = [
-        Action("confirm", "确认账单", bills.confirm, frozenset(STORE), confirm="确认选中的 {n} 张账单并推送给租客？"),
+        Action("confirm", "确认账单", bills.confirm, STORE, confirm="确认选中的 {n} 张账单并推送给租客？"),
         Action(
             "revoke",
             "撤销确认",
             bills.revoke_confirmation,
-            frozenset(STORE),
+            STORE,
             danger=True,
             confirm="撤销选中的 {n} 张账单的确认？已有收款的账单不能撤销。",
         ),
@@ -77,7 +77,7 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
             "pay",
             "登记收款",
             bills.register_payments,
-            frozenset({R.FINANCE}),
+            FIN,
             inputs=PAYMENT,
             confirm="为选中的 {n} 张账单登记线下收款。",
         ),
@@ -85,26 +85,26 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
             "adjust",
             "调整金额",
             bill_approvals.request_adjustments,
-            frozenset(STORE),
-            inputs=ask(BillAdjustment, "amount_after", "reason", amount_after={"label": "调整后金额(元)"}),
+            STORE,
+            inputs=ask(BillAdjustment, "amount_after", "reason", amount_after=Input(label="调整后金额(元)")),
             confirm="调整选中的 {n} 张未确认账单的金额：调增立即生效，调减或减免需负责人审批。",
         ),
         Action(
             "waive_late_fee",
             "免滞纳金",
             bill_approvals.request_late_fee_waivers,
-            frozenset(STORE),
+            STORE,
             input_label="减免原因",
             input_required=True,
             confirm="申请免除选中的 {n} 张账单的滞纳金（需负责人审批）？",
         ),
-        Action("offline_refund", "转线下退款", bill_approvals.to_offline_refund, frozenset(OWNERS)),
-        Action("refund_done", "确认退款", bill_approvals.confirm_refund, frozenset({R.FINANCE})),
+        Action("offline_refund", "转线下退款", bill_approvals.to_offline_refund, OWNERS),
+        Action("refund_done", "确认退款", bill_approvals.confirm_refund, FIN),
         Action(
             "bad_debt",
             "申请坏账",
             bill_approvals.request_bad_debt,
-            frozenset(OWNERS),
+            OWNERS,
             danger=True,
             input_label="申请理由",
             input_required=True,
@@ -122,30 +122,17 @@ class PaymentAdmin(ModelAdmin, model=Payment, key="payments"):
     list_columns = ["bill_id", "amount", "method", "receipt_no", "paid_on", "username", "project_id"]
     search = ["receipt_no", "username"]
     filters = ["project_id", "method", "paid_on", "bill_id"]
-    scope = ("project_id", "project")
-    can_export = {R.FINANCE}
+    scope = Scope.project("project_id")
+    can_export = FIN
 
 
 class BadDebtAdmin(ModelAdmin, model=BadDebt, key="bad_debts"):
     list_columns = ["bill_id", "amount", "reason", "state", "requested_by", "level1_by", "level2_by", "created_at"]
     search = ["reason", "requested_by"]
     filters = ["state", "project_id", "bill_id"]
-    scope = ("project_id", "project")
+    scope = Scope.project("project_id")
     can_export = APPROVERS
-    actions = [
-        Action(
-            "approve", "审批通过", bill_approvals.decide_bad_debt(True), frozenset(APPROVERS), input_label="审批意见"
-        ),
-        Action(
-            "reject",
-            "驳回",
-            bill_approvals.decide_bad_debt(False),
-            frozenset(APPROVERS),
-            danger=True,
-            input_label="驳回原因",
-            input_required=True,
-        ),
-    ]
+    actions = approve_reject(bill_approvals.decide_bad_debt, APPROVERS, verb="审批")
 
 
 class AdjustmentAdmin(ModelAdmin, model=BillAdjustment, key="adjustments"):
@@ -162,23 +149,6 @@ class AdjustmentAdmin(ModelAdmin, model=BillAdjustment, key="adjustments"):
     ]
     search = ["reason", "requested_by"]
     filters = ["state", "kind", "project_id", "bill_id"]
-    scope = ("project_id", "project")
+    scope = Scope.project("project_id")
     can_export = STORE
-    actions = [
-        Action(
-            "approve",
-            "审批通过",
-            bill_approvals.decide_adjustments(True),
-            frozenset(bill_approvals.ADJUST_APPROVERS),
-            input_label="审批意见",
-        ),
-        Action(
-            "reject",
-            "驳回",
-            bill_approvals.decide_adjustments(False),
-            frozenset(bill_approvals.ADJUST_APPROVERS),
-            danger=True,
-            input_label="驳回原因",
-            input_required=True,
-        ),
-    ]
+    actions = approve_reject(bill_approvals.decide_adjustments, bill_approvals.ADJUST_APPROVERS, verb="审批")

@@ -1,20 +1,34 @@
 """房源管理: projects, buildings, unit types, fee items, pricing standards, rooms, import batches."""
 
-from clss_app.admin import Action, ModelAdmin, batches
-from clss_app.core.roles import OWNERS, STORE
+from sqlmodel import Session
+
+from clss_app.admin import (
+    Action,
+    Count,
+    Errors,
+    Image,
+    Images,
+    Link,
+    ModelAdmin,
+    Range,
+    Scope,
+    Values,
+    Within,
+    approve_reject,
+    batches,
+)
+from clss_app.core.roles import OWNERS, STORE, SYS
 from clss_app.services import housing
+from clss_app.services.permissions import Principal
 from models import Building, FeeItem, ImportBatch, PricingStandard, Project, Role, Room, UnitType
 
 R = Role
-IN_PROJECT = {"extra": {"within": "project_id"}}  # chosen among the row's project's own rows
+SYS_OWNERS = OWNERS | SYS
+IN_PROJECT = Within("project_id")  # chosen among the row's project's own rows
 
 
 class ProjectAdmin(ModelAdmin, model=Project, key="projects"):
-    fields_override = {
-        "cover": {"kind": "image", "extra": {"max_mb": 5}},
-        "late_fee_grace_days": {"min_value": 0, "max_value": 90},
-        "late_fee_rate": {"min_value": 0, "max_value": 5},
-    }
+    fields_override = {"cover": Image(max_mb=5), "late_fee_grace_days": Range(0, 90), "late_fee_rate": Range(0, 5)}
     list_columns = ["cover", "name", "company_id", "city", "district", "kind", "publish_state", "visible"]
     search = ["name", "address", "district"]
     filters = ["kind", "publish_state", "company_id", "visible"]
@@ -32,42 +46,32 @@ class ProjectAdmin(ModelAdmin, model=Project, key="projects"):
         "late_fee_rate",
     ]
     default_sort = "id"
-    scope, scope_on_create = ("id", "project"), ("company_id", "unit")
-    can_create = can_update = {R.SYSTEM_ADMIN} | OWNERS
-    can_export = {R.SYSTEM_ADMIN} | OWNERS
-    can_import = {R.SYSTEM_ADMIN, R.PRINCIPAL}
+    scope, scope_on_create = Scope.project("id"), Scope.unit("company_id")
+    can_create = can_update = can_export = SYS_OWNERS
+    can_import = frozenset({R.SYSTEM_ADMIN, R.PRINCIPAL})
     links = [
-        ("楼栋", "buildings", "project_id"),
-        ("户型", "unit_types", "project_id"),
-        ("费项", "fee_items", "project_id"),
-        ("房间", "rooms", "project_id"),
+        Link("楼栋", "buildings", "project_id"),
+        Link("户型", "unit_types", "project_id"),
+        Link("费项", "fee_items", "project_id"),
+        Link("房间", "rooms", "project_id"),
     ]
     actions = [
         Action(
             "submit",
             "提交审核",
             housing.submit,
-            frozenset(OWNERS),
+            OWNERS,
             confirm="确定提交选中的 {n} 个项目吗？非白名单企业的项目需系统管理员审核后才能发布。",
         ),
-        Action("approve", "审核通过", housing.review(True), frozenset({R.SYSTEM_ADMIN}), input_label="审核意见"),
-        Action(
-            "reject",
-            "驳回",
-            housing.review(False),
-            frozenset({R.SYSTEM_ADMIN}),
-            danger=True,
-            input_label="驳回原因",
-            input_required=True,
-        ),
+        *approve_reject(housing.review, {R.SYSTEM_ADMIN}),
     ]
 
     @classmethod
-    def validate(cls, session, p, values, row):
+    def validate(cls, session: Session, p: Principal, values: Values, row: Project | None) -> Errors:
         return housing.project_problems(values)
 
     @classmethod
-    def after_create(cls, session, p, row):
+    def after_create(cls, session: Session, p: Principal, row: Project) -> None:
         housing.assign_creator(session, p, row)
 
 
@@ -76,17 +80,17 @@ class BuildingAdmin(ModelAdmin, model=Building, key="buildings"):
     search = ["name"]
     filters = ["project_id"]
     form = ["project_id", "name"]
-    scope = ("project_id", "project")
+    scope = Scope.project("project_id")
     can_create = can_update = can_delete = OWNERS
-    links = [("房间", "rooms", "building_id")]
+    links = [Link("房间", "rooms", "building_id")]
 
 
 class UnitTypeAdmin(ModelAdmin, model=UnitType, key="unit_types"):
     fields_override = {
-        "photos": {"kind": "images", "extra": {"max_count": 9}},
-        "bedrooms": {"min_value": 0, "max_value": 10},
-        "halls": {"min_value": 0, "max_value": 10},
-        "baths": {"min_value": 0, "max_value": 10},
+        "photos": Images(max_count=9),
+        "bedrooms": Range(0, 10),
+        "halls": Range(0, 10),
+        "baths": Range(0, 10),
     }
     list_columns = ["name", "project_id", "rent_mode", "bedrooms", "halls", "baths", "area", "reference_rent", "photos"]
     search = ["name"]
@@ -103,11 +107,11 @@ class UnitTypeAdmin(ModelAdmin, model=UnitType, key="unit_types"):
         "reference_rent",
         "photos",
     ]
-    scope = ("project_id", "project")
+    scope = Scope.project("project_id")
     can_create = can_update = can_delete = OWNERS
 
     @classmethod
-    def validate(cls, session, p, values, row):
+    def validate(cls, session: Session, p: Principal, values: Values, row: UnitType | None) -> Errors:
         return housing.unit_type_problems(session, values) or housing.room_problems(
             session, {"area": values.get("area"), "rent": values.get("reference_rent")}
         )
@@ -118,32 +122,30 @@ class FeeItemAdmin(ModelAdmin, model=FeeItem, key="fee_items"):
     search = ["name", "description"]
     filters = ["project_id", "kind"]
     form = ["project_id", "name", "kind", "description"]
-    scope = ("project_id", "project")
+    scope = Scope.project("project_id")
     picker_hint = "project_id"
     can_create = can_update = can_delete = OWNERS
-    links = [("计费标准", "pricing_standards", "fee_item_id")]
+    links = [Link("计费标准", "pricing_standards", "fee_item_id")]
 
     @classmethod
-    def validate(cls, session, p, values, row):
+    def validate(cls, session: Session, p: Principal, values: Values, row: FeeItem | None) -> Errors:
         return housing.fee_item_problems(values)
 
 
 class PricingStandardAdmin(ModelAdmin, model=PricingStandard, key="pricing_standards"):
-    fields_override = {
-        "unit_price": {"min_value": 0, "max_value": 100_000},
-        "late_fee_rate": {"min_value": 0, "max_value": 5},
-    }
+    fields_override = {"unit_price": Range(0, 100_000), "late_fee_rate": Range(0, 5)}
     list_columns = ["fee_item_id", "name", "unit_price", "unit", "late_fee_rate", "project_id"]
     search = ["name"]
     filters = ["fee_item_id", "project_id", "unit"]
     form = ["fee_item_id", "name", "unit_price", "unit", "late_fee_rate"]
-    scope = ("project_id", "project")
+    scope = Scope.project("project_id")
     can_create = can_update = can_delete = OWNERS
 
     @classmethod
-    def before_save(cls, session, p, values, row):
-        if "fee_item_id" in values:  # the scope column follows the fee item's project
-            values["project_id"] = session.get(FeeItem, values["fee_item_id"]).project_id
+    def before_save(cls, session: Session, p: Principal, values: Values, row: PricingStandard | None) -> str:
+        fee_item = session.get(FeeItem, values["fee_item_id"]) if "fee_item_id" in values else None
+        if fee_item is not None:  # the scope column follows the fee item's project
+            values["project_id"] = fee_item.project_id
         return ""
 
 
@@ -164,12 +166,7 @@ ROOM_IMPORT = [
 
 
 class RoomAdmin(ModelAdmin, model=Room, key="rooms"):
-    fields_override = {
-        "building_id": IN_PROJECT,
-        "unit_type_id": IN_PROJECT,
-        "cover": {"kind": "image"},
-        "photos": {"kind": "images", "extra": {"max_count": 9}},
-    }
+    fields_override = {"building_id": IN_PROJECT, "unit_type_id": IN_PROJECT, "cover": Image(), "photos": Images()}
     list_columns = [
         "cover",
         "number",
@@ -183,25 +180,24 @@ class RoomAdmin(ModelAdmin, model=Room, key="rooms"):
         "visible",
     ]
     search = ["number", "external_code"]
-    filters = ["project_id", "status", "unit_type_id", "visible", "rent", "import_batch_id"]
+    filters = ["project_id", "building_id", "status", "unit_type_id", "visible", "rent", "import_batch_id"]
     form = ROOM_IMPORT + ["cover", "photos", "visible"]
     # The export starts with the import template's columns: an export re-imports as it is.
     detail = ROOM_IMPORT + ["status", "visible", "import_batch_id"]
     default_sort = "id"
-    count = "capped"
-    scope = ("project_id", "project")
-    can_create = can_update = STORE
-    can_export = STORE
+    count = Count.CAPPED
+    scope = Scope.project("project_id")
+    can_create = can_update = can_export = STORE
     can_import = OWNERS
     import_scene = "房间导入"
     picker_hint = "project_id"  # same room numbers in two projects tell apart in pickers
 
     @classmethod
-    def validate(cls, session, p, values, row):
+    def validate(cls, session: Session, p: Principal, values: Values, row: Room | None) -> Errors:
         return housing.room_problems(session, values)
 
     @classmethod
-    def before_save(cls, session, p, values, row):
+    def before_save(cls, session: Session, p: Principal, values: Values, row: Room | None) -> str:
         building = values.get("building_id", row.building_id if row else None)
         floor_no = values.get("floor_no", row.floor_no if row else None)
         if building is not None and floor_no is not None:
@@ -209,7 +205,7 @@ class RoomAdmin(ModelAdmin, model=Room, key="rooms"):
         return ""
 
     @classmethod
-    def cancel_problem(cls, row):
+    def cancel_problem(cls, row: Room) -> str:
         return housing.room_cancel_problem(row)
 
 
@@ -229,15 +225,15 @@ class ImportBatchAdmin(ModelAdmin, model=ImportBatch, key="import_batches"):
         "cancelled_at",
         "cancelled_by",
     ]
-    scope = ("org_unit_id", "unit")
-    can_export = {R.SYSTEM_ADMIN} | OWNERS
-    links = [("查看导入的房间", "rooms", "import_batch_id")]
+    scope = Scope.unit("org_unit_id")
+    can_export = SYS_OWNERS
+    links = [Link("查看导入的房间", "rooms", "import_batch_id")]
     actions = [
         Action(
             "cancel",
             "撤销导入",
             batches.cancel,
-            frozenset({R.SYSTEM_ADMIN} | OWNERS),
+            SYS_OWNERS,
             danger=True,
             confirm="确定撤销选中的 {n} 个导入批次吗？将删除这些批次导入的全部数据（只能撤销当天的批次）。",
         )

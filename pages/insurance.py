@@ -1,8 +1,11 @@
 """保险管理: products and their cover options, project plans, additional info and the policy list."""
 
-from clss_app.admin import ModelAdmin
+from sqlmodel import Session
+
+from clss_app.admin import Errors, Input, Link, ModelAdmin, Range, Scope, Values
 from clss_app.core.roles import SYS
 from clss_app.services import insurance
+from clss_app.services.permissions import Principal
 from models import InsuranceCover, InsuranceExtra, InsuranceProduct, Policy, ProjectInsurancePlan, Role
 
 R = Role
@@ -13,12 +16,12 @@ class InsuranceProductAdmin(ModelAdmin, model=InsuranceProduct, key="insurance_p
     search = ["name", "insurer"]
     filters = ["kind", "enabled"]
     form = ["name", "kind", "insurer", "description", "enabled"]
-    links = [("保额档位", "insurance_covers", "product_id"), ("附加信息", "insurance_extras", "product_id")]
+    links = [Link("保额档位", "insurance_covers", "product_id"), Link("附加信息", "insurance_extras", "product_id")]
     can_create = can_update = can_delete = can_export = SYS
 
 
 class InsuranceCoverAdmin(ModelAdmin, model=InsuranceCover, key="insurance_covers"):
-    fields_override = {"premium": {"min_value": 1}, "cover_amount": {"min_value": 100}}
+    fields_override = {"premium": Range(1), "cover_amount": Range(100)}
     list_columns = ["product_id", "name", "cover_amount", "premium"]
     filters = ["product_id"]
     form = ["product_id", "name", "cover_amount", "premium"]
@@ -27,7 +30,7 @@ class InsuranceCoverAdmin(ModelAdmin, model=InsuranceCover, key="insurance_cover
     can_create = can_update = can_delete = can_export = SYS
 
     @classmethod
-    def validate(cls, session, p, values, row):
+    def validate(cls, session: Session, p: Principal, values: Values, row: InsuranceCover | None) -> Errors:
         if values.get("premium") and values.get("cover_amount") and values["premium"] >= values["cover_amount"]:
             return {"premium": "保费须低于保额"}
         return {}
@@ -35,21 +38,21 @@ class InsuranceCoverAdmin(ModelAdmin, model=InsuranceCover, key="insurance_cover
 
 class ProjectPlanAdmin(ModelAdmin, model=ProjectInsurancePlan, key="project_insurance"):
     fields_override = {
-        f: {"help": "仅该项目的首个方案需填写；之后的方案沿用首个方案的分行信息"} for f in insurance.BRANCH_FIELDS
+        f: Input(help="仅该项目的首个方案需填写；之后的方案沿用首个方案的分行信息") for f in insurance.BRANCH_FIELDS
     }
     list_columns = ["project_id", "product_id", "mode", "gift_cover_id", "branch_name", "branch_code", "created_at"]
     filters = ["project_id", "product_id", "mode"]
     form = ["project_id", "product_id", "mode", "gift_cover_id", *insurance.BRANCH_FIELDS]
     default_sort = "project_id"
-    scope = ("project_id", "project")
+    scope = Scope.project("project_id")
     can_create = can_update = can_delete = can_export = SYS
 
     @classmethod
-    def validate(cls, session, p, values, row):
+    def validate(cls, session: Session, p: Principal, values: Values, row: ProjectInsurancePlan | None) -> Errors:
         return insurance.plan_problems(session, values, row)
 
     @classmethod
-    def before_save(cls, session, p, values, row):
+    def before_save(cls, session: Session, p: Principal, values: Values, row: ProjectInsurancePlan | None) -> str:
         return insurance.inherit_branch(session, values) if row is None else ""
 
 
@@ -79,5 +82,5 @@ class PolicyAdmin(ModelAdmin, model=Policy, key="policies"):
     search = ["number"]
     filters = ["project_id", "product_id", "state", "gifted", "starts_on", "contract_id"]
     default_sort = "-starts_on"
-    scope = ("project_id", "project")
+    scope = Scope.project("project_id")
     can_export = SYS | {R.FINANCE, R.PRINCIPAL}

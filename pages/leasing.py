@@ -3,10 +3,27 @@
 import re
 from decimal import Decimal
 
-from clss_app.admin import Action, Many, ModelAdmin, ask
+from sqlmodel import Session
+
+from clss_app.admin import (
+    NOBODY,
+    Action,
+    Errors,
+    File,
+    Input,
+    Link,
+    Many,
+    ModelAdmin,
+    Scope,
+    Values,
+    Within,
+    approve_reject,
+    ask,
+)
 from clss_app.admin.fields import FieldSpec
 from clss_app.core.roles import OWNERS, STORE
 from clss_app.services import lease_changes, leasing, master_leases
+from clss_app.services.permissions import Principal
 from models import (
     Appointment,
     AppointmentState,
@@ -22,19 +39,20 @@ from models import (
 )
 
 R = Role
-IN_PROJECT = {"extra": {"within": "project_id"}}
+IN_PROJECT = Within("project_id")
 PHONE = re.compile(r"^1\d{10}$")
 ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
 
 
-def _phone_problems(values: dict) -> dict[str, str]:
+def _phone_problems(values: Values) -> Errors:
     phone = values.get("phone")
     return {"phone": "手机号须为 11 位数字，以 1 开头"} if phone and not PHONE.match(phone) else {}
 
 
-def _room_project(session, values: dict) -> None:
-    if values.get("room_id"):  # the scope column follows the room
-        values["project_id"] = session.get(Room, values["room_id"]).project_id
+def _room_project(session: Session, values: Values) -> None:
+    room = session.get(Room, values["room_id"]) if values.get("room_id") else None
+    if room is not None:  # the scope column follows the room
+        values["project_id"] = room.project_id
 
 
 class TenantAdmin(ModelAdmin, model=Tenant, key="tenants"):
@@ -42,13 +60,13 @@ class TenantAdmin(ModelAdmin, model=Tenant, key="tenants"):
     search = ["name", "phone", "id_number"]
     filters = ["company_id"]
     form = ["name", "phone", "id_number", "company_id"]
-    scope = ("company_id", "unit")
+    scope = Scope.unit("company_id")
     can_create = can_update = STORE
     can_export = OWNERS
-    links = [("合同", "contracts", "tenant_id"), ("预定", "reservations", "tenant_id")]
+    links = [Link("合同", "contracts", "tenant_id"), Link("预定", "reservations", "tenant_id")]
 
     @classmethod
-    def validate(cls, session, p, values, row):
+    def validate(cls, session: Session, p: Principal, values: Values, row: Tenant | None) -> Errors:
         errors = _phone_problems(values)
         if values.get("id_number") and not ID_NUMBER.match(values["id_number"]):
             errors["id_number"] = "身份证号须为 18 位（末位可为 X）"
@@ -62,19 +80,17 @@ class AppointmentAdmin(ModelAdmin, model=Appointment, key="appointments"):
     filters = ["project_id", "state", "visit_at", "created_at"]
     form = ["project_id", "name", "phone", "visit_at", "room_id", "note"]
     default_sort = "-visit_at"
-    scope = ("project_id", "project")
+    scope = Scope.project("project_id")
     can_create = can_update = STORE
     can_export = OWNERS
-    links = [("预定", "reservations", "appointment_id")]
+    links = [Link("预定", "reservations", "appointment_id")]
     actions = [
-        Action("visited", "已看房", leasing.appointment_step(AppointmentState.VISITED), frozenset(STORE)),
-        Action(
-            "cancel", "取消预约", leasing.appointment_step(AppointmentState.CANCELLED), frozenset(STORE), danger=True
-        ),
+        Action("visited", "已看房", leasing.appointment_step(AppointmentState.VISITED), STORE),
+        Action("cancel", "取消预约", leasing.appointment_step(AppointmentState.CANCELLED), STORE, danger=True),
     ]
 
     @classmethod
-    def validate(cls, session, p, values, row):
+    def validate(cls, session: Session, p: Principal, values: Values, row: Appointment | None) -> Errors:
         return _phone_problems(values)
 
 
@@ -86,8 +102,8 @@ CONTRACT_TERMS = ask(
     "deposit",
     "cycle",
     "bill_mode",
-    monthly_rent={"required": False, "help": "不填按房间月租金"},
-    deposit={"required": False, "help": "不填按房间押金"},
+    monthly_rent=Input(required=False, help="不填按房间月租金"),
+    deposit=Input(required=False, help="不填按房间押金"),
 )
 
 
@@ -95,16 +111,16 @@ class ReservationAdmin(ModelAdmin, model=Reservation, key="reservations"):
     list_columns = ["room_id", "tenant_id", "project_id", "deposit", "hold_until", "state", "created_at"]
     filters = ["project_id", "state", "hold_until", "created_at", "tenant_id", "appointment_id", "room_id"]
     form = ["room_id", "tenant_id", "deposit", "hold_until", "appointment_id", "note"]
-    scope = ("project_id", "project")
+    scope = Scope.project("project_id")
     can_create = STORE
     can_export = OWNERS
-    links = [("合同", "contracts", "reservation_id")]
+    links = [Link("合同", "contracts", "reservation_id")]
     actions = [
         Action(
             "convert",
             "预定转签约",
             leasing.convert_reservations,
-            frozenset(STORE),
+            STORE,
             inputs=CONTRACT_TERMS,
             confirm="将选中的 {n} 个预定转为合同：房间转为待入住，定金抵扣首期账单。",
         ),
@@ -112,7 +128,7 @@ class ReservationAdmin(ModelAdmin, model=Reservation, key="reservations"):
             "cancel",
             "取消预定",
             leasing.cancel_reservations,
-            frozenset(STORE),
+            STORE,
             danger=True,
             input_label="取消原因",
             input_required=True,
@@ -121,16 +137,16 @@ class ReservationAdmin(ModelAdmin, model=Reservation, key="reservations"):
     ]
 
     @classmethod
-    def validate(cls, session, p, values, row):
+    def validate(cls, session: Session, p: Principal, values: Values, row: Reservation | None) -> Errors:
         return leasing.reservation_problems(session, values)
 
     @classmethod
-    def before_save(cls, session, p, values, row):
+    def before_save(cls, session: Session, p: Principal, values: Values, row: Reservation | None) -> str:
         _room_project(session, values)
         return ""
 
     @classmethod
-    def after_create(cls, session, p, row):
+    def after_create(cls, session: Session, p: Principal, row: Reservation) -> None:
         leasing.on_reserved(session, p, row)
 
 
@@ -138,7 +154,7 @@ CHECK_IN = Action(
     "check_in",
     "办理入住",
     leasing.check_in,
-    frozenset(STORE),
+    STORE,
     inputs=ask(Contract, "checked_in_on", "power_in", "water_in", required=("checked_in_on",)),
     confirm="为选中的 {n} 份合同办理入住：合同转为执行中，房间转为在租。",
 )
@@ -146,7 +162,7 @@ CHECK_OUT = Action(
     "check_out",
     "办理退房",
     lease_changes.check_out,
-    frozenset(OWNERS),
+    OWNERS,
     inputs=ask(Contract, "checked_out_on", "power_out", "water_out", required=("checked_out_on",)),
     confirm="为选中的 {n} 份合同办理退房：按退房日结算租金、水电并退还押金，房间恢复空闲可租。",
 )
@@ -156,24 +172,24 @@ OUT_READINGS = ask(
     Contract,
     "power_out",
     "water_out",
-    power_out={"label": "电表读数（原房间）"},
-    water_out={"label": "水表读数（原房间）"},
+    power_out=Input(label="电表读数（原房间）"),
+    water_out=Input(label="水表读数（原房间）"),
 )
 RENEW = Action(
     "renew",
     "续租",
     lease_changes.renew,
-    frozenset(STORE),
+    STORE,
     inputs=ask(
         Contract,
         "end_date",
         "monthly_rent",
         "cycle",
         "bill_mode",
-        end_date={"label": "续租到期日"},
-        monthly_rent={"required": False, "label": "续租月租金(元)", "help": "不填沿用原租金"},
-        cycle={"required": False},
-        bill_mode={"required": False},
+        end_date=Input(label="续租到期日"),
+        monthly_rent=Input(required=False, label="续租月租金(元)", help="不填沿用原租金"),
+        cycle=Input(required=False),
+        bill_mode=Input(required=False),
     ),
     confirm="为选中的 {n} 份合同续租：新合同自原到期日次日起，原合同到期后自动生效，押金沿用。",
 )
@@ -181,14 +197,14 @@ CHANGE_ROOM = Action(
     "change_room",
     "换房",
     lease_changes.change_room,
-    frozenset(OWNERS),
+    OWNERS,
     inputs=(
         FieldSpec("change_date", "换房日期", "date", required=True),
         FieldSpec("new_room", "新房间房号", "str", required=True, max_length=32, help="同项目内空闲可租的房间"),
         *ask(
             Contract,
             "monthly_rent",
-            monthly_rent={"required": False, "label": "新房间月租金(元)", "help": "不填按新房间租金"},
+            monthly_rent=Input(required=False, label="新房间月租金(元)", help="不填按新房间租金"),
         ),
         FieldSpec("compensation", "换房赔偿金(元)", "money", min_value=Decimal(0), max_value=Decimal(100000)),
         *OUT_READINGS,
@@ -196,8 +212,8 @@ CHANGE_ROOM = Action(
             Contract,
             "power_in",
             "water_in",
-            power_in={"label": "电表读数（新房间）"},
-            water_in={"label": "水表读数（新房间）"},
+            power_in=Input(label="电表读数（新房间）"),
+            water_in=Input(label="水表读数（新房间）"),
         ),
     ),
     confirm="换房：原合同在换房日关闭，新合同自次日起至原到期日；未用完的预付租金结转到新合同，押金随租客转入。",
@@ -206,7 +222,7 @@ SUBLET = Action(
     "sublet",
     "转租",
     lease_changes.sublet,
-    frozenset(OWNERS),
+    OWNERS,
     inputs=(
         FieldSpec("sublet_date", "转租日期", "date", required=True),
         FieldSpec("tenant_phone", "新租客手机号", "str", required=True, max_length=11, help="须先在租客管理中登记"),
@@ -218,7 +234,7 @@ READ_METERS = Action(
     "read_meters",
     "抄表",
     lease_changes.read_meters,
-    frozenset(STORE),
+    STORE,
     inputs=ask(MeterReading, "read_on", "power", "water"),
     confirm="为选中的 {n} 份合同登记抄表读数：自上次读数以来的用量生成水电费账单（未确认）。",
 )
@@ -262,65 +278,54 @@ class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
         "cycle",
         "bill_mode",
     ]
-    scope = ("project_id", "project")
+    scope = Scope.project("project_id")
     can_create = STORE
     can_export = STORE | {R.FINANCE}
     links = [
-        ("账单", "bills", "contract_id"),
-        ("抄表记录", "meter_readings", "contract_id"),
-        ("后续合同", "contracts", "previous_id"),
+        Link("账单", "bills", "contract_id"),
+        Link("抄表记录", "meter_readings", "contract_id"),
+        Link("后续合同", "contracts", "previous_id"),
     ]
     actions = [CHECK_IN, READ_METERS, RENEW, CHANGE_ROOM, SUBLET, CHECK_OUT]
 
     @classmethod
-    def validate(cls, session, p, values, row):
+    def validate(cls, session: Session, p: Principal, values: Values, row: Contract | None) -> Errors:
         return leasing.contract_problems(session, values)
 
     @classmethod
-    def before_save(cls, session, p, values, row):
+    def before_save(cls, session: Session, p: Principal, values: Values, row: Contract | None) -> str:
         _room_project(session, values)
         values.update(number=leasing.placeholder_number(), created_by=p.username)
         return "已生成全部账期账单，首期账单已确认"
 
     @classmethod
-    def after_create(cls, session, p, row):
+    def after_create(cls, session: Session, p: Principal, row: Contract) -> None:
         leasing.sign(session, p, row)
 
 
 class CheckInAdmin(ContractAdmin, model=Contract, key="check_ins"):
     only = {"state": (ContractState.SIGNED,)}
-    can_create = ()
+    can_create = NOBODY
     actions = [CHECK_IN]
 
 
 class CheckOutAdmin(ContractAdmin, model=Contract, key="check_outs"):
     only = {"state": (ContractState.ACTIVE,)}
-    can_create = ()
+    can_create = NOBODY
     actions = [CHECK_OUT]
 
 
 class OnlineReviewAdmin(ContractAdmin, model=Contract, key="online_review"):
     only = {"state": (ContractState.PENDING_REVIEW,)}
-    can_create = ()
-    actions = [
-        Action("approve", "审核通过", leasing.review(True), frozenset(STORE), input_label="审核意见"),
-        Action(
-            "reject",
-            "驳回",
-            leasing.review(False),
-            frozenset(STORE),
-            danger=True,
-            input_label="驳回原因",
-            input_required=True,
-        ),
-    ]
+    can_create = NOBODY
+    actions = approve_reject(leasing.review, STORE)
 
 
 class MeterReadingAdmin(ModelAdmin, model=MeterReading, key="meter_readings"):
     list_columns = ["contract_id", "read_on", "power", "water", "bill_id", "username", "created_at"]
     filters = ["project_id", "read_on", "contract_id"]
     default_sort = "-read_on"
-    scope = ("project_id", "project")
+    scope = Scope.project("project_id")
     can_export = OWNERS
 
 
@@ -335,7 +340,7 @@ class MasterLeaseAdmin(ModelAdmin, model=MasterLease, key="master_leases"):
             help="单房或多房；只能选择所选项目中空闲可租的房间",
         )
     }
-    fields_override = {"contract_file": {"kind": "file", "extra": {"max_mb": 10}}}
+    fields_override = {"contract_file": File(max_mb=10)}
     list_columns = [
         "number",
         "company_name",
@@ -365,21 +370,20 @@ class MasterLeaseAdmin(ModelAdmin, model=MasterLease, key="master_leases"):
         "company_pays_utilities",
         "contract_file",
     ]
-    scope = ("project_id", "project")
-    can_create = OWNERS
-    can_export = OWNERS
-    links = [("各房间合同", "contracts", "master_lease_id")]
+    scope = Scope.project("project_id")
+    can_create = can_export = OWNERS
+    links = [Link("各房间合同", "contracts", "master_lease_id")]
 
     @classmethod
-    def validate(cls, session, p, values, row):
+    def validate(cls, session: Session, p: Principal, values: Values, row: MasterLease | None) -> Errors:
         return master_leases.problems(session, values)
 
     @classmethod
-    def before_save(cls, session, p, values, row):
+    def before_save(cls, session: Session, p: Principal, values: Values, row: MasterLease | None) -> str:
         values.update(number=leasing.placeholder_number(), created_by=p.username)
         n = len(values.get("rooms") or [])
         return f"已为 {n} 个房间生成合同和账单，首期账单已确认"
 
     @classmethod
-    def after_create(cls, session, p, row):
+    def after_create(cls, session: Session, p: Principal, row: MasterLease) -> None:
         master_leases.sign(session, p, row)

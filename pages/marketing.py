@@ -1,9 +1,12 @@
 """营销工具: events and sign-ups, coupons, flash sales, bargains and notifications, as declarations."""
 
-from clss_app.admin import Action, Many, ModelAdmin, ask
-from clss_app.admin.crud import ValidationFailed
+from sqlmodel import Session
+
+from clss_app.admin import Action, Errors, Image, Input, Link, Many, ModelAdmin, Range, Scope, Values, ask
+from clss_app.core.errors import ValidationFailed
 from clss_app.core.roles import OWNERS, STORE, SYS
 from clss_app.services import marketing
+from clss_app.services.permissions import Principal
 from models import (
     Bargain,
     BargainRecord,
@@ -25,25 +28,21 @@ COVER_RATIO = (335, 160)
 
 class EventAdmin(ModelAdmin, model=Event, key="events"):
     fields_override = {
-        "cover": {
-            "kind": "image",
-            "extra": {"max_mb": 2, "ratio": COVER_RATIO},
-            "help": "宽高比 335:160，如 670×320 像素",
-        },
-        "capacity": {"min_value": 1, "max_value": 100_000},
+        "cover": Image(max_mb=2, ratio=COVER_RATIO, help="宽高比 335:160，如 670×320 像素"),
+        "capacity": Range(1, 100_000),
     }
     list_columns = ["name", "project_id", "starts_at", "ends_at", "capacity", "signed_up", "hotline"]
     search = ["name", "address"]
     filters = ["project_id", "starts_at"]
     form = ["project_id", "name", "starts_at", "ends_at", "address", "capacity", "hotline", "cover", "intro"]
     default_sort = "-starts_at"
-    scope = ("project_id", "project")
-    links = [("报名情况", "event_signups", "event_id")]
+    scope = Scope.project("project_id")
+    links = [Link("报名情况", "event_signups", "event_id")]
     can_create = can_update = can_delete = SYS | OWNERS
     can_export = SYS | STORE
 
     @classmethod
-    def validate(cls, session, p, values, row):
+    def validate(cls, session: Session, p: Principal, values: Values, row: Event | None) -> Errors:
         return marketing.event_problems(values) or marketing.capacity_problem(session, values, row)
 
 
@@ -52,7 +51,7 @@ class EventSignupAdmin(ModelAdmin, model=EventSignup, key="event_signups"):
     search = ["name", "phone"]
     filters = ["event_id", "state", "project_id"]
     form = ["event_id", "name", "phone"]
-    scope = ("project_id", "project")
+    scope = Scope.project("project_id")
     can_create = SYS | STORE  # 代客报名: a tenant who calls the hotline
     can_export = SYS | STORE
     actions = [
@@ -60,18 +59,18 @@ class EventSignupAdmin(ModelAdmin, model=EventSignup, key="event_signups"):
             "cancel",
             "取消报名",
             marketing.cancel_signups,
-            frozenset(SYS | STORE),
+            SYS | STORE,
             confirm="确定取消选中的 {n} 条报名吗？名额将释放给其他人。",
             danger=True,
         )
     ]
 
     @classmethod
-    def validate(cls, session, p, values, row):
+    def validate(cls, session: Session, p: Principal, values: Values, row: EventSignup | None) -> Errors:
         return marketing.signup_problems(session, values)
 
     @classmethod
-    def before_save(cls, session, p, values, row):
+    def before_save(cls, session: Session, p: Principal, values: Values, row: EventSignup | None) -> str:
         try:  # the place is taken here, by a conditional update, in the same transaction as the row
             event = marketing.take_place(session, values["event_id"])
         except marketing.Refused as exc:
@@ -83,10 +82,10 @@ class EventSignupAdmin(ModelAdmin, model=EventSignup, key="event_signups"):
 class CouponAdmin(ModelAdmin, model=Coupon, key="coupons"):
     many = {"projects": Many(CouponProject, "coupon_id", "project_id", "适用项目", help="不选则企业下全部项目可用")}
     fields_override = {
-        "discount": {"help": "如 8.5 表示八五折"},
-        "stock": {"min_value": 1},
-        "per_user_limit": {"min_value": 1},
-        "free_days": {"min_value": 1},
+        "discount": Input(help="如 8.5 表示八五折"),
+        "stock": Range(1),
+        "per_user_limit": Range(1),
+        "free_days": Range(1),
     }
     list_columns = [
         "name",
@@ -119,17 +118,17 @@ class CouponAdmin(ModelAdmin, model=Coupon, key="coupons"):
         "projects",
         "enabled",
     ]
-    scope = ("company_id", "unit")
+    scope = Scope.unit("company_id")
     can_create = can_update = can_delete = SYS | OWNERS
     can_export = SYS | STORE
 
     @classmethod
-    def validate(cls, session, p, values, row):
+    def validate(cls, session: Session, p: Principal, values: Values, row: Coupon | None) -> Errors:
         return marketing.coupon_problems(values)
 
 
 class FlashSaleAdmin(ModelAdmin, model=FlashSale, key="flash_sales"):
-    fields_override = {"stock": {"min_value": 1, "max_value": 10_000}}
+    fields_override = {"stock": Range(1, 10_000)}
     list_columns = [
         "title",
         "project_id",
@@ -145,8 +144,8 @@ class FlashSaleAdmin(ModelAdmin, model=FlashSale, key="flash_sales"):
     filters = ["project_id", "starts_at"]
     form = ["project_id", "room_id", "title", "original_price", "sale_price", "starts_at", "ends_at", "stock"]
     default_sort = "-starts_at"
-    scope = ("project_id", "project")
-    links = [("抢购记录", "flash_claims", "flash_sale_id")]
+    scope = Scope.project("project_id")
+    links = [Link("抢购记录", "flash_claims", "flash_sale_id")]
     can_create = can_update = can_delete = SYS | OWNERS
     can_export = SYS | STORE
     actions = [
@@ -154,13 +153,13 @@ class FlashSaleAdmin(ModelAdmin, model=FlashSale, key="flash_sales"):
             "claim",
             "代客抢购",
             marketing.claim_for,
-            frozenset(SYS | STORE),
+            SYS | STORE,
             inputs=ask(FlashClaim, "name", "phone", required=("name", "phone")),
         )
     ]
 
     @classmethod
-    def validate(cls, session, p, values, row):
+    def validate(cls, session: Session, p: Principal, values: Values, row: FlashSale | None) -> Errors:
         out = marketing.flash_sale_problems(values, row)
         room = session.get(Room, values.get("room_id") or 0)
         if room is not None and room.project_id != values.get("project_id"):
@@ -172,7 +171,7 @@ class FlashClaimAdmin(ModelAdmin, model=FlashClaim, key="flash_claims"):
     list_columns = ["flash_sale_id", "name", "phone", "created_at"]
     search = ["name", "phone"]
     filters = ["flash_sale_id", "project_id"]
-    scope = ("project_id", "project")
+    scope = Scope.project("project_id")
     can_export = SYS | STORE
 
 
@@ -190,13 +189,13 @@ class BargainAdmin(ModelAdmin, model=Bargain, key="bargains"):
     search = ["title"]
     filters = ["project_id", "starts_at"]
     form = ["project_id", "room_id", "title", "original_price", "floor_price", "helpers_needed", "starts_at", "ends_at"]
-    scope = ("project_id", "project")
-    links = [("砍价记录", "bargain_records", "bargain_id")]
+    scope = Scope.project("project_id")
+    links = [Link("砍价记录", "bargain_records", "bargain_id")]
     can_create = can_update = can_delete = SYS | OWNERS
     can_export = SYS | STORE
 
     @classmethod
-    def validate(cls, session, p, values, row):
+    def validate(cls, session: Session, p: Principal, values: Values, row: Bargain | None) -> Errors:
         return marketing.bargain_problems(values)
 
 
@@ -204,7 +203,7 @@ class BargainRecordAdmin(ModelAdmin, model=BargainRecord, key="bargain_records")
     list_columns = ["bargain_id", "name", "phone", "helpers", "current_price", "state", "created_at"]
     search = ["name", "phone"]
     filters = ["bargain_id", "state", "project_id"]
-    scope = ("project_id", "project")
+    scope = Scope.project("project_id")
     can_export = SYS | STORE
 
 
@@ -219,7 +218,7 @@ class NotificationAdmin(ModelAdmin, model=Notification, key="notifications"):
     filters = ["audience", "channel", "state", "scheduled_at"]
     form = ["company_id", "title", "body", "audience", "project_id", "tenants", "channel", "scheduled_at"]
     default_sort = "-scheduled_at"
-    scope = ("company_id", "unit")
+    scope = Scope.unit("company_id")
     can_create = SYS | OWNERS
     can_export = SYS | STORE
     actions = [
@@ -227,18 +226,18 @@ class NotificationAdmin(ModelAdmin, model=Notification, key="notifications"):
             "withdraw",
             "撤回",
             marketing.withdraw_notifications,
-            frozenset(SYS | OWNERS),
+            SYS | OWNERS,
             confirm="确定撤回选中的 {n} 条通知吗？",
             danger=True,
         )
     ]
 
     @classmethod
-    def validate(cls, session, p, values, row):
+    def validate(cls, session: Session, p: Principal, values: Values, row: Notification | None) -> Errors:
         return marketing.notification_problems(values, row)
 
     @classmethod
-    def before_save(cls, session, p, values, row):
+    def before_save(cls, session: Session, p: Principal, values: Values, row: Notification | None) -> str:
         if row is None:
             values["created_by"] = p.username
         return ""

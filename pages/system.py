@@ -3,11 +3,23 @@
 from sqlmodel import Session
 
 from clss_app import menu
-from clss_app.admin import Action, Many, ModelAdmin, audit
-from clss_app.admin.view import REGISTRY
+from clss_app.admin import (
+    Action,
+    AuditActions,
+    Count,
+    Errors,
+    File,
+    Labels,
+    Link,
+    Many,
+    ModelAdmin,
+    Scope,
+    Values,
+)
 from clss_app.core.roles import ADMINS
 from clss_app.services import staff
 from clss_app.services.auth import hash_password
+from clss_app.services.permissions import Principal
 from models import (
     AuditLog,
     CityParam,
@@ -30,19 +42,20 @@ class OrgUnitAdmin(ModelAdmin, model=OrgUnit, key="org_units"):
     search = ["name", "city"]
     filters = ["kind", "parent_id", "is_whitelist", "is_operating"]
     form = ["name", "kind", "parent_id", "city", "is_whitelist", "is_operating", "license_file"]
-    fields_override = {"license_file": {"kind": "file", "extra": {"types": ("pdf", "jpg", "png"), "max_mb": 10}}}
+    fields_override = {"license_file": File(types=("pdf", "jpg", "png"), max_mb=10)}
     default_sort = "id"
-    scope, scope_on_create = ("id", "unit"), ("parent_id", "unit")
+    scope, scope_on_create = Scope.unit("id"), Scope.unit("parent_id")
     readonly_for = {"is_whitelist": {R.SYSTEM_ADMIN}}  # HQ decides who is whitelisted
     can_create = can_update = can_export = can_import = ADMINS
 
     @classmethod
-    def validate(cls, session: Session, p, values, row):
+    def validate(cls, session: Session, p: Principal, values: Values, row: OrgUnit | None) -> Errors:
         kind, parent = values.get("kind"), session.get(OrgUnit, values.get("parent_id") or 0)
         if kind == UnitKind.HQ:
             return {"kind": "总行只有一个，不能新增或改为总行"} if row is None or row.kind != UnitKind.HQ else {}
-        if parent is None or parent.kind != PARENT_KIND[kind]:
-            return {"parent_id": f"{kind.label}的上级须为{PARENT_KIND[kind].label}"}
+        above = PARENT_KIND.get(kind) if isinstance(kind, UnitKind) else None
+        if kind is None or above is None or parent is None or parent.kind != above:
+            return {"parent_id": f"{kind.label if kind else '机构'}的上级须为{above.label if above else '上级机构'}"}
         return {}
 
 
@@ -93,31 +106,31 @@ class UserAdmin(ModelAdmin, model=User, key="users"):
         "last_login_at",
         "created_at",
     ]
-    links = [("登录日志", "login_log", "user_id")]
+    links = [Link("登录日志", "login_log", "user_id")]
     default_sort = "id"
-    scope = ("org_unit_id", "unit")
+    scope = Scope.unit("org_unit_id")
     hidden_for = {"phone": {R.SUPER_ADMIN}}  # HQ manages branch admins, not staff phone numbers
     can_create = can_update = can_export = ADMINS
     actions = [
-        Action("unlock", "解锁账号", staff.unlock, frozenset(ADMINS)),
+        Action("unlock", "解锁账号", staff.unlock, ADMINS),
         Action(
             "reset_password",
             "重置密码",
             staff.reset_password,
-            frozenset(ADMINS),
+            ADMINS,
             confirm="确定为选中的 {n} 名员工重置密码吗？新密码只显示一次，对方需重新登录。",
             danger=True,
         ),
     ]
 
     @classmethod
-    def validate(cls, session, p, values, row):
+    def validate(cls, session: Session, p: Principal, values: Values, row: User | None) -> Errors:
         return staff.role_problems(
             session, p, values.get("role"), values.get("org_unit_id")
         ) or staff.assignment_problems(session, values)
 
     @classmethod
-    def before_save(cls, session, p, values, row):
+    def before_save(cls, session: Session, p: Principal, values: Values, row: User | None) -> str:
         staff.drop_unused_assignments(
             values,
             values.get("role", row.role if row else None),
@@ -135,7 +148,7 @@ class CityParamAdmin(ModelAdmin, model=CityParam, key="city_params"):
     search = ["city", "key", "value"]
     form = ["city", "key", "value", "remark"]
     default_sort = "city"
-    can_create = can_update = can_delete = can_export = can_import = {R.SUPER_ADMIN}
+    can_create = can_update = can_delete = can_export = can_import = frozenset({R.SUPER_ADMIN})
 
 
 class EnterpriseParamAdmin(ModelAdmin, model=EnterpriseParam, key="enterprise_params"):
@@ -143,31 +156,20 @@ class EnterpriseParamAdmin(ModelAdmin, model=EnterpriseParam, key="enterprise_pa
     search = ["key", "value"]
     filters = ["company_id"]
     form = ["company_id", "key", "value", "remark"]
-    scope = ("company_id", "unit")
-    can_create = can_update = can_delete = can_export = can_import = {R.SYSTEM_ADMIN}
+    scope = Scope.unit("company_id")
+    can_create = can_update = can_delete = can_export = can_import = frozenset({R.SYSTEM_ADMIN})
 
 
 class AuditLogAdmin(ModelAdmin, model=AuditLog, key="audit_log"):
-    fields_override = {
-        "resource": {"extra": {"labels": {k: e.label for k, e in menu.ENTRIES.items()}}},
-        "action": {
-            "extra": {
-                "labels": {
-                    **audit.ACTION_LABELS,
-                    "action:lock": "锁定房间",
-                    "action:unlock": "解锁房间",
-                    **{f"action:{a.name}": a.label for adm in REGISTRY.values() for a in adm.actions},
-                }
-            }
-        },
-    }
+    # Each action by its own resource's name for it (appointments' cancel is 取消预约): built by the site.
+    fields_override = {"resource": Labels({k: e.label for k, e in menu.ENTRIES.items()}), "action": AuditActions()}
     list_columns = ["at", "username", "resource", "action", "summary"]
     search = ["summary", "username", "resource"]
     filters = ["at"]
     detail = ["at", "username", "org_unit_id", "resource", "row_id", "action", "summary", "before", "after"]
     sortable = ["at"]
-    count = "capped"
-    scope = ("org_unit_id", "unit")
+    count = Count.CAPPED
+    scope = Scope.unit("org_unit_id")
     can_export = ADMINS
 
 
@@ -176,9 +178,9 @@ class LoginLogAdmin(ModelAdmin, model=LoginLog, key="login_log"):
 
     list_columns = ["at", "username", "outcome", "address", "org_unit_id", "detail"]
     search = ["username", "address"]
-    filters = ["at", "outcome", "username"]
+    filters = ["at", "outcome", "username", "user_id"]
     detail = ["at", "username", "user_id", "org_unit_id", "address", "outcome", "detail"]
     sortable = ["at"]
-    count = "capped"
-    scope = ("org_unit_id", "unit")  # unknown usernames have no unit: only unrestricted admins see them
+    count = Count.CAPPED
+    scope = Scope.unit("org_unit_id")  # unknown usernames have no unit: only unrestricted admins see them
     can_export = ADMINS

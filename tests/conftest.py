@@ -44,6 +44,15 @@ def _seed(url: str) -> None:
             os.environ["CLSS_DATABASE_URL"] = previous
 
 
+@pytest.fixture(scope="session", autouse=True)
+def app_site():
+    """The app's AdminSite, built, checked and served once, as the app does at start: its admins are
+    registered and its roles granted (nothing is registered by importing a page module)."""
+    from clss_app.site import app_site
+
+    return app_site()
+
+
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory) -> Path | str:
     """Migrate and seed once; tests get copies (a file copy takes milliseconds)."""

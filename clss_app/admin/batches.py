@@ -9,21 +9,23 @@ referenced by other data, nothing is removed and the reason is reported.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from clss_app.admin import audit
-from clss_app.admin.fields import SHANGHAI
-from clss_app.admin.view import REGISTRY, ActionResult
+from clss_app.admin.fields import SHANGHAI, column
+from clss_app.admin.site import served
+from clss_app.admin.view import ActionContext, ActionResult, ModelAdmin
 from clss_app.core import clock
-from clss_app.services.permissions import NOT_FOUND, Principal, in_scope
+from clss_app.services.permissions import NOT_FOUND, Principal
 from models import BatchState, ImportBatch, utcnow
 
 SHOWN_PROBLEMS = 3
 
 
-def open_batch(session: Session, admin, p: Principal, filename: str, total: int) -> ImportBatch:
+def open_batch(session: Session, admin: type[ModelAdmin], p: Principal, filename: str, total: int) -> ImportBatch:
     now = utcnow()
     batch = ImportBatch(
         title=f"{admin.import_scene} {now.astimezone(SHANGHAI):%Y-%m-%d %H:%M} {filename}"[:160],
@@ -45,10 +47,11 @@ def _is_today(moment: datetime) -> bool:
     return moment.astimezone(SHANGHAI).date() == clock.today()
 
 
-def cancel(session: Session, p: Principal, batches: list[ImportBatch]) -> ActionResult:
+def cancel(ctx: ActionContext) -> ActionResult:
     result = ActionResult()
-    for batch in batches:
-        reason = _cancel_one(session, p, batch)
+    batch: ImportBatch
+    for batch in ctx.rows:
+        reason = _cancel_one(ctx.session, ctx.principal, batch)
         if reason:
             result.refused.append((batch.title, reason))
         else:
@@ -61,19 +64,17 @@ def _cancel_one(session: Session, p: Principal, batch: ImportBatch) -> str:
         return "该批次已撤销"
     if not _is_today(batch.created_at):
         return "只能撤销当天导入的批次"
-    admin = REGISTRY.get(batch.resource)
+    site = served()  # the batch names its admin by key: the app's, whichever admin lists the batches
+    admin = site.admin(batch.resource) if batch.resource in site else None
     if admin is None or "import_batch_id" not in admin.model.model_fields:
         return "该导入模块不支持撤销"
-    model = admin.model
-    rows = session.exec(select(model).where(model.import_batch_id == batch.id)).all()
+    model, of_batch = admin.model, column(admin.model, "import_batch_id") == batch.id
+    rows: list[Any] = list(session.exec(select(model).where(of_batch)).all())
     problems = []
     for row in rows:
-        if admin.scope:
-            col, by = admin.scope
-            value = getattr(row, col)
-            if not (in_scope(p, unit_id=value) if by == "unit" else in_scope(p, project_id=value)):
-                problems.append(f"#{row.id}：{NOT_FOUND}")  # no label of a row outside the scope
-                continue
+        if admin.scope and not admin.scope.allows(p, getattr(row, admin.scope.column)):
+            problems.append(f"#{row.id}：{NOT_FOUND}")  # no label of a row outside the scope
+            continue
         why = admin.cancel_problem(row)
         if why:
             problems.append(f"{admin.row_label(row)}{why}")
@@ -82,7 +83,7 @@ def _cancel_one(session: Session, p: Principal, batch: ImportBatch) -> str:
         return "；".join(problems[:SHOWN_PROBLEMS]) + more + "，未撤销"
     try:
         with session.begin_nested():
-            session.execute(sa.delete(model).where(model.import_batch_id == batch.id))
+            session.execute(sa.delete(model).where(of_batch))
     except sa.exc.IntegrityError:
         return "导入的数据已被其他数据引用，未撤销"
     batch.state, batch.cancelled_at, batch.cancelled_by = BatchState.CANCELLED, utcnow(), p.username

@@ -7,7 +7,6 @@ import reflex as rx
 from clss_app.admin.state import AdminIOState as IO
 from clss_app.admin.state import AdminState as S
 from clss_app.admin.view import ModelAdmin
-from clss_app.menu import ENTRIES
 from clss_app.state import AuthState
 from clss_app.ui import theme
 from clss_app.ui.shell import card
@@ -1104,7 +1103,7 @@ def admin_body(admin: type[ModelAdmin], label: str) -> rx.Component:
                 id="admin-list",
                 width="100%",
                 position="relative",
-                custom_attrs={"data-route": ENTRIES[admin.key].route},
+                custom_attrs={"data-route": admin.site.menu[admin.key].route},
                 class_name=rx.cond(S.rows_key == admin.key, "", "clss-init"),
             ),
             form_dialog(admin, label.removesuffix("管理")),

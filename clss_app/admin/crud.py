@@ -6,15 +6,20 @@ functions, so one validation and one permission check serve them all.
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from clss_app.admin import audit, many, stored_files
-from clss_app.admin.fields import MAX_INT, FieldError, label_attr
+from clss_app.admin.fields import MAX_INT, FieldError, FieldSpec, column, label_attr, table_of
+from clss_app.admin.ordering import next_position
 from clss_app.admin.query import ListQuery, matching_ids
-from clss_app.admin.view import Action, ActionResult, ModelAdmin, scoped_admin_for
+from clss_app.admin.view import Action, ActionResult, Errors, ModelAdmin, Values
 from clss_app.core.errors import Conflict, ValidationFailed
 from clss_app.core.memo import IMPORT_MEMO as IMPORT_MEMO  # io.py opens and closes the import cache
+from clss_app.core.results import ActionContext
+from clss_app.core.rows import changed
 from clss_app.services.permissions import (
     CREATE,
     DELETE,
@@ -23,43 +28,33 @@ from clss_app.services.permissions import (
     VIEW,
     Forbidden,
     Principal,
-    in_scope,
     require,
-    scope_clause,
 )
 from models import utcnow
 
 MAX_BULK = 100_000
+T = TypeVar("T")
+Within = tuple[str, Any, str]  # (column, value, label): the target row must hold that value too
 
 
-def _scope_ok(p: Principal, admin: type[ModelAdmin], values: dict, scope) -> bool:
-    if scope is None:
-        return True
-    col, by = scope
-    value = values.get(col)
-    if value is None:
-        return p.unit_ids is None if by == "unit" else p.project_ids is None
-    return in_scope(p, unit_id=value) if by == "unit" else in_scope(p, project_id=value)
-
-
-def get_row(session: Session, admin: type[ModelAdmin], p: Principal | None, row_id, action=VIEW):
+def get_row(session: Session, admin: type[ModelAdmin], p: Principal | None, row_id: Any, action: str = VIEW) -> Any:
     """The row, if the role may do ``action`` and the row is inside the scope."""
     p = require(p, action, admin.key)
     try:
-        row_id = int(row_id)
+        wanted = int(row_id)
     except (TypeError, ValueError):
-        row_id = 0
-    row = session.get(admin.model, row_id) if 0 < row_id <= MAX_INT else None
+        wanted = 0
+    row = session.get(admin.model, wanted) if 0 < wanted <= MAX_INT else None
     problem = _row_problem(p, admin, row)
     if problem:
         raise Forbidden(problem)
     return row
 
 
-def _row_problem(p: Principal, admin: type[ModelAdmin], row) -> str:
+def _row_problem(p: Principal, admin: type[ModelAdmin], row: Any) -> str:
     if row is None:
         return NOT_FOUND
-    if admin.scope and not _scope_ok(p, admin, {admin.scope[0]: getattr(row, admin.scope[0])}, admin.scope):
+    if admin.scope and not admin.scope.allows(p, getattr(row, admin.scope.column)):
         return NOT_FOUND  # the answer of a missing row: nothing tells the two apart
     if any(getattr(row, name) not in values for name, values in admin.only.items()):
         return "该记录当前状态不在此列表中，请刷新"
@@ -70,13 +65,13 @@ def validate(
     session: Session,
     admin: type[ModelAdmin],
     p: Principal,
-    raw: dict,
-    row: SQLModel | None = None,
+    raw: dict[str, Any],
+    row: Any | None = None,
     names: list[str] | None = None,
-    fk_cache: dict | None = None,
+    fk_cache: dict[Any, Any] | None = None,
     check_unique: bool = True,
     uploaded: dict[str, set[str]] | None = None,
-) -> tuple[dict, dict[str, str]]:
+) -> tuple[Values, Errors]:
     """Parse and check ``raw`` (strings from a form or cells from a sheet).
 
     Returns (values, errors); errors map a field name to its Chinese message.
@@ -86,10 +81,11 @@ def validate(
     already the row's, unique, then the admin's own rules.
     """
     names = names if names is not None else admin.editable(p, admin.form)
-    values, errors = {}, {}
+    values: Values = {}
+    errors: Errors = {}
     # A foreign key chosen "within" another field (a building within the room's project)
     # is resolved after that field.
-    for name in sorted(names, key=lambda n: "within" in admin.fields[n].extra):
+    for name in sorted(names, key=lambda n: bool(admin.fields[n].within)):
         spec = admin.fields[name]
         try:
             if spec.kind == "many":
@@ -97,7 +93,7 @@ def validate(
                 continue
             value = spec.parse(raw.get(name))
             if spec.kind == "fk" and value not in (None, ""):
-                within = spec.extra.get("within")
+                within = spec.within
                 if within:
                     parent = values.get(within, getattr(row, within, None) if row is not None else None)
                     if parent is None:
@@ -123,12 +119,12 @@ def validate(
     if not errors:
         errors.update(admin.validate(session, p, merged, row))
     scope = admin.scope_on_create if row is None and admin.scope_on_create else admin.scope
-    if not errors and scope and scope[0] in merged and not _scope_ok(p, admin, merged, scope):
-        errors[scope[0]] = "所选数据不在您的数据权限范围内"
+    if not errors and scope and scope.column in merged and not scope.allows(p, merged[scope.column]):
+        errors[scope.column] = "所选数据不在您的数据权限范围内"
     return values, errors
 
 
-def _current(session, admin, row) -> dict:
+def _current(session: Session, admin: type[ModelAdmin], row: Any) -> Values:
     """The row's stored values, many-to-many fields as lists of ids."""
     values = {n: getattr(row, n) for n in admin.columns()}
     links = many.load(session, admin, [row.id], list(admin.many))
@@ -136,8 +132,9 @@ def _current(session, admin, row) -> dict:
     return values
 
 
-def _resolve_many(session, spec, raw, p, cache) -> list[int]:
-    ids, items = [], many.split(raw)
+def _resolve_many(session: Session, spec: FieldSpec, raw: Any, p: Principal, cache: dict[Any, Any] | None) -> list[int]:
+    ids: list[int] = []
+    items = many.split(raw)
     if len(items) > many.MAX_CHOSEN:
         raise FieldError(f"{spec.label}最多选择 {many.MAX_CHOSEN} 项")
     for item in items:
@@ -149,19 +146,26 @@ def _resolve_many(session, spec, raw, p, cache) -> list[int]:
     return ids
 
 
-def snapshot(session: Session, admin: type[ModelAdmin], row) -> dict:
+def snapshot(session: Session, admin: type[ModelAdmin], row: Any) -> dict[str, Any]:
     """The audit snapshot: the row's columns, and each many-to-many field as its labels."""
-    snap = audit.snapshot(row)
+    snap = audit.snapshot(row) or {}
     links = many.load(session, admin, [row.id], list(admin.many))
     snap.update({n: "、".join(lbl for _, lbl in links[n].get(row.id, [])) for n in admin.many})
     return snap
 
 
-def _split_links(admin, values: dict) -> dict[str, list[int]]:
+def _split_links(admin: type[ModelAdmin], values: Values) -> dict[str, list[int]]:
     return {n: values.pop(n) for n in list(values) if n in admin.many}
 
 
-def resolve_fk(session, spec, value, p, cache=None, within: tuple[str, int, str] | None = None):
+def resolve_fk(
+    session: Session,
+    spec: FieldSpec,
+    value: Any,
+    p: Principal,
+    cache: dict[Any, Any] | None = None,
+    within: Within | None = None,
+) -> int:
     """An id from a picker or a name from a spreadsheet -> an existing id inside the scope.
 
     ``within``: (column, value, label) the target row must also have, e.g. the same project.
@@ -179,22 +183,22 @@ def resolve_fk(session, spec, value, p, cache=None, within: tuple[str, int, str]
             cache[key] = outcome
     if isinstance(outcome, FieldError):
         raise FieldError(str(outcome))
-    return outcome
+    return int(outcome)
 
 
-def _lookup_fk(session, spec, value, p, within) -> int:
+def _lookup_fk(session: Session, spec: FieldSpec, value: Any, p: Principal, within: Within | None) -> int:
     target = spec.fk_model
-    extra = [getattr(target, within[0]) == within[1]] if within else []
-    target_admin = scoped_admin_for(target)
-    if target_admin is not None:  # rows outside the scope are not there at all: neither found nor "not unique"
-        col, by = target_admin.scope
-        extra.append(scope_clause(p, getattr(target, col), by=by))
+    assert target is not None, spec
+    pk = column(target, "id")
+    extra = [column(target, within[0]) == within[1]] if within else []
+    if spec.fk_scope is not None:  # rows outside the scope are not there at all: neither found nor "not unique"
+        extra.append(spec.fk_scope.clause(p, target))
     found = None
     if (isinstance(value, int) or str(value).isdigit()) and int(value) <= MAX_INT:
-        found = session.exec(select(target.id).where(target.id == int(value), *extra)).first()
+        found = session.exec(select(pk).where(pk == int(value), *extra)).first()
     if found is None:
-        attr = label_attr(target)
-        hits = session.exec(select(target.id).where(getattr(target, attr) == str(value), *extra).limit(2)).all()
+        attr = column(target, label_attr(target))
+        hits = session.exec(select(pk).where(attr == str(value), *extra).limit(2)).all()
         if len(hits) > 1:
             raise FieldError(f"{spec.label}“{value}”不唯一，请改用编号")
         found = hits[0] if hits else None
@@ -202,12 +206,12 @@ def _lookup_fk(session, spec, value, p, within) -> int:
         raise FieldError(
             f"所选{within[2]}下没有{spec.label}“{value}”" if within else f"{spec.label}“{value}”不存在或无权访问"
         )
-    return found
+    return int(found)
 
 
 def unique_sets(admin: type[ModelAdmin]) -> list[tuple[str, ...]]:
-    table = admin.model.__table__
-    sets = [(c.name,) for c in table.columns if c.unique]
+    table = table_of(admin.model)
+    sets: list[tuple[str, ...]] = [(c.name,) for c in table.columns if c.unique]
     for cons in table.constraints:
         if isinstance(cons, sa.UniqueConstraint):
             sets.append(tuple(c.name for c in cons.columns))
@@ -217,33 +221,37 @@ def unique_sets(admin: type[ModelAdmin]) -> list[tuple[str, ...]]:
     return list(dict.fromkeys(sets))
 
 
-def _unique_errors(session, admin, merged: dict, row) -> dict[str, str]:
-    errors = {}
+def _unique_errors(session: Session, admin: type[ModelAdmin], merged: Values, row: Any) -> Errors:
+    errors: Errors = {}
     model = admin.model
+    pk = column(model, "id")
     for cols in unique_sets(admin):
         if any(c not in merged for c in cols):
             continue
-        stmt = select(model.id).where(*[getattr(model, c) == merged[c] for c in cols])
+        stmt = select(pk).where(*[column(model, c) == merged[c] for c in cols])
         if row is not None:
-            stmt = stmt.where(model.id != row.id)
+            stmt = stmt.where(pk != row.id)
         if session.exec(stmt.limit(1)).first() is not None:
             errors[cols[-1]] = unique_message(admin, cols, merged)
     return errors
 
 
-def unique_message(admin, cols: tuple[str, ...], values: dict) -> str:
+def unique_message(admin: type[ModelAdmin], cols: tuple[str, ...], values: Values) -> str:
     last = cols[-1]
     if len(cols) > 1:
         return f"{'、'.join(admin.fields[c].label for c in cols)}已存在：{values[last]}"
     return f"{admin.fields[last].label}“{values[last]}”已存在"
 
 
-def existing_keys(session, admin, cols: tuple[str, ...], keys: set[tuple]) -> set[tuple]:
+def existing_keys(
+    session: Session, admin: type[ModelAdmin], cols: tuple[str, ...], keys: set[tuple[Any, ...]]
+) -> set[tuple[Any, ...]]:
     """Which of ``keys`` (values of the unique set ``cols``) are already stored: one query per 500."""
-    model, found, keys = admin.model, set(), list(keys)
-    columns = [getattr(model, c) for c in cols]
-    for i in range(0, len(keys), 500):
-        chunk = keys[i : i + 500]
+    found: set[tuple[Any, ...]] = set()
+    wanted = list(keys)
+    columns = [column(admin.model, c) for c in cols]
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i : i + 500]
         cond = sa.tuple_(*columns).in_(chunk) if len(cols) > 1 else columns[0].in_([k[0] for k in chunk])
         found.update(tuple(r) for r in session.execute(select(*columns).where(cond)).all())
     return found
@@ -253,22 +261,20 @@ def create(
     session: Session,
     admin: type[ModelAdmin],
     p: Principal | None,
-    raw: dict,
+    raw: dict[str, Any],
     uploaded: dict[str, set[str]] | None = None,
-) -> tuple[SQLModel, str]:
+) -> tuple[Any, str]:
     """Insert a row; returns it with the admin's note for the user (may be empty)."""
     p = require(p, CREATE, admin.key)
     values, errors = validate(session, admin, p, raw, uploaded=uploaded)
     if errors:
         raise ValidationFailed(errors)
     values = {**admin.defaults, **values}
-    if admin.ordering and values.get(admin.ordering[0]) is None:  # a new row goes last in its group
-        from clss_app.admin.ordering import next_position
-
-        values[admin.ordering[0]] = next_position(session, admin, values)
+    if admin.ordering and values.get(admin.ordering.column) is None:  # a new row goes last in its group
+        values[admin.ordering.column] = next_position(session, admin, values)
     note = admin.before_save(session, p, values, None)
     links = _split_links(admin, values)
-    row = admin.model(**values)
+    row: Any = admin.model(**values)
     session.add(row)
     session.flush()
     many.save(session, admin, row.id, links)
@@ -290,12 +296,13 @@ def update(
     session: Session,
     admin: type[ModelAdmin],
     p: Principal | None,
-    row_id,
-    raw: dict,
+    row_id: Any,
+    raw: dict[str, Any],
     version: int,
     uploaded: dict[str, set[str]] | None = None,
-) -> tuple[SQLModel, str]:
+) -> tuple[Any, str]:
     """Save an edit made on version ``version``; refuse if the row moved on since."""
+    p = require(p, UPDATE, admin.key)
     row = get_row(session, admin, p, row_id, UPDATE)
     values, errors = validate(session, admin, p, raw, row, uploaded=uploaded)
     if errors:
@@ -305,14 +312,14 @@ def update(
     note = admin.before_save(session, p, changes, row)
     links = _split_links(admin, changes)
     if "version" in admin.fields:
-        changes["version"] = admin.model.version + 1
+        changes["version"] = column(admin.model, "version") + 1
     if "updated_at" in admin.fields:
         changes["updated_at"] = utcnow()
-    stmt = sa.update(admin.model).where(admin.model.id == row.id)
+    stmt = sa.update(admin.model).where(column(admin.model, "id") == row.id)
     if "version" in admin.fields:
-        stmt = stmt.where(admin.model.version == int(version))
+        stmt = stmt.where(column(admin.model, "version") == int(version))
     # One conditional UPDATE: if another save landed first, nothing matches.
-    if changes and session.execute(stmt.values(**changes)).rowcount != 1:
+    if changes and changed(session, stmt.values(**changes)) != 1:
         raise Conflict("该记录已被他人修改，您的修改未保存。请刷新后重新编辑。")
     many.save(session, admin, row.id, links)
     session.refresh(row)
@@ -331,7 +338,7 @@ def update(
 
 
 def delete(session: Session, admin: type[ModelAdmin], p: Principal | None, ids: list[int]) -> ActionResult:
-    require(p, DELETE, admin.key)
+    p = require(p, DELETE, admin.key)
     result = ActionResult()
     for row_id in ids:
         try:
@@ -355,9 +362,10 @@ def delete(session: Session, admin: type[ModelAdmin], p: Principal | None, ids: 
     return result
 
 
-def action_values(action: Action, raw: dict) -> dict:
+def action_values(action: Action, raw: dict[str, Any]) -> Values:
     """The typed values of an action's ``inputs``; ValidationFailed names each field at fault."""
-    values, errors = {}, {}
+    values: Values = {}
+    errors: Errors = {}
     for spec in action.inputs:
         try:
             values[spec.name] = spec.parse(raw.get(spec.name))
@@ -376,31 +384,31 @@ def run_action(
     ids: list[int] | None = None,
     query: ListQuery | None = None,
     text: str = "",
-    raw: dict | None = None,
+    raw: dict[str, Any] | None = None,
 ) -> ActionResult:
     """Run a declared action on chosen ids, or on every row the query matches."""
     p = require(p, f"action:{action.name}", admin.key)
     text = (text or "").strip()[:255]
     if action.input_label and action.input_required and not text:
         raise ValidationFailed({"_input": f"请填写{action.input_label}"})
-    values = action_values(action, raw or {}) if action.inputs else None
+    values = action_values(action, raw or {}) if action.inputs else {}
     if ids is None:
         ids = matching_ids(session, admin, p, query or ListQuery(), MAX_BULK)
     ids = [int(i) for i in ids]
-    found = {}
+    found: dict[int, Any] = {}
+    pk = column(admin.model, "id")
     for i in range(0, len(ids), 500):  # in bulk: a batch of 5,000 is 10 queries, not 5,000
-        found.update({r.id: r for r in session.exec(select(admin.model).where(admin.model.id.in_(ids[i : i + 500])))})
-    rows, refused = [], []
+        batch: list[Any] = list(session.exec(select(admin.model).where(pk.in_(ids[i : i + 500]))).all())
+        found.update({r.id: r for r in batch})
+    rows: list[Any] = []
+    refused: list[tuple[str, str]] = []
     for row_id in ids:
         problem = _row_problem(p, admin, found.get(row_id))
         if problem:
             refused.append((f"#{row_id}", problem))
         else:
             rows.append(found[row_id])
-    if action.inputs:
-        result = action.fn(session, p, rows, values)
-    else:
-        result = action.fn(session, p, rows, text) if action.input_label else action.fn(session, p, rows)
+    result = action.fn(ActionContext(session, p, rows, text, values))
     result.refused = refused + result.refused
     audit.record(
         session, p, admin.key, None, f"action:{action.name}", summary=f"{action.label}：{result.message('')}"[:255]

@@ -33,13 +33,12 @@ import plotly.graph_objects as go
 import reflex as rx
 from sqlmodel import Session
 
+from clss_app.admin.site import served
 from clss_app.services.permissions import VIEW, Forbidden, Principal, can, require
 from clss_app.state import AuthState
 from clss_app.ui import theme
 from clss_app.ui.plot import escape_data_text
 from clss_app.ui.shell import card
-
-DASHBOARDS: dict[str, type[Dashboard]] = {}
 
 
 @dataclass(frozen=True)
@@ -109,9 +108,8 @@ class Dashboard:
 
     def __init_subclass__(cls, key: str | None = None, **kw):
         super().__init_subclass__(**kw)
-        if key:
+        if key:  # registered by the app on its site (AdminSite.register), not here
             cls.key = key
-            DASHBOARDS[key] = cls
 
     @classmethod
     def data(cls, session: Session, p: Principal, chosen: dict[str, str]) -> dict:
@@ -139,26 +137,21 @@ class Dashboard:
             if chosen.get(f.key, "") not in allowed and not (f.all_label and chosen.get(f.key, "") == ""):
                 chosen[f.key] = cls.filter_default(f.key, allowed)
         d = cls.data(session, p, chosen)
-        out = {
-            "stats": {},
-            "stat_links": {},
-            "stat_notes": {},
-            "figures": {},
-            "chart_links": {},
-            "tables": {},
-            "chosen": chosen,
-            "stale": bool(d.get("stale")),
-            "options": {k: [{"value": v, "label": lab} for v, lab in opts] for k, opts in options.items()},
-        }
+        stats: dict[str, str] = {}
+        stat_links: dict[str, str] = {}
+        stat_notes: dict[str, str] = {}
+        figures: dict[str, go.Figure] = {}
+        chart_links: dict[str, list[list[str]]] = {}
+        tables: dict[str, list[dict[str, str]]] = {}
         for w in cls.widgets:
             if isinstance(w, Stat):
                 v = w.value(d)
-                out["stats"][w.key] = f"{v:,}" if isinstance(v, int) else str(v)
-                out["stat_links"][w.key] = w.link(d) if callable(w.link) else w.link
-                out["stat_notes"][w.key] = w.note(d) if w.note else ""
+                stats[w.key] = f"{v:,}" if isinstance(v, int) else str(v)
+                stat_links[w.key] = w.link(d) if callable(w.link) else w.link
+                stat_notes[w.key] = w.note(d) if w.note else ""
             elif isinstance(w, Chart):
                 if w.links:
-                    out["chart_links"][w.key] = w.links(d)
+                    chart_links[w.key] = w.links(d)
                 fig = escape_data_text(w.figure(d))
                 fig.update_layout(
                     height=w.height,
@@ -168,11 +161,21 @@ class Dashboard:
                     plot_bgcolor="white",
                     separators=".,",
                 )
-                out["figures"][w.key] = fig
+                figures[w.key] = fig
             elif isinstance(w, Table):
                 keys = [k for k, _ in w.columns] + list(w.cell_links().values())
-                out["tables"][w.key] = [{k: str(r.get(k, "")) for k in keys} for r in w.rows(d)]
-        return out
+                tables[w.key] = [{k: str(r.get(k, "")) for k in keys} for r in w.rows(d)]
+        return {
+            "stats": stats,
+            "stat_links": stat_links,
+            "stat_notes": stat_notes,
+            "figures": figures,
+            "chart_links": chart_links,
+            "tables": tables,
+            "chosen": chosen,
+            "stale": bool(d.get("stale")),
+            "options": {k: [{"value": v, "label": lab} for v, lab in opts] for k, opts in options.items()},
+        }
 
 
 class DashboardState(AuthState):
@@ -210,12 +213,13 @@ class DashboardState(AuthState):
         links = self._chart_links.get(chart, [])
         for pt in points[:1]:
             curve, index = pt.get("curveNumber"), pt.get("pointNumber")
-            known = isinstance(curve, int) and isinstance(index, int) and curve < len(links)
-            if known and index < len(links[curve]) and links[curve][index]:
+            if not isinstance(curve, int) or not isinstance(index, int) or not 0 <= curve < len(links):
+                continue
+            if 0 <= index < len(links[curve]) and links[curve][index]:
                 return rx.redirect(links[curve][index])
 
     def _render(self):
-        dash = DASHBOARDS.get(self.dash_key)
+        dash = served().dashboard(self.dash_key)
         if dash is None:
             return
         try:

@@ -10,15 +10,22 @@ import datetime as dt
 import enum
 import types
 import typing
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import SQLModel
 
 from clss_app.core.clock import SHANGHAI as SHANGHAI
 from clss_app.core.images import split_images as split_images
-from models.base import LabeledEnum
+from models.base import LabeledEnum, Money, Percent
+
+if TYPE_CHECKING:
+    from clss_app.admin.many import Many
+    from clss_app.admin.scope import Scope
 
 LABEL_ATTRS = ("name", "display_name", "title", "number", "key", "username")
 MAX_INT = 2**63 - 1  # a BIGINT; past it the database driver raises instead of comparing
@@ -27,6 +34,24 @@ FALSE_WORDS = {"0", "false", "no", "n", "off", "否", "停用", ""}
 # Kinds kept in string columns (an image or file is its stored name): left empty they are "", as
 # their NOT NULL columns' defaults are; NULL would fail the save.
 STRING_KINDS = ("str", "text", "image", "images", "file")
+Kind = Literal[
+    "str",
+    "text",
+    "int",
+    "decimal",
+    "money",
+    "percent",
+    "date",
+    "datetime",
+    "bool",
+    "enum",
+    "fk",
+    "many",
+    "image",
+    "images",
+    "file",
+]
+NUMBER_KINDS: tuple[Kind, ...] = ("int", "decimal", "money", "percent")
 
 
 class FieldError(ValueError):
@@ -35,9 +60,11 @@ class FieldError(ValueError):
 
 @dataclass(frozen=True)
 class FieldSpec:
+    """One field as every part of the engine sees it; admin options (``clss_app.admin.options``) change it."""
+
     name: str
     label: str
-    kind: str  # str text int decimal money date datetime bool enum fk many image images file
+    kind: Kind
     required: bool = False
     max_length: int | None = None
     min_value: Decimal | int | None = None
@@ -48,30 +75,59 @@ class FieldSpec:
     primary_key: bool = False
     sortable: bool = True
     help: str = ""
-    scale: int = 2  # decimal places of money/decimal
-    extra: dict = field(default_factory=dict)
+    scale: int = 2  # decimal places of money/percent/decimal
+    month: bool = False  # a date field holding a month (its 1st day), typed and shown as 2026-01
+    within: str = ""  # a foreign key chosen among the rows sharing this field's value (a project's buildings)
+    max_mb: int | None = None  # image, images, file: the largest upload
+    ratio: tuple[int, int] | None = None  # image: the width:height it must have
+    max_count: int = 9  # images: how many
+    types: tuple[str, ...] = ()  # file: the kinds accepted (attachments.KINDS)
+    labels: Mapping[Any, str] | None = None  # codes shown by their Chinese names
+    labels_by: str = ""  # the labels' keys are (that column's value, code), else the code alone
+    many: Many | None = None  # kind "many": the link table
+    # fk and many: the data scope of the rows it may point at (their admin's, set by the site)
+    fk_scope: Scope | None = None
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """The options above by name, as the form state and components read them (``spec.extra.get("max_mb")``)."""
+        names = ("month", "within", "max_mb", "ratio", "types", "labels", "many")
+        out = {n: getattr(self, n) for n in names if getattr(self, n) not in (None, "", (), False)}
+        return {**out, "max_count": self.max_count} if self.kind == "images" else out
+
+    def label_of(self, value: Any, key: Any = None) -> str:
+        """A code's Chinese name: by (``labels_by`` value, code) first, then by the code."""
+        labels = self.labels or {}
+        found = labels.get((key, value)) if self.labels_by else None
+        return found or labels.get(value, str(value))
 
     # -------------------------------------------------------------- display
-    def display(self, value, fk_labels: dict | None = None) -> str:
+    def display(self, value: Any, fk_labels: Mapping[Any, str] | None = None, key: Any = None) -> str:
+        """What a person reads; ``key`` is the row's ``labels_by`` value, if the spec has one."""
         if value is None or value == "":
             return ""
-        if "labels" in self.extra:  # a code shown by its Chinese name (e.g. audit resources)
-            return self.extra["labels"].get(value, str(value))
+        if self.labels is not None:  # a code shown by its Chinese name (e.g. audit resources)
+            return self.label_of(value, key)
         k = self.kind
         if k == "money":
             return f"¥{Decimal(value):,.2f}"
+        if k == "percent":
+            return f"{Decimal(value):.{self.scale}f}%"
         if k == "decimal":
             return f"{Decimal(value):,.{self.scale}f}" if self.scale <= 2 else f"{Decimal(value):.{self.scale}f}"
         if k == "bool":
             return "是" if value else "否"
         if k == "enum":
-            return value.label if isinstance(value, LabeledEnum) else str(getattr(value, "value", value))
+            if isinstance(value, LabeledEnum):
+                return value.label
+            code = getattr(value, "value", value)  # a stored code, as a plain query returns it
+            return next((m.label for m in self.enum or () if isinstance(m, LabeledEnum) and m.value == code), str(code))
         if k == "datetime":
             if value.tzinfo is None:
                 value = value.replace(tzinfo=dt.UTC)
             return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
         if k == "date":
-            return value.strftime("%Y-%m") if self.extra.get("month") else value.isoformat()
+            return value.strftime("%Y-%m") if self.month else value.isoformat()
         if k == "fk":
             return (fk_labels or {}).get(value, f"#{value}")
         if k == "many":  # [(id, label), ...] from many.load
@@ -99,7 +155,7 @@ class FieldSpec:
         if self.kind == "datetime":
             return value.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
         if self.kind in ("date",):
-            return value.strftime("%Y-%m") if self.extra.get("month") else value.isoformat()
+            return value.strftime("%Y-%m") if self.month else value.isoformat()
         if self.kind == "many":
             return ",".join(str(i) for i, _ in value)
         return str(value)
@@ -131,7 +187,7 @@ class FieldSpec:
             names = split_images(raw)
             if not all(NAME.match(n) for n in names):
                 raise FieldError(f"{self.label}请通过“上传图片”选择文件")
-            most = self.extra.get("max_count", 9)
+            most = self.max_count
             if len(names) > most:
                 raise FieldError(f"{self.label}最多 {most} 张（当前 {len(names)} 张）")
             return ",".join(names)
@@ -154,7 +210,7 @@ class FieldSpec:
             if value is None or abs(value) > MAX_INT:
                 raise FieldError(f"{self.label}须为整数")
             return self._check_range(value)
-        if k in ("money", "decimal"):
+        if k in ("money", "percent", "decimal"):
             try:
                 value = Decimal(str(raw).replace(",", "").replace("¥", ""))
             except InvalidOperation:
@@ -175,7 +231,7 @@ class FieldSpec:
             if word in FALSE_WORDS:
                 return False
             raise FieldError(f"{self.label}须为“是”或“否”")
-        if k == "date" and self.extra.get("month"):  # a month, stored as its 1st day
+        if k == "date" and self.month:  # a month, stored as its 1st day
             return self._month(raw)
         if k == "date":
             if isinstance(raw, dt.datetime):
@@ -195,7 +251,7 @@ class FieldSpec:
                 except ValueError:
                     raise FieldError(f"{self.label}须为时间，如 2026-01-31 09:30") from None
             return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
-        if k == "enum":
+        if k == "enum" and self.enum is not None:
             for member in self.enum:
                 if raw in (member.value, getattr(member, "label", None), member.name):
                     return member
@@ -222,6 +278,7 @@ class FieldSpec:
     def filter_kind(self) -> str:
         return {
             "money": "range",
+            "percent": "range",
             "decimal": "range",
             "int": "range",
             "date": "daterange",
@@ -232,13 +289,13 @@ class FieldSpec:
         }.get(self.kind, "text")
 
     def choices(self) -> list[tuple[str, str]]:
-        if self.kind == "enum":
+        if self.kind == "enum" and self.enum is not None:
             return [(m.value, getattr(m, "label", m.value)) for m in self.enum]
         if self.kind == "bool":
             return [("true", "是"), ("false", "否")]
         return []
 
-    def with_(self, **changes) -> FieldSpec:
+    def with_(self, **changes: Any) -> FieldSpec:
         return replace(self, **changes)
 
 
@@ -263,9 +320,23 @@ def _unwrap_optional(tp):
 
 def model_for_table(table_name: str) -> type[SQLModel] | None:
     for mapper in SQLModel._sa_registry.mappers:
-        if mapper.local_table is not None and mapper.local_table.name == table_name:
-            return mapper.class_
+        if isinstance(mapper.local_table, sa.Table) and mapper.local_table.name == table_name:
+            return typing.cast(type[SQLModel], mapper.class_)
     return None
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """The table of a table model (generic code cannot name ``model.__table__`` statically)."""
+    table = sa.inspect(model).local_table
+    assert isinstance(table, sa.Table), model
+    return table
+
+
+def column(model: type[SQLModel], name: str) -> InstrumentedAttribute[Any]:
+    """``model.<name>`` as a SQL expression, for code that gets the name from a declaration."""
+    attr = getattr(model, name)
+    assert isinstance(attr, InstrumentedAttribute), (model, name)
+    return attr
 
 
 def label_attr(model: type[SQLModel]) -> str:
@@ -275,18 +346,26 @@ def label_attr(model: type[SQLModel]) -> str:
     return "id"
 
 
+def _decimal_kind(column_type: sa.types.TypeEngine[Any]) -> Kind:
+    """Money and percent are declared by the column's type (models.base), never guessed from a title."""
+    if isinstance(column_type, Money):
+        return "money"
+    return "percent" if isinstance(column_type, Percent) else "decimal"
+
+
 def infer_field(model: type[SQLModel], name: str) -> FieldSpec:
     info = model.model_fields[name]
-    column = model.__table__.c[name]
+    col = table_of(model).c[name]
     tp = _unwrap_optional(info.annotation)
     has_default = not info.is_required()
-    required = (not column.nullable) and not has_default and not column.primary_key
+    required = (not col.nullable) and not has_default and not col.primary_key
     label = info.title or name
-    max_length = getattr(column.type, "length", None)
-    kw: dict = {}
-    if column.foreign_keys:
-        target = next(iter(column.foreign_keys)).column.table.name
-        kind, kw["fk_model"] = "fk", model_for_table(target)
+    max_length = getattr(col.type, "length", None)
+    kw: dict[str, Any] = {}
+    kind: Kind
+    if col.foreign_keys:
+        target = next(iter(col.foreign_keys)).column.table
+        kind, kw["fk_model"] = "fk", model_for_table(target.name) if isinstance(target, sa.Table) else None
     elif isinstance(tp, type) and issubclass(tp, enum.Enum):
         kind, kw["enum"] = "enum", tp
     elif tp is bool:
@@ -294,27 +373,33 @@ def infer_field(model: type[SQLModel], name: str) -> FieldSpec:
     elif tp is int:
         kind = "int"
     elif tp is Decimal:
-        kw["scale"] = getattr(column.type, "scale", None) or 2
-        money_words = ("元", "金额", "租金", "押金", "价")
-        kind = "money" if kw["scale"] == 2 and any(w in (info.title or "") for w in money_words) else "decimal"
+        kind = _decimal_kind(col.type)
+        kw["scale"] = getattr(col.type, "scale", None) or 2
         kw["min_value"] = Decimal(0)
     elif tp is dt.datetime:
         kind = "datetime"
     elif tp is dt.date:
         kind = "date"
     else:
-        kind = "text" if isinstance(column.type, sa.Text) else "str"
+        kind = "text" if isinstance(col.type, sa.Text) else "str"
     return FieldSpec(
         name=name,
         label=label,
         kind=kind,
         required=required,
         max_length=max_length if kind in ("str", "text") else None,
-        unique=bool(column.unique),
-        primary_key=bool(column.primary_key),
+        unique=bool(col.unique),
+        primary_key=bool(col.primary_key),
         **kw,
     )
 
 
+def field_names(model: type[SQLModel]) -> list[str]:
+    """The model's columns: those its own class declares first, then those its mixins add."""
+    columns = table_of(model).c
+    own = [n for n in vars(model).get("__annotations__", {}) if n in columns and n in model.model_fields]
+    return own + [n for n in model.model_fields if n in columns and n not in own]
+
+
 def infer_fields(model: type[SQLModel]) -> dict[str, FieldSpec]:
-    return {name: infer_field(model, name) for name in model.model_fields if name in model.__table__.c}
+    return {name: infer_field(model, name) for name in field_names(model)}

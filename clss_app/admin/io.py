@@ -11,12 +11,14 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from clss_app.admin import audit, batches, crud, many, zipcheck
+from clss_app.admin.fields import column, table_of
 from clss_app.admin.query import ListQuery, labels_for, order_by, where_clauses
 from clss_app.admin.view import ModelAdmin
 from clss_app.services.permissions import EXPORT, IMPORT, VIEW, Forbidden, Principal, require
@@ -47,13 +49,16 @@ def export_frame(
     require(p, EXPORT, admin.key)
     shown = export_columns(admin, p)
     names = [n for n in shown if n not in admin.many]
+    # A code named by (another column, code) needs that column read too (the audit log's resource).
+    keys = [admin.fields[n].labels_by for n in names if admin.fields[n].labels_by]
+    read = names + [k for k in dict.fromkeys(keys) if k not in names]
     model = admin.model
     where = where_clauses(admin, p, q)
     # All matching ids in the user's order (an index walk), then full rows in chunks.
-    ids = session.exec(select(model.id).where(*where).order_by(*order_by(admin, p, q))).all()
+    ids = session.exec(select(column(model, "id")).where(*where).order_by(*order_by(admin, p, q))).all()
     total = len(ids)
-    table = model.__table__
-    cols = {n: [] for n in shown}
+    table = table_of(model)
+    cols: dict[str, list[Any]] = {n: [] for n in shown}
     fk_names = [n for n in names if admin.fields[n].kind == "fk"]
     for start in range(0, total, CHUNK):
         chunk_ids = ids[start : start + CHUNK]
@@ -61,28 +66,27 @@ def export_frame(
         found = {
             r[0]: r
             for r in session.execute(
-                sa.select(table.c.id, *[table.c[n] for n in names]).where(table.c.id.in_(chunk_ids))
+                sa.select(table.c.id, *[table.c[n] for n in read]).where(table.c.id.in_(chunk_ids))
             )
         }
         chunk = [found[i] for i in chunk_ids if i in found]
         labels = {n: labels_for(session, admin.fields[n], (r[names.index(n) + 1] for r in chunk)) for n in fk_names}
         for pos, n in enumerate(names, start=1):
             spec, out, lab = admin.fields[n], cols[n], labels.get(n)
-            if spec.kind in ("money", "decimal"):
+            if spec.kind in ("money", "percent", "decimal"):
                 out.extend(None if r[pos] is None else float(r[pos]) for r in chunk)
             elif spec.kind == "int":
                 out.extend(r[pos] for r in chunk)
             elif spec.kind == "enum":
-                enum = spec.enum
-                out.extend(
-                    None if r[pos] is None else enum(r[pos]).label if not isinstance(r[pos], enum) else r[pos].label
-                    for r in chunk
-                )
+                out.extend(None if r[pos] is None else spec.display(r[pos]) for r in chunk)
+            elif spec.labels_by:
+                by = read.index(spec.labels_by) + 1
+                out.extend(spec.display(r[pos], lab, r[by]) for r in chunk)
             else:
                 out.extend(spec.display(r[pos], lab) for r in chunk)
         links = many.load(session, admin, [r[0] for r in chunk], shown)
-        for n, found in links.items():
-            cols[n].extend(admin.fields[n].display(found.get(r[0], [])) for r in chunk)
+        for n, chosen in links.items():
+            cols[n].extend(admin.fields[n].display(chosen.get(r[0], [])) for r in chunk)
         if progress:
             progress(min(start + CHUNK, total), total)
     return pl.DataFrame({admin.fields[n].label: cols[n] for n in shown}, strict=False)
@@ -157,6 +161,7 @@ def template(admin: type[ModelAdmin], p: Principal) -> bytes:
         spec = admin.fields[n]
         hint = {
             "money": "金额，最多两位小数",
+            "percent": "百分数，如 0.05 表示 0.05%",
             "decimal": "数字",
             "int": "整数",
             "date": "日期，如 2026-01-31",
@@ -165,7 +170,7 @@ def template(admin: type[ModelAdmin], p: Principal) -> bytes:
             "fk": f"填写{spec.label}名称",
             "many": f"填写{spec.label}名称，多个用“、”分隔",
         }.get(spec.kind, "文本")
-        if spec.extra.get("month"):
+        if spec.month:
             hint = "年月，如 2026-01"
         if spec.kind == "enum":
             hint = "可选：" + "、".join(label for _, label in spec.choices())
@@ -334,7 +339,8 @@ def commit(session: Session, admin: type[ModelAdmin], p: Principal, preview: Imp
             r["import_batch_id"] = batch.id
         _fill_defaults(model, r)
     # One multi-row INSERT … RETURNING: building 10k SQLModel objects costs more than the insert.
-    ids = session.execute(sa.insert(model).returning(model.id, sort_by_parameter_order=True), rows).scalars().all()
+    insert = sa.insert(model).returning(column(model, "id"), sort_by_parameter_order=True)
+    ids = session.execute(insert, rows).scalars().all()
     for row_id, chosen in zip(ids, links):
         many.save(session, admin, row_id, chosen)
     now = utcnow()

@@ -13,12 +13,17 @@ with the row's other changes.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, select
 
-from clss_app.admin.fields import FieldSpec, label_attr, model_for_table
+from clss_app.admin.fields import FieldSpec, column, label_attr, model_for_table, table_of
+
+if TYPE_CHECKING:
+    from clss_app.admin.view import ModelAdmin
 
 MAX_CHOSEN = 1_000  # links of one row in one field (a master lease of a whole building)
 
@@ -32,9 +37,23 @@ class Many:
     required: bool = False
     help: str = ""
 
+    def problems(self) -> list[str]:
+        """What is wrong with the declaration (see checks.py): its link table must hold both columns,
+        the target one a foreign key."""
+        columns = table_of(self.link).c
+        out = [f"{self.link.__name__} has no column {c!r}" for c in (self.owner, self.target) if c not in columns]
+        if not out and not columns[self.target].foreign_keys:
+            out.append(f"{self.link.__name__}.{self.target} is not a foreign key")
+        return out
+
+    def valid(self) -> bool:
+        return not self.problems()
+
     def target_model(self) -> type[SQLModel]:
-        column = self.link.__table__.c[self.target]
-        return model_for_table(next(iter(column.foreign_keys)).column.table.name)
+        fk = next(iter(table_of(self.link).c[self.target].foreign_keys))
+        found = model_for_table(fk.column.table.name) if isinstance(fk.column.table, sa.Table) else None
+        assert found is not None, self
+        return found
 
     def spec(self, name: str) -> FieldSpec:
         return FieldSpec(
@@ -45,47 +64,53 @@ class Many:
             help=self.help,
             fk_model=self.target_model(),
             sortable=False,
-            extra={"many": self},
+            many=self,
         )
 
 
-def names_of(admin, names) -> list[str]:
+def names_of(admin: type[ModelAdmin], names: Iterable[str]) -> list[str]:
     return [n for n in names if admin.fields[n].kind == "many"]
 
 
-def load(session: Session, admin, row_ids, names) -> dict[str, dict[int, list[tuple[int, str]]]]:
+def _many(admin: type[ModelAdmin], name: str) -> Many:
+    m = admin.fields[name].many
+    assert m is not None, (admin, name)
+    return m
+
+
+def load(
+    session: Session, admin: type[ModelAdmin], row_ids: Iterable[int | None], names: Iterable[str]
+) -> dict[str, dict[int, list[tuple[int, str]]]]:
     """{field: {row id: [(target id, label), ...]}} for the given rows, two queries a field."""
     out: dict[str, dict[int, list[tuple[int, str]]]] = {}
-    row_ids = [i for i in row_ids if i is not None]
+    ids = [i for i in row_ids if i is not None]
     for name in names_of(admin, names):
-        m: Many = admin.fields[name].extra["many"]
+        m = _many(admin, name)
         target = m.target_model()
-        owner, tcol = getattr(m.link, m.owner), getattr(m.link, m.target)
-        lbl = getattr(target, label_attr(target))
+        owner, tcol, tid = column(m.link, m.owner), column(m.link, m.target), column(target, "id")
+        lbl = column(target, label_attr(target))
         pairs = (
-            session.exec(
-                select(owner, target.id, lbl).join(target, target.id == tcol).where(owner.in_(row_ids)).order_by(lbl)
-            ).all()
-            if row_ids
+            session.exec(select(owner, tid, lbl).join(target, tid == tcol).where(owner.in_(ids)).order_by(lbl)).all()
+            if ids
             else []
         )
-        found: dict[int, list] = defaultdict(list)
-        for row_id, tid, label in pairs:
-            found[row_id].append((tid, str(label)))
+        found: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        for row_id, target_id, label in pairs:
+            found[row_id].append((target_id, str(label)))
         out[name] = found
     return out
 
 
-def save(session: Session, admin, row_id: int, values: dict[str, list[int]]) -> None:
+def save(session: Session, admin: type[ModelAdmin], row_id: int, values: dict[str, list[int]]) -> None:
     """Replace the row's links for each field given."""
     for name, ids in values.items():
-        m: Many = admin.fields[name].extra["many"]
-        session.execute(sa.delete(m.link).where(getattr(m.link, m.owner) == row_id))
+        m = _many(admin, name)
+        session.execute(sa.delete(m.link).where(column(m.link, m.owner) == row_id))
         if ids:
             session.execute(sa.insert(m.link), [{m.owner: row_id, m.target: i} for i in ids])
 
 
-def split(raw) -> list[str]:
+def split(raw: Any) -> list[str]:
     """Ids from a form ("3,5") or names from a sheet ("A、B")."""
     if raw is None:
         return []

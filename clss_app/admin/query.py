@@ -10,14 +10,17 @@ not a table walk. A capped count never counts past ``count_cap``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin.fields import MAX_INT, SHANGHAI, FieldError, FieldSpec
-from clss_app.services.permissions import Principal, scope_clause
+from clss_app.admin.fields import MAX_INT, SHANGHAI, FieldError, FieldSpec, column, label_attr
+from clss_app.admin.options import Count
+from clss_app.services.permissions import Principal
 
 MAX_PAGE = 1_000_000
 MAX_SEARCH = 64
@@ -136,8 +139,7 @@ def where_clauses(admin, p: Principal, q: ListQuery) -> list:
     model = admin.model
     clauses = []
     if admin.scope:
-        col, by = admin.scope
-        clauses.append(scope_clause(p, getattr(model, col), by=by))
+        clauses.append(admin.scope.clause(p, model))
     clauses += [getattr(model, name).in_(list(values)) for name, values in admin.only.items()]
     text, searched, filters = q.q.strip(), admin.search_for(p), admin.filters_for(p)
     if text and searched:
@@ -183,7 +185,7 @@ def count(session: Session, admin, p: Principal, q: ListQuery) -> tuple[int, boo
     """(count, exact). Capped admins stop counting at count_cap + 1."""
     where = where_clauses(admin, p, q)
     model = admin.model
-    if admin.count == "capped":
+    if admin.count == Count.CAPPED:
         inner = select(model.id).where(*where).limit(admin.count_cap + 1).subquery()
         n = session.exec(select(sa.func.count()).select_from(inner)).one()
         return (admin.count_cap, False) if n > admin.count_cap else (n, True)
@@ -199,15 +201,14 @@ def matching_ids(session: Session, admin, p: Principal, q: ListQuery, limit: int
     )
 
 
-def labels_for(session: Session, spec: FieldSpec, ids) -> dict:
+def labels_for(session: Session, spec: FieldSpec, ids: Iterable[Any]) -> dict[Any, Any]:
     """{id: label} of the rows a foreign-key field points at, in one query."""
-    from clss_app.admin.fields import label_attr
-
-    ids = set(ids) - {None}
+    wanted = set(ids) - {None}
     target = spec.fk_model
-    if not ids or target is None:
+    if not wanted or target is None:
         return {}
-    return dict(session.exec(select(target.id, getattr(target, label_attr(target))).where(target.id.in_(ids))).all())
+    pk, label = column(target, "id"), column(target, label_attr(target))
+    return dict(session.exec(select(pk, label).where(pk.in_(wanted))).all())
 
 
 def fk_labels(session: Session, admin, rows: list, names: list[str]) -> dict[str, dict]:
@@ -231,6 +232,6 @@ def display(session: Session, admin, rows: list, names: list[str]) -> list[dict[
         for n in names:
             spec = admin.fields[n]
             value = links[n].get(r.id, []) if spec.kind == "many" else getattr(r, n)
-            d[n] = spec.display(value, labels.get(n))
+            d[n] = spec.display(value, labels.get(n), getattr(r, spec.labels_by) if spec.labels_by else None)
         out.append(d)
     return out

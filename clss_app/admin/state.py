@@ -22,9 +22,9 @@ from clss_app import db
 from clss_app.admin import audit, crud, many, stored_files
 from clss_app.admin.fields import SHANGHAI, label_attr, split_images
 from clss_app.admin.query import MAX_PAGE, ListQuery, count, display, fetch_page, fk_labels, labels_for
-from clss_app.admin.view import REGISTRY, ModelAdmin, option_hints, scoped_admin_for
+from clss_app.admin.site import served
+from clss_app.admin.view import ModelAdmin
 from clss_app.event_guard import refusal
-from clss_app.menu import ENTRIES
 from clss_app.services.permissions import (
     CREATE,
     DELETE,
@@ -143,9 +143,9 @@ class AdminState(AuthState):
 
     # ------------------------------------------------------------ helpers
     def _admin(self) -> type[ModelAdmin]:
-        if self.admin_key not in REGISTRY:  # an event before any list was loaded (a forged one)
+        if self.admin_key not in served():  # an event before any list was loaded (a forged one)
             raise Forbidden("请先打开列表页面")
-        return REGISTRY[self.admin_key]
+        return served().admin(self.admin_key)
 
     def _put(self, **values) -> None:
         """Assign only what changed: every assigned var travels in the delta and re-renders
@@ -176,7 +176,7 @@ class AdminState(AuthState):
     @rx.event
     def load(self, key: str):
         """Read the query from the URL and show that page of rows."""
-        if key not in REGISTRY:
+        if key not in served():
             return refusal()
         if key != self.admin_key:
             self.selected, self.all_matching = [], False
@@ -227,7 +227,7 @@ class AdminState(AuthState):
                     if problems:
                         return [LIST_SETTLED, refusal(next(iter(problems.values())))]
                     shown = wanted.to_params(admin)
-                    url = ENTRIES[admin.key].route + (f"?{shown}" if shown else "")
+                    url = admin.site.menu[admin.key].route + (f"?{shown}" if shown else "")
                     events.insert(0, rx.call_script(f"window.history.pushState(null, '', {json.dumps(url)})"))
                 if wanted is not None:
                     self._put(
@@ -443,7 +443,7 @@ class AdminState(AuthState):
         target = spec.fk_model
         attr = getattr(target, label_attr(target))
         stmt = select(target.id, attr)
-        target_admin = scoped_admin_for(target)
+        target_admin = admin.site.scoped_admin_for(target)
         if target_admin is not None:
             col, by = target_admin.scope
             stmt = stmt.where(scope_clause(p, getattr(target, col), by=by))
@@ -454,7 +454,7 @@ class AdminState(AuthState):
         if text:
             stmt = stmt.where(attr.like(f"%{text[:32]}%"))
         rows = session.exec(stmt.order_by(attr).limit(FK_OPTIONS_LIMIT)).all()
-        hints = option_hints(session, target, [i for i, _ in rows])
+        hints = admin.site.option_hints(session, target, [i for i, _ in rows])
         self.fk_options[name] = [
             {"id": str(i), "label": f"{lbl}（{hints[i]}）" if hints.get(i) else str(lbl)} for i, lbl in rows
         ]
@@ -630,7 +630,7 @@ class AdminState(AuthState):
         if key and key != self.admin_key:
             # 新增 clicked before this page's own load ran (events queue in order): open it right
             # after that load, on this page's admin, instead of on the previous page's.
-            if key not in REGISTRY:
+            if key not in served():
                 return refusal()
             self._create_after_load = key
             return
@@ -744,7 +744,7 @@ class AdminState(AuthState):
                 self._load_history(s, admin, p, row)
                 self.detail_title = admin.row_label(row)
                 self.detail_links = [
-                    {"label": label, "href": f"{ENTRIES[key].route}?f_{col}={row.id}"}
+                    {"label": label, "href": f"{admin.site.menu[key].route}?f_{col}={row.id}"}
                     for label, key, col in admin.links
                     if can(p, VIEW, key)
                 ]
@@ -834,7 +834,7 @@ class AdminIOState(AdminState):
                 p = _auth.principal_for_token(s, token)
                 frame = io.export_frame(s, admin, p, q, lambda d, t: progress.update(done=d, total=t))
                 data = io.write_frame(frame, fmt)
-                label = ENTRIES[admin.key].label
+                label = admin.site.menu[admin.key].label
                 url = downloads.issue(s, p, data, f"{label}-{utcnow_str()}.{fmt}")
                 audit.record(s, p, admin.key, None, "export", summary=f"导出 {frame.height} 条（{fmt}）")
                 return url, frame.height
@@ -905,7 +905,7 @@ class AdminIOState(AdminState):
         try:
             with self._session() as (s, p):
                 data = io.template(admin, p)
-                url = downloads.issue(s, p, data, f"{ENTRIES[admin.key].label}-导入模板.xlsx")
+                url = downloads.issue(s, p, data, f"{admin.site.menu[admin.key].label}-导入模板.xlsx")
         except Forbidden as exc:
             return self._refused(exc)
         return rx.download(url=url)

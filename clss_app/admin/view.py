@@ -5,163 +5,196 @@
         search = ["name"]
         filters = ["kind", "city"]
         form = ["name", "kind", "parent_id", "city"]
-        scope = ("id", "unit")
+        scope = Scope.unit("id")
 
-``key`` is the menu entry (label, route, who may view); create, update,
-delete, export and import are granted to the roles the declaration names.
+Declaring a class registers nothing: the app registers it on its ``AdminSite`` (site.py), whose
+``finalize()`` checks every option, grants the roles the declaration names and builds the labels.
+``key`` is the menu entry (label, route, who may view). docs/engine.md lists every option.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from sqlmodel import Session, SQLModel
 
 from clss_app.admin.fields import FieldSpec, infer_field, infer_fields, label_attr
 from clss_app.admin.many import Many
-from clss_app.core.results import ActionResult
-from clss_app.services.permissions import CREATE, DELETE, EXPORT, IMPORT, UPDATE, Principal, can, grant
+from clss_app.admin.options import Count, FieldOverride, apply_overrides, overrides_of
+from clss_app.admin.scope import Scope
+from clss_app.core.results import ActionContext, ActionResult
+from clss_app.services.permissions import Principal, can
 from models import Role
 
-REGISTRY: dict[str, type[ModelAdmin]] = {}
+if TYPE_CHECKING:
+    from clss_app.admin.site import AdminSite
+
+Roles = AbstractSet[Role]
+NOBODY: frozenset[Role] = frozenset()
+Values = dict[str, Any]  # a row's values by field name, as the hooks get them
+Errors = dict[str, str]  # {field: Chinese message}
+
+
+ActionFn = Callable[[ActionContext], ActionResult]
 
 
 @dataclass(frozen=True)
 class Action:
-    """A bulk/row action: ``fn(session, principal, rows) -> ActionResult``.
+    """A bulk/row action: ``fn(ctx) -> ActionResult``, a service call.
 
-    The function is a service call; the engine has already checked the
-    role (``roles``) and that every row is inside the user's data scope.
+    The engine has already checked the role (``roles``) and that every row is inside the user's
+    data scope; ``input_label`` asks for a text (ctx.text), ``inputs`` for typed fields (ctx.values).
     """
 
     name: str
     label: str
-    fn: Callable[[Session, Principal, list], ActionResult]
-    roles: frozenset[Role]
+    fn: ActionFn
+    roles: Roles
     confirm: str = ""
     danger: bool = False
-    # Asks for a text before running (e.g. 驳回原因); the function then gets it as a 4th argument.
     input_label: str = ""
     input_required: bool = False
-    # Or asks for a few typed fields (see ``ask``); the function then gets {name: parsed value}.
     inputs: tuple[FieldSpec, ...] = ()
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "roles", frozenset(self.roles))
 
-def ask(model: type[SQLModel], *names: str, required: Iterable[str] = (), **changes: dict) -> tuple[FieldSpec, ...]:
+
+def approve_reject(decide: Callable[[bool], ActionFn], roles: Roles, verb: str = "审核") -> list[Action]:
+    """The 审核通过 / 驳回 pair: ``decide(True)`` approves with an optional comment, ``decide(False)``
+    rejects with a required reason (``verb="审批"`` makes it 审批通过 / 审批意见)."""
+    return [
+        Action("approve", f"{verb}通过", decide(True), roles, input_label=f"{verb}意见"),
+        Action("reject", "驳回", decide(False), roles, danger=True, input_label="驳回原因", input_required=True),
+    ]
+
+
+def ask(
+    model: type[SQLModel], *names: str, required: Iterable[str] = (), **changes: FieldOverride
+) -> tuple[FieldSpec, ...]:
     """Fields of ``model`` an action asks for, typed and checked like the model's own form.
 
     ``required`` makes optional columns required here; ``changes`` adjusts one field
-    (``monthly_rent={"min_value": 1}``).
+    (``monthly_rent=Input(required=False, help="不填按房间月租金")``).
     """
     specs = []
     for n in names:
         spec = infer_field(model, n)
         if n in required:
             spec = spec.with_(required=True)
-        specs.append(spec.with_(**changes.get(n, {})))
+        for o in overrides_of(changes.get(n, ())):
+            spec = o.apply(spec)
+        specs.append(spec)
     return tuple(specs)
+
+
+class Ordering(NamedTuple):
+    """Hand-ordered rows: the position column and the columns whose values make a group (see ordering.py)."""
+
+    column: str
+    within: tuple[str, ...] = ()
+
+
+class Link(NamedTuple):
+    """A link in the detail to another admin's list, filtered on this row (``?f_<column>=<row id>``)."""
+
+    label: str
+    admin: str  # that admin's key
+    column: str  # its column holding this row's id
 
 
 class ModelAdmin:
     model: ClassVar[type[SQLModel]]
     key: ClassVar[str]
+    site: ClassVar[AdminSite]  # the site that finalized it (AdminSite.finalize)
 
     list_columns: ClassVar[list[str]] = []
     search: ClassVar[list[str]] = []
     filters: ClassVar[list[str]] = []
     form: ClassVar[list[str]] = []
-    detail: ClassVar[list[str]] = []
+    detail: ClassVar[list[str]] = []  # default: every field but the version
     sortable: ClassVar[list[str] | None] = None  # default: every list column
     default_sort: ClassVar[str] = "-id"
     page_sizes: ClassVar[tuple[int, ...]] = (20, 50, 100)
-    count: ClassVar[str] = "exact"  # or "capped": never COUNT(*) past count_cap
+    count: ClassVar[Count] = Count.EXACT
     count_cap: ClassVar[int] = 10_000
-    # (column, "unit" | "project"): rows visible only inside the user's data scope.
-    scope: ClassVar[tuple[str, str] | None] = None
+    scope: ClassVar[Scope | None] = None  # rows visible only inside the user's data scope
     # Checked on create when the row's own scope column is not yet known (e.g. its id).
-    scope_on_create: ClassVar[tuple[str, str] | None] = None
-    fields_override: ClassVar[dict[str, dict]] = {}
-    hidden_for: ClassVar[dict[str, Iterable[Role]]] = {}  # field -> roles that never see it
-    readonly_for: ClassVar[dict[str, Iterable[Role]]] = {}  # field -> roles that cannot change it
-    can_create: ClassVar[Iterable[Role]] = ()
-    can_update: ClassVar[Iterable[Role]] = ()
-    can_delete: ClassVar[Iterable[Role]] = ()
-    can_export: ClassVar[Iterable[Role]] = ()
-    can_import: ClassVar[Iterable[Role]] = ()
+    scope_on_create: ClassVar[Scope | None] = None
+    fields_override: ClassVar[Mapping[str, FieldOverride]] = {}
+    hidden_for: ClassVar[Mapping[str, Roles]] = {}  # field -> roles that never see it
+    readonly_for: ClassVar[Mapping[str, Roles]] = {}  # field -> roles that cannot change it
+    can_create: ClassVar[Roles] = NOBODY
+    can_update: ClassVar[Roles] = NOBODY
+    can_delete: ClassVar[Roles] = NOBODY
+    can_export: ClassVar[Roles] = NOBODY
+    can_import: ClassVar[Roles] = NOBODY
     actions: ClassVar[list[Action]] = []
-    defaults: ClassVar[dict] = {}  # values set on create that the form does not show
-    many: ClassVar[dict[str, Many]] = {}  # many-to-many fields, edited through a link table
-    # (label, admin key, column): links in the detail to that admin's list filtered on this row
-    links: ClassVar[list[tuple[str, str, str]]] = []
+    defaults: ClassVar[Mapping[str, Any]] = {}  # values set on create that the form does not show
+    many: ClassVar[Mapping[str, Many]] = {}  # many-to-many fields, edited through a link table
+    links: ClassVar[list[Link]] = []
     # A foreign key of this model whose label pickers add to each option, so that rows with the
     # same name tell apart: "物业费（海淀悦居）".
     picker_hint: ClassVar[str] = ""
     # Imports become batches (导入批次) under this scene name; the model needs import_batch_id.
     import_scene: ClassVar[str] = ""
-    # A view of some rows only ({"state": ["signed"]}: 办理入住 lists the contracts awaiting check-in).
-    only: ClassVar[dict[str, tuple]] = {}
-    # Hand-ordered rows: (position column, columns making a group); adds 上移 / 下移 (see ordering.py).
-    ordering: ClassVar[tuple[str, tuple[str, ...]] | None] = None
+    # A view of some rows only ({"state": (ContractState.SIGNED,)}: 办理入住 lists the contracts awaiting check-in).
+    only: ClassVar[Mapping[str, tuple[Any, ...]]] = {}
+    ordering: ClassVar[Ordering | None] = None  # hand-ordered rows: adds 上移 / 下移
 
     fields: ClassVar[dict[str, FieldSpec]]
     label_field: ClassVar[str]
 
-    def __init_subclass__(cls, model: type[SQLModel] | None = None, key: str | None = None, **kw):
+    def __init_subclass__(cls, model: type[SQLModel] | None = None, key: str | None = None, **kw: Any) -> None:
         super().__init_subclass__(**kw)
         if model is None or key is None:
             return
         cls.model, cls.key = model, key
+        # Derived from the declaration alone; what is wrong in it is for the checks to name (checks.py).
         specs = infer_fields(model)
-        specs.update({name: m.spec(name) for name, m in cls.many.items()})
-        for name, changes in cls.fields_override.items():
-            specs[name] = specs[name].with_(**changes)
-        cls.fields = specs
+        specs.update({name: m.spec(name) for name, m in cls.many.items() if isinstance(m, Many) and m.valid()})
+        cls.fields = apply_overrides(specs, cls.fields_override)
         cls.label_field = label_attr(model)
         if not cls.detail:
-            cls.detail = [n for n in specs if n not in ("version",)]
-        for action, roles in (
-            (CREATE, cls.can_create),
-            (UPDATE, cls.can_update),
-            (DELETE, cls.can_delete),
-            (EXPORT, cls.can_export),
-            (IMPORT, cls.can_import),
-        ):
-            grant(key, action, roles)
-        if cls.ordering:
-            from clss_app.admin import ordering
+            cls.detail = [n for n in cls.fields if n != "version"]
 
-            movers = [
-                Action(f"move_{d}", label, ordering.move(cls, step), frozenset(cls.can_update))
-                for d, label, step in (("up", "上移", -1), ("down", "下移", 1))
-            ]
-            cls.actions = [*[a for a in cls.actions if not a.name.startswith("move_")], *movers]
-        for a in cls.actions:
-            grant(key, f"action:{a.name}", a.roles)
-        REGISTRY[key] = cls
+    @classmethod
+    def bind(cls, site: AdminSite) -> None:
+        """Attach to the finalized ``site``: what comes from the whole site (the scope of each foreign key's
+        target, audit labels) is set here."""
+        cls.site = site
+        for name, value in cls.fields_override.items():
+            for o in overrides_of(value):
+                if name in cls.fields:
+                    cls.fields[name] = o.bind(cls.fields[name], site)
+        for name, spec in cls.fields.items():  # a picker and its validation follow the target's own scope
+            target = site.scoped_admin_for(spec.fk_model) if spec.fk_model is not None else None
+            cls.fields[name] = spec.with_(fk_scope=target.scope if target is not None else None)
 
     # ---------------------------------------------------------------- hooks
     @classmethod
-    def validate(cls, session: Session, p: Principal, values: dict, row: SQLModel | None) -> dict[str, str]:
+    def validate(cls, session: Session, p: Principal, values: Values, row: Any | None) -> Errors:
         """Rules beyond one field (override): {field: message}. ``values`` is the whole row."""
         return {}
 
     @classmethod
-    def before_save(cls, session: Session, p: Principal, values: dict, row: SQLModel | None) -> str:
+    def before_save(cls, session: Session, p: Principal, values: Values, row: Any | None) -> str:
         """Last changes to ``values`` before insert/update (override); returns a note for the user."""
         return ""
 
-    # ---------------------------------------------------------------- helpers
     @classmethod
-    def after_create(cls, session: Session, p: Principal, row: SQLModel) -> None:
+    def after_create(cls, session: Session, p: Principal, row: Any) -> None:
         """Runs once the new row has its id, in the same transaction (override)."""
 
     @classmethod
-    def cancel_problem(cls, row) -> str:
+    def cancel_problem(cls, row: Any) -> str:
         """Why an imported row may no longer be removed by cancelling its batch (override)."""
         return ""
 
+    # ---------------------------------------------------------------- helpers
     @classmethod
     def sortable_fields(cls) -> list[str]:
         return cls.sortable if cls.sortable is not None else [n for n in cls.list_columns if n not in cls.many]
@@ -187,36 +220,17 @@ class ModelAdmin:
     @classmethod
     def visible(cls, p: Principal | None, names: Iterable[str]) -> list[str]:
         """``names`` less the fields hidden from ``p``'s role: not shown, searched, sorted, filtered or exported."""
-        hidden = {n for n, roles in cls.hidden_for.items() if p is None or p.role in set(roles)}
+        hidden = {n for n, roles in cls.hidden_for.items() if p is None or p.role in roles}
         return [n for n in names if n not in hidden]
 
     @classmethod
     def editable(cls, p: Principal, names: Iterable[str]) -> list[str]:
-        return [n for n in cls.visible(p, names) if p.role not in set(cls.readonly_for.get(n, ()))]
+        return [n for n in cls.visible(p, names) if p.role not in cls.readonly_for.get(n, NOBODY)]
 
     @classmethod
     def allowed(cls, p: Principal | None, action: str) -> bool:
         return can(p, action, cls.key)
 
     @classmethod
-    def row_label(cls, row) -> str:
+    def row_label(cls, row: Any) -> str:
         return str(getattr(row, cls.label_field, None) or f"#{row.id}")
-
-
-def option_hints(session: Session, model: type[SQLModel], ids: list[int]) -> dict[int, str]:
-    """{id: hint} for picker options of ``model``, from the picker_hint its admin declares."""
-    from sqlmodel import select
-
-    from clss_app.admin.query import labels_for
-
-    admin = next((a for a in REGISTRY.values() if a.model is model and a.picker_hint), None)
-    if admin is None or not ids:
-        return {}
-    owners = dict(session.exec(select(model.id, getattr(model, admin.picker_hint)).where(model.id.in_(ids))).all())
-    labels = labels_for(session, admin.fields[admin.picker_hint], owners.values())
-    return {i: str(labels.get(o, "")) for i, o in owners.items()}
-
-
-def scoped_admin_for(model: type[SQLModel]) -> type[ModelAdmin] | None:
-    """The admin that limits ``model``'s rows to a data scope (so a picker of them must too)."""
-    return next((a for a in REGISTRY.values() if a.model is model and a.scope), None)

@@ -6,12 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from clss_app.core.results import ActionResult
+from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.rows import changed, saved_id
 from clss_app.services.bills import FINAL_CONTRACT, OPEN, ZERO, outstanding
-from clss_app.services.permissions import Principal
 from models import (
     AdjustmentKind,
     AdjustmentState,
@@ -33,12 +32,14 @@ LEVEL2_ROLES = frozenset({Role.FINANCE})
 # ---------------------------------------------------------------- refunds
 
 
-def to_offline_refund(session: Session, p: Principal, rows: list[Bill]) -> ActionResult:
+def to_offline_refund(ctx: ActionContext) -> ActionResult:
+    session, rows = ctx.session, ctx.rows
     return _step(rows, session, BillState.REFUND_DUE, BillState.OFFLINE_REFUND)
 
 
-def confirm_refund(session: Session, p: Principal, rows: list[Bill]) -> ActionResult:
+def confirm_refund(ctx: ActionContext) -> ActionResult:
     """Finance confirms the money went back: the bill is 已退款 and the refund is on the payment ledger."""
+    session, p, rows = ctx.session, ctx.principal, ctx.rows
     result = _step(rows, session, BillState.OFFLINE_REFUND, BillState.REFUNDED)
     for b in rows:
         if b.state == BillState.REFUNDED:
@@ -75,8 +76,9 @@ def _step(rows, session, expected: BillState, target: BillState) -> ActionResult
 # ---------------------------------------------------------------- bad debt
 
 
-def request_bad_debt(session: Session, p: Principal, rows: list[Bill], reason: str) -> ActionResult:
+def request_bad_debt(ctx: ActionContext) -> ActionResult:
     """坏账申请 on a final bill: the contract has ended and the money cannot be settled."""
+    session, p, rows, reason = ctx.session, ctx.principal, ctx.rows, ctx.text
     result = ActionResult()
     for b in rows:
         contract = session.get_one(Contract, b.contract_id)
@@ -104,7 +106,8 @@ def request_bad_debt(session: Session, p: Principal, rows: list[Bill], reason: s
 def decide_bad_debt(approve: bool):
     """One level of the two-level approval; the role decides which level it may act on."""
 
-    def run(session: Session, p: Principal, rows: list[BadDebt], comment: str) -> ActionResult:
+    def run(ctx: ActionContext) -> ActionResult:
+        session, p, rows, comment = ctx.session, ctx.principal, ctx.rows, ctx.text
         result = ActionResult()
         for d in rows:
             label = f"坏账#{d.id}"
@@ -145,8 +148,9 @@ def decide_bad_debt(approve: bool):
 ADJUST_APPROVERS = frozenset({Role.PRINCIPAL})
 
 
-def request_adjustments(session: Session, p: Principal, rows: list[Bill], values: dict) -> ActionResult:
+def request_adjustments(ctx: ActionContext) -> ActionResult:
     """调整金额 of unconfirmed bills: an increase applies now; a decrease or a waiver (to 0) awaits a principal."""
+    session, p, rows, values = ctx.session, ctx.principal, ctx.rows, ctx.values
     result = ActionResult()
     after, reason = values["amount_after"], values["reason"]
     for b in rows:
@@ -189,8 +193,9 @@ def request_adjustments(session: Session, p: Principal, rows: list[Bill], values
     return result
 
 
-def request_late_fee_waivers(session: Session, p: Principal, rows: list[Bill], reason: str) -> ActionResult:
+def request_late_fee_waivers(ctx: ActionContext) -> ActionResult:
     """免滞纳金: always through a principal's approval."""
+    session, p, rows, reason = ctx.session, ctx.principal, ctx.rows, ctx.text
     result = ActionResult()
     for b in rows:
         if b.state not in OPEN or b.late_fee <= 0:
@@ -236,7 +241,8 @@ def _set_amount(session, b: Bill, after: Decimal) -> bool:
 
 
 def decide_adjustments(approve: bool):
-    def run(session: Session, p: Principal, rows: list[BillAdjustment], comment: str) -> ActionResult:
+    def run(ctx: ActionContext) -> ActionResult:
+        session, p, rows, comment = ctx.session, ctx.principal, ctx.rows, ctx.text
         result = ActionResult()
         for a in rows:
             label = f"调整#{a.id}"

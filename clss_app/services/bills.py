@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from clss_app import db
 from clss_app.core import clock
 from clss_app.core.money import cents
-from clss_app.core.results import ActionResult
+from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.rows import changed, saved_id, table_of
 from clss_app.services.billing import late_fee, schedule
 from clss_app.services.permissions import Principal
@@ -294,8 +294,9 @@ def apply_credit(
     return left
 
 
-def register_payments(session: Session, p: Principal, rows: list[Bill], values: dict) -> ActionResult:
+def register_payments(ctx: ActionContext) -> ActionResult:
     """收款登记 (finance): an offline payment on each chosen bill; without an amount, each bill in full."""
+    session, p, rows, values = ctx.session, ctx.principal, ctx.rows, ctx.values
     result = ActionResult()
     amount = values.get("amount")
     if amount is not None and amount <= 0:
@@ -334,8 +335,9 @@ def register_payments(session: Session, p: Principal, rows: list[Bill], values: 
 # ---------------------------------------------------------------- confirming
 
 
-def confirm(session: Session, p: Principal, rows: list[Bill]) -> ActionResult:
+def confirm(ctx: ActionContext) -> ActionResult:
     """确认账单 (pushed to the tenant), one statement for the whole batch."""
+    session, rows = ctx.session, ctx.rows
     result = ActionResult()
     ids = [b.id for b in rows if b.state == BillState.UNCONFIRMED]
     result.refused += [(b.title, f"当前为{b.state.label}") for b in rows if b.state != BillState.UNCONFIRMED]
@@ -352,8 +354,9 @@ def confirm(session: Session, p: Principal, rows: list[Bill]) -> ActionResult:
     return result
 
 
-def revoke_confirmation(session: Session, p: Principal, rows: list[Bill]) -> ActionResult:
+def revoke_confirmation(ctx: ActionContext) -> ActionResult:
     """撤销确认: only while nothing has been paid."""
+    session, rows = ctx.session, ctx.rows
     result = ActionResult()
     for b in rows:
         if b.state != BillState.CONFIRMED or b.paid:

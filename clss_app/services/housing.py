@@ -8,7 +8,7 @@ from sqlmodel import Session, func, select
 
 from clss_app.core.images import split_images
 from clss_app.core.memo import memo
-from clss_app.core.results import ActionResult
+from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.rows import saved_id
 from clss_app.services.permissions import Principal
 from models import (
@@ -36,8 +36,9 @@ RENT_WORDS = {"租金", "房租", "月租", "月租金"}
 # ---------------------------------------------------------------- projects
 
 
-def submit(session: Session, p: Principal, projects: list[Project]) -> ActionResult:
+def submit(ctx: ActionContext) -> ActionResult:
     """草稿/已驳回 → 待审核; a whitelist company's project is published at once."""
+    session, projects = ctx.session, ctx.rows
     result = ActionResult()
     for project in projects:
         if project.publish_state not in (PublishState.DRAFT, PublishState.REJECTED):
@@ -59,7 +60,8 @@ def submit(session: Session, p: Principal, projects: list[Project]) -> ActionRes
 
 
 def review(approve: bool):
-    def act(session: Session, p: Principal, projects: list[Project], comment: str) -> ActionResult:
+    def act(ctx: ActionContext) -> ActionResult:
+        session, projects, comment = ctx.session, ctx.rows, ctx.text
         result = ActionResult()
         for project in projects:
             if project.publish_state != PublishState.PENDING:

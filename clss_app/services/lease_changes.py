@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from clss_app.core import clock
 from clss_app.core.errors import ValidationFailed
-from clss_app.core.results import ActionResult
+from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.rows import saved_id
 from clss_app.services import bills, room_status
 from clss_app.services.billing import rent_until
@@ -44,8 +44,9 @@ def _readings(values: dict, suffix: str) -> dict:
     return {"power": values.get(f"power_{suffix}"), "water": values.get(f"water_{suffix}")}
 
 
-def check_out(session: Session, p: Principal, rows: list[Contract], values: dict) -> ActionResult:
+def check_out(ctx: ActionContext) -> ActionResult:
     """办理退房: rent up to the day, meters, deposit back → one settlement bill (due, or refund due)."""
+    session, p, rows, values = ctx.session, ctx.principal, ctx.rows, ctx.values
     result = ActionResult()
     day, readings = values["checked_out_on"], _readings(values, "out")
     for c in rows:
@@ -196,8 +197,9 @@ def _follow_on(session: Session, p: Principal, old: Contract, source: ContractSo
     return new
 
 
-def renew(session: Session, p: Principal, rows: list[Contract], values: dict) -> ActionResult:
+def renew(ctx: ActionContext) -> ActionResult:
     """续租: a new price and term from the day after the old end; the deposit moves over when it starts."""
+    session, p, rows, values = ctx.session, ctx.principal, ctx.rows, ctx.values
     result = ActionResult()
     for c in rows:
         if c.state != ContractState.ACTIVE:
@@ -255,10 +257,11 @@ def hand_over_renewals(session: Session, p: Principal, today: date | None = None
     return moved
 
 
-def change_room(session: Session, p: Principal, rows: list[Contract], values: dict) -> ActionResult:
+def change_room(ctx: ActionContext) -> ActionResult:
     """换房: the old contract closes on the day; a new one on the new room runs from the next day to the
     old end date. Unused prepaid rent carries over (the rest of it rolls to later bills), the deposit
     moves with the tenant, a compensation fee may be charged, meters split the utilities."""
+    session, p, rows, values = ctx.session, ctx.principal, ctx.rows, ctx.values
     result = ActionResult()
     day, out, into = values["change_date"], _readings(values, "out"), _readings(values, "in")
     for c in rows:
@@ -327,9 +330,10 @@ def _moved_over(
     return net, (new, lines)
 
 
-def sublet(session: Session, p: Principal, rows: list[Contract], values: dict) -> ActionResult:
+def sublet(ctx: ActionContext) -> ActionResult:
     """转租: the old tenant leaves on the day (settled like a check-out); a new tenant's contract on the
     same room runs from the next day to the old end date and waits for its first payment and check-in."""
+    session, p, rows, values = ctx.session, ctx.principal, ctx.rows, ctx.values
     result = ActionResult()
     day, out = values["sublet_date"], _readings(values, "out")
     for c in rows:
@@ -379,8 +383,9 @@ def _handed_over(
     return net, (new, net)
 
 
-def read_meters(session: Session, p: Principal, rows: list[Contract], values: dict) -> ActionResult:
+def read_meters(ctx: ActionContext) -> ActionResult:
     """抄表: usage since the last reading becomes an unconfirmed 水电费 bill."""
+    session, p, rows, values = ctx.session, ctx.principal, ctx.rows, ctx.values
     result = ActionResult()
     readings = {"power": values.get("power"), "water": values.get("water")}
     if readings["power"] is None and readings["water"] is None:

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from clss_app.core import clock
 from clss_app.core.errors import ValidationFailed
-from clss_app.core.results import ActionResult
+from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.rows import changed, saved_id
 from clss_app.services import bills, room_status
 from clss_app.services.billing import add_months
@@ -65,7 +65,8 @@ LIVE = (ContractState.SIGNED, ContractState.ACTIVE)
 
 
 def appointment_step(target: AppointmentState):
-    def step(session: Session, p: Principal, rows: list[Appointment]) -> ActionResult:
+    def step(ctx: ActionContext) -> ActionResult:
+        session, rows = ctx.session, ctx.rows
         result = ActionResult()
         for a in rows:
             if a.state != AppointmentState.PENDING:
@@ -127,7 +128,8 @@ def _release(session, p, r: Reservation, target: ReservationState, reason: str) 
     return True
 
 
-def cancel_reservations(session: Session, p: Principal, rows: list[Reservation], reason: str) -> ActionResult:
+def cancel_reservations(ctx: ActionContext) -> ActionResult:
+    session, p, rows, reason = ctx.session, ctx.principal, ctx.rows, ctx.text
     result = ActionResult()
     for r in rows:
         if r.state != ReservationState.ACTIVE:
@@ -148,8 +150,9 @@ def expire_reservations(session: Session, p: Principal, today: date | None = Non
     return sum(_release(session, p, r, ReservationState.EXPIRED, "预定过期") for r in due)
 
 
-def convert_reservations(session: Session, p: Principal, rows: list[Reservation], terms: dict) -> ActionResult:
+def convert_reservations(ctx: ActionContext) -> ActionResult:
     """预定转签约: a contract on the reserved room, the reservation's deposit applied to its first bills."""
+    session, p, rows, terms = ctx.session, ctx.principal, ctx.rows, ctx.values
     result = ActionResult()
     for r in rows:
         if r.state != ReservationState.ACTIVE:
@@ -241,7 +244,8 @@ def sign(session: Session, p: Principal, c: Contract) -> int:
 def review(approve: bool):
     """在线签约审核: an approved online contract is signed like one entered here; a rejected one is void."""
 
-    def run(session: Session, p: Principal, rows: list[Contract], comment: str) -> ActionResult:
+    def run(ctx: ActionContext) -> ActionResult:
+        session, p, rows = ctx.session, ctx.principal, ctx.rows
         result = ActionResult()
         for c in rows:
             if c.state != ContractState.PENDING_REVIEW:
@@ -273,8 +277,9 @@ def first_rent_bill(session: Session, contract_id: int) -> Bill | None:
     ).first()
 
 
-def check_in(session: Session, p: Principal, rows: list[Contract], values: dict) -> ActionResult:
+def check_in(ctx: ActionContext) -> ActionResult:
     """办理入住: 待执行 → 执行中 once the first rent is paid; room 待入住 → 在租; meter readings kept."""
+    session, p, rows, values = ctx.session, ctx.principal, ctx.rows, ctx.values
     result = ActionResult()
     day = values["checked_in_on"]
     for c in rows:

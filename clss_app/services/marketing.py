@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.core.results import ActionResult
+from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.rows import changed, saved_id
 from clss_app.services.permissions import Principal, scope_clause
 from models import (
@@ -215,7 +215,9 @@ def _move_each(session: Session, rows: list, model, from_state, to_state, refusa
     return result
 
 
-def cancel_signups(session: Session, p: Principal, rows: list[EventSignup]) -> ActionResult:
+def cancel_signups(ctx: ActionContext) -> ActionResult:
+    session, rows = ctx.session, ctx.rows
+
     def free_place(r):
         session.execute(
             sa.update(Event)
@@ -227,7 +229,8 @@ def cancel_signups(session: Session, p: Principal, rows: list[EventSignup]) -> A
     return _move_each(session, rows, EventSignup, SignupState.ACTIVE, SignupState.CANCELLED, "报名已取消", free_place)
 
 
-def withdraw_notifications(session: Session, p: Principal, rows: list[Notification]) -> ActionResult:
+def withdraw_notifications(ctx: ActionContext) -> ActionResult:
+    session, rows = ctx.session, ctx.rows
     return _move_each(
         session, rows, Notification, NotificationState.SCHEDULED, NotificationState.WITHDRAWN, "只能撤回待发送的通知"
     )
@@ -281,8 +284,9 @@ def claim(session: Session, sale_id: int, name: str, phone: str, now: datetime |
     return row
 
 
-def claim_for(session: Session, p: Principal, rows: list[FlashSale], values: dict) -> ActionResult:
+def claim_for(ctx: ActionContext) -> ActionResult:
     """代客抢购: one claim on each chosen sale for the person named, each refused by its reason."""
+    session, rows, values = ctx.session, ctx.rows, ctx.values
     result = ActionResult()
     for sale in rows:
         try:

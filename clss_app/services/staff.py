@@ -7,11 +7,11 @@ import string
 
 from sqlmodel import Session, select
 
-from clss_app.core.results import ActionResult
+from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.rows import saved_id
 from clss_app.services import auth, throttle
 from clss_app.services.permissions import Principal
-from models import PROJECT_BOUND_ROLES, ROLE_UNIT_KIND, DataScope, OrgUnit, Project, Role, User
+from models import PROJECT_BOUND_ROLES, ROLE_UNIT_KIND, DataScope, OrgUnit, Project, Role
 
 
 def temporary_password() -> str:
@@ -57,8 +57,9 @@ def drop_unused_assignments(values: dict, role: Role | None, data_scope: DataSco
         values["projects"] = []
 
 
-def unlock(session: Session, p: Principal, users: list[User]) -> ActionResult:
+def unlock(ctx: ActionContext) -> ActionResult:
     """Lift a lock and the login counters that make a user wait (the engine checked role and scope)."""
+    session, p, users = ctx.session, ctx.principal, ctx.rows
     result = ActionResult()
     locked = auth.is_locked(session, users)
     for u in users:
@@ -70,8 +71,9 @@ def unlock(session: Session, p: Principal, users: list[User]) -> ActionResult:
     return result
 
 
-def reset_password(session: Session, p: Principal, users: list[User]) -> ActionResult:
+def reset_password(ctx: ActionContext) -> ActionResult:
     """New random password per user, shown once; their sessions end."""
+    session, p, users = ctx.session, ctx.principal, ctx.rows
     result = ActionResult()
     notes = []
     for u in users:

@@ -177,9 +177,9 @@ def loading() -> rx.Component:
     return rx.center(rx.spinner(size="3"), padding="80px 0")
 
 
-def admin_page(key: str, body: rx.Component) -> rx.Component:
+def admin_page(key: str, body: rx.Component, entry: menu.MenuEntry | None = None) -> rx.Component:
     """A page behind the login: the frame, and the body only once the guard said ok."""
-    entry = menu.ENTRIES[key]
+    entry = entry or menu.ENTRIES[key]
     crumbs = [g.label for g in menu.MENU if entry in g.entries] + [entry.label]
     return rx.hstack(
         sidebar(),

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, select
 
 from clss_app.admin.fields import label_attr
-from clss_app.admin.view import REGISTRY, scoped_admin_for
-from clss_app.services.permissions import can, load_principal, scope_clause
+from clss_app.services.permissions import can, load_principal
+from clss_app.site import app_site
 from models import Role, User
 from tests.security.forge import Row
 
@@ -81,11 +81,10 @@ class DbFacts:
     @cache
     def _outside(self, table: str, where: tuple, prefer: str) -> Row | None:
         model = self.models.get(table)
-        admin = scoped_admin_for(model) if model is not None else None
-        if admin is None:
+        admin = app_site().scoped_admin_for(model) if model is not None else None
+        if admin is None or admin.scope is None:
             return None  # rows without a scope (city parameters, insurance products): nothing is outside
-        col, by = admin.scope
-        inside = scope_clause(self.outsider, getattr(model, col), by=by)
+        inside = admin.scope.clause(self.outsider, model)
         stmt = select(model).where(sa.not_(inside))
         for name, values in where:
             stmt = stmt.where(getattr(model, name).in_([getattr(v, "value", v) for v in values]))
@@ -114,11 +113,10 @@ class DbFacts:
     @cache
     def inside(self, admin_key: str, name: str) -> int | None:
         """A row of that list inside the login's scope (in a state the list shows)."""
-        admin, p = REGISTRY[admin_key], self.principals[name]
+        admin, p = app_site().admin(admin_key), self.principals[name]
         stmt = select(admin.model.id)
         if admin.scope:
-            col, by = admin.scope
-            stmt = stmt.where(scope_clause(p, getattr(admin.model, col), by=by))
+            stmt = stmt.where(admin.scope.clause(p, admin.model))
         for col, values in admin.only.items():
             stmt = stmt.where(getattr(admin.model, col).in_([getattr(v, "value", v) for v in values]))
         with Session(self.engine) as s:
@@ -129,7 +127,7 @@ class DbFacts:
         """Labels of a few rows of every list: none may reach a caller without a session or the role."""
         out = set()
         with Session(self.engine) as s:
-            for admin in REGISTRY.values():
+            for admin in app_site().admins():
                 attr = label_attr(admin.model)
                 if attr == "id":
                     continue
@@ -140,7 +138,7 @@ class DbFacts:
 
     def holds(self, key: str, row_id: int, name: str, value: str) -> bool:
         """Whether the list's row stores ``value`` in field ``name`` (a column, or a many-to-many link)."""
-        admin = REGISTRY[key]
+        admin = app_site().admin(key)
         with Session(self.engine) as s:
             if name in admin.many:
                 m = admin.many[name]
@@ -152,7 +150,7 @@ class DbFacts:
 
     def own_tables(self, key: str) -> set[str]:
         """What saving a row of that list writes: the row's table and its many-to-many link tables."""
-        admin = REGISTRY[key]
+        admin = app_site().admin(key)
         return {admin.model.__tablename__, *(m.link.__tablename__ for m in admin.many.values())}
 
     @cache

@@ -144,12 +144,12 @@ def _as_event(loader) -> tuple[str, dict, type]:
 
 def pages() -> dict[str, Page]:
     from clss_app import menu
-    from clss_app.state import AuthState
+    from clss_app.admin.site import served
 
     project_states()
     out = {}
     for key, entry in menu.ENTRIES.items():
-        loader = AuthState._page_loaders.get(key)
+        loader = served().loader(key)
         primer = _as_event(loader)[:2] if loader is not None else None
         out[key] = Page(key, entry.route, entry.label, primer)
     return out
@@ -159,12 +159,14 @@ def pages_of(state: type) -> list[Page]:
     """The pages a state's handlers act on: those whose loader is its own or its nearest ancestor's
     (AdminIOState works on AdminState's lists); the root AuthState guards every page."""
     from clss_app import menu
+    from clss_app.admin.site import served
     from clss_app.state import AuthState
 
     all_pages = pages()
     by_state: dict[type, list[str]] = {}
-    for key, loader in AuthState._page_loaders.items():
-        by_state.setdefault(_as_event(loader)[2], []).append(key)
+    for key, page in served().pages.items():
+        if page.load is not None:
+            by_state.setdefault(_as_event(page.load)[2], []).append(key)
     for s in state.__mro__:
         if s in by_state:
             return [all_pages[k] for k in by_state[s]]
@@ -199,15 +201,15 @@ class Row:
 
 
 def admin_of(page: Page):
-    from clss_app.admin.view import REGISTRY
+    from clss_app.site import app_site
 
-    return REGISTRY.get(page.key)
+    return app_site().admin(page.key) if page.key in app_site() else None
 
 
 def dashboard_of(page: Page):
-    from clss_app.admin.dashboard import DASHBOARDS
+    from clss_app.site import app_site
 
-    return DASHBOARDS.get(page.key)
+    return app_site().dashboard(page.key)
 
 
 def table_of(model) -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from clss_app.admin.view import REGISTRY
 from clss_app.services.permissions import CREATE, DELETE, EXPORT, IMPORT, UPDATE, VIEW
+from clss_app.site import app_site
 from tests.security import forge
 from tests.security.conftest import failures
 from tests.security.facts import OUTSIDER
@@ -54,11 +54,11 @@ def facts_may_role(role, key) -> bool:
     return role in roles_for(key, VIEW)
 
 
-@pytest.mark.parametrize("key", list(REGISTRY))
+@pytest.mark.parametrize("key", [a.key for a in app_site().admins()])
 def test_action_role(attack, key):
     """A role that may view a list but not create, edit, delete, export, import or run an action there:
     each one forged anyway is refused and changes nothing."""
-    page, admin, facts = PAGES[key], REGISTRY[key], attack.facts
+    page, admin, facts = PAGES[key], app_site().admin(key), attack.facts
     perms = [CREATE, UPDATE, DELETE, EXPORT, IMPORT] + [f"action:{a.name}" for a in admin.actions]
     viewers = [
         n
@@ -102,7 +102,7 @@ def test_out_of_scope(attack, key):
     every handler taking an id, picking or acting on a selection, or setting a reference into the
     caller's own form refuses alike, changes nothing and shows nothing of those rows."""
     page, facts = PAGES[key], attack.facts
-    edit_row = facts.inside(key, OUTSIDER) if key in REGISTRY and facts.may(OUTSIDER, UPDATE, key) else None
+    edit_row = facts.inside(key, OUTSIDER) if key in app_site() and facts.may(OUTSIDER, UPDATE, key) else None
     hs = [h for h in _handlers(page) if h.state.__name__ != "AuthState"]
     cases = []
     for state in dict.fromkeys(h.state for h in hs):
@@ -125,7 +125,7 @@ def test_wrong_types(attack, state):
     pages = forge.pages_of(state)
     # Each case on one page of the state (AdminState lives on 43 lists): the state's largest list
     # gets them all, the others share them out in turn.
-    sizes = {p.key: facts.size(REGISTRY[p.key]) if p.key in REGISTRY else 0 for p in pages}
+    sizes = {p.key: facts.size(app_site().admin(p.key)) if p.key in app_site() else 0 for p in pages}
     pages.sort(key=lambda p: (-sizes[p.key], p.key))
     problems = []
     for open_ in (False, True):

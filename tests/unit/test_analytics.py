@@ -8,14 +8,13 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-import pages  # noqa: F401  (the menu grants and the admins)
 from benchmarks import analytics_sql
 from clss_app.admin.fields import FieldError, FieldSpec
 from clss_app.admin.query import ListQuery, where_clauses
-from clss_app.admin.view import REGISTRY
 from clss_app.services import analytics as an
 from clss_app.services import market
 from clss_app.services.permissions import Forbidden
+from clss_app.site import app_site
 from models import AreaBand, IndexKind
 
 TODAY = date.today()
@@ -166,7 +165,7 @@ def test_demo_series_cover_every_demo_city_and_are_labelled(session, principal_o
 
 
 def test_month_fields_read_what_people_type():
-    spec = FieldSpec("month", "月份", "date", extra={"month": True})
+    spec = FieldSpec("month", "月份", "date", month=True)
     for raw in ("2026-01", "2026/1", "2026年1月", "2026-01-31", date(2026, 1, 20)):
         assert spec.parse(raw) == date(2026, 1, 1)
     with pytest.raises(FieldError, match="须为年月"):
@@ -175,7 +174,7 @@ def test_month_fields_read_what_people_type():
 
 
 def test_list_filters_take_lists_and_local_days(session, principal_of):
-    admin = REGISTRY["bills"]
+    admin = app_site().admin("bills")
     p = principal_of("manager")
 
     def count(q):
@@ -187,7 +186,7 @@ def test_list_filters_take_lists_and_local_days(session, principal_of):
     assert both == count(ListQuery(filters={"state": "paid"})) + count(ListQuery(filters={"state": "confirmed"}))
     assert count(ListQuery(filters={"state": "paid,nonsense"})) == 0
     # Date bounds on a timestamp mean whole days in Beijing (the column holds UTC).
-    audit = REGISTRY["audit_log"]
+    audit = app_site().admin("audit_log")
     clause = where_clauses(audit, principal_of("super"), ListQuery(filters={"at__gte": "2026-01-01"}))[-1]
     bound = clause.right.value
     assert bound.utcoffset() == timedelta(hours=8) and bound.day == 1

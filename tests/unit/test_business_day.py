@@ -159,12 +159,13 @@ def test_the_inbox_counts_bills_overdue_since_the_shanghai_midnight(session, pri
 
 
 def test_a_payment_and_a_contract_are_dated_by_the_shanghai_day(session, principal_of, edge):
-    from clss_app.admin.view import REGISTRY
+    from clss_app.site import app_site
 
     bill = _open_rent_bill(session)
-    pay = next(a for a in REGISTRY["bills"].actions if a.name == "pay")
+    bills_admin = app_site().admin("bills")
+    pay = next(a for a in bills_admin.actions if a.name == "pay")
     finance = principal_of("finance")
-    assert crud.run_action(session, REGISTRY["bills"], pay, finance, ids=[bill.id], raw={"receipt_no": "R1"}).done == 1
+    assert crud.run_action(session, bills_admin, pay, finance, ids=[bill.id], raw={"receipt_no": "R1"}).done == 1
     assert session.exec(select(Payment.paid_on).where(Payment.bill_id == bill.id)).one() == DAY
     old = session.exec(select(Contract).order_by(Contract.id)).first()
     fresh = Contract(**old.model_dump(exclude={"id", "number", "signed_on"}), number="HT-EDGE-NEW")

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from clss_app.admin import ModelAdmin, crud, io
+from clss_app.admin import Count, ModelAdmin, Scope, crud, io
 from clss_app.admin.fields import FieldError, FieldSpec, infer_fields
 from clss_app.admin.query import ListQuery, count, fetch_page
 from clss_app.services.permissions import Forbidden
@@ -114,13 +114,17 @@ def test_money_range_filter_and_capped_count(session, principal_of):
     class RoomAdmin(ModelAdmin, model=Room, key="test_rooms"):
         list_columns = ["number", "rent", "status"]
         filters = ["rent", "status"]
-        count, count_cap = "capped", 100
-        scope = ("project_id", "project")
+        count, count_cap = Count.CAPPED, 100
+        scope = Scope.project("project_id")
 
-    from clss_app.services.permissions import VIEW, grant
+    from clss_app.admin.site import AdminSite
+    from clss_app.menu import MenuEntry
     from models import Role
 
-    grant("test_rooms", VIEW, {Role.SUPER_ADMIN})
+    entry = MenuEntry("test_rooms", "房间", "/test/rooms", frozenset({Role.SUPER_ADMIN}))
+    site = AdminSite({entry.key: entry})  # an isolated site of its own
+    site.register(RoomAdmin)
+    site.finalize()
     p = principal_of("super")
     q = ListQuery(filters={"rent__gte": "3000", "rent__lte": "4000", "status": "vacant"}, page_size=100)
     expected = session.exec(
@@ -191,7 +195,7 @@ def test_permissions_are_enforced_inside_the_engine(session, principal_of):
     assert "is_whitelist" not in OrgUnitAdmin.editable(principal_of("sysadmin"), OrgUnitAdmin.form)
     assert "is_whitelist" in OrgUnitAdmin.editable(principal_of("super"), OrgUnitAdmin.form)
     # Audit rows are scoped by the acting user's unit.
-    assert AuditLogAdmin.scope == ("org_unit_id", "unit")
+    assert AuditLogAdmin.scope == Scope.unit("org_unit_id")
 
 
 def test_user_admin_rules(session, principal_of):
@@ -343,3 +347,47 @@ def test_custom_scope_units_drive_the_principal(session, principal_of):
     )
     session.refresh(principal2)
     assert load_principal(session, principal2).project_ids == {3, 4}
+
+
+def test_money_and_percent_come_from_the_column_kind_not_the_title():
+    from pages.housing import PricingStandardAdmin, ProjectAdmin, RoomAdmin
+
+    rate = ProjectAdmin.fields["late_fee_rate"]  # 租金滞纳金日费率(%): its title holds 租金, it is no money
+    assert rate.kind == "percent" and rate.display(Decimal("0.05")) == "0.05%"
+    assert PricingStandardAdmin.fields["late_fee_rate"].display(Decimal("0.05")) == "0.05%"
+    assert RoomAdmin.fields["rent"].kind == "money" and RoomAdmin.fields["rent"].display(Decimal(3200)) == "¥3,200.00"
+    assert infer_fields(Room)["area"].kind == "decimal"  # 面积(㎡): a plain number
+    assert rate.parse("0.5") == Decimal("0.50") and rate.filter_kind == "range"
+
+
+def test_the_audit_log_names_each_action_as_its_own_resource_does(session, principal_of):
+    from clss_app.admin import audit
+    from clss_app.admin.query import display
+
+    p = principal_of("super")
+    resources = ["appointments", "reservations", "import_batches", "event_signups", "rooms", "bills"]
+    actions = ["action:cancel"] * 4 + ["action:lock", "update"]
+    for resource, action in zip(resources, actions):
+        audit.record(session, p, resource, None, action, summary=f"test {resource}")
+    session.flush()
+    rows = session.exec(select(AuditLog).where(AuditLog.summary.like("test %")).order_by(AuditLog.id)).all()
+    shown = [d["action"] for d in display(session, AuditLogAdmin, rows, ["action", "resource"])]
+    assert shown == ["取消预约", "取消预定", "撤销导入", "取消报名", "锁定房间", "修改"]
+    frame = io.export_frame(session, AuditLogAdmin, p, ListQuery(q="test ", page_size=20))
+    assert frame[AuditLogAdmin.fields["action"].label].to_list() == shown[::-1]  # the list's order: newest first
+
+
+def test_a_detail_link_opens_the_other_list_filtered_on_the_row(session, principal_of):
+    from clss_app.site import app_site
+    from models import Building
+
+    p = principal_of("super")
+    for admin in app_site().admins():  # every link's column is a filter of the list it opens
+        for link in admin.links:
+            q = ListQuery.from_params({f"f_{link.column}": "1"}, app_site().admin(link.admin), p)
+            assert q.filters == {link.column: "1"}, (admin.key, link)
+    building = session.exec(select(Building).order_by(Building.id)).first()
+    rooms = app_site().admin("rooms")
+    q = ListQuery.from_params({"f_building_id": str(building.id), "size": "100"}, rooms, p)
+    shown = fetch_page(session, rooms, p, q)
+    assert shown and {r.building_id for r in shown} == {building.id}  # 楼栋 → 房间: that building's rooms only

@@ -6,17 +6,16 @@ import zipfile
 
 import polars as pl
 
-import clss_app.clss_app  # noqa: F401  (registers the admins)
 from clss_app.admin import crud, io
 from clss_app.admin.query import ListQuery
-from clss_app.admin.view import REGISTRY
+from clss_app.site import app_site
 
 # As any store role can type them (the form trims leading tabs and CRs; write_frame covers them below).
 NAMES = ['=HYPERLINK("http://ev.il","x")', "=1+2+cmd|' /C calc'!A0", "@SUM(A1:A9)", "+1+1", "-2+3"]
 
 
 def _export_tenants(session, principal_of, fmt):
-    tenants = REGISTRY["tenants"]
+    tenants = app_site().admin("tenants")
     store = principal_of("manager")
     for i, name in enumerate(NAMES):
         crud.create(

@@ -420,12 +420,12 @@ def test_export_and_import_need_the_list_itself(demo_db):
     """finance may export contracts, but not 入住办理's (a list finance may not open) by a forged event."""
     from clss_app.admin import io
     from clss_app.admin.query import ListQuery
-    from clss_app.admin.view import REGISTRY
     from clss_app.services.permissions import EXPORT, VIEW, Forbidden, can
+    from clss_app.site import app_site
 
     with db.session_scope() as s:
         fin = auth.principal_for_token(s, _token("finance"))
-        check_ins = REGISTRY["check_ins"]
+        check_ins = app_site().admin("check_ins")
         assert can(fin, EXPORT, "check_ins") and not can(fin, VIEW, "check_ins")
         try:
             io.export_frame(s, check_ins, fin, ListQuery())

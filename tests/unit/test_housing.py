@@ -290,9 +290,8 @@ def test_store_staff_never_see_another_company_s_rooms(session, principal_of):
 
 
 def test_pickers_tell_same_named_fee_items_apart(session):
-    from clss_app.admin.view import option_hints
     from models import FeeItem
 
     items = session.exec(select(FeeItem).where(FeeItem.name == "物业费", FeeItem.project_id.in_([3, 4]))).all()
-    hints = option_hints(session, FeeItem, [i.id for i in items])
+    hints = FeeItemAdmin.site.option_hints(session, FeeItem, [i.id for i in items])
     assert sorted(hints.values()) == ["丰台优家", "海淀悦居"]

@@ -6,13 +6,12 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-import pages  # noqa: F401  (registers every ModelAdmin)
 from clss_app.admin import crud
-from clss_app.admin.view import REGISTRY
 from clss_app.core import clock
 from clss_app.services import bills, leasing
 from clss_app.services.billing import add_months, rent_until
 from clss_app.services.permissions import Forbidden
+from clss_app.site import app_site
 from models import (
     AdjustmentKind,
     AdjustmentState,
@@ -35,7 +34,7 @@ TODAY = clock.today()
 
 
 def act(session, p, key, name, ids, text="", raw=None):
-    admin = REGISTRY[key]
+    admin = app_site().admin(key)
     action = next(a for a in admin.actions if a.name == name)
     return crud.run_action(session, admin, action, p, ids=ids, text=text, raw=raw)
 
@@ -50,7 +49,7 @@ def vacant_room(session, project_id=1, skip=0):
 
 
 def new_tenant(session, p, phone="13912345678"):
-    row, _ = crud.create(session, REGISTRY["tenants"], p, {"name": "王小明", "phone": phone, "company_id": "5"})
+    row, _ = crud.create(session, app_site().admin("tenants"), p, {"name": "王小明", "phone": phone, "company_id": "5"})
     return row
 
 
@@ -63,7 +62,7 @@ def test_whole_lifecycle_each_step_by_its_role(session, principal_of):
     # 预定 by the store assistant: the room is held.
     r, _ = crud.create(
         session,
-        REGISTRY["reservations"],
+        app_site().admin("reservations"),
         assistant,
         {
             "room_id": str(room.id),
@@ -169,19 +168,22 @@ def test_reservation_refusals_and_release(session, principal_of):
     }
     with pytest.raises(crud.ValidationFailed) as exc:
         crud.create(
-            session, REGISTRY["reservations"], assistant, {**base, "hold_until": str(TODAY + timedelta(days=40))}
+            session,
+            app_site().admin("reservations"),
+            assistant,
+            {**base, "hold_until": str(TODAY + timedelta(days=40))},
         )
     assert "最多保留 30 天" in exc.value.errors["hold_until"]
     with pytest.raises(crud.ValidationFailed) as exc:
-        crud.create(session, REGISTRY["reservations"], assistant, {**base, "deposit": "0"})
+        crud.create(session, app_site().admin("reservations"), assistant, {**base, "deposit": "0"})
     assert exc.value.errors["deposit"] == "定金须大于 0"
-    r, _ = crud.create(session, REGISTRY["reservations"], assistant, base)
+    r, _ = crud.create(session, app_site().admin("reservations"), assistant, base)
     with pytest.raises(crud.ValidationFailed) as exc:  # the same room again
-        crud.create(session, REGISTRY["reservations"], assistant, base)
+        crud.create(session, app_site().admin("reservations"), assistant, base)
     assert "已预定" in exc.value.errors["room_id"]
     other = vacant_room(session, project_id=3)
     with pytest.raises(crud.ValidationFailed) as exc:  # another company's room: outside the scope
-        crud.create(session, REGISTRY["reservations"], assistant, {**base, "room_id": str(other.id)})
+        crud.create(session, app_site().admin("reservations"), assistant, {**base, "room_id": str(other.id)})
     assert "room_id" in exc.value.errors
     assert act(session, assistant, "reservations", "cancel", [r.id], text="客户改期").done == 1
     session.refresh(room)
@@ -213,7 +215,7 @@ def test_contract_form_checks_room_terms_and_rent(session, principal_of):
         "bill_mode": "same_day",
     }
     with pytest.raises(crud.ValidationFailed) as exc:
-        crud.create(session, REGISTRY["contracts"], manager, raw)
+        crud.create(session, app_site().admin("contracts"), manager, raw)
     assert exc.value.errors == {
         "end_date": "到期日不能早于起租日",
         "monthly_rent": "月租金须大于 0 且不超过 1,000,000 元",
@@ -222,7 +224,7 @@ def test_contract_form_checks_room_terms_and_rent(session, principal_of):
     room = vacant_room(session)
     c, note = crud.create(
         session,
-        REGISTRY["contracts"],
+        app_site().admin("contracts"),
         manager,
         {
             **raw,
@@ -327,7 +329,7 @@ def signed_and_active(session, manager, finance, cycle="1", months=12, start=Non
     start = start or TODAY - timedelta(days=20)
     c, _ = crud.create(
         session,
-        REGISTRY["contracts"],
+        app_site().admin("contracts"),
         manager,
         {
             "room_id": str(room.id),
@@ -566,13 +568,13 @@ def test_master_lease_signs_a_contract_per_room_and_splits_who_pays(session, pri
     with pytest.raises(crud.ValidationFailed) as exc:
         crud.create(
             session,
-            REGISTRY["master_leases"],
+            app_site().admin("master_leases"),
             manager,
             {**raw, "rooms": ",".join(str(r.id) for r in [rooms[0], occupied])},
         )
     assert "只能包租空闲可租的房间" in exc.value.errors["rooms"]
     lease, note = crud.create(
-        session, REGISTRY["master_leases"], manager, {**raw, "rooms": ",".join(str(r.id) for r in rooms[:2])}
+        session, app_site().admin("master_leases"), manager, {**raw, "rooms": ",".join(str(r.id) for r in rooms[:2])}
     )
     assert lease.number.startswith("BZ") and "2 个房间" in note
     contracts = session.exec(select(Contract).where(Contract.master_lease_id == lease.id)).all()

@@ -9,13 +9,12 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-import pages  # noqa: F401  (the menu grants and the admins)
 from clss_app import db
-from clss_app.admin import crud, media
+from clss_app.admin import ActionContext, crud, media
 from clss_app.admin.fields import FieldError
-from clss_app.admin.view import REGISTRY
 from clss_app.services import marketing
 from clss_app.services.permissions import Forbidden
+from clss_app.site import app_site
 from models import Banner, BannerGroup, Event, EventSignup, FlashClaim, FlashSale, Project, ProjectInsurancePlan, utcnow
 from tests.images import png
 
@@ -68,7 +67,7 @@ def test_parallel_sign_ups_never_pass_the_capacity_and_a_cancel_frees_a_place(de
     with db.session_scope() as s:
         assert s.get(Event, event_id).signed_up == 3
         one = s.exec(select(EventSignup).where(EventSignup.event_id == event_id)).first()
-        assert marketing.cancel_signups(s, None, [one]).done == 1
+        assert marketing.cancel_signups(ActionContext(s, None, [one])).done == 1
         assert s.get(Event, event_id).signed_up == 2
         marketing.sign_up(s, event_id, "补位", "13700001111")
         with pytest.raises(marketing.Refused, match="已报名"):
@@ -100,7 +99,7 @@ def _create_banner(session, admin, p, raw):
 
 def test_a_seventh_home_recommendation_in_a_city_is_refused(session, principal_of):
     sysadmin = principal_of("sysadmin")
-    admin = REGISTRY["banners"]
+    admin = app_site().admin("banners")
     from models import OrgUnit
 
     branch = session.get(OrgUnit, sysadmin.unit_id)
@@ -129,7 +128,7 @@ def test_a_seventh_home_recommendation_in_a_city_is_refused(session, principal_o
 
 def test_new_banners_go_last_and_move_up_and_down_within_their_group(session, principal_of):
     sysadmin = principal_of("sysadmin")
-    admin = REGISTRY["banners"]
+    admin = app_site().admin("banners")
     from models import OrgUnit
 
     branch = session.get(OrgUnit, sysadmin.unit_id)
@@ -168,7 +167,7 @@ def test_new_banners_go_last_and_move_up_and_down_within_their_group(session, pr
 
 def test_later_insurance_plans_take_the_first_plans_branch(session, principal_of):
     sysadmin = principal_of("sysadmin")
-    admin = REGISTRY["project_insurance"]
+    admin = app_site().admin("project_insurance")
     project = next(
         pid
         for pid in sorted(sysadmin.project_ids)

@@ -1,0 +1,40 @@
+"""The app's AdminSite: every page module's declarations, registered and checked in one place.
+
+``app_site()`` builds it once per process (the app at start, ``manage check``, the tests): it
+registers each page module's admins and dashboards, the grants and audit labels that come from
+outside the admins, then ``finalize()`` checks every declaration (a failed check stops the app
+here, naming each problem) and grants the roles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+
+from clss_app import menu
+from clss_app.admin.site import AdminSite
+from clss_app.core.roles import EXECUTIVES
+from clss_app.services import market
+from clss_app.services.permissions import EXPORT
+from pages import analytics, app_content, finance, home, housing, insurance, leasing, marketing, system
+from pages import market as market_page
+
+PAGE_MODULES = (home, housing, leasing, finance, marketing, app_content, insurance, market_page, analytics, system)
+
+
+def build(entries: Mapping[str, menu.MenuEntry] = menu.ENTRIES) -> AdminSite:
+    """A new site with the app's declarations, not yet finalized (``manage check`` lists its problems)."""
+    site = AdminSite(entries)
+    site.register_all(*PAGE_MODULES)
+    site.grant(market.RESOURCE, EXPORT, EXECUTIVES)  # whoever sees the chart may take its numbers away
+    # What the 房态图 and the daily job write to the audit log, outside any admin.
+    site.label("rooms", "action:lock", "锁定房间")
+    site.label("rooms", "action:unlock", "解锁房间")
+    site.label("jobs", "daily", "每日任务")
+    return site
+
+
+@cache
+def app_site() -> AdminSite:
+    """The app's site, finalized and served (built once per process)."""
+    return build().finalize().serve()

@@ -1,0 +1,69 @@
+"""The Reflex app built from an AdminSite: every menu entry becomes a guarded page (clss_app/clss_app.py)."""
+
+import os
+from collections.abc import Mapping
+from functools import partial
+
+import reflex as rx
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from clss_app import event_guard, health, menu
+from clss_app.admin import downloads
+from clss_app.admin.components import admin_body
+from clss_app.admin.site import AdminSite
+from clss_app.admin.state import AdminState
+from clss_app.state import AuthState
+from clss_app.ui import theme
+from clss_app.ui.shell import admin_page
+from clss_app.upload_guard import UploadGuard
+from clss_app.web_guard import WebGuard
+from pages.analytics import ANALYTICS_LOAD, analytics_body
+from pages.app_content import PreviewState, preview_body
+from pages.home import HOME_LOAD, home_body
+from pages.login import login_page
+from pages.market import MarketState, market_body
+from pages.placeholder import placeholder
+from pages.workbench import WorkbenchState, workbench_body
+
+
+def build_app(site: AdminSite, entries: Mapping[str, menu.MenuEntry] = menu.ENTRIES) -> rx.App:
+    """The Reflex app serving ``site``: each menu entry becomes a guarded page."""
+    app = rx.App(
+        html_lang="zh-CN",
+        # Applied in order: UploadGuard wraps our routes and Reflex's, so an upload is refused before it is
+        # read; WebGuard wraps everything (headers, CSP, cross-origin refusals).
+        api_transformer=[
+            Starlette(routes=[*downloads.routes(), Route(health.ROUTE, health.health)]),
+            UploadGuard,
+            WebGuard,
+        ],
+        style={"font_family": theme.FONT},
+        stylesheets=["/admin.css"],
+        head_components=[rx.script(src="/clss.js")],
+        backend_exception_handler=event_guard.backend_exception,
+    )
+    app.add_middleware(event_guard.ArgumentCheck())  # every event's payload fits its handler, or it never runs
+
+    if os.environ.get("CLSS_JOBS", "1") != "0":  # several workers take turns through Redis (jobs._my_turn)
+        from clss_app.services import jobs
+
+        app.register_lifespan_task(jobs.run_forever)
+
+    app.add_page(login_page, route="/login", title="登录 · CLSS Admin", on_load=AuthState.enter_login)
+
+    site.add_page("home", home_body, HOME_LOAD)
+    site.add_page("workbench", workbench_body, WorkbenchState.load)
+    site.add_page("market_index", market_body, MarketState.load)
+    site.add_page("dashboard", analytics_body, ANALYTICS_LOAD)
+    site.add_page("app_preview", preview_body, PreviewState.load)
+    for admin in site.admins():
+        site.add_page(admin.key, partial(admin_body, admin, entries[admin.key].label), AdminState.load(admin.key))
+
+    # Every menu entry becomes a guarded page; one not built yet is a placeholder.
+    for key, entry in entries.items():
+        page = site.pages.get(key)
+        body = page.body() if page else placeholder(entry)
+        route, title = entry.route, f"{entry.label} · CLSS Admin"
+        app.add_page(admin_page(key, body, entry), route=route, title=title, on_load=AuthState.enter_page(key))
+    return app
