@@ -17,7 +17,7 @@ from typing import ClassVar
 from urllib.parse import quote
 
 import reflex as rx
-from reflex.event import EventHandler
+from reflex.event import EventHandler, EventSpec
 from sqlmodel import Session
 
 from clss_app import db, menu, settings
@@ -65,12 +65,12 @@ class AuthState(rx.State):
         with db.session_scope() as s:
             yield s, auth.principal_for_token(s, self.token)
 
-    def _refused(self, exc: Forbidden):
+    def _refused(self, exc: Forbidden) -> EventSpec:
         if isinstance(exc, NotLoggedIn):
             return self._to_login()
         return rx.toast.error(str(exc), position="top-center")
 
-    def _to_login(self):
+    def _to_login(self) -> EventSpec:
         """Back to the login page, which returns here afterwards.
 
         A full page load, not the router's: a tab whose state the server lost (Redis restarted
