@@ -1,6 +1,7 @@
 """The Reflex app: every menu entry becomes a guarded page."""
 
 import os
+from functools import partial
 
 import reflex as rx
 from starlette.applications import Starlette
@@ -15,7 +16,7 @@ import pages.system  # noqa: F401
 from clss_app import event_guard, health, menu
 from clss_app.admin import downloads
 from clss_app.admin.components import admin_body
-from clss_app.admin.state import AdminState
+from clss_app.admin.state import AdminIOState, AdminState
 from clss_app.admin.view import REGISTRY
 from clss_app.state import AuthState
 from clss_app.ui import theme
@@ -65,7 +66,10 @@ BUILT = {
     "app_preview": (preview_body, PreviewState.load),
 }
 for _key, _admin in REGISTRY.items():
-    BUILT[_key] = (lambda a=_admin, k=_key: admin_body(a, menu.ENTRIES[k].label), AdminState.load(_key))
+    BUILT[_key] = (
+        partial(admin_body, _admin, menu.ENTRIES[_key].label, AdminState, AdminIOState),
+        AdminState.load(_key),
+    )
 
 for key, entry in menu.ENTRIES.items():
     body, load = BUILT.get(key, (None, None))

@@ -9,12 +9,13 @@ then move the version here.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVarTuple, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, TypeVarTuple, overload
 
 import reflex as rx
 
 if TYPE_CHECKING:
-    from reflex.event import EventCallback
+    from reflex.event import EventCallback, FileUpload
+    from reflex.vars import ObjectVar
 
 WRITTEN_FOR = {"reflex": "0.10.1", "reflex-base": "0.10.1", "granian": "2.8.9"}
 
@@ -27,6 +28,10 @@ RECHECK = {
     "reflex": [
         "event: a handler decorated with rx.event still reads to mypy as EventNamespace, not as an "
         "EventCallback (if Reflex's own typing works now, use rx.event again and delete this).",
+        "upload_event: an EventCallback still takes an upload spec (rx.upload_files) only as its sole "
+        "argument, not next to a bound one (if it does, call the handler directly and delete this).",
+        "MapField: mypy still reads rx.Field[dict[...]] on a state class as an ArrayVar, not an ObjectVar "
+        "(if not, declare dict vars as rx.Field again and delete this).",
         "rxconfig's REFLEX_OPLOCK_ENABLED: the lost wake-up on the Redis lock it avoids "
         "(benchmarks/ws_client.py with 3 workers on Redis).",
     ],
@@ -76,3 +81,31 @@ if TYPE_CHECKING:
     def event(*args: Any, **kwargs: Any) -> Any: ...
 else:
     event = rx.event
+
+
+M = TypeVar("M", bound=Mapping[str, Any])
+
+if TYPE_CHECKING:
+    # A dict var of a state: rx.Field[dict[...]] read on the class should be an ObjectVar (S.perms["update"],
+    # S.filters.contains(name)), but mypy matches it to Field.__get__'s ArrayVar overload. Same field, typed.
+    class MapField(Generic[M]):
+        @overload
+        def __get__(self, instance: None, owner: Any) -> ObjectVar[M]: ...
+        @overload
+        def __get__(self, instance: object, owner: Any) -> M: ...
+        def __get__(self, instance: Any, owner: Any) -> Any: ...
+        def __set__(self, instance: Any, value: M) -> None: ...
+
+    def map_field(default_factory: Callable[[], M]) -> MapField[M]: ...
+else:
+    MapField = rx.Field
+
+    def map_field(default_factory):
+        return rx.field(default_factory=default_factory)
+
+
+def upload_event(handler: EventCallback[list[rx.UploadFile], str], upload: FileUpload, arg: str) -> EventCallback[()]:
+    """``handler(upload, arg)``: the files of an upload and one bound argument. Reflex passes the files
+    there at run time, but types an upload spec only as a handler's sole argument."""
+    files: Any = upload
+    return handler(files, arg)

@@ -21,6 +21,7 @@ from reflex.event import EventHandler, EventSpec
 from sqlmodel import Session
 
 from clss_app import db, menu, settings
+from clss_app.compat import event
 from clss_app.services import auth
 from clss_app.services.permissions import VIEW, Forbidden, NotLoggedIn, Principal, can
 
@@ -101,7 +102,7 @@ class AuthState(rx.State):
         self.allowed_groups = menu.visible_groups(p.role)
 
     # ------------------------------------------------------------ events
-    @rx.event
+    @event
     def enter_page(self, key: str):
         """on_load guard of every page behind the login."""
         if key != self._page_key:  # a new page: hide the old one until checked
@@ -117,7 +118,7 @@ class AuthState(rx.State):
         if self.page_status == "ok" and key in self._page_loaders:
             return self._page_loaders[key]
 
-    @rx.event
+    @event
     def enter_login(self):
         # No clearing of login_error here: a quick user's submit can be answered before this
         # on_load runs, and its message must stay (errors are cleared on logout and on success).
@@ -126,7 +127,7 @@ class AuthState(rx.State):
         if p is not None:
             return rx.redirect(_safe_next(self.router.url.query_parameters.get("next")))
 
-    @rx.event
+    @event
     async def login(self, form: dict):
         username = str(form.get("username", ""))
         password = str(form.get("password", ""))
@@ -142,7 +143,7 @@ class AuthState(rx.State):
         self.token, self.download_key = result.token, result.download_key
         return rx.redirect(_safe_next(self.router.url.query_parameters.get("next")))
 
-    @rx.event
+    @event
     def logout(self):
         with db.session_scope() as s:
             auth.logout(s, self.token)

@@ -15,6 +15,7 @@ import reflex as rx
 
 from clss_app.admin.query import ListQuery
 from clss_app.admin.view import REGISTRY, ModelAdmin
+from clss_app.compat import MapField, map_field
 from clss_app.services.permissions import Forbidden
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ class AdminBase(rx.State, mixin=True):
     total: rx.Field[int] = rx.field(0)
     total_text: rx.Field[str] = rx.field("")
     q: rx.Field[str] = rx.field("")
-    filters: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    filters: MapField[dict[str, str]] = map_field(dict)
     sort: rx.Field[str] = rx.field("")
     page: rx.Field[int] = rx.field(1)
     page_size: rx.Field[int] = rx.field(20)
@@ -39,10 +40,10 @@ class AdminBase(rx.State, mixin=True):
     pages_text: rx.Field[str] = rx.field("1")
     loading: rx.Field[bool] = rx.field(False)
 
-    perms: rx.Field[dict[str, bool]] = rx.field(default_factory=dict)
+    perms: MapField[dict[str, bool]] = map_field(dict)
     hidden_columns: rx.Field[list[str]] = rx.field(default_factory=list)  # every field hidden from the viewer's role
     search_labels: rx.Field[str] = rx.field("")  # what the search box searches, for this role
-    action_perms: rx.Field[dict[str, bool]] = rx.field(default_factory=dict)
+    action_perms: MapField[dict[str, bool]] = map_field(dict)
 
     if TYPE_CHECKING:
         # What the app's state provides (clss_app.state.AuthState); mypy checks the composition against it.

@@ -13,7 +13,7 @@ from clss_app.admin import many, stored_files
 from clss_app.admin.fields import FieldSpec, label_attr, split_images
 from clss_app.admin.states.selection import SelectionMixin
 from clss_app.admin.view import ModelAdmin, option_hints, scoped_admin_for
-from clss_app.compat import event
+from clss_app.compat import MapField, event, map_field
 from clss_app.event_guard import refusal
 from clss_app.services.permissions import CREATE, UPDATE, VIEW, Forbidden, Principal, require, scope_clause
 
@@ -26,16 +26,16 @@ class FieldsMixin(SelectionMixin, mixin=True):
     form_open: rx.Field[bool] = rx.field(False)
     form_nonce: rx.Field[int] = rx.field(0)
     form_mode: rx.Field[str] = rx.field("create")
-    form_values: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
-    form_errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    form_values: MapField[dict[str, str]] = map_field(dict)
+    form_errors: MapField[dict[str, str]] = map_field(dict)
     form_error: rx.Field[str] = rx.field("")
     form_row_id: rx.Field[int] = rx.field(0)
     form_version: rx.Field[int] = rx.field(0)
     readonly_fields: rx.Field[list[str]] = rx.field(default_factory=list)
-    fk_query: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
-    fk_options: rx.Field[dict[str, list[dict[str, str]]]] = rx.field(default_factory=dict)
-    fk_labels_shown: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
-    many_shown: rx.Field[dict[str, list[dict[str, str]]]] = rx.field(default_factory=dict)
+    fk_query: MapField[dict[str, str]] = map_field(dict)
+    fk_options: MapField[dict[str, list[dict[str, str]]]] = map_field(dict)
+    fk_labels_shown: MapField[dict[str, str]] = map_field(dict)
+    many_shown: MapField[dict[str, list[dict[str, str]]]] = map_field(dict)
     _uploaded: dict[str, list[str]] = {}  # "admin.field" -> what the open form uploaded (save accepts only these)
 
     def _load_fk_options(self, session: Session, admin: type[ModelAdmin], p: Principal, name: str, text: str) -> None:

@@ -10,7 +10,7 @@ from clss_app.admin import crud
 from clss_app.admin.fields import FieldSpec
 from clss_app.admin.query import count
 from clss_app.admin.states.base import AdminBase
-from clss_app.compat import event
+from clss_app.compat import MapField, event, map_field
 from clss_app.event_guard import refusal
 from clss_app.services.permissions import DELETE, VIEW, Forbidden, require
 
@@ -55,7 +55,7 @@ class SelectionMixin(AdminBase, mixin=True):
     confirm_text: rx.Field[str] = rx.field("")
     confirm_input_label: rx.Field[str] = rx.field("")
     confirm_inputs: rx.Field[list[ActionInput]] = rx.field(default_factory=list)
-    confirm_errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    confirm_errors: MapField[dict[str, str]] = map_field(dict)
     confirm_error: rx.Field[str] = rx.field("")
 
     # ------------------------------------------------------------ selection
