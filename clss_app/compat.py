@@ -3,7 +3,7 @@
 An upgrade of one of these libraries may break an entry without any test noticing at once (a worker
 that dies, an event checked by the wrong rules), so ``tests/unit/test_compat.py`` fails as soon as
 an installed version differs from ``WRITTEN_FOR`` and names what to re-check (``RECHECK``). Re-check,
-then move the version here.
+then set the new version here.
 """
 
 from __future__ import annotations

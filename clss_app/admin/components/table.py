@@ -147,13 +147,13 @@ def _header_cell_inner(S: State, admin, name: str) -> rx.Component:
 
 
 def _cell(admin, name: str, r, numeric: bool) -> rx.Component:
-    # Plain <td>s with Radix Themes' own class names: the same look, a fraction of the
-    # React work per render (every state delta re-renders the whole table).
+    # Plain <td>s styled as Radix Themes' cells (assets/admin.css): the same look, a fraction of
+    # the React work per render (every state delta re-renders the whole table).
     if admin.fields[name].kind == "image":
         return rx.el.td(
-            rx.cond(r[name] != "", rx.el.img(src=r[name], class_name="clss-thumb"), ""), class_name="rt-TableCell"
+            rx.cond(r[name] != "", rx.el.img(src=r[name], class_name="clss-thumb"), ""), class_name="clss-cell"
         )
-    return rx.el.td(r[name], class_name="rt-TableCell clss-num" if numeric else "rt-TableCell clss-nowrap")
+    return rx.el.td(r[name], class_name="clss-cell clss-num" if numeric else "clss-cell clss-nowrap")
 
 
 def table(S: State, admin: type[ModelAdmin]) -> rx.Component:
@@ -169,7 +169,7 @@ def table(S: State, admin: type[ModelAdmin]) -> rx.Component:
                     class_name="clss-check",
                     on_change=lambda _: S.toggle_row(r["id"]),
                 ),
-                class_name="rt-TableCell",
+                class_name="clss-cell",
             ),
             *[unless_hidden(S, n, _cell(admin, n, r, n in numeric)) for n in cols],
             rx.el.td(
@@ -178,9 +178,9 @@ def table(S: State, admin: type[ModelAdmin]) -> rx.Component:
                     S.perms["update"],
                     rx.el.button("编辑", type="button", on_click=S.open_edit(r["id"]), class_name="clss-link"),
                 ),
-                class_name="rt-TableCell clss-nowrap",
+                class_name="clss-cell clss-nowrap",
             ),
-            class_name="rt-TableRow",
+            class_name="clss-row",
             data_row_id=r["id"],
         )
 
@@ -202,7 +202,7 @@ def table(S: State, admin: type[ModelAdmin]) -> rx.Component:
                     rx.table.column_header_cell("操作", width="110px"),
                 )
             ),
-            rx.el.tbody(rx.foreach(S.rows, row), class_name="rt-TableBody"),
+            rx.el.tbody(rx.foreach(S.rows, row), class_name="clss-body"),
             width="100%",
             size="2",
             id="admin-table",
