@@ -2,11 +2,11 @@ import os
 
 import reflex as rx
 
-from clss_app import settings
+from clss_app import compat, settings
 
 # One worker keeps page state in memory (the disk manager pickles every state
 # after every event); several workers share it through Redis.
-_state = {} if settings.redis_url() else {"state_manager_mode": rx.constants.StateManagerMode.MEMORY}
+_mode = rx.constants.StateManagerMode.REDIS if settings.redis_url() else rx.constants.StateManagerMode.MEMORY
 if settings.redis_url():
     # A tab's events all reach the worker holding its websocket: that worker keeps the tab's state
     # (and its Redis lock) between events instead of reading and writing it back every time, and
@@ -15,27 +15,7 @@ if settings.redis_url():
     # on_load now and then waited 30 s on the Redis lock (a lost wake-up in Reflex 0.10.1).
     os.environ.setdefault("REFLEX_OPLOCK_ENABLED", "true")
 
-
-def _respawn_crashed_workers() -> None:
-    """Granian stops the whole server when one worker dies unless told to respawn it, and Reflex
-    does not pass that option: a crashed worker would take every other worker's users down."""
-    try:
-        from granian.server.common import AbstractServer
-    except ImportError:
-        return
-    init = AbstractServer.__init__
-    if getattr(init, "_clss", False):
-        return
-
-    def respawning(self, *args, **kwargs):
-        kwargs.setdefault("respawn_failed_workers", True)
-        init(self, *args, **kwargs)
-
-    respawning._clss = True
-    AbstractServer.__init__ = respawning
-
-
-_respawn_crashed_workers()
+compat.respawn_crashed_workers()  # one crashed worker no longer stops the others
 
 config = rx.Config(
     app_name="clss_app",
@@ -53,5 +33,5 @@ config = rx.Config(
         )
     ],
     disable_plugins=[rx.plugins.SitemapPlugin],
-    **_state,
+    state_manager_mode=_mode,
 )

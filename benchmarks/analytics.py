@@ -393,7 +393,7 @@ def main() -> int:
     from clss_app.services.billing import add_months
     from clss_app.services.permissions import load_principal
     from clss_app.site import app_site
-    from models import User
+    from models import Payment, PaymentMethod, User
     from pages.analytics import AnalyticsDashboard
 
     today = clock.today()
@@ -445,12 +445,8 @@ def main() -> int:
         disagree = analytics_sql.same_figures(d, q)
     with db.session_scope() as s:  # a payment, committed: the next look must read again
         bill = s.execute(sa.text("SELECT id, project_id FROM bill WHERE state = 'confirmed' LIMIT 1")).one()
-        s.execute(
-            sa.text(
-                "INSERT INTO payment (bill_id, project_id, amount, method, receipt_no, paid_on, username, "
-                "created_at) VALUES (:b, :p, 100, 'cash', '', :d, 'bench', CURRENT_TIMESTAMP)"
-            ),
-            {"b": bill.id, "p": bill.project_id, "d": today},
+        s.add(
+            Payment(bill_id=bill.id, project_id=bill.project_id, amount=100, method=PaymentMethod.CASH, paid_on=today)
         )
     with db.session_scope() as s:
         loads = an.stats["frame_loads"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import socket
 import threading
@@ -14,6 +13,9 @@ from functools import cache
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.sql.util import find_tables
 from sqlmodel import Session
 
 from clss_app import settings
@@ -22,12 +24,15 @@ from clss_app import settings
 # Each table's count of committed writes: caches of derived figures (the executives' dashboard) key
 # on it and so never serve data older than the last commit. One worker counts in memory; several
 # workers (CLSS_REDIS_URL) count in Redis, so a write served by one worker reaches the others' caches.
-_WRITE = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.I)
-_generations: Counter = Counter()
+# What a transaction wrote comes from its session: the tables of the objects a flush inserts, updates
+# or deletes, and of the INSERT/UPDATE/DELETE statements (Core or ORM) executed through it. Raw SQL
+# text is not read: write with objects or statements.
+_generations: Counter[str] = Counter()
 _generations_lock = threading.Lock()
 _REDIS_KEY = "clss:write-generations"
 # Execution option of a write no cache is built from (a session's last activity): it moves no generation.
 UNTRACKED = "clss_untracked"
+_WRITTEN = "clss_written"
 
 
 @cache
@@ -84,22 +89,38 @@ def _bump(tables: set[str]) -> None:
             pass
 
 
-def _track_writes(eng: sa.Engine) -> None:
-    @sa.event.listens_for(eng, "before_cursor_execute")
-    def _note(conn, _cursor, statement, _params, context, _many):
-        m = _WRITE.match(statement)
-        if m and not (context is not None and context.execution_options.get(UNTRACKED)):
-            conn.info.setdefault("clss_written", set()).add(m.group(1).lower())
+def _note(conn: sa.Connection, tables: set[str]) -> None:
+    """Kept on the connection: its own commit and rollback bound the transaction (a session's
+    after_commit also fires when a savepoint is released, before anything is committed)."""
+    conn.info.setdefault(_WRITTEN, set()).update(tables)
 
+
+@sa.event.listens_for(OrmSession, "after_flush")
+def _flushed(session: OrmSession, _flush_context: object) -> None:
+    changed = [*session.new, *session.deleted]
+    changed += [o for o in session.dirty if session.is_modified(o, include_collections=False)]
+    tables = {t.name for o in changed for t in sa.inspect(o).mapper.tables}
+    if tables:
+        _note(session.connection(), tables)
+
+
+@sa.event.listens_for(OrmSession, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    stmt = state.statement
+    if isinstance(stmt, (sa.Insert, sa.Update, sa.Delete)) and not state.execution_options.get(UNTRACKED):
+        _note(state.session.connection(), {t.name for t in find_tables(stmt.table)})
+
+
+def _track_writes(eng: sa.Engine) -> None:
     @sa.event.listens_for(eng, "commit")
-    def _committed(conn):
-        written = conn.info.pop("clss_written", None)
+    def _committed(conn: sa.Connection) -> None:
+        written = conn.info.pop(_WRITTEN, None)
         if written:
             _bump(written)
 
     @sa.event.listens_for(eng, "rollback")
-    def _forget(conn):
-        conn.info.pop("clss_written", None)
+    def _forget(conn: sa.Connection) -> None:
+        conn.info.pop(_WRITTEN, None)
 
 
 @cache
@@ -163,10 +184,11 @@ def insert_ignoring_duplicates(session: Session, table: sa.Table, rows: list, co
         columns = list(rows[0])
         rows = [tuple(r[c] for c in columns) for r in rows]
     conn = session.connection()
+    _note(conn, {table.name})  # written by SQL of its own: no session event sees it
     dialect = conn.dialect
-    by_column = list(zip(*rows))
+    by_column = [list(c) for c in zip(*rows)]
     for i, name in enumerate(columns):
-        process = table.c[name].type._cached_bind_processor(dialect)
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
             converted = {v: process(v) for v in set(by_column[i]) if v is not None}
             converted[None] = None

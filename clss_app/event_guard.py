@@ -24,9 +24,9 @@ from reflex.middleware import Middleware
 from reflex.state import StateUpdate
 from reflex.utils.types import get_type_hints
 from reflex_base.event import Event, EventSpec
-from reflex_base.event.processor.base_state_processor import _transform_event_payload
 from reflex_base.registry import RegistrationContext
 
+from clss_app.compat import transform_event_payload
 from clss_app.services.permissions import Forbidden, NotLoggedIn
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ def problem(name: str, payload) -> str:
     if not open_ended and (unknown := payload.keys() - hints.keys()):
         return f"unknown {sorted(unknown)[:5]}"
     try:
-        converted = _transform_event_payload(payload, hints)
+        converted = transform_event_payload(payload, hints)
     except ValueError as exc:
         return f"not convertible: {str(exc).split(' with value ')[0]}"
     for arg, value in converted.items():

@@ -16,10 +16,12 @@ from contextlib import contextmanager
 from urllib.parse import quote
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
 from clss_app import db, menu, settings
 from clss_app.admin.site import served
+from clss_app.compat import event
 from clss_app.services import auth
 from clss_app.services.permissions import VIEW, Forbidden, NotLoggedIn, Principal, can
 
@@ -62,12 +64,12 @@ class AuthState(rx.State):
         with db.session_scope() as s:
             yield s, auth.principal_for_token(s, self.token)
 
-    def _refused(self, exc: Forbidden):
+    def _refused(self, exc: Forbidden) -> EventSpec:
         if isinstance(exc, NotLoggedIn):
             return self._to_login()
         return rx.toast.error(str(exc), position="top-center")
 
-    def _to_login(self):
+    def _to_login(self) -> EventSpec:
         """Back to the login page, which returns here afterwards.
 
         A full page load, not the router's: a tab whose state the server lost (Redis restarted
@@ -98,7 +100,7 @@ class AuthState(rx.State):
         self.allowed_groups = menu.visible_groups(p.role)
 
     # ------------------------------------------------------------ events
-    @rx.event
+    @event
     def enter_page(self, key: str):
         """on_load guard of every page behind the login."""
         if key != self._page_key:  # a new page: hide the old one until checked
@@ -114,7 +116,7 @@ class AuthState(rx.State):
         if self.page_status == "ok":
             return served().loader(key)
 
-    @rx.event
+    @event
     def enter_login(self):
         # No clearing of login_error here: a quick user's submit can be answered before this
         # on_load runs, and its message must stay (errors are cleared on logout and on success).
@@ -123,7 +125,7 @@ class AuthState(rx.State):
         if p is not None:
             return rx.redirect(_safe_next(self.router.url.query_parameters.get("next")))
 
-    @rx.event
+    @event
     async def login(self, form: dict):
         username = str(form.get("username", ""))
         password = str(form.get("password", ""))
@@ -139,7 +141,7 @@ class AuthState(rx.State):
         self.token, self.download_key = result.token, result.download_key
         return rx.redirect(_safe_next(self.router.url.query_parameters.get("next")))
 
-    @rx.event
+    @event
     def logout(self):
         with db.session_scope() as s:
             auth.logout(s, self.token)

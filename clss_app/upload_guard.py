@@ -8,7 +8,7 @@ byte of the body:
   streams (chunked, or a Content-Length that lies), as soon as it passes it: Reflex then sees a
   disconnected client and never runs the handler;
 - 401 without a live session: the browser sends its login token in ``X-CLSS-Session`` (every upload
-  in ``clss_app/admin/components.py`` does), Reflex's own headers only name the tab and the handler.
+  in ``clss_app/admin/components/`` does), Reflex's own headers only name the tab and the handler.
 The handler still checks the role, the data scope and each file, as before.
 
 Limits, from the declarations (``limits()``): the largest form upload is one ``images`` field's

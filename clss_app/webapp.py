@@ -12,7 +12,7 @@ from clss_app import event_guard, health, menu
 from clss_app.admin import downloads
 from clss_app.admin.components import admin_body
 from clss_app.admin.site import AdminSite
-from clss_app.admin.state import AdminState
+from clss_app.admin.state import AdminIOState, AdminState
 from clss_app.state import AuthState
 from clss_app.ui import theme
 from clss_app.ui.shell import admin_page
@@ -58,7 +58,8 @@ def build_app(site: AdminSite, entries: Mapping[str, menu.MenuEntry] = menu.ENTR
     site.add_page("dashboard", analytics_body, ANALYTICS_LOAD)
     site.add_page("app_preview", preview_body, PreviewState.load)
     for admin in site.admins():
-        site.add_page(admin.key, partial(admin_body, admin, entries[admin.key].label), AdminState.load(admin.key))
+        body = partial(admin_body, admin, entries[admin.key].label, AdminState, AdminIOState)
+        site.add_page(admin.key, body, AdminState.load(admin.key))
 
     # Every menu entry becomes a guarded page; one not built yet is a placeholder.
     for key, entry in entries.items():

@@ -235,15 +235,16 @@ def market_body() -> rx.Component:
             rx.foreach(
                 S.rows,
                 lambda r: rx.el.tr(
-                    *[rx.el.td(r[k], class_name="rt-TableCell") for k in ("city", "month", "value", "mom", "yoy")],
-                    class_name="rt-TableRow",
+                    *[rx.el.td(r[k], class_name="clss-cell") for k in ("city", "month", "value", "mom", "yoy")],
+                    class_name="clss-row",
                 ),
             ),
-            class_name="rt-TableBody",
+            class_name="clss-body",
         ),
         width="100%",
         size="1",
         id="market-table",
+        class_name="clss-small",
     )
     return rx.vstack(
         rx.hstack(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import polars as pl
 import pytest
@@ -15,7 +16,7 @@ from clss_app.services import analytics as an
 from clss_app.services import market
 from clss_app.services.permissions import Forbidden
 from clss_app.site import app_site
-from models import AreaBand, IndexKind
+from models import AreaBand, IndexKind, Payment, PaymentMethod
 
 TODAY = date.today()
 YEAR = an.Filters(month_from=date(TODAY.year - 1, TODAY.month, 1), month_to=date(TODAY.year, TODAY.month, 1))
@@ -109,13 +110,7 @@ def test_cache_serves_until_a_commit_writes_a_table_it_reads(session, principal_
     pid = first["project_ids"][0]
     with db.session_scope() as s:
         bill = s.execute(sa.text("SELECT id FROM bill WHERE project_id = :p LIMIT 1"), {"p": pid}).scalar_one()
-        s.execute(
-            sa.text(
-                "INSERT INTO payment (bill_id, project_id, amount, method, receipt_no, paid_on, username, "
-                "created_at) VALUES (:b, :p, 123.45, 'cash', 't', :d, 't', CURRENT_TIMESTAMP)"
-            ),
-            {"b": bill, "p": pid, "d": TODAY},
-        )
+        s.add(Payment(bill_id=bill, project_id=pid, amount=Decimal("123.45"), method=PaymentMethod.CASH, paid_on=TODAY))
     # The next look answers at once with the last figures, marked stale, and reads in the background.
     meanwhile = an.dashboard(session, p, YEAR, TODAY)
     assert meanwhile["stale"] and meanwhile["revenue"] == first["revenue"]

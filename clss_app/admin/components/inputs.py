@@ -1,0 +1,278 @@
+"""Form inputs that are more than a text box: pickers of other rows, chips, image and file uploads."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from clss_app.admin.components.common import State, files, options
+from clss_app.compat import upload_event
+from clss_app.ui import theme
+
+
+def fk_picker(S: State, admin, name: str) -> rx.Component:
+    spec = admin.fields[name]
+    shown = rx.cond(
+        S.fk_labels_shown.contains(name) & (S.fk_labels_shown[name] != ""),
+        S.fk_labels_shown[name],
+        f"请选择{spec.label}",
+    )
+    return rx.popover.root(
+        rx.popover.trigger(
+            rx.button(
+                shown,
+                rx.icon("chevrons-up-down", size=14),
+                variant="surface",
+                color_scheme="gray",
+                width="100%",
+                justify_content="space-between",
+                type="button",
+                id=f"fk-{name}",
+            )
+        ),
+        rx.popover.content(
+            rx.vstack(
+                rx.input(
+                    placeholder=f"搜索{spec.label}",
+                    on_change=lambda v: S.fk_search(name, v).debounce(250),
+                    width="100%",
+                    data_fk_search=name,
+                ),
+                rx.scroll_area(
+                    rx.vstack(
+                        rx.foreach(
+                            options(S, name),
+                            lambda o: rx.popover.close(
+                                rx.box(
+                                    rx.text(o["label"], size="2"),
+                                    padding="6px 8px",
+                                    border_radius="6px",
+                                    cursor="pointer",
+                                    width="100%",
+                                    _hover={"background": "#eff6ff"},
+                                    on_click=S.pick_fk(name, o["id"], o["label"]),
+                                    data_option=o["label"],
+                                )
+                            ),
+                        ),
+                        spacing="0",
+                        width="100%",
+                    ),
+                    max_height="220px",
+                    type="auto",
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            width="320px",
+        ),
+    )
+
+
+def many_picker(S: State, admin, name: str) -> rx.Component:
+    """Chosen rows as chips (× removes one) and a searchable list to add more."""
+    spec = admin.fields[name]
+    chosen = rx.cond(S.many_shown.contains(name), S.many_shown[name], [])
+    readonly = S.readonly_fields.contains(name)
+    chip = lambda c: rx.badge(  # noqa: E731
+        c["label"],
+        rx.cond(
+            readonly,
+            rx.fragment(),
+            rx.el.button(
+                "×",
+                type="button",
+                on_click=S.remove_many(name, c["id"]),
+                class_name="clss-chip-x",
+                aria_label="移除 " + c["label"],
+            ),
+        ),
+        variant="soft",
+        size="2",
+        data_chip=c["label"],
+    )
+    add = rx.popover.root(
+        rx.popover.trigger(
+            rx.button(rx.icon("plus", size=14), "添加", size="1", variant="soft", type="button", id=f"many-{name}")
+        ),
+        rx.popover.content(
+            rx.vstack(
+                rx.input(
+                    placeholder=f"搜索{spec.label}",
+                    on_change=lambda v: S.fk_search(name, v).debounce(250),
+                    width="100%",
+                    data_fk_search=name,
+                ),
+                rx.scroll_area(
+                    rx.vstack(
+                        rx.foreach(
+                            options(S, name),
+                            lambda o: rx.box(
+                                rx.text(o["label"], size="2"),
+                                padding="6px 8px",
+                                border_radius="6px",
+                                cursor="pointer",
+                                width="100%",
+                                _hover={"background": "#eff6ff"},
+                                on_click=S.add_many(name, o["id"], o["label"]),
+                                data_option=o["label"],
+                            ),
+                        ),
+                        spacing="0",
+                        width="100%",
+                    ),
+                    max_height="220px",
+                    type="auto",
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            width="320px",
+        ),
+    )
+    return rx.flex(
+        rx.foreach(chosen, chip),
+        rx.cond(readonly, rx.fragment(), add),
+        rx.cond(chosen.length() == 0, rx.text("未选择", size="2", color=theme.TEXT_MUTED)),
+        wrap="wrap",
+        gap="6px",
+        align="center",
+        width="100%",
+        id=f"field-{name}",
+    )
+
+
+def file_input(S: State, admin, name: str, value) -> rx.Component:
+    from clss_app.admin import attachments
+
+    spec, upload_id = admin.fields[name], f"upload-{name}"
+    types = spec.extra.get("types", attachments.DEFAULT_TYPES)
+    accept = {mime: exts for t in types for mime, exts in attachments.ACCEPT[t].items()}
+    hint = (
+        "、".join(attachments.KINDS[t] for t in types)
+        + f"，不超过 {spec.extra.get('max_mb', attachments.DEFAULT_MAX_MB)} MB"
+    )
+    shown = value.split("/")[1]  # "<hash>.<ext>/<name>"; names never hold "/"
+    return rx.hstack(
+        rx.cond(
+            value != "",
+            rx.hstack(
+                rx.icon("paperclip", size=14), rx.text(shown, size="2", id=f"file-{name}"), spacing="1", align="center"
+            ),
+            rx.text("未上传", size="2", color=theme.TEXT_MUTED),
+        ),
+        rx.upload.root(
+            rx.hstack(
+                rx.button(rx.icon("upload", size=14), "上传文件", size="1", variant="soft", type="button"),
+                rx.text(hint, size="1", color=theme.TEXT_MUTED),
+                spacing="2",
+                align="center",
+            ),
+            id=upload_id,
+            max_files=1,
+            multiple=False,
+            accept=accept,
+            on_drop=upload_event(S.upload_field, files(S, upload_id), name),
+            border="none",
+            padding="0",
+        ),
+        spacing="3",
+        align="center",
+        wrap="wrap",
+    )
+
+
+def images_input(S: State, admin, name: str, value) -> rx.Component:
+    from clss_app.admin.media import ROUTE
+
+    spec, upload_id = admin.fields[name], f"upload-{name}"
+    most, max_mb = spec.extra.get("max_count", 9), spec.extra.get("max_mb", 5)
+
+    def thumb(img):
+        return rx.cond(
+            img != "",
+            rx.box(
+                rx.image(
+                    src=ROUTE + "/" + img,
+                    height="64px",
+                    width="86px",
+                    object_fit="cover",
+                    border_radius="6px",
+                    border=f"1px solid {theme.BORDER}",
+                ),
+                rx.el.button(
+                    "×",
+                    type="button",
+                    on_click=S.remove_image(name, img),
+                    class_name="clss-thumb-x",
+                    aria_label="删除图片",
+                ),
+                position="relative",
+                data_image=img,
+            ),
+        )
+
+    return rx.vstack(
+        rx.flex(rx.foreach(value.split(","), thumb), wrap="wrap", gap="8px", id=f"images-{name}"),
+        rx.upload.root(
+            rx.hstack(
+                rx.button(rx.icon("images", size=14), "上传图片", size="1", variant="soft", type="button"),
+                rx.text(
+                    f"可多选，最多 {most} 张，JPG/PNG/WebP，每张不超过 {max_mb} MB", size="1", color=theme.TEXT_MUTED
+                ),
+                spacing="2",
+                align="center",
+            ),
+            id=upload_id,
+            max_files=most,
+            multiple=True,
+            accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"]},
+            on_drop=upload_event(S.upload_field, files(S, upload_id), name),
+            border="none",
+            padding="0",
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
+def image_input(S: State, admin, name: str, value) -> rx.Component:
+    from clss_app.admin.media import ROUTE
+
+    spec, upload_id = admin.fields[name], f"upload-{name}"
+    max_mb = spec.extra.get("max_mb", 5)
+    return rx.hstack(
+        rx.cond(
+            value != "",
+            rx.image(
+                src=ROUTE + "/" + value,
+                height="72px",
+                width="auto",
+                border_radius="6px",
+                border=f"1px solid {theme.BORDER}",
+                id=f"preview-{name}",
+            ),
+            rx.center(
+                rx.icon("image", size=24, color="#94a3b8"),
+                width="96px",
+                height="72px",
+                border=f"1px dashed {theme.BORDER}",
+                border_radius="6px",
+            ),
+        ),
+        rx.upload.root(
+            rx.vstack(
+                rx.button(rx.icon("upload", size=14), "上传图片", size="1", variant="soft", type="button"),
+                rx.text(f"JPG/PNG/WebP，不超过 {max_mb} MB", size="1", color=theme.TEXT_MUTED),
+                spacing="1",
+            ),
+            id=upload_id,
+            max_files=1,
+            multiple=False,
+            accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"]},
+            on_drop=upload_event(S.upload_field, files(S, upload_id), name),
+            border="none",
+            padding="0",
+        ),
+        spacing="3",
+        align="center",
+    )

@@ -1,0 +1,222 @@
+"""The list: load a page of rows for the query in the URL, then count; search, filter, sort, page.
+
+Only the page on screen lives in the state (rows as display strings); the query lives in the URL,
+so links are shareable and the back button works.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qs
+
+import reflex as rx
+from sqlmodel import Session
+
+from clss_app.admin.query import MAX_PAGE, ListQuery, count, display, fetch_page
+from clss_app.admin.site import served
+from clss_app.admin.states.form import FormMixin
+from clss_app.admin.view import ModelAdmin
+from clss_app.compat import event
+from clss_app.event_guard import refusal
+from clss_app.services.permissions import (
+    CREATE,
+    DELETE,
+    EXPORT,
+    IMPORT,
+    UPDATE,
+    VIEW,
+    Forbidden,
+    Principal,
+    can,
+    require,
+)
+
+# Clears the pending mark the page script sets when a list control is used (assets/clss.js).
+LIST_SETTLED = rx.call_script("delete document.getElementById('admin-list')?.dataset.loading")
+
+
+class ListMixin(FormMixin, mixin=True):
+    _counted: str = ""  # the admin and conditions the shown total was counted for
+    _options_for: str = ""  # the admin whose filter options are loaded
+
+    def _navigate(self, q: ListQuery) -> list[Any]:
+        """Show ``q`` now and record it in the URL (history.pushState, not a navigation).
+
+        One round trip instead of three: a navigation would re-hydrate the
+        whole state and run the page guard again. Back/forward: the page
+        listens to popstate and sends the URL's query to ``apply_search``.
+        """
+        return self._fetch(wanted=q)
+
+    def _display_rows(
+        self, session: Session, admin: type[ModelAdmin], p: Principal, rows: list
+    ) -> list[dict[str, str]]:
+        out = display(session, admin, rows, admin.visible(p, admin.list_columns))
+        for d, r in zip(out, rows):
+            d["id"] = str(r.id)
+        return out
+
+    @event
+    def load(self, key: str):
+        """Read the query from the URL and show that page of rows."""
+        if key not in served():
+            return refusal()
+        if key != self.admin_key:
+            self.selected, self.all_matching = [], False
+            self.form_open = self.detail_open = self.confirm_open = False
+        self.admin_key = key
+        params = {k: str(v) for k, v in self.router.url.query_parameters.items()}
+        events = self._show_params(params, fresh=True)
+        pending, self._create_after_load = self._create_after_load == key, ""
+        if (pending or params.get("new") == "1") and self.perms.get(CREATE):
+            # A link that means "add one here" (房态图 → 预定 this room): the form opens prefilled
+            # from the URL's filters. Still checked again by open_create and save.
+            refused = self.open_create("")
+            if refused is not None:
+                return refused
+        return events
+
+    @event
+    def apply_search(self, search: str):
+        """Back/forward within the list: the browser's query string is the truth."""
+        if not self.admin_key or not isinstance(search, str):
+            return
+        return self._show_params({k: v[-1] for k, v in parse_qs(search.lstrip("?")).items()})
+
+    def _show_params(self, params: dict[str, str], fresh: bool = False) -> list[Any]:
+        return self._fetch(fresh, params=params)
+
+    def _fetch(
+        self, fresh: bool = False, wanted: ListQuery | None = None, params: dict[str, str] | None = None
+    ) -> list[Any]:
+        """Query the current page; the count follows in its own event.
+
+        Rows first, count second: on a huge table the 50 rows are on screen
+        before the (capped) count has finished. ``fresh``: rows may have been
+        added or removed (page entry, save, action, import), so count again.
+        A new query comes from a handler (``wanted``: refused whole if the
+        admin does not offer any part of it to this role) or from the URL
+        (``params``: what it may not ask falls back to the defaults).
+        """
+        admin = self._admin()
+        if fresh:
+            self._counted = self._options_for = ""
+        events: list[Any] = [LIST_SETTLED]
+        try:
+            with self._session() as (s, p):
+                p = require(p, VIEW, admin.key)
+                if params is not None:
+                    wanted = ListQuery.from_params(params, admin, p)
+                elif wanted is not None:
+                    problems = wanted.problems(admin, p)
+                    if problems:
+                        return [LIST_SETTLED, refusal(next(iter(problems.values())))]
+                    shown = wanted.to_params(admin)
+                    url = admin.site.menu[admin.key].route + (f"?{shown}" if shown else "")
+                    events.insert(0, rx.call_script(f"window.history.pushState(null, '', {json.dumps(url)})"))
+                if wanted is not None:
+                    self._put(
+                        q=wanted.q,
+                        filters=wanted.filters,
+                        sort=wanted.sort,
+                        page=wanted.page,
+                        page_size=wanted.page_size,
+                    )
+                q = self._query()
+                rows = fetch_page(s, admin, p, q)
+                self.rows = self._display_rows(s, admin, p, rows)
+                self._put(
+                    rows_key=admin.key,
+                    hidden_columns=[n for n in admin.fields if n not in admin.visible(p, admin.fields)],
+                    search_labels="/".join(admin.fields[n].label for n in admin.search_for(p)),
+                    perms={a: can(p, a, admin.key) for a in (CREATE, UPDATE, DELETE, EXPORT, IMPORT)},
+                    action_perms={a.name: can(p, f"action:{a.name}", admin.key) for a in admin.actions},
+                )
+                if self._options_for != admin.key:  # the filters' unfiltered options, once per list
+                    for name in admin.filters_for(p):
+                        if admin.fields[name].kind == "fk":
+                            self._load_fk_options(s, admin, p, name, "")
+                    self._options_for = admin.key
+        except Forbidden as exc:
+            self.rows, self.rows_key, self.total, self.total_text = [], admin.key, 0, "0"
+            self._counted, self._options_for = "", ""
+            return [LIST_SETTLED, self._refused(exc)]
+        counted = f"{admin.key}|{q.q}|{sorted(q.filters.items())}|{q.page_size}"
+        if counted == self._counted:  # same rows matched (a sort or another page): same count
+            return events
+        self._counted = counted
+        self.total_text = "…"
+        return [*events, self.__class__.load_count]
+
+    @event
+    def load_count(self):
+        admin, q = self._admin(), self._query()
+        try:
+            with self._session() as (s, p):
+                p = require(p, VIEW, admin.key)
+                n, exact = count(s, admin, p, q)
+        except Forbidden as exc:
+            return self._refused(exc)
+        pages = max(1, -(-n // q.page_size))
+        # Past a capped count the last page is unknown: allow any page, say "200+".
+        self._put(
+            total=n,
+            total_text=f"{n:,}" if exact else f"{n:,}+",
+            pages=pages if exact else MAX_PAGE,
+            pages_text=f"{pages:,}" if exact else f"{pages:,}+",
+        )
+
+    @event
+    def search(self, form: dict):
+        q = self._query()
+        q.q, q.page = form.get("q", ""), 1
+        if not isinstance(q.q, str):
+            return refusal()
+        return self._navigate(q)
+
+    @event
+    def set_filter(self, name: str, value: str):
+        q = self._query()
+        if value:
+            q.filters[name] = value
+        else:
+            q.filters.pop(name, None)
+        q.page = 1
+        return self._navigate(q)
+
+    @event
+    def clear_filters(self):
+        q = self._query()
+        q.filters, q.q, q.page = {}, "", 1
+        return self._navigate(q)
+
+    @event
+    def sort_by(self, name: str):
+        q = self._query()
+        q.sort = f"-{name}" if q.sort == name else name
+        q.page = 1
+        return self._navigate(q)
+
+    @event
+    def go_page(self, page: int | str):
+        q = self._query()
+        try:
+            q.page = min(max(1, int(page)), self.pages)
+        except (TypeError, ValueError):
+            return refusal("请输入页码")
+        return self._navigate(q)
+
+    @event
+    def jump(self, form: dict):
+        return self.go_page(form.get("page", "1"))
+
+    @event
+    def set_page_size(self, size: str):
+        q = self._query()
+        q.page = 1
+        try:
+            q.page_size = int(size)
+        except ValueError:
+            return refusal()
+        return self._navigate(q)
