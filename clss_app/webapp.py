@@ -64,7 +64,7 @@ def build_app(site: AdminSite, entries: Mapping[str, menu.MenuEntry] = menu.ENTR
     # Every menu entry becomes a guarded page; one not built yet is a placeholder.
     for key, entry in entries.items():
         page = site.pages.get(key)
-        body = page.body() if page else placeholder(entry)
+        component = page.body() if page else placeholder(entry)
         route, title = entry.route, f"{entry.label} · CLSS Admin"
-        app.add_page(admin_page(key, body, entry), route=route, title=title, on_load=AuthState.enter_page(key))
+        app.add_page(admin_page(key, component, entry), route=route, title=title, on_load=AuthState.enter_page(key))
     return app

@@ -597,7 +597,7 @@ def _panel() -> rx.Component:
                                     *[
                                         rx.link(
                                             rx.button(rx.icon(icon, size=14), label, variant="soft"),
-                                            href=path + "?f_room_id=" + P["id"] + extra,
+                                            href=f"{path}?f_room_id={P['id']}{extra}",
                                             data_flow=label,
                                         )
                                         for label, icon, path, extra in flows

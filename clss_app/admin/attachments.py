@@ -50,7 +50,7 @@ def check(data: bytes, filename: str, label: str, types=DEFAULT_TYPES, max_mb: i
     if len(data) > max_mb * 1024 * 1024:
         raise FieldError(f"{label}不能超过 {max_mb} MB（当前 {len(data) / 1024 / 1024:.1f} MB）")
     kind = sniff(data, filename)
-    if kind not in types:
+    if kind is None or kind not in types:
         raise FieldError(f"{label}须为 {'、'.join(KINDS[t] for t in types)} 文件")
     if kind in ("xlsx", "docx"):  # zips: whoever opens one later must not unpack a bomb
         try:

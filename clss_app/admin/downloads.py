@@ -23,6 +23,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from clss_app import db, settings
+from clss_app.core.rows import changed
 from clss_app.services import auth
 from clss_app.services.permissions import NotLoggedIn, Principal
 from models import DownloadTicket, utcnow
@@ -77,9 +78,12 @@ def redeem(session: Session, token: str, key: str | None) -> DownloadTicket | No
     owner = auth.live_session(session, t.session_id, now)
     if owner is None or not hmac.compare_digest(owner.download_key_hash, _hash(key)):
         return None
-    spent = session.execute(
-        sa.update(DownloadTicket).where(DownloadTicket.id == t.id, DownloadTicket.used_at.is_(None)).values(used_at=now)
-    ).rowcount
+    spent = changed(
+        session,
+        sa.update(DownloadTicket)
+        .where(DownloadTicket.id == t.id, DownloadTicket.used_at.is_(None))
+        .values(used_at=now),
+    )
     return t if spent == 1 else None
 
 

@@ -179,8 +179,10 @@ class SheetExtent:
             for column in set(letters):
                 self._extend(self.cols, _column(column), self.max_columns, self.columns_message)
         last = text.rfind(b'<c r="')  # the cursor: at the last cell, then past the rows after it
-        letters, digits = self.REF.match(text, last + 6).groups()
-        self.row, self.col = int(digits) - 1, _column(letters)
+        cursor = self.REF.match(text, last + 6)
+        assert cursor is not None  # the pattern matches even an empty reference
+        at_letters, at_digits = cursor.groups()
+        self.row, self.col = int(at_digits) - 1, _column(at_letters)
         self._tag_by_tag(text[last + 1 :])
         return True
 

@@ -35,3 +35,11 @@ def changed(session: Session, statement: sa.Update | sa.Delete, params: list[dic
     if not isinstance(result, sa.CursorResult):
         raise TypeError(f"{statement!r} gave no row count")
     return result.rowcount
+
+
+def engine_of(session: Session) -> sa.Engine:
+    """The engine a session is bound to (the app binds sessions to engines, never to connections)."""
+    bind = session.get_bind()
+    if not isinstance(bind, sa.Engine):
+        raise TypeError(f"session bound to {bind!r}, not an engine")
+    return bind

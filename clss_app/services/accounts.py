@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from clss_app.core.rows import saved_id
 from clss_app.services.auth import USERNAME_MAX, hash_password, password_problem
 from models import ROLE_UNIT_KIND, OrgUnit, Role, User
 
@@ -47,7 +48,7 @@ def create_user(
         username=username,
         display_name=display_name.strip(),
         role=role,
-        org_unit_id=unit.id,
+        org_unit_id=saved_id(unit),
         password_hash=hash_password(password),
     )
     session.add(user)

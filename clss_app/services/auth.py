@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
 from clss_app import db, settings
+from clss_app.core.rows import changed, engine_of, saved_id
 from clss_app.services import throttle
 from clss_app.services.permissions import Principal, load_principal
 from models import LoginLog, LoginOutcome, User, UserSession, utcnow
@@ -113,11 +114,12 @@ def login(
         return refused
 
     # First, on a connection of its own: this session must hold none while it waits for another.
-    counted = throttle.reserve(session.get_bind(), username, throttle.client_key(address), now)
+    counted = throttle.reserve(engine_of(session), username, throttle.client_key(address), now)
     user = session.exec(select(User).where(User.username == username)).first()
     locked = user is not None and user.locked_until is not None and user.locked_until > now
-    checked = user is not None and counted is not None and not locked
-    if not verify_password(user.password_hash if checked else _DUMMY_HASH, password) or not checked:
+    checked = user.password_hash if user is not None and counted is not None and not locked else None
+    right = verify_password(checked or _DUMMY_HASH, password)  # a dummy check takes as long as a real one
+    if user is None or counted is None or locked or checked is None or not right:
         outcome = (
             LoginOutcome.THROTTLED
             if counted is None
@@ -128,17 +130,18 @@ def login(
             else LoginOutcome.FAILED
         )
         _record(session, outcome, username, user, address, now)
-        if outcome == LoginOutcome.FAILED and counted >= settings.LOGIN_LOCK_AFTER:
+        if outcome == LoginOutcome.FAILED and user and counted and counted >= settings.LOGIN_LOCK_AFTER:
             _lock(session, user, counted, address, now)
         return refused
     # The password was right; the lock may have been set (or the account stopped) while it was checked.
-    opened = session.execute(
+    opened = changed(
+        session,
         sa.update(User)
         .where(
             User.id == user.id, User.is_active.is_(True), sa.or_(User.locked_until.is_(None), User.locked_until <= now)
         )
-        .values(last_login_at=now)
-    ).rowcount
+        .values(last_login_at=now),
+    )
     if not opened:
         session.refresh(user)
         inactive = not user.is_active
@@ -150,7 +153,7 @@ def login(
     session.add(
         UserSession(
             token_hash=_token_hash(token),
-            user_id=user.id,
+            user_id=saved_id(user),
             created_at=now,
             last_seen_at=now,
             expires_at=now + timedelta(hours=settings.SESSION_HOURS),
@@ -163,11 +166,12 @@ def login(
 
 def _lock(session: Session, user: User, failures: int, address: str, now: datetime) -> None:
     until = now + timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
-    locked = session.execute(
+    locked = changed(
+        session,
         sa.update(User)
         .where(User.id == user.id, sa.or_(User.locked_until.is_(None), User.locked_until <= now))
-        .values(locked_until=until)
-    ).rowcount
+        .values(locked_until=until),
+    )
     if locked:
         _record(
             session,
@@ -184,7 +188,9 @@ def is_locked(session: Session, users: list[User], now: datetime | None = None) 
     """Ids of the users with a lock in force or a login counter that makes them wait."""
     now = now or utcnow()
     waiting = throttle.waiting(session, [u.username for u in users], now)
-    return {u.id for u in users if u.username in waiting or (u.locked_until is not None and u.locked_until > now)}
+    return {
+        saved_id(u) for u in users if u.username in waiting or (u.locked_until is not None and u.locked_until > now)
+    }
 
 
 def unlock(session: Session, user: User, by: str, now: datetime | None = None) -> None:
@@ -243,7 +249,7 @@ def _check_session(session: Session, where, now: datetime) -> tuple | None:
     """``_live`` on a connection of its own, committed at once: the caller's transaction may run long
     (on SQLite a write would hold the whole database until it ends), and the caller's session holds no
     connection yet, so this one never waits on a pool it is itself keeping busy."""
-    with session.get_bind().connect() as conn:
+    with engine_of(session).connect() as conn:
         found = _live(conn, where, now)
         conn.commit()
     return found

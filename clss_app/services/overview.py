@@ -34,8 +34,8 @@ def scope_summary(session: Session, p: Principal | None, limit: int = 12) -> dic
         .group_by(Room.project_id)
         .subquery()
     )
-    rows = session.exec(
-        select(
+    rows = session.execute(  # seven columns: more than sqlmodel's select() is typed for
+        sa.select(
             Project.id,
             Project.name,
             Project.city,

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from clss_app import db, settings
+from clss_app.core.rows import table_of
 from models import LoginThrottle
 
 T = LoginThrottle
@@ -72,7 +73,7 @@ def reserve(bind: sa.Engine, username: str, address: str, now: datetime) -> int 
     with Session(bind) as s:
         db.insert_ignoring_duplicates(
             s,
-            T.__table__,
+            table_of(T),
             [(username, address, 0, now), (username, ANY, 0, now), (ANY, address, 0, now)],
             ["username", "address", "failures", "last_failed_at"],
         )
