@@ -13,8 +13,8 @@ from functools import cache
 
 from clss_app import menu
 from clss_app.admin.site import AdminSite
-from clss_app.core.roles import EXECUTIVES
-from clss_app.services import market
+from clss_app.core.roles import EXECUTIVES, STORE
+from clss_app.services import market, room_status
 from clss_app.services.permissions import EXPORT
 from pages import analytics, app_content, finance, home, housing, insurance, leasing, marketing, system
 from pages import market as market_page
@@ -27,6 +27,8 @@ def build(entries: Mapping[str, menu.MenuEntry] = menu.ENTRIES) -> AdminSite:
     site = AdminSite(entries)
     site.register_all(*PAGE_MODULES)
     site.grant(market.RESOURCE, EXPORT, EXECUTIVES)  # whoever sees the chart may take its numbers away
+    site.grant(room_status.RESOURCE, room_status.LOCK, STORE)  # the 房态图's batch lock and unlock
+    site.grant(room_status.RESOURCE, room_status.UNLOCK, STORE)
     # What the 房态图 and the daily job write to the audit log, outside any admin.
     site.label("rooms", "action:lock", "锁定房间")
     site.label("rooms", "action:unlock", "解锁房间")

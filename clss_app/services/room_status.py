@@ -16,14 +16,12 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.core import audit, roles
-from clss_app.services.permissions import NOT_FOUND, VIEW, Forbidden, Principal, grant, require, scope_clause
+from clss_app.core import audit
+from clss_app.services.permissions import NOT_FOUND, VIEW, Forbidden, Principal, require, scope_clause
 from models import LockKind, Room, RoomStatus, RoomStatusLog, utcnow
 
 RESOURCE = "workbench"
 LOCK, UNLOCK = "lock", "unlock"
-grant(RESOURCE, LOCK, roles.STORE)
-grant(RESOURCE, UNLOCK, roles.STORE)
 MAX_BATCH = 5_000
 MAX_REASON = 100
 
