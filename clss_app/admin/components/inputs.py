@@ -9,6 +9,43 @@ from clss_app.compat import upload_event
 from clss_app.ui import theme
 
 
+def _search_list(S: State, name: str, label: str, pick, close: bool) -> rx.Component:
+    """A search box over the other table's rows and the matching ones; clicking one calls ``pick``
+    (and closes the popover when ``close``: a single choice)."""
+
+    def option(o):
+        row = rx.box(
+            rx.text(o["label"], size="2"),
+            padding="6px 8px",
+            border_radius="6px",
+            cursor="pointer",
+            width="100%",
+            _hover={"background": "#eff6ff"},
+            on_click=pick(name, o["id"], o["label"]),
+            data_option=o["label"],
+        )
+        return rx.popover.close(row) if close else row
+
+    return rx.popover.content(
+        rx.vstack(
+            rx.input(
+                placeholder=f"搜索{label}",
+                on_change=lambda v: S.fk_search(name, v).debounce(250),
+                width="100%",
+                data_fk_search=name,
+            ),
+            rx.scroll_area(
+                rx.vstack(rx.foreach(options(S, name), option), spacing="0", width="100%"),
+                max_height="220px",
+                type="auto",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="320px",
+    )
+
+
 def fk_picker(S: State, admin, name: str) -> rx.Component:
     spec = admin.fields[name]
     shown = rx.cond(
@@ -29,42 +66,7 @@ def fk_picker(S: State, admin, name: str) -> rx.Component:
                 id=f"fk-{name}",
             )
         ),
-        rx.popover.content(
-            rx.vstack(
-                rx.input(
-                    placeholder=f"搜索{spec.label}",
-                    on_change=lambda v: S.fk_search(name, v).debounce(250),
-                    width="100%",
-                    data_fk_search=name,
-                ),
-                rx.scroll_area(
-                    rx.vstack(
-                        rx.foreach(
-                            options(S, name),
-                            lambda o: rx.popover.close(
-                                rx.box(
-                                    rx.text(o["label"], size="2"),
-                                    padding="6px 8px",
-                                    border_radius="6px",
-                                    cursor="pointer",
-                                    width="100%",
-                                    _hover={"background": "#eff6ff"},
-                                    on_click=S.pick_fk(name, o["id"], o["label"]),
-                                    data_option=o["label"],
-                                )
-                            ),
-                        ),
-                        spacing="0",
-                        width="100%",
-                    ),
-                    max_height="220px",
-                    type="auto",
-                ),
-                spacing="2",
-                width="100%",
-            ),
-            width="320px",
-        ),
+        _search_list(S, name, spec.label, S.pick_fk, close=True),
     )
 
 
@@ -94,40 +96,7 @@ def many_picker(S: State, admin, name: str) -> rx.Component:
         rx.popover.trigger(
             rx.button(rx.icon("plus", size=14), "添加", size="1", variant="soft", type="button", id=f"many-{name}")
         ),
-        rx.popover.content(
-            rx.vstack(
-                rx.input(
-                    placeholder=f"搜索{spec.label}",
-                    on_change=lambda v: S.fk_search(name, v).debounce(250),
-                    width="100%",
-                    data_fk_search=name,
-                ),
-                rx.scroll_area(
-                    rx.vstack(
-                        rx.foreach(
-                            options(S, name),
-                            lambda o: rx.box(
-                                rx.text(o["label"], size="2"),
-                                padding="6px 8px",
-                                border_radius="6px",
-                                cursor="pointer",
-                                width="100%",
-                                _hover={"background": "#eff6ff"},
-                                on_click=S.add_many(name, o["id"], o["label"]),
-                                data_option=o["label"],
-                            ),
-                        ),
-                        spacing="0",
-                        width="100%",
-                    ),
-                    max_height="220px",
-                    type="auto",
-                ),
-                spacing="2",
-                width="100%",
-            ),
-            width="320px",
-        ),
+        _search_list(S, name, spec.label, S.add_many, close=False),
     )
     return rx.flex(
         rx.foreach(chosen, chip),
