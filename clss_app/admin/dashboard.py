@@ -37,8 +37,8 @@ from clss_app.admin.site import served
 from clss_app.services.permissions import VIEW, Forbidden, Principal, can, require
 from clss_app.state import AuthState
 from clss_app.ui import theme
+from clss_app.ui.card import card
 from clss_app.ui.plot import escape_data_text
-from clss_app.ui.shell import card
 
 
 @dataclass(frozen=True)
