@@ -23,6 +23,11 @@ import asyncio
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 
+from clss_app import db
+from clss_app.admin import attachments, io, media
+from clss_app.admin.site import served
+from clss_app.services import auth
+
 SESSION_HEADER = "X-CLSS-Session"
 UPLOAD_PATH = "/_upload"
 MB = 1024 * 1024
@@ -31,9 +36,6 @@ OVERHEAD = 64 * 1024  # boundaries, part headers and Reflex's small field of bou
 
 def limits() -> dict[str, int]:
     """The largest body each upload handler (by method name) may receive."""
-    from clss_app.admin import attachments, io, media
-    from clss_app.admin.site import served
-
     largest = 0
     for admin in served().admins():
         for spec in admin.fields.values():
@@ -51,9 +53,6 @@ def limit_for(handler: str) -> int:
 
 
 def _live(token: str | None) -> bool:
-    from clss_app import db
-    from clss_app.services import auth
-
     if not token:
         return False
     with db.session_scope() as s:

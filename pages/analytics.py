@@ -13,8 +13,10 @@ import plotly.graph_objects as go
 import reflex as rx
 from sqlmodel import Session
 
-from clss_app.admin.dashboard import Chart, Dashboard, DashboardState, Filter, Stat, Table, dashboard_body, list_link
+from clss_app.admin.components.dashboard import dashboard_body
+from clss_app.admin.dashboard import DashboardState
 from clss_app.admin.fields import parse_month
+from clss_app.admin.widgets import Chart, Dashboard, Filter, Stat, Table, list_link
 from clss_app.core import clock
 from clss_app.core.money import from_cents
 from clss_app.services import analytics as an
@@ -425,6 +427,7 @@ class AnalyticsDashboard(Dashboard, key="dashboard"):
 def analytics_body() -> rx.Component:
     return dashboard_body(
         AnalyticsDashboard,
+        DashboardState,
         header=rx.vstack(
             rx.heading("经营看板", size="5"),
             rx.text(

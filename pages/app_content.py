@@ -12,7 +12,7 @@ from clss_app.services import marketing
 from clss_app.services.permissions import VIEW, Forbidden, Principal, require
 from clss_app.state import AuthState
 from clss_app.ui import theme
-from clss_app.ui.shell import card
+from clss_app.ui.card import card
 from models import Banner, BannerGroup, Evaluation, Feedback, Role
 
 R = Role

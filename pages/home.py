@@ -6,7 +6,9 @@ import plotly.graph_objects as go
 import reflex as rx
 from sqlmodel import Session
 
-from clss_app.admin.dashboard import Chart, Dashboard, DashboardState, Stat, Table, dashboard_body
+from clss_app.admin.components.dashboard import dashboard_body
+from clss_app.admin.dashboard import DashboardState
+from clss_app.admin.widgets import Chart, Dashboard, Stat, Table
 from clss_app.menu import ENTRIES, visible_keys
 from clss_app.services import inbox, overview
 from clss_app.services.permissions import Principal
@@ -108,6 +110,7 @@ def todo(session: Session, p: Principal) -> list[dict[str, str]]:
 def home_body() -> rx.Component:
     return dashboard_body(
         HomeDashboard,
+        DashboardState,
         header=rx.vstack(
             rx.heading("欢迎回来，", AuthState.display_name, size="6"),
             rx.text("以下数据均在您的数据权限范围内（", AuthState.unit_name, "）", color=theme.TEXT_MUTED, size="2"),

@@ -15,9 +15,9 @@ from clss_app.services import market
 from clss_app.services.permissions import VIEW, Forbidden, can
 from clss_app.state import AuthState
 from clss_app.ui import theme
+from clss_app.ui.card import card
 from clss_app.ui.event import event
 from clss_app.ui.plot import escape_data_text
-from clss_app.ui.shell import card
 from models import AreaBand, IndexKind, MarketIndex, utcnow
 
 COLOURS = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777"]

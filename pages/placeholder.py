@@ -4,7 +4,7 @@ import reflex as rx
 
 from clss_app import menu
 from clss_app.ui import theme
-from clss_app.ui.shell import card
+from clss_app.ui.card import card
 
 
 def placeholder(entry: menu.MenuEntry) -> rx.Component:

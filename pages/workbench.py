@@ -20,8 +20,8 @@ from clss_app.services import room_board, room_status
 from clss_app.services.permissions import VIEW, Forbidden, require
 from clss_app.state import AuthState
 from clss_app.ui import theme
+from clss_app.ui.card import card
 from clss_app.ui.event import event
-from clss_app.ui.shell import card
 from models import LockKind, RoomStatus
 
 KEY = "workbench"

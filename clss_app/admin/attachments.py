@@ -14,7 +14,7 @@ from pathlib import Path
 
 from clss_app import settings
 from clss_app.admin import zipcheck
-from clss_app.admin.fields import FieldError
+from clss_app.core.errors import FieldError
 
 FILES_DIR = settings.ROOT / "data" / "private" / "files"
 VALUE = re.compile(r"^([0-9a-f]{32}\.(pdf|xlsx|docx|png|jpg))/(.{1,200})$")

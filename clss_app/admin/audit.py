@@ -10,6 +10,7 @@ import json
 
 from sqlmodel import Session, select
 
+from clss_app.admin.query import labels_for
 from clss_app.core.audit import BOOKKEEPING
 from clss_app.core.audit import record as record
 from clss_app.core.audit import snapshot as snapshot
@@ -39,8 +40,6 @@ def history(session: Session, resource: str, row_id: int, limit: int = 50) -> li
 
 def _shown(session: Session, spec, value) -> str:
     """A stored value of an audit snapshot, as the form showed it."""
-    from clss_app.admin.query import labels_for
-
     if value in (None, ""):
         return "（空）"
     if spec.kind == "enum":

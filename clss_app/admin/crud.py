@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from clss_app.admin import audit, many, stored_files
-from clss_app.admin.fields import MAX_INT, FieldError, FieldSpec, column, label_attr, table_of
+from clss_app.admin.fields import MAX_INT, FieldSpec, column, label_attr, table_of
 from clss_app.admin.ordering import next_position
 from clss_app.admin.query import ListQuery, matching_ids
 from clss_app.admin.view import Action, ActionResult, Errors, ModelAdmin, Values
-from clss_app.core.errors import Conflict, ValidationFailed
+from clss_app.core.errors import Conflict, FieldError, ValidationFailed
 from clss_app.core.memo import IMPORT_MEMO as IMPORT_MEMO  # io.py opens and closes the import cache
 from clss_app.core.results import ActionContext
 from clss_app.core.rows import changed

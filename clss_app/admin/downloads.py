@@ -23,6 +23,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from clss_app import db, settings
+from clss_app.admin import media
 from clss_app.core.rows import changed
 from clss_app.services import auth
 from clss_app.services.permissions import NotLoggedIn, Principal
@@ -101,11 +102,8 @@ async def download(request):
     path = Path(ticket.path)
     data = path.read_bytes()
     path.unlink(missing_ok=True)
-    media = MEDIA_TYPES.get(path.suffix, "application/octet-stream")
-    return Response(data, media_type=media, headers=headers)
+    return Response(data, media_type=MEDIA_TYPES.get(path.suffix, "application/octet-stream"), headers=headers)
 
 
 def routes() -> list[Route]:
-    from clss_app.admin import media
-
     return [Route(ROUTE + "/{token}", download), Route(media.ROUTE + "/{name}", media.serve)]

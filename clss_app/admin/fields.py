@@ -19,7 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import SQLModel
 
+from clss_app.admin import attachments, media
 from clss_app.core.clock import SHANGHAI as SHANGHAI
+from clss_app.core.errors import FieldError
 from clss_app.core.images import split_images as split_images
 from models.base import LabeledEnum, Money, Percent
 
@@ -52,10 +54,6 @@ Kind = Literal[
     "file",
 ]
 NUMBER_KINDS: tuple[Kind, ...] = ("int", "decimal", "money", "percent")
-
-
-class FieldError(ValueError):
-    """A value a user typed or imported is not acceptable; the message is Chinese."""
 
 
 @dataclass(frozen=True)
@@ -133,13 +131,9 @@ class FieldSpec:
         if k == "many":  # [(id, label), ...] from many.load
             return "、".join(label for _, label in value)
         if k == "image":
-            from clss_app.admin.media import ROUTE
-
-            return f"{ROUTE}/{value}"
+            return f"{media.ROUTE}/{value}"
         if k == "file":
-            from clss_app.admin.attachments import shown_name
-
-            return shown_name(value)
+            return attachments.shown_name(value)
         if k == "images":
             return f"{len(split_images(value))} 张"
         return str(value)
@@ -176,25 +170,19 @@ class FieldSpec:
             return False if self.kind == "bool" else ("" if self.kind in STRING_KINDS else None)
         k = self.kind
         if k == "image":
-            from clss_app.admin.media import NAME
-
-            if not NAME.match(str(raw)):
+            if not media.NAME.match(str(raw)):
                 raise FieldError(f"{self.label}请通过“上传图片”选择文件")
             return str(raw)
         if k == "images":
-            from clss_app.admin.media import NAME
-
             names = split_images(raw)
-            if not all(NAME.match(n) for n in names):
+            if not all(media.NAME.match(n) for n in names):
                 raise FieldError(f"{self.label}请通过“上传图片”选择文件")
             most = self.max_count
             if len(names) > most:
                 raise FieldError(f"{self.label}最多 {most} 张（当前 {len(names)} 张）")
             return ",".join(names)
         if k == "file":
-            from clss_app.admin.attachments import read
-
-            if read(str(raw)) is None or (self.max_length and len(str(raw)) > self.max_length):
+            if attachments.read(str(raw)) is None or (self.max_length and len(str(raw)) > self.max_length):
                 raise FieldError(f"{self.label}请通过“上传文件”选择文件")
             return str(raw)
         if k in ("str", "text"):

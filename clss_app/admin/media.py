@@ -14,7 +14,7 @@ import zlib
 from starlette.responses import FileResponse, PlainTextResponse
 
 from clss_app import settings
-from clss_app.admin.fields import FieldError
+from clss_app.core.errors import FieldError
 
 MEDIA_DIR = settings.ROOT / "data" / "media"
 ROUTE = "/_clss/media"

@@ -18,8 +18,10 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin.fields import MAX_INT, SHANGHAI, FieldError, FieldSpec, column, label_attr
+from clss_app.admin import many
+from clss_app.admin.fields import MAX_INT, SHANGHAI, FieldSpec, column, label_attr
 from clss_app.admin.options import Count
+from clss_app.core.errors import FieldError
 from clss_app.services.permissions import Principal
 
 MAX_PAGE = 1_000_000
@@ -222,8 +224,6 @@ def fk_labels(session: Session, admin, rows: list, names: list[str]) -> dict[str
 
 def display(session: Session, admin, rows: list, names: list[str]) -> list[dict[str, str]]:
     """The rows as the user reads them: labels for foreign keys and links, formatted values."""
-    from clss_app.admin import many
-
     labels = fk_labels(session, admin, rows, names)
     links = many.load(session, admin, [r.id for r in rows], names)
     out = []

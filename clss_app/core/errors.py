@@ -12,6 +12,10 @@ class NotLoggedIn(Forbidden):
         super().__init__(message)
 
 
+class FieldError(ValueError):
+    """A value a user typed or imported is not acceptable; the message is Chinese."""
+
+
 class ValidationFailed(Exception):
     """Values that break a rule: {field: message}, each shown next to its field."""
 

@@ -202,15 +202,3 @@ def admin_page(key: str, body: rx.Component, entry: menu.MenuEntry | None = None
         align="start",
         font_family=theme.FONT,
     )
-
-
-def card(*children, **props) -> rx.Component:
-    return rx.box(
-        *children,
-        background="white",
-        border=f"1px solid {theme.BORDER}",
-        border_radius="10px",
-        padding="18px 20px",
-        width="100%",
-        **props,
-    )

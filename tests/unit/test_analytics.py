@@ -10,8 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from benchmarks import analytics_sql
-from clss_app.admin.fields import FieldError, FieldSpec
+from clss_app.admin.fields import FieldSpec
 from clss_app.admin.query import ListQuery, where_clauses
+from clss_app.core.errors import FieldError
 from clss_app.services import analytics as an
 from clss_app.services import market
 from clss_app.services.permissions import Forbidden

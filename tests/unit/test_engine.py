@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from clss_app.admin import Count, ModelAdmin, Scope, crud, io
-from clss_app.admin.fields import FieldError, FieldSpec, infer_fields
+from clss_app.admin.fields import FieldSpec, infer_fields
 from clss_app.admin.query import ListQuery, count, fetch_page
+from clss_app.core.errors import FieldError
 from clss_app.services.permissions import Forbidden
 from models import AuditLog, CityParam, EnterpriseParam, OrgUnit, Project, Room, RoomStatus, User
 from pages.system import AuditLogAdmin, CityParamAdmin, EnterpriseParamAdmin, OrgUnitAdmin, UserAdmin

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from clss_app import db
 from clss_app.admin import ActionContext, crud, media
-from clss_app.admin.fields import FieldError
+from clss_app.core.errors import FieldError
 from clss_app.services import marketing
 from clss_app.services.permissions import Forbidden
 from clss_app.site import app_site

@@ -11,7 +11,7 @@ import pytest
 import xlsxwriter
 
 from clss_app.admin import attachments, io, zipcheck
-from clss_app.admin.fields import FieldError
+from clss_app.core.errors import FieldError
 
 MB = 1024 * 1024
 SHEET = "xl/worksheets/sheet1.xml"

@@ -15,7 +15,7 @@ from clss_app.admin.components.form import form_dialog
 from clss_app.admin.components.import_dialog import import_dialog
 from clss_app.admin.components.table import bulk_bar, pager, table, toolbar
 from clss_app.admin.view import ModelAdmin
-from clss_app.ui.shell import card
+from clss_app.ui.card import card
 
 
 def history_sync(S: State) -> rx.Component:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from clss_app.admin.components.common import IOState, files
+from clss_app.admin.io import MAX_IMPORT_BYTES
 from clss_app.ui import theme
 
 
 def import_dialog(IO: IOState, label: str) -> rx.Component:
-    from clss_app.admin.io import MAX_IMPORT_BYTES
-
     upload_id = "admin-import-upload"
     # Said here: the server refuses a larger file at the door (upload_guard), without a word to the page.
     too_big = f"只能上传不超过 {MAX_IMPORT_BYTES // 1024 // 1024} MB 的 .xlsx 或 .csv 文件"

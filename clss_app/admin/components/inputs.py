@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from clss_app.admin import attachments, media
 from clss_app.admin.components.common import State, files, options
 from clss_app.compat import upload_event
 from clss_app.ui import theme
@@ -111,8 +112,6 @@ def many_picker(S: State, admin, name: str) -> rx.Component:
 
 
 def file_input(S: State, admin, name: str, value) -> rx.Component:
-    from clss_app.admin import attachments
-
     spec, upload_id = admin.fields[name], f"upload-{name}"
     types = spec.extra.get("types", attachments.DEFAULT_TYPES)
     accept = {mime: exts for t in types for mime, exts in attachments.ACCEPT[t].items()}
@@ -151,8 +150,6 @@ def file_input(S: State, admin, name: str, value) -> rx.Component:
 
 
 def images_input(S: State, admin, name: str, value) -> rx.Component:
-    from clss_app.admin.media import ROUTE
-
     spec, upload_id = admin.fields[name], f"upload-{name}"
     most, max_mb = spec.extra.get("max_count", 9), spec.extra.get("max_mb", 5)
 
@@ -161,7 +158,7 @@ def images_input(S: State, admin, name: str, value) -> rx.Component:
             img != "",
             rx.box(
                 rx.image(
-                    src=ROUTE + "/" + img,
+                    src=media.ROUTE + "/" + img,
                     height="64px",
                     width="86px",
                     object_fit="cover",
@@ -205,15 +202,13 @@ def images_input(S: State, admin, name: str, value) -> rx.Component:
 
 
 def image_input(S: State, admin, name: str, value) -> rx.Component:
-    from clss_app.admin.media import ROUTE
-
     spec, upload_id = admin.fields[name], f"upload-{name}"
     max_mb = spec.extra.get("max_mb", 5)
     return rx.hstack(
         rx.cond(
             value != "",
             rx.image(
-                src=ROUTE + "/" + value,
+                src=media.ROUTE + "/" + value,
                 height="72px",
                 width="auto",
                 border_radius="6px",

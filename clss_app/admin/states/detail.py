@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
-from clss_app.admin import audit, crud, stored_files
+from clss_app.admin import attachments, audit, crud, downloads, stored_files
 from clss_app.admin.fields import SHANGHAI
 from clss_app.admin.query import display
 from clss_app.admin.states.fields import FieldsMixin
@@ -66,8 +66,6 @@ class DetailMixin(FieldsMixin, mixin=True):
     @event
     def download_attachment(self, name: str):
         """The open row's attachment, once, to a user who may see that row and that field."""
-        from clss_app.admin import attachments, downloads
-
         admin = self._admin()
         spec = admin.fields.get(name)
         if spec is None or spec.kind != "file":

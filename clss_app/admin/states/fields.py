@@ -9,11 +9,12 @@ import reflex as rx
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin import many, stored_files
+from clss_app.admin import attachments, many, media, stored_files
 from clss_app.admin.fields import FieldSpec, label_attr, split_images
 from clss_app.admin.states.selection import SelectionMixin
 from clss_app.admin.view import ModelAdmin
 from clss_app.compat import MapField, event, map_field
+from clss_app.core.errors import FieldError
 from clss_app.event_guard import refusal
 from clss_app.services.permissions import CREATE, UPDATE, VIEW, Forbidden, Principal, require
 
@@ -146,9 +147,6 @@ class FieldsMixin(SelectionMixin, mixin=True):
     @event
     async def upload_field(self, files: list[rx.UploadFile], name: str):
         """An image or attachment for the open form: role checked, content checked, stored by hash."""
-        from clss_app.admin import attachments, media
-        from clss_app.admin.fields import FieldError
-
         admin = self._admin()
         spec = admin.fields.get(name)
         if spec is None or spec.kind not in ("image", "images", "file") or not files:

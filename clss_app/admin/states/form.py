@@ -14,6 +14,7 @@ from clss_app.admin.states.detail import DetailMixin
 from clss_app.admin.states.fields import INPUT_KINDS
 from clss_app.admin.view import ModelAdmin
 from clss_app.compat import event
+from clss_app.core.errors import FieldError
 from clss_app.event_guard import refusal
 from clss_app.services.permissions import CREATE, UPDATE, Forbidden, Principal, require
 
@@ -75,8 +76,6 @@ class FormMixin(DetailMixin, mixin=True):
 
     def _prefill_from_filters(self, s: Session, admin: type[ModelAdmin], p: Principal) -> None:
         """Adding from a filtered list (a fee item's pricing standards) starts with that filter's value."""
-        from clss_app.admin.fields import FieldError
-
         for name, value in self.filters.items():
             spec = admin.fields.get(name)
             if (

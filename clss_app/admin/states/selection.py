@@ -8,7 +8,7 @@ import reflex as rx
 
 from clss_app.admin import crud
 from clss_app.admin.fields import FieldSpec
-from clss_app.admin.query import count
+from clss_app.admin.query import count, matching_ids
 from clss_app.admin.states.base import AdminBase
 from clss_app.compat import MapField, event, map_field
 from clss_app.event_guard import refusal
@@ -129,8 +129,6 @@ class SelectionMixin(AdminBase, mixin=True):
                     return rx.toast.warning("请先勾选要操作的记录", position="top-center")
                 if name == "__delete__":
                     if ids is None:
-                        from clss_app.admin.query import matching_ids
-
                         require(p, DELETE, admin.key)
                         ids = matching_ids(s, admin, p, self._query(), crud.MAX_BULK)
                     result = crud.delete(s, admin, p, ids)

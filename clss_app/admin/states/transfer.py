@@ -12,11 +12,12 @@ from typing import Any
 import reflex as rx
 
 from clss_app import db
-from clss_app.admin import audit, crud
+from clss_app.admin import audit, crud, downloads, io
 from clss_app.admin.fields import SHANGHAI
 from clss_app.admin.states.base import AdminBase
 from clss_app.compat import event
 from clss_app.event_guard import refusal
+from clss_app.services import auth
 from clss_app.services.permissions import IMPORT, VIEW, Forbidden, require
 
 
@@ -40,8 +41,6 @@ class TransferMixin(AdminBase, mixin=True):
 
     @event(background=True)
     async def export(self, fmt: str):
-        from clss_app.admin import downloads, io
-
         if fmt not in ("csv", "xlsx"):
             yield refusal()
             return
@@ -53,10 +52,8 @@ class TransferMixin(AdminBase, mixin=True):
         progress = {"done": 0, "total": 1}
 
         def work() -> tuple[str, int]:
-            from clss_app.services import auth as _auth
-
             with db.session_scope() as s:
-                p = require(_auth.principal_for_token(s, token), VIEW, admin.key)  # as export_frame does first
+                p = require(auth.principal_for_token(s, token), VIEW, admin.key)  # as export_frame does first
                 frame = io.export_frame(s, admin, p, q, lambda d, t: progress.update(done=d, total=t))
                 data = io.write_frame(frame, fmt)
                 label = admin.site.menu[admin.key].label
@@ -100,8 +97,6 @@ class TransferMixin(AdminBase, mixin=True):
 
     @event
     def open_import(self):
-        from clss_app.admin import io
-
         admin = self._admin()
         try:
             with self._session() as (_s, p):
@@ -122,8 +117,6 @@ class TransferMixin(AdminBase, mixin=True):
 
     @event
     def download_template(self):
-        from clss_app.admin import downloads, io
-
         admin = self._admin()
         try:
             with self._session() as (s, p):
@@ -146,8 +139,6 @@ class TransferMixin(AdminBase, mixin=True):
         except Forbidden as exc:
             return self._refused(exc)
         upload = files[0]
-        from clss_app.admin import io
-
         self._import_preview = None  # a new file: the last one's check no longer stands
         self._upload_data = await upload.read(io.MAX_IMPORT_BYTES + 1)
         self.import_filename = (upload.name or upload.filename or "import")[-128:]
@@ -157,8 +148,6 @@ class TransferMixin(AdminBase, mixin=True):
     @event(background=True)
     async def check_import(self):
         """Dry run: parse and check every row, write nothing, show what is wrong."""
-        from clss_app.admin import io
-
         async with self:
             admin, token = self._admin(), self.token
             data, filename = self._upload_data, self.import_filename
@@ -167,10 +156,8 @@ class TransferMixin(AdminBase, mixin=True):
         progress = {"done": 0, "total": 1}
 
         def work() -> Any:
-            from clss_app.services import auth as _auth
-
             with db.session_scope() as s:
-                p = _auth.principal_for_token(s, token)
+                p = auth.principal_for_token(s, token)
                 p = require(p, IMPORT, admin.key)
                 frame = io.read_sheet(data, filename)
                 return io.dry_run(s, admin, p, frame, lambda d, t: progress.update(done=d, total=t))
@@ -203,8 +190,6 @@ class TransferMixin(AdminBase, mixin=True):
         return await asyncio.to_thread(self._commit_import)
 
     def _commit_import(self) -> Any:
-        from clss_app.admin import io
-
         admin, preview = self._admin(), self._import_preview
         try:
             with self._session() as (s, p):
