@@ -65,6 +65,7 @@ class TenantAdmin(ModelAdmin, model=Tenant, key="tenants"):
     fields_override = {"phone": PHONE_MASKED, "id_number": Masked("id_number", full=FRONT_DESK, reveal=OWNERS)}
     scope = Scope.unit("company_id")
     can_create = can_update = STORE
+    can_import = STORE  # the manual's 用户导入: a company's tenants from a spreadsheet
     can_export = OWNERS
     links = [Link("合同", "contracts", "tenant_id"), Link("预定", "reservations", "tenant_id")]
 

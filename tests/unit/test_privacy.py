@@ -211,7 +211,7 @@ def test_a_role_without_the_right_to_reveal_is_refused(session, principal_of):
         .where(Project.company_id.in_(sysadmin.unit_ids))
     ).first()
     assert signup is not None
-    st, spec = _reveal("sysadmin", "event_signups", signup.id, "phone")
+    _, spec = _reveal("sysadmin", "event_signups", signup.id, "phone")
     assert _is_error_toast(spec, "无权查看完整的手机号"), repr(spec)
     assert _reveals(signup.id) == []
 
@@ -221,6 +221,34 @@ def test_a_field_that_is_not_masked_cannot_be_revealed(session, principal_of):
 
     row = _tenant(session, principal_of)
     session.commit()
-    st, spec = _reveal("principal", "tenants", row.id, "name")
+    _, spec = _reveal("principal", "tenants", row.id, "name")
     assert spec is not None and "toast" in repr(spec) and _reveals(row.id) == []
     assert not _is_error_toast(spec, "隐私测试")
+
+
+def test_an_import_names_each_bad_id_number_and_stores_a_good_one(session, principal_of):
+    import polars as pl
+    from sqlmodel import select
+
+    from clss_app.admin import io
+    from clss_app.site import app_site
+    from models import OrgUnit, Tenant
+
+    tenants, store = app_site().admin("tenants"), principal_of("manager")
+    company = session.get(OrgUnit, store.unit_id).name
+    sheet = pl.DataFrame(
+        {
+            "姓名": ["甲", "乙", "丙"],
+            "手机号": ["13900000001", "13900000002", "13900000003"],
+            "身份证号": [VALID[:17] + "1", "110105491231002", VALID.lower()],
+            "所属企业": [company] * 3,
+        }
+    )
+    preview = io.dry_run(session, tenants, store, sheet)
+    assert [(e["row"], e["column"], e["message"]) for e in preview.errors] == [
+        ("2", "身份证号", "身份证号校验位不正确"),
+        ("3", "身份证号", "身份证号须为 18 位（15 位旧号码请换算为 18 位）"),
+    ]
+    preview = io.dry_run(session, tenants, store, sheet.tail(1))
+    assert preview.ok and io.commit(session, tenants, store, preview, "tenants.xlsx") == 1
+    assert session.exec(select(Tenant.id_number).where(Tenant.phone == "13900000003")).one() == VALID
