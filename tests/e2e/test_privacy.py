@@ -35,6 +35,13 @@ def test_a_principal_reads_masked_phones_and_a_reveal_is_audited(page):
     shot(page, "privacy-tenant-revealed")
     page.get_by_role("tab", name="操作记录").click()
     expect(page.locator("#detail-history")).to_contain_text(f"查看完整手机号：{name}")
+    page.keyboard.press("Escape")
+    # Editing the tenant, the number stays masked and cannot be typed over.
+    first.get_by_text("编辑").click()
+    expect(page.locator("#field-phone")).to_have_value(MASKED_PHONE)
+    expect(page.locator("#field-phone")).to_be_disabled()
+    shot(page, "privacy-edit-principal")
+    page.keyboard.press("Escape")
 
     # The branch's 系统管理员 sees who looked at whose number, and when, in 操作日志.
     page.locator("#logout").click()

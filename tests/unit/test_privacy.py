@@ -252,3 +252,25 @@ def test_an_import_names_each_bad_id_number_and_stores_a_good_one(session, princ
     preview = io.dry_run(session, tenants, store, sheet.tail(1))
     assert preview.ok and io.commit(session, tenants, store, preview, "tenants.xlsx") == 1
     assert session.exec(select(Tenant.id_number).where(Tenant.phone == "13900000003")).one() == VALID
+
+
+def test_a_role_that_reads_a_number_masked_edits_the_row_without_seeing_or_overwriting_it(session, principal_of):
+    from clss_app.admin import crud
+    from clss_app.admin.state import AdminState
+    from clss_app.site import app_site
+    from tests.unit.test_handlers import _state, _token
+
+    row = _tenant(session, principal_of)
+    session.commit()
+    st = _state(AdminState, _token("principal"))
+    st.load("tenants")
+    st.open_edit(str(row.id))
+    assert st.form_values["phone"] == "139****5678" and st.form_values["id_number"] == "1101**********002X"
+    assert {"phone", "id_number"} <= set(st.readonly_fields)
+    st.open_create()  # a new tenant's numbers are typed in by whoever registers them
+    assert "phone" not in st.readonly_fields and st.form_values["phone"] == ""
+
+    tenants = app_site().admin("tenants")
+    raw = {"name": "改名", "phone": "139****5678", "id_number": "1101**********002X", "company_id": str(row.company_id)}
+    saved, _ = crud.update(session, tenants, principal_of("principal"), row.id, raw, row.version)
+    assert (saved.name, saved.phone, saved.id_number) == ("改名", "13912345678", VALID)
