@@ -113,8 +113,8 @@ def test_a_row_s_history_and_the_audit_log_mask_too(session, principal_of):
 
     from sqlmodel import select
 
-    from clss_app.admin import audit, crud
-    from clss_app.admin.query import display
+    from clss_app.admin import audit, crud, io
+    from clss_app.admin.query import ListQuery, display
     from clss_app.site import app_site
     from models import AuditLog
 
@@ -130,6 +130,8 @@ def test_a_row_s_history_and_the_audit_log_mask_too(session, principal_of):
     shown = display(session, log, principal_of("super"), [entry], ["before", "after"])[0]
     assert json.loads(shown["after"]) == {"phone": "137****1111"}
     assert "13912345678" not in shown["before"]
+    frame = io.export_frame(session, log, principal_of("super"), ListQuery(q="修改 隐私测试"))
+    assert frame["修改前"].to_list() == ['{"phone": "139****5678"}']
 
 
 def test_the_id_number_rule_refuses_next_to_the_field(session, principal_of):
