@@ -29,6 +29,7 @@ def test_a_principal_reads_masked_phones_and_a_reveal_is_audited(page):
     first.get_by_text("查看").click()
     items = page.locator("#detail-items")
     expect(items).to_contain_text(MASKED_PHONE)
+    shot(page, "privacy-tenant-masked")
     page.locator("[data-reveal=phone]").click()
     expect(items).to_contain_text(FULL_PHONE)
     expect(page.locator("[data-reveal=phone]")).to_have_count(0)
