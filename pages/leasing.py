@@ -13,6 +13,7 @@ from clss_app.admin import (
     Input,
     Link,
     Many,
+    Masked,
     ModelAdmin,
     Scope,
     Values,
@@ -21,7 +22,8 @@ from clss_app.admin import (
     ask,
 )
 from clss_app.admin.fields import FieldSpec
-from clss_app.core.roles import OWNERS, STORE
+from clss_app.core.privacy import id_number_problem, normalise_id_number
+from clss_app.core.roles import FRONT_DESK, OWNERS, STORE
 from clss_app.services import lease_changes, leasing, master_leases
 from clss_app.services.permissions import Principal
 from models import (
@@ -41,7 +43,7 @@ from models import (
 R = Role
 IN_PROJECT = Within("project_id")
 PHONE = re.compile(r"^1\d{10}$")
-ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
+PHONE_MASKED = Masked("phone", full=FRONT_DESK, reveal=OWNERS)
 
 
 def _phone_problems(values: Values) -> Errors:
@@ -60,21 +62,28 @@ class TenantAdmin(ModelAdmin, model=Tenant, key="tenants"):
     search = ["name", "phone", "id_number"]
     filters = ["company_id"]
     form = ["name", "phone", "id_number", "company_id"]
+    fields_override = {"phone": PHONE_MASKED, "id_number": Masked("id_number", full=FRONT_DESK, reveal=OWNERS)}
     scope = Scope.unit("company_id")
     can_create = can_update = STORE
+    can_import = STORE  # the manual's 用户导入: a company's tenants from a spreadsheet
     can_export = OWNERS
     links = [Link("合同", "contracts", "tenant_id"), Link("预定", "reservations", "tenant_id")]
 
     @classmethod
     def validate(cls, session: Session, p: Principal, values: Values, row: Tenant | None) -> Errors:
         errors = _phone_problems(values)
-        if values.get("id_number") and not ID_NUMBER.match(values["id_number"]):
-            errors["id_number"] = "身份证号须为 18 位（末位可为 X）"
-        return errors
+        problem = id_number_problem(values.get("id_number") or "") if values.get("id_number") else ""
+        return {**errors, "id_number": problem} if problem else errors
+
+    @classmethod
+    def before_save(cls, session: Session, p: Principal, values: Values, row: Tenant | None) -> str:
+        if values.get("id_number"):
+            values["id_number"] = normalise_id_number(values["id_number"])
+        return ""
 
 
 class AppointmentAdmin(ModelAdmin, model=Appointment, key="appointments"):
-    fields_override = {"room_id": IN_PROJECT}
+    fields_override = {"room_id": IN_PROJECT, "phone": PHONE_MASKED}
     list_columns = ["name", "phone", "project_id", "visit_at", "room_id", "state", "note"]
     search = ["name", "phone"]
     filters = ["project_id", "state", "visit_at", "created_at"]

@@ -2,9 +2,9 @@
 
 from sqlmodel import Session
 
-from clss_app.admin import Action, Errors, Image, Input, Link, Many, ModelAdmin, Range, Scope, Values, ask
+from clss_app.admin import Action, Errors, Image, Input, Link, Many, Masked, ModelAdmin, Range, Scope, Values, ask
 from clss_app.core.errors import ValidationFailed
-from clss_app.core.roles import OWNERS, STORE, SYS
+from clss_app.core.roles import FRONT_DESK, OWNERS, STORE, SYS
 from clss_app.services import marketing
 from clss_app.services.permissions import Principal
 from models import (
@@ -24,6 +24,9 @@ from models import (
 
 R = Role
 COVER_RATIO = (335, 160)
+
+# Signed-up and claiming tenants' phones: in full to the store staff only (core.roles.FRONT_DESK).
+PHONE_MASKED = Masked("phone", full=FRONT_DESK, reveal=OWNERS)
 
 
 class EventAdmin(ModelAdmin, model=Event, key="events"):
@@ -47,6 +50,7 @@ class EventAdmin(ModelAdmin, model=Event, key="events"):
 
 
 class EventSignupAdmin(ModelAdmin, model=EventSignup, key="event_signups"):
+    fields_override = {"phone": PHONE_MASKED}
     list_columns = ["event_id", "name", "phone", "state", "created_at"]
     search = ["name", "phone"]
     filters = ["event_id", "state", "project_id"]
@@ -168,6 +172,7 @@ class FlashSaleAdmin(ModelAdmin, model=FlashSale, key="flash_sales"):
 
 
 class FlashClaimAdmin(ModelAdmin, model=FlashClaim, key="flash_claims"):
+    fields_override = {"phone": PHONE_MASKED}
     list_columns = ["flash_sale_id", "name", "phone", "created_at"]
     search = ["name", "phone"]
     filters = ["flash_sale_id", "project_id"]
@@ -200,6 +205,7 @@ class BargainAdmin(ModelAdmin, model=Bargain, key="bargains"):
 
 
 class BargainRecordAdmin(ModelAdmin, model=BargainRecord, key="bargain_records"):
+    fields_override = {"phone": PHONE_MASKED}
     list_columns = ["bargain_id", "name", "phone", "helpers", "current_price", "state", "created_at"]
     search = ["name", "phone"]
     filters = ["bargain_id", "state", "project_id"]

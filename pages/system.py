@@ -12,6 +12,7 @@ from clss_app.admin import (
     Labels,
     Link,
     Many,
+    MaskedSnapshot,
     ModelAdmin,
     Scope,
     Values,
@@ -162,7 +163,12 @@ class EnterpriseParamAdmin(ModelAdmin, model=EnterpriseParam, key="enterprise_pa
 
 class AuditLogAdmin(ModelAdmin, model=AuditLog, key="audit_log"):
     # Each action by its own resource's name for it (appointments' cancel is 取消预约): built by the site.
-    fields_override = {"resource": Labels({k: e.label for k, e in menu.ENTRIES.items()}), "action": AuditActions()}
+    fields_override = {
+        "resource": Labels({k: e.label for k, e in menu.ENTRIES.items()}),
+        "action": AuditActions(),
+        "before": MaskedSnapshot(),  # a tenant's phone changed reads 138****1234 here as on its own page
+        "after": MaskedSnapshot(),
+    }
     list_columns = ["at", "username", "resource", "action", "summary"]
     search = ["summary", "username", "resource"]
     filters = ["at"]

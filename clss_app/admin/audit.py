@@ -10,6 +10,7 @@ import json
 
 from sqlmodel import Session, select
 
+from clss_app.admin import privacy
 from clss_app.admin.query import labels_for
 from clss_app.core.audit import BOOKKEEPING
 from clss_app.core.audit import record as record
@@ -24,6 +25,7 @@ ACTION_LABELS = {
     "export": "导出",
     "download": "下载",
     "cancel_import": "撤销导入",
+    "reveal": "查看完整信息",
 }
 
 
@@ -38,8 +40,8 @@ def history(session: Session, resource: str, row_id: int, limit: int = 50) -> li
     )
 
 
-def _shown(session: Session, spec, value) -> str:
-    """A stored value of an audit snapshot, as the form showed it."""
+def _shown(session: Session, spec, value, p) -> str:
+    """A stored value of an audit snapshot, as the form showed it (to ``p``: personal numbers masked)."""
     if value in (None, ""):
         return "（空）"
     if spec.kind == "enum":
@@ -53,7 +55,7 @@ def _shown(session: Session, spec, value) -> str:
         return str(labels_for(session, spec, [value]).get(value, f"#{value}"))
     if spec.kind in ("file", "image"):
         return spec.display(value) if spec.kind == "file" else "新图片"
-    return str(value)
+    return privacy.shown(spec, p, str(value))
 
 
 def describe(session: Session, admin, entry: AuditLog, p=None) -> str:
@@ -67,8 +69,8 @@ def describe(session: Session, admin, entry: AuditLog, p=None) -> str:
         if spec is None or name in BOOKKEEPING:
             continue
         if name in before and name in after:
-            was, now = _shown(session, spec, before[name]), _shown(session, spec, after[name])
+            was, now = _shown(session, spec, before[name], p), _shown(session, spec, after[name], p)
             parts.append(f"{spec.label}：{was} → {now}")
         else:
-            parts.append(f"{spec.label}：{_shown(session, spec, after.get(name, before.get(name)))}")
+            parts.append(f"{spec.label}：{_shown(session, spec, after.get(name, before.get(name)), p)}")
     return "；".join(parts)

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin import audit, many, stored_files
+from clss_app.admin import audit, many, privacy, stored_files
 from clss_app.admin.fields import MAX_INT, FieldSpec, column, label_attr, table_of
 from clss_app.admin.ordering import next_position
 from clss_app.admin.query import ListQuery, matching_ids
@@ -81,6 +81,8 @@ def validate(
     already the row's, unique, then the admin's own rules.
     """
     names = names if names is not None else admin.editable(p, admin.form)
+    if row is not None:  # a personal number the role reads masked is not its to overwrite (a new row's is typed in)
+        names = [n for n in names if not privacy.masked(admin.fields[n], p)]
     values: Values = {}
     errors: Errors = {}
     # A foreign key chosen "within" another field (a building within the room's project)

@@ -85,6 +85,15 @@ class FieldSpec:
     many: Many | None = None  # kind "many": the link table
     # fk and many: the data scope of the rows it may point at (their admin's, set by the site)
     fk_scope: Scope | None = None
+    # Personal numbers (options.Masked): "phone" / "id_number", shown masked but to ``mask_full``;
+    # ``mask_reveal`` may show one in full in the detail (查看完整信息), audited.
+    mask: str = ""
+    mask_full: frozenset[Any] = frozenset()
+    mask_reveal: frozenset[Any] = frozenset()
+    # An audit snapshot (options.MaskedSnapshot): {resource: {field: spec}} of the masked fields
+    # each resource's snapshots hold, the resource read from the ``masks_by`` column.
+    snapshot_masks: Mapping[str, Mapping[str, FieldSpec]] | None = None
+    masks_by: str = ""
 
     @property
     def extra(self) -> dict[str, Any]:

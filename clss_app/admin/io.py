@@ -17,7 +17,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin import audit, batches, crud, many, zipcheck
+from clss_app.admin import audit, batches, crud, many, privacy, zipcheck
 from clss_app.admin.fields import column, table_of
 from clss_app.admin.query import ListQuery, labels_for, order_by, where_clauses
 from clss_app.admin.view import ModelAdmin
@@ -50,7 +50,7 @@ def export_frame(
     shown = export_columns(admin, p)
     names = [n for n in shown if n not in admin.many]
     # A code named by (another column, code) needs that column read too (the audit log's resource).
-    keys = [admin.fields[n].labels_by for n in names if admin.fields[n].labels_by]
+    keys = [k for n in names for k in (admin.fields[n].labels_by, admin.fields[n].masks_by) if k]
     read = names + [k for k in dict.fromkeys(keys) if k not in names]
     model = admin.model
     where = where_clauses(admin, p, q)
@@ -82,8 +82,11 @@ def export_frame(
             elif spec.labels_by:
                 by = read.index(spec.labels_by) + 1
                 out.extend(spec.display(r[pos], lab, r[by]) for r in chunk)
+            elif spec.masks_by:  # an audit snapshot: the fields its resource masks, masked
+                by = read.index(spec.masks_by) + 1
+                out.extend(privacy.shown(spec, p, spec.display(r[pos], lab), r[by]) for r in chunk)
             else:
-                out.extend(spec.display(r[pos], lab) for r in chunk)
+                out.extend(privacy.shown(spec, p, spec.display(r[pos], lab)) for r in chunk)
         links = many.load(session, admin, [r[0] for r in chunk], shown)
         for n, chosen in links.items():
             cols[n].extend(admin.fields[n].display(chosen.get(r[0], [])) for r in chunk)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -21,6 +22,8 @@ from sqlmodel import SQLModel
 
 from clss_app.admin import attachments, media
 from clss_app.admin.fields import NUMBER_KINDS, FieldSpec, Kind
+from clss_app.core.privacy import MASK_KINDS
+from models import Role
 
 if TYPE_CHECKING:
     from clss_app.admin.site import AdminSite
@@ -205,6 +208,45 @@ class AuditActions(Override):
 
     def problems(self, model: type[SQLModel], spec: FieldSpec) -> list[str]:
         return [] if self.by in model.model_fields else [f"AuditActions(by={self.by!r}): no such field"]
+
+
+@dataclass(frozen=True)
+class Masked(Override):
+    """A personal number (``"phone"`` 138****1234, ``"id_number"`` 1101**********1234) shown masked in the
+    list, detail, export and audit log to every role but ``full``; ``reveal`` roles may show it in full
+    in the detail (查看完整信息), each time written to the audit log."""
+
+    kind: str
+    full: AbstractSet[Role] = frozenset()
+    reveal: AbstractSet[Role] = frozenset()
+    applies_to: ClassVar[tuple[Kind, ...]] = ("str",)
+
+    def apply(self, spec: FieldSpec) -> FieldSpec:
+        return spec.with_(mask=self.kind, mask_full=frozenset(self.full), mask_reveal=frozenset(self.reveal))
+
+    def problems(self, model: type[SQLModel], spec: FieldSpec) -> list[str]:
+        out = [] if self.kind in MASK_KINDS else [f"Masked({self.kind!r}): one of {', '.join(MASK_KINDS)}"]
+        odd = [r for r in (*self.full, *self.reveal) if not isinstance(r, Role)]
+        return out + [f"Masked: {r!r} is not a Role" for r in odd]
+
+
+@dataclass(frozen=True)
+class MaskedSnapshot(Override):
+    """An audit log's before/after snapshot (JSON): the fields each resource declares ``Masked`` are masked
+    in it as they are on that resource's own pages (``by``: the column naming the resource)."""
+
+    by: str = "resource"
+    applies_to: ClassVar[tuple[Kind, ...]] = ("str", "text")
+
+    def apply(self, spec: FieldSpec) -> FieldSpec:
+        return spec.with_(snapshot_masks={}, masks_by=self.by)
+
+    def bind(self, spec: FieldSpec, site: AdminSite) -> FieldSpec:
+        masks = {a.key: {n: f for n, f in a.fields.items() if f.mask} for a in site.admins()}
+        return spec.with_(snapshot_masks={k: m for k, m in masks.items() if m})
+
+    def problems(self, model: type[SQLModel], spec: FieldSpec) -> list[str]:
+        return [] if self.by in model.model_fields else [f"MaskedSnapshot(by={self.by!r}): no such field"]
 
 
 FieldOverride = Override | tuple[Override, ...]

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin import many
+from clss_app.admin import many, privacy
 from clss_app.admin.fields import MAX_INT, SHANGHAI, FieldSpec, column, label_attr
 from clss_app.admin.options import Count
 from clss_app.core.errors import FieldError
@@ -222,8 +222,9 @@ def fk_labels(session: Session, admin, rows: list, names: list[str]) -> dict[str
     }
 
 
-def display(session: Session, admin, rows: list, names: list[str]) -> list[dict[str, str]]:
-    """The rows as the user reads them: labels for foreign keys and links, formatted values."""
+def display(session: Session, admin, p: Principal | None, rows: list, names: list[str]) -> list[dict[str, str]]:
+    """The rows as ``p`` reads them: labels for foreign keys and links, formatted values, personal numbers
+    masked unless ``p``'s role may see them (privacy.py)."""
     labels = fk_labels(session, admin, rows, names)
     links = many.load(session, admin, [r.id for r in rows], names)
     out = []
@@ -232,6 +233,7 @@ def display(session: Session, admin, rows: list, names: list[str]) -> list[dict[
         for n in names:
             spec = admin.fields[n]
             value = links[n].get(r.id, []) if spec.kind == "many" else getattr(r, n)
-            d[n] = spec.display(value, labels.get(n), getattr(r, spec.labels_by) if spec.labels_by else None)
+            text = spec.display(value, labels.get(n), getattr(r, spec.labels_by) if spec.labels_by else None)
+            d[n] = privacy.shown(spec, p, text, getattr(r, spec.masks_by) if spec.masks_by else None)
         out.append(d)
     return out

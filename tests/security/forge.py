@@ -30,7 +30,7 @@ SETVAR = "setvar"  # Reflex's generated setter of every state: set_<var_name>(va
 FORGED = "__forged__"
 BIG = "x" * 100_000
 # What earlier events picked: a handler reading one of these acts on a selection (see covered_reader).
-SELECTION_READERS = ("self.selected", "self.form_row_id", "self.all_matching")
+SELECTION_READERS = ("self.selected", "self.form_row_id", "self._detail_id", "self.all_matching")
 
 
 class Unsupported(Exception):
@@ -519,6 +519,7 @@ SELECTION: dict[str, list[Flow]] = {
             after=(("clear_selection", {}),),
         ),
         Flow("open_detail", (("download_attachment", {"name": "{file}"}),)),
+        Flow("open_detail", (("reveal_field", {"name": "{masked}"}),)),  # 查看完整信息 of a personal number
     ],
     "WorkbenchState": [
         Flow("ask_lock", (("lock", {"form": LOCK_FORM}),), status="vacant"),
@@ -681,6 +682,9 @@ def _flow_cases(flow: Flow, by_name: dict[str, Handler], page: Page, facts: Fact
     file_field = next((n for n, spec in admin.fields.items() if spec.kind == "file"), None) if admin else None
     if any("{file}" in p.values() for _, p in flow.then) and file_field is None:
         return []
+    masked_field = next((n for n, spec in admin.fields.items() if spec.mask), None) if admin else None
+    if any("{masked}" in p.values() for _, p in flow.then) and masked_field is None:
+        return []
     own = admin is not None and table == table_of(admin.model)
     row = facts.outside(table, where={"status": (flow.status,)} if flow.status else dict(admin.only) if own else None)
     if row is None:
@@ -701,6 +705,8 @@ def _flow_cases(flow: Flow, by_name: dict[str, Handler], page: Page, facts: Fact
                         if v == "{form}"
                         else file_field
                         if v == "{file}"
+                        else masked_field
+                        if v == "{masked}"
                         else v
                     )
                     for k, v in payload.items()

@@ -372,7 +372,7 @@ def test_the_audit_log_names_each_action_as_its_own_resource_does(session, princ
         audit.record(session, p, resource, None, action, summary=f"test {resource}")
     session.flush()
     rows = session.exec(select(AuditLog).where(AuditLog.summary.like("test %")).order_by(AuditLog.id)).all()
-    shown = [d["action"] for d in display(session, AuditLogAdmin, rows, ["action", "resource"])]
+    shown = [d["action"] for d in display(session, AuditLogAdmin, None, rows, ["action", "resource"])]
     assert shown == ["取消预约", "取消预定", "撤销导入", "取消报名", "锁定房间", "修改"]
     frame = io.export_frame(session, AuditLogAdmin, p, ListQuery(q="test ", page_size=20))
     assert frame[AuditLogAdmin.fields["action"].label].to_list() == shown[::-1]  # the list's order: newest first

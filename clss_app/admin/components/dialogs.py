@@ -49,7 +49,21 @@ def detail_dialog(S: State, admin: type[ModelAdmin], label: str) -> rx.Component
                                         spacing="1",
                                         align="center",
                                     ),
-                                    rx.text(it["value"], size="2"),
+                                    rx.hstack(
+                                        rx.text(it["value"], size="2"),
+                                        rx.cond(
+                                            it["reveal"] != "",
+                                            rx.el.button(
+                                                "查看完整信息",
+                                                type="button",
+                                                class_name="clss-link",
+                                                on_click=S.reveal_field(it["reveal"]),
+                                                data_reveal=it["reveal"],
+                                            ),
+                                        ),
+                                        spacing="2",
+                                        align="center",
+                                    ),
                                 ),
                                 spacing="0",
                             ),

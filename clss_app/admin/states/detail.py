@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
-from clss_app.admin import attachments, audit, crud, downloads, stored_files
+from clss_app.admin import attachments, audit, crud, downloads, privacy, stored_files
 from clss_app.admin.fields import SHANGHAI
 from clss_app.admin.query import display
 from clss_app.admin.states.fields import FieldsMixin
@@ -23,6 +23,7 @@ class DetailMixin(FieldsMixin, mixin=True):
     detail_items: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     detail_history: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     detail_links: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    _detail_id: int = 0  # the row the detail shows (the form's row may since be another)
 
     @event
     def open_detail(self, row_id: str):
@@ -31,12 +32,13 @@ class DetailMixin(FieldsMixin, mixin=True):
             with self._session() as (s, p):
                 row = crud.get_row(s, admin, p, row_id)
                 names = admin.visible(p, admin.detail)
-                shown = display(s, admin, [row], names)[0]
+                shown = display(s, admin, p, [row], names)[0]
                 self.detail_items = [
                     {
                         "label": admin.fields[n].label,
                         "value": shown[n] or "—",
                         "file": n if admin.fields[n].kind == "file" and shown[n] else "",
+                        "reveal": n if shown[n] and privacy.may_reveal(admin.fields[n], p) else "",
                     }
                     for n in names
                 ]
@@ -47,7 +49,7 @@ class DetailMixin(FieldsMixin, mixin=True):
                     for label, key, col in admin.links
                     if can(p, VIEW, key)
                 ]
-                self.form_row_id = row.id
+                self.form_row_id = self._detail_id = row.id
         except Forbidden as exc:
             return self._refused(exc)
         self.detail_open = True
@@ -88,6 +90,30 @@ class DetailMixin(FieldsMixin, mixin=True):
         except Forbidden as exc:
             return self._refused(exc)
         return rx.download(url=url)
+
+    @event
+    def reveal_field(self, name: str):
+        """The open row's personal number in full (查看完整信息), written to the audit log: only to a role
+        the field lets reveal it, for a row inside the user's scope, checked here again."""
+        admin = self._admin()
+        spec = admin.fields.get(name)
+        if spec is None or not spec.mask:
+            return refusal()
+        try:
+            with self._session() as (s, p):
+                row = crud.get_row(s, admin, p, self._detail_id)
+                p = require(p, VIEW, admin.key)  # get_row checked it: this tells mypy
+                if name not in admin.visible(p, admin.detail) or not privacy.may_reveal(spec, p):
+                    raise Forbidden(f"您的角色（{p.role_label}）无权查看完整的{spec.label}")
+                audit.record(s, p, admin.key, row.id, "reveal", summary=f"查看完整{spec.label}：{admin.row_label(row)}")
+                s.flush()
+                value = str(getattr(row, name) or "") or "—"
+                self.detail_items = [
+                    {**it, "value": value, "reveal": ""} if it.get("reveal") == name else it for it in self.detail_items
+                ]
+                self._load_history(s, admin, p, row)
+        except Forbidden as exc:
+            return self._refused(exc)
 
     @event
     def detail_open_change(self, is_open: bool):

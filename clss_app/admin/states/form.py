@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
-from clss_app.admin import crud, many
+from clss_app.admin import crud, many, privacy
 from clss_app.admin.query import fk_labels, labels_for
 from clss_app.admin.site import served
 from clss_app.admin.states.detail import DetailMixin
@@ -32,7 +32,9 @@ class FormMixin(DetailMixin, mixin=True):
 
     def _open_form(self, s: Session, admin: type[ModelAdmin], p: Principal, row: Any = None) -> None:
         names = admin.visible(p, admin.form)
-        self.readonly_fields = [n for n in names if n not in admin.editable(p, names)]
+        # A personal number the role reads masked shows masked and stays as it is (crud.validate ignores it).
+        hidden = {n for n in names if row is not None and privacy.masked(admin.fields[n], p)}
+        self.readonly_fields = [n for n in names if n not in admin.editable(p, names) or n in hidden]
         links = many.load(s, admin, [row.id] if row is not None else [], names)
         stored = (
             {n: (links[n].get(row.id, []) if n in links else getattr(row, n)) for n in names} if row is not None else {}
@@ -40,6 +42,7 @@ class FormMixin(DetailMixin, mixin=True):
         self.form_values = {
             n: admin.fields[n].form_value(stored[n] if row is not None else _default(admin, n)) for n in names
         }
+        self.form_values.update({n: privacy.shown(admin.fields[n], p, self.form_values[n]) for n in hidden})
         self.form_errors, self.form_error, self._uploaded = {}, "", {}
         labels = fk_labels(s, admin, [row], names) if row is not None else {}
         self.fk_labels_shown = {

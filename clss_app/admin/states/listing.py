@@ -52,7 +52,7 @@ class ListMixin(FormMixin, mixin=True):
     def _display_rows(
         self, session: Session, admin: type[ModelAdmin], p: Principal, rows: list
     ) -> list[dict[str, str]]:
-        out = display(session, admin, rows, admin.visible(p, admin.list_columns))
+        out = display(session, admin, p, rows, admin.visible(p, admin.list_columns))
         for d, r in zip(out, rows):
             d["id"] = str(r.id)
         return out
