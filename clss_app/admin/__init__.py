@@ -18,6 +18,7 @@ from clss_app.admin.options import (
     Month,
     Percent,
     Range,
+    Sort,
     Within,
 )
 from clss_app.admin.scope import Scope
@@ -57,6 +58,7 @@ __all__ = [
     "Percent",
     "Range",
     "Scope",
+    "Sort",
     "Values",
     "Within",
     "approve_reject",
