@@ -78,7 +78,7 @@ class ListQuery:
             out["size"] = f"每页条数只能是 {'、'.join(str(n) for n in admin.page_sizes)}"
         if not 1 <= self.page <= MAX_PAGE:
             out["page"] = "页码无效"
-        if self.sort.lstrip("-") not in admin.sortable_for(p):
+        if self.sort and self.sort.lstrip("-") not in admin.sortable_for(p):  # "": the declared default
             out["sort"] = "该列不能排序"
         if len(self.q) > MAX_SEARCH:
             out["q"] = f"搜索内容不能超过 {MAX_SEARCH} 个字"

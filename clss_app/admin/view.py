@@ -208,7 +208,11 @@ class ModelAdmin:
     @classmethod
     def sortable_for(cls, p: Principal | None) -> list[str]:
         """What ``p``'s role may sort by: the sortable columns it sees, and the list's own default order."""
-        return [*cls.visible(p, cls.sortable_fields()), cls.default_key().lstrip("-"), "id"]
+        return [
+            *cls.visible(p, cls.sortable_fields()),
+            *([cls.default_key().lstrip("-")] if cls.default_key() else []),
+            "id",
+        ]
 
     @classmethod
     def default_key(cls) -> str:

@@ -92,6 +92,7 @@ def test_a_header_click_still_wins_and_the_url_without_sort_means_the_default(se
     assert clicked.sort == "end_date" and clicked.to_params(ContractAdmin) == "sort=end_date"
     assert ListQuery.from_params({"sort": "nonsense"}, ContractAdmin, p).sort == ""  # an old link still opens
     assert ListQuery().problems(ContractAdmin, p) == {}
+    assert ListQuery(sort="-").problems(ContractAdmin, p) == {"sort": "该列不能排序"}  # no column is no sort
     # A plain default stays as it was: the column in the query, no sort in the URL.
     assert ListQuery.from_params({}, CityParamAdmin, p).sort == "city"
 
