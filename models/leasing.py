@@ -171,6 +171,7 @@ class Contract(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_contract_project_state", "project_id", "state"),
         sa.Index("ix_contract_room_state", "room_id", "state"),
+        sa.Index("ix_contract_state_end", "state", "end_date"),  # 合同列表 and 退房办理: 执行中 by end date
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -251,7 +252,9 @@ class Bill(SQLModel, table=True):
         # Regenerating a schedule can never duplicate a bill.
         sa.UniqueConstraint("contract_id", "fee_key", "period_no", name="uq_bill_contract_fee_period"),
         sa.Index("ix_bill_project_state_due", "project_id", "state", "due_date"),
-        sa.Index("ix_bill_due", "due_date"),
+        # The state rides along so that 账单管理's unpaid-first order (pages/finance.py) reads no table row
+        # to tell a paid bill from an unpaid one while it walks the dates; it serves a plain date order too.
+        sa.Index("ix_bill_due_state", "due_date", "state"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

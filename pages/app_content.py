@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 from sqlmodel import Session
 
-from clss_app.admin import Errors, Image, Input, ModelAdmin, Ordering, Scope, Values
+from clss_app.admin import Errors, Image, Input, ModelAdmin, Ordering, Scope, Sort, Values
 from clss_app.admin.media import ROUTE as MEDIA
 from clss_app.core.roles import STORE, SYS
 from clss_app.services import marketing
@@ -13,7 +13,7 @@ from clss_app.services.permissions import VIEW, Forbidden, Principal, require
 from clss_app.state import AuthState
 from clss_app.ui import theme
 from clss_app.ui.card import card
-from models import Banner, BannerGroup, Evaluation, Feedback, Role
+from models import Banner, BannerGroup, Evaluation, Feedback, FeedbackState, Role
 
 R = Role
 
@@ -51,6 +51,7 @@ class BannerAdmin(ModelAdmin, model=Banner, key="banners"):
 
 
 class EvaluationAdmin(ModelAdmin, model=Evaluation, key="evaluations"):
+    noun = "评价"
     list_columns = ["project_id", "tenant_id", "contract_id", "score", "content", "created_at"]
     search = ["content"]
     filters = ["project_id", "score", "created_at"]
@@ -64,7 +65,11 @@ class FeedbackAdmin(ModelAdmin, model=Feedback, key="feedback"):
     search = ["title", "content"]
     filters = ["kind", "state", "branch_id"]
     form = ["kind", "title", "content", "state", "reply"]
-    default_sort = "-created_at"
+    noun = "反馈"
+    # What HQ has still to answer leads, the oldest first; the answered follow, latest first.
+    default_sort = Sort(
+        "created_at", first={"state": (FeedbackState.OPEN, FeedbackState.IN_PROGRESS)}, then="-created_at"
+    )
     scope = Scope.unit("branch_id")
     # Branch admins write it; HQ answers it.
     readonly_for = {

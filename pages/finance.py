@@ -1,12 +1,15 @@
 """财务管理: bills, payments, refunds and bad-debt approvals."""
 
-from clss_app.admin import Action, Count, Input, Link, ModelAdmin, Scope, approve_reject, ask
+from clss_app.admin import Action, Count, Input, Link, ModelAdmin, Scope, Sort, approve_reject, ask
 from clss_app.core.roles import FIN, OWNERS, STORE
 from clss_app.services import bill_approvals, bills
-from models import BadDebt, Bill, BillAdjustment, BillState, Payment, Role
+from models import AdjustmentState, ApprovalState, BadDebt, Bill, BillAdjustment, BillState, Payment, Role
 
 R = Role
 APPROVERS = bill_approvals.LEVEL1_ROLES | bill_approvals.LEVEL2_ROLES
+UNPAID = (BillState.UNCONFIRMED, BillState.CONFIRMED, BillState.PARTLY_PAID)
+# Requests waiting for an approver lead, oldest first; the decided ones follow, latest first.
+AWAITING = Sort("created_at", first={"state": (ApprovalState.LEVEL1, ApprovalState.LEVEL2)}, then="-id")
 
 PAYMENT = ask(
     Payment,
@@ -54,7 +57,9 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
         "confirmed_at",
         "remark",
     ]
-    default_sort = "due_date"
+    noun = "账单"
+    # The money still to collect leads, the longest overdue first; settled bills follow, latest first.
+    default_sort = Sort("due_date", first={"state": UNPAID}, then="-due_date")
     count = Count.CAPPED
     scope = Scope.project("project_id")
     can_export = STORE | FIN
@@ -115,6 +120,7 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
 
 class RefundAdmin(BillAdmin, model=Bill, key="refunds"):
     only = {"state": (BillState.REFUND_DUE, BillState.OFFLINE_REFUND, BillState.REFUNDED)}
+    default_sort = Sort("due_date", first={"state": (BillState.REFUND_DUE, BillState.OFFLINE_REFUND)}, then="-due_date")
     actions = [a for a in BillAdmin.actions if a.name in ("offline_refund", "refund_done")]
 
 
@@ -122,6 +128,7 @@ class PaymentAdmin(ModelAdmin, model=Payment, key="payments"):
     list_columns = ["bill_id", "amount", "method", "receipt_no", "paid_on", "username", "project_id"]
     search = ["receipt_no", "username"]
     filters = ["project_id", "method", "paid_on", "bill_id"]
+    noun = "收款"
     scope = Scope.project("project_id")
     can_export = FIN
 
@@ -130,6 +137,8 @@ class BadDebtAdmin(ModelAdmin, model=BadDebt, key="bad_debts"):
     list_columns = ["bill_id", "amount", "reason", "state", "requested_by", "level1_by", "level2_by", "created_at"]
     search = ["reason", "requested_by"]
     filters = ["state", "project_id", "bill_id"]
+    noun = "坏账申请"
+    default_sort = AWAITING
     scope = Scope.project("project_id")
     can_export = APPROVERS
     actions = approve_reject(bill_approvals.decide_bad_debt, APPROVERS, verb="审批")
@@ -149,6 +158,7 @@ class AdjustmentAdmin(ModelAdmin, model=BillAdjustment, key="adjustments"):
     ]
     search = ["reason", "requested_by"]
     filters = ["state", "kind", "project_id", "bill_id"]
+    default_sort = Sort("created_at", first={"state": (AdjustmentState.PENDING,)}, then="-id")
     scope = Scope.project("project_id")
     can_export = STORE
     actions = approve_reject(bill_approvals.decide_adjustments, bill_approvals.ADJUST_APPROVERS, verb="审批")

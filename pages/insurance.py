@@ -81,6 +81,7 @@ class PolicyAdmin(ModelAdmin, model=Policy, key="policies"):
     ]
     search = ["number"]
     filters = ["project_id", "product_id", "state", "gifted", "starts_on", "contract_id"]
+    noun = "保单"
     default_sort = "-starts_on"
     scope = Scope.project("project_id")
     can_export = SYS | {R.FINANCE, R.PRINCIPAL}

@@ -16,6 +16,7 @@ from clss_app.admin import (
     Masked,
     ModelAdmin,
     Scope,
+    Sort,
     Values,
     Within,
     approve_reject,
@@ -35,6 +36,7 @@ from models import (
     MasterLeaseRoom,
     MeterReading,
     Reservation,
+    ReservationState,
     Role,
     Room,
     Tenant,
@@ -88,7 +90,9 @@ class AppointmentAdmin(ModelAdmin, model=Appointment, key="appointments"):
     search = ["name", "phone"]
     filters = ["project_id", "state", "visit_at", "created_at"]
     form = ["project_id", "name", "phone", "visit_at", "room_id", "note"]
-    default_sort = "-visit_at"
+    noun = "预约"
+    # Visits still to come (or to record) lead, the soonest first; the rest follow, latest first.
+    default_sort = Sort("visit_at", first={"state": (AppointmentState.PENDING,)}, then="-visit_at")
     scope = Scope.project("project_id")
     can_create = can_update = STORE
     can_export = OWNERS
@@ -120,6 +124,8 @@ class ReservationAdmin(ModelAdmin, model=Reservation, key="reservations"):
     list_columns = ["room_id", "tenant_id", "project_id", "deposit", "hold_until", "state", "created_at"]
     filters = ["project_id", "state", "hold_until", "created_at", "tenant_id", "appointment_id", "room_id"]
     form = ["room_id", "tenant_id", "deposit", "hold_until", "appointment_id", "note"]
+    noun = "预定"
+    default_sort = Sort("hold_until", first={"state": (ReservationState.ACTIVE,)}, then="-id")
     scope = Scope.project("project_id")
     can_create = STORE
     can_export = OWNERS
@@ -287,6 +293,9 @@ class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
         "cycle",
         "bill_mode",
     ]
+    noun = "合同"
+    # The running leases lead, the next to end first (renewals and check-outs); the rest follow, latest first.
+    default_sort = Sort("end_date", first={"state": (ContractState.ACTIVE,)}, then="-id")
     scope = Scope.project("project_id")
     can_create = STORE
     can_export = STORE | {R.FINANCE}
@@ -314,18 +323,21 @@ class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
 
 class CheckInAdmin(ContractAdmin, model=Contract, key="check_ins"):
     only = {"state": (ContractState.SIGNED,)}
+    default_sort = Sort("start_date")  # the next to move in first
     can_create = NOBODY
     actions = [CHECK_IN]
 
 
 class CheckOutAdmin(ContractAdmin, model=Contract, key="check_outs"):
     only = {"state": (ContractState.ACTIVE,)}
+    default_sort = Sort("end_date")  # the next to move out first
     can_create = NOBODY
     actions = [CHECK_OUT]
 
 
 class OnlineReviewAdmin(ContractAdmin, model=Contract, key="online_review"):
     only = {"state": (ContractState.PENDING_REVIEW,)}
+    default_sort = Sort("created_at")  # the longest waiting first
     can_create = NOBODY
     actions = approve_reject(leasing.review, STORE)
 
@@ -339,6 +351,7 @@ class MeterReadingAdmin(ModelAdmin, model=MeterReading, key="meter_readings"):
 
 
 class MasterLeaseAdmin(ModelAdmin, model=MasterLease, key="master_leases"):
+    noun = "包租合同"
     many = {
         "rooms": Many(
             MasterLeaseRoom,

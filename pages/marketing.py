@@ -2,7 +2,7 @@
 
 from sqlmodel import Session
 
-from clss_app.admin import Action, Errors, Image, Input, Link, Many, Masked, ModelAdmin, Range, Scope, Values, ask
+from clss_app.admin import Action, Errors, Image, Input, Link, Many, Masked, ModelAdmin, Range, Scope, Sort, Values, ask
 from clss_app.core.errors import ValidationFailed
 from clss_app.core.roles import FRONT_DESK, OWNERS, STORE, SYS
 from clss_app.services import marketing
@@ -17,6 +17,7 @@ from models import (
     FlashClaim,
     FlashSale,
     Notification,
+    NotificationState,
     NotificationTenant,
     Role,
     Room,
@@ -223,7 +224,9 @@ class NotificationAdmin(ModelAdmin, model=Notification, key="notifications"):
     search = ["title", "body"]
     filters = ["audience", "channel", "state", "scheduled_at"]
     form = ["company_id", "title", "body", "audience", "project_id", "tenants", "channel", "scheduled_at"]
-    default_sort = "-scheduled_at"
+    noun = "通知"
+    # Those still to send lead, the next first; the sent and withdrawn follow, latest first.
+    default_sort = Sort("scheduled_at", first={"state": (NotificationState.SCHEDULED,)}, then="-scheduled_at")
     scope = Scope.unit("company_id")
     can_create = SYS | OWNERS
     can_export = SYS | STORE

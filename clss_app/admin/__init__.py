@@ -20,6 +20,7 @@ from clss_app.admin.options import (
     Month,
     Percent,
     Range,
+    Sort,
     Within,
 )
 from clss_app.admin.scope import Scope
@@ -61,6 +62,7 @@ __all__ = [
     "Percent",
     "Range",
     "Scope",
+    "Sort",
     "Values",
     "Within",
     "approve_reject",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from clss_app.admin.fields import FieldSpec, infer_fields
 from clss_app.admin.many import Many
-from clss_app.admin.options import Count, Override
+from clss_app.admin.options import Count, Override, Sort
 from clss_app.admin.scope import Scope
 from clss_app.admin.view import Action, Link, ModelAdmin, Ordering
 from models import Role
@@ -118,11 +118,48 @@ def check_admin(admin: type[ModelAdmin]) -> list[Problem]:
 
 def _check_sort(c: _Checker, columns: list[str]) -> None:
     sort = c.admin.default_sort
-    if not isinstance(sort, str) or not sort:
-        c.add("default_sort", f'must be a column name ("-name" for descending), not {sort!r}')
-    elif sort.lstrip("-") not in columns:
-        name = sort.lstrip("-")
-        c.add("default_sort", f"{_q(sort)}: no such column on {c.model}{_suggest(name, columns)}")
+    if isinstance(sort, Sort):
+        _check_sort_option(c, sort, columns)
+    elif not isinstance(sort, str) or not sort:
+        c.add("default_sort", f'must be a column name ("-name" for descending) or a Sort, not {sort!r}')
+    else:
+        _check_keys(c, "default_sort", (sort,), columns)
+
+
+def _check_keys(c: _Checker, option: str, keys: object, columns: list[str]) -> None:
+    for key in keys if isinstance(keys, tuple) else ():
+        if not isinstance(key, str) or not key.lstrip("-"):
+            c.add(option, f'must be column names ("-name" for descending), not {key!r}')
+        elif key.lstrip("-") not in columns:
+            c.add(option, f"{_q(key)}: no such column on {c.model}{_suggest(key.lstrip('-'), columns)}")
+
+
+def _check_sort_option(c: _Checker, sort: Sort, columns: list[str]) -> None:
+    if not sort.by:
+        c.add("default_sort", "Sort(...) needs at least one column to order by")
+    _check_keys(c, "default_sort", sort.by, columns)
+    _check_keys(c, "default_sort.then", sort.then, columns)
+    if sort.first is None:
+        if sort.then:
+            c.add("default_sort.then", "orders the rows after the first group: declare first={column: values} too")
+        return
+    name = sort.first_column
+    if not name:
+        c.add(
+            "default_sort.first", f"must name one column and its values, {{column: (value, ...)}}, not {sort.first!r}"
+        )
+        return
+    if name not in columns:
+        c.add("default_sort.first", f"{_q(name)}: no such column on {c.model}{_suggest(name, columns)}")
+        return
+    spec, values = c.admin.fields[name], sort.first[name]
+    if not values:
+        c.add("default_sort.first", f"{_q(name)}: list the values whose rows come first")
+    for value in values:
+        if spec.enum is not None and not isinstance(value, spec.enum):
+            name = spec.enum.__name__
+            guess = _suggest(f"{name}.{str(value).upper()}", [f"{name}.{m.name}" for m in spec.enum])
+            c.add("default_sort.first", f"{value!r} is not a {name}{guess}")
 
 
 def _check_scalars(c: _Checker) -> None:
@@ -134,13 +171,15 @@ def _check_scalars(c: _Checker) -> None:
     sizes = a.page_sizes
     if not isinstance(sizes, tuple) or not sizes or not all(isinstance(n, int) and 0 < n <= 500 for n in sizes):
         c.add("page_sizes", f"must be a tuple of page sizes between 1 and 500, not {sizes!r}")
-    for option in ("picker_hint", "import_scene"):
+    for option in ("picker_hint", "import_scene", "noun"):
         if not isinstance(getattr(a, option), str):
             c.add(option, f"must be a string, not {getattr(a, option)!r}")
     if a.picker_hint and (a.picker_hint not in a.fields or a.fields[a.picker_hint].kind != "fk"):
         c.add(
             "picker_hint", f"{_q(a.picker_hint)}: no such foreign key on {c.model}{_suggest(a.picker_hint, a.fields)}"
         )
+    if isinstance(a.noun, str) and a.noun and (a.noun != a.noun.strip() or a.noun.endswith(("管理", "列表"))):
+        c.add("noun", f"{a.noun!r}: what one row is called (合同), not a page's name (合同列表)")
     if a.import_scene and "import_batch_id" not in a.model.model_fields:
         c.add("import_scene", f"{c.model} has no import_batch_id column to record its batches in")
 

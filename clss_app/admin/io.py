@@ -15,11 +15,11 @@ from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from clss_app.admin import audit, batches, crud, many, privacy, zipcheck
 from clss_app.admin.fields import column, table_of
-from clss_app.admin.query import ListQuery, labels_for, order_by, where_clauses
+from clss_app.admin.query import ListQuery, labels_for, ordered_ids
 from clss_app.admin.view import ModelAdmin
 from clss_app.services.permissions import EXPORT, IMPORT, VIEW, Forbidden, Principal, require
 from models import utcnow
@@ -34,7 +34,7 @@ MAX_SHEET_COLUMNS = 64  # the widest import template has 13
 
 
 def export_columns(admin: type[ModelAdmin], p: Principal) -> list[str]:
-    return admin.visible(p, [n for n in admin.detail if n != "password_hash"])
+    return admin.visible(p, [*(["id"] if admin.export_id else []), *(n for n in admin.detail if n != "password_hash")])
 
 
 def export_frame(
@@ -53,9 +53,8 @@ def export_frame(
     keys = [k for n in names for k in (admin.fields[n].labels_by, admin.fields[n].masks_by) if k]
     read = names + [k for k in dict.fromkeys(keys) if k not in names]
     model = admin.model
-    where = where_clauses(admin, p, q)
     # All matching ids in the user's order (an index walk), then full rows in chunks.
-    ids = session.exec(select(column(model, "id")).where(*where).order_by(*order_by(admin, p, q))).all()
+    ids = ordered_ids(session, admin, p, q)
     total = len(ids)
     table = table_of(model)
     cols: dict[str, list[Any]] = {n: [] for n in shown}

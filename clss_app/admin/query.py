@@ -4,7 +4,10 @@ The list query lives in the URL; ``ListQuery`` is its parsed form. Paging
 uses a deferred join: the page's ids come from an index-only scan of the
 sort index (``ORDER BY sort, id LIMIT … OFFSET …``) and only those 50 rows
 are read in full, so a deep page on a million rows costs an index walk,
-not a table walk. A capped count never counts past ``count_cap``.
+not a table walk. A default order that puts a state group first (``Sort``)
+is paged as two runs, each a plain ``ORDER BY`` on columns that an index
+serves, rather than one ``ORDER BY CASE …`` that sorts the whole table.
+A capped count never counts past ``count_cap``.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ class ListQuery:
 
         wanted = cls(
             q=str(params.get("q", "")),
-            sort=str(params.get("sort", "") or admin.default_sort),
+            sort=str(params.get("sort", "") or admin.default_key()),
             filters={k[2:]: str(v) for k, v in params.items() if k.startswith("f_") and v},
             page=_int(params.get("page"), 1),
             page_size=_int(params.get("size"), admin.page_sizes[0]),
@@ -58,7 +61,7 @@ class ListQuery:
         bad = wanted.problems(admin, p)
         return cls(
             q=wanted.q[:MAX_SEARCH],
-            sort=admin.default_sort if "sort" in bad else wanted.sort,
+            sort=admin.default_key() if "sort" in bad else wanted.sort,
             filters={k: v[:MAX_FILTER] for k, v in wanted.filters.items() if f"f_{k}" not in bad},
             page=min(max(wanted.page, 1), MAX_PAGE),
             page_size=admin.page_sizes[0] if "size" in bad else wanted.page_size,
@@ -75,7 +78,7 @@ class ListQuery:
             out["size"] = f"每页条数只能是 {'、'.join(str(n) for n in admin.page_sizes)}"
         if not 1 <= self.page <= MAX_PAGE:
             out["page"] = "页码无效"
-        if self.sort.lstrip("-") not in admin.sortable_for(p):
+        if self.sort and self.sort.lstrip("-") not in admin.sortable_for(p):  # "": the declared default
             out["sort"] = "该列不能排序"
         if len(self.q) > MAX_SEARCH:
             out["q"] = f"搜索内容不能超过 {MAX_SEARCH} 个字"
@@ -93,7 +96,7 @@ class ListQuery:
         for k, v in sorted(self.filters.items()):
             if v != "":
                 params[f"f_{k}"] = v
-        if self.sort and self.sort != admin.default_sort:
+        if self.sort and self.sort != admin.default_key():
             params["sort"] = self.sort
         if self.page > 1:
             params["page"] = str(self.page)
@@ -159,24 +162,51 @@ def where_clauses(admin, p: Principal, q: ListQuery) -> list:
     return clauses
 
 
-def order_by(admin, p: Principal, q: ListQuery):
-    sort = q.sort if q.sort.lstrip("-") in admin.sortable_for(p) else admin.default_sort
-    col = getattr(admin.model, sort.lstrip("-") or "id")
-    desc = sort.startswith("-")
-    pk = admin.model.id
-    return [col.desc(), pk.desc()] if desc else [col.asc(), pk.asc()]
+def _runs(admin, p: Principal, q: ListQuery) -> list[tuple[list, list]]:
+    """[(conditions, ORDER BY)]: the list's order as consecutive runs of rows, each ordered on plain columns."""
+    model = admin.model
+    order = admin.order_for(q.sort if q.sort.lstrip("-") in admin.sortable_for(p) else "")
+    out = []
+    for in_first, keys in order.runs():
+        cols = [getattr(model, k.lstrip("-") or "id") for k in keys]
+        by = [c.desc() if k.startswith("-") else c.asc() for c, k in zip(cols, keys)]
+        by.append(model.id.desc() if keys[0].startswith("-") else model.id.asc())
+        where = []
+        if in_first is not None:
+            col = getattr(model, order.first_column)
+            chosen = col.in_(list(order.first[order.first_column]))
+            where = [chosen] if in_first else [sa.or_(sa.not_(chosen), col.is_(None))]
+        out.append((where, by))
+    return out
+
+
+def ordered_ids(session: Session, admin, p: Principal, q: ListQuery, offset: int = 0, limit: int | None = None) -> list:
+    """Ids of the rows the query matches, in the list's order, from ``offset``, at most ``limit``.
+
+    Run by run: a page wholly inside a later run skips the earlier ones by their (index-served) count.
+    """
+    model, where = admin.model, where_clauses(admin, p, q)
+    out: list = []
+    for extra, by in _runs(admin, p, q):
+        stmt = select(model.id).where(*where, *extra).order_by(*by)
+        if limit is None:
+            out += session.exec(stmt).all()
+            continue
+        if len(out) >= limit:
+            break
+        got = session.exec(stmt.offset(offset).limit(limit - len(out))).all()
+        if got:
+            out += got
+            offset = 0  # the next run starts at its top
+        elif offset:
+            inner = select(model.id).where(*where, *extra).limit(offset).subquery()
+            offset -= session.exec(select(sa.func.count()).select_from(inner)).one()
+    return out
 
 
 def fetch_page(session: Session, admin, p: Principal, q: ListQuery) -> list:
     model = admin.model
-    where = where_clauses(admin, p, q)
-    ids = session.exec(
-        select(model.id)
-        .where(*where)
-        .order_by(*order_by(admin, p, q))
-        .offset((q.page - 1) * q.page_size)
-        .limit(q.page_size)
-    ).all()
+    ids = ordered_ids(session, admin, p, q, (q.page - 1) * q.page_size, q.page_size)
     if not ids:
         return []
     rows = {r.id: r for r in session.exec(select(model).where(model.id.in_(ids))).all()}
@@ -196,11 +226,7 @@ def count(session: Session, admin, p: Principal, q: ListQuery) -> tuple[int, boo
 
 def matching_ids(session: Session, admin, p: Principal, q: ListQuery, limit: int) -> list[int]:
     """Ids of every row the query matches (for "select all matching"), up to limit."""
-    return list(
-        session.exec(
-            select(admin.model.id).where(*where_clauses(admin, p, q)).order_by(*order_by(admin, p, q)).limit(limit)
-        ).all()
-    )
+    return list(ordered_ids(session, admin, p, q, 0, limit))
 
 
 def labels_for(session: Session, spec: FieldSpec, ids: Iterable[Any]) -> dict[Any, Any]:

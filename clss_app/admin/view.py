@@ -23,7 +23,7 @@ from sqlmodel import Session, SQLModel
 
 from clss_app.admin.fields import FieldSpec, infer_field, infer_fields, label_attr
 from clss_app.admin.many import Many
-from clss_app.admin.options import Count, FieldOverride, apply_overrides, overrides_of
+from clss_app.admin.options import Count, FieldOverride, Sort, apply_overrides, overrides_of
 from clss_app.admin.scope import Scope
 from clss_app.core.results import ActionContext, ActionResult
 from clss_app.services.permissions import Principal, can
@@ -115,9 +115,14 @@ class ModelAdmin:
     search: ClassVar[list[str]] = []
     filters: ClassVar[list[str]] = []
     form: ClassVar[list[str]] = []
-    detail: ClassVar[list[str]] = []  # default: every field but the version
+    detail: ClassVar[list[str]] = []  # default: every field but the id and the version
+    export_id: ClassVar[bool] = False  # exports lead with the id (set when ``detail`` is the default)
     sortable: ClassVar[list[str] | None] = None  # default: every list column
-    default_sort: ClassVar[str] = "-id"
+    # "name" / "-name", or a Sort that puts the work first: Sort("due_date", first={"state": (...)}).
+    default_sort: ClassVar[str | Sort] = "-id"
+    # What one row is called, in dialog titles (新增合同, 合同 HT2025…); default: the menu label
+    # less 管理 / 列表 (合同列表 -> 合同).
+    noun: ClassVar[str] = ""
     page_sizes: ClassVar[tuple[int, ...]] = (20, 50, 100)
     count: ClassVar[Count] = Count.EXACT
     count_cap: ClassVar[int] = 10_000
@@ -158,8 +163,9 @@ class ModelAdmin:
         specs.update({name: m.spec(name) for name, m in cls.many.items() if isinstance(m, Many) and m.valid()})
         cls.fields = apply_overrides(specs, cls.fields_override)
         cls.label_field = label_attr(model)
-        if not cls.detail:
-            cls.detail = [n for n in cls.fields if n != "version"]
+        if not cls.detail:  # an operator reads no id in a detail; an export keeps it (to find the row again)
+            cls.detail = [n for n in cls.fields if n not in ("id", "version")]
+            cls.export_id = "id" in cls.fields
 
     @classmethod
     def bind(cls, site: AdminSite) -> None:
@@ -202,7 +208,28 @@ class ModelAdmin:
     @classmethod
     def sortable_for(cls, p: Principal | None) -> list[str]:
         """What ``p``'s role may sort by: the sortable columns it sees, and the list's own default order."""
-        return [*cls.visible(p, cls.sortable_fields()), cls.default_sort.lstrip("-"), "id"]
+        return [
+            *cls.visible(p, cls.sortable_fields()),
+            *([cls.default_key().lstrip("-")] if cls.default_key() else []),
+            "id",
+        ]
+
+    @classmethod
+    def default_key(cls) -> str:
+        """The ``sort`` a list without one in its URL has: the column of a plain default, "" for a Sort."""
+        return "" if isinstance(cls.default_sort, Sort) else cls.default_sort
+
+    @classmethod
+    def order_for(cls, sort: str) -> Sort:
+        """The order a list query's ``sort`` means ("" and the default key: the declared default)."""
+        if sort and sort != cls.default_key():
+            return Sort(sort)
+        return cls.default_sort if isinstance(cls.default_sort, Sort) else Sort(cls.default_sort)
+
+    @classmethod
+    def title_noun(cls) -> str:
+        label = cls.site.menu[cls.key].label
+        return cls.noun or label.removesuffix("管理").removesuffix("列表")
 
     @classmethod
     def filters_for(cls, p: Principal | None) -> list[str]:

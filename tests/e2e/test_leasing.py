@@ -122,7 +122,7 @@ def test_one_tenant_from_reservation_to_check_out(browser, base_url, app_db):
             assert first.paid == 1000 and first.state == BillState.PARTLY_PAID  # the deposit applied
 
         # 店助: check-in is refused while the first rent is not paid in full.
-        go(a, "/leasing/check-ins")
+        go(a, f"/leasing/check-ins?q={c.number}")  # listed by start date: search, as staff do
         select_row(a, c.number)
         run(a, "check_in", {"checked_in_on": str(start)})
         expect(a.get_by_text("首期款未缴清")).to_be_visible()
@@ -136,7 +136,7 @@ def test_one_tenant_from_reservation_to_check_out(browser, base_url, app_db):
         expect(f.get_by_text("登记收款成功 1 条")).to_be_visible()
 
         # 店助: checks the tenant in with the meter readings.
-        go(a, "/leasing/check-ins")
+        go(a, f"/leasing/check-ins?q={c.number}")  # listed by start date: search, as staff do
         select_row(a, c.number)
         run(a, "check_in", {"checked_in_on": str(start), "power_in": "1200", "water_in": "35"})
         expect(a.get_by_text("办理入住成功 1 条")).to_be_visible()
@@ -144,7 +144,7 @@ def test_one_tenant_from_reservation_to_check_out(browser, base_url, app_db):
             assert s.get(Room, room.id).status == RoomStatus.OCCUPIED
 
         # 店长: checks out 40 days later; the settlement is one bill.
-        go(m, "/leasing/check-outs")
+        go(m, f"/leasing/check-outs?q={c.number}")  # listed by end date: search, as staff do
         select_row(m, c.number)
         run(m, "check_out", {"checked_out_on": str(start + timedelta(days=40)), "power_out": "1290", "water_out": "39"})
         expect(m.get_by_text("办理退房成功 1 条")).to_be_visible()

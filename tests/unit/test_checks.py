@@ -18,12 +18,13 @@ from clss_app.admin import (
     Ordering,
     Range,
     Scope,
+    Sort,
     Within,
 )
 from clss_app.admin.site import AdminSite, SiteCheckFailed
 from clss_app.menu import MenuEntry
 from clss_app.services.permissions import roles_for
-from models import Role, Room, User, UserProject
+from models import Role, Room, RoomStatus, User, UserProject
 
 ENTRY = MenuEntry("t_rooms", "房间", "/t/rooms", frozenset({Role.SUPER_ADMIN}))
 GOOD = {"list_columns": ["number", "rent"], "filters": ["project_id"], "scope": Scope.project("project_id")}
@@ -60,6 +61,31 @@ def test_a_clean_declaration_passes():
         ({"detail": ["stauts"]}, "RoomAdmin.detail: `stauts`: no such field on Room; did you mean `status`?"),
         ({"sortable": ["rnt"]}, "RoomAdmin.sortable: `rnt`: no such column on Room; did you mean `rent`?"),
         ({"default_sort": "-rnet"}, "RoomAdmin.default_sort: `-rnet`: no such column on Room; did you mean `rent`?"),
+        (
+            {"default_sort": Sort("rnet")},
+            "RoomAdmin.default_sort: `rnet`: no such column on Room; did you mean `rent`?",
+        ),
+        ({"default_sort": Sort()}, "RoomAdmin.default_sort: Sort(...) needs at least one column to order by"),
+        (
+            {"default_sort": Sort("rent", first={"stauts": (RoomStatus.VACANT,)})},
+            "RoomAdmin.default_sort.first: `stauts`: no such column on Room; did you mean `status`?",
+        ),
+        (
+            {"default_sort": Sort("rent", first={"status": ("vacnt",)})},
+            "RoomAdmin.default_sort.first: 'vacnt' is not a RoomStatus; did you mean `RoomStatus.VACANT`?",
+        ),
+        (
+            {"default_sort": Sort("rent", first={"status": (RoomStatus.VACANT,)}, then="-rnet")},
+            "RoomAdmin.default_sort.then: `-rnet`: no such column on Room; did you mean `rent`?",
+        ),
+        (
+            {"default_sort": Sort("rent", first={"status": (RoomStatus.VACANT,), "floor_no": (1,)})},
+            "RoomAdmin.default_sort.first: must name one column and its values",
+        ),
+        ({"default_sort": Sort("rent", then="-id")}, "RoomAdmin.default_sort.then: orders the rows after the first"),
+        ({"default_sort": ("rent",)}, "RoomAdmin.default_sort: must be a column name"),
+        ({"noun": "房间管理"}, "RoomAdmin.noun: '房间管理': what one row is called (合同), not a page's name"),
+        ({"noun": 3}, "RoomAdmin.noun: must be a string, not 3"),
         ({"only": {"stats": ("vacant",)}}, "RoomAdmin.only: `stats`: no such column on Room; did you mean `status`?"),
         ({"only": {"status": "vacant"}}, "RoomAdmin.only: `status`: must be a non-empty tuple of values"),
         (
@@ -166,6 +192,22 @@ def test_manage_check_fails_with_one_line_a_problem(monkeypatch, capsys):
         "RoomAdmin.filters: `projcet`: no such field on Room; did you mean `project_id`?",
         "RoomAdmin.fields_override: `rent`: Range(5, 1): the minimum is above the maximum",
         "管理声明检查未通过：2 个问题",
+    ]
+
+
+def test_manage_check_names_a_typo_in_the_default_order(monkeypatch, capsys):
+    from clss_app import menu
+
+    def broken():
+        s = AdminSite(menu.ENTRIES)
+        s.register(_admin(key="rooms", default_sort=Sort("rent", first={"status": (RoomStatus.VACANT,)}, then="-aera")))
+        return s
+
+    monkeypatch.setattr(site, "build", broken)
+    assert manage.main(["check"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "RoomAdmin.default_sort.then: `-aera`: no such column on Room; did you mean `area`?",
+        "管理声明检查未通过：1 个问题",
     ]
 
 

@@ -47,10 +47,10 @@ def admin_body(admin: type[ModelAdmin], label: str, S: State, IO: IOState) -> rx
                 custom_attrs={"data-route": admin.site.menu[admin.key].route},
                 class_name=rx.cond(S.rows_key == admin.key, "", "clss-init"),
             ),
-            form_dialog(S, admin, label.removesuffix("管理")),
-            detail_dialog(S, admin, label.removesuffix("管理")),
+            form_dialog(S, admin, admin.title_noun()),
+            detail_dialog(S, admin, admin.title_noun()),
             confirm_dialog(S),
-            import_dialog(IO, label.removesuffix("管理")),
+            import_dialog(IO, admin.title_noun()),
             spacing="3",
             width="100%",
         )

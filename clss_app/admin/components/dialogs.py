@@ -9,11 +9,11 @@ from clss_app.admin.view import ModelAdmin
 from clss_app.ui import theme
 
 
-def detail_dialog(S: State, admin: type[ModelAdmin], label: str) -> rx.Component:
+def detail_dialog(S: State, admin: type[ModelAdmin], noun: str) -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
             rx.hstack(
-                rx.dialog.title(label, "：", S.detail_title),
+                rx.dialog.title(noun, " ", S.detail_title, id="detail-title"),
                 rx.spacer(),
                 rx.cond(
                     S.perms["update"],
