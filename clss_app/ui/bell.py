@@ -63,15 +63,19 @@ def _todo_for(token: str) -> list[dict[str, str]] | None:
 class BellState(AuthState):
     bell_items: list[dict[str, str]] = []
     bell_total: int = 0
+    _bell_token: str = ""  # whose items these are: another login in this tab must not see them
 
     @event(background=True)
     async def load_bell(self):
         async with self:
             token = self.token
+            if token != self._bell_token:
+                self.bell_items, self.bell_total, self._bell_token = [], 0, token
         items = await asyncio.to_thread(_todo_for, token)
         async with self:
-            self.bell_items = items or []
-            self.bell_total = total(self.bell_items)
+            if self.token == token:
+                self.bell_items = items or []
+                self.bell_total = total(self.bell_items)
 
 
 def _item(i: ObjectVar[dict[str, str]]) -> rx.Component:
