@@ -46,8 +46,9 @@
     try { sessionStorage.setItem(SCROLL, String(top)); } catch (err) { /* private mode */ }
   }, true);
   const reveal = nav => {
-    const a = nav.querySelector('a[aria-current="page"]');
-    if (!a || a === shown) return;
+    // The mark follows the server's idea of the path, a moment behind the address bar: wait for it.
+    const a = nav.querySelector('a[aria-current="page"]'), here = location.pathname.replace(/\/$/, '') || '/';
+    if (!a || a === shown || a.getAttribute('href') !== here) return;
     shown = a;
     const n = nav.getBoundingClientRect(), r = a.getBoundingClientRect();
     if (r.top < n.top) nav.scrollTop += r.top - n.top - 8;

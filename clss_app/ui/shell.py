@@ -39,7 +39,8 @@ def _brand() -> rx.Component:
 def _nav_link(key: str, label: str, route: str, icon: str) -> rx.Component:
     """One sidebar entry: its label, or only its icon when the sidebar is collapsed (clss.js then
     gives it the label as a tooltip). ``aria-current`` marks the open page for clss.js and screen readers."""
-    active = rx.State.router.url.path == route
+    path = rx.State.router.url.path
+    active = (path == route) | (path == route + "/")  # a reload's address is the page's file: /contracts/
     return rx.link(
         rx.icon(icon, size=16, class_name="clss-nav-icon"),
         rx.text(label, size="2", class_name="clss-nav-label"),
