@@ -9,11 +9,11 @@ from sqlmodel import Session
 from clss_app.admin.components.dashboard import dashboard_body
 from clss_app.admin.dashboard import DashboardState
 from clss_app.admin.widgets import Chart, Dashboard, Stat, Table
-from clss_app.menu import ENTRIES, visible_keys
-from clss_app.services import inbox, overview
+from clss_app.services import overview
 from clss_app.services.permissions import Principal
 from clss_app.state import AuthState
 from clss_app.ui import theme
+from clss_app.ui.bell import todo_links
 from models import RoomStatus
 
 STATUS_COLOURS = {
@@ -96,15 +96,7 @@ class HomeDashboard(Dashboard, key="home"):
 
     @classmethod
     def data(cls, session: Session, p: Principal, chosen: dict[str, str]) -> dict[str, Any]:
-        return {**overview.scope_summary(session, p, limit=50), "todo": todo(session, p)}
-
-
-def todo(session: Session, p: Principal) -> list[dict[str, str]]:
-    """待我处理 with a link to the list behind each item."""
-    return [
-        {**i, "href": ENTRIES[i["key"]].route + (f"?{i['query']}" if i["query"] else "")}
-        for i in inbox.todo(session, p, visible_keys(p.role))
-    ]
+        return {**overview.scope_summary(session, p, limit=50), "todo": todo_links(session, p)}
 
 
 def home_body() -> rx.Component:

@@ -141,7 +141,7 @@ def test_the_daily_job_expires_starts_and_charges_by_the_shanghai_day(session, p
 
 
 def test_the_inbox_counts_bills_overdue_since_the_shanghai_midnight(session, principal_of, edge):
-    from pages.home import todo
+    from clss_app.ui.bell import todo_links as todo
 
     p = principal_of("manager")
     bill = _open_rent_bill(session)

@@ -531,7 +531,7 @@ def test_sublet_settles_the_old_tenant_and_signs_the_new_one(session, principal_
 
 
 def test_inbox_shows_each_role_what_waits_for_it(session, principal_of):
-    from pages.home import todo
+    from clss_app.ui.bell import todo_links as todo
 
     items = lambda who: {i["item"]: i for i in todo(session, principal_of(who))}  # noqa: E731
     principal, finance, assistant = items("principal"), items("finance"), items("assistant")
