@@ -81,7 +81,7 @@ def _links(p, d: dict, narrowed: bool) -> dict:
         "occupancy": list_link(p, "rooms", project_id=projects, status=an.RENTED),
         "collection": bills(state=an.DUE_STATES, due_date__gte=start, due_date__lte=due_end),
         "revenue": list_link(p, "payments", project_id=projects, paid_on__gte=start, paid_on__lte=end),
-        "arrears_total": bills(state=an.OPEN_STATES, due_date__lte=today),
+        "arrears_total": bills(state=an.OPEN_STATES, due_date__lte=figures.last_overdue_due_date(today)),
         "arrears": arrears,
         "expiring": [
             contracts(state=an.EXPIRING_STATES, end_date__gte=today, end_date__lte=today + timedelta(days=e["days"]))
@@ -106,7 +106,11 @@ def _links(p, d: dict, narrowed: bool) -> dict:
         "project_rooms": {r["project_id"]: list_link(p, "rooms", project_id=r["project_id"]) for r in d["projects"]},
         "project_arrears": {
             r["project_id"]: list_link(
-                p, "bills", project_id=r["project_id"], state=an.OPEN_STATES, due_date__lte=today
+                p,
+                "bills",
+                project_id=r["project_id"],
+                state=an.OPEN_STATES,
+                due_date__lte=figures.last_overdue_due_date(today),
             )
             for r in d["projects"]
         },

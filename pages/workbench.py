@@ -396,7 +396,7 @@ def _legend() -> rx.Component:
         *[chip(s) for s in RoomStatus],
         rx.divider(orientation="vertical", size="1"),
         mark("m-exp", "即将到期", "expiring", "合同 30 天内到期"),
-        mark("m-debt", "欠费", "arrears", "有已确认且逾期未缴的账单"),
+        mark("m-debt", figures.OVERDUE_MARK.label, "arrears", figures.OVERDUE_MARK.hint),
         rx.hstack(
             rx.el.span(class_name="clss-mark p1"),
             rx.text("独住", size="2"),

@@ -12,7 +12,7 @@ Definitions (the domain guide's, made exact; the shared ones live in ``figures``
 * collection rate: ``figures.COLLECTION``, paid ÷ owed (amount + late fee) of the bills due inside the
   months chosen, up to today, among bills pushed to tenants (已确认, 部分收款, 已收款, 坏账);
 * revenue: the payment ledger's total inside the months (refunds are negative entries);
-* arrears: what open bills (已确认, 部分收款) due by today still owe, by days past due;
+* arrears: ``figures.ARREARS``, what open bills (已确认, 部分收款) due before today still owe, by days past due;
 * expiring: contracts in force (执行中) ending within 30 / 60 / 90 days from today;
 * signings: contracts signed in the month by a new tenant (not 续租 or 换房, nor void or in review);
   renewals: 续租 contracts signed; check-outs: contracts checked out in the month;
@@ -52,7 +52,7 @@ OPEN_STATES = tuple(s.value for s in fig.OPEN_STATES)
 EXPIRING_STATES = (ContractState.ACTIVE.value,)  # in force; a 待执行 renewal is not what expires
 SIGNED_STATES = tuple(s.value for s in ContractState if s not in (ContractState.VOID, ContractState.PENDING_REVIEW))
 NEW_SOURCES = tuple(s.value for s in ContractSource if s not in (ContractSource.RENEWAL, ContractSource.ROOM_CHANGE))
-AGE_BANDS = (("0–30天", 0, 30), ("31–60天", 31, 60), ("61–90天", 61, 90), ("90天以上", 91, None))
+AGE_BANDS = (("1–30天", 1, 30), ("31–60天", 31, 60), ("61–90天", 61, 90), ("90天以上", 91, None))
 EXPIRY_DAYS = (30, 60, 90)
 
 
@@ -240,7 +240,7 @@ def figures(frames: dict[str, pl.DataFrame], f: Filters, today: date) -> dict:
 
     bills = frames["bills"].filter(mine)
     due = bills.filter(pl.col("due_date").is_between(start, due_end))
-    open_ = bills.filter(pl.col("state").is_in(OPEN_STATES) & (pl.col("due_date") <= today)).with_columns(
+    open_ = bills.filter(pl.col("state").is_in(OPEN_STATES) & (pl.col("due_date") < today)).with_columns(
         age=(pl.lit(today) - pl.col("due_date")).dt.total_days(), owing=pl.col("owed") - pl.col("paid")
     )
     payments = frames["payments"].filter(mine & pl.col("paid_on").is_between(start, end))

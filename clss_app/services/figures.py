@@ -6,12 +6,18 @@ two numbers (67.0% and 76.3%). The one definition is the domain guide's "rented 
 a 待入住 room is let (its contract is signed and the first payment made), and a 不可租 room is
 locked by staff (repair, internal use), so it cannot be rented and does not count against the rate.
 An 已预定 room is held by a deposit, not let: it is rentable and not rented.
+
+欠费 likewise had three readings: the board marked bills due before today, 经营看板 summed those due
+by today (its ageing said "逾期 0 天"), and 待我处理 counted only 已确认 bills, not 部分收款 ones. A
+bill is in arrears once its due date has passed with money still owed on it (已确认 or 部分收款):
+on its due date it is not late yet, as the late fee's chargeable days (as-of date − due date) say.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -44,7 +50,8 @@ COLLECTION = Figure(
     "所选月份内已到应收日的账单（已确认、部分收款、已收款、坏账）：已收金额 ÷ 应收金额（含滞纳金）",
 )
 REVENUE = Figure("revenue", "实收金额", "所选月份内收款登记的合计，退款记为负数")
-ARREARS = Figure("arrears", "欠费总额", "已确认或部分收款、应收日不晚于今天的账单尚未收的金额合计")
+ARREARS = Figure("arrears", "欠费总额", "已确认或部分收款、应收日已过（早于今天）的账单尚未收的金额合计")
+OVERDUE_MARK = Figure("arrears", "欠费", "房间有已确认或部分收款、应收日已过（早于今天）仍未结清的账单")
 
 
 def is_rented(status: RoomStatus | str) -> bool:
@@ -69,6 +76,16 @@ def rented_sql(status_column) -> sa.ColumnElement:
 
 def rentable_sql(status_column) -> sa.ColumnElement:
     return sa.case((status_column.in_(sorted(NOT_RENTABLE, key=lambda s: s.value)), 0), else_=1)
+
+
+def last_overdue_due_date(today: date) -> date:
+    """The latest due date of a bill in arrears today (a list filter's ``due_date__lte``)."""
+    return today - timedelta(days=1)
+
+
+def overdue_sql(state_column, due_date_column, today: date) -> sa.ColumnElement:
+    """A bill in arrears today: money still owed on it and its due date passed."""
+    return sa.and_(state_column.in_(OPEN_STATES), due_date_column < today)
 
 
 def ratio(part: int, whole: int) -> float | None:

@@ -7,11 +7,13 @@ from collections import Counter
 from datetime import date
 
 import sqlalchemy as sa
+from sqlmodel import select
 
 from clss_app.admin.widgets import Stat
+from clss_app.core import clock
 from clss_app.services import analytics as an
 from clss_app.services import figures, overview, room_board
-from models import RoomStatus
+from models import Bill, BillState, RoomStatus
 from pages.analytics import AnalyticsDashboard
 from pages.home import HomeDashboard
 
@@ -82,3 +84,49 @@ def test_home_dashboard_and_board_give_the_sql_occupancy_in_every_scope(session,
         dash = an.dashboard(session, p, THIS_MONTH, TODAY)
         assert (dash["rented"], dash["rentable"]) == (rented, rentable), user
         assert {r["project_id"]: (r["rented"], r["rentable"]) for r in dash["projects"]} == expected, user
+
+
+ARREARS_SQL = (
+    "SELECT COUNT(*), COUNT(DISTINCT b.room_id), SUM(CAST(ROUND((b.amount + b.late_fee - b.paid) * 100) AS BIGINT)) "
+    "FROM bill b JOIN project p ON p.id = b.project_id {where} {and_} b.state IN ('confirmed', 'partly_paid') "
+    "AND b.due_date < :today"
+)
+
+
+def test_arrears_are_the_same_bills_on_the_board_the_dashboard_and_the_inbox(session, principal_of):
+    from pages.home import todo
+
+    today = clock.today()
+    # A bill falling due today is not late yet: none of the three may count it.
+    mine = principal_of("manager").project_ids or set()
+    due_today = session.exec(
+        select(Bill).where(Bill.state == BillState.CONFIRMED, Bill.project_id.in_(sorted(mine)))
+    ).first()
+    assert due_today is not None
+    due_today.due_date = today
+    session.add(due_today)
+    session.commit()
+    an.clear_cache()
+    for user in SCOPES:
+        p = principal_of(user)
+        where = SCOPES[user]
+        bills_, rooms_, cents_ = (
+            session.connection()
+            .execute(sa.text(ARREARS_SQL.format(where=where, and_="AND" if where else "WHERE")), {"today": today})
+            .one()
+        )
+        assert bills_ > 0, user
+
+        dash = an.dashboard(session, p, THIS_MONTH, today)
+        assert (sum(b["bills"] for b in dash["arrears"]), dash["arrears_total"]) == (bills_, cents_), user
+
+        marked = sum(
+            m["arrears"]
+            for pid, _, _ in room_board.projects(session, p)
+            for m in room_board.board_marks(session, pid).values()
+        )
+        assert marked == rooms_, user
+
+        items = {i["item"]: i["count"] for i in todo(session, p)}
+        if "逾期未缴账单" in items:  # the roles whose lists show bills
+            assert items["逾期未缴账单"] == f"{bills_:,}", user
