@@ -368,14 +368,17 @@ def _legend() -> rx.Component:
         )
 
     def mark(css, label, key, hint):
-        return rx.hstack(
-            rx.el.span(class_name=f"clss-mark {css}"),
-            rx.text(label, size="2"),
-            rx.el.span(rx.cond(S.mark_counts.contains(key), S.mark_counts[key], 0), class_name="clss-count"),
-            spacing="1",
-            align="center",
-            title=hint,
-            id=f"board-mark-{key}",
+        return rx.tooltip(
+            rx.hstack(
+                rx.el.span(class_name=f"clss-mark {css}"),
+                rx.text(label, size="2"),
+                rx.el.span(rx.cond(S.mark_counts.contains(key), S.mark_counts[key], 0), class_name="clss-count"),
+                spacing="1",
+                align="center",
+                cursor="help",
+                id=f"board-mark-{key}",
+            ),
+            content=hint,
         )
 
     occupancy = rx.tooltip(

@@ -16,13 +16,14 @@ from clss_app.ui.card import card
 State = type[DashboardMixin]  # the composed dashboard state (clss_app/admin/dashboard.py: DashboardState)
 
 
-def _hinted(label: str, hint: str, id_: str) -> rx.Component:
-    """A label with its definition on hover (an info mark says there is one)."""
+def _hinted(label: str, hint: str, id_: str, muted: bool = True) -> rx.Component:
+    """A label with its definition on hover (an info mark says there is one); a table header keeps its own look."""
+    look = {"size": "2", "color": theme.TEXT_MUTED} if muted else {}
     if not hint:
-        return rx.text(label, size="2", color=theme.TEXT_MUTED)
+        return rx.text(label, **look)
     return rx.tooltip(
         rx.hstack(
-            rx.text(label, size="2", color=theme.TEXT_MUTED),
+            rx.text(label, **look),
             rx.icon("info", size=13, color=theme.TEXT_MUTED),
             spacing="1",
             align="center",
@@ -111,7 +112,9 @@ def _table(S: State, w: Table) -> rx.Component:
                     rx.table.row(
                         *[
                             rx.table.column_header_cell(
-                                _hinted(label, w.hints[k], f"col-hint-{w.key}-{k}") if k in w.hints else label
+                                _hinted(label, w.hints[k], f"col-hint-{w.key}-{k}", muted=False)
+                                if k in w.hints
+                                else label
                             )
                             for k, label in w.columns
                         ]
