@@ -108,7 +108,7 @@ def figures(conn: sa.Connection, project_ids: list[int], start: date, end: date,
         b: (n, amt)
         for b, n, amt in rows(
             f"SELECT {band_sql}, COUNT(*), SUM({owed_sql} - {paid_sql}) FROM bill WHERE project_id IN ({pj}) "
-            f"AND state IN ({_in(an.OPEN_STATES)}) AND due_date <= :t GROUP BY 1",
+            f"AND state IN ({_in(an.OPEN_STATES)}) AND due_date < :t GROUP BY 1",
             t=today,
         )
     }

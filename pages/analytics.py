@@ -20,6 +20,7 @@ from clss_app.admin.widgets import Chart, Dashboard, Filter, Stat, Table, list_l
 from clss_app.core import clock
 from clss_app.core.money import from_cents
 from clss_app.services import analytics as an
+from clss_app.services import figures
 from clss_app.services.permissions import Principal
 from clss_app.ui import theme
 from models import RoomStatus
@@ -32,8 +33,7 @@ def money(cents: int) -> str:
     return f"¥{from_cents(cents):,.2f}"
 
 
-def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
+percent = figures.percent
 
 
 # ---------------------------------------------------------------- drill-down links
@@ -81,7 +81,7 @@ def _links(p, d: dict, narrowed: bool) -> dict:
         "occupancy": list_link(p, "rooms", project_id=projects, status=an.RENTED),
         "collection": bills(state=an.DUE_STATES, due_date__gte=start, due_date__lte=due_end),
         "revenue": list_link(p, "payments", project_id=projects, paid_on__gte=start, paid_on__lte=end),
-        "arrears_total": bills(state=an.OPEN_STATES, due_date__lte=today),
+        "arrears_total": bills(state=an.OPEN_STATES, due_date__lte=figures.last_overdue_due_date(today)),
         "arrears": arrears,
         "expiring": [
             contracts(state=an.EXPIRING_STATES, end_date__gte=today, end_date__lte=today + timedelta(days=e["days"]))
@@ -106,7 +106,11 @@ def _links(p, d: dict, narrowed: bool) -> dict:
         "project_rooms": {r["project_id"]: list_link(p, "rooms", project_id=r["project_id"]) for r in d["projects"]},
         "project_arrears": {
             r["project_id"]: list_link(
-                p, "bills", project_id=r["project_id"], state=an.OPEN_STATES, due_date__lte=today
+                p,
+                "bills",
+                project_id=r["project_id"],
+                state=an.OPEN_STATES,
+                due_date__lte=figures.last_overdue_due_date(today),
             )
             for r in d["projects"]
         },
@@ -252,10 +256,6 @@ def funnel_figure(d) -> go.Figure:
 # ---------------------------------------------------------------- the dashboard
 
 
-def _occupancy_note(d) -> str:
-    return f"在租及待入住 {d['rented']:,} / 可租 {d['rentable']:,} 间"
-
-
 class AnalyticsDashboard(Dashboard, key="dashboard"):
     columns = 4
     filters = [
@@ -266,22 +266,24 @@ class AnalyticsDashboard(Dashboard, key="dashboard"):
     ]
     widgets = [
         Stat(
-            "occupancy",
-            "出租率",
-            lambda d: percent(an.ratio(d["rented"], d["rentable"])),
+            figures.OCCUPANCY.key,
+            figures.OCCUPANCY.label,
+            lambda d: figures.occupancy_text(d["rented"], d["rentable"]),
             "percent",
             BLUE,
             link=lambda d: d["links"]["occupancy"],
-            note=_occupancy_note,
+            note=lambda d: figures.occupancy_note(d["rented"], d["rentable"]),
+            hint=figures.OCCUPANCY.hint,
         ),
         Stat(
-            "collection",
-            "收缴率",
+            figures.COLLECTION.key,
+            figures.COLLECTION.label,
             lambda d: percent(an.ratio(d["paid"], d["owed"])),
             "badge-check",
             GREEN,
             link=lambda d: d["links"]["collection"],
             note=lambda d: f"已收 {money(d['paid'])} / 应收 {money(d['owed'])}",
+            hint=figures.COLLECTION.hint,
         ),
         Stat(
             "revenue",
@@ -291,6 +293,7 @@ class AnalyticsDashboard(Dashboard, key="dashboard"):
             PURPLE,
             link=lambda d: d["links"]["revenue"],
             note=lambda d: f"{d['start']:%Y-%m} 至 {d['end']:%Y-%m} 收款合计",
+            hint=figures.REVENUE.hint,
         ),
         Stat(
             "arrears",
@@ -300,6 +303,7 @@ class AnalyticsDashboard(Dashboard, key="dashboard"):
             RED,
             link=lambda d: d["links"]["arrears_total"],
             note=lambda d: f"截至 {d['today']:%Y-%m-%d}，{sum(b['bills'] for b in d['arrears']):,} 笔未结清",
+            hint=figures.ARREARS.hint,
         ),
         Chart("collection", "每月应收与收缴率（按应收日期）", collection_figure, span=2, links=collection_links),
         Chart("leasing", "每月新签 / 续租 / 退房", leasing_figure, span=2, links=leasing_links),
@@ -381,7 +385,7 @@ class AnalyticsDashboard(Dashboard, key="dashboard"):
                     "name": r["name"],
                     "city": r["city"],
                     "rooms": f"{r['rooms']:,}",
-                    "occupancy": percent(an.ratio(r["rented"], r["rentable"])),
+                    "occupancy": figures.occupancy_text(r["rented"], r["rentable"]),
                     "owed": money(r["owed"]),
                     "paid": money(r["paid"]),
                     "rate": percent(an.ratio(r["paid"], r["owed"])),
@@ -394,6 +398,11 @@ class AnalyticsDashboard(Dashboard, key="dashboard"):
             ],
             span=4,
             links={"name": "rooms_href", "arrears": "arrears_href"},
+            hints={
+                "occupancy": figures.OCCUPANCY.hint,
+                "rate": figures.COLLECTION.hint,
+                "arrears": figures.ARREARS.hint,
+            },
         ),
     ]
 

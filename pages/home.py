@@ -9,7 +9,7 @@ from sqlmodel import Session
 from clss_app.admin.components.dashboard import dashboard_body
 from clss_app.admin.dashboard import DashboardState
 from clss_app.admin.widgets import Chart, Dashboard, Stat, Table
-from clss_app.services import overview
+from clss_app.services import figures, overview
 from clss_app.services.permissions import Principal
 from clss_app.state import AuthState
 from clss_app.ui import theme
@@ -23,11 +23,6 @@ STATUS_COLOURS = {
     "signed": "#00a2c7",
     "occupied": "#0090ff",
 }
-
-
-def _occupancy(d) -> str:
-    occ = d["status_counts"][RoomStatus.OCCUPIED.value]
-    return f"{occ / d['rooms_total'] * 100:.1f}%" if d["rooms_total"] else "—"
 
 
 def _status_figure(d) -> go.Figure:
@@ -66,7 +61,15 @@ class HomeDashboard(Dashboard, key="home"):
         Stat("projects", "项目", lambda d: d["projects_total"], "building-2", "#2563eb", link="/housing/projects"),
         Stat("rooms", "房间", lambda d: d["rooms_total"], "door-open", "#7c3aed"),
         Stat("vacant", "空闲可租", lambda d: d["status_counts"][RoomStatus.VACANT.value], "key-round", "#16a34a"),
-        Stat("occupancy", "出租率", _occupancy, "percent", "#ea580c"),
+        Stat(
+            figures.OCCUPANCY.key,
+            figures.OCCUPANCY.label,
+            lambda d: figures.occupancy_text(d["rented"], d["rentable"]),
+            "percent",
+            "#ea580c",
+            note=lambda d: figures.occupancy_note(d["rented"], d["rentable"]),
+            hint=figures.OCCUPANCY.hint,
+        ),
         Table(
             "todo",
             "待我处理",
@@ -91,6 +94,7 @@ class HomeDashboard(Dashboard, key="home"):
             ],
             lambda d: d["projects"],
             span=4,
+            hints={"occupancy": figures.OCCUPANCY.hint},
         ),
     ]
 

@@ -16,7 +16,7 @@ from clss_app.admin.fields import MAX_INT
 from clss_app.core.clock import SHANGHAI
 from clss_app.core.rows import saved_id
 from clss_app.event_guard import refusal
-from clss_app.services import room_board, room_status
+from clss_app.services import figures, room_board, room_status
 from clss_app.services.permissions import VIEW, Forbidden, require
 from clss_app.state import AuthState
 from clss_app.ui import theme
@@ -51,6 +51,7 @@ class WorkbenchState(AuthState):
     rows: rx.Field[list[FloorRow]] = rx.field(default_factory=list)
     counts: dict[str, int] = {s.value: 0 for s in RoomStatus}  # every status, 0 included
     total: int = 0
+    occupancy: str = "—"  # 出租率 of the project, by the one definition (services/figures.py)
     f_status: str = ""
     f_building: str = ""
     f_floor: str = ""
@@ -111,6 +112,7 @@ class WorkbenchState(AuthState):
                 marks = room_board.board_marks(s, pid)
         except Forbidden as exc:
             self.rows, self.counts, self.total = [], {st.value: 0 for st in RoomStatus}, 0
+            self.occupancy = "—"
             return self._refused(exc)
         self._signature = signature
         self._rooms = [tuple(r) for r in rooms]
@@ -133,6 +135,8 @@ class WorkbenchState(AuthState):
         found = Counter(RoomStatus(r[2]).value for r in rooms)
         self.counts = {s.value: found[s.value] for s in RoomStatus}
         self.total = len(rooms)
+        rented, rentable = figures.occupancy(found)
+        self.occupancy = figures.occupancy_text(rented, rentable)
         self.buildings = sorted({r[7] for r in rooms})
         self.floors = [str(f) for f in sorted({r[4] for r in rooms})]
         self.unit_types = sorted({r[8] for r in rooms if r[8]})
@@ -364,22 +368,38 @@ def _legend() -> rx.Component:
         )
 
     def mark(css, label, key, hint):
-        return rx.hstack(
-            rx.el.span(class_name=f"clss-mark {css}"),
-            rx.text(label, size="2"),
-            rx.el.span(rx.cond(S.mark_counts.contains(key), S.mark_counts[key], 0), class_name="clss-count"),
-            spacing="1",
-            align="center",
-            title=hint,
-            id=f"board-mark-{key}",
+        return rx.tooltip(
+            rx.hstack(
+                rx.el.span(class_name=f"clss-mark {css}"),
+                rx.text(label, size="2"),
+                rx.el.span(rx.cond(S.mark_counts.contains(key), S.mark_counts[key], 0), class_name="clss-count"),
+                spacing="1",
+                align="center",
+                cursor="help",
+                id=f"board-mark-{key}",
+            ),
+            content=hint,
         )
 
+    occupancy = rx.tooltip(
+        rx.hstack(
+            rx.text(figures.OCCUPANCY.label, size="2"),
+            rx.text.strong(S.occupancy, id="board-occupancy"),
+            rx.icon("info", size=13, color=theme.TEXT_MUTED),
+            spacing="1",
+            align="center",
+            cursor="help",
+            id="board-occupancy-hint",
+        ),
+        content=figures.OCCUPANCY.hint,
+    )
     return rx.hstack(
         rx.text("共 ", rx.text.strong(S.total), " 间", size="2"),
+        occupancy,
         *[chip(s) for s in RoomStatus],
         rx.divider(orientation="vertical", size="1"),
         mark("m-exp", "即将到期", "expiring", "合同 30 天内到期"),
-        mark("m-debt", "欠费", "arrears", "有已确认且逾期未缴的账单"),
+        mark("m-debt", figures.OVERDUE_MARK.label, "arrears", figures.OVERDUE_MARK.hint),
         rx.hstack(
             rx.el.span(class_name="clss-mark p1"),
             rx.text("独住", size="2"),

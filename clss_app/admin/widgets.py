@@ -50,6 +50,7 @@ class Stat:
     link: str | Callable[[dict], str] = ""  # drill-down: the list behind the figure
     span: int = 1
     note: Callable[[dict], str] | None = None  # a line under the figure (e.g. "已收 ¥x / 应收 ¥y")
+    hint: str = ""  # the figure's definition, a tooltip on hover (what is counted over what)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class Table:
     link: str = ""  # a row key holding a URL: the first column links there (drill-down)
     empty: str = "暂无数据"
     links: dict[str, str] = field(default_factory=dict)  # column -> row key holding that cell's URL
+    hints: dict[str, str] = field(default_factory=dict)  # column -> its definition, a tooltip on its header
 
     def cell_links(self) -> dict[str, str]:
         return {**({self.columns[0][0]: self.link} if self.link else {}), **self.links}

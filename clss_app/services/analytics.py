@@ -7,12 +7,12 @@ per scope and filters. As soon as this process commits a write to any table read
 (``db.generation``), and after ``TTL`` seconds in any case (writes by other processes), the
 frames are read again in the background while the last figures are served marked ``stale``.
 
-Definitions (the domain guide's, made exact):
-* occupancy: rooms 在租 or 待入住 ÷ rooms not 锁定, today;
-* collection rate: paid ÷ owed (amount + late fee) of the bills due inside the months chosen, up
-  to today, among bills pushed to tenants (已确认, 部分收款, 已收款, 坏账);
+Definitions (the domain guide's, made exact; the shared ones live in ``figures``):
+* occupancy: ``figures.OCCUPANCY``, rooms 在租 or 待入住 ÷ rooms not 不可租, today;
+* collection rate: ``figures.COLLECTION``, paid ÷ owed (amount + late fee) of the bills due inside the
+  months chosen, up to today, among bills pushed to tenants (已确认, 部分收款, 已收款, 坏账);
 * revenue: the payment ledger's total inside the months (refunds are negative entries);
-* arrears: what open bills (已确认, 部分收款) due by today still owe, by days past due;
+* arrears: ``figures.ARREARS``, what open bills (已确认, 部分收款) due before today still owe, by days past due;
 * expiring: contracts in force (执行中) ending within 30 / 60 / 90 days from today;
 * signings: contracts signed in the month by a new tenant (not 续租 or 换房, nor void or in review);
   renewals: 续租 contracts signed; check-outs: contracts checked out in the month;
@@ -35,22 +35,24 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from clss_app import db
+from clss_app.services import figures as fig
 from clss_app.services.billing import add_months
 from clss_app.services.permissions import VIEW, Principal, require, scope_clause
-from models import BillState, ContractSource, ContractState, Project, RoomStatus
+from models import ContractSource, ContractState, Project
 
 RESOURCE = "dashboard"
 TABLES = ("project", "room", "unit_type", "contract", "bill", "payment", "appointment", "reservation")
 TTL = 60.0
 READ_THREADS = 3
 
-RENTED = (RoomStatus.OCCUPIED.value, RoomStatus.SIGNED.value)
-DUE_STATES = tuple(s.value for s in (BillState.CONFIRMED, BillState.PARTLY_PAID, BillState.PAID, BillState.BAD_DEBT))
-OPEN_STATES = (BillState.CONFIRMED.value, BillState.PARTLY_PAID.value)
+RENTED = fig.RENTED_VALUES
+NOT_RENTABLE = fig.NOT_RENTABLE_VALUES
+DUE_STATES = tuple(s.value for s in fig.DUE_STATES)
+OPEN_STATES = tuple(s.value for s in fig.OPEN_STATES)
 EXPIRING_STATES = (ContractState.ACTIVE.value,)  # in force; a 待执行 renewal is not what expires
 SIGNED_STATES = tuple(s.value for s in ContractState if s not in (ContractState.VOID, ContractState.PENDING_REVIEW))
 NEW_SOURCES = tuple(s.value for s in ContractSource if s not in (ContractSource.RENEWAL, ContractSource.ROOM_CHANGE))
-AGE_BANDS = (("0–30天", 0, 30), ("31–60天", 31, 60), ("61–90天", 61, 90), ("90天以上", 91, None))
+AGE_BANDS = (("1–30天", 1, 30), ("31–60天", 31, 60), ("61–90天", 61, 90), ("90天以上", 91, None))
 EXPIRY_DAYS = (30, 60, 90)
 
 
@@ -232,13 +234,13 @@ def figures(frames: dict[str, pl.DataFrame], f: Filters, today: date) -> dict:
     months = months_between(start, end)
 
     rooms = frames["rooms"].filter(mine)
-    rentable = rooms.filter(pl.col("status") != RoomStatus.LOCKED.value)
+    rentable = rooms.filter(~pl.col("status").is_in(NOT_RENTABLE))
     rented = rooms.filter(pl.col("status").is_in(RENTED))
     # Bills and payments are at day grain: counts are sums of n, amounts sums of sums.
 
     bills = frames["bills"].filter(mine)
     due = bills.filter(pl.col("due_date").is_between(start, due_end))
-    open_ = bills.filter(pl.col("state").is_in(OPEN_STATES) & (pl.col("due_date") <= today)).with_columns(
+    open_ = bills.filter(pl.col("state").is_in(OPEN_STATES) & (pl.col("due_date") < today)).with_columns(
         age=(pl.lit(today) - pl.col("due_date")).dt.total_days(), owing=pl.col("owed") - pl.col("paid")
     )
     payments = frames["payments"].filter(mine & pl.col("paid_on").is_between(start, end))
@@ -323,7 +325,7 @@ def figures(frames: dict[str, pl.DataFrame], f: Filters, today: date) -> dict:
     # One row a project: the same figures, side by side.
     room_n = rooms.group_by("project_id").agg(
         rooms=pl.col("n").sum(),
-        rentable=pl.col("n").filter(pl.col("status") != RoomStatus.LOCKED.value).sum(),
+        rentable=pl.col("n").filter(~pl.col("status").is_in(NOT_RENTABLE)).sum(),
         rented=pl.col("n").filter(pl.col("status").is_in(RENTED)).sum(),
     )
     due_n = due.group_by("project_id").agg(owed=pl.col("owed").sum(), paid=pl.col("paid").sum())
@@ -363,8 +365,7 @@ def figures(frames: dict[str, pl.DataFrame], f: Filters, today: date) -> dict:
     }
 
 
-def ratio(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
+ratio = fig.ratio
 
 
 # ---------------------------------------------------------------- cache

@@ -6,7 +6,7 @@ An item names its list by menu key and filter query; the page turns the key into
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from clss_app.core import clock
 from clss_app.core.roles import FIN, OWNERS, STORE
-from clss_app.services import bill_approvals
+from clss_app.services import bill_approvals, figures
 from clss_app.services.permissions import Principal, scope_clause
 from models import (
     AdjustmentState,
@@ -32,7 +32,8 @@ from models import (
 
 
 def _items(today: date) -> list[tuple[str, frozenset[Role], str, str, Any, Any]]:
-    overdue = (today - timedelta(days=1)).isoformat()
+    overdue = figures.last_overdue_due_date(today).isoformat()
+    open_states = ",".join(s.value for s in figures.OPEN_STATES)
     # (label, roles, menu entry, link query, model, where)
     return [
         (
@@ -82,9 +83,9 @@ def _items(today: date) -> list[tuple[str, frozenset[Role], str, str, Any, Any]]
             "逾期未缴账单",
             STORE | FIN,
             "bills",
-            f"f_state=confirmed&f_due_date__lte={overdue}",
+            f"f_state={open_states}&f_due_date__lte={overdue}",
             Bill,
-            sa.and_(Bill.state == BillState.CONFIRMED, Bill.due_date < today),
+            figures.overdue_sql(Bill.state, Bill.due_date, today),
         ),
     ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from clss_app.services import figures
 from clss_app.services.permissions import VIEW, Principal, require, scope_clause
 from models import OrgUnit, Project, Room, RoomStatus
 
@@ -29,12 +30,13 @@ def scope_summary(session: Session, p: Principal | None, limit: int = 12) -> dic
         select(
             Room.project_id,
             sa.func.count().label("n"),
-            sa.func.sum(sa.case((Room.status == RoomStatus.OCCUPIED, 1), else_=0)).label("occ"),
+            sa.func.sum(figures.rented_sql(Room.status)).label("rented"),
+            sa.func.sum(figures.rentable_sql(Room.status)).label("rentable"),
         )
         .group_by(Room.project_id)
         .subquery()
     )
-    rows = session.execute(  # seven columns: more than sqlmodel's select() is typed for
+    rows = session.execute(  # eight columns: more than sqlmodel's select() is typed for
         sa.select(
             Project.id,
             Project.name,
@@ -42,7 +44,8 @@ def scope_summary(session: Session, p: Principal | None, limit: int = 12) -> dic
             Project.kind,
             OrgUnit.name,
             sa.func.coalesce(room_count.c.n, 0),
-            sa.func.coalesce(room_count.c.occ, 0),
+            sa.func.coalesce(room_count.c.rented, 0),
+            sa.func.coalesce(room_count.c.rentable, 0),
         )
         .join(OrgUnit, OrgUnit.id == Project.company_id)
         .outerjoin(room_count, room_count.c.project_id == Project.id)
@@ -58,13 +61,16 @@ def scope_summary(session: Session, p: Principal | None, limit: int = 12) -> dic
             "kind": kind.label,
             "company": company,
             "rooms": n,
-            "occupancy": f"{(occ / n * 100):.1f}%" if n else "—",
+            "occupancy": figures.occupancy_text(rented, rentable),
         }
-        for pid, name, city, kind, company, n, occ in rows
+        for pid, name, city, kind, company, n, rented, rentable in rows
     ]
+    rented, rentable = figures.occupancy(status_counts)
     return {
         "projects_total": projects_total,
         "rooms_total": rooms_total,
         "status_counts": {s.value: status_counts.get(s, 0) for s in RoomStatus},
+        "rented": rented,
+        "rentable": rentable,
         "projects": projects,
     }

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from clss_app.core import clock
-from clss_app.services import bills
+from clss_app.services import figures
 from clss_app.services.leasing import LIVE
 from clss_app.services.permissions import Principal, scope_clause
 from models import (
@@ -99,7 +99,7 @@ def room_with_place(session: Session, room_id: int) -> tuple[Room, str, str | No
 
 def board_marks(session: Session, project_id: int, today: date | None = None) -> dict[int, dict]:
     """What the room board shows on each room with a live contract, beyond its status:
-    {room id: {"expiring": ends within 30 days, "arrears": a confirmed bill past due, "people": 1 or 2}}."""
+    {room id: {"expiring": ends within 30 days, "arrears": a bill in arrears, "people": 1 or 2}}."""
     today = today or clock.today()
     marks = {}
     for room_id, end, co in session.execute(
@@ -115,18 +115,18 @@ def board_marks(session: Session, project_id: int, today: date | None = None) ->
     for (room_id,) in session.execute(
         select(Bill.room_id)
         .distinct()
-        .where(Bill.project_id == project_id, Bill.state.in_(bills.OPEN), Bill.due_date < today)
+        .where(Bill.project_id == project_id, figures.overdue_sql(Bill.state, Bill.due_date, today))
     ):
         marks.setdefault(room_id, {"expiring": False, "arrears": False, "people": 0})["arrears"] = True
     return marks
 
 
 def overdue_count(session: Session, project_id: int, today: date | None = None) -> int:
-    """Confirmed bills past due in the project (an index range count): the board's 欠费 fingerprint."""
+    """Bills in arrears in the project (an index range count): the board's 欠费 fingerprint."""
     return session.execute(
         select(sa.func.count())
         .select_from(Bill)
-        .where(Bill.project_id == project_id, Bill.state.in_(bills.OPEN), Bill.due_date < (today or clock.today()))
+        .where(Bill.project_id == project_id, figures.overdue_sql(Bill.state, Bill.due_date, today or clock.today()))
     ).scalar_one()
 
 

@@ -150,12 +150,14 @@ def test_the_inbox_counts_bills_overdue_since_the_shanghai_midnight(session, pri
     session.flush()
     overdue = session.exec(
         select(Bill.id).where(
-            Bill.state == BillState.CONFIRMED, Bill.due_date < DAY, Bill.project_id.in_(sorted(p.project_ids))
+            Bill.state.in_([BillState.CONFIRMED, BillState.PARTLY_PAID]),
+            Bill.due_date < DAY,
+            Bill.project_id.in_(sorted(p.project_ids)),
         )
     ).all()
     item = next(i for i in todo(session, p) if i["item"] == "逾期未缴账单")
     assert bill.id in overdue and item["count"] == f"{len(overdue):,}"
-    assert item["href"] == f"/finance/bills?f_state=confirmed&f_due_date__lte={UTC_DAY}"
+    assert item["href"] == f"/finance/bills?f_state=confirmed,partly_paid&f_due_date__lte={UTC_DAY}"
 
 
 def test_a_payment_and_a_contract_are_dated_by_the_shanghai_day(session, principal_of, edge):

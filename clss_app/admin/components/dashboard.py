@@ -16,10 +16,28 @@ from clss_app.ui.card import card
 State = type[DashboardMixin]  # the composed dashboard state (clss_app/admin/dashboard.py: DashboardState)
 
 
+def _hinted(label: str, hint: str, id_: str, muted: bool = True) -> rx.Component:
+    """A label with its definition on hover (an info mark says there is one); a table header keeps its own look."""
+    look = {"size": "2", "color": theme.TEXT_MUTED} if muted else {}
+    if not hint:
+        return rx.text(label, **look)
+    return rx.tooltip(
+        rx.hstack(
+            rx.text(label, **look),
+            rx.icon("info", size=13, color=theme.TEXT_MUTED),
+            spacing="1",
+            align="center",
+            cursor="help",
+            id=id_,
+        ),
+        content=hint,
+    )
+
+
 def _stat(S: State, w: Stat) -> rx.Component:
     body = rx.hstack(
         rx.vstack(
-            rx.text(w.label, size="2", color=theme.TEXT_MUTED),
+            _hinted(w.label, w.hint, f"stat-hint-{w.key}"),
             rx.text(rx.cond(S.stats.contains(w.key), S.stats[w.key], "—"), size="7", weight="bold", id=f"stat-{w.key}"),
             *(
                 [rx.text(S.stat_notes[w.key], size="1", color=theme.TEXT_MUTED, id=f"stat-note-{w.key}")]
@@ -90,7 +108,18 @@ def _table(S: State, w: Table) -> rx.Component:
         rx.vstack(
             rx.text(w.title, weight="medium"),
             rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(label) for _, label in w.columns])),
+                rx.table.header(
+                    rx.table.row(
+                        *[
+                            rx.table.column_header_cell(
+                                _hinted(label, w.hints[k], f"col-hint-{w.key}-{k}", muted=False)
+                                if k in w.hints
+                                else label
+                            )
+                            for k, label in w.columns
+                        ]
+                    )
+                ),
                 rx.table.body(
                     rx.foreach(rows, lambda r: rx.table.row(*[rx.table.cell(_cell(w, r, k)) for k, _ in w.columns]))
                 ),
