@@ -94,7 +94,7 @@ ARREARS_SQL = (
 
 
 def test_arrears_are_the_same_bills_on_the_board_the_dashboard_and_the_inbox(session, principal_of):
-    from pages.home import todo
+    from clss_app.ui.bell import todo_links as todo
 
     today = clock.today()
     # A bill falling due today is not late yet: none of the three may count it.
