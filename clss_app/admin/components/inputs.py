@@ -111,8 +111,36 @@ def many_picker(S: State, admin, name: str) -> rx.Component:
     )
 
 
+IMAGE_TYPES = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"]}
+
+
+def _upload_button(icon: str, label: str) -> rx.Component:
+    return rx.button(rx.icon(icon, size=14), label, size="1", variant="soft", type="button")
+
+
+def _hint(text) -> rx.Component:
+    return rx.text(text, size="1", color=theme.TEXT_MUTED)
+
+
+def _upload_zone(
+    S: State, name: str, face: rx.Component, accept: dict, most: int = 1, multiple: bool = False
+) -> rx.Component:
+    """The drop zone of a form field's upload: files go to ``S.upload_field`` for ``name``."""
+    upload_id = f"upload-{name}"
+    return rx.upload.root(
+        face,
+        id=upload_id,
+        max_files=most,
+        multiple=multiple,
+        accept=accept,
+        on_drop=upload_event(S.upload_field, files(S, upload_id), name),
+        border="none",
+        padding="0",
+    )
+
+
 def file_input(S: State, admin, name: str, value) -> rx.Component:
-    spec, upload_id = admin.fields[name], f"upload-{name}"
+    spec = admin.fields[name]
     types = spec.extra.get("types", attachments.DEFAULT_TYPES)
     accept = {mime: exts for t in types for mime, exts in attachments.ACCEPT[t].items()}
     hint = (
@@ -128,20 +156,8 @@ def file_input(S: State, admin, name: str, value) -> rx.Component:
             ),
             rx.text("未上传", size="2", color=theme.TEXT_MUTED),
         ),
-        rx.upload.root(
-            rx.hstack(
-                rx.button(rx.icon("upload", size=14), "上传文件", size="1", variant="soft", type="button"),
-                rx.text(hint, size="1", color=theme.TEXT_MUTED),
-                spacing="2",
-                align="center",
-            ),
-            id=upload_id,
-            max_files=1,
-            multiple=False,
-            accept=accept,
-            on_drop=upload_event(S.upload_field, files(S, upload_id), name),
-            border="none",
-            padding="0",
+        _upload_zone(
+            S, name, rx.hstack(_upload_button("upload", "上传文件"), _hint(hint), spacing="2", align="center"), accept
         ),
         spacing="3",
         align="center",
@@ -150,7 +166,7 @@ def file_input(S: State, admin, name: str, value) -> rx.Component:
 
 
 def images_input(S: State, admin, name: str, value) -> rx.Component:
-    spec, upload_id = admin.fields[name], f"upload-{name}"
+    spec = admin.fields[name]
     most, max_mb = spec.extra.get("max_count", 9), spec.extra.get("max_mb", 5)
 
     def thumb(img):
@@ -179,22 +195,18 @@ def images_input(S: State, admin, name: str, value) -> rx.Component:
 
     return rx.vstack(
         rx.flex(rx.foreach(value.split(","), thumb), wrap="wrap", gap="8px", id=f"images-{name}"),
-        rx.upload.root(
+        _upload_zone(
+            S,
+            name,
             rx.hstack(
-                rx.button(rx.icon("images", size=14), "上传图片", size="1", variant="soft", type="button"),
-                rx.text(
-                    f"可多选，最多 {most} 张，JPG/PNG/WebP，每张不超过 {max_mb} MB", size="1", color=theme.TEXT_MUTED
-                ),
+                _upload_button("images", "上传图片"),
+                _hint(f"可多选，最多 {most} 张，JPG/PNG/WebP，每张不超过 {max_mb} MB"),
                 spacing="2",
                 align="center",
             ),
-            id=upload_id,
-            max_files=most,
+            IMAGE_TYPES,
+            most=most,
             multiple=True,
-            accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"]},
-            on_drop=upload_event(S.upload_field, files(S, upload_id), name),
-            border="none",
-            padding="0",
         ),
         spacing="2",
         width="100%",
@@ -202,7 +214,7 @@ def images_input(S: State, admin, name: str, value) -> rx.Component:
 
 
 def image_input(S: State, admin, name: str, value) -> rx.Component:
-    spec, upload_id = admin.fields[name], f"upload-{name}"
+    spec = admin.fields[name]
     max_mb = spec.extra.get("max_mb", 5)
     return rx.hstack(
         rx.cond(
@@ -223,19 +235,11 @@ def image_input(S: State, admin, name: str, value) -> rx.Component:
                 border_radius="6px",
             ),
         ),
-        rx.upload.root(
-            rx.vstack(
-                rx.button(rx.icon("upload", size=14), "上传图片", size="1", variant="soft", type="button"),
-                rx.text(f"JPG/PNG/WebP，不超过 {max_mb} MB", size="1", color=theme.TEXT_MUTED),
-                spacing="1",
-            ),
-            id=upload_id,
-            max_files=1,
-            multiple=False,
-            accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"]},
-            on_drop=upload_event(S.upload_field, files(S, upload_id), name),
-            border="none",
-            padding="0",
+        _upload_zone(
+            S,
+            name,
+            rx.vstack(_upload_button("upload", "上传图片"), _hint(f"JPG/PNG/WebP，不超过 {max_mb} MB"), spacing="1"),
+            IMAGE_TYPES,
         ),
         spacing="3",
         align="center",
