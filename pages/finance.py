@@ -8,6 +8,8 @@ from models import AdjustmentState, ApprovalState, BadDebt, Bill, BillAdjustment
 R = Role
 APPROVERS = bill_approvals.LEVEL1_ROLES | bill_approvals.LEVEL2_ROLES
 UNPAID = (BillState.UNCONFIRMED, BillState.CONFIRMED, BillState.PARTLY_PAID)
+OWED = {"state": (BillState.CONFIRMED, BillState.PARTLY_PAID)}  # the tenant owes it now (bills.OPEN)
+DRAFT = {"state": (BillState.UNCONFIRMED,)}
 # Requests waiting for an approver lead, oldest first; the decided ones follow, latest first.
 AWAITING = Sort("created_at", first={"state": (ApprovalState.LEVEL1, ApprovalState.LEVEL2)}, then="-id")
 
@@ -69,7 +71,15 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
         Link("坏账申请", "bad_debts", "bill_id"),
     ]
     actions = [
-        Action("confirm", "确认账单", bills.confirm, STORE, confirm="确认选中的 {n} 张账单并推送给租客？"),
+        Action(
+            "confirm",
+            "确认账单",
+            bills.confirm,
+            STORE,
+            confirm="确认选中的 {n} 张账单并推送给租客？",
+            when=DRAFT,
+            primary=True,
+        ),
         Action(
             "revoke",
             "撤销确认",
@@ -77,6 +87,7 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
             STORE,
             danger=True,
             confirm="撤销选中的 {n} 张账单的确认？已有收款的账单不能撤销。",
+            when={"state": (BillState.CONFIRMED,)},
         ),
         Action(
             "pay",
@@ -85,6 +96,8 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
             FIN,
             inputs=PAYMENT,
             confirm="为选中的 {n} 张账单登记线下收款。",
+            when=OWED,
+            primary=True,
         ),
         Action(
             "adjust",
@@ -93,6 +106,7 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
             STORE,
             inputs=ask(BillAdjustment, "amount_after", "reason", amount_after=Input(label="调整后金额(元)")),
             confirm="调整选中的 {n} 张未确认账单的金额：调增立即生效，调减或减免需负责人审批。",
+            when=DRAFT,
         ),
         Action(
             "waive_late_fee",
@@ -102,9 +116,24 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
             input_label="减免原因",
             input_required=True,
             confirm="申请免除选中的 {n} 张账单的滞纳金（需负责人审批）？",
+            when=OWED,
         ),
-        Action("offline_refund", "转线下退款", bill_approvals.to_offline_refund, OWNERS),
-        Action("refund_done", "确认退款", bill_approvals.confirm_refund, FIN),
+        Action(
+            "offline_refund",
+            "转线下退款",
+            bill_approvals.to_offline_refund,
+            OWNERS,
+            when={"state": (BillState.REFUND_DUE,)},
+            primary=True,
+        ),
+        Action(
+            "refund_done",
+            "确认退款",
+            bill_approvals.confirm_refund,
+            FIN,
+            when={"state": (BillState.OFFLINE_REFUND,)},
+            primary=True,
+        ),
         Action(
             "bad_debt",
             "申请坏账",
@@ -114,6 +143,7 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
             input_label="申请理由",
             input_required=True,
             confirm="为选中的 {n} 张尾期账单申请坏账？需负责人或多店店长、再由财务审批。",
+            when={"state": (*OWED["state"], BillState.REFUND_DUE, BillState.OFFLINE_REFUND)},
         ),
     ]
 
@@ -141,7 +171,12 @@ class BadDebtAdmin(ModelAdmin, model=BadDebt, key="bad_debts"):
     default_sort = AWAITING
     scope = Scope.project("project_id")
     can_export = APPROVERS
-    actions = approve_reject(bill_approvals.decide_bad_debt, APPROVERS, verb="审批")
+    actions = approve_reject(
+        bill_approvals.decide_bad_debt,
+        APPROVERS,
+        verb="审批",
+        when={"state": (ApprovalState.LEVEL1, ApprovalState.LEVEL2)},
+    )
 
 
 class AdjustmentAdmin(ModelAdmin, model=BillAdjustment, key="adjustments"):
@@ -161,4 +196,9 @@ class AdjustmentAdmin(ModelAdmin, model=BillAdjustment, key="adjustments"):
     default_sort = Sort("created_at", first={"state": (AdjustmentState.PENDING,)}, then="-id")
     scope = Scope.project("project_id")
     can_export = STORE
-    actions = approve_reject(bill_approvals.decide_adjustments, bill_approvals.ADJUST_APPROVERS, verb="审批")
+    actions = approve_reject(
+        bill_approvals.decide_adjustments,
+        bill_approvals.ADJUST_APPROVERS,
+        verb="审批",
+        when={"state": (AdjustmentState.PENDING,)},
+    )

@@ -20,7 +20,18 @@ from clss_app.admin import (
 from clss_app.core.roles import OWNERS, STORE, SYS
 from clss_app.services import housing
 from clss_app.services.permissions import Principal
-from models import Building, FeeItem, ImportBatch, PricingStandard, Project, Role, Room, UnitType
+from models import (
+    BatchState,
+    Building,
+    FeeItem,
+    ImportBatch,
+    PricingStandard,
+    Project,
+    PublishState,
+    Role,
+    Room,
+    UnitType,
+)
 
 R = Role
 SYS_OWNERS = OWNERS | SYS
@@ -62,8 +73,10 @@ class ProjectAdmin(ModelAdmin, model=Project, key="projects"):
             housing.submit,
             OWNERS,
             confirm="确定提交选中的 {n} 个项目吗？非白名单企业的项目需系统管理员审核后才能发布。",
+            when={"publish_state": (PublishState.DRAFT, PublishState.REJECTED)},
+            primary=True,
         ),
-        *approve_reject(housing.review, {R.SYSTEM_ADMIN}),
+        *approve_reject(housing.review, {R.SYSTEM_ADMIN}, when={"publish_state": (PublishState.PENDING,)}),
     ]
 
     @classmethod
@@ -236,5 +249,6 @@ class ImportBatchAdmin(ModelAdmin, model=ImportBatch, key="import_batches"):
             SYS_OWNERS,
             danger=True,
             confirm="确定撤销选中的 {n} 个导入批次吗？将删除这些批次导入的全部数据（只能撤销当天的批次）。",
+            when={"state": (BatchState.IMPORTED,)},
         )
     ]

@@ -98,8 +98,22 @@ class AppointmentAdmin(ModelAdmin, model=Appointment, key="appointments"):
     can_export = OWNERS
     links = [Link("预定", "reservations", "appointment_id")]
     actions = [
-        Action("visited", "已看房", leasing.appointment_step(AppointmentState.VISITED), STORE),
-        Action("cancel", "取消预约", leasing.appointment_step(AppointmentState.CANCELLED), STORE, danger=True),
+        Action(
+            "visited",
+            "已看房",
+            leasing.appointment_step(AppointmentState.VISITED),
+            STORE,
+            when={"state": (AppointmentState.PENDING,)},
+            primary=True,
+        ),
+        Action(
+            "cancel",
+            "取消预约",
+            leasing.appointment_step(AppointmentState.CANCELLED),
+            STORE,
+            danger=True,
+            when={"state": (AppointmentState.PENDING,)},
+        ),
     ]
 
     @classmethod
@@ -120,6 +134,9 @@ CONTRACT_TERMS = ask(
 )
 
 
+HOLDING = {"state": (ReservationState.ACTIVE,)}
+
+
 class ReservationAdmin(ModelAdmin, model=Reservation, key="reservations"):
     list_columns = ["room_id", "tenant_id", "project_id", "deposit", "hold_until", "state", "created_at"]
     filters = ["project_id", "state", "hold_until", "created_at", "tenant_id", "appointment_id", "room_id"]
@@ -138,6 +155,8 @@ class ReservationAdmin(ModelAdmin, model=Reservation, key="reservations"):
             STORE,
             inputs=CONTRACT_TERMS,
             confirm="将选中的 {n} 个预定转为合同：房间转为待入住，定金抵扣首期账单。",
+            when=HOLDING,
+            primary=True,
         ),
         Action(
             "cancel",
@@ -148,6 +167,7 @@ class ReservationAdmin(ModelAdmin, model=Reservation, key="reservations"):
             input_label="取消原因",
             input_required=True,
             confirm="确定取消选中的 {n} 个预定吗？房间将恢复空闲可租。",
+            when=HOLDING,
         ),
     ]
 
@@ -165,6 +185,7 @@ class ReservationAdmin(ModelAdmin, model=Reservation, key="reservations"):
         leasing.on_reserved(session, p, row)
 
 
+RUNNING = {"state": (ContractState.ACTIVE,)}  # 执行中: the lease changes and 退房 apply to it
 CHECK_IN = Action(
     "check_in",
     "办理入住",
@@ -172,6 +193,8 @@ CHECK_IN = Action(
     STORE,
     inputs=ask(Contract, "checked_in_on", "power_in", "water_in", required=("checked_in_on",)),
     confirm="为选中的 {n} 份合同办理入住：合同转为执行中，房间转为在租。",
+    when={"state": (ContractState.SIGNED,)},
+    primary=True,
 )
 CHECK_OUT = Action(
     "check_out",
@@ -180,6 +203,8 @@ CHECK_OUT = Action(
     OWNERS,
     inputs=ask(Contract, "checked_out_on", "power_out", "water_out", required=("checked_out_on",)),
     confirm="为选中的 {n} 份合同办理退房：按退房日结算租金、水电并退还押金，房间恢复空闲可租。",
+    when=RUNNING,
+    primary=True,
 )
 
 
@@ -207,6 +232,7 @@ RENEW = Action(
         bill_mode=Input(required=False),
     ),
     confirm="为选中的 {n} 份合同续租：新合同自原到期日次日起，原合同到期后自动生效，押金沿用。",
+    when=RUNNING,
 )
 CHANGE_ROOM = Action(
     "change_room",
@@ -232,6 +258,7 @@ CHANGE_ROOM = Action(
         ),
     ),
     confirm="换房：原合同在换房日关闭，新合同自次日起至原到期日；未用完的预付租金结转到新合同，押金随租客转入。",
+    when=RUNNING,
 )
 SUBLET = Action(
     "sublet",
@@ -244,6 +271,7 @@ SUBLET = Action(
         *OUT_READINGS,
     ),
     confirm="转租：原租客在转租日结算离开，新租客的合同自次日起至原到期日，缴纳首期款后办理入住。",
+    when=RUNNING,
 )
 READ_METERS = Action(
     "read_meters",
@@ -252,6 +280,7 @@ READ_METERS = Action(
     STORE,
     inputs=ask(MeterReading, "read_on", "power", "water"),
     confirm="为选中的 {n} 份合同登记抄表读数：自上次读数以来的用量生成水电费账单（未确认）。",
+    when=RUNNING,
 )
 
 
@@ -339,7 +368,7 @@ class OnlineReviewAdmin(ContractAdmin, model=Contract, key="online_review"):
     only = {"state": (ContractState.PENDING_REVIEW,)}
     default_sort = Sort("created_at")  # the longest waiting first
     can_create = NOBODY
-    actions = approve_reject(leasing.review, STORE)
+    actions = approve_reject(leasing.review, STORE, when={"state": (ContractState.PENDING_REVIEW,)})
 
 
 class MeterReadingAdmin(ModelAdmin, model=MeterReading, key="meter_readings"):

@@ -21,6 +21,7 @@ from models import (
     NotificationTenant,
     Role,
     Room,
+    SignupState,
 )
 
 R = Role
@@ -67,6 +68,7 @@ class EventSignupAdmin(ModelAdmin, model=EventSignup, key="event_signups"):
             SYS | STORE,
             confirm="确定取消选中的 {n} 条报名吗？名额将释放给其他人。",
             danger=True,
+            when={"state": (SignupState.ACTIVE,)},
         )
     ]
 
@@ -238,6 +240,7 @@ class NotificationAdmin(ModelAdmin, model=Notification, key="notifications"):
             SYS | OWNERS,
             confirm="确定撤回选中的 {n} 条通知吗？",
             danger=True,
+            when={"state": (NotificationState.SCHEDULED,)},
         )
     ]
 

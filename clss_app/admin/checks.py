@@ -285,6 +285,34 @@ def _check_actions(c: _Checker) -> None:
         for spec in a.inputs:
             if not isinstance(spec, FieldSpec):
                 c.add("actions", f"{_q(a.name)}: input {spec!r} is not a field (use ask(...))")
+        if not isinstance(a.primary, bool):
+            c.add(f"actions[{a.name!r}].primary", f"must be True or False, not {a.primary!r}")
+        _check_when(c, a)
+
+
+def _check_when(c: _Checker, a: Action) -> None:
+    """``when``: real columns, each with a non-empty tuple of values of its type (an enum's members),
+    and at least one row of the list (``only``) it may apply to."""
+    option, when = f"actions[{a.name!r}].when", a.when
+    if not isinstance(when, Mapping):
+        c.add(option, f"must be a dict {{column: (values, ...)}}, not {when!r}")
+        return
+    columns = [n for n in c.admin.fields if n not in c.admin.many]
+    for name, values in when.items():
+        if not isinstance(name, str) or name not in columns:
+            c.add(option, f"{_q(name)}: no such column on {c.model}{_suggest(str(name), columns)}")
+            continue
+        if not isinstance(values, tuple) or not values:
+            c.add(option, f"{_q(name)}: must be a non-empty tuple of values, not {values!r}")
+            continue
+        enum = c.admin.fields[name].enum
+        for value in values:
+            if enum is not None and not isinstance(value, enum):
+                guess = _suggest(f"{enum.__name__}.{str(value).upper()}", [f"{enum.__name__}.{m.name}" for m in enum])
+                c.add(option, f"{_q(name)}: {value!r} is not a {enum.__name__}{guess}")
+        shown = c.admin.only.get(name) if isinstance(c.admin.only, Mapping) else None
+        if shown and not set(values) & set(shown):
+            c.add(option, f"{_q(name)}: applies to no row of this list (it shows only {shown!r})")
 
 
 def check_site(site: AdminSite) -> list[Problem]:

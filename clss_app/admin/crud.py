@@ -378,6 +378,17 @@ def action_values(action: Action, raw: dict[str, Any]) -> Values:
     return values
 
 
+def not_applicable(admin: type[ModelAdmin], action: Action, rows: list[Any]) -> str:
+    """Why ``action`` may not run on ``rows`` (rows already inside the user's scope), naming the rows
+    it does not apply to (its ``when``); "" if it applies to every one."""
+    out = [(admin.row_label(r), why) for r in rows for why in [action.why_not(r)] if why]
+    if not out:
+        return ""
+    named = "、".join(f"{name}（{why}）" for name, why in out[:3])
+    more = f" 等 {len(out)} 条" if len(out) > 3 else ""
+    return f"不能执行“{action.label}”：{named}{more}。请刷新后重试"
+
+
 def run_action(
     session: Session,
     admin: type[ModelAdmin],
@@ -388,7 +399,10 @@ def run_action(
     text: str = "",
     raw: dict[str, Any] | None = None,
 ) -> ActionResult:
-    """Run a declared action on chosen ids, or on every row the query matches."""
+    """Run a declared action on chosen ids, or on every row the query matches.
+
+    Refused whole (``Forbidden``, nothing written) if it does not apply to one of them (``when``):
+    the list never offers that, so the page is stale or the event forged."""
     p = require(p, f"action:{action.name}", admin.key)
     text = (text or "").strip()[:255]
     if action.input_label and action.input_required and not text:
@@ -410,6 +424,9 @@ def run_action(
             refused.append((f"#{row_id}", problem))
         else:
             rows.append(found[row_id])
+    problem = not_applicable(admin, action, rows)
+    if problem:  # the list offers it only where it applies: a stale page, or a forged event
+        raise Forbidden(problem)
     result = action.fn(ActionContext(session, p, rows, text, values))
     result.refused = refused + result.refused
     audit.record(

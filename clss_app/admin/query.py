@@ -263,3 +263,15 @@ def display(session: Session, admin, p: Principal | None, rows: list, names: lis
             d[n] = privacy.shown(spec, p, text, getattr(r, spec.masks_by) if spec.masks_by else None)
         out.append(d)
     return out
+
+
+def applicable_to_all(session: Session, admin, p: Principal, q: ListQuery, actions: Iterable) -> list[str]:
+    """Names of the ``actions`` that apply to every row the query matches (their ``when``): one
+    ``SELECT DISTINCT`` per column the ``when``s name, never the rows themselves."""
+    actions = list(actions)
+    where = where_clauses(admin, p, q)
+    held: dict[str, set] = {}
+    for name in dict.fromkeys(n for a in actions for n in a.when):
+        col = getattr(admin.model, name)
+        held[name] = set(session.exec(select(col).where(*where).distinct()).all())
+    return [a.name for a in actions if all(held[n] <= set(values) for n, values in a.when.items())]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from sqlmodel import Session, SQLModel
@@ -41,12 +41,20 @@ Errors = dict[str, str]  # {field: Chinese message}
 ActionFn = Callable[[ActionContext], ActionResult]
 
 
+When = Mapping[str, tuple[Any, ...]]  # {column: (values, ...)}: the rows an action applies to
+
+
 @dataclass(frozen=True)
 class Action:
     """A bulk/row action: ``fn(ctx) -> ActionResult``, a service call.
 
-    The engine has already checked the role (``roles``) and that every row is inside the user's
-    data scope; ``input_label`` asks for a text (ctx.text), ``inputs`` for typed fields (ctx.values).
+    The engine has already checked the role (``roles``), that every row is inside the user's
+    data scope and that the action applies to every row (``when``); ``input_label`` asks for a
+    text (ctx.text), ``inputs`` for typed fields (ctx.values).
+
+    ``when={"state": (BillState.CONFIRMED, BillState.PARTLY_PAID)}``: the rows it applies to (each
+    column holds one of its values); none: every row. A row shows its first applicable ``primary``
+    action as a button and the others under 更多; the bulk bar offers those valid for every ticked row.
     """
 
     name: str
@@ -58,17 +66,37 @@ class Action:
     input_label: str = ""
     input_required: bool = False
     inputs: tuple[FieldSpec, ...] = ()
+    when: When = field(default_factory=dict, hash=False)
+    primary: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "roles", frozenset(self.roles))
 
+    def applies(self, row: Any) -> bool:
+        """Whether the action applies to ``row`` (a model instance, or anything with its columns)."""
+        return not self.why_not(row)
 
-def approve_reject(decide: Callable[[bool], ActionFn], roles: Roles, verb: str = "审核") -> list[Action]:
+    def why_not(self, row: Any) -> str:
+        """Why it does not apply to ``row`` ("当前为已确认"); "" if it does."""
+        for name, values in self.when.items():
+            value = getattr(row, name, None)
+            if value not in values:
+                return "当前为" + str(getattr(value, "label", None) or ("空" if value is None else value))
+        return ""
+
+
+def approve_reject(
+    decide: Callable[[bool], ActionFn], roles: Roles, verb: str = "审核", when: When | None = None
+) -> list[Action]:
     """The 审核通过 / 驳回 pair: ``decide(True)`` approves with an optional comment, ``decide(False)``
-    rejects with a required reason (``verb="审批"`` makes it 审批通过 / 审批意见)."""
+    rejects with a required reason (``verb="审批"`` makes it 审批通过 / 审批意见). ``when``: the rows
+    awaiting a decision; approving is the row's button."""
+    when = when or {}
     return [
-        Action("approve", f"{verb}通过", decide(True), roles, input_label=f"{verb}意见"),
-        Action("reject", "驳回", decide(False), roles, danger=True, input_label="驳回原因", input_required=True),
+        Action("approve", f"{verb}通过", decide(True), roles, input_label=f"{verb}意见", when=when, primary=True),
+        Action(
+            "reject", "驳回", decide(False), roles, danger=True, input_label="驳回原因", input_required=True, when=when
+        ),
     ]
 
 

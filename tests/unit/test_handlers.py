@@ -78,7 +78,8 @@ def _is_error_toast(spec, text):
 def _unlock_via_handler(token, user_id):
     st = _state(AdminState, token)
     st.admin_key = "users"
-    st.selected, st.confirm_action = [str(user_id)], "unlock"
+    st.selected = [str(user_id)]
+    st.ask_action("unlock")  # the dialog opens on the ticked rows; run_action acts on those
     return st.run_action()
 
 
@@ -214,7 +215,8 @@ def test_unlock_lifts_a_throttle_and_refuses_a_user_with_a_single_failure(demo_d
         auth.login(s, "finance2", "wrong-password1", address="192.0.2.1")
     st = _state(AdminState, _token("sysadmin"))
     st.admin_key = "users"
-    st.selected, st.confirm_action = [str(ids["store2"]), str(ids["finance2"])], "unlock"
+    st.selected = [str(ids["store2"]), str(ids["finance2"])]
+    st.ask_action("unlock")
     spec = repr(st.run_action())
     assert "解锁账号成功 1 条" in spec and "finance2：未被锁定" in spec
     with db.session_scope() as s:

@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from clss_app.admin import crud
 from clss_app.core import clock
+from clss_app.core.results import ActionContext
 from clss_app.services import bills, leasing
 from clss_app.services.billing import add_months, rent_until
 from clss_app.services.permissions import Forbidden
@@ -37,6 +38,14 @@ def act(session, p, key, name, ids, text="", raw=None):
     admin = app_site().admin(key)
     action = next(a for a in admin.actions if a.name == name)
     return crud.run_action(session, admin, action, p, ids=ids, text=text, raw=raw)
+
+
+def service(session, p, key, name, ids, text="", values=None):
+    """The action's own service, without the engine's checks: its own refusals (kept behind ``when``)."""
+    admin = app_site().admin(key)
+    action = next(a for a in admin.actions if a.name == name)
+    rows = [session.get(admin.model, i) for i in ids]
+    return action.fn(ActionContext(session, p, rows, text, values or {}))
 
 
 def vacant_room(session, project_id=1, skip=0):
@@ -247,12 +256,16 @@ def test_confirm_and_revoke_rules(session, principal_of):
     ).all()
     out = act(session, manager, "bills", "confirm", list(unconfirmed))
     assert out.done == 30
-    out = act(session, manager, "bills", "confirm", list(unconfirmed[:2]))
-    assert out.done == 0 and out.refused[0][1] == "当前为已确认"
+    with pytest.raises(Forbidden, match="当前为已确认"):  # the engine: 确认账单 applies to 未确认 bills only
+        act(session, manager, "bills", "confirm", list(unconfirmed[:2]))
+    assert service(session, manager, "bills", "confirm", unconfirmed[:2]).refused[0][1] == "当前为已确认"
     out = act(session, finance, "bills", "pay", [unconfirmed[0]], raw={"receipt_no": "R1", "amount": "1"})
     assert out.done == 1
-    out = act(session, manager, "bills", "revoke", list(unconfirmed[:2]))
-    assert out.done == 1 and out.refused == [(session.get(Bill, unconfirmed[0]).title, "已有收款，不能撤销")]
+    with pytest.raises(Forbidden, match="当前为部分收款"):
+        act(session, manager, "bills", "revoke", list(unconfirmed[:2]))
+    assert act(session, manager, "bills", "revoke", [unconfirmed[1]]).done == 1
+    paid = session.get(Bill, unconfirmed[0])
+    assert service(session, manager, "bills", "revoke", [paid.id]).refused == [(paid.title, "已有收款，不能撤销")]
     out = act(session, finance, "bills", "pay", [unconfirmed[2]], raw={"receipt_no": "R2", "amount": "99999999"})
     assert out.done == 0 and "超过未收金额" in out.refused[0][1]
     with pytest.raises(crud.ValidationFailed) as exc:

@@ -155,7 +155,7 @@ def _action_input(S: State, f) -> rx.Component:
 def confirm_dialog(S: State) -> rx.Component:
     return rx.alert_dialog.root(
         rx.alert_dialog.content(
-            rx.alert_dialog.title("请确认"),
+            rx.alert_dialog.title(S.confirm_title, id="confirm-title"),
             rx.alert_dialog.description(S.confirm_text, id="confirm-text"),
             rx.form(
                 rx.cond(

@@ -56,9 +56,10 @@ def toolbar(S: State, IO: IOState, admin: type[ModelAdmin], label: str) -> rx.Co
 
 
 def bulk_bar(S: State, admin: type[ModelAdmin]) -> rx.Component:
+    # Only the actions valid for every ticked row (for every matching row): the server's list.
     buttons = [
         rx.cond(
-            S.action_perms[a.name],
+            S.bulk_actions.contains(a.name),
             rx.button(
                 a.label,
                 size="2",
@@ -94,6 +95,7 @@ def bulk_bar(S: State, admin: type[ModelAdmin]) -> rx.Component:
                 ),
             ),
             rx.spacer(),
+            rx.cond(S.bulk_hint != "", rx.text(S.bulk_hint, size="1", color=theme.TEXT_MUTED, id="bulk-hint")),
             *buttons,
             rx.cond(
                 S.perms["delete"],
@@ -156,6 +158,66 @@ def _cell(admin, name: str, r, numeric: bool) -> rx.Component:
     return rx.el.td(r[name], class_name="clss-cell clss-num" if numeric else "clss-cell clss-nowrap")
 
 
+ACTION_CELL_WIDTH = "164px"
+
+
+def action_cell(S: State, admin: type[ModelAdmin], r) -> rx.Component:
+    """操作: the row's primary action (the first that applies to it, see Action.when) as a button,
+    查看, and 更多 holding 编辑 and the other actions that apply. The row carries which ones
+    (``_primary``, ``_acts``: computed on the server for the viewer's role)."""
+    primary = [
+        rx.cond(
+            r["_primary"] == a.name,
+            rx.el.button(
+                a.label,
+                type="button",
+                on_click=S.row_action(r["id"], a.name),
+                class_name="clss-row-primary clss-row-danger" if a.danger else "clss-row-primary",
+                data_row_action=a.name,
+            ),
+        )
+        for a in admin.actions
+        if a.primary
+    ]
+    others = [
+        rx.cond(
+            r["_acts"].contains(f",{a.name},") & (r["_primary"] != a.name),
+            rx.menu.item(
+                a.label,
+                on_click=S.row_action(r["id"], a.name),
+                color="red" if a.danger else None,
+                data_row_action=a.name,
+            ),
+        )
+        for a in admin.actions
+    ]
+    more = rx.menu.root(
+        rx.menu.trigger(
+            rx.el.button("更多", rx.icon("chevron-down", size=12), type="button", class_name="clss-link clss-more")
+        ),
+        rx.menu.content(
+            rx.cond(S.perms["update"], rx.menu.item("编辑", on_click=S.open_edit(r["id"]), data_row_action="edit")),
+            *others,
+            size="1",
+        ),
+    )
+    return rx.el.td(
+        rx.el.div(
+            *primary,
+            rx.el.button("查看", type="button", on_click=S.open_detail(r["id"]), class_name="clss-link"),
+            rx.cond(S.perms["update"] | (r["_more"] == "1"), more) if admin.actions else _edit_link(S, r),
+            class_name="clss-row-actions",
+        ),
+        class_name="clss-cell clss-nowrap",
+    )
+
+
+def _edit_link(S: State, r) -> rx.Component:
+    return rx.cond(
+        S.perms["update"], rx.el.button("编辑", type="button", on_click=S.open_edit(r["id"]), class_name="clss-link")
+    )
+
+
 def table(S: State, admin: type[ModelAdmin]) -> rx.Component:
     cols = admin.list_columns
     numeric = {n for n in cols if admin.fields[n].kind in ("money", "decimal", "int")}
@@ -172,14 +234,7 @@ def table(S: State, admin: type[ModelAdmin]) -> rx.Component:
                 class_name="clss-cell",
             ),
             *[unless_hidden(S, n, _cell(admin, n, r, n in numeric)) for n in cols],
-            rx.el.td(
-                rx.el.button("查看", type="button", on_click=S.open_detail(r["id"]), class_name="clss-link"),
-                rx.cond(
-                    S.perms["update"],
-                    rx.el.button("编辑", type="button", on_click=S.open_edit(r["id"]), class_name="clss-link"),
-                ),
-                class_name="clss-cell clss-nowrap",
-            ),
+            action_cell(S, admin, r),
             class_name="clss-row",
             data_row_id=r["id"],
         )
@@ -199,7 +254,7 @@ def table(S: State, admin: type[ModelAdmin]) -> rx.Component:
                         width="36px",
                     ),
                     *[_header_cell(S, admin, n) for n in cols],
-                    rx.table.column_header_cell("操作", width="110px"),
+                    rx.table.column_header_cell("操作", width=ACTION_CELL_WIDTH),
                 )
             ),
             rx.el.tbody(rx.foreach(S.rows, row), class_name="clss-body"),

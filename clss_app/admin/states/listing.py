@@ -16,6 +16,7 @@ from sqlmodel import Session
 from clss_app.admin.query import MAX_PAGE, ListQuery, count, display, fetch_page
 from clss_app.admin.site import served
 from clss_app.admin.states.form import FormMixin
+from clss_app.admin.states.selection import acts_text
 from clss_app.admin.view import ModelAdmin
 from clss_app.compat import event
 from clss_app.event_guard import refusal
@@ -53,8 +54,15 @@ class ListMixin(FormMixin, mixin=True):
         self, session: Session, admin: type[ModelAdmin], p: Principal, rows: list
     ) -> list[dict[str, str]]:
         out = display(session, admin, p, rows, admin.visible(p, admin.list_columns))
+        allowed = [a for a in admin.actions if can(p, f"action:{a.name}", admin.key)]
         for d, r in zip(out, rows):
             d["id"] = str(r.id)
+            # The actions that apply to this row (its state: Action.when) and that p may run; the
+            # first primary one is the row's button, the others sit under 更多 (components/table.py).
+            fit = [a for a in allowed if a.applies(r)]
+            d["_primary"] = next((a.name for a in fit if a.primary), "")
+            d["_acts"] = acts_text([a.name for a in fit])
+            d["_more"] = "1" if any(a.name != d["_primary"] for a in fit) else ""
         return out
 
     @event
@@ -63,7 +71,7 @@ class ListMixin(FormMixin, mixin=True):
         if key not in served():
             return refusal()
         if key != self.admin_key:
-            self.selected, self.all_matching = [], False
+            self.selected, self.all_matching, self.bulk_actions, self.bulk_hint = [], False, [], ""
             self.form_open = self.detail_open = self.confirm_open = False
         self.admin_key = key
         params = {k: str(v) for k, v in self.router.url.query_parameters.items()}
@@ -126,6 +134,7 @@ class ListMixin(FormMixin, mixin=True):
                 q = self._query()
                 rows = fetch_page(s, admin, p, q)
                 self.rows = self._display_rows(s, admin, p, rows)
+                self._note_acts(self.rows, fresh)
                 self._put(
                     rows_key=admin.key,
                     hidden_columns=[n for n in admin.fields if n not in admin.visible(p, admin.fields)],
@@ -133,6 +142,10 @@ class ListMixin(FormMixin, mixin=True):
                     perms={a: can(p, a, admin.key) for a in (CREATE, UPDATE, DELETE, EXPORT, IMPORT)},
                     action_perms={a.name: can(p, f"action:{a.name}", admin.key) for a in admin.actions},
                 )
+                if self.all_matching:  # what the bar offers follows the rows' states now
+                    self._bulk_from_query(s, admin, p)
+                elif self.selected:
+                    self._bulk_from_rows()
                 if self._options_for != admin.key:  # the filters' unfiltered options, once per list
                     for name in admin.filters_for(p):
                         if admin.fields[name].kind == "fk":

@@ -1,4 +1,9 @@
-"""Rows ticked on the list, and the bulk actions (and delete) run on them after a confirmation."""
+"""Rows ticked on the list, and the actions (and delete) run on them after a confirmation: on the
+ticked rows from the bulk bar, or on one row from its own button or 更多 menu.
+
+An action runs only where it applies (its ``when``): each row lists the actions that apply to it
+(states/listing.py), the bulk bar offers those that apply to every ticked row (to every matching
+row: one query), and the server refuses any other (crud.run_action)."""
 
 from __future__ import annotations
 
@@ -8,11 +13,11 @@ import reflex as rx
 
 from clss_app.admin import crud
 from clss_app.admin.fields import FieldSpec
-from clss_app.admin.query import count, matching_ids
+from clss_app.admin.query import applicable_to_all, count, matching_ids
 from clss_app.admin.states.base import AdminBase
 from clss_app.compat import MapField, event, map_field
 from clss_app.event_guard import refusal
-from clss_app.services.permissions import DELETE, VIEW, Forbidden, require
+from clss_app.services.permissions import DELETE, VIEW, Forbidden, can, require
 
 
 @dataclass
@@ -46,9 +51,47 @@ def _action_input(spec: FieldSpec) -> ActionInput:
     )
 
 
+def acts_text(names: list[str]) -> str:
+    """A row's applicable actions as the row carries them: ",pay,waive_late_fee," (tested with contains)."""
+    return "," + ",".join(names) + ","
+
+
 class SelectionMixin(AdminBase, mixin=True):
     selected: rx.Field[list[str]] = rx.field(default_factory=list)
     all_matching: rx.Field[bool] = rx.field(False)
+    bulk_actions: rx.Field[list[str]] = rx.field(default_factory=list)  # those valid for every ticked row
+    bulk_hint: rx.Field[str] = rx.field("")  # why the bar offers none
+    confirm_title: rx.Field[str] = rx.field("请确认")
+
+    _acts_of: dict[str, str] = {}  # row id -> its applicable actions, for the rows this list has shown
+    _acting: list[str] = []  # the rows the open confirm dialog acts on ([] with _acting_all: every match)
+    _acting_all: bool = False
+
+    def _note_acts(self, rows: list[dict[str, str]], fresh: bool) -> None:
+        """Remember what applies to the rows shown; the bulk bar follows (a row may have changed state)."""
+        self._acts_of = {**({} if fresh else self._acts_of), **{r["id"]: r.get("_acts", ",") for r in rows}}
+
+    def _bulk_from_rows(self) -> None:
+        admin = self._admin()
+        if not self.selected:
+            self._put(bulk_actions=[], bulk_hint="")
+            return
+        acts = [set(self._acts_of.get(i, ",").strip(",").split(",")) - {""} for i in self.selected]
+        common = set.intersection(*acts)
+        self._put(bulk_actions=[a.name for a in admin.actions if a.name in common])
+        if common or not any(can_act for can_act in self.action_perms.values()):
+            self._put(bulk_hint="")
+        elif any(acts):
+            self._put(bulk_hint="所选记录的状态不同，没有对全部适用的操作（可先按状态筛选）")
+        else:
+            self._put(bulk_hint="所选记录当前没有可执行的操作")
+
+    def _bulk_from_query(self, session, admin, p) -> None:
+        allowed = [a for a in admin.actions if can(p, f"action:{a.name}", admin.key)]
+        fit = applicable_to_all(session, admin, p, self._query(), allowed)
+        self._put(bulk_actions=fit)
+        hint = "符合条件的记录状态不同，没有对全部适用的操作（可先按状态筛选）" if allowed and not fit else ""
+        self._put(bulk_hint=hint)
 
     confirm_open: rx.Field[bool] = rx.field(False)
     confirm_action: rx.Field[str] = rx.field("")
@@ -67,38 +110,91 @@ class SelectionMixin(AdminBase, mixin=True):
         self.selected = (
             [i for i in self.selected if i != row_id] if row_id in self.selected else self.selected + [row_id]
         )
+        self._bulk_from_rows()
 
     @event
     def toggle_page(self):
         ids = [r["id"] for r in self.rows]
         self.all_matching = False
         self.selected = [] if all(i in self.selected for i in ids) else ids
+        if self.rows:
+            self._bulk_from_rows()
 
     @event
     def select_all_matching(self):
-        self.selected = [r["id"] for r in self.rows]
-        self.all_matching = True
+        admin = self._admin()
+        try:
+            with self._session() as (s, p):
+                p = require(p, VIEW, admin.key)
+                self.selected = [r["id"] for r in self.rows]
+                self.all_matching = True
+                self._bulk_from_query(s, admin, p)
+        except Forbidden as exc:
+            return self._refused(exc)
 
     @event
     def clear_selection(self):
         self.selected, self.all_matching = [], False
+        self._put(bulk_actions=[], bulk_hint="")
+
+    # ------------------------------------------------------------ one row's own actions
+    @event
+    def row_action(self, row_id: str, name: str):
+        """A row's button or 更多 item: the confirm dialog for that row alone (the ticks stay as they are)."""
+        admin = self._admin()
+        action = next((a for a in admin.actions if a.name == name), None)
+        if action is None or not any(r["id"] == row_id for r in self.rows):  # a row of the page on screen
+            return refusal()
+        try:
+            with self._session() as (s, p):
+                p = require(p, f"action:{action.name}", admin.key)
+                row = crud.get_row(s, admin, p, row_id)
+                problem = crud.not_applicable(admin, action, [row])
+                if problem:
+                    return refusal(problem)
+                label = admin.row_label(row)
+        except Forbidden as exc:
+            return self._refused(exc)
+        self._ask(action, "1", f"{action.label}：{label}")
+        self._acting, self._acting_all = [row_id], False
 
     # ------------------------------------------------------------ actions
     @event
     def ask_action(self, name: str):
+        """The bulk bar's button: the confirm dialog for the ticked rows (or every matching row)."""
         admin = self._admin()
         action = next((a for a in admin.actions if a.name == name), None)
         if action is None and name != "__delete__":
             return refusal()
         n = str(len(self.selected))
-        if self.all_matching:  # counted now: what the action will act on, not what a list once showed
+        if self.all_matching or (action is not None and action.when):
             try:
                 with self._session() as (s, p):
                     p = require(p, VIEW, admin.key)
-                    total, exact = count(s, admin, p, self._query())
+                    if self.all_matching:  # counted now: what it will act on, not what a list once showed
+                        total, exact = count(s, admin, p, self._query())
+                        n = f"{total:,}" if exact else f"{total:,}+"
+                    problem = self._not_for_all(s, admin, p, action) if action is not None else ""
             except Forbidden as exc:
                 return self._refused(exc)
-            n = f"{total:,}" if exact else f"{total:,}+"
+            if problem:
+                return refusal(problem)
+        self._ask(action, n, "请确认")
+        self._acting, self._acting_all = list(self.selected), self.all_matching
+
+    def _not_for_all(self, session, admin, p, action) -> str:
+        """Why the action does not apply to every chosen row ("" if it does): as the server will judge."""
+        if not action.when:
+            return ""
+        if self.all_matching:
+            if applicable_to_all(session, admin, p, self._query(), [action]):
+                return ""
+            return f"符合条件的记录中有不能执行“{action.label}”的（状态不符），请先按状态筛选"
+        ids = [int(i) for i in self.selected if str(i).isdigit()]
+        rows = [crud.get_row(session, admin, p, i) for i in ids[:500]]  # only rows of the lists shown
+        return crud.not_applicable(admin, action, rows)
+
+    def _ask(self, action, n: str, title: str) -> None:
         if action is None:
             self.confirm_text = f"确定删除选中的 {n} 条记录吗？删除后不可恢复。"
             self.confirm_input_label, self.confirm_inputs = "", []
@@ -107,7 +203,8 @@ class SelectionMixin(AdminBase, mixin=True):
             self.confirm_input_label = action.input_label
             self.confirm_inputs = [_action_input(f) for f in action.inputs]
         self.confirm_error, self.confirm_errors = "", {}
-        self.confirm_action = name
+        self.confirm_title = title
+        self.confirm_action = "__delete__" if action is None else action.name
         self.confirm_open = True
 
     @event
@@ -120,7 +217,7 @@ class SelectionMixin(AdminBase, mixin=True):
         admin = self._admin()
         name = self.confirm_action
         text = str((form or {}).get("input", ""))
-        ids = None if self.all_matching else [int(i) for i in self.selected if str(i).isdigit()]
+        ids = None if self._acting_all else [int(i) for i in self._acting if str(i).isdigit()]
         try:
             with self._session() as (s, p):
                 p = require(p, VIEW, admin.key)
@@ -152,7 +249,9 @@ class SelectionMixin(AdminBase, mixin=True):
             self.confirm_open = False
             return refusal()
         self.confirm_open = False
+        self._acting, self._acting_all = [], False
         self.selected, self.all_matching = [], False
+        self._put(bulk_actions=[], bulk_hint="")
         toast = rx.toast.success if not result.refused else rx.toast.warning
         return [
             *self._fetch(fresh=True),
