@@ -158,7 +158,7 @@ def _cell(admin, name: str, r, numeric: bool) -> rx.Component:
     return rx.el.td(r[name], class_name="clss-cell clss-num" if numeric else "clss-cell clss-nowrap")
 
 
-ACTION_CELL_WIDTH = "164px"
+ACTION_CELL_WIDTH = "140px"
 
 
 def action_cell(S: State, admin: type[ModelAdmin], r) -> rx.Component:
@@ -192,9 +192,7 @@ def action_cell(S: State, admin: type[ModelAdmin], r) -> rx.Component:
         for a in admin.actions
     ]
     more = rx.menu.root(
-        rx.menu.trigger(
-            rx.el.button("更多", rx.icon("chevron-down", size=12), type="button", class_name="clss-link clss-more")
-        ),
+        rx.menu.trigger(rx.el.button("更多", type="button", class_name="clss-link clss-more", data_row_action="more")),
         rx.menu.content(
             rx.cond(S.perms["update"], rx.menu.item("编辑", on_click=S.open_edit(r["id"]), data_row_action="edit")),
             *others,
