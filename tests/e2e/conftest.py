@@ -81,5 +81,16 @@ def open_list(page, entry: str) -> None:
     list_ready(page, url)
 
 
+def edit_row(row) -> None:
+    """Open a row's 编辑: in its 操作 cell, or under 更多 where the row shows its primary action
+    (components/table.py: action_cell)."""
+    inline = row.get_by_role("button", name="编辑", exact=True)
+    if inline.count():
+        inline.click()
+    else:
+        row.locator("[data-row-action=more]").click()
+        row.page.get_by_role("menuitem", name="编辑", exact=True).click()
+
+
 def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from sqlmodel import Session, create_engine, select
 
 from models import CityParam, User, utcnow
-from tests.e2e.conftest import go, login, shot
+from tests.e2e.conftest import edit_row, go, login, shot
 
 
 def open_page(page, username, path, role_label):
@@ -313,7 +313,7 @@ def test_image_upload_is_checked_previewed_and_listed(page, tmp_path):
     good.write_bytes(png(640, 360))
     fake.write_bytes(b"this is not an image at all")
     open_page(page, "principal", "/housing/projects", "负责人")
-    rows(page).first.get_by_text("编辑").click()
+    edit_row(rows(page).first)  # a draft project's row shows 提交审核, 编辑 is under 更多
     page.locator("#upload-cover input[type=file]").set_input_files(str(fake))
     expect(page.locator("#error-cover")).to_have_text("封面图须为 JPG、PNG 或 WebP 图片")
     page.locator("#upload-cover input[type=file]").set_input_files(str(good))

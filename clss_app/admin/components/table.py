@@ -162,9 +162,16 @@ ACTION_CELL_WIDTH = "140px"
 
 
 def action_cell(S: State, admin: type[ModelAdmin], r) -> rx.Component:
-    """操作: the row's primary action (the first that applies to it, see Action.when) as a button,
-    查看, and 更多 holding 编辑 and the other actions that apply. The row carries which ones
-    (``_primary``, ``_acts``: computed on the server for the viewer's role)."""
+    """操作, at most three items wide: the row's primary action (the first that applies to it, see
+    Action.when) as a button, 查看, and 更多 holding 编辑 and the other actions that apply; a row
+    without a primary action shows 编辑 in its place. The row carries which ones (``_primary``,
+    ``_acts``, ``_more``: computed on the server for the viewer's role, states/listing.py)."""
+    if not admin.actions:
+        return rx.el.td(
+            rx.el.div(_view_link(S, r), _edit_link(S, r), class_name="clss-row-actions"),
+            class_name="clss-cell clss-nowrap",
+        )
+    has_primary = r["_primary"] != ""
     primary = [
         rx.cond(
             r["_primary"] == a.name,
@@ -192,9 +199,12 @@ def action_cell(S: State, admin: type[ModelAdmin], r) -> rx.Component:
         for a in admin.actions
     ]
     more = rx.menu.root(
-        rx.menu.trigger(rx.el.button("更多", type="button", class_name="clss-link clss-more", data_row_action="more")),
+        rx.menu.trigger(rx.el.button("更多", type="button", class_name="clss-link", data_row_action="more")),
         rx.menu.content(
-            rx.cond(S.perms["update"], rx.menu.item("编辑", on_click=S.open_edit(r["id"]), data_row_action="edit")),
+            rx.cond(
+                S.perms["update"] & has_primary,
+                rx.menu.item("编辑", on_click=S.open_edit(r["id"]), data_row_action="edit"),
+            ),
             *others,
             size="1",
         ),
@@ -202,12 +212,17 @@ def action_cell(S: State, admin: type[ModelAdmin], r) -> rx.Component:
     return rx.el.td(
         rx.el.div(
             *primary,
-            rx.el.button("查看", type="button", on_click=S.open_detail(r["id"]), class_name="clss-link"),
-            rx.cond(S.perms["update"] | (r["_more"] == "1"), more) if admin.actions else _edit_link(S, r),
+            _view_link(S, r),
+            rx.cond(has_primary, rx.fragment(), _edit_link(S, r)),
+            rx.cond((S.perms["update"] & has_primary) | (r["_more"] == "1"), more),
             class_name="clss-row-actions",
         ),
         class_name="clss-cell clss-nowrap",
     )
+
+
+def _view_link(S: State, r) -> rx.Component:
+    return rx.el.button("查看", type="button", on_click=S.open_detail(r["id"]), class_name="clss-link")
 
 
 def _edit_link(S: State, r) -> rx.Component:
