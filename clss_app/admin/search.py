@@ -292,10 +292,15 @@ def _arms(node: _Node, word: str, fts: dict[str, frozenset[str]]) -> list[Any]:
     if plain:
         arms.append(select(pk).where(sa.or_(*[column(model, f).like(_like(word), escape="\\") for f in plain])))
     for fk, child in node.children.items():
-        inner = _arms(child, word, fts)
-        ids = inner[0] if len(inner) == 1 else sa.union(*inner)
-        arms.append(select(pk).where(column(model, fk).in_(ids)))
+        arms.append(select(pk).where(column(model, fk).in_(_either(_arms(child, word, fts)))))
     return arms
+
+
+def _either(arms: list[Any]) -> Any:
+    """The ids any of ``arms`` selects: one SELECT, or their UNION (each arm served by its own index)."""
+    if len(arms) == 1:
+        return arms[0]
+    return sa.union(*arms)
 
 
 def clause(session: Session | None, admin: Any, p: Principal | None, text: str) -> Any | None:
@@ -309,6 +314,5 @@ def clause(session: Session | None, admin: Any, p: Principal | None, text: str) 
     pk = column(admin.model, "id")
     out = []
     for word in words:
-        arms = _arms(tree, word, fts)
-        out.append(pk.in_(arms[0] if len(arms) == 1 else sa.union(*arms)))
+        out.append(pk.in_(_either(_arms(tree, word, fts))))
     return sa.and_(*out)
