@@ -49,6 +49,7 @@ from clss_app.core.principal import Principal
 SEARCHABLE = ("str", "text")
 TRGM = "__trgm"  # <table>__trgm: the SQLite FTS5 trigram table of <table>
 MIN_TRIGRAM = 3  # a trigram index finds words of at least this many characters
+TAIL = 5  # a longer word is looked up by its last 5 characters (3 trigrams), then checked whole
 MAX_WORDS = 5
 
 
@@ -178,7 +179,8 @@ def trigram_index_sql(dialect: str, table: str, columns: Sequence[str]) -> list[
     """The statements that create ``table``'s trigram index on ``columns`` and keep it current.
 
     SQLite: an external-content FTS5 table (the text is not stored twice) filled once, and triggers
-    after insert, delete and an update of those columns. PostgreSQL: one GIN pg_trgm index a column.
+    after insert, delete and an update of those columns (run again, they build it anew). PostgreSQL:
+    one GIN pg_trgm index a column.
     """
     if dialect == "sqlite":
         fts, cols = f"{table}{TRGM}", ", ".join(columns)
@@ -186,6 +188,7 @@ def trigram_index_sql(dialect: str, table: str, columns: Sequence[str]) -> list[
         forget = f"INSERT INTO {fts}({fts}, rowid, {cols}) VALUES ('delete', old.id, {old});"
         learn = f"INSERT INTO {fts}(rowid, {cols}) VALUES (new.id, {new});"
         return [
+            *drop_trigram_index_sql(dialect, table, columns),  # a table left by a dropped schema: built anew
             f"CREATE VIRTUAL TABLE {fts} USING fts5({cols}, content='{table}', content_rowid='id', tokenize='trigram')",
             f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",
             f"CREATE TRIGGER {fts}_ai AFTER INSERT ON {table} BEGIN {learn} END",
@@ -272,35 +275,40 @@ def _fts_phrase(columns: Sequence[str], word: str) -> str:
     return "{" + " ".join(columns) + '} : "' + word.replace('"', '""') + '"'
 
 
-def _arms(node: _Node, word: str, fts: dict[str, frozenset[str]]) -> list[Any]:
-    """SELECTs of ids of ``node.model`` whose fields (or related rows' fields) contain ``word``."""
+def _conditions(node: _Node, word: str, fts: dict[str, frozenset[str]]) -> list[Any]:
+    """Conditions on ``node.model``, one per way a row holds ``word``: in its own fields (the trigram
+    table's MATCH, else LIKE) or in a related row's (its foreign key IN that table's matching ids)."""
     model = node.model
-    pk = column(model, "id")
-    table = table_of(model).name
-    arms: list[Any] = []
+    pk, table = column(model, "id"), table_of(model).name
+    out: list[Any] = []
     indexed = [f for f in node.fields if f in fts.get(table, ()) and len(word) >= MIN_TRIGRAM]
     if indexed:
+        # FTS5 reads the whole list of rows of each trigram of a phrase: the last TAIL characters (the
+        # most telling part of a number: HT2026…0206) are looked up, the whole word checked on those rows.
+        tail = word[-TAIL:]
         t = sa.table(f"{table}{TRGM}", sa.column("rowid"))
-        arms.append(
-            sa.select(t.c.rowid).where(
-                sa.text(f"{table}{TRGM} MATCH :q").bindparams(
-                    sa.bindparam("q", _fts_phrase(indexed, word), unique=True)
-                )
-            )
+        match = sa.text(f"{table}{TRGM} MATCH :q").bindparams(
+            sa.bindparam("q", _fts_phrase(indexed, tail), unique=True)
         )
-    plain = [f for f in node.fields if f not in indexed]
-    if plain:
-        arms.append(select(pk).where(sa.or_(*[column(model, f).like(_like(word), escape="\\") for f in plain])))
+        found = pk.in_(sa.select(t.c.rowid).where(match))
+        if tail != word:
+            found = sa.and_(found, sa.or_(*[column(model, f).like(_like(word), escape="\\") for f in indexed]))
+        out.append(found)
+    out += [column(model, f).like(_like(word), escape="\\") for f in node.fields if f not in indexed]
     for fk, child in node.children.items():
-        arms.append(select(pk).where(column(model, fk).in_(_either(_arms(child, word, fts)))))
-    return arms
+        out.append(column(model, fk).in_(_ids(child, word, fts)))
+    return out
 
 
-def _either(arms: list[Any]) -> Any:
-    """The ids any of ``arms`` selects: one SELECT, or their UNION (each arm served by its own index)."""
-    if len(arms) == 1:
-        return arms[0]
-    return sa.union(*arms)
+def _ids(node: _Node, word: str, fts: dict[str, frozenset[str]]) -> Any:
+    """SELECT of the ids of ``node.model``'s rows holding ``word``. A word the trigram indexes find is a
+    UNION of one SELECT a condition, each served by its own index (an OR would read the whole table);
+    a shorter one reads the table once, with every condition."""
+    pk = column(node.model, "id")
+    conds = _conditions(node, word, fts)
+    if len(word) < MIN_TRIGRAM or len(conds) == 1:
+        return select(pk).where(sa.or_(*conds))
+    return sa.union(*[select(pk).where(c) for c in conds])
 
 
 def clause(session: Session | None, admin: Any, p: Principal | None, text: str) -> Any | None:
@@ -314,5 +322,10 @@ def clause(session: Session | None, admin: Any, p: Principal | None, text: str) 
     pk = column(admin.model, "id")
     out = []
     for word in words:
-        out.append(pk.in_(_either(_arms(tree, word, fts))))
+        if len(word) < MIN_TRIGRAM:
+            # No index finds it: the list's own order reads rows until the page is full (a surname:
+            # soon), the related tables (small) are searched once for their ids.
+            out.append(sa.or_(*_conditions(tree, word, fts)))
+        else:
+            out.append(pk.in_(_ids(tree, word, fts)))
     return sa.and_(*out)
