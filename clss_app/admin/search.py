@@ -290,7 +290,7 @@ def _conditions(node: _Node, word: str, fts: dict[str, frozenset[str]]) -> list[
         match = sa.text(f"{table}{TRGM} MATCH :q").bindparams(
             sa.bindparam("q", _fts_phrase(indexed, tail), unique=True)
         )
-        found = pk.in_(sa.select(t.c.rowid).where(match))
+        found: Any = pk.in_(sa.select(t.c.rowid).where(match))
         if tail != word:
             found = sa.and_(found, sa.or_(*[column(model, f).like(_like(word), escape="\\") for f in indexed]))
         out.append(found)
