@@ -22,14 +22,19 @@ import tempfile
 import time
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel
 
+from clss_app import menu
 from clss_app.admin import Count, ModelAdmin
 from clss_app.admin.query import ListQuery, count, display, fetch_page
 from clss_app.admin.search import trigram_index_sql
+from clss_app.admin.site import AdminSite
+from clss_app.site import build
+from models import Role
 from models.base import money
 
 RARE = "欧阳娜娜"
@@ -65,6 +70,18 @@ class SearchLeaseAdmin(ModelAdmin, model=SearchLease, key="search_leases"):
     search = ["number", "tenant.name", "tenant.phone", "room.number"]
     page_sizes = (50,)
     count = Count.CAPPED
+
+
+ENTRY = menu.MenuEntry("search_leases", "基准测试合同", "/bench/search", frozenset({Role.SUPER_ADMIN}))
+ENTRIES = {**menu.ENTRIES, ENTRY.key: ENTRY}
+
+
+@cache
+def search_site() -> AdminSite:
+    """The app's declarations plus the benchmark's admin, finalized and served in this process."""
+    site = build(ENTRIES)
+    site.register(SearchLeaseAdmin)
+    return site.finalize().serve()
 
 
 INDEXED = {"search_tenant": ("name", "phone"), "search_room": ("number",), "search_lease": ("number",)}
@@ -162,13 +179,88 @@ def server_figures(engine: sa.Engine, runs: int) -> list[tuple[str, int, list[fl
     return out
 
 
+def browser_figures(db_path: Path, runs: int) -> list[float]:
+    """Keypress (Enter in the search box) to the 15 rows of the rare name painted, in Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    from benchmarks.app import CHROMIUM_ARGS, running_app
+
+    engine = sa.create_engine(f"sqlite:///{db_path}")
+    with engine.connect() as c:
+        top = c.exec_driver_sql(
+            "SELECT max(l.id) FROM search_lease l JOIN search_tenant t ON t.id = l.tenant_id WHERE t.name = ?", (RARE,)
+        ).scalar()
+    out: list[float] = []
+    with running_app(db_path, REFLEX_APP_MODULE_IMPORT="benchmarks.search_app") as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.set_default_timeout(60_000)
+        page.goto(f"{base}/login")
+        page.fill("#username", "super")
+        page.fill("#password", "Clss@2026")
+        page.click("#login-submit")
+        page.wait_for_selector("#current-role")
+        for _ in range(runs):
+            page.goto(f"{base}/bench/search")
+            page.wait_for_function(
+                "() => document.querySelectorAll('#admin-table tbody tr').length === 50 &&"
+                " document.getElementById('admin-total')?.textContent !== '…'"
+            )
+            page.wait_for_timeout(300)
+            page.fill("#admin-search", RARE)
+            page.evaluate(
+                """() => { window.__t0 = null; document.addEventListener('keydown', () => {
+                    if (window.__t0 === null) window.__t0 = performance.now(); }, {capture: true, once: true}); }"""
+            )
+            page.press("#admin-search", "Enter")
+            handle = page.wait_for_function(
+                "id => { const rs = document.querySelectorAll('#admin-table tbody tr');"
+                " if (window.__t0 !== null && rs.length === 15 && rs[0].dataset.rowId === String(id))"
+                " return performance.now() - window.__t0; return false; }",
+                arg=top,
+                polling="raf",
+            )
+            out.append(handle.json_value())
+        browser.close()
+    return out
+
+
+def prepare_app_db(db_path: Path, rows: int) -> None:
+    """The app's schema and demo (to log in) plus the benchmark's tables, in one SQLite file."""
+    os.environ["CLSS_DATABASE_URL"] = f"sqlite:///{db_path}"
+    from clss_app import db, demo, manage
+
+    fresh = not db_path.exists()
+    manage.migrate()
+    if fresh:
+        demo.generate()
+    eng = db.engine()
+    with eng.connect() as conn:
+        have = sa.inspect(conn).has_table("search_lease")
+        n = conn.exec_driver_sql("SELECT count(*) FROM search_lease").scalar() if have else 0
+    if n != rows:
+        fill(eng, rows)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--pg", action="store_true", help="on PostgreSQL (CLSS_TEST_PG) instead of SQLite")
+    ap.add_argument("--browser", action="store_true", help="keypress to rows painted in Chromium (SQLite)")
     ap.add_argument("--db", default=str(Path(tempfile.gettempdir()) / "clss-bench" / "search.db"))
     args = ap.parse_args()
+    if args.browser:
+        db_path = Path(args.db).with_name("search-app.db")
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        prepare_app_db(db_path, args.rows)
+        values = browser_figures(db_path, args.runs)
+        print(f"\nCLSS search in Chromium: {args.rows:,} leases in SQLite, {args.runs} runs")
+        print(
+            f"keypress (Enter) to the {RARE} rows painted: median {statistics.median(values):.0f} ms,"
+            f" min {min(values):.0f}, max {max(values):.0f}"
+        )
+        return 0
     if args.pg:
         pg = os.environ.get("CLSS_TEST_PG")
         if not pg:
