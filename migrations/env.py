@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers the tables)
 from clss_app import db
+from clss_app.admin.search import not_an_index_object
 
 target_metadata = SQLModel.metadata
 
@@ -31,7 +32,13 @@ def _run(conn) -> None:
         driver = conn.connection.driver_connection
         driver.isolation_level = None
         driver.execute("BEGIN")
-    context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=sqlite, compare_type=True)
+    context.configure(
+        connection=conn,
+        target_metadata=target_metadata,
+        render_as_batch=sqlite,
+        compare_type=True,
+        include_name=not_an_index_object,  # the search's trigram tables and indexes (0017) are no model's
+    )
     try:
         with context.begin_transaction():
             context.run_migrations()

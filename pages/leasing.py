@@ -87,7 +87,7 @@ class TenantAdmin(ModelAdmin, model=Tenant, key="tenants"):
 class AppointmentAdmin(ModelAdmin, model=Appointment, key="appointments"):
     fields_override = {"room_id": IN_PROJECT, "phone": PHONE_MASKED}
     list_columns = ["name", "phone", "project_id", "visit_at", "room_id", "state", "note"]
-    search = ["name", "phone"]
+    search = ["name", "phone", "room.number"]
     filters = ["project_id", "state", "visit_at", "created_at"]
     form = ["project_id", "name", "phone", "visit_at", "room_id", "note"]
     noun = "预约"
@@ -139,6 +139,7 @@ HOLDING = {"state": (ReservationState.ACTIVE,)}
 
 class ReservationAdmin(ModelAdmin, model=Reservation, key="reservations"):
     list_columns = ["room_id", "tenant_id", "project_id", "deposit", "hold_until", "state", "created_at"]
+    search = ["tenant.name", "tenant.phone", "room.number"]
     filters = ["project_id", "state", "hold_until", "created_at", "tenant_id", "appointment_id", "room_id"]
     form = ["room_id", "tenant_id", "deposit", "hold_until", "appointment_id", "note"]
     noun = "预定"
@@ -296,7 +297,7 @@ class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
         "cycle",
         "state",
     ]
-    search = ["number", "co_tenants"]
+    search = ["number", "tenant.name", "tenant.phone", "room.number", "co_tenants"]
     filters = [
         "project_id",
         "state",

@@ -17,6 +17,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from clss_app.admin import search
 from clss_app.admin.fields import FieldSpec, infer_fields
 from clss_app.admin.many import Many
 from clss_app.admin.options import Count, Override, Sort
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 NAME_LISTS = ("list_columns", "search", "filters", "form", "detail")
 ROLE_OPTIONS = ("can_create", "can_update", "can_delete", "can_export", "can_import")
-SEARCHABLE = ("str", "text")
+SEARCHABLE = search.SEARCHABLE
 
 
 @dataclass(frozen=True)
@@ -92,11 +93,10 @@ def check_admin(admin: type[ModelAdmin]) -> list[Problem]:
     fields = admin.fields
     columns = [n for n in fields if n not in admin.many]
     for option in NAME_LISTS:
-        found = c.names(option, getattr(admin, option), fields)
         if option == "search":
-            for n in found:
-                if fields[n].kind not in SEARCHABLE:
-                    c.add(option, f"{_q(n)}: a {fields[n].kind} field cannot be searched (only text)")
+            _check_search(c)
+            continue
+        c.names(option, getattr(admin, option), fields)
     if admin.sortable is not None:
         c.names("sortable", admin.sortable, columns, "column")
     _check_sort(c, columns)
@@ -114,6 +114,21 @@ def check_admin(admin: type[ModelAdmin]) -> list[Problem]:
         else:
             c.names("ordering", [admin.ordering.column, *admin.ordering.within], columns, "column")
     return c.problems
+
+
+def _check_search(c: _Checker) -> None:
+    """Own text fields, or paths through foreign keys to a related model's text field (search.py)."""
+    value, fields = c.admin.search, c.admin.fields
+    paths = [n for n in value if isinstance(n, str) and "." in n] if isinstance(value, (list, tuple)) else []
+    found = c.names("search", [n for n in value if n not in paths] if paths else value, fields)
+    for n in found:
+        if fields[n].kind not in SEARCHABLE:
+            c.add("search", f"{_q(n)}: a {fields[n].kind} field cannot be searched (only text)")
+    for n in paths:
+        try:
+            search.resolve(c.admin.model, n)
+        except search.PathError as e:
+            c.add("search", str(e))
 
 
 def _check_sort(c: _Checker, columns: list[str]) -> None:

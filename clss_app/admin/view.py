@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from sqlmodel import Session, SQLModel
 
+from clss_app.admin import search
 from clss_app.admin.fields import FieldSpec, infer_field, infer_fields, label_attr
 from clss_app.admin.many import Many
 from clss_app.admin.options import Count, FieldOverride, Sort, apply_overrides, overrides_of
@@ -265,7 +266,8 @@ class ModelAdmin:
 
     @classmethod
     def search_for(cls, p: Principal | None) -> list[str]:
-        return cls.visible(p, cls.search)
+        """The search paths ``p``'s role may search: fields it sees in full (search.py)."""
+        return search.searchable(cls, p)
 
     @classmethod
     def columns(cls) -> list[str]:

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 import reflex as rx
 from sqlmodel import Session
 
+from clss_app.admin import search
 from clss_app.admin.query import MAX_PAGE, ListQuery, count, display, fetch_page
 from clss_app.admin.site import served
 from clss_app.admin.states.form import FormMixin
@@ -138,7 +139,7 @@ class ListMixin(FormMixin, mixin=True):
                 self._put(
                     rows_key=admin.key,
                     hidden_columns=[n for n in admin.fields if n not in admin.visible(p, admin.fields)],
-                    search_labels="/".join(admin.fields[n].label for n in admin.search_for(p)),
+                    search_labels=search.labels(admin, p),
                     perms={a: can(p, a, admin.key) for a in (CREATE, UPDATE, DELETE, EXPORT, IMPORT)},
                     action_perms={a.name: can(p, f"action:{a.name}", admin.key) for a in admin.actions},
                 )
