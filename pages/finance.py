@@ -37,6 +37,7 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
     ]
     search = ["title"]
     filters = ["project_id", "state", "kind", "payer", "due_date", "period_start", "contract_id", "room_id"]
+    primary_filters = ["project_id", "state", "due_date"]
     detail = [
         "title",
         "contract_id",
