@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin.fields import column
+from clss_app.admin.fields import MAX_INT, column
 from clss_app.core.errors import ValidationFailed
 from clss_app.services.permissions import Principal
 from models import SavedFilter
@@ -36,7 +36,10 @@ def primary_split(admin, names: list[str]) -> tuple[list[str], list[str]]:
 
 def idle_filters(session: Session, admin, p: Principal) -> list[str]:
     """The filters of a view of some rows (``only``) that cannot narrow it: on the ``only`` column
-    itself, or on a column empty in every row of the view the user may see."""
+    itself, on a column empty in every row of the view the user may see (a later stage's date), or
+    on a choice that holds one value there (在线签约审核: every 签约方式 is 在线签约).
+
+    Each is an EXISTS that stops at the first row telling otherwise; computed once per list opened."""
     if not admin.only:
         return []
     idle = [n for n in admin.filters if n in admin.only]
@@ -47,10 +50,16 @@ def idle_filters(session: Session, admin, p: Principal) -> list[str]:
     where = [getattr(model, name).in_(list(values)) for name, values in admin.only.items()]
     if admin.scope:
         where.append(admin.scope.clause(p, model))
-    probes = [
-        sa.exists(sa.select(sa.literal(1)).select_from(model).where(*where, column(model, n).is_not(None))).label(n)
-        for n in checked
-    ]
+
+    def probe(name: str):
+        col = column(model, name)
+        rows = sa.select(sa.literal(1)).select_from(model).where(*where, col.is_not(None))
+        if admin.fields[name].kind in ("enum", "bool"):  # a second value somewhere
+            first = sa.select(col).where(*where, col.is_not(None)).limit(1).scalar_subquery()
+            rows = rows.where(col != first)
+        return sa.exists(rows).label(name)
+
+    probes = [probe(n) for n in checked]
     found = session.execute(sa.select(*probes)).one()  # one row, one flag a column (a single probe too)
     return idle + [n for n, any_value in zip(checked, found, strict=True) if not any_value]
 
@@ -91,6 +100,8 @@ def save(session: Session, user_id: int, admin_key: str, name: str, query: str) 
 
 def get_owned(session: Session, user_id: int, admin_key: str, saved_id: int) -> SavedFilter | None:
     """The saved set ``saved_id`` if it is this user's, on this list; else None (never another user's)."""
+    if not 0 < saved_id <= MAX_INT:  # past a BIGINT the driver raises instead of finding nothing
+        return None
     row = session.get(SavedFilter, saved_id)
     if row is None or row.user_id != user_id or row.admin_key != admin_key:
         return None

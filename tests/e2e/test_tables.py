@@ -134,6 +134,19 @@ def test_date_filter_is_a_chinese_calendar_in_any_browser_language(browser, base
             expect(page).to_have_url(re.compile(r"f_due_date__gte=\d{4}-\d{2}-01"))
             list_ready(page, "/finance/bills")
             expect(page.locator("input[name=f_due_date__gte]")).to_have_value(re.compile(r"^\d{4}-\d{2}-01$"))
+            if locale == "en-US":  # a form's date field: the same calendar, inside the dialog
+                open_list(page, "合同列表")
+                page.locator("#admin-create").click()
+                field = page.locator("#field-start_date")
+                expect(field).to_be_visible()
+                assert field.get_attribute("type") == "text"
+                field.click()
+                cal = page.locator("[role=dialog] #clss-calendar")
+                expect(cal).to_contain_text("年")
+                page.wait_for_timeout(300)
+                shot(page, "tables-date-picker-form-en-US")
+                cal.locator("button[data-day$='-15']").first.click()
+                expect(field).to_have_value(re.compile(r"^\d{4}-\d{2}-15$"))
         finally:
             context.close()
 

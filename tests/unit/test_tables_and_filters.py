@@ -84,6 +84,7 @@ def test_a_view_of_one_state_hides_the_filters_that_cannot_matter(session, princ
     idle = filter_sets.idle_filters(session, review, principal_of("manager"))
     assert "state" in idle  # the view's own column
     assert "checked_out_on" in idle  # a later stage's date: empty for every contract awaiting review
+    assert "source" in idle  # one value in the view: every contract awaiting review was signed online
     assert "project_id" not in idle and "end_date" not in idle
     assert filter_sets.idle_filters(session, app_site.admin("contracts"), principal_of("manager")) == []
 
@@ -150,3 +151,26 @@ def test_saved_filters_through_the_handlers(demo_db):
 
     with db.session_scope() as s:
         assert s.exec(select(SavedFilter)).all() == []
+
+
+def test_the_list_state_counts_hidden_filters_and_keeps_a_used_idle_one_in_sight(demo_db):
+    st = _state(AdminState, _token("manager"))
+    st.load("bills")
+    assert st.more_active == 0 and st.idle_filters == []
+    st.set_filter("kind", "rent")  # under 更多筛选 (bills show 项目, 账单状态, 应收日期)
+    st.set_filter("period_start__gte", "2026-01-01")
+    st.set_filter("period_start__lte", "2026-12-31")
+    assert st.more_active == 2  # two filters, the range counted once
+    st.set_filter("state", "paid")  # in sight: not counted
+    assert st.more_active == 2
+    st.load("online_review")
+    assert "checked_out_on" in st.idle_filters and "state" in st.idle_filters
+    st.set_filter("checked_out_on__gte", "2026-01-01")  # a link or an old URL may still ask for it
+    assert "checked_out_on" not in st.idle_filters and st.filters == {"checked_out_on__gte": "2026-01-01"}
+
+
+def test_a_forged_saved_filter_id_finds_nothing(session):
+    me = _user_id(session, "manager")
+    for forged in (0, -1, 2**63, 10**20):
+        assert filter_sets.get_owned(session, me, "bills", forged) is None
+        assert not filter_sets.delete(session, me, "bills", forged)

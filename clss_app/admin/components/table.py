@@ -152,8 +152,9 @@ def _header_cell_inner(S: State, admin, name: str) -> rx.Component:
             data_sort=name,
             data_list_change=True,
             justify="end" if column_look(spec).align == "right" else "start",
+            class_name="clss-sort",
         ),
-        class_name=cls,
+        class_name=cls + " clss-sortable",
     )
 
 

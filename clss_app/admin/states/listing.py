@@ -41,6 +41,7 @@ LIST_SETTLED = rx.call_script("delete document.getElementById('admin-list')?.dat
 class ListMixin(FormMixin, mixin=True):
     _counted: str = ""  # the admin and conditions the shown total was counted for
     _options_for: str = ""  # the admin whose filter options are loaded
+    _idle: list[str] = []  # filters that cannot narrow this view (filter_sets.idle_filters)
     idle_filters: rx.Field[list[str]] = rx.field(default_factory=list)  # filters that cannot matter in this view
     more_active: rx.Field[int] = rx.field(0)  # filters set under 更多筛选
     saved_filters: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)  # 常用筛选: id, name, query
@@ -144,11 +145,15 @@ class ListMixin(FormMixin, mixin=True):
                     for name in admin.filters_for(p):
                         if admin.fields[name].kind == "fk":
                             self._load_fk_options(s, admin, p, name, "")
-                    self._put(idle_filters=filter_sets.idle_filters(s, admin, p))
+                    self._idle = filter_sets.idle_filters(s, admin, p)
                     self._load_saved(s, admin, p)
                     self._options_for = admin.key
                 _, more = filter_sets.primary_split(admin, admin.filters_for(p))
-                self._put(more_active=sum(1 for k in q.filters if k.partition("__")[0] in more))
+                used = {k.partition("__")[0] for k in q.filters}
+                self._put(
+                    more_active=len(used & set(more)),
+                    idle_filters=[n for n in self._idle if n not in used],  # one in use stays in sight
+                )
         except Forbidden as exc:
             self.rows, self.rows_key, self.total, self.total_text = [], admin.key, 0, "0"
             self._counted, self._options_for = "", ""
