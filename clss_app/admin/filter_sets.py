@@ -98,18 +98,18 @@ def save(session: Session, user_id: int, admin_key: str, name: str, query: str) 
     return row
 
 
-def get_owned(session: Session, user_id: int, admin_key: str, saved_id: int) -> SavedFilter | None:
-    """The saved set ``saved_id`` if it is this user's, on this list; else None (never another user's)."""
-    if not 0 < saved_id <= MAX_INT:  # past a BIGINT the driver raises instead of finding nothing
+def get_owned(session: Session, user_id: int, admin_key: str, saved_filter_id: int) -> SavedFilter | None:
+    """The saved set ``saved_filter_id`` if it is this user's, on this list; else None (never another user's)."""
+    if not 0 < saved_filter_id <= MAX_INT:  # past a BIGINT the driver raises instead of finding nothing
         return None
-    row = session.get(SavedFilter, saved_id)
+    row = session.get(SavedFilter, saved_filter_id)
     if row is None or row.user_id != user_id or row.admin_key != admin_key:
         return None
     return row
 
 
-def delete(session: Session, user_id: int, admin_key: str, saved_id: int) -> bool:
-    row = get_owned(session, user_id, admin_key, saved_id)
+def delete(session: Session, user_id: int, admin_key: str, saved_filter_id: int) -> bool:
+    row = get_owned(session, user_id, admin_key, saved_filter_id)
     if row is None:
         return False
     session.delete(row)

@@ -272,15 +272,15 @@ class ListMixin(FormMixin, mixin=True):
         return rx.toast.success(f"已保存常用筛选“{name.strip()}”", position="top-center")
 
     @event
-    def apply_saved_filter(self, saved_id: str):
+    def apply_saved_filter(self, saved_filter_id: str):
         """Show the list as the saved set asks: only the user's own set, only what the role may ask."""
         admin = self._admin()
-        if not isinstance(saved_id, str) or not saved_id.isdigit():
+        if not isinstance(saved_filter_id, str) or not saved_filter_id.isdigit():
             return refusal()
         try:
             with self._session() as (s, p):
                 p = require(p, VIEW, admin.key)
-                row = filter_sets.get_owned(s, p.user_id, admin.key, int(saved_id))
+                row = filter_sets.get_owned(s, p.user_id, admin.key, int(saved_filter_id))
                 if row is None:
                     return refusal("该常用筛选不存在或已删除")
                 params = dict(parse_qs(row.query))
@@ -291,14 +291,14 @@ class ListMixin(FormMixin, mixin=True):
         return self._navigate(wanted)
 
     @event
-    def delete_saved_filter(self, saved_id: str):
+    def delete_saved_filter(self, saved_filter_id: str):
         admin = self._admin()
-        if not isinstance(saved_id, str) or not saved_id.isdigit():
+        if not isinstance(saved_filter_id, str) or not saved_filter_id.isdigit():
             return refusal()
         try:
             with self._session() as (s, p):
                 p = require(p, VIEW, admin.key)
-                if not filter_sets.delete(s, p.user_id, admin.key, int(saved_id)):
+                if not filter_sets.delete(s, p.user_id, admin.key, int(saved_filter_id)):
                     return refusal("该常用筛选不存在或已删除")
                 self._load_saved(s, admin, p)
         except Forbidden as exc:
