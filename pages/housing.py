@@ -253,7 +253,7 @@ class ImportBatchAdmin(ModelAdmin, model=ImportBatch, key="import_batches"):
     ]
     scope = Scope.unit("org_unit_id")
     can_export = SYS_OWNERS
-    links = [Link("查看导入的房间", "rooms", "import_batch_id")]
+    links = [Link("导入的房间", "rooms", "import_batch_id")]
     actions = [
         Action(
             "cancel",

@@ -312,6 +312,7 @@ class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
     can_export = STORE | {R.FINANCE}
     links = [
         Link("账单", "bills", "contract_id"),
+        Link("收款记录", "payments", "bill_id", via=("bills", "contract_id")),
         Link("抄表记录", "meter_readings", "contract_id"),
         Link("后续合同", "contracts", "previous_id", totals=()),
     ]

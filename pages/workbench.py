@@ -13,6 +13,7 @@ from collections import Counter
 import reflex as rx
 
 from clss_app.admin.fields import MAX_INT
+from clss_app.admin.timeline import names_of
 from clss_app.core.clock import SHANGHAI
 from clss_app.core.rows import saved_id
 from clss_app.event_guard import refusal
@@ -220,6 +221,7 @@ class WorkbenchState(AuthState):
                 history = room_status.history(s, p, int(room_id))
                 room, building, unit_type = room_board.room_with_place(s, int(room_id))
                 live = room_board.live_lease(s, int(room_id))
+                names = names_of(s, [h.username for h in history])  # people by name, as in a detail's timeline
         except Forbidden as exc:
             return self._refused(exc)
         self.panel = {
@@ -247,7 +249,7 @@ class WorkbenchState(AuthState):
             {
                 "at": h.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
                 "text": f"{RoomStatus(h.from_status).label} → {RoomStatus(h.to_status).label}",
-                "who": h.username,
+                "who": names.get(h.username, h.username),
                 "reason": h.reason,
             }
             for h in history

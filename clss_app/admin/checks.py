@@ -367,6 +367,19 @@ def _link_problems(site: AdminSite, admin: type[ModelAdmin], link: Link) -> list
         ]
     if link.column not in target.filters:
         return [Problem(where, "links", f"{_q(link.column)}: {target.__name__} does not offer it as a filter")]
+    if link.via is not None:
+        if not (isinstance(link.via, tuple) and len(link.via) == 2):
+            return [Problem(where, "links", f"{link.label}: via must be (admin key, column), not {link.via!r}")]
+        key, col = link.via
+        if key not in site:
+            return [Problem(where, "links", f"{link.label}: via {_q(key)}: no admin has that key")]
+        middle = site.admin(key)
+        if col not in middle.filters:
+            return [
+                Problem(where, "links", f"{link.label}: via {_q(col)}: {middle.__name__} does not offer it as a filter")
+            ]
+        if target.fields[link.column].fk_model is not middle.model:
+            return [Problem(where, "links", f"{_q(link.column)}: does not point at {middle.model.__name__}")]
     if link.totals is not None:
         if isinstance(link.totals, str) or not isinstance(link.totals, tuple):
             return [

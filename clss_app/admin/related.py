@@ -16,11 +16,12 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin.query import ListQuery, count, display, fetch_page, where_clauses
+from clss_app.admin.query import MAX_FILTER, ListQuery, count, display, fetch_page, matching_ids, where_clauses
 from clss_app.services.permissions import VIEW, Principal, can
 
 SHOWN = 5  # rows per tab: the latest few; 查看全部 opens the list
 MAX_COLUMNS = 7
+MAX_VIA = 500  # rows in between a tab goes through (a filter takes up to 500 ids)
 UNSHOWN_KINDS = ("image", "many")
 
 
@@ -40,6 +41,17 @@ def _money_label(label: str) -> str:
     return label.removesuffix("(元)").removesuffix("（元）")
 
 
+def _columns(target: Any, names: list[str], shown: list[dict[str, str]]) -> list[str]:
+    """At most MAX_COLUMNS of the list's columns, in its order: the amounts and states first; of the others,
+    those that say the same on every row (this contract's tenant on each of its bills) left out."""
+    first = [n for n in names if target.fields[n].kind in ("money", "enum")]
+    if len(shown) > 1:
+        names = [n for n in names if n in first or len({d[n] for d in shown}) > 1]
+    keep = set(first[:MAX_COLUMNS])
+    keep |= set([n for n in names if n not in keep][: MAX_COLUMNS - len(keep)])
+    return [n for n in names if n in keep]
+
+
 def tab(
     session: Session, admin: Any, p: Principal | None, row: Any, index: int, shown: int = SHOWN
 ) -> RelatedTab | None:
@@ -48,9 +60,16 @@ def tab(
     target = admin.site.admin(link.admin)
     if p is None or not can(p, VIEW, target.key) or link.column not in target.filters_for(p):
         return None
-    q = ListQuery(filters={link.column: str(row.id)}, page_size=shown)
+    value = str(row.id)
+    if link.via is not None:  # the rows of the list in between that belong to this row, as this role sees them
+        middle, col = admin.site.admin(link.via[0]), link.via[1]
+        if not can(p, VIEW, middle.key) or col not in middle.filters_for(p):
+            return None
+        ids = matching_ids(session, middle, p, ListQuery(filters={col: value}), MAX_VIA)
+        value = ",".join(str(i) for i in ids) or "0"  # "a,b,c": any of them; "0": none
+    q = ListQuery(filters={link.column: value}, page_size=shown)
     visible = target.visible(p, target.list_columns)
-    cols = [n for n in visible if n != link.column and target.fields[n].kind not in UNSHOWN_KINDS][:MAX_COLUMNS]
+    candidates = [n for n in visible if n != link.column and target.fields[n].kind not in UNSHOWN_KINDS]
     rows = fetch_page(session, target, p, q)
     total, exact = count(session, target, p, q)
     n = f"{total:,}" if exact else f"{total:,}+"
@@ -65,16 +84,21 @@ def tab(
         ).one()
         sums = (sums,) if len(money) == 1 else tuple(sums)  # one column selected: a scalar
         parts += [f"{_money_label(target.fields[c].label)} ¥{Decimal(v or 0):,.2f}" for c, v in zip(money, sums)]
+    shown_rows = display(session, target, p, rows, candidates)
+    cols = _columns(target, candidates, shown_rows)
     numeric_kinds = ("money", "decimal", "int", "percent")
     return RelatedTab(
         key=f"rel-{index}",
         label=link.label,
         count=n,
         summary=" · ".join(parts),
-        href=f"{admin.site.menu[target.key].route}?{urlencode({f'f_{link.column}': row.id})}",
+        # A list's filter holds at most MAX_FILTER characters: past that, no 查看全部 rather than a wrong list.
+        href=f"{admin.site.menu[target.key].route}?{urlencode({f'f_{link.column}': value})}"
+        if len(value) <= MAX_FILTER
+        else "",
         headers=[target.fields[c].label for c in cols],
         numeric=[target.fields[c].kind in numeric_kinds for c in cols],
-        rows=[[d[c] or "—" for c in cols] for d in display(session, target, p, rows, cols)],
+        rows=[[d[c] or "—" for c in cols] for d in shown_rows],
     )
 
 

@@ -118,6 +118,9 @@ class Link(NamedTuple):
     # The money columns the detail's tab sums ("应收金额 ¥… · 已收金额 ¥…"); None: every money column of
     # that list; (): none (a sum of monthly rents means nothing).
     totals: tuple[str, ...] | None = None
+    # Through a list in between: ("bills", "contract_id") lists the rows whose ``column`` holds one of the
+    # bills of this contract (a contract's 收款记录, found through its bills).
+    via: tuple[str, str] | None = None
 
 
 class ModelAdmin:

@@ -190,3 +190,23 @@ def test_the_demo_history_of_a_contract_follows_its_signing(session):
     assert [m.action for m in sorted(moves, key=lambda m: m.at)] == ["sign", "check_in", "check_out"]
     assert created.at.astimezone(UTC).date() >= c.signed_on - timedelta(days=1)
     assert all(m.at >= created.at for m in moves)
+
+
+def test_a_contracts_payments_are_found_through_its_bills(session, principal_of, app_site):
+    admin = app_site.admin("contracts")
+    paid = select(Bill.contract_id).where(Bill.id.in_(select(Payment.bill_id)))
+    c = session.exec(select(Contract).where(Contract.id.in_(paid))).first()
+    payments = session.exec(
+        select(Payment).where(Payment.bill_id.in_(select(Bill.id).where(Bill.contract_id == c.id)))
+    ).all()
+    tab = {t.label: t for t in related.tabs(session, admin, principal_of("finance"), c)}["收款记录"]
+    assert tab.count == str(len(payments))
+    assert f"收款金额 ¥{sum(x.amount for x in payments):,.2f}" in tab.summary
+    assert tab.href.startswith("/finance/payments?f_bill_id=")
+    # 店长 may not open 收款登记: no tab, though the contract's bills are theirs.
+    assert "收款记录" not in {t.label for t in related.tabs(session, admin, principal_of("manager"), c)}
+
+
+def test_a_via_link_is_checked(app_site):
+    found = _problems(filters=["project_id"], links=[Link("合同", "t_rooms", "project_id", via=("t_rooms", "nmber"))])
+    assert "RoomAdmin.links: 合同: via `nmber`: RoomAdmin does not offer it as a filter" in found

@@ -119,7 +119,12 @@ def _related(S: State, t: Any) -> rx.Component:
             rx.hstack(
                 rx.text(t.summary, size="2", weight="medium", class_name="clss-related-total"),
                 rx.spacer(),
-                rx.link("查看全部 →", href=t.href, on_click=S.close_detail, size="2", class_name="clss-related-all"),
+                rx.cond(
+                    t.href != "",
+                    rx.link(
+                        "查看全部 →", href=t.href, on_click=S.close_detail, size="2", class_name="clss-related-all"
+                    ),
+                ),
                 width="100%",
                 align="center",
             ),
