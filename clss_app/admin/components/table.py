@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from clss_app.admin.components.common import IOState, State, unless_hidden
+from clss_app.admin.fields import HINT
 from clss_app.admin.view import ModelAdmin
 from clss_app.ui import theme
 
@@ -153,6 +154,8 @@ def _cell(admin, name: str, r, numeric: bool) -> rx.Component:
         return rx.el.td(
             rx.cond(r[name] != "", rx.el.img(src=r[name], class_name="clss-thumb"), ""), class_name="clss-cell"
         )
+    if admin.fields[name].hint:  # a code's name, the code itself small beside it (a parameter's key)
+        return rx.el.td(r[name], rx.el.span(r[name + HINT], class_name="clss-hint"), class_name="clss-cell clss-nowrap")
     return rx.el.td(r[name], class_name="clss-cell clss-num" if numeric else "clss-cell clss-nowrap")
 
 
