@@ -179,7 +179,7 @@ class _ParamRules:
 
 class CityParamAdmin(_ParamRules, ModelAdmin, model=CityParam, key="city_params"):
     level = "city"
-    list_columns = ["city", "key", "value", "remark", "updated_at"]
+    list_columns = ["city", "key", "value", "updated_at"]  # 说明 (a note) in the detail: the key has its name
     search = ["city", "key", "value", "remark"]
     form = ["city", "key", "value", "remark"]
     fields_override = _param_fields("city")
@@ -189,7 +189,7 @@ class CityParamAdmin(_ParamRules, ModelAdmin, model=CityParam, key="city_params"
 
 class EnterpriseParamAdmin(_ParamRules, ModelAdmin, model=EnterpriseParam, key="enterprise_params"):
     level = "enterprise"
-    list_columns = ["company_id", "key", "value", "remark", "updated_at"]
+    list_columns = ["company_id", "key", "value", "updated_at"]
     search = ["key", "value", "remark"]
     filters = ["company_id"]
     form = ["company_id", "key", "value", "remark"]
