@@ -90,6 +90,6 @@ def test_people_read_by_name_not_login(page, app_db):
     expect(items).to_contain_text("经办人")
     expect(items).to_contain_text("陈店长")
     expect(items).not_to_contain_text("manager")
-    items.get_by_text("经办人", exact=True).scroll_into_view_if_needed()
+    items.get_by_text("陈店长", exact=True).scroll_into_view_if_needed()
     page.wait_for_timeout(400)  # the dialog's fade-in, for the screenshot only
     shot(page, "words-contract-detail-operator")
