@@ -27,7 +27,7 @@ class Canvas:
         self.rows = [bytearray(bytes(colour) * w) for _ in range(h)]
 
     def span(self, y: int, x0: float, x1: float, c: RGB) -> None:
-        a, b = max(0, int(round(x0))), min(self.w, int(round(x1)))
+        a, b = max(0, round(x0)), min(self.w, round(x1))
         if 0 <= y < self.h and b > a:
             self.rows[y][a * 3 : b * 3] = bytes(c) * (b - a)
 
