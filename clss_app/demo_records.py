@@ -22,6 +22,7 @@ from models import (
     ContractState,
     LoginLog,
     LoginOutcome,
+    Payment,
     Role,
     Room,
     User,
@@ -81,28 +82,33 @@ def seed_records(ctx) -> None:
     # rejected, a decrease waiting for the principal.
     adjustments = []
     for pid in ctx.ids["project"]:
-        paid = s.execute(
-            sa.select(Bill.id, Bill.amount, Bill.due_date)
-            .where(Bill.project_id == pid, Bill.kind == BillKind.PERIODIC, Bill.state == BillState.PAID)
-            .where(Bill.room_id.not_in(imported))
-            .order_by(Bill.id.desc())
-            .limit(2)
-        ).all()
+        paid = [
+            s.execute(
+                sa.select(Bill.id, Bill.amount, Bill.due_date)
+                .where(Bill.project_id == pid, Bill.kind == kind, Bill.state == BillState.PAID)
+                .where(Bill.room_id.not_in(imported))
+                .order_by(Bill.id.desc())
+            ).first()
+            for kind in (BillKind.RENT, BillKind.PERIODIC)  # air-con cleaning added to a rent; a fee waiver refused
+        ]
         open_bills = s.execute(
             sa.select(Bill.id, Bill.amount, Bill.due_date)
             .where(Bill.project_id == pid, Bill.kind == BillKind.RENT, Bill.state == BillState.UNCONFIRMED)
             .where(Bill.room_id.not_in(imported))
             .order_by(Bill.id)
         ).all()
-        if len(paid) == 2:
-            up, waived = paid
+        up, waived = paid
+        if up is not None and waived is not None:
+            # The increase applied before the bill was confirmed: the bill and its payment carry it.
+            s.execute(sa.update(Bill).where(Bill.id == up.id).values(amount=Bill.amount + 30, paid=Bill.paid + 30))
+            s.execute(sa.update(Payment).where(Payment.bill_id == up.id).values(amount=Payment.amount + 30))
             adjustments += [
                 dict(
                     bill_id=up.id,
                     project_id=pid,
                     kind=AdjustmentKind.INCREASE,
-                    amount_before=up.amount - 30,
-                    amount_after=up.amount,
+                    amount_before=up.amount,
+                    amount_after=up.amount + 30,
                     reason="加收空调清洗费",
                     state=AdjustmentState.APPLIED,
                     requested_by="manager",
