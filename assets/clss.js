@@ -72,3 +72,98 @@
     reveal(nav);
   }).observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['aria-current'] });
 })();
+// Date inputs (admin/components: filters and forms) are text boxes typed yyyy-mm-dd, with this calendar:
+// the browser's own date input follows the browser's language (mm/dd/yyyy in an en-US Chromium),
+// whatever the page's lang says. The calendar opens under an input marked data-date-picker, reads
+// 2026年12月 and 一…日, and writes the day as the user would type it: the input's own events tell
+// React (an input event), and a filter's blur applies it.
+(() => {
+  if (window.__clssDates) return;
+  window.__clssDates = true;
+  const pad = n => String(n).padStart(2, '0');
+  const iso = d => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  const parse = v => { const m = /^(\d{4})-(\d{1,2})-(\d{1,2})/.exec(v || ''); return m ? new Date(+m[1], +m[2] - 1, +m[3]) : null; };
+  const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+  let pop = null, input = null, month = null;
+  const close = () => { pop?.remove(); pop = null; input = null; };
+  const write = value => {
+    const el = input;
+    const keep = el.value.length > 10 ? el.value.slice(10) : (el.dataset.datePicker === 'datetime' ? ' 09:00' : '');
+    setter.call(el, value + keep);
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+    close();
+    el.blur();  // a filter applies on blur
+  };
+  const draw = () => {
+    const y = month.getFullYear(), m = month.getMonth();
+    const chosen = input.value.slice(0, 10), today = iso(new Date());
+    const first = (new Date(y, m, 1).getDay() + 6) % 7;  // weeks start on Monday
+    const days = new Date(y, m + 1, 0).getDate();
+    let cells = '';
+    for (let i = 0; i < first; i++) cells += '<span></span>';
+    for (let d = 1; d <= days; d++) {
+      const v = `${y}-${pad(m + 1)}-${pad(d)}`;
+      cells += `<button type="button" data-day="${v}" class="${v === chosen ? 'on' : ''}${v === today ? ' today' : ''}">${d}</button>`;
+    }
+    pop.innerHTML = `<div class="clss-cal-head"><button type="button" data-step="-12" aria-label="上一年">«</button>`
+      + `<button type="button" data-step="-1" aria-label="上个月">‹</button><strong>${y}年${m + 1}月</strong>`
+      + `<button type="button" data-step="1" aria-label="下个月">›</button><button type="button" data-step="12" aria-label="下一年">»</button></div>`
+      + `<div class="clss-cal-week">${['一', '二', '三', '四', '五', '六', '日'].map(w => `<span>${w}</span>`).join('')}</div>`
+      + `<div class="clss-cal-days">${cells}</div>`
+      + `<div class="clss-cal-foot"><button type="button" data-day="${today}">今天</button><button type="button" data-clear="1">清除</button></div>`;
+  };
+  const open = el => {
+    if (input === el) return;
+    close();
+    input = el;
+    const d = parse(el.value) || new Date();
+    month = new Date(d.getFullYear(), d.getMonth(), 1);
+    pop = document.createElement('div');
+    pop.className = 'clss-cal';
+    pop.id = 'clss-calendar';
+    // Inside a dialog, in the dialog (its focus trap ignores the rest of the page).
+    const host = el.closest('[role="dialog"]') || document.body;
+    if (host !== document.body && getComputedStyle(host).position === 'static') host.style.position = 'relative';
+    host.appendChild(pop);
+    const r = el.getBoundingClientRect(), h = host.getBoundingClientRect();
+    const fixed = host === document.body;
+    pop.style.position = fixed ? 'fixed' : 'absolute';
+    const top = r.bottom + 4, left = Math.min(r.left, window.innerWidth - 260);
+    pop.style.top = `${fixed ? top : top - h.top + host.scrollTop}px`;
+    pop.style.left = `${fixed ? left : left - h.left + host.scrollLeft}px`;
+    draw();
+  };
+  document.addEventListener('focusin', e => {
+    const el = e.target.closest && e.target.closest('input[data-date-picker]:not([data-date-picker=""])');
+    if (el) open(el); else if (pop && !pop.contains(e.target)) close();
+  });
+  document.addEventListener('mousedown', e => {
+    if (!pop) return;
+    if (pop.contains(e.target)) { e.preventDefault(); return; }  // keep the input's focus
+    if (e.target !== input) close();
+  }, true);
+  document.addEventListener('click', e => {
+    if (!pop || !pop.contains(e.target)) return;
+    const b = e.target.closest('button');
+    if (!b) return;
+    if (b.dataset.step) { month = new Date(month.getFullYear(), month.getMonth() + Number(b.dataset.step), 1); draw(); }
+    else if (b.dataset.day) write(b.dataset.day);
+    else if (b.dataset.clear) { const el = input; setter.call(el, ''); el.dispatchEvent(new Event('input', { bubbles: true })); close(); el.blur(); }
+  });
+  document.addEventListener('keydown', e => { if (pop && e.key === 'Escape') { e.stopPropagation(); close(); } }, true);
+  window.addEventListener('scroll', e => { if (pop && !pop.contains(e.target) && pop.style.position === 'fixed') close(); }, true);
+})();
+// 更多筛选: opens and closes the list's other filters in the page.
+(() => {
+  if (window.__clssMore) return;
+  window.__clssMore = true;
+  document.addEventListener('click', e => {
+    const b = e.target.closest && e.target.closest('#more-filters');
+    if (!b) return;
+    const bar = document.getElementById('admin-filters');
+    if (!bar) return;
+    if (bar.dataset.more) delete bar.dataset.more; else bar.dataset.more = '1';
+    b.setAttribute('aria-expanded', bar.dataset.more ? 'true' : 'false');
+  });
+})();

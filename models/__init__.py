@@ -79,6 +79,7 @@ from models.marketing import (
 )
 from models.org import PROJECT_BOUND_ROLES, ROLE_UNIT_KIND, DataScope, OrgUnit, Role, UnitKind
 from models.params import CityParam, EnterpriseParam
+from models.saved_filter import SavedFilter
 from models.user import LoginLog, LoginOutcome, LoginThrottle, User, UserProject, UserScopeUnit, UserSession
 
 __all__ = [
@@ -167,6 +168,7 @@ __all__ = [
     "Room",
     "RoomStatus",
     "RoomStatusLog",
+    "SavedFilter",
     "SignupState",
     "StoredFileOwner",
     "Tenant",

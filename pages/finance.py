@@ -40,6 +40,7 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
     # The bill's tenant through its contract: bill.tenant_id has no index of its own (see models.leasing.Bill).
     search = ["title", "room.number", "contract.number", "contract.tenant.name", "contract.tenant.phone"]
     filters = ["project_id", "state", "kind", "payer", "due_date", "period_start", "contract_id", "room_id"]
+    primary_filters = ["project_id", "state", "due_date"]
     detail = [
         "title",
         "contract_id",

@@ -312,6 +312,7 @@ class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
         "previous_id",
         "master_lease_id",
     ]
+    primary_filters = ["project_id", "state", "end_date"]
     form = [
         "room_id",
         "tenant_id",

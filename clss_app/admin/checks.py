@@ -249,6 +249,7 @@ def _check_mappings(c: _Checker, columns: list[str]) -> None:
         c.names(option, list(value), admin.fields)
         for name, roles in value.items():
             c.roles(f"{option}[{name!r}]", roles)
+    c.names("primary_filters", admin.primary_filters, admin.filters, "filter")
     only = admin.only
     if not isinstance(only, Mapping):
         c.add("only", f"must be a dict {{column: (values, ...)}}, not {only!r}")

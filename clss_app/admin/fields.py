@@ -156,7 +156,7 @@ class FieldSpec:
         if self.kind == "bool":
             return "true" if value else "false"
         if self.kind == "datetime":
-            return value.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+            return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")  # as typed in its text box
         if self.kind in ("date",):
             return value.strftime("%Y-%m") if self.month else value.isoformat()
         if self.kind == "many":

@@ -143,6 +143,8 @@ class ModelAdmin:
     list_columns: ClassVar[list[str]] = []
     search: ClassVar[list[str]] = []
     filters: ClassVar[list[str]] = []
+    # The filters in sight (3–4); the others sit under 更多筛选. Default: the first three.
+    primary_filters: ClassVar[list[str]] = []
     form: ClassVar[list[str]] = []
     detail: ClassVar[list[str]] = []  # default: every field but the id and the version
     export_id: ClassVar[bool] = False  # exports lead with the id (set when ``detail`` is the default)

@@ -140,7 +140,13 @@ def _action_input(S: State, f) -> rx.Component:
                 class_name="clss-select clss-wide",
                 **attrs,
             ),
-            rx.el.input(type=f.kind, class_name="clss-input", placeholder=f.hint, **attrs),
+            rx.el.input(
+                type=f.kind,
+                class_name="clss-input",
+                placeholder=f.hint,
+                custom_attrs={"data-date-picker": f.picker},
+                **attrs,
+            ),
         ),
         rx.cond(
             S.confirm_errors.contains(f.name),

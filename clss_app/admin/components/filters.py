@@ -1,10 +1,13 @@
-"""The list's search box and filters (choices, links to other rows, number and date ranges)."""
+"""The list's search box and filters (choices, links to other rows, number and date ranges): the
+primary ones in sight, the rest under 更多筛选, and 常用筛选 (admin/filter_sets.py)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from clss_app.admin.components.common import State, options, unless_hidden
+from clss_app.admin.components.saved_filters import saved_filters_menu
+from clss_app.admin.filter_sets import primary_split
 from clss_app.admin.view import ModelAdmin
 from clss_app.ui import theme
 
@@ -50,17 +53,23 @@ def _fk_filter(S: State, admin, name: str) -> rx.Component:
 def _range_filter(S: State, admin, name: str, input_type: str) -> rx.Component:
     spec = admin.fields[name]
 
+    dated = input_type == "date"
+
     def box(suffix, placeholder):
         key = f"{name}{suffix}"
+        # Dates: a text box typed yyyy-mm-dd with the page's calendar (assets/clss.js), never the
+        # browser's own date input, which shows mm/dd/yyyy in an en-US browser.
         return rx.input(
-            type=input_type,
-            placeholder=placeholder,
+            type="text" if dated else input_type,
+            placeholder=("开始 " if suffix == "__gte" else "结束 ") + "yyyy-mm-dd" if dated else placeholder,
             default_value=_filter_value(S, key),
             key=_filter_value(S, key),
             on_blur=lambda v: S.set_filter(key, v),
             size="2",
-            width="130px" if input_type == "date" else "100px",
+            width="132px" if dated else "100px",
             name=f"f_{key}",
+            auto_complete="off",
+            custom_attrs={"data-date-picker": "date"} if dated else {},
         )
 
     return rx.hstack(
@@ -73,18 +82,25 @@ def _range_filter(S: State, admin, name: str, input_type: str) -> rx.Component:
     )
 
 
+def _one_filter(S: State, admin, name: str) -> rx.Component:
+    fk = admin.fields[name].filter_kind
+    if fk == "choice":
+        part = _choice_filter(S, admin, name)
+    elif fk == "fk":
+        part = _fk_filter(S, admin, name)
+    elif fk == "range":
+        part = _range_filter(S, admin, name, "number")
+    elif fk == "daterange":
+        part = _range_filter(S, admin, name, "date")
+    else:
+        return rx.fragment()
+    # A filter that cannot matter in this view (filter_sets.idle_filters) is not shown.
+    return unless_hidden(S, name, rx.cond(S.idle_filters.contains(name), rx.fragment(), part))
+
+
 def filter_bar(S: State, admin: type[ModelAdmin]) -> rx.Component:
-    parts = []
-    for name in (n for n in admin.filters if n not in admin.only):  # a view of one state needs no state filter
-        fk = admin.fields[name].filter_kind
-        if fk == "choice":
-            parts.append(unless_hidden(S, name, _choice_filter(S, admin, name)))
-        elif fk == "fk":
-            parts.append(unless_hidden(S, name, _fk_filter(S, admin, name)))
-        elif fk == "range":
-            parts.append(unless_hidden(S, name, _range_filter(S, admin, name, "number")))
-        elif fk == "daterange":
-            parts.append(unless_hidden(S, name, _range_filter(S, admin, name, "date")))
+    shown = [n for n in admin.filters if n not in admin.only]  # a view of one state needs no state filter
+    primary, more = primary_split(admin, shown)
     search = []
     if admin.search:
         search = [
@@ -108,22 +124,57 @@ def filter_bar(S: State, admin: type[ModelAdmin]) -> rx.Component:
                 data_list_change=True,
             )
         ]
-    return rx.hstack(
-        *search,
-        *parts,
-        rx.cond(
-            (S.filters.length() > 0) | (S.q != ""),
-            rx.button(
-                rx.icon("x", size=14),
-                "清除筛选",
-                variant="ghost",
-                size="2",
-                on_click=S.clear_filters,
-                data_list_change=True,
+    # 更多筛选 opens and closes in the page (assets/clss.js sets data-more on #admin-filters): no round trip.
+    toggle = (
+        [
+            rx.el.button(
+                rx.icon("sliders-horizontal", size=14),
+                "更多筛选",
+                rx.cond(S.more_active > 0, rx.el.span(S.more_active, class_name="clss-more-n", id="more-filters-n")),
+                rx.icon("chevron-down", size=14, class_name="clss-more-chevron"),
+                type="button",
+                id="more-filters",
+                class_name="clss-more-toggle",
+                aria_controls="more-filters-panel",
+            )
+        ]
+        if more
+        else []
+    )
+    return rx.vstack(
+        rx.hstack(
+            *search,
+            *[_one_filter(S, admin, n) for n in primary],
+            *toggle,
+            saved_filters_menu(S),
+            rx.cond(
+                (S.filters.length() > 0) | (S.q != ""),
+                rx.button(
+                    rx.icon("x", size=14),
+                    "清除筛选",
+                    variant="ghost",
+                    size="2",
+                    on_click=S.clear_filters,
+                    data_list_change=True,
+                ),
             ),
+            spacing="3",
+            wrap="wrap",
+            align="center",
+            width="100%",
         ),
-        spacing="3",
-        wrap="wrap",
-        align="center",
+        rx.hstack(
+            *[_one_filter(S, admin, n) for n in more],
+            spacing="3",
+            wrap="wrap",
+            align="center",
+            width="100%",
+            class_name="clss-more-filters",
+            id="more-filters-panel",
+        )
+        if more
+        else rx.fragment(),
+        spacing="2",
         width="100%",
+        id="admin-filters",
     )

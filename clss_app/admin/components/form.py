@@ -36,10 +36,15 @@ def _input(S: State, admin, name: str) -> rx.Component:
         )
     if spec.kind == "text":
         return rx.text_area(default_value=value, max_length=spec.max_length, **common)
-    kinds = {"int": "number", "money": "text", "decimal": "text", "date": "date", "datetime": "datetime-local"}
+    kinds = {"int": "number"}  # dates: text boxes with the page's calendar (assets/clss.js), never mm/dd/yyyy
+    dated = spec.kind in ("date", "datetime") and not spec.month
+    placeholders = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm"}
     return rx.input(
         default_value=value,
         type=kinds.get(spec.kind, "text"),
+        placeholder="yyyy-mm" if spec.month else placeholders.get(spec.kind),
+        custom_attrs={"data-date-picker": spec.kind} if dated else {},
+        auto_complete="off" if dated else None,
         max_length=spec.max_length + 10 if spec.max_length else None,
         input_mode="decimal" if spec.kind in ("money", "decimal") else None,
         **common,

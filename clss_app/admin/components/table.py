@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from clss_app.admin.components.common import IOState, State, unless_hidden
+from clss_app.admin.look import column_look, tones
 from clss_app.admin.view import ModelAdmin
 from clss_app.ui import theme
 
@@ -119,14 +120,22 @@ def bulk_bar(S: State, admin: type[ModelAdmin]) -> rx.Component:
     )
 
 
+def _col_class(admin, name: str) -> str:
+    """The column's width and alignment by its field's kind (admin/look.py); the first column sticks
+    to the left while the table scrolls sideways."""
+    first = " clss-sticky-first" if admin.list_columns and name == admin.list_columns[0] else ""
+    return column_look(admin.fields[name]).classes + first
+
+
 def _header_cell(S: State, admin, name: str) -> rx.Component:
     return unless_hidden(S, name, _header_cell_inner(S, admin, name))
 
 
 def _header_cell_inner(S: State, admin, name: str) -> rx.Component:
     spec = admin.fields[name]
+    cls = "clss-th " + _col_class(admin, name)
     if name not in admin.sortable_fields():
-        return rx.table.column_header_cell(spec.label)
+        return rx.table.column_header_cell(spec.label, class_name=cls)
     icon = rx.cond(
         S.sort == name,
         rx.icon("arrow-up", size=13),
@@ -144,18 +153,29 @@ def _header_cell_inner(S: State, admin, name: str) -> rx.Component:
             on_click=S.sort_by(name),
             data_sort=name,
             data_list_change=True,
+            justify="end" if column_look(spec).align == "right" else "start",
+            class_name="clss-sort",
         ),
+        class_name=cls + " clss-sortable",
     )
 
 
-def _cell(admin, name: str, r, numeric: bool) -> rx.Component:
+def _cell(admin, name: str, r) -> rx.Component:
     # Plain <td>s styled as Radix Themes' cells (assets/admin.css): the same look, a fraction of
     # the React work per render (every state delta re-renders the whole table).
-    if admin.fields[name].kind == "image":
+    spec = admin.fields[name]
+    look = column_look(spec)
+    cls = "clss-cell " + _col_class(admin, name)
+    if spec.kind == "image":
+        return rx.el.td(rx.cond(r[name] != "", rx.el.img(src=r[name], class_name="clss-thumb"), ""), class_name=cls)
+    if look.badge:  # a state: a badge coloured by what it means (look.tone_of), one mapping for every list
+        tone = rx.match(r[name], *[(label, t) for label, t in tones(spec).items()], "blue")
         return rx.el.td(
-            rx.cond(r[name] != "", rx.el.img(src=r[name], class_name="clss-thumb"), ""), class_name="clss-cell"
+            rx.cond(r[name] != "", rx.el.span(r[name], class_name="clss-badge", data_tone=tone)), class_name=cls
         )
-    return rx.el.td(r[name], class_name="clss-cell clss-num" if numeric else "clss-cell clss-nowrap")
+    if look.ellipsis:  # long text: cut at the column's max width, the whole of it in the tooltip
+        return rx.el.td(rx.el.div(r[name], title=r[name], class_name="clss-ellipsis"), class_name=cls)
+    return rx.el.td(r[name], class_name=cls)
 
 
 ACTION_CELL_WIDTH = "140px"
@@ -169,7 +189,7 @@ def action_cell(S: State, admin: type[ModelAdmin], r) -> rx.Component:
     if not admin.actions:
         return rx.el.td(
             rx.el.div(_view_link(S, r), _edit_link(S, r), class_name="clss-row-actions"),
-            class_name="clss-cell clss-nowrap",
+            class_name="clss-cell clss-nowrap clss-ops",
         )
     has_primary = r["_primary"] != ""
     primary = [
@@ -217,7 +237,7 @@ def action_cell(S: State, admin: type[ModelAdmin], r) -> rx.Component:
             rx.cond((S.perms["update"] & has_primary) | (r["_more"] == "1"), more),
             class_name="clss-row-actions",
         ),
-        class_name="clss-cell clss-nowrap",
+        class_name="clss-cell clss-nowrap clss-ops",
     )
 
 
@@ -233,7 +253,6 @@ def _edit_link(S: State, r) -> rx.Component:
 
 def table(S: State, admin: type[ModelAdmin]) -> rx.Component:
     cols = admin.list_columns
-    numeric = {n for n in cols if admin.fields[n].kind in ("money", "decimal", "int")}
 
     def row(r):
         return rx.el.tr(
@@ -244,9 +263,9 @@ def table(S: State, admin: type[ModelAdmin]) -> rx.Component:
                     class_name="clss-check",
                     on_change=lambda _: S.toggle_row(r["id"]),
                 ),
-                class_name="clss-cell",
+                class_name="clss-cell clss-sticky-check",
             ),
-            *[unless_hidden(S, n, _cell(admin, n, r, n in numeric)) for n in cols],
+            *[unless_hidden(S, n, _cell(admin, n, r)) for n in cols],
             action_cell(S, admin, r),
             class_name="clss-row",
             data_row_id=r["id"],
@@ -264,10 +283,10 @@ def table(S: State, admin: type[ModelAdmin]) -> rx.Component:
                             id="select-page",
                             class_name="clss-check",
                         ),
-                        width="36px",
+                        class_name="clss-th clss-sticky-check",
                     ),
                     *[_header_cell(S, admin, n) for n in cols],
-                    rx.table.column_header_cell("操作", width=ACTION_CELL_WIDTH),
+                    rx.table.column_header_cell("操作", width=ACTION_CELL_WIDTH, class_name="clss-th clss-ops"),
                 )
             ),
             rx.el.tbody(rx.foreach(S.rows, row), class_name="clss-body"),
@@ -288,7 +307,7 @@ def table(S: State, admin: type[ModelAdmin]) -> rx.Component:
             ),
         ),
         width="100%",
-        overflow_x="auto",
+        class_name="clss-table-wrap",
     )
 
 

@@ -13,13 +13,14 @@ from urllib.parse import parse_qs
 import reflex as rx
 from sqlmodel import Session
 
-from clss_app.admin import search
+from clss_app.admin import filter_sets, search
 from clss_app.admin.query import MAX_PAGE, ListQuery, count, display, fetch_page
 from clss_app.admin.site import served
 from clss_app.admin.states.form import FormMixin
 from clss_app.admin.states.selection import acts_text
 from clss_app.admin.view import ModelAdmin
 from clss_app.compat import event
+from clss_app.core.errors import ValidationFailed
 from clss_app.event_guard import refusal
 from clss_app.services.permissions import (
     CREATE,
@@ -41,6 +42,12 @@ LIST_SETTLED = rx.call_script("delete document.getElementById('admin-list')?.dat
 class ListMixin(FormMixin, mixin=True):
     _counted: str = ""  # the admin and conditions the shown total was counted for
     _options_for: str = ""  # the admin whose filter options are loaded
+    _idle: list[str] = []  # filters that cannot narrow this view (filter_sets.idle_filters)
+    idle_filters: rx.Field[list[str]] = rx.field(default_factory=list)  # filters that cannot matter in this view
+    more_active: rx.Field[int] = rx.field(0)  # filters set under 更多筛选
+    saved_filters: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)  # 常用筛选: id, name, query
+    save_filter_open: rx.Field[bool] = rx.field(False)
+    save_filter_error: rx.Field[str] = rx.field("")
 
     def _navigate(self, q: ListQuery) -> list[Any]:
         """Show ``q`` now and record it in the URL (history.pushState, not a navigation).
@@ -151,7 +158,15 @@ class ListMixin(FormMixin, mixin=True):
                     for name in admin.filters_for(p):
                         if admin.fields[name].kind == "fk":
                             self._load_fk_options(s, admin, p, name, "")
+                    self._idle = filter_sets.idle_filters(s, admin, p)
+                    self._load_saved(s, admin, p)
                     self._options_for = admin.key
+                _, more = filter_sets.primary_split(admin, admin.filters_for(p))
+                used = {k.partition("__")[0] for k in q.filters}
+                self._put(
+                    more_active=len(used & set(more)),
+                    idle_filters=[n for n in self._idle if n not in used],  # one in use stays in sight
+                )
         except Forbidden as exc:
             self.rows, self.rows_key, self.total, self.total_text = [], admin.key, 0, "0"
             self._counted, self._options_for = "", ""
@@ -234,3 +249,71 @@ class ListMixin(FormMixin, mixin=True):
         except ValueError:
             return refusal()
         return self._navigate(q)
+
+    # ------------------------------------------------------------------ 常用筛选
+    def _load_saved(self, session: Session, admin: type[ModelAdmin], p: Principal) -> None:
+        rows = filter_sets.saved_for(session, p.user_id, admin.key)
+        self._put(saved_filters=[{"id": str(r.id), "name": r.name, "query": r.query} for r in rows])
+
+    @event
+    def open_save_filter(self):
+        self.save_filter_error = ""
+        self.save_filter_open = True
+
+    @event
+    def save_filter_open_change(self, is_open: bool):
+        self.save_filter_open = bool(is_open)
+
+    @event
+    def save_filter(self, form: dict):
+        """Keep the list's search, filters and sort under a name, for this user on this list."""
+        admin = self._admin()
+        name = form.get("name", "")
+        if not isinstance(name, str):
+            return refusal()
+        try:
+            with self._session() as (s, p):
+                p = require(p, VIEW, admin.key)
+                filter_sets.save(s, p.user_id, admin.key, name, self._query().to_params(admin))
+                self._load_saved(s, admin, p)
+        except ValidationFailed as exc:
+            self.save_filter_error = exc.errors.get("name", str(exc))
+            return
+        except Forbidden as exc:
+            return self._refused(exc)
+        self.save_filter_open, self.save_filter_error = False, ""
+        return rx.toast.success(f"已保存常用筛选“{name.strip()}”", position="top-center")
+
+    @event
+    def apply_saved_filter(self, saved_filter_id: str):
+        """Show the list as the saved set asks: only the user's own set, only what the role may ask."""
+        admin = self._admin()
+        if not isinstance(saved_filter_id, str) or not saved_filter_id.isdigit():
+            return refusal()
+        try:
+            with self._session() as (s, p):
+                p = require(p, VIEW, admin.key)
+                row = filter_sets.get_owned(s, p.user_id, admin.key, int(saved_filter_id))
+                if row is None:
+                    return refusal("该常用筛选不存在或已删除")
+                params = dict(parse_qs(row.query))
+                wanted = ListQuery.from_params({k: v[-1] for k, v in params.items()}, admin, p)
+        except Forbidden as exc:
+            return self._refused(exc)
+        wanted.page_size = self.page_size if self.page_size in admin.page_sizes else admin.page_sizes[0]
+        return self._navigate(wanted)
+
+    @event
+    def delete_saved_filter(self, saved_filter_id: str):
+        admin = self._admin()
+        if not isinstance(saved_filter_id, str) or not saved_filter_id.isdigit():
+            return refusal()
+        try:
+            with self._session() as (s, p):
+                p = require(p, VIEW, admin.key)
+                if not filter_sets.delete(s, p.user_id, admin.key, int(saved_filter_id)):
+                    return refusal("该常用筛选不存在或已删除")
+                self._load_saved(s, admin, p)
+        except Forbidden as exc:
+            return self._refused(exc)
+        return rx.toast.success("已删除常用筛选", position="top-center")

@@ -36,10 +36,11 @@ class ActionInput:
     required: bool = False
     hint: str = ""
     options: list[InputOption] = field(default_factory=list)
+    picker: str = ""  # "date" / "datetime": a text box with the calendar of assets/clss.js
 
 
 def _action_input(spec: FieldSpec) -> ActionInput:
-    kinds = {"int": "number", "date": "date", "datetime": "datetime-local"}
+    kinds = {"int": "number"}  # dates: text boxes with the page's calendar, never the browser's mm/dd/yyyy
     choices = spec.choices()
     return ActionInput(
         spec.name,
@@ -48,6 +49,7 @@ def _action_input(spec: FieldSpec) -> ActionInput:
         spec.required,
         spec.help,
         [InputOption(v, label) for v, label in choices],
+        spec.kind if spec.kind in ("date", "datetime") and not spec.month else "",
     )
 
 
