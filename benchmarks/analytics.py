@@ -166,7 +166,7 @@ def _seed(s, company: int, today: date) -> dict:
                 "",
                 True,
                 "",
-                "",
+                None,
                 1,
                 ut0 + k * 3 + t,
             )
@@ -198,7 +198,7 @@ def _seed(s, company: int, today: date) -> dict:
                 state,
                 min(start, today),
                 out,
-                "bench",
+                None,
                 now,
                 1,
             )
@@ -237,7 +237,7 @@ def _seed(s, company: int, today: date) -> dict:
                 )
             )
             if bstate == "paid":
-                payments.append((bid, pid, rent, "transfer", "", due, "bench", now))
+                payments.append((bid, pid, rent, "transfer", "", due, None, now))
     put(
         Room,
         rooms,
@@ -258,7 +258,7 @@ def _seed(s, company: int, today: date) -> dict:
             "photos",
             "visible",
             "lock_reason",
-            "locked_by",
+            "locked_by_id",
             "version",
             "unit_type_id",
         ],
@@ -283,7 +283,7 @@ def _seed(s, company: int, today: date) -> dict:
             "state",
             "signed_on",
             "checked_out_on",
-            "created_by",
+            "created_by_id",
             "created_at",
             "version",
         ],
@@ -318,7 +318,7 @@ def _seed(s, company: int, today: date) -> dict:
     put(
         Payment,
         payments,
-        ["bill_id", "project_id", "amount", "method", "receipt_no", "paid_on", "username", "created_at"],
+        ["bill_id", "project_id", "amount", "method", "receipt_no", "paid_on", "recorded_by_id", "created_at"],
     )
     from datetime import datetime
     from datetime import time as dtime

@@ -133,7 +133,6 @@ def main() -> int:
                         source="back_office",
                         state=ContractState.SIGNED,
                         signed_on=start,
-                        created_by="bench",
                     )
                 )
             ids = s.execute(sa.insert(Contract).returning(Contract.id), rows).scalars().all()

@@ -118,6 +118,14 @@ class DemoContext:
         self.counts[label] = self.counts.get(label, 0) + len(rows)
 
 
+def staff_id(ctx: DemoContext, login: str) -> int:
+    """The id of a seeded login, for the columns that name a person (经办人, 申请人, ...)."""
+    key = f"user:{login}"
+    if key not in ctx.ids:
+        ctx.ids[key] = [ctx.session.execute(sa.select(User.id).where(User.username == login)).scalar_one()]
+    return ctx.ids[key][0]
+
+
 def seed_org(ctx: DemoContext) -> None:
     hq = ctx.next_id("org")
     units: list[dict[str, Any]] = [dict(id=hq, name="总行", kind=UnitKind.HQ, parent_id=None, city="")]
@@ -322,7 +330,6 @@ def seed_import_batch(ctx: DemoContext) -> None:
                 total=n,
                 state="imported",
                 created_at=when,
-                cancelled_by="",
             )
         ],
         "导入批次",
@@ -397,6 +404,8 @@ def seed_users(ctx: DemoContext) -> None:
                 assignments.append(dict(user_id=uid, project_id=projects[0]))
     ctx.bulk(User, users, "员工")
     ctx.bulk(UserProject, assignments, "项目分配")
+    # The room import (seeded before its staff) by its 导入人
+    ctx.session.execute(sa.update(ImportBatch).where(ImportBatch.id == 1).values(user_id=staff_id(ctx, "manager")))
 
 
 CITY_PARAMS = [
@@ -503,7 +512,7 @@ def seed_leasing(ctx: DemoContext) -> None:
             co_tenants=rng.choice(SURNAMES) + rng.choice(GIVEN) if rng.random() < 0.2 else "",
             **{"source": ContractSource.BACK_OFFICE, **kw},
             state=state,
-            created_by="manager",
+            created_by_id=staff_id(ctx, "manager"),
         )
         contracts.append(row)
         return row
@@ -624,7 +633,7 @@ def seed_leasing(ctx: DemoContext) -> None:
     ctx.bulk(Bill, settle, "账单")
     s.execute(
         sa.insert(Payment).from_select(
-            ["bill_id", "project_id", "amount", "method", "receipt_no", "paid_on", "username", "created_at"],
+            ["bill_id", "project_id", "amount", "method", "receipt_no", "paid_on", "recorded_by_id", "created_at"],
             sa.select(
                 Bill.id,
                 Bill.project_id,
@@ -632,7 +641,7 @@ def seed_leasing(ctx: DemoContext) -> None:
                 sa.literal(PaymentMethod.TRANSFER.value),
                 sa.literal("演示收款"),
                 Bill.due_date,
-                sa.literal("finance"),
+                sa.literal(staff_id(ctx, "finance")),
                 sa.literal(utcnow()),
             ).where(Bill.state == BillState.PAID),
         )
@@ -651,7 +660,7 @@ def seed_leasing(ctx: DemoContext) -> None:
                     project_id=debt.project_id,
                     amount=debt.amount,
                     reason="租客失联，欠租无法追回",
-                    requested_by="manager",
+                    requested_by_id=staff_id(ctx, "manager"),
                     state=ApprovalState.LEVEL1,
                 )
             ],
@@ -725,7 +734,7 @@ def seed_lease_history(ctx: DemoContext) -> None:
                 bill_mode=c.bill_mode,
                 signed_on=start,
                 source=ContractSource.BACK_OFFICE,
-                created_by="manager",
+                created_by_id=staff_id(ctx, "manager"),
                 state=ContractState.CLOSED if sublet else ContractState.EXPIRED,
                 checked_in_on=start,
                 checked_out_on=c.start_date - timedelta(days=1) if sublet else None,
@@ -783,7 +792,6 @@ def seed_lease_history(ctx: DemoContext) -> None:
                     signed_on=utcnow().date(),
                     source=ContractSource.ONLINE,
                     state=ContractState.VOID,
-                    created_by="APP",
                 )
             ],
             "合同",
@@ -851,7 +859,7 @@ def seed_lease_history(ctx: DemoContext) -> None:
                         method=PaymentMethod.TRANSFER,
                         receipt_no="退款",
                         paid_on=c.checked_out_on,
-                        username="finance2",
+                        recorded_by_id=staff_id(ctx, "finance2"),
                         created_at=utcnow(),
                     )
                 ],
@@ -865,9 +873,9 @@ def seed_lease_history(ctx: DemoContext) -> None:
                         project_id=c.project_id,
                         amount=c.monthly_rent,
                         reason="租客未领取退款，转营业外收入",
-                        requested_by="manager2",
-                        level1_by="principal2",
-                        level2_by="finance2",
+                        requested_by_id=staff_id(ctx, "store2"),
+                        level1_by_id=staff_id(ctx, "principal2"),
+                        level2_by_id=staff_id(ctx, "finance2"),
                         state=ApprovalState.APPROVED,
                         comment="同意",
                     )

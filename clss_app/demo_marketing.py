@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from clss_app.admin import media
 from clss_app.core import clock
 from clss_app.core.clock import SHANGHAI
+from clss_app.demo import staff_id
 from models import (
     Audience,
     Banner,
@@ -302,7 +303,7 @@ def seed_marketing(ctx) -> None:
                 channel=channel,
                 scheduled_at=when,
                 state=state,
-                created_by="manager",
+                created_by_id=staff_id(ctx, "manager"),
                 created_at=now,
                 version=1,
             )
@@ -357,7 +358,7 @@ def seed_marketing(ctx) -> None:
                 content=title + "，详见附件说明。",
                 state=state,
                 reply=reply,
-                submitted_by="sysadmin",
+                submitted_by_id=staff_id(ctx, "sysadmin"),
                 created_at=now,
                 version=1,
             )

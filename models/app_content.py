@@ -86,6 +86,6 @@ class Feedback(SQLModel, table=True):
         default=FeedbackState.OPEN, sa_column=enum_column(FeedbackState, nullable=False), title="处理状态"
     )
     reply: str = Field(default="", max_length=255, title="处理说明")
-    submitted_by: str = Field(default="", max_length=32, title="提交人")
+    submitted_by_id: int | None = Field(default=None, foreign_key="app_user.id", title="提交人")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="提交时间")
     version: int = Field(default=1, title="版本")

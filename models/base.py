@@ -133,7 +133,7 @@ class ApprovalColumns(SQLModel):
 
     A mixin of table models; the engine lists a model's own columns before the ones mixins add."""
 
-    requested_by: str = Field(default="", max_length=32, title="申请人")
+    requested_by_id: int | None = Field(default=None, foreign_key="app_user.id", title="申请人")
     comment: str = Field(default="", max_length=255, title="审批意见")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="申请时间")
     version: int = Field(default=1, title="版本")

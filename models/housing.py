@@ -178,7 +178,7 @@ class Room(SQLModel, table=True):
     import_batch_id: int | None = Field(default=None, foreign_key="import_batch.id", index=True, title="导入批次")
     lock_kind: LockKind | None = Field(default=None, sa_column=enum_column(LockKind, nullable=True), title="锁定类型")
     lock_reason: str = Field(default="", max_length=100, title="锁定原因")
-    locked_by: str = Field(default="", max_length=32, title="锁定人")
+    locked_by_id: int | None = Field(default=None, foreign_key="app_user.id", title="锁定人")
     locked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, title="锁定时间")
     version: int = Field(default=1, title="版本")
 

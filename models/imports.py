@@ -31,5 +31,5 @@ class ImportBatch(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True, title="导入时间")
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, title="撤销时间")
-    cancelled_by: str = Field(default="", max_length=32, title="撤销人")
+    cancelled_by_id: int | None = Field(default=None, foreign_key="app_user.id", title="撤销人")
     version: int = Field(default=1, title="版本")

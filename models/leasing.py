@@ -205,7 +205,7 @@ class Contract(SQLModel, table=True):
     power_out: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, title="退房电表读数")
     water_out: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, title="退房水表读数")
     settlement: Decimal | None = money("退房结算(元，负数为应退)", default=None)
-    created_by: str = Field(default="", max_length=32, title="经办人")
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id", title="经办人")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="录入时间")
     version: int = Field(default=1, title="版本")
 
@@ -232,7 +232,7 @@ class MasterLease(SQLModel, table=True):
     company_pays_fees: bool = Field(default=False, title="物业等费用由企业缴纳")
     company_pays_utilities: bool = Field(default=False, title="水电费由企业缴纳")
     contract_file: str = Field(default="", max_length=64, title="线下合同扫描件")
-    created_by: str = Field(default="", max_length=32, title="经办人")
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id", title="经办人")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="录入时间")
     version: int = Field(default=1, title="版本")
 
@@ -301,7 +301,7 @@ class Payment(SQLModel, table=True):
     )
     receipt_no: str = Field(default="", max_length=32, title="收款凭证号")
     paid_on: date = Field(default_factory=shanghai_today, title="收款日期")
-    username: str = Field(default="", max_length=32, title="登记人")
+    recorded_by_id: int | None = Field(default=None, foreign_key="app_user.id", title="登记人")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="登记时间")
 
 
@@ -318,8 +318,8 @@ class BadDebt(ApprovalColumns, table=True):
     state: ApprovalState = Field(
         default=ApprovalState.LEVEL1, sa_column=enum_column(ApprovalState, nullable=False), title="审批状态"
     )
-    level1_by: str = Field(default="", max_length=32, title="一级审批人")
-    level2_by: str = Field(default="", max_length=32, title="财务审批人")
+    level1_by_id: int | None = Field(default=None, foreign_key="app_user.id", title="一级审批人")
+    level2_by_id: int | None = Field(default=None, foreign_key="app_user.id", title="财务审批人")
 
 
 class BillAdjustment(ApprovalColumns, table=True):
@@ -337,7 +337,7 @@ class BillAdjustment(ApprovalColumns, table=True):
     state: AdjustmentState = Field(
         default=AdjustmentState.PENDING, sa_column=enum_column(AdjustmentState, nullable=False), title="状态"
     )
-    decided_by: str = Field(default="", max_length=32, title="审批人")
+    decided_by_id: int | None = Field(default=None, foreign_key="app_user.id", title="审批人")
 
 
 class MeterReading(SQLModel, table=True):
@@ -352,5 +352,5 @@ class MeterReading(SQLModel, table=True):
     power: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, title="电表读数")
     water: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, title="水表读数")
     bill_id: int | None = Field(default=None, foreign_key="bill.id", title="水电账单")
-    username: str = Field(default="", max_length=32, title="抄表人")
+    read_by_id: int | None = Field(default=None, foreign_key="app_user.id", title="抄表人")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="登记时间")

@@ -188,7 +188,7 @@ class Notification(SQLModel, table=True):
     state: NotificationState = Field(
         default=NotificationState.SCHEDULED, sa_column=enum_column(NotificationState, nullable=False), title="状态"
     )
-    created_by: str = Field(default="", max_length=32, title="创建人")
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id", title="创建人")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="创建时间")
     version: int = Field(default=1, title="版本")
 

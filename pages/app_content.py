@@ -61,7 +61,7 @@ class EvaluationAdmin(ModelAdmin, model=Evaluation, key="evaluations"):
 
 
 class FeedbackAdmin(ModelAdmin, model=Feedback, key="feedback"):
-    list_columns = ["title", "kind", "branch_id", "submitted_by", "state", "reply", "created_at"]
+    list_columns = ["title", "kind", "branch_id", "submitted_by_id", "state", "reply", "created_at"]
     search = ["title", "content"]
     filters = ["kind", "state", "branch_id"]
     form = ["kind", "title", "content", "state", "reply"]
@@ -86,7 +86,7 @@ class FeedbackAdmin(ModelAdmin, model=Feedback, key="feedback"):
     @classmethod
     def before_save(cls, session: Session, p: Principal, values: Values, row: Feedback | None) -> str:
         if row is None:
-            values.update(branch_id=p.unit_id, submitted_by=p.username)
+            values.update(branch_id=p.unit_id, submitted_by_id=p.actor_id)
             return "已提交，总行处理后可在列表中查看处理状态"
         return ""
 

@@ -157,18 +157,33 @@ class RefundAdmin(BillAdmin, model=Bill, key="refunds"):
 
 
 class PaymentAdmin(ModelAdmin, model=Payment, key="payments"):
-    list_columns = ["bill_id", "amount", "method", "receipt_no", "paid_on", "username", "project_id"]
-    search = ["receipt_no", "bill.title", "bill.contract.tenant.name", "bill.contract.tenant.phone", "username"]
-    filters = ["project_id", "method", "paid_on", "bill_id"]
+    list_columns = ["bill_id", "amount", "method", "receipt_no", "paid_on", "recorded_by_id", "project_id"]
+    search = [
+        "receipt_no",
+        "bill.title",
+        "bill.contract.tenant.name",
+        "bill.contract.tenant.phone",
+        "recorded_by.display_name",
+    ]
+    filters = ["project_id", "method", "paid_on", "bill_id", "recorded_by_id"]
     noun = "收款"
     scope = Scope.project("project_id")
     can_export = FIN
 
 
 class BadDebtAdmin(ModelAdmin, model=BadDebt, key="bad_debts"):
-    list_columns = ["bill_id", "amount", "reason", "state", "requested_by", "level1_by", "level2_by", "created_at"]
-    search = ["reason", "requested_by"]
-    filters = ["state", "project_id", "bill_id"]
+    list_columns = [
+        "bill_id",
+        "amount",
+        "reason",
+        "state",
+        "requested_by_id",
+        "level1_by_id",
+        "level2_by_id",
+        "created_at",
+    ]
+    search = ["reason"]
+    filters = ["state", "project_id", "bill_id", "requested_by_id"]
     noun = "坏账申请"
     default_sort = AWAITING
     scope = Scope.project("project_id")
@@ -189,12 +204,12 @@ class AdjustmentAdmin(ModelAdmin, model=BillAdjustment, key="adjustments"):
         "amount_after",
         "reason",
         "state",
-        "requested_by",
-        "decided_by",
+        "requested_by_id",
+        "decided_by_id",
         "created_at",
     ]
-    search = ["reason", "requested_by"]
-    filters = ["state", "kind", "project_id", "bill_id"]
+    search = ["reason"]
+    filters = ["state", "kind", "project_id", "bill_id", "requested_by_id"]
     default_sort = Sort("created_at", first={"state": (AdjustmentState.PENDING,)}, then="-id")
     scope = Scope.project("project_id")
     can_export = STORE

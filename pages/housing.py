@@ -223,20 +223,20 @@ class RoomAdmin(ModelAdmin, model=Room, key="rooms"):
 
 
 class ImportBatchAdmin(ModelAdmin, model=ImportBatch, key="import_batches"):
-    list_columns = ["title", "scene", "username", "total", "state", "created_at", "cancelled_by"]
+    list_columns = ["title", "scene", "user_id", "total", "state", "created_at", "cancelled_by_id"]
     search = ["title", "scene", "filename", "username"]
-    filters = ["created_at", "state"]
+    filters = ["created_at", "state", "user_id"]
     detail = [
         "title",
         "scene",
         "filename",
-        "username",
+        "user_id",
         "org_unit_id",
         "total",
         "state",
         "created_at",
         "cancelled_at",
-        "cancelled_by",
+        "cancelled_by_id",
     ]
     scope = Scope.unit("org_unit_id")
     can_export = SYS_OWNERS

@@ -344,7 +344,7 @@ class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
     @classmethod
     def before_save(cls, session: Session, p: Principal, values: Values, row: Contract | None) -> str:
         _room_project(session, values)
-        values.update(number=leasing.placeholder_number(), created_by=p.username)
+        values.update(number=leasing.placeholder_number(), created_by_id=p.actor_id)
         return "已生成全部账期账单，首期账单已确认"
 
     @classmethod
@@ -374,8 +374,8 @@ class OnlineReviewAdmin(ContractAdmin, model=Contract, key="online_review"):
 
 
 class MeterReadingAdmin(ModelAdmin, model=MeterReading, key="meter_readings"):
-    list_columns = ["contract_id", "read_on", "power", "water", "bill_id", "username", "created_at"]
-    filters = ["project_id", "read_on", "contract_id"]
+    list_columns = ["contract_id", "read_on", "power", "water", "bill_id", "read_by_id", "created_at"]
+    filters = ["project_id", "read_on", "contract_id", "read_by_id"]
     default_sort = "-read_on"
     scope = Scope.project("project_id")
     can_export = OWNERS
@@ -433,7 +433,7 @@ class MasterLeaseAdmin(ModelAdmin, model=MasterLease, key="master_leases"):
 
     @classmethod
     def before_save(cls, session: Session, p: Principal, values: Values, row: MasterLease | None) -> str:
-        values.update(number=leasing.placeholder_number(), created_by=p.username)
+        values.update(number=leasing.placeholder_number(), created_by_id=p.actor_id)
         n = len(values.get("rooms") or [])
         return f"已为 {n} 个房间生成合同和账单，首期账单已确认"
 

@@ -222,7 +222,7 @@ class NotificationAdmin(ModelAdmin, model=Notification, key="notifications"):
             NotificationTenant, "notification_id", "tenant_id", "指定租客", help="发送对象为“指定租客”时选择"
         )
     }
-    list_columns = ["title", "audience", "project_id", "channel", "scheduled_at", "state", "created_by"]
+    list_columns = ["title", "audience", "project_id", "channel", "scheduled_at", "state", "created_by_id"]
     search = ["title", "body"]
     filters = ["audience", "channel", "state", "scheduled_at"]
     form = ["company_id", "title", "body", "audience", "project_id", "tenants", "channel", "scheduled_at"]
@@ -251,5 +251,5 @@ class NotificationAdmin(ModelAdmin, model=Notification, key="notifications"):
     @classmethod
     def before_save(cls, session: Session, p: Principal, values: Values, row: Notification | None) -> str:
         if row is None:
-            values["created_by"] = p.username
+            values["created_by_id"] = p.actor_id
         return ""

@@ -1,5 +1,7 @@
 """系统管理: organisation, staff, parameters and the audit log, as declarations."""
 
+from typing import Any
+
 from sqlmodel import Session
 
 from clss_app import menu
@@ -9,16 +11,19 @@ from clss_app.admin import (
     Count,
     Errors,
     File,
+    Input,
     Labels,
     Link,
     Many,
     MaskedSnapshot,
     ModelAdmin,
     Scope,
+    Shown,
     Values,
 )
+from clss_app.admin.options import Override
 from clss_app.core.roles import ADMINS
-from clss_app.services import staff
+from clss_app.services import params, staff
 from clss_app.services.auth import hash_password
 from clss_app.services.permissions import Principal
 from models import (
@@ -110,6 +115,7 @@ class UserAdmin(ModelAdmin, model=User, key="users"):
     links = [Link("登录日志", "login_log", "user_id")]
     default_sort = "id"
     scope = Scope.unit("org_unit_id")
+    picker_hint = "username"  # people read by 姓名 everywhere; a picker adds the login: 陈店长（manager）
     hidden_for = {"phone": {R.SUPER_ADMIN}}  # HQ manages branch admins, not staff phone numbers
     can_create = can_update = can_export = ADMINS
     actions = [
@@ -144,19 +150,50 @@ class UserAdmin(ModelAdmin, model=User, key="users"):
         return ""
 
 
-class CityParamAdmin(ModelAdmin, model=CityParam, key="city_params"):
-    list_columns = ["city", "key", "value", "remark", "updated_at"]
-    search = ["city", "key", "value"]
+def _param_fields(level: params.Level) -> dict[str, Override | tuple[Override, ...]]:
+    """A parameter by its Chinese name (the key small beside it), its value with its unit (params.py)."""
+    fn = params.shown_city if level == "city" else params.shown_enterprise
+    return {
+        "key": (Labels(params.names(level), hint=True), Input(help=params.key_help(level))),
+        "value": (Shown(fn, by="key"), Input(help="按参数类型填写：整数、小数、是/否或选项之一，超出范围会提示")),
+    }
+
+
+class _ParamRules:
+    """The catalogue's rules on save (forms and imports): a known key, a value of its type and range."""
+
+    level: params.Level
+
+    @classmethod
+    def validate(cls, session: Session, p: Principal, values: Values, row: Any) -> Errors:
+        return params.problems(cls.level, values.get("key") or "", values.get("value") or "")
+
+    @classmethod
+    def before_save(cls, session: Session, p: Principal, values: Values, row: Any) -> str:
+        key = values.get("key") or (row.key if row is not None else "")
+        found = params.param(cls.level, key)
+        if found is not None and "value" in values:  # one spelling stored: 5, not "05" or "5 天"
+            values["value"] = params.canonical(found, values["value"])
+        return ""
+
+
+class CityParamAdmin(_ParamRules, ModelAdmin, model=CityParam, key="city_params"):
+    level = "city"
+    list_columns = ["city", "key", "value", "updated_at"]  # 说明 (a note) in the detail: the key has its name
+    search = ["city", "key", "value", "remark"]
     form = ["city", "key", "value", "remark"]
+    fields_override = _param_fields("city")
     default_sort = "city"
     can_create = can_update = can_delete = can_export = can_import = frozenset({R.SUPER_ADMIN})
 
 
-class EnterpriseParamAdmin(ModelAdmin, model=EnterpriseParam, key="enterprise_params"):
-    list_columns = ["company_id", "key", "value", "remark", "updated_at"]
-    search = ["key", "value"]
+class EnterpriseParamAdmin(_ParamRules, ModelAdmin, model=EnterpriseParam, key="enterprise_params"):
+    level = "enterprise"
+    list_columns = ["company_id", "key", "value", "updated_at"]
+    search = ["key", "value", "remark"]
     filters = ["company_id"]
     form = ["company_id", "key", "value", "remark"]
+    fields_override = _param_fields("enterprise")
     scope = Scope.unit("company_id")
     can_create = can_update = can_delete = can_export = can_import = frozenset({R.SYSTEM_ADMIN})
 

@@ -16,7 +16,7 @@ from clss_app.admin.fields import MAX_INT
 from clss_app.core.clock import SHANGHAI
 from clss_app.core.rows import saved_id
 from clss_app.event_guard import refusal
-from clss_app.services import figures, room_board, room_status
+from clss_app.services import accounts, figures, room_board, room_status
 from clss_app.services.permissions import VIEW, Forbidden, require
 from clss_app.state import AuthState
 from clss_app.ui import theme
@@ -220,6 +220,7 @@ class WorkbenchState(AuthState):
                 history = room_status.history(s, p, int(room_id))
                 room, building, unit_type = room_board.room_with_place(s, int(room_id))
                 live = room_board.live_lease(s, int(room_id))
+                names = accounts.staff_names(s, [room.locked_by_id], [h.username for h in history])
         except Forbidden as exc:
             return self._refused(exc)
         self.panel = {
@@ -237,7 +238,7 @@ class WorkbenchState(AuthState):
             "status": room.status.value,
             "status_label": room.status.label,
             "lock": (
-                f"{room.lock_kind.label}：{room.lock_reason}（{room.locked_by}，"
+                f"{room.lock_kind.label}：{room.lock_reason}（{names.get(room.locked_by_id or 0, '')}，"
                 f"{room.locked_at.astimezone(SHANGHAI):%m-%d %H:%M}）"
             )
             if room.lock_kind and room.locked_at
@@ -247,7 +248,7 @@ class WorkbenchState(AuthState):
             {
                 "at": h.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
                 "text": f"{RoomStatus(h.from_status).label} → {RoomStatus(h.to_status).label}",
-                "who": h.username,
+                "who": names.get(h.username, h.username),
                 "reason": h.reason,
             }
             for h in history

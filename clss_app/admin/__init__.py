@@ -20,6 +20,7 @@ from clss_app.admin.options import (
     Month,
     Percent,
     Range,
+    Shown,
     Sort,
     Within,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "Percent",
     "Range",
     "Scope",
+    "Shown",
     "Sort",
     "Values",
     "Within",

@@ -32,7 +32,7 @@ def open_batch(session: Session, admin: type[ModelAdmin], p: Principal, filename
         resource=admin.key,
         scene=admin.import_scene,
         filename=filename[:128],
-        user_id=p.user_id,
+        user_id=p.actor_id,
         username=p.username,
         org_unit_id=p.unit_id,
         total=total,
@@ -86,7 +86,7 @@ def _cancel_one(session: Session, p: Principal, batch: ImportBatch) -> str:
             session.execute(sa.delete(model).where(of_batch))
     except sa.exc.IntegrityError:
         return "导入的数据已被其他数据引用，未撤销"
-    batch.state, batch.cancelled_at, batch.cancelled_by = BatchState.CANCELLED, utcnow(), p.username
+    batch.state, batch.cancelled_at, batch.cancelled_by_id = BatchState.CANCELLED, utcnow(), p.actor_id
     batch.version += 1
     session.add(batch)
     audit.record(

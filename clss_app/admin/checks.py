@@ -189,9 +189,10 @@ def _check_scalars(c: _Checker) -> None:
     for option in ("picker_hint", "import_scene", "noun"):
         if not isinstance(getattr(a, option), str):
             c.add(option, f"must be a string, not {getattr(a, option)!r}")
-    if a.picker_hint and (a.picker_hint not in a.fields or a.fields[a.picker_hint].kind != "fk"):
+    if a.picker_hint and (a.picker_hint not in a.fields or a.fields[a.picker_hint].kind not in ("fk", "str")):
         c.add(
-            "picker_hint", f"{_q(a.picker_hint)}: no such foreign key on {c.model}{_suggest(a.picker_hint, a.fields)}"
+            "picker_hint",
+            f"{_q(a.picker_hint)}: no such foreign key or text field on {c.model}{_suggest(a.picker_hint, a.fields)}",
         )
     if isinstance(a.noun, str) and a.noun and (a.noun != a.noun.strip() or a.noun.endswith(("管理", "列表"))):
         c.add("noun", f"{a.noun!r}: what one row is called (合同), not a page's name (合同列表)")

@@ -10,7 +10,7 @@ import datetime as dt
 import enum
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Literal
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from clss_app.admin.many import Many
     from clss_app.admin.scope import Scope
 
+HINT = "__hint"  # a displayed row's key of a field's hint (FieldSpec.hint): the row's ``name + HINT``
 LABEL_ATTRS = ("name", "display_name", "title", "number", "key", "username")
 MAX_INT = 2**63 - 1  # a BIGINT; past it the database driver raises instead of comparing
 TRUE_WORDS = {"1", "true", "yes", "y", "on", "是", "启用", "√"}
@@ -94,6 +95,10 @@ class FieldSpec:
     # each resource's snapshots hold, the resource read from the ``masks_by`` column.
     snapshot_masks: Mapping[str, Mapping[str, FieldSpec]] | None = None
     masks_by: str = ""
+    # labels: the stored code also shown, small, beside its name in the list (a parameter's key)
+    hint: bool = False
+    # options.Shown: the text a person reads, from (value, the row's ``labels_by`` value)
+    show: Callable[[Any, Any], str] | None = None
 
     @property
     def extra(self) -> dict[str, Any]:
@@ -113,6 +118,8 @@ class FieldSpec:
         """What a person reads; ``key`` is the row's ``labels_by`` value, if the spec has one."""
         if value is None or value == "":
             return ""
+        if self.show is not None:  # a value read with the row's other column (a parameter's unit)
+            return self.show(value, key)
         if self.labels is not None:  # a code shown by its Chinese name (e.g. audit resources)
             return self.label_of(value, key)
         k = self.kind

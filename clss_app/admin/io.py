@@ -350,7 +350,7 @@ def commit(session: Session, admin: type[ModelAdmin], p: Principal, preview: Imp
         sa.insert(audit.AuditLog),
         [
             dict(
-                user_id=p.user_id,
+                user_id=p.actor_id,
                 username=p.username,
                 org_unit_id=p.unit_id,
                 resource=admin.key,

@@ -12,7 +12,7 @@ with a name, never a silent fallback.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from decimal import Decimal
@@ -224,9 +224,28 @@ class Labels(Override):
     """Codes stored in the column, shown by their Chinese names (``{"rooms": "房间管理"}``)."""
 
     names: Mapping[Any, str]
+    hint: bool = False  # the code too, small, beside its name in the list and detail (a parameter's key)
 
     def apply(self, spec: FieldSpec) -> FieldSpec:
-        return spec.with_(labels=self.names)
+        return spec.with_(labels=self.names, hint=self.hint)
+
+
+@dataclass(frozen=True)
+class Shown(Override):
+    """A value read with another column of its row: ``Shown(params.shown_city, by="key")`` shows a
+    parameter's value with its key's unit (3 天). ``fn(value, that column's value) -> text``; in the
+    list, detail and export alike. The stored value and the form are unchanged."""
+
+    fn: Callable[[Any, Any], str]
+    by: str = ""
+
+    def apply(self, spec: FieldSpec) -> FieldSpec:
+        return spec.with_(show=self.fn, labels_by=self.by)
+
+    def problems(self, model: type[SQLModel], spec: FieldSpec) -> list[str]:
+        if self.by and self.by not in model.model_fields:
+            return [f"Shown(by={self.by!r}): no such field"]
+        return [] if callable(self.fn) else [f"Shown: {self.fn!r} is not a function"]
 
 
 @dataclass(frozen=True)

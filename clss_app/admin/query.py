@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from clss_app.admin import many, privacy, search
-from clss_app.admin.fields import MAX_INT, SHANGHAI, FieldSpec, column, label_attr
+from clss_app.admin.fields import HINT, MAX_INT, SHANGHAI, FieldSpec, column, label_attr
 from clss_app.admin.options import Count
 from clss_app.core.errors import FieldError
 from clss_app.services.permissions import Principal
@@ -262,6 +262,8 @@ def display(session: Session, admin, p: Principal | None, rows: list, names: lis
             value = links[n].get(r.id, []) if spec.kind == "many" else getattr(r, n)
             text = spec.display(value, labels.get(n), getattr(r, spec.labels_by) if spec.labels_by else None)
             d[n] = privacy.shown(spec, p, text, getattr(r, spec.masks_by) if spec.masks_by else None)
+            if spec.hint:  # the stored code beside its name (a parameter's key)
+                d[n + HINT] = "" if value is None else str(value)
         out.append(d)
     return out
 

@@ -183,7 +183,10 @@ class AdminSite:
             return {}
         pk = column(model, "id")
         owners = dict(session.exec(select(pk, column(model, admin.picker_hint)).where(pk.in_(ids))).all())
-        labels = labels_for(session, admin.fields[admin.picker_hint], owners.values())
+        spec = admin.fields[admin.picker_hint]
+        if spec.kind != "fk":  # a text field: its value (a person's login beside the name)
+            return {i: str(o or "") for i, o in owners.items()}
+        labels = labels_for(session, spec, owners.values())
         return {i: str(labels.get(o, "")) for i, o in owners.items()}
 
 

@@ -292,4 +292,8 @@ class ModelAdmin:
 
     @classmethod
     def row_label(cls, row: Any) -> str:
-        return str(getattr(row, cls.label_field, None) or f"#{row.id}")
+        value = getattr(row, cls.label_field, None)
+        spec = cls.fields.get(cls.label_field)
+        if value and spec is not None and spec.labels is not None:  # a code by its name (a parameter's key)
+            return spec.label_of(value)
+        return str(value or f"#{row.id}")

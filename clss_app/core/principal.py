@@ -24,5 +24,11 @@ class Principal:
     session_id: int | None = field(default=None)  # the login session it came from (None outside one)
 
     @property
+    def actor_id(self) -> int | None:
+        """The user id stored in the columns that name who did something (经办人, 申请人, ...); None for the
+        system's own jobs (user id 0, no row in the user table)."""
+        return self.user_id or None
+
+    @property
     def role_label(self) -> str:
         return self.role.label

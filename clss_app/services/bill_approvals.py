@@ -50,7 +50,7 @@ def confirm_refund(ctx: ActionContext) -> ActionResult:
                     amount=-b.amount,
                     method=PaymentMethod.TRANSFER,
                     receipt_no="退款",
-                    username=p.username,
+                    recorded_by_id=p.actor_id,
                 )
             )
     return result
@@ -96,7 +96,7 @@ def request_bad_debt(ctx: ActionContext) -> ActionResult:
             owed = outstanding(b) if b.state in OPEN else b.amount
             session.add(
                 BadDebt(
-                    bill_id=saved_id(b), project_id=b.project_id, amount=owed, reason=reason, requested_by=p.username
+                    bill_id=saved_id(b), project_id=b.project_id, amount=owed, reason=reason, requested_by_id=p.actor_id
                 )
             )
             result.done += 1
@@ -113,10 +113,10 @@ def decide_bad_debt(approve: bool):
             label = f"坏账#{d.id}"
             if d.state == ApprovalState.LEVEL1 and p.role in LEVEL1_ROLES:
                 target = ApprovalState.LEVEL2 if approve else ApprovalState.REJECTED
-                who = dict(level1_by=p.username)
+                who = dict(level1_by_id=p.actor_id)
             elif d.state == ApprovalState.LEVEL2 and p.role in LEVEL2_ROLES:
                 target = ApprovalState.APPROVED if approve else ApprovalState.REJECTED
-                who = dict(level2_by=p.username)
+                who = dict(level2_by_id=p.actor_id)
             elif d.state in (ApprovalState.LEVEL1, ApprovalState.LEVEL2):
                 result.refused.append((label, f"{d.state.label}，{p.role.label}不能审批此级"))
                 continue
@@ -178,13 +178,13 @@ def request_adjustments(ctx: ActionContext) -> ActionResult:
             amount_before=b.amount,
             amount_after=after,
             reason=reason,
-            requested_by=p.username,
+            requested_by_id=p.actor_id,
         )
         if kind == AdjustmentKind.INCREASE:
             if not _set_amount(session, b, after):
                 result.refused.append((b.title, "账单已被他人修改，请刷新"))
                 continue
-            adj.state, adj.decided_by = AdjustmentState.APPLIED, p.username
+            adj.state, adj.decided_by_id = AdjustmentState.APPLIED, p.actor_id
             result.notes.append(f"{b.title} 已调增至 ¥{after:,.2f}")
         else:
             result.notes.append(f"{b.title} 调减待负责人审批")
@@ -211,7 +211,7 @@ def request_late_fee_waivers(ctx: ActionContext) -> ActionResult:
                     amount_before=b.late_fee,
                     amount_after=ZERO,
                     reason=reason,
-                    requested_by=p.username,
+                    requested_by_id=p.actor_id,
                 )
             )
             result.done += 1
@@ -278,7 +278,9 @@ def decide_adjustments(approve: bool):
             session.execute(
                 sa.update(BillAdjustment)
                 .where(BillAdjustment.id == a.id, BillAdjustment.state == AdjustmentState.PENDING)
-                .values(state=target, decided_by=p.username, comment=comment[:255], version=BillAdjustment.version + 1)
+                .values(
+                    state=target, decided_by_id=p.actor_id, comment=comment[:255], version=BillAdjustment.version + 1
+                )
             )
             result.done += 1
         return result

@@ -287,7 +287,7 @@ def apply_credit(
                     amount=part,
                     method=method,
                     receipt_no=note[:32],
-                    username=p.username,
+                    recorded_by_id=p.actor_id,
                 )
             )
             left -= part
@@ -325,7 +325,7 @@ def register_payments(ctx: ActionContext) -> ActionResult:
                 method=values.get("method") or PaymentMethod.TRANSFER,
                 receipt_no=values.get("receipt_no") or "",
                 paid_on=values.get("paid_on") or clock.today(),
-                username=p.username,
+                recorded_by_id=p.actor_id,
             )
         )
         result.done += 1
@@ -495,7 +495,7 @@ def record_reading(session: Session, p: Principal, c: Contract, day: date, readi
             power=readings.get("power"),
             water=readings.get("water"),
             bill_id=bill.id if bill else None,
-            username=p.username,
+            read_by_id=p.actor_id,
         )
     )
     return bill
@@ -552,7 +552,7 @@ def carry_credit(session: Session, p: Principal, contract_id: int, amount: Decim
                     amount=part,
                     method=PaymentMethod.CARRY_OVER,
                     receipt_no=note[:32],
-                    username=p.username,
+                    recorded_by_id=p.actor_id,
                 )
             )
             left -= part
@@ -596,7 +596,7 @@ def move_deposit(session: Session, p: Principal, old: Contract, new: Contract) -
                 amount=paid,
                 method=PaymentMethod.CARRY_OVER,
                 receipt_no=old.number,
-                username=p.username,
+                recorded_by_id=p.actor_id,
             )
         )
     else:
@@ -614,7 +614,7 @@ def move_deposit(session: Session, p: Principal, old: Contract, new: Contract) -
                     amount=part,
                     method=PaymentMethod.CARRY_OVER,
                     receipt_no=old.number,
-                    username=p.username,
+                    recorded_by_id=p.actor_id,
                 )
             )
     # The old deposit bill gives the money up (amount and paid to 0, a negative payment on the ledger):
@@ -639,7 +639,7 @@ def move_deposit(session: Session, p: Principal, old: Contract, new: Contract) -
             amount=-paid,
             method=PaymentMethod.CARRY_OVER,
             receipt_no=new.number,
-            username=p.username,
+            recorded_by_id=p.actor_id,
         )
     )
     return paid

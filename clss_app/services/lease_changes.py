@@ -22,7 +22,7 @@ from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.rows import saved_id
 from clss_app.services import bills, room_status
 from clss_app.services.billing import rent_until
-from clss_app.services.leasing import LIVE, _conditional, contract_problems_terms, placeholder_number
+from clss_app.services.leasing import LIVE, _conditional, contract_number, contract_problems_terms, placeholder_number
 from clss_app.services.permissions import Principal
 from models import Contract, ContractSource, ContractState, Room, RoomStatus, Tenant
 
@@ -188,10 +188,10 @@ def _follow_on(session: Session, p: Principal, old: Contract, source: ContractSo
         signed_on=clock.today(),
     )
     fields.update(changes)
-    new = Contract(**fields, source=source, previous_id=old.id, number=placeholder_number(), created_by=p.username)
+    new = Contract(**fields, source=source, previous_id=old.id, number=placeholder_number(), created_by_id=p.actor_id)
     session.add(new)
     session.flush()
-    new.number = f"HT{new.signed_on:%Y%m%d}{new.id:06d}"
+    new.number = contract_number(session, new)
     session.execute(sa.update(Contract).where(Contract.id == new.id).values(number=new.number))
     bills.generate(session, [new])
     return new

@@ -21,7 +21,7 @@ from clss_app.core import clock
 from clss_app.core.errors import ValidationFailed
 from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.rows import changed, saved_id
-from clss_app.services import bills, room_status
+from clss_app.services import bills, params, room_status
 from clss_app.services.billing import add_months
 from clss_app.services.permissions import Principal
 from models import (
@@ -33,6 +33,7 @@ from models import (
     ContractSource,
     ContractState,
     PaymentMethod,
+    Project,
     Reservation,
     ReservationState,
     Room,
@@ -175,7 +176,7 @@ def convert_reservations(ctx: ActionContext) -> ActionResult:
             project_id=r.project_id,
             source=ContractSource.RESERVATION,
             number=placeholder_number(),
-            created_by=p.username,
+            created_by_id=p.actor_id,
         )
         session.add(contract)
         session.flush()
@@ -189,7 +190,14 @@ def convert_reservations(ctx: ActionContext) -> ActionResult:
 
 
 def placeholder_number() -> str:
-    return "tmp-" + uuid.uuid4().hex[:16]  # replaced by HT<date><id> once the id is known
+    return "tmp-" + uuid.uuid4().hex[:16]  # replaced by contract_number once the id is known
+
+
+def contract_number(session: Session, c: Contract) -> str:
+    """HT<date><id>: the prefix is the company's 企业参数 合同编号前缀 (HT unless it set another)."""
+    company_id = session.exec(select(Project.company_id).where(Project.id == c.project_id)).one()
+    prefix = params.enterprise_value(session, company_id, "contract_prefix") or "HT"
+    return f"{prefix}{c.signed_on:%Y%m%d}{saved_id(c):06d}"
 
 
 def contract_problems(session: Session, values: dict) -> dict[str, str]:
@@ -230,7 +238,7 @@ def sign(session: Session, p: Principal, c: Contract) -> int:
     if room_status.move(session, p, c.room_id, expected, RoomStatus.SIGNED, "sign", f"签约 {c.number}") is None:
         raise ValidationFailed({"room_id": "该房间刚被他人预定、签约或锁定，请换一间"})
     if c.number.startswith("tmp-"):
-        c.number = f"HT{c.signed_on:%Y%m%d}{c.id:06d}"
+        c.number = contract_number(session, c)
         session.execute(sa.update(Contract).where(Contract.id == c.id).values(number=c.number))
     written = bills.generate(session, [c])
     if c.reservation_id:

@@ -75,7 +75,7 @@ def sign(session: Session, p: Principal, lease: MasterLease) -> int:
             master_lease_id=lease.id,
             state=ContractState.SIGNED,
             number=leasing.placeholder_number(),
-            created_by=p.username,
+            created_by_id=p.actor_id,
             co_tenants=f"{lease.company_name}员工"[:100],
         )
         session.add(c)

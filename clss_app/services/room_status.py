@@ -60,7 +60,7 @@ def lock(session: Session, p: Principal | None, seen: dict[int, int], kind: Lock
         LOCK,
         "锁定",
         reason,
-        dict(lock_kind=kind, lock_reason=reason, locked_by=p.username, locked_at=utcnow()),
+        dict(lock_kind=kind, lock_reason=reason, locked_by_id=p.actor_id, locked_at=utcnow()),
         log_reason=f"{kind.label}：{reason}",
     )
     outcome.lock_kind = kind
@@ -79,7 +79,7 @@ def unlock(session: Session, p: Principal | None, seen: dict[int, int]) -> Outco
         UNLOCK,
         "解锁",
         "",
-        dict(lock_kind=None, lock_reason="", locked_by="", locked_at=None),
+        dict(lock_kind=None, lock_reason="", locked_by_id=None, locked_at=None),
     )
 
 
@@ -163,7 +163,9 @@ def move(
     won = session.execute(
         sa.update(Room)
         .where(Room.id == room_id, Room.status == before)
-        .values(status=target, version=Room.version + 1, lock_kind=None, lock_reason="", locked_by="", locked_at=None)
+        .values(
+            status=target, version=Room.version + 1, lock_kind=None, lock_reason="", locked_by_id=None, locked_at=None
+        )
         .returning(Room.id)
     ).first()
     if won is None:

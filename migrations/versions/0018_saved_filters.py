@@ -14,7 +14,7 @@ from alembic import op
 import models.base
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

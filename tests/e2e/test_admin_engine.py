@@ -97,7 +97,7 @@ def test_create_with_field_errors_then_duplicate_then_success(page):
     expect(page.locator("#error-key")).to_contain_text("不能超过 64 个字符")
     page.locator("#field-key").fill("meter_reading_day")
     page.locator("#form-save").click()
-    expect(page.get_by_text("已新增：meter_reading_day")).to_be_visible()
+    expect(page.get_by_text("已新增：抄表日")).to_be_visible()  # a parameter by its name (services/params.py)
     page.locator("#admin-search").fill("meter_reading_day")
     page.get_by_role("button", name="查询").click()
     expect(rows(page)).to_have_count(1)
@@ -117,7 +117,7 @@ def test_edit_then_conflicting_edit_is_refused(page, browser, base_url, app_db):
     # ... the first saves ...
     page.locator("#field-value").fill("92")
     page.locator("#form-save").click()
-    expect(page.get_by_text("已保存：rent_guide_price")).to_be_visible()
+    expect(page.get_by_text("已保存：租金指导价")).to_be_visible()
     # ... and the second is refused instead of overwriting.
     other.locator("#field-value").fill("70")
     other.locator("#form-save").click()
@@ -131,7 +131,7 @@ def test_edit_then_conflicting_edit_is_refused(page, browser, base_url, app_db):
     # The change is in the row's audit trail, before and after.
     page.locator("#admin-table tbody tr").filter(has_text="上海").get_by_text("查看").click()
     page.get_by_role("tab", name="操作记录").click()
-    expect(page.locator("#detail-history")).to_contain_text("修改 rent_guide_price")
+    expect(page.locator("#detail-history")).to_contain_text("修改 租金指导价")
     expect(page.locator("#detail-history")).to_contain_text("参数值：85 → 92")
 
 
@@ -248,7 +248,7 @@ def test_import_reports_bad_rows_then_commits_all_or_nothing(page, tmp_path, app
     pl.DataFrame(
         {
             "城市": ["杭州", "杭州", "", "杭州"],
-            "参数名": ["a1", "a1", "a2", "北京" * 40],
+            "参数名": ["late_fee_grace_days", "late_fee_grace_days", "meter_reading_day", "北京" * 40],
             "参数值": ["1", "2", "3", "4"],
             "说明": ["", "", "", ""],
         }
@@ -263,9 +263,8 @@ def test_import_reports_bad_rows_then_commits_all_or_nothing(page, tmp_path, app
     shot(page, "engine-import-errors")
 
     good = tmp_path / "good.csv"
-    pl.DataFrame({"城市": ["杭州", "杭州"], "参数名": ["a1", "a2"], "参数值": ["1", "2"], "说明": ["x", ""]}).write_csv(
-        good
-    )
+    keys = ["late_fee_grace_days", "meter_reading_day"]  # keys of the catalogue (services/params.py)
+    pl.DataFrame({"城市": ["杭州", "杭州"], "参数名": keys, "参数值": ["1", "2"], "说明": ["x", ""]}).write_csv(good)
     page.locator("#admin-import-upload input[type=file]").set_input_files(str(good))
     expect(page.locator("#import-ok")).to_be_visible()
     page.locator("#import-commit").click()
@@ -297,9 +296,9 @@ def test_scoped_lists_and_the_audit_log_page(page, app_db):
     rows(page).first.get_by_text("编辑").click()
     page.locator("#field-value").fill("7")
     page.locator("#form-save").click()
-    expect(page.get_by_text("已保存：withhold_days")).to_be_visible()
-    page.goto("/system/audit-log?q=withhold_days")
-    expect(rows(page).first).to_contain_text("修改 withhold_days")
+    expect(page.get_by_text("已保存：代扣提前天数")).to_be_visible()
+    page.goto("/system/audit-log?q=代扣提前天数")
+    expect(rows(page).first).to_contain_text("修改 代扣提前天数")
     expect(rows(page).first).to_contain_text("sysadmin")
     rows(page).first.get_by_text("查看").click()
     expect(page.locator("#detail-items")).to_contain_text('"value": "7"')

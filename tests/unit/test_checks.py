@@ -114,7 +114,7 @@ def test_a_clean_declaration_passes():
         ({"fields_override": {"number": Masked("mobile")}}, "`number`: Masked('mobile'): one of phone, id_number"),
         ({"fields_override": {"number": Masked("phone", full={"manager"})}}, "Masked: 'manager' is not a Role"),
         ({"fields_override": {"rent": Masked("phone")}}, "`rent`: Masked does not apply to a money"),
-        ({"picker_hint": "projct_id"}, "RoomAdmin.picker_hint: `projct_id`: no such foreign key on Room"),
+        ({"picker_hint": "projct_id"}, "RoomAdmin.picker_hint: `projct_id`: no such foreign key or text field on Room"),
         ({"ordering": Ordering("sort_order")}, "RoomAdmin.ordering: `sort_order`: no such column on Room"),
         ({"links": [("房间", "t_rooms", "id")]}, "RoomAdmin.links: must be Link(label, admin key, column)"),
         (

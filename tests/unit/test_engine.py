@@ -159,7 +159,10 @@ def test_create_validates_like_a_form_and_audits(session, principal_of):
         )
     assert "已存在" in e.value.errors["key"]
     row, _ = crud.create(
-        session, EnterpriseParamAdmin, p, {"company_id": "京安居住房租赁有限公司", "key": "grace", "value": "2"}
+        session,
+        EnterpriseParamAdmin,
+        p,
+        {"company_id": "京安居住房租赁有限公司", "key": "source_platform_code", "value": "2"},
     )
     log = session.exec(
         select(AuditLog).where(AuditLog.row_id == row.id, AuditLog.resource == "enterprise_params")
@@ -226,7 +229,7 @@ def test_export_is_the_whole_query_and_import_is_all_or_nothing(session, princip
     sheet = pl.DataFrame(
         {
             "城市": ["杭州", "杭州", "北京"],
-            "参数名": ["k1", "k2", "late_fee_grace_days"],
+            "参数名": ["meter_reading_day", "deposit_months_max", "late_fee_grace_days"],
             "参数值": ["1", "2", "3"],
             "说明": ["", "", ""],
         }

@@ -300,7 +300,11 @@ def test_refund_and_bad_debt_approvals_by_role(session, principal_of):
     assert out.done == 0
     assert act(session, finance, "bad_debts", "approve", [debt.id]).done == 1
     session.refresh(debt)
-    assert (debt.state, debt.level1_by, debt.level2_by) == (ApprovalState.APPROVED, "principal", "finance")
+    assert (debt.state, debt.level1_by_id, debt.level2_by_id) == (
+        ApprovalState.APPROVED,
+        principal.user_id,
+        finance.user_id,
+    )
     assert session.get(Bill, debt.bill_id).state == BillState.BAD_DEBT
 
     # A new application on an ordinary bill is refused; on the refunded one too (nothing left to settle).
@@ -308,7 +312,7 @@ def test_refund_and_bad_debt_approvals_by_role(session, principal_of):
     out = act(session, manager, "bills", "bad_debt", [open_bill.id], text="跑路")
     assert out.done == 0 and "仅尾期账单" in out.refused[0][1]
     # Rejection at level 1 ends it.
-    debt2 = BadDebt(bill_id=refund.id, project_id=1, amount=Decimal(1), reason="测试", requested_by="manager")
+    debt2 = BadDebt(bill_id=refund.id, project_id=1, amount=Decimal(1), reason="测试", requested_by_id=manager.user_id)
     session.add(debt2)
     session.flush()
     out = act(session, multistore, "bad_debts", "reject", [debt2.id], text="证据不足")

@@ -30,11 +30,11 @@ def test_lock_then_unlock_writes_history_and_audit(session, principal_of):
     assert sorted(out.done) == sorted(r.number for r in rooms) and not out.refused
     for r in rooms:
         session.refresh(r)
-        assert (r.status, r.lock_kind, r.lock_reason, r.locked_by) == (
+        assert (r.status, r.lock_kind, r.lock_reason, r.locked_by_id) == (
             RoomStatus.LOCKED,
             LockKind.BUSINESS,
             "维修：更换热水器",
-            "manager",
+            p.user_id,
         )
     out = room_status.unlock(session, p, _seen(rooms[:3]))
     assert len(out.done) == 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from clss_app.admin.components.common import IOState, State, unless_hidden
+from clss_app.admin.fields import HINT
 from clss_app.admin.look import column_look, tones
 from clss_app.admin.view import ModelAdmin
 from clss_app.ui import theme
@@ -173,6 +174,8 @@ def _cell(admin, name: str, r) -> rx.Component:
         return rx.el.td(
             rx.cond(r[name] != "", rx.el.span(r[name], class_name="clss-badge", data_tone=tone)), class_name=cls
         )
+    if spec.hint:  # a code's name, the code itself small beside it (a parameter's key)
+        return rx.el.td(r[name], rx.el.span(r[name + HINT], class_name="clss-hint"), class_name=cls)
     if look.ellipsis:  # long text: cut at the column's max width, the whole of it in the tooltip
         return rx.el.td(rx.el.div(r[name], title=r[name], class_name="clss-ellipsis"), class_name=cls)
     return rx.el.td(r[name], class_name=cls)

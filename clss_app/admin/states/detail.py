@@ -8,7 +8,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from clss_app.admin import attachments, audit, crud, downloads, privacy, stored_files
-from clss_app.admin.fields import SHANGHAI
+from clss_app.admin.fields import HINT, SHANGHAI
 from clss_app.admin.query import display
 from clss_app.admin.states.fields import FieldsMixin
 from clss_app.admin.view import ModelAdmin
@@ -36,7 +36,7 @@ class DetailMixin(FieldsMixin, mixin=True):
                 self.detail_items = [
                     {
                         "label": admin.fields[n].label,
-                        "value": shown[n] or "—",
+                        "value": (shown[n] or "—") + (f"（{shown[n + HINT]}）" if shown.get(n + HINT) else ""),
                         "file": n if admin.fields[n].kind == "file" and shown[n] else "",
                         "reveal": n if shown[n] and privacy.may_reveal(admin.fields[n], p) else "",
                     }
