@@ -21,6 +21,7 @@ from sqlmodel import Session
 from clss_app import db
 from clss_app.core import clock
 from clss_app.core.rows import table_of
+from clss_app.demo_history import seed_history
 from clss_app.services.auth import hash_password
 from models import (
     Building,
@@ -977,6 +978,7 @@ STEPS: list[Callable[[DemoContext], None]] = [
     seed_funnel_history,
     seed_market,
     seed_marketing,
+    seed_history,  # last: the history of every row made above (demo_history.py)
 ]
 
 

@@ -1,8 +1,12 @@
 """财务管理: bills, payments, refunds and bad-debt approvals."""
 
+from sqlmodel import Session
+
 from clss_app.admin import Action, Count, Input, Link, ModelAdmin, Scope, Sort, approve_reject, ask
 from clss_app.core.roles import FIN, OWNERS, STORE
-from clss_app.services import bill_approvals, bills
+from clss_app.core.timeline import Event
+from clss_app.services import bill_approvals, bills, timelines
+from clss_app.services.permissions import Principal
 from models import AdjustmentState, ApprovalState, BadDebt, Bill, BillAdjustment, BillState, Payment, Role
 
 R = Role
@@ -72,6 +76,17 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
         Link("金额调整", "adjustments", "bill_id"),
         Link("坏账申请", "bad_debts", "bill_id"),
     ]
+    detail_groups = {
+        "基本信息": ["title", "state", "contract_id", "room_id", "tenant_id", "kind", "fee_name", "payer"],
+        "账期": ["period_no", "period_start", "period_end", "due_date"],
+        "金额": ["amount", "paid", "late_fee", "late_fee_waived"],
+        "系统信息": ["confirmed_at", "remark"],
+    }
+
+    @classmethod
+    def timeline(cls, session: Session, p: Principal | None, row: Bill) -> list[Event]:
+        return timelines.bill_events(session, row)
+
     actions = [
         Action(
             "confirm",

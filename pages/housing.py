@@ -18,7 +18,9 @@ from clss_app.admin import (
     batches,
 )
 from clss_app.core.roles import OWNERS, STORE, SYS
-from clss_app.services import housing
+from clss_app.core.rows import saved_id
+from clss_app.core.timeline import Event
+from clss_app.services import housing, timelines
 from clss_app.services.permissions import Principal
 from models import (
     BatchState,
@@ -204,6 +206,30 @@ class RoomAdmin(ModelAdmin, model=Room, key="rooms"):
     can_import = OWNERS
     import_scene = "房间导入"
     picker_hint = "project_id"  # same room numbers in two projects tell apart in pickers
+    links = [
+        Link("合同", "contracts", "room_id", totals=()),
+        Link("预定", "reservations", "room_id"),
+        Link("账单", "bills", "room_id"),
+    ]
+    detail_groups = {
+        "基本信息": [
+            "number",
+            "status",
+            "project_id",
+            "building_id",
+            "floor_no",
+            "unit_type_id",
+            "area",
+            "orientation",
+        ],
+        "租金与押金": ["rent", "deposit"],
+        "上架与定位": ["visible", "longitude", "latitude", "external_code"],
+        "系统信息": ["import_batch_id"],
+    }
+
+    @classmethod
+    def timeline(cls, session: Session, p: Principal | None, row: Room) -> list[Event]:
+        return timelines.room_events(session, saved_id(row))
 
     @classmethod
     def validate(cls, session: Session, p: Principal, values: Values, row: Room | None) -> Errors:
@@ -240,7 +266,7 @@ class ImportBatchAdmin(ModelAdmin, model=ImportBatch, key="import_batches"):
     ]
     scope = Scope.unit("org_unit_id")
     can_export = SYS_OWNERS
-    links = [Link("查看导入的房间", "rooms", "import_batch_id")]
+    links = [Link("导入的房间", "rooms", "import_batch_id")]
     actions = [
         Action(
             "cancel",

@@ -25,7 +25,8 @@ from clss_app.admin import (
 from clss_app.admin.fields import FieldSpec
 from clss_app.core.privacy import id_number_problem, normalise_id_number
 from clss_app.core.roles import FRONT_DESK, OWNERS, STORE
-from clss_app.services import lease_changes, leasing, master_leases
+from clss_app.core.timeline import Event
+from clss_app.services import lease_changes, leasing, master_leases, timelines
 from clss_app.services.permissions import Principal
 from models import (
     Appointment,
@@ -97,6 +98,11 @@ class AppointmentAdmin(ModelAdmin, model=Appointment, key="appointments"):
     can_create = can_update = STORE
     can_export = OWNERS
     links = [Link("预定", "reservations", "appointment_id")]
+    detail_groups = {
+        "客户信息": ["name", "phone", "state"],
+        "看房安排": ["project_id", "visit_at", "room_id", "note"],
+        "系统信息": ["created_at"],
+    }
     actions = [
         Action(
             "visited",
@@ -148,6 +154,11 @@ class ReservationAdmin(ModelAdmin, model=Reservation, key="reservations"):
     can_create = STORE
     can_export = OWNERS
     links = [Link("合同", "contracts", "reservation_id")]
+    detail_groups = {
+        "基本信息": ["room_id", "tenant_id", "project_id", "state"],
+        "定金与保留": ["deposit", "hold_until"],
+        "系统信息": ["appointment_id", "note", "created_at"],
+    }
     actions = [
         Action(
             "convert",
@@ -332,10 +343,29 @@ class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
     can_export = STORE | {R.FINANCE}
     links = [
         Link("账单", "bills", "contract_id"),
+        Link("收款记录", "payments", "bill_id", via=("bills", "contract_id")),
         Link("抄表记录", "meter_readings", "contract_id"),
-        Link("后续合同", "contracts", "previous_id"),
+        Link("后续合同", "contracts", "previous_id", totals=()),
     ]
+    detail_groups = {
+        "基本信息": ["number", "state", "tenant_id", "co_tenants", "project_id", "room_id", "source", "signed_on"],
+        "租期与租金": ["start_date", "end_date", "monthly_rent", "deposit", "cycle", "bill_mode"],
+        "入住与退房": [
+            "checked_in_on",
+            "power_in",
+            "water_in",
+            "checked_out_on",
+            "power_out",
+            "water_out",
+            "settlement",
+        ],
+        "系统信息": ["reservation_id", "previous_id", "master_lease_id", "created_by_id", "created_at"],
+    }
     actions = [CHECK_IN, READ_METERS, RENEW, CHANGE_ROOM, SUBLET, CHECK_OUT]
+
+    @classmethod
+    def timeline(cls, session: Session, p: Principal | None, row: Contract) -> list[Event]:
+        return timelines.contract_events(session, row)
 
     @classmethod
     def validate(cls, session: Session, p: Principal, values: Values, row: Contract | None) -> Errors:

@@ -108,6 +108,7 @@ def check_admin(admin: type[ModelAdmin]) -> list[Problem]:
     for option in ROLE_OPTIONS:
         c.roles(option, getattr(admin, option))
     _check_actions(c)
+    _check_detail_groups(c)
     if admin.ordering is not None:
         if not isinstance(admin.ordering, Ordering):
             c.add("ordering", f"must be Ordering(column, within=(...)), not {admin.ordering!r}")
@@ -129,6 +130,30 @@ def _check_search(c: _Checker) -> None:
             search.resolve(c.admin.model, n)
         except search.PathError as e:
             c.add("search", str(e))
+
+
+def _check_detail_groups(c: _Checker) -> None:
+    """Each group a title and detail fields; no field in two groups (it would show twice); the state field
+    a choice field."""
+    admin, groups = c.admin, c.admin.detail_groups
+    if not isinstance(groups, Mapping):
+        c.add("detail_groups", f"must be a dict {{title: [field, ...]}}, not {groups!r}")
+        return
+    seen: dict[str, str] = {}
+    for title, names in groups.items():
+        if not isinstance(title, str) or not title:
+            c.add("detail_groups", f"{title!r}: a group's title must be a non-empty text")
+        for n in c.names(f"detail_groups[{title!r}]", names, admin.fields):
+            if n not in admin.detail:
+                c.add(f"detail_groups[{title!r}]", f"{_q(n)}: not one of the detail's fields")
+            elif n in seen:
+                c.add(f"detail_groups[{title!r}]", f"{_q(n)}: already in the group {seen[n]!r}")
+            else:
+                seen[n] = title
+    state = admin.state_field
+    if state and (state not in admin.fields or admin.fields[state].kind != "enum"):
+        choices = [n for n, spec in admin.fields.items() if spec.kind == "enum"]
+        c.add("state_field", f"{_q(state)}: not a choice field of {c.model}{_suggest(state, choices)}")
 
 
 def _check_sort(c: _Checker, columns: list[str]) -> None:
@@ -387,4 +412,28 @@ def _link_problems(site: AdminSite, admin: type[ModelAdmin], link: Link) -> list
         ]
     if link.column not in target.filters:
         return [Problem(where, "links", f"{_q(link.column)}: {target.__name__} does not offer it as a filter")]
+    if link.via is not None:
+        if not (isinstance(link.via, tuple) and len(link.via) == 2):
+            return [Problem(where, "links", f"{link.label}: via must be (admin key, column), not {link.via!r}")]
+        key, col = link.via
+        if key not in site:
+            return [Problem(where, "links", f"{link.label}: via {_q(key)}: no admin has that key")]
+        middle = site.admin(key)
+        if col not in middle.filters:
+            return [
+                Problem(where, "links", f"{link.label}: via {_q(col)}: {middle.__name__} does not offer it as a filter")
+            ]
+        if target.fields[link.column].fk_model is not middle.model:
+            return [Problem(where, "links", f"{_q(link.column)}: does not point at {middle.model.__name__}")]
+    if link.totals is not None:
+        if isinstance(link.totals, str) or not isinstance(link.totals, tuple):
+            return [
+                Problem(where, "links", f"{link.label}: totals must be a tuple of money columns, not {link.totals!r}")
+            ]
+        money = [n for n in target.list_columns if target.fields[n].kind == "money"]
+        return [
+            Problem(where, "links", f"{link.label}: totals {_q(n)}: not a money column of {target.__name__}'s list")
+            for n in link.totals
+            if n not in money
+        ]
     return []

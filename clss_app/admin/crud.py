@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin import audit, many, privacy, stored_files
+from clss_app.admin import audit, many, privacy, stored_files, timeline
 from clss_app.admin.fields import MAX_INT, FieldSpec, column, label_attr, table_of
 from clss_app.admin.ordering import next_position
 from clss_app.admin.query import ListQuery, matching_ids
@@ -427,8 +427,10 @@ def run_action(
     problem = not_applicable(admin, action, rows)
     if problem:  # the list offers it only where it applies: a stale page, or a forged event
         raise Forbidden(problem)
+    was = timeline.states_of(session, admin, [r.id for r in rows])
     result = action.fn(ActionContext(session, p, rows, text, values))
     result.refused = refused + result.refused
+    timeline.record_moves(session, admin, p, action, was, text)  # each row's own story
     audit.record(
         session, p, admin.key, None, f"action:{action.name}", summary=f"{action.label}：{result.message('')}"[:255]
     )

@@ -27,6 +27,7 @@ from clss_app.admin.many import Many
 from clss_app.admin.options import Count, FieldOverride, Sort, apply_overrides, overrides_of
 from clss_app.admin.scope import Scope
 from clss_app.core.results import ActionContext, ActionResult
+from clss_app.core.timeline import Event
 from clss_app.services.permissions import Principal, can
 from models import Role
 
@@ -133,6 +134,12 @@ class Link(NamedTuple):
     label: str
     admin: str  # that admin's key
     column: str  # its column holding this row's id
+    # The money columns the detail's tab sums ("应收金额 ¥… · 已收金额 ¥…"); None: every money column of
+    # that list; (): none (a sum of monthly rents means nothing).
+    totals: tuple[str, ...] | None = None
+    # Through a list in between: ("bills", "contract_id") lists the rows whose ``column`` holds one of the
+    # bills of this contract (a contract's 收款记录, found through its bills).
+    via: tuple[str, str] | None = None
 
 
 class ModelAdmin:
@@ -172,6 +179,11 @@ class ModelAdmin:
     defaults: ClassVar[Mapping[str, Any]] = {}  # values set on create that the form does not show
     many: ClassVar[Mapping[str, Many]] = {}  # many-to-many fields, edited through a link table
     links: ClassVar[list[Link]] = []
+    # The detail's fields in titled groups ({"基本信息": [...], "租期与租金": [...]}); the detail's fields that
+    # no group names follow under 其他. Default: one group of every detail field.
+    detail_groups: ClassVar[Mapping[str, list[str]]] = {}
+    # The choice field the detail's header shows as a badge; default: a choice field named state or status.
+    state_field: ClassVar[str] = ""
     # A foreign key of this model whose label pickers add to each option, so that rows with the
     # same name tell apart: "物业费（海淀悦居）".
     picker_hint: ClassVar[str] = ""
@@ -231,6 +243,12 @@ class ModelAdmin:
         """Why an imported row may no longer be removed by cancelling its batch (override)."""
         return ""
 
+    @classmethod
+    def timeline(cls, session: Session, p: Principal | None, row: Any) -> list[Event]:
+        """What the detail's timeline shows besides the row's audit entries (override): its status log,
+        payments, approvals, as ``Event(at, login, what, why)``. ``row`` is one ``p`` may view."""
+        return []
+
     # ---------------------------------------------------------------- helpers
     @classmethod
     def sortable_fields(cls) -> list[str]:
@@ -289,6 +307,24 @@ class ModelAdmin:
     @classmethod
     def allowed(cls, p: Principal | None, action: str) -> bool:
         return can(p, action, cls.key)
+
+    @classmethod
+    def state_name(cls) -> str:
+        """The field whose value is the row's state (the detail's badge), "" when it has none."""
+        if cls.state_field:
+            return cls.state_field
+        return next((n for n in ("state", "status") if n in cls.fields and cls.fields[n].kind == "enum"), "")
+
+    @classmethod
+    def groups_for(cls, p: Principal | None) -> list[tuple[str, list[str]]]:
+        """The detail's groups as ``p`` reads them: (title, fields it sees), empty groups left out."""
+        shown = cls.visible(p, cls.detail)
+        if not cls.detail_groups:
+            return [("", shown)]
+        named = {n for names in cls.detail_groups.values() for n in names}
+        groups = [(title, [n for n in names if n in shown]) for title, names in cls.detail_groups.items()]
+        groups.append(("其他", [n for n in shown if n not in named]))
+        return [(title, names) for title, names in groups if names]
 
     @classmethod
     def row_label(cls, row: Any) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import reflex as rx
 
 from clss_app.admin.components.common import IOState, State
-from clss_app.admin.components.dialogs import confirm_dialog, detail_dialog
+from clss_app.admin.components.detail import detail_dialog
+from clss_app.admin.components.dialogs import confirm_dialog
 from clss_app.admin.components.filters import filter_bar
 from clss_app.admin.components.form import form_dialog
 from clss_app.admin.components.import_dialog import import_dialog

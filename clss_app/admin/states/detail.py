@@ -1,4 +1,6 @@
-"""One row's detail dialog: its fields, its audit history, links to related lists, its attachment."""
+"""One row's detail dialog: a header (title, state badge, the actions that apply), its fields in groups,
+its related records as tabs with totals, its timeline (who changed its state, when, why), its audit
+history, its attachment."""
 
 from __future__ import annotations
 
@@ -9,12 +11,15 @@ from sqlmodel import Session
 
 from clss_app.admin import attachments, audit, crud, downloads, privacy, stored_files
 from clss_app.admin.fields import HINT, SHANGHAI
+from clss_app.admin.look import tone_of
 from clss_app.admin.query import display
+from clss_app.admin.related import RelatedTab, tabs
 from clss_app.admin.states.fields import FieldsMixin
+from clss_app.admin.timeline import timeline
 from clss_app.admin.view import ModelAdmin
 from clss_app.compat import event
 from clss_app.event_guard import refusal
-from clss_app.services.permissions import VIEW, Forbidden, Principal, can, require
+from clss_app.services.permissions import VIEW, Forbidden, Principal, require
 
 
 class DetailMixin(FieldsMixin, mixin=True):
@@ -22,7 +27,12 @@ class DetailMixin(FieldsMixin, mixin=True):
     detail_title: rx.Field[str] = rx.field("")
     detail_items: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     detail_history: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
-    detail_links: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    detail_groups: rx.Field[list[str]] = rx.field(default_factory=list)  # titles; each item names its group
+    detail_state: rx.Field[str] = rx.field("")  # the state badge's label ("" for none)
+    detail_tone: rx.Field[str] = rx.field("gray")
+    detail_actions: rx.Field[list[str]] = rx.field(default_factory=list)  # actions that apply, for this role
+    detail_tabs: rx.Field[list[RelatedTab]] = rx.field(default_factory=list)
+    detail_timeline: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     _detail_id: int = 0  # the row the detail shows (the form's row may since be another)
 
     @event
@@ -31,24 +41,32 @@ class DetailMixin(FieldsMixin, mixin=True):
         try:
             with self._session() as (s, p):
                 row = crud.get_row(s, admin, p, row_id)
-                names = admin.visible(p, admin.detail)
+                groups = admin.groups_for(p)
+                names = [n for _, ns in groups for n in ns]
                 shown = display(s, admin, p, [row], names)[0]
+                self.detail_groups = [title for title, _ in groups]
                 self.detail_items = [
                     {
                         "label": admin.fields[n].label,
                         "value": (shown[n] or "—") + (f"（{shown[n + HINT]}）" if shown.get(n + HINT) else ""),
+                        "group": title,
                         "file": n if admin.fields[n].kind == "file" and shown[n] else "",
                         "reveal": n if shown[n] and privacy.may_reveal(admin.fields[n], p) else "",
                     }
-                    for n in names
+                    for title, ns in groups
+                    for n in ns
                 ]
                 self._load_history(s, admin, p, row)
                 self.detail_title = admin.row_label(row)
-                self.detail_links = [
-                    {"label": label, "href": f"{admin.site.menu[key].route}?f_{col}={row.id}"}
-                    for label, key, col in admin.links
-                    if can(p, VIEW, key)
+                state = admin.state_name()
+                seen = state and state in admin.visible(p, [state])
+                value = getattr(row, state) if seen else None
+                self.detail_state = admin.fields[state].display(value) if value is not None else ""
+                self.detail_tone = tone_of(self.detail_state) if self.detail_state else "gray"
+                self.detail_actions = [
+                    a.name for a in admin.actions if admin.allowed(p, f"action:{a.name}") and a.applies(row)
                 ]
+                self.detail_tabs = tabs(s, admin, p, row)
                 self.form_row_id = self._detail_id = row.id
         except Forbidden as exc:
             return self._refused(exc)
@@ -64,6 +82,22 @@ class DetailMixin(FieldsMixin, mixin=True):
             }
             for h in audit.history(s, admin.key, row.id)
         ]
+        self.detail_timeline = timeline(s, admin, p, row)
+
+    @event
+    def ask_detail_action(self, name: str):
+        """An action of the detail's header, for the row it shows: the list's confirmation for that row alone
+        (the list's ticks stay as they are; run_action checks the role, the scope and ``when`` again)."""
+        if not self._detail_id:
+            return refusal()
+        refused = self._ask_for_row(str(self._detail_id), name)
+        if refused is None:
+            self.detail_open = False
+        return refused
+
+    @event
+    def close_detail(self):
+        self.detail_open = False
 
     @event
     def download_attachment(self, name: str):

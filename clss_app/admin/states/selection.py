@@ -143,9 +143,15 @@ class SelectionMixin(AdminBase, mixin=True):
     @event
     def row_action(self, row_id: str, name: str):
         """A row's button or 更多 item: the confirm dialog for that row alone (the ticks stay as they are)."""
+        if not any(r["id"] == row_id for r in self.rows):  # a row of the page on screen
+            return refusal()
+        return self._ask_for_row(row_id, name)
+
+    def _ask_for_row(self, row_id: str, name: str):
+        """The confirm dialog of action ``name`` for one row the user may act on; a refusal otherwise."""
         admin = self._admin()
         action = next((a for a in admin.actions if a.name == name), None)
-        if action is None or not any(r["id"] == row_id for r in self.rows):  # a row of the page on screen
+        if action is None:
             return refusal()
         try:
             with self._session() as (s, p):
