@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlmodel import Session
 
 from clss_app import db
 from clss_app.core import clock
+from clss_app.core.privacy import check_digit
 from clss_app.core.rows import table_of
 from clss_app.demo_history import seed_history
 from clss_app.services.auth import hash_password
@@ -87,6 +89,19 @@ COMMUNITIES = [
     "招商雍景湾",
     "绿地海珀",
 ]
+# Mobile prefixes in use (China Mobile, Unicom, Telecom) and the region codes of tenants' home towns.
+MOBILE_PREFIXES = [
+    *(f"13{d}" for d in range(10)),
+    *(f"15{d}" for d in (0, 1, 2, 3, 5, 6, 7, 8, 9)),
+    *(f"18{d}" for d in range(10)),
+    *("166", "173", "176", "177", "191", "199"),
+]
+REGION_CODES = {  # 行政区划代码
+    "北京": ("110105", "110108"),
+    "上海": ("310115", "310104"),
+    "深圳": ("440305", "440304"),
+    "其他": ("320102", "330106", "420106", "510107", "430102", "370102", "410105", "610113", "350203", "340104"),
+}
 ORIENTATIONS = ["南", "北", "东", "西", "东南", "西南"]
 STATUS_WEIGHTS = [
     (RoomStatus.OCCUPIED, 68),
@@ -106,6 +121,34 @@ class DemoContext:
     projects_by_company: dict[int, list[int]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     _next: dict[str, int] = field(default_factory=dict)
+    # People's numbers and times come from a generator of their own, so adding them changed none of
+    # the facts the main generator drew (rooms, rents, names).
+    people: random.Random = field(default_factory=lambda: random.Random(0))
+    _phones: set[str] = field(default_factory=set)
+
+    def phone(self) -> str:
+        """A mobile number with a real prefix, never given twice."""
+        while True:
+            number = self.people.choice(MOBILE_PREFIXES) + f"{self.people.randint(0, 99_999_999):08d}"
+            if number not in self._phones:
+                self._phones.add(number)
+                return number
+
+    def id_number(self) -> str:
+        """A valid 18-digit 身份证号: a real region code, a birth date of 1972-2004, a sequence, its check digit."""
+        born = date(1972, 1, 1) + timedelta(days=self.people.randint(0, 33 * 365))
+        first17 = f"{self.people.choice(sum(REGION_CODES.values(), ()))}{born:%Y%m%d}{self.people.randint(1, 999):03d}"
+        return first17 + check_digit(first17)
+
+    def person(self) -> str:
+        return self.people.choice(SURNAMES) + self.people.choice(GIVEN) + self.people.choice(["", *GIVEN])
+
+    def at(self, day: date, first_hour: int = 9, last_hour: int = 18) -> datetime:
+        """A working-hours moment of ``day`` (Shanghai), never later than now."""
+        moment = datetime.combine(
+            day, time(self.people.randint(first_hour, last_hour - 1), self.people.randint(0, 59)), tzinfo=clock.SHANGHAI
+        )
+        return min(moment, utcnow())
 
     def next_id(self, table: str) -> int:
         self._next[table] = self._next.get(table, 0) + 1
@@ -125,6 +168,13 @@ def staff_id(ctx: DemoContext, login: str) -> int:
     if key not in ctx.ids:
         ctx.ids[key] = [ctx.session.execute(sa.select(User.id).where(User.username == login)).scalar_one()]
     return ctx.ids[key][0]
+
+
+def day_at(s: Session, day: Any, hour_utc: int) -> Any:
+    """SQL: the moment ``hour_utc`` o'clock (UTC) of a date column, for INSERT … SELECT and UPDATE in bulk."""
+    if s.get_bind().dialect.name == "sqlite":
+        return sa.func.datetime(day, f"+{hour_utc} hours")
+    return sa.cast(day, sa.DateTime) + sa.literal_column(f"interval '{hour_utc} hours'")
 
 
 def seed_org(ctx: DemoContext) -> None:
@@ -355,7 +405,7 @@ def seed_users(ctx: DemoContext) -> None:
                 username=login,
                 display_name=name,
                 role=role,
-                phone=f"1380000{uid:04d}",
+                phone=ctx.phone(),
                 org_unit_id=places.get(role, company0),
                 data_scope=DataScope.SUBTREE,
                 password_hash=pw,
@@ -375,7 +425,7 @@ def seed_users(ctx: DemoContext) -> None:
                 username=f"sysadmin{bidx + 1}",
                 display_name=f"系统管理员{bidx + 1}",
                 role=Role.SYSTEM_ADMIN,
-                phone=f"1390000{uid:04d}",
+                phone=ctx.phone(),
                 org_unit_id=branch_id,
                 data_scope=DataScope.SUBTREE,
                 password_hash=pw,
@@ -394,7 +444,7 @@ def seed_users(ctx: DemoContext) -> None:
                     username=f"{role.value.split('_')[0]}{cidx}",
                     display_name=ctx.rng.choice(surnames) + ctx.rng.choice(given),
                     role=role,
-                    phone=f"1370000{uid:04d}",
+                    phone=ctx.phone(),
                     org_unit_id=company_id,
                     data_scope=DataScope.SUBTREE,
                     password_hash=pw,
@@ -488,8 +538,8 @@ def seed_leasing(ctx: DemoContext) -> None:
                 id=tid,
                 company_id=company_of[pid],
                 name=rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(["", *GIVEN]),
-                phone=f"13{tid:09d}",
-                id_number="",
+                phone=ctx.phone(),
+                id_number=ctx.id_number(),
             )
         )
         return tid
@@ -509,6 +559,7 @@ def seed_leasing(ctx: DemoContext) -> None:
             deposit=room.deposit,
             cycle=cycle,
             signed_on=min(start, today),
+            created_at=ctx.at(min(start, today)),  # 录入时间: when it was signed, not when the demo ran
             bill_mode=BillMode.SAME_DAY if rng.random() < 0.7 else BillMode.MONTH_START,
             co_tenants=rng.choice(SURNAMES) + rng.choice(GIVEN) if rng.random() < 0.2 else "",
             **{"source": ContractSource.BACK_OFFICE, **kw},
@@ -570,6 +621,7 @@ def seed_leasing(ctx: DemoContext) -> None:
                     note="",
                 )
             )
+    tenants = master_leases(ctx, contracts, tenants)
     ctx.bulk(Tenant, tenants, "租客")
     ctx.bulk(Appointment, appointments, "预约看房")
     ctx.bulk(Reservation, reservations, "预定")
@@ -583,7 +635,9 @@ def seed_leasing(ctx: DemoContext) -> None:
     active, signed, done = (
         by_state.get(st, []) for st in (ContractState.ACTIVE, ContractState.SIGNED, ContractState.CHECKED_OUT)
     )
-    paid = dict(state=BillState.PAID, paid=Bill.amount, confirmed_at=utcnow())
+    # Paid on its due day (a first bill due in the days to come: paid today), confirmed that morning.
+    paid_day = sa.case((Bill.due_date > today, sa.literal(today)), else_=Bill.due_date)
+    paid = dict(state=BillState.PAID, paid=Bill.amount, confirmed_at=day_at(s, paid_day, 1))
     # Everything due so far is paid, except the latest due bill of about one contract in twelve (欠费).
     s.execute(sa.update(Bill).where(Bill.contract_id.in_(active + done), Bill.due_date <= today).values(**paid))
     s.execute(
@@ -628,7 +682,7 @@ def seed_leasing(ctx: DemoContext) -> None:
                 paid=Decimal("0.00"),
                 state=BillState.CONFIRMED if due else BillState.REFUND_DUE,
                 remark="欠租 ¥1,350.00" if due else f"退押金 ¥{c['deposit']:,.2f}",
-                confirmed_at=utcnow(),
+                confirmed_at=ctx.at(c["checked_out_on"]),
             )
         )
     ctx.bulk(Bill, settle, "账单")
@@ -641,9 +695,9 @@ def seed_leasing(ctx: DemoContext) -> None:
                 Bill.amount,
                 sa.literal(PaymentMethod.TRANSFER.value),
                 sa.literal("演示收款"),
-                Bill.due_date,
+                paid_day,
                 sa.literal(staff_id(ctx, "finance")),
-                sa.literal(utcnow()),
+                day_at(s, paid_day, 2),
             ).where(Bill.state == BillState.PAID),
         )
     )
@@ -667,6 +721,85 @@ def seed_leasing(ctx: DemoContext) -> None:
             ],
             "坏账申请",
         )
+
+
+LEASING_COMPANIES = [
+    ("华信网络科技有限公司", "周经理"),
+    ("恒信咨询有限公司", "林主管"),
+    ("蓝海物流有限公司", "郑经理"),
+    ("云帆软件有限公司", "何主管"),
+    ("启明教育科技有限公司", "许老师"),
+]
+
+
+def master_leases(ctx: DemoContext, contracts: list[dict], tenants: list[dict]) -> list[dict]:
+    """企业包租: in each company's first project, a firm rents its last three occupied rooms for its staff
+    (not yesterday's imported ones).
+
+    Those contracts become the agreement's (one start, the firm as tenant of record, its staff as
+    co-tenants), before their bills are made, so the bills say who pays what. Returns the tenants left.
+    """
+    from models import ContractSource, ContractState, MasterLease, MasterLeaseRoom
+
+    leases, links, dropped = [], [], set()
+    imported = set(ctx.session.execute(sa.select(Room.id).where(Room.import_batch_id.is_not(None))).scalars())
+    for k, company_id in enumerate(ctx.ids["company"]):
+        first = ctx.projects_by_company[company_id][0]
+        mine = [
+            c
+            for c in contracts
+            if c["project_id"] == first and c["state"] == ContractState.ACTIVE and c["room_id"] not in imported
+        ][-3:]
+        if len(mine) < 2:
+            continue
+        name, contact = LEASING_COMPANIES[k % len(LEASING_COMPANIES)]
+        lid, head = ctx.next_id("master_lease"), mine[0]
+        start, end, signed = head["start_date"], head["end_date"], head["signed_on"]
+        created = ctx.at(signed)
+        phone = ctx.phone()
+        firm = next(t for t in tenants if t["id"] == head["tenant_id"])
+        firm.update(name=name, phone=phone, id_number="")
+        leases.append(
+            dict(
+                id=lid,
+                number=f"BZ{created:%Y%m%d}{lid:06d}",
+                project_id=first,
+                company_name=name,
+                contact_name=contact,
+                contact_phone=phone,
+                start_date=start,
+                end_date=end,
+                cycle=head["cycle"],
+                bill_mode=head["bill_mode"],
+                company_pays_rent=True,
+                company_pays_deposit=True,
+                company_pays_fees=k % 2 == 0,
+                company_pays_utilities=False,
+                created_by_id=staff_id(ctx, "manager"),
+                created_at=created,
+            )
+        )
+        for c in mine:
+            dropped.add(c["tenant_id"])
+            links.append(dict(master_lease_id=lid, room_id=c["room_id"]))
+            c.update(
+                number=f"HT{start:%Y%m%d}{c['id']:06d}",
+                start_date=start,
+                end_date=end,
+                signed_on=signed,
+                created_at=created,
+                checked_in_on=start,
+                cycle=head["cycle"],
+                bill_mode=head["bill_mode"],
+                tenant_id=firm["id"],
+                co_tenants=f"{name}员工",
+                source=ContractSource.MASTER_LEASE,
+                master_lease_id=lid,
+            )
+        dropped.discard(firm["id"])
+    ctx.bulk(MasterLease, leases, "企业包租")
+    ctx.bulk(MasterLeaseRoom, links, "包租房间")
+    return [t for t in tenants if t["id"] not in dropped]
 
 
 def seed_lease_history(ctx: DemoContext) -> None:
@@ -713,8 +846,8 @@ def seed_lease_history(ctx: DemoContext) -> None:
                         id=tenant_id,
                         company_id=company_of[c.tenant_id],
                         name=rng.choice(SURNAMES) + rng.choice(GIVEN),
-                        phone=f"13{tenant_id:09d}",
-                        id_number="",
+                        phone=ctx.phone(),
+                        id_number=ctx.id_number(),
                     )
                 ],
             )
@@ -730,10 +863,11 @@ def seed_lease_history(ctx: DemoContext) -> None:
                 start_date=start,
                 end_date=c.start_date - timedelta(days=1),
                 monthly_rent=c.monthly_rent,
-                deposit=Decimal("0.00"),
+                deposit=c.deposit,  # one month's rent, as the room's (and the renewal kept it)
                 cycle=c.cycle,
                 bill_mode=c.bill_mode,
                 signed_on=start,
+                created_at=ctx.at(start),
                 source=ContractSource.BACK_OFFICE,
                 created_by_id=staff_id(ctx, "manager"),
                 state=ContractState.CLOSED if sublet else ContractState.EXPIRED,
@@ -756,7 +890,7 @@ def seed_lease_history(ctx: DemoContext) -> None:
         .where(
             B.c.contract_id.in_(sa.select(C.c.id).where(C.c.state.in_([ContractState.EXPIRED, ContractState.CLOSED])))
         )
-        .values(state=BillState.PAID, paid=B.c.amount, confirmed_at=utcnow())
+        .values(state=BillState.PAID, paid=B.c.amount, confirmed_at=day_at(s, B.c.due_date, 1))
     )
     # A rejected online signing in another company's project.
     room = s.scalars(sa.select(Room).where(Room.project_id != first, Room.status == RoomStatus.VACANT)).first()
@@ -770,8 +904,8 @@ def seed_lease_history(ctx: DemoContext) -> None:
                     id=tid,
                     company_id=s.get_one(Project, room.project_id).company_id,
                     name="吴晓",
-                    phone=f"13{tid:09d}",
-                    id_number="",
+                    phone=ctx.phone(),
+                    id_number=ctx.id_number(),
                 )
             ],
         )
@@ -844,7 +978,7 @@ def seed_lease_history(ctx: DemoContext) -> None:
                     payer="tenant",
                     late_fee_waived=False,
                     remark=f"退押金 ¥{c.monthly_rent:,.2f}",
-                    confirmed_at=utcnow(),
+                    confirmed_at=ctx.at(c.checked_out_on),
                     version=1,
                 )
             ],
@@ -859,9 +993,9 @@ def seed_lease_history(ctx: DemoContext) -> None:
                         amount=-c.monthly_rent,
                         method=PaymentMethod.TRANSFER,
                         receipt_no="退款",
-                        paid_on=c.checked_out_on,
+                        paid_on=c.checked_out_on + timedelta(days=3),
                         recorded_by_id=staff_id(ctx, "finance2"),
-                        created_at=utcnow(),
+                        created_at=ctx.at(c.checked_out_on + timedelta(days=3)),
                     )
                 ],
             )
@@ -888,6 +1022,12 @@ def seed_lease_history(ctx: DemoContext) -> None:
 
 def seed_marketing(ctx: DemoContext) -> None:
     from clss_app.demo_marketing import seed_marketing as seed
+
+    seed(ctx)
+
+
+def seed_records(ctx: DemoContext) -> None:
+    from clss_app.demo_records import seed_records as seed
 
     seed(ctx)
 
@@ -975,6 +1115,7 @@ STEPS: list[Callable[[DemoContext], None]] = [
     seed_params,
     seed_leasing,
     seed_lease_history,
+    seed_records,
     seed_funnel_history,
     seed_market,
     seed_marketing,
@@ -986,7 +1127,7 @@ def generate(scale: int = 1, seed: int = 20261122) -> dict[str, int]:
     if scale < 1:
         raise ValueError("scale 至少为 1")
     with db.session_scope() as s:
-        ctx = DemoContext(session=s, rng=random.Random(seed), scale=scale)
+        ctx = DemoContext(session=s, rng=random.Random(seed), scale=scale, people=random.Random(seed + 1))
         for step in STEPS:
             step(ctx)
             db.sync_sequences(s)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -45,13 +46,15 @@ from models import (
     PolicyState,
     Project,
     ProjectInsurancePlan,
+    PublishState,
     Room,
     RoomStatus,
     StoredFileOwner,
     utcnow,
 )
 
-COLOURS = [(37, 99, 235), (234, 88, 12), (22, 163, 74), (147, 51, 234), (220, 38, 38), (8, 145, 178)]
+# Illustrations rendered once by scripts/render_demo_images.py and committed.
+IMAGES = Path(__file__).resolve().parent / "demo_images"
 COMMENTS = [
     "房间干净整洁，管家响应很快",
     "交通方便，楼下就是地铁",
@@ -73,9 +76,45 @@ PRODUCTS = [
 ]
 
 
-def _image(width: int, height: int, k: int) -> str:
-    data = media.solid_png(width, height, COLOURS[k % len(COLOURS)])
-    return media.store(data, ".png")
+def image(name: str) -> str:
+    """The stored media name of a committed illustration (stored once, by its content)."""
+    return media.store((IMAGES / name).read_bytes(), ".png")
+
+
+def seed_room_pictures(ctx) -> None:
+    """Rooms get a cover and two photos (a bedroom and a living room), but the ground floors, being
+    refurbished, are not photographed yet; a room of a published project that has its location and its
+    pictures is 租客可见, as housing.visibility_missing allows."""
+    s = ctx.session
+    bedrooms = [image(f"bedroom-{k}.png") for k in range(1, 5)]
+    livings = [image(f"living-{k}.png") for k in range(1, 5)]
+    published = sa.select(Project.id).where(Project.publish_state == PublishState.PUBLISHED)
+    for k in range(4):
+        s.execute(
+            sa.update(Room)
+            .where(Room.id % 4 == k, Room.floor_no != 1)
+            .values(
+                cover=bedrooms[k],
+                photos=f"{bedrooms[k]},{livings[(k + 1) % 4]}",
+                visible=sa.and_(
+                    Room.latitude.is_not(None), Room.longitude.is_not(None), Room.project_id.in_(published)
+                ),
+            )
+        )
+    # Each image is owned by the rooms showing it, as the room form's save would have recorded.
+    cols = ["table_name", "row_id", "field_name", "ref", "resource", "username", "created_at"]
+    for k in range(4):
+        for column, ref in (("cover", bedrooms[k]), ("photos", bedrooms[k]), ("photos", livings[(k + 1) % 4])):
+            owners = sa.select(
+                sa.literal("room"),
+                Room.id,
+                sa.literal(column),
+                sa.literal(ref),
+                sa.literal("rooms"),
+                sa.literal(""),
+                sa.literal(utcnow()),
+            ).where(Room.id % 4 == k, Room.floor_no != 1)
+            s.execute(sa.insert(StoredFileOwner).from_select(cols, owners))
 
 
 def seed_marketing(ctx) -> None:
@@ -86,7 +125,11 @@ def seed_marketing(ctx) -> None:
         sa.select(Project.id, Project.name, Project.city, Project.company_id).order_by(Project.id)
     ).all()
     branches = s.execute(sa.select(OrgUnit.id, OrgUnit.city).where(OrgUnit.id.in_(ctx.ids["branch"]))).all()
-    wide, cover = [_image(750, 320, k) for k in range(6)], [_image(670, 320, k) for k in range(6)]
+    seed_room_pictures(ctx)
+    wide = [image(f"banner-{k + 1}.png") for k in range(6)]
+    cover = [image(name) for name in ("living-1.png", "bedroom-2.png", "living-3.png", "bedroom-4.png")]
+    cover += [image("event-1.png"), image("event-2.png")]
+    event_cover = {"周末观影会": cover[4], "租客烘焙沙龙": cover[5]}
 
     # Events first: banners may link to them.
     events, signups = [], []
@@ -107,7 +150,7 @@ def seed_marketing(ctx) -> None:
                     capacity=cap,
                     signed_up=n,
                     hotline="010-88886666",
-                    cover=cover[k % 6],
+                    cover=event_cover[name],
                     intro="欢迎各位租客参加，现场有茶歇。",
                     created_at=now,
                     version=1,
@@ -117,8 +160,8 @@ def seed_marketing(ctx) -> None:
                 dict(
                     event_id=eid,
                     project_id=pj.id,
-                    name=f"报名租客{eid}-{i}",
-                    phone=f"137{eid:04d}{i:04d}",
+                    name=ctx.person(),
+                    phone=ctx.phone(),
                     state="active",
                     created_at=now,
                     version=1,
@@ -169,10 +212,10 @@ def seed_marketing(ctx) -> None:
             online_to=now - timedelta(days=20),
         )
         city_events = [e for e in events if any(p.id == e["project_id"] for p in in_city)]
-        for j, e in enumerate(city_events[:2]):
-            banner(BannerGroup.FEATURED, e["name"], cover[j], LinkKind.EVENT, event_id=e["id"])
+        for e in city_events[:2]:
+            banner(BannerGroup.FEATURED, e["name"], e["cover"], LinkKind.EVENT, event_id=e["id"])
         for j, p in enumerate(in_city[:5]):  # five of six: room for one more before the limit
-            banner(BannerGroup.RECOMMEND, p.name, cover[(j + 2) % 6], LinkKind.PROJECT, project_id=p.id)
+            banner(BannerGroup.RECOMMEND, p.name, cover[j % 4], LinkKind.PROJECT, project_id=p.id)
     ctx.bulk(Banner, banners, "Banner")
     # Each image is owned by the rows showing it, as their forms' saves would have recorded.
     shown = [
@@ -251,7 +294,7 @@ def seed_marketing(ctx) -> None:
             )
         )
         claims += [
-            dict(flash_sale_id=sid, project_id=pj.id, name=f"抢购租客{i}", phone=f"136{sid:04d}{i:04d}", created_at=now)
+            dict(flash_sale_id=sid, project_id=pj.id, name=ctx.person(), phone=ctx.phone(), created_at=now)
             for i in range(sold)
         ]
         bid = ctx.next_id("bargain")
@@ -278,8 +321,8 @@ def seed_marketing(ctx) -> None:
                 dict(
                     bargain_id=bid,
                     project_id=pj.id,
-                    name=f"砍价租客{i}",
-                    phone=f"135{bid:04d}{i:04d}",
+                    name=ctx.person(),
+                    phone=ctx.phone(),
                     helpers=helpers,
                     current_price=(room.rent - cut).quantize(Decimal("0.01")),
                     state=[BargainState.SUCCEEDED, BargainState.GOING, BargainState.FAILED][i],
@@ -291,42 +334,46 @@ def seed_marketing(ctx) -> None:
     ctx.bulk(Bargain, bargains, "砍价")
     ctx.bulk(BargainRecord, records, "砍价记录")
 
-    ctx.bulk(
-        Notification,
-        [
+    # Each company writes its own notices, about its own first project: no two alike in a list.
+    notices = []
+    for k, cid in enumerate(ctx.ids["company"]):
+        pj = next(p for p in projects if p.company_id == cid)
+        outage = today + timedelta(days=3 + k)
+        reminder = today - timedelta(days=1 + k)
+        notices += [
             dict(
-                company_id=cid,
-                title=title,
-                body=body,
+                title=f"{pj.name}停水检修通知",
+                body=f"{outage.month}月{outage.day}日 9:00–12:00 {pj.name}停水检修，请提前储水。",
+                audience=Audience.PROJECT,
+                project_id=pj.id,
+                channel=Channel.APP,
+                scheduled_at=at(outage - timedelta(days=2), 10),
+                state=NotificationState.SCHEDULED,
+            ),
+            dict(
+                title=f"{pj.name}{today.month}月租金缴纳提醒",
+                body=f"{pj.name}的租客您好：本月租金请于 {today.month} 月 5 日前缴纳，逾期将按日收取滞纳金。",
                 audience=Audience.ALL,
                 project_id=None,
-                channel=channel,
-                scheduled_at=when,
-                state=state,
-                created_by_id=staff_id(ctx, "manager"),
-                created_at=now,
-                version=1,
-            )
-            for cid in ctx.ids["company"]
-            for title, body, channel, when, state in (
-                (
-                    "春节停水通知",
-                    "2月3日9:00–12:00 停水检修，请提前储水。",
-                    Channel.APP,
-                    now + timedelta(days=5),
-                    NotificationState.SCHEDULED,
-                ),
-                (
-                    "租金缴纳提醒",
-                    "本月租金请于 5 日前缴纳，逾期将产生滞纳金。",
-                    Channel.SMS,
-                    now - timedelta(days=2),
-                    NotificationState.SENT,
-                ),
-            )
-        ],
-        "消息通知",
-    )
+                channel=Channel.SMS,
+                scheduled_at=at(reminder, 9 + k),
+                state=NotificationState.SENT,
+            ),
+        ]
+        ctx.bulk(
+            Notification,
+            [
+                dict(
+                    company_id=cid,
+                    **n,
+                    created_by_id=staff_id(ctx, "manager"),
+                    created_at=n["scheduled_at"] - timedelta(hours=20 + k),
+                    version=1,
+                )
+                for n in notices[-2:]
+            ],
+            "消息通知",
+        )
 
     finished = s.execute(
         sa.select(Contract.id, Contract.project_id, Contract.tenant_id)

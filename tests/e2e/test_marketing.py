@@ -226,10 +226,10 @@ def test_a_second_insurance_plan_inherits_the_first_plans_branch(page, app_db):
 
 LISTS = [  # (login, menu entry, text its demo rows show)
     ("manager", "优惠券", "免租7天"),
-    ("manager", "秒杀记录", "抢购租客"),
+    ("manager", "秒杀记录", "限时秒杀"),
     ("manager", "砍价活动", "好友助力砍租金"),
     ("manager", "砍价记录", "砍价成功"),
-    ("manager", "消息通知", "春节停水通知"),
+    ("manager", "消息通知", "停水检修通知"),
     ("assistant", "评价反馈", "朝阳青年汇"),
     ("sysadmin", "保险产品", "安心家财险"),
     ("sysadmin", "保额档位", "一个月押金"),
@@ -283,11 +283,11 @@ def test_coupon_and_notification_rules_and_withdrawing(page):
     expect(page.locator("#error-tenants")).to_have_text("发送给指定租客时请至少选择一位租客")
     shot(page, "notification-needs-tenants")
     page.keyboard.press("Escape")
-    select_row(page, "春节停水通知")
+    select_row(page, "停水检修通知")
     run(page, "withdraw")
     expect(page.get_by_text("撤回成功 1 条")).to_be_visible()
-    expect(rows(page).filter(has_text="春节停水通知")).to_contain_text("已撤回")
-    select_row(page, "春节停水通知")  # 已撤回: 撤回 no longer applies, and the bar says so
+    expect(rows(page).filter(has_text="停水检修通知")).to_contain_text("已撤回")
+    select_row(page, "停水检修通知")  # 已撤回: 撤回 no longer applies, and the bar says so
     expect(page.locator("#selection-count")).to_have_text("已选 1 条")
     expect(page.locator("#action-withdraw")).to_have_count(0)
     expect(page.locator("#bulk-hint")).to_have_text("所选记录当前没有可执行的操作")

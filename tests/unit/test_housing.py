@@ -272,13 +272,19 @@ def test_only_todays_batches_cancel(session, principal_of):
 
 def test_room_export_re_imports_as_it_is(session, principal_of):
     p = principal_of("store2")
-    frame = io.export_frame(session, RoomAdmin, p, ListQuery(filters={"project_id": "3"}))
+    frame = io.export_frame(session, RoomAdmin, p, ListQuery(filters={"project_id": "3", "visible": "false"}))
     back = io.read_sheet(io.write_frame(frame, "xlsx"), "rooms.xlsx")
     preview = io.dry_run(session, RoomAdmin, p, back)
     # Every row parses; each is refused only because the room is already there.
     assert preview.total == frame.height > 0
     assert {e["message"].split("：")[0] for e in preview.errors} == {"项目、房号已存在"}
     assert len(preview.errors) == frame.height
+    # A 租客可见 room's pictures are not in the sheet (images are not exported): its row is refused for them too.
+    frame = io.export_frame(session, RoomAdmin, p, ListQuery(filters={"project_id": "3", "visible": "true"}))
+    preview = io.dry_run(session, RoomAdmin, p, io.read_sheet(io.write_frame(frame, "xlsx"), "rooms.xlsx"))
+    assert frame.height > 0 and {e["message"] for e in preview.errors if e["column"] == "租客可见"} == {
+        "对租客可见前须补充：封面图、介绍图片"
+    }
 
 
 def test_store_staff_never_see_another_company_s_rooms(session, principal_of):

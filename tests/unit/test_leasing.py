@@ -603,4 +603,4 @@ def test_master_lease_signs_a_contract_per_room_and_splits_who_pays(session, pri
     }
     assert ("rent", Payer.COMPANY) in payers and ("deposit", Payer.COMPANY) in payers
     assert ("fee", Payer.TENANT) in payers and ("fee", Payer.COMPANY) not in payers
-    assert session.exec(select(MasterLease)).all() == [lease]
+    assert session.exec(select(MasterLease).where(MasterLease.company_name == lease.company_name)).all() == [lease]
