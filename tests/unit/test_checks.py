@@ -25,8 +25,8 @@ from clss_app.admin.site import AdminSite, SiteCheckFailed
 from clss_app.menu import MenuEntry
 from clss_app.services.permissions import roles_for
 from models import Role, Room, RoomStatus, User, UserProject
+from tests.unit.declarations import ENTRY, problems
 
-ENTRY = MenuEntry("t_rooms", "房间", "/t/rooms", frozenset({Role.SUPER_ADMIN}))
 GOOD = {"list_columns": ["number", "rent"], "filters": ["project_id"], "scope": Scope.project("project_id")}
 
 
@@ -38,15 +38,8 @@ def _admin(model=Room, key="t_rooms", **options):
     return type("RoomAdmin", (ModelAdmin,), {**GOOD, **options}, model=model, key=key)
 
 
-def _problems(*admins, menu=None) -> list[str]:
-    s = AdminSite(menu if menu is not None else {ENTRY.key: ENTRY})
-    for a in admins:
-        s.register(a)
-    return [str(p) for p in s.check()]
-
-
 def test_a_clean_declaration_passes():
-    assert _problems(_admin()) == []
+    assert problems(_admin()) == []
 
 
 @pytest.mark.parametrize(
@@ -132,7 +125,7 @@ def test_a_clean_declaration_passes():
     ],
 )
 def test_each_kind_of_typo_is_named_with_the_admin_the_option_and_the_value(options, expected):
-    found = _problems(_admin(**options))
+    found = problems(_admin(**options))
     assert any(expected in p for p in found), found
 
 
@@ -145,7 +138,7 @@ def test_many_import_scene_and_links_across_admins():
         key="t_users",
     )
     entry = MenuEntry("t_users", "员工", "/t/users", frozenset({Role.SUPER_ADMIN}))
-    found = _problems(
+    found = problems(
         bad_many, _admin(links=[Link("员工", "t_users", "username")]), menu={ENTRY.key: ENTRY, entry.key: entry}
     )
     assert "UserAdmin.many: `projects`: UserProject has no column 'usr_id'" in found
@@ -155,7 +148,7 @@ def test_many_import_scene_and_links_across_admins():
 
 
 def test_keys_must_be_unique_and_have_a_menu_entry():
-    found = _problems(_admin(), _admin(), _admin(key="t_romos"))
+    found = problems(_admin(), _admin(), _admin(key="t_romos"))
     assert "RoomAdmin.key: `t_rooms`: RoomAdmin is registered with that key already" in found
     assert "RoomAdmin.key: `t_romos`: no menu entry has that key; did you mean `t_rooms`?" in found
 

@@ -8,11 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from clss_app.admin import Link, ModelAdmin, Scope, crud, related
+from clss_app.admin import Link, crud, related
 from clss_app.admin import timeline as engine_timeline
-from clss_app.admin.site import AdminSite
 from clss_app.core.timeline import SYSTEM, Event, assemble
-from clss_app.menu import MenuEntry
 from models import (
     AuditLog,
     Bill,
@@ -21,31 +19,16 @@ from models import (
     ContractState,
     Payment,
     PaymentMethod,
-    Role,
     Room,
     RoomStatus,
     RoomStatusLog,
 )
-
-ENTRY = MenuEntry("t_rooms", "房间", "/t/rooms", frozenset({Role.SUPER_ADMIN}))
-
-
-def _problems(**options) -> list[str]:
-    admin = type(
-        "RoomAdmin",
-        (ModelAdmin,),
-        {"list_columns": ["number"], "scope": Scope.project("project_id"), **options},
-        model=Room,
-        key="t_rooms",
-    )
-    site = AdminSite({ENTRY.key: ENTRY})
-    site.register(admin)
-    return [str(p) for p in site.check()]
+from tests.unit.declarations import room_problems
 
 
 # ---------------------------------------------------------------- groups, checked at start-up
 def test_declared_groups_pass_the_checks():
-    assert _problems(detail_groups={"基本信息": ["number", "status"], "租金": ["rent", "deposit"]}) == []
+    assert room_problems(detail_groups={"基本信息": ["number", "status"], "租金": ["rent", "deposit"]}) == []
 
 
 @pytest.mark.parametrize(
@@ -65,21 +48,21 @@ def test_declared_groups_pass_the_checks():
     ],
 )
 def test_a_bad_group_is_named_at_start_up(groups, expected):
-    found = _problems(detail_groups=groups)
+    found = room_problems(detail_groups=groups)
     assert any(expected in p for p in found), found
 
 
 def test_a_group_names_only_detail_fields():
-    found = _problems(detail=["number", "rent"], detail_groups={"基本信息": ["number", "deposit"]})
+    found = room_problems(detail=["number", "rent"], detail_groups={"基本信息": ["number", "deposit"]})
     assert "RoomAdmin.detail_groups['基本信息']: `deposit`: not one of the detail's fields" in found
 
 
 def test_the_state_field_must_be_a_choice():
-    assert "RoomAdmin.state_field: `rent`: not a choice field of Room" in _problems(state_field="rent")
+    assert "RoomAdmin.state_field: `rent`: not a choice field of Room" in room_problems(state_field="rent")
 
 
 def test_link_totals_must_be_money_columns_of_the_other_list(app_site):
-    found = _problems(filters=["project_id"], links=[Link("合同", "t_rooms", "project_id", totals=("number",))])
+    found = room_problems(filters=["project_id"], links=[Link("合同", "t_rooms", "project_id", totals=("number",))])
     assert "RoomAdmin.links: 合同: totals `number`: not a money column of RoomAdmin's list" in found
 
 
@@ -208,5 +191,7 @@ def test_a_contracts_payments_are_found_through_its_bills(session, principal_of,
 
 
 def test_a_via_link_is_checked(app_site):
-    found = _problems(filters=["project_id"], links=[Link("合同", "t_rooms", "project_id", via=("t_rooms", "nmber"))])
+    found = room_problems(
+        filters=["project_id"], links=[Link("合同", "t_rooms", "project_id", via=("t_rooms", "nmber"))]
+    )
     assert "RoomAdmin.links: 合同: via `nmber`: RoomAdmin does not offer it as a filter" in found

@@ -8,13 +8,12 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from clss_app.admin import Action, ActionResult, ModelAdmin, Scope, approve_reject, crud
+from clss_app.admin import Action, ActionResult, approve_reject, crud
 from clss_app.admin.query import ListQuery, applicable_to_all
-from clss_app.admin.site import AdminSite
-from clss_app.menu import MenuEntry
 from clss_app.services.permissions import Forbidden
 from clss_app.site import app_site
-from models import AuditLog, Bill, BillState, ContractState, Role, Room, RoomStatus
+from models import AuditLog, Bill, BillState, ContractState, Role, RoomStatus
+from tests.unit.declarations import room_problems
 
 
 def _action(key: str, name: str) -> Action:
@@ -76,24 +75,9 @@ def test_the_row_button_is_the_declared_primary_of_each_state():
 
 # ---------------------------------------------------------------- start-up checks
 
-ENTRY = MenuEntry("t_rooms", "房间", "/t/rooms", frozenset({Role.SUPER_ADMIN}))
-
-
-def _problems(**options) -> list[str]:
-    admin = type(
-        "RoomAdmin",
-        (ModelAdmin,),
-        {"list_columns": ["number"], "scope": Scope.project("project_id"), **options},
-        model=Room,
-        key="t_rooms",
-    )
-    s = AdminSite({ENTRY.key: ENTRY})
-    s.register(admin)
-    return [str(p) for p in s.check()]
-
 
 def _with(when=None, primary=False, **options) -> list[str]:
-    return _problems(
+    return room_problems(
         actions=[Action("lock", "锁定", _noop, {Role.SUPER_ADMIN}, when=when or {}, primary=primary)], **options
     )
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import reflex as rx
 
-from clss_app.admin.components.common import State
+from clss_app.admin.components.common import State, action_buttons
 from clss_app.admin.view import ModelAdmin
 from clss_app.ui import theme
 
@@ -185,20 +185,7 @@ def _history(S: State) -> rx.Component:
 
 
 def _header(S: State, admin: type[ModelAdmin], noun: str) -> rx.Component:
-    actions = [
-        rx.cond(
-            S.detail_actions.contains(a.name),
-            rx.button(
-                a.label,
-                size="2",
-                variant="soft",
-                color_scheme="red" if a.danger else "blue",
-                on_click=S.ask_detail_action(a.name),
-                id=f"detail-action-{a.name}",
-            ),
-        )
-        for a in admin.actions
-    ]
+    actions = action_buttons(admin.actions, S.detail_actions, S.ask_detail_action, "detail-action-")
     return rx.hstack(
         rx.hstack(
             rx.dialog.title(noun, " ", S.detail_title, id="detail-title", margin="0"),

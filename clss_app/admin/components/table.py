@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from clss_app.admin.components.common import IOState, State, unless_hidden
+from clss_app.admin.components.common import IOState, State, action_buttons, unless_hidden
 from clss_app.admin.fields import HINT
 from clss_app.admin.look import column_look, tones
 from clss_app.admin.view import ModelAdmin
@@ -59,20 +59,7 @@ def toolbar(S: State, IO: IOState, admin: type[ModelAdmin], label: str) -> rx.Co
 
 def bulk_bar(S: State, admin: type[ModelAdmin]) -> rx.Component:
     # Only the actions valid for every ticked row (for every matching row): the server's list.
-    buttons = [
-        rx.cond(
-            S.bulk_actions.contains(a.name),
-            rx.button(
-                a.label,
-                size="2",
-                variant="soft",
-                color_scheme="red" if a.danger else "blue",
-                on_click=S.ask_action(a.name),
-                id=f"action-{a.name}",
-            ),
-        )
-        for a in admin.actions
-    ]
+    buttons = action_buttons(admin.actions, S.bulk_actions, S.ask_action, "action-")
     return rx.cond(
         S.selected.length() > 0,
         rx.hstack(
