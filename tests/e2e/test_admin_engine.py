@@ -352,7 +352,7 @@ def test_assign_projects_to_store_staff_with_the_many_picker(page, app_db):
         name = s.exec(select(User.display_name).where(User.username == "store2")).one()
     expect(page.get_by_text(f"已保存：{name}")).to_be_visible()
     rows(page).first.get_by_text("查看").click()
-    expect(page.get_by_text("丰台优家、海淀悦居")).to_be_visible()
+    expect(page.locator("#detail-items").get_by_text("丰台优家、海淀悦居")).to_be_visible()
     with Session(db(app_db)) as s:
         from models import UserProject
 

@@ -68,6 +68,7 @@ def test_a_header_action_asks_for_that_row_alone(page):
     expect(page.locator("#confirm-text")).to_contain_text("为选中的 1 份合同登记抄表读数")
     page.get_by_role("button", name="取消").click()
     expect(page.locator("#confirm-text")).to_have_count(0)
+    expect(page.locator("#selection-count")).to_have_count(0)  # the list's ticks are left as they were: none
 
 
 def test_a_rented_rooms_status_log_on_the_board_is_not_empty(page):
