@@ -91,15 +91,20 @@ class DbFacts:
         with Session(self.engine) as s:
             row = None
             if prefer:
+                # A stored reference that no row of the caller's holds: the demo's pictures are shared by
+                # content hash, and one the caller's own row holds is no one else's to borrow.
+                col = getattr(model, prefer)
+                held = select(col).where(inside, col.is_not(None))
                 row = s.exec(
-                    stmt.where(getattr(model, prefer).is_not(None), getattr(model, prefer) != "")
-                    .order_by(model.id)
-                    .limit(1)
+                    stmt.where(col.is_not(None), col != "", col.not_in(held)).order_by(model.id).limit(1)
                 ).first()
+            fallback = row is None
             row = row or s.exec(stmt.order_by(model.id).limit(1)).first()
             if row is None:
                 return None
             values = row.model_dump()
+            if prefer and fallback:
+                values[prefer] = None  # no reference of its own to borrow: the cases forge one
             return Row(row.id, self._canary(s, model, inside, label_attr(model), values), values)
 
     def _canary(self, s: Session, model, inside, attr: str, values: dict) -> str:

@@ -518,6 +518,12 @@ SELECTION: dict[str, list[Flow]] = {
             per_action=True,
             after=(("clear_selection", {}),),
         ),
+        # The detail header's action on the row it shows (an out-of-scope row never opens; the run checks again).
+        Flow(
+            "open_detail",
+            (("ask_detail_action", {"name": "{action}"}), ("run_action", {"form": "{form}"})),
+            per_action=True,
+        ),
         Flow("open_detail", (("download_attachment", {"name": "{file}"}),)),
         Flow("open_detail", (("reveal_field", {"name": "{masked}"}),)),  # 查看完整信息 of a personal number
     ],
