@@ -6,7 +6,7 @@ from clss_app.admin import Action, Count, Input, Link, ModelAdmin, Scope, Sort, 
 from clss_app.core.roles import FIN, OWNERS, STORE
 from clss_app.core.timeline import Event
 from clss_app.services import bill_approvals, bills, timelines
-from clss_app.services.permissions import Principal
+from clss_app.services.permissions import VIEW, Principal, can
 from models import AdjustmentState, ApprovalState, BadDebt, Bill, BillAdjustment, BillState, Payment, Role
 
 R = Role
@@ -85,7 +85,8 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
 
     @classmethod
     def timeline(cls, session: Session, p: Principal | None, row: Bill) -> list[Event]:
-        return timelines.bill_events(session, row)
+        lists = [k for k in (timelines.PAYMENTS, timelines.ADJUSTMENTS, timelines.BAD_DEBTS) if can(p, VIEW, k)]
+        return timelines.bill_events(session, row, lists)
 
     actions = [
         Action(

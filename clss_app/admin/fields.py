@@ -94,6 +94,8 @@ class FieldSpec:
     # An audit snapshot (options.MaskedSnapshot): {resource: {field: spec}} of the masked fields
     # each resource's snapshots hold, the resource read from the ``masks_by`` column.
     snapshot_masks: Mapping[str, Mapping[str, FieldSpec]] | None = None
+    # ... and {resource: {field: roles}} of the fields each resource hides from roles (left out for them).
+    snapshot_hidden: Mapping[str, Mapping[str, frozenset[Any]]] | None = None
     masks_by: str = ""
     # labels: the stored code also shown, small, beside its name in the list (a parameter's key)
     hint: bool = False

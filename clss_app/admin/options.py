@@ -288,7 +288,8 @@ class Masked(Override):
 @dataclass(frozen=True)
 class MaskedSnapshot(Override):
     """An audit log's before/after snapshot (JSON): the fields each resource declares ``Masked`` are masked
-    in it as they are on that resource's own pages (``by``: the column naming the resource)."""
+    in it, and those it hides from a role (``hidden_for``) left out, as on that resource's own pages
+    (``by``: the column naming the resource)."""
 
     by: str = "resource"
     applies_to: ClassVar[tuple[Kind, ...]] = ("str", "text")
@@ -298,7 +299,10 @@ class MaskedSnapshot(Override):
 
     def bind(self, spec: FieldSpec, site: AdminSite) -> FieldSpec:
         masks = {a.key: {n: f for n, f in a.fields.items() if f.mask} for a in site.admins()}
-        return spec.with_(snapshot_masks={k: m for k, m in masks.items() if m})
+        hidden = {a.key: {n: frozenset(r) for n, r in a.hidden_for.items()} for a in site.admins()}
+        return spec.with_(
+            snapshot_masks={k: m for k, m in masks.items() if m}, snapshot_hidden={k: h for k, h in hidden.items() if h}
+        )
 
     def problems(self, model: type[SQLModel], spec: FieldSpec) -> list[str]:
         return [] if self.by in model.model_fields else [f"MaskedSnapshot(by={self.by!r}): no such field"]

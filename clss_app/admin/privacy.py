@@ -31,8 +31,9 @@ def shown(spec: FieldSpec, p: Principal | None, text: Any, key: Any = None) -> A
         return text
     if masked(spec, p):
         return _masked_text(spec, text)
-    fields = (spec.snapshot_masks or {}).get(key) if spec.snapshot_masks else None
-    if not fields:
+    fields = (spec.snapshot_masks or {}).get(key) or {}
+    hidden = [n for n, roles in ((spec.snapshot_hidden or {}).get(key) or {}).items() if p is None or p.role in roles]
+    if not fields and not hidden:
         return text
     try:
         snap = json.loads(text)
@@ -40,6 +41,8 @@ def shown(spec: FieldSpec, p: Principal | None, text: Any, key: Any = None) -> A
         return text
     if not isinstance(snap, dict):
         return text
+    for name in hidden:
+        snap.pop(name, None)
     for name, field in fields.items():
         if isinstance(snap.get(name), str) and masked(field, p):
             snap[name] = _masked_text(field, snap[name])

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from sqlmodel import Session, SQLModel
 
-from clss_app.admin import search
+from clss_app.admin import privacy, search
 from clss_app.admin.fields import FieldSpec, infer_field, infer_fields, label_attr
 from clss_app.admin.many import Many
 from clss_app.admin.options import Count, FieldOverride, Sort, apply_overrides, overrides_of
@@ -252,13 +252,17 @@ class ModelAdmin:
     # ---------------------------------------------------------------- helpers
     @classmethod
     def sortable_fields(cls) -> list[str]:
-        return cls.sortable if cls.sortable is not None else [n for n in cls.list_columns if n not in cls.many]
+        if cls.sortable is not None:
+            return cls.sortable
+        # A personal number is no order by default: most roles read it masked (sortable_for drops it for them).
+        return [n for n in cls.list_columns if n not in cls.many and not cls.fields[n].mask]
 
     @classmethod
     def sortable_for(cls, p: Principal | None) -> list[str]:
-        """What ``p``'s role may sort by: the sortable columns it sees, and the list's own default order."""
+        """What ``p``'s role may sort by: the sortable columns it reads in full (an order by a number shown
+        masked would tell its hidden digits apart), and the list's own default order."""
         return [
-            *cls.visible(p, cls.sortable_fields()),
+            *(n for n in cls.visible(p, cls.sortable_fields()) if not privacy.masked(cls.fields[n], p)),
             *([cls.default_key().lstrip("-")] if cls.default_key() else []),
             "id",
         ]

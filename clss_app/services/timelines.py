@@ -6,6 +6,8 @@ function reads only what belongs to that row.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlmodel import Session, select
 
 from clss_app.core.clock import SHANGHAI
@@ -84,18 +86,24 @@ def _rooms_of(session: Session, c: Contract) -> list[int]:
     return list({c.room_id, *successors})
 
 
-def bill_events(session: Session, b: Bill) -> list[Event]:
-    """A bill's confirmation, each payment or refund, each amount adjustment and bad-debt request."""
+PAYMENTS, ADJUSTMENTS, BAD_DEBTS = "payments", "adjustments", "bad_debts"
+
+
+def bill_events(session: Session, b: Bill, lists: Collection[str]) -> list[Event]:
+    """A bill's confirmation, and from the ``lists`` the viewer may open: each payment or refund, each
+    amount adjustment, each bad-debt request (a role that may not open 坏账审批 reads none of it here)."""
     out = []
     if b.confirmed_at is not None:
         out.append(Event(b.confirmed_at, "", "账单确认", "推送给租客", "blue"))
-    for pay in session.exec(select(Payment).where(Payment.bill_id == b.id).order_by(Payment.id)).all():
+    payments = select(Payment).where(Payment.bill_id == b.id).order_by(Payment.id)
+    for pay in session.exec(payments).all() if PAYMENTS in lists else []:
         refund = pay.amount < 0
         what = f"{'退款' if refund else '登记收款'} ¥{abs(pay.amount):,.2f}"
         why = "，".join(x for x in (pay.method.label, pay.receipt_no and f"凭证号 {pay.receipt_no}") if x)
         at = pay.created_at if pay.created_at.astimezone(SHANGHAI).date() == pay.paid_on else pay.paid_on
         out.append(Event(at, pay.recorded_by_id, what, why, "amber" if refund else "green"))
-    for a in session.exec(select(BillAdjustment).where(BillAdjustment.bill_id == b.id)).all():
+    adjustments = select(BillAdjustment).where(BillAdjustment.bill_id == b.id)
+    for a in session.exec(adjustments).all() if ADJUSTMENTS in lists else []:
         out.append(
             Event(
                 a.created_at,
@@ -107,7 +115,7 @@ def bill_events(session: Session, b: Bill) -> list[Event]:
         )
         if a.decided_by_id:
             out.append(Event(a.created_at, a.decided_by_id, f"调整{a.state.label}", a.comment))
-    for d in session.exec(select(BadDebt).where(BadDebt.bill_id == b.id)).all():
+    for d in session.exec(select(BadDebt).where(BadDebt.bill_id == b.id)).all() if BAD_DEBTS in lists else []:
         out.append(Event(d.created_at, d.requested_by_id, f"申请坏账 ¥{d.amount:,.2f}", d.reason, "red"))
         out += [
             Event(d.created_at, who, f"{level}通过", "")

@@ -126,6 +126,20 @@ def test_a_bills_timeline_tells_its_payments(session, principal_of, app_site):
     assert pays and pays[0]["why"].split("，")[0] in {m.label for m in PaymentMethod}
 
 
+def test_a_bills_timeline_tells_only_what_the_role_may_open(session, principal_of, app_site):
+    """坏账审批 is not a store assistant's list: its requests are not in a bill's story for them either."""
+    from models import BadDebt
+
+    bill = session.exec(select(Bill).where(Bill.id.in_(select(BadDebt.bill_id)))).first()
+    bills = app_site.admin("bills")
+
+    def story(who):
+        return [e["what"] for e in engine_timeline.timeline(session, bills, principal_of(who), bill)]
+
+    assert any(w.startswith("申请坏账") for w in story("finance"))
+    assert story("assistant") and not any(w.startswith("申请坏账") for w in story("assistant"))
+
+
 # ---------------------------------------------------------------- related tabs
 def test_a_contracts_bills_tab_counts_and_sums_inside_the_scope(session, principal_of, app_site):
     p = principal_of("manager")

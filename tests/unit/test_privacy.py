@@ -276,3 +276,43 @@ def test_a_role_that_reads_a_number_masked_edits_the_row_without_seeing_or_overw
     raw = {"name": "改名", "phone": "139****5678", "id_number": "1101**********002X", "company_id": str(row.company_id)}
     saved, _ = crud.update(session, tenants, principal_of("principal"), row.id, raw, row.version)
     assert (saved.name, saved.phone, saved.id_number) == ("改名", "13912345678", VALID)
+
+
+def test_no_role_may_order_a_list_by_a_number_it_reads_masked(principal_of):
+    """An order by the full number would tell the hidden digits apart (132****2398 before 132****0561)."""
+    from clss_app.admin import privacy
+    from clss_app.admin.query import ListQuery
+    from clss_app.demo import DEMO_LOGINS
+    from clss_app.site import app_site
+
+    for login, _name, _role in DEMO_LOGINS:
+        p = principal_of(login)
+        for admin in app_site().admins():
+            leaks = [n for n in admin.sortable_for(p) if n in admin.fields and privacy.masked(admin.fields[n], p)]
+            assert not leaks, f"{admin.key} as {login}: {leaks}"
+    signups = app_site().admin("event_signups")
+    assert ListQuery(sort="-phone").problems(signups, principal_of("sysadmin"))["sort"] == "该列不能排序"
+
+
+def test_the_audit_log_leaves_out_what_the_resource_hides_from_the_role(session, principal_of):
+    """A staff phone is hidden from 超级管理员 on 员工管理: its changes are not read in 操作日志 either."""
+    import json
+
+    from sqlmodel import select
+
+    from clss_app.admin import audit
+    from clss_app.admin.query import display
+    from clss_app.site import app_site
+    from models import AuditLog, User
+
+    staff = session.exec(select(User).where(User.username == "finance2")).one()
+    before, after = {"phone": staff.phone, "display_name": staff.display_name}, {"phone": "13930600000"}
+    audit.record(session, principal_of("sysadmin"), "users", staff.id, "update", before=before, after=after)
+    session.flush()
+    entry = session.exec(select(AuditLog).where(AuditLog.resource == "users", AuditLog.row_id == staff.id)).all()[-1]
+    log = app_site().admin("audit_log")
+    for who, sees in (("super", False), ("sysadmin", True)):
+        if not log.allowed(principal_of(who), "view"):
+            continue
+        shown = display(session, log, principal_of(who), [entry], ["before", "after"])[0]
+        assert ("phone" in json.loads(shown["after"] or "{}")) is sees, who
