@@ -40,7 +40,8 @@ def build_app(site: AdminSite, entries: Mapping[str, menu.MenuEntry] = menu.ENTR
         ],
         style={"font_family": theme.FONT},
         stylesheets=["/admin.css"],
-        head_components=[rx.script(src="/clss.js")],
+        # The icon named, or every fresh load asks for /favicon.ico and logs its 404 in the console.
+        head_components=[rx.script(src="/clss.js"), rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
         backend_exception_handler=event_guard.backend_exception,
     )
     app.add_middleware(event_guard.ArgumentCheck())  # every event's payload fits its handler, or it never runs

@@ -240,9 +240,11 @@ def _unique_errors(session: Session, admin: type[ModelAdmin], merged: Values, ro
 
 def unique_message(admin: type[ModelAdmin], cols: tuple[str, ...], values: Values) -> str:
     last = cols[-1]
+    spec = admin.fields[last]
+    value = spec.label_of(values[last]) if spec.labels is not None else values[last]  # 滞纳金宽限天数, not its key
     if len(cols) > 1:
-        return f"{'、'.join(admin.fields[c].label for c in cols)}已存在：{values[last]}"
-    return f"{admin.fields[last].label}“{values[last]}”已存在"
+        return f"{'、'.join(admin.fields[c].label for c in cols)}已存在：{value}"
+    return f"{spec.label}“{value}”已存在"
 
 
 def existing_keys(

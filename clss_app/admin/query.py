@@ -249,6 +249,16 @@ def fk_labels(session: Session, admin, rows: list, names: list[str]) -> dict[str
     }
 
 
+def row_title(session: Session, admin, p: Principal | None, row) -> str:
+    """How a dialog names ``row``: its label field (合同 HT…); a row with none (a reservation, a payment) by
+    its list's first two columns as ``p`` reads them (2-510 · 王伟), never its bare id."""
+    if admin.label_field != "id":
+        return admin.row_label(row)
+    cols = [n for n in admin.visible(p, admin.list_columns) if n != "id"][:2]
+    shown = display(session, admin, p, [row], cols)[0] if cols else {}
+    return " · ".join(str(shown[n]) for n in cols if shown.get(n)) or f"#{row.id}"
+
+
 def display(session: Session, admin, p: Principal | None, rows: list, names: list[str]) -> list[dict[str, str]]:
     """The rows as ``p`` reads them: labels for foreign keys and links, formatted values, personal numbers
     masked unless ``p``'s role may see them (privacy.py)."""

@@ -102,4 +102,5 @@ def occupancy_text(rented: int, rentable: int) -> str:
 
 
 def occupancy_note(rented: int, rentable: int) -> str:
-    return f"在租及待入住 {rented:,} / 可租 {rentable:,} 间"
+    # No-break spaces: a narrow card breaks the line at " / " only, never before 间.
+    return f"在租及待入住\u00a0{rented:,} / 可租\u00a0{rentable:,}\u00a0间"

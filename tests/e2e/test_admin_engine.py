@@ -79,6 +79,11 @@ def test_list_search_filter_sort_and_paging(page):
     expect(rows(page).first).to_contain_text("finance5")
 
 
+def _choose_key(page, name: str) -> None:
+    page.locator("#field-key").click()
+    page.get_by_role("option", name=name, exact=True).click()
+
+
 def test_create_with_field_errors_then_duplicate_then_success(page):
     open_page(page, "super", "/system/city-params", "超级管理员")
     page.locator("#admin-create").click()
@@ -88,14 +93,15 @@ def test_create_with_field_errors_then_duplicate_then_success(page):
     expect(page.locator("#form-error")).to_be_visible()
     shot(page, "engine-form-errors")
     page.locator("#field-city").fill("北京")
-    page.locator("#field-key").fill("late_fee_grace_days")
+    _choose_key(page, "滞纳金宽限天数")  # the catalogue's names, not keys to type
     page.locator("#field-value").fill("5")
     page.locator("#form-save").click()
-    expect(page.locator("#error-key")).to_contain_text("已存在")
-    page.locator("#field-key").fill("x" * 70)
+    expect(page.locator("#error-key")).to_have_text("城市、参数名已存在：滞纳金宽限天数")
+    page.locator("#field-city").fill("京" * 70)
     page.locator("#form-save").click()
-    expect(page.locator("#error-key")).to_contain_text("不能超过 64 个字符")
-    page.locator("#field-key").fill("meter_reading_day")
+    expect(page.locator("#error-city")).to_contain_text("不能超过")
+    page.locator("#field-city").fill("北京")
+    _choose_key(page, "抄表日")
     page.locator("#form-save").click()
     expect(page.get_by_text("已新增：抄表日")).to_be_visible()  # a parameter by its name (services/params.py)
     page.locator("#admin-search").fill("meter_reading_day")

@@ -25,10 +25,12 @@ def _input(S: State, admin, name: str) -> rx.Component:
         return fk_picker(S, admin, name)
     if spec.kind == "many":
         return many_picker(S, admin, name)
-    if spec.kind in ("enum", "bool"):
+    # A closed set of codes shown by their names (a parameter's key) is chosen by name, never typed.
+    named = [(str(code), label) for code, label in (spec.labels or {}).items()] if spec.kind == "str" else []
+    if spec.kind in ("enum", "bool") or named:
         return rx.select.root(
             rx.select.trigger(placeholder=f"请选择{spec.label}", width="100%", id=f"field-{name}"),
-            rx.select.content(*[rx.select.item(label, value=v) for v, label in spec.choices()]),
+            rx.select.content(*[rx.select.item(label, value=v) for v, label in spec.choices() or named]),
             default_value=value,
             on_change=lambda v: S.set_form_value(name, v),
             name=name,

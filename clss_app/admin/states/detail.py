@@ -12,13 +12,14 @@ from sqlmodel import Session
 from clss_app.admin import attachments, audit, crud, downloads, privacy, stored_files
 from clss_app.admin.fields import HINT, SHANGHAI
 from clss_app.admin.look import tone_of
-from clss_app.admin.query import display
+from clss_app.admin.query import display, row_title
 from clss_app.admin.related import RelatedTab, tabs
 from clss_app.admin.states.fields import FieldsMixin
 from clss_app.admin.timeline import timeline
 from clss_app.admin.view import ModelAdmin
 from clss_app.compat import event
 from clss_app.event_guard import refusal
+from clss_app.services import accounts
 from clss_app.services.permissions import VIEW, Forbidden, Principal, require
 
 
@@ -57,7 +58,7 @@ class DetailMixin(FieldsMixin, mixin=True):
                     for n in ns
                 ]
                 self._load_history(s, admin, p, row)
-                self.detail_title = admin.row_label(row)
+                self.detail_title = row_title(s, admin, p, row)
                 state = admin.state_name()
                 seen = state and state in admin.visible(p, [state])
                 value = getattr(row, state) if seen else None
@@ -73,14 +74,16 @@ class DetailMixin(FieldsMixin, mixin=True):
         self.detail_open = True
 
     def _load_history(self, s: Session, admin: type[ModelAdmin], p: Principal | None, row: Any) -> None:
+        entries = audit.history(s, admin.key, row.id)
+        names = accounts.staff_names(s, logins=[h.username for h in entries])  # 陈店长, not manager
         self.detail_history = [
             {
                 "at": h.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
-                "who": h.username or "系统",
+                "who": names.get(h.username, h.username) if h.username else "系统",
                 "summary": h.summary,
                 "changes": audit.describe(s, admin, h, p) if h.action in ("update", "delete") else "",
             }
-            for h in audit.history(s, admin.key, row.id)
+            for h in entries
         ]
         self.detail_timeline = timeline(s, admin, p, row)
 

@@ -13,7 +13,7 @@ import reflex as rx
 
 from clss_app.admin import crud
 from clss_app.admin.fields import FieldSpec
-from clss_app.admin.query import applicable_to_all, count, matching_ids
+from clss_app.admin.query import applicable_to_all, count, matching_ids, row_title
 from clss_app.admin.states.base import AdminBase
 from clss_app.compat import MapField, event, map_field
 from clss_app.event_guard import refusal
@@ -160,7 +160,7 @@ class SelectionMixin(AdminBase, mixin=True):
                 problem = crud.not_applicable(admin, action, [row])
                 if problem:
                     return refusal(problem)
-                label = admin.row_label(row)
+                label = row_title(s, admin, p, row)
         except Forbidden as exc:
             return self._refused(exc)
         self._ask(action, "1", f"{action.label}：{label}")
