@@ -152,6 +152,11 @@
     else if (b.dataset.clear) { const el = input; setter.call(el, ''); el.dispatchEvent(new Event('input', { bubbles: true })); close(); el.blur(); }
   });
   document.addEventListener('keydown', e => { if (pop && e.key === 'Escape') { e.stopPropagation(); close(); } }, true);
+  // Enter in a range filter applies it as leaving the box does (the server names a value it cannot read).
+  document.addEventListener('keydown', e => {
+    const el = e.target;
+    if (e.key === 'Enter' && el instanceof HTMLInputElement && (el.name || '').startsWith('f_')) { close(); el.blur(); }
+  });
   window.addEventListener('scroll', e => { if (pop && !pop.contains(e.target) && pop.style.position === 'fixed') close(); }, true);
 })();
 // 更多筛选: opens and closes the list's other filters in the page.
