@@ -8,6 +8,7 @@ from clss_app import db, manage
 from clss_app.admin import crud, query
 from clss_app.site import app_site
 from models import BadDebt, Contract, User
+from tests.unit.old_schema import at_0005
 
 migration = importlib.import_module("migrations.versions.0019_people_by_user_id")
 
@@ -16,26 +17,15 @@ def test_the_migration_maps_logins_to_user_ids(tmp_path, monkeypatch):
     """Existing logins become the user's id; a login without an account (online contracts' `APP`) NULL."""
     from alembic import command
 
-    monkeypatch.setenv("CLSS_DATABASE_URL", f"sqlite:///{tmp_path}/people.db")
-    command.upgrade(manage.alembic_config(), "0005")
-    with db.engine().begin() as conn:
-        for sql in (
-            "INSERT INTO org_unit (id, name, kind, city, is_whitelist, is_operating, license_file, created_at,"
-            " version) VALUES (1, '总行', 'hq', '', 0, 0, '', '2026-01-01', 1)",
-            "INSERT INTO app_user (id, username, display_name, phone, role, org_unit_id, data_scope, password_hash,"
-            " is_active, failed_logins, created_at) VALUES (7, 'manager', '陈店长', '', 'store_manager', 1,"
-            " 'subtree', 'x', 1, 0, '2026-01-01')",
-            "INSERT INTO project (id, name, company_id, city, district, address, kind, publish_state, visible,"
-            " cover, created_at, version) VALUES (1, 'P', 1, '北京', '', '', 'centralized', 'draft', 0, '',"
-            " '2026-01-01', 1)",
-            "INSERT INTO building (id, project_id, name) VALUES (1, 1, '1号楼')",
-            "INSERT INTO floor (id, building_id, number) VALUES (1, 1, 7)",
-            "INSERT INTO room (id, project_id, building_id, floor_id, number, area, rent, deposit, orientation,"
-            " status) VALUES (1, 1, 1, 1, '701', 30, 2000, 2000, '南', 'vacant')",
-            "INSERT INTO room (id, project_id, building_id, floor_id, number, area, rent, deposit, orientation,"
-            " status) VALUES (2, 1, 1, 1, '702', 30, 2000, 2000, '南', 'vacant')",
-        ):
-            conn.exec_driver_sql(sql)
+    at_0005(
+        monkeypatch,
+        tmp_path / "people.db",
+        "INSERT INTO app_user (id, username, display_name, phone, role, org_unit_id, data_scope, password_hash,"
+        " is_active, failed_logins, created_at) VALUES (7, 'manager', '陈店长', '', 'store_manager', 1,"
+        " 'subtree', 'x', 1, 0, '2026-01-01')",
+        "INSERT INTO room (id, project_id, building_id, floor_id, number, area, rent, deposit, orientation,"
+        " status) VALUES (2, 1, 1, 1, '702', 30, 2000, 2000, '南', 'vacant')",
+    )
     command.upgrade(manage.alembic_config(), "0016")
     with db.engine().begin() as conn:
         conn.exec_driver_sql("UPDATE room SET locked_by = 'manager' WHERE id = 1")

@@ -11,6 +11,7 @@ from sqlmodel import SQLModel, select
 from clss_app import db, demo, manage
 from clss_app.admin.search import not_an_index_object
 from models import OrgUnit, Project, Role, Room, User
+from tests.unit.old_schema import at_0005
 
 
 def test_migrations_match_the_models(tmp_path, monkeypatch):
@@ -24,23 +25,7 @@ def test_migrations_match_the_models(tmp_path, monkeypatch):
 
 def test_migrations_upgrade_a_database_that_holds_data(tmp_path, monkeypatch):
     """SQLite rebuilds tables to alter them: rows pointing at them must not stop the upgrade."""
-    from alembic import command
-
-    monkeypatch.setenv("CLSS_DATABASE_URL", f"sqlite:///{tmp_path}/old.db")
-    command.upgrade(manage.alembic_config(), "0005")
-    with db.engine().begin() as conn:
-        for sql in (
-            "INSERT INTO org_unit (id, name, kind, city, is_whitelist, is_operating, license_file, created_at,"
-            " version) VALUES (1, '总行', 'hq', '', 0, 0, '', '2026-01-01', 1)",
-            "INSERT INTO project (id, name, company_id, city, district, address, kind, publish_state, visible,"
-            " cover, created_at, version) VALUES (1, 'P', 1, '北京', '', '', 'centralized', 'draft', 0, '',"
-            " '2026-01-01', 1)",
-            "INSERT INTO building (id, project_id, name) VALUES (1, 1, '1号楼')",
-            "INSERT INTO floor (id, building_id, number) VALUES (1, 1, 7)",
-            "INSERT INTO room (id, project_id, building_id, floor_id, number, area, rent, deposit, orientation,"
-            " status) VALUES (1, 1, 1, 1, '701', 30, 2000, 2000, '南', 'vacant')",
-        ):
-            conn.exec_driver_sql(sql)
+    at_0005(monkeypatch, tmp_path / "old.db")
     manage.migrate()
     with db.engine().connect() as conn:
         assert conn.exec_driver_sql("SELECT floor_no, version FROM room").one() == (7, 1)
