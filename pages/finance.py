@@ -29,17 +29,18 @@ PAYMENT = ask(
 
 
 class BillAdmin(ModelAdmin, model=Bill, key="bills"):
+    # What a store works by first (due date, amounts, state: in view at 1366 px), the period after.
     list_columns = [
         "title",
         "tenant_id",
         "fee_name",
-        "payer",
-        "period_start",
-        "period_end",
         "due_date",
         "amount",
         "paid",
         "state",
+        "payer",
+        "period_start",
+        "period_end",
     ]
     # The bill's tenant through its contract: bill.tenant_id has no index of its own (see models.leasing.Bill).
     search = ["title", "room.number", "contract.number", "contract.tenant.name", "contract.tenant.phone"]

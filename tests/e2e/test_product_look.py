@@ -30,6 +30,11 @@ def test_bills_and_rooms_fit_with_their_actions_in_view(page, size):
         expect(first).to_be_visible()
         ops = first.locator("td.clss-ops")
         expect(ops).to_be_in_viewport()  # sticky on the right: in view without scrolling the table
+        # The state a store works by is in view too, not scrolled off behind 操作.
+        badge = first.locator(".clss-badge").first
+        expect(badge).to_be_in_viewport()
+        box, sticky = badge.bounding_box(), ops.bounding_box()
+        assert box and sticky and box["x"] + box["width"] <= sticky["x"], f"{entry}: the state sits under 操作"
         _fits(page)
         page.wait_for_timeout(300)  # badges and images settle
         shot(page, f"look-{name}-{size}")
