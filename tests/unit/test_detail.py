@@ -14,6 +14,7 @@ from clss_app.core.timeline import SYSTEM, Event, assemble
 from models import (
     AuditLog,
     Bill,
+    BillState,
     Contract,
     ContractSource,
     ContractState,
@@ -98,8 +99,18 @@ def test_assemble_orders_the_latest_first_and_names_people():
 def test_an_action_writes_each_rows_state_change_and_the_timeline_tells_it(session, principal_of, app_site):
     p = principal_of("manager")
     admin = app_site.admin("check_ins")
+    # One whose first rent is paid (the demo pays half of them): check-in refuses the others.
+    paid_first = select(Bill.contract_id).where(
+        Bill.fee_key == "rent", Bill.period_no == 1, Bill.state == BillState.PAID
+    )
     c = session.exec(
-        select(Contract).where(Contract.state == ContractState.SIGNED, Contract.project_id.in_(p.project_ids))
+        select(Contract)
+        .where(
+            Contract.state == ContractState.SIGNED,
+            Contract.project_id.in_(p.project_ids),
+            Contract.id.in_(paid_first),
+        )
+        .order_by(Contract.id)
     ).first()
     action = next(a for a in admin.actions if a.name == "check_in")
     result = crud.run_action(session, admin, action, p, ids=[c.id], raw={"checked_in_on": str(c.start_date)})
