@@ -8,7 +8,9 @@ then set the new version here.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, TypeVarTuple, overload
 
 import reflex as rx
@@ -34,6 +36,8 @@ RECHECK = {
         "(if not, declare dict vars as rx.Field again and delete this).",
         "rxconfig's REFLEX_OPLOCK_ENABLED: the lost wake-up on the Redis lock it avoids "
         "(benchmarks/ws_client.py with 3 workers on Redis).",
+        "run_here: an EventSpec still holds its handler (state_full_name, fn) and its bound arguments as "
+        "(name, LiteralVar) pairs, and get_full_name still names a state class as the handler does.",
     ],
     "reflex-base": [
         "transform_event_payload: reflex_base.event.processor.base_state_processor._transform_event_payload "
@@ -109,3 +113,33 @@ def upload_event(handler: EventCallback[list[rx.UploadFile], str], upload: FileU
     there at run time, but types an upload spec only as a handler's sole argument."""
     files: Any = upload
     return handler(files, arg)
+
+
+@cache
+def _state_class(full_name: str) -> type[rx.State]:
+    """The state class of that full name (Reflex's own lookup needs its registration context, which an
+    event's task does not always carry)."""
+    stack: list[type[rx.State]] = [rx.State]
+    while stack:
+        cls = stack.pop()
+        if cls.get_full_name() == full_name:
+            return cls
+        stack.extend(cls.__subclasses__())
+    raise LookupError(full_name)
+
+
+async def run_here(state: rx.State, spec: Any) -> tuple[bool, Any]:
+    """Run ``spec`` (an EventSpec or EventHandler of a state in ``state``'s tree, with literal arguments)
+    inside the event being handled, instead of returning it: a returned event goes to the browser and
+    comes back, a round trip more. (True, what it returned), or (False, None) for a handler that yields
+    or runs in the background, which must stay an event of its own."""
+    handler = getattr(spec, "handler", spec)
+    fn = handler.fn
+    if getattr(handler, "is_background", False) or inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+        return False, None
+    args = [getattr(value, "_var_value", None) for _, value in getattr(spec, "args", ())]
+    target = await state.get_state(_state_class(handler.state_full_name))
+    result = fn(target, *args)
+    if inspect.isawaitable(result):
+        result = await result
+    return True, result

@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from clss_app import db, menu, settings
 from clss_app.admin.site import served
-from clss_app.compat import event
+from clss_app.compat import event, run_here
 from clss_app.services import auth
 from clss_app.services.permissions import VIEW, Forbidden, NotLoggedIn, Principal, can
 
@@ -101,8 +101,9 @@ class AuthState(rx.State):
 
     # ------------------------------------------------------------ events
     @event
-    def enter_page(self, key: str):
-        """on_load guard of every page behind the login."""
+    async def enter_page(self, key: str):
+        """on_load guard of every page behind the login; a page it lets in is loaded in this same event
+        (one round trip, not two: compat.run_here)."""
         if key != self._page_key:  # a new page: hide the old one until checked
             self.page_status = "loading"
         self._page_key = key
@@ -114,7 +115,11 @@ class AuthState(rx.State):
         self._show_identity(p)
         self.page_status = "ok" if can(p, VIEW, key) else "forbidden"
         if self.page_status == "ok":
-            return served().loader(key)
+            loader = served().loader(key)
+            if loader is None:
+                return None
+            ran, result = await run_here(self, loader)
+            return result if ran else loader
 
     @event
     def enter_login(self):

@@ -147,21 +147,31 @@ def test_home_summary_counts_only_the_users_projects(demo_db):
 
 
 def test_page_guard_marks_forbidden_pages(demo_db):
+    from clss_app.admin.state import AdminState
+    from pages.home import HOME_LOAD
+
     st = _state(AuthState, _token("finance"))
-    st.enter_page("users")
+    _run(st.enter_page("users"))
     assert st.page_status == "forbidden" and st.role_label == "财务"
-    st.enter_page("payments")
+    _run(st.enter_page("payments"))
     assert st.page_status == "ok"
     assert "users" not in st.allowed_keys and "payments" in st.allowed_keys
 
-    assert st.enter_page("users") is None  # the data loader is not even started
+    assert _run(st.enter_page("users")) is None  # the data loader is not even started
 
+    # A list is loaded in the guard's own event (one round trip): its rows are there when it returns,
+    # and the count follows as the list's own next event.
     admin = _state(AuthState, _token("sysadmin"))
-    loader = admin.enter_page("users")
-    assert loader.handler.fn.__qualname__ == "AdminState.load" and "users" in repr(loader.args)
+    after = _run(admin.enter_page("users"))
+    listing = admin.get_substate(AdminState.get_full_name().split(".")[2:])
+    assert listing.admin_key == "users" and listing.rows
+    assert any(getattr(getattr(e, "fn", None), "__qualname__", "").endswith("load_count") for e in after)
+    # A loader that yields (the home page's) stays an event of its own.
+    home = _run(admin.enter_page("home"))
+    assert home is HOME_LOAD
 
     anon = _state(AuthState)
-    assert _is_redirect_to_login(anon.enter_page("home"))
+    assert _is_redirect_to_login(_run(anon.enter_page("home")))
     assert anon.page_status == "loading"
 
 
