@@ -84,3 +84,19 @@ def test_a_rented_rooms_status_log_on_the_board_is_not_empty(page):
     expect(panel).not_to_contain_text("暂无记录")
     page.wait_for_timeout(500)  # the drawer slides in
     shot(page, "detail-board-room-log")
+
+
+def test_a_row_without_a_name_is_titled_by_its_columns_and_its_history_names_people(page):
+    """预定 has no name field: its detail reads 预定 2-510 · 王伟, never 预定 12; 操作记录 says 陈店长, not manager."""
+    login(page, "manager")
+    expect(page.locator("#current-role")).to_be_visible()
+    open_list(page, "预定管理")
+    first = rows(page).first
+    room, tenant = column(page, "房间")[0], column(page, "租客")[0]
+    first.get_by_text("查看").click()
+    expect(page.locator("#detail-title")).to_have_text(f"预定 {room} · {tenant}")
+    page.get_by_role("tab", name="操作记录").click()
+    history = page.locator("#detail-history")
+    expect(history).to_contain_text("陈店长")
+    expect(history).not_to_contain_text("manager")
+    shot(page, "detail-reservation-history")
