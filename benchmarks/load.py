@@ -1,6 +1,6 @@
 """Load test: N simulated store staff over websockets against the real app, in two set-ups.
 
-    bash scripts/load_test [--sessions 50] [--seconds 60] [--max-requests 20000] [--workers 3]
+    bash scripts/load_test [--sessions 50] [--seconds 60] [--max-requests 20000] [--workers 3] [--scale 70]
 
 ``sqlite``: one worker on a SQLite file (the embedded default). ``cluster``: PostgreSQL, Redis as
 the state manager and several workers (the production set-up; scripts/load_test starts both
@@ -63,13 +63,17 @@ def version() -> str:
 # ---------------------------------------------------------------- set-up
 
 
-def seed(url: str) -> None:
+def seed(url: str, scale: int = 1) -> None:
     import subprocess
     import sys
 
     env = dict(os.environ, CLSS_DATABASE_URL=url)
     subprocess.run(
-        [sys.executable, "-m", "clss_app.manage", "seed"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+        [sys.executable, "-m", "clss_app.manage", "seed", "--scale", str(scale)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
 
 
@@ -271,7 +275,9 @@ def run_setup(name: str, args) -> bool:
         url = f"sqlite:///{tmp / 'load.db'}"
     else:
         url, env = fresh_cluster("clss_load", args.workers)
-    seed(url)
+    t = time.perf_counter()
+    seed(url, args.scale)
+    print(f"\n-- demo at scale {args.scale} seeded in {time.perf_counter() - t:.0f} s", flush=True)
     label = "1 worker, SQLite" if name == "sqlite" else f"{args.workers} workers, PostgreSQL + Redis"
     print(f"\n-- {label}: starting the app (production build) …", flush=True)
     with running_app(url, log_path=tmp / "app.log", **env) as base:
@@ -288,6 +294,7 @@ def main() -> None:
     ap.add_argument("--think", type=float, default=1.0, help="mean seconds between a session's actions")
     ap.add_argument("--workers", type=int, default=3)
     ap.add_argument("--arrival", type=float, default=10, help="seconds over which the sessions log in")
+    ap.add_argument("--scale", type=int, default=1, help="the demo's scale: 70 is about 86k rooms and 2.4M bills")
     ap.add_argument("--setup", choices=["sqlite", "cluster", "both"], default="both")
     ap.add_argument("--base", help="drive an app already running here (with --database) instead")
     ap.add_argument("--database", help="that app's database URL")
@@ -298,7 +305,7 @@ def main() -> None:
         raise SystemExit(0 if not tally.errors and not problems else 1)
     print(
         f"load test: {args.sessions} sessions, {args.seconds:.0f} s or {args.max_requests} requests, "
-        f"think time {args.think:.1f} s mean; {os.cpu_count()} cores"
+        f"think time {args.think:.1f} s mean; demo scale {args.scale}; {os.cpu_count()} cores"
     )
     setups = ["sqlite", "cluster"] if args.setup == "both" else [args.setup]
     ok = [run_setup(s, args) for s in setups]

@@ -255,6 +255,8 @@ class Bill(SQLModel, table=True):
         # The state rides along so that 账单管理's unpaid-first order (pages/finance.py) reads no table row
         # to tell a paid bill from an unpaid one while it walks the dates; it serves a plain date order too.
         sa.Index("ix_bill_due_state", "due_date", "state"),
+        # 经营看板's sums by project, due day and state read this index alone (migration 0020).
+        sa.Index("ix_bill_project_due_sums", "project_id", "due_date", "state", "amount", "late_fee", "paid"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -291,10 +293,12 @@ class Payment(SQLModel, table=True):
     """收款登记: money received against one bill (offline payments are entered by finance)."""
 
     __tablename__ = "payment"
+    # 经营看板's sums by project and day read this index alone; it serves lookups by project too (0020).
+    __table_args__ = (sa.Index("ix_payment_project_day", "project_id", "paid_on", "amount"),)
 
     id: int | None = Field(default=None, primary_key=True)
     bill_id: int = Field(foreign_key="bill.id", index=True, title="账单")
-    project_id: int = Field(foreign_key="project.id", index=True, title="项目")
+    project_id: int = Field(foreign_key="project.id", title="项目")
     amount: Decimal = money("收款金额(元)")
     method: PaymentMethod = Field(
         default=PaymentMethod.TRANSFER, sa_column=enum_column(PaymentMethod, nullable=False), title="收款方式"
