@@ -33,6 +33,7 @@ from models.insurance import (
     ProjectInsurancePlan,
 )
 from models.leasing import (
+    UNPAID_BILL_STATES,
     AdjustmentKind,
     AdjustmentState,
     Appointment,
@@ -85,6 +86,7 @@ from models.user import LoginLog, LoginOutcome, LoginThrottle, User, UserProject
 __all__ = [
     "PROJECT_BOUND_ROLES",
     "ROLE_UNIT_KIND",
+    "UNPAID_BILL_STATES",
     "AdjustmentKind",
     "AdjustmentState",
     "Appointment",

@@ -102,6 +102,11 @@ class BillState(LabeledEnum):
     REVOKED = ("revoked", "已撤销")
 
 
+# Bills still to be paid: 账单管理 lists them first, by due date (pages/finance.py).
+UNPAID_BILL_STATES = (BillState.UNCONFIRMED, BillState.CONFIRMED, BillState.PARTLY_PAID)
+_UNPAID_SQL = f"state IN ({', '.join(repr(s.value) for s in UNPAID_BILL_STATES)})"
+
+
 class PaymentMethod(LabeledEnum):
     TRANSFER = ("transfer", "银行转账")
     CASH = ("cash", "现金")
@@ -257,6 +262,23 @@ class Bill(SQLModel, table=True):
         sa.Index("ix_bill_due_state", "due_date", "state"),
         # 经营看板's sums by project, due day and state read this index alone (migration 0020).
         sa.Index("ix_bill_project_due_sums", "project_id", "due_date", "state", "amount", "late_fee", "paid"),
+        # 账单管理's two runs (unpaid by due date, then the rest newest first), each an index in its order:
+        # over many projects the (due_date, state) index walked a million settled bills to find 50 unpaid
+        # ones (1.3 s at the scale-70 demo). The engine states the run's condition in constants to match.
+        sa.Index(
+            "ix_bill_unpaid_due",
+            "due_date",
+            "id",
+            postgresql_where=sa.text(_UNPAID_SQL),
+            sqlite_where=sa.text(_UNPAID_SQL),
+        ),
+        sa.Index(
+            "ix_bill_settled_due",
+            "due_date",
+            "id",
+            postgresql_where=sa.text(f"NOT {_UNPAID_SQL}"),
+            sqlite_where=sa.text(f"NOT {_UNPAID_SQL}"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

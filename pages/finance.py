@@ -7,11 +7,20 @@ from clss_app.core.roles import FIN, OWNERS, STORE
 from clss_app.core.timeline import Event
 from clss_app.services import bill_approvals, bills, timelines
 from clss_app.services.permissions import VIEW, Principal, can
-from models import AdjustmentState, ApprovalState, BadDebt, Bill, BillAdjustment, BillState, Payment, Role
+from models import (
+    UNPAID_BILL_STATES,
+    AdjustmentState,
+    ApprovalState,
+    BadDebt,
+    Bill,
+    BillAdjustment,
+    BillState,
+    Payment,
+    Role,
+)
 
 R = Role
 APPROVERS = bill_approvals.LEVEL1_ROLES | bill_approvals.LEVEL2_ROLES
-UNPAID = (BillState.UNCONFIRMED, BillState.CONFIRMED, BillState.PARTLY_PAID)
 OWED = {"state": (BillState.CONFIRMED, BillState.PARTLY_PAID)}  # the tenant owes it now (bills.OPEN)
 DRAFT = {"state": (BillState.UNCONFIRMED,)}
 # Requests waiting for an approver lead, oldest first; the decided ones follow, latest first.
@@ -68,7 +77,7 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
     ]
     noun = "账单"
     # The money still to collect leads, the longest overdue first; settled bills follow, latest first.
-    default_sort = Sort("due_date", first={"state": UNPAID}, then="-due_date")
+    default_sort = Sort("due_date", first={"state": UNPAID_BILL_STATES}, then="-due_date")
     count = Count.CAPPED
     scope = Scope.project("project_id")
     can_export = STORE | FIN

@@ -180,8 +180,13 @@ def _runs(admin, p: Principal, q: ListQuery) -> list[tuple[list, list]]:
         where = []
         if in_first is not None:
             col = getattr(model, order.first_column)
-            chosen = col.in_(list(order.first[order.first_column]))
-            where = [chosen] if in_first else [sa.or_(sa.not_(chosen), col.is_(None))]
+            # The declaration's own values, written into the SQL: a partial index on a run (账单管理's
+            # unpaid bills) is only used when the query states its condition in constants, as it does.
+            first: Any = list(order.first[order.first_column])
+            chosen = col.in_(sa.bindparam(None, first, expanding=True, literal_execute=True))
+            nullable = model.__table__.c[order.first_column].nullable
+            rest = sa.or_(sa.not_(chosen), col.is_(None)) if nullable else sa.not_(chosen)
+            where = [chosen] if in_first else [rest]
         out.append((where, by))
     return out
 
