@@ -138,9 +138,11 @@ class Tenant(SQLModel, table=True):
 
 class Appointment(SQLModel, table=True):
     __tablename__ = "appointment"
+    # 经营看板 counts them by project and day from this index alone; it serves lookups by project too (0020).
+    __table_args__ = (sa.Index("ix_appointment_project_day", "project_id", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    project_id: int = Field(foreign_key="project.id", index=True, title="项目")
+    project_id: int = Field(foreign_key="project.id", title="项目")
     name: str = Field(max_length=32, title="姓名")
     phone: str = Field(max_length=11, title="手机号")
     visit_at: datetime = Field(sa_type=UTCDateTime, title="看房时间")
@@ -155,9 +157,11 @@ class Appointment(SQLModel, table=True):
 
 class Reservation(SQLModel, table=True):
     __tablename__ = "reservation"
+    # 经营看板 counts them by project and day from this index alone; it serves lookups by project too (0020).
+    __table_args__ = (sa.Index("ix_reservation_project_day", "project_id", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    project_id: int = Field(foreign_key="project.id", index=True, title="项目")
+    project_id: int = Field(foreign_key="project.id", title="项目")
     room_id: int = Field(foreign_key="room.id", index=True, title="房间")
     tenant_id: int = Field(foreign_key="tenant.id", index=True, title="租客")
     deposit: Decimal = money("定金(元)")
@@ -174,7 +178,9 @@ class Reservation(SQLModel, table=True):
 class Contract(SQLModel, table=True):
     __tablename__ = "contract"
     __table_args__ = (
-        sa.Index("ix_contract_project_state", "project_id", "state"),
+        # By project and state; 经营看板's signings and check-outs are read from these indexes alone (0020).
+        sa.Index("ix_contract_project_signings", "project_id", "state", "source", "signed_on"),
+        sa.Index("ix_contract_project_check_outs", "project_id", "checked_out_on"),
         sa.Index("ix_contract_room_state", "room_id", "state"),
         sa.Index("ix_contract_state_end", "state", "end_date"),  # 合同列表 and 退房办理: 执行中 by end date
     )

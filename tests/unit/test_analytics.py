@@ -74,16 +74,15 @@ def test_arrears_age_bands_at_their_edges():
         for k, s in {
             "rooms": {"project_id": pl.Int64, "status": pl.String, "n": pl.Int64},
             "unit_types": {"unit_type_id": pl.Int64, "unit_type": pl.String},
-            "contracts": {
+            "signings": {"project_id": pl.Int64, "source": pl.String, "signed_on": pl.Date, "n": pl.Int64},
+            "check_outs": {"project_id": pl.Int64, "checked_out_on": pl.Date, "n": pl.Int64},
+            "in_force": {
                 "project_id": pl.Int64,
-                "state": pl.String,
-                "source": pl.String,
                 "end_date": pl.Date,
-                "monthly_rent": pl.Float64,
-                "signed_on": pl.Date,
-                "checked_out_on": pl.Date,
-                "area": pl.Float64,
                 "unit_type_id": pl.Int64,
+                "rent": pl.Int64,
+                "area": pl.Int64,
+                "n": pl.Int64,
             },
             "payments": {"project_id": pl.Int64, "paid_on": pl.Date, "amount": pl.Int64},
             "appointments": {"project_id": pl.Int64, "day": pl.Date},
