@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
 from benchmarks import analytics_sql
+from clss_app.core import clock
 from tests.e2e.conftest import go, login, shot
 
 
@@ -41,7 +42,7 @@ def _expected(app_db, projects: list[int], page) -> dict:
     from clss_app.services.analytics import month_end
 
     with _engine(app_db).connect() as conn:
-        return analytics_sql.figures(conn, projects, first, month_end(last), date.today())
+        return analytics_sql.figures(conn, projects, first, month_end(last), clock.today())
 
 
 def _money(cents) -> str:

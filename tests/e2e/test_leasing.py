@@ -2,18 +2,19 @@
 then a refund and a bad debt through their approvals (and a rejection)."""
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from playwright.sync_api import expect
 from sqlmodel import Session, create_engine, select
 
+from clss_app.core import clock
 from clss_app.services.billing import add_months
 from models import ApprovalState, BadDebt, Bill, BillKind, BillState, Contract, ContractState, Project, Room, RoomStatus
 from tests.e2e.conftest import go, login, shot
 from tests.e2e.test_admin_engine import rows
 
 TENANT = "林晓租"
-TODAY = date.today()
+TODAY = clock.today()  # the app's business day, Asia/Shanghai's
 
 
 def as_user(browser, base_url, username):

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session, create_engine, select
 
+from clss_app.core import clock
 from models import Room, RoomStatus
 from tests.e2e.conftest import CLUSTER, REDIS, login, shot
 
@@ -138,12 +139,12 @@ def test_another_company_cannot_open_this_board(page):
 
 
 def test_marks_match_the_contracts_and_the_panel_leads_into_the_flows(page, app_db):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     import sqlalchemy as sa
 
     engine = create_engine(app_db)
-    today = date.today()
+    today = clock.today()  # the app's business day
     with engine.connect() as c:  # independently of the service: plain SQL over contracts and bills
         expiring = set(
             c.execute(
