@@ -160,6 +160,10 @@ class Dashboard:
                     plot_bgcolor="white",
                     separators=".,",
                 )
+                # Plotly would measure every tick label to hide those past the chart's edge, one forced page
+                # layout each (the most of a dashboard's drawing time); the margins leave room for them.
+                fig.update_xaxes(ticklabeloverflow="allow")
+                fig.update_yaxes(ticklabeloverflow="allow")
                 figures[w.key] = fig
             elif isinstance(w, Table):
                 keys = [k for k, _ in w.columns] + list(w.cell_links().values())
