@@ -50,6 +50,7 @@ def build_app(site: AdminSite, entries: Mapping[str, menu.MenuEntry] = menu.ENTR
         from clss_app.services import jobs
 
         app.register_lifespan_task(jobs.run_forever)
+    app.register_lifespan_task(_warm_dashboard)
 
     app.add_page(login_page, route="/login", title="登录 · CLSS Admin", on_load=AuthState.enter_login)
 
@@ -69,3 +70,10 @@ def build_app(site: AdminSite, entries: Mapping[str, menu.MenuEntry] = menu.ENTR
         route, title = entry.route, f"{entry.label} · CLSS Admin"
         app.add_page(admin_page(key, component, entry), route=route, title=title, on_load=AuthState.enter_page(key))
     return app
+
+
+async def _warm_dashboard() -> None:
+    """经营看板's data read in the background as the app starts: the first look finds it."""
+    from clss_app.services import analytics
+
+    analytics.warm()

@@ -115,6 +115,19 @@ class Dashboard:
         return {}
 
     @classmethod
+    def first_row_charts(cls) -> list[str]:
+        """The keys of the charts that fill the first row of charts: what a first look must show first."""
+        keys: list[str] = []
+        used = 0
+        for w in cls.widgets:
+            if isinstance(w, Chart):
+                if keys and used + w.span > cls.columns:
+                    break
+                keys.append(w.key)
+                used += w.span
+        return keys
+
+    @classmethod
     def filter_options(cls, session: Session, p: Principal, chosen: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
         """(value, label) choices of each filter; ``chosen`` lets one filter narrow another."""
         return {}

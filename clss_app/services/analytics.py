@@ -1,9 +1,10 @@
-"""经营看板: the executives' figures, in Polars over rows read in bulk, cached per data scope.
+"""经营看板: the executives' figures, in Polars over rows read in bulk, cached, per data scope.
 
-``load_frames`` reads, for one data scope, the few columns every figure needs (one query a
-table, raw driver rows, no ORM). ``figures`` is pure Polars over those frames, for a city or a
-project and a range of months. ``dashboard`` puts both behind a cache: frames per scope, figures
-per scope and filters. As soon as this process commits a write to any table read here
+``load_frames`` reads the few columns every figure needs, summed to the grain the figures need
+(raw driver rows, no ORM). ``figures`` is pure Polars over those frames, for a city or a project
+and a range of months. ``dashboard`` puts both behind a cache: one read of the whole database
+(started when the app starts: ``warm``), figures per scope and filters, each scope seeing only
+its own projects. As soon as this process commits a write to any table read here
 (``db.generation``), and after ``TTL`` seconds in any case (writes by other processes), the
 frames are read again in the background while the last figures are served marked ``stale``.
 
@@ -95,8 +96,8 @@ def month_end(m: date) -> date:
 # ---------------------------------------------------------------- reading
 
 
-def _scope_sql(p: Principal, column: str = "project_id") -> str:
-    if p.project_ids is None:
+def _scope_sql(p: Principal | None, column: str = "project_id") -> str:
+    if p is None or p.project_ids is None:
         return ""
     ids = ",".join(str(int(i)) for i in sorted(p.project_ids)) or "NULL"
     return f" WHERE {column} IN ({ids})"
@@ -142,8 +143,9 @@ def _cents(expr: str) -> str:
     return f"SUM(CAST(ROUND(({expr}) * 100) AS BIGINT))"
 
 
-def load_frames(session: Session, p: Principal) -> dict[str, pl.DataFrame]:
-    """What the figures need inside p's scope, in bulk reads at the grain the figures need.
+def load_frames(session: Session, p: Principal | None) -> dict[str, pl.DataFrame]:
+    """What the figures need inside p's scope (everything for None), in bulk reads at the grain the
+    figures need.
 
     Bills and payments come at day grain (one row a project, day and state, with sums and
     counts): every figure groups them by day or coarser, and a million bills shrink to a few
@@ -400,37 +402,43 @@ class _Entry:
     results: OrderedDict = field(default_factory=OrderedDict)
 
 
-_cache: OrderedDict[tuple, _Entry] = OrderedDict()
-_reloading: dict[tuple, threading.Thread] = {}
+# One read of the whole database serves every scope: each figure keeps only the projects of the chosen
+# ones (``figures``: ``mine``), and those are taken from the viewer's scope (``_scoped``). So it can be
+# read before anyone looks (``warm``, at start-up) and it is read once, not once per scope.
+_entry: _Entry | None = None
+_reading: threading.Thread | None = None
 _lock = threading.Lock()
-MAX_SCOPES, MAX_RESULTS = 16, 64
+MAX_RESULTS = 256
 stats = {"frame_loads": 0, "figure_runs": 0}
 
 
 def dashboard(session: Session, p: Principal | None, f: Filters, today: date) -> dict:
     """The figures for p's scope and f, with ``stale``: True while newer data is being read.
 
-    The first look at a scope reads its frames here. After a write the frames are read again in
-    a background thread, and meanwhile the figures of the previous read are served (marked
-    stale): at a million bills a read takes seconds, a refresh must not."""
+    A look before any read waits for the one under way (the start-up's) or reads here. After a write
+    the frames are read again in a background thread, and meanwhile the figures of the previous read
+    are served (marked stale): at a million bills a read takes most of a second, a refresh must not."""
     p = require(p, VIEW, RESOURCE)
-    scope = (p.project_ids,)
     gen = db.generation(*TABLES)  # taken before reading: a commit during the read makes the entry stale
     with _lock:
-        entry = _cache.get(scope)
+        entry, reading = _entry, _reading
         fresh = entry is not None and entry.generation == gen and time.monotonic() - entry.loaded <= TTL
-        if entry is not None and not fresh and scope not in _reloading:
-            _reloading[scope] = threading.Thread(target=_reload, args=(scope, p), daemon=True)
-            _reloading[scope].start()
+        if entry is not None and not fresh and reading is None:
+            _start_reading()
+    if entry is None and reading is not None:
+        reading.join(120)
+        with _lock:
+            entry = _entry
+        fresh = entry is not None and entry.generation == gen
     if entry is None:
-        entry = _load(session, p, gen)
-        _store(scope, entry)
+        entry = _load(session, gen)
+        _store(entry)
         fresh = True
-    key = (f, today)
+    key = (p.project_ids, f, today)
     with _lock:
         hit = entry.results.get(key)
     if hit is None:
-        hit = figures(entry.frames, f, today)
+        hit = figures(_scoped(entry.frames, p), f, today)
         stats["figure_runs"] += 1
         with _lock:
             entry.results[key] = hit
@@ -439,37 +447,58 @@ def dashboard(session: Session, p: Principal | None, f: Filters, today: date) ->
     return {**hit, "stale": not fresh}
 
 
-def _load(session: Session, p: Principal, gen: tuple) -> _Entry:
-    entry = _Entry(gen, time.monotonic(), load_frames(session, p))
+def _scoped(frames: dict[str, pl.DataFrame], p: Principal) -> dict[str, pl.DataFrame]:
+    if p.project_ids is None:
+        return frames
+    return {**frames, "projects": frames["projects"].filter(pl.col("project_id").is_in(list(p.project_ids)))}
+
+
+def warm() -> None:
+    """Read the frames in the background now (the app's start), so that the first look finds them."""
+    with _lock:
+        if _entry is None and _reading is None:
+            _start_reading()
+
+
+def _start_reading() -> None:  # under _lock
+    global _reading
+    _reading = threading.Thread(target=_read_in_background, daemon=True)
+    _reading.start()
+
+
+def _load(session: Session, gen: tuple) -> _Entry:
+    entry = _Entry(gen, time.monotonic(), load_frames(session, None))
     stats["frame_loads"] += 1
     return entry
 
 
-def _store(scope: tuple, entry: _Entry) -> None:
+def _store(entry: _Entry) -> None:
+    global _entry
     with _lock:
-        _cache[scope] = entry
-        while len(_cache) > MAX_SCOPES:
-            _cache.popitem(last=False)
+        _entry = entry
 
 
-def _reload(scope: tuple, p: Principal) -> None:
+def _read_in_background() -> None:
+    global _reading
     try:
         gen = db.generation(*TABLES)
         with db.session_scope() as s:
-            _store(scope, _load(s, p, gen))
+            _store(_load(s, gen))
     finally:
         with _lock:
-            _reloading.pop(scope, None)
+            _reading = None
 
 
 def wait_reloads(timeout: float = 120.0) -> None:
-    """Until the background reads started so far are done (tests, benchmarks)."""
+    """Until the background read under way, if any, is done (tests, benchmarks)."""
     with _lock:
-        threads = list(_reloading.values())
-    for t in threads:
-        t.join(timeout)
+        reading = _reading
+    if reading is not None:
+        reading.join(timeout)
 
 
 def clear_cache() -> None:
+    global _entry
+    wait_reloads()
     with _lock:
-        _cache.clear()
+        _entry = None

@@ -6,6 +6,7 @@ every part binds to it.
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import reflex as rx
 
 from clss_app.admin.states.dashboard import DashboardMixin
@@ -179,10 +180,16 @@ def dashboard_body(dash: type[Dashboard], S: State, header: rx.Component | None 
         if dash.filters
         else []
     )
+    # A chart is a lazily loaded component, mounted once its figure has come: Plotly's module would only
+    # then be fetched and compiled, and every chart would wait for it. An empty plot, out of sight from
+    # the start, has it ready while the server still works the figures out.
+    charts = any(isinstance(w, Chart) for w in dash.widgets)
+    warm = [rx.box(rx.plotly(data=go.Figure()), display="none", aria_hidden="true")] if charts else []
     return rx.vstack(
         *([header] if header is not None else []),
         *filters,
         rx.grid(*parts, columns=str(dash.columns), spacing="4", width="100%"),
+        *warm,
         spacing="4",
         width="100%",
     )

@@ -53,7 +53,18 @@ class DashboardMixin(rx.State, mixin=True):
             # Never show the previous dashboard's figures under this one's titles while it loads.
             self.stats, self.figures, self.tables, self.dash_options = {}, {}, {}, {}
             yield
-        yield await asyncio.to_thread(self._render)
+        first_look = not self.figures
+        answer = await asyncio.to_thread(self._render)
+        dash = served().dashboard(self.dash_key)
+        if first_look and dash is not None and len(self.figures) > 1:
+            # The browser draws charts one after another in one task (Plotly: ~100 ms each, six on 经营看板),
+            # showing none until the last is done. The numbers and the first row come first, painted while
+            # the rest are drawn from the second update.
+            every, first = self.figures, dash.first_row_charts()
+            self.figures = {k: v for k, v in every.items() if k in first}
+            yield
+            self.figures = every
+        yield answer
 
     @rx.event
     async def set_dash_filter(self, name: str, value: str):
