@@ -73,7 +73,7 @@ def test_arrears_age_bands_at_their_edges():
         k: pl.DataFrame(schema=s)
         for k, s in {
             "rooms": {"project_id": pl.Int64, "status": pl.String, "n": pl.Int64},
-            "unit_types": {"unit_type_id": pl.Int64, "unit_type": pl.String},
+            "unit_types": {"unit_type_id": pl.Int64, "project_id": pl.Int64, "unit_type": pl.String},
             "signings": {"project_id": pl.Int64, "source": pl.String, "signed_on": pl.Date, "n": pl.Int64},
             "check_outs": {"project_id": pl.Int64, "checked_out_on": pl.Date, "n": pl.Int64},
             "in_force": {
@@ -131,6 +131,18 @@ def test_one_read_at_start_up_serves_every_scope_first_look(session, principal_o
     scope = principal_of("manager").project_ids
     assert scope and manager["project_ids"] and set(manager["project_ids"]) <= set(scope)
     assert manager["rooms"] < principal["rooms"]
+
+
+def test_a_look_long_after_the_last_read_waits_for_a_new_one(session, principal_of):
+    """Not figures of hours ago flashed as stale: a read much older than the TTL is read again first."""
+    p = principal_of("principal")
+    an.clear_cache()
+    an.dashboard(session, p, YEAR, TODAY)
+    loads = an.stats["frame_loads"]
+    assert an._entry is not None
+    an._entry.loaded -= an.MAX_AGE + 1  # as if read at start-up, long ago
+    again = an.dashboard(session, p, YEAR, TODAY)
+    assert an.stats["frame_loads"] == loads + 1 and not again["stale"]
 
 
 def test_only_dashboard_roles_get_figures(session, principal_of):
