@@ -19,12 +19,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 from collections import defaultdict
-from pathlib import Path
 
 from benchmarks.app import CHROMIUM_ARGS, running_app
-from benchmarks.engine_list import prepare
+from benchmarks.engine_list import bench_database
 from benchmarks.speed import DETAIL, LIST_OF, _login
 
 STAMP_FRAMES = """(() => {
@@ -99,14 +97,7 @@ def report(title: str, runs: list[dict[str, float]]) -> None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--db", default=str(Path(tempfile.gettempdir()) / "clss-bench" / "bench.db"))
-    args = ap.parse_args()
-    db_path = Path(args.db)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    prepare(db_path, args.rows)
+    args, db_path = bench_database(argparse.ArgumentParser(), runs=5)
     from playwright.sync_api import sync_playwright
 
     with running_app(db_path, REFLEX_APP_MODULE_IMPORT="benchmarks.bench_app") as base, sync_playwright() as pw:

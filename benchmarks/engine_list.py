@@ -194,15 +194,20 @@ def browser_figures(base: str, runs: int, rows: int) -> list[tuple[str, list[flo
     return [(labels[k], v) for k, v in results.items()]
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
+def bench_database(ap: argparse.ArgumentParser, runs: int) -> tuple[argparse.Namespace, Path]:
+    """The browser benchmarks' shared options (--rows, --runs, --db), parsed, and their database made ready."""
     ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--runs", type=int, default=runs)
     ap.add_argument("--db", default=str(Path(tempfile.gettempdir()) / "clss-bench" / "bench.db"))
     args = ap.parse_args()
     db_path = Path(args.db)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     prepare(db_path, args.rows)
+    return args, db_path
+
+
+def main() -> int:
+    args, db_path = bench_database(argparse.ArgumentParser(), runs=7)
 
     with running_app(db_path, REFLEX_APP_MODULE_IMPORT="benchmarks.bench_app") as base:
         figures = browser_figures(base, args.runs, args.rows)

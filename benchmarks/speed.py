@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.app import CHROMIUM_ARGS, ROOT, running_app
-from benchmarks.engine_list import browser_figures, prepare
+from benchmarks.engine_list import bench_database, browser_figures
 
 RARE = "欧阳娜娜"
 RARE_ROWS = 15
@@ -270,14 +270,8 @@ TARGETS.update({f"cold {k}": 130 for k in "abcde"})
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--runs", type=int, default=7)
-    ap.add_argument("--db", default=str(Path(tempfile.gettempdir()) / "clss-bench" / "bench.db"))
     ap.add_argument("--dashboard", action="store_true")
-    args = ap.parse_args()
-    db_path = Path(args.db)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    prepare(db_path, args.rows)
+    args, db_path = bench_database(ap, runs=7)
     prepare_rare(args.rows)
     figures: dict[str, list[float]] = {}
     with running_app(db_path, REFLEX_APP_MODULE_IMPORT="benchmarks.bench_app") as base:
