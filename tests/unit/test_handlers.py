@@ -146,6 +146,29 @@ def test_home_summary_counts_only_the_users_projects(demo_db):
     assert st.stats == {}
 
 
+def test_a_first_look_sends_the_numbers_and_first_row_of_charts_before_the_rest(demo_db):
+    from pages.analytics import AnalyticsDashboard
+
+    st = _state(DashboardState, _token("principal"))
+    seen = []
+
+    async def steps():
+        async for _ in st.load_dashboard("dashboard"):
+            seen.append((dict(st.stats), list(st.figures)))
+
+    _run(steps())
+    first = AnalyticsDashboard.first_row_charts()
+    every = [w.key for w in AnalyticsDashboard.widgets if hasattr(w, "figure")]
+    assert first == ["collection", "leasing"] and len(every) > len(first)
+    assert seen[0] == ({}, [])  # another dashboard's figures are cleared first
+    assert seen[1][0] and seen[1][1] == first  # the numbers with the first row only
+    assert sorted(st.figures) == sorted(every)  # then every chart
+
+    seen.clear()
+    _run(steps())  # looked at again: the charts on screen are updated in one step
+    assert all(sorted(keys) == sorted(every) for _, keys in seen)
+
+
 def test_page_guard_marks_forbidden_pages(demo_db):
     from clss_app.admin.state import AdminState
     from pages.home import HOME_LOAD
