@@ -24,6 +24,7 @@ from clss_app.core import clock
 from clss_app.core.privacy import check_digit
 from clss_app.core.rows import table_of
 from clss_app.demo_history import seed_history
+from clss_app.demo_payments import seed_pay_orders
 from clss_app.services.auth import hash_password
 from models import (
     Building,
@@ -487,6 +488,29 @@ def seed_params(ctx: DemoContext) -> None:
             for k, v, r in ENTERPRISE_PARAMS
         ],
         "企业参数",
+    )
+    # 支付参数 of the first company: the sandbox's demo merchant (clss_app/sandbox/pay.py), its key sealed.
+    from clss_app.core import sealed
+    from clss_app.sandbox import pay as sandbox
+    from models import PaySettings
+
+    ctx.bulk(
+        PaySettings,
+        [
+            dict(
+                company_id=ctx.ids["company"][0],
+                merchant_no=sandbox.DEMO_MERCHANT_NO,
+                terminal_no=sandbox.DEMO_TERMINAL_NO,
+                key_cipher=sealed.seal(sandbox.DEMO_KEY),
+                key_fingerprint=sealed.fingerprint(sandbox.DEMO_KEY),
+                key_set_at=utcnow(),
+                expire_minutes=30,
+                enabled=True,
+                version=1,
+                updated_at=utcnow(),
+            )
+        ],
+        "支付参数",
     )
 
 
@@ -1106,6 +1130,42 @@ def seed_market(ctx: DemoContext) -> None:
     ctx.bulk(MarketIndex, demo_points(date(2023, 1, 1), last, random.Random(ctx.rng.random())), "行情指数")
 
 
+def seed_ledger(ctx: DemoContext) -> None:
+    """The demo's bills were paid in bulk, then some changed (half paid, revoked, refunded): each bill's
+    ledger is written again to add up to its paid amount, as the app keeps it (services/ledger.py)."""
+    from models import Bill, BillState, Payment, PaymentMethod
+
+    s, today = ctx.session, clock.today()
+    lines = sa.select(sa.func.coalesce(sa.func.sum(Payment.amount), 0)).where(Payment.bill_id == Bill.id)
+    s.execute(sa.update(Bill).where(Bill.state == BillState.REFUNDED).values(paid=lines.scalar_subquery()))
+    totals = sa.select(Payment.bill_id, sa.func.sum(Payment.amount).label("total")).group_by(Payment.bill_id).subquery()
+    wrong = (
+        sa.select(Bill.id)
+        .outerjoin(totals, totals.c.bill_id == Bill.id)
+        .where(Bill.paid != sa.func.coalesce(totals.c.total, 0))
+    )
+    ids = s.execute(wrong).scalars().all()
+    paid_day = sa.case((Bill.due_date > today, sa.literal(today)), else_=Bill.due_date)
+    for i in range(0, len(ids), 5000):
+        chunk = ids[i : i + 5000]
+        s.execute(sa.delete(Payment).where(Payment.bill_id.in_(chunk)))
+        s.execute(
+            sa.insert(Payment).from_select(
+                ["bill_id", "project_id", "amount", "method", "receipt_no", "paid_on", "recorded_by_id", "created_at"],
+                sa.select(
+                    Bill.id,
+                    Bill.project_id,
+                    Bill.paid,
+                    sa.literal(PaymentMethod.TRANSFER.value),
+                    sa.literal("演示收款"),
+                    paid_day,
+                    sa.literal(staff_id(ctx, "finance")),
+                    day_at(s, paid_day, 2),
+                ).where(Bill.id.in_(chunk), Bill.paid != 0),
+            )
+        )
+
+
 STEPS: list[Callable[[DemoContext], None]] = [
     seed_org,
     seed_housing,
@@ -1116,6 +1176,8 @@ STEPS: list[Callable[[DemoContext], None]] = [
     seed_leasing,
     seed_lease_history,
     seed_records,
+    seed_ledger,
+    seed_pay_orders,
     seed_funnel_history,
     seed_market,
     seed_marketing,

@@ -97,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         done = jobs.daily(date.fromisoformat(args.date) if args.date else None)
         print(
             f"每日任务完成：过期预定 {done['expired_reservations']}，续租生效 {done['renewals_started']}，"
-            f"滞纳金更新 {done['late_fees']}"
+            f"滞纳金更新 {done['late_fees']}，过期支付订单 {done['expired_pay_orders']}，"
+            f"账本不符 {done['ledger_mismatches']}"
         )
     elif args.cmd == "create-admin":
         from clss_app.services.accounts import create_user

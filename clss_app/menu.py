@@ -77,6 +77,9 @@ MENU: tuple[MenuGroup, ...] = (
         (
             E("bills", "账单管理", "/finance/bills", STORE | FIN),
             E("payments", "收款登记", "/finance/payments", FIN),
+            E("qr_pay", "扫码收款", "/finance/qr-pay", STORE | FIN),
+            E("pay_orders", "支付订单", "/finance/pay-orders", STORE | FIN),
+            E("pay_callbacks", "支付回调", "/finance/pay-callbacks", FIN),
             E("adjustments", "账单调整", "/finance/adjustments", STORE),
             E("refunds", "退款管理", "/finance/refunds", FIN | {R.PRINCIPAL}),
             E("bad_debts", "坏账审批", "/finance/bad-debts", FIN | {R.PRINCIPAL, R.MULTI_STORE_MANAGER}),
@@ -135,6 +138,7 @@ MENU: tuple[MenuGroup, ...] = (
             E("users", "员工管理", "/system/users", ADMINS),
             E("city_params", "城市参数", "/system/city-params", {R.SUPER_ADMIN}),
             E("enterprise_params", "企业参数", "/system/enterprise-params", SYS),
+            E("pay_settings", "支付参数", "/system/pay-settings", SYS),
             E("project_params", "项目参数", "/system/project-params", SYS, 3),
             E("audit_log", "操作日志", "/system/audit-log", ADMINS),
             E("login_log", "登录日志", "/system/login-log", ADMINS),

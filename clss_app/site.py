@@ -33,6 +33,7 @@ def build(entries: Mapping[str, menu.MenuEntry] = menu.ENTRIES) -> AdminSite:
     site.label("rooms", "action:lock", "锁定房间")
     site.label("rooms", "action:unlock", "解锁房间")
     site.label("jobs", "daily", "每日任务")
+    site.label("jobs", "ledger_check", "账本核对")
     return site
 
 

@@ -8,7 +8,7 @@ import reflex as rx
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from clss_app import event_guard, health, menu
+from clss_app import event_guard, health, menu, payment_routes
 from clss_app.admin import downloads
 from clss_app.admin.components import admin_body
 from clss_app.admin.site import AdminSite
@@ -24,6 +24,7 @@ from pages.home import HOME_LOAD, home_body
 from pages.login import login_page
 from pages.market import MarketState, market_body
 from pages.placeholder import placeholder
+from pages.qr_pay import QrPayState, qr_pay_body
 from pages.workbench import WorkbenchState, workbench_body
 
 
@@ -34,7 +35,7 @@ def build_app(site: AdminSite, entries: Mapping[str, menu.MenuEntry] = menu.ENTR
         # Applied in order: UploadGuard wraps our routes and Reflex's, so an upload is refused before it is
         # read; WebGuard wraps everything (headers, CSP, cross-origin refusals).
         api_transformer=[
-            Starlette(routes=[*downloads.routes(), Route(health.ROUTE, health.health)]),
+            Starlette(routes=[*downloads.routes(), *payment_routes.routes(), Route(health.ROUTE, health.health)]),
             UploadGuard,
             WebGuard,
         ],
@@ -59,6 +60,7 @@ def build_app(site: AdminSite, entries: Mapping[str, menu.MenuEntry] = menu.ENTR
     site.add_page("market_index", market_body, MarketState.load)
     site.add_page("dashboard", analytics_body, ANALYTICS_LOAD)
     site.add_page("app_preview", preview_body, PreviewState.load)
+    site.add_page("qr_pay", qr_pay_body, QrPayState.load)
     for admin in site.admins():
         body = partial(admin_body, admin, entries[admin.key].label, AdminState, AdminIOState)
         site.add_page(admin.key, body, AdminState.load(admin.key))

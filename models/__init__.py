@@ -48,6 +48,7 @@ from models.leasing import (
     Contract,
     ContractSource,
     ContractState,
+    LedgerSource,
     MasterLease,
     MasterLeaseRoom,
     MeterReading,
@@ -80,6 +81,17 @@ from models.marketing import (
 )
 from models.org import PROJECT_BOUND_ROLES, ROLE_UNIT_KIND, DataScope, OrgUnit, Role, UnitKind
 from models.params import CityParam, EnterpriseParam
+from models.payments import (
+    BalanceEntry,
+    BalanceKind,
+    CallbackOutcome,
+    ExceptionState,
+    PayCallback,
+    PayOrder,
+    PayOrderBill,
+    PayOrderState,
+    PaySettings,
+)
 from models.saved_filter import SavedFilter
 from models.user import LoginLog, LoginOutcome, LoginThrottle, User, UserProject, UserScopeUnit, UserSession
 
@@ -96,6 +108,8 @@ __all__ = [
     "Audience",
     "AuditLog",
     "BadDebt",
+    "BalanceEntry",
+    "BalanceKind",
     "Banner",
     "BannerGroup",
     "Bargain",
@@ -108,6 +122,7 @@ __all__ = [
     "BillMode",
     "BillState",
     "Building",
+    "CallbackOutcome",
     "Channel",
     "CityParam",
     "Contract",
@@ -122,6 +137,7 @@ __all__ = [
     "Evaluation",
     "Event",
     "EventSignup",
+    "ExceptionState",
     "FeeItem",
     "FeeKind",
     "Feedback",
@@ -137,6 +153,7 @@ __all__ = [
     "InsuranceKind",
     "InsuranceProduct",
     "LabeledEnum",
+    "LedgerSource",
     "LinkKind",
     "LockKind",
     "LoginLog",
@@ -150,7 +167,12 @@ __all__ = [
     "NotificationState",
     "NotificationTenant",
     "OrgUnit",
+    "PayCallback",
     "PayCycle",
+    "PayOrder",
+    "PayOrderBill",
+    "PayOrderState",
+    "PaySettings",
     "Payer",
     "Payment",
     "PaymentMethod",

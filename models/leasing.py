@@ -114,6 +114,19 @@ class PaymentMethod(LabeledEnum):
     WECHAT = ("wechat", "微信支付")
     RESERVATION_DEPOSIT = ("reservation_deposit", "定金抵扣")
     CARRY_OVER = ("carry_over", "结转")
+    QR = ("qr", "扫码支付")
+    PREPAID = ("prepaid", "预收冲抵")
+
+
+class LedgerSource(LabeledEnum):
+    """Where a ledger line (a payment row) came from: the domain's "type, source, person or process"."""
+
+    REGISTRATION = ("registration", "收款登记")
+    PAY_ORDER = ("pay_order", "二维码支付")
+    BALANCE = ("balance", "预收冲抵")
+    CARRY_OVER = ("carry_over", "结转")
+    DEPOSIT = ("deposit", "定金抵扣")
+    REFUND = ("refund", "退款")
 
 
 class ApprovalState(LabeledEnum):
@@ -318,7 +331,8 @@ class Bill(SQLModel, table=True):
 
 
 class Payment(SQLModel, table=True):
-    """收款登记: money received against one bill (offline payments are entered by finance)."""
+    """A line of the bill ledger: money received against one bill (or, negative, given back). Per bill the
+    lines add up to the bill's paid amount (services/ledger.py checks it)."""
 
     __tablename__ = "payment"
     # 经营看板's sums by project and day read this index alone; it serves lookups by project too (0020).
@@ -333,7 +347,14 @@ class Payment(SQLModel, table=True):
     )
     receipt_no: str = Field(default="", max_length=32, title="收款凭证号")
     paid_on: date = Field(default_factory=shanghai_today, title="收款日期")
+    source: LedgerSource = Field(
+        default=LedgerSource.REGISTRATION,
+        sa_column=enum_column(LedgerSource, nullable=False, server_default="registration"),
+        title="来源",
+    )
+    source_ref: str = Field(default="", max_length=64, title="来源单号")  # an order number, a run's line
     recorded_by_id: int | None = Field(default=None, foreign_key="app_user.id", title="登记人")
+    process: str = Field(default="", max_length=32, title="处理程序")  # when no person did it: 支付回调, …
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="登记时间")
 
 

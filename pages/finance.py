@@ -3,9 +3,10 @@
 from sqlmodel import Session
 
 from clss_app.admin import Action, Count, Input, Link, ModelAdmin, Scope, Sort, approve_reject, ask
+from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.roles import FIN, OWNERS, STORE
 from clss_app.core.timeline import Event
-from clss_app.services import bill_approvals, bills, timelines
+from clss_app.services import bill_approvals, bills, pay_orders, timelines
 from clss_app.services.permissions import VIEW, Principal, can
 from models import (
     UNPAID_BILL_STATES,
@@ -15,7 +16,11 @@ from models import (
     Bill,
     BillAdjustment,
     BillState,
+    ExceptionState,
+    PayCallback,
     Payment,
+    PayOrder,
+    PayOrderState,
     Role,
 )
 
@@ -128,6 +133,14 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
             primary=True,
         ),
         Action(
+            "qr_pay",
+            "生成收款码",
+            pay_orders.create,
+            STORE | FIN,
+            confirm="为选中的 {n} 张账单生成收款二维码（须为同一租客），租客扫码支付后自动入账。",
+            when=OWED,
+        ),
+        Action(
             "adjust",
             "调整金额",
             bill_approvals.request_adjustments,
@@ -195,6 +208,63 @@ class PaymentAdmin(ModelAdmin, model=Payment, key="payments"):
     noun = "收款"
     scope = Scope.project("project_id")
     can_export = FIN
+
+
+def _show_qr(ctx: ActionContext[PayOrder]) -> ActionResult:
+    """收款码: opens the order's page (its QR code while it waits, its state and bills always)."""
+    return ActionResult(done=1, goto=pay_orders.order_page(ctx.rows[0].order_no))
+
+
+class PayOrderAdmin(ModelAdmin, model=PayOrder, key="pay_orders"):
+    list_columns = ["order_no", "tenant_id", "amount", "state", "expire_at", "paid_at", "created_by_id", "created_at"]
+    search = ["order_no", "tenant.name", "tenant.phone", "provider_txn_id"]
+    filters = ["project_id", "state", "created_at", "tenant_id", "created_by_id"]
+    primary_filters = ["project_id", "state", "created_at"]
+    noun = "支付订单"
+    default_sort = "-created_at"
+    scope = Scope.project("project_id")
+    can_export = FIN
+    actions = [
+        Action("show_qr", "收款码", _show_qr, STORE | FIN, primary=True),
+        Action(
+            "close",
+            "关闭订单",
+            pay_orders.close,
+            STORE | FIN,
+            danger=True,
+            input_label="关闭原因",
+            confirm="关闭选中的 {n} 个待支付订单？关闭后二维码失效，不能再支付。",
+            when={"state": (PayOrderState.PENDING,)},
+        ),
+    ]
+
+
+class PayCallbackAdmin(ModelAdmin, model=PayCallback, key="pay_callbacks"):
+    """Read-only: every callback of the payment provider as it arrived (services/pay_orders.py)."""
+
+    list_columns = ["received_at", "order_no", "provider_txn_id", "amount", "outcome", "exception", "reason"]
+    search = ["order_no", "provider_txn_id", "reason"]
+    filters = ["outcome", "exception", "received_at", "company_id"]
+    primary_filters = ["exception", "outcome", "received_at"]
+    noun = "支付回调"
+    # Money to give back leads; the rest follows, latest first.
+    default_sort = Sort("received_at", first={"exception": (ExceptionState.OPEN,)}, then="-received_at")
+    count = Count.CAPPED
+    scope = Scope.unit("company_id")
+    can_export = FIN
+    actions = [
+        Action(
+            "refunded",
+            "已退款",
+            pay_orders.mark_refunded,
+            FIN,
+            input_label="退款说明（退款流水号等）",
+            input_required=True,
+            confirm="确认已将选中的 {n} 笔逾期到账款项退还租客？",
+            when={"exception": (ExceptionState.OPEN,)},
+            primary=True,
+        )
+    ]
 
 
 class BadDebtAdmin(ModelAdmin, model=BadDebt, key="bad_debts"):

@@ -23,7 +23,7 @@ from clss_app.admin import (
 )
 from clss_app.admin.options import Override
 from clss_app.core.roles import ADMINS
-from clss_app.services import params, staff
+from clss_app.services import params, pay_orders, staff
 from clss_app.services.auth import hash_password
 from clss_app.services.permissions import Principal
 from models import (
@@ -32,6 +32,7 @@ from models import (
     EnterpriseParam,
     LoginLog,
     OrgUnit,
+    PaySettings,
     Role,
     UnitKind,
     User,
@@ -196,6 +197,46 @@ class EnterpriseParamAdmin(_ParamRules, ModelAdmin, model=EnterpriseParam, key="
     fields_override = _param_fields("enterprise")
     scope = Scope.unit("company_id")
     can_create = can_update = can_delete = can_export = can_import = frozenset({R.SYSTEM_ADMIN})
+
+
+class PaySettingsAdmin(ModelAdmin, model=PaySettings, key="pay_settings"):
+    """支付参数 (龙支付参数): the key is typed once through 设置签名密钥 and kept sealed; only its fingerprint
+    is ever shown again (services/pay_orders.set_key)."""
+
+    list_columns = ["company_id", "merchant_no", "terminal_no", "key_fingerprint", "key_set_at", "enabled"]
+    search = ["merchant_no", "terminal_no"]
+    filters = ["company_id", "enabled"]
+    form = ["company_id", "merchant_no", "terminal_no", "expire_minutes", "enabled"]
+    detail = [*form, "key_fingerprint", "key_set_at", "updated_at"]
+    fields_override = {
+        "merchant_no": Input(help="15 位数字，银行开通龙支付时提供"),
+        "terminal_no": Input(help="8 位数字"),
+        "key_fingerprint": Shown(lambda v, _: v or "未设置"),
+    }
+    noun = "支付参数"
+    scope = Scope.unit("company_id")
+    can_create = can_update = frozenset({R.SYSTEM_ADMIN})
+    actions = [
+        Action(
+            "set_key",
+            "设置签名密钥",
+            pay_orders.set_key,
+            {R.SYSTEM_ADMIN},
+            input_label="新的签名密钥（保存后不再显示）",
+            input_required=True,
+            confirm="为选中的 {n} 个商户设置签名密钥：密钥加密保存，之后只显示其指纹。",
+            primary=True,
+        )
+    ]
+
+    @classmethod
+    def validate(cls, session: Session, p: Principal, values: Values, row: Any) -> Errors:
+        out = {}
+        for name, n in (("merchant_no", 15), ("terminal_no", 8)):
+            v = values.get(name)
+            if v is not None and (len(v) != n or not v.isdigit()):
+                out[name] = f"须为 {n} 位数字"
+        return out
 
 
 class AuditLogAdmin(ModelAdmin, model=AuditLog, key="audit_log"):

@@ -112,3 +112,4 @@ def principal_of(demo_db):
 
 # The real app in production mode, one server per test session for every suite that needs it.
 from tests.app_server import app_db, base_url  # noqa: E402,F401
+from tests.sandbox_server import pay_sandbox, sandbox_url  # noqa: E402,F401

@@ -20,6 +20,7 @@ from models import (
     BillAdjustment,
     BillState,
     Contract,
+    LedgerSource,
     Payment,
     PaymentMethod,
     Role,
@@ -38,11 +39,13 @@ def to_offline_refund(ctx: ActionContext) -> ActionResult:
 
 
 def confirm_refund(ctx: ActionContext) -> ActionResult:
-    """Finance confirms the money went back: the bill is 已退款 and the refund is on the payment ledger."""
+    """Finance confirms the money went back: the bill is 已退款, the refund a negative line on its ledger and
+    its paid amount (the money given back, so that the ledger adds up to it)."""
     session, p, rows = ctx.session, ctx.principal, ctx.rows
     result = _step(rows, session, BillState.OFFLINE_REFUND, BillState.REFUNDED)
     for b in rows:
         if b.state == BillState.REFUNDED:
+            session.execute(sa.update(Bill).where(Bill.id == b.id).values(paid=Bill.paid - b.amount))
             session.add(
                 Payment(
                     bill_id=saved_id(b),
@@ -50,6 +53,7 @@ def confirm_refund(ctx: ActionContext) -> ActionResult:
                     amount=-b.amount,
                     method=PaymentMethod.TRANSFER,
                     receipt_no="退款",
+                    source=LedgerSource.REFUND,
                     recorded_by_id=p.actor_id,
                 )
             )

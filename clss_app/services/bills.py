@@ -30,6 +30,7 @@ from models import (
     ContractState,
     FeeItem,
     FeeKind,
+    LedgerSource,
     MasterLease,
     MeterReading,
     Payer,
@@ -287,6 +288,10 @@ def apply_credit(
                     amount=part,
                     method=method,
                     receipt_no=note[:32],
+                    source=LedgerSource.DEPOSIT
+                    if method == PaymentMethod.RESERVATION_DEPOSIT
+                    else LedgerSource.CARRY_OVER,
+                    source_ref=note[:64],
                     recorded_by_id=p.actor_id,
                 )
             )
@@ -551,6 +556,7 @@ def carry_credit(session: Session, p: Principal, contract_id: int, amount: Decim
                     project_id=b.project_id,
                     amount=part,
                     method=PaymentMethod.CARRY_OVER,
+                    source=LedgerSource.CARRY_OVER,
                     receipt_no=note[:32],
                     recorded_by_id=p.actor_id,
                 )
@@ -595,6 +601,7 @@ def move_deposit(session: Session, p: Principal, old: Contract, new: Contract) -
                 project_id=new.project_id,
                 amount=paid,
                 method=PaymentMethod.CARRY_OVER,
+                source=LedgerSource.CARRY_OVER,
                 receipt_no=old.number,
                 recorded_by_id=p.actor_id,
             )
@@ -613,6 +620,7 @@ def move_deposit(session: Session, p: Principal, old: Contract, new: Contract) -
                     project_id=new.project_id,
                     amount=part,
                     method=PaymentMethod.CARRY_OVER,
+                    source=LedgerSource.CARRY_OVER,
                     receipt_no=old.number,
                     recorded_by_id=p.actor_id,
                 )
@@ -638,6 +646,7 @@ def move_deposit(session: Session, p: Principal, old: Contract, new: Contract) -
             project_id=old.project_id,
             amount=-paid,
             method=PaymentMethod.CARRY_OVER,
+            source=LedgerSource.CARRY_OVER,
             receipt_no=new.number,
             recorded_by_id=p.actor_id,
         )

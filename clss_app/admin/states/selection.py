@@ -264,4 +264,5 @@ class SelectionMixin(AdminBase, mixin=True):
         return [
             *self._fetch(fresh=True),
             toast(result.message(verb), position="top-center", duration=15000 if result.notes else 5000),
+            *([rx.redirect(result.goto)] if result.goto.startswith("/") and result.done else []),
         ]

@@ -1,0 +1,168 @@
+"""Demo step for 二维码支付: a month of orders paid by scanning in the first company (their bills' ledger
+lines turned into the orders' lines), a repeated callback, a payment that came after its order had
+expired (an exception for finance to refund) and a forged callback the app refused."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from clss_app.core import clock, signing
+from clss_app.core.rows import saved_id
+from clss_app.sandbox import pay as sandbox
+from clss_app.services import pay_gateway, pay_orders
+from models import (
+    Bill,
+    BillKind,
+    BillState,
+    CallbackOutcome,
+    ExceptionState,
+    LedgerSource,
+    PayCallback,
+    Payment,
+    PaymentMethod,
+    PayOrder,
+    PayOrderBill,
+    PayOrderState,
+)
+
+PAID_ORDERS = 12
+
+
+def _body(order_no: str, txn: str, amount, paid_at, key: str = sandbox.DEMO_KEY) -> str:
+    msg = {
+        "merchant_no": sandbox.DEMO_MERCHANT_NO,
+        "order_no": order_no,
+        "txn_id": txn,
+        "amount": f"{amount:.2f}",
+        "currency": "CNY",
+        "status": "SUCCESS",
+        "paid_at": pay_gateway.iso(paid_at),
+    }
+    return json.dumps(signing.signed(msg, key), ensure_ascii=False)
+
+
+def seed_pay_orders(ctx) -> None:
+    from clss_app.demo import staff_id
+
+    s, today = ctx.session, clock.today()
+    company = ctx.ids["company"][0]
+    projects = ctx.projects_by_company[company]
+    assistant = staff_id(ctx, "assistant")
+
+    def order(n, bill, state, created, **kw) -> PayOrder:
+        o = PayOrder(
+            order_no=f"P{created.astimezone(clock.SHANGHAI):%Y%m%d}{n:012d}",
+            company_id=company,
+            project_id=bill.project_id,
+            tenant_id=bill.tenant_id,
+            amount=bill.paid if state == PayOrderState.PAID else bill.amount + bill.late_fee - bill.paid,
+            state=state,
+            expire_at=created + timedelta(minutes=30),
+            created_by_id=assistant,
+            created_at=created,
+            **kw,
+        )
+        o.qr_content = f"{pay_gateway.DEFAULT_URL}/pay/{o.order_no}"
+        s.add(o)
+        s.flush()
+        s.add(PayOrderBill(order_id=saved_id(o), bill_id=saved_id(bill), amount=o.amount))
+        return o
+
+    paid = s.scalars(
+        sa.select(Bill)
+        .where(
+            Bill.project_id.in_(projects),
+            Bill.state == BillState.PAID,
+            Bill.kind == BillKind.RENT,
+            Bill.due_date <= today,
+            Bill.due_date > today - timedelta(days=30),
+        )
+        .order_by(Bill.due_date, Bill.id)
+    ).all()
+    first_of_tenant: dict[int, Bill] = {}
+    for b in paid:
+        first_of_tenant.setdefault(b.tenant_id, b)
+    for n, bill in enumerate(list(first_of_tenant.values())[:PAID_ORDERS]):
+        created = ctx.at(bill.due_date)
+        txn = f"T{bill.id:020d}"
+        o = order(
+            n + 1,
+            bill,
+            PayOrderState.PAID,
+            created,
+            provider_txn_id=txn,
+            paid_at=created + timedelta(minutes=2),
+        )
+        s.execute(
+            sa.update(Payment)
+            .where(Payment.bill_id == bill.id)
+            .values(
+                method=PaymentMethod.QR,
+                source=LedgerSource.PAY_ORDER,
+                source_ref=o.order_no,
+                receipt_no=o.order_no,
+                recorded_by_id=None,
+                process=pay_orders.PROCESS,
+                created_at=created + timedelta(minutes=2),
+            )
+        )
+        body = _body(o.order_no, txn, o.amount, created + timedelta(minutes=2))
+        callbacks = [(CallbackOutcome.POSTED, "入账 1 张账单")]
+        if n % 4 == 0:  # the provider did not hear our answer and sent it again
+            callbacks.append((CallbackOutcome.DUPLICATE, "重复通知，已入账"))
+        for k, (outcome, reason) in enumerate(callbacks):
+            s.add(
+                PayCallback(
+                    received_at=created + timedelta(minutes=2, seconds=5 * k),
+                    merchant_no=sandbox.DEMO_MERCHANT_NO,
+                    order_no=o.order_no,
+                    provider_txn_id=txn,
+                    amount=o.amount,
+                    company_id=company,
+                    outcome=outcome,
+                    reason=reason,
+                    body=body,
+                )
+            )
+    # A tenant paid after the QR code had expired: the money waits for finance to send it back.
+    owed = s.scalars(
+        sa.select(Bill)
+        .where(Bill.project_id.in_(projects), Bill.state == BillState.CONFIRMED)
+        .order_by(Bill.due_date.desc(), Bill.id)
+    ).first()
+    if owed is not None:
+        created = ctx.at(today - timedelta(days=1))
+        late = order(PAID_ORDERS + 1, owed, PayOrderState.EXPIRED, created)
+        arrived = created + timedelta(minutes=34)
+        s.add(
+            PayCallback(
+                received_at=arrived,
+                merchant_no=sandbox.DEMO_MERCHANT_NO,
+                order_no=late.order_no,
+                provider_txn_id=f"T{owed.id:020d}",
+                amount=late.amount,
+                company_id=company,
+                outcome=CallbackOutcome.LATE,
+                reason="订单已过期后到账，待退款",
+                exception=ExceptionState.OPEN,
+                body=_body(late.order_no, f"T{owed.id:020d}", late.amount, arrived),
+            )
+        )
+        # Someone tried a callback of their own for it, signed with a guessed key.
+        s.add(
+            PayCallback(
+                received_at=arrived + timedelta(minutes=5),
+                merchant_no=sandbox.DEMO_MERCHANT_NO,
+                order_no=late.order_no,
+                provider_txn_id="FAKE0001",
+                amount=late.amount,
+                company_id=company,
+                outcome=CallbackOutcome.REFUSED,
+                reason="签名错误",
+                body=_body(late.order_no, "FAKE0001", late.amount, arrived, key="guessed-key-0000"),
+            )
+        )
+    ctx.counts["支付订单"] = len(s.scalars(sa.select(PayOrder.id)).all())
