@@ -5,7 +5,8 @@ expired (an exception for finance to refund) and a forged callback the app refus
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -18,6 +19,10 @@ from models import (
     BillKind,
     BillState,
     CallbackOutcome,
+    Clearing,
+    ClearingDifference,
+    ClearingState,
+    DifferenceKind,
     ExceptionState,
     LedgerSource,
     PayCallback,
@@ -134,7 +139,7 @@ def seed_pay_orders(ctx) -> None:
         .order_by(Bill.due_date.desc(), Bill.id)
     ).first()
     if owed is not None:
-        created = ctx.at(today - timedelta(days=1))
+        created = ctx.at(today - timedelta(days=2))
         late = order(PAID_ORDERS + 1, owed, PayOrderState.EXPIRED, created)
         arrived = created + timedelta(minutes=34)
         s.add(
@@ -165,4 +170,53 @@ def seed_pay_orders(ctx) -> None:
                 body=_body(late.order_no, "FAKE0001", late.amount, arrived, key="guessed-key-0000"),
             )
         )
+    s.flush()
+    _seed_clearings(ctx, company)
     ctx.counts["支付订单"] = len(s.scalars(sa.select(PayOrder.id)).all())
+
+
+def _seed_clearings(ctx, company: int) -> None:
+    """The 15:00 clearing of each of the last 30 days: the paid orders matched the statement, but for the
+    late payment, which the provider listed and no order of ours held (open for finance)."""
+    s, today = ctx.session, clock.today()
+    late = s.scalars(sa.select(PayCallback).where(PayCallback.outcome == CallbackOutcome.LATE)).first()
+    for back in range(30, 0, -1):
+        day = today - timedelta(days=back)
+        start = datetime.combine(day, time(0), tzinfo=clock.SHANGHAI)
+        paid = s.scalars(
+            sa.select(PayOrder).where(
+                PayOrder.company_id == company,
+                PayOrder.state == PayOrderState.PAID,
+                PayOrder.paid_at >= start,
+                PayOrder.paid_at < start + timedelta(days=1),
+            )
+        ).all()
+        total = sum((o.amount for o in paid), Decimal("0.00"))
+        theirs = late if late is not None and late.received_at.astimezone(clock.SHANGHAI).date() == day else None
+        row = Clearing(
+            company_id=company,
+            day=day,
+            state=ClearingState.DIFFERENT if theirs else ClearingState.MATCHED,
+            provider_count=len(paid) + (1 if theirs else 0),
+            provider_total=total + (theirs.amount or 0 if theirs else 0),
+            ledger_count=len(paid),
+            ledger_total=total,
+            differences=1 if theirs else 0,
+            open_differences=1 if theirs else 0,
+            run_at=datetime.combine(day + timedelta(days=1), time(15, 0, 12), tzinfo=clock.SHANGHAI),
+        )
+        s.add(row)
+        if theirs is not None:
+            s.flush()
+            s.add(
+                ClearingDifference(
+                    clearing_id=saved_id(row),
+                    company_id=company,
+                    day=day,
+                    kind=DifferenceKind.PROVIDER_ONLY,
+                    txn_id=theirs.provider_txn_id,
+                    order_no=theirs.order_no,
+                    provider_amount=theirs.amount,
+                    note=f"逾期到账，已登记待退款（支付回调 #{theirs.id}）",
+                )
+            )

@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         sp.add_argument(
             "--scale", type=int, default=1, help="1 = default demo (about 1,500 rooms); 70 reaches about 100k rooms"
         )
+    cl = sub.add_parser("clearing", help="clear a day with the payment provider now (default: the day due)")
+    cl.add_argument("--date", default="", help="the day to clear (YYYY-MM-DD); default yesterday after 15:00")
     ca = sub.add_parser("create-admin")
     ca.add_argument("--username", required=True)
     ca.add_argument("--name", required=True)
@@ -100,6 +102,14 @@ def main(argv: list[str] | None = None) -> int:
             f"滞纳金更新 {done['late_fees']}，过期支付订单 {done['expired_pay_orders']}，"
             f"账本不符 {done['ledger_mismatches']}"
         )
+    elif args.cmd == "clearing":
+        from datetime import date
+
+        from clss_app.services import clearing
+
+        migrate()
+        n = clearing.run_due(day=date.fromisoformat(args.date) if args.date else None)
+        print(f"对账完成：新对账 {n} 家企业")
     elif args.cmd == "create-admin":
         from clss_app.services.accounts import create_user
 

@@ -80,6 +80,8 @@ MENU: tuple[MenuGroup, ...] = (
             E("qr_pay", "扫码收款", "/finance/qr-pay", STORE | FIN),
             E("pay_orders", "支付订单", "/finance/pay-orders", STORE | FIN),
             E("pay_callbacks", "支付回调", "/finance/pay-callbacks", FIN),
+            E("clearings", "支付对账", "/finance/clearings", FIN),
+            E("clearing_diffs", "对账差异", "/finance/clearing-differences", FIN),
             E("adjustments", "账单调整", "/finance/adjustments", STORE),
             E("refunds", "退款管理", "/finance/refunds", FIN | {R.PRINCIPAL}),
             E("bad_debts", "坏账审批", "/finance/bad-debts", FIN | {R.PRINCIPAL, R.MULTI_STORE_MANAGER}),

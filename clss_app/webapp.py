@@ -51,6 +51,7 @@ def build_app(site: AdminSite, entries: Mapping[str, menu.MenuEntry] = menu.ENTR
         from clss_app.services import jobs
 
         app.register_lifespan_task(jobs.run_forever)
+        app.register_lifespan_task(jobs.run_clearing_forever)
     app.register_lifespan_task(_warm_dashboard)
 
     app.add_page(login_page, route="/login", title="登录 · CLSS Admin", on_load=AuthState.enter_login)

@@ -3,7 +3,7 @@ it arrived, and tenants' prepaid balances (预收)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -137,3 +137,66 @@ class BalanceEntry(SQLModel, table=True):
     recorded_by_id: int | None = Field(default=None, foreign_key="app_user.id", title="经办人")
     process: str = Field(default="", max_length=32, title="处理程序")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="时间")
+
+
+class ClearingState(LabeledEnum):
+    MATCHED = ("matched", "已平")
+    DIFFERENT = ("different", "有差异")
+    RESOLVED = ("resolved", "差异已处理")
+
+
+class Clearing(SQLModel, table=True):
+    """对账: one company's day with the provider, cleared at 15:00 the next day (Asia/Shanghai)."""
+
+    __tablename__ = "clearing"
+    __table_args__ = (sa.UniqueConstraint("company_id", "provider", "day", name="uq_clearing_company_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: int = Field(foreign_key="org_unit.id", index=True, title="企业")
+    provider: str = Field(default="ccb", max_length=16, title="支付渠道")
+    day: date = Field(title="交易日期")
+    state: ClearingState = Field(sa_column=enum_column(ClearingState, nullable=False), title="对账结果")
+    provider_count: int = Field(default=0, title="渠道笔数")
+    provider_total: Decimal = money("渠道金额(元)", default=Decimal("0.00"))
+    ledger_count: int = Field(default=0, title="系统笔数")
+    ledger_total: Decimal = money("系统金额(元)", default=Decimal("0.00"))
+    differences: int = Field(default=0, title="差异笔数")
+    open_differences: int = Field(default=0, title="待处理差异")
+    run_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="对账时间")
+    version: int = Field(default=1, title="版本")
+
+
+class DifferenceKind(LabeledEnum):
+    PROVIDER_ONLY = ("provider_only", "提供方有我方无")
+    LEDGER_ONLY = ("ledger_only", "我方有提供方无")
+    AMOUNT = ("amount", "金额不符")
+
+
+class DifferenceState(LabeledEnum):
+    OPEN = ("open", "待处理")
+    RESOLVED = ("resolved", "已处理")
+
+
+class ClearingDifference(SQLModel, table=True):
+    """对账差异: one line the provider's statement and the ledger disagree on, for finance to resolve."""
+
+    __tablename__ = "clearing_difference"
+    __table_args__ = (sa.Index("ix_clearing_difference_state", "company_id", "state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    clearing_id: int = Field(foreign_key="clearing.id", index=True, title="对账日")
+    company_id: int = Field(foreign_key="org_unit.id", title="企业")
+    day: date = Field(title="交易日期")
+    kind: DifferenceKind = Field(sa_column=enum_column(DifferenceKind, nullable=False), title="差异类型")
+    txn_id: str = Field(default="", max_length=64, title="渠道流水号")
+    order_no: str = Field(default="", max_length=64, title="订单号")
+    provider_amount: Decimal | None = money("渠道金额(元)", default=None)
+    ledger_amount: Decimal | None = money("系统金额(元)", default=None)
+    note: str = Field(default="", max_length=255, title="说明")
+    state: DifferenceState = Field(
+        default=DifferenceState.OPEN, sa_column=enum_column(DifferenceState, nullable=False), title="处理状态"
+    )
+    resolution: str = Field(default="", max_length=255, title="处理说明")
+    resolved_by_id: int | None = Field(default=None, foreign_key="app_user.id", title="处理人")
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime, title="处理时间")
+    version: int = Field(default=1, title="版本")

@@ -6,7 +6,7 @@ from clss_app.admin import Action, Count, Input, Link, ModelAdmin, Scope, Sort, 
 from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.roles import FIN, OWNERS, STORE
 from clss_app.core.timeline import Event
-from clss_app.services import bill_approvals, bills, pay_orders, timelines
+from clss_app.services import bill_approvals, bills, clearing, pay_orders, timelines
 from clss_app.services.permissions import VIEW, Principal, can
 from models import (
     UNPAID_BILL_STATES,
@@ -16,6 +16,9 @@ from models import (
     Bill,
     BillAdjustment,
     BillState,
+    Clearing,
+    ClearingDifference,
+    DifferenceState,
     ExceptionState,
     PayCallback,
     Payment,
@@ -262,6 +265,61 @@ class PayCallbackAdmin(ModelAdmin, model=PayCallback, key="pay_callbacks"):
             input_required=True,
             confirm="确认已将选中的 {n} 笔逾期到账款项退还租客？",
             when={"exception": (ExceptionState.OPEN,)},
+            primary=True,
+        )
+    ]
+
+
+class ClearingAdmin(ModelAdmin, model=Clearing, key="clearings"):
+    """Read-only: each day as the 15:00 clearing found it (services/clearing.py)."""
+
+    list_columns = [
+        "day",
+        "state",
+        "provider_count",
+        "provider_total",
+        "ledger_count",
+        "ledger_total",
+        "differences",
+        "open_differences",
+        "run_at",
+    ]
+    filters = ["day", "state", "company_id"]
+    noun = "对账日"
+    default_sort = "-day"
+    scope = Scope.unit("company_id")
+    can_export = FIN
+    links = [Link("差异明细", "clearing_diffs", "clearing_id", totals=())]
+
+
+class ClearingDifferenceAdmin(ModelAdmin, model=ClearingDifference, key="clearing_diffs"):
+    list_columns = [
+        "day",
+        "kind",
+        "txn_id",
+        "order_no",
+        "provider_amount",
+        "ledger_amount",
+        "note",
+        "state",
+        "resolution",
+    ]
+    search = ["txn_id", "order_no", "note", "resolution"]
+    filters = ["state", "kind", "day", "clearing_id"]
+    noun = "对账差异"
+    default_sort = Sort("day", first={"state": (DifferenceState.OPEN,)}, then="-day")
+    scope = Scope.unit("company_id")
+    can_export = FIN
+    actions = [
+        Action(
+            "resolve",
+            "处理差异",
+            clearing.resolve,
+            FIN,
+            input_label="处理说明（补登、退款、渠道更正等）",
+            input_required=True,
+            confirm="处理选中的 {n} 条对账差异：处理说明记入操作日志。",
+            when={"state": (DifferenceState.OPEN,)},
             primary=True,
         )
     ]

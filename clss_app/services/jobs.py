@@ -59,13 +59,13 @@ def daily(today: date | None = None) -> dict[str, int]:
     return done
 
 
-def _my_turn(every_seconds: int) -> bool:
+def _my_turn(every_seconds: int, key: str = "clss:daily-job") -> bool:
     """Several workers each run this loop; one of them (the first to ask) does a round's work."""
     shared = db.redis()
     if shared is None:
         return True
     try:
-        return bool(shared.set("clss:daily-job", db.node(), nx=True, ex=max(every_seconds - 60, 60)))
+        return bool(shared.set(key, db.node(), nx=True, ex=max(every_seconds - 60, 60)))
     except Exception:  # Redis away: doing the idempotent work twice beats not doing it
         return True
 
@@ -80,4 +80,20 @@ async def run_forever(every_seconds: int = 6 * 3600) -> None:
                 await asyncio.to_thread(daily)
         except Exception:  # a failed run is logged and retried at the next interval
             log.exception("daily job failed")
+        await asyncio.sleep(every_seconds)
+
+
+async def run_clearing_forever(every_seconds: int = 300) -> None:
+    """Every few minutes: once it is 15:00 in Beijing, yesterday's clearing for each company that has not
+    had it (services/clearing.py; one worker a round, a day once)."""
+    import asyncio
+
+    from clss_app.services import clearing
+
+    while True:
+        try:
+            if _my_turn(every_seconds, "clss:clearing-job"):
+                await asyncio.to_thread(clearing.run_due)
+        except Exception:
+            log.exception("clearing job failed")
         await asyncio.sleep(every_seconds)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -307,7 +307,7 @@ def handle_callback(session: Session, raw: bytes) -> Answer:
         session,
         sa.update(PayOrder)
         .where(PayOrder.id == order.id, PayOrder.state == PayOrderState.PENDING)
-        .values(state=PayOrderState.PAID, provider_txn_id=txn, paid_at=clock.now(), version=PayOrder.version + 1),
+        .values(state=PayOrderState.PAID, provider_txn_id=txn, paid_at=_paid_at(msg), version=PayOrder.version + 1),
     )
     if not won:  # another callback of this order got there first: it holds the transaction
         raise Retry()
@@ -335,6 +335,15 @@ def handle_callback(session: Session, raw: bytes) -> Answer:
         reason += f"，¥{left:,.2f} 转入预收余额"
     _store(session, msg, text, CallbackOutcome.POSTED, reason, settings.company_id)
     return OK
+
+
+def _paid_at(msg: dict) -> datetime:
+    """When the tenant paid, as the provider says (its statement's day is that moment's); else now."""
+    try:
+        at = datetime.strptime(msg.get("paid_at", ""), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return clock.now()
+    return at if abs(at - clock.now()) < timedelta(days=3) else clock.now()
 
 
 class Retry(Exception):

@@ -4,7 +4,7 @@ Revision ID: 0021
 Revises: 0020
 Create Date: 2026-12-02 10:22:11
 
-Issue 20. 支付参数 per company (the signing key encrypted), payment orders and their bills, every provider
+Issue 20. 支付参数 per company, the daily clearing with the provider and its differences, (the signing key encrypted), payment orders and their bills, every provider
 callback as it arrived, and tenants' prepaid balances. Each ledger line (payment row) now says where it
 came from (source, source_ref) and which process made it when no person did. Existing lines get their
 source from their method; a refund's bill holds the money given back as a negative paid amount, so
@@ -189,6 +189,76 @@ def upgrade() -> None:
     with op.batch_alter_table("pay_order_bill", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_pay_order_bill_bill_id"), ["bill_id"], unique=False)
 
+    op.create_table(
+        "clearing",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("company_id", sa.Integer(), nullable=False),
+        sa.Column("provider", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column(
+            "state",
+            sa.Enum("matched", "different", "resolved", name="clearingstate", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("provider_count", sa.Integer(), nullable=False),
+        sa.Column("provider_total", models.base.Money(precision=12, scale=2), nullable=False),
+        sa.Column("ledger_count", sa.Integer(), nullable=False),
+        sa.Column("ledger_total", models.base.Money(precision=12, scale=2), nullable=False),
+        sa.Column("differences", sa.Integer(), nullable=False),
+        sa.Column("open_differences", sa.Integer(), nullable=False),
+        sa.Column("run_at", models.base.UTCDateTime(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["company_id"],
+            ["org_unit.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("company_id", "provider", "day", name="uq_clearing_company_day"),
+    )
+    with op.batch_alter_table("clearing", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_clearing_company_id"), ["company_id"], unique=False)
+
+    op.create_table(
+        "clearing_difference",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("clearing_id", sa.Integer(), nullable=False),
+        sa.Column("company_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("provider_only", "ledger_only", "amount", name="differencekind", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("txn_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("order_no", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("provider_amount", models.base.Money(precision=12, scale=2), nullable=True),
+        sa.Column("ledger_amount", models.base.Money(precision=12, scale=2), nullable=True),
+        sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column(
+            "state", sa.Enum("open", "resolved", name="differencestate", native_enum=False, length=16), nullable=False
+        ),
+        sa.Column("resolution", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("resolved_by_id", sa.Integer(), nullable=True),
+        sa.Column("resolved_at", models.base.UTCDateTime(), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["clearing_id"],
+            ["clearing.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["company_id"],
+            ["org_unit.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["resolved_by_id"],
+            ["app_user.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("clearing_difference", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_clearing_difference_clearing_id"), ["clearing_id"], unique=False)
+        batch_op.create_index("ix_clearing_difference_state", ["company_id", "state"], unique=False)
+
     source = sa.Enum(
         "registration",
         "pay_order",
@@ -213,6 +283,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("clearing_difference")
+    op.drop_table("clearing")
     op.execute("UPDATE bill SET paid = 0 WHERE state = 'refunded'")
     for name in ("process", "source_ref", "source"):
         op.drop_column("payment", name)
