@@ -116,6 +116,7 @@ class PaymentMethod(LabeledEnum):
     CARRY_OVER = ("carry_over", "结转")
     QR = ("qr", "扫码支付")
     PREPAID = ("prepaid", "预收冲抵")
+    WITHHOLDING = ("withholding", "银行代扣")
 
 
 class LedgerSource(LabeledEnum):
@@ -123,6 +124,7 @@ class LedgerSource(LabeledEnum):
 
     REGISTRATION = ("registration", "收款登记")
     PAY_ORDER = ("pay_order", "二维码支付")
+    WITHHOLDING = ("withholding", "批量代扣")
     BALANCE = ("balance", "预收冲抵")
     CARRY_OVER = ("carry_over", "结转")
     DEPOSIT = ("deposit", "定金抵扣")

@@ -12,7 +12,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m clss_app.sandbox")
     parser.add_argument("--port", type=int, default=3101)
     args = parser.parse_args()
-    Granian("clss_app.sandbox.pay:app", address="127.0.0.1", port=args.port, interface=Interfaces.ASGI).serve()
+    Granian("clss_app.sandbox.app:app", address="127.0.0.1", port=args.port, interface=Interfaces.ASGI).serve()
 
 
 if __name__ == "__main__":

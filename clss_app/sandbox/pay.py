@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -225,18 +224,11 @@ async def control(request: Request) -> Response:
     return JSONResponse({"ok": True, "orders": len(WORLD.orders)})
 
 
-async def ping(request: Request) -> Response:
-    return JSONResponse({"ok": True, "today": (datetime.now(UTC) + BEIJING).date().isoformat()})
-
-
-app = Starlette(
-    routes=[
-        Route("/ping", ping),
-        Route("/gateway/orders", create_order, methods=["POST"]),
-        Route("/gateway/orders/close", close_order, methods=["POST"]),
-        Route("/gateway/statement", statement),
-        Route("/pay/{order_no}", pay_page, methods=["GET", "POST"]),
-        Route("/sandbox/pay", sandbox_pay, methods=["POST"]),
-        Route("/sandbox/control", control, methods=["POST"]),
-    ]
-)
+routes = [
+    Route("/gateway/orders", create_order, methods=["POST"]),
+    Route("/gateway/orders/close", close_order, methods=["POST"]),
+    Route("/gateway/statement", statement),
+    Route("/pay/{order_no}", pay_page, methods=["GET", "POST"]),
+    Route("/sandbox/pay", sandbox_pay, methods=["POST"]),
+    Route("/sandbox/control", control, methods=["POST"]),
+]
