@@ -56,6 +56,8 @@ def test_assistant_collects_a_tenants_first_bills_by_qr_code(page, base_url, app
     open_list(page, "账单管理")
     page.locator("#admin-search").fill(tenant.phone)
     page.locator("#admin-search").press("Enter")
+    # The list answers the search (until then the unfiltered rows are still on screen).
+    expect(page.locator("#admin-table tbody tr").filter(has_not_text=tenant.name)).to_have_count(0)
     for b in bills:
         row = page.locator(f"#admin-table tbody tr[data-row-id='{b.id}']")
         expect(row).to_be_visible()
