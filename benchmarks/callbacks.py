@@ -41,7 +41,7 @@ def _seed(url: str, n: int) -> list[dict]:
     from clss_app.core import clock
     from clss_app.sandbox import pay as sandbox
     from clss_app.services.bills import OPEN, outstanding
-    from models import Bill, PayOrder, PayOrderBill, PaySettings, Project
+    from models import Bill, BillState, PayOrder, PayOrderBill, PaySettings, Project
 
     manage.migrate()
     if manage.is_empty():
@@ -57,10 +57,18 @@ def _seed(url: str, n: int) -> list[dict]:
         bills = s.exec(
             select(Bill)
             .join(Project, Project.id == Bill.project_id)
-            .where(Project.company_id == company, Bill.state.in_(OPEN))
+            .where(Project.company_id == company, Bill.state.in_([*OPEN, BillState.UNCONFIRMED]))
             .order_by(Bill.id)
             .limit(n)
         ).all()
+        # The demo's future bills, confirmed as their month comes: each can be ordered and paid.
+        s.execute(
+            sa.update(Bill)
+            .where(Bill.id.in_([b.id for b in bills]), Bill.state == BillState.UNCONFIRMED)
+            .values(state=BillState.CONFIRMED)
+        )
+        for b in bills:
+            b.state = BillState.CONFIRMED
         if len(bills) < n:
             sys.exit(f"only {len(bills)} owed bills in the demo's first company; use --orders {len(bills)}")
         out = []

@@ -88,6 +88,7 @@ class BillKind(LabeledEnum):
     METERED = ("metered", "走表费用")
     LATE_FEE = ("late_fee", "滞纳金")
     SETTLEMENT = ("settlement", "退房结算")
+    EXTRA = ("extra", "非合同费用")
 
 
 class BillState(LabeledEnum):

@@ -26,11 +26,12 @@ from clss_app.admin.fields import FieldSpec
 from clss_app.core.privacy import id_number_problem, normalise_id_number
 from clss_app.core.roles import FRONT_DESK, OWNERS, STORE
 from clss_app.core.timeline import Event
-from clss_app.services import lease_changes, leasing, master_leases, timelines
+from clss_app.services import extra_fees, lease_changes, leasing, master_leases, timelines
 from clss_app.services.permissions import Principal
 from models import (
     Appointment,
     AppointmentState,
+    Bill,
     Contract,
     ContractState,
     MasterLease,
@@ -296,6 +297,21 @@ READ_METERS = Action(
 )
 
 
+ADD_FEE = Action(
+    "add_fee",
+    "添加账单费用",
+    extra_fees.add_fee,
+    STORE,
+    inputs=(
+        FieldSpec("fee_item", "费项", "str", required=True, help="本项目的非合同类费项（费项管理中维护）"),
+        *ask(Bill, "amount", "due_date", "remark", remark=Input(label="备注（如维修内容）")),
+    ),
+    choices=extra_fees.fee_choices,
+    confirm="为选中的 {n} 份合同添加一笔非合同类费用：生成未确认账单，确认后推送给租客。",
+    when={"state": extra_fees.OPEN_CONTRACT},
+)
+
+
 class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
     list_columns = [
         "number",
@@ -361,7 +377,7 @@ class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
         ],
         "系统信息": ["reservation_id", "previous_id", "master_lease_id", "created_by_id", "created_at"],
     }
-    actions = [CHECK_IN, READ_METERS, RENEW, CHANGE_ROOM, SUBLET, CHECK_OUT]
+    actions = [CHECK_IN, READ_METERS, ADD_FEE, RENEW, CHANGE_ROOM, SUBLET, CHECK_OUT]
 
     @classmethod
     def timeline(cls, session: Session, p: Principal | None, row: Contract) -> list[Event]:

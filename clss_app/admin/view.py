@@ -70,6 +70,11 @@ class Action:
     inputs: tuple[FieldSpec, ...] = ()
     when: When = field(default_factory=dict, hash=False)
     primary: bool = False
+    # The options of its select inputs that depend on the rows acted on ({input name: [(value, label)]}),
+    # e.g. the fee items of the contracts' project; the action's service still checks what comes back.
+    choices: Callable[[Session, Any, list[Any]], Mapping[str, list[tuple[str, str]]]] | None = field(
+        default=None, hash=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "roles", frozenset(self.roles))

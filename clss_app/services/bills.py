@@ -125,6 +125,7 @@ def payer_for(lease: MasterLease | None, kind: BillKind) -> Payer:
         BillKind.DEPOSIT: lease.company_pays_deposit,
         BillKind.PERIODIC: lease.company_pays_fees,
         BillKind.ONE_OFF: lease.company_pays_fees,
+        BillKind.EXTRA: lease.company_pays_fees,
         BillKind.METERED: lease.company_pays_utilities,
     }.get(kind, False)
     return Payer.COMPANY if company else Payer.TENANT

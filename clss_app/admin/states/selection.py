@@ -7,6 +7,7 @@ row: one query), and the server refuses any other (crud.run_action)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import reflex as rx
@@ -39,9 +40,10 @@ class ActionInput:
     picker: str = ""  # "date" / "datetime": a text box with the calendar of assets/clss.js
 
 
-def _action_input(spec: FieldSpec) -> ActionInput:
+def _action_input(spec: FieldSpec, choices: list[tuple[str, str]] | None = None) -> ActionInput:
+    """``choices``: the options an action offers for these rows (Action.choices), else the field's own."""
     kinds = {"int": "number"}  # dates: text boxes with the page's calendar, never the browser's mm/dd/yyyy
-    choices = spec.choices()
+    choices = spec.choices() if choices is None else choices
     return ActionInput(
         spec.name,
         spec.label,
@@ -161,9 +163,10 @@ class SelectionMixin(AdminBase, mixin=True):
                 if problem:
                     return refusal(problem)
                 label = row_title(s, admin, p, row)
+                choices = action.choices(s, p, [row]) if action.choices else {}
         except Forbidden as exc:
             return self._refused(exc)
-        self._ask(action, "1", f"{action.label}：{label}")
+        self._ask(action, "1", f"{action.label}：{label}", choices)
         self._acting, self._acting_all = [row_id], False
 
     # ------------------------------------------------------------ actions
@@ -175,7 +178,8 @@ class SelectionMixin(AdminBase, mixin=True):
         if action is None and name != "__delete__":
             return refusal()
         n = str(len(self.selected))
-        if self.all_matching or (action is not None and action.when):
+        choices: dict[str, list[tuple[str, str]]] = {}
+        if self.all_matching or (action is not None and (action.when or action.choices)):
             try:
                 with self._session() as (s, p):
                     p = require(p, VIEW, admin.key)
@@ -183,11 +187,14 @@ class SelectionMixin(AdminBase, mixin=True):
                         total, exact = count(s, admin, p, self._query())
                         n = f"{total:,}" if exact else f"{total:,}+"
                     problem = self._not_for_all(s, admin, p, action) if action is not None else ""
+                    if action is not None and action.choices and not self.all_matching and not problem:
+                        ids = [int(i) for i in self.selected if str(i).isdigit()][:500]
+                        choices = dict(action.choices(s, p, [crud.get_row(s, admin, p, i) for i in ids]))
             except Forbidden as exc:
                 return self._refused(exc)
             if problem:
                 return refusal(problem)
-        self._ask(action, n, "请确认")
+        self._ask(action, n, "请确认", choices)
         self._acting, self._acting_all = list(self.selected), self.all_matching
 
     def _not_for_all(self, session, admin, p, action) -> str:
@@ -202,14 +209,14 @@ class SelectionMixin(AdminBase, mixin=True):
         rows = [crud.get_row(session, admin, p, i) for i in ids[:500]]  # only rows of the lists shown
         return crud.not_applicable(admin, action, rows)
 
-    def _ask(self, action, n: str, title: str) -> None:
+    def _ask(self, action, n: str, title: str, choices: Mapping[str, list[tuple[str, str]]] | None = None) -> None:
         if action is None:
             self.confirm_text = f"确定删除选中的 {n} 条记录吗？删除后不可恢复。"
             self.confirm_input_label, self.confirm_inputs = "", []
         else:
             self.confirm_text = (action.confirm or f"确定对选中的 {{n}} 条记录执行“{action.label}”吗？").format(n=n)
             self.confirm_input_label = action.input_label
-            self.confirm_inputs = [_action_input(f) for f in action.inputs]
+            self.confirm_inputs = [_action_input(f, (choices or {}).get(f.name)) for f in action.inputs]
         self.confirm_error, self.confirm_errors = "", {}
         self.confirm_title = title
         self.confirm_action = "__delete__" if action is None else action.name
