@@ -15,6 +15,8 @@ from clss_app.core.rows import saved_id
 from clss_app.sandbox import pay as sandbox
 from clss_app.services import pay_gateway, pay_orders
 from models import (
+    BalanceEntry,
+    BalanceKind,
     Bill,
     BillKind,
     BillState,
@@ -172,7 +174,61 @@ def seed_pay_orders(ctx) -> None:
         )
     s.flush()
     _seed_clearings(ctx, company)
+    _seed_prepaid(ctx, company, paid[len(paid) // 2 :])
     ctx.counts["支付订单"] = len(s.scalars(sa.select(PayOrder.id)).all())
+
+
+def _seed_prepaid(ctx, company: int, paid: list[Bill]) -> None:
+    """预收: a few tenants prepaid at the counter; the money settled their next bill, some keep a balance."""
+    s = ctx.session
+    from clss_app.demo import staff_id
+
+    finance = staff_id(ctx, "finance")
+    ordered = set(s.scalars(sa.select(PayOrder.tenant_id)).all())
+    chosen: dict[int, Bill] = {}
+    for b in paid:
+        if b.tenant_id not in ordered:
+            chosen.setdefault(b.tenant_id, b)
+    picked = list(chosen.values())[:6]
+    for k, bill in enumerate(picked):
+        kept = Decimal(200 * (k % 3))  # ¥0, ¥200 or ¥400 left over
+        at = ctx.at(bill.due_date - timedelta(days=3))
+        s.execute(
+            sa.update(Payment)
+            .where(Payment.bill_id == bill.id)
+            .values(
+                method=PaymentMethod.PREPAID,
+                source=LedgerSource.BALANCE,
+                source_ref="预收冲抵",
+                receipt_no="预收冲抵",
+                recorded_by_id=None,
+                process="确认账单后自动冲抵",
+            )
+        )
+        s.add(
+            BalanceEntry(
+                company_id=company,
+                tenant_id=bill.tenant_id,
+                kind=BalanceKind.PREPAID,
+                amount=bill.paid + kept,
+                source_ref=f"YS{bill.id:08d}",
+                recorded_by_id=finance,
+                created_at=at,
+            )
+        )
+        s.add(
+            BalanceEntry(
+                company_id=company,
+                tenant_id=bill.tenant_id,
+                contract_id=bill.contract_id,
+                kind=BalanceKind.OFFSET,
+                amount=-bill.paid,
+                source_ref=bill.title[:64],
+                process="确认账单后自动冲抵",
+                created_at=at + timedelta(days=2),
+            )
+        )
+    ctx.counts["预收"] = len(picked)
 
 
 def _seed_clearings(ctx, company: int) -> None:

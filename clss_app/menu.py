@@ -78,6 +78,7 @@ MENU: tuple[MenuGroup, ...] = (
             E("bills", "账单管理", "/finance/bills", STORE | FIN),
             E("payments", "收款登记", "/finance/payments", FIN),
             E("qr_pay", "扫码收款", "/finance/qr-pay", STORE | FIN),
+            E("balances", "预收款", "/finance/prepaid", STORE | FIN),
             E("pay_orders", "支付订单", "/finance/pay-orders", STORE | FIN),
             E("pay_callbacks", "支付回调", "/finance/pay-callbacks", FIN),
             E("clearings", "支付对账", "/finance/clearings", FIN),

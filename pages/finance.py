@@ -1,18 +1,20 @@
-"""财务管理: bills, payments, refunds and bad-debt approvals."""
+"""财务管理: bills, payments (offline, by QR code, prepaid), refunds, bad-debt approvals and the clearing."""
 
 from sqlmodel import Session
 
-from clss_app.admin import Action, Count, Input, Link, ModelAdmin, Scope, Sort, approve_reject, ask
+from clss_app.admin import Action, Count, Errors, Input, Link, ModelAdmin, Scope, Sort, Values, approve_reject, ask
 from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.roles import FIN, OWNERS, STORE
 from clss_app.core.timeline import Event
-from clss_app.services import bill_approvals, bills, clearing, pay_orders, timelines
+from clss_app.services import bill_approvals, bills, clearing, pay_orders, prepaid, timelines
 from clss_app.services.permissions import VIEW, Principal, can
 from models import (
     UNPAID_BILL_STATES,
     AdjustmentState,
     ApprovalState,
     BadDebt,
+    BalanceEntry,
+    BalanceKind,
     Bill,
     BillAdjustment,
     BillState,
@@ -25,6 +27,7 @@ from models import (
     PayOrder,
     PayOrderState,
     Role,
+    Tenant,
 )
 
 R = Role
@@ -110,7 +113,7 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
         Action(
             "confirm",
             "确认账单",
-            bills.confirm,
+            prepaid.confirm_bills,
             STORE,
             confirm="确认选中的 {n} 张账单并推送给租客？",
             when=DRAFT,
@@ -323,6 +326,50 @@ class ClearingDifferenceAdmin(ModelAdmin, model=ClearingDifference, key="clearin
             primary=True,
         )
     ]
+
+
+class BalanceEntryAdmin(ModelAdmin, model=BalanceEntry, key="balances"):
+    """预收款: each movement of a tenant's prepaid balance; 新增 is finance's 登记预收 (services/prepaid.py)."""
+
+    list_columns = [
+        "tenant_id",
+        "kind",
+        "amount",
+        "source_ref",
+        "contract_id",
+        "recorded_by_id",
+        "process",
+        "created_at",
+    ]
+    search = ["tenant.name", "tenant.phone", "source_ref"]
+    filters = ["kind", "created_at", "tenant_id", "contract_id", "company_id"]
+    primary_filters = ["kind", "created_at", "tenant_id"]
+    form = ["tenant_id", "amount", "source_ref"]
+    fields_override = {
+        "amount": Input(label="预收金额(元)", help="租客预存的款项，登记后自动冲抵其已确认未缴的账单"),
+        "source_ref": Input(label="收款凭证号", help="银行流水号或收据号"),
+    }
+    noun = "预收"
+    default_sort = "-created_at"
+    scope = Scope.unit("company_id")
+    can_create = FIN
+    can_export = FIN
+
+    @classmethod
+    def validate(cls, session: Session, p: Principal, values: Values, row: BalanceEntry | None) -> Errors:
+        return prepaid.prepayment_problems(values)
+
+    @classmethod
+    def before_save(cls, session: Session, p: Principal, values: Values, row: BalanceEntry | None) -> str:
+        tenant = session.get(Tenant, values.get("tenant_id") or 0)
+        values.update(kind=BalanceKind.PREPAID, recorded_by_id=p.actor_id)
+        if tenant is not None:
+            values["company_id"] = tenant.company_id
+        return "已登记预收，并自动冲抵该租客已确认未缴的账单"
+
+    @classmethod
+    def after_create(cls, session: Session, p: Principal, row: BalanceEntry) -> None:
+        prepaid.on_prepaid(session, p.actor_id, row)
 
 
 class BadDebtAdmin(ModelAdmin, model=BadDebt, key="bad_debts"):

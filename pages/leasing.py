@@ -26,7 +26,7 @@ from clss_app.admin.fields import FieldSpec
 from clss_app.core.privacy import id_number_problem, normalise_id_number
 from clss_app.core.roles import FRONT_DESK, OWNERS, STORE
 from clss_app.core.timeline import Event
-from clss_app.services import extra_fees, lease_changes, leasing, master_leases, timelines
+from clss_app.services import extra_fees, lease_changes, leasing, master_leases, prepaid, timelines
 from clss_app.services.permissions import Principal
 from models import (
     Appointment,
@@ -71,7 +71,39 @@ class TenantAdmin(ModelAdmin, model=Tenant, key="tenants"):
     can_create = can_update = STORE
     can_import = STORE  # the manual's 用户导入: a company's tenants from a spreadsheet
     can_export = OWNERS
-    links = [Link("合同", "contracts", "tenant_id"), Link("预定", "reservations", "tenant_id")]
+    links = [
+        Link("合同", "contracts", "tenant_id"),
+        Link("预定", "reservations", "tenant_id"),
+        Link("预收明细", "balances", "tenant_id"),
+    ]
+    actions = [
+        Action(
+            "offset",
+            "预收冲抵",
+            prepaid.offset,
+            STORE,
+            confirm="用选中租客的预收余额冲抵其已确认未缴的账单（按应收日期从早到晚）。",
+        ),
+        Action(
+            "refund_prepaid",
+            "预收退款",
+            prepaid.request_refund,
+            STORE,
+            inputs=(
+                FieldSpec(
+                    "amount",
+                    "退款金额(元)",
+                    "money",
+                    min_value=Decimal("0.01"),
+                    max_value=prepaid.MAX_PREPAY,
+                    help="不填则退还全部预收余额",
+                ),
+            ),
+            input_label="退款原因",
+            input_required=True,
+            confirm="为选中租客申请退还预收余额：生成待退款账单，经退款管理办理线下退款并由财务确认。",
+        ),
+    ]
 
     @classmethod
     def validate(cls, session: Session, p: Principal, values: Values, row: Tenant | None) -> Errors:
@@ -362,6 +394,7 @@ class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
         Link("收款记录", "payments", "bill_id", via=("bills", "contract_id")),
         Link("抄表记录", "meter_readings", "contract_id"),
         Link("后续合同", "contracts", "previous_id", totals=()),
+        Link("预收明细", "balances", "contract_id"),
     ]
     detail_groups = {
         "基本信息": ["number", "state", "tenant_id", "co_tenants", "project_id", "room_id", "source", "signed_on"],

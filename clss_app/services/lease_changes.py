@@ -20,7 +20,7 @@ from clss_app.core import clock
 from clss_app.core.errors import ValidationFailed
 from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.rows import saved_id
-from clss_app.services import bills, room_status
+from clss_app.services import bills, prepaid, room_status
 from clss_app.services.billing import rent_until
 from clss_app.services.leasing import LIVE, _conditional, contract_number, contract_problems_terms, placeholder_number
 from clss_app.services.permissions import Principal
@@ -62,7 +62,7 @@ def check_out(ctx: ActionContext) -> ActionResult:
             ContractState.CHECKED_OUT,
             day,
             readings,
-            partial(_settled, session, c, day, readings, "退房结算"),
+            partial(_settled, session, c, day, readings, "退房结算", p),
         )
         if settled is None:
             result.refused.append((c.number, problem))
@@ -111,10 +111,21 @@ def _end_lease(
 
 
 def _settled(
-    session: Session, c: Contract, day: date, readings: dict[str, Decimal | None], title: str
+    session: Session,
+    c: Contract,
+    day: date,
+    readings: dict[str, Decimal | None],
+    title: str,
+    by: Principal | None = None,
 ) -> tuple[Decimal, tuple[Decimal, list[str]]]:
-    """Settle ``c`` on ``day`` into one settlement bill titled ``title``."""
+    """Settle ``c`` on ``day`` into one settlement bill titled ``title``. At a check-out (``by`` given) the
+    tenant's 预收 balance is counted in, when this is their last running contract."""
     net, lines = settle(session, c, day, readings)
+    left = prepaid.left_at_check_out(session, c) if by is not None else Decimal(0)
+    if by is not None and left > 0:
+        lines = [*(x for x in lines if x != "无差额"), f"预收余额抵扣 ¥{left:,.2f}"]
+        net -= left
+        prepaid.counted_at_check_out(session, c, left, by.actor_id)
     bills.settlement_bill(session, c, day, net, "；".join(lines), title)
     return net, (net, lines)
 
