@@ -24,7 +24,7 @@ from clss_app.core import clock
 from clss_app.core.privacy import check_digit
 from clss_app.core.rows import table_of
 from clss_app.demo_history import seed_history
-from clss_app.demo_payments import seed_pay_orders
+from clss_app.demo_payments import seed_deposits, seed_pay_orders
 from clss_app.services.auth import hash_password
 from models import (
     Building,
@@ -1179,6 +1179,7 @@ STEPS: list[Callable[[DemoContext], None]] = [
     seed_ledger,
     seed_pay_orders,
     seed_funnel_history,
+    seed_deposits,
     seed_market,
     seed_marketing,
     seed_history,  # last: the history of every row made above (demo_history.py)

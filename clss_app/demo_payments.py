@@ -24,6 +24,7 @@ from models import (
     Clearing,
     ClearingDifference,
     ClearingState,
+    DepositState,
     DifferenceKind,
     ExceptionState,
     LedgerSource,
@@ -33,6 +34,8 @@ from models import (
     PayOrder,
     PayOrderBill,
     PayOrderState,
+    Reservation,
+    ReservationState,
 )
 
 PAID_ORDERS = 12
@@ -229,6 +232,42 @@ def _seed_prepaid(ctx, company: int, paid: list[Bill]) -> None:
             )
         )
     ctx.counts["预收"] = len(picked)
+
+
+def seed_deposits(ctx) -> None:
+    """定金 as the stores left them: taken by the contracts; of the cancelled reservations most given back,
+    the latest still to refund, one in five kept; lapsed ones kept, but the latest few not decided yet."""
+    s = ctx.session
+    from clss_app.demo import staff_id
+
+    manager = staff_id(ctx, "manager")
+    s.execute(
+        sa.update(Reservation)
+        .where(Reservation.state == ReservationState.CONVERTED)
+        .values(deposit_state=DepositState.APPLIED)
+    )
+    for state, decided in ((ReservationState.CANCELLED, 3), (ReservationState.EXPIRED, 5)):
+        ids = s.scalars(
+            sa.select(Reservation.id).where(Reservation.state == state).order_by(Reservation.id.desc())
+        ).all()
+        for k, rid in enumerate(ids):
+            if state == ReservationState.CANCELLED:
+                target, why = (
+                    (DepositState.REFUND_DUE, "租客临时改变计划，协商退还定金")
+                    if k < decided
+                    else (DepositState.FORFEITED, "租客违约，按约定没收定金")
+                    if k % 5 == 0
+                    else (DepositState.REFUNDED, "租客未能入住，退还定金")
+                )
+            elif k < decided:
+                continue  # lapsed lately: the store has not decided yet
+            else:
+                target, why = DepositState.FORFEITED, "预定过期未签约，按约定没收定金"
+            s.execute(
+                sa.update(Reservation)
+                .where(Reservation.id == rid)
+                .values(deposit_state=target, deposit_reason=why, deposit_by_id=manager)
+            )
 
 
 def _seed_clearings(ctx, company: int) -> None:

@@ -85,6 +85,7 @@ MENU: tuple[MenuGroup, ...] = (
             E("clearing_diffs", "对账差异", "/finance/clearing-differences", FIN),
             E("adjustments", "账单调整", "/finance/adjustments", STORE),
             E("refunds", "退款管理", "/finance/refunds", FIN | {R.PRINCIPAL}),
+            E("deposit_refunds", "定金退还", "/finance/deposit-refunds", FIN | {R.PRINCIPAL}),
             E("bad_debts", "坏账审批", "/finance/bad-debts", FIN | {R.PRINCIPAL, R.MULTI_STORE_MANAGER}),
         ),
     ),

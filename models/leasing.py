@@ -25,6 +25,21 @@ class ReservationState(LabeledEnum):
     EXPIRED = ("expired", "已过期")
 
 
+class DepositState(LabeledEnum):
+    """What became of a reservation's 定金 (it is not on the bill ledger until a contract takes it)."""
+
+    HELD = ("held", "已收定金")
+    APPLIED = ("applied", "已抵扣")
+    REFUND_DUE = ("refund_due", "待退还")
+    REFUNDED = ("refunded", "已退还")
+    FORFEITED = ("forfeited", "已没收")
+
+
+class DepositDecision(LabeledEnum):
+    REFUND = ("refund", "退还定金")
+    FORFEIT = ("forfeit", "没收定金")
+
+
 class ContractState(LabeledEnum):
     PENDING_REVIEW = ("pending_review", "待审核")
     SIGNED = ("signed", "待执行")
@@ -187,6 +202,13 @@ class Reservation(SQLModel, table=True):
         default=ReservationState.ACTIVE, sa_column=enum_column(ReservationState, nullable=False), title="状态"
     )
     note: str = Field(default="", max_length=255, title="备注")
+    deposit_state: DepositState = Field(
+        default=DepositState.HELD,
+        sa_column=enum_column(DepositState, nullable=False, server_default="held"),
+        title="定金状态",
+    )
+    deposit_reason: str = Field(default="", max_length=255, title="定金处理原因")
+    deposit_by_id: int | None = Field(default=None, foreign_key="app_user.id", title="定金处理人")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="预定时间")
     version: int = Field(default=1, title="版本")
 
@@ -232,6 +254,7 @@ class Contract(SQLModel, table=True):
     power_out: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, title="退房电表读数")
     water_out: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, title="退房水表读数")
     settlement: Decimal | None = money("退房结算(元，负数为应退)", default=None)
+    void_reason: str = Field(default="", max_length=255, title="作废原因")
     created_by_id: int | None = Field(default=None, foreign_key="app_user.id", title="经办人")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="录入时间")
     version: int = Field(default=1, title="版本")

@@ -6,7 +6,7 @@ from clss_app.admin import Action, Count, Errors, Input, Link, ModelAdmin, Scope
 from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.roles import FIN, OWNERS, STORE
 from clss_app.core.timeline import Event
-from clss_app.services import bill_approvals, bills, clearing, pay_orders, prepaid, timelines
+from clss_app.services import bill_approvals, bills, clearing, leasing, pay_orders, prepaid, timelines
 from clss_app.services.permissions import VIEW, Principal, can
 from models import (
     UNPAID_BILL_STATES,
@@ -20,12 +20,14 @@ from models import (
     BillState,
     Clearing,
     ClearingDifference,
+    DepositState,
     DifferenceState,
     ExceptionState,
     PayCallback,
     Payment,
     PayOrder,
     PayOrderState,
+    Reservation,
     Role,
     Tenant,
 )
@@ -370,6 +372,31 @@ class BalanceEntryAdmin(ModelAdmin, model=BalanceEntry, key="balances"):
     @classmethod
     def after_create(cls, session: Session, p: Principal, row: BalanceEntry) -> None:
         prepaid.on_prepaid(session, p.actor_id, row)
+
+
+class DepositRefundAdmin(ModelAdmin, model=Reservation, key="deposit_refunds"):
+    """定金退还: the deposits of cancelled reservations that go back to the tenant (services/leasing.py)."""
+
+    only = {"deposit_state": (DepositState.REFUND_DUE, DepositState.REFUNDED)}
+    list_columns = ["tenant_id", "room_id", "deposit", "deposit_state", "deposit_reason", "deposit_by_id", "created_at"]
+    search = ["tenant.name", "tenant.phone", "room.number"]
+    filters = ["project_id", "deposit_state", "created_at"]
+    noun = "定金退还"
+    default_sort = Sort("created_at", first={"deposit_state": (DepositState.REFUND_DUE,)}, then="-created_at")
+    scope = Scope.project("project_id")
+    can_export = FIN
+    actions = [
+        Action(
+            "refunded",
+            "确认已退还",
+            leasing.deposits_refunded,
+            FIN,
+            input_label="退款说明（退款流水号等）",
+            confirm="确认选中的 {n} 笔定金已退还租客？",
+            when={"deposit_state": (DepositState.REFUND_DUE,)},
+            primary=True,
+        )
+    ]
 
 
 class BadDebtAdmin(ModelAdmin, model=BadDebt, key="bad_debts"):

@@ -34,6 +34,8 @@ from models import (
     Bill,
     Contract,
     ContractState,
+    DepositDecision,
+    DepositState,
     MasterLease,
     MasterLeaseRoom,
     MeterReading,
@@ -176,10 +178,31 @@ CONTRACT_TERMS = ask(
 HOLDING = {"state": (ReservationState.ACTIVE,)}
 
 
+DEPOSIT_DECISION = FieldSpec("deposit_decision", "定金处理", "enum", required=True, enum=DepositDecision)
+
+
 class ReservationAdmin(ModelAdmin, model=Reservation, key="reservations"):
-    list_columns = ["room_id", "tenant_id", "project_id", "deposit", "hold_until", "state", "created_at"]
+    list_columns = [
+        "room_id",
+        "tenant_id",
+        "project_id",
+        "deposit",
+        "hold_until",
+        "state",
+        "deposit_state",
+        "created_at",
+    ]
     search = ["tenant.name", "tenant.phone", "room.number"]
-    filters = ["project_id", "state", "hold_until", "created_at", "tenant_id", "appointment_id", "room_id"]
+    filters = [
+        "project_id",
+        "state",
+        "deposit_state",
+        "hold_until",
+        "created_at",
+        "tenant_id",
+        "appointment_id",
+        "room_id",
+    ]
     form = ["room_id", "tenant_id", "deposit", "hold_until", "appointment_id", "note"]
     noun = "预定"
     default_sort = Sort("hold_until", first={"state": (ReservationState.ACTIVE,)}, then="-id")
@@ -189,7 +212,7 @@ class ReservationAdmin(ModelAdmin, model=Reservation, key="reservations"):
     links = [Link("合同", "contracts", "reservation_id")]
     detail_groups = {
         "基本信息": ["room_id", "tenant_id", "project_id", "state"],
-        "定金与保留": ["deposit", "hold_until"],
+        "定金与保留": ["deposit", "hold_until", "deposit_state", "deposit_reason", "deposit_by_id"],
         "系统信息": ["appointment_id", "note", "created_at"],
     }
     actions = [
@@ -209,10 +232,25 @@ class ReservationAdmin(ModelAdmin, model=Reservation, key="reservations"):
             leasing.cancel_reservations,
             STORE,
             danger=True,
+            inputs=(DEPOSIT_DECISION,),
             input_label="取消原因",
             input_required=True,
-            confirm="确定取消选中的 {n} 个预定吗？房间将恢复空闲可租。",
+            confirm="确定取消选中的 {n} 个预定吗？房间将恢复空闲可租；定金退还的，由财务办理退款。",
             when=HOLDING,
+        ),
+        Action(
+            "settle_deposit",
+            "处理定金",
+            leasing.settle_deposits,
+            STORE,
+            inputs=(DEPOSIT_DECISION,),
+            input_label="原因",
+            input_required=True,
+            confirm="处理选中的 {n} 个已失效预定的定金：退还（由财务办理退款）或没收。",
+            when={
+                "state": (ReservationState.CANCELLED, ReservationState.EXPIRED),
+                "deposit_state": (DepositState.HELD,),
+            },
         ),
     ]
 
@@ -344,6 +382,19 @@ ADD_FEE = Action(
 )
 
 
+VOID = Action(
+    "void",
+    "作废",
+    leasing.void_contracts,
+    {R.PRINCIPAL},
+    danger=True,
+    input_label="作废原因",
+    input_required=True,
+    confirm="作废选中的 {n} 份待执行合同：其账单全部撤销，房间恢复空闲可租。已有收款的合同不能作废。",
+    when={"state": (ContractState.SIGNED,)},
+)
+
+
 class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
     list_columns = [
         "number",
@@ -407,10 +458,11 @@ class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
             "power_out",
             "water_out",
             "settlement",
+            "void_reason",
         ],
         "系统信息": ["reservation_id", "previous_id", "master_lease_id", "created_by_id", "created_at"],
     }
-    actions = [CHECK_IN, READ_METERS, ADD_FEE, RENEW, CHANGE_ROOM, SUBLET, CHECK_OUT]
+    actions = [CHECK_IN, READ_METERS, ADD_FEE, RENEW, CHANGE_ROOM, SUBLET, CHECK_OUT, VOID]
 
     @classmethod
     def timeline(cls, session: Session, p: Principal | None, row: Contract) -> list[Event]:

@@ -21,18 +21,24 @@ from clss_app.core import clock
 from clss_app.core.errors import ValidationFailed
 from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.rows import changed, saved_id
-from clss_app.services import bills, params, room_status
+from clss_app.services import bills, ledger, params, room_status
 from clss_app.services.billing import add_months
 from clss_app.services.permissions import Principal
 from models import (
     Appointment,
     AppointmentState,
+    BalanceKind,
     Bill,
     BillState,
     Contract,
     ContractSource,
     ContractState,
+    DepositDecision,
+    DepositState,
     PaymentMethod,
+    PayOrder,
+    PayOrderBill,
+    PayOrderState,
     Project,
     Reservation,
     ReservationState,
@@ -130,15 +136,76 @@ def _release(session, p, r: Reservation, target: ReservationState, reason: str) 
 
 
 def cancel_reservations(ctx: ActionContext) -> ActionResult:
+    """取消预定: the room is free again, and the 定金 is given back (a refund for finance) or kept."""
     session, p, rows, reason = ctx.session, ctx.principal, ctx.rows, ctx.text
+    decision = ctx.values.get("deposit_decision")
     result = ActionResult()
     for r in rows:
         if r.state != ReservationState.ACTIVE:
             result.refused.append((f"预定#{r.id}", f"当前为{r.state.label}"))
+        elif r.deposit > 0 and decision not in (DepositDecision.REFUND, DepositDecision.FORFEIT):
+            result.refused.append(("定金处理", "请选择退还定金或没收定金"))
         elif _release(session, p, r, ReservationState.CANCELLED, f"取消预定：{reason}"):
+            if r.deposit > 0 and decision is not None:
+                _decide_deposit(session, p, r, DepositDecision(decision), reason)
             result.done += 1
         else:
             result.refused.append((f"预定#{r.id}", "已被他人处理，请刷新"))
+    return result
+
+
+def _decide_deposit(session: Session, p: Principal, r: Reservation, decision: DepositDecision, reason: str) -> bool:
+    target = DepositState.REFUND_DUE if decision == DepositDecision.REFUND else DepositState.FORFEITED
+    return (
+        changed(
+            session,
+            sa.update(Reservation)
+            .where(Reservation.id == r.id, Reservation.deposit_state == DepositState.HELD)
+            .values(
+                deposit_state=target,
+                deposit_reason=reason[:255],
+                deposit_by_id=p.actor_id,
+                version=Reservation.version + 1,
+            ),
+        )
+        == 1
+    )
+
+
+def settle_deposits(ctx: ActionContext) -> ActionResult:
+    """处理定金 of a reservation that lapsed (or was cancelled before this was asked): give it back or keep it."""
+    decision = ctx.values.get("deposit_decision")
+    result = ActionResult()
+    if decision not in (DepositDecision.REFUND, DepositDecision.FORFEIT):
+        result.refused.append(("定金处理", "请选择退还定金或没收定金"))
+        return result
+    for r in ctx.rows:
+        if r.state == ReservationState.ACTIVE or r.deposit_state != DepositState.HELD:
+            result.refused.append((f"预定#{r.id}", f"当前为{r.state.label}、{r.deposit_state.label}"))
+        elif _decide_deposit(ctx.session, ctx.principal, r, DepositDecision(decision), ctx.text):
+            result.done += 1
+        else:
+            result.refused.append((f"预定#{r.id}", "已被他人处理，请刷新"))
+    return result
+
+
+def deposits_refunded(ctx: ActionContext) -> ActionResult:
+    """确认已退还 (finance): the 定金 went back to the tenant."""
+    result = ActionResult()
+    for r in ctx.rows:
+        if changed(
+            ctx.session,
+            sa.update(Reservation)
+            .where(Reservation.id == r.id, Reservation.deposit_state == DepositState.REFUND_DUE)
+            .values(
+                deposit_state=DepositState.REFUNDED,
+                deposit_reason=(f"{r.deposit_reason}；{ctx.text}" if ctx.text else r.deposit_reason)[:255],
+                version=Reservation.version + 1,
+            ),
+        ):
+            result.done += 1
+        else:
+            result.refused.append((f"预定#{r.id}", f"当前为{r.deposit_state.label}"))
     return result
 
 
@@ -243,9 +310,29 @@ def sign(session: Session, p: Principal, c: Contract) -> int:
     written = bills.generate(session, [c])
     if c.reservation_id:
         r = session.get_one(Reservation, c.reservation_id)
-        if not _conditional(session, Reservation, r, ReservationState.ACTIVE, state=ReservationState.CONVERTED):
+        if not _conditional(
+            session,
+            Reservation,
+            r,
+            ReservationState.ACTIVE,
+            state=ReservationState.CONVERTED,
+            deposit_state=DepositState.APPLIED,
+        ):
             raise ValidationFailed({"reservation_id": "该预定刚被他人处理，请刷新"})
-        bills.apply_credit(session, p, saved_id(c), r.deposit, PaymentMethod.RESERVATION_DEPOSIT, f"预定#{r.id} 定金")
+        left = bills.apply_credit(
+            session, p, saved_id(c), r.deposit, PaymentMethod.RESERVATION_DEPOSIT, f"预定#{r.id} 定金"
+        )
+        if left > 0:  # a deposit larger than the first bills: the rest is the tenant's, on their balance
+            ledger.to_balance(
+                session,
+                company_id=session.get_one(Project, c.project_id).company_id,
+                tenant_id=c.tenant_id,
+                contract_id=c.id,
+                amount=left,
+                kind=BalanceKind.OVERPAID,
+                source_ref=f"预定#{r.id} 定金",
+                by_id=p.actor_id,
+            )
     return written
 
 
@@ -318,4 +405,50 @@ def check_in(ctx: ActionContext) -> ActionResult:
                 result.refused.append((c.number, "房间或合同已被他人修改，请刷新"))
                 continue
         result.done += 1
+    return result
+
+
+def void_contracts(ctx: ActionContext) -> ActionResult:
+    """作废 (负责人): a contract signed but not begun, with nothing paid on it: its bills are revoked and its
+    room is free again. The reason is kept on the contract."""
+    session, p = ctx.session, ctx.principal
+    result = ActionResult()
+    for c in ctx.rows:
+        paid = session.execute(select(sa.func.count()).where(Bill.contract_id == c.id, Bill.paid != 0)).scalar_one()
+        waiting = session.execute(
+            select(sa.func.count())
+            .select_from(PayOrderBill)
+            .join(PayOrder, PayOrder.id == PayOrderBill.order_id)
+            .join(Bill, Bill.id == PayOrderBill.bill_id)
+            .where(Bill.contract_id == c.id, PayOrder.state == PayOrderState.PENDING)
+        ).scalar_one()
+        if c.state != ContractState.SIGNED:
+            result.refused.append((c.number, f"当前为{c.state.label}，只有待执行的合同可以作废"))
+        elif paid:
+            result.refused.append((c.number, "已有收款，不能作废（请办理退房或退款）"))
+        elif waiting:
+            result.refused.append((c.number, "有待支付的收款码，请先在支付订单中关闭"))
+        else:
+            with session.begin_nested() as step:
+                if not _conditional(
+                    session, Contract, c, ContractState.SIGNED, state=ContractState.VOID, void_reason=ctx.text[:255]
+                ):
+                    step.rollback()
+                    result.refused.append((c.number, "已被他人处理，请刷新"))
+                    continue
+                session.execute(
+                    sa.update(Bill)
+                    .where(Bill.contract_id == c.id, Bill.paid == 0)
+                    .values(state=BillState.REVOKED, version=Bill.version + 1)
+                )
+                if (
+                    room_status.move(
+                        session, p, c.room_id, {RoomStatus.SIGNED}, RoomStatus.VACANT, "void", f"合同作废 {c.number}"
+                    )
+                    is None
+                ):
+                    step.rollback()
+                    result.refused.append((c.number, "房间已被他人修改，请刷新"))
+                    continue
+            result.done += 1
     return result

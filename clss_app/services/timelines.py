@@ -33,6 +33,7 @@ MOVES = {
     "check_out": "办理退房",
     "room_change": "换房",
     "sublet": "转租",
+    "void": "合同作废",
 }
 TONES = {
     "sign": "blue",

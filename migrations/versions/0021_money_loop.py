@@ -4,7 +4,7 @@ Revision ID: 0021
 Revises: 0020
 Create Date: 2026-12-02 10:22:11
 
-Issue 20. 支付参数 per company, the daily clearing with the provider and its differences, (the signing key encrypted), payment orders and their bills, every provider
+Issue 20. 支付参数 per company, the daily clearing with the provider and its differences, what became of a reservation's 定金 and why a contract was voided, (the signing key encrypted), payment orders and their bills, every provider
 callback as it arrived, and tenants' prepaid balances. Each ledger line (payment row) now says where it
 came from (source, source_ref) and which process made it when no person did. Existing lines get their
 source from their method; a refund's bill holds the money given back as a negative paid amount, so
@@ -273,6 +273,21 @@ def upgrade() -> None:
     op.add_column("payment", sa.Column("source", source, server_default="registration", nullable=False))
     op.add_column("payment", sa.Column("source_ref", sa.String(length=64), server_default="", nullable=False))
     op.add_column("payment", sa.Column("process", sa.String(length=32), server_default="", nullable=False))
+    deposit_state = sa.Enum(
+        "held", "applied", "refund_due", "refunded", "forfeited", name="depositstate", native_enum=False, length=16
+    )
+    op.add_column("reservation", sa.Column("deposit_state", deposit_state, server_default="held", nullable=False))
+    op.add_column("reservation", sa.Column("deposit_reason", sa.String(length=255), server_default="", nullable=False))
+    if op.get_bind().dialect.name == "sqlite":  # SQLite adds a column with its reference, never a constraint
+        op.execute("ALTER TABLE reservation ADD COLUMN deposit_by_id INTEGER REFERENCES app_user (id)")
+    else:
+        op.add_column("reservation", sa.Column("deposit_by_id", sa.Integer(), nullable=True))
+        op.create_foreign_key(None, "reservation", "app_user", ["deposit_by_id"], ["id"])
+    op.add_column("contract", sa.Column("void_reason", sa.String(length=255), server_default="", nullable=False))
+    # 定金 of the past: taken by its contract, given back on a cancellation, kept when the hold lapsed.
+    op.execute("UPDATE reservation SET deposit_state = 'applied' WHERE state = 'converted'")
+    op.execute("UPDATE reservation SET deposit_state = 'refunded' WHERE state = 'cancelled'")
+    op.execute("UPDATE reservation SET deposit_state = 'forfeited' WHERE state = 'expired'")
     op.execute("UPDATE payment SET source = 'deposit' WHERE method = 'reservation_deposit'")
     op.execute("UPDATE payment SET source = 'carry_over' WHERE method = 'carry_over'")
     op.execute("UPDATE payment SET source = 'refund' WHERE amount < 0 AND receipt_no = '退款'")
@@ -283,6 +298,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for table, column in (
+        ("contract", "void_reason"),
+        ("reservation", "deposit_by_id"),
+        ("reservation", "deposit_reason"),
+        ("reservation", "deposit_state"),
+    ):
+        op.drop_column(table, column)
     op.drop_table("clearing_difference")
     op.drop_table("clearing")
     op.execute("UPDATE bill SET paid = 0 WHERE state = 'refunded'")

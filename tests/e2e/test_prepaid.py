@@ -18,7 +18,7 @@ from tests.e2e.conftest import login, open_list, shot
 def _tenant_with_two_bills(engine) -> tuple[Tenant, list[Bill]]:
     """A tenant (a name no other tenant has) of one running contract and nothing owed; their next two bills
     are confirmed here, as the month's confirmation would."""
-    with Session(engine) as s:
+    with Session(engine, expire_on_commit=False) as s:
         for c in s.exec(select(Contract).where(Contract.state == ContractState.ACTIVE).order_by(Contract.id)):
             t = s.get_one(Tenant, c.tenant_id)
             if len(s.exec(select(Tenant.id).where(Tenant.name == t.name)).all()) > 1:

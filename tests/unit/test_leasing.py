@@ -194,7 +194,8 @@ def test_reservation_refusals_and_release(session, principal_of):
     with pytest.raises(crud.ValidationFailed) as exc:  # another company's room: outside the scope
         crud.create(session, app_site().admin("reservations"), assistant, {**base, "room_id": str(other.id)})
     assert "room_id" in exc.value.errors
-    assert act(session, assistant, "reservations", "cancel", [r.id], text="客户改期").done == 1
+    refund = {"deposit_decision": "refund"}
+    assert act(session, assistant, "reservations", "cancel", [r.id], text="客户改期", raw=refund).done == 1
     session.refresh(room)
     assert room.status == RoomStatus.VACANT
 
