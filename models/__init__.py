@@ -98,6 +98,8 @@ from models.payments import (
     PayOrderBill,
     PayOrderState,
     PaySettings,
+    Receipt,
+    ReceiptCounter,
 )
 from models.saved_filter import SavedFilter
 from models.user import LoginLog, LoginOutcome, LoginThrottle, User, UserProject, UserScopeUnit, UserSession
@@ -199,6 +201,8 @@ __all__ = [
     "ProjectInsurancePlan",
     "ProjectKind",
     "PublishState",
+    "Receipt",
+    "ReceiptCounter",
     "RentMode",
     "Reservation",
     "ReservationState",

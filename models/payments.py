@@ -200,3 +200,29 @@ class ClearingDifference(SQLModel, table=True):
     resolved_by_id: int | None = Field(default=None, foreign_key="app_user.id", title="处理人")
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime, title="处理时间")
     version: int = Field(default=1, title="版本")
+
+
+class ReceiptCounter(SQLModel, table=True):
+    """The last 收据 number a company gave: receipts are numbered per company without gaps."""
+
+    __tablename__ = "receipt_counter"
+
+    company_id: int = Field(foreign_key="org_unit.id", primary_key=True)
+    last_number: int = Field(default=0, title="最后编号")
+
+
+class Receipt(SQLModel, table=True):
+    """收据: the receipt of one payment, numbered at its first print; later prints are copies (补打)."""
+
+    __tablename__ = "receipt"
+    __table_args__ = (sa.UniqueConstraint("company_id", "number", name="uq_receipt_company_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: int = Field(foreign_key="org_unit.id", title="企业")
+    number: int = Field(title="序号")
+    code: str = Field(max_length=24, unique=True, title="收据编号")
+    payment_id: int = Field(foreign_key="payment.id", unique=True, title="收款记录")
+    amount: Decimal = money("金额(元)")
+    printed_count: int = Field(default=1, title="打印次数")
+    printed_by_id: int | None = Field(default=None, foreign_key="app_user.id", title="开具人")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="开具时间")

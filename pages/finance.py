@@ -6,7 +6,7 @@ from clss_app.admin import Action, Count, Errors, Input, Link, ModelAdmin, Scope
 from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.roles import FIN, OWNERS, STORE
 from clss_app.core.timeline import Event
-from clss_app.services import bill_approvals, bills, clearing, leasing, pay_orders, prepaid, timelines
+from clss_app.services import bill_approvals, bills, clearing, documents, leasing, pay_orders, prepaid, timelines
 from clss_app.services.permissions import VIEW, Principal, can
 from models import (
     UNPAID_BILL_STATES,
@@ -31,6 +31,7 @@ from models import (
     Role,
     Tenant,
 )
+from pages.printing import handed_over, printed
 
 R = Role
 APPROVERS = bill_approvals.LEVEL1_ROLES | bill_approvals.LEVEL2_ROLES
@@ -48,6 +49,17 @@ PAYMENT = ask(
     required=("receipt_no",),
     amount=Input(required=False, help="不填则按未收金额全额登记"),
 )
+
+
+def _payment_notice(ctx: ActionContext[Bill]) -> ActionResult:
+    """缴费通知单 with the QR code of the bills' order (made now, or the one waiting for them already); a
+    company without 支付参数 gets the notice without a code."""
+    ordered = pay_orders.create(ctx)
+    if ordered.refused and ordered.refused[0][0] != "支付参数":
+        return ordered
+    order = pay_orders.pending_order_of(ctx.session, ctx.rows[0].id) if ordered.done else None
+    rows = sorted(ctx.rows, key=lambda b: (b.due_date, b.id or 0))
+    return handed_over(ctx, documents.payment_notice(ctx.session, rows, order, ctx.principal.actor_id))
 
 
 class BillAdmin(ModelAdmin, model=Bill, key="bills"):
@@ -141,6 +153,14 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
             primary=True,
         ),
         Action(
+            "notice",
+            "缴费通知单",
+            _payment_notice,
+            STORE | FIN,
+            confirm="为选中的 {n} 张账单（须为同一租客）打印缴费通知单（PDF），附扫码支付二维码。",
+            when=OWED,
+        ),
+        Action(
             "qr_pay",
             "生成收款码",
             pay_orders.create,
@@ -216,6 +236,16 @@ class PaymentAdmin(ModelAdmin, model=Payment, key="payments"):
     noun = "收款"
     scope = Scope.project("project_id")
     can_export = FIN
+    actions = [
+        Action(
+            "print_receipt",
+            "打印收据",
+            printed(documents.receipt),
+            FIN,
+            confirm="打印这笔收款的收据（PDF）：首次打印时编号，再次打印为补打副本。",
+            primary=True,
+        )
+    ]
 
 
 def _show_qr(ctx: ActionContext[PayOrder]) -> ActionResult:

@@ -26,7 +26,7 @@ from clss_app.admin.fields import FieldSpec
 from clss_app.core.privacy import id_number_problem, normalise_id_number
 from clss_app.core.roles import FRONT_DESK, OWNERS, STORE
 from clss_app.core.timeline import Event
-from clss_app.services import extra_fees, lease_changes, leasing, master_leases, prepaid, timelines
+from clss_app.services import documents, extra_fees, lease_changes, leasing, master_leases, prepaid, timelines
 from clss_app.services.permissions import Principal
 from models import (
     Appointment,
@@ -45,6 +45,7 @@ from models import (
     Room,
     Tenant,
 )
+from pages.printing import printed
 
 R = Role
 IN_PROJECT = Within("project_id")
@@ -382,6 +383,22 @@ ADD_FEE = Action(
 )
 
 
+PRINT_CONTRACT = Action(
+    "print_contract",
+    "打印合同",
+    printed(documents.contract_document),
+    STORE,
+    confirm="打印这份合同（PDF）。",
+    when={"state": tuple(s for s in ContractState if s not in (ContractState.VOID, ContractState.PENDING_REVIEW))},
+)
+PRINT_SETTLEMENT = Action(
+    "print_settlement",
+    "退房结算单",
+    printed(documents.settlement_statement),
+    STORE | {R.FINANCE},
+    confirm="打印这份合同的退房结算单（PDF）。",
+    when={"state": (ContractState.CHECKED_OUT,)},
+)
 VOID = Action(
     "void",
     "作废",
@@ -462,7 +479,18 @@ class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
         ],
         "系统信息": ["reservation_id", "previous_id", "master_lease_id", "created_by_id", "created_at"],
     }
-    actions = [CHECK_IN, READ_METERS, ADD_FEE, RENEW, CHANGE_ROOM, SUBLET, CHECK_OUT, VOID]
+    actions = [
+        CHECK_IN,
+        READ_METERS,
+        ADD_FEE,
+        RENEW,
+        CHANGE_ROOM,
+        SUBLET,
+        CHECK_OUT,
+        PRINT_SETTLEMENT,
+        PRINT_CONTRACT,
+        VOID,
+    ]
 
     @classmethod
     def timeline(cls, session: Session, p: Principal | None, row: Contract) -> list[Event]:

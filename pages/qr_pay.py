@@ -4,16 +4,12 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import io
 
-import qrcode
-import qrcode.image.svg
 import reflex as rx
 
 from clss_app.compat import event
 from clss_app.core.errors import Forbidden
-from clss_app.services import pay_orders
+from clss_app.services import documents, pay_orders
 from clss_app.services.permissions import VIEW, in_scope, require
 from clss_app.state import AuthState
 from clss_app.ui import theme
@@ -21,14 +17,6 @@ from clss_app.ui import theme
 KEY = "qr_pay"
 POLL_SECONDS = 1.0
 POLL_LIMIT = 3 * 3600  # an order page left open stops asking after three hours
-
-
-def qr_data_uri(content: str) -> str:
-    """The QR code of ``content`` as an SVG data URI (error correction M: a phone reads it off a screen)."""
-    img = qrcode.make(content, image_factory=qrcode.image.svg.SvgPathImage, box_size=12, border=2)
-    buf = io.BytesIO()
-    img.save(buf)
-    return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
 class QrPayState(AuthState):
@@ -65,7 +53,7 @@ class QrPayState(AuthState):
         qr = view.pop("qr_content")
         self.order = {k: str(v) for k, v in view.items()}
         self.order_bills = bills
-        self.qr = qr_data_uri(qr) if qr else ""
+        self.qr = documents.qr_svg_uri(qr) if qr else ""
         return None
 
     @event(background=True)

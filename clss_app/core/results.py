@@ -18,6 +18,7 @@ class ActionResult:
     refused: list[tuple[str, str]] = field(default_factory=list)  # (row label, reason)
     notes: list[str] = field(default_factory=list)  # shown once, e.g. a temporary password
     goto: str = ""  # a page of the app to open once it is done (the QR code of an order just made)
+    download: str = ""  # a file to hand over once it is done (a one-time download URL: a printed PDF)
 
     def message(self, verb: str) -> str:
         text = f"{verb}成功 {self.done} 条"

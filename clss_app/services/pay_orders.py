@@ -170,6 +170,15 @@ def create(ctx: ActionContext[Bill]) -> ActionResult:
     return result
 
 
+def pending_order_of(session: Session, bill_id: int | None) -> PayOrder | None:
+    """The order waiting for payment that holds the bill, if any."""
+    return session.exec(
+        select(PayOrder)
+        .join(PayOrderBill, PayOrderBill.order_id == PayOrder.id)
+        .where(PayOrderBill.bill_id == bill_id, PayOrder.state == PayOrderState.PENDING)
+    ).first()
+
+
 def order_page(order_no: str) -> str:
     return f"/finance/qr-pay?order={order_no}"
 

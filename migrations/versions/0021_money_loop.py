@@ -4,7 +4,7 @@ Revision ID: 0021
 Revises: 0020
 Create Date: 2026-12-02 10:22:11
 
-Issue 20. 支付参数 per company, the daily clearing with the provider and its differences, what became of a reservation's 定金 and why a contract was voided, (the signing key encrypted), payment orders and their bills, every provider
+Issue 20. 支付参数 per company, the daily clearing with the provider and its differences, what became of a reservation's 定金 and why a contract was voided, receipts numbered per company, (the signing key encrypted), payment orders and their bills, every provider
 callback as it arrived, and tenants' prepaid balances. Each ledger line (payment row) now says where it
 came from (source, source_ref) and which process made it when no person did. Existing lines get their
 source from their method; a refund's bill holds the money given back as a negative paid amount, so
@@ -259,6 +259,44 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_clearing_difference_clearing_id"), ["clearing_id"], unique=False)
         batch_op.create_index("ix_clearing_difference_state", ["company_id", "state"], unique=False)
 
+    op.create_table(
+        "receipt_counter",
+        sa.Column("company_id", sa.Integer(), nullable=False),
+        sa.Column("last_number", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["company_id"],
+            ["org_unit.id"],
+        ),
+        sa.PrimaryKeyConstraint("company_id"),
+    )
+    op.create_table(
+        "receipt",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("company_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+        sa.Column("payment_id", sa.Integer(), nullable=False),
+        sa.Column("amount", models.base.Money(precision=12, scale=2), nullable=False),
+        sa.Column("printed_count", sa.Integer(), nullable=False),
+        sa.Column("printed_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", models.base.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["company_id"],
+            ["org_unit.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["payment_id"],
+            ["payment.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["printed_by_id"],
+            ["app_user.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("code"),
+        sa.UniqueConstraint("company_id", "number", name="uq_receipt_company_number"),
+        sa.UniqueConstraint("payment_id"),
+    )
     source = sa.Enum(
         "registration",
         "pay_order",
@@ -305,6 +343,8 @@ def downgrade() -> None:
         ("reservation", "deposit_state"),
     ):
         op.drop_column(table, column)
+    op.drop_table("receipt")
+    op.drop_table("receipt_counter")
     op.drop_table("clearing_difference")
     op.drop_table("clearing")
     op.execute("UPDATE bill SET paid = 0 WHERE state = 'refunded'")

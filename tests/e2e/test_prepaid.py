@@ -65,12 +65,12 @@ def test_finance_registers_a_prepayment_that_settles_the_next_two_bills(page, ap
         ).scalar_one()
         assert Decimal(total) == Decimal("300.00")
         assert ledger.mismatches(s) == []
-    page.locator("#admin-search").fill(tenant.phone)
+    page.locator("#admin-search").fill(tenant.name)
     page.locator("#admin-search").press("Enter")
     expect(page.locator("#admin-table tbody tr")).to_have_count(3)  # the prepayment and two offsets
     shot(page, "prepaid-list")
     open_list(page, "账单管理")
-    page.locator("#admin-search").fill(tenant.phone)
+    page.locator("#admin-search").fill(tenant.name)
     page.locator("#admin-search").press("Enter")
     for b in two:
         expect(page.locator(f"#admin-table tbody tr[data-row-id='{b.id}']")).to_contain_text("已收款")

@@ -272,4 +272,5 @@ class SelectionMixin(AdminBase, mixin=True):
             *self._fetch(fresh=True),
             toast(result.message(verb), position="top-center", duration=15000 if result.notes else 5000),
             *([rx.redirect(result.goto)] if result.goto.startswith("/") and result.done else []),
+            *([rx.download(url=result.download)] if result.download.startswith("/") and result.done else []),
         ]
