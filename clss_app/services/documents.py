@@ -25,6 +25,7 @@ from clss_app.core.rows import saved_id
 from clss_app.services.bills import outstanding
 from models import (
     Bill,
+    BillState,
     Contract,
     OrgUnit,
     Payment,
@@ -100,7 +101,7 @@ def _table(pdf, head: list[str], widths: list[int], rows: list[list[str]]) -> No
     pdf.set_font("cjk", "", 10)
     for row in rows:
         for v, w in zip(row, widths, strict=True):
-            pdf.cell(w, 8, v, border=1)
+            pdf.cell(w, 8, v, border=1, align="R" if v.startswith("¥") else "L")  # amounts line up
         pdf.ln()
 
 
@@ -329,7 +330,9 @@ def settlement_statement(session: Session, c: Contract, printed_by: int | None) 
     lines = [x for x in (bill.remark if bill else "").split("；") if x]
     _table(pdf, ["结算明细"], [174], [[x] for x in lines] or [["无差额"]])
     pdf.ln(2)
-    net = c.settlement
+    # The settlement bill is what was finally owed either way (the contract's figure is as of check-out).
+    refunding = (BillState.REFUND_DUE, BillState.OFFLINE_REFUND, BillState.REFUNDED)
+    net = c.settlement if bill is None else -bill.amount if bill.state in refunding else bill.amount
     pdf.set_font("cjk", "B", 12)
     what = f"应退租客 {_yuan(-net)}" if net < 0 else f"租客应补 {_yuan(net)}" if net > 0 else "无需收退"
     pdf.cell(0, 10, f"结算结果：{what}", new_x="LMARGIN", new_y="NEXT")

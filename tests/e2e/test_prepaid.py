@@ -70,7 +70,7 @@ def test_finance_registers_a_prepayment_that_settles_the_next_two_bills(page, ap
     expect(page.locator("#admin-table tbody tr")).to_have_count(3)  # the prepayment and two offsets
     shot(page, "prepaid-list")
     open_list(page, "账单管理")
-    page.locator("#admin-search").fill(tenant.name)
-    page.locator("#admin-search").press("Enter")
     for b in two:
+        page.locator("#admin-search").fill(b.title)
+        page.locator("#admin-search").press("Enter")
         expect(page.locator(f"#admin-table tbody tr[data-row-id='{b.id}']")).to_contain_text("已收款")
