@@ -47,6 +47,7 @@ class World:
     merchants: dict[str, str] = field(default_factory=lambda: {DEMO_MERCHANT_NO: DEMO_KEY})
     orders: dict[tuple[str, str], Order] = field(default_factory=dict)
     slow_ms: int = 0
+    slow_next: int = 0  # how many gateway requests to answer only after slow_ms (else: all of them)
     fail_next: int = 0  # how many gateway requests to answer 503
     planted: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (merchant, day): extra lines
     changed_amounts: dict[str, str] = field(default_factory=dict)  # txn_id: amount the statement says
@@ -61,7 +62,10 @@ def _now() -> str:
 
 async def _gateway_fields(request: Request) -> tuple[dict, str] | Response:
     """The signed fields of a gateway request and the merchant's key, or the answer refusing it."""
-    if WORLD.slow_ms:
+    if WORLD.slow_ms and WORLD.slow_next >= 0:
+        if WORLD.slow_next > 0:
+            WORLD.slow_next -= 1
+            WORLD.slow_next = WORLD.slow_next or -1  # the last slow one: fast from now on
         await asyncio.sleep(WORLD.slow_ms / 1000)
     if WORLD.fail_next > 0:
         WORLD.fail_next -= 1
@@ -210,9 +214,11 @@ async def control(request: Request) -> Response:
         WORLD.orders.clear()
         WORLD.planted.clear()
         WORLD.changed_amounts.clear()
-        WORLD.slow_ms = WORLD.fail_next = 0
+        WORLD.slow_ms = WORLD.fail_next = WORLD.slow_next = 0
     if "slow_ms" in body:
         WORLD.slow_ms = int(body["slow_ms"])
+    if "slow_next" in body:
+        WORLD.slow_next = int(body["slow_next"])
     if "fail_next" in body:
         WORLD.fail_next = int(body["fail_next"])
     for no, key in (body.get("merchants") or {}).items():

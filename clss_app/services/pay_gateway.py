@@ -34,7 +34,13 @@ from clss_app.core import signing
 
 DEFAULT_URL = "http://127.0.0.1:3101"
 NOTIFY_ROUTE = "/_clss/pay/notify"  # the app's callback endpoint (clss_app/payment_routes.py)
-TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+
+
+def _timeout() -> httpx.Timeout:
+    """CLSS_PAY_TIMEOUT seconds (default 5) for an answer; a request that times out is sent again."""
+    return httpx.Timeout(float(os.environ.get("CLSS_PAY_TIMEOUT") or 5), connect=2.0)
+
+
 ATTEMPTS = 3
 
 
@@ -83,7 +89,7 @@ def _call(method: str, path: str, m: Merchant, fields: dict) -> dict:
     last = ""
     for attempt in range(ATTEMPTS):
         try:
-            with httpx.Client(timeout=TIMEOUT) as client:
+            with httpx.Client(timeout=_timeout()) as client:
                 r = (
                     client.get(base_url() + path, params=body)
                     if method == "GET"

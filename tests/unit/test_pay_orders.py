@@ -305,3 +305,18 @@ def test_the_daily_job_checks_the_ledger_and_expires_orders(order_of_two):
         entry = s.exec(select(AuditLog).where(AuditLog.action == "ledger_check")).one()
         assert f"#{ids[0]}" in entry.summary
         assert s.exec(select(PayOrder).where(PayOrder.id == order.id)).one().state == PayOrderState.EXPIRED
+
+
+def test_a_slow_provider_times_out_once_and_the_retry_gets_the_same_order(pay_sandbox, principal_of, monkeypatch):
+    from tests.sandbox_server import sandbox_call
+
+    monkeypatch.setenv("CLSS_PAY_TIMEOUT", "0.5")
+    sandbox_call(pay_sandbox, "/sandbox/control", {"slow_ms": 1500, "slow_next": 1})
+    p = principal_of("assistant")
+    with db.session_scope() as s:
+        result = pay_orders.create(ActionContext(s, p, _open_bills(s, p)))
+        assert result.done == 1
+        order = s.exec(select(PayOrder).where(PayOrder.state == PayOrderState.PENDING)).one()
+    # The first request reached the provider before it timed out here: the provider holds one order.
+    assert sandbox_call(pay_sandbox, "/sandbox/control", {})["orders"] == 1
+    assert order.qr_content.endswith(order.order_no)
