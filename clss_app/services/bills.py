@@ -11,6 +11,7 @@ import gc
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -465,33 +466,22 @@ def record_reading(session: Session, p: Principal, c: Contract, day: date, readi
     lines = metered_lines(session, c, readings)
     bill = None
     if lines:
-        n = (
-            session.execute(
-                select(sa.func.count()).select_from(Bill).where(Bill.contract_id == c.id, Bill.fee_key == "meter")
-            ).scalar_one()
-            + 1
-        )
-        number = session.get_one(Room, c.room_id).number
-        bill = Bill(
-            contract_id=saved_id(c),
-            project_id=c.project_id,
-            room_id=c.room_id,
-            tenant_id=c.tenant_id,
-            kind=BillKind.METERED,
-            fee_key="meter",
-            fee_name="水电费",
-            title=f"{number} 水电费 第{n}期",
+        n = next_period(session, c, "meter")
+        bill = day_bill(
+            session,
+            c,
+            BillKind.METERED,
+            "meter",
+            "水电费",
+            f"水电费 第{n}期",
+            day,
+            sum((a for _, a in lines), ZERO),
             period_no=n,
-            period_start=day,
-            period_end=day,
-            due_date=day,
-            amount=sum((a for _, a in lines), ZERO),
             remark="；".join(t for t, _ in lines)[:255],
             payer=payer_for(
                 session.get(MasterLease, c.master_lease_id) if c.master_lease_id else None, BillKind.METERED
             ),
         )
-        session.add(bill)
         session.flush()
     session.add(
         MeterReading(
@@ -507,28 +497,61 @@ def record_reading(session: Session, p: Principal, c: Contract, day: date, readi
     return bill
 
 
+def next_period(session: Session, c: Contract, fee_key: str) -> int:
+    """The next number of a fee that comes one bill at a time (utilities, a fee added, a refund)."""
+    last = session.execute(
+        select(sa.func.coalesce(sa.func.max(Bill.period_no), 0)).where(
+            Bill.contract_id == c.id, Bill.fee_key == fee_key
+        )
+    ).scalar_one()
+    return int(last) + 1
+
+
+def day_bill(
+    session: Session,
+    c: Contract,
+    kind: BillKind,
+    fee_key: str,
+    fee_name: str,
+    title: str,
+    day: date,
+    amount: Decimal,
+    **more: Any,
+) -> Bill:
+    """A bill of ``c`` for one day (utilities read, a fee added, a settlement, a refund), titled after its room."""
+    bill = Bill(
+        contract_id=saved_id(c),
+        project_id=c.project_id,
+        room_id=c.room_id,
+        tenant_id=c.tenant_id,
+        kind=kind,
+        fee_key=fee_key,
+        fee_name=fee_name,
+        title=f"{session.get_one(Room, c.room_id).number} {title}"[:64],
+        period_start=day,
+        period_end=day,
+        due_date=day,
+        amount=amount,
+        **more,
+    )
+    session.add(bill)
+    return bill
+
+
 def settlement_bill(session: Session, c: Contract, day: date, net: Decimal, remark: str, name: str) -> None:
     """The one bill that ends a contract: an amount due, a refund due, or (nothing owed) settled."""
-    number = session.get_one(Room, c.room_id).number
-    session.add(
-        Bill(
-            contract_id=saved_id(c),
-            project_id=c.project_id,
-            room_id=c.room_id,
-            tenant_id=c.tenant_id,
-            kind=BillKind.SETTLEMENT,
-            fee_key="settlement",
-            fee_name=name,
-            title=f"{number} {name}",
-            period_no=1,
-            period_start=day,
-            period_end=day,
-            due_date=day,
-            amount=abs(net),
-            remark=remark[:255],
-            confirmed_at=utcnow(),
-            state=BillState.REFUND_DUE if net < 0 else BillState.CONFIRMED if net > 0 else BillState.PAID,
-        )
+    day_bill(
+        session,
+        c,
+        BillKind.SETTLEMENT,
+        "settlement",
+        name,
+        name,
+        day,
+        abs(net),
+        remark=remark[:255],
+        confirmed_at=utcnow(),
+        state=BillState.REFUND_DUE if net < 0 else BillState.CONFIRMED if net > 0 else BillState.PAID,
     )
 
 

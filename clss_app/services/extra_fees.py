@@ -9,13 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from clss_app.core.results import ActionContext, ActionResult
-from clss_app.core.rows import saved_id
-from clss_app.services.bills import payer_for
-from models import Bill, BillKind, Contract, ContractState, FeeItem, FeeKind, MasterLease, Room
+from clss_app.services.bills import day_bill, next_period, payer_for
+from models import BillKind, Contract, ContractState, FeeItem, FeeKind, MasterLease
 
 OPEN_CONTRACT = (ContractState.SIGNED, ContractState.ACTIVE)
 MAX_AMOUNT = Decimal("100000.00")
@@ -59,32 +57,18 @@ def add_fee(ctx: ActionContext[Contract]) -> ActionResult:
 
 def _bill(session: Session, c: Contract, item: FeeItem, amount: Decimal, due, remark: str) -> None:
     key = f"extra:{item.id}"
-    n = (
-        session.execute(
-            select(sa.func.coalesce(sa.func.max(Bill.period_no), 0)).where(
-                Bill.contract_id == c.id, Bill.fee_key == key
-            )
-        ).scalar_one()
-        + 1
-    )
-    room = session.get_one(Room, c.room_id)
+    n = next_period(session, c, key)
     lease = session.get(MasterLease, c.master_lease_id) if c.master_lease_id else None
-    session.add(
-        Bill(
-            contract_id=saved_id(c),
-            project_id=c.project_id,
-            room_id=c.room_id,
-            tenant_id=c.tenant_id,
-            kind=BillKind.EXTRA,
-            fee_key=key,
-            fee_name=item.name,
-            title=f"{room.number} {item.name} 第{n}笔"[:64],
-            period_no=n,
-            period_start=due,
-            period_end=due,
-            due_date=due,
-            amount=amount,
-            payer=payer_for(lease, BillKind.EXTRA),
-            remark=remark[:255],
-        )
+    day_bill(
+        session,
+        c,
+        BillKind.EXTRA,
+        key,
+        item.name,
+        f"{item.name} 第{n}笔",
+        due,
+        amount,
+        period_no=n,
+        payer=payer_for(lease, BillKind.EXTRA),
+        remark=remark[:255],
     )

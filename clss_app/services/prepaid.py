@@ -32,7 +32,6 @@ from models import (
     ContractState,
     LedgerSource,
     PaymentMethod,
-    Room,
     Tenant,
     utcnow,
 )
@@ -173,32 +172,20 @@ def request_refund(ctx: ActionContext[Tenant]) -> ActionResult:
         if c is None:
             result.refused.append((t.name, "租客没有合同，无法生成退款账单"))
             continue
-        n = (
-            session.execute(
-                select(sa.func.count()).where(Bill.contract_id == c.id, Bill.fee_key == "prepaid_refund")
-            ).scalar_one()
-            + 1
-        )
-        today = clock.today()
-        session.add(
-            Bill(
-                contract_id=saved_id(c),
-                project_id=c.project_id,
-                room_id=c.room_id,
-                tenant_id=c.tenant_id,
-                kind=BillKind.SETTLEMENT,
-                fee_key="prepaid_refund",
-                fee_name="预收退款",
-                title=f"{session.get_one(Room, c.room_id).number} 预收退款 第{n}笔",
-                period_no=n,
-                period_start=today,
-                period_end=today,
-                due_date=today,
-                amount=amount,
-                state=BillState.REFUND_DUE,
-                confirmed_at=utcnow(),
-                remark=(ctx.text or "预收余额退还")[:255],
-            )
+        n = bills.next_period(session, c, "prepaid_refund")
+        bills.day_bill(
+            session,
+            c,
+            BillKind.SETTLEMENT,
+            "prepaid_refund",
+            "预收退款",
+            f"预收退款 第{n}笔",
+            clock.today(),
+            amount,
+            period_no=n,
+            state=BillState.REFUND_DUE,
+            confirmed_at=utcnow(),
+            remark=(ctx.text or "预收余额退还")[:255],
         )
         session.add(
             BalanceEntry(
