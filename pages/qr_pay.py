@@ -59,7 +59,8 @@ class QrPayState(AuthState):
     @event(background=True)
     async def watch(self):
         """Reads the order again every second while it waits for payment and this page shows it."""
-        async with self:
+        async with self:  # one loop per tab: a newer one (or a forged second call) ends this one
+            self._watch += 1
             mine, order_no = self._watch, self.order.get("order_no", "")
         for _ in range(int(POLL_LIMIT / POLL_SECONDS)):
             await asyncio.sleep(POLL_SECONDS)

@@ -320,3 +320,28 @@ def test_a_slow_provider_times_out_once_and_the_retry_gets_the_same_order(pay_sa
     # The first request reached the provider before it timed out here: the provider holds one order.
     assert sandbox_call(pay_sandbox, "/sandbox/control", {})["orders"] == 1
     assert order.qr_content.endswith(order.order_no)
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b"[1, 2]", "报文格式错误"),
+        (json.dumps({"merchant_no": 105110000000001, "order_no": "P1"}).encode(), "报文格式错误"),
+        (json.dumps({"merchant_no": "999", "order_no": "P1"}).encode(), "未知商户"),
+        ("\ufffd\x00".encode(), "报文格式错误"),
+    ],
+)
+def test_malformed_callbacks_are_refused_and_kept(demo_db, body, why):
+    answer = payment_routes._apply(body)
+    assert answer.status == 400 and answer.body["message"] == why
+    with db.session_scope() as s:
+        kept = s.exec(select(PayCallback).order_by(PayCallback.id.desc())).first()
+        assert kept.outcome == CallbackOutcome.REFUSED and kept.reason == why
+
+
+def test_an_absurd_amount_is_a_mismatch_not_a_crash(order_of_two):
+    order, _, _ = order_of_two
+    for amount in ("1e999999", "NaN", "-Infinity", "9" * 40):
+        answer = payment_routes._apply(_callback(order, amount=amount))
+        assert answer.status == 400 and answer.body["message"] == "金额不符"
+    _ledger_holds()
