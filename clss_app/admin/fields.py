@@ -86,7 +86,7 @@ class FieldSpec:
     many: Many | None = None  # kind "many": the link table
     # fk and many: the data scope of the rows it may point at (their admin's, set by the site)
     fk_scope: Scope | None = None
-    # Personal numbers (options.Masked): "phone" / "id_number", shown masked but to ``mask_full``;
+    # Personal numbers (options.Masked): "phone" / "id_number" / "bank_card", shown masked but to ``mask_full``;
     # ``mask_reveal`` may show one in full in the detail (查看完整信息), audited.
     mask: str = ""
     mask_full: frozenset[Any] = frozenset()

@@ -267,7 +267,8 @@ class AuditActions(Override):
 
 @dataclass(frozen=True)
 class Masked(Override):
-    """A personal number (``"phone"`` 138****1234, ``"id_number"`` 1101**********1234) shown masked in the
+    """A personal number (``"phone"`` 138****1234, ``"id_number"`` 1101**********1234, ``"bank_card"``
+    6222 **** **** 1234) shown masked in the
     list, detail, export and audit log to every role but ``full``; ``reveal`` roles may show it in full
     in the detail (查看完整信息), each time written to the audit log."""
 
