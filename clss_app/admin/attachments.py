@@ -8,17 +8,16 @@ checked that the user may see the row.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from pathlib import Path
 
-from clss_app import settings
 from clss_app.admin import zipcheck
+from clss_app.core import private_files
 from clss_app.core.errors import FieldError
 
-FILES_DIR = settings.ROOT / "data" / "private" / "files"
-VALUE = re.compile(r"^([0-9a-f]{32}\.(pdf|xlsx|docx|png|jpg))/(.{1,200})$")
-KINDS = {"pdf": "PDF", "xlsx": "Excel", "docx": "Word", "png": "PNG", "jpg": "JPG"}
+FILES_DIR = private_files.FILES_DIR
+VALUE = private_files.VALUE
+# "txt": files the app writes itself (a withholding run's bank files), never accepted as an upload.
+KINDS = {"pdf": "PDF", "xlsx": "Excel", "docx": "Word", "png": "PNG", "jpg": "JPG", "txt": "文本"}
 DEFAULT_TYPES = ("pdf", "jpg", "png")
 DEFAULT_MAX_MB = 10
 ACCEPT = {
@@ -27,6 +26,7 @@ ACCEPT = {
     "docx": {"application/vnd.openxmlformats-officedocument.wordprocessingml.document": [".docx"]},
     "png": {"image/png": [".png"]},
     "jpg": {"image/jpeg": [".jpg", ".jpeg"]},
+    "txt": {"text/plain": [".txt"]},
 }
 
 
@@ -61,27 +61,17 @@ def check(data: bytes, filename: str, label: str, types=DEFAULT_TYPES, max_mb: i
 
 
 def clean_name(filename: str, kind: str) -> str:
-    stem = re.sub(r"[\\/:*?\"<>|\x00-\x1f]", "_", Path(filename or "file").stem)[:80] or "file"
-    return f"{stem}.{kind}"
+    return private_files.clean_name(filename, kind)
 
 
 def store(data: bytes, filename: str, kind: str) -> str:
     """Save the bytes; returns the value to keep in the row."""
-    FILES_DIR.mkdir(parents=True, exist_ok=True)
-    name = hashlib.sha256(data).hexdigest()[:32] + "." + kind
-    path = FILES_DIR / name
-    if not path.exists():
-        path.write_bytes(data)
-    return f"{name}/{clean_name(filename, kind)}"
+    return private_files.store(data, filename, kind, FILES_DIR)
 
 
 def shown_name(value: str) -> str:
-    m = VALUE.match(value or "")
-    return m.group(3) if m else ""
+    return private_files.shown_name(value)
 
 
 def read(value: str) -> tuple[bytes, str] | None:
-    m = VALUE.match(value or "")
-    if not m or not (FILES_DIR / m.group(1)).exists():
-        return None
-    return (FILES_DIR / m.group(1)).read_bytes(), m.group(3)
+    return private_files.read(value, FILES_DIR)

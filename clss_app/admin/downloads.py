@@ -33,6 +33,7 @@ PRIVATE_DIR = settings.ROOT / "data" / "private"
 TICKET_MINUTES = 10
 MEDIA_TYPES = {
     ".csv": "text/csv; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
     ".pdf": "application/pdf",
     ".png": "image/png",
     ".jpg": "image/jpeg",
