@@ -211,7 +211,7 @@ def _check_scalars(c: _Checker) -> None:
     sizes = a.page_sizes
     if not isinstance(sizes, tuple) or not sizes or not all(isinstance(n, int) and 0 < n <= 500 for n in sizes):
         c.add("page_sizes", f"must be a tuple of page sizes between 1 and 500, not {sizes!r}")
-    for option in ("picker_hint", "import_scene", "noun"):
+    for option in ("picker_hint", "import_scene", "noun", "create_label"):
         if not isinstance(getattr(a, option), str):
             c.add(option, f"must be a string, not {getattr(a, option)!r}")
     if a.picker_hint and (a.picker_hint not in a.fields or a.fields[a.picker_hint].kind not in ("fk", "str")):
@@ -284,10 +284,12 @@ def _check_mappings(c: _Checker, columns: list[str]) -> None:
         for name, values in only.items():
             if not isinstance(values, tuple) or not values:
                 c.add("only", f"{_q(name)}: must be a non-empty tuple of values, not {values!r}")
-    if not isinstance(admin.defaults, Mapping):
-        c.add("defaults", f"must be a dict {{column: value}}, not {admin.defaults!r}")
-    else:
-        c.names("defaults", list(admin.defaults), columns, "column")
+    for option in ("defaults", "import_defaults"):
+        given = getattr(admin, option)
+        if not isinstance(given, Mapping):
+            c.add(option, f"must be a dict {{column: value}}, not {given!r}")
+        else:
+            c.names(option, list(given), columns, "column")
     for link in admin.links:
         if not isinstance(link, Link):
             c.add("links", f"must be Link(label, admin key, column), not {link!r}")

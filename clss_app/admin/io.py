@@ -275,7 +275,7 @@ def dry_run(
             row_no = i + 2  # the header is row 1 in the sheet
             raw = {by_label[k]: v for k, v in raw_row.items()}
             values, errors = crud.validate(session, admin, p, raw, names=names, fk_cache=cache, check_unique=False)
-            merged = {**admin.defaults, **values}
+            merged = {**admin.defaults, **admin.import_defaults, **values}
             for cols in sets:
                 if not errors and all(c in merged for c in cols):
                     key = (cols, tuple(str(merged[c]) for c in cols))

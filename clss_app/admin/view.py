@@ -182,6 +182,11 @@ class ModelAdmin:
     can_import: ClassVar[Roles] = NOBODY
     actions: ClassVar[list[Action]] = []
     defaults: ClassVar[Mapping[str, Any]] = {}  # values set on create that the form does not show
+    # Values an imported row gets that a row made in the form does not (代扣协议 imported are 批量签约).
+    import_defaults: ClassVar[Mapping[str, Any]] = {}
+    # The 新增 button's words and the new row's dialog title, when making a row is a deed of its own
+    # (生成代扣批次); default: 新增 and 新增<noun>.
+    create_label: ClassVar[str] = ""
     many: ClassVar[Mapping[str, Many]] = {}  # many-to-many fields, edited through a link table
     links: ClassVar[list[Link]] = []
     # The detail's fields in titled groups ({"基本信息": [...], "租期与租金": [...]}); the detail's fields that

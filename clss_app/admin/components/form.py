@@ -77,7 +77,9 @@ def _form_field(S: State, admin, name: str) -> rx.Component:
 def form_dialog(S: State, admin: type[ModelAdmin], noun: str) -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title(rx.cond(S.form_mode == "create", f"新增{noun}", f"编辑{noun}"), id="form-title"),
+            rx.dialog.title(
+                rx.cond(S.form_mode == "create", admin.create_label or f"新增{noun}", f"编辑{noun}"), id="form-title"
+            ),
             rx.form(
                 rx.vstack(
                     rx.grid(*[_form_field(S, admin, n) for n in admin.form], columns="2", spacing="4", width="100%"),

@@ -49,7 +49,12 @@ def toolbar(S: State, IO: IOState, admin: type[ModelAdmin], label: str) -> rx.Co
         ),
         rx.cond(
             S.perms["create"],
-            rx.button(rx.icon("plus", size=15), "新增", on_click=S.open_create(admin.key), id="admin-create"),
+            rx.button(
+                rx.icon("plus", size=15),
+                admin.create_label or "新增",
+                on_click=S.open_create(admin.key),
+                id="admin-create",
+            ),
         ),
         width="100%",
         align="center",
