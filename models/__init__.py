@@ -103,6 +103,17 @@ from models.payments import (
 )
 from models.saved_filter import SavedFilter
 from models.user import LoginLog, LoginOutcome, LoginThrottle, User, UserProject, UserScopeUnit, UserSession
+from models.withholding import (
+    AgreementState,
+    FailReason,
+    LineState,
+    RunOrigin,
+    RunState,
+    SignMode,
+    WithholdAgreement,
+    WithholdLine,
+    WithholdRun,
+)
 
 __all__ = [
     "PROJECT_BOUND_ROLES",
@@ -110,6 +121,7 @@ __all__ = [
     "UNPAID_BILL_STATES",
     "AdjustmentKind",
     "AdjustmentState",
+    "AgreementState",
     "Appointment",
     "AppointmentState",
     "ApprovalState",
@@ -154,6 +166,7 @@ __all__ = [
     "Event",
     "EventSignup",
     "ExceptionState",
+    "FailReason",
     "FeeItem",
     "FeeKind",
     "Feedback",
@@ -170,6 +183,7 @@ __all__ = [
     "InsuranceProduct",
     "LabeledEnum",
     "LedgerSource",
+    "LineState",
     "LinkKind",
     "LockKind",
     "LoginLog",
@@ -210,7 +224,10 @@ __all__ = [
     "Room",
     "RoomStatus",
     "RoomStatusLog",
+    "RunOrigin",
+    "RunState",
     "SavedFilter",
+    "SignMode",
     "SignupState",
     "StoredFileOwner",
     "Tenant",
@@ -220,5 +237,8 @@ __all__ = [
     "UserProject",
     "UserScopeUnit",
     "UserSession",
+    "WithholdAgreement",
+    "WithholdLine",
+    "WithholdRun",
     "utcnow",
 ]

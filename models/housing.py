@@ -56,6 +56,9 @@ class Project(SQLModel, table=True):
     review_comment: str = Field(default="", max_length=255, title="审核意见")
     late_fee_grace_days: int = Field(default=0, title="滞纳金宽限天数")
     late_fee_rate: Decimal = percent("租金滞纳金日费率(%)", default=Decimal("0.05"))
+    # 代扣开始日: the day of the month the daily job starts this project's withholding run; none: no
+    # automatic run. (Issue 21 moves it to 在线签约设置: one column, so the move is easy.)
+    withhold_day: int | None = Field(default=None, ge=1, le=28, title="代扣开始日")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="创建时间")
     version: int = Field(default=1, title="版本")
 

@@ -353,6 +353,10 @@ class Bill(SQLModel, table=True):
     )
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, title="确认时间")
     remark: str = Field(default="", max_length=255, title="备注")
+    # The last withholding failure (余额不足（WH…）) until a withholding succeeds: what the store calls about.
+    withhold_failure: str = Field(
+        default="", max_length=64, sa_column_kwargs={"server_default": ""}, title="代扣失败原因"
+    )
     version: int = Field(default=1, title="版本")
 
 
@@ -361,8 +365,18 @@ class Payment(SQLModel, table=True):
     lines add up to the bill's paid amount (services/ledger.py checks it)."""
 
     __tablename__ = "payment"
-    # 经营看板's sums by project and day read this index alone; it serves lookups by project too (0020).
-    __table_args__ = (sa.Index("ix_payment_project_day", "project_id", "paid_on", "amount"),)
+    __table_args__ = (
+        # 经营看板's sums by project and day read this index alone; it serves lookups by project too (0020).
+        sa.Index("ix_payment_project_day", "project_id", "paid_on", "amount"),
+        # A withholding line (its run and line number) is posted once, whatever reads its result twice.
+        sa.Index(
+            "uq_payment_withholding_ref",
+            "source_ref",
+            unique=True,
+            sqlite_where=sa.text("source = 'withholding'"),
+            postgresql_where=sa.text("source = 'withholding'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     bill_id: int = Field(foreign_key="bill.id", index=True, title="账单")

@@ -115,6 +115,15 @@ ENTERPRISE: tuple[Param, ...] = (
         help="签订委托代收协议后银行提供的 9 位委托项目编号",
     ),
     Param(
+        "collect_account",
+        "代收账号",
+        "text",
+        "",
+        pattern=r"\d{12,25}",
+        pattern_text="12–25 位数字的对公账号",
+        help="委托代收协议绑定的企业收款账号，代扣款项直接转入该账号",
+    ),
+    Param(
         "contract_prefix",
         "合同编号前缀",
         "text",
