@@ -45,7 +45,8 @@ class WithholdAgreement(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     company_id: int = Field(foreign_key="org_unit.id", index=True, title="企业")
     tenant_id: int = Field(foreign_key="tenant.id", index=True, title="租客")
-    card_no: str = Field(max_length=19, title="银行卡号")
+    # 16–19 digits once stored; room for the groups of four people type (6222 0212 …), taken out on save.
+    card_no: str = Field(max_length=24, title="银行卡号")
     holder_name: str = Field(max_length=32, title="持卡人姓名")
     bank_name: str = Field(max_length=32, title="开户银行")
     state: AgreementState = Field(

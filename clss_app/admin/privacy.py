@@ -9,7 +9,7 @@ from typing import Any
 
 from clss_app.admin.fields import FieldSpec
 from clss_app.core.principal import Principal
-from clss_app.core.privacy import MASK_KINDS, mask
+from clss_app.core.privacy import MASK_KINDS, MaskKind, mask
 
 
 def masked(spec: FieldSpec, p: Principal | None) -> bool:
@@ -21,7 +21,7 @@ def may_reveal(spec: FieldSpec, p: Principal | None) -> bool:
 
 
 def _masked_text(spec: FieldSpec, text: str) -> str:
-    kind = next((k for k in MASK_KINDS if k == spec.mask), "id_number")
+    kind: MaskKind = next((k for k in MASK_KINDS if k == spec.mask), "id_number")
     return mask(kind, text)
 
 

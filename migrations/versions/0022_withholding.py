@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("company_id", sa.Integer(), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.Column("card_no", sqlmodel.sql.sqltypes.AutoString(length=19), nullable=False),
+        sa.Column("card_no", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
         sa.Column("holder_name", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("bank_name", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column(
