@@ -81,7 +81,12 @@ def base_url(app_db, sandbox_url) -> str:
         env.update(CLSS_REDIS_URL=REDIS, GRANIAN_WORKERS=str(WORKERS))
     subprocess.run([sys.executable, "-m", "clss_app.manage", "seed"], cwd=ROOT, env=env, check=True)
     port = _free_port()
-    env.update(CLSS_PAY_URL=sandbox_url, CLSS_PAY_SANDBOX="1", CLSS_PUBLIC_URL=f"http://127.0.0.1:{port}")
+    env.update(
+        CLSS_PAY_URL=sandbox_url,
+        CLSS_PAY_SANDBOX="1",
+        CLSS_BANK_URL=sandbox_url,
+        CLSS_PUBLIC_URL=f"http://127.0.0.1:{port}",
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "reflex", "run", "--env", "prod", "--backend-port", str(port)],
         cwd=ROOT,

@@ -62,8 +62,11 @@ def sandbox_url(tmp_path_factory) -> str:
 
 @pytest.fixture
 def pay_sandbox(sandbox_url, monkeypatch) -> str:
-    """The sandbox as the payment provider of this test, its faults and orders of earlier tests forgotten."""
+    """The sandbox as the payment provider and the bank of this test, their faults, orders and batches of
+    earlier tests forgotten."""
     monkeypatch.setenv("CLSS_PAY_URL", sandbox_url)
+    monkeypatch.setenv("CLSS_BANK_URL", sandbox_url)
     monkeypatch.setenv("CLSS_PUBLIC_URL", "http://127.0.0.1:9")  # no app here: the tests post callbacks themselves
     sandbox_call(sandbox_url, "/sandbox/control", {"reset": True})
+    sandbox_call(sandbox_url, "/sandbox/bank/control", {"reset": True})
     return sandbox_url
