@@ -1,5 +1,6 @@
 """The daily job: what the calendar does by itself (reservations expire, late fees accrue, renewals start,
-payment orders expire), and the ledger's check (per bill, its lines add up to its paid amount).
+payment orders expire, withholding runs start on their projects' 代扣开始日 and sent runs' results are
+read), and the ledger's check (per bill, its lines add up to its paid amount).
 
 Every step is idempotent, so the job may run at start-up, every few hours, and by hand
 (``python -m clss_app.manage daily``) without doing anything twice.
@@ -12,7 +13,7 @@ from datetime import date
 
 from clss_app import db
 from clss_app.core import audit, clock
-from clss_app.services import bills, lease_changes, leasing, ledger, pay_orders
+from clss_app.services import bills, lease_changes, leasing, ledger, pay_orders, withholding
 from clss_app.services.permissions import Principal
 from models import Role
 
@@ -31,6 +32,13 @@ def daily(today: date | None = None) -> dict[str, int]:
             "late_fees": bills.accrue_late_fees(s, today),
             "expired_pay_orders": pay_orders.expire_due(s),
         }
+    # After the late fees (a line takes what the bill owes now), before the ledger's check (which then
+    # covers what the result files posted); a bank away never stops the rest of the day's work.
+    try:
+        done.update(withholding.run_due(today))
+    except Exception:
+        log.exception("withholding runs of %s failed", today)
+    with db.session_scope() as s:
         wrong = ledger.mismatches(s)
         done["ledger_mismatches"] = len(wrong)
         if wrong:  # never mended by itself: a person must find what wrote money past the ledger
@@ -53,7 +61,8 @@ def daily(today: date | None = None) -> dict[str, int]:
                 None,
                 "daily",
                 summary=f"每日任务 {today}：过期预定 {done['expired_reservations']}，续租生效 "
-                f"{done['renewals_started']}，滞纳金更新 {done['late_fees']}",
+                f"{done['renewals_started']}，滞纳金更新 {done['late_fees']}，代扣批次 "
+                f"{done.get('withhold_runs_started', 0)}，代扣回盘 {done.get('withhold_results_read', 0)}",
             )
     log.info("daily job %s: %s", today, done)
     return done
