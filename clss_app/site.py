@@ -16,10 +16,33 @@ from clss_app.admin.site import AdminSite
 from clss_app.core.roles import EXECUTIVES, STORE
 from clss_app.services import market, room_status
 from clss_app.services.permissions import EXPORT
-from pages import analytics, app_content, finance, home, housing, insurance, leasing, marketing, system
+from pages import (
+    analytics,
+    app_content,
+    finance,
+    home,
+    housing,
+    insurance,
+    leasing,
+    marketing,
+    system,
+    withholding,
+)
 from pages import market as market_page
 
-PAGE_MODULES = (home, housing, leasing, finance, marketing, app_content, insurance, market_page, analytics, system)
+PAGE_MODULES = (
+    home,
+    housing,
+    leasing,
+    finance,
+    withholding,
+    marketing,
+    app_content,
+    insurance,
+    market_page,
+    analytics,
+    system,
+)
 
 
 def build(entries: Mapping[str, menu.MenuEntry] = menu.ENTRIES) -> AdminSite:

@@ -98,6 +98,7 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
         "paid",
         "state",
         "confirmed_at",
+        "withhold_failure",
         "remark",
     ]
     noun = "账单"
@@ -110,12 +111,13 @@ class BillAdmin(ModelAdmin, model=Bill, key="bills"):
         Link("收款记录", "payments", "bill_id"),
         Link("金额调整", "adjustments", "bill_id"),
         Link("坏账申请", "bad_debts", "bill_id"),
+        Link("代扣记录", "withhold_lines", "bill_id", totals=("amount",)),
     ]
     detail_groups = {
         "基本信息": ["title", "state", "contract_id", "room_id", "tenant_id", "kind", "fee_name", "payer"],
         "账期": ["period_no", "period_start", "period_end", "due_date"],
         "金额": ["amount", "paid", "late_fee", "late_fee_waived"],
-        "系统信息": ["confirmed_at", "remark"],
+        "系统信息": ["confirmed_at", "withhold_failure", "remark"],
     }
 
     @classmethod

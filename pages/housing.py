@@ -8,6 +8,7 @@ from clss_app.admin import (
     Errors,
     Image,
     Images,
+    Input,
     Link,
     ModelAdmin,
     Range,
@@ -41,7 +42,12 @@ IN_PROJECT = Within("project_id")  # chosen among the row's project's own rows
 
 
 class ProjectAdmin(ModelAdmin, model=Project, key="projects"):
-    fields_override = {"cover": Image(max_mb=5), "late_fee_grace_days": Range(0, 90), "late_fee_rate": Range(0, 5)}
+    fields_override = {
+        "cover": Image(max_mb=5),
+        "late_fee_grace_days": Range(0, 90),
+        "late_fee_rate": Range(0, 5),
+        "withhold_day": (Range(1, 28), Input(help="每月几号自动发起本项目的银行代扣（1–28），不填则不自动发起")),
+    }
     list_columns = ["cover", "name", "company_id", "city", "district", "kind", "publish_state", "visible"]
     search = ["name", "address", "district"]
     filters = ["kind", "publish_state", "company_id", "visible"]
@@ -57,10 +63,12 @@ class ProjectAdmin(ModelAdmin, model=Project, key="projects"):
         "cover",
         "late_fee_grace_days",
         "late_fee_rate",
+        "withhold_day",
     ]
     default_sort = "id"
     scope, scope_on_create = Scope.project("id"), Scope.unit("company_id")
     can_create = can_update = can_export = SYS_OWNERS
+    readonly_for = {"withhold_day": OWNERS}  # 代扣开始日: the branch's system admin sets it (manual: 分行系统管理员)
     can_import = frozenset({R.SYSTEM_ADMIN, R.PRINCIPAL})
     links = [
         Link("楼栋", "buildings", "project_id"),

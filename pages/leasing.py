@@ -78,6 +78,7 @@ class TenantAdmin(ModelAdmin, model=Tenant, key="tenants"):
         Link("合同", "contracts", "tenant_id"),
         Link("预定", "reservations", "tenant_id"),
         Link("预收明细", "balances", "tenant_id"),
+        Link("代扣协议", "withhold_agreements", "tenant_id", totals=()),
     ]
     actions = [
         Action(

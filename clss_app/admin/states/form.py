@@ -134,7 +134,7 @@ class FormMixin(DetailMixin, mixin=True):
             with self._session() as (s, p):
                 if self.form_mode == "create":
                     row, note = crud.create(s, admin, p, raw, uploaded)
-                    verb = "已新增"
+                    verb = f"已{admin.create_label}" if admin.create_label else "已新增"
                 else:
                     row, note = crud.update(s, admin, p, self.form_row_id, raw, self.form_version, uploaded)
                     verb = "已保存"
