@@ -25,6 +25,7 @@ from clss_app.core.privacy import check_digit
 from clss_app.core.rows import table_of
 from clss_app.demo_history import seed_history
 from clss_app.demo_payments import seed_deposits, seed_pay_orders
+from clss_app.demo_withholding import seed_withholding
 from clss_app.services.auth import hash_password
 from models import (
     Building,
@@ -1178,6 +1179,7 @@ STEPS: list[Callable[[DemoContext], None]] = [
     seed_records,
     seed_ledger,
     seed_pay_orders,
+    seed_withholding,
     seed_funnel_history,
     seed_deposits,
     seed_market,

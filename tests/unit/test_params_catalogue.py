@@ -82,7 +82,7 @@ def test_the_forms_check_by_the_catalogue_and_the_list_reads_names_and_units(ses
     assert e.value.errors == {"value": "滞纳金宽限天数须为 0–30 之间的整数（单位：天）"}
 
     sysadmin = principal_of("sysadmin")
-    company = "京安居住房租赁有限公司"
+    company = "燕园公寓管理有限公司"  # 京安居 has 代扣开启 set (the demo withholds there)
     with pytest.raises(crud.ValidationFailed) as e:
         crud.create(
             session, EnterpriseParamAdmin, sysadmin, {"company_id": company, "key": "withhold_enabled", "value": "x"}
@@ -110,7 +110,7 @@ def test_the_typed_getter_reads_the_stored_value_or_the_default(session):
     assert params.city_value(session, "北京", "late_fee_grace_days") == 3
     assert params.city_value(session, "北京", "rent_guide_price") == Decimal("85")
     assert params.city_value(session, "拉萨", "late_fee_grace_days") == 3  # not set: the catalogue's default
-    company = session.exec(select(OrgUnit).where(OrgUnit.name == "京安居住房租赁有限公司")).one()
+    company = session.exec(select(OrgUnit).where(OrgUnit.name == "燕园公寓管理有限公司")).one()
     assert params.enterprise_value(session, company.id, "billing_mode") == "对日"
     assert params.enterprise_value(session, company.id, "withhold_enabled") is False
     stored = session.exec(
