@@ -177,7 +177,7 @@ def _agreement(company: int, tenant: Tenant, number: str, bank: str, signed: dat
 
 def _run(s, company: int, project: int, day: date, origin, parent: int | None, n: int, by: int | None = None):
     run = WithholdRun(
-        run_no=f"WH{day:%Y%m%d}{company:04d}{n:03d}",
+        number=f"WH{day:%Y%m%d}{company:04d}{n:03d}",
         company_id=company,
         project_id=project,
         day=day,
@@ -203,11 +203,11 @@ def _lines(s, run: WithholdRun, paid: list[Bill], owed: list[Bill], agreements, 
     done_at = _at(day + timedelta(days=1), 8, 40)
     for n, b in enumerate(paid + owed, start=1):
         a = agreements[b.tenant_id]
-        ref = withholding.line_ref(run.run_no, n)
+        ref = withholding.line_ref(run.number, n)
         ok = b in paid
         amount = b.paid if ok else b.amount + b.late_fee - b.paid
         failed = next(r for r in REFUSED if r[0] == a.card_no) if not ok else None
-        txn = "B" + hashlib.sha256(f"{run.run_no}/{n}".encode()).hexdigest()[:19].upper() if ok else None
+        txn = "B" + hashlib.sha256(f"{run.number}/{n}".encode()).hexdigest()[:19].upper() if ok else None
         s.add(
             WithholdLine(
                 run_id=saved_id(run),
@@ -248,13 +248,14 @@ def _lines(s, run: WithholdRun, paid: list[Bill], owed: list[Bill], agreements, 
             )
         else:
             refused += amount
-            b.withhold_failure = f"{failed[3].label}（{run.run_no}）" if failed else ""
+            b.withhold_failure = f"{failed[3].label}（{run.number}）" if failed else ""
         outcomes.append(
             Outcome(n, ref, amount, ok, txn or "", failed[1] if failed else "", failed[2] if failed else "")
         )
     run.line_count, run.amount_total = len(outcomes), taken + refused
     run.succeeded_count, run.succeeded_amount = len(paid), taken
     run.failed_count, run.failed_amount = len(owed), refused
+    run.to_resend = bool(owed) and run.origin == RunOrigin.RESEND  # the first run's refused ones went again
     return outcomes
 
 
@@ -263,11 +264,11 @@ def _files(s, run: WithholdRun, bills: list[Bill], agreements, outcomes: list[Ou
         Debit(o.line_no, agreements[b.tenant_id].card_no, agreements[b.tenant_id].holder_name, o.amount, o.ref)
         for b, o in zip(bills, outcomes, strict=True)
     ]
-    request = write_request(Request(run.entrust_no, run.collect_account, run.run_no, run.day, debits))
-    result = write_result(Result(run.entrust_no, run.run_no, day + timedelta(days=1), outcomes))
-    run.request_file = private_files.store(request.encode(), f"{run.run_no}-请求文件.txt", "txt")
+    request = write_request(Request(run.entrust_no, run.collect_account, run.number, run.day, debits))
+    result = write_result(Result(run.entrust_no, run.number, day + timedelta(days=1), outcomes))
+    run.request_file = private_files.store(request.encode(), f"{run.number}-请求文件.txt", "txt")
     run.request_sha256 = checksum(request)
-    run.result_file = private_files.store(result.encode(), f"{run.run_no}-回盘文件.txt", "txt")
+    run.result_file = private_files.store(result.encode(), f"{run.number}-回盘文件.txt", "txt")
     s.add(run)
     s.flush()
     private_files.own(s, run, "request_file", run.request_file, withholding.RESOURCE, "system")

@@ -71,9 +71,11 @@ class RunState(LabeledEnum):
 
 
 class RunOrigin(LabeledEnum):
-    MANUAL = ("manual", "手工发起")
-    SCHEDULED = ("scheduled", "代扣开始日自动发起")
-    RESEND = ("resend", "失败重发")
+    """How a run began: a kind, shown as plain text (no word of a state's colour in its labels)."""
+
+    MANUAL = ("manual", "手工生成")
+    SCHEDULED = ("scheduled", "按代扣开始日")
+    RESEND = ("resend", "重新发送")
 
 
 class WithholdRun(SQLModel, table=True):
@@ -93,7 +95,7 @@ class WithholdRun(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    run_no: str = Field(max_length=20, unique=True, title="批次号")
+    number: str = Field(max_length=20, unique=True, title="批次号")  # the bank keys the run by it
     company_id: int = Field(foreign_key="org_unit.id", index=True, title="企业")
     project_id: int | None = Field(default=None, foreign_key="project.id", title="项目")
     day: date = Field(title="代扣日期")
@@ -110,6 +112,8 @@ class WithholdRun(SQLModel, table=True):
     succeeded_amount: Decimal = money("成功金额(元)", default=Decimal("0.00"))
     failed_count: int = Field(default=0, title="失败笔数")
     failed_amount: Decimal = money("失败金额(元)", default=Decimal("0.00"))
+    # Returned with failed lines no later run has taken yet: 重新发送失败 applies (once: it clears it).
+    to_resend: bool = Field(default=False, title="待重发")
     request_file: str = Field(default="", max_length=255, title="请求文件")
     request_sha256: str = Field(default="", max_length=64, title="请求文件校验值")
     result_file: str = Field(default="", max_length=255, title="回盘文件")
@@ -179,7 +183,7 @@ class WithholdLine(SQLModel, table=True):
         default=LineState.PENDING, sa_column=enum_column(LineState, nullable=False), title="扣款结果"
     )
     reason: FailReason | None = Field(default=None, sa_column=enum_column(FailReason, nullable=True), title="失败原因")
-    bank_message: str = Field(default="", max_length=64, title="银行说明")
+    bank_message: str = Field(default="", max_length=64, title="银行返回信息")
     bank: str = Field(default="ccb", max_length=16, title="银行")
     bank_txn_id: str | None = Field(default=None, max_length=32, title="银行流水号")
     ref: str = Field(max_length=32, title="我方流水号")  # run number + line number: the ledger line's source_ref

@@ -80,7 +80,7 @@ class WithholdRunAdmin(ModelAdmin, model=WithholdRun, key="withhold_runs"):
     """扣款结果查询: each run to the bank and its result; 生成代扣批次 makes one now (its lines, its file)."""
 
     list_columns = [
-        "run_no",
+        "number",
         "project_id",
         "day",
         "state",
@@ -88,15 +88,22 @@ class WithholdRunAdmin(ModelAdmin, model=WithholdRun, key="withhold_runs"):
         "amount_total",
         "succeeded_count",
         "failed_count",
-        "failed_amount",
         "origin",
     ]
-    search = ["run_no", "bank_batch_no"]
+    search = ["number", "bank_batch_no"]
     filters = ["state", "day", "origin", "project_id", "company_id", "parent_id"]
     form = ["company_id", "project_id"]
     detail_groups = {
-        "批次": ["run_no", "state", "company_id", "project_id", "day", "origin", "parent_id", "created_by_id"],
-        "结果": ["line_count", "amount_total", "succeeded_count", "succeeded_amount", "failed_count", "failed_amount"],
+        "批次": ["number", "state", "company_id", "project_id", "day", "origin", "parent_id", "created_by_id"],
+        "结果": [
+            "line_count",
+            "amount_total",
+            "succeeded_count",
+            "succeeded_amount",
+            "failed_count",
+            "failed_amount",
+            "to_resend",
+        ],
         "银行": [
             "entrust_no",
             "collect_account",
@@ -149,7 +156,7 @@ class WithholdRunAdmin(ModelAdmin, model=WithholdRun, key="withhold_runs"):
             withholding.resend_failed,
             FIN,
             confirm="为选中的 {n} 个批次中扣款失败、账单仍未结清的笔数生成新批次并发送银行？",
-            when={"state": (RunState.RETURNED,)},
+            when={"state": (RunState.RETURNED,), "to_resend": (True,)},
             primary=True,
         ),
         Action(
@@ -186,7 +193,9 @@ class WithholdRunAdmin(ModelAdmin, model=WithholdRun, key="withhold_runs"):
 
 
 class WithholdLineAdmin(ModelAdmin, model=WithholdLine, key="withhold_lines"):
-    list_columns = ["run_id", "line_no", "tenant_id", "bill_id", "card_no", "amount", "state", "reason", "bank_message"]
+    # The reason is a filter and in the detail; the list reads the bank's own words (a column of reasons
+    # as badges would colour 卡状态异常 red and 余额不足 blue, failures alike).
+    list_columns = ["run_id", "line_no", "tenant_id", "bill_id", "card_no", "amount", "state", "bank_message"]
     search = ["ref", "bank_txn_id", "tenant.name", "bill.title"]
     filters = ["state", "reason", "day", "run_id", "project_id", "bill_id", "tenant_id"]
     primary_filters = ["state", "reason", "day"]

@@ -33,7 +33,16 @@ from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.rows import changed, saved_id
 from clss_app.services import bank_gateway, ledger, params
 from clss_app.services.bills import OPEN
-from clss_app.services.withhold_file import Debit, FileProblem, Outcome, Request, checksum, read_result, write_request
+from clss_app.services.withhold_file import (
+    Debit,
+    FileProblem,
+    Outcome,
+    Request,
+    Result,
+    checksum,
+    read_result,
+    write_request,
+)
 from models import (
     AgreementState,
     BalanceKind,
@@ -184,7 +193,7 @@ def next_run_no(session: Session, company_id: int, day: date) -> str:
     """WH + the day + the company (4 digits) + a number of the day (3 digits); a unique column says it."""
     prefix = f"WH{day:%Y%m%d}{company_id:04d}"
     taken = session.execute(
-        select(sa.func.count()).where(WithholdRun.run_no.like(prefix + "%"))  # type: ignore[attr-defined]
+        select(sa.func.count()).where(WithholdRun.number.like(prefix + "%"))  # type: ignore[attr-defined]
     ).scalar_one()
     return f"{prefix}{taken + 1:03d}"
 
@@ -196,7 +205,7 @@ def prepare(session: Session, values: dict, by_id: int | None, origin: RunOrigin
         raise ValueError(terms)
     day = clock.today()
     values.update(
-        run_no=next_run_no(session, values["company_id"], day),
+        number=next_run_no(session, values["company_id"], day),
         day=day,
         origin=origin,
         state=RunState.GENERATED,
@@ -230,7 +239,7 @@ def fill(session: Session, run: WithholdRun, dues: list[Due], username: str) -> 
             state=LineState.PENDING,
             bank_message="",
             bank=bank_gateway.BANK,
-            ref=line_ref(run.run_no, n),
+            ref=line_ref(run.number, n),
             version=1,
         )
         for n, d in enumerate(dues, start=1)
@@ -244,12 +253,12 @@ def fill(session: Session, run: WithholdRun, dues: list[Due], username: str) -> 
         Request(
             run.entrust_no,
             run.collect_account,
-            run.run_no,
+            run.number,
             run.day,
-            [Debit(n, d.card_no, d.holder, d.amount, line_ref(run.run_no, n)) for n, d in enumerate(dues, start=1)],
+            [Debit(n, d.card_no, d.holder, d.amount, line_ref(run.number, n)) for n, d in enumerate(dues, start=1)],
         )
     )
-    run.request_file = private_files.store(text.encode(), f"{run.run_no}-请求文件.txt", "txt")
+    run.request_file = private_files.store(text.encode(), f"{run.number}-请求文件.txt", "txt")
     run.request_sha256 = checksum(text)
     run.line_count = len(rows)
     run.amount_total = sum((d.amount for d in dues), Decimal("0.00"))
@@ -294,7 +303,7 @@ def send(session: Session, run: WithholdRun) -> str:
     if text is None:
         return "请求文件不存在"
     try:
-        accepted = bank_gateway.send(run.entrust_no, run.run_no, text)
+        accepted = bank_gateway.send(run.entrust_no, run.number, text)
     except bank_gateway.BankError as exc:
         _note(session, run, f"发送失败：{exc}")
         return str(exc)
@@ -329,7 +338,7 @@ def fetch(session: Session, run: WithholdRun, username: str) -> tuple[Applied | 
     if run.state != RunState.SENT:
         return None, f"当前为{run.state.label}，只有已发送的批次可以获取结果"
     try:
-        text = bank_gateway.result(run.entrust_no, run.run_no)
+        text = bank_gateway.result(run.entrust_no, run.number)
     except bank_gateway.BankError as exc:
         return None, str(exc)
     if text is None:
@@ -344,9 +353,13 @@ def fetch(session: Session, run: WithholdRun, username: str) -> tuple[Applied | 
 def apply_result(session: Session, run: WithholdRun, text: str, username: str = "system") -> Applied:
     """Reads a result file of ``run``: each line still waiting is settled once; whatever was settled before
     stays as it is. Nothing of a file that is not this run's, or is damaged, is applied (FileProblem)."""
-    result = read_result(text)
-    if result.run_no != run.run_no or result.entrust_no != run.entrust_no:
-        raise FileProblem(f"回盘文件属于批次 {result.run_no}，不是 {run.run_no}")
+    return apply_outcomes(session, run, read_result(text), text, username)
+
+
+def apply_outcomes(session: Session, run: WithholdRun, result: Result, text: str, username: str = "system") -> Applied:
+    """``apply_result`` once the file is read (``text`` is kept as the run's result file)."""
+    if result.run_no != run.number or result.entrust_no != run.entrust_no:
+        raise FileProblem(f"回盘文件属于批次 {result.run_no}，不是 {run.number}")
     lines = {
         x.line_no: x
         for x in session.exec(
@@ -371,7 +384,7 @@ def apply_result(session: Session, run: WithholdRun, text: str, username: str = 
     except IntegrityError:  # one bank transaction named for two lines: nothing of the file is applied
         raise FileProblem("回盘文件中有重复的银行流水号") from None
     if not run.result_file:
-        run.result_file = private_files.store(text.encode(), f"{run.run_no}-回盘文件.txt", "txt")
+        run.result_file = private_files.store(text.encode(), f"{run.number}-回盘文件.txt", "txt")
         session.execute(sa.update(WithholdRun).where(WithholdRun.id == run.id).values(result_file=run.result_file))
         private_files.own(session, run, "result_file", run.result_file, RESOURCE, username)
     _close(session, run)
@@ -434,7 +447,7 @@ def _fail(session: Session, run: WithholdRun, line: WithholdLine, o: Outcome) ->
     ):
         return False
     session.execute(
-        sa.update(Bill).where(Bill.id == line.bill_id).values(withhold_failure=f"{reason.label}（{run.run_no}）"[:64])
+        sa.update(Bill).where(Bill.id == line.bill_id).values(withhold_failure=f"{reason.label}（{run.number}）"[:64])
     )
     return True
 
@@ -459,7 +472,13 @@ def _close(session: Session, run: WithholdRun) -> None:
     stmt = sa.update(WithholdRun).where(WithholdRun.id == run.id)
     if LineState.PENDING not in by_state:
         stmt = stmt.where(WithholdRun.state == RunState.SENT)
-        values.update(state=RunState.RETURNED, returned_at=clock.now(), note="", version=WithholdRun.version + 1)
+        values.update(
+            state=RunState.RETURNED,
+            returned_at=clock.now(),
+            to_resend=failed[0] > 0,
+            note="",
+            version=WithholdRun.version + 1,
+        )
     session.execute(stmt.values(**values))
 
 
@@ -467,14 +486,20 @@ def resend(session: Session, run: WithholdRun, by_id: int | None, username: str)
     """A new run of ``run``'s failed lines whose bills are still owed (the card in force now), or why none."""
     if run.state != RunState.RETURNED:
         return f"当前为{run.state.label}，只有已回盘的批次可以重新发送失败笔"
-    child = session.exec(
-        select(WithholdRun).where(WithholdRun.parent_id == run.id, WithholdRun.state != RunState.CANCELLED)
-    ).first()
-    if child is not None:
-        return f"失败笔已重新发送（批次 {child.run_no}）"
     terms = terms_of(session, run.company_id)
     if isinstance(terms, str):
         return terms
+    # Once per run, whoever clicks first: the flag is cleared by a conditional update.
+    if not changed(
+        session,
+        sa.update(WithholdRun)
+        .where(WithholdRun.id == run.id, WithholdRun.to_resend.is_(True))
+        .values(to_resend=False, version=WithholdRun.version + 1),
+    ):
+        child = session.exec(
+            select(WithholdRun).where(WithholdRun.parent_id == run.id, WithholdRun.state != RunState.CANCELLED)
+        ).first()
+        return f"失败笔已重新发送（批次 {child.number}）" if child else "该批次没有待重发的失败笔"
     failed = session.exec(
         select(WithholdLine.bill_id).where(WithholdLine.run_id == run.id, WithholdLine.state == LineState.FAILED)
     ).all()
@@ -488,7 +513,8 @@ def resend(session: Session, run: WithholdRun, by_id: int | None, username: str)
 
 
 def cancel(session: Session, run: WithholdRun) -> str:
-    """作废 a run not yet sent: its lines free their bills for a later run."""
+    """作废 a run not yet sent: its lines free their bills for a later run (a re-send's parent may re-send
+    again)."""
     if not changed(
         session,
         sa.update(WithholdRun)
@@ -496,6 +522,8 @@ def cancel(session: Session, run: WithholdRun) -> str:
         .values(state=RunState.CANCELLED, version=WithholdRun.version + 1),
     ):
         return "只有未发送的批次可以作废"
+    if run.parent_id is not None and run.origin == RunOrigin.RESEND:
+        session.execute(sa.update(WithholdRun).where(WithholdRun.id == run.parent_id).values(to_resend=True))
     session.execute(
         sa.update(WithholdLine)
         .where(WithholdLine.run_id == run.id, WithholdLine.state == LineState.PENDING)
@@ -512,10 +540,10 @@ def send_runs(ctx: ActionContext[WithholdRun]) -> ActionResult:
     for run in ctx.rows:
         why = send(ctx.session, run)
         if why:
-            result.refused.append((run.run_no, why))
+            result.refused.append((run.number, why))
         else:
             result.done += 1
-            result.notes.append(f"{run.run_no} 已发送 {run.line_count} 笔")
+            result.notes.append(f"{run.number} 已发送 {run.line_count} 笔")
     return result
 
 
@@ -524,10 +552,10 @@ def fetch_results(ctx: ActionContext[WithholdRun]) -> ActionResult:
     for run in ctx.rows:
         applied, why = fetch(ctx.session, run, ctx.principal.username)
         if applied is None:
-            result.refused.append((run.run_no, why))
+            result.refused.append((run.number, why))
             continue
         result.done += 1
-        result.notes.append(f"{run.run_no} 成功 {applied.succeeded} 笔，失败 {applied.failed} 笔")
+        result.notes.append(f"{run.number} 成功 {applied.succeeded} 笔，失败 {applied.failed} 笔")
     return result
 
 
@@ -536,12 +564,12 @@ def resend_failed(ctx: ActionContext[WithholdRun]) -> ActionResult:
     for run in ctx.rows:
         child = resend(ctx.session, run, ctx.principal.actor_id, ctx.principal.username)
         if isinstance(child, str):
-            result.refused.append((run.run_no, child))
+            result.refused.append((run.number, child))
             continue
         result.done += 1
         why = send(ctx.session, child)
         sent = "已发送" if not why else f"已生成，发送失败（{why}），请稍后在新批次上点“发送”"
-        result.notes.append(f"新批次 {child.run_no}：{child.line_count} 笔，{sent}")
+        result.notes.append(f"新批次 {child.number}：{child.line_count} 笔，{sent}")
     return result
 
 
@@ -550,7 +578,7 @@ def cancel_runs(ctx: ActionContext[WithholdRun]) -> ActionResult:
     for run in ctx.rows:
         why = cancel(ctx.session, run)
         if why:
-            result.refused.append((run.run_no, why))
+            result.refused.append((run.number, why))
         else:
             result.done += 1
     return result
@@ -599,7 +627,7 @@ def run_due(today: date | None = None) -> dict[str, int]:
                 why = send(s, run)
                 done["withhold_runs_sent"] += not why
                 if why:
-                    log.warning("withholding run %s not sent: %s", run.run_no, why)
+                    log.warning("withholding run %s not sent: %s", run.number, why)
                     continue
                 s.refresh(run)
             applied, why = fetch(s, run, "system")

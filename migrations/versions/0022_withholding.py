@@ -80,7 +80,7 @@ def upgrade() -> None:
     op.create_table(
         "withhold_run",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("run_no", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("number", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("company_id", sa.Integer(), nullable=False),
         sa.Column("project_id", sa.Integer(), nullable=True),
         sa.Column("day", sa.Date(), nullable=False),
@@ -103,6 +103,7 @@ def upgrade() -> None:
         sa.Column("succeeded_amount", models.base.Money(precision=12, scale=2), nullable=False),
         sa.Column("failed_count", sa.Integer(), nullable=False),
         sa.Column("failed_amount", models.base.Money(precision=12, scale=2), nullable=False),
+        sa.Column("to_resend", sa.Boolean(), nullable=False),
         sa.Column("request_file", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
         sa.Column("request_sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("result_file", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
@@ -130,7 +131,7 @@ def upgrade() -> None:
             ["project.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("run_no"),
+        sa.UniqueConstraint("number"),
     )
     with op.batch_alter_table("withhold_run", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_withhold_run_company_id"), ["company_id"], unique=False)
