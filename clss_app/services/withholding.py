@@ -370,42 +370,81 @@ def apply_outcomes(session: Session, run: WithholdRun, result: Result, text: str
         mine = lines.get(o.line_no)
         if mine is None or mine.ref != o.ref or mine.amount != o.amount:
             raise FileProblem(f"第 {o.line_no} 笔与请求文件不符（流水号或金额）")
-    applied = Applied()
+    first: dict[int, Outcome] = {}
+    for o in result.outcomes:  # a line the file lists twice is read once
+        first.setdefault(o.line_no, o)
+    todo = [(lines[n], o) for n, o in first.items() if lines[n].state == LineState.PENDING]
+    ok = [(x, o) for x, o in todo if o.ok]
+    failed = [(x, o, bank_gateway.reason_of(o.code)) for x, o in todo if not o.ok]
     try:
-        with session.begin_nested():
-            for o in result.outcomes:
-                line = lines[o.line_no]
-                done = _succeed(session, line, o.txn_id, o.message) if o.ok else _fail(session, run, line, o)
-                if done:
-                    applied.succeeded += o.ok
-                    applied.failed += not o.ok
-                else:
-                    applied.unchanged += 1
+        # The ledger lines are written together when the savepoint ends, not one flush a line.
+        with session.begin_nested(), session.no_autoflush:
+            _leave_waiting(session, [saved_id(x) for x, _ in ok], LineState.SUCCEEDED)
+            _leave_waiting(session, [saved_id(x) for x, _, _ in failed], LineState.FAILED)
+            _by_id(
+                session,
+                WithholdLine,
+                [{"id": x.id, "bank_txn_id": o.txn_id[:32], "bank_message": o.message[:64]} for x, o in ok]
+                + [{"id": x.id, "reason": why, "bank_message": (o.message or why.label)[:64]} for x, o, why in failed],
+            )
+            for x, _o in ok:
+                _post(session, x)
+            marked = _marked(session, run)  # bills showing an earlier failure, which their success ends
+            _by_id(
+                session,
+                Bill,
+                [{"id": x.bill_id, "withhold_failure": ""} for x, _ in ok if x.bill_id in marked]
+                + [{"id": x.bill_id, "withhold_failure": f"{why.label}（{run.number}）"[:64]} for x, _, why in failed],
+            )
     except IntegrityError:  # one bank transaction named for two lines: nothing of the file is applied
-        raise FileProblem("回盘文件中有重复的银行流水号") from None
+        raise FileProblem("回盘文件中有重复的银行流水号，未入账") from None
     if not run.result_file:
         run.result_file = private_files.store(text.encode(), f"{run.number}-回盘文件.txt", "txt")
         session.execute(sa.update(WithholdRun).where(WithholdRun.id == run.id).values(result_file=run.result_file))
         private_files.own(session, run, "result_file", run.result_file, RESOURCE, username)
     _close(session, run)
-    return applied
+    return Applied(len(ok), len(failed), len(result.outcomes) - len(todo))
 
 
-def _succeed(session: Session, line: WithholdLine, txn_id: str, message: str) -> bool:
-    """The line turns 扣款成功 and its money is posted, once: the conditional update decides."""
-    if not changed(
-        session,
-        sa.update(WithholdLine)
-        .where(WithholdLine.id == line.id, WithholdLine.state == LineState.PENDING)
-        .values(
-            state=LineState.SUCCEEDED,
-            bank_txn_id=txn_id[:32],
-            bank_message=message[:64],
-            finished_at=clock.now(),
-            version=WithholdLine.version + 1,
-        ),
-    ):
-        return False
+class Raced(FileProblem):
+    """Another reading of the same result file settled some of these lines first: nothing of this one
+    is applied (the savepoint is rolled back)."""
+
+
+def _leave_waiting(session: Session, ids: list[int], state: LineState) -> None:
+    """The lines leave 待扣款, each once: a conditional UPDATE a chunk, which must take every line it names
+    (a line another reading took meanwhile makes this reading give way whole)."""
+    for k in range(0, len(ids), 500):
+        chunk = ids[k : k + 500]
+        taken = changed(
+            session,
+            sa.update(WithholdLine)
+            .where(WithholdLine.id.in_(chunk), WithholdLine.state == LineState.PENDING)
+            .values(state=state, finished_at=clock.now(), version=WithholdLine.version + 1)
+            .execution_options(synchronize_session=False),
+        )
+        if taken != len(chunk):
+            raise Raced("该批次的回盘正由他人同时处理，请刷新后查看")
+
+
+def _by_id(session: Session, model: type[WithholdLine] | type[Bill], rows: list[dict]) -> None:
+    """Per-row values by primary key, in one executemany (the session's objects are not synced)."""
+    if rows:
+        session.execute(sa.update(model).execution_options(synchronize_session=False), rows)
+
+
+def _marked(session: Session, run: WithholdRun) -> set[int | None]:
+    return set(
+        session.exec(
+            select(Bill.id)
+            .join(WithholdLine, WithholdLine.bill_id == Bill.id)
+            .where(WithholdLine.run_id == run.id, Bill.withhold_failure != "")
+        ).all()
+    )
+
+
+def _post(session: Session, line: WithholdLine) -> None:
+    """A debited line's money on the ledger: its bill paid (ledger.post), any rest the tenant's 预收."""
     _posted, left = ledger.post(
         session,
         [line.bill_id],
@@ -425,31 +464,6 @@ def _succeed(session: Session, line: WithholdLine, txn_id: str, message: str) ->
             source_ref=line.ref,
             process=PROCESS,
         )
-    session.execute(
-        sa.update(Bill).where(Bill.id == line.bill_id, Bill.withhold_failure != "").values(withhold_failure="")
-    )
-    return True
-
-
-def _fail(session: Session, run: WithholdRun, line: WithholdLine, o: Outcome) -> bool:
-    reason = bank_gateway.reason_of(o.code)
-    if not changed(
-        session,
-        sa.update(WithholdLine)
-        .where(WithholdLine.id == line.id, WithholdLine.state == LineState.PENDING)
-        .values(
-            state=LineState.FAILED,
-            reason=reason,
-            bank_message=(o.message or reason.label)[:64],
-            finished_at=clock.now(),
-            version=WithholdLine.version + 1,
-        ),
-    ):
-        return False
-    session.execute(
-        sa.update(Bill).where(Bill.id == line.bill_id).values(withhold_failure=f"{reason.label}（{run.number}）"[:64])
-    )
-    return True
 
 
 def _close(session: Session, run: WithholdRun) -> None:
