@@ -28,9 +28,11 @@ def saved_id(row: _Row) -> int:
     return row.id
 
 
-def changed(session: Session, statement: sa.Update | sa.Delete, params: list[dict[str, Any]] | None = None) -> int:
-    """Run an UPDATE or DELETE (once per ``params`` row if given); how many rows it changed (0: someone
-    else changed them first)."""
+def changed(
+    session: Session, statement: sa.Update | sa.Delete, params: dict[str, Any] | list[dict[str, Any]] | None = None
+) -> int:
+    """Run an UPDATE or DELETE (with the values of its bound parameters, or once per ``params`` row of a
+    list); how many rows it changed (0: someone else changed them first)."""
     result = session.execute(statement, params)
     if not isinstance(result, sa.CursorResult):
         raise TypeError(f"{statement!r} gave no row count")
