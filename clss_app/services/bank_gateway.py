@@ -24,12 +24,11 @@ CLSS_BANK_KEY is the key the bank gave the platform (default: the sandbox's, for
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 
 import httpx
 
-from clss_app.core import signing
+from clss_app.services import signed_http
 from clss_app.services.pay_gateway import DEFAULT_URL
 from clss_app.services.withhold_file import checksum
 from models import FailReason
@@ -72,28 +71,21 @@ def reason_of(code: str) -> FailReason:
 def _call(method: str, path: str, fields: dict[str, str], idempotency_key: str) -> dict:
     """One signed request, retried on a timeout, a lost connection or a 5xx: the bank keys it by the run
     number, so a retry of a request it did receive changes nothing there."""
-    body = signing.signed({**fields, "timestamp": str(int(time.time()))}, key())
-    headers = {"Idempotency-Key": idempotency_key}
-    last = ""
-    for attempt in range(ATTEMPTS):
-        try:
-            with httpx.Client(timeout=TIMEOUT) as client:
-                r = (
-                    client.get(base_url() + path, params=body, headers=headers)
-                    if method == "GET"
-                    else client.post(base_url() + path, json=body, headers=headers)
-                )
-            if r.status_code < 500:
-                answer = r.json()
-                if not isinstance(answer, dict) or not signing.verify(answer, key()):
-                    raise BankError("银行应答签名错误，请联系技术人员核对银行通信密钥")
-                return answer
-            last = f"HTTP {r.status_code}"
-        except (httpx.TransportError, ValueError) as exc:
-            last = type(exc).__name__
-        if attempt + 1 < ATTEMPTS:
-            time.sleep(0.3 * (attempt + 1))
-    raise BankError(f"银行暂不可用（{last}），请稍后重试")
+    try:
+        return signed_http.call(
+            method,
+            base_url() + path,
+            fields,
+            key(),
+            timeout=TIMEOUT,
+            attempts=ATTEMPTS,
+            backoff=0.3,
+            headers={"Idempotency-Key": idempotency_key},
+        )
+    except signed_http.BadSignature:
+        raise BankError("银行应答签名错误，请联系技术人员核对银行通信密钥") from None
+    except signed_http.Unreachable as exc:
+        raise BankError(f"银行暂不可用（{exc}），请稍后重试") from None
 
 
 def send(entrust_no: str, run_no: str, file: str) -> Accepted:

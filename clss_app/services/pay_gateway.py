@@ -23,14 +23,13 @@ scripts/run and the test command).
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import httpx
 
-from clss_app.core import signing
+from clss_app.services import signed_http
 
 DEFAULT_URL = "http://127.0.0.1:3101"
 NOTIFY_ROUTE = "/_clss/pay/notify"  # the app's callback endpoint (clss_app/payment_routes.py)
@@ -85,27 +84,19 @@ def iso(t: datetime) -> str:
 
 def _call(method: str, path: str, m: Merchant, fields: dict) -> dict:
     """One signed request, retried on a timeout or a 5xx (the provider keys each request by its order)."""
-    body = signing.signed({**fields, "merchant_no": m.merchant_no, "timestamp": str(int(time.time()))}, m.key)
-    last = ""
-    for attempt in range(ATTEMPTS):
-        try:
-            with httpx.Client(timeout=_timeout()) as client:
-                r = (
-                    client.get(base_url() + path, params=body)
-                    if method == "GET"
-                    else client.post(base_url() + path, json=body)
-                )
-            if r.status_code < 500:
-                answer = r.json()
-                if not signing.verify(answer, m.key):
-                    raise GatewayError("支付渠道应答签名错误，请联系财务核对支付参数")
-                return answer
-            last = f"HTTP {r.status_code}"
-        except (httpx.TransportError, ValueError) as exc:
-            last = type(exc).__name__
-        if attempt + 1 < ATTEMPTS:
-            time.sleep(0.2 * (attempt + 1))
-    raise GatewayError(f"支付渠道暂不可用（{last}），请稍后再试")
+    try:
+        return signed_http.call(
+            method,
+            base_url() + path,
+            {**fields, "merchant_no": m.merchant_no},
+            m.key,
+            timeout=_timeout(),
+            attempts=ATTEMPTS,
+        )
+    except signed_http.BadSignature:
+        raise GatewayError("支付渠道应答签名错误，请联系财务核对支付参数") from None
+    except signed_http.Unreachable as exc:
+        raise GatewayError(f"支付渠道暂不可用（{exc}），请稍后再试") from None
 
 
 def create_order(m: Merchant, order_no: str, amount: Decimal, expire_at: datetime, subject: str) -> str:
