@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from clss_app.core import signing
+from clss_app.sandbox.common import request_fields
 from clss_app.services import bank_gateway
 from clss_app.services.withhold_file import FileProblem, Outcome, Result, read_request, write_result
 
@@ -75,11 +76,7 @@ async def _fields(request: Request) -> dict[str, str] | Response:
     if WORLD.fail_next > 0:
         WORLD.fail_next -= 1
         return JSONResponse({"code": "SYSTEM_BUSY"}, status_code=503)
-    if request.method == "GET":
-        fields = dict(request.query_params)
-    else:
-        body = await request.json()
-        fields = {k: str(v) for k, v in body.items()} if isinstance(body, dict) else {}
+    fields = await request_fields(request)
     if not signing.verify(fields, bank_gateway.key()):
         return JSONResponse({"code": "SIGN_ERROR", "message": "签名错误"}, status_code=400)
     return fields

@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from clss_app.core import signing
+from clss_app.sandbox.common import request_fields
 
 # The demo company's merchant (clss_app/demo.py seeds the same key, sealed, in its 支付参数).
 DEMO_MERCHANT_NO = "105110000000001"
@@ -70,11 +71,7 @@ async def _gateway_fields(request: Request) -> tuple[dict, str] | Response:
     if WORLD.fail_next > 0:
         WORLD.fail_next -= 1
         return JSONResponse({"code": "SYSTEM_BUSY"}, status_code=503)
-    if request.method == "GET":
-        fields = dict(request.query_params)
-    else:
-        body = await request.json()
-        fields = {k: str(v) for k, v in body.items()} if isinstance(body, dict) else {}
+    fields = await request_fields(request)
     key = WORLD.merchants.get(fields.get("merchant_no", ""))
     if key is None:
         return JSONResponse({"code": "MERCHANT_UNKNOWN", "message": "商户不存在"}, status_code=400)
