@@ -118,6 +118,12 @@ class Percent(sa.types.TypeDecorator):
         super().__init__(precision=precision, scale=scale)
 
 
+def partial_index(name: str, *columns: str, where: str, unique: bool = False) -> sa.Index:
+    """An index of the rows ``where`` (SQL) holds for, on SQLite and PostgreSQL alike: one agreement in
+    force per tenant, a bill waiting in one withholding line."""
+    return sa.Index(name, *columns, unique=unique, sqlite_where=sa.text(where), postgresql_where=sa.text(where))
+
+
 def money(title: str, **kw: Any) -> Any:
     """A money column (the same DDL as ``Field(max_digits=12, decimal_places=2)``)."""
     return Field(max_digits=12, decimal_places=2, sa_type=Money, title=title, **kw)

@@ -8,7 +8,16 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from models.base import ApprovalColumns, LabeledEnum, UTCDateTime, enum_column, money, shanghai_today, utcnow
+from models.base import (
+    ApprovalColumns,
+    LabeledEnum,
+    UTCDateTime,
+    enum_column,
+    money,
+    partial_index,
+    shanghai_today,
+    utcnow,
+)
 
 
 class AppointmentState(LabeledEnum):
@@ -369,13 +378,7 @@ class Payment(SQLModel, table=True):
         # 经营看板's sums by project and day read this index alone; it serves lookups by project too (0020).
         sa.Index("ix_payment_project_day", "project_id", "paid_on", "amount"),
         # A withholding line (its run and line number) is posted once, whatever reads its result twice.
-        sa.Index(
-            "uq_payment_withholding_ref",
-            "source_ref",
-            unique=True,
-            sqlite_where=sa.text("source = 'withholding'"),
-            postgresql_where=sa.text("source = 'withholding'"),
-        ),
+        partial_index("uq_payment_withholding_ref", "source_ref", where="source = 'withholding'", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)

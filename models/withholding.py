@@ -13,7 +13,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from models.base import LabeledEnum, UTCDateTime, enum_column, money, utcnow
+from models.base import LabeledEnum, UTCDateTime, enum_column, money, partial_index, utcnow
 
 
 class AgreementState(LabeledEnum):
@@ -32,14 +32,7 @@ class WithholdAgreement(SQLModel, table=True):
     __tablename__ = "withhold_agreement"
     __table_args__ = (
         # One agreement in force per tenant and company; terminated ones stay for the record.
-        sa.Index(
-            "uq_withhold_agreement_active",
-            "company_id",
-            "tenant_id",
-            unique=True,
-            sqlite_where=sa.text("state = 'active'"),
-            postgresql_where=sa.text("state = 'active'"),
-        ),
+        partial_index("uq_withhold_agreement_active", "company_id", "tenant_id", where="state = 'active'", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -84,14 +77,7 @@ class WithholdRun(SQLModel, table=True):
     __tablename__ = "withhold_run"
     __table_args__ = (
         # The daily job starts a project's run of a day once, whichever worker gets there first.
-        sa.Index(
-            "uq_withhold_run_scheduled",
-            "project_id",
-            "day",
-            unique=True,
-            sqlite_where=sa.text("origin = 'scheduled'"),
-            postgresql_where=sa.text("origin = 'scheduled'"),
-        ),
+        partial_index("uq_withhold_run_scheduled", "project_id", "day", where="origin = 'scheduled'", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -145,9 +131,6 @@ class FailReason(LabeledEnum):
     OTHER = ("other", "其他")
 
 
-_WAITING_SQL = "state = 'pending'"
-
-
 class WithholdLine(SQLModel, table=True):
     """One debit of a run: a bill, the card it is taken from, and what the bank made of it."""
 
@@ -157,13 +140,7 @@ class WithholdLine(SQLModel, table=True):
         # A bank transaction pays one line, whatever file brings it twice (domain: money decisions).
         sa.UniqueConstraint("bank", "bank_txn_id", name="uq_withhold_line_bank_txn"),
         # A bill waits in one line at most: a bill in an open or sent run cannot join another.
-        sa.Index(
-            "uq_withhold_line_waiting_bill",
-            "bill_id",
-            unique=True,
-            sqlite_where=sa.text(_WAITING_SQL),
-            postgresql_where=sa.text(_WAITING_SQL),
-        ),
+        partial_index("uq_withhold_line_waiting_bill", "bill_id", where="state = 'pending'", unique=True),
         sa.Index("ix_withhold_line_run_state", "run_id", "state"),
     )
 

@@ -19,6 +19,7 @@ read twice, or a file listing a line twice, finds nothing left to change. 重新
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -549,53 +550,46 @@ def cancel(session: Session, run: WithholdRun) -> str:
 # ---------------------------------------------------------------- actions (pages/finance.py)
 
 
-def send_runs(ctx: ActionContext[WithholdRun]) -> ActionResult:
+def _each(ctx: ActionContext[WithholdRun], step: Callable[[WithholdRun], tuple[str, str]]) -> ActionResult:
+    """An action on each chosen run: ``step`` answers (a note when done, why not: "" when done)."""
     result = ActionResult()
     for run in ctx.rows:
-        why = send(ctx.session, run)
+        note, why = step(run)
         if why:
             result.refused.append((run.number, why))
-        else:
-            result.done += 1
-            result.notes.append(f"{run.number} 已发送 {run.line_count} 笔")
+            continue
+        result.done += 1
+        if note:
+            result.notes.append(note)
     return result
+
+
+def send_runs(ctx: ActionContext[WithholdRun]) -> ActionResult:
+    return _each(ctx, lambda run: (f"{run.number} 已发送 {run.line_count} 笔", send(ctx.session, run)))
 
 
 def fetch_results(ctx: ActionContext[WithholdRun]) -> ActionResult:
-    result = ActionResult()
-    for run in ctx.rows:
+    def step(run: WithholdRun) -> tuple[str, str]:
         applied, why = fetch(ctx.session, run, ctx.principal.username)
-        if applied is None:
-            result.refused.append((run.number, why))
-            continue
-        result.done += 1
-        result.notes.append(f"{run.number} 成功 {applied.succeeded} 笔，失败 {applied.failed} 笔")
-    return result
+        return (f"{run.number} 成功 {applied.succeeded} 笔，失败 {applied.failed} 笔" if applied else ""), why
+
+    return _each(ctx, step)
 
 
 def resend_failed(ctx: ActionContext[WithholdRun]) -> ActionResult:
-    result = ActionResult()
-    for run in ctx.rows:
+    def step(run: WithholdRun) -> tuple[str, str]:
         child = resend(ctx.session, run, ctx.principal.actor_id, ctx.principal.username)
         if isinstance(child, str):
-            result.refused.append((run.number, child))
-            continue
-        result.done += 1
+            return "", child
         why = send(ctx.session, child)
         sent = "已发送" if not why else f"已生成，发送失败（{why}），请稍后在新批次上点“发送”"
-        result.notes.append(f"新批次 {child.number}：{child.line_count} 笔，{sent}")
-    return result
+        return f"新批次 {child.number}：{child.line_count} 笔，{sent}", ""
+
+    return _each(ctx, step)
 
 
 def cancel_runs(ctx: ActionContext[WithholdRun]) -> ActionResult:
-    result = ActionResult()
-    for run in ctx.rows:
-        why = cancel(ctx.session, run)
-        if why:
-            result.refused.append((run.number, why))
-        else:
-            result.done += 1
-    return result
+    return _each(ctx, lambda run: ("", cancel(ctx.session, run)))
 
 
 # ---------------------------------------------------------------- the daily job
