@@ -13,7 +13,7 @@ from clss_app.services import ledger
 from models import Bill, BillState, LineState, RunState, WithholdLine, WithholdRun
 from tests.e2e.conftest import go, login, open_list, shot
 from tests.e2e.test_admin_engine import rows
-from tests.e2e.test_leasing import pick
+from tests.e2e.test_leasing import as_user, pick
 from tests.sandbox_server import sandbox_call
 from tests.withholding_world import PROJECT, debtors
 
@@ -93,3 +93,50 @@ def test_finance_withholds_twenty_bills_and_resends_the_three_refused(page, app_
     expect(child_row).to_contain_text("已发送")
     expect(child_row).to_contain_text("重新发送")
     shot(page, "withholding-resent")
+
+
+def test_a_clerk_signs_an_agreement_and_is_told_what_is_wrong_next_to_the_field(page, browser, base_url, app_db):
+    """店助 signs a tenant's 代扣协议: a card with a wrong check digit, then another person's name, are
+    refused at their fields in Chinese; the agreement saved, finance reads the card masked."""
+    from sqlalchemy import func
+
+    from models import Contract, ContractState, Tenant, WithholdAgreement
+
+    engine = create_engine(app_db)
+    with Session(engine) as s:
+        signed = select(WithholdAgreement.tenant_id)
+        twins = select(Tenant.name).group_by(Tenant.name).having(func.count() > 1)
+        tenant = s.exec(
+            select(Tenant)
+            .join(Contract, Contract.tenant_id == Tenant.id)
+            .where(Contract.project_id == 1, Contract.state == ContractState.ACTIVE)
+            .where(Tenant.id.not_in(signed), Tenant.name.not_in(twins))
+            .order_by(Tenant.id)
+        ).first()
+    login(page, "assistant")
+    open_list(page, "代扣协议")
+    page.locator("#admin-create").click()
+    pick(page, "tenant_id", tenant.name)
+    page.locator("#field-card_no").fill("6222 6002 6000 1072 443")
+    page.locator("#field-holder_name").fill("别人")
+    page.locator("#field-bank_name").fill("中国建设银行")
+    page.locator("#form-save").click()
+    expect(page.locator("#error-card_no")).to_have_text("银行卡号校验位错误")
+    page.locator("#field-card_no").fill("6222 6002 6000 1072 444")
+    page.locator("#form-save").click()
+    expect(page.locator("#error-holder_name")).to_have_text(f"持卡人姓名须与租客姓名一致（租客：{tenant.name}）")
+    shot(page, "withholding-agreement-errors")
+    page.locator("#field-holder_name").fill(tenant.name)
+    page.locator("#form-save").click()
+    expect(page.get_by_text(re.compile(r"^已新增："))).to_be_visible()
+    row = rows(page).filter(has_text=tenant.name).first
+    expect(row).to_contain_text("6222600260001072444")  # the front desk reads it in full
+    expect(row).to_contain_text("单笔签约")
+    finance = as_user(browser, base_url, "finance")
+    try:
+        open_list(finance, "代扣协议")
+        row = rows(finance).filter(has_text=tenant.name).first
+        expect(row).to_contain_text("6222 **** **** 2444")
+        shot(finance, "withholding-agreements-finance")
+    finally:
+        finance.context.close()
