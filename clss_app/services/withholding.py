@@ -199,12 +199,18 @@ def next_run_no(session: Session, company_id: int, day: date) -> str:
     return f"{prefix}{taken + 1:03d}"
 
 
-def prepare(session: Session, values: dict, by_id: int | None, origin: RunOrigin = RunOrigin.MANUAL) -> None:
+def prepare(
+    session: Session,
+    values: dict,
+    by_id: int | None,
+    origin: RunOrigin = RunOrigin.MANUAL,
+    day: date | None = None,
+) -> None:
     """A new run's own values: its number, day, the company's settings as they are now, who started it."""
     terms = terms_of(session, values["company_id"])
     if isinstance(terms, str):  # checked before (run_problems): a parameter changed meanwhile
         raise ValueError(terms)
-    day = clock.today()
+    day = day or clock.today()
     values.update(
         number=next_run_no(session, values["company_id"], day),
         day=day,
@@ -281,9 +287,10 @@ def start(
     by_id: int | None = None,
     username: str = "system",
     parent_id: int | None = None,
+    day: date | None = None,
 ) -> WithholdRun:
     values: dict = {"company_id": company_id, "project_id": project_id, "parent_id": parent_id}
-    prepare(session, values, by_id, origin)
+    prepare(session, values, by_id, origin, day)
     run = WithholdRun(**values)
     session.add(run)
     session.flush()
@@ -615,7 +622,7 @@ def run_due(today: date | None = None) -> dict[str, int]:
                 ).first()
                 dues = dues_for(s, company_id, project_id, today) if started is None else []
                 if dues and not isinstance(dues, str):
-                    start(s, company_id, project_id, dues, RunOrigin.SCHEDULED)
+                    start(s, company_id, project_id, dues, RunOrigin.SCHEDULED, day=today)
                     done["withhold_runs_started"] += 1
         except (IntegrityError, BillsTaken):  # another worker started it, or took its bills, meanwhile
             continue
