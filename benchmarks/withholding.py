@@ -204,6 +204,7 @@ def main() -> int:
     from clss_app.services.withhold_file import read_result
     from models import LedgerSource, Payment, RunOrigin, WithholdRun
 
+    private_files.FILES_DIR = folder / "files"  # the run's bank files with the benchmark's database, not in data/
     t0 = time.perf_counter()
     manage.migrate()
     demo.generate()
