@@ -355,6 +355,19 @@ def _lines(run_id) -> list[WithholdLine]:
         return list(s.exec(select(WithholdLine).where(WithholdLine.run_id == run_id).order_by(WithholdLine.line_no)))
 
 
+def _hands_out(run: WithholdRun, field: str, lines: int) -> None:
+    """The run's detail may hand the file out (the row holds it), and it is the bank's file of ``lines``."""
+    from clss_app.admin import attachments, stored_files
+
+    with db.session_scope() as s:
+        assert stored_files.owns(s, WithholdRun, run.id, field, getattr(run, field))
+    found = attachments.read(getattr(run, field))
+    assert found is not None and found[1] == f"{run.number}-{'请求' if field == 'request_file' else '回盘'}文件.txt"
+    text = found[0].decode()
+    parsed = read_request(text).debits if field == "request_file" else read_result(text).outcomes
+    assert len(parsed) == lines
+
+
 @pytest.fixture
 def twenty(demo_db, pay_sandbox):
     """20 debtors of 海淀家园; the bank refuses three of their cards."""
@@ -377,12 +390,14 @@ def test_a_run_of_20_where_3_fail_posts_17_payments_and_keeps_3_reasons(twenty, 
         bills = s.exec(select(Bill).where(Bill.id.in_([p.bill_id for p in people]))).all()
     assert run.amount_total == sum(b.amount + b.late_fee - b.paid for b in bills)
 
+    _hands_out(run, "request_file", 20)
     assert _act(principal_of, app_site, "send", run_id).done == 1
     assert _run(run_id).state == RunState.SENT
     fetched = _act(principal_of, app_site, "fetch", run_id)
     assert fetched.done == 1 and "成功 17 笔，失败 3 笔" in fetched.notes[0]
     run = _run(run_id)
     assert (run.state, run.succeeded_count, run.failed_count) == (RunState.RETURNED, 17, 3)
+    _hands_out(run, "result_file", 20)
     assert run.succeeded_amount + run.failed_amount == run.amount_total
     lines = _lines(run_id)
     failed = [x for x in lines if x.state == LineState.FAILED]
