@@ -246,12 +246,17 @@ def _fail(message: str, status: int = 400) -> Answer:
 
 def handle_callback(session: Session, raw: bytes) -> Answer:
     """Applies one callback in the caller's transaction; what became of it is stored with it."""
-    text = raw[:MAX_BODY].decode("utf-8", "replace")
+    # PostgreSQL's text holds no NUL: the body is kept with it replaced, and a field holding one is malformed.
+    text = raw[:MAX_BODY].decode("utf-8", "replace").replace("\x00", "\ufffd")
     try:
         msg: Any = json.loads(text)
     except ValueError:
         msg = None
-    if not isinstance(msg, dict) or not all(isinstance(v, str) for v in msg.values()):
+    if (
+        not isinstance(msg, dict)
+        or not all(isinstance(v, str) for v in msg.values())
+        or any("\x00" in k or "\x00" in v for k, v in msg.items())
+    ):
         _store(session, {}, text, CallbackOutcome.REFUSED, "报文格式错误")
         return _fail("报文格式错误")
     settings = session.exec(select(PaySettings).where(PaySettings.merchant_no == msg.get("merchant_no", ""))).first()

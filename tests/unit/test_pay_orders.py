@@ -329,6 +329,7 @@ def test_a_slow_provider_times_out_once_and_the_retry_gets_the_same_order(pay_sa
         (json.dumps({"merchant_no": 105110000000001, "order_no": "P1"}).encode(), "报文格式错误"),
         (json.dumps({"merchant_no": "999", "order_no": "P1"}).encode(), "未知商户"),
         ("\ufffd\x00".encode(), "报文格式错误"),
+        (json.dumps({"merchant_no": "105110000000001\x00", "order_no": "P1"}).encode(), "报文格式错误"),
     ],
 )
 def test_malformed_callbacks_are_refused_and_kept(demo_db, body, why):
