@@ -16,7 +16,8 @@ def test_a_cancelled_reservations_deposit_goes_back_through_finance(browser, bas
     engine = create_engine(app_db)
     m = as_user(browser, base_url, "manager")
     open_list(m, "预定管理")
-    row = m.locator("#admin-table tbody tr", has_text="预定中").first
+    # The page's last holding reservation: other tests read the first one's history.
+    row = m.locator("#admin-table tbody tr", has_text="预定中").last
     rid = int(row.get_attribute("data-row-id"))
     row.locator("[data-row-action=more]").click()
     m.get_by_role("menuitem", name="取消预定", exact=True).click()

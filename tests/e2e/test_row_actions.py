@@ -42,8 +42,13 @@ def test_finance_collects_a_bill_from_its_row_and_is_offered_only_what_applies(b
         shot(f, "row-actions-bills-1366")
         expect(button).to_be_in_viewport(ratio=1)  # at 1366 px the row's button is wholly on screen
 
-        # Nothing else applies to an 已确认 bill for 财务 (确认退款 least of all): no 更多.
-        expect(confirmed.locator("[data-row-action=more]")).to_have_count(0)
+        # Under 更多: what else applies to an 已确认 bill for 财务 (a notice, a QR code), never 确认退款.
+        confirmed.locator("[data-row-action=more]").click()
+        menu = f.get_by_role("menu")
+        expect(menu.get_by_role("menuitem", name="缴费通知单", exact=True)).to_be_visible()
+        expect(menu.get_by_role("menuitem", name="生成收款码", exact=True)).to_be_visible()
+        expect(menu.get_by_role("menuitem", name="确认退款", exact=True)).to_have_count(0)
+        f.keyboard.press("Escape")
 
         bill_id = int(confirmed.get_attribute("data-row-id"))
         with Session(engine) as s:
