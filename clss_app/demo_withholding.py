@@ -271,5 +271,5 @@ def _files(s, run: WithholdRun, bills: list[Bill], agreements, outcomes: list[Ou
     run.result_file = private_files.store(result.encode(), f"{run.number}-回盘文件.txt", "txt")
     s.add(run)
     s.flush()
-    private_files.own(s, run, "request_file", run.request_file, withholding.RESOURCE, "system")
-    private_files.own(s, run, "result_file", run.result_file, withholding.RESOURCE, "system")
+    private_files.own(s, WithholdRun, saved_id(run), "request_file", run.request_file, withholding.RESOURCE, "system")
+    private_files.own(s, WithholdRun, saved_id(run), "result_file", run.result_file, withholding.RESOURCE, "system")

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlmodel import Session, SQLModel
 
 from clss_app import settings
-from clss_app.core.rows import saved_id, table_of
+from clss_app.core.rows import table_of
 from models import StoredFileOwner
 
 FILES_DIR = settings.ROOT / "data" / "private" / "files"
@@ -51,13 +51,15 @@ def read(value: str, folder: Path | None = None) -> tuple[bytes, str] | None:
     return (folder / m.group(1)).read_bytes(), m.group(3)
 
 
-def own(session: Session, row: SQLModel, field: str, ref: str, resource: str, username: str) -> None:
-    """Record that ``row``'s ``field`` holds the file ``ref`` (a file a service wrote, not an upload), so the
-    row's detail may hand it out."""
+def own(
+    session: Session, model: type[SQLModel], row_id: int, field: str, ref: str, resource: str, username: str
+) -> None:
+    """Record that the ``model`` row ``row_id``'s ``field`` holds the file ``ref`` (a file a service wrote, not
+    an upload), so the row's detail may hand it out."""
     session.add(
         StoredFileOwner(
-            table_name=table_of(type(row)).name,
-            row_id=saved_id(row),  # type: ignore[arg-type]  # a table row: it has an id
+            table_name=table_of(model).name,
+            row_id=row_id,
             field_name=field,
             ref=ref,
             resource=resource,

@@ -26,7 +26,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from clss_app import db
 from clss_app.core import clock, private_files
@@ -193,9 +193,7 @@ def run_problems(session: Session, company_id: int | None, project_id: int | Non
 def next_run_no(session: Session, company_id: int, day: date) -> str:
     """WH + the day + the company (4 digits) + a number of the day (3 digits); a unique column says it."""
     prefix = f"WH{day:%Y%m%d}{company_id:04d}"
-    taken = session.execute(
-        select(sa.func.count()).where(WithholdRun.number.like(prefix + "%"))  # type: ignore[attr-defined]
-    ).scalar_one()
+    taken = session.execute(select(sa.func.count()).where(col(WithholdRun.number).like(prefix + "%"))).scalar_one()
     return f"{prefix}{taken + 1:03d}"
 
 
@@ -271,7 +269,7 @@ def fill(session: Session, run: WithholdRun, dues: list[Due], username: str) -> 
     run.amount_total = sum((d.amount for d in dues), Decimal("0.00"))
     session.add(run)
     session.flush()
-    private_files.own(session, run, "request_file", run.request_file, RESOURCE, username)
+    private_files.own(session, WithholdRun, saved_id(run), "request_file", run.request_file, RESOURCE, username)
 
 
 class BillsTaken(Exception):
@@ -409,7 +407,7 @@ def apply_outcomes(session: Session, run: WithholdRun, result: Result, text: str
     if not run.result_file:
         run.result_file = private_files.store(text.encode(), f"{run.number}-回盘文件.txt", "txt")
         session.execute(sa.update(WithholdRun).where(WithholdRun.id == run.id).values(result_file=run.result_file))
-        private_files.own(session, run, "result_file", run.result_file, RESOURCE, username)
+        private_files.own(session, WithholdRun, saved_id(run), "result_file", run.result_file, RESOURCE, username)
     _close(session, run)
     return Applied(len(ok), len(failed), len(result.outcomes) - len(todo))
 
