@@ -10,11 +10,11 @@ from clss_app.admin import NOBODY, Action, Count, Errors, Input, Link, ModelAdmi
 from clss_app.core.roles import FIN, STORE, SYS
 from clss_app.services import filing, loans
 from clss_app.services.permissions import Principal
-from models import FilingState, Loan, LoanParam, LoanState
+from models import Contract, FilingState, Loan, LoanParam, LoanState
 from pages.leasing import ContractAdmin
 
 
-class ContractFilingAdmin(ContractAdmin, key="contract_filings"):
+class ContractFilingAdmin(ContractAdmin, model=Contract, key="contract_filings"):
     """网签和备案: the contracts of the user's projects with their 政府备案; 备案 / 撤销备案 through the city's
     监管平台 (only cities whose 城市参数 对接监管平台 is 是: the service refuses the others, naming it)."""
 
@@ -80,8 +80,7 @@ class LoanParamAdmin(ModelAdmin, model=LoanParam, key="loan_params"):
 
     @classmethod
     def validate(cls, session: Session, p: Principal, values: Values, row: LoanParam | None) -> Errors:
-        merged = {k: values.get(k, getattr(row, k, None)) for k in ("company_id", "project_id", "quota")}
-        return loans.param_problems(session, merged, row)
+        return loans.param_problems(values.get("quota"), row)
 
 
 class LoanAdmin(ModelAdmin, model=Loan, key="loans"):

@@ -249,22 +249,12 @@ def resubmit(ctx: ActionContext[Loan]) -> ActionResult:
 # ---------------------------------------------------------------- 贷款参数
 
 
-def param_problems(session: Session, values: dict, row: LoanParam | None) -> dict[str, str]:
-    """The form's checks: the project is the company's, one row per project, a quota not below what is used."""
-    errors: dict[str, str] = {}
-    project_id, company_id = values.get("project_id"), values.get("company_id")
-    if project_id and company_id:
-        project = session.get(Project, project_id)
-        if project is None or project.company_id != company_id:
-            errors["project_id"] = "项目不属于所选企业"
-        other = session.exec(select(LoanParam.id).where(LoanParam.project_id == project_id)).first()
-        if other is not None and (row is None or other != row.id):
-            errors["project_id"] = "该项目已设置贷款参数，请编辑原记录"
-    quota = values.get("quota")
-    if quota is not None:
-        used = row.used if row is not None else Decimal(0)
-        if quota <= 0:
-            errors["quota"] = "贷款额度须大于 0"
-        elif quota < used:
-            errors["quota"] = f"贷款额度不能低于已用额度 {used} 元"
-    return errors
+def param_problems(quota: Decimal | None, row: LoanParam | None) -> dict[str, str]:
+    """The form's check of the quota: above 0, never below what loans hold of it (the project being the
+    company's, one row per project: the engine's checks)."""
+    used = row.used if row is not None else Decimal(0)
+    if quota is not None and quota <= 0:
+        return {"quota": "贷款额度须大于 0"}
+    if quota is not None and quota < used:
+        return {"quota": f"贷款额度不能低于已用额度 {used} 元"}
+    return {}
