@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from clss_app import db
 from clss_app.core import audit, clock
 from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.rows import changed
@@ -145,3 +146,16 @@ def file_contracts(ctx: ActionContext[Contract]) -> ActionResult:
 
 def revoke_filings(ctx: ActionContext[Contract]) -> ActionResult:
     return _each(ctx, lambda c: revoke(ctx.session, c), "撤销备案")
+
+
+def retry_waiting() -> dict[str, int]:
+    """The daily job's step: each contract left 备案中 by a platform that did not answer is sent again
+    (same key, so filed once), each in a transaction of its own; a platform still away waits for the
+    next round."""
+    done = 0
+    with db.session_scope() as s:
+        waiting = s.exec(select(Contract.id).where(Contract.filing_state == FilingState.FILING)).all()
+    for contract_id in waiting:
+        with db.session_scope() as s:
+            done += bool(file(s, s.get_one(Contract, contract_id))[0])
+    return {"filings_retried": done}

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from clss_app import db
 from clss_app.core import clock
 from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.rows import changed, saved_id
@@ -244,6 +245,18 @@ def pay_contracts(ctx: ActionContext[Contract]) -> ActionResult:
 def resubmit(ctx: ActionContext[Loan]) -> ActionResult:
     """重新提交 loans the bank has not answered."""
     return _each(ctx.rows, lambda x: x.number, lambda x: submit(ctx.session, x, ctx.principal.actor_id))
+
+
+def retry_waiting() -> dict[str, int]:
+    """The daily job's step: each loan left 审批中 by a bank that did not answer is sent again under its
+    number (lent once), each in a transaction of its own."""
+    done = 0
+    with db.session_scope() as s:
+        waiting = s.exec(select(Loan.id).where(Loan.state == LoanState.PENDING)).all()
+    for loan_id in waiting:
+        with db.session_scope() as s:
+            done += bool(submit(s, s.get_one(Loan, loan_id))[0])
+    return {"loans_retried": done}
 
 
 # ---------------------------------------------------------------- 贷款参数

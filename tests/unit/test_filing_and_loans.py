@@ -367,3 +367,22 @@ def test_loan_parameters_are_the_branch_admins_and_checked(session, principal_of
     assert row.mode.label == "担保" and row.used == 0
     with pytest.raises(Forbidden):
         act(session, app_site, principal_of("sysadmin"), "contracts", "loan", [1])
+
+
+def test_the_daily_job_sends_again_what_a_counterpart_left_unanswered(demo_db, platforms):
+    with db.session_scope() as s:
+        c = _unfiled(s)
+        loan_contract = _contract(s, 24, seq=11)
+        sandbox_call(platforms, "/sandbox/regulator/control", {"fail_next": 3})
+        assert "HTTP 503" in filing.file(s, c)[1]
+        sandbox_call(platforms, "/sandbox/loan/control", {"fail_next": 3})
+        assert "HTTP 503" in loans.pay_by_loan(s, loan_contract, None)[1]
+        ids = c.id, loan_contract.id
+    assert filing.retry_waiting() == {"filings_retried": 1}
+    assert loans.retry_waiting() == {"loans_retried": 1}
+    assert filing.retry_waiting() | loans.retry_waiting() == {"filings_retried": 0, "loans_retried": 0}
+    with db.session_scope() as s:
+        assert s.get(Contract, ids[0]).filing_state == FilingState.FILED
+        loan = s.exec(select(Loan).where(Loan.contract_id == ids[1])).one()
+        assert loan.state == LoanState.APPROVED and loan.note == ""
+    _ledger_holds()
