@@ -9,7 +9,11 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+
+from clss_app.core import signing
+from clss_app.sandbox.common import request_fields
 
 
 @dataclass
@@ -25,6 +29,16 @@ class Faults:
             self.fail_next -= 1
             return JSONResponse({"code": "SYSTEM_BUSY"}, status_code=503)
         return None
+
+    async def fields(self, request: Request, key: str) -> dict[str, str] | Response:
+        """A request's fields, once it is past the faults and its signature holds; else the answer to give."""
+        refused = self.refused()
+        if refused is not None:
+            return refused
+        fields = await request_fields(request)
+        if not signing.verify(fields, key):
+            return JSONResponse({"code": "SIGN_ERROR", "message": "签名错误"}, status_code=400)
+        return fields
 
     async def answer(self, taken: Response) -> Response:
         """The answer of a request already taken: late while slow, lost (503) while ``lose_next`` lasts."""

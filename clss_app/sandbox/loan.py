@@ -21,7 +21,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from clss_app.core import signing
-from clss_app.sandbox.common import request_fields
 from clss_app.sandbox.faults import Faults
 from clss_app.services import loan_bank
 
@@ -59,13 +58,7 @@ def _signed(fields: dict[str, str]) -> JSONResponse:
 
 
 async def _fields(request: Request) -> dict[str, str] | Response:
-    refused = WORLD.faults.refused()
-    if refused is not None:
-        return refused
-    fields = await request_fields(request)
-    if not signing.verify(fields, loan_bank.key()):
-        return JSONResponse({"code": "SIGN_ERROR", "message": "签名错误"}, status_code=400)
-    return fields
+    return await WORLD.faults.fields(request, loan_bank.key())
 
 
 def _lent(id_number: str) -> Decimal:

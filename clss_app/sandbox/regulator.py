@@ -22,7 +22,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from clss_app.core import signing
-from clss_app.sandbox.common import request_fields
 from clss_app.sandbox.faults import Faults
 from clss_app.services import regulator
 
@@ -60,13 +59,7 @@ def _answer(**fields: str) -> JSONResponse:
 
 
 async def _fields(request: Request) -> dict[str, str] | Response:
-    refused = WORLD.faults.refused()
-    if refused is not None:
-        return refused
-    fields = await request_fields(request)
-    if not signing.verify(fields, regulator.key()):
-        return JSONResponse({"code": "SIGN_ERROR", "message": "签名错误"}, status_code=400)
-    return fields
+    return await WORLD.faults.fields(request, regulator.key())
 
 
 def _refusal(got: dict[str, str]) -> str:

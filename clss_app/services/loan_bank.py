@@ -77,21 +77,10 @@ def _money(text: object) -> Decimal | None:
 
 class HttpLoanBank:
     def _call(self, path: str, fields: dict[str, str], idempotency_key: str) -> dict:
-        try:
-            return signed_http.call(
-                "POST",
-                base_url() + path,
-                fields,
-                key(),
-                timeout=TIMEOUT,
-                attempts=ATTEMPTS,
-                backoff=0.3,
-                headers={"Idempotency-Key": idempotency_key},
-            )
-        except signed_http.BadSignature:
-            raise LoanBankError("银行应答签名错误，请联系技术人员核对按居贷密钥") from None
-        except signed_http.Unreachable as exc:
-            raise LoanBankError(f"银行暂不可用（{exc}），可稍后重试") from None
+        url = base_url() + path
+        return signed_http.call_or_raise(
+            LoanBankError, "银行", url, fields, key(), idempotency_key, timeout=TIMEOUT, attempts=ATTEMPTS
+        )
 
     def credit_line(self, id_number: str, name: str) -> Decimal:
         answer = self._call("/bank/loans/credit", {"id_number": id_number, "name": name}, id_number)

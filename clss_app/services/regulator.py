@@ -92,21 +92,16 @@ class HttpRegulator:
     """The platform over HTTP: signed requests, a timeout, sent again (same key) after a lost answer."""
 
     def _call(self, path: str, fields: dict[str, str], contract_no: str) -> dict:
-        try:
-            return signed_http.call(
-                "POST",
-                base_url() + path,
-                fields,
-                key(),
-                timeout=TIMEOUT,
-                attempts=ATTEMPTS,
-                backoff=0.3,
-                headers={"Idempotency-Key": contract_no},
-            )
-        except signed_http.BadSignature:
-            raise RegulatorError("监管平台应答签名错误，请联系技术人员核对平台密钥") from None
-        except signed_http.Unreachable as exc:
-            raise RegulatorError(f"监管平台暂不可用（{exc}），可稍后重试") from None
+        return signed_http.call_or_raise(
+            RegulatorError,
+            "监管平台",
+            base_url() + path,
+            fields,
+            key(),
+            contract_no,
+            timeout=TIMEOUT,
+            attempts=ATTEMPTS,
+        )
 
     def _answer(self, answer: dict, contract_no: str, number: str, stamp: str) -> Answer:
         code = answer.get("code")

@@ -23,7 +23,7 @@ from tests.sandbox_server import sandbox_call
 
 def _contracts(app_db) -> tuple[Contract, Contract]:
     """A 2-year and a 6-month 一次性 contract of the manager's project, each with a new tenant."""
-    with Session(create_engine(app_db)) as s:
+    with Session(create_engine(app_db), expire_on_commit=False) as s:
         p, project = manager_and_project(s)
         rooms = s.exec(
             select(Room)

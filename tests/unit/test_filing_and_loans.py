@@ -250,7 +250,7 @@ def test_a_loan_pays_the_bill_once_through_the_ledger(session, principal_of, app
     loan = session.exec(select(Loan).where(Loan.contract_id == c.id)).one()
     bill = session.get(Bill, loan.bill_id)
     assert loan.state == LoanState.APPROVED and loan.amount == Decimal("72000.00") and loan.bank_ref
-    assert loan.credit_line == sandbox_loan.credit_line(id_number(7))
+    assert loan.credit_line == sandbox_loan.credit_line(id_number(7)) == loan_bank.bank().credit_line(id_number(7), "")
     assert bill.kind == BillKind.RENT and bill.state == BillState.PAID and bill.paid == bill.amount
     lines = session.exec(select(Payment).where(Payment.bill_id == bill.id)).all()
     assert [(x.source, x.source_ref, x.amount) for x in lines] == [(LedgerSource.LOAN, loan.number, loan.amount)]
