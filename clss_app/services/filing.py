@@ -110,18 +110,18 @@ def revoke(session: Session, c: Contract, platform: regulator.Regulator | None =
         why = f"监管平台拒绝撤销：{answer.reason}"
         _note(session, c, why)
         return "", why
-    at = answer.at or clock.now()
-    note = f"已于 {at.astimezone(clock.SHANGHAI):%Y-%m-%d %H:%M} 撤销备案 {c.filing_no}"
+    at, number = answer.at or clock.now(), c.filing_no  # the update below clears the row's copy too
+    note = f"已于 {at.astimezone(clock.SHANGHAI):%Y-%m-%d %H:%M} 撤销备案 {number}"
     if not changed(
         session,
         sa.update(Contract)
-        .where(Contract.id == c.id, Contract.filing_state == FilingState.FILED, Contract.filing_no == c.filing_no)
+        .where(Contract.id == c.id, Contract.filing_state == FilingState.FILED, Contract.filing_no == number)
         .values(
             filing_state=FilingState.NONE, filing_no="", filed_at=None, filing_note=note, version=Contract.version + 1
         ),
     ):
         return "", "已被他人处理，请刷新"
-    return c.filing_no, ""
+    return number, ""
 
 
 def _each(ctx: ActionContext[Contract], step: Callable[[Contract], tuple[str, str]], verb: str) -> ActionResult:

@@ -111,6 +111,7 @@ def test_file_then_revoke_shows_the_number_and_can_file_again(session, principal
     c = _unfiled(session)
     done = act(session, app_site, manager, "contract_filings", "file", [c.id])
     assert done.done == 1, done.refused
+    assert done.notes[0].startswith(f"{c.number} 备案 BA")
     session.refresh(c)
     assert c.filing_state == FilingState.FILED and c.filing_state.label == "是"
     assert c.filing_no.startswith("BA") and len(c.filing_no) == 16 and c.filed_at is not None
@@ -120,7 +121,7 @@ def test_file_then_revoke_shows_the_number_and_can_file_again(session, principal
     assert any(first in a.summary for a in audit)
 
     done = act(session, app_site, manager, "contract_filings", "revoke", [c.id])
-    assert done.done == 1, done.refused
+    assert done.done == 1 and done.notes == [f"{c.number} 撤销备案 {first}"], done.refused
     session.refresh(c)
     assert c.filing_state == FilingState.NONE and c.filing_no == "" and c.filed_at is None
     assert f"撤销备案 {first}" in c.filing_note
