@@ -74,6 +74,7 @@ class LoanParamAdmin(ModelAdmin, model=LoanParam, key="loan_params"):
         "quota": Input(help="本项目按居贷放款总额上限（元）；已放款与审批中的贷款占用额度"),
     }
     noun = "贷款参数"
+    default_sort = "project_id"
     scope = Scope.unit("company_id")
     can_create = can_update = can_export = SYS
     links = [Link("贷款记录", "loans", "project_id", totals=("amount",))]

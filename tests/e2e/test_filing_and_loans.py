@@ -124,7 +124,8 @@ def test_filing_then_revoking_and_a_loan_refused_then_accepted(page, app_db, san
     admin = as_user(browser, base_url, "sysadmin")
     try:
         open_list(admin, "贷款参数")
-        expect(rows(admin).first).to_contain_text("信用")
+        expect(rows(admin).filter(has_text="朝阳青年汇")).to_contain_text("信用")
+        expect(rows(admin).filter(has_text="海淀家园")).to_contain_text("担保")
         shot(admin, "loan-params")
     finally:
         admin.context.close()
