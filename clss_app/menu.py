@@ -69,6 +69,7 @@ MENU: tuple[MenuGroup, ...] = (
             E("contracts", "合同列表", "/contracts", STORE | FIN),
             E("online_review", "在线签约审核", "/contracts/online-review", STORE),
             E("master_leases", "企业包租", "/contracts/master-leases", OWNERS),
+            E("contract_filings", "网签和备案", "/contracts/filings", STORE),
         ),
     ),
     MenuGroup(
@@ -89,6 +90,7 @@ MENU: tuple[MenuGroup, ...] = (
             E("adjustments", "账单调整", "/finance/adjustments", STORE),
             E("refunds", "退款管理", "/finance/refunds", FIN | {R.PRINCIPAL}),
             E("deposit_refunds", "定金退还", "/finance/deposit-refunds", FIN | {R.PRINCIPAL}),
+            E("loans", "贷款记录", "/finance/loans", STORE | FIN),
             E("bad_debts", "坏账审批", "/finance/bad-debts", FIN | {R.PRINCIPAL, R.MULTI_STORE_MANAGER}),
         ),
     ),
@@ -146,6 +148,7 @@ MENU: tuple[MenuGroup, ...] = (
             E("city_params", "城市参数", "/system/city-params", {R.SUPER_ADMIN}),
             E("enterprise_params", "企业参数", "/system/enterprise-params", SYS),
             E("pay_settings", "支付参数", "/system/pay-settings", SYS),
+            E("loan_params", "贷款参数", "/system/loan-params", SYS),
             E("project_params", "项目参数", "/system/project-params", SYS, 3),
             E("audit_log", "操作日志", "/system/audit-log", ADMINS),
             E("login_log", "登录日志", "/system/login-log", ADMINS),

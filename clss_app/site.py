@@ -19,6 +19,7 @@ from clss_app.services.permissions import EXPORT
 from pages import (
     analytics,
     app_content,
+    filing_and_loans,
     finance,
     home,
     housing,
@@ -36,6 +37,7 @@ PAGE_MODULES = (
     leasing,
     finance,
     withholding,
+    filing_and_loans,
     marketing,
     app_content,
     insurance,

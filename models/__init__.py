@@ -50,6 +50,7 @@ from models.leasing import (
     ContractState,
     DepositDecision,
     DepositState,
+    FilingState,
     LedgerSource,
     MasterLease,
     MasterLeaseRoom,
@@ -62,6 +63,7 @@ from models.leasing import (
     ReservationState,
     Tenant,
 )
+from models.loans import Loan, LoanMode, LoanParam, LoanState
 from models.market import AreaBand, IndexKind, MarketIndex
 from models.marketing import (
     Audience,
@@ -172,6 +174,7 @@ __all__ = [
     "Feedback",
     "FeedbackKind",
     "FeedbackState",
+    "FilingState",
     "FlashClaim",
     "FlashSale",
     "Floor",
@@ -185,6 +188,10 @@ __all__ = [
     "LedgerSource",
     "LineState",
     "LinkKind",
+    "Loan",
+    "LoanMode",
+    "LoanParam",
+    "LoanState",
     "LockKind",
     "LoginLog",
     "LoginOutcome",

@@ -59,6 +59,14 @@ class ContractState(LabeledEnum):
     VOID = ("void", "已作废")
 
 
+class FilingState(LabeledEnum):
+    """政府备案 of a contract with the city's 监管平台: 否, 备案中 (sent, no answer yet: retryable), 是."""
+
+    NONE = ("none", "否")
+    FILING = ("filing", "备案中")
+    FILED = ("filed", "是")
+
+
 class PayCycle(LabeledEnum):
     MONTHLY = ("1", "按月")
     QUARTERLY = ("3", "按季")
@@ -142,6 +150,7 @@ class PaymentMethod(LabeledEnum):
     QR = ("qr", "扫码支付")
     PREPAID = ("prepaid", "预收冲抵")
     WITHHOLDING = ("withholding", "银行代扣")
+    LOAN = ("loan", "按居贷")
 
 
 class LedgerSource(LabeledEnum):
@@ -150,6 +159,7 @@ class LedgerSource(LabeledEnum):
     REGISTRATION = ("registration", "收款登记")
     PAY_ORDER = ("pay_order", "二维码支付")
     WITHHOLDING = ("withholding", "批量代扣")
+    LOAN = ("loan", "按居贷")
     BALANCE = ("balance", "预收冲抵")
     CARRY_OVER = ("carry_over", "结转")
     DEPOSIT = ("deposit", "定金抵扣")
@@ -264,6 +274,15 @@ class Contract(SQLModel, table=True):
     water_out: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, title="退房水表读数")
     settlement: Decimal | None = money("退房结算(元，负数为应退)", default=None)
     void_reason: str = Field(default="", max_length=255, title="作废原因")
+    # 网签备案 with the city's 监管平台 (services/filing.py); the note says why the last attempt failed.
+    filing_state: FilingState = Field(
+        default=FilingState.NONE,
+        sa_column=enum_column(FilingState, nullable=False, server_default="none"),
+        title="政府备案",
+    )
+    filing_no: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""}, title="备案编号")
+    filed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, title="备案时间")
+    filing_note: str = Field(default="", max_length=255, sa_column_kwargs={"server_default": ""}, title="备案说明")
     created_by_id: int | None = Field(default=None, foreign_key="app_user.id", title="经办人")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="录入时间")
     version: int = Field(default=1, title="版本")
@@ -379,6 +398,8 @@ class Payment(SQLModel, table=True):
         sa.Index("ix_payment_project_day", "project_id", "paid_on", "amount"),
         # A withholding line (its run and line number) is posted once, whatever reads its result twice.
         partial_index("uq_payment_withholding_ref", "source_ref", where="source = 'withholding'", unique=True),
+        # A bank's 按居贷 loan pays its bill once (its loan number), whatever answers twice.
+        partial_index("uq_payment_loan_ref", "source_ref", where="source = 'loan'", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -26,7 +26,16 @@ from clss_app.admin.fields import FieldSpec
 from clss_app.core.privacy import id_number_problem, normalise_id_number
 from clss_app.core.roles import FRONT_DESK, OWNERS, STORE
 from clss_app.core.timeline import Event
-from clss_app.services import documents, extra_fees, lease_changes, leasing, master_leases, prepaid, timelines
+from clss_app.services import (
+    documents,
+    extra_fees,
+    lease_changes,
+    leasing,
+    loans,
+    master_leases,
+    prepaid,
+    timelines,
+)
 from clss_app.services.permissions import Principal
 from models import (
     Appointment,
@@ -411,6 +420,14 @@ VOID = Action(
     confirm="作废选中的 {n} 份待执行合同：其账单全部撤销，房间恢复空闲可租。已有收款的合同不能作废。",
     when={"state": (ContractState.SIGNED,)},
 )
+LOAN = Action(
+    "loan",
+    "按居贷支付",
+    loans.pay_contracts,
+    STORE | {R.FINANCE},
+    confirm="以按居贷支付选中的 {n} 份合同的租金账单？仅限租期 1–5 年且一次性支付的合同，银行放款后账单即收款。",
+    when={"state": loans.APPLICABLE},
+)
 
 
 class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
@@ -424,6 +441,7 @@ class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
         "monthly_rent",
         "cycle",
         "state",
+        "filing_state",
     ]
     search = ["number", "tenant.name", "tenant.phone", "room.number", "co_tenants"]
     filters = [
@@ -464,6 +482,7 @@ class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
         Link("抄表记录", "meter_readings", "contract_id"),
         Link("后续合同", "contracts", "previous_id", totals=()),
         Link("预收明细", "balances", "contract_id"),
+        Link("贷款记录", "loans", "contract_id", totals=("amount",)),
     ]
     detail_groups = {
         "基本信息": ["number", "state", "tenant_id", "co_tenants", "project_id", "room_id", "source", "signed_on"],
@@ -478,6 +497,7 @@ class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
             "settlement",
             "void_reason",
         ],
+        "网签备案": ["filing_state", "filing_no", "filed_at", "filing_note"],
         "系统信息": ["reservation_id", "previous_id", "master_lease_id", "created_by_id", "created_at"],
     }
     actions = [
@@ -490,6 +510,7 @@ class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
         CHECK_OUT,
         PRINT_SETTLEMENT,
         PRINT_CONTRACT,
+        LOAN,
         VOID,
     ]
 

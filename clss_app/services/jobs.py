@@ -13,7 +13,7 @@ from datetime import date
 
 from clss_app import db
 from clss_app.core import audit, clock
-from clss_app.services import bills, lease_changes, leasing, ledger, pay_orders, withholding
+from clss_app.services import bills, filing, lease_changes, leasing, ledger, loans, pay_orders, withholding
 from clss_app.services.permissions import Principal
 from models import Role
 
@@ -38,6 +38,10 @@ def daily(today: date | None = None) -> dict[str, int]:
         done.update(withholding.run_due(today))
     except Exception:
         log.exception("withholding runs of %s failed", today)
+    try:  # filings and loans a counterpart left unanswered, sent again under their own keys
+        done.update(filing.retry_waiting() | loans.retry_waiting())
+    except Exception:
+        log.exception("retrying filings and loans of %s failed", today)
     with db.session_scope() as s:
         wrong = ledger.mismatches(s)
         done["ledger_mismatches"] = len(wrong)

@@ -83,6 +83,13 @@ CITY: tuple[Param, ...] = (
         help="押金最多为几个月的租金",
     ),
     Param("meter_reading_day", "抄表日", "int", "25", "日", _d(1), _d(28), help="每月抄水电表的日子（1–28 日）"),
+    Param(
+        "filing_connected",
+        "对接监管平台",
+        "bool",
+        "否",
+        help="本市是否已对接住房租赁监管平台；是：合同可在“网签和备案”中备案、撤销备案",
+    ),
 )
 
 ENTERPRISE: tuple[Param, ...] = (

@@ -50,3 +50,33 @@ def call(
         if attempt + 1 < attempts:
             time.sleep(backoff * (attempt + 1))
     raise Unreachable(last)
+
+
+def call_or_raise(
+    error: type[Exception],
+    who: str,
+    url: str,
+    fields: Mapping[str, str],
+    key: str,
+    idempotency_key: str,
+    *,
+    timeout: httpx.Timeout,
+    attempts: int,
+) -> dict:
+    """``call`` (a POST under an Idempotency-Key), its failures raised as ``error`` in words naming ``who``
+    (监管平台, 银行): the record stays retryable with that reason shown."""
+    try:
+        return call(
+            "POST",
+            url,
+            fields,
+            key,
+            timeout=timeout,
+            attempts=attempts,
+            backoff=0.3,
+            headers={"Idempotency-Key": idempotency_key},
+        )
+    except BadSignature:
+        raise error(f"{who}应答签名错误，请联系技术人员核对通信密钥") from None
+    except Unreachable as exc:
+        raise error(f"{who}暂不可用（{exc}），可稍后重试") from None

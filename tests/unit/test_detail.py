@@ -73,7 +73,7 @@ def test_undeclared_admins_keep_one_group_and_the_rest_goes_under_other(app_site
     assert [title for title, _ in tenants.groups_for(p)] == [""]
     contracts = app_site.admin("contracts")
     groups = dict(contracts.groups_for(p))
-    assert list(groups) == ["基本信息", "租期与租金", "入住与退房", "系统信息"]
+    assert list(groups) == ["基本信息", "租期与租金", "入住与退房", "网签备案", "系统信息"]
     assert sum(len(v) for v in groups.values()) == len(contracts.visible(p, contracts.detail))  # each field once
     rooms = type("R2", (app_site.admin("rooms"),), {"detail_groups": {"基本信息": ["number"]}}, model=Room, key="rooms")
     assert [t for t, _ in rooms.groups_for(p)] == ["基本信息", "其他"]
