@@ -26,6 +26,7 @@ from pages import (
     leasing,
     marketing,
     system,
+    users,
     withholding,
 )
 from pages import market as market_page
@@ -34,6 +35,7 @@ PAGE_MODULES = (
     home,
     housing,
     leasing,
+    users,
     finance,
     withholding,
     marketing,
@@ -57,6 +59,7 @@ def build(entries: Mapping[str, menu.MenuEntry] = menu.ENTRIES) -> AdminSite:
     site.label("rooms", "action:unlock", "解锁房间")
     site.label("jobs", "daily", "每日任务")
     site.label("jobs", "ledger_check", "账本核对")
+    site.label("user_imports", "verify", "住房云验证")
     return site
 
 

@@ -26,7 +26,16 @@ from clss_app.admin.fields import FieldSpec
 from clss_app.core.privacy import id_number_problem, normalise_id_number
 from clss_app.core.roles import FRONT_DESK, OWNERS, STORE
 from clss_app.core.timeline import Event
-from clss_app.services import documents, extra_fees, lease_changes, leasing, master_leases, prepaid, timelines
+from clss_app.services import (
+    documents,
+    extra_fees,
+    lease_changes,
+    leasing,
+    master_leases,
+    prepaid,
+    timelines,
+    user_import,
+)
 from clss_app.services.permissions import Principal
 from models import (
     Appointment,
@@ -111,6 +120,9 @@ class TenantAdmin(ModelAdmin, model=Tenant, key="tenants"):
 
     @classmethod
     def validate(cls, session: Session, p: Principal, values: Values, row: Tenant | None) -> Errors:
+        foreign = user_import.tenant_edit_problem(p, row)
+        if foreign:
+            return {"name": foreign}
         errors = _phone_problems(values)
         problem = id_number_problem(values.get("id_number") or "") if values.get("id_number") else ""
         return {**errors, "id_number": problem} if problem else errors

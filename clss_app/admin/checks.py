@@ -28,7 +28,7 @@ from models import Role
 if TYPE_CHECKING:
     from clss_app.admin.site import AdminSite
 
-NAME_LISTS = ("list_columns", "search", "filters", "form", "detail")
+NAME_LISTS = ("list_columns", "search", "filters", "form", "import_form", "detail")
 ROLE_OPTIONS = ("can_create", "can_update", "can_delete", "can_export", "can_import")
 SEARCHABLE = search.SEARCHABLE
 
@@ -394,6 +394,16 @@ def check_site(site: AdminSite) -> list[Problem]:
 
 def _link_problems(site: AdminSite, admin: type[ModelAdmin], link: Link) -> list[Problem]:
     where = admin.__name__
+    if link.admin_in:  # the row names its list: checked when the tab is made (no tab for an unknown key)
+        if link.admin_in not in admin.fields or link.admin:
+            return [
+                Problem(
+                    where,
+                    "links",
+                    f'{_q(link.admin_in)}: admin_in must be a field of {admin.model.__name__} and admin then ""',
+                )
+            ]
+        return []
     if link.admin not in site:
         return [
             Problem(

@@ -145,6 +145,10 @@ class Link(NamedTuple):
     # Through a list in between: ("bills", "contract_id") lists the rows whose ``column`` holds one of the
     # bills of this contract (a contract's 收款记录, found through its bills).
     via: tuple[str, str] | None = None
+    # A column of this row holding the other admin's key, for rows that name their list themselves (an
+    # import batch names the admin of the rows it made): ``admin`` is then left "", and "{noun}" in the
+    # ``label`` reads as that list's noun (导入的{noun}: 导入的房间).
+    admin_in: str = ""
 
 
 class ModelAdmin:
@@ -158,6 +162,7 @@ class ModelAdmin:
     # The filters in sight (3–4); the others sit under 更多筛选. Default: the first three.
     primary_filters: ClassVar[list[str]] = []
     form: ClassVar[list[str]] = []
+    import_form: ClassVar[list[str]] = []  # the import template's columns; default: the form's (less uploads)
     detail: ClassVar[list[str]] = []  # default: every field but the id and the version
     export_id: ClassVar[bool] = False  # exports lead with the id (set when ``detail`` is the default)
     sortable: ClassVar[list[str] | None] = None  # default: every list column
