@@ -223,6 +223,8 @@ def _check_scalars(c: _Checker) -> None:
         c.add("noun", f"{a.noun!r}: what one row is called (合同), not a page's name (合同列表)")
     if a.import_scene and "import_batch_id" not in a.model.model_fields:
         c.add("import_scene", f"{c.model} has no import_batch_id column to record its batches in")
+    elif a.import_scene and "import_batch_id" not in a.filters:  # 导入批次管理's 查看 opens the list filtered on it
+        c.add("import_scene", "import_batch_id must be one of its filters (a batch's 查看 lists its rows)")
 
 
 def _check_scopes(c: _Checker) -> None:
