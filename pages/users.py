@@ -37,6 +37,7 @@ class ImportedUserAdmin(ModelAdmin, model=ImportedUser, key="user_imports"):
     default_sort = "-id"
     scope = Scope.unit("company_id")
     can_create = can_update = can_import = STORE
+    update_when = {"state": user_import.EDITABLE}  # 创建成功 / 已存在: 查看 only
     can_export = OWNERS
     import_scene = "用户导入"
 
@@ -45,9 +46,6 @@ class ImportedUserAdmin(ModelAdmin, model=ImportedUser, key="user_imports"):
         closed = user_import.operating_problem(session, values.get("company_id"))
         if closed:
             return {"company_id": closed}
-        frozen = user_import.edit_problem(row)
-        if frozen:
-            return {"name": frozen}
         errors: Errors = {}
         if values.get("phone") and not PHONE.match(values["phone"]):
             errors["phone"] = "手机号须为 11 位数字，以 1 开头"

@@ -15,7 +15,7 @@ import difflib
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from clss_app.admin import search
 from clss_app.admin.fields import FieldSpec, infer_fields
@@ -312,6 +312,7 @@ def _check_many(c: _Checker) -> None:
 
 
 def _check_actions(c: _Checker) -> None:
+    _check_when(c, "update_when", c.admin.update_when)
     seen: set[str] = set()
     if not isinstance(c.admin.actions, (list, tuple)):
         c.add("actions", f"must be a list of Action, not {c.admin.actions!r}")
@@ -333,13 +334,12 @@ def _check_actions(c: _Checker) -> None:
                 c.add("actions", f"{_q(a.name)}: input {spec!r} is not a field (use ask(...))")
         if not isinstance(a.primary, bool):
             c.add(f"actions[{a.name!r}].primary", f"must be True or False, not {a.primary!r}")
-        _check_when(c, a)
+        _check_when(c, f"actions[{a.name!r}].when", a.when)
 
 
-def _check_when(c: _Checker, a: Action) -> None:
-    """``when``: real columns, each with a non-empty tuple of values of its type (an enum's members),
-    and at least one row of the list (``only``) it may apply to."""
-    option, when = f"actions[{a.name!r}].when", a.when
+def _check_when(c: _Checker, option: str, when: Any) -> None:
+    """``when`` (an action's, ``update_when``): real columns, each with a non-empty tuple of values of its
+    type (an enum's members), and at least one row of the list (``only``) it may apply to."""
     if not isinstance(when, Mapping):
         c.add(option, f"must be a dict {{column: (values, ...)}}, not {when!r}")
         return

@@ -85,11 +85,16 @@ class Action:
 
     def why_not(self, row: Any) -> str:
         """Why it does not apply to ``row`` ("当前为已确认"); "" if it does."""
-        for name, values in self.when.items():
-            value = getattr(row, name, None)
-            if value not in values:
-                return "当前为" + str(getattr(value, "label", None) or ("空" if value is None else value))
-        return ""
+        return when_problem(self.when, row)
+
+
+def when_problem(when: When, row: Any) -> str:
+    """Why ``row`` is not one of the rows ``when`` names ("当前为已确认"); "" if it is."""
+    for name, values in when.items():
+        value = getattr(row, name, None)
+        if value not in values:
+            return "当前为" + str(getattr(value, "label", None) or ("空" if value is None else value))
+    return ""
 
 
 def approve_reject(
@@ -185,6 +190,8 @@ class ModelAdmin:
     can_delete: ClassVar[Roles] = NOBODY
     can_export: ClassVar[Roles] = NOBODY
     can_import: ClassVar[Roles] = NOBODY
+    # The rows 编辑 applies to ({"state": (…)}, as Action.when); the others read only. Default: every row.
+    update_when: ClassVar[When] = {}
     actions: ClassVar[list[Action]] = []
     defaults: ClassVar[Mapping[str, Any]] = {}  # values set on create that the form does not show
     # Values an imported row gets that a row made in the form does not (代扣协议 imported are 批量签约).
@@ -344,6 +351,12 @@ class ModelAdmin:
         groups = [(title, [n for n in names if n in shown]) for title, names in cls.detail_groups.items()]
         groups.append(("其他", [n for n in shown if n not in named]))
         return [(title, names) for title, names in groups if names]
+
+    @classmethod
+    def update_problem(cls, row: Any) -> str:
+        """Why ``row`` may not be edited (its state: ``update_when``); "" if it may."""
+        why = when_problem(cls.update_when, row)
+        return f"{why}，不可编辑" if why else ""
 
     @classmethod
     def row_label(cls, row: Any) -> str:

@@ -26,7 +26,7 @@ from models import ImportedUser, OrgUnit, Tenant, UserImportState, utcnow
 
 S = UserImportState
 RESOURCE = "user_imports"
-EDITABLE = (S.PENDING, S.FAILED)
+EDITABLE = (S.PENDING, S.FAILED)  # the rows 编辑 applies to: a created (or existing) user is read only
 log = logging.getLogger(__name__)
 
 
@@ -34,13 +34,6 @@ def operating_problem(session: Session, company_id: int | None) -> str:
     """用户导入 is closed to 运营类 companies (manual: 本功能不对“运营类”企业开放)."""
     company = session.get(OrgUnit, company_id) if company_id is not None else None
     return "运营类企业不开放用户导入" if company is not None and company.is_operating else ""
-
-
-def edit_problem(row: ImportedUser | None) -> str:
-    """Only 待创建 and 创建失败 rows change; a created (or already existing) user is read only."""
-    if row is None or row.state in EDITABLE:
-        return ""
-    return f"{row.state.label}的用户只能查看，不可编辑"
 
 
 def tenant_edit_problem(p: Principal, tenant: Tenant | None) -> str:
