@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlmodel import select
+
 from clss_app.core.rows import saved_id
 from clss_app.sandbox import housing_cloud as sandbox
-from models import ImportBatch, ImportedUser, Tenant, UserImportState, utcnow
+from models import ImportBatch, ImportedUser, Tenant, User, UserImportState, utcnow
 
 S = UserImportState
 REFUSED_ID = next(iter(sandbox.REFUSED))
@@ -28,6 +30,7 @@ TODAY = [
 
 def seed_user_imports(ctx) -> None:
     s, company = ctx.session, ctx.ids["company"][0]
+    manager = s.exec(select(User.id).where(User.username == "manager")).one()
     now = utcnow()
     yesterday = now - timedelta(days=1)
     batches = []
@@ -37,6 +40,7 @@ def seed_user_imports(ctx) -> None:
             resource="user_imports",
             scene="用户导入",
             filename="用户导入模板.xlsx",
+            user_id=manager,
             username="manager",
             org_unit_id=company,
             total=len(rows),

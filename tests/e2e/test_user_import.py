@@ -72,7 +72,7 @@ def test_import_t1_single_add_and_the_batch(page, app_db, sandbox_url, tmp_path,
     errors = page.locator("#import-errors")
     expect(errors).to_contain_text("身份证号校验位不正确")
     expect(errors).to_contain_text("手机号须为 11 位数字")
-    expect(page.locator("#import-summary")).to_contain_text("共 3 行")
+    expect(page.locator("#import-summary")).to_contain_text("共 3 行：校验通过 2 行，有误 1 行")
     expect(page.locator("#import-commit")).to_be_disabled()
     shot(page, "user-import-bad-rows")
     page.keyboard.press("Escape")
