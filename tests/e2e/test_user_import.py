@@ -45,6 +45,14 @@ def _upload(page, path: str) -> None:
     page.locator("#admin-import-upload input[type=file]").set_input_files(path)
 
 
+def _cancel_batch(page, filename: str) -> None:
+    """取消 the batch of ``filename`` from 导入批次管理."""
+    open_list(page, "导入批次管理")
+    rows(page).filter(has_text=filename).locator("input[type=checkbox]").click()
+    page.locator("#action-cancel").click()
+    page.locator("#confirm-ok").click()
+
+
 def test_an_operating_company_is_refused_user_import(page, tmp_path):
     login(page, "principal3")  # 申城安居: 运营类
     expect(page.locator("#current-role")).to_be_visible()
@@ -120,10 +128,7 @@ def test_import_t1_single_add_and_the_batch(page, app_db, sandbox_url, tmp_path,
     expect(page).to_have_url(re.compile(r"/users/imports\?f_import_batch_id=\d+"))
     expect(rows(page)).to_have_count(2)
 
-    open_list(page, "导入批次管理")
-    rows(page).filter(has_text="users-e2e.xlsx").locator("input[type=checkbox]").click()
-    page.locator("#action-cancel").click()
-    page.locator("#confirm-ok").click()
+    _cancel_batch(page, "users-e2e.xlsx")
     expect(page.get_by_text("已创建客户")).to_be_visible()
     expect(rows(page).filter(has_text="users-e2e.xlsx")).to_contain_text("已导入")
 
@@ -132,10 +137,7 @@ def test_import_t1_single_add_and_the_batch(page, app_db, sandbox_url, tmp_path,
     _upload(page, _sheet(tmp_path / "users-undo.xlsx", [("撤销戊", "13822221005", _id("11010619890202005"), COMPANY)]))
     page.locator("#import-commit").click()
     expect(page.get_by_text("已导入 1 条")).to_be_visible()
-    open_list(page, "导入批次管理")
-    rows(page).filter(has_text="users-undo.xlsx").locator("input[type=checkbox]").click()
-    page.locator("#action-cancel").click()
-    page.locator("#confirm-ok").click()
+    _cancel_batch(page, "users-undo.xlsx")
     expect(page.get_by_text("撤销导入成功 1 条")).to_be_visible()
     expect(rows(page).filter(has_text="users-undo.xlsx")).to_contain_text("已撤销")
     shot(page, "user-import-batches")
