@@ -94,6 +94,7 @@ MENU: tuple[MenuGroup, ...] = (
             E("bad_debts", "坏账审批", "/finance/bad-debts", FIN | {R.PRINCIPAL, R.MULTI_STORE_MANAGER}),
         ),
     ),
+    MenuGroup("用户管理", "user-plus", (E("user_imports", "用户导入", "/users/imports", STORE),)),
     MenuGroup("客户管理", "contact", (E("tenants", "租客管理", "/customers/tenants", STORE),)),
     MenuGroup(
         "营销工具",

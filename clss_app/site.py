@@ -27,6 +27,7 @@ from pages import (
     leasing,
     marketing,
     system,
+    users,
     withholding,
 )
 from pages import market as market_page
@@ -35,6 +36,7 @@ PAGE_MODULES = (
     home,
     housing,
     leasing,
+    users,
     finance,
     withholding,
     filing_and_loans,
@@ -59,6 +61,7 @@ def build(entries: Mapping[str, menu.MenuEntry] = menu.ENTRIES) -> AdminSite:
     site.label("rooms", "action:unlock", "解锁房间")
     site.label("jobs", "daily", "每日任务")
     site.label("jobs", "ledger_check", "账本核对")
+    site.label("user_imports", "verify", "住房云验证")
     return site
 
 

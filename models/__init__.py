@@ -105,6 +105,7 @@ from models.payments import (
 )
 from models.saved_filter import SavedFilter
 from models.user import LoginLog, LoginOutcome, LoginThrottle, User, UserProject, UserScopeUnit, UserSession
+from models.user_import import ImportedUser, UserImportState
 from models.withholding import (
     AgreementState,
     FailReason,
@@ -179,6 +180,7 @@ __all__ = [
     "FlashSale",
     "Floor",
     "ImportBatch",
+    "ImportedUser",
     "IndexKind",
     "InsuranceCover",
     "InsuranceExtra",
@@ -241,6 +243,7 @@ __all__ = [
     "UnitKind",
     "UnitType",
     "User",
+    "UserImportState",
     "UserProject",
     "UserScopeUnit",
     "UserSession",

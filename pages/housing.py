@@ -259,7 +259,8 @@ class RoomAdmin(ModelAdmin, model=Room, key="rooms"):
 class ImportBatchAdmin(ModelAdmin, model=ImportBatch, key="import_batches"):
     list_columns = ["title", "scene", "user_id", "total", "state", "created_at", "cancelled_by_id"]
     search = ["title", "scene", "filename", "username"]
-    filters = ["created_at", "state", "user_id"]
+    filters = ["created_at", "scene", "state", "user_id"]
+    primary_filters = ["created_at", "scene", "state"]
     detail = [
         "title",
         "scene",
@@ -274,7 +275,7 @@ class ImportBatchAdmin(ModelAdmin, model=ImportBatch, key="import_batches"):
     ]
     scope = Scope.unit("org_unit_id")
     can_export = SYS_OWNERS
-    links = [Link("导入的房间", "rooms", "import_batch_id")]
+    links = [Link("导入的{noun}", "", "import_batch_id", admin_in="resource")]  # whichever scene made it
     actions = [
         Action(
             "cancel",

@@ -35,6 +35,7 @@ from clss_app.services import (
     master_leases,
     prepaid,
     timelines,
+    user_import,
 )
 from clss_app.services.permissions import Principal
 from models import (
@@ -120,6 +121,9 @@ class TenantAdmin(ModelAdmin, model=Tenant, key="tenants"):
 
     @classmethod
     def validate(cls, session: Session, p: Principal, values: Values, row: Tenant | None) -> Errors:
+        foreign = user_import.tenant_edit_problem(p, row)
+        if foreign:
+            return {"name": foreign}
         errors = _phone_problems(values)
         problem = id_number_problem(values.get("id_number") or "") if values.get("id_number") else ""
         return {**errors, "id_number": problem} if problem else errors

@@ -15,7 +15,7 @@ import difflib
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from clss_app.admin import search
 from clss_app.admin.fields import FieldSpec, infer_fields
@@ -28,7 +28,7 @@ from models import Role
 if TYPE_CHECKING:
     from clss_app.admin.site import AdminSite
 
-NAME_LISTS = ("list_columns", "search", "filters", "form", "detail")
+NAME_LISTS = ("list_columns", "search", "filters", "form", "import_form", "detail")
 ROLE_OPTIONS = ("can_create", "can_update", "can_delete", "can_export", "can_import")
 SEARCHABLE = search.SEARCHABLE
 
@@ -223,6 +223,8 @@ def _check_scalars(c: _Checker) -> None:
         c.add("noun", f"{a.noun!r}: what one row is called (合同), not a page's name (合同列表)")
     if a.import_scene and "import_batch_id" not in a.model.model_fields:
         c.add("import_scene", f"{c.model} has no import_batch_id column to record its batches in")
+    elif a.import_scene and "import_batch_id" not in a.filters:  # 导入批次管理's 查看 opens the list filtered on it
+        c.add("import_scene", "import_batch_id must be one of its filters (a batch's 查看 lists its rows)")
 
 
 def _check_scopes(c: _Checker) -> None:
@@ -310,6 +312,7 @@ def _check_many(c: _Checker) -> None:
 
 
 def _check_actions(c: _Checker) -> None:
+    _check_when(c, "update_when", c.admin.update_when)
     seen: set[str] = set()
     if not isinstance(c.admin.actions, (list, tuple)):
         c.add("actions", f"must be a list of Action, not {c.admin.actions!r}")
@@ -331,13 +334,12 @@ def _check_actions(c: _Checker) -> None:
                 c.add("actions", f"{_q(a.name)}: input {spec!r} is not a field (use ask(...))")
         if not isinstance(a.primary, bool):
             c.add(f"actions[{a.name!r}].primary", f"must be True or False, not {a.primary!r}")
-        _check_when(c, a)
+        _check_when(c, f"actions[{a.name!r}].when", a.when)
 
 
-def _check_when(c: _Checker, a: Action) -> None:
-    """``when``: real columns, each with a non-empty tuple of values of its type (an enum's members),
-    and at least one row of the list (``only``) it may apply to."""
-    option, when = f"actions[{a.name!r}].when", a.when
+def _check_when(c: _Checker, option: str, when: Any) -> None:
+    """``when`` (an action's, ``update_when``): real columns, each with a non-empty tuple of values of its
+    type (an enum's members), and at least one row of the list (``only``) it may apply to."""
     if not isinstance(when, Mapping):
         c.add(option, f"must be a dict {{column: (values, ...)}}, not {when!r}")
         return
@@ -394,6 +396,16 @@ def check_site(site: AdminSite) -> list[Problem]:
 
 def _link_problems(site: AdminSite, admin: type[ModelAdmin], link: Link) -> list[Problem]:
     where = admin.__name__
+    if link.admin_in:  # the row names its list: checked when the tab is made (no tab for an unknown key)
+        if link.admin_in not in admin.fields or link.admin:
+            return [
+                Problem(
+                    where,
+                    "links",
+                    f'{_q(link.admin_in)}: admin_in must be a field of {admin.model.__name__} and admin then ""',
+                )
+            ]
+        return []
     if link.admin not in site:
         return [
             Problem(

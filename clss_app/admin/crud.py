@@ -46,6 +46,8 @@ def get_row(session: Session, admin: type[ModelAdmin], p: Principal | None, row_
         wanted = 0
     row = session.get(admin.model, wanted) if 0 < wanted <= MAX_INT else None
     problem = _row_problem(p, admin, row)
+    if not problem and action == UPDATE:
+        problem = admin.update_problem(row)
     if problem:
         raise Forbidden(problem)
     return row

@@ -142,8 +142,9 @@ def write_frame(frame: pl.DataFrame, fmt: str) -> bytes:
 
 
 def import_columns(admin: type[ModelAdmin], p: Principal) -> list[str]:
-    """The form's fields, less uploads (images and files are added in the form afterwards)."""
-    return [n for n in admin.editable(p, admin.form) if admin.fields[n].kind not in ("image", "images", "file")]
+    """The form's fields (or ``import_form``'s), less uploads (images and files are added in the form afterwards)."""
+    names = admin.editable(p, admin.import_form or admin.form)
+    return [n for n in names if admin.fields[n].kind not in ("image", "images", "file")]
 
 
 def _may_import(p: Principal | None, admin) -> None:

@@ -57,7 +57,10 @@ def tab(
 ) -> RelatedTab | None:
     """The tab of ``admin.links[index]`` for ``row``, as ``p`` may read it (None: no tab for ``p``)."""
     link = admin.links[index]
-    target = admin.site.admin(link.admin)
+    key = str(getattr(row, link.admin_in) or "") if link.admin_in else link.admin
+    if key not in admin.site:
+        return None
+    target = admin.site.admin(key)
     if p is None or not can(p, VIEW, target.key) or link.column not in target.filters_for(p):
         return None
     value = str(row.id)
@@ -89,7 +92,7 @@ def tab(
     numeric_kinds = ("money", "decimal", "int", "percent")
     return RelatedTab(
         key=f"rel-{index}",
-        label=link.label,
+        label=link.label.replace("{noun}", target.title_noun()),
         count=n,
         summary=" · ".join(parts),
         # A list's filter holds at most MAX_FILTER characters: past that, no 查看全部 rather than a wrong list.

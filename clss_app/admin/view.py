@@ -85,11 +85,16 @@ class Action:
 
     def why_not(self, row: Any) -> str:
         """Why it does not apply to ``row`` ("当前为已确认"); "" if it does."""
-        for name, values in self.when.items():
-            value = getattr(row, name, None)
-            if value not in values:
-                return "当前为" + str(getattr(value, "label", None) or ("空" if value is None else value))
-        return ""
+        return when_problem(self.when, row)
+
+
+def when_problem(when: When, row: Any) -> str:
+    """Why ``row`` is not one of the rows ``when`` names ("当前为已确认"); "" if it is."""
+    for name, values in when.items():
+        value = getattr(row, name, None)
+        if value not in values:
+            return "当前为" + str(getattr(value, "label", None) or ("空" if value is None else value))
+    return ""
 
 
 def approve_reject(
@@ -145,6 +150,10 @@ class Link(NamedTuple):
     # Through a list in between: ("bills", "contract_id") lists the rows whose ``column`` holds one of the
     # bills of this contract (a contract's 收款记录, found through its bills).
     via: tuple[str, str] | None = None
+    # A column of this row holding the other admin's key, for rows that name their list themselves (an
+    # import batch names the admin of the rows it made): ``admin`` is then left "", and "{noun}" in the
+    # ``label`` reads as that list's noun (导入的{noun}: 导入的房间).
+    admin_in: str = ""
 
 
 class ModelAdmin:
@@ -158,6 +167,7 @@ class ModelAdmin:
     # The filters in sight (3–4); the others sit under 更多筛选. Default: the first three.
     primary_filters: ClassVar[list[str]] = []
     form: ClassVar[list[str]] = []
+    import_form: ClassVar[list[str]] = []  # the import template's columns; default: the form's (less uploads)
     detail: ClassVar[list[str]] = []  # default: every field but the id and the version
     export_id: ClassVar[bool] = False  # exports lead with the id (set when ``detail`` is the default)
     sortable: ClassVar[list[str] | None] = None  # default: every list column
@@ -180,6 +190,8 @@ class ModelAdmin:
     can_delete: ClassVar[Roles] = NOBODY
     can_export: ClassVar[Roles] = NOBODY
     can_import: ClassVar[Roles] = NOBODY
+    # The rows 编辑 applies to ({"state": (…)}, as Action.when); the others read only. Default: every row.
+    update_when: ClassVar[When] = {}
     actions: ClassVar[list[Action]] = []
     defaults: ClassVar[Mapping[str, Any]] = {}  # values set on create that the form does not show
     # Values an imported row gets that a row made in the form does not (代扣协议 imported are 批量签约).
@@ -339,6 +351,12 @@ class ModelAdmin:
         groups = [(title, [n for n in names if n in shown]) for title, names in cls.detail_groups.items()]
         groups.append(("其他", [n for n in shown if n not in named]))
         return [(title, names) for title, names in groups if names]
+
+    @classmethod
+    def update_problem(cls, row: Any) -> str:
+        """Why ``row`` may not be edited (its state: ``update_when``); "" if it may."""
+        why = when_problem(cls.update_when, row)
+        return f"{why}，不可编辑" if why else ""
 
     @classmethod
     def row_label(cls, row: Any) -> str:

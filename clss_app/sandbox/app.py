@@ -1,6 +1,7 @@
-"""The sandbox server: every external system's stand-in, each under its own paths (the payment provider's
-in pay.py, the bank's batch withholding in bank.py, the 监管平台's filings in regulator.py, the bank's
-按居贷 in loan.py)."""
+"""The sandbox server: every external system's stand-in, each under its own paths: the payment provider's
+in pay.py, the bank's batch withholding in bank.py and its 按居贷 in loan.py, 住房云 in housing_cloud.py,
+the 监管平台's filings in regulator.py, 住房链 in housing_chain.py, the 建融家园 APP's 存房易 in
+landlord_app.py."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from clss_app.sandbox import bank, loan, pay, regulator
+from clss_app.sandbox import bank, housing_cloud, loan, pay, regulator
 
 
 async def ping(request: Request) -> Response:
     return JSONResponse({"ok": True, "today": (datetime.now(UTC) + timedelta(hours=8)).date().isoformat()})
 
 
-app = Starlette(routes=[Route("/ping", ping), *pay.routes, *bank.routes, *regulator.routes, *loan.routes])
+STAND_INS = (pay, bank, loan, housing_cloud, regulator)
+app = Starlette(routes=[Route("/ping", ping), *(route for stand_in in STAND_INS for route in stand_in.routes)])

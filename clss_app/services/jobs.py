@@ -13,7 +13,7 @@ from datetime import date
 
 from clss_app import db
 from clss_app.core import audit, clock
-from clss_app.services import bills, filing, lease_changes, leasing, ledger, loans, pay_orders, withholding
+from clss_app.services import bills, filing, lease_changes, leasing, ledger, loans, pay_orders, user_import, withholding
 from clss_app.services.permissions import Principal
 from models import Role
 
@@ -42,6 +42,7 @@ def daily(today: date | None = None) -> dict[str, int]:
         done.update(filing.retry_waiting() | loans.retry_waiting())
     except Exception:
         log.exception("retrying filings and loans of %s failed", today)
+    done.update(user_import.run_due(today))  # T+1: yesterday's imported users verified with 住房云
     with db.session_scope() as s:
         wrong = ledger.mismatches(s)
         done["ledger_mismatches"] = len(wrong)

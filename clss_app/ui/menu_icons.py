@@ -26,6 +26,7 @@ ENTRY_ICONS: dict[str, str] = {
     "refunds": "undo-2",
     "bad_debts": "ban",
     "tenants": "users",
+    "user_imports": "user-check",
     "events": "megaphone",
     "event_signups": "user-plus",
     "coupons": "ticket",

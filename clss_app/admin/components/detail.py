@@ -200,7 +200,7 @@ def _header(S: State, admin: type[ModelAdmin], noun: str) -> rx.Component:
         rx.hstack(
             *actions,
             rx.cond(
-                S.perms["update"],
+                S.perms["update"] & S.detail_editable,
                 rx.button(
                     rx.icon("pencil", size=14),
                     "编辑",

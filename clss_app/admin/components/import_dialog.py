@@ -63,7 +63,22 @@ def import_dialog(IO: IOState, label: str) -> rx.Component:
                 rx.cond(
                     IO.import_filename != "",
                     rx.text(
-                        "文件：", IO.import_filename, "，共 ", IO.import_total, " 行", size="2", id="import-summary"
+                        "文件：",
+                        IO.import_filename,
+                        "，共 ",
+                        IO.import_total,
+                        " 行",
+                        rx.cond(
+                            IO.import_bad_rows > 0,
+                            "：校验通过 "
+                            + (IO.import_total - IO.import_bad_rows).to_string()
+                            + " 行，有误 "
+                            + IO.import_bad_rows.to_string()
+                            + " 行",
+                            "",
+                        ),
+                        size="2",
+                        id="import-summary",
                     ),
                 ),
                 rx.cond(

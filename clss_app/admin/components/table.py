@@ -217,7 +217,7 @@ def action_cell(S: State, admin: type[ModelAdmin], r) -> rx.Component:
         rx.menu.trigger(rx.el.button("更多", type="button", class_name="clss-link", data_row_action="more")),
         rx.menu.content(
             rx.cond(
-                S.perms["update"] & has_primary,
+                S.perms["update"] & has_primary & (r["_edit"] == "1"),
                 rx.menu.item("编辑", on_click=S.open_edit(r["id"]), data_row_action="edit"),
             ),
             *others,
@@ -229,7 +229,7 @@ def action_cell(S: State, admin: type[ModelAdmin], r) -> rx.Component:
             *primary,
             _view_link(S, r),
             rx.cond(has_primary, rx.fragment(), _edit_link(S, r)),
-            rx.cond((S.perms["update"] & has_primary) | (r["_more"] == "1"), more),
+            rx.cond((S.perms["update"] & has_primary & (r["_edit"] == "1")) | (r["_more"] == "1"), more),
             class_name="clss-row-actions",
         ),
         class_name="clss-cell clss-nowrap clss-ops",
@@ -242,7 +242,8 @@ def _view_link(S: State, r) -> rx.Component:
 
 def _edit_link(S: State, r) -> rx.Component:
     return rx.cond(
-        S.perms["update"], rx.el.button("编辑", type="button", on_click=S.open_edit(r["id"]), class_name="clss-link")
+        S.perms["update"] & (r["_edit"] == "1"),
+        rx.el.button("编辑", type="button", on_click=S.open_edit(r["id"]), class_name="clss-link"),
     )
 
 

@@ -32,6 +32,7 @@ class DetailMixin(FieldsMixin, mixin=True):
     detail_state: rx.Field[str] = rx.field("")  # the state badge's label ("" for none)
     detail_tone: rx.Field[str] = rx.field("gray")
     detail_actions: rx.Field[list[str]] = rx.field(default_factory=list)  # actions that apply, for this role
+    detail_editable: rx.Field[bool] = rx.field(True)  # the row is one 编辑 applies to (update_when)
     detail_tabs: rx.Field[list[RelatedTab]] = rx.field(default_factory=list)
     detail_timeline: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     _detail_id: int = 0  # the row the detail shows (the form's row may since be another)
@@ -67,6 +68,7 @@ class DetailMixin(FieldsMixin, mixin=True):
                 self.detail_actions = [
                     a.name for a in admin.actions if admin.allowed(p, f"action:{a.name}") and a.applies(row)
                 ]
+                self.detail_editable = not admin.update_problem(row)
                 self.detail_tabs = tabs(s, admin, p, row)
                 self.form_row_id = self._detail_id = row.id
         except Forbidden as exc:

@@ -71,6 +71,7 @@ class ListMixin(FormMixin, mixin=True):
             d["_primary"] = next((a.name for a in fit if a.primary), "")
             d["_acts"] = acts_text([a.name for a in fit])
             d["_more"] = "1" if any(a.name != d["_primary"] for a in fit) else ""
+            d["_edit"] = "" if admin.update_problem(r) else "1"  # update_when: the rows 编辑 applies to
         return out
 
     @event

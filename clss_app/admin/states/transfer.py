@@ -33,6 +33,7 @@ class TransferMixin(AdminBase, mixin=True):
     import_filename: rx.Field[str] = rx.field("")
     import_total: rx.Field[int] = rx.field(0)
     import_errors: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    import_bad_rows: rx.Field[int] = rx.field(0)  # the rows with an error: 共 N 行, 校验通过 N−k 行, 有误 k 行
     import_sample: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     import_columns: rx.Field[list[str]] = rx.field(default_factory=list)
     import_ready: rx.Field[bool] = rx.field(False)
@@ -105,7 +106,7 @@ class TransferMixin(AdminBase, mixin=True):
                 self.import_columns = [admin.fields[n].label for n in io.import_columns(admin, p)]
         except Forbidden as exc:
             return self._refused(exc)
-        self.import_errors, self.import_sample, self.import_total = [], [], 0
+        self.import_errors, self.import_sample, self.import_total, self.import_bad_rows = [], [], 0, 0
         self.import_ready, self.import_filename, self._import_preview = False, "", None
         self.import_open = True
 
@@ -142,7 +143,7 @@ class TransferMixin(AdminBase, mixin=True):
         self._import_preview = None  # a new file: the last one's check no longer stands
         self._upload_data = await upload.read(io.MAX_IMPORT_BYTES + 1)
         self.import_filename = (upload.name or upload.filename or "import")[-128:]
-        self.import_errors, self.import_sample, self.import_ready = [], [], False
+        self.import_errors, self.import_sample, self.import_ready, self.import_bad_rows = [], [], False, 0
         return self.__class__.check_import
 
     @event(background=True)
@@ -176,6 +177,7 @@ class TransferMixin(AdminBase, mixin=True):
                 self._import_preview = preview
                 self.import_total = preview.total
                 self.import_errors = preview.errors[:200]
+                self.import_bad_rows = len({e["row"] for e in preview.errors if e["row"].isdigit()})
                 self.import_sample = preview.sample
                 self.import_ready = preview.ok
             else:
