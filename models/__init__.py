@@ -3,6 +3,7 @@
 from models.app_content import Banner, BannerGroup, Evaluation, Feedback, FeedbackKind, FeedbackState, LinkKind
 from models.audit import AuditLog
 from models.base import LabeledEnum, utcnow
+from models.consign import ConsignApplication, ConsignContract, ConsignContractState, ConsignPayment, ConsignState
 from models.files import DownloadTicket, StoredFileOwner
 from models.housing import (
     Building,
@@ -149,6 +150,11 @@ __all__ = [
     "Clearing",
     "ClearingDifference",
     "ClearingState",
+    "ConsignApplication",
+    "ConsignContract",
+    "ConsignContractState",
+    "ConsignPayment",
+    "ConsignState",
     "Contract",
     "ContractSource",
     "ContractState",

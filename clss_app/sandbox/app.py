@@ -1,5 +1,5 @@
 """The sandbox server: every external system's stand-in, each under its own paths (the payment provider's
-in pay.py, the bank's batch withholding in bank.py)."""
+in pay.py, the bank's batch withholding in bank.py, the 建融家园 APP's 存房易 in landlord_app.py)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from clss_app.sandbox import bank, pay
+from clss_app.sandbox import bank, landlord_app, pay
 
 
 async def ping(request: Request) -> Response:
     return JSONResponse({"ok": True, "today": (datetime.now(UTC) + timedelta(hours=8)).date().isoformat()})
 
 
-app = Starlette(routes=[Route("/ping", ping), *pay.routes, *bank.routes])
+app = Starlette(routes=[Route("/ping", ping), *pay.routes, *bank.routes, *landlord_app.routes])
