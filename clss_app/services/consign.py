@@ -50,6 +50,7 @@ APPS, CONTRACTS = "consign_applications", "consign_contracts"  # the audit log's
 TAKEN = (ConsignState.CHOSEN, ConsignState.DRAFTED, ConsignState.SIGNED)  # the landlord chose this row
 APP_NO = re.compile(r"[A-Za-z0-9-]{1,24}")
 PHONE = re.compile(r"1\d{10}")
+SAID = {"app_choose": "建融家园：房东选择本企业", "app_sign": "建融家园：房东在线签约", "lapse": "已失效"}
 NOT_ENABLED = "本企业未开通存房易，请联系分行系统管理员"
 
 
@@ -196,7 +197,9 @@ def _move(session: Session, row: ConsignApplication | ConsignContract, old: Any,
         session.refresh(row)
         if action:
             resource = APPS if model is ConsignApplication else CONTRACTS
-            audit.record(session, None, resource, row.id, action, before, audit.snapshot(row, [*values, "state"]))
+            after = audit.snapshot(row, [*values, "state"])
+            summary = SAID[action] + (f"：{values['reason']}" if values.get("reason") else "")
+            audit.record(session, None, resource, row.id, action, before, after, summary=summary)
     return bool(done)
 
 
