@@ -96,7 +96,7 @@ LANDLORDS = [
         40,
     ),
 ]
-PAYEE_CARD = "6217000010002345678"  # a valid Luhn number
+PAYEE_CARD = "6217000010002345679"  # a valid Luhn number
 
 
 def _receive(s: Any, kind: str, at: datetime, **fields: Any) -> None:
