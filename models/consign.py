@@ -28,7 +28,18 @@ class ConsignState(LabeledEnum):
     LAPSED = ("lapsed", "已失效")
 
 
-class ConsignApplication(SQLModel, table=True):
+class LandlordHouse(SQLModel):
+    """The landlord and the house, as the application gives them and the contract keeps them (a mixin)."""
+
+    landlord_name: str = Field(max_length=32, title="房东姓名")
+    landlord_phone: str = Field(max_length=11, title="房东电话")
+    landlord_id_number: str = Field(max_length=18, title="房东身份证号")
+    house_address: str = Field(max_length=128, title="房屋地址")
+    house_area: Decimal = Field(max_digits=8, decimal_places=2, title="建筑面积(㎡)")
+    layout: str = Field(default="", max_length=32, title="户型")
+
+
+class ConsignApplication(LandlordHouse, table=True):
     """存房申请: what the landlord filled in on the APP, as one company received it, and where it stands."""
 
     __tablename__ = "consign_application"
@@ -38,12 +49,6 @@ class ConsignApplication(SQLModel, table=True):
     app_no: str = Field(max_length=24, index=True, title="申请编号")
     company_id: int = Field(foreign_key="org_unit.id", index=True, title="企业")
     city: str = Field(max_length=32, title="城市")
-    landlord_name: str = Field(max_length=32, title="房东姓名")
-    landlord_phone: str = Field(max_length=11, title="房东电话")
-    landlord_id_number: str = Field(max_length=18, title="房东身份证号")
-    house_address: str = Field(max_length=128, title="房屋地址")
-    house_area: Decimal = Field(max_digits=8, decimal_places=2, title="建筑面积(㎡)")
-    layout: str = Field(default="", max_length=32, title="户型")
     expected_rent: Decimal = money("期望月租金(元)")
     expected_months: int = Field(title="期望存房期限(月)")
     submitted_at: datetime = Field(sa_type=UTCDateTime, title="申请时间")
@@ -67,7 +72,7 @@ class ConsignContractState(LabeledEnum):
     ACTIVE = ("active", "执行中")
 
 
-class ConsignContract(SQLModel, table=True):
+class ConsignContract(LandlordHouse, table=True):
     """存房合同: the company rents the landlord's house for a term and pays the landlord rent each cycle."""
 
     __tablename__ = "consign_contract"
@@ -76,12 +81,6 @@ class ConsignContract(SQLModel, table=True):
     number: str = Field(max_length=24, unique=True, title="存房合同编号")
     application_id: int = Field(foreign_key="consign_application.id", unique=True, title="存房申请")
     company_id: int = Field(foreign_key="org_unit.id", index=True, title="企业")
-    landlord_name: str = Field(max_length=32, title="房东姓名")
-    landlord_phone: str = Field(max_length=11, title="房东电话")
-    landlord_id_number: str = Field(max_length=18, title="房东身份证号")
-    house_address: str = Field(max_length=128, title="房屋地址")
-    house_area: Decimal = Field(max_digits=8, decimal_places=2, title="建筑面积(㎡)")
-    layout: str = Field(default="", max_length=32, title="户型")
     start_date: date = Field(title="起始日")
     end_date: date = Field(title="到期日")
     monthly_rent: Decimal = money("付房东月租金(元)")

@@ -39,6 +39,7 @@ from models import (
     ConsignContractState,
     ConsignPayment,
     ConsignState,
+    LandlordHouse,
     OrgUnit,
     PayCycle,
     UnitKind,
@@ -334,11 +335,9 @@ def decide(approve: bool) -> Callable[[ActionContext[ConsignApplication]], Actio
     def run(ctx: ActionContext[ConsignApplication]) -> ActionResult:
         session, today, result = ctx.session, clock.today(), ActionResult()
         for row in ctx.rows:
-            if not enabled(session, row.company_id):
-                result.refused.append((row.app_no, NOT_ENABLED))
-                continue
-            if row.state != ConsignState.PENDING:
-                result.refused.append((row.app_no, f"当前为{row.state.label}"))
+            refusal = _refusal(session, row, ConsignState.PENDING, "")
+            if refusal:
+                result.refused.append((row.app_no, refusal))
                 continue
             if today > row.valid_until:
                 result.refused.append((row.app_no, f"申请已超过有效期（{row.valid_until}），不能审核"))
@@ -360,6 +359,18 @@ def decide(approve: bool) -> Callable[[ActionContext[ConsignApplication]], Actio
         return result
 
     return run
+
+
+def landlord_house(row: ConsignApplication) -> dict[str, Any]:
+    """What a 存房合同 copies from its application: the landlord and the house."""
+    return {n: getattr(row, n) for n in LandlordHouse.model_fields}
+
+
+def _refusal(session: Session, row: ConsignApplication, state: ConsignState, why: str) -> str:
+    """Why a company's action does not apply to ``row`` (it waits in ``state``), or ""."""
+    if not enabled(session, row.company_id):
+        return NOT_ENABLED
+    return "" if row.state == state else f"当前为{row.state.label}{why}"
 
 
 def draft_problems(values: dict[str, Any]) -> dict[str, str]:
@@ -393,11 +404,9 @@ def draft(ctx: ActionContext[ConsignApplication]) -> ActionResult:
     if errors:
         raise ValidationFailed(errors)
     for row in ctx.rows:
-        if not enabled(session, row.company_id):
-            result.refused.append((row.app_no, NOT_ENABLED))
-            continue
-        if row.state != ConsignState.CHOSEN:
-            result.refused.append((row.app_no, f"当前为{row.state.label}，房东选择本企业后才能拟定合同"))
+        refusal = _refusal(session, row, ConsignState.CHOSEN, "，房东选择本企业后才能拟定合同")
+        if refusal:
+            result.refused.append((row.app_no, refusal))
             continue
         if not _move(session, row, ConsignState.CHOSEN, "", state=ConsignState.DRAFTED):
             result.refused.append((row.app_no, "已被他人处理，请刷新"))
@@ -406,12 +415,7 @@ def draft(ctx: ActionContext[ConsignApplication]) -> ActionResult:
             number=new_number(session, row.company_id),
             application_id=saved_id(row),
             company_id=row.company_id,
-            landlord_name=row.landlord_name,
-            landlord_phone=row.landlord_phone,
-            landlord_id_number=row.landlord_id_number,
-            house_address=row.house_address,
-            house_area=row.house_area,
-            layout=row.layout,
+            **landlord_house(row),
             start_date=values["start_date"],
             end_date=values["end_date"],
             monthly_rent=values["monthly_rent"],
