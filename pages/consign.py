@@ -32,13 +32,12 @@ class ConsignApplicationAdmin(ModelAdmin, model=ConsignApplication, key="consign
     list_columns = [
         "app_no",
         "landlord_name",
+        "state",
+        "valid_until",
         "house_address",
         "house_area",
         "expected_rent",
-        "expected_months",
         "submitted_at",
-        "valid_until",
-        "state",
     ]
     search = ["app_no", "landlord_name", "house_address"]
     filters = ["state", "submitted_at", "valid_until", "app_pending", "company_id"]
@@ -86,13 +85,12 @@ class ConsignContractAdmin(ModelAdmin, model=ConsignContract, key="consign_contr
     list_columns = [
         "number",
         "landlord_name",
+        "state",
         "house_address",
         "start_date",
         "end_date",
         "monthly_rent",
         "cycle",
-        "state",
-        "signed_at",
     ]
     search = ["number", "landlord_name", "house_address"]
     filters = ["state", "start_date", "cycle", "app_pending", "company_id", "application_id"]

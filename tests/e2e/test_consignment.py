@@ -59,6 +59,7 @@ def test_a_landlords_application_becomes_a_signed_consignment_contract(page, bro
     assert [a["status"] for a in _landlord(sandbox_url, base_url, apply)] == [200]
 
     login(page, "manager")
+    expect(page.locator("#current-role")).to_be_visible()
     go(page, f"/consign/applications?q={APP_NO}")
     expect(rows(page)).to_have_count(1)
     expect(rows(page).first).to_contain_text("待审核")
