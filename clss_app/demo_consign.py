@@ -146,7 +146,7 @@ def seed_consign(ctx) -> None:
             expected_months=months,
         )
         found = s.execute(
-            sa.select(ConsignApplication.company_id, ConsignApplication.id).where(ConsignApplication.app_no == app_no)
+            sa.select(ConsignApplication.company_id, ConsignApplication.id).where(ConsignApplication.number == app_no)
         ).all()
         rows.append(dict(found))
     # 刘芳: 京安居 approved, 燕园 declined.
@@ -182,7 +182,7 @@ def seed_consign(ctx) -> None:
     )
     s.add(contract)
     s.flush()
-    _receive(s, "sign", now - timedelta(days=32), app_no=row.app_no, contract_no=contract.number)
+    _receive(s, "sign", now - timedelta(days=32), app_no=row.number, contract_no=contract.number)
     # 赵磊: never reviewed, lapsed by the daily job.
     consign.expire_lapsed(s, clock.today())
     ctx.counts["存房申请"] = s.execute(sa.select(sa.func.count()).select_from(ConsignApplication)).scalar_one()
@@ -190,4 +190,4 @@ def seed_consign(ctx) -> None:
 
 
 def _app_no(s: Any, row_id: int) -> str:
-    return s.execute(sa.select(ConsignApplication.app_no).where(ConsignApplication.id == row_id)).scalar_one()
+    return s.execute(sa.select(ConsignApplication.number).where(ConsignApplication.id == row_id)).scalar_one()

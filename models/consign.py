@@ -43,10 +43,10 @@ class ConsignApplication(LandlordHouse, table=True):
     """存房申请: what the landlord filled in on the APP, as one company received it, and where it stands."""
 
     __tablename__ = "consign_application"
-    __table_args__ = (sa.UniqueConstraint("app_no", "company_id", name="uq_consign_application_company"),)
+    __table_args__ = (sa.UniqueConstraint("number", "company_id", name="uq_consign_application_company"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    app_no: str = Field(max_length=24, index=True, title="申请编号")
+    number: str = Field(max_length=24, index=True, title="申请编号")
     company_id: int = Field(foreign_key="org_unit.id", index=True, title="企业")
     city: str = Field(max_length=32, title="城市")
     expected_rent: Decimal = money("期望月租金(元)")

@@ -30,7 +30,7 @@ def tell_again(roles: frozenset) -> Action:
 
 class ConsignApplicationAdmin(ModelAdmin, model=ConsignApplication, key="consign_applications"):
     list_columns = [
-        "app_no",
+        "number",
         "landlord_name",
         "state",
         "valid_until",
@@ -39,10 +39,10 @@ class ConsignApplicationAdmin(ModelAdmin, model=ConsignApplication, key="consign
         "expected_rent",
         "submitted_at",
     ]
-    search = ["app_no", "landlord_name", "house_address"]
+    search = ["number", "landlord_name", "house_address"]
     filters = ["state", "submitted_at", "valid_until", "app_pending", "company_id"]
     detail_groups = {
-        "申请": ["app_no", "state", "company_id", "submitted_at", "valid_until", "reason"],
+        "申请": ["number", "state", "company_id", "submitted_at", "valid_until", "reason"],
         "房东": ["landlord_name", "landlord_phone", "landlord_id_number"],
         "房屋": ["city", "house_address", "house_area", "layout", "expected_rent", "expected_months"],
         "办理": ["reviewed_by_id", "reviewed_at", "chosen_at", "app_pending", "app_error"],

@@ -152,14 +152,14 @@ def _apply(session: Session, msg: dict[str, str], at: datetime) -> Answer:
     if isinstance(house, str):
         return _refuse(house, 400)
     app_no = msg["app_no"]
-    if session.exec(select(ConsignApplication.id).where(ConsignApplication.app_no == app_no)).first():
+    if session.exec(select(ConsignApplication.id).where(ConsignApplication.number == app_no)).first():
         return DUPLICATE  # a repeat: the application is here already, whatever became of it since
     companies = companies_of(session, house["city"])
     if not companies:
         return _refuse(f"{house['city']}暂无开通存房易的企业")
     for c in companies:
         row = ConsignApplication(
-            app_no=app_no,
+            number=app_no,
             company_id=saved_id(c),
             submitted_at=at,
             valid_until=business_day(at) + timedelta(days=VALID_DAYS),
@@ -175,7 +175,7 @@ def _rows_of(session: Session, app_no: str) -> list[ConsignApplication]:
     return list(
         session.exec(
             select(ConsignApplication)
-            .where(ConsignApplication.app_no == app_no)
+            .where(ConsignApplication.number == app_no)
             .execution_options(populate_existing=True)
         ).all()
     )
@@ -234,7 +234,7 @@ def _sign(session: Session, msg: dict[str, str], at: datetime) -> Answer:
         .execution_options(populate_existing=True)
     ).first()
     row = session.get(ConsignApplication, c.application_id) if c is not None else None
-    if c is None or row is None or row.app_no != msg.get("app_no"):
+    if c is None or row is None or row.number != msg.get("app_no"):
         return _refuse("存房合同不存在")
     if c.state == ConsignContractState.ACTIVE:
         return DUPLICATE
@@ -296,21 +296,21 @@ def tell_review(session: Session, row: ConsignApplication) -> str:
     approved = row.state != ConsignState.REJECTED
     fields = {
         "kind": "review",
-        "app_no": row.app_no,
+        "app_no": row.number,
         "company_id": str(row.company_id),
         "company_name": _company_name(session, row.company_id),
         "result": "approved" if approved else "rejected",
         "reason": row.reason,
         "valid_until": row.valid_until.isoformat() if approved else "",
     }
-    return _tell(session, row, fields, f"review:{row.app_no}:{row.company_id}")
+    return _tell(session, row, fields, f"review:{row.number}:{row.company_id}")
 
 
 def tell_draft(session: Session, c: ConsignContract) -> str:
     row = session.get_one(ConsignApplication, c.application_id)
     fields = {
         "kind": "draft",
-        "app_no": row.app_no,
+        "app_no": row.number,
         "company_id": str(c.company_id),
         "company_name": _company_name(session, c.company_id),
         "contract_no": c.number,
@@ -337,10 +337,10 @@ def decide(approve: bool) -> Callable[[ActionContext[ConsignApplication]], Actio
         for row in ctx.rows:
             refusal = _refusal(session, row, ConsignState.PENDING, "")
             if refusal:
-                result.refused.append((row.app_no, refusal))
+                result.refused.append((row.number, refusal))
                 continue
             if today > row.valid_until:
-                result.refused.append((row.app_no, f"申请已超过有效期（{row.valid_until}），不能审核"))
+                result.refused.append((row.number, f"申请已超过有效期（{row.valid_until}），不能审核"))
                 continue
             values: dict[str, Any] = {
                 "state": ConsignState.APPROVED if approve else ConsignState.REJECTED,
@@ -352,10 +352,10 @@ def decide(approve: bool) -> Callable[[ActionContext[ConsignApplication]], Actio
             if approve:  # the landlord's turn: ten days from today
                 values["valid_until"] = today + timedelta(days=VALID_DAYS)
             if not _move(session, row, ConsignState.PENDING, "", **values):
-                result.refused.append((row.app_no, "已被他人处理，请刷新"))
+                result.refused.append((row.number, "已被他人处理，请刷新"))
                 continue
             result.done += 1
-            _told(result, row.app_no, tell_review(session, row))
+            _told(result, row.number, tell_review(session, row))
         return result
 
     return run
@@ -406,10 +406,10 @@ def draft(ctx: ActionContext[ConsignApplication]) -> ActionResult:
     for row in ctx.rows:
         refusal = _refusal(session, row, ConsignState.CHOSEN, "，房东选择本企业后才能拟定合同")
         if refusal:
-            result.refused.append((row.app_no, refusal))
+            result.refused.append((row.number, refusal))
             continue
         if not _move(session, row, ConsignState.CHOSEN, "", state=ConsignState.DRAFTED):
-            result.refused.append((row.app_no, "已被他人处理，请刷新"))
+            result.refused.append((row.number, "已被他人处理，请刷新"))
             continue
         c = ConsignContract(
             number=new_number(session, row.company_id),
@@ -441,7 +441,7 @@ def tell_again(ctx: ActionContext[Any]) -> ActionResult:
     """重新通知APP: the review or draft the APP has not taken yet, sent again under the same key."""
     session, result = ctx.session, ActionResult()
     for row in ctx.rows:
-        name = row.app_no if isinstance(row, ConsignApplication) else row.number
+        name = row.number
         if not row.app_pending:
             result.refused.append((name, "已通知建融家园"))
             continue

@@ -26,7 +26,7 @@ def upgrade() -> None:
     op.create_table(
         "consign_application",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("app_no", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+        sa.Column("number", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
         sa.Column("company_id", sa.Integer(), nullable=False),
         sa.Column("city", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("landlord_name", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -71,9 +71,9 @@ def upgrade() -> None:
             ["app_user.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("app_no", "company_id", name="uq_consign_application_company"),
+        sa.UniqueConstraint("number", "company_id", name="uq_consign_application_company"),
     )
-    op.create_index(op.f("ix_consign_application_app_no"), "consign_application", ["app_no"], unique=False)
+    op.create_index(op.f("ix_consign_application_number"), "consign_application", ["number"], unique=False)
     op.create_index(op.f("ix_consign_application_company_id"), "consign_application", ["company_id"], unique=False)
 
     op.create_table(
@@ -164,6 +164,6 @@ def downgrade() -> None:
 
     op.drop_table("consign_contract")
     op.drop_index(op.f("ix_consign_application_company_id"), table_name="consign_application")
-    op.drop_index(op.f("ix_consign_application_app_no"), table_name="consign_application")
+    op.drop_index(op.f("ix_consign_application_number"), table_name="consign_application")
 
     op.drop_table("consign_application")

@@ -78,7 +78,7 @@ def test_a_landlords_application_becomes_a_signed_consignment_contract(page, bro
     expect(rows(page).first).to_contain_text("待拟定合同")
     with Session(engine) as s:
         other = s.exec(
-            select(ConsignApplication).where(ConsignApplication.app_no == APP_NO, ConsignApplication.company_id != jing)
+            select(ConsignApplication).where(ConsignApplication.number == APP_NO, ConsignApplication.company_id != jing)
         ).one()
         assert (other.state, other.reason) == (ConsignState.LAPSED, "房东已选择其他企业")
 
@@ -128,7 +128,7 @@ def test_a_landlords_application_becomes_a_signed_consignment_contract(page, bro
         assert (
             s.exec(
                 select(ConsignApplication.state).where(
-                    ConsignApplication.app_no == APP_NO, ConsignApplication.company_id == jing
+                    ConsignApplication.number == APP_NO, ConsignApplication.company_id == jing
                 )
             ).one()
             == ConsignState.SIGNED

@@ -80,7 +80,7 @@ def _apply_with(**changes: str) -> tuple[int, dict]:
 
 def _rows(app_no: str) -> dict[int, ConsignApplication]:
     with db.session_scope() as s:
-        rows = s.exec(select(ConsignApplication).where(ConsignApplication.app_no == app_no)).all()
+        rows = s.exec(select(ConsignApplication).where(ConsignApplication.number == app_no)).all()
         for r in rows:
             s.expunge(r)
         return {r.company_id: r for r in rows}
