@@ -5,7 +5,9 @@ the contract reads 执行中 with its eight quarterly payments, which 财务 fin
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 from datetime import timedelta
 from decimal import Decimal
 
@@ -30,6 +32,11 @@ def _landlord(sandbox_url: str, base_url: str, *events: dict, repeat: int = 1) -
         sandbox_url, "/sandbox/landlord/act", {"app_url": base_url, "events": list(events), "repeat": repeat}
     )
     return answer["answers"]
+
+
+def sandbox_get(url: str, path: str) -> dict:
+    with urllib.request.urlopen(url + path, timeout=30) as r:
+        return json.loads(r.read())
 
 
 def _act(page, label: str, name: str) -> None:
@@ -70,6 +77,13 @@ def test_a_landlords_application_becomes_a_signed_consignment_contract(page, bro
     page.locator("#confirm-ok").click()
     expect(page.get_by_text("审核通过成功 1 条")).to_be_visible()
     expect(rows(page).first).to_contain_text("待房东选择")
+    with Session(engine) as s:  # the APP (the sandbox) took the review at once
+        mine = s.exec(
+            select(ConsignApplication).where(ConsignApplication.number == APP_NO, ConsignApplication.company_id == jing)
+        ).one()
+        assert not mine.app_pending and mine.app_error == ""
+    told = sandbox_get(sandbox_url, "/sandbox/landlord/state")["notices"][f"review:{APP_NO}:{jing}"]
+    assert told["result"] == "approved"
 
     # The landlord chooses 京安居 (twice, as a flaky phone would); 燕园's copy lapses.
     answers = _landlord(sandbox_url, base_url, {"kind": "choose", "app_no": APP_NO, "company_id": str(jing)}, repeat=2)
