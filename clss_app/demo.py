@@ -23,6 +23,7 @@ from clss_app import db
 from clss_app.core import clock
 from clss_app.core.privacy import check_digit
 from clss_app.core.rows import table_of
+from clss_app.demo_consign import seed_consign
 from clss_app.demo_filing_loans import seed_filing_and_loans
 from clss_app.demo_history import seed_history
 from clss_app.demo_payments import seed_deposits, seed_pay_orders
@@ -1182,6 +1183,7 @@ STEPS: list[Callable[[DemoContext], None]] = [
     seed_ledger,
     seed_pay_orders,
     seed_withholding,
+    seed_consign,
     seed_funnel_history,
     seed_deposits,
     seed_market,

@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"每日任务完成：过期预定 {done['expired_reservations']}，续租生效 {done['renewals_started']}，"
             f"滞纳金更新 {done['late_fees']}，过期支付订单 {done['expired_pay_orders']}，"
+            f"存房申请失效 {done['lapsed_consignments']}，"
             f"账本不符 {done['ledger_mismatches']}"
         )
     elif args.cmd == "clearing":

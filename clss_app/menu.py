@@ -73,6 +73,15 @@ MENU: tuple[MenuGroup, ...] = (
         ),
     ),
     MenuGroup(
+        "存房业务",
+        "house-plus",
+        (
+            E("consign_applications", "存房申请", "/consign/applications", STORE),
+            E("consign_contracts", "存房合同", "/consign/contracts", STORE | FIN),
+            E("consign_payments", "存房付款计划", "/consign/payments", STORE | FIN),
+        ),
+    ),
+    MenuGroup(
         "财务管理",
         "wallet",
         (

@@ -19,6 +19,7 @@ from clss_app.services.permissions import EXPORT
 from pages import (
     analytics,
     app_content,
+    consign,
     filing_and_loans,
     finance,
     home,
@@ -40,6 +41,7 @@ PAGE_MODULES = (
     finance,
     withholding,
     filing_and_loans,
+    consign,
     marketing,
     app_content,
     insurance,
@@ -62,6 +64,8 @@ def build(entries: Mapping[str, menu.MenuEntry] = menu.ENTRIES) -> AdminSite:
     site.label("jobs", "daily", "每日任务")
     site.label("jobs", "ledger_check", "账本核对")
     site.label("user_imports", "verify", "住房云验证")
+    for resource, action, label in consign.AUDIT_LABELS:  # the APP's and the daily job's moves
+        site.label(resource, action, label)
     return site
 
 

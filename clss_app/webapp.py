@@ -8,7 +8,7 @@ import reflex as rx
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from clss_app import event_guard, health, menu, payment_routes
+from clss_app import event_guard, health, landlord_routes, menu, payment_routes
 from clss_app.admin import downloads
 from clss_app.admin.components import admin_body
 from clss_app.admin.site import AdminSite
@@ -35,7 +35,14 @@ def build_app(site: AdminSite, entries: Mapping[str, menu.MenuEntry] = menu.ENTR
         # Applied in order: UploadGuard wraps our routes and Reflex's, so an upload is refused before it is
         # read; WebGuard wraps everything (headers, CSP, cross-origin refusals).
         api_transformer=[
-            Starlette(routes=[*downloads.routes(), *payment_routes.routes(), Route(health.ROUTE, health.health)]),
+            Starlette(
+                routes=[
+                    *downloads.routes(),
+                    *payment_routes.routes(),
+                    *landlord_routes.routes(),
+                    Route(health.ROUTE, health.health),
+                ]
+            ),
             UploadGuard,
             WebGuard,
         ],

@@ -3,6 +3,14 @@
 from models.app_content import Banner, BannerGroup, Evaluation, Feedback, FeedbackKind, FeedbackState, LinkKind
 from models.audit import AuditLog
 from models.base import LabeledEnum, utcnow
+from models.consign import (
+    ConsignApplication,
+    ConsignContract,
+    ConsignContractState,
+    ConsignPayment,
+    ConsignState,
+    LandlordHouse,
+)
 from models.files import DownloadTicket, StoredFileOwner
 from models.housing import (
     Building,
@@ -152,6 +160,11 @@ __all__ = [
     "Clearing",
     "ClearingDifference",
     "ClearingState",
+    "ConsignApplication",
+    "ConsignContract",
+    "ConsignContractState",
+    "ConsignPayment",
+    "ConsignState",
     "Contract",
     "ContractSource",
     "ContractState",
@@ -187,6 +200,7 @@ __all__ = [
     "InsuranceKind",
     "InsuranceProduct",
     "LabeledEnum",
+    "LandlordHouse",
     "LedgerSource",
     "LineState",
     "LinkKind",

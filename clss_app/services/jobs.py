@@ -1,6 +1,6 @@
 """The daily job: what the calendar does by itself (reservations expire, late fees accrue, renewals start,
-payment orders expire, withholding runs start on their projects' 代扣开始日 and sent runs' results are
-read), and the ledger's check (per bill, its lines add up to its paid amount).
+payment orders expire, 存房申请 past their ten days lapse, withholding runs start on their projects'
+代扣开始日 and sent runs' results are read), and the ledger's check (per bill, its lines add up to its paid amount).
 
 Every step is idempotent, so the job may run at start-up, every few hours, and by hand
 (``python -m clss_app.manage daily``) without doing anything twice.
@@ -13,7 +13,18 @@ from datetime import date
 
 from clss_app import db
 from clss_app.core import audit, clock
-from clss_app.services import bills, filing, lease_changes, leasing, ledger, loans, pay_orders, user_import, withholding
+from clss_app.services import (
+    bills,
+    consign,
+    filing,
+    lease_changes,
+    leasing,
+    ledger,
+    loans,
+    pay_orders,
+    user_import,
+    withholding,
+)
 from clss_app.services.permissions import Principal
 from models import Role
 
@@ -31,6 +42,7 @@ def daily(today: date | None = None) -> dict[str, int]:
             "renewals_started": lease_changes.hand_over_renewals(s, SYSTEM, today),
             "late_fees": bills.accrue_late_fees(s, today),
             "expired_pay_orders": pay_orders.expire_due(s),
+            "lapsed_consignments": consign.expire_lapsed(s, today),
         }
     # After the late fees (a line takes what the bill owes now), before the ledger's check (which then
     # covers what the result files posted); a bank away never stops the rest of the day's work.

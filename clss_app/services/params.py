@@ -131,6 +131,13 @@ ENTERPRISE: tuple[Param, ...] = (
         help="委托代收协议绑定的企业收款账号，代扣款项直接转入该账号",
     ),
     Param(
+        "consign_enabled",
+        "存房易开通",
+        "bool",
+        "否",
+        help="开通后本企业可收到本市房东在建融家园APP发起的存房申请，审核、拟定存房合同",
+    ),
+    Param(
         "contract_prefix",
         "合同编号前缀",
         "text",
