@@ -23,6 +23,7 @@ from clss_app import db
 from clss_app.core import clock
 from clss_app.core.privacy import check_digit
 from clss_app.core.rows import table_of
+from clss_app.demo_chain import seed_chain
 from clss_app.demo_history import seed_history
 from clss_app.demo_payments import seed_deposits, seed_pay_orders
 from clss_app.demo_withholding import seed_withholding
@@ -1184,6 +1185,7 @@ STEPS: list[Callable[[DemoContext], None]] = [
     seed_deposits,
     seed_market,
     seed_marketing,
+    seed_chain,
     seed_history,  # last: the history of every row made above (demo_history.py)
 ]
 

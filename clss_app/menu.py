@@ -92,6 +92,19 @@ MENU: tuple[MenuGroup, ...] = (
             E("bad_debts", "坏账审批", "/finance/bad-debts", FIN | {R.PRINCIPAL, R.MULTI_STORE_MANAGER}),
         ),
     ),
+    MenuGroup(
+        "区块链管理",
+        "link",
+        (
+            E(
+                "chain_applications",
+                "住房链上架申请",
+                "/chain/applications",
+                SYS | {R.PRINCIPAL, R.MULTI_STORE_MANAGER},
+            ),
+            E("chain_listings", "上架结果", "/chain/listings", SYS | STORE),
+        ),
+    ),
     MenuGroup("客户管理", "contact", (E("tenants", "租客管理", "/customers/tenants", STORE),)),
     MenuGroup(
         "营销工具",

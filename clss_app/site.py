@@ -19,6 +19,7 @@ from clss_app.services.permissions import EXPORT
 from pages import (
     analytics,
     app_content,
+    chain,
     finance,
     home,
     housing,
@@ -36,6 +37,7 @@ PAGE_MODULES = (
     leasing,
     finance,
     withholding,
+    chain,
     marketing,
     app_content,
     insurance,
@@ -57,6 +59,8 @@ def build(entries: Mapping[str, menu.MenuEntry] = menu.ENTRIES) -> AdminSite:
     site.label("rooms", "action:unlock", "解锁房间")
     site.label("jobs", "daily", "每日任务")
     site.label("jobs", "ledger_check", "账本核对")
+    site.label("chain_applications", "list", "住房链上架")  # the listing batch (services/chain_listing.py)
+    site.label("chain_applications", "list_failed", "住房链上架未成功")
     return site
 
 

@@ -3,6 +3,7 @@
 from models.app_content import Banner, BannerGroup, Evaluation, Feedback, FeedbackKind, FeedbackState, LinkKind
 from models.audit import AuditLog
 from models.base import LabeledEnum, utcnow
+from models.chain import ChainApplication, ChainApplyState, ChainListing, ListingState
 from models.files import DownloadTicket, StoredFileOwner
 from models.housing import (
     Building,
@@ -144,6 +145,9 @@ __all__ = [
     "BillState",
     "Building",
     "CallbackOutcome",
+    "ChainApplication",
+    "ChainApplyState",
+    "ChainListing",
     "Channel",
     "CityParam",
     "Clearing",
@@ -185,6 +189,7 @@ __all__ = [
     "LedgerSource",
     "LineState",
     "LinkKind",
+    "ListingState",
     "LockKind",
     "LoginLog",
     "LoginOutcome",

@@ -10,11 +10,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from clss_app.sandbox import bank, pay
+from clss_app.sandbox import bank, housing_chain, pay
 
 
 async def ping(request: Request) -> Response:
     return JSONResponse({"ok": True, "today": (datetime.now(UTC) + timedelta(hours=8)).date().isoformat()})
 
 
-app = Starlette(routes=[Route("/ping", ping), *pay.routes, *bank.routes])
+app = Starlette(routes=[Route("/ping", ping), *pay.routes, *bank.routes, *housing_chain.routes])

@@ -13,7 +13,7 @@ from datetime import date
 
 from clss_app import db
 from clss_app.core import audit, clock
-from clss_app.services import bills, lease_changes, leasing, ledger, pay_orders, withholding
+from clss_app.services import bills, chain_listing, lease_changes, leasing, ledger, pay_orders, withholding
 from clss_app.services.permissions import Principal
 from models import Role
 
@@ -38,6 +38,10 @@ def daily(today: date | None = None) -> dict[str, int]:
         done.update(withholding.run_due(today))
     except Exception:
         log.exception("withholding runs of %s failed", today)
+    try:  # 住房链's end-of-day listing batch; a chain away leaves the applications 待上架 with the reason
+        done.update(chain_listing.run_due(today))
+    except Exception:
+        log.exception("housing chain listing of %s failed", today)
     with db.session_scope() as s:
         wrong = ledger.mismatches(s)
         done["ledger_mismatches"] = len(wrong)

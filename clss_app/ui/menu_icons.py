@@ -22,6 +22,8 @@ ENTRY_ICONS: dict[str, str] = {
     "adjustments": "file-pen",
     "refunds": "undo-2",
     "bad_debts": "ban",
+    "chain_applications": "file-up",
+    "chain_listings": "list-checks",
     "tenants": "users",
     "events": "megaphone",
     "event_signups": "user-plus",
