@@ -1,5 +1,6 @@
-"""Demo step for 住房链上架, in the second company (燕园, under 北京分行): its 来源平台名称 and 编码, its scattered
-project's rooms each with a 来源平台房间编号 and a location, and two applications of that project:
+"""Demo step for 住房链上架, in the first company (京安居, under 北京分行): its 来源平台名称 and 编码, its scattered
+project's rooms (海淀家园, the 多店店长's too) each with a 来源平台房间编号 and a location, and two
+applications of that project:
 
 - the first, approved by sysadmin and listed by the end-of-day batch three days ago: every room 上架成功
   but one, refused by the chain (产权信息核验未通过, the sandbox's demo refusal);
@@ -30,7 +31,7 @@ from models import (
     Room,
 )
 
-PLATFORM_NAME, PLATFORM_CODE = "燕园公寓自营平台", "YYGY"
+PLATFORM_NAME, PLATFORM_CODE = "京安居自营平台", "JAJ"
 REFUSED_CODE, REFUSED_WHY = next(iter(sandbox.DEMO_REFUSED.items()))
 
 
@@ -47,7 +48,7 @@ def seed_chain(ctx) -> None:
     from clss_app.demo import staff_id
 
     s, today = ctx.session, clock.today()
-    company = ctx.ids["company"][1]
+    company = ctx.ids["company"][0]
     project = s.get_one(Project, ctx.projects_by_company[company][1])
     ctx.bulk(
         EnterpriseParam,
@@ -71,7 +72,7 @@ def seed_chain(ctx) -> None:
     s.flush()
 
     day = today - timedelta(days=3)
-    applicant, reviewer = staff_id(ctx, "principal2"), staff_id(ctx, "sysadmin")
+    applicant, reviewer = staff_id(ctx, "principal"), staff_id(ctx, "sysadmin")
     number = f"SL{day - timedelta(days=1):%Y%m%d}{company:04d}001"
     first = ChainApplication(
         number=number,

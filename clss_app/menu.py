@@ -102,7 +102,7 @@ MENU: tuple[MenuGroup, ...] = (
                 "/chain/applications",
                 SYS | {R.PRINCIPAL, R.MULTI_STORE_MANAGER},
             ),
-            E("chain_listings", "上架结果", "/chain/listings", SYS | STORE),
+            E("chain_listings", "上架结果", "/chain/listings", SYS | {R.PRINCIPAL, R.MULTI_STORE_MANAGER}),
         ),
     ),
     MenuGroup("客户管理", "contact", (E("tenants", "租客管理", "/customers/tenants", STORE),)),

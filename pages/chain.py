@@ -5,7 +5,7 @@ from sqlmodel import Session
 
 from clss_app.admin import Action, Count, Errors, Input, Link, ModelAdmin, Scope, Values, approve_reject
 from clss_app.core.results import ActionContext, ActionResult
-from clss_app.core.roles import STORE, SYS
+from clss_app.core.roles import SYS
 from clss_app.services import chain_listing
 from clss_app.services.permissions import Principal
 from models import ChainApplication, ChainApplyState, ChainListing, Role
@@ -70,6 +70,7 @@ class ChainApplicationAdmin(ModelAdmin, model=ChainApplication, key="chain_appli
             SYS,
             confirm="上架通常由日终批量完成。现在就将选中的 {n} 个申请的房间发送住房链？同一批次重复发送不会重复上架。",
             when={"state": (ChainApplyState.APPROVED,)},
+            primary=True,
         ),
         Action(
             "results",
@@ -104,4 +105,4 @@ class ChainListingAdmin(ModelAdmin, model=ChainListing, key="chain_listings"):
     default_sort = "-id"
     count = Count.CAPPED
     scope = Scope.project("project_id")
-    can_export = SYS | STORE
+    can_export = SYS | APPLICANTS

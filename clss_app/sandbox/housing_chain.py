@@ -30,7 +30,7 @@ from clss_app.sandbox.common import request_fields
 from clss_app.services import housing_chain
 
 # The demo's refused rooms (clss_app/demo_chain.py gives one room this code).
-DEMO_REFUSED = {"YYGY-CQ0404": "产权信息核验未通过"}
+DEMO_REFUSED = {"JAJ-CQ0404": "产权信息核验未通过"}
 
 
 @dataclass

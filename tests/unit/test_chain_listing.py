@@ -31,8 +31,8 @@ from models import (
 from tests.chain_world import new_project, room, strip
 from tests.sandbox_server import sandbox_call
 
-YANYUAN = "燕园公寓管理有限公司"  # under 北京分行; its 来源平台 is set in the demo
-JIANGANJU = "京安居住房租赁有限公司"  # under 北京分行; no 来源平台 set
+JIANGANJU = "京安居住房租赁有限公司"  # under 北京分行; its 来源平台 is set in the demo
+YANYUAN = "燕园公寓管理有限公司"  # under 北京分行; no 来源平台 set
 
 
 @pytest.fixture
@@ -52,12 +52,12 @@ def _admin(app_site, key="chain_applications"):
     return app_site.admin(key)
 
 
-def _project(company=YANYUAN, name="链上公寓", rooms=5) -> int:
+def _project(company=JIANGANJU, name="链上公寓", rooms=5) -> int:
     with db.session_scope() as s:
         return new_project(s, company, name, rooms).id
 
 
-def _apply(app_site, principal_of, project_id, who="principal2"):
+def _apply(app_site, principal_of, project_id, who="principal"):
     with db.session_scope() as s:
         row, _ = crud.create(s, _admin(app_site), principal_of(who), {"project_id": str(project_id), "remark": ""})
         return row.id
@@ -99,12 +99,12 @@ def _approved(app_site, principal_of, rooms=5, name="链上公寓"):
 
 def test_an_application_names_what_the_company_and_each_room_lack(demo_db, app_site, principal_of):
     admin, today = _admin(app_site), clock.today()
-    with db.session_scope() as s:  # 京安居 has no 来源平台, and two of its rooms lack fields
-        project = new_project(s, JIANGANJU, "链上公寓甲", rooms=3)
+    with db.session_scope() as s:  # 燕园 has no 来源平台, and two of its rooms lack fields
+        project = new_project(s, YANYUAN, "链上公寓甲", rooms=3)
         strip(s, project.id, "101", latitude=None, cover="")
         strip(s, project.id, "103", external_code="", photos="")
     with db.session_scope() as s, pytest.raises(ValidationFailed) as refused:
-        crud.create(s, admin, principal_of("principal"), {"project_id": str(project.id)})
+        crud.create(s, admin, principal_of("principal2"), {"project_id": str(project.id)})
     message = refused.value.errors["project_id"]
     assert "企业参数未设置来源平台名称、来源平台编码" in message
     assert "2 间房缺少上架必填信息：101（纬度、封面图）；103（来源平台房间编号、介绍图片）" in message
@@ -114,16 +114,16 @@ def test_an_application_names_what_the_company_and_each_room_lack(demo_db, app_s
 
     # Twelve rooms lacking their cover: the first eight named, the rest counted.
     with db.session_scope() as s:
-        big = new_project(s, YANYUAN, "链上公寓乙", rooms=12)
+        big = new_project(s, JIANGANJU, "链上公寓乙", rooms=12)
         for k in range(1, 13):
             strip(s, big.id, f"{100 + k}", cover="")
     with db.session_scope() as s, pytest.raises(ValidationFailed) as many:
-        crud.create(s, admin, principal_of("principal2"), {"project_id": str(big.id)})
+        crud.create(s, admin, principal_of("principal"), {"project_id": str(big.id)})
     message = many.value.errors["project_id"]
     assert message.startswith("12 间房缺少上架必填信息：101（封面图）") and message.endswith(
         "108（封面图）；等共 12 间"
     )
-    assert "企业参数" not in message  # 燕园's platform is set
+    assert "企业参数" not in message  # 京安居's platform is set
 
     # Fixed: the application is made, numbered, with a result row 未上架 for each room.
     with db.session_scope() as s:
@@ -132,22 +132,22 @@ def test_an_application_names_what_the_company_and_each_room_lack(demo_db, app_s
     app_id = _apply(app_site, principal_of, big.id)
     made = _application(app_id)
     assert made.number == f"SL{today:%Y%m%d}{made.company_id:04d}002"  # the demo's pending one is 001
-    assert (made.state, made.room_count, made.platform_code) == (ChainApplyState.PENDING, 12, "YYGY")
+    assert (made.state, made.room_count, made.platform_code) == (ChainApplyState.PENDING, 12, "JAJ")
     assert {x.state for x in _results(app_id).values()} == {ListingState.WAITING}
     # One open application a project at a time.
     with db.session_scope() as s, pytest.raises(ValidationFailed) as twice:
-        crud.create(s, admin, principal_of("principal2"), {"project_id": str(big.id)})
+        crud.create(s, admin, principal_of("principal"), {"project_id": str(big.id)})
     assert twice.value.errors["project_id"] == f"该项目已有进行中的上架申请（{made.number}），请待其审核或上架完成"
 
 
 def test_only_the_companys_principal_or_its_multi_store_manager_applies(demo_db, app_site, principal_of):
     admin = _admin(app_site)
     project_id = _project()
-    for who in ("store2", "finance2", "sysadmin"):
+    for who in ("manager", "finance", "sysadmin"):
         with db.session_scope() as s, pytest.raises(Forbidden):
             crud.create(s, admin, principal_of(who), {"project_id": str(project_id)})
     with db.session_scope() as s, pytest.raises(ValidationFailed) as other:  # another company's project
-        crud.create(s, admin, principal_of("principal"), {"project_id": str(project_id)})
+        crud.create(s, admin, principal_of("principal2"), {"project_id": str(project_id)})
     assert "不存在或无权访问" in other.value.errors["project_id"]
     with db.session_scope() as s, pytest.raises(ValidationFailed):  # a multi-store manager's unassigned project
         crud.create(s, admin, principal_of("multistore"), {"project_id": str(_project(JIANGANJU, "链上公寓丙"))})
@@ -158,7 +158,7 @@ def test_only_the_companys_principal_or_its_multi_store_manager_applies(demo_db,
 
 def test_only_the_branch_of_the_company_reviews(demo_db, app_site, principal_of):
     app_id = _apply(app_site, principal_of, _project())
-    for who in ("principal2", "store2"):
+    for who in ("principal", "manager"):
         with pytest.raises(Forbidden):
             _act(app_site, principal_of, "approve", app_id, who)
     # 上海分行's system admin: the row is outside its scope, as if it did not exist.
@@ -301,7 +301,7 @@ def test_the_chain_refuses_a_room_code_another_room_holds_and_a_room_without_pic
     chain_listing.run_due()
     with db.session_scope() as s:
         taken = room(s, one_id, "101").external_code
-        other = new_project(s, YANYUAN, "链上公寓戊", rooms=2)
+        other = new_project(s, JIANGANJU, "链上公寓戊", rooms=2)
         strip(s, other.id, "101", external_code=taken)
         other_id = other.id
     second = _apply(app_site, principal_of, other_id)
@@ -328,13 +328,13 @@ def test_the_daily_job_runs_the_batch(demo_db, app_site, principal_of, chain):
 
 def test_results_are_searched_by_room_number_within_the_viewers_scope(session, app_site, principal_of):
     admin = _admin(app_site, "chain_listings")
-    project = session.exec(select(Project).where(Project.name == "丰台优家")).one()
+    project = session.exec(select(Project).where(Project.name == "海淀家园")).one()
     some = session.exec(select(ChainListing).where(ChainListing.project_id == project.id)).first()
     number = room_of(session, some.room_id)
     q = ListQuery(q=number, filters={"project_id": str(project.id)})
-    found = fetch_page(session, admin, principal_of("principal2"), q)
+    found = fetch_page(session, admin, principal_of("multistore"), q)
     assert found and all(room_of(session, x.room_id) == number for x in found)
-    assert fetch_page(session, admin, principal_of("principal"), q) == []  # another company's
+    assert fetch_page(session, admin, principal_of("principal2"), q) == []  # another company's
     failed = fetch_page(session, admin, principal_of("sysadmin"), ListQuery(filters={"state": "failed"}))
     assert [x.reason for x in failed] == ["产权信息核验未通过"]
 
