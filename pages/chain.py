@@ -29,7 +29,6 @@ class ChainApplicationAdmin(ModelAdmin, model=ChainApplication, key="chain_appli
         "succeeded_count",
         "failed_count",
         "applied_at",
-        "batch_day",
         "note",
     ]
     search = ["number", "project.name", "batch_no"]

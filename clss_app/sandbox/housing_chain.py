@@ -15,7 +15,6 @@ failing with 503, and answers that list every room's result twice.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from collections import Counter
@@ -26,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from clss_app.core import signing
-from clss_app.sandbox.common import request_fields
+from clss_app.sandbox.common import Faults, request_fields
 from clss_app.services import housing_chain
 
 # The demo's refused rooms (clss_app/demo_chain.py gives one room this code).
@@ -39,10 +38,7 @@ class World:
     held: dict[tuple[str, str], str] = field(default_factory=dict)  # (platform, room code) -> room ref
     refused: dict[str, str] = field(default_factory=dict)  # room code -> reason
     listed: Counter[str] = field(default_factory=Counter)  # room ref -> times listed
-    slow_ms: int = 0
-    slow_next: int | None = None  # how many requests are slow (None: every one)
-    fail_next: int = 0
-    twice: bool = False
+    faults: Faults = field(default_factory=Faults)
 
 
 WORLD = World()
@@ -73,9 +69,9 @@ def _judge(platform: str, room: dict) -> dict:
 
 
 async def receive(request: Request) -> Response:
-    if WORLD.fail_next > 0:
-        WORLD.fail_next -= 1
-        return JSONResponse({"code": "SYSTEM_BUSY"}, status_code=503)
+    busy = WORLD.faults.busy()
+    if busy is not None:
+        return busy
     got = await request_fields(request)
     if not signing.verify(got, housing_chain.key()):
         return JSONResponse({"code": "SIGN_ERROR", "message": "签名错误"}, status_code=400)
@@ -87,12 +83,9 @@ async def receive(request: Request) -> Response:
             return _answer(code="FORMAT_ERROR", message="房源列表格式错误")
         platform = got.get("platform_code", "")
         WORLD.answers[batch_no] = json.dumps([_judge(platform, r) for r in rooms], ensure_ascii=False)
-    if WORLD.slow_ms and WORLD.slow_next != 0:  # taken, then slow to answer: the caller may send it again
-        if WORLD.slow_next is not None:
-            WORLD.slow_next -= 1
-        await asyncio.sleep(WORLD.slow_ms / 1000)
+    await WORLD.faults.slow()  # taken, then slow to answer: the caller may send it again
     results = WORLD.answers[batch_no]
-    if WORLD.twice:
+    if WORLD.faults.twice:
         results = json.dumps([r for r in json.loads(results) for _ in range(2)], ensure_ascii=False)
     return _answer(code="0000", batch_no=batch_no, results=results)
 
@@ -107,17 +100,8 @@ async def control(request: Request) -> Response:
         WORLD.held.clear()
         WORLD.refused.clear()
         WORLD.listed.clear()
-        WORLD.slow_ms = WORLD.fail_next = 0
-        WORLD.slow_next = None
-        WORLD.twice = False
+    WORLD.faults.set(body)
     WORLD.refused.update({str(k): str(v) for k, v in (body.get("refuse") or {}).items()})
-    if "slow_ms" in body:
-        WORLD.slow_ms = int(body["slow_ms"])
-        WORLD.slow_next = int(body["slow_next"]) if body.get("slow_next") is not None else None
-    if "fail_next" in body:
-        WORLD.fail_next = int(body["fail_next"])
-    if "twice" in body:
-        WORLD.twice = bool(body["twice"])
     return JSONResponse({"ok": True, "batches": len(WORLD.answers)})
 
 

@@ -55,7 +55,7 @@ def test_a_project_goes_on_the_chain_room_by_room_with_one_refused(page, browser
         strip(s, project_id, "102", external_code=f"T{project_id}-102")
         s.commit()
     page.locator("#form-save").click()
-    expect(page.get_by_text(re.compile(r"^已新增："))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^已申请上架：SL\d{15}。待分行系统管理员审核"))).to_be_visible()
     with Session(engine) as s:
         application = s.exec(select(ChainApplication).where(ChainApplication.project_id == project_id)).one()
         assert (application.state, application.room_count) == (ChainApplyState.PENDING, 5)
