@@ -12,7 +12,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from models.base import LabeledEnum, UTCDateTime, enum_column, utcnow
+from models.base import LabeledEnum, UTCDateTime, enum_column, partial_index, utcnow
 
 
 class ChainApplyState(LabeledEnum):
@@ -26,6 +26,10 @@ class ChainApplication(SQLModel, table=True):
     """住房链上架申请: one project of a company, reviewed by its branch's 系统管理员."""
 
     __tablename__ = "chain_application"
+    __table_args__ = (
+        # One open application a project (two heads applying at once: the second is refused here too).
+        partial_index("uq_chain_application_open", "project_id", where="state IN ('pending', 'approved')", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=20, unique=True, title="申请编号")

@@ -28,8 +28,8 @@ class ChainApplicationAdmin(ModelAdmin, model=ChainApplication, key="chain_appli
         "room_count",
         "succeeded_count",
         "failed_count",
-        "applied_at",
         "note",
+        "applied_at",
     ]
     search = ["number", "project.name", "batch_no"]
     filters = ["state", "applied_at", "project_id", "company_id", "batch_day"]
@@ -53,6 +53,7 @@ class ChainApplicationAdmin(ModelAdmin, model=ChainApplication, key="chain_appli
             "note",
         ],
     }
+    hidden_for = {"company_id": set(APPLICANTS)}  # their own company: a column the branch needs, not they
     noun = "上架申请"
     create_label = "申请上架"
     default_sort = "-id"
@@ -96,7 +97,7 @@ class ChainApplicationAdmin(ModelAdmin, model=ChainApplication, key="chain_appli
 
 
 class ChainListingAdmin(ModelAdmin, model=ChainListing, key="chain_listings"):
-    list_columns = ["room_id", "external_code", "project_id", "state", "reason", "day", "chain_code", "application_id"]
+    list_columns = ["room_id", "external_code", "project_id", "state", "reason", "day", "application_id", "chain_code"]
     search = ["room.number", "external_code"]
     filters = ["project_id", "day", "state", "application_id"]
     fields_override = {"room_id": Input(label="房间号")}

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from clss_app import db
 from clss_app.core import audit, clock
+from clss_app.core.errors import ValidationFailed
 from clss_app.core.images import split_images
 from clss_app.core.principal import Principal
 from clss_app.core.results import ActionContext, ActionResult
@@ -145,6 +146,8 @@ def take_rooms(session: Session, application: ChainApplication) -> None:
     """Each room the application lists gets its result row, 未上架 until the chain answers."""
     rooms = rooms_to_list(session, application.project_id)
     app_id = saved_id(application)
+    if not rooms:  # checked when applying; the rooms went meanwhile
+        raise ValidationFailed({"project_id": "项目下没有待上架的房间"})
     session.execute(
         sa.insert(ChainListing),
         [

@@ -6,7 +6,8 @@ Create Date: 2026-12-02 15:14:35
 
 Issue 21 item 7, 区块链管理. A company's application to list a project's rooms on 住房链 (its number unique;
 the batch number it is sent under, kept for every retry) and one result row per room of an application
-(unique per application and room: a batch answered twice writes nothing twice). New tables only.
+(unique per application and room: a batch answered twice writes nothing twice); one open application a
+project (a partial unique index). New tables only.
 """
 
 import sqlalchemy as sa
@@ -71,6 +72,14 @@ def upgrade() -> None:
     )
     op.create_index("ix_chain_application_company_id", "chain_application", ["company_id"], unique=False)
     op.create_index("ix_chain_application_project_id", "chain_application", ["project_id"], unique=False)
+    op.create_index(
+        "uq_chain_application_open",
+        "chain_application",
+        ["project_id"],
+        unique=True,
+        sqlite_where=sa.text("state IN ('pending', 'approved')"),
+        postgresql_where=sa.text("state IN ('pending', 'approved')"),
+    )
 
     op.create_table(
         "chain_listing",

@@ -10,6 +10,7 @@ import urllib.request
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from clss_app import db
@@ -138,6 +139,10 @@ def test_an_application_names_what_the_company_and_each_room_lack(demo_db, app_s
     with db.session_scope() as s, pytest.raises(ValidationFailed) as twice:
         crud.create(s, admin, principal_of("principal"), {"project_id": str(big.id)})
     assert twice.value.errors["project_id"] == f"该项目已有进行中的上架申请（{made.number}），请待其审核或上架完成"
+    # The database holds the rule too, whatever the code above it forgot (two heads applying at once).
+    with db.session_scope() as s, pytest.raises(IntegrityError), s.begin_nested():
+        s.add(ChainApplication(**{**made.model_dump(exclude={"id"}), "number": "SL-TWIN"}))
+        s.flush()
 
 
 def test_only_the_companys_principal_or_its_multi_store_manager_applies(demo_db, app_site, principal_of):
