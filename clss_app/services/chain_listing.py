@@ -28,7 +28,7 @@ from clss_app.core.errors import ValidationFailed
 from clss_app.core.images import split_images
 from clss_app.core.principal import Principal
 from clss_app.core.results import ActionContext, ActionResult
-from clss_app.core.rows import changed, saved_id
+from clss_app.core.rows import changed, saved_id, table_of
 from clss_app.services import housing_chain, params
 from models import (
     ChainApplication,
@@ -285,22 +285,35 @@ def send(
     now, first = clock.now(), dict[str, housing_chain.RoomResult]()
     for r in results:  # a room the answer names twice is read once
         first.setdefault(r.ref, r)
+    decided = []
     for ref, (listing, room) in mine.items():
         got = first.get(ref)
-        decided: dict = (
-            dict(reason="住房链未返回该房间的结果")
+        state, reason, chain_code = (
+            (ListingState.WAITING, "住房链未返回该房间的结果", "")
             if got is None
-            else dict(state=ListingState.LISTED, reason="", chain_code=got.chain_code[:40])
+            else (ListingState.LISTED, "", got.chain_code[:40])
             if got.ok
-            else dict(state=ListingState.FAILED, reason=(got.message or "住房链拒绝上架")[:128])
+            else (ListingState.FAILED, (got.message or "住房链拒绝上架")[:128], "")
         )
+        decided.append(
+            dict(b_id=listing.id, b_state=state, b_reason=reason, b_code=chain_code, b_ext=room.external_code)
+        )
+    if decided:  # each room once: only a row still 未上架 takes its result (one statement, every room)
+        t = table_of(ChainListing)
         changed(
             session,
-            sa.update(ChainListing)
-            .where(col(ChainListing.id) == listing.id, ChainListing.state == ListingState.WAITING)
+            sa.update(t)
+            .where(t.c.id == sa.bindparam("b_id"), t.c.state == ListingState.WAITING)
             .values(
-                **decided, external_code=room.external_code, day=day, listed_at=now, version=ChainListing.version + 1
+                state=sa.bindparam("b_state"),
+                reason=sa.bindparam("b_reason"),
+                chain_code=sa.bindparam("b_code"),
+                external_code=sa.bindparam("b_ext"),
+                day=day,
+                listed_at=now,
+                version=t.c.version + 1,
             ),
+            decided,
         )
     counts = dict(
         session.execute(
