@@ -23,6 +23,7 @@ from clss_app import db
 from clss_app.core import clock
 from clss_app.core.privacy import check_digit
 from clss_app.core.rows import table_of
+from clss_app.demo_chain import seed_chain
 from clss_app.demo_consign import seed_consign
 from clss_app.demo_filing_loans import seed_filing_and_loans
 from clss_app.demo_history import seed_history
@@ -1188,9 +1189,10 @@ STEPS: list[Callable[[DemoContext], None]] = [
     seed_deposits,
     seed_market,
     seed_marketing,
+    seed_user_imports,
+    seed_chain,
     seed_history,  # the history of every row made above (demo_history.py)
     seed_filing_and_loans,  # after it: made through the services, with the history they write
-    seed_user_imports,
 ]
 
 

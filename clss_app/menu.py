@@ -104,6 +104,19 @@ MENU: tuple[MenuGroup, ...] = (
         ),
     ),
     MenuGroup("用户管理", "user-plus", (E("user_imports", "用户导入", "/users/imports", STORE),)),
+    MenuGroup(
+        "区块链管理",
+        "link",
+        (
+            E(
+                "chain_applications",
+                "住房链上架申请",
+                "/chain/applications",
+                SYS | {R.PRINCIPAL, R.MULTI_STORE_MANAGER},
+            ),
+            E("chain_listings", "上架结果", "/chain/listings", SYS | {R.PRINCIPAL, R.MULTI_STORE_MANAGER}),
+        ),
+    ),
     MenuGroup("客户管理", "contact", (E("tenants", "租客管理", "/customers/tenants", STORE),)),
     MenuGroup(
         "营销工具",

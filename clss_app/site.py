@@ -19,6 +19,7 @@ from clss_app.services.permissions import EXPORT
 from pages import (
     analytics,
     app_content,
+    chain,
     consign,
     filing_and_loans,
     finance,
@@ -42,6 +43,7 @@ PAGE_MODULES = (
     withholding,
     filing_and_loans,
     consign,
+    chain,
     marketing,
     app_content,
     insurance,
@@ -66,6 +68,8 @@ def build(entries: Mapping[str, menu.MenuEntry] = menu.ENTRIES) -> AdminSite:
     site.label("user_imports", "verify", "住房云验证")
     for resource, action, label in consign.AUDIT_LABELS:  # the APP's and the daily job's moves
         site.label(resource, action, label)
+    site.label("chain_applications", "list", "住房链上架")  # the listing batch (services/chain_listing.py)
+    site.label("chain_applications", "list_failed", "住房链上架未成功")
     return site
 
 

@@ -3,6 +3,7 @@
 from models.app_content import Banner, BannerGroup, Evaluation, Feedback, FeedbackKind, FeedbackState, LinkKind
 from models.audit import AuditLog
 from models.base import LabeledEnum, utcnow
+from models.chain import ChainApplication, ChainApplyState, ChainListing, ListingState
 from models.consign import (
     ConsignApplication,
     ConsignContract,
@@ -155,6 +156,9 @@ __all__ = [
     "BillState",
     "Building",
     "CallbackOutcome",
+    "ChainApplication",
+    "ChainApplyState",
+    "ChainListing",
     "Channel",
     "CityParam",
     "Clearing",
@@ -204,6 +208,7 @@ __all__ = [
     "LedgerSource",
     "LineState",
     "LinkKind",
+    "ListingState",
     "Loan",
     "LoanMode",
     "LoanParam",

@@ -12,12 +12,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from clss_app.sandbox import bank, housing_cloud, landlord_app, loan, pay, regulator
+from clss_app.sandbox import bank, housing_chain, housing_cloud, landlord_app, loan, pay, regulator
 
 
 async def ping(request: Request) -> Response:
     return JSONResponse({"ok": True, "today": (datetime.now(UTC) + timedelta(hours=8)).date().isoformat()})
 
 
-STAND_INS = (pay, bank, loan, housing_cloud, regulator, landlord_app)
+STAND_INS = (pay, bank, loan, housing_cloud, regulator, housing_chain, landlord_app)
 app = Starlette(routes=[Route("/ping", ping), *(route for stand_in in STAND_INS for route in stand_in.routes)])

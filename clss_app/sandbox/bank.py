@@ -12,7 +12,6 @@ result files that list every line twice.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from clss_app.core import signing
-from clss_app.sandbox.common import request_fields
+from clss_app.sandbox.common import Faults, request_fields
 from clss_app.services import bank_gateway
 from clss_app.services.withhold_file import FileProblem, Outcome, Result, read_request, write_result
 
@@ -48,10 +47,7 @@ class World:
     batches: dict[str, Batch] = field(default_factory=dict)  # by run number
     failing: dict[str, str] = field(default_factory=dict)  # card -> reason code
     debits: Counter[str] = field(default_factory=Counter)  # our reference -> times debited
-    slow_ms: int = 0
-    slow_next: int | None = None  # how many requests are slow (None: every one)
-    fail_next: int = 0
-    twice: bool = False
+    faults: Faults = field(default_factory=Faults)
 
 
 WORLD = World()
@@ -61,21 +57,14 @@ def _today() -> datetime:
     return datetime.now(UTC) + timedelta(hours=8)
 
 
-async def _slow() -> None:
-    if WORLD.slow_ms and WORLD.slow_next != 0:
-        if WORLD.slow_next is not None:
-            WORLD.slow_next -= 1
-        await asyncio.sleep(WORLD.slow_ms / 1000)
-
-
 def _answer(**fields: str) -> JSONResponse:
     return JSONResponse(signing.signed(fields, bank_gateway.key()))
 
 
 async def _fields(request: Request) -> dict[str, str] | Response:
-    if WORLD.fail_next > 0:
-        WORLD.fail_next -= 1
-        return JSONResponse({"code": "SYSTEM_BUSY"}, status_code=503)
+    busy = WORLD.faults.busy()
+    if busy is not None:
+        return busy
     fields = await request_fields(request)
     if not signing.verify(fields, bank_gateway.key()):
         return JSONResponse({"code": "SIGN_ERROR", "message": "签名错误"}, status_code=400)
@@ -115,7 +104,7 @@ async def receive(request: Request) -> Response:
             known = WORLD.batches[run_no] = Batch(sha, f"CCB{len(WORLD.batches) + 1:010d}", _process(text))
         except FileProblem as exc:
             return _answer(code="FILE_ERROR", message=str(exc))
-    await _slow()  # taken, then slow to answer: the caller may give up and send it again
+    await WORLD.faults.slow()  # taken, then slow to answer: the caller may give up and send it again
     return _answer(code="0000", run_no=run_no, batch_no=known.batch_no)
 
 
@@ -135,11 +124,11 @@ async def results(request: Request) -> Response:
     got = await _fields(request)
     if isinstance(got, Response):
         return got
-    await _slow()
+    await WORLD.faults.slow()
     batch = WORLD.batches.get(got.get("run_no", ""))
     if batch is None:
         return _answer(code="NOT_FOUND", message="无此批次")
-    return _answer(code="0000", run_no=got["run_no"], file=_twice(batch.result) if WORLD.twice else batch.result)
+    return _answer(code="0000", run_no=got["run_no"], file=_twice(batch.result) if WORLD.faults.twice else batch.result)
 
 
 async def control(request: Request) -> Response:
@@ -151,17 +140,8 @@ async def control(request: Request) -> Response:
         WORLD.batches.clear()
         WORLD.failing.clear()
         WORLD.debits.clear()
-        WORLD.slow_ms = WORLD.fail_next = 0
-        WORLD.slow_next = None
-        WORLD.twice = False
+    WORLD.faults.set(body)
     WORLD.failing.update({str(k): str(v) for k, v in (body.get("fail_cards") or {}).items()})
-    if "slow_ms" in body:
-        WORLD.slow_ms = int(body["slow_ms"])
-        WORLD.slow_next = int(body["slow_next"]) if body.get("slow_next") is not None else None
-    if "fail_next" in body:
-        WORLD.fail_next = int(body["fail_next"])
-    if "twice" in body:
-        WORLD.twice = bool(body["twice"])
     return JSONResponse({"ok": True, "batches": len(WORLD.batches)})
 
 

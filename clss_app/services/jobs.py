@@ -15,6 +15,7 @@ from clss_app import db
 from clss_app.core import audit, clock
 from clss_app.services import (
     bills,
+    chain_listing,
     consign,
     filing,
     lease_changes,
@@ -55,6 +56,10 @@ def daily(today: date | None = None) -> dict[str, int]:
     except Exception:
         log.exception("retrying filings and loans of %s failed", today)
     done.update(user_import.run_due(today))  # T+1: yesterday's imported users verified with 住房云
+    try:  # 住房链's end-of-day listing batch; a chain away leaves the applications 待上架 with the reason
+        done.update(chain_listing.run_due(today))
+    except Exception:
+        log.exception("housing chain listing of %s failed", today)
     with db.session_scope() as s:
         wrong = ledger.mismatches(s)
         done["ledger_mismatches"] = len(wrong)

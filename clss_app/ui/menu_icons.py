@@ -28,6 +28,8 @@ ENTRY_ICONS: dict[str, str] = {
     "adjustments": "file-pen",
     "refunds": "undo-2",
     "bad_debts": "ban",
+    "chain_applications": "file-up",
+    "chain_listings": "list-checks",
     "tenants": "users",
     "user_imports": "user-check",
     "events": "megaphone",

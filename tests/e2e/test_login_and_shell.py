@@ -14,7 +14,7 @@ from tests.e2e.conftest import login, open_list, shot
 MENUS = {  # written out by hand from the domain guide, not derived from clss_app.menu
     "super": ({"APP管理", "行情查询", "数据分析", "系统管理"}, "超级管理员", ["员工管理", "城市参数"], ["房态图"]),
     "sysadmin": (
-        {"房源管理", "营销工具", "APP管理", "保险管理", "行情查询", "数据分析", "系统管理"},
+        {"房源管理", "区块链管理", "营销工具", "APP管理", "保险管理", "行情查询", "数据分析", "系统管理"},
         "系统管理员",
         ["Banner管理", "项目管理", "员工管理"],
         ["房态图", "收款登记", "城市参数"],
@@ -23,6 +23,7 @@ MENUS = {  # written out by hand from the domain guide, not derived from clss_ap
         {
             "工作台",
             "房源管理",
+            "区块链管理",
             "租务管理",
             "合同管理",
             "财务管理",
@@ -41,6 +42,7 @@ MENUS = {  # written out by hand from the domain guide, not derived from clss_ap
         {
             "工作台",
             "房源管理",
+            "区块链管理",
             "租务管理",
             "合同管理",
             "财务管理",
@@ -78,6 +80,7 @@ MENUS = {  # written out by hand from the domain guide, not derived from clss_ap
 ALL_GROUPS = {
     "工作台",
     "房源管理",
+    "区块链管理",
     "租务管理",
     "合同管理",
     "财务管理",

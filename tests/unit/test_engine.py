@@ -162,7 +162,7 @@ def test_create_validates_like_a_form_and_audits(session, principal_of):
         session,
         EnterpriseParamAdmin,
         p,
-        {"company_id": "京安居住房租赁有限公司", "key": "source_platform_code", "value": "2"},
+        {"company_id": "燕园公寓管理有限公司", "key": "source_platform_code", "value": "2"},
     )
     log = session.exec(
         select(AuditLog).where(AuditLog.row_id == row.id, AuditLog.resource == "enterprise_params")

@@ -99,10 +99,11 @@ def test_require_row_refuses_rows_outside_the_scope(session, principal_of):
 
 EXPECTED_GROUPS = {
     "super": {"APP管理", "行情查询", "数据分析", "系统管理"},
-    "sysadmin": {"房源管理", "营销工具", "APP管理", "保险管理", "行情查询", "数据分析", "系统管理"},
+    "sysadmin": {"房源管理", "区块链管理", "营销工具", "APP管理", "保险管理", "行情查询", "数据分析", "系统管理"},
     "principal": {
         "工作台",
         "房源管理",
+        "区块链管理",
         "租务管理",
         "合同管理",
         "存房业务",
@@ -118,6 +119,7 @@ EXPECTED_GROUPS = {
     "multistore": {
         "工作台",
         "房源管理",
+        "区块链管理",
         "租务管理",
         "合同管理",
         "存房业务",
