@@ -1,7 +1,7 @@
 """consignment: 存房易 applications, 存房合同 and their payable schedule
 
 Revision ID: 0025
-Revises: 0022
+Revises: 0024
 Create Date: 2026-12-02 15:13:33
 
 Issue 21 item 6, 存房易. Landlords' applications from the 建融家园 APP (one row per application number and
@@ -17,7 +17,7 @@ from alembic import op
 import models.base
 
 revision = "0025"
-down_revision = "0022"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """filing and loans: 网签备案 on contracts, 按居贷 parameters and loans
 
 Revision ID: 0026
-Revises: 0022
+Revises: 0025
 Create Date: 2026-12-02 15:13:28
 
 Issue 21, items 5 and 8. A contract's 政府备案 (state, filing number and time, the last failure's note);
@@ -19,7 +19,7 @@ from alembic import op
 import models.base
 
 revision = "0026"
-down_revision = "0022"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 

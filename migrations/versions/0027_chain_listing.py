@@ -1,7 +1,7 @@
 """chain listing: 住房链上架申请 and each room's 上架结果
 
 Revision ID: 0027
-Revises: 0022
+Revises: 0026
 Create Date: 2026-12-02 15:14:35
 
 Issue 21 item 7, 区块链管理. A company's application to list a project's rooms on 住房链 (its number unique;
@@ -17,7 +17,7 @@ from alembic import op
 import models.base
 
 revision = "0027"
-down_revision = "0022"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
