@@ -117,7 +117,7 @@ def _callback(order: PayOrder, txn="T0001", amount=None, key=sandbox.DEMO_KEY, *
         "amount": amount or f"{order.amount:.2f}",
         "currency": "CNY",
         "status": "SUCCESS",
-        "paid_at": "2026-12-02T02:00:00Z",
+        "paid_at": clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),  # today, whatever day the suite runs
         **extra,
     }
     return json.dumps(signing.signed(msg, key)).encode()
