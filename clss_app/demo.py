@@ -25,6 +25,7 @@ from clss_app.core.privacy import check_digit
 from clss_app.core.rows import table_of
 from clss_app.demo_history import seed_history
 from clss_app.demo_payments import seed_deposits, seed_pay_orders
+from clss_app.demo_signing import seed_signing
 from clss_app.demo_withholding import seed_withholding
 from clss_app.services.auth import hash_password
 from models import (
@@ -1184,6 +1185,7 @@ STEPS: list[Callable[[DemoContext], None]] = [
     seed_deposits,
     seed_market,
     seed_marketing,
+    seed_signing,
     seed_history,  # last: the history of every row made above (demo_history.py)
 ]
 

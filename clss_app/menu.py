@@ -69,6 +69,8 @@ MENU: tuple[MenuGroup, ...] = (
             E("contracts", "合同列表", "/contracts", STORE | FIN),
             E("online_review", "在线签约审核", "/contracts/online-review", STORE),
             E("master_leases", "企业包租", "/contracts/master-leases", OWNERS),
+            E("signing_settings", "在线签约设置", "/contracts/signing-settings", OWNERS),
+            E("contract_imports", "合同导入", "/contracts/imports", STORE),
         ),
     ),
     MenuGroup(
@@ -146,7 +148,7 @@ MENU: tuple[MenuGroup, ...] = (
             E("city_params", "城市参数", "/system/city-params", {R.SUPER_ADMIN}),
             E("enterprise_params", "企业参数", "/system/enterprise-params", SYS),
             E("pay_settings", "支付参数", "/system/pay-settings", SYS),
-            E("project_params", "项目参数", "/system/project-params", SYS, 3),
+            E("project_params", "项目参数", "/system/project-params", SYS),
             E("audit_log", "操作日志", "/system/audit-log", ADMINS),
             E("login_log", "登录日志", "/system/login-log", ADMINS),
         ),

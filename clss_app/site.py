@@ -25,6 +25,7 @@ from pages import (
     insurance,
     leasing,
     marketing,
+    signing,
     system,
     withholding,
 )
@@ -36,6 +37,7 @@ PAGE_MODULES = (
     leasing,
     finance,
     withholding,
+    signing,
     marketing,
     app_content,
     insurance,
@@ -57,6 +59,7 @@ def build(entries: Mapping[str, menu.MenuEntry] = menu.ENTRIES) -> AdminSite:
     site.label("rooms", "action:unlock", "解锁房间")
     site.label("jobs", "daily", "每日任务")
     site.label("jobs", "ledger_check", "账本核对")
+    site.label("contract_imports", "t1_batch", "日终批处理")
     return site
 
 

@@ -3,6 +3,7 @@
 from models.app_content import Banner, BannerGroup, Evaluation, Feedback, FeedbackKind, FeedbackState, LinkKind
 from models.audit import AuditLog
 from models.base import LabeledEnum, utcnow
+from models.contract_imports import ContractImport, ImportState
 from models.files import DownloadTicket, StoredFileOwner
 from models.housing import (
     Building,
@@ -150,6 +151,7 @@ __all__ = [
     "ClearingDifference",
     "ClearingState",
     "Contract",
+    "ContractImport",
     "ContractSource",
     "ContractState",
     "Coupon",
@@ -176,6 +178,7 @@ __all__ = [
     "FlashSale",
     "Floor",
     "ImportBatch",
+    "ImportState",
     "IndexKind",
     "InsuranceCover",
     "InsuranceExtra",

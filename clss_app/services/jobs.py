@@ -13,7 +13,7 @@ from datetime import date
 
 from clss_app import db
 from clss_app.core import audit, clock
-from clss_app.services import bills, lease_changes, leasing, ledger, pay_orders, withholding
+from clss_app.services import bills, contract_imports, lease_changes, leasing, ledger, pay_orders, withholding
 from clss_app.services.permissions import Principal
 from models import Role
 
@@ -32,6 +32,7 @@ def daily(today: date | None = None) -> dict[str, int]:
             "late_fees": bills.accrue_late_fees(s, today),
             "expired_pay_orders": pay_orders.expire_due(s),
         }
+    done.update(contract_imports.nightly(today, SYSTEM))  # T+1: yesterday's confirmed imports become contracts
     # After the late fees (a line takes what the bill owes now), before the ledger's check (which then
     # covers what the result files posted); a bank away never stops the rest of the day's work.
     try:
