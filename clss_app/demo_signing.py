@@ -58,7 +58,11 @@ def seed_signing(ctx) -> None:
     s.flush()
     s.add(
         PricingStandard(
-            fee_item_id=fee.id or 0, project_id=project.id or 0, name="宽带", unit_price=0, unit=PriceUnit.MANUAL
+            fee_item_id=fee.id or 0,
+            project_id=project.id or 0,
+            name="宽带",
+            unit_price=Decimal(0),
+            unit=PriceUnit.MANUAL,
         )
     )
     rooms = s.scalars(

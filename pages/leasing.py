@@ -46,6 +46,7 @@ from models import (
     Tenant,
 )
 from pages.printing import printed
+from pages.signing import CHANGE_CARD
 
 R = Role
 IN_PROJECT = Within("project_id")
@@ -491,6 +492,7 @@ class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
         PRINT_SETTLEMENT,
         PRINT_CONTRACT,
         VOID,
+        CHANGE_CARD,
     ]
 
     @classmethod

@@ -60,6 +60,16 @@ CARD_INPUTS = ask(
 )
 
 
+CHANGE_CARD = Action(
+    "change_card",
+    "修改代扣银行卡号",
+    contract_imports.change_card,
+    STORE,
+    confirm="更换该租客的代扣银行卡：原代扣协议解约，以新卡号签订新协议（企业代签）。",
+    inputs=CARD_INPUTS,
+)
+
+
 class ContractImportAdmin(ModelAdmin, model=ContractImport, key="contract_imports"):
     list_columns = [
         "room_id",
@@ -116,14 +126,7 @@ class ContractImportAdmin(ModelAdmin, model=ContractImport, key="contract_import
             confirm="取消确认选中的 {n} 份导入合同？它们回到待确认，不会生成正式合同。",
             when={"state": (ImportState.CONFIRMED,)},
         ),
-        Action(
-            "change_card",
-            "修改代扣银行卡号",
-            contract_imports.change_card,
-            STORE,
-            confirm="更换该租客的代扣银行卡：原代扣协议解约，以新卡号签订新协议（企业代签）。",
-            inputs=CARD_INPUTS,
-        ),
+        CHANGE_CARD,
         Action(
             "remove",
             "删除",

@@ -132,15 +132,7 @@ def cancel_problem(row: ContractImport) -> str:
 
 
 def _move(session: Session, row: ContractImport, old: ImportState, **changes: Any) -> bool:
-    return (
-        changed(
-            session,
-            sa.update(ContractImport)
-            .where(ContractImport.id == row.id, ContractImport.state == old, ContractImport.version == row.version)
-            .values(version=ContractImport.version + 1, **changes),
-        )
-        == 1
-    )
+    return leasing._conditional(session, ContractImport, row, old, **changes)
 
 
 def _label(row: ContractImport) -> str:
@@ -214,7 +206,8 @@ def delete(ctx: ActionContext) -> ActionResult:
 
 
 def change_card(ctx: ActionContext) -> ActionResult:
-    """修改代扣银行卡号 of the row's tenant: the agreement in force ends and one on the new card begins."""
+    """修改代扣银行卡号 of the row's tenant (an imported contract's, or a contract's): the agreement in force
+    ends and one on the new card begins."""
     result = ActionResult()
     if len(ctx.rows) != 1:
         result.refused.append(("银行卡号", "一次只能修改一位租客的代扣银行卡号"))

@@ -102,7 +102,6 @@ def _transition(session, p, seen, expected, target, action, verb, reason, change
     # Only rooms inside the scope are read back: one outside it is answered as a missing one, by its id.
     rows = session.execute(select(Room.id, Room.number, Room.status).where(Room.id.in_(ids), in_scope)).all()
     outcome = Outcome(changed_ids=sorted(won_ids))
-    now = utcnow()
     for room_id, number, status in sorted(rows, key=lambda r: r.number):
         if room_id in won_ids:
             outcome.done.append(number)
@@ -113,21 +112,7 @@ def _transition(session, p, seen, expected, target, action, verb, reason, change
     missing = set(ids) - {r.id for r in rows}
     outcome.refused += [(f"#{i}", NOT_FOUND) for i in sorted(missing)]
     if won_ids:
-        session.execute(
-            sa.insert(RoomStatusLog),
-            [
-                dict(
-                    room_id=i,
-                    from_status=expected,
-                    to_status=target,
-                    action=action,
-                    reason=log_reason,
-                    username=p.username,
-                    at=now,
-                )
-                for i in won_ids
-            ],
-        )
+        _log(session, p, dict.fromkeys(won_ids, log_reason), expected, target, action)
         audit.record(
             session,
             p,
@@ -207,22 +192,28 @@ def move_many(
         ).scalars()
     )
     if won:
-        session.execute(
-            sa.insert(RoomStatusLog),
-            [
-                dict(
-                    room_id=i,
-                    from_status=expected,
-                    to_status=target,
-                    action=action,
-                    reason=reasons[i][:100],
-                    username=p.username,
-                    at=utcnow(),
-                )
-                for i in won
-            ],
-        )
+        _log(session, p, {i: reasons[i] for i in won}, expected, target, action)
     return won
+
+
+def _log(session: Session, p: Principal, reasons: dict[int, str], before: RoomStatus, after: RoomStatus, action: str):
+    """The status history of the rooms a batch moved: one row each, with its reason."""
+    now = utcnow()
+    session.execute(
+        sa.insert(RoomStatusLog),
+        [
+            dict(
+                room_id=i,
+                from_status=before,
+                to_status=after,
+                action=action,
+                reason=why[:MAX_REASON],
+                username=p.username,
+                at=now,
+            )
+            for i, why in reasons.items()
+        ],
+    )
 
 
 def history(session: Session, p: Principal | None, room_id: int, limit: int = 20) -> list[RoomStatusLog]:

@@ -104,6 +104,11 @@ def sheet(w: World, rows: list[tuple[str, str, str, str]]) -> pl.DataFrame:
     )
 
 
+def leases(w: World, n: int, start: str = "2027-01-01", end: str = "2027-12-31") -> list[tuple[str, str, str, str]]:
+    """The file's rows: the world's first ``n`` rooms, each to a tenant of its own, for one term."""
+    return [(w.rooms[i], w.tenants[i][0], start, end) for i in range(n)]
+
+
 def imported(s: Session, app_site, principal_of, frame: pl.DataFrame) -> list[ContractImport]:
     admin = app_site.admin("contract_imports")
     manager = principal_of("manager")
@@ -321,18 +326,7 @@ def test_a_room_taken_meanwhile_fails_its_row_with_the_reason(demo_db, principal
 def test_deleting_is_for_rows_not_yet_real_and_a_real_one_blocks_its_batch_by_name(demo_db, principal_of, app_site):
     with db.session_scope() as s:
         w = world(s, principal_of)
-        rows = imported(
-            s,
-            app_site,
-            principal_of,
-            sheet(
-                w,
-                [
-                    (w.rooms[0], w.tenants[0][0], "2027-01-01", "2027-12-31"),
-                    (w.rooms[1], w.tenants[1][0], "2027-01-01", "2027-12-31"),
-                ],
-            ),
-        )
+        rows = imported(s, app_site, principal_of, sheet(w, leases(w, 2)))
         act(s, app_site, principal_of, "confirm", rows[:1])
     contract_imports.run_batch(clock.today(), jobs.SYSTEM)
     with db.session_scope() as s:
@@ -358,18 +352,7 @@ def test_confirmed_on_a_shanghai_day_is_signed_by_that_days_batch(demo_db, princ
     late = datetime(2026, 12, 2, 15, 59, tzinfo=UTC)  # 23:59 in Shanghai on 2 December
     with db.session_scope() as s:
         w = world(s, principal_of)
-        rows = imported(
-            s,
-            app_site,
-            principal_of,
-            sheet(
-                w,
-                [
-                    (w.rooms[0], w.tenants[0][0], "2027-01-01", "2027-12-31"),
-                    (w.rooms[1], w.tenants[1][0], "2027-01-01", "2027-12-31"),
-                ],
-            ),
-        )
+        rows = imported(s, app_site, principal_of, sheet(w, leases(w, 2)))
     with time_machine.travel(late, tick=False), db.session_scope() as s:
         act(s, app_site, principal_of, "confirm", rows[:1])
     with time_machine.travel(late + timedelta(minutes=2), tick=False), db.session_scope() as s:
