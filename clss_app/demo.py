@@ -1185,8 +1185,8 @@ STEPS: list[Callable[[DemoContext], None]] = [
     seed_deposits,
     seed_market,
     seed_marketing,
-    seed_signing,
-    seed_history,  # last: the history of every row made above (demo_history.py)
+    seed_history,  # the history of every row made above (demo_history.py)
+    seed_signing,  # after it: the nightly batch writes its own (the room's status log, the audit)
 ]
 
 

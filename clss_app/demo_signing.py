@@ -1,23 +1,26 @@
 """Demo step for 在线签约设置 and 合同批量导入, in the first company (which 批量代扣 already opened, in
 demo_withholding): its first project's settings (对日, 按月, 代扣开启 on its 代扣开始日, its own 合同条款, a
-手工录入 网络费 with its default amount), and one import of five contracts on its last vacant rooms: one
+手工录入 网络费 with its default amount), and one import of five contracts: one
 confirmed yesterday and made real by yesterday's nightly batch (the batch's own code), one confirmed today
 (waiting for tonight), three waiting to be confirmed."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 
 from clss_app.core import clock
+from clss_app.core.clock import SHANGHAI
 from clss_app.services import contract_imports
 from clss_app.services.billing import add_months
 from clss_app.services.jobs import SYSTEM
 from models import (
     BillMode,
+    Contract,
     ContractImport,
+    ContractSource,
     FeeItem,
     FeeKind,
     ImportBatch,
@@ -65,14 +68,25 @@ def seed_signing(ctx) -> None:
             unit=PriceUnit.MANUAL,
         )
     )
+    # Rooms the project was built with (not its imported batch) and people with no lease yet, away from the
+    # first and last ones the tests take.
     rooms = s.scalars(
         sa.select(Room)
-        .where(Room.project_id == project.id, Room.status == RoomStatus.VACANT)
+        .where(Room.project_id == project.id, Room.status == RoomStatus.VACANT, Room.import_batch_id.is_(None))
         .order_by(Room.id.desc())
+        .offset(3)
         .limit(5)
     ).all()
     tenants = s.scalars(
-        sa.select(Tenant).where(Tenant.company_id == company, Tenant.id_number != "").order_by(Tenant.id).limit(5)
+        sa.select(Tenant)
+        .where(
+            Tenant.company_id == company,
+            Tenant.id_number != "",
+            Tenant.id.not_in(sa.select(Contract.tenant_id)),
+        )
+        .order_by(Tenant.id)
+        .offset(10)
+        .limit(5)
     ).all()
     manager = staff_id(ctx, "manager")
     batch = ImportBatch(
@@ -113,5 +127,8 @@ def seed_signing(ctx) -> None:
         )
     s.flush()
     signed, _ = contract_imports.sign_confirmed(s, SYSTEM, today - timedelta(days=1))  # yesterday's batch
+    # It ran last night (23:30 in Beijing), the day its contract is signed.
+    night = datetime.combine(today - timedelta(days=1), time(23, 30), tzinfo=SHANGHAI)
+    s.execute(sa.update(Contract).where(Contract.source == ContractSource.IMPORT).values(created_at=night))
     ctx.counts["合同导入"] = len(rooms)
     ctx.counts["导入生成合同"] = signed

@@ -38,7 +38,7 @@ class ProjectParamsAdmin(ModelAdmin, model=Project, key="project_params"):
     noun = "签约设置"
     default_sort = "id"
     scope = Scope.project("id")
-    can_update = SYS | OWNERS  # each list's viewers (its menu entry) may edit; 代扣开启 stays the system admin's
+    can_update = SYS
     readonly_for = {"withhold_enabled": NOT_SYS}  # 代扣开启: the branch's system admin (manual)
     links = [Link("费项设置（手工录入默认金额）", "fee_items", "project_id", totals=())]
 
@@ -48,7 +48,10 @@ class ProjectParamsAdmin(ModelAdmin, model=Project, key="project_params"):
 
 
 class SigningSettingsAdmin(ProjectParamsAdmin, model=Project, key="signing_settings"):
-    """The same settings where the store reaches them (manual: 合同管理 → 签约办理 → 在线签约设置)."""
+    """The same settings where the store reaches them (manual: 合同管理 → 签约办理 → 在线签约设置); 代扣开启
+    stays the system admin's (readonly here, refused by the service)."""
+
+    can_update = OWNERS
 
 
 CARD_INPUTS = ask(

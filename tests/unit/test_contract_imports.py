@@ -60,6 +60,7 @@ def world(s: Session, principal_of, enabled: bool = True) -> World:
     手工录入 fee with its default amount."""
     p = principal_of("manager")
     project = s.get_one(Project, sorted(p.project_ids or [])[0])
+    s.execute(sa.delete(ContractImport).where(ContractImport.state.in_(signing.OPEN_IMPORTS)))  # the demo's
     s.execute(
         sa.delete(EnterpriseParam).where(
             EnterpriseParam.company_id == project.company_id, EnterpriseParam.key == "withhold_enabled"

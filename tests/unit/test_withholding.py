@@ -607,7 +607,8 @@ def test_the_daily_job_starts_a_projects_run_on_its_day_once(twenty, principal_o
 
 
 def test_only_system_admins_turn_a_projects_withholding_on(session, principal_of, app_site):
-    settings = _admin(app_site, "project_params")  # 项目参数 / 在线签约设置 holds 代扣开启 and 代扣开始日
+    # 在线签约设置 holds 代扣开启 and 代扣开始日: the store's list of it (合同管理), the system admin's (项目参数)
+    settings, params_page = _admin(app_site, "signing_settings"), _admin(app_site, "project_params")
     project = project_of(session)
     project.withhold_enabled = False
     session.add(project)
@@ -623,11 +624,13 @@ def test_only_system_admins_turn_a_projects_withholding_on(session, principal_of
     )
     assert (row.withhold_enabled, row.withhold_day) == (False, 12)  # the day is the store's, the switch is not
     with pytest.raises(ValidationFailed) as bad:
-        crud.update(session, settings, principal_of("sysadmin"), project.id, {**raw, "withhold_day": "29"}, row.version)
+        crud.update(
+            session, params_page, principal_of("sysadmin"), project.id, {**raw, "withhold_day": "29"}, row.version
+        )
     assert "withhold_day" in bad.value.errors
     row, _ = crud.update(
         session,
-        settings,
+        params_page,
         principal_of("sysadmin"),
         project.id,
         {**raw, "withhold_enabled": "是", "withhold_day": "12"},
