@@ -272,7 +272,7 @@ def sign_confirmed(session: Session, p: Principal, day: date) -> tuple[int, int]
         session, p, {r.room_id: f"合同导入 #{r.id}" for r in rows}, RoomStatus.VACANT, RoomStatus.SIGNED, "sign"
     )
     lost = {r.room_id for r in rows} - won
-    status = {i: st for i, st in session.execute(select(Room.id, Room.status).where(Room.id.in_(lost)))}
+    status = dict(session.execute(select(Room.id, Room.status).where(Room.id.in_(lost))).all())
     contracts: list[tuple[ContractImport, Contract]] = []
     failures: list[tuple[ContractImport, str]] = []
     for r in rows:
