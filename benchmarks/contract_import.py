@@ -133,6 +133,7 @@ def main() -> int:
                     version=1,
                 )
             )
+        s.execute(sa.delete(ContractImport))  # the demo's: the figure is of these 10,000 alone
         s.execute(sa.insert(ContractImport), rows)
         project_id = pj.id
 

@@ -1,6 +1,6 @@
 """Demo step for 在线签约设置 and 合同批量导入, in the first company (which 批量代扣 already opened, in
 demo_withholding): its first project's settings (对日, 按月, 代扣开启 on its 代扣开始日, its own 合同条款, a
-手工录入 网络费 with its default amount), and one import of five contracts: one
+手工录入 门禁卡费 with its default amount), and one import of five contracts: one
 confirmed yesterday and made real by yesterday's nightly batch (the batch's own code), one confirmed today
 (waiting for tonight), three waiting to be confirmed."""
 
@@ -36,7 +36,7 @@ from models import (
 )
 
 TERMS = """一、甲方将上述房屋出租给乙方作居住使用，乙方不得擅自改变房屋用途或转租。
-二、租金、网络费按月支付，由乙方签约的代扣银行卡于每月代扣开始日自动扣款；扣款失败的，乙方应在三日内补缴。
+二、租金及物业、网络等费用按月支付，由乙方签约的代扣银行卡于每月代扣开始日自动扣款；扣款失败的，乙方应在三日内补缴。
 三、押金于合同终止、乙方结清全部费用并交还房屋后退还。
 四、乙方应爱护房屋及设施，因使用不当造成损坏的，应负责修复或赔偿。
 五、任何一方提前解除合同，应提前三十日书面通知对方，并按约定承担违约责任。"""
@@ -52,10 +52,10 @@ def seed_signing(ctx) -> None:
     s.add(project)
     fee = FeeItem(
         project_id=project.id or 0,
-        name="网络费",
-        kind=FeeKind.PERIODIC,
-        default_amount=Decimal("50.00"),
-        description="100M 宽带，签约时按默认金额出账",
+        name="门禁卡费",
+        kind=FeeKind.ONE_OFF,
+        default_amount=Decimal("20.00"),
+        description="门禁卡工本费，签约时按默认金额出账",
     )
     s.add(fee)
     s.flush()
@@ -63,7 +63,7 @@ def seed_signing(ctx) -> None:
         PricingStandard(
             fee_item_id=fee.id or 0,
             project_id=project.id or 0,
-            name="宽带",
+            name="门禁卡",
             unit_price=Decimal(0),
             unit=PriceUnit.MANUAL,
         )

@@ -105,7 +105,7 @@ class ContractImportAdmin(ModelAdmin, model=ContractImport, key="contract_import
         ],
         "导入与确认": ["import_batch_id", "created_by_id", "created_at", "confirmed_on", "confirmed_by_id"],
     }
-    noun = "导入合同"
+    noun = "合同"  # 导入合同 in the import dialog, not 导入导入合同
     default_sort = "-id"
     scope = Scope.project("project_id")
     can_import = can_export = STORE

@@ -32,7 +32,7 @@ from tests.e2e.conftest import go, login, open_list, shot
 from tests.e2e.test_admin_engine import rows
 from tests.e2e.test_leasing import pick
 
-PROJECT_ID = 1  # 朝阳青年汇: the demo set its 在线签约设置 (对日, 按月, 代扣开启, a 手工录入 网络费)
+PROJECT_ID = 1  # 朝阳青年汇: the demo set its 在线签约设置 (对日, 按月, 代扣开启, a 手工录入 门禁卡费)
 
 
 def _rooms_and_tenants(engine) -> tuple[list[Room], list[Tenant], str]:
@@ -157,7 +157,7 @@ def test_an_import_with_a_bad_row_is_fixed_confirmed_made_real_and_billed_as_sig
         ).one()
         assert real.state == ContractState.SIGNED and real.number == made.contract_no
         billed = _schedule(s, real.id or 0)
-        assert any(b[1] == "网络费" for b in billed)  # the project's 手工录入 fee at its default amount
+        assert ("门禁卡费", 20) in [(b[1], b[6]) for b in billed]  # the project's 手工录入 fee at its default
         assert billed == _schedule(s, signed.id or 0)
         assert ledger.mismatches(s) == []
     go(page, f"/finance/bills?f_contract_id={real.id}")
