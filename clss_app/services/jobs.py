@@ -32,7 +32,10 @@ def daily(today: date | None = None) -> dict[str, int]:
             "late_fees": bills.accrue_late_fees(s, today),
             "expired_pay_orders": pay_orders.expire_due(s),
         }
-    done.update(contract_imports.nightly(today, SYSTEM))  # T+1: yesterday's confirmed imports become contracts
+    try:  # T+1: yesterday's confirmed imports become contracts; what fails waits for the next round
+        done.update(contract_imports.nightly(today, SYSTEM))
+    except Exception:
+        log.exception("contract import batch of %s failed", today)
     # After the late fees (a line takes what the bill owes now), before the ledger's check (which then
     # covers what the result files posted); a bank away never stops the rest of the day's work.
     try:
