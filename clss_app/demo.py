@@ -28,6 +28,7 @@ from clss_app.demo_consign import seed_consign
 from clss_app.demo_filing_loans import seed_filing_and_loans
 from clss_app.demo_history import seed_history
 from clss_app.demo_payments import seed_deposits, seed_pay_orders
+from clss_app.demo_signing import seed_signing
 from clss_app.demo_user_import import seed_user_imports
 from clss_app.demo_withholding import seed_withholding
 from clss_app.services.auth import hash_password
@@ -1193,6 +1194,7 @@ STEPS: list[Callable[[DemoContext], None]] = [
     seed_chain,
     seed_history,  # the history of every row made above (demo_history.py)
     seed_filing_and_loans,  # after it: made through the services, with the history they write
+    seed_signing,  # the nightly batch writes its own history (the room's status log, the audit)
 ]
 
 

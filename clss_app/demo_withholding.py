@@ -94,7 +94,7 @@ def seed_withholding(ctx) -> None:
         s.execute(sa.delete(EnterpriseParam).where(EnterpriseParam.company_id == company, EnterpriseParam.key == key))
         s.add(EnterpriseParam(company_id=company, key=key, value=value, remark=remark))
     day = last_run_day(today)
-    s.execute(sa.update(Project).where(Project.id == project).values(withhold_day=day.day))
+    s.execute(sa.update(Project).where(Project.id == project).values(withhold_day=day.day, withhold_enabled=True))
     paid, owed, signed = _bills(s, project, day)
     people = {t.id: t for t in s.scalars(sa.select(Tenant).where(Tenant.id.in_([b.tenant_id for b in paid + owed])))}
     signers = [staff_id(ctx, "assistant"), staff_id(ctx, "manager"), staff_id(ctx, "finance")]

@@ -70,6 +70,8 @@ MENU: tuple[MenuGroup, ...] = (
             E("online_review", "在线签约审核", "/contracts/online-review", STORE),
             E("master_leases", "企业包租", "/contracts/master-leases", OWNERS),
             E("contract_filings", "网签和备案", "/contracts/filings", STORE),
+            E("signing_settings", "在线签约设置", "/contracts/signing-settings", OWNERS),
+            E("contract_imports", "合同导入", "/contracts/imports", STORE),
         ),
     ),
     MenuGroup(
@@ -172,7 +174,7 @@ MENU: tuple[MenuGroup, ...] = (
             E("enterprise_params", "企业参数", "/system/enterprise-params", SYS),
             E("pay_settings", "支付参数", "/system/pay-settings", SYS),
             E("loan_params", "贷款参数", "/system/loan-params", SYS),
-            E("project_params", "项目参数", "/system/project-params", SYS, 3),
+            E("project_params", "项目参数", "/system/project-params", SYS),
             E("audit_log", "操作日志", "/system/audit-log", ADMINS),
             E("login_log", "登录日志", "/system/login-log", ADMINS),
         ),

@@ -28,6 +28,7 @@ from pages import (
     insurance,
     leasing,
     marketing,
+    signing,
     system,
     users,
     withholding,
@@ -44,6 +45,7 @@ PAGE_MODULES = (
     filing_and_loans,
     consign,
     chain,
+    signing,
     marketing,
     app_content,
     insurance,
@@ -70,6 +72,7 @@ def build(entries: Mapping[str, menu.MenuEntry] = menu.ENTRIES) -> AdminSite:
         site.label(resource, action, label)
     site.label("chain_applications", "list", "住房链上架")  # the listing batch (services/chain_listing.py)
     site.label("chain_applications", "list_failed", "住房链上架未成功")
+    site.label("contract_imports", "t1_batch", "日终批处理")
     return site
 
 

@@ -12,6 +12,7 @@ from models.consign import (
     ConsignState,
     LandlordHouse,
 )
+from models.contract_imports import ContractImport, ImportState
 from models.files import DownloadTicket, StoredFileOwner
 from models.housing import (
     Building,
@@ -170,6 +171,7 @@ __all__ = [
     "ConsignPayment",
     "ConsignState",
     "Contract",
+    "ContractImport",
     "ContractSource",
     "ContractState",
     "Coupon",
@@ -197,6 +199,7 @@ __all__ = [
     "FlashSale",
     "Floor",
     "ImportBatch",
+    "ImportState",
     "ImportedUser",
     "IndexKind",
     "InsuranceCover",

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from models.base import LabeledEnum, UTCDateTime, enum_column, money, percent, utcnow
+from models.leasing import BillMode, PayCycle
 
 
 class ProjectKind(LabeledEnum):
@@ -56,9 +57,15 @@ class Project(SQLModel, table=True):
     review_comment: str = Field(default="", max_length=255, title="审核意见")
     late_fee_grace_days: int = Field(default=0, title="滞纳金宽限天数")
     late_fee_rate: Decimal = percent("租金滞纳金日费率(%)", default=Decimal("0.05"))
-    # 代扣开始日: the day of the month the daily job starts this project's withholding run; none: no
-    # automatic run. (Issue 21 moves it to 在线签约设置: one column, so the move is easy.)
+    # 在线签约设置 (项目参数, issue 21): what back-office signing and 合同批量导入 take from the project.
+    # 代扣开始日: the day of the month the daily job starts this project's withholding run, when 代扣开启.
     withhold_day: int | None = Field(default=None, ge=1, le=28, title="代扣开始日")
+    withhold_enabled: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()}, title="代扣开启")
+    bill_mode: BillMode | None = Field(default=None, sa_column=enum_column(BillMode, nullable=True), title="账单类型")
+    pay_cycle: PayCycle = Field(
+        default=PayCycle.MONTHLY, sa_column=enum_column(PayCycle, nullable=False, server_default="1"), title="缴费周期"
+    )
+    contract_terms: str = Field(default="", sa_type=sa.Text, sa_column_kwargs={"server_default": ""}, title="合同条款")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="创建时间")
     version: int = Field(default=1, title="版本")
 
@@ -101,6 +108,7 @@ class PriceUnit(LabeledEnum):
     PER_KWH = ("per_kwh", "元/度")
     PER_TON = ("per_ton", "元/吨")
     FIXED = ("fixed", "元/次")
+    MANUAL = ("manual", "手工录入")  # the amount is the fee item's 默认金额 (项目参数 → 在线签约设置)
 
 
 class FeeItem(SQLModel, table=True):
@@ -114,6 +122,8 @@ class FeeItem(SQLModel, table=True):
     name: str = Field(max_length=32, title="费项名称")
     kind: FeeKind = Field(sa_column=enum_column(FeeKind, nullable=False), title="收费类型")
     description: str = Field(default="", max_length=255, title="说明")
+    # For a fee priced 手工录入: the amount signing and 合同批量导入 bill (a month's, or once for 一次性).
+    default_amount: Decimal | None = money("手工录入默认金额(元)", default=None)
     version: int = Field(default=1, title="版本")
 
 

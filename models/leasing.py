@@ -92,6 +92,7 @@ class ContractSource(LabeledEnum):
     ROOM_CHANGE = ("room_change", "换房")
     SUBLET = ("sublet", "转租")
     MASTER_LEASE = ("master_lease", "企业包租")
+    IMPORT = ("import", "合同导入")
 
 
 class Payer(LabeledEnum):

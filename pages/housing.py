@@ -46,7 +46,6 @@ class ProjectAdmin(ModelAdmin, model=Project, key="projects"):
         "cover": Image(max_mb=5),
         "late_fee_grace_days": Range(0, 90),
         "late_fee_rate": Range(0, 5),
-        "withhold_day": (Range(1, 28), Input(help="每月几号自动发起本项目的银行代扣（1–28），不填则不自动发起")),
     }
     list_columns = ["cover", "name", "company_id", "city", "district", "kind", "publish_state", "visible"]
     search = ["name", "address", "district"]
@@ -63,12 +62,10 @@ class ProjectAdmin(ModelAdmin, model=Project, key="projects"):
         "cover",
         "late_fee_grace_days",
         "late_fee_rate",
-        "withhold_day",
     ]
     default_sort = "id"
     scope, scope_on_create = Scope.project("id"), Scope.unit("company_id")
     can_create = can_update = can_export = SYS_OWNERS
-    readonly_for = {"withhold_day": OWNERS}  # 代扣开始日: the branch's system admin sets it (manual: 分行系统管理员)
     can_import = frozenset({R.SYSTEM_ADMIN, R.PRINCIPAL})
     links = [
         Link("楼栋", "buildings", "project_id"),
@@ -141,10 +138,16 @@ class UnitTypeAdmin(ModelAdmin, model=UnitType, key="unit_types"):
 
 
 class FeeItemAdmin(ModelAdmin, model=FeeItem, key="fee_items"):
-    list_columns = ["name", "project_id", "kind", "description"]
+    list_columns = ["name", "project_id", "kind", "default_amount", "description"]
     search = ["name", "description"]
     filters = ["project_id", "kind"]
-    form = ["project_id", "name", "kind", "description"]
+    form = ["project_id", "name", "kind", "default_amount", "description"]
+    fields_override = {
+        "default_amount": (
+            Range(0, 100_000),
+            Input(help="计价单位为“手工录入”的费项：签约和合同导入按此金额出账（周期性为每月金额）"),
+        )
+    }
     scope = Scope.project("project_id")
     picker_hint = "project_id"
     can_create = can_update = can_delete = OWNERS
@@ -156,7 +159,10 @@ class FeeItemAdmin(ModelAdmin, model=FeeItem, key="fee_items"):
 
 
 class PricingStandardAdmin(ModelAdmin, model=PricingStandard, key="pricing_standards"):
-    fields_override = {"unit_price": Range(0, 100_000), "late_fee_rate": Range(0, 5)}
+    fields_override = {
+        "unit_price": (Range(0, 100_000), Input(help="计价单位为“手工录入”时不使用单价，按费项的默认金额出账")),
+        "late_fee_rate": Range(0, 5),
+    }
     list_columns = ["fee_item_id", "name", "unit_price", "unit", "late_fee_rate", "project_id"]
     search = ["name"]
     filters = ["fee_item_id", "project_id", "unit"]

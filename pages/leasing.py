@@ -56,6 +56,7 @@ from models import (
     Tenant,
 )
 from pages.printing import printed
+from pages.signing import CHANGE_CARD
 
 R = Role
 IN_PROJECT = Within("project_id")
@@ -516,6 +517,7 @@ class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
         PRINT_CONTRACT,
         LOAN,
         VOID,
+        CHANGE_CARD,
     ]
 
     @classmethod

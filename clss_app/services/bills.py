@@ -69,12 +69,19 @@ def _fees(session: Session, project_ids) -> dict[int, list[tuple[FeeItem, Pricin
     return out
 
 
-def _monthly(std: PricingStandard, area: Decimal | None) -> Decimal | None:
+def _monthly(item: FeeItem, std: PricingStandard, area: Decimal | None) -> Decimal | None:
     if std.unit == PriceUnit.PER_MONTH:
         return std.unit_price
     if std.unit == PriceUnit.PER_SQM_MONTH and area is not None:
         return std.unit_price * area
+    if std.unit == PriceUnit.MANUAL:  # 手工录入: the project's default amount (在线签约设置), none: not billed
+        return item.default_amount
     return None
+
+
+def _once(item: FeeItem, std: PricingStandard) -> Decimal | None:
+    """What a one-off fee bills at signing."""
+    return item.default_amount if std.unit == PriceUnit.MANUAL else std.unit_price
 
 
 def scheduled_fees(session: Session, c: Contract, fees=None, area: Decimal | None = None):
@@ -84,7 +91,7 @@ def scheduled_fees(session: Session, c: Contract, fees=None, area: Decimal | Non
         area = session.get_one(Room, c.room_id).area
     out = [("rent", c.monthly_rent, "租金")]
     for item, std in fees:
-        monthly = _monthly(std, area)
+        monthly = _monthly(item, std, area)
         if item.kind == FeeKind.PERIODIC and monthly:
             out.append((f"fee:{item.id}", monthly, item.name))
     return out
@@ -224,7 +231,8 @@ def _generate(session: Session, contracts: list[Contract]) -> int:
         if c.deposit:
             bill(BillKind.DEPOSIT, "deposit", "押金", 1, c.start_date, c.end_date, c.signed_on, c.deposit, True)
         for item, std in fees[c.project_id]:
-            if item.kind == FeeKind.ONE_OFF:
+            once = _once(item, std)
+            if item.kind == FeeKind.ONE_OFF and once is not None:
                 bill(
                     BillKind.ONE_OFF,
                     f"fee:{item.id}",
@@ -233,7 +241,7 @@ def _generate(session: Session, contracts: list[Contract]) -> int:
                     c.start_date,
                     c.start_date,
                     c.signed_on,
-                    std.unit_price,
+                    once,
                     True,
                 )
     return db.insert_ignoring_duplicates(session, table_of(Bill), rows, BILL_COLUMNS)

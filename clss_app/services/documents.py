@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 from clss_app.core import clock
 from clss_app.core.rows import saved_id
+from clss_app.services import signing
 from clss_app.services.bills import outstanding
 from models import (
     Bill,
@@ -346,7 +347,7 @@ def settlement_statement(session: Session, c: Contract, printed_by: int | None) 
     return Document(f"退房结算单-{c.number}.pdf", bytes(pdf.output()))
 
 
-# Until 在线签约设置 (issue 21) gives each project its own 合同条款, every contract prints these.
+# A contract of a project whose 在线签约设置 has no 合同条款 prints these (services/signing.py).
 DEFAULT_TERMS = (
     "一、甲方将上述房屋出租给乙方作居住使用，乙方不得擅自改变房屋用途或转租。",
     "二、租金按合同约定的缴费周期支付，乙方应于每期应收日期前缴清；逾期按日收取滞纳金。",
@@ -384,7 +385,8 @@ def contract_document(session: Session, c: Contract, printed_by: int | None) -> 
     pdf.set_font("cjk", "B", 12)
     pdf.cell(0, 8, "合同条款", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", "", 11)
-    for term in DEFAULT_TERMS:
+    own = [t for t in signing.terms_of(project).splitlines() if t.strip()]
+    for term in own or DEFAULT_TERMS:
         pdf.multi_cell(0, 7, term, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(10)
     pdf.cell(90, 8, "甲方（盖章）：")

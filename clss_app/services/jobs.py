@@ -17,6 +17,7 @@ from clss_app.services import (
     bills,
     chain_listing,
     consign,
+    contract_imports,
     filing,
     lease_changes,
     leasing,
@@ -45,6 +46,10 @@ def daily(today: date | None = None) -> dict[str, int]:
             "expired_pay_orders": pay_orders.expire_due(s),
             "lapsed_consignments": consign.expire_lapsed(s, today),
         }
+    try:  # T+1: yesterday's confirmed imports become contracts; what fails waits for the next round
+        done.update(contract_imports.nightly(today, SYSTEM))
+    except Exception:
+        log.exception("contract import batch of %s failed", today)
     # After the late fees (a line takes what the bill owes now), before the ledger's check (which then
     # covers what the result files posted); a bank away never stops the rest of the day's work.
     try:

@@ -260,11 +260,16 @@ def placeholder_number() -> str:
     return "tmp-" + uuid.uuid4().hex[:16]  # replaced by contract_number once the id is known
 
 
-def contract_number(session: Session, c: Contract) -> str:
-    """HT<date><id>: the prefix is the company's 企业参数 合同编号前缀 (HT unless it set another)."""
-    company_id = session.exec(select(Project.company_id).where(Project.id == c.project_id)).one()
-    prefix = params.enterprise_value(session, company_id, "contract_prefix") or "HT"
+def contract_number(session: Session, c: Contract, prefix: str = "") -> str:
+    """HT<date><id>: the prefix is the company's 企业参数 合同编号前缀 (HT unless it set another); a
+    batch signing many contracts of a company passes it, read once (``number_prefix``)."""
+    prefix = prefix or number_prefix(session, c.project_id)
     return f"{prefix}{c.signed_on:%Y%m%d}{saved_id(c):06d}"
+
+
+def number_prefix(session: Session, project_id: int) -> str:
+    company_id = session.exec(select(Project.company_id).where(Project.id == project_id)).one()
+    return str(params.enterprise_value(session, company_id, "contract_prefix") or "HT")
 
 
 def contract_problems(session: Session, values: dict) -> dict[str, str]:
@@ -280,6 +285,9 @@ def contract_problems(session: Session, values: dict) -> dict[str, str]:
             errors["tenant_id"] = "租客须与预定人一致"
     elif room is not None and room.status != RoomStatus.VACANT:
         errors["room_id"] = f"该房间当前为{room.status.label}，只能签约空闲可租的房间（已预定的请走预定转签约）"
+    mode = session.get_one(Project, room.project_id).bill_mode if room is not None else None
+    if mode is not None and values.get("bill_mode") not in (None, mode):
+        errors["bill_mode"] = f"本项目的账单类型为“{mode.label}”（在线签约设置），同一项目的合同须采用同一种计费方式"
     return errors
 
 

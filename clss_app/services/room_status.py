@@ -102,7 +102,6 @@ def _transition(session, p, seen, expected, target, action, verb, reason, change
     # Only rooms inside the scope are read back: one outside it is answered as a missing one, by its id.
     rows = session.execute(select(Room.id, Room.number, Room.status).where(Room.id.in_(ids), in_scope)).all()
     outcome = Outcome(changed_ids=sorted(won_ids))
-    now = utcnow()
     for room_id, number, status in sorted(rows, key=lambda r: r.number):
         if room_id in won_ids:
             outcome.done.append(number)
@@ -113,21 +112,7 @@ def _transition(session, p, seen, expected, target, action, verb, reason, change
     missing = set(ids) - {r.id for r in rows}
     outcome.refused += [(f"#{i}", NOT_FOUND) for i in sorted(missing)]
     if won_ids:
-        session.execute(
-            sa.insert(RoomStatusLog),
-            [
-                dict(
-                    room_id=i,
-                    from_status=expected,
-                    to_status=target,
-                    action=action,
-                    reason=log_reason,
-                    username=p.username,
-                    at=now,
-                )
-                for i in won_ids
-            ],
-        )
+        _log(session, p, dict.fromkeys(won_ids, log_reason), expected, target, action)
         audit.record(
             session,
             p,
@@ -181,6 +166,54 @@ def move(
         )
     )
     return RoomStatus(before)
+
+
+def move_many(
+    session: Session, p: Principal, reasons: dict[int, str], expected: RoomStatus, target: RoomStatus, action: str
+) -> set[int]:
+    """``move`` for many rooms at once (a nightly batch signing thousands): one conditional UPDATE moves
+    every room of ``reasons`` ({room id: why}) still ``expected``; returns the ids it moved, each logged."""
+    if not reasons:
+        return set()
+    won = set(
+        session.execute(
+            sa.update(Room)
+            .where(Room.id.in_(list(reasons)), Room.status == expected)
+            .values(
+                status=target,
+                version=Room.version + 1,
+                lock_kind=None,
+                lock_reason="",
+                locked_by_id=None,
+                locked_at=None,
+            )
+            .returning(Room.id)
+            .execution_options(synchronize_session=False)
+        ).scalars()
+    )
+    if won:
+        _log(session, p, {i: reasons[i] for i in won}, expected, target, action)
+    return won
+
+
+def _log(session: Session, p: Principal, reasons: dict[int, str], before: RoomStatus, after: RoomStatus, action: str):
+    """The status history of the rooms a batch moved: one row each, with its reason."""
+    now = utcnow()
+    session.execute(
+        sa.insert(RoomStatusLog),
+        [
+            dict(
+                room_id=i,
+                from_status=before,
+                to_status=after,
+                action=action,
+                reason=why[:MAX_REASON],
+                username=p.username,
+                at=now,
+            )
+            for i, why in reasons.items()
+        ],
+    )
 
 
 def history(session: Session, p: Principal | None, room_id: int, limit: int = 20) -> list[RoomStatusLog]:

@@ -95,3 +95,45 @@ def terminate(ctx: ActionContext[WithholdAgreement]) -> ActionResult:
         else:
             result.refused.append((a.holder_name, "协议已解约"))
     return result
+
+
+def replace_card(session: Session, p: Principal, tenant: Tenant, card: str, bank_name: str) -> str:
+    """修改代扣银行卡号 (from a contract's detail): the tenant's agreement in force ends and one on the new
+    card begins (a new card is a new agreement); "" when done, else why not (nothing changed)."""
+    why = card_problem(card)
+    if why:
+        return why
+    card = normalise_card(card)
+    held = active_of(session, tenant.id or 0, tenant.company_id)
+    if held is not None and held.card_no == card:
+        return "新卡号与当前代扣卡号相同"
+    bank = bank_name.strip() or (held.bank_name if held is not None else "")
+    if not bank:
+        return "请填写开户银行"
+    if held is not None and not changed(
+        session,
+        sa.update(WithholdAgreement)
+        .where(WithholdAgreement.id == held.id, WithholdAgreement.state == AgreementState.ACTIVE)
+        .values(
+            state=AgreementState.TERMINATED,
+            ended_by_id=p.actor_id,
+            ended_at=clock.now(),
+            end_reason=f"更换代扣银行卡为 {mask('bank_card', card)}",
+            version=WithholdAgreement.version + 1,
+        ),
+    ):
+        return "代扣协议已被他人修改，请刷新"
+    session.add(
+        WithholdAgreement(
+            company_id=tenant.company_id,
+            tenant_id=tenant.id or 0,
+            card_no=card,
+            holder_name=tenant.name,
+            bank_name=bank[:32],
+            sign_mode=SignMode.BATCH,  # the company signs for its tenant, as 批量签约(企业代签)
+            signed_by_id=p.actor_id,
+            signed_at=clock.now(),
+        )
+    )
+    session.flush()
+    return ""

@@ -601,13 +601,15 @@ def cancel_runs(ctx: ActionContext[WithholdRun]) -> ActionResult:
 
 
 def run_due(today: date | None = None) -> dict[str, int]:
-    """The day's scheduled runs (each project whose 代扣开始日 is today, once a day: a partial unique index
-    says so across workers), sent at once; and the results of every sent run, fetched. Each run in a
+    """The day's scheduled runs (each project with 代扣开启 whose 代扣开始日 is today, once a day: a partial
+    unique index says so across workers), sent at once; and the results of every sent run, fetched. Each run in a
     transaction of its own; a bank that does not answer is tried again at the next round."""
     today = today or clock.today()
     done = {"withhold_runs_started": 0, "withhold_runs_sent": 0, "withhold_results_read": 0}
     with db.session_scope() as s:
-        projects = s.execute(select(Project.id, Project.company_id).where(Project.withhold_day == today.day)).all()
+        projects = s.execute(
+            select(Project.id, Project.company_id).where(Project.withhold_enabled, Project.withhold_day == today.day)
+        ).all()
     for project_id, company_id in projects:
         try:
             with db.session_scope() as s:

@@ -57,6 +57,8 @@ ENTRY_ICONS: dict[str, str] = {
     "city_params": "map-pin",
     "enterprise_params": "sliders-horizontal",
     "project_params": "sliders-vertical",
+    "contract_imports": "file-up",
+    "signing_settings": "file-cog",
     "audit_log": "history",
     "login_log": "key-round",
 }

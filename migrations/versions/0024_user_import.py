@@ -1,7 +1,7 @@
 """user import: 用户导入's people, waiting for 住房云's verification
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-02 15:40:00
 
 Issue 21, 用户导入. One new table (imported_user); nothing else changes, so no table with 0017's
@@ -15,7 +15,7 @@ from alembic import op
 import models.base
 
 revision = "0024"
-down_revision = "0022"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 

@@ -590,7 +590,7 @@ def test_the_daily_job_starts_a_projects_run_on_its_day_once(twenty, principal_o
     today = clock.today() if clock.today().day <= 28 else clock.today() - timedelta(days=3)
     with db.session_scope() as s:
         project = project_of(s)
-        project.withhold_day = today.day
+        project.withhold_day, project.withhold_enabled = today.day, True
         s.add(project)
     done = jobs.daily(today)
     assert (done["withhold_runs_started"], done["withhold_runs_sent"], done["withhold_results_read"]) == (1, 1, 1)
@@ -606,21 +606,37 @@ def test_the_daily_job_starts_a_projects_run_on_its_day_once(twenty, principal_o
     _ledger_holds()
 
 
-def test_only_system_admins_set_a_projects_withholding_day(session, principal_of, app_site):
-    projects = _admin(app_site, "projects")
+def test_only_system_admins_turn_a_projects_withholding_on(session, principal_of, app_site):
+    # 在线签约设置 holds 代扣开启 and 代扣开始日: the store's list of it (合同管理), the system admin's (项目参数)
+    settings, params_page = _admin(app_site, "signing_settings"), _admin(app_site, "project_params")
     project = project_of(session)
-    raw = {n: str(getattr(project, n) if getattr(project, n) is not None else "") for n in projects.form}
+    project.withhold_enabled = False
+    session.add(project)
+    session.flush()
+    raw = {n: str(getattr(project, n) if getattr(project, n) is not None else "") for n in settings.form}
     row, _ = crud.update(
-        session, projects, principal_of("principal"), project.id, {**raw, "withhold_day": "12"}, project.version
+        session,
+        settings,
+        principal_of("principal"),
+        project.id,
+        {**raw, "withhold_enabled": "是", "withhold_day": "12"},
+        project.version,
     )
-    assert row.withhold_day is None  # not the principal's to change
+    assert (row.withhold_enabled, row.withhold_day) == (False, 12)  # the day is the store's, the switch is not
     with pytest.raises(ValidationFailed) as bad:
-        crud.update(session, projects, principal_of("sysadmin"), project.id, {**raw, "withhold_day": "29"}, row.version)
+        crud.update(
+            session, params_page, principal_of("sysadmin"), project.id, {**raw, "withhold_day": "29"}, row.version
+        )
     assert "withhold_day" in bad.value.errors
     row, _ = crud.update(
-        session, projects, principal_of("sysadmin"), project.id, {**raw, "withhold_day": "12"}, row.version
+        session,
+        params_page,
+        principal_of("sysadmin"),
+        project.id,
+        {**raw, "withhold_enabled": "是", "withhold_day": "12"},
+        row.version,
     )
-    assert row.withhold_day == 12
+    assert row.withhold_enabled is True
 
 
 def test_the_demo_has_agreements_and_a_returned_run_on_the_ledger(session):
