@@ -9,6 +9,7 @@ Every step is idempotent, so the job may run at start-up, every few hours, and b
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
 
 from clss_app import db
@@ -35,6 +36,17 @@ SYSTEM = Principal(
 )
 log = logging.getLogger(__name__)
 
+# The steps that run their own transactions and talk to counterparts, in order: yesterday's confirmed
+# imports are signed (T+1) before withholding looks for bills; withholding follows the late fees (a line
+# takes what the bill owes now) and precedes the ledger's check, which then covers what result files posted.
+OUTSIDE_STEPS: tuple[tuple[str, Callable[[date], dict[str, int]]], ...] = (
+    ("contract import batch", lambda today: contract_imports.nightly(today, SYSTEM)),
+    ("withholding runs", withholding.run_due),
+    ("filings and loans left unanswered", lambda today: filing.retry_waiting() | loans.retry_waiting()),
+    ("住房云 check of imported users (T+1)", user_import.run_due),
+    ("住房链 listing batch", chain_listing.run_due),
+)
+
 
 def daily(today: date | None = None) -> dict[str, int]:
     today = today or clock.today()
@@ -46,25 +58,11 @@ def daily(today: date | None = None) -> dict[str, int]:
             "expired_pay_orders": pay_orders.expire_due(s),
             "lapsed_consignments": consign.expire_lapsed(s, today),
         }
-    try:  # T+1: yesterday's confirmed imports become contracts; what fails waits for the next round
-        done.update(contract_imports.nightly(today, SYSTEM))
-    except Exception:
-        log.exception("contract import batch of %s failed", today)
-    # After the late fees (a line takes what the bill owes now), before the ledger's check (which then
-    # covers what the result files posted); a bank away never stops the rest of the day's work.
-    try:
-        done.update(withholding.run_due(today))
-    except Exception:
-        log.exception("withholding runs of %s failed", today)
-    try:  # filings and loans a counterpart left unanswered, sent again under their own keys
-        done.update(filing.retry_waiting() | loans.retry_waiting())
-    except Exception:
-        log.exception("retrying filings and loans of %s failed", today)
-    done.update(user_import.run_due(today))  # T+1: yesterday's imported users verified with 住房云
-    try:  # 住房链's end-of-day listing batch; a chain away leaves the applications 待上架 with the reason
-        done.update(chain_listing.run_due(today))
-    except Exception:
-        log.exception("housing chain listing of %s failed", today)
+    for name, step in OUTSIDE_STEPS:
+        try:
+            done.update(step(today))
+        except Exception:  # a counterpart away never stops the rest of the day's work
+            log.exception("%s of %s failed", name, today)
     with db.session_scope() as s:
         wrong = ledger.mismatches(s)
         done["ledger_mismatches"] = len(wrong)
