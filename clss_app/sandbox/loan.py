@@ -6,7 +6,7 @@ application is approved when its amount fits what the line has left (the loans a
 counted), else refused with the line and what is left named. Applications are keyed by loan number:
 sent again, one is answered as before and lent once; the same number with another amount is refused.
 It counts the loans it lent per number, so a test can see that nothing was lent twice; the faults of
-sandbox/faults.py are set over HTTP.
+sandbox/common.py are set over HTTP.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from clss_app.core import signing
-from clss_app.sandbox.faults import Faults
+from clss_app.sandbox.common import Faults
 from clss_app.services import loan_bank
 
 STEP, STEPS = Decimal(50000), 20

@@ -7,7 +7,7 @@ filing it already holds named, as is a room filed under another contract whose t
 tenant with no ID number; a revoked contract may be filed again (a new number). A revocation sent again
 is answered alike. A filing number of the sandbox's form that it does not hold (made before it started,
 as the demo's) is taken as this contract's when revoked. Test control: listed contracts are refused
-with the reason given, and the faults of sandbox/faults.py.
+with the reason given, and the faults of sandbox/common.py.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from clss_app.core import signing
-from clss_app.sandbox.faults import Faults
+from clss_app.sandbox.common import Faults
 from clss_app.services import regulator
 
 TERMS = ("city", "project", "room", "tenant_name", "id_number", "start_date", "end_date", "monthly_rent")
