@@ -92,6 +92,40 @@ def post(
     return posted, left
 
 
+def settle(
+    session: Session,
+    bill_ids: Sequence[int],
+    amount: Decimal,
+    *,
+    company_id: int,
+    tenant_id: int,
+    method: PaymentMethod,
+    source: LedgerSource,
+    source_ref: str,
+    contract_id: int | None = None,
+    by_id: int | None = None,
+    process: str = "",
+) -> tuple[list[tuple[Bill, Decimal]], Decimal]:
+    """Money received for bills (a callback, a bank debit, a loan): paid on them by ``post``; what they
+    no longer owe (paid otherwise meanwhile) is the tenant's 预收, never refused. Returns what ``post`` does."""
+    posted, left = post(
+        session, bill_ids, amount, method=method, source=source, source_ref=source_ref, by_id=by_id, process=process
+    )
+    if left > 0:
+        to_balance(
+            session,
+            company_id=company_id,
+            tenant_id=tenant_id,
+            amount=left,
+            kind=BalanceKind.OVERPAID,
+            source_ref=source_ref,
+            contract_id=contract_id,
+            by_id=by_id,
+            process=process,
+        )
+    return posted, left
+
+
 def to_balance(
     session: Session,
     *,

@@ -34,7 +34,6 @@ from clss_app.services import ledger, loan_bank
 from clss_app.services.billing import add_months
 from clss_app.services.bills import OPEN, outstanding
 from models import (
-    BalanceKind,
     Bill,
     BillKind,
     Contract,
@@ -193,28 +192,19 @@ def submit(
     if not decision.approved:
         _release(session, loan.project_id, loan.amount)
         return "", f"银行拒绝贷款：{decision.reason}"
-    _posted, left = ledger.post(
+    ledger.settle(
         session,
         [loan.bill_id],
         loan.amount,
+        company_id=loan.company_id,
+        tenant_id=loan.tenant_id,
         method=PaymentMethod.LOAN,
         source=LedgerSource.LOAN,
         source_ref=loan.number,
+        contract_id=loan.contract_id,
         by_id=by_id,
         process=PROCESS,
     )
-    if left > 0:  # the bill was paid otherwise meanwhile: the rest is the tenant's, never refused
-        ledger.to_balance(
-            session,
-            company_id=loan.company_id,
-            tenant_id=loan.tenant_id,
-            amount=left,
-            kind=BalanceKind.OVERPAID,
-            source_ref=loan.number,
-            contract_id=loan.contract_id,
-            by_id=by_id,
-            process=PROCESS,
-        )
     return f"{contract.number} 按居贷 {loan.amount} 元已放款（{loan.number}）", ""
 
 

@@ -27,7 +27,6 @@ from clss_app.services import ledger, pay_gateway
 from clss_app.services.bills import OPEN, outstanding
 from clss_app.services.permissions import Principal
 from models import (
-    BalanceKind,
     Bill,
     BillState,
     CallbackOutcome,
@@ -326,27 +325,18 @@ def handle_callback(session: Session, raw: bytes) -> Answer:
     if not won:  # another callback of this order got there first: it holds the transaction
         raise Retry()
     bill_ids = session.exec(select(PayOrderBill.bill_id).where(PayOrderBill.order_id == order.id)).all()
-    posted, left = ledger.post(
+    posted, left = ledger.settle(
         session,
         list(bill_ids),
         order.amount,
+        company_id=order.company_id,
+        tenant_id=order.tenant_id,
         method=PaymentMethod.QR,
         source=LedgerSource.PAY_ORDER,
         source_ref=order.order_no,
         process=PROCESS,
     )
-    reason = f"入账 {len(posted)} 张账单"
-    if left > 0:
-        ledger.to_balance(
-            session,
-            company_id=order.company_id,
-            tenant_id=order.tenant_id,
-            amount=left,
-            kind=BalanceKind.OVERPAID,
-            source_ref=order.order_no,
-            process=PROCESS,
-        )
-        reason += f"，¥{left:,.2f} 转入预收余额"
+    reason = f"入账 {len(posted)} 张账单" + (f"，¥{left:,.2f} 转入预收余额" if left > 0 else "")
     _store(session, msg, text, CallbackOutcome.POSTED, reason, settings.company_id)
     return OK
 

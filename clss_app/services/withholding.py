@@ -46,7 +46,6 @@ from clss_app.services.withhold_file import (
 )
 from models import (
     AgreementState,
-    BalanceKind,
     Bill,
     Contract,
     ContractState,
@@ -451,25 +450,17 @@ def _marked(session: Session, run: WithholdRun) -> set[int | None]:
 
 def _post(session: Session, line: WithholdLine) -> None:
     """A debited line's money on the ledger: its bill paid (ledger.post), any rest the tenant's 预收."""
-    _posted, left = ledger.post(
+    ledger.settle(
         session,
         [line.bill_id],
         line.amount,
+        company_id=line.company_id,
+        tenant_id=line.tenant_id,
         method=PaymentMethod.WITHHOLDING,
         source=LedgerSource.WITHHOLDING,
         source_ref=line.ref,
         process=PROCESS,
     )
-    if left > 0:  # the bill was paid meanwhile (at the counter, by QR): the money is the tenant's
-        ledger.to_balance(
-            session,
-            company_id=line.company_id,
-            tenant_id=line.tenant_id,
-            amount=left,
-            kind=BalanceKind.OVERPAID,
-            source_ref=line.ref,
-            process=PROCESS,
-        )
 
 
 def _close(session: Session, run: WithholdRun) -> None:
