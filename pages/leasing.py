@@ -49,6 +49,7 @@ from models import (
     MasterLease,
     MasterLeaseRoom,
     MeterReading,
+    PayCycle,
     Reservation,
     ReservationState,
     Role,
@@ -431,7 +432,7 @@ LOAN = Action(
     loans.pay_contracts,
     STORE | {R.FINANCE},
     confirm="以按居贷支付选中的 {n} 份合同的租金账单？仅限租期 1–5 年且一次性支付的合同，银行放款后账单即收款。",
-    when={"state": loans.APPLICABLE},
+    when={"state": loans.APPLICABLE, "cycle": (PayCycle.ONCE,)},  # the term's rule is the service's, by name
 )
 
 

@@ -21,7 +21,7 @@ def test_a_contracts_detail_has_its_header_groups_tabs_and_timeline(page):
     expect(page.locator("#detail-title")).to_have_text(f"合同 {number}")
     expect(page.locator("#detail-state")).to_have_text("执行中")
     groups = page.locator("#detail-items .clss-detail-group")
-    expect(groups).to_have_text(["基本信息", "租期与租金", "入住与退房", "系统信息"])
+    expect(groups).to_have_text(["基本信息", "租期与租金", "入住与退房", "网签备案", "系统信息"])
     items = page.locator("#detail-items")
     expect(items).to_contain_text("月租金(元)")
     expect(items.locator(".clss-detail-pair").filter(has_text="退房日期")).to_contain_text("—")  # still living there
