@@ -388,3 +388,19 @@ def test_staff_change_the_tenants_withholding_card_luhn_checked_and_masked(sessi
         (VISA_TEST, AgreementState.TERMINATED, "招商银行"),
         ("5555555555554444", AgreementState.ACTIVE, "招商银行"),
     ]
+
+
+def test_the_tenants_number_an_import_names_is_masked_as_the_tenants_own_is(session, principal_of, app_site):
+    """租客（证件号码或手机号）holds the tenant's 身份证号 or 手机号: the roles that read those masked on the
+    tenant (负责人, 多店店长) read it masked here too, in the detail and the export."""
+    from clss_app.admin.query import ListQuery, display
+
+    w = world(session, principal_of)
+    number = w.tenants[0][0]
+    rows = imported(session, app_site, principal_of, sheet(w, [(w.rooms[0], number, "2027-01-01", "2027-12-31")]))
+    admin = app_site.admin("contract_imports")
+    for who, shown in (("principal", mask("phone", number)), ("manager", number)):
+        p = principal_of(who)
+        assert display(session, admin, p, rows, ["tenant_ref"])[0]["tenant_ref"] == shown, who
+        frame = io.export_frame(session, admin, p, ListQuery(filters={"import_batch_id": str(rows[0].import_batch_id)}))
+        assert frame["租客（证件号码或手机号）"].to_list() == [shown], who
