@@ -346,3 +346,16 @@ def test_a_batch_of_an_unknown_scene_shows_no_tab_and_does_not_cancel(demo_db, p
         s.flush()
         assert related.tabs(s, ImportBatchAdmin, p, batch) == []
         assert _cancel(s, p, batch.id).refused[0][1] == "该导入模块不支持撤销"
+
+
+def test_a_cell_holding_a_nul_is_refused_at_its_row_not_at_the_save(demo_db, principal_of):
+    """A NUL pasted into a cell (or sent in a form) is refused next to its field: PostgreSQL's text holds
+    none, so it would otherwise fail the whole import at the insert, naming no row."""
+    rows = [
+        {"姓名": "乙\x00丙", "手机号": "13811110003", "身份证号": GOOD[0], "所属企业": COMPANY},
+        {"姓名": "=cmd|' /C calc'!A0", "手机号": "13811110004", "身份证号": GOOD[1], "所属企业": COMPANY},
+    ]
+    with db.session_scope() as s:
+        preview = io.dry_run(s, ImportedUserAdmin, principal_of("manager"), pl.DataFrame(rows))
+    assert [(e["row"], e["column"]) for e in preview.errors] == [("2", "姓名")]
+    assert "NUL" in preview.errors[0]["message"]
