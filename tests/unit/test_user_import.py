@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import polars as pl
 import pytest
+import sqlalchemy as sa
 import time_machine
 from sqlmodel import col, select
 
@@ -24,7 +25,7 @@ from clss_app.core.privacy import check_digit, id_number_problem
 from clss_app.sandbox import housing_cloud as sandbox
 from clss_app.services import housing_cloud as hc
 from clss_app.services import user_import
-from models import BatchState, ImportBatch, ImportedUser, OrgUnit, Tenant, UserImportState, utcnow
+from models import AuditLog, BatchState, ImportBatch, ImportedUser, OrgUnit, Tenant, UserImportState, utcnow
 from pages.housing import ImportBatchAdmin
 from pages.leasing import TenantAdmin
 from pages.users import ImportedUserAdmin
@@ -359,3 +360,24 @@ def test_a_cell_holding_a_nul_is_refused_at_its_row_not_at_the_save(demo_db, pri
         preview = io.dry_run(s, ImportedUserAdmin, principal_of("manager"), pl.DataFrame(rows))
     assert [(e["row"], e["column"]) for e in preview.errors] == [("2", "姓名")]
     assert "NUL" in preview.errors[0]["message"]
+
+
+def test_two_cancels_of_one_batch_at_once_cancel_it_once(demo_db, principal_of):
+    """Both read the batch 已导入; the second to write finds it 已撤销 (a conditional update), not a second
+    撤销 with its own audit entry over the first one's name and time."""
+    from clss_app.admin import batches
+
+    p = principal_of("principal")
+    with db.session_scope() as s:
+        batch_id, _ = _user_batch(s, p, utcnow())
+        stale = s.get_one(ImportBatch, batch_id)
+        assert stale.state == BatchState.IMPORTED
+        s.execute(  # the other cancel, done meanwhile
+            sa.update(ImportBatch)
+            .where(col(ImportBatch.id) == batch_id)
+            .values(state=BatchState.CANCELLED, version=ImportBatch.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        entries = s.exec(select(AuditLog).where(AuditLog.action == "cancel_import")).all()
+        assert batches._cancel_one(s, p, stale) == "该批次已撤销"
+        assert s.exec(select(AuditLog).where(AuditLog.action == "cancel_import")).all() == entries
