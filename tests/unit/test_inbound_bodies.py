@@ -96,3 +96,25 @@ def test_a_body_within_the_limit_is_applied_whole():
 def test_nested_brackets_are_a_malformed_message_not_a_crash(demo_db):
     assert landlord_routes._apply(NESTED).status == 400
     assert payment_routes._apply(NESTED).status == 400
+
+
+def test_malformed_landlord_messages_are_refused_as_such(demo_db):
+    """Each answered 400 without a write: not UTF-8, not an object, a value not text, a NUL in a value,
+    no signature, a signature of other fields."""
+    import json
+
+    from clss_app.core import signing
+    from clss_app.services import landlord_app
+
+    good = signing.signed({"kind": "choose", "app_no": "X1", "company_id": "5", "at": "2026-12-01T00:00:00Z"}, "k")
+    for body in (
+        b"\xff\xfe{}",
+        b"[]",
+        b'"text"',
+        json.dumps({"kind": "apply", "house_area": 80}).encode(),
+        json.dumps({"kind": "apply", "city": "北京\x00"}).encode(),
+        json.dumps({"kind": "choose", "app_no": "X1"}).encode(),
+        json.dumps(good).encode(),  # signed with another key
+        json.dumps({**signing.signed(good, landlord_app.key()), "company_id": "6"}).encode(),  # a company swapped in
+    ):
+        assert landlord_routes._apply(body).status == 400, body
