@@ -94,6 +94,10 @@ def receive(session: Session, raw: bytes) -> Answer:
         msg = None
     if not isinstance(msg, dict) or not all(isinstance(v, str) and "\x00" not in v for v in msg.values()):
         return _refuse("报文格式错误", 400)
+    # The signature covers "k=v&k=v…" unescaped: a landlord's field holding "&company_id=5&kind=choose"
+    # would make an application's signature valid for a choice nobody made. No field may hold a separator.
+    if any("&" in k or "=" in k or "&" in v for k, v in msg.items()):
+        return _refuse("报文格式错误", 400)
     if not signing.verify(msg, landlord_app.key()):
         return _refuse("签名错误", 400)
     try:

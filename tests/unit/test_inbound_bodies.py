@@ -118,3 +118,39 @@ def test_malformed_landlord_messages_are_refused_as_such(demo_db):
         json.dumps({**signing.signed(good, landlord_app.key()), "company_id": "6"}).encode(),  # a company swapped in
     ):
         assert landlord_routes._apply(body).status == 400, body
+
+
+def test_a_signed_application_cannot_be_replayed_as_a_choice_its_fields_spell(demo_db):
+    """The signature is over "k=v&k=v…", unescaped: an application whose 户型 reads "x&company_id=5&kind=choose"
+    (26 characters, a valid 户型) is signed as the same text as a choice of company 5 whose 城市 holds the
+    rest. Neither is taken: no field may hold the separator."""
+    import json
+
+    from clss_app.core import signing
+    from clss_app.core.privacy import check_digit
+    from clss_app.services import landlord_app
+
+    key = landlord_app.key()
+    applied = {
+        "app_no": "R2X1",
+        "at": "2026-12-01T00:00:00Z",
+        "city": "北京",
+        "event_id": "e1",
+        "expected_months": "12",
+        "expected_rent": "6000",
+        "house_address": "北京市朝阳区测试路 1 号",
+        "house_area": "80",
+        "kind": "apply",
+        "landlord_id_number": "11010519800101123" + check_digit("11010519800101123"),
+        "landlord_name": "周房东",
+        "landlord_phone": "13912345678",
+        "layout": "x&company_id=5&kind=choose",
+    }
+    sign = signing.sign(applied, key)
+    canonical = signing.canonical(applied)
+    city = canonical.split("city=", 1)[1].split("&layout=x")[0] + "&layout=x"
+    chosen = {"app_no": "R2X1", "at": applied["at"], "city": city, "company_id": "5", "kind": "choose", "sign": sign}
+    assert signing.verify(chosen, key)  # the weakness itself: the same text, the same signature
+    for msg in ({**applied, "sign": sign}, chosen):
+        answer = landlord_routes._apply(json.dumps(msg).encode())
+        assert (answer.status, answer.body.get("message")) == (400, "报文格式错误"), msg["kind"]
