@@ -20,7 +20,7 @@ from clss_app.admin.site import served
 from clss_app.admin.view import ActionContext, ActionResult, ModelAdmin
 from clss_app.core import clock
 from clss_app.core.rows import changed, table_of
-from clss_app.services.permissions import NOT_FOUND, Principal
+from clss_app.services.permissions import IMPORT, NOT_FOUND, Principal, can
 from models import BatchState, ImportBatch, utcnow
 
 SHOWN_PROBLEMS = 3
@@ -69,6 +69,8 @@ def _cancel_one(session: Session, p: Principal, batch: ImportBatch) -> str:
     admin = site.admin(batch.resource) if batch.resource in site else None
     if admin is None or "import_batch_id" not in admin.model.model_fields:
         return "该导入模块不支持撤销"
+    if not can(p, IMPORT, admin.key):  # cancelling deletes the scene's rows: the importer's right, not the viewer's
+        return f"您的角色不能办理{batch.scene}，不能撤销该批次"
     model, of_batch = admin.model, column(admin.model, "import_batch_id") == batch.id
     rows: list[Any] = list(session.exec(select(model).where(of_batch)).all())
     problems = []

@@ -381,3 +381,16 @@ def test_two_cancels_of_one_batch_at_once_cancel_it_once(demo_db, principal_of):
         entries = s.exec(select(AuditLog).where(AuditLog.action == "cancel_import")).all()
         assert batches._cancel_one(s, p, stale) == "该批次已撤销"
         assert s.exec(select(AuditLog).where(AuditLog.action == "cancel_import")).all() == entries
+
+
+def test_only_a_role_that_imports_a_scene_cancels_its_batches(demo_db, principal_of):
+    """The branch's 系统管理员 sees the company's batches, but may not import users: nor may it delete a
+    company's imported users by cancelling their batch (the manual: the user who imports cancels)."""
+    p = principal_of("principal")
+    with db.session_scope() as s:
+        batch_id, ids = _user_batch(s, p, utcnow())
+        result = _cancel(s, principal_of("sysadmin"), batch_id)
+        assert result.done == 0 and result.refused == [("用户导入 测试", "您的角色不能办理用户导入，不能撤销该批次")]
+        assert len(s.exec(select(ImportedUser).where(col(ImportedUser.id).in_(ids))).all()) == 2
+        assert s.get_one(ImportBatch, batch_id).state == BatchState.IMPORTED
+        assert _cancel(s, p, batch_id).done == 1
