@@ -51,10 +51,24 @@ def applier(handle: Callable[[Session, bytes], A], retry: type[Exception], busy:
 
 def route(path: str, apply: Callable[[bytes], Answer], max_body: int) -> Route:
     async def endpoint(request: Request) -> JSONResponse:
-        raw = await request.body()
-        if len(raw) > max_body:
+        raw = await _body_within(request, max_body)
+        if raw is None:
             return JSONResponse({"code": "FAIL", "message": "报文过长"}, status_code=413)
         answer = await asyncio.to_thread(apply, raw)
         return JSONResponse(answer.body, status_code=answer.status)
 
     return Route(path, endpoint, methods=["POST"])
+
+
+async def _body_within(request: Request, max_body: int) -> bytes | None:
+    """The body, or None once it runs past ``max_body``: read no further than that (``request.body()``
+    would hold a caller's gigabyte in memory before its length could be checked)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_body:
+        return None
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > max_body:
+            return None
+    return bytes(raw)

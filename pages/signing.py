@@ -7,8 +7,8 @@ project's settings and become real in the nightly batch (T+1).
 
 from sqlmodel import Session
 
-from clss_app.admin import Action, Errors, Input, Link, ModelAdmin, Range, Scope, Values, Within, ask
-from clss_app.core.roles import OWNERS, STORE, SYS
+from clss_app.admin import Action, Errors, Input, Link, Masked, ModelAdmin, Range, Scope, Values, Within, ask
+from clss_app.core.roles import FRONT_DESK, OWNERS, STORE, SYS
 from clss_app.services import contract_imports, signing
 from clss_app.services.permissions import Principal
 from models import ContractImport, ImportState, Project, Role, WithholdAgreement
@@ -91,7 +91,12 @@ class ContractImportAdmin(ModelAdmin, model=ContractImport, key="contract_import
     form = ["project_id", "room_id", "tenant_ref", "start_date", "end_date"]
     fields_override = {
         "room_id": Within("project_id"),
-        "tenant_ref": Input(label="租客（证件号码或手机号）", help="本企业已登记的租客"),
+        # The tenant's 身份证号 or 手机号: masked as the tenant's own numbers are (the phone's mask, which
+        # hides the more of either).
+        "tenant_ref": (
+            Input(label="租客（证件号码或手机号）", help="本企业已登记的租客"),
+            Masked("phone", full=FRONT_DESK, reveal=OWNERS),
+        ),
     }
     detail_groups = {
         "合同": ["state", "project_id", "room_id", "tenant_id", "tenant_ref", "contract_no", "contract_id", "failure"],

@@ -19,7 +19,8 @@ from clss_app.admin.fields import SHANGHAI, column
 from clss_app.admin.site import served
 from clss_app.admin.view import ActionContext, ActionResult, ModelAdmin
 from clss_app.core import clock
-from clss_app.services.permissions import NOT_FOUND, Principal
+from clss_app.core.rows import changed, table_of
+from clss_app.services.permissions import IMPORT, NOT_FOUND, Principal, can
 from models import BatchState, ImportBatch, utcnow
 
 SHOWN_PROBLEMS = 3
@@ -68,6 +69,8 @@ def _cancel_one(session: Session, p: Principal, batch: ImportBatch) -> str:
     admin = site.admin(batch.resource) if batch.resource in site else None
     if admin is None or "import_batch_id" not in admin.model.model_fields:
         return "该导入模块不支持撤销"
+    if not can(p, IMPORT, admin.key):  # cancelling deletes the scene's rows: the importer's right, not the viewer's
+        return f"您的角色不能办理{batch.scene}，不能撤销该批次"
     model, of_batch = admin.model, column(admin.model, "import_batch_id") == batch.id
     rows: list[Any] = list(session.exec(select(model).where(of_batch)).all())
     problems = []
@@ -81,14 +84,27 @@ def _cancel_one(session: Session, p: Principal, batch: ImportBatch) -> str:
     if problems:
         more = f"等 {len(problems)} 条" if len(problems) > SHOWN_PROBLEMS else ""
         return "；".join(problems[:SHOWN_PROBLEMS]) + more + "，未撤销"
+    table = table_of(ImportBatch)
     try:
-        with session.begin_nested():
+        with session.begin_nested() as savepoint:
             session.execute(sa.delete(model).where(of_batch))
+            # From 已导入 only: a cancel of the same batch at the same moment wins once.
+            if not changed(
+                session,
+                sa.update(table)
+                .where(table.c.id == batch.id, table.c.state == BatchState.IMPORTED)
+                .values(
+                    state=BatchState.CANCELLED,
+                    cancelled_at=utcnow(),
+                    cancelled_by_id=p.actor_id,
+                    version=table.c.version + 1,
+                ),
+            ):
+                savepoint.rollback()
+                return "该批次已撤销"
     except sa.exc.IntegrityError:
         return "导入的数据已被其他数据引用，未撤销"
-    batch.state, batch.cancelled_at, batch.cancelled_by_id = BatchState.CANCELLED, utcnow(), p.actor_id
-    batch.version += 1
-    session.add(batch)
+    session.refresh(batch)
     audit.record(
         session, p, batch.resource, None, "cancel_import", summary=f"撤销导入批次 {batch.title}，删除 {len(rows)} 条"
     )

@@ -205,6 +205,8 @@ class FieldSpec:
             return str(raw)
         if k in ("str", "text"):
             value = str(raw)
+            if "\x00" in value:  # PostgreSQL's text holds no NUL: the save would fail whole, naming no field
+                raise FieldError(f"{self.label}含有不可见的空字符（NUL），请删除后重新填写")
             if self.max_length and len(value) > self.max_length:
                 raise FieldError(f"{self.label}不能超过 {self.max_length} 个字符（当前 {len(value)} 个）")
             return value

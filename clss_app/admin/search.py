@@ -314,7 +314,7 @@ def _ids(node: _Node, word: str, fts: dict[str, frozenset[str]]) -> Any:
 def clause(session: Session | None, admin: Any, p: Principal | None, text: str) -> Any | None:
     """The condition on ``admin.model`` that the search ``text`` sets for ``p``, or None (no search)."""
     names = searchable(admin, p)
-    words = text.split()[:MAX_WORDS]
+    words = text.replace("\x00", " ").split()[:MAX_WORDS]  # PostgreSQL refuses a NUL in a text parameter
     if not words or not names:
         return None
     tree = _tree(admin.model, [resolve(admin.model, n) for n in names])

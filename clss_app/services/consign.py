@@ -31,7 +31,7 @@ from clss_app.core.errors import ValidationFailed
 from clss_app.core.privacy import card_problem, id_number_problem, normalise_card
 from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.rows import changed, saved_id
-from clss_app.services import billing, landlord_app, params
+from clss_app.services import billing, landlord_app, leasing, params
 from models import (
     BillMode,
     ConsignApplication,
@@ -90,9 +90,13 @@ def receive(session: Session, raw: bytes) -> Answer:
     """Applies one message of the APP in the caller's transaction."""
     try:
         msg: Any = json.loads(raw[:MAX_BODY].decode("utf-8"))
-    except ValueError:
+    except (ValueError, RecursionError):  # [[[[…: 8 KB of brackets nests deeper than the parser goes
         msg = None
     if not isinstance(msg, dict) or not all(isinstance(v, str) and "\x00" not in v for v in msg.values()):
+        return _refuse("报文格式错误", 400)
+    # The signature covers "k=v&k=v…" unescaped: a landlord's field holding "&company_id=5&kind=choose"
+    # would make an application's signature valid for a choice nobody made. No field may hold a separator.
+    if any("&" in k or "=" in k or "&" in v for k, v in msg.items()):
         return _refuse("报文格式错误", 400)
     if not signing.verify(msg, landlord_app.key()):
         return _refuse("签名错误", 400)
@@ -378,6 +382,11 @@ def draft_problems(values: dict[str, Any]) -> dict[str, str]:
     errors = {}
     if start and end and end <= start:
         errors["end_date"] = "到期日须晚于起始日"
+    elif start and end and end >= billing.add_months(start, 12 * leasing.MAX_TERM_YEARS):
+        # as a lease's: a century's term would write its 1,200 payments (and send them to the APP) at signing
+        errors["end_date"] = f"存房期限不能超过 {leasing.MAX_TERM_YEARS} 年"
+    if rent is not None and rent > leasing.MAX_RENT:
+        errors["monthly_rent"] = f"月租金不能超过 {leasing.MAX_RENT:,.0f} 元"
     if start and start < clock.today():
         errors["start_date"] = "起始日不能早于今天"
     if rent is not None and rent <= 0:

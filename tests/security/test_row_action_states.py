@@ -80,6 +80,24 @@ def test_a_manager_cannot_check_out_an_expired_contract(attack):
     _refused_by_name(attack, "contracts", "manager", "?f_state=expired", "check_out")
 
 
+# Issue 21's actions, each on a row past the state it applies to: an imported contract already made
+# real, a 住房链 application already listed, a 存房 application already signed, a contract not filed.
+def test_a_manager_cannot_delete_an_imported_contract_made_real(attack):
+    _refused_by_name(attack, "contract_imports", "manager", "?f_state=formal", "remove")
+
+
+def test_a_system_admin_cannot_review_a_listed_chain_application_again(attack):
+    _refused_by_name(attack, "chain_applications", "sysadmin", "?f_state=listed", "approve")
+
+
+def test_a_manager_cannot_approve_a_signed_consign_application(attack):
+    _refused_by_name(attack, "consign_applications", "manager", "?f_state=signed", "approve")
+
+
+def test_a_manager_cannot_revoke_the_filing_of_a_contract_not_filed(attack):
+    _refused_by_name(attack, "contract_filings", "manager", "?f_filing_state=none", "revoke")
+
+
 def test_the_control_the_same_events_on_a_row_it_applies_to_open_the_dialog(attack):
     facts = attack.facts
     row_id, label = _first_row(facts, "bills", "finance", {"f_state": "confirmed"})

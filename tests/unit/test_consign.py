@@ -379,3 +379,17 @@ def test_a_slow_app_takes_the_review_once_and_a_failing_one_leaves_it_retryable(
     assert _notices(app_sandbox)["notices"][f"review:T0070:{yan}"]["result"] == "rejected"
     with pytest.raises(Forbidden):  # told already: the action no longer applies
         _action(app_site, "consign_applications", "tell_again", principal_of("principal2"), [row.id])
+
+
+def test_a_draft_is_held_to_a_leases_limits():
+    """拟定合同 by a clerk: a term of 20 years or more, or a rent past the lease limit, is refused at the
+    field (a century's term would write, and send the APP, 1,200 payments at signing)."""
+    start = clock.today() + timedelta(days=1)
+    card = PAYEE_CARD
+    century = {"start_date": start, "end_date": billing.add_months(start, 1200), "monthly_rent": Decimal(5000)}
+    assert consign.draft_problems({**century, "payee_card_no": card}) == {"end_date": "存房期限不能超过 20 年"}
+    too_much = {**century, "end_date": billing.add_months(start, 24), "monthly_rent": Decimal(99999999)}
+    refused = consign.draft_problems({**too_much, "payee_card_no": card})
+    assert refused == {"monthly_rent": "月租金不能超过 1,000,000 元"}
+    fine = {**too_much, "monthly_rent": Decimal(5000)}
+    assert consign.draft_problems({**fine, "payee_card_no": card}) == {}

@@ -388,3 +388,47 @@ def test_staff_change_the_tenants_withholding_card_luhn_checked_and_masked(sessi
         (VISA_TEST, AgreementState.TERMINATED, "招商银行"),
         ("5555555555554444", AgreementState.ACTIVE, "招商银行"),
     ]
+
+
+def test_the_tenants_number_an_import_names_is_masked_as_the_tenants_own_is(session, principal_of, app_site):
+    """租客（证件号码或手机号）holds the tenant's 身份证号 or 手机号: the roles that read those masked on the
+    tenant (负责人, 多店店长) read it masked here too, in the detail and the export."""
+    from clss_app.admin.query import ListQuery, display
+
+    w = world(session, principal_of)
+    number = w.tenants[0][0]
+    rows = imported(session, app_site, principal_of, sheet(w, [(w.rooms[0], number, "2027-01-01", "2027-12-31")]))
+    admin = app_site.admin("contract_imports")
+    for who, shown in (("principal", mask("phone", number)), ("manager", number)):
+        p = principal_of(who)
+        assert display(session, admin, p, rows, ["tenant_ref"])[0]["tenant_ref"] == shown, who
+        frame = io.export_frame(session, admin, p, ListQuery(filters={"import_batch_id": str(rows[0].import_batch_id)}))
+        assert frame["租客（证件号码或手机号）"].to_list() == [shown], who
+
+
+def test_a_forged_save_of_the_signing_settings_never_turns_withholding_on(session, principal_of, app_site):
+    """The store's 在线签约设置 form does not offer 代扣开启; one sent anyway (a forged save) is dropped, the
+    rest saved; a company or name slipped in is ignored; the system admin's 项目参数 turns it on."""
+    project = session.exec(select(Project).where(Project.name == "朝阳青年汇")).one()
+    project.withhold_enabled = False
+    session.add(project)
+    session.flush()
+    company = project.company_id
+    forged = {
+        "contract_terms": "条款",
+        "withhold_enabled": "true",
+        "withhold_day": "5",
+        "bill_mode": project.bill_mode.value,
+        "pay_cycle": project.pay_cycle.value,
+        "company_id": str(company + 1),
+        "name": "改名",
+    }
+    for who in ("principal", "multistore", "manager"):
+        session.refresh(project)
+        crud.update(session, app_site.admin("signing_settings"), principal_of(who), project.id, forged, project.version)
+        session.refresh(project)
+        assert (project.withhold_enabled, project.company_id, project.name) == (False, company, "朝阳青年汇"), who
+    sysadmin = principal_of("sysadmin")
+    crud.update(session, app_site.admin("project_params"), sysadmin, project.id, forged, project.version)
+    session.refresh(project)
+    assert project.withhold_enabled and project.withhold_day == 5

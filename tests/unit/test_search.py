@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from clss_app.admin import ModelAdmin, Scope, search
 from clss_app.admin.checks import check_admin
-from clss_app.admin.query import ListQuery, count, fetch_page, matching_ids
+from clss_app.admin.query import ListQuery, count, fetch_page, matching_ids, where_clauses
 from clss_app.site import app_site
 from models import Bill, Building, Contract, Room, Tenant
 
@@ -247,3 +247,15 @@ def test_every_trigram_index_of_the_migrations_is_whole_at_head(session):
             table = path.model.__tablename__
             if table in ("tenant", "room", "contract", "bill", "payment", "appointment") and not path.own:
                 assert path.field in indexed[table], (admin.key, text)
+
+
+def test_a_nul_in_a_search_or_a_filter_never_reaches_the_database(session, principal_of):
+    """PostgreSQL refuses a NUL in any text parameter (the list would fail with an error): a search
+    reads it as a space, a filter holding one is refused with the others it does not take."""
+    users = app_site().admin("user_imports")
+    p = principal_of("manager")
+    for db_session in (None, session):
+        clauses = where_clauses(users, p, ListQuery(q="批量\x00导入"), db_session)
+        params = sa.and_(*clauses).compile().params
+        assert params and not any("\x00" in str(v) for v in params.values()), params
+    assert "f_state" in ListQuery(filters={"state": "pending\x00"}).problems(users, p)

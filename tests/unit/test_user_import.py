@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import polars as pl
 import pytest
+import sqlalchemy as sa
 import time_machine
 from sqlmodel import col, select
 
@@ -24,7 +25,7 @@ from clss_app.core.privacy import check_digit, id_number_problem
 from clss_app.sandbox import housing_cloud as sandbox
 from clss_app.services import housing_cloud as hc
 from clss_app.services import user_import
-from models import BatchState, ImportBatch, ImportedUser, OrgUnit, Tenant, UserImportState, utcnow
+from models import AuditLog, BatchState, ImportBatch, ImportedUser, OrgUnit, Tenant, UserImportState, utcnow
 from pages.housing import ImportBatchAdmin
 from pages.leasing import TenantAdmin
 from pages.users import ImportedUserAdmin
@@ -346,3 +347,50 @@ def test_a_batch_of_an_unknown_scene_shows_no_tab_and_does_not_cancel(demo_db, p
         s.flush()
         assert related.tabs(s, ImportBatchAdmin, p, batch) == []
         assert _cancel(s, p, batch.id).refused[0][1] == "该导入模块不支持撤销"
+
+
+def test_a_cell_holding_a_nul_is_refused_at_its_row_not_at_the_save(demo_db, principal_of):
+    """A NUL pasted into a cell (or sent in a form) is refused next to its field: PostgreSQL's text holds
+    none, so it would otherwise fail the whole import at the insert, naming no row."""
+    rows = [
+        {"姓名": "乙\x00丙", "手机号": "13811110003", "身份证号": GOOD[0], "所属企业": COMPANY},
+        {"姓名": "=cmd|' /C calc'!A0", "手机号": "13811110004", "身份证号": GOOD[1], "所属企业": COMPANY},
+    ]
+    with db.session_scope() as s:
+        preview = io.dry_run(s, ImportedUserAdmin, principal_of("manager"), pl.DataFrame(rows))
+    assert [(e["row"], e["column"]) for e in preview.errors] == [("2", "姓名")]
+    assert "NUL" in preview.errors[0]["message"]
+
+
+def test_two_cancels_of_one_batch_at_once_cancel_it_once(demo_db, principal_of):
+    """Both read the batch 已导入; the second to write finds it 已撤销 (a conditional update), not a second
+    撤销 with its own audit entry over the first one's name and time."""
+    from clss_app.admin import batches
+
+    p = principal_of("principal")
+    with db.session_scope() as s:
+        batch_id, _ = _user_batch(s, p, utcnow())
+        stale = s.get_one(ImportBatch, batch_id)
+        assert stale.state == BatchState.IMPORTED
+        s.execute(  # the other cancel, done meanwhile
+            sa.update(ImportBatch)
+            .where(col(ImportBatch.id) == batch_id)
+            .values(state=BatchState.CANCELLED, version=ImportBatch.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        entries = s.exec(select(AuditLog).where(AuditLog.action == "cancel_import")).all()
+        assert batches._cancel_one(s, p, stale) == "该批次已撤销"
+        assert s.exec(select(AuditLog).where(AuditLog.action == "cancel_import")).all() == entries
+
+
+def test_only_a_role_that_imports_a_scene_cancels_its_batches(demo_db, principal_of):
+    """The branch's 系统管理员 sees the company's batches, but may not import users: nor may it delete a
+    company's imported users by cancelling their batch (the manual: the user who imports cancels)."""
+    p = principal_of("principal")
+    with db.session_scope() as s:
+        batch_id, ids = _user_batch(s, p, utcnow())
+        result = _cancel(s, principal_of("sysadmin"), batch_id)
+        assert result.done == 0 and result.refused == [("用户导入 测试", "您的角色不能办理用户导入，不能撤销该批次")]
+        assert len(s.exec(select(ImportedUser).where(col(ImportedUser.id).in_(ids))).all()) == 2
+        assert s.get_one(ImportBatch, batch_id).state == BatchState.IMPORTED
+        assert _cancel(s, p, batch_id).done == 1

@@ -52,6 +52,7 @@ class FieldsMixin(SelectionMixin, mixin=True):
         if within and self.form_open:  # only the chosen parent's children (a project's buildings)
             parent = self.form_values.get(within, "")
             stmt = stmt.where(getattr(target, within) == int(parent)) if parent.isdigit() else stmt.where(sa.false())
+        text = text.replace("\x00", "")  # PostgreSQL refuses a NUL in a text parameter
         if text:
             stmt = stmt.where(attr.like(f"%{text[:32]}%"))
         rows = session.exec(stmt.order_by(attr).limit(FK_OPTIONS_LIMIT)).all()
