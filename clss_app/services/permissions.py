@@ -54,7 +54,8 @@ def require(p: Principal | None, action: str, resource: str) -> Principal:
     if p is None:
         raise NotLoggedIn()
     if not can(p, action, resource):
-        raise Forbidden(f"您的角色（{p.role.label}）无权{ACTION_LABELS.get(action, action)}此内容")
+        verb = ACTION_LABELS.get(action)  # a declared action ("action:approve") has no word here: said plainly
+        raise Forbidden(f"您的角色（{p.role.label}）" + (f"无权{verb}此内容" if verb else "无权执行此操作"))
     return p
 
 

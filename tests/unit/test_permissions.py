@@ -84,6 +84,9 @@ def test_require_refuses_missing_session_and_wrong_role(principal_of):
     assert require(principal_of("sysadmin"), VIEW, "users").username == "sysadmin"
     with pytest.raises(Forbidden):
         require(principal_of("sysadmin"), VIEW, "no-such-resource")  # unknown = nobody
+    with pytest.raises(Forbidden) as refused:  # a declared action's key is never shown to the user
+        require(principal_of("principal"), "action:approve", "chain_applications")
+    assert str(refused.value) == "您的角色（负责人）无权执行此操作"
 
 
 def test_require_row_refuses_rows_outside_the_scope(session, principal_of):
