@@ -81,7 +81,7 @@ class LoanParamAdmin(ModelAdmin, model=LoanParam, key="loan_params"):
 
     @classmethod
     def validate(cls, session: Session, p: Principal, values: Values, row: LoanParam | None) -> Errors:
-        return loans.param_problems(values.get("quota"), row)
+        return loans.param_problems(values.get("quota"), values.get("project_id"), row)
 
 
 class LoanAdmin(ModelAdmin, model=Loan, key="loans"):

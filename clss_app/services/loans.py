@@ -252,10 +252,13 @@ def retry_waiting() -> dict[str, int]:
 # ---------------------------------------------------------------- 贷款参数
 
 
-def param_problems(quota: Decimal | None, row: LoanParam | None) -> dict[str, str]:
-    """The form's check of the quota: above 0, never below what loans hold of it (the project being the
-    company's, one row per project: the engine's checks)."""
+def param_problems(quota: Decimal | None, project_id: int | None, row: LoanParam | None) -> dict[str, str]:
+    """The form's check: a quota above 0, never below what loans hold of it, and a row whose quota is in
+    use stays on its project (its loans' release goes back to it). The project being the company's and
+    one row per project are the engine's checks."""
     used = row.used if row is not None else Decimal(0)
+    if row is not None and used > 0 and project_id is not None and project_id != row.project_id:
+        return {"project_id": f"本项目已占用贷款额度 {used} 元，不能改为其他项目；请为其他项目新增贷款参数"}
     if quota is not None and quota <= 0:
         return {"quota": "贷款额度须大于 0"}
     if quota is not None and quota < used:

@@ -353,6 +353,10 @@ def test_loan_parameters_are_the_branch_admins_and_checked(session, principal_of
         raw = {"company_id": "5", "project_id": "1", "mode": "credit", "quota": str(param.used - 1)}
         crud.update(session, admin, sysadmin, param.id, raw, param.version)
     assert exc.value.errors == {"quota": f"贷款额度不能低于已用额度 {param.used} 元"}
+    # Its quota in use, the row stays on its project (a loan's release goes back to the project it took from).
+    moved = loans.param_problems(param.quota, (param.project_id or 0) + 1, param)
+    assert "不能改为其他项目" in moved["project_id"]
+    assert loans.param_problems(param.quota, param.project_id, param) == {}
     row, _ = crud.create(
         session,
         admin,
