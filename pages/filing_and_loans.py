@@ -23,8 +23,6 @@ class ContractFilingAdmin(ContractAdmin, model=Contract, key="contract_filings")
         "room_id",
         "tenant_id",
         "project_id",
-        "start_date",
-        "end_date",
         "state",
         "filing_state",
         "filing_no",
