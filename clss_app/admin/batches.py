@@ -21,6 +21,7 @@ from clss_app.admin.view import ActionContext, ActionResult, ModelAdmin
 from clss_app.core import clock
 from clss_app.services.permissions import NOT_FOUND, Principal
 from models import BatchState, ImportBatch, utcnow
+from models.imports import batch_title
 
 SHOWN_PROBLEMS = 3
 
@@ -28,7 +29,7 @@ SHOWN_PROBLEMS = 3
 def open_batch(session: Session, admin: type[ModelAdmin], p: Principal, filename: str, total: int) -> ImportBatch:
     now = utcnow()
     batch = ImportBatch(
-        title=f"{admin.import_scene} {now.astimezone(SHANGHAI):%Y-%m-%d %H:%M} {filename}"[:160],
+        title=batch_title(admin.import_scene, now, filename),
         resource=admin.key,
         scene=admin.import_scene,
         filename=filename[:128],
