@@ -4,6 +4,8 @@ of one that says the same on every row, and 住房链 results put the rooms to f
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import select
 
 from clss_app.admin.fields import FieldSpec
@@ -11,7 +13,7 @@ from clss_app.admin.filter_sets import primary_split
 from clss_app.admin.options import Labels
 from clss_app.admin.query import ListQuery, fetch_page
 from clss_app.site import build
-from models import ChainApplication, ChainApplyState, ChainListing, ImportBatch, ListingState
+from models import ChainApplication, ChainApplyState, ChainListing, ImportBatch, ListingState, Loan
 from models.imports import batch_title
 from pages.housing import IMPORT_SCENES
 
@@ -82,3 +84,8 @@ def test_a_batch_reads_its_file_in_the_list_and_its_title_agrees_with_its_time(s
     assert app_site.admin("import_batches").list_columns[:2] == ["filename", "scene"]
     for batch in session.exec(select(ImportBatch)).all():
         assert batch.title == batch_title(batch.scene, batch.created_at, batch.filename)
+
+
+def test_demo_loans_are_numbered_as_the_app_numbers_them(session):
+    numbers = session.exec(select(Loan.number)).all()
+    assert numbers and all(re.fullmatch(r"LN\d{8}[0-9A-F]{8}", n) for n in numbers)  # "…0000DEMO" was on screen
