@@ -53,8 +53,8 @@ class ContractFilingAdmin(ContractAdmin, model=Contract, key="contract_filings")
             STORE,
             danger=True,
             confirm="撤销选中的 {n} 份合同在监管平台的备案？撤销后政府备案显示为否，可重新备案。",
+            # Under 更多, not primary: its red button on every filed row pushed 备案说明 under 操作.
             when={"filing_state": (FilingState.FILED,)},
-            primary=True,
         ),
     ]
 

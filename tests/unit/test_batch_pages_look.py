@@ -90,3 +90,8 @@ def test_a_batch_reads_its_file_in_the_list_and_its_title_agrees_with_its_time(s
 def test_demo_loans_are_numbered_as_the_app_numbers_them(session):
     numbers = session.exec(select(Loan.number)).all()
     assert numbers and all(re.fullmatch(r"LN\d{8}[0-9A-F]{8}", n) for n in numbers)  # "…0000DEMO" was on screen
+
+
+def test_revoking_a_filing_is_under_more(app_site):
+    (revoke,) = [a for a in app_site.admin("contract_filings").actions if a.name == "revoke"]
+    assert revoke.danger and not revoke.primary  # its wide red button on each filed row hid 备案说明
