@@ -57,6 +57,7 @@ from models import (
     UserProject,
     utcnow,
 )
+from models.imports import batch_title
 
 DEMO_PASSWORD = "Clss@2026"
 
@@ -378,7 +379,7 @@ def seed_import_batch(ctx: DemoContext) -> None:
         [
             dict(
                 id=1,
-                title=f"房间导入 {when:%Y-%m-%d} 房间导入模板.xlsx",
+                title=batch_title("房间导入", when, "房间导入模板.xlsx"),
                 resource="rooms",
                 scene="房间导入",
                 filename="房间导入模板.xlsx",

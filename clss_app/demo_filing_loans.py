@@ -126,7 +126,7 @@ def seed_filing_and_loans(ctx) -> None:
     s.flush()
     c = sign_contract(s, p, room, saved_id(tenant), clock.today(), 24, PayCycle.ONCE, rent)
     bill = s.exec(select(Bill).where(Bill.contract_id == c.id, Bill.kind == BillKind.RENT)).one()
-    number = f"LN{clock.today():%Y%m%d}0000DEMO"
+    number = f"LN{clock.today():%Y%m%d}00000001"  # the shape of loans.py's numbers (no "DEMO" on screen)
     loan = Loan(
         number=number,
         company_id=project.company_id,

@@ -34,6 +34,7 @@ from models import (
     Tenant,
     utcnow,
 )
+from models.imports import batch_title
 
 TERMS = """一、甲方将上述房屋出租给乙方作居住使用，乙方不得擅自改变房屋用途或转租。
 二、租金及物业、网络等费用按月支付，由乙方签约的代扣银行卡于每月代扣开始日自动扣款；扣款失败的，乙方应在三日内补缴。
@@ -89,8 +90,9 @@ def seed_signing(ctx) -> None:
         .limit(5)
     ).all()
     manager = staff_id(ctx, "manager")
+    when = utcnow() - timedelta(days=1)
     batch = ImportBatch(
-        title=f"合同导入 {today - timedelta(days=1)} 09:30 合同导入-{project.name}.xlsx",
+        title=batch_title("合同导入", when, f"合同导入-{project.name}.xlsx"),
         resource=contract_imports.RESOURCE,
         scene="合同导入",
         filename=f"合同导入-{project.name}.xlsx",
@@ -98,7 +100,7 @@ def seed_signing(ctx) -> None:
         username="manager",
         org_unit_id=company,
         total=len(rooms),
-        created_at=utcnow() - timedelta(days=1),
+        created_at=when,
     )
     s.add(batch)
     s.flush()

@@ -12,6 +12,7 @@ from sqlmodel import select
 from clss_app.core.rows import saved_id
 from clss_app.sandbox import housing_cloud as sandbox
 from models import ImportBatch, ImportedUser, Tenant, User, UserImportState, utcnow
+from models.imports import batch_title
 
 S = UserImportState
 REFUSED_ID = next(iter(sandbox.REFUSED))
@@ -36,7 +37,7 @@ def seed_user_imports(ctx) -> None:
     batches = []
     for when, rows in ((yesterday, YESTERDAY), (now, TODAY)):
         batch = ImportBatch(
-            title=f"用户导入 {when:%Y-%m-%d} 用户导入模板.xlsx",
+            title=batch_title("用户导入", when, "用户导入模板.xlsx"),
             resource="user_imports",
             scene="用户导入",
             filename="用户导入模板.xlsx",

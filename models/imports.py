@@ -6,12 +6,17 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from models.base import LabeledEnum, UTCDateTime, enum_column, utcnow
+from models.base import SHANGHAI, LabeledEnum, UTCDateTime, enum_column, utcnow
 
 
 class BatchState(LabeledEnum):
     IMPORTED = ("imported", "已导入")
     CANCELLED = ("cancelled", "已撤销")
+
+
+def batch_title(scene: str, at: datetime, filename: str) -> str:
+    """A batch's title: its scene, when (Beijing time, as 导入时间 shows it) and file."""
+    return f"{scene} {at.astimezone(SHANGHAI):%Y-%m-%d %H:%M} {filename}"[:160]
 
 
 class ImportBatch(SQLModel, table=True):

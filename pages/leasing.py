@@ -445,7 +445,6 @@ class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
         "start_date",
         "end_date",
         "monthly_rent",
-        "cycle",
         "state",
         "filing_state",
     ]

@@ -81,7 +81,6 @@ class ContractImportAdmin(ModelAdmin, model=ContractImport, key="contract_import
         "start_date",
         "end_date",
         "monthly_rent",
-        "bill_mode",
         "state",
         "contract_no",
         "failure",

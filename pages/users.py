@@ -20,7 +20,7 @@ PERSON = ["name", "phone", "id_number", "company_id"]
 
 
 class ImportedUserAdmin(ModelAdmin, model=ImportedUser, key="user_imports"):
-    list_columns = ["name", "phone", "id_number", "company_id", "state", "reason", "created_at", "checked_at"]
+    list_columns = ["name", "phone", "id_number", "state", "reason", "created_at", "checked_at"]
     search = ["name", "phone", "id_number"]
     filters = ["state", "created_at", "company_id", "import_batch_id"]
     primary_filters = ["state", "created_at", "import_batch_id"]

@@ -22,6 +22,7 @@ from clss_app.core import clock
 from clss_app.core.rows import changed, table_of
 from clss_app.services.permissions import IMPORT, NOT_FOUND, Principal, can
 from models import BatchState, ImportBatch, utcnow
+from models.imports import batch_title
 
 SHOWN_PROBLEMS = 3
 
@@ -29,7 +30,7 @@ SHOWN_PROBLEMS = 3
 def open_batch(session: Session, admin: type[ModelAdmin], p: Principal, filename: str, total: int) -> ImportBatch:
     now = utcnow()
     batch = ImportBatch(
-        title=f"{admin.import_scene} {now.astimezone(SHANGHAI):%Y-%m-%d %H:%M} {filename}"[:160],
+        title=batch_title(admin.import_scene, now, filename),
         resource=admin.key,
         scene=admin.import_scene,
         filename=filename[:128],

@@ -284,6 +284,8 @@ class FieldSpec:
 
     @property
     def filter_kind(self) -> str:
+        if self.kind == "str" and self.labels is not None and not self.labels_by:
+            return "choice"  # a closed set of codes (Labels): chosen by name, as in the form
         return {
             "money": "range",
             "percent": "range",
@@ -301,6 +303,8 @@ class FieldSpec:
             return [(m.value, getattr(m, "label", m.value)) for m in self.enum]
         if self.kind == "bool":
             return [("true", "是"), ("false", "否")]
+        if self.filter_kind == "choice":  # a str with Labels
+            return [(str(code), label) for code, label in (self.labels or {}).items()]
         return []
 
     def with_(self, **changes: Any) -> FieldSpec:

@@ -79,7 +79,7 @@ def test_a_project_goes_on_the_chain_room_by_room_with_one_refused(page, browser
 
     # 3. The company opens the application's results: each room, the refused one with its reason.
     open_list(page, "住房链上架申请")
-    _row_act(page, rows(page).filter(has_text=application.number).first, "results", "查看上架结果")
+    _row_act(page, rows(page).filter(has_text=application.number).first, "results", "上架结果")
     list_ready(page, "/chain/listings")
     expect(page).to_have_url(re.compile(rf"/chain/listings\?f_application_id={application.id}"))
     expect(rows(page)).to_have_count(5)
