@@ -48,7 +48,7 @@ MENU: tuple[MenuGroup, ...] = (
             E("fee_items", "费项管理", "/housing/fee-items", STORE),
             E("pricing_standards", "计费标准", "/housing/pricing-standards", STORE),
             E("rooms", "房间管理", "/housing/rooms", STORE),
-            E("import_batches", "导入批次管理", "/housing/import-batches", SYS | OWNERS),
+            E("import_batches", "导入批次管理", "/housing/import-batches", SYS | STORE),
         ),
     ),
     MenuGroup(

@@ -296,7 +296,7 @@ class ImportBatchAdmin(ModelAdmin, model=ImportBatch, key="import_batches"):
             "cancel",
             "撤销导入",
             batches.cancel,
-            SYS_OWNERS,
+            SYS | STORE,  # and, per batch, the right to import its scene (batches.cancel): 店助 imports too
             danger=True,
             confirm="确定撤销选中的 {n} 个导入批次吗？将删除这些批次导入的全部数据（只能撤销当天的批次）。",
             when={"state": (BatchState.IMPORTED,)},

@@ -8,6 +8,7 @@ import re
 
 from sqlmodel import select
 
+from clss_app import menu
 from clss_app.admin.fields import FieldSpec
 from clss_app.admin.filter_sets import primary_split
 from clss_app.admin.options import Labels
@@ -46,6 +47,15 @@ def test_the_scene_filter_lists_that_scenes_batches_only(session, app_site, prin
     assert found and {b.scene for b in found} == {"用户导入"}
     every = session.exec(select(ImportBatch).where(ImportBatch.resource == "user_imports")).all()
     assert len(found) == len(every)
+
+
+def test_an_assistant_who_imports_sees_the_companys_batches(session, app_site, principal_of):
+    batches = app_site.admin("import_batches")
+    assistant = principal_of("assistant")
+    assert "import_batches" in menu.visible_keys(assistant.role)
+    users = ListQuery(filters={"resource": "user_imports"})
+    seen = fetch_page(session, batches, assistant, users)
+    assert seen and {b.id for b in seen} == {b.id for b in fetch_page(session, batches, principal_of("manager"), users)}
 
 
 def test_lists_keep_the_columns_their_users_read(app_site):
