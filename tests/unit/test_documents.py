@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from clss_app.core import clock
 from clss_app.services import documents
-from models import Bill, Contract, ContractState, Payment, PayOrder, Receipt
+from models import Bill, Contract, ContractState, Payment, PayOrder, Project, Receipt
 
 
 def text_of(doc: documents.Document, tmp_path) -> str:
@@ -38,7 +38,13 @@ def test_amounts_in_capital_numerals(amount, words):
 
 
 def _payments(session, n):
-    return session.exec(select(Payment).where(Payment.amount > 0).order_by(Payment.id).limit(n)).all()
+    """The first ``n`` payments of one company (receipts are numbered per company)."""
+    first = session.exec(select(Payment).where(Payment.amount > 0).order_by(Payment.id)).first()
+    company = session.get_one(Project, first.project_id).company_id
+    of_company = select(Project.id).where(Project.company_id == company)
+    return session.exec(
+        select(Payment).where(Payment.amount > 0, Payment.project_id.in_(of_company)).order_by(Payment.id).limit(n)
+    ).all()
 
 
 def test_receipts_are_numbered_without_gaps_and_a_reprint_is_a_copy(session, tmp_path):
