@@ -6,6 +6,7 @@ message (400), not a crash the caller would repeat for ever."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
@@ -56,7 +57,9 @@ def _post(app, chunks: int, content_length: bool = False) -> _Seen:
         elif message["type"] == "http.response.body":
             seen.body += message.get("body", b"")
 
-    asyncio.run(asyncio.wait_for(app(scope, receive, send), 30))
+    # On a thread of its own: earlier tests in the session (Playwright's sync API) leave a loop running here.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, asyncio.wait_for(app(scope, receive, send), 30)).result()
     return seen
 
 
