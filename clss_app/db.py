@@ -7,7 +7,7 @@ import secrets
 import socket
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -168,6 +168,18 @@ def session_scope() -> Iterator[Session]:
         except BaseException:
             s.rollback()
             raise
+
+
+def each_alone(select_ids: sa.Select, work: Callable[[Session, int], bool]) -> int:
+    """``work`` on each id ``select_ids`` finds, each in a transaction of its own (one that fails or
+    waits never holds up or undoes the others); how many it did."""
+    with session_scope() as s:
+        ids = list(s.execute(select_ids).scalars())
+    done = 0
+    for row_id in ids:
+        with session_scope() as s:
+            done += bool(work(s, row_id))
+    return done
 
 
 def insert_ignoring_duplicates(session: Session, table: sa.Table, rows: list, columns: list[str] | None = None) -> int:

@@ -152,10 +152,5 @@ def retry_waiting() -> dict[str, int]:
     """The daily job's step: each contract left 备案中 by a platform that did not answer is sent again
     (same key, so filed once), each in a transaction of its own; a platform still away waits for the
     next round."""
-    done = 0
-    with db.session_scope() as s:
-        waiting = s.exec(select(Contract.id).where(Contract.filing_state == FilingState.FILING)).all()
-    for contract_id in waiting:
-        with db.session_scope() as s:
-            done += bool(file(s, s.get_one(Contract, contract_id))[0])
-    return {"filings_retried": done}
+    waiting = select(Contract.id).where(Contract.filing_state == FilingState.FILING)
+    return {"filings_retried": db.each_alone(waiting, lambda s, i: bool(file(s, s.get_one(Contract, i))[0]))}

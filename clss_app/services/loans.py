@@ -240,13 +240,8 @@ def resubmit(ctx: ActionContext[Loan]) -> ActionResult:
 def retry_waiting() -> dict[str, int]:
     """The daily job's step: each loan left 审批中 by a bank that did not answer is sent again under its
     number (lent once), each in a transaction of its own."""
-    done = 0
-    with db.session_scope() as s:
-        waiting = s.exec(select(Loan.id).where(Loan.state == LoanState.PENDING)).all()
-    for loan_id in waiting:
-        with db.session_scope() as s:
-            done += bool(submit(s, s.get_one(Loan, loan_id))[0])
-    return {"loans_retried": done}
+    waiting = select(Loan.id).where(Loan.state == LoanState.PENDING)
+    return {"loans_retried": db.each_alone(waiting, lambda s, i: bool(submit(s, s.get_one(Loan, i))[0]))}
 
 
 # ---------------------------------------------------------------- 贷款参数
