@@ -172,3 +172,15 @@
     b.setAttribute('aria-expanded', bar.dataset.more ? 'true' : 'false');
   });
 })();
+
+// 抄表录入 (pages/meter_entry.py): Enter in a reading moves to the next row's, as Tab moves to the next box.
+// (The ids sit on the <input> itself; a class name would land on the text field's wrapper.)
+document.addEventListener('keydown', e => {
+  const el = e.target;
+  if (e.key !== 'Enter' || !(el instanceof HTMLInputElement) || !/^meter-(input|old_final|new_initial)-/.test(el.id)) return;
+  e.preventDefault();
+  const row = el.closest('tr');
+  const next = [...document.querySelectorAll('input[id^="meter-input-"]')].find(
+    c => row && c.closest('tr') !== row && (row.compareDocumentPosition(c) & Node.DOCUMENT_POSITION_FOLLOWING));
+  if (next) { next.focus(); next.select(); } else { el.blur(); }
+});

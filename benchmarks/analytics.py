@@ -380,11 +380,14 @@ def _fmt(ms: list[float]) -> str:
     )
 
 
-def main() -> int:
-    # The seeded database is kept in the temp folder between runs (seeding takes minutes); --fresh seeds anew.
+def prepare(fresh: bool) -> None:
+    """The demo plus 1M bills for the principal's company, in SQLite, as the app's database.
+
+    The seeded database is kept in the temp folder between runs (seeding takes minutes) and shared by
+    the benchmarks that need a million bills (this one, ``benchmarks.fee_reports``); ``fresh`` seeds anew."""
     path = Path(tempfile.gettempdir()) / "clss-analytics-bench" / "bench.db"
     seeded = path.with_suffix(".seeded")
-    if "--fresh" in sys.argv[1:]:
+    if fresh:
         path.unlink(missing_ok=True)
         seeded.unlink(missing_ok=True)
     if path.exists() and not seeded.exists():
@@ -392,18 +395,12 @@ def main() -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     os.environ["CLSS_DATABASE_URL"] = f"sqlite:///{path}"
     os.environ["CLSS_JOBS"] = "0"
-    import sqlalchemy as sa
     from sqlmodel import select
 
-    from benchmarks import analytics_sql
     from clss_app import db, demo, manage
     from clss_app.core import clock
-    from clss_app.services import analytics as an
-    from clss_app.services.billing import add_months
-    from clss_app.services.permissions import load_principal
     from clss_app.site import app_site
-    from models import Payment, PaymentMethod, User
-    from pages.analytics import AnalyticsDashboard
+    from models import User
 
     today = clock.today()
     manage.migrate()
@@ -416,6 +413,23 @@ def main() -> int:
             counts = _seed(s, principal.org_unit_id, today)
         seeded.write_text(today.isoformat())
         print(f"seeded in {time.perf_counter() - t:.0f} s: {counts}")
+
+
+def main() -> int:
+    prepare("--fresh" in sys.argv[1:])
+    import sqlalchemy as sa
+    from sqlmodel import select
+
+    from benchmarks import analytics_sql
+    from clss_app import db
+    from clss_app.core import clock
+    from clss_app.services import analytics as an
+    from clss_app.services.billing import add_months
+    from clss_app.services.permissions import load_principal
+    from models import Payment, PaymentMethod, User
+    from pages.analytics import AnalyticsDashboard
+
+    today = clock.today()
     with db.session_scope() as s:
         totals = {
             t: s.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one()

@@ -25,10 +25,15 @@ from clss_app.core.privacy import check_digit
 from clss_app.core.rows import table_of
 from clss_app.demo_chain import seed_chain
 from clss_app.demo_consign import seed_consign
+from clss_app.demo_daily_reports import seed_daily_reports
 from clss_app.demo_filing_loans import seed_filing_and_loans
 from clss_app.demo_history import seed_history
+from clss_app.demo_meters import seed_meters
+from clss_app.demo_outbox import seed_outbox
 from clss_app.demo_payments import seed_deposits, seed_pay_orders
+from clss_app.demo_repairs import seed_repairs
 from clss_app.demo_signing import seed_signing
+from clss_app.demo_tenant_lease import seed_tenant_lease
 from clss_app.demo_user_import import seed_user_imports
 from clss_app.demo_withholding import seed_withholding
 from clss_app.services.auth import hash_password
@@ -1051,6 +1056,12 @@ def seed_lease_history(ctx: DemoContext) -> None:
         ctx.counts["账单"] += 1
 
 
+def seed_tenant_marketing(ctx: DemoContext) -> None:
+    from clss_app.demo_marketing import seed_tenant_marketing as seed
+
+    seed(ctx)
+
+
 def seed_marketing(ctx: DemoContext) -> None:
     from clss_app.demo_marketing import seed_marketing as seed
 
@@ -1196,6 +1207,12 @@ STEPS: list[Callable[[DemoContext], None]] = [
     seed_history,  # the history of every row made above (demo_history.py)
     seed_filing_and_loans,  # after it: made through the services, with the history they write
     seed_signing,  # the nightly batch writes its own history (the room's status log, the audit)
+    seed_repairs,  # 报修与工单 (demo_repairs.py)
+    seed_meters,  # readings and 公摊 through the services (demo_meters.py)
+    seed_daily_reports,  # after the ledger's seed, which rewrites the payments
+    seed_outbox,  # what the sent 消息通知 reached; approvals waiting in their approvers' bells
+    seed_tenant_marketing,  # tenants' coupons and helped bargains, through the services (issue 23)
+    seed_tenant_lease,  # online contracts drafted for the tenant to confirm in the APP (issue 23 §3)
 ]
 
 

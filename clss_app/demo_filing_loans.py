@@ -111,8 +111,12 @@ def seed_filing_and_loans(ctx) -> None:
         filed.filed_at = ctx.at(filed.signed_on)
         s.add(filed)
 
+    # A vacant room no online contract is waiting for (在线签约审核 would find it taken).
+    waiting = select(Contract.room_id).where(Contract.state == ContractState.PENDING_REVIEW)
     room = s.exec(
-        select(Room).where(Room.project_id == project.id, Room.status == RoomStatus.VACANT).order_by(col(Room.id))
+        select(Room)
+        .where(Room.project_id == project.id, Room.status == RoomStatus.VACANT, col(Room.id).not_in(waiting))
+        .order_by(col(Room.id))
     ).first()
     if room is None:
         return

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from clss_app.admin import media
-from clss_app.core import clock
+from clss_app.core import clock, media
 from clss_app.core.clock import SHANGHAI
+from clss_app.core.rows import saved_id
 from clss_app.demo import staff_id
 from models import (
     Audience,
@@ -50,6 +51,7 @@ from models import (
     Room,
     RoomStatus,
     StoredFileOwner,
+    Tenant,
     utcnow,
 )
 
@@ -515,3 +517,40 @@ def seed_marketing(ctx) -> None:
         )
     for i in range(0, len(policies), 5000):
         ctx.bulk(Policy, policies[i : i + 5000], "保单")
+
+
+def seed_tenant_marketing(ctx) -> None:
+    """Issue 23 through its services: tenants holding coupons, a bargain per project helped by three
+    friends (cuts drawn from the demo's random), so 领券记录 and 助力记录 have rows to show."""
+    from clss_app.services import marketing
+
+    s, rng = ctx.session, ctx.rng
+    coupons = s.execute(sa.select(Coupon.id, Coupon.company_id).order_by(Coupon.id)).all()
+    first_of: dict[int, int] = {}
+    for cid, company in coupons:
+        first_of.setdefault(company, cid)
+    for company, cid in first_of.items():
+        tenants = s.execute(
+            sa.select(Tenant.id).where(Tenant.company_id == company).order_by(Tenant.id).offset(10).limit(50)
+        ).scalars()
+        for tid in rng.sample(list(tenants), 2):
+            with contextlib.suppress(marketing.Refused):  # out of stock or expired: nothing to show
+                marketing.claim_coupon(s, tid, cid)
+    bargains = s.execute(
+        sa.select(Bargain.id, Project.company_id).join(Project, Project.id == Bargain.project_id).order_by(Bargain.id)
+    ).all()
+    for bid, company in bargains:
+        people = list(
+            s.execute(
+                sa.select(Tenant.id).where(Tenant.company_id == company).order_by(Tenant.id).offset(60).limit(40)
+            ).scalars()
+        )
+        if len(people) < 4:
+            continue
+        me, *friends = rng.sample(people, 4)
+        try:
+            record = marketing.start_bargain(s, me, bid)
+            for f in friends:
+                marketing.help_bargain(s, f, saved_id(record), draw=rng.randint)
+        except marketing.Refused:  # a bargain not running now
+            continue

@@ -35,6 +35,9 @@ def E(key, label, route, roles, issue=0):
 
 
 HOME = E("home", "首页", "/", EVERYONE)
+# 收费报表: finance and the executives of a company or branch, each in their data scope (the HQ's super admin
+# reads the figures on 经营看板 only).
+REPORTS = FIN | (EXECUTIVES - {R.SUPER_ADMIN})
 
 MENU: tuple[MenuGroup, ...] = (
     MenuGroup("工作台", "layout-grid", (E("workbench", "房态图", "/workbench", STORE),)),
@@ -47,6 +50,7 @@ MENU: tuple[MenuGroup, ...] = (
             E("unit_types", "户型管理", "/housing/unit-types", STORE),
             E("fee_items", "费项管理", "/housing/fee-items", STORE),
             E("pricing_standards", "计费标准", "/housing/pricing-standards", STORE),
+            E("price_tiers", "阶梯价格", "/housing/price-tiers", STORE),
             E("rooms", "房间管理", "/housing/rooms", STORE),
             E("import_batches", "导入批次管理", "/housing/import-batches", SYS | STORE),
         ),
@@ -60,6 +64,19 @@ MENU: tuple[MenuGroup, ...] = (
             E("check_ins", "入住办理", "/leasing/check-ins", STORE),
             E("check_outs", "退房办理", "/leasing/check-outs", STORE),
             E("meter_readings", "抄表记录", "/leasing/meter-readings", STORE),
+        ),
+    ),
+    MenuGroup(
+        "三表抄表",
+        "gauge",
+        (
+            E("meter_entry", "抄表录入", "/meters/entry", STORE),
+            E("meters", "仪表档案", "/meters/register", STORE),
+            E("utility_readings", "抄表读数", "/meters/readings", STORE | FIN),
+            E("allocations", "公摊记录", "/meters/allocations", STORE | FIN),
+            E("allocation_lines", "公摊明细", "/meters/allocation-lines", STORE | FIN),
+            E("meter_replacements", "换表记录", "/meters/replacements", STORE),
+            E("meter_report", "三表抄表报表", "/meters/report", STORE | FIN),
         ),
     ),
     MenuGroup(
@@ -84,6 +101,17 @@ MENU: tuple[MenuGroup, ...] = (
         ),
     ),
     MenuGroup(
+        "报修与工单",
+        "wrench",
+        (
+            E("repairs", "报修工单", "/repairs/orders", STORE),
+            E("repair_reports", "回单记录", "/repairs/reports", STORE),
+            E("repair_dispatches", "派工记录", "/repairs/dispatches", STORE),
+            E("repair_vendors", "外委单位", "/repairs/vendors", STORE),
+            E("repair_stats", "工单报表", "/repairs/stats", OWNERS),
+        ),
+    ),
+    MenuGroup(
         "财务管理",
         "wallet",
         (
@@ -103,6 +131,19 @@ MENU: tuple[MenuGroup, ...] = (
             E("deposit_refunds", "定金退还", "/finance/deposit-refunds", FIN | {R.PRINCIPAL}),
             E("loans", "贷款记录", "/finance/loans", STORE | FIN),
             E("bad_debts", "坏账审批", "/finance/bad-debts", FIN | {R.PRINCIPAL, R.MULTI_STORE_MANAGER}),
+            E("daily_reports", "交款日报", "/finance/daily-reports", FIN | {R.PRINCIPAL}),
+        ),
+    ),
+    MenuGroup(
+        "收费报表",
+        "file-spreadsheet",
+        (
+            E("fee_report", "应收实收欠费", "/reports/fees", REPORTS),
+            E("collection_report", "收缴率", "/reports/collection", REPORTS),
+            E("cash_ledger", "现金台账", "/reports/cash-ledger", REPORTS),
+            E("deposit_report", "押金收退", "/reports/deposits", REPORTS),
+            E("refund_report", "退款与调账", "/reports/refunds", REPORTS),
+            E("aging_report", "账龄分析", "/reports/aging", REPORTS),
         ),
     ),
     MenuGroup("用户管理", "user-plus", (E("user_imports", "用户导入", "/users/imports", STORE),)),
@@ -127,10 +168,12 @@ MENU: tuple[MenuGroup, ...] = (
             E("events", "活动管理", "/marketing/events", SYS | STORE),
             E("event_signups", "报名管理", "/marketing/event-signups", SYS | STORE),
             E("coupons", "优惠券", "/marketing/coupons", SYS | STORE),
+            E("tenant_coupons", "领券记录", "/marketing/tenant-coupons", SYS | STORE),
             E("flash_sales", "秒杀活动", "/marketing/flash-sales", SYS | STORE),
             E("flash_claims", "秒杀记录", "/marketing/flash-claims", SYS | STORE),
             E("bargains", "砍价活动", "/marketing/bargains", SYS | STORE),
             E("bargain_records", "砍价记录", "/marketing/bargain-records", SYS | STORE),
+            E("bargain_helps", "助力记录", "/marketing/bargain-helps", SYS | STORE),
             E("notifications", "消息通知", "/marketing/notifications", SYS | STORE),
         ),
     ),
@@ -175,6 +218,7 @@ MENU: tuple[MenuGroup, ...] = (
             E("pay_settings", "支付参数", "/system/pay-settings", SYS),
             E("loan_params", "贷款参数", "/system/loan-params", SYS),
             E("project_params", "项目参数", "/system/project-params", SYS),
+            E("notices", "系统公告", "/system/notices", SYS),
             E("audit_log", "操作日志", "/system/audit-log", ADMINS),
             E("login_log", "登录日志", "/system/login-log", ADMINS),
         ),

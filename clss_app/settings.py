@@ -46,3 +46,26 @@ LOGIN_FORGET_MINUTES = 60
 # (lifted by a system admin's 解锁账号 or `python -m clss_app.manage unlock-user <name>`).
 LOGIN_LOCK_AFTER = 100
 LOGIN_LOCK_MINUTES = 60
+
+# The tenant APP's API (clss_app/api): an SMS login code lasts SMS_CODE_MINUTES and takes
+# SMS_CODE_ATTEMPTS wrong tries; a phone gets SMS_CODES_PER_HOUR codes an hour and one client address
+# CLSS_SMS_CODES_PER_IP_HOUR (against cycling through numbers); a token lasts API_TOKEN_DAYS and makes
+# CLSS_API_PER_MINUTE requests a minute (both read at each request: tests and benchmarks, all on one
+# address, raise them); a list page holds at most API_PAGE_MAX rows. The nightly job forgets used
+# codes, dead tokens after API_FORGET_DAYS and idempotent answers after IDEMPOTENCY_DAYS (a retry comes
+# within minutes).
+SMS_CODE_MINUTES = 5
+SMS_CODE_ATTEMPTS = 5
+SMS_CODES_PER_HOUR = 5
+API_TOKEN_DAYS = 30
+API_PAGE_MAX = 100
+API_FORGET_DAYS = 30
+IDEMPOTENCY_DAYS = 7
+
+
+def api_per_minute() -> int:
+    return int(os.environ.get("CLSS_API_PER_MINUTE") or 120)
+
+
+def sms_codes_per_ip_hour() -> int:
+    return int(os.environ.get("CLSS_SMS_CODES_PER_IP_HOUR") or 60)

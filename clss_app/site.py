@@ -15,12 +15,15 @@ from clss_app import menu
 from clss_app.admin.site import AdminSite
 from clss_app.core.roles import EXECUTIVES, STORE
 from clss_app.services import market, room_status
+from clss_app.services import meters as meter_rules
 from clss_app.services.permissions import EXPORT
 from pages import (
     analytics,
     app_content,
     chain,
     consign,
+    daily_reports,
+    fee_reports,
     filing_and_loans,
     finance,
     home,
@@ -28,6 +31,9 @@ from pages import (
     insurance,
     leasing,
     marketing,
+    meters,
+    notices,
+    repairs,
     signing,
     system,
     users,
@@ -42,16 +48,21 @@ PAGE_MODULES = (
     users,
     finance,
     withholding,
+    daily_reports,
     filing_and_loans,
     consign,
     chain,
+    repairs,
+    meters,
     signing,
     marketing,
     app_content,
     insurance,
     market_page,
     analytics,
+    fee_reports,
     system,
+    notices,
 )
 
 
@@ -62,6 +73,8 @@ def build(entries: Mapping[str, menu.MenuEntry] = menu.ENTRIES) -> AdminSite:
     site.grant(market.RESOURCE, EXPORT, EXECUTIVES)  # whoever sees the chart may take its numbers away
     site.grant(room_status.RESOURCE, room_status.LOCK, STORE)  # the 房态图's batch lock and unlock
     site.grant(room_status.RESOURCE, room_status.UNLOCK, STORE)
+    site.grant(meter_rules.RESOURCE, meter_rules.RECORD, STORE)  # 抄表录入: saving and importing readings
+    site.label(meter_rules.RESOURCE, meter_rules.RECORD, "抄表")
     # What the 房态图 and the daily job write to the audit log, outside any admin.
     site.label("rooms", "action:lock", "锁定房间")
     site.label("rooms", "action:unlock", "解锁房间")

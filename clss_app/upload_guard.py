@@ -24,8 +24,9 @@ from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 
 from clss_app import db
-from clss_app.admin import attachments, io, media
+from clss_app.admin import attachments, io
 from clss_app.admin.site import served
+from clss_app.core import media
 from clss_app.services import auth
 
 SESSION_HEADER = "X-CLSS-Session"

@@ -13,6 +13,7 @@ from models.consign import (
     LandlordHouse,
 )
 from models.contract_imports import ContractImport, ImportState
+from models.daily_reports import DailyReport, DailyReportState
 from models.files import DownloadTicket, StoredFileOwner
 from models.housing import (
     Building,
@@ -44,6 +45,7 @@ from models.insurance import (
 )
 from models.leasing import (
     UNPAID_BILL_STATES,
+    UNSIGNED_CONTRACT_STATES,
     AdjustmentKind,
     AdjustmentState,
     Appointment,
@@ -78,6 +80,7 @@ from models.market import AreaBand, IndexKind, MarketIndex
 from models.marketing import (
     Audience,
     Bargain,
+    BargainHelp,
     BargainRecord,
     BargainState,
     Channel,
@@ -88,11 +91,29 @@ from models.marketing import (
     EventSignup,
     FlashClaim,
     FlashSale,
+    MessageState,
     Notification,
+    NotificationMessage,
     NotificationState,
     NotificationTenant,
     SignupState,
+    TenantCoupon,
+    TenantCouponState,
 )
+from models.meters import (
+    Allocation,
+    AllocationLine,
+    AllocationState,
+    Meter,
+    MeterKind,
+    MeterReplacement,
+    PriceTier,
+    ReadingState,
+    ShareMethod,
+    Utility,
+    UtilityReading,
+)
+from models.notices import Notice, NoticeCompany, NoticeRead, NoticeState
 from models.org import PROJECT_BOUND_ROLES, ROLE_UNIT_KIND, DataScope, OrgUnit, Role, UnitKind
 from models.params import CityParam, EnterpriseParam
 from models.payments import (
@@ -113,7 +134,17 @@ from models.payments import (
     Receipt,
     ReceiptCounter,
 )
+from models.repairs import (
+    RepairCategory,
+    RepairDispatch,
+    RepairOrder,
+    RepairReport,
+    RepairState,
+    RepairUrgency,
+    RepairVendor,
+)
 from models.saved_filter import SavedFilter
+from models.tenant_api import ApiToken, IdempotentAnswer, RateWindow, SmsCode
 from models.user import LoginLog, LoginOutcome, LoginThrottle, User, UserProject, UserScopeUnit, UserSession
 from models.user_import import ImportedUser, UserImportState
 from models.withholding import (
@@ -132,9 +163,14 @@ __all__ = [
     "PROJECT_BOUND_ROLES",
     "ROLE_UNIT_KIND",
     "UNPAID_BILL_STATES",
+    "UNSIGNED_CONTRACT_STATES",
     "AdjustmentKind",
     "AdjustmentState",
     "AgreementState",
+    "Allocation",
+    "AllocationLine",
+    "AllocationState",
+    "ApiToken",
     "Appointment",
     "AppointmentState",
     "ApprovalState",
@@ -147,6 +183,7 @@ __all__ = [
     "Banner",
     "BannerGroup",
     "Bargain",
+    "BargainHelp",
     "BargainRecord",
     "BargainState",
     "BatchState",
@@ -177,6 +214,8 @@ __all__ = [
     "Coupon",
     "CouponKind",
     "CouponProject",
+    "DailyReport",
+    "DailyReportState",
     "DataScope",
     "DepositDecision",
     "DepositState",
@@ -198,6 +237,7 @@ __all__ = [
     "FlashClaim",
     "FlashSale",
     "Floor",
+    "IdempotentAnswer",
     "ImportBatch",
     "ImportState",
     "ImportedUser",
@@ -223,8 +263,17 @@ __all__ = [
     "MarketIndex",
     "MasterLease",
     "MasterLeaseRoom",
+    "MessageState",
+    "Meter",
+    "MeterKind",
     "MeterReading",
+    "MeterReplacement",
+    "Notice",
+    "NoticeCompany",
+    "NoticeRead",
+    "NoticeState",
     "Notification",
+    "NotificationMessage",
     "NotificationState",
     "NotificationTenant",
     "OrgUnit",
@@ -240,15 +289,25 @@ __all__ = [
     "PlanMode",
     "Policy",
     "PolicyState",
+    "PriceTier",
     "PriceUnit",
     "PricingStandard",
     "Project",
     "ProjectInsurancePlan",
     "ProjectKind",
     "PublishState",
+    "RateWindow",
+    "ReadingState",
     "Receipt",
     "ReceiptCounter",
     "RentMode",
+    "RepairCategory",
+    "RepairDispatch",
+    "RepairOrder",
+    "RepairReport",
+    "RepairState",
+    "RepairUrgency",
+    "RepairVendor",
     "Reservation",
     "ReservationState",
     "Role",
@@ -258,10 +317,14 @@ __all__ = [
     "RunOrigin",
     "RunState",
     "SavedFilter",
+    "ShareMethod",
     "SignMode",
     "SignupState",
+    "SmsCode",
     "StoredFileOwner",
     "Tenant",
+    "TenantCoupon",
+    "TenantCouponState",
     "UnitKind",
     "UnitType",
     "User",
@@ -269,6 +332,8 @@ __all__ = [
     "UserProject",
     "UserScopeUnit",
     "UserSession",
+    "Utility",
+    "UtilityReading",
     "WithholdAgreement",
     "WithholdLine",
     "WithholdRun",

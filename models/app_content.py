@@ -51,6 +51,7 @@ class Evaluation(SQLModel, table=True):
     """A tenant's rating of a finished lease, written in the APP; staff only read it."""
 
     __tablename__ = "evaluation"
+    __table_args__ = (sa.Index("uq_evaluation_contract", "contract_id", unique=True),)  # once per contract
 
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True, title="项目")
@@ -87,5 +88,6 @@ class Feedback(SQLModel, table=True):
     )
     reply: str = Field(default="", max_length=255, title="处理说明")
     submitted_by_id: int | None = Field(default=None, foreign_key="app_user.id", title="提交人")
+    tenant_id: int | None = Field(default=None, foreign_key="tenant.id", title="提交租客")  # from the APP
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="提交时间")
     version: int = Field(default=1, title="版本")

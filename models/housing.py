@@ -107,6 +107,7 @@ class PriceUnit(LabeledEnum):
     PER_SQM_MONTH = ("per_sqm_month", "元/㎡·月")
     PER_KWH = ("per_kwh", "元/度")
     PER_TON = ("per_ton", "元/吨")
+    PER_M3 = ("per_m3", "元/m³")
     FIXED = ("fixed", "元/次")
     MANUAL = ("manual", "手工录入")  # the amount is the fee item's 默认金额 (项目参数 → 在线签约设置)
 

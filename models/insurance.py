@@ -90,7 +90,18 @@ class PolicyState(LabeledEnum):
 
 
 class Policy(SQLModel, table=True):
+    """A policy: 赠险 (given at a contract's first check-in, once: the partial unique index) or bought."""
+
     __tablename__ = "policy"
+    __table_args__ = (
+        sa.Index(
+            "uq_policy_gift_contract",
+            "contract_id",
+            unique=True,
+            postgresql_where=sa.text("gifted"),
+            sqlite_where=sa.text("gifted"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=24, unique=True, title="保单号")

@@ -50,6 +50,8 @@ class DepositDecision(LabeledEnum):
 
 
 class ContractState(LabeledEnum):
+    # 在线签约: drafted by the store for the tenant, who confirms it in the APP; then 待审核 (在线签约审核).
+    AWAITING_TENANT = ("awaiting_tenant", "待租客确认")
     PENDING_REVIEW = ("pending_review", "待审核")
     SIGNED = ("signed", "待执行")
     ACTIVE = ("active", "执行中")
@@ -57,6 +59,10 @@ class ContractState(LabeledEnum):
     CHECKED_OUT = ("checked_out", "已退房")
     CLOSED = ("closed", "已关闭")
     VOID = ("void", "已作废")
+
+
+# 在线签约 not yet signed: the tenant's confirmation awaited, then the store's review. No bills, the room untouched.
+UNSIGNED_CONTRACT_STATES = (ContractState.AWAITING_TENANT, ContractState.PENDING_REVIEW)
 
 
 class FilingState(LabeledEnum):
@@ -152,6 +158,7 @@ class PaymentMethod(LabeledEnum):
     PREPAID = ("prepaid", "预收冲抵")
     WITHHOLDING = ("withholding", "银行代扣")
     LOAN = ("loan", "按居贷")
+    COUPON = ("coupon", "优惠券抵扣")
 
 
 class LedgerSource(LabeledEnum):
@@ -165,6 +172,7 @@ class LedgerSource(LabeledEnum):
     CARRY_OVER = ("carry_over", "结转")
     DEPOSIT = ("deposit", "定金抵扣")
     REFUND = ("refund", "退款")
+    COUPON = ("coupon", "优惠券")
 
 
 class ApprovalState(LabeledEnum):
@@ -195,7 +203,7 @@ class Appointment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", title="项目")
     name: str = Field(max_length=32, title="姓名")
-    phone: str = Field(max_length=11, title="手机号")
+    phone: str = Field(max_length=11, index=True, title="手机号")  # the tenant API's 我的预约
     visit_at: datetime = Field(sa_type=UTCDateTime, title="看房时间")
     room_id: int | None = Field(default=None, foreign_key="room.id", title="意向房间")
     note: str = Field(default="", max_length=255, title="备注")
@@ -361,7 +369,7 @@ class Bill(SQLModel, table=True):
     room_id: int = Field(foreign_key="room.id", index=True, title="房间")
     # No index of its own: a tenant's bills are found through their contracts, and every index costs
     # the bulk generation of schedules (about a tenth of the time of writing a year of bills).
-    tenant_id: int = Field(foreign_key="tenant.id", title="租客")
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, title="租客")  # the tenant API's 我的账单
     kind: BillKind = Field(sa_column=enum_column(BillKind, nullable=False), title="账单类型")
     fee_key: str = Field(max_length=24, title="费项编码")  # "rent", "deposit", "fee:12", …
     fee_name: str = Field(max_length=32, title="费项")
@@ -421,6 +429,8 @@ class Payment(SQLModel, table=True):
     recorded_by_id: int | None = Field(default=None, foreign_key="app_user.id", title="登记人")
     process: str = Field(default="", max_length=32, title="处理程序")  # when no person did it: 支付回调, …
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, title="登记时间")
+    # The 交款日报 that counts this registration; once it is confirmed the line can no longer change.
+    daily_report_id: int | None = Field(default=None, foreign_key="daily_report.id", index=True, title="交款日报")
 
 
 class BadDebt(ApprovalColumns, table=True):

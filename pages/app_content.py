@@ -6,7 +6,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from clss_app.admin import Errors, Image, Input, ModelAdmin, Ordering, Scope, Sort, Values
-from clss_app.admin.media import ROUTE as MEDIA
+from clss_app.core.media import ROUTE as MEDIA
 from clss_app.core.roles import STORE, SYS
 from clss_app.services import marketing
 from clss_app.services.permissions import VIEW, Forbidden, Principal, require

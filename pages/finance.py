@@ -6,7 +6,17 @@ from clss_app.admin import Action, Count, Errors, Input, Link, ModelAdmin, Scope
 from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.roles import FIN, OWNERS, STORE
 from clss_app.core.timeline import Event
-from clss_app.services import bill_approvals, bills, clearing, documents, leasing, pay_orders, prepaid, timelines
+from clss_app.services import (
+    bill_approvals,
+    bills,
+    clearing,
+    documents,
+    leasing,
+    pay_orders,
+    payment_corrections,
+    prepaid,
+    timelines,
+)
 from clss_app.services.permissions import VIEW, Principal, can
 from models import (
     UNPAID_BILL_STATES,
@@ -23,6 +33,7 @@ from models import (
     DepositState,
     DifferenceState,
     ExceptionState,
+    LedgerSource,
     PayCallback,
     Payment,
     PayOrder,
@@ -234,7 +245,7 @@ class PaymentAdmin(ModelAdmin, model=Payment, key="payments"):
         "bill.contract.tenant.phone",
         "recorded_by.display_name",
     ]
-    filters = ["project_id", "method", "paid_on", "bill_id", "recorded_by_id"]
+    filters = ["project_id", "method", "paid_on", "bill_id", "recorded_by_id", "daily_report_id"]
     noun = "收款"
     scope = Scope.project("project_id")
     can_export = FIN
@@ -246,7 +257,27 @@ class PaymentAdmin(ModelAdmin, model=Payment, key="payments"):
             FIN,
             confirm="打印这笔收款的收据（PDF）：首次打印时编号，再次打印为补打副本。",
             primary=True,
-        )
+        ),
+        Action(
+            "correct",
+            "修改收款",
+            payment_corrections.correct,
+            FIN,
+            inputs=ask(Payment, "method", "receipt_no", "paid_on", receipt_no=Input(required=False)),
+            confirm="修改选中的 {n} 笔收款登记（不填的项不变；金额不能修改）。所在交款日报已确认的不能修改。",
+            when={"source": (LedgerSource.REGISTRATION,)},
+        ),
+        Action(
+            "void",
+            "冲正",
+            payment_corrections.void,
+            FIN,
+            danger=True,
+            input_label="冲正原因",
+            input_required=True,
+            confirm="冲正选中的 {n} 笔收款登记？将记一笔等额负数收款，账单恢复为未收。所在交款日报已确认的不能冲正。",
+            when={"source": (LedgerSource.REGISTRATION,)},
+        ),
     ]
 
 

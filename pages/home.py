@@ -13,7 +13,7 @@ from clss_app.services import figures, overview
 from clss_app.services.permissions import Principal
 from clss_app.state import AuthState
 from clss_app.ui import theme
-from clss_app.ui.bell import todo_links
+from clss_app.ui.bell import notice_board, todo_links
 from models import RoomStatus
 
 STATUS_COLOURS = {
@@ -57,6 +57,7 @@ def _projects_figure(d) -> go.Figure:
 
 class HomeDashboard(Dashboard, key="home"):
     columns = 4
+    exportable = False  # a start page, not a report
     widgets = [
         Stat("projects", "项目", lambda d: d["projects_total"], "building-2", "#2563eb", link="/housing/projects"),
         Stat("rooms", "房间", lambda d: d["rooms_total"], "door-open", "#7c3aed"),
@@ -110,7 +111,9 @@ def home_body() -> rx.Component:
         header=rx.vstack(
             rx.heading("欢迎回来，", AuthState.display_name, size="6"),
             rx.text("以下数据均在您的数据权限范围内（", AuthState.unit_name, "）", color=theme.TEXT_MUTED, size="2"),
+            notice_board(),
             spacing="1",
+            width="100%",
         ),
     )
 

@@ -17,16 +17,19 @@ from clss_app.admin import (
     Values,
     Within,
     approve_reject,
+    ask,
     batches,
 )
+from clss_app.admin.fields import FieldSpec
 from clss_app.core.roles import OWNERS, STORE, SYS
 from clss_app.core.rows import saved_id
 from clss_app.core.timeline import Event
-from clss_app.services import housing, timelines
+from clss_app.services import housing, tenant_lease, timelines
 from clss_app.services.permissions import Principal
 from models import (
     BatchState,
     Building,
+    Contract,
     FeeItem,
     ImportBatch,
     PricingStandard,
@@ -34,6 +37,7 @@ from models import (
     PublishState,
     Role,
     Room,
+    RoomStatus,
     UnitType,
 )
 
@@ -195,6 +199,31 @@ ROOM_IMPORT = [
 ]
 
 
+DRAFT_ONLINE = Action(
+    "draft_online",
+    "起草在线合同",
+    tenant_lease.draft_rooms,
+    STORE,
+    inputs=(
+        FieldSpec(
+            "tenant_phone", "租客手机号", "str", required=True, max_length=11, help="本公司已登记的租客（租客管理）"
+        ),
+        *ask(Contract, "start_date", start_date=Input(help="不能早于今天")),
+        FieldSpec(
+            "months",
+            "租期(月)",
+            "int",
+            min_value=1,
+            max_value=tenant_lease.MAX_DRAFT_MONTHS,
+            help="不填为 12 个月",
+        ),
+        *ask(Contract, "monthly_rent", monthly_rent=Input(required=False, help="不填按房间月租金；押金按房间押金")),
+    ),
+    confirm="为租客起草在线签约合同（待租客确认）：租客在 APP 中确认后进入在线签约审核，审核通过即签约。",
+    when={"status": (RoomStatus.VACANT,)},
+)
+
+
 class RoomAdmin(ModelAdmin, model=Room, key="rooms"):
     fields_override = {"building_id": IN_PROJECT, "unit_type_id": IN_PROJECT, "cover": Image(), "photos": Images()}
     list_columns = [
@@ -226,6 +255,7 @@ class RoomAdmin(ModelAdmin, model=Room, key="rooms"):
         Link("预定", "reservations", "room_id"),
         Link("账单", "bills", "room_id"),
     ]
+    actions = [DRAFT_ONLINE]
     detail_groups = {
         "基本信息": [
             "number",

@@ -2,7 +2,7 @@
 
 from sqlmodel import Session
 
-from clss_app.admin import Errors, Input, Link, ModelAdmin, Range, Scope, Values
+from clss_app.admin import Errors, Input, Link, ModelAdmin, Range, Scope, Shown, Values
 from clss_app.core.roles import SYS
 from clss_app.services import insurance
 from clss_app.services.permissions import Principal
@@ -65,7 +65,13 @@ class InsuranceExtraAdmin(ModelAdmin, model=InsuranceExtra, key="insurance_extra
     can_create = can_update = can_delete = can_export = SYS
 
 
+def _source(gifted: object, _: object) -> str:
+    return "赠送" if gifted else "购买"
+
+
 class PolicyAdmin(ModelAdmin, model=Policy, key="policies"):
+    # 赠送 (given at a first check-in) or 购买 (bought in the APP), each with its state.
+    fields_override = {"gifted": (Shown(_source), Input(label="来源"))}
     list_columns = [
         "number",
         "project_id",

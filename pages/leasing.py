@@ -39,6 +39,7 @@ from clss_app.services import (
 )
 from clss_app.services.permissions import Principal
 from models import (
+    UNSIGNED_CONTRACT_STATES,
     Appointment,
     AppointmentState,
     Bill,
@@ -405,7 +406,7 @@ PRINT_CONTRACT = Action(
     printed(documents.contract_document),
     STORE,
     confirm="打印这份合同（PDF）。",
-    when={"state": tuple(s for s in ContractState if s not in (ContractState.VOID, ContractState.PENDING_REVIEW))},
+    when={"state": tuple(s for s in ContractState if s not in (ContractState.VOID, *UNSIGNED_CONTRACT_STATES))},
 )
 PRINT_SETTLEMENT = Action(
     "print_settlement",

@@ -9,6 +9,7 @@ from clss_app.services import marketing
 from clss_app.services.permissions import Principal
 from models import (
     Bargain,
+    BargainHelp,
     BargainRecord,
     Coupon,
     CouponProject,
@@ -22,6 +23,7 @@ from models import (
     Role,
     Room,
     SignupState,
+    TenantCoupon,
 )
 
 R = Role
@@ -103,13 +105,15 @@ class CouponAdmin(ModelAdmin, model=Coupon, key="coupons"):
         "free_days",
         "valid_from",
         "valid_to",
+        "fee_kind",
         "stock",
         "issued",
+        "used",
         "per_user_limit",
         "enabled",
     ]
     search = ["name"]
-    filters = ["kind", "enabled", "company_id", "valid_to"]
+    filters = ["kind", "fee_kind", "enabled", "company_id", "valid_to"]
     form = [
         "company_id",
         "name",
@@ -120,18 +124,40 @@ class CouponAdmin(ModelAdmin, model=Coupon, key="coupons"):
         "free_days",
         "valid_from",
         "valid_to",
+        "fee_kind",
         "stock",
         "per_user_limit",
         "projects",
         "enabled",
     ]
     scope = Scope.unit("company_id")
+    links = [Link("领券记录", "tenant_coupons", "coupon_id")]
     can_create = can_update = can_delete = SYS | OWNERS
     can_export = SYS | STORE
+    actions = [
+        Action(
+            "grant",
+            "发放给租客",
+            marketing.grant_to_phones,
+            SYS | OWNERS,
+            input_label="租客手机号（每行一个，或用逗号分隔）",
+            input_required=True,
+            confirm="将选中的优惠券发放给所填手机号的租客（须为该券所属企业的租客），计入已领取，不超过发放总量与每人限领。",
+        )
+    ]
 
     @classmethod
     def validate(cls, session: Session, p: Principal, values: Values, row: Coupon | None) -> Errors:
         return marketing.coupon_problems(values)
+
+
+class TenantCouponAdmin(ModelAdmin, model=TenantCoupon, key="tenant_coupons"):
+    list_columns = ["coupon_id", "tenant_id", "state", "granted_by_id", "bill_id", "discount", "created_at", "used_at"]
+    filters = ["coupon_id", "state", "company_id", "created_at"]
+    noun = "领券记录"
+    default_sort = "-created_at"
+    scope = Scope.unit("company_id")
+    can_export = SYS | STORE
 
 
 class FlashSaleAdmin(ModelAdmin, model=FlashSale, key="flash_sales"):
@@ -190,13 +216,30 @@ class BargainAdmin(ModelAdmin, model=Bargain, key="bargains"):
         "room_id",
         "original_price",
         "floor_price",
+        "min_cut",
+        "max_cut",
         "helpers_needed",
+        "stock",
+        "sold",
         "starts_at",
         "ends_at",
     ]
     search = ["title"]
     filters = ["project_id", "starts_at"]
-    form = ["project_id", "room_id", "title", "original_price", "floor_price", "helpers_needed", "starts_at", "ends_at"]
+    fields_override = {"stock": Range(1, 10_000), "helpers_needed": Range(1, 100)}
+    form = [
+        "project_id",
+        "room_id",
+        "title",
+        "original_price",
+        "floor_price",
+        "min_cut",
+        "max_cut",
+        "helpers_needed",
+        "stock",
+        "starts_at",
+        "ends_at",
+    ]
     scope = Scope.project("project_id")
     links = [Link("砍价记录", "bargain_records", "bargain_id")]
     can_create = can_update = can_delete = SYS | OWNERS
@@ -209,9 +252,32 @@ class BargainAdmin(ModelAdmin, model=Bargain, key="bargains"):
 
 class BargainRecordAdmin(ModelAdmin, model=BargainRecord, key="bargain_records"):
     fields_override = {"phone": PHONE_MASKED}
-    list_columns = ["bargain_id", "name", "phone", "helpers", "current_price", "state", "created_at"]
+    list_columns = [
+        "bargain_id",
+        "name",
+        "phone",
+        "helpers",
+        "current_price",
+        "state",
+        "bought_price",
+        "bought_at",
+        "created_at",
+    ]
     search = ["name", "phone"]
     filters = ["bargain_id", "state", "project_id"]
+    scope = Scope.project("project_id")
+    links = [Link("助力记录", "bargain_helps", "record_id")]
+    can_export = SYS | STORE
+
+
+class BargainHelpAdmin(ModelAdmin, model=BargainHelp, key="bargain_helps"):
+    """Who helped a bargain, by how much, and the price after each cut."""
+
+    list_columns = ["record_id", "bargain_id", "name", "amount", "price_after", "created_at"]
+    search = ["name"]
+    filters = ["record_id", "bargain_id", "project_id", "created_at"]
+    noun = "助力记录"
+    default_sort = "-created_at"
     scope = Scope.project("project_id")
     can_export = SYS | STORE
 
@@ -222,17 +288,37 @@ class NotificationAdmin(ModelAdmin, model=Notification, key="notifications"):
             NotificationTenant, "notification_id", "tenant_id", "指定租客", help="发送对象为“指定租客”时选择"
         )
     }
-    list_columns = ["title", "audience", "project_id", "channel", "scheduled_at", "state", "created_by_id"]
+    list_columns = [
+        "title",
+        "audience",
+        "project_id",
+        "channel",
+        "scheduled_at",
+        "state",
+        "recipients",
+        "fail_reason",
+        "source",
+        "created_by_id",
+    ]
     search = ["title", "body"]
-    filters = ["audience", "channel", "state", "scheduled_at"]
-    form = ["company_id", "title", "body", "audience", "project_id", "tenants", "channel", "scheduled_at"]
+    filters = ["audience", "channel", "state", "source", "scheduled_at"]
+    form = ["company_id", "title", "body", "audience", "project_id", "city", "tenants", "channel", "scheduled_at"]
     noun = "通知"
     # Those still to send lead, the next first; the sent and withdrawn follow, latest first.
     default_sort = Sort("scheduled_at", first={"state": (NotificationState.SCHEDULED,)}, then="-scheduled_at")
     scope = Scope.unit("company_id")
     can_create = SYS | OWNERS
     can_export = SYS | STORE
+    # Sent by the outbox's worker (services/outbox.py) once its 发送时间 comes; 立即发送 brings that forward.
     actions = [
+        Action(
+            "send_now",
+            "立即发送",
+            marketing.send_notifications_now,
+            SYS | OWNERS,
+            confirm="确定立即发送选中的 {n} 条通知吗？",
+            when={"state": (NotificationState.SCHEDULED, NotificationState.FAILED)},
+        ),
         Action(
             "withdraw",
             "撤回",
@@ -240,8 +326,8 @@ class NotificationAdmin(ModelAdmin, model=Notification, key="notifications"):
             SYS | OWNERS,
             confirm="确定撤回选中的 {n} 条通知吗？",
             danger=True,
-            when={"state": (NotificationState.SCHEDULED,)},
-        )
+            when={"state": (NotificationState.SCHEDULED, NotificationState.FAILED)},
+        ),
     ]
 
     @classmethod

@@ -35,7 +35,7 @@ class Tile:
     number: str = ""
     status: str = ""
     label: str = ""  # "number\nunit type\nrent · lock kind": one text node a tile (CSS bolds line 1)
-    marks: str = ""  # CSS classes: m-exp 即将到期, m-debt 欠费, p1 / p2 one or two tenants
+    marks: str = ""  # CSS classes: m-exp 即将到期, m-debt 欠费, m-fix 工单超时, p1 / p2 one or two tenants
 
 
 @dataclasses.dataclass
@@ -119,7 +119,12 @@ class WorkbenchState(AuthState):
         self._marks = {
             room: " ".join(
                 c
-                for c, on in (("m-exp", m["expiring"]), ("m-debt", m["arrears"]), (f"p{m['people']}", m["people"]))
+                for c, on in (
+                    ("m-exp", m["expiring"]),
+                    ("m-debt", m["arrears"]),
+                    ("m-fix", m["repair"]),
+                    (f"p{m['people']}", m["people"]),
+                )
                 if on
             )
             for room, m in marks.items()
@@ -127,6 +132,7 @@ class WorkbenchState(AuthState):
         self.mark_counts = {
             "expiring": sum(m["expiring"] for m in marks.values()),
             "arrears": sum(m["arrears"] for m in marks.values()),
+            "repair": sum(m["repair"] for m in marks.values()),
         }
         self._build(self._rooms)
 
@@ -401,6 +407,7 @@ def _legend() -> rx.Component:
         rx.divider(orientation="vertical", size="1"),
         mark("m-exp", "即将到期", "expiring", "合同 30 天内到期"),
         mark("m-debt", figures.OVERDUE_MARK.label, "arrears", figures.OVERDUE_MARK.hint),
+        mark("m-fix", "工单超时", "repair", "房间有已派工、超过要求完成时间仍未回单的报修工单"),
         rx.hstack(
             rx.el.span(class_name="clss-mark p1"),
             rx.text("独住", size="2"),

@@ -1,3 +1,3 @@
 """Tiny real image files made in memory (no imaging library needed)."""
 
-from clss_app.admin.media import solid_png as png  # noqa: F401
+from clss_app.core.media import solid_png as png  # noqa: F401

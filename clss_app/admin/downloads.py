@@ -23,7 +23,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from clss_app import db, settings
-from clss_app.admin import media
+from clss_app.core import media
 from clss_app.core.rows import changed
 from clss_app.services import auth
 from clss_app.services.permissions import NotLoggedIn, Principal

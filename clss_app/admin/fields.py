@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import SQLModel
 
-from clss_app.admin import attachments, media
+from clss_app.admin import attachments
+from clss_app.core import media
 from clss_app.core.clock import SHANGHAI as SHANGHAI
 from clss_app.core.errors import FieldError
 from clss_app.core.images import split_images as split_images

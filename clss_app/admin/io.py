@@ -138,6 +138,23 @@ def write_frame(frame: pl.DataFrame, fmt: str) -> bytes:
     return buf.getvalue()
 
 
+def write_sheets(sheets: list[tuple[str, pl.DataFrame, dict[Any, str]]]) -> bytes:
+    """An xlsx of several small sheets: (name, frame, {column: Excel number format}) each (a dashboard's
+    tables). Names are made fit for Excel: at most 31 characters, none of []:*?/\\, each once."""
+    import xlsxwriter  # lazy, as in ``template``
+
+    buf, used = io.BytesIO(), set()
+    with xlsxwriter.Workbook(buf) as wb:
+        for name, frame, formats in sheets:
+            base = "".join("_" if ch in "[]:*?/\\" else ch for ch in name)[:31] or "数据"
+            sheet, k = base, 2
+            while sheet in used:
+                sheet, k = f"{base[: 31 - len(str(k)) - 1]}_{k}", k + 1
+            used.add(sheet)
+            frame.write_excel(wb, worksheet=sheet, autofit=True, column_formats=formats or None)
+    return buf.getvalue()
+
+
 # ---------------------------------------------------------------- import
 
 

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlmodel import SQLModel
 
-from clss_app.admin import attachments, media
+from clss_app.admin import attachments
 from clss_app.admin.fields import NUMBER_KINDS, FieldSpec, Kind
+from clss_app.core import media
 from clss_app.core.privacy import MASK_KINDS
 from models import Role
 

@@ -13,6 +13,7 @@ A capped count never counts past ``count_cap``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,7 @@ MAX_PAGE = 1_000_000
 MAX_SEARCH = 64
 MAX_FILTER = 1000  # room for a drill-down list of ids
 RANGE_OPS = ("", "gte", "lte")
+MINUTE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")  # a timestamp bound to the minute
 
 
 @dataclass
@@ -130,6 +132,13 @@ def _filter_clause(spec: FieldSpec, column, op: str, raw: str):
         return column.in_([spec.parse(part) if spec.kind == "enum" else _whole(spec, part) for part in parts])
     if spec.kind == "fk" or (spec.kind == "int" and op == ""):
         return column == _whole(spec, raw)
+    if spec.kind == "datetime" and MINUTE.fullmatch(raw):
+        # A bound with a time ("2026-12-02T10:30", Beijing) means that minute: 待我处理's "due before now".
+        try:
+            at = dt.datetime.strptime(raw.replace(" ", "T"), "%Y-%m-%dT%H:%M").replace(tzinfo=SHANGHAI)
+        except ValueError:
+            raise FieldError(f"{spec.label}筛选值无效") from None
+        return column < at + dt.timedelta(minutes=1) if op == "__lte" else column >= at
     if spec.kind == "datetime":
         # A date bound means that whole day in Beijing time; the column holds UTC.
         day = spec.with_(kind="date").parse(raw)

@@ -140,6 +140,10 @@ class AdminSite:
                 grant(admin.key, action, roles)
             for a in admin.actions:
                 grant(admin.key, f"action:{a.name}", a.roles)
+        for dash in self._dashboards.values():  # 导出Excel of a dashboard's tables: who sees them, or fewer
+            page = self.menu.get(dash.key)
+            if dash.offers_export() and page is not None:
+                grant(dash.key, EXPORT, dash.can_export if dash.can_export is not None else page.roles)
         for resource, action, roles in self.extra_grants:
             grant(resource, action, roles)
         self.finalized = True

@@ -23,11 +23,8 @@ Definitions (the domain guide's, made exact; the shared ones live in ``figures``
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -35,11 +32,11 @@ import polars as pl
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app import db
 from clss_app.services import figures as fig
 from clss_app.services.billing import add_months
+from clss_app.services.frame_cache import FrameCache
 from clss_app.services.permissions import VIEW, Principal, require, scope_clause
-from models import ContractSource, ContractState, Project
+from models import UNSIGNED_CONTRACT_STATES, ContractSource, ContractState, Project
 
 RESOURCE = "dashboard"
 TABLES = ("project", "room", "unit_type", "contract", "bill", "payment", "appointment", "reservation")
@@ -51,9 +48,9 @@ NOT_RENTABLE = fig.NOT_RENTABLE_VALUES
 DUE_STATES = tuple(s.value for s in fig.DUE_STATES)
 OPEN_STATES = tuple(s.value for s in fig.OPEN_STATES)
 EXPIRING_STATES = (ContractState.ACTIVE.value,)  # in force; a 待执行 renewal is not what expires
-SIGNED_STATES = tuple(s.value for s in ContractState if s not in (ContractState.VOID, ContractState.PENDING_REVIEW))
+SIGNED_STATES = tuple(s.value for s in ContractState if s not in (ContractState.VOID, *UNSIGNED_CONTRACT_STATES))
 NEW_SOURCES = tuple(s.value for s in ContractSource if s not in (ContractSource.RENEWAL, ContractSource.ROOM_CHANGE))
-AGE_BANDS = (("1–30天", 1, 30), ("31–60天", 31, 60), ("61–90天", 61, 90), ("90天以上", 91, None))
+AGE_BANDS = fig.AGE_BANDS
 EXPIRY_DAYS = (30, 60, 90)
 
 
@@ -266,11 +263,9 @@ def figures(frames: dict[str, pl.DataFrame], f: Filters, today: date) -> dict:
     # Bills and payments are at day grain: counts are sums of n, amounts sums of sums.
 
     bills = frames["bills"].filter(mine)
-    due = bills.filter(pl.col("due_date").is_between(start, due_end))
-    open_ = bills.filter(pl.col("state").is_in(OPEN_STATES) & (pl.col("due_date") < today)).with_columns(
-        age=(pl.lit(today) - pl.col("due_date")).dt.total_days(), owing=pl.col("owed") - pl.col("paid")
-    )
-    payments = frames["payments"].filter(mine & pl.col("paid_on").is_between(start, end))
+    due = fig.receivable(bills, start, end, today)
+    open_ = fig.overdue(bills, today)
+    payments = fig.revenue(frames["payments"].filter(mine), start, end)
 
     active = frames["in_force"].filter(mine)
     signed = frames["signings"].filter(mine & pl.col("signed_on").is_between(start, end))
@@ -306,7 +301,7 @@ def figures(frames: dict[str, pl.DataFrame], f: Filters, today: date) -> dict:
 
     arrears = []
     for label, low, high in AGE_BANDS:
-        band = open_.filter(pl.col("age") >= low) if high is None else open_.filter(pl.col("age").is_between(low, high))
+        band = fig.in_band(open_, low, high)
         arrears.append(
             {"band": label, "low": low, "high": high, "bills": _sum(band, "n"), "amount": _sum(band, "owing")}
         )
@@ -396,26 +391,16 @@ ratio = fig.ratio
 
 # ---------------------------------------------------------------- cache
 
-
-@dataclass
-class _Entry:
-    generation: tuple
-    loaded: float
-    frames: dict
-    results: OrderedDict = field(default_factory=OrderedDict)
-
-
 # One read of the whole database serves every scope: each figure keeps only the projects of the chosen
 # ones (``figures``: ``mine``), and those are taken from the viewer's scope (``_scoped``). So it can be
 # read before anyone looks (``warm``, at start-up) and it is read once, not once per scope. The price:
 # after a write, a look from a one-project scope re-reads every project too (0.65 s at 1M bills).
-_entry: _Entry | None = None
-_reading: threading.Thread | None = None
-_epoch = 0  # bumped by clear_cache: a read started before it must not store its frames after it
-_lock = threading.Lock()
-MAX_RESULTS = 256
-MAX_AGE = 10 * TTL  # older than this, a look waits for a new read rather than flash figures of hours ago
-stats = {"frame_loads": 0, "figure_runs": 0}
+CACHE = FrameCache(TABLES, lambda session: load_frames(session, None), ttl=TTL)
+stats = CACHE.stats  # frame_loads: bulk reads; results: figures worked out
+MAX_AGE = CACHE.max_age
+warm = CACHE.warm  # read in the background now (the app's start), so that the first look finds it
+wait_reloads = CACHE.wait
+clear_cache = CACHE.clear
 
 
 def dashboard(session: Session, p: Principal | None, f: Filters, today: date) -> dict:
@@ -426,94 +411,11 @@ def dashboard(session: Session, p: Principal | None, f: Filters, today: date) ->
     figures of the previous read are served (marked stale): at a million bills a read takes most of
     a second, a refresh must not."""
     p = require(p, VIEW, RESOURCE)
-    gen = db.generation(*TABLES)  # taken before reading: a commit during the read makes the entry stale
-    with _lock:
-        entry = _entry
-        usable = entry is not None and time.monotonic() - entry.loaded <= MAX_AGE
-        if not usable or not _fresh(entry, gen):
-            _start_reading()
-        reading = _reading
-    if not usable and reading is not None:
-        reading.join(120)
-        with _lock:
-            entry = _entry
-            if entry is not None and not _fresh(entry, gen):
-                _start_reading()  # a write landed while it read
-    if entry is None:  # the read failed: once more here, to show its error
-        entry = _load(session, gen)
-        _store(entry, _epoch)
-    fresh = _fresh(entry, gen)
-    key = (p.project_ids, f, today)
-    with _lock:
-        hit = entry.results.get(key)
-    if hit is None:
-        hit = figures(_scoped(entry.frames, p), f, today)
-        stats["figure_runs"] += 1
-        with _lock:
-            entry.results[key] = hit
-            while len(entry.results) > MAX_RESULTS:
-                entry.results.popitem(last=False)
-    return {**hit, "stale": not fresh}
-
-
-def _fresh(entry: _Entry | None, gen: tuple) -> bool:
-    return entry is not None and entry.generation == gen and time.monotonic() - entry.loaded <= TTL
+    hit, stale = CACHE.get(session, (p.project_ids, f, today), lambda frames: figures(_scoped(frames, p), f, today))
+    return {**hit, "stale": stale}
 
 
 def _scoped(frames: dict[str, pl.DataFrame], p: Principal) -> dict[str, pl.DataFrame]:
     if p.project_ids is None:
         return frames
     return {**frames, "projects": frames["projects"].filter(pl.col("project_id").is_in(list(p.project_ids)))}
-
-
-def warm() -> None:
-    """Read the frames in the background now (the app's start), so that the first look finds them."""
-    with _lock:
-        if _entry is None:
-            _start_reading()
-
-
-def _start_reading() -> None:
-    """A background read, unless one is under way. Called under _lock."""
-    global _reading
-    if _reading is None:
-        _reading = threading.Thread(target=_read_in_background, args=(_epoch,), daemon=True)
-        _reading.start()
-
-
-def _load(session: Session, gen: tuple) -> _Entry:
-    entry = _Entry(gen, time.monotonic(), load_frames(session, None))  # loaded: when the read began
-    stats["frame_loads"] += 1
-    return entry
-
-
-def _store(entry: _Entry, epoch: int) -> None:
-    global _entry
-    with _lock:
-        if epoch == _epoch and (_entry is None or _entry.loaded <= entry.loaded):  # never an older read
-            _entry = entry
-
-
-def _read_in_background(epoch: int) -> None:
-    global _reading
-    try:
-        gen = db.generation(*TABLES)
-        with db.session_scope() as s:
-            _store(_load(s, gen), epoch)
-    finally:
-        with _lock:
-            _reading = None
-
-
-def wait_reloads(timeout: float = 120.0) -> None:
-    """Until the background read under way, if any, is done (tests, benchmarks)."""
-    with _lock:
-        reading = _reading
-    if reading is not None:
-        reading.join(timeout)
-
-
-def clear_cache() -> None:
-    global _entry, _epoch
-    with _lock:
-        _entry, _epoch = None, _epoch + 1

@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.rows import changed, saved_id
+from clss_app.services import outbox
 from clss_app.services.bills import FINAL_CONTRACT, OPEN, ZERO, outstanding
 from models import (
     AdjustmentKind,
@@ -103,6 +104,14 @@ def request_bad_debt(ctx: ActionContext) -> ActionResult:
                     bill_id=saved_id(b), project_id=b.project_id, amount=owed, reason=reason, requested_by_id=p.actor_id
                 )
             )
+            outbox.to_roles(
+                session,
+                LEVEL1_ROLES,
+                b.project_id,
+                f"坏账待一级审批：{b.title}",
+                f"{p.display_name} 申请将账单「{b.title}」¥{owed:,.2f} 记为坏账，原因：{reason}",
+                "审批提醒",
+            )
             result.done += 1
     return result
 
@@ -135,6 +144,15 @@ def decide_bad_debt(approve: bool):
             ):
                 result.refused.append((label, "已被他人审批，请刷新"))
                 continue
+            if target == ApprovalState.LEVEL2:
+                outbox.to_roles(
+                    session,
+                    LEVEL2_ROLES,
+                    d.project_id,
+                    f"坏账待财务审批：坏账#{d.id}",
+                    f"坏账#{d.id}（¥{d.amount:,.2f}）已通过一级审批，待财务审批。",
+                    "审批提醒",
+                )
             if target == ApprovalState.APPROVED:  # both levels agreed: the bill closes
                 session.execute(
                     sa.update(Bill)
@@ -192,6 +210,7 @@ def request_adjustments(ctx: ActionContext) -> ActionResult:
             result.notes.append(f"{b.title} 已调增至 ¥{after:,.2f}")
         else:
             result.notes.append(f"{b.title} 调减待负责人审批")
+            _tell_approvers(session, p, b, f"{adj.kind.label} ¥{b.amount:,.2f} → ¥{after:,.2f}，原因：{reason}")
         session.add(adj)
         result.done += 1
     return result
@@ -218,8 +237,16 @@ def request_late_fee_waivers(ctx: ActionContext) -> ActionResult:
                     requested_by_id=p.actor_id,
                 )
             )
+            _tell_approvers(session, p, b, f"免滞纳金 ¥{b.late_fee:,.2f}，原因：{reason}")
             result.done += 1
     return result
+
+
+def _tell_approvers(session, p, b: Bill, what: str) -> None:
+    """An adjustment waits: the 负责人 whose scope covers the bill's project see it in their bell."""
+    outbox.to_roles(
+        session, ADJUST_APPROVERS, b.project_id, f"调账待审批：{b.title}", f"{p.display_name} 申请{what}", "审批提醒"
+    )
 
 
 def _pending_adjustment(session, bill_id) -> bool:

@@ -21,18 +21,22 @@ from clss_app.core import clock
 from clss_app.core.money import cents
 from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.rows import changed, saved_id, table_of
-from clss_app.services.billing import late_fee, schedule
+from clss_app.services import outbox
+from clss_app.services.billing import late_fee, month_end, schedule
 from clss_app.services.permissions import Principal
 from models import (
+    Audience,
     Bill,
     BillKind,
     BillState,
+    Channel,
     Contract,
     ContractState,
     FeeItem,
     FeeKind,
     LedgerSource,
     MasterLease,
+    Meter,
     MeterReading,
     Payer,
     Payment,
@@ -40,7 +44,10 @@ from models import (
     PriceUnit,
     PricingStandard,
     Project,
+    ReadingState,
     Room,
+    Utility,
+    UtilityReading,
     utcnow,
 )
 
@@ -366,7 +373,36 @@ def confirm(ctx: ActionContext) -> ActionResult:
         )
     if result.done < len(ids):
         result.refused.append((f"{len(ids) - result.done} 张", "已被他人处理，请刷新"))
+    tell_confirmed(session, ids, now)
     return result
+
+
+def tell_confirmed(session: Session, ids: list[int], at) -> int:
+    """账单确认 is pushed to the tenant: a 站内信 for each bill of ``ids`` this confirmation moved (its
+    confirmed_at is ``at``), written in the confirming transaction."""
+    out: list[Any] = []
+    for i in range(0, len(ids), 5000):
+        out += session.execute(
+            sa.select(Bill.tenant_id, Bill.project_id, Project.company_id, Bill.title, Bill.amount, Bill.due_date)
+            .join(Project, Project.id == Bill.project_id)
+            .where(Bill.id.in_(ids[i : i + 5000]), Bill.state == BillState.CONFIRMED, Bill.confirmed_at == at)
+        ).all()
+    return outbox.enqueue_many(
+        session,
+        [
+            dict(
+                company_id=company_id,
+                title=f"账单已确认：{title}",
+                body=f"您的账单「{title}」已确认，应缴 ¥{amount:,.2f}，请于 {due:%Y-%m-%d} 前缴纳。",
+                audience=Audience.TENANT,
+                channel=Channel.INBOX,
+                source="账单确认",
+                tenant_id=tenant_id,
+                project_id=project_id,
+            )
+            for tenant_id, project_id, company_id, title, amount, due in out
+        ],
+    )
 
 
 def revoke_confirmation(ctx: ActionContext) -> ActionResult:
@@ -461,11 +497,51 @@ def metered_lines(session: Session, c: Contract, readings: dict) -> list[tuple[s
     return out
 
 
-def reading_problems(session: Session, c: Contract, readings: dict) -> str:
+def reading_problems(session: Session, c: Contract, readings: dict, day: date) -> str:
     before = last_readings(session, c)
     for key, name in (("power", "电表"), ("water", "水表")):
         if readings.get(key) is not None and before[key] is not None and readings[key] < before[key]:
             return f"{name}读数不能小于上次读数 {before[key]}"
+    return metered_already(session, c, readings, day)
+
+
+def metered_already(session: Session, c: Contract, readings: dict, day: date) -> str:
+    """Why a contract's reading on ``day`` would bill a room's utility twice: 三表抄表 read that room's
+    meter of the utility (a monthly reading with its own bill) for the month of ``day``, or billed this
+    contract for a reading taken after the day the contract's reading bills from (its last 抄表, else
+    its check-in)."""
+    month = day.replace(day=1)
+    last = session.execute(
+        select(sa.func.max(MeterReading.read_on)).where(MeterReading.contract_id == c.id)
+    ).scalar_one_or_none()
+    since = last or c.checked_in_on or c.start_date
+    for key, name in (("power", "电表"), ("water", "水表")):
+        if readings.get(key) is None:
+            continue
+        found = session.execute(
+            sa.select(Meter.code, UtilityReading.month, UtilityReading.reading, UtilityReading.read_on)
+            .join(Meter, Meter.id == UtilityReading.meter_id)
+            .where(
+                UtilityReading.room_id == c.room_id,
+                UtilityReading.state == ReadingState.VALID,
+                Meter.utility == Utility(key),
+                sa.or_(
+                    UtilityReading.month == month,
+                    UtilityReading.read_on.between(month, month_end(month)),
+                    sa.and_(  # billed to this contract after the day its own reading bills from
+                        UtilityReading.read_on > since,
+                        UtilityReading.bill_id.in_(sa.select(Bill.id).where(Bill.contract_id == c.id)),
+                    ),
+                ),
+            )
+            .order_by(UtilityReading.month.desc())
+        ).first()
+        if found is not None:
+            code, read_month, value, read_on = found
+            return (
+                f"该房间{name}（表号 {code}）{read_month:%Y-%m} 已在三表抄表中登记读数 {value}（{read_on} 抄表），"
+                f"不能重复计费；请不填{name}读数，或先在三表抄表中返销该读数"
+            )
     return ""
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from clss_app.core.results import ActionContext, ActionResult
 from clss_app.services.bills import day_bill, next_period, payer_for
-from models import BillKind, Contract, ContractState, FeeItem, FeeKind, MasterLease
+from models import Bill, BillKind, Contract, ContractState, FeeItem, FeeKind, MasterLease
 
 OPEN_CONTRACT = (ContractState.SIGNED, ContractState.ACTIVE)
 MAX_AMOUNT = Decimal("100000.00")
@@ -50,16 +50,17 @@ def add_fee(ctx: ActionContext[Contract]) -> ActionResult:
         elif item is None or item.project_id != c.project_id or item.kind != FeeKind.NON_CONTRACT:
             result.refused.append((c.number, "费项须为本项目的非合同类费项"))
         else:
-            _bill(session, c, item, amount, due, str(values.get("remark") or ""))
+            add_bill(session, c, item, amount, due, str(values.get("remark") or ""))
             result.done += 1
     return result
 
 
-def _bill(session: Session, c: Contract, item: FeeItem, amount: Decimal, due, remark: str) -> None:
+def add_bill(session: Session, c: Contract, item: FeeItem, amount: Decimal, due, remark: str) -> Bill:
+    """One 非合同类 bill of ``item`` on ``c`` (添加账单费用, a repair charged to the tenant)."""
     key = f"extra:{item.id}"
     n = next_period(session, c, key)
     lease = session.get(MasterLease, c.master_lease_id) if c.master_lease_id else None
-    day_bill(
+    return day_bill(
         session,
         c,
         BillKind.EXTRA,

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import polars as pl
 import sqlalchemy as sa
 
 from models import BillState, RoomStatus
@@ -51,6 +52,10 @@ COLLECTION = Figure(
 )
 REVENUE = Figure("revenue", "实收金额", "所选月份内收款登记的合计，退款记为负数")
 ARREARS = Figure("arrears", "欠费总额", "已确认或部分收款、应收日已过（早于今天）的账单尚未收的金额合计")
+RECEIVABLE = Figure(
+    "receivable", "应收", "应收日期在所选月份内、至今天止，已确认、部分收款、已收款或坏账的账单的应收金额（含滞纳金）"
+)
+RECEIVED = Figure("received", "已收", "上述应收账单已收的金额（收缴率的分子）")
 OVERDUE_MARK = Figure("arrears", "欠费", "房间有已确认或部分收款、应收日已过（早于今天）仍未结清的账单")
 
 
@@ -104,3 +109,41 @@ def occupancy_text(rented: int, rentable: int) -> str:
 def occupancy_note(rented: int, rentable: int) -> str:
     # No-break spaces: a narrow card breaks the line at " / " only, never before 间.
     return f"在租及待入住\u00a0{rented:,} / 可租\u00a0{rentable:,}\u00a0间"
+
+
+# 三表抄表 (services/meter_report.py)
+READ_RATE = Figure("read_rate", "抄表率", "所选月份已抄表（有效读数）的在用仪表数 ÷ 在用仪表数")
+LOSS_RATE = Figure("loss_rate", "路耗率", "路耗 ÷ 总表用量；路耗 = 总表用量 − 分表用量 − 公共表用量")
+# 欠费 by days past due (账龄): 经营看板's chart and 账龄分析 band alike. (label, first day, last day or None)
+AGE_BANDS = (("1–30天", 1, 30), ("31–60天", 31, 60), ("61–90天", 61, 90), ("90天以上", 91, None))
+
+
+# ---------------------------------------------------------------- the same figures over Polars frames
+# Frames of bills summed by the database (a row per project, day, state and whatever else a page groups by)
+# with ``due_date``, ``state``, ``owed`` (amount + late fee, cents), ``paid`` (cents) and ``n``; of ledger lines
+# with ``paid_on`` and ``amount``. Every page that shows 应收, 已收, 收缴率, 欠费 or 实收 filters through these.
+
+
+def receivable(bills: pl.DataFrame, start: date, end: date, today: date) -> pl.DataFrame:
+    """The bills whose money counts as owed in [start, end] (``COLLECTION``'s base): pushed, due by today."""
+    states = [s.value for s in DUE_STATES]
+    return bills.filter(pl.col("state").is_in(states) & pl.col("due_date").is_between(start, min(end, today)))
+
+
+def overdue(bills: pl.DataFrame, today: date) -> pl.DataFrame:
+    """The bills in arrears today (``ARREARS``), with ``age`` (days past due) and ``owing`` (cents)."""
+    states = [s.value for s in OPEN_STATES]
+    return bills.filter(pl.col("state").is_in(states) & (pl.col("due_date") < today)).with_columns(
+        age=(pl.lit(today) - pl.col("due_date")).dt.total_days(), owing=pl.col("owed") - pl.col("paid")
+    )
+
+
+def in_band(frame: pl.DataFrame, low: int, high: int | None) -> pl.DataFrame:
+    """The overdue rows of one age band of ``AGE_BANDS``."""
+    age = pl.col("age")
+    return frame.filter(age >= low) if high is None else frame.filter(age.is_between(low, high))
+
+
+def revenue(payments: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
+    """The ledger lines of ``REVENUE``: received in [start, end], refunds negative."""
+    return payments.filter(pl.col("paid_on").is_between(start, end))

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from clss_app.core import clock
 from clss_app.core.roles import FIN, OWNERS, STORE
-from clss_app.services import bill_approvals, figures
+from clss_app.services import bill_approvals, figures, repairs
 from clss_app.services.permissions import Principal, scope_clause
 from models import (
     AdjustmentState,
@@ -27,12 +27,15 @@ from models import (
     BillState,
     Contract,
     ContractState,
+    RepairOrder,
     Role,
 )
 
 
 def _items(today: date) -> list[tuple[str, frozenset[Role], str, str, Any, Any]]:
     overdue = figures.last_overdue_due_date(today).isoformat()
+    now = clock.now()
+    work = ",".join(s.value for s in repairs.OPEN_WORK)
     open_states = ",".join(s.value for s in figures.OPEN_STATES)
     # (label, roles, menu entry, link query, model, where)
     return [
@@ -86,6 +89,14 @@ def _items(today: date) -> list[tuple[str, frozenset[Role], str, str, Any, Any]]
             f"f_state={open_states}&f_due_date__lte={overdue}",
             Bill,
             figures.overdue_sql(Bill.state, Bill.due_date, today),
+        ),
+        (
+            "超时未回单工单",
+            repairs.WORKERS,
+            "repairs",
+            f"f_state={work}&f_due_at__lte={now.astimezone(clock.SHANGHAI):%Y-%m-%dT%H:%M}",
+            RepairOrder,
+            repairs.overdue_sql(now),
         ),
     ]
 

@@ -19,12 +19,14 @@ from clss_app.services import (
     chain_listing,
     consign,
     contract_imports,
+    daily_reports,
     filing,
     lease_changes,
     leasing,
     ledger,
     loans,
     pay_orders,
+    tenant_auth,
     user_import,
     withholding,
 )
@@ -45,6 +47,7 @@ OUTSIDE_STEPS: tuple[tuple[str, Callable[[date], dict[str, int]]], ...] = (
     ("filings and loans left unanswered", lambda today: filing.retry_waiting() | loans.retry_waiting()),
     ("住房云 check of imported users (T+1)", user_import.run_due),
     ("住房链 listing batch", chain_listing.run_due),
+    ("交款日报 of yesterday", daily_reports.nightly),
 )
 
 
@@ -57,6 +60,7 @@ def daily(today: date | None = None) -> dict[str, int]:
             "late_fees": bills.accrue_late_fees(s, today),
             "expired_pay_orders": pay_orders.expire_due(s),
             "lapsed_consignments": consign.expire_lapsed(s, today),
+            "forgotten_api_records": tenant_auth.forget(s),
         }
     for name, step in OUTSIDE_STEPS:
         try:
@@ -130,4 +134,31 @@ async def run_clearing_forever(every_seconds: int = 300) -> None:
                 await asyncio.to_thread(clearing.run_due)
         except Exception:
             log.exception("clearing job failed")
+        await asyncio.sleep(every_seconds)
+
+
+def _outbox_turn(every_seconds: float, key: str = "clss:outbox-job") -> bool:
+    """One worker a round sends the outbox (the others would only find its rows claimed: the claims,
+    not this turn, are what keep a notification from going out twice)."""
+    shared = db.redis()
+    if shared is None:
+        return True
+    try:
+        return bool(shared.set(key, db.node(), nx=True, px=max(int(every_seconds * 900), 500)))
+    except Exception:
+        return True
+
+
+async def run_outbox_forever(every_seconds: float = 5) -> None:
+    """Every few seconds: the notifications that are due go out (services/outbox.py)."""
+    import asyncio
+
+    from clss_app.services import outbox
+
+    while True:
+        try:
+            if _outbox_turn(every_seconds):
+                await asyncio.to_thread(outbox.send_due)
+        except Exception:
+            log.exception("outbox round failed")
         await asyncio.sleep(every_seconds)

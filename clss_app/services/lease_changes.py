@@ -37,7 +37,7 @@ def _ending_problem(session: Session, c: Contract, day: date, readings: dict, wh
         return f"{what}日期须在入住日 {first} 与到期日 {c.end_date} 之间"
     if session.exec(select(Contract.id).where(Contract.previous_id == c.id, Contract.state.in_(LIVE))).first():
         return "该合同已有续租、换房或转租的后续合同"
-    return bills.reading_problems(session, c, readings)
+    return bills.reading_problems(session, c, readings, day)
 
 
 def _readings(values: dict, suffix: str) -> dict:
@@ -402,7 +402,7 @@ def read_meters(ctx: ActionContext) -> ActionResult:
     if readings["power"] is None and readings["water"] is None:
         raise ValidationFailed({"power": "请至少填写一个读数"})
     for c in rows:
-        problem = bills.reading_problems(session, c, readings)
+        problem = bills.reading_problems(session, c, readings, values["read_on"])
         if c.state != ContractState.ACTIVE:
             problem = f"合同当前为{c.state.label}，只有执行中的合同可以抄表"
         if problem:

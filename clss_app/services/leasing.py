@@ -21,7 +21,7 @@ from clss_app.core import clock
 from clss_app.core.errors import ValidationFailed
 from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.rows import changed, saved_id
-from clss_app.services import bills, ledger, params, room_status
+from clss_app.services import bills, insurance, ledger, outbox, params, room_status
 from clss_app.services.billing import add_months
 from clss_app.services.permissions import Principal
 from models import (
@@ -368,6 +368,16 @@ def review(approve: bool):
                     )
                     result.refused.append((c.number, str(exc)))
                     continue
+            outbox.to_tenant(
+                session,
+                c.tenant_id,
+                c.project_id,
+                f"在线签约{'审核通过' if approve else '未通过审核'}：{c.number}",
+                f"您的在线签约合同 {c.number} 已审核通过，请按约定缴纳首期款并办理入住。"
+                if approve
+                else f"您的在线签约合同 {c.number} 未通过审核，合同已作废；如有疑问请联系门店。",
+                "签约审核",
+            )
             result.done += 1
         return result
 
@@ -412,6 +422,8 @@ def check_in(ctx: ActionContext) -> ActionResult:
                 step.rollback()
                 result.refused.append((c.number, "房间或合同已被他人修改，请刷新"))
                 continue
+        if insurance.gift_on_check_in(session, c, day) is not None:
+            result.notes.append(f"{c.number} 已赠送保险")
         result.done += 1
     return result
 

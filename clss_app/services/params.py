@@ -84,6 +84,16 @@ CITY: tuple[Param, ...] = (
     ),
     Param("meter_reading_day", "抄表日", "int", "25", "日", _d(1), _d(28), help="每月抄水电表的日子（1–28 日）"),
     Param(
+        "meter_jump_ratio",
+        "用量异常倍数",
+        "decimal",
+        "3",
+        "倍",
+        _d("1.5"),
+        _d(20),
+        help="抄表时本月用量超过该表近3月平均用量的几倍即提示异常",
+    ),
+    Param(
         "filing_connected",
         "对接监管平台",
         "bool",
@@ -163,6 +173,26 @@ ENTERPRISE: tuple[Param, ...] = (
         pattern=r"[A-Za-z0-9_-]{1,32}",
         pattern_text="不超过 32 位的字母、数字",
         help="房源在区块链上发布时必填",
+    ),
+    # 报修时限 (SLA) per repair category: a 派工's due time is the dispatch time plus these hours.
+    *(
+        Param(
+            f"repair_sla_{code}",
+            f"报修时限·{label}",
+            "int",
+            hours,
+            "小时",
+            _d(1),
+            _d(720),
+            help=f"{label}类报修派工后须在多少小时内回单，超时在待我处理和房态图上标记",
+        )
+        for code, label, hours in (
+            ("utilities", "水电", "24"),
+            ("appliance", "家电", "48"),
+            ("lock", "门锁", "4"),
+            ("network", "网络", "24"),
+            ("other", "其他", "72"),
+        )
     ),
 )
 

@@ -96,27 +96,44 @@ def _company_of(session: Session, project_id: int) -> int:
     return session.get_one(Project, project_id).company_id
 
 
-def create(ctx: ActionContext[Bill]) -> ActionResult:
-    """生成收款码: one order for the chosen bills of one tenant, shown as a QR code to scan."""
-    session, p, rows = ctx.session, ctx.principal, ctx.rows
-    result = ActionResult()
+class OrderRefused(Exception):
+    """Why no order can be made for the bills: ``problems`` [(what, why)]; ``kind`` says which rule:
+    "state" (a bill owes nothing now), "mixed" (tenants or companies), "busy" (in another pending order),
+    "merchant" (支付参数 missing), "gateway" (the provider did not answer)."""
+
+    def __init__(self, kind: str, problems: list[tuple[str, str]]) -> None:
+        super().__init__("；".join(f"{what}：{why}" for what, why in problems))
+        self.kind, self.problems = kind, problems
+
+
+def open_order(session: Session, rows: list[Bill], created_by_id: int | None) -> tuple[PayOrder, bool]:
+    """One pending order for ``rows`` (bills of one tenant and company, owed now): the order already
+    waiting for exactly these bills (a second click, a retried request), else a new one from the provider.
+    Returns (order, made now); raises OrderRefused. The bills are locked first, by an UPDATE that changes
+    nothing (PostgreSQL: their rows; SQLite: the file's one writer): two requests for the same bills at
+    once make one order, the later finds it."""
+    ids = sorted(saved_id(b) for b in rows)
+    session.execute(
+        sa.update(Bill)
+        .where(Bill.id.in_(ids))
+        .values(version=Bill.version)
+        .execution_options(synchronize_session=False)
+    )
+    for b in rows:
+        session.refresh(b)
     problems = [
         (b.title, "账单未确认，请先确认" if b.state == BillState.UNCONFIRMED else f"当前为{b.state.label}，无待收金额")
         for b in rows
         if b.state not in OPEN
     ]
     if problems:
-        result.refused += problems
-        return result
+        raise OrderRefused("state", problems)
     if len({b.tenant_id for b in rows}) > 1:
-        result.refused.append(("所选账单", "一个收款码只能包含同一租客的账单"))
-        return result
+        raise OrderRefused("mixed", [("所选账单", "一个收款码只能包含同一租客的账单")])
     companies = {_company_of(session, b.project_id) for b in rows}
     if len(companies) > 1:
-        result.refused.append(("所选账单", "一个收款码只能包含同一企业的账单"))
-        return result
+        raise OrderRefused("mixed", [("所选账单", "一个收款码只能包含同一企业的账单")])
     company_id = companies.pop()
-    ids = sorted(saved_id(b) for b in rows)
     now = clock.now()
     busy = session.exec(
         select(PayOrder, PayOrderBill.bill_id)
@@ -130,15 +147,11 @@ def create(ctx: ActionContext[Bill]) -> ActionResult:
             order = next(iter(orders.values()))
             same = session.exec(select(PayOrderBill.bill_id).where(PayOrderBill.order_id == order.id)).all()
             if sorted(same) == ids:  # the same bills again (a second click): the order already made
-                result.done = 1
-                result.goto = order_page(order.order_no)
-                return result
-        result.refused.append(("所选账单", f"已在待支付的收款码 {', '.join(sorted(orders))} 中，请先关闭该订单"))
-        return result
+                return order, False
+        raise OrderRefused("busy", [("所选账单", f"已在待支付的收款码 {', '.join(sorted(orders))} 中，请先关闭该订单")])
     merchant = merchant_of(session, company_id)
     if merchant is None:
-        result.refused.append(("支付参数", "本企业未配置或未启用支付参数（系统管理 → 支付参数）"))
-        return result
+        raise OrderRefused("merchant", [("支付参数", "本企业未配置或未启用支付参数（系统管理 → 支付参数）")])
     settings = session.exec(select(PaySettings).where(PaySettings.company_id == company_id)).one()
     amount = sum((outstanding(b) for b in rows), Decimal("0.00"))
     tenant = session.get_one(Tenant, rows[0].tenant_id)
@@ -150,21 +163,33 @@ def create(ctx: ActionContext[Bill]) -> ActionResult:
         amount=amount,
         expire_at=now + timedelta(minutes=settings.expire_minutes),
         provider=PROVIDER,
-        created_by_id=p.actor_id,
+        created_by_id=created_by_id,
     )
     room = session.get(Room, rows[0].room_id)
     subject = f"{room.number if room else ''} {tenant.name} 账单 {len(rows)} 笔"
     try:
         order.qr_content = pay_gateway.create_order(merchant, order.order_no, amount, order.expire_at, subject)
     except pay_gateway.GatewayError as exc:
-        result.refused.append(("收款码", str(exc)))
-        return result
+        raise OrderRefused("gateway", [("收款码", str(exc))]) from None
     session.add(order)
     session.flush()
     for b in rows:
         session.add(PayOrderBill(order_id=saved_id(order), bill_id=saved_id(b), amount=outstanding(b)))
+    session.flush()
+    return order, True
+
+
+def create(ctx: ActionContext[Bill]) -> ActionResult:
+    """生成收款码: one order for the chosen bills of one tenant, shown as a QR code to scan."""
+    result = ActionResult()
+    try:
+        order, made = open_order(ctx.session, list(ctx.rows), ctx.principal.actor_id)
+    except OrderRefused as exc:
+        result.refused += exc.problems
+        return result
     result.done = 1
-    result.notes.append(f"订单 {order.order_no}，金额 ¥{amount:,.2f}")
+    if made:
+        result.notes.append(f"订单 {order.order_no}，金额 ¥{order.amount:,.2f}")
     result.goto = order_page(order.order_no)
     return result
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from clss_app.core import clock
-from clss_app.services import figures
+from clss_app.services import figures, repairs
 from clss_app.services.leasing import LIVE
 from clss_app.services.permissions import Principal, scope_clause
 from models import (
@@ -55,12 +55,18 @@ def projects(session: Session, p: Principal) -> list[tuple[int, str, int]]:
     return [(i, n, c) for i, n, c in rows if i is not None]
 
 
-def signature(session: Session, project_id: int) -> tuple[int, int, int]:
-    """Changes with every lock and every flow on the project's rooms, and with 欠费 (a payment)."""
+def signature(session: Session, project_id: int) -> tuple[int, int, int, int]:
+    """Changes with every lock and every flow on the project's rooms, with 欠费 (a payment) and with the
+    overdue work orders (one passing its due time, a 回单)."""
     count, versions = session.execute(
         select(sa.func.count(Room.id), sa.func.sum(Room.version)).where(Room.project_id == project_id)
     ).one()
-    return int(count), int(versions or 0), overdue_count(session, project_id)
+    return (
+        int(count),
+        int(versions or 0),
+        overdue_count(session, project_id),
+        repairs.overdue_count(session, project_id),
+    )
 
 
 def rooms(session: Session, project_id: int) -> list[BoardRoom]:
@@ -99,7 +105,8 @@ def room_with_place(session: Session, room_id: int) -> tuple[Room, str, str | No
 
 def board_marks(session: Session, project_id: int, today: date | None = None) -> dict[int, dict]:
     """What the room board shows on each room with a live contract, beyond its status:
-    {room id: {"expiring": ends within 30 days, "arrears": a bill in arrears, "people": 1 or 2}}."""
+    {room id: {"expiring": ends within 30 days, "arrears": a bill in arrears, "people": 1 or 2,
+    "repair": a work order past its due time (a wrench)}}."""
     today = today or clock.today()
     marks = {}
     for room_id, end, co in session.execute(
@@ -111,13 +118,17 @@ def board_marks(session: Session, project_id: int, today: date | None = None) ->
             "expiring": end <= today + timedelta(days=EXPIRING_DAYS),
             "arrears": False,
             "people": 2 if co.strip() else 1,
+            "repair": False,
         }
+    blank = {"expiring": False, "arrears": False, "people": 0, "repair": False}
     for (room_id,) in session.execute(
         select(Bill.room_id)
         .distinct()
         .where(Bill.project_id == project_id, figures.overdue_sql(Bill.state, Bill.due_date, today))
     ):
-        marks.setdefault(room_id, {"expiring": False, "arrears": False, "people": 0})["arrears"] = True
+        marks.setdefault(room_id, dict(blank))["arrears"] = True
+    for room_id in repairs.overdue_rooms(session, project_id):
+        marks.setdefault(room_id, dict(blank))["repair"] = True
     return marks
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from playwright.sync_api import expect
 from sqlmodel import Session, create_engine, select
 
-from models import CityParam, User, utcnow
+from models import CityParam, Role, User, utcnow
 from tests.e2e.conftest import edit_row, go, login, shot
 
 
@@ -28,15 +28,25 @@ def db(app_db):
     return create_engine(app_db)
 
 
-def test_list_search_filter_sort_and_paging(page):
+def _users(app_db, role: str | None = None) -> list[str]:
+    """The demo's logins (of one role), as the lists below should count them: from the database,
+    so a new demo login does not silently shift every figure."""
+    with Session(db(app_db)) as s:
+        q = select(User.username)
+        return list(s.exec(q.where(User.role == Role(role)) if role else q))
+
+
+def test_list_search_filter_sort_and_paging(page, app_db):
+    everyone, finance = _users(app_db), sorted(_users(app_db, "finance"))
+    assert 20 < len(everyone) < 40 and len(finance) > 1  # two pages; the test below needs both
     open_page(page, "super", "/system/users", "超级管理员")
-    expect(page.locator("#admin-total")).to_have_text("21")
+    expect(page.locator("#admin-total")).to_have_text(str(len(everyone)))
     expect(rows(page)).to_have_count(20)
     shot(page, "engine-users")
 
     page.locator("#page-next").click()
     expect(page).to_have_url(re.compile(r"page=2"))
-    expect(rows(page)).to_have_count(1)
+    expect(rows(page)).to_have_count(len(everyone) - 20)
     page.go_back()
     expect(page.locator("#page-current")).to_have_text("1")
     expect(rows(page)).to_have_count(20)
@@ -48,10 +58,10 @@ def test_list_search_filter_sort_and_paging(page):
     expect(page.locator("#admin-total")).to_have_text("3")
 
     page.get_by_role("button", name="清除筛选").click()
-    expect(page.locator("#admin-total")).to_have_text("21")
+    expect(page.locator("#admin-total")).to_have_text(str(len(everyone)))
     page.locator("select[data-filter=role]").select_option(label="角色：财务")
     expect(page).to_have_url(re.compile(r"f_role=finance"))
-    expect(page.locator("#admin-total")).to_have_text("5")
+    expect(page.locator("#admin-total")).to_have_text(str(len(finance)))
     assert set(column(page, 4)) == {"财务"}
 
     # While a list change is in flight the list is marked pending, and the reply clears it.
@@ -60,7 +70,7 @@ def test_list_search_filter_sort_and_paging(page):
         document.getElementById('admin-list'), {attributes: true, attributeFilter: ['data-loading']}); }""")
     page.locator("[data-sort=username]").click()
     expect(page).to_have_url(re.compile(r"sort=username"))
-    expect(rows(page).first).to_contain_text("finance")
+    expect(rows(page).first).to_contain_text(finance[0])
     page.wait_for_function("window.__marks.length >= 2")
     assert page.evaluate("window.__marks") == ["1", None]
     expect(page.locator("#admin-list")).not_to_have_attribute("data-loading", re.compile(".*"))
@@ -68,15 +78,15 @@ def test_list_search_filter_sort_and_paging(page):
     assert names == sorted(names)
     page.locator("[data-sort=username]").click()
     expect(page).to_have_url(re.compile(r"sort=-username"))
-    expect(rows(page).first).to_contain_text("finance5")
+    expect(rows(page).first).to_contain_text(finance[-1])
     assert column(page, 2) == sorted(names, reverse=True)
 
     # The URL alone reproduces the view: open it fresh.
     url = page.url
     page.goto("/")
     page.goto(url)
-    expect(page.locator("#admin-total")).to_have_text("5")
-    expect(rows(page).first).to_contain_text("finance5")
+    expect(page.locator("#admin-total")).to_have_text(str(len(finance)))
+    expect(rows(page).first).to_contain_text(finance[-1])
 
 
 def _choose_key(page, name: str) -> None:
@@ -171,17 +181,18 @@ def test_select_all_matching_acts_beyond_the_page_on_screen(page, app_db):
             u.locked_until = utcnow() + timedelta(minutes=10)
             s.add(u)
         s.commit()
+    total = len(_users(app_db))
     open_page(page, "super", "/system/users", "超级管理员")
     expect(rows(page)).to_have_count(20)
     page.locator("#select-page").click()
     expect(page.locator("#selection-count")).to_have_text("已选 20 条")
     page.locator("#select-all-matching").click()
-    expect(page.locator("#selection-count")).to_have_text("已选择全部 21 条符合条件的记录")
+    expect(page.locator("#selection-count")).to_have_text(f"已选择全部 {total} 条符合条件的记录")
     page.locator("#action-unlock").click()
-    expect(page.locator("#confirm-text")).to_contain_text("21 条")
+    expect(page.locator("#confirm-text")).to_contain_text(f"{total} 条")
     page.locator("#confirm-ok").click()
     expect(page.get_by_text("解锁账号成功 2 条")).to_be_visible()
-    expect(page.get_by_text("未处理 19 条")).to_be_visible()
+    expect(page.get_by_text(f"未处理 {total - 2} 条")).to_be_visible()
     with Session(db(app_db)) as s:
         assert s.exec(select(User).where(User.locked_until.is_not(None))).all() == []
 
@@ -214,25 +225,26 @@ def test_foreign_key_picker_and_scope_checked_on_create(page):
     expect(page.locator("#error-parent_id")).to_have_text("分行的上级须为总行")
 
 
-def test_export_downloads_every_matching_row(page, tmp_path):
+def test_export_downloads_every_matching_row(page, tmp_path, app_db):
     import polars as pl
 
+    finance = len(_users(app_db, "finance"))
     open_page(page, "super", "/system/users?f_role=finance", "超级管理员")
-    expect(page.locator("#admin-total")).to_have_text("5")
+    expect(page.locator("#admin-total")).to_have_text(str(finance))
     page.locator("#admin-export").click()
     with page.expect_download() as info:
         page.locator("#export-xlsx").click()
     path = tmp_path / "users.xlsx"
     info.value.save_as(path)
     frame = pl.read_excel(path)
-    assert frame.height == 5 and set(frame["角色"]) == {"财务"}
+    assert frame.height == finance and set(frame["角色"]) == {"财务"}
     assert "password_hash" not in " ".join(frame.columns)
     page.locator("#admin-export").click()
     with page.expect_download() as info:
         page.locator("#export-csv").click()
     csv = tmp_path / "users.csv"
     info.value.save_as(csv)
-    assert pl.read_csv(csv).height == 5
+    assert pl.read_csv(csv).height == finance
     # The link worked once; a second fetch of the same ticket is refused.
     response = page.request.get(info.value.url)
     assert response.status == 404

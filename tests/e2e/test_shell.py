@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from sqlmodel import Session, create_engine, select
 
 from clss_app.menu import visible_keys
-from clss_app.services import inbox
+from clss_app.services import inbox, notices, outbox
 from clss_app.services.permissions import load_principal
 from models import User
 from tests.e2e.conftest import list_ready, login, open_list, shot
@@ -124,7 +124,9 @@ def test_the_bell_counts_what_waits_and_opens_its_list(page, app_db):
     with Session(create_engine(app_db)) as s:
         p = load_principal(s, s.exec(select(User).where(User.username == "manager")).one())
         expected = inbox.todo(s, p, visible_keys(p.role))
-    count = sum(int(i["count"].replace(",", "")) for i in expected)
+        unread = len(notices.unread(s, p))  # 系统公告 not yet read count in the bell too
+        unread += len(outbox.staff_messages(s, p))  # and so do the outbox's 员工提醒 not yet read
+    count = sum(int(i["count"].replace(",", "")) for i in expected) + unread
     assert count > 0
     login(page, "manager")
     expect(page.locator("#current-role")).to_have_text("店长")

@@ -136,7 +136,7 @@ def test_rooms_have_pictures_and_tenants_see_those_the_rule_allows(session):
 
 
 def test_pictures_are_illustrations_not_colour_blocks(session):
-    from clss_app.admin import media
+    from clss_app.core import media
 
     refs = set(session.exec(select(Banner.image)).all()) | set(session.exec(select(Event.cover)).all())
     refs |= set(session.exec(select(Room.cover).distinct()).all())

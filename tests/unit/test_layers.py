@@ -36,7 +36,10 @@ COMPOSITION_IMPORTS = {"clss_app.state.AuthState"}
 # Function-level imports the engine keeps on purpose, and why; any other one goes to the top of its module.
 LAZY_IMPORTS = {
     ("clss_app/admin/io.py", "rustpy_xlsxwriter"): "about 90 ms to import; only an xlsx export needs it",
-    ("clss_app/admin/io.py", "xlsxwriter"): "about 40 ms to import; only the import template needs it",
+    (
+        "clss_app/admin/io.py",
+        "xlsxwriter",
+    ): "about 40 ms to import; only import templates and dashboard exports need it",
 }
 # sqlmodel's names a page may use for annotations; anything else of it (select, func, col, ...) is a query.
 PAGE_SQLMODEL_TYPES = {"Session", "SQLModel"}

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from clss_app import db
-from clss_app.admin import ActionContext, crud, media
+from clss_app.admin import ActionContext, crud
+from clss_app.core import media
 from clss_app.core.errors import FieldError
 from clss_app.services import marketing
 from clss_app.services.permissions import Forbidden

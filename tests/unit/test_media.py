@@ -2,8 +2,8 @@
 
 import pytest
 
-from clss_app.admin import media
 from clss_app.admin.fields import FieldSpec
+from clss_app.core import media
 from clss_app.core.errors import FieldError
 from tests.images import png
 

@@ -4,7 +4,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from clss_app.admin import media
+from clss_app.core import media
 from tests.images import png
 
 NAME = "0123456789abcdef0123456789abcdef"

@@ -82,3 +82,23 @@ def test_seed_only_fills_an_empty_database_and_scale_grows_rooms(tmp_path, monke
     with db.session_scope() as s:
         rooms3 = s.exec(select(sa.func.count()).select_from(Room)).one()
     assert rooms3 > 2.5 * rooms1 > 0
+
+
+def test_a_demo_online_contract_awaiting_review_still_has_its_room(session):
+    """Each online contract of the demo that waits for 在线签约审核 can be approved: its room is free. The
+    demo's 按居贷 contract once took the first vacant room, one of theirs, and the approval was refused
+    («该房间刚被他人预定、签约或锁定»)."""
+    import sqlalchemy as sa
+
+    from models import Contract, ContractState, Room, RoomStatus
+
+    waiting = session.exec(sa.select(Contract).where(Contract.state == ContractState.PENDING_REVIEW)).scalars().all()
+    assert waiting
+    for c in waiting:
+        assert session.get(Room, c.room_id).status == RoomStatus.VACANT, c.number
+        others = session.exec(
+            sa.select(Contract.number).where(
+                Contract.room_id == c.room_id, Contract.id != c.id, Contract.state == ContractState.SIGNED
+            )
+        ).all()
+        assert not others, (c.number, others)

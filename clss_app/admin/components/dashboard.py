@@ -129,6 +129,10 @@ def _table(S: State, w: Table) -> rx.Component:
                 id=f"table-{w.key}",
             ),
             rx.cond(rows.length() == 0, rx.text(w.empty, color=theme.TEXT_MUTED, size="2")),
+            rx.cond(
+                S.table_notes.contains(w.key),
+                rx.text(S.table_notes[w.key], size="1", color=theme.TEXT_MUTED, id=f"table-note-{w.key}"),
+            ),
             spacing="3",
             width="100%",
             overflow_x="auto",
@@ -154,6 +158,15 @@ def _filter(S: State, f: Filter) -> rx.Component:
     )
 
 
+def dashboard_title(title: str, description: str = "") -> rx.Component:
+    """The heading of a dashboard page the engine lays out by itself (``AdminSite``'s declared dashboards)."""
+    return rx.vstack(
+        rx.heading(title, size="5"),
+        *([rx.text(description, size="2", color=theme.TEXT_MUTED)] if description else []),
+        spacing="1",
+    )
+
+
 def dashboard_body(dash: type[Dashboard], S: State, header: rx.Component | None = None) -> rx.Component:
     parts = []
     for w in dash.widgets:
@@ -162,6 +175,20 @@ def dashboard_body(dash: type[Dashboard], S: State, header: rx.Component | None 
         S.dash_stale,
         rx.badge(rx.spinner(size="1"), "数据已变更，正在更新…", color_scheme="amber", id="dash-stale"),
     )
+    export = (
+        [
+            rx.button(
+                rx.icon("file-spreadsheet", size=14),
+                "导出Excel",
+                on_click=S.export_dashboard,
+                loading=S.dash_exporting,
+                variant="outline",
+                id="dash-export",
+            )
+        ]
+        if dash.offers_export()
+        else []
+    )
     filters = (
         [
             card(
@@ -169,6 +196,7 @@ def dashboard_body(dash: type[Dashboard], S: State, header: rx.Component | None 
                     *[_filter(S, f) for f in dash.filters],
                     rx.spacer(),
                     stale,
+                    *export,
                     spacing="4",
                     wrap="wrap",
                     align="center",
@@ -177,7 +205,7 @@ def dashboard_body(dash: type[Dashboard], S: State, header: rx.Component | None 
                 id="dash-filters",
             )
         ]
-        if dash.filters
+        if dash.filters or export
         else []
     )
     # A chart is a lazily loaded component, mounted once its figure has come: Plotly's module would only

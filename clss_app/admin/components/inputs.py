@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from clss_app.admin import attachments, media
+from clss_app.admin import attachments
 from clss_app.admin.components.common import State, files, options
 from clss_app.compat import upload_event
+from clss_app.core import media
 from clss_app.ui import theme
 
 

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 import plotly.graph_objects as go
 import reflex as rx
 
+from clss_app.admin import audit, downloads
 from clss_app.admin.site import served
+from clss_app.admin.states.transfer import utcnow_str
 from clss_app.compat import MapField, map_field
 from clss_app.services.permissions import Forbidden
 
@@ -32,6 +34,8 @@ class DashboardMixin(rx.State, mixin=True):
     stat_notes: MapField[dict[str, str]] = map_field(dict)
     figures: MapField[dict[str, go.Figure]] = map_field(dict)
     tables: MapField[dict[str, list[dict[str, str]]]] = map_field(dict)
+    table_notes: MapField[dict[str, str]] = map_field(dict)  # a table cut short on screen says so
+    dash_exporting: rx.Field[bool] = rx.field(False)
     dash_filters: MapField[dict[str, str]] = map_field(dict)
     dash_options: MapField[dict[str, list[dict[str, str]]]] = map_field(dict)
     dash_stale: rx.Field[bool] = rx.field(False)  # the data said newer figures are on their way
@@ -51,7 +55,7 @@ class DashboardMixin(rx.State, mixin=True):
             self.dash_key = key
             self.dash_filters = {k: str(v) for k, v in self.router.url.query_parameters.items()}
             # Never show the previous dashboard's figures under this one's titles while it loads.
-            self.stats, self.figures, self.tables, self.dash_options = {}, {}, {}, {}
+            self.stats, self.figures, self.tables, self.dash_options, self.table_notes = {}, {}, {}, {}, {}
             yield
         first_look = not self.figures
         answer = await asyncio.to_thread(self._render)
@@ -72,6 +76,35 @@ class DashboardMixin(rx.State, mixin=True):
         return await asyncio.to_thread(self._render)
 
     @rx.event
+    async def export_dashboard(self):
+        """导出Excel: the tables as the filters on screen choose them, checked again on the server."""
+        dash = served().dashboard(self.dash_key)
+        if dash is None or not dash.offers_export() or self.dash_exporting:
+            return
+        self.dash_exporting = True
+        yield
+        chosen = dict(self.dash_filters)
+
+        def work() -> tuple[str, int]:
+            with self._session() as (s, p):
+                data, rows = dash.export_xlsx(s, p, chosen)
+                assert p is not None  # export_xlsx refused anyone not logged in
+                label = served().menu[dash.key].label
+                url = downloads.issue(s, p, data, f"{label}-{utcnow_str()}.xlsx")
+                audit.record(s, p, dash.key, None, "export", summary=f"导出 {rows} 行（xlsx）")
+                return url, rows
+
+        try:
+            url, rows = await asyncio.to_thread(work)
+        except Forbidden as exc:
+            yield self._refused(exc)
+            return
+        finally:
+            self.dash_exporting = False
+        yield rx.download(url=url)
+        yield rx.toast.success(f"已导出 {rows} 行", position="top-center")
+
+    @rx.event
     def open_point(self, chart: str, points: list[dict]):
         """A click on a bar or point of a chart opens the list behind it."""
         links = self._chart_links.get(chart, [])
@@ -90,9 +123,10 @@ class DashboardMixin(rx.State, mixin=True):
             with self._session() as (s, p):
                 values = dash.render_values(s, p, self.dash_filters)
         except Forbidden as exc:
-            self.stats, self.figures, self.tables = {}, {}, {}
+            self.stats, self.figures, self.tables, self.table_notes = {}, {}, {}, {}
             return self._refused(exc)
         self.stats, self.figures, self.tables = values["stats"], values["figures"], values["tables"]
+        self.table_notes = values["table_notes"]
         self.stat_links, self.stat_notes, self._chart_links = (
             values["stat_links"],
             values["stat_notes"],

@@ -9,11 +9,12 @@ import reflex as rx
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clss_app.admin import attachments, many, media, stored_files
+from clss_app.admin import attachments, many, stored_files
 from clss_app.admin.fields import FieldSpec, label_attr, split_images
 from clss_app.admin.states.selection import SelectionMixin
 from clss_app.admin.view import ModelAdmin
 from clss_app.compat import MapField, event, map_field
+from clss_app.core import media
 from clss_app.core.errors import FieldError
 from clss_app.event_guard import refusal
 from clss_app.services.permissions import CREATE, UPDATE, VIEW, Forbidden, Principal, require
