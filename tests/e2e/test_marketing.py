@@ -4,21 +4,21 @@ browsers at once, and an insurance plan inheriting its branch."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
+from clss_app.core import clock
 from tests.e2e.conftest import go, login, open_list, shot
 from tests.e2e.test_admin_engine import rows
 from tests.e2e.test_leasing import as_user, pick, run, select_row
 from tests.images import png
 
-NOW = datetime.now()
-
 
 def _when(days: float) -> str:
-    return (NOW + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
+    """A datetime-local input's value ``days`` from now, on Shanghai's wall clock as the browser's user reads it."""
+    return (clock.now().astimezone(clock.SHANGHAI) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
 
 
 def _create(page) -> None:
@@ -138,7 +138,9 @@ def test_event_cover_ratio_and_capacity(page, app_db, tmp_path):
 
     # The demo's salon is full: one more sign-up is refused by name, the count stays.
     with _db(app_db).connect() as conn:
-        name, cap = conn.execute(text("SELECT name, capacity FROM event WHERE signed_up >= capacity")).one()
+        name, cap = conn.execute(
+            text("SELECT name, capacity FROM event WHERE signed_up >= capacity ORDER BY id LIMIT 1")
+        ).one()
     open_list(page, "报名管理")
     _create(page)
     pick(page, "event_id", name)

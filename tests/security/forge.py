@@ -18,14 +18,22 @@ import types
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, Protocol
 
 import reflex as rx
 
+from clss_app.core import clock
+
 PROJECT_MODULES = ("clss_app", "pages")
 # The login page's own entry points: meant for anyone, so no role or session applies to them.
 OPEN = {"AuthState.login", "AuthState.enter_login", "AuthState.logout"}
+# The bell's 系统公告, on every page for every login: it answers each caller the notices addressed to them
+# (role, company, branch, day: tests/unit/test_notices.py), not a page's rows; a role may not open 系统公告
+# and still read the notices sent to it.
+OPEN |= {"BellState.load_notices", "BellState.mark_notice_read"}
+# The bell's 员工提醒 from the outbox, the same way: each caller gets and marks only their own messages
+# (services/outbox.py staff_messages / mark_staff_read; tests/unit/test_outbox.py).
+OPEN |= {"BellState.load_messages", "BellState.mark_message_read"}
 SETVAR = "setvar"  # Reflex's generated setter of every state: set_<var_name>(value) by name, callable by anyone
 FORGED = "__forged__"
 BIG = "x" * 100_000
@@ -559,8 +567,8 @@ def action_form(action) -> dict:
                 "int": "1",
                 "money": "1",
                 "decimal": "1",
-                "date": date.today().isoformat(),
-                "datetime": f"{date.today().isoformat()}T10:00",
+                "date": clock.today().isoformat(),
+                "datetime": f"{clock.today().isoformat()}T10:00",
                 "bool": "true",
             }.get(spec.kind, "安全测试")
         )

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from benchmarks import analytics_sql
 from clss_app.admin.fields import FieldSpec
 from clss_app.admin.query import ListQuery, where_clauses
+from clss_app.core import clock
 from clss_app.core.errors import FieldError
 from clss_app.services import analytics as an
 from clss_app.services import market
@@ -19,21 +20,24 @@ from clss_app.services.permissions import Forbidden
 from clss_app.site import app_site
 from models import AreaBand, IndexKind, Payment, PaymentMethod
 
-TODAY = date.today()
-YEAR = an.Filters(month_from=date(TODAY.year - 1, TODAY.month, 1), month_to=date(TODAY.year, TODAY.month, 1))
+
+def _year() -> an.Filters:
+    """The last twelve months to the business day's month, read when the test runs (it may cross midnight)."""
+    t = clock.today()
+    return an.Filters(month_from=date(t.year - 1, t.month, 1), month_to=date(t.year, t.month, 1))
 
 
 def test_figures_equal_plain_sql_for_each_scope(session, principal_of):
     an.clear_cache()
     for user in ("super", "principal", "manager"):
         p = principal_of(user)
-        d = an.dashboard(session, p, YEAR, TODAY)
+        d = an.dashboard(session, p, _year(), clock.today())
         if p.project_ids is not None:
             assert set(d["project_ids"]) == set(p.project_ids)
-        q = analytics_sql.figures(session.connection(), d["project_ids"], d["start"], d["end"], TODAY)
+        q = analytics_sql.figures(session.connection(), d["project_ids"], d["start"], d["end"], clock.today())
         assert analytics_sql.same_figures(d, q) == [], user
-    manager = an.dashboard(session, principal_of("manager"), YEAR, TODAY)
-    everyone = an.dashboard(session, principal_of("super"), YEAR, TODAY)
+    manager = an.dashboard(session, principal_of("manager"), _year(), clock.today())
+    everyone = an.dashboard(session, principal_of("super"), _year(), clock.today())
     assert 0 < manager["rooms"] < everyone["rooms"] and 0 < manager["revenue"] < everyone["revenue"]
     # The demo has every kind of figure, so the comparison above compared something.
     assert everyone["arrears_total"] > 0 and all(everyone["funnel"].values())
@@ -42,19 +46,26 @@ def test_figures_equal_plain_sql_for_each_scope(session, principal_of):
 
 def test_city_and_project_filters_narrow_the_figures(session, principal_of):
     p = principal_of("super")
-    whole = an.dashboard(session, p, YEAR, TODAY)
+    whole = an.dashboard(session, p, _year(), clock.today())
     cities = {r["city"] for r in whole["projects"]}
     assert len(cities) > 1
-    by_city = [an.dashboard(session, p, an.Filters(YEAR.month_from, YEAR.month_to, city=c), TODAY) for c in cities]
+    by_city = [
+        an.dashboard(session, p, an.Filters(_year().month_from, _year().month_to, city=c), clock.today())
+        for c in cities
+    ]
     assert sum(d["revenue"] for d in by_city) == whole["revenue"]
     assert sum(d["rooms"] for d in by_city) == whole["rooms"]
     one = whole["projects"][0]
-    d = an.dashboard(session, p, an.Filters(YEAR.month_from, YEAR.month_to, project_id=one["project_id"]), TODAY)
+    d = an.dashboard(
+        session, p, an.Filters(_year().month_from, _year().month_to, project_id=one["project_id"]), clock.today()
+    )
     assert d["project_ids"] == [one["project_id"]] and d["rooms"] == one["rooms"] and d["revenue"] == one["revenue"]
     # A project outside the viewer's scope is not in its frames: nothing, not someone else's figures.
     manager = principal_of("manager")
     other = next(r["project_id"] for r in whole["projects"] if r["project_id"] not in manager.project_ids)
-    d = an.dashboard(session, manager, an.Filters(YEAR.month_from, YEAR.month_to, project_id=other), TODAY)
+    d = an.dashboard(
+        session, manager, an.Filters(_year().month_from, _year().month_to, project_id=other), clock.today()
+    )
     assert d["project_ids"] == [] and d["rooms"] == 0 and d["revenue"] == 0
 
 
@@ -63,7 +74,7 @@ def test_arrears_age_bands_at_their_edges():
         {  # day grain, as load_frames reads them: sums and a count a day and state
             "project_id": [1] * 6,
             "state": ["confirmed"] * 5 + ["paid"],
-            "due_date": [TODAY - timedelta(days=n) for n in (0, 30, 31, 90, 91, 200)],
+            "due_date": [clock.today() - timedelta(days=n) for n in (0, 30, 31, 90, 91, 200)],
             "owed": [100, 200, 400, 800, 1600, 3200],
             "paid": [0, 50, 0, 0, 0, 3200],
             "n": [1, 1, 1, 1, 2, 1],
@@ -90,7 +101,7 @@ def test_arrears_age_bands_at_their_edges():
         }.items()
     }
     frames = {**empty, "bills": bills, "projects": pl.DataFrame({"project_id": [1], "name": ["甲"], "city": ["北京"]})}
-    d = an.figures(frames, YEAR, TODAY)
+    d = an.figures(frames, _year(), clock.today())
     # Due today is not late yet (figures.ARREARS); the paid bill owes nothing, however old.
     assert [(b["bills"], b["amount"]) for b in d["arrears"]] == [(1, 150), (1, 400), (1, 800), (2, 1600)]
     assert d["arrears_total"] == 2950
@@ -102,21 +113,25 @@ def test_cache_serves_until_a_commit_writes_a_table_it_reads(session, principal_
     an.clear_cache()
     p = principal_of("principal")
     before = dict(an.stats)
-    first = an.dashboard(session, p, YEAR, TODAY)
-    again = an.dashboard(session, p, YEAR, TODAY)
+    first = an.dashboard(session, p, _year(), clock.today())
+    again = an.dashboard(session, p, _year(), clock.today())
     assert again == first and not again["stale"] and an.stats["frame_loads"] == before["frame_loads"] + 1
-    other_months = an.dashboard(session, p, an.Filters(YEAR.month_to, YEAR.month_to), TODAY)
+    other_months = an.dashboard(session, p, an.Filters(_year().month_to, _year().month_to), clock.today())
     assert an.stats["frame_loads"] == before["frame_loads"] + 1 and other_months["revenue"] < first["revenue"]
     # A payment committed elsewhere in the process: the next look reads again and shows it.
     pid = first["project_ids"][0]
     with db.session_scope() as s:
         bill = s.execute(sa.text("SELECT id FROM bill WHERE project_id = :p LIMIT 1"), {"p": pid}).scalar_one()
-        s.add(Payment(bill_id=bill, project_id=pid, amount=Decimal("123.45"), method=PaymentMethod.CASH, paid_on=TODAY))
+        s.add(
+            Payment(
+                bill_id=bill, project_id=pid, amount=Decimal("123.45"), method=PaymentMethod.CASH, paid_on=clock.today()
+            )
+        )
     # The next look answers at once with the last figures, marked stale, and reads in the background.
-    meanwhile = an.dashboard(session, p, YEAR, TODAY)
+    meanwhile = an.dashboard(session, p, _year(), clock.today())
     assert meanwhile["stale"] and meanwhile["revenue"] == first["revenue"]
     an.wait_reloads()
-    after = an.dashboard(session, p, YEAR, TODAY)
+    after = an.dashboard(session, p, _year(), clock.today())
     assert an.stats["frame_loads"] == before["frame_loads"] + 2
     assert not after["stale"] and after["revenue"] == first["revenue"] + 12345
 
@@ -125,8 +140,8 @@ def test_one_read_at_start_up_serves_every_scope_first_look(session, principal_o
     an.clear_cache()
     before = an.stats["frame_loads"]
     an.warm()  # what the app does as it starts
-    principal = an.dashboard(session, principal_of("principal"), YEAR, TODAY)
-    manager = an.dashboard(session, principal_of("manager"), YEAR, TODAY)
+    principal = an.dashboard(session, principal_of("principal"), _year(), clock.today())
+    manager = an.dashboard(session, principal_of("manager"), _year(), clock.today())
     assert an.stats["frame_loads"] == before + 1 and not principal["stale"] and not manager["stale"]
     scope = principal_of("manager").project_ids
     assert scope and manager["project_ids"] and set(manager["project_ids"]) <= set(scope)
@@ -137,19 +152,19 @@ def test_a_look_long_after_the_last_read_waits_for_a_new_one(session, principal_
     """Not figures of hours ago flashed as stale: a read much older than the TTL is read again first."""
     p = principal_of("principal")
     an.clear_cache()
-    an.dashboard(session, p, YEAR, TODAY)
+    an.dashboard(session, p, _year(), clock.today())
     loads = an.stats["frame_loads"]
-    assert an._entry is not None
-    an._entry.loaded -= an.MAX_AGE + 1  # as if read at start-up, long ago
-    again = an.dashboard(session, p, YEAR, TODAY)
+    assert an.CACHE._entry is not None
+    an.CACHE._entry.loaded -= an.MAX_AGE + 1  # as if read at start-up, long ago
+    again = an.dashboard(session, p, _year(), clock.today())
     assert an.stats["frame_loads"] == loads + 1 and not again["stale"]
 
 
 def test_only_dashboard_roles_get_figures(session, principal_of):
     with pytest.raises(Forbidden):
-        an.dashboard(session, principal_of("assistant"), YEAR, TODAY)
+        an.dashboard(session, principal_of("assistant"), _year(), clock.today())
     with pytest.raises(Forbidden):
-        an.dashboard(session, principal_of("finance"), YEAR, TODAY)
+        an.dashboard(session, principal_of("finance"), _year(), clock.today())
     with pytest.raises(Forbidden):
         market.series(session, principal_of("manager"), market.IndexQuery(cities=("北京",)))
 

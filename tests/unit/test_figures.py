@@ -4,7 +4,6 @@ SQL count, for scopes of every size."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 
 import sqlalchemy as sa
 from sqlmodel import select
@@ -17,8 +16,11 @@ from models import Bill, BillState, RoomStatus
 from pages.analytics import AnalyticsDashboard
 from pages.home import HomeDashboard
 
-TODAY = date.today()
-THIS_MONTH = an.Filters(month_from=TODAY.replace(day=1), month_to=TODAY.replace(day=1))
+
+def _this_month() -> an.Filters:
+    first = clock.today().replace(day=1)
+    return an.Filters(month_from=first, month_to=first)
+
 
 # Written out here, not taken from figures.py: 在租 and 待入住 are let, 不可租 is not rentable.
 SQL = (
@@ -65,7 +67,7 @@ def test_home_dashboard_and_board_give_the_sql_occupancy_in_every_scope(session,
 
         shown = (figures.occupancy_text(rented, rentable), figures.OCCUPANCY.hint)
         assert _stat(HomeDashboard, HomeDashboard.data(session, p, {})) == shown, user
-        month = TODAY.strftime("%Y-%m")
+        month = clock.today().strftime("%Y-%m")
         chosen = {"city": "", "project": "", "month_from": month, "month_to": month}
         assert _stat(AnalyticsDashboard, AnalyticsDashboard.data(session, p, chosen)) == shown, user
 
@@ -81,7 +83,7 @@ def test_home_dashboard_and_board_give_the_sql_occupancy_in_every_scope(session,
         }
         assert {pid: figures.occupancy(c) for pid, c in board.items()} == expected, user
 
-        dash = an.dashboard(session, p, THIS_MONTH, TODAY)
+        dash = an.dashboard(session, p, _this_month(), clock.today())
         assert (dash["rented"], dash["rentable"]) == (rented, rentable), user
         assert {r["project_id"]: (r["rented"], r["rentable"]) for r in dash["projects"]} == expected, user
 
@@ -117,7 +119,7 @@ def test_arrears_are_the_same_bills_on_the_board_the_dashboard_and_the_inbox(ses
         )
         assert bills_ > 0, user
 
-        dash = an.dashboard(session, p, THIS_MONTH, today)
+        dash = an.dashboard(session, p, _this_month(), today)
         assert (sum(b["bills"] for b in dash["arrears"]), dash["arrears_total"]) == (bills_, cents_), user
 
         marked = sum(

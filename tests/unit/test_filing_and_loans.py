@@ -41,8 +41,6 @@ from models import (
 )
 from tests.sandbox_server import sandbox_call
 
-TODAY = clock.today()
-
 
 @pytest.fixture
 def platforms(sandbox_url, monkeypatch) -> str:
@@ -221,7 +219,7 @@ def _contract(session, months, cycle=PayCycle.ONCE, skip=0, seq=7, rent="3000"):
     tenant = Tenant(company_id=project.company_id, name="贷款测试", phone=f"1370000{seq:04d}", id_number=id_number(seq))
     session.add(tenant)
     session.flush()
-    return sign_contract(session, p, room, tenant.id, TODAY, months, cycle, Decimal(rent))
+    return sign_contract(session, p, room, tenant.id, clock.today(), months, cycle, Decimal(rent))
 
 
 def test_the_loan_rule_names_the_term_and_the_payment_cycle(session):
@@ -230,10 +228,10 @@ def test_the_loan_rule_names_the_term_and_the_payment_cycle(session):
     monthly = _contract(session, 24, PayCycle.MONTHLY, skip=1, seq=8)
     assert loans.rule_problem(monthly) == "按居贷仅限缴费方式为一次性支付的合同（本合同为按月）"
     for months, ok in ((12, True), (60, True), (11, False), (61, False), (24, True)):
-        c = Contract(start_date=TODAY, end_date=loans.add_months(TODAY, months) - timedelta(days=1))
+        c = Contract(start_date=clock.today(), end_date=loans.add_months(clock.today(), months) - timedelta(days=1))
         c.cycle, c.state = PayCycle.ONCE, ContractState.SIGNED
         assert (loans.rule_problem(c) == "") is ok, months
-    c = Contract(start_date=TODAY, end_date=loans.add_months(TODAY, 14) + timedelta(days=9))
+    c = Contract(start_date=clock.today(), end_date=loans.add_months(clock.today(), 14) + timedelta(days=9))
     c.cycle, c.state = PayCycle.ONCE, ContractState.SIGNED
     assert loans.term_text(c) == "1 年 2 个月 10 天"
 

@@ -31,8 +31,6 @@ from models import (
     RoomStatus,
 )
 
-TODAY = clock.today()
-
 
 def act(session, p, key, name, ids, text="", raw=None):
     admin = app_site().admin(key)
@@ -77,14 +75,14 @@ def test_whole_lifecycle_each_step_by_its_role(session, principal_of):
             "room_id": str(room.id),
             "tenant_id": str(tenant.id),
             "deposit": "1000",
-            "hold_until": str(TODAY + timedelta(days=5)),
+            "hold_until": str(clock.today() + timedelta(days=5)),
         },
     )
     session.refresh(room)
     assert room.status == RoomStatus.RESERVED and r.project_id == 1
 
     # 预定转签约 by the store manager: whole schedule billed, first bills confirmed, deposit applied.
-    start = TODAY + timedelta(days=1)
+    start = clock.today() + timedelta(days=1)
     end = add_months(start, 12) - timedelta(days=1)
     out = act(
         session,
@@ -98,7 +96,7 @@ def test_whole_lifecycle_each_step_by_its_role(session, principal_of):
     c = session.exec(select(Contract).where(Contract.reservation_id == r.id)).one()
     session.refresh(room), session.refresh(r)
     assert (c.state, room.status, r.state) == (ContractState.SIGNED, RoomStatus.SIGNED, ReservationState.CONVERTED)
-    assert c.number == f"HT{TODAY:%Y%m%d}{c.id:06d}"
+    assert c.number == f"HT{clock.today():%Y%m%d}{c.id:06d}"
     rent = session.exec(
         select(Bill).where(Bill.contract_id == c.id, Bill.fee_key == "rent").order_by(Bill.period_no)
     ).all()
@@ -173,14 +171,14 @@ def test_reservation_refusals_and_release(session, principal_of):
         "room_id": str(room.id),
         "tenant_id": str(tenant.id),
         "deposit": "500",
-        "hold_until": str(TODAY + timedelta(days=3)),
+        "hold_until": str(clock.today() + timedelta(days=3)),
     }
     with pytest.raises(crud.ValidationFailed) as exc:
         crud.create(
             session,
             app_site().admin("reservations"),
             assistant,
-            {**base, "hold_until": str(TODAY + timedelta(days=40))},
+            {**base, "hold_until": str(clock.today() + timedelta(days=40))},
         )
     assert "最多保留 30 天" in exc.value.errors["hold_until"]
     with pytest.raises(crud.ValidationFailed) as exc:
@@ -217,8 +215,8 @@ def test_contract_form_checks_room_terms_and_rent(session, principal_of):
     raw = {
         "room_id": str(occupied.id),
         "tenant_id": str(tenant.id),
-        "start_date": str(TODAY),
-        "end_date": str(TODAY - timedelta(days=1)),
+        "start_date": str(clock.today()),
+        "end_date": str(clock.today() - timedelta(days=1)),
         "monthly_rent": "0",
         "deposit": "100",
         "cycle": "1",
@@ -239,7 +237,7 @@ def test_contract_form_checks_room_terms_and_rent(session, principal_of):
         {
             **raw,
             "room_id": str(room.id),
-            "end_date": str(add_months(TODAY, 6) - timedelta(days=1)),
+            "end_date": str(add_months(clock.today(), 6) - timedelta(days=1)),
             "monthly_rent": "3000",
             "cycle": "3",
         },
@@ -344,7 +342,7 @@ def signed_and_active(session, manager, finance, cycle="1", months=12, start=Non
     """A contract signed, first payment made and checked in: the starting point of the later flows."""
     room = vacant_room(session)
     tenant = new_tenant(session, manager, phone=f"139{room.id:08d}")
-    start = start or TODAY - timedelta(days=20)
+    start = start or clock.today() - timedelta(days=20)
     c, _ = crud.create(
         session,
         app_site().admin("contracts"),
@@ -433,12 +431,17 @@ def test_meter_readings_bill_the_usage_since_the_last_one(session, principal_of)
     manager, finance = principal_of("manager"), principal_of("finance")
     c = signed_and_active(session, manager, finance)
     out = act(
-        session, manager, "contracts", "read_meters", [c.id], raw={"read_on": str(TODAY), "power": "150", "water": "12"}
+        session,
+        manager,
+        "contracts",
+        "read_meters",
+        [c.id],
+        raw={"read_on": clock.today().isoformat(), "power": "150", "water": "12"},
     )
     assert out.done == 1
     bill = session.exec(select(Bill).where(Bill.contract_id == c.id, Bill.fee_key == "meter")).one()
     assert bill.amount == Decimal("50") * Decimal("0.65") + Decimal("2") * Decimal("5.20")
-    out = act(session, manager, "contracts", "read_meters", [c.id], raw={"read_on": str(TODAY), "power": "140"})
+    out = act(session, manager, "contracts", "read_meters", [c.id], raw={"read_on": str(clock.today()), "power": "140"})
     assert out.done == 0 and "不能小于上次读数 150" in out.refused[0][1]
 
 
@@ -532,11 +535,21 @@ def test_sublet_settles_the_old_tenant_and_signs_the_new_one(session, principal_
     c = signed_and_active(session, manager, finance)
     newcomer = new_tenant(session, manager, phone="13700001111")
     out = act(
-        session, manager, "contracts", "sublet", [c.id], raw={"sublet_date": str(TODAY), "tenant_phone": "13700009999"}
+        session,
+        manager,
+        "contracts",
+        "sublet",
+        [c.id],
+        raw={"sublet_date": str(clock.today()), "tenant_phone": "13700009999"},
     )
     assert out.done == 0 and "未找到手机号" in out.refused[0][1]
     out = act(
-        session, manager, "contracts", "sublet", [c.id], raw={"sublet_date": str(TODAY), "tenant_phone": newcomer.phone}
+        session,
+        manager,
+        "contracts",
+        "sublet",
+        [c.id],
+        raw={"sublet_date": str(clock.today()), "tenant_phone": newcomer.phone},
     )
     assert out.done == 1, out.refused
     new = session.exec(select(Contract).where(Contract.previous_id == c.id)).one()
@@ -574,8 +587,8 @@ def test_master_lease_signs_a_contract_per_room_and_splits_who_pays(session, pri
         "company_name": "华为技术有限公司",
         "contact_name": "王经理",
         "contact_phone": "13800138000",
-        "start_date": str(TODAY),
-        "end_date": str(add_months(TODAY, 12) - timedelta(days=1)),
+        "start_date": str(clock.today()),
+        "end_date": str(add_months(clock.today(), 12) - timedelta(days=1)),
         "cycle": "3",
         "bill_mode": "month_start",
         "company_pays_rent": "true",
