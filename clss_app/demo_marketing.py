@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from clss_app.core import clock, media
 from clss_app.core.clock import SHANGHAI
+from clss_app.core.errors import Refused
 from clss_app.core.rows import saved_id
 from clss_app.demo import staff_id
 from models import (
@@ -534,7 +535,7 @@ def seed_tenant_marketing(ctx) -> None:
             sa.select(Tenant.id).where(Tenant.company_id == company).order_by(Tenant.id).offset(10).limit(50)
         ).scalars()
         for tid in rng.sample(list(tenants), 2):
-            with contextlib.suppress(marketing.Refused):  # out of stock or expired: nothing to show
+            with contextlib.suppress(Refused):  # out of stock or expired: nothing to show
                 marketing.claim_coupon(s, tid, cid)
     bargains = s.execute(
         sa.select(Bargain.id, Project.company_id).join(Project, Project.id == Bargain.project_id).order_by(Bargain.id)
@@ -552,5 +553,5 @@ def seed_tenant_marketing(ctx) -> None:
             record = marketing.start_bargain(s, me, bid)
             for f in friends:
                 marketing.help_bargain(s, f, saved_id(record), draw=rng.randint)
-        except marketing.Refused:  # a bargain not running now
+        except Refused:  # a bargain not running now
             continue

@@ -20,14 +20,9 @@ from clss_app.api.errors import ERROR_RESPONSES, ApiError
 from clss_app.api.idempotency import IdempotencyKey
 from clss_app.api.resource import ApiFilter, ApiResource
 from clss_app.services import tenant_auth, tenant_portal
-from clss_app.services.tenant_auth import Refused
 from models import Appointment, Bill, Contract, Payer, Project, Reservation, Room, Tenant
 
 router = APIRouter()
-
-
-def refused(exc: Refused) -> ApiError:
-    return ApiError(exc.status, exc.message, code=exc.code, field=exc.field)
 
 
 def join_project(stmt: Any) -> Any:
@@ -208,23 +203,17 @@ errors.LABELS.update(
     responses=ERROR_RESPONSES,
 )
 def send_code(body: PhoneIn, request: Request) -> dict:
-    try:
-        with db.session_scope() as s:
-            client = request.client.host if request.client else ""
-            return {"expires_in": tenant_auth.send_code(s, body.phone, client=client)}
-    except Refused as exc:
-        raise refused(exc) from None
+    with db.session_scope() as s:
+        client = request.client.host if request.client else ""
+        return {"expires_in": tenant_auth.send_code(s, body.phone, client=client)}
 
 
 @router.post(
     "/auth/login", response_model=LoginOut, tags=["登录"], summary="验证码登录，换取令牌", responses=ERROR_RESPONSES
 )
 def login(body: LoginIn) -> dict:
-    try:
-        with db.session_scope() as s:
-            token, expires, tenant_id = tenant_auth.login(s, body.phone, body.code)
-    except Refused as exc:
-        raise refused(exc) from None
+    with db.session_scope() as s:
+        token, expires, tenant_id = tenant_auth.login(s, body.phone, body.code)
     return {"token": token, "expires_at": expires, "tenant_id": tenant_id}
 
 
@@ -313,10 +302,7 @@ class AppointmentOut(BaseModel):
 )
 def book_viewing(body: AppointmentIn, who: CurrentTenant, key: IdempotencyKey) -> Any:
     def work(s: Any) -> tuple[int, dict]:
-        try:
-            a = tenant_portal.book_viewing(s, who, body.project_id, body.room_id, body.visit_at, body.note)
-        except Refused as exc:
-            raise refused(exc) from None
+        a = tenant_portal.book_viewing(s, who, body.project_id, body.room_id, body.visit_at, body.note)
         return 201, {
             "id": a.id,
             "project_id": a.project_id,

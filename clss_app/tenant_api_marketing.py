@@ -29,7 +29,6 @@ from clss_app.api.resource import ApiField, ApiFilter, ApiResource
 from clss_app.core import clock
 from clss_app.core.rows import saved_id
 from clss_app.services import evaluations, marketing, outbox
-from clss_app.services.marketing import Refused
 from clss_app.services.tenant_auth import TenantToken
 from models import (
     Bargain,
@@ -72,10 +71,6 @@ CONFLICTS: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "冲突：名额已满、已抢光、已领过、不在活动时间内或相同请求正在处理"},
 }
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-def refused(exc: Refused) -> ApiError:
-    return ApiError(exc.status, exc.message, code=exc.code, field=exc.field)
 
 
 def _company(who: TenantToken) -> Any:
@@ -419,10 +414,7 @@ def _run(who: TenantToken, key: str, what: str, body: BaseModel | None, out: typ
     the answer written as its model writes it (amounts as "1234.50", as the lists give them)."""
 
     def guarded(s: Session) -> tuple[int, Any]:
-        try:
-            status, answer = work(s)
-        except Refused as exc:
-            raise refused(exc) from None
+        status, answer = work(s)
         return status, out.model_validate(answer).model_dump(mode="json")
 
     return idempotency.run(who, key, what, body, guarded)

@@ -3,7 +3,7 @@
 from sqlmodel import Session
 
 from clss_app.admin import Action, Errors, Image, Input, Link, Many, Masked, ModelAdmin, Range, Scope, Sort, Values, ask
-from clss_app.core.errors import ValidationFailed
+from clss_app.core.errors import Refused, ValidationFailed
 from clss_app.core.roles import FRONT_DESK, OWNERS, STORE, SYS
 from clss_app.services import marketing
 from clss_app.services.permissions import Principal
@@ -82,7 +82,7 @@ class EventSignupAdmin(ModelAdmin, model=EventSignup, key="event_signups"):
     def before_save(cls, session: Session, p: Principal, values: Values, row: EventSignup | None) -> str:
         try:  # the place is taken here, by a conditional update, in the same transaction as the row
             event = marketing.take_place(session, values["event_id"])
-        except marketing.Refused as exc:
+        except Refused as exc:
             raise ValidationFailed({"event_id": str(exc)}) from None
         values["project_id"] = event.project_id
         return f"剩余名额 {event.capacity - event.signed_up - 1} 个" if event.capacity else ""

@@ -1,8 +1,9 @@
 """Every error the API gives has one JSON shape: ``{"code", "message" (Chinese), "field"?}``.
 
-``ApiError`` is raised by endpoints and services' refusals; FastAPI's own errors (validation, 404 of an
-unknown path, 405) and anything unexpected (500, logged) are answered in the same shape. A field's
-Chinese name comes from ``LABELS`` (filled by the declarations) so a 422 names it as the APP shows it.
+``ApiError`` is raised by endpoints, ``core.errors.Refused`` by the services they call; FastAPI's own
+errors (validation, 404 of an unknown path, 405) and anything unexpected (500, logged) are answered in
+the same shape. A field's Chinese name comes from ``LABELS`` (filled by the declarations) so a 422
+names it as the APP shows it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from clss_app.core.errors import Refused
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +160,15 @@ def _api(request: Request, exc: Exception) -> JSONResponse:
     return answer(exc.status, exc.code, exc.message, exc.field, headers)
 
 
+def _refused(request: Request, exc: Exception) -> JSONResponse:
+    """A service's ``Refused`` (raised through ``idempotency.run`` or ``db.session_scope``, which rolled
+    everything back) answered as it says."""
+    if not isinstance(exc, Refused):
+        return _unexpected(request, exc)
+    headers = {"Retry-After": "60"} if exc.status == 429 else None
+    return answer(exc.status, exc.code, exc.message, exc.field, headers)
+
+
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("API %s %s failed", request.method, request.url.path, exc_info=exc)
     return answer(500, "server_error", "服务器内部错误，请稍后重试")
@@ -197,6 +209,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(ApiError, _api)
+    app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(Exception, _unexpected)
 
 

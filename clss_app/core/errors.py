@@ -26,3 +26,14 @@ class ValidationFailed(Exception):
 
 class Conflict(Exception):
     """Someone else saved the row after it was opened."""
+
+
+class Refused(ValueError):
+    """A tenant's request (a claim, a sign-up, a payment, a login) that cannot be taken; the message is
+    Chinese and shown as is. ``status`` is what the tenant API answers with it: 409 a conflict (full,
+    sold out, already in, not running), 404 not found or not the tenant's, 422 a bad value of ``field``,
+    401/429/503 as HTTP means them; ``code`` names the reason for the APP."""
+
+    def __init__(self, message: str, *, status: int = 409, code: str = "conflict", field: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.status, self.code, self.field = message, status, code, field

@@ -82,9 +82,14 @@ def solid_png(width: int, height: int, rgb=(37, 99, 235)) -> bytes:
     )
 
 
+def name_for(data: bytes, ext: str) -> str:
+    """The name ``store`` keeps ``data`` under: by content, so the same image is stored once."""
+    return hashlib.sha256(data).hexdigest()[:32] + ext
+
+
 def store(data: bytes, ext: str) -> str:
     MEDIA_DIR.mkdir(parents=True, exist_ok=True)
-    name = hashlib.sha256(data).hexdigest()[:32] + ext
+    name = name_for(data, ext)
     path = MEDIA_DIR / name
     if not path.exists():
         path.write_bytes(data)

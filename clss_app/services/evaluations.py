@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from clss_app.core import audit
-from clss_app.services.marketing import Refused
+from clss_app.core.errors import Refused
 from models import Contract, ContractState, Evaluation, Feedback, FeedbackKind, Tenant
 
 FINISHED = (ContractState.EXPIRED, ContractState.CHECKED_OUT, ContractState.CLOSED)

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from clss_app.core import audit, clock
+from clss_app.core.errors import Refused
 from clss_app.core.rows import saved_id
 from clss_app.services.billing import add_months
-from clss_app.services.marketing import Refused
 from models import (
     Contract,
     ContractState,

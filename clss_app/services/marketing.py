@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from clss_app.core import audit, clock
+from clss_app.core.errors import Refused
 from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.rows import changed, saved_id
 from clss_app.services import ledger, outbox
@@ -59,16 +60,6 @@ CENT = Decimal("0.01")
 MAX_RECOMMENDATIONS = 6
 PHONE = re.compile(r"^1\d{10}$")
 URL = re.compile(r"^https?://\S+$")
-
-
-class Refused(ValueError):
-    """A claim or sign-up that cannot be taken; the message is shown as is. ``status`` is what the
-    tenant API answers with it: 409 a conflict (full, sold out, already in, not running), 404 not found
-    or not the tenant's, 422 a bad value of ``field``; ``code`` names the reason for the APP."""
-
-    def __init__(self, message: str, *, status: int = 409, code: str = "conflict", field: str | None = None) -> None:
-        super().__init__(message)
-        self.message, self.status, self.code, self.field = message, status, code, field
 
 
 def missing(what: str) -> Refused:

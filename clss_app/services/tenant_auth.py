@@ -9,7 +9,7 @@
   does: the endpoint does not tell who is a tenant.
 - A token is 32 random bytes; the server keeps its hash, expiry (API_TOKEN_DAYS) and revocation.
 
-Refusals are ``Refused(status, code, message, field)`` in Chinese, which the API answers as they are.
+Refusals are ``core.errors.Refused`` in Chinese, which the API answers as they say.
 """
 
 from __future__ import annotations
@@ -25,18 +25,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from clss_app import settings
+from clss_app.core.errors import Refused
 from clss_app.core.rows import changed, saved_id
 from clss_app.services import rate_limit, sms
 from models import ApiToken, IdempotentAnswer, SmsCode, Tenant, utcnow
 
 PHONE = re.compile(r"1\d{10}")
 CODE = re.compile(r"\d{6}")
-
-
-class Refused(Exception):
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.field = status, code, message, field
 
 
 @dataclass(frozen=True)
@@ -54,7 +49,7 @@ def _hash(text: str) -> str:
 
 def _check_phone(phone: str) -> None:
     if not PHONE.fullmatch(phone or ""):
-        raise Refused(422, "invalid_field", "手机号须为 11 位数字、以 1 开头", "phone")
+        raise Refused("手机号须为 11 位数字、以 1 开头", status=422, code="invalid_field", field="phone")
 
 
 def tenant_of_phone(session: Session, phone: str) -> int | None:
@@ -69,10 +64,12 @@ def send_code(session: Session, phone: str, now: datetime | None = None, client:
     lifetime = settings.SMS_CODE_MINUTES * 60
     per_ip = settings.sms_codes_per_ip_hour()
     if client and not rate_limit.take(f"ip:{client}", per_ip, 3600, now.timestamp()):
-        raise Refused(429, "too_many_codes", f"本网络每小时最多获取 {per_ip} 次验证码，请稍后再试")
+        raise Refused(f"本网络每小时最多获取 {per_ip} 次验证码，请稍后再试", status=429, code="too_many_codes")
     if not rate_limit.take(f"phone:{phone}", settings.SMS_CODES_PER_HOUR, 3600, now.timestamp()):
         raise Refused(
-            429, "too_many_codes", f"该手机号每小时最多获取 {settings.SMS_CODES_PER_HOUR} 次验证码，请稍后再试"
+            f"该手机号每小时最多获取 {settings.SMS_CODES_PER_HOUR} 次验证码，请稍后再试",
+            status=429,
+            code="too_many_codes",
         )
     if tenant_of_phone(session, phone) is None:
         return lifetime  # nothing sent, nothing kept: the login that follows finds no live code
@@ -82,7 +79,7 @@ def send_code(session: Session, phone: str, now: datetime | None = None, client:
     try:
         message_id = sms.send(phone, text)
     except sms.SmsFailed as exc:
-        raise Refused(503, "sms_failed", f"验证码发送失败：{exc.reason}") from None
+        raise Refused(f"验证码发送失败：{exc.reason}", status=503, code="sms_failed") from None
     session.add(
         SmsCode(
             phone=phone,
@@ -101,7 +98,7 @@ def login(session: Session, phone: str, code: str, now: datetime | None = None) 
     """(token, expiry, tenant id) for a right code of ``phone``'s latest live code; Refused otherwise."""
     _check_phone(phone)
     if not CODE.fullmatch(code or ""):
-        raise Refused(422, "invalid_field", "验证码须为 6 位数字", "code")
+        raise Refused("验证码须为 6 位数字", status=422, code="invalid_field", field="code")
     now = now or utcnow()
     latest = session.exec(
         select(SmsCode)
@@ -110,7 +107,7 @@ def login(session: Session, phone: str, code: str, now: datetime | None = None) 
         .limit(1)
     ).first()
     if latest is None:
-        raise Refused(401, "code_expired", "验证码已失效，请重新获取", "code")
+        raise Refused("验证码已失效，请重新获取", status=401, code="code_expired", field="code")
     # The try is counted before the code is compared: parallel guesses cannot pass the limit.
     counted = changed(
         session,
@@ -120,17 +117,17 @@ def login(session: Session, phone: str, code: str, now: datetime | None = None) 
     )
     session.commit()
     if not counted:
-        raise Refused(429, "too_many_attempts", "验证码错误次数过多，请重新获取验证码", "code")
+        raise Refused("验证码错误次数过多，请重新获取验证码", status=429, code="too_many_attempts", field="code")
     if not hmac.compare_digest(_hash(latest.salt + code), latest.code_hash):
         left = settings.SMS_CODE_ATTEMPTS - latest.attempts - 1
-        raise Refused(401, "wrong_code", f"验证码错误，还可尝试 {max(left, 0)} 次", "code")
+        raise Refused(f"验证码错误，还可尝试 {max(left, 0)} 次", status=401, code="wrong_code", field="code")
     used = changed(
         session,
         sa.update(SmsCode).where(SmsCode.id == latest.id, col(SmsCode.used_at).is_(None)).values(used_at=now),
     )
     tenant_id = tenant_of_phone(session, phone)
     if not used or tenant_id is None:
-        raise Refused(401, "code_expired", "验证码已失效，请重新获取", "code")
+        raise Refused("验证码已失效，请重新获取", status=401, code="code_expired", field="code")
     token, expires = issue_token(session, tenant_id, phone, now)
     return token, expires, tenant_id
 

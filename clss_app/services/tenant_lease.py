@@ -4,13 +4,14 @@ the store drafted online (then 在线签约审核, services/leasing.py), 报修 
 (services/insurance.py).
 
 Every function takes the tenant's id and answers only about their own rows: another tenant's row is
-"not found" (404), never "not yours". Refusals are ``tenant_auth.Refused`` (status, code, Chinese
+"not found" (404), never "not yours". Refusals are ``Refused`` (status, code, Chinese
 message, field), as the API answers them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -20,7 +21,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from clss_app.core import audit, clock, media
-from clss_app.core.errors import FieldError, ValidationFailed
+from clss_app.core.errors import FieldError, Refused, ValidationFailed
 from clss_app.core.results import ActionContext, ActionResult
 from clss_app.core.rows import changed, saved_id
 from clss_app.services import (
@@ -37,7 +38,6 @@ from clss_app.services import (
 from clss_app.services.billing import add_months
 from clss_app.services.bills import OPEN, outstanding
 from clss_app.services.permissions import Principal
-from clss_app.services.tenant_auth import Refused
 from clss_app.services.tenant_portal import HIDDEN_BILL_STATES
 from models import (
     UNSIGNED_CONTRACT_STATES,
@@ -66,7 +66,7 @@ def own_bill(session: Session, tenant_id: int, bill_id: int) -> Bill:
     """The tenant's bill as /me/bills shows it (theirs to pay, confirmed, not revoked), else 404."""
     bill = session.get(Bill, bill_id)
     if bill is None or bill.tenant_id != tenant_id or bill.payer != Payer.TENANT or bill.state in HIDDEN_BILL_STATES:
-        raise Refused(404, "not_found", "账单不存在或无权查看")
+        raise Refused("账单不存在或无权查看", status=404, code="not_found")
     return bill
 
 
@@ -86,9 +86,9 @@ def pay_order(session: Session, tenant_id: int, bill_id: int) -> PayOrderView:
     """去支付: the pending order for this one bill (made now, or the one already waiting for it)."""
     bill = own_bill(session, tenant_id, bill_id)
     if bill.state == BillState.PAID:
-        raise Refused(409, "bill_paid", "该账单已缴清，无需再次支付")
+        raise Refused("该账单已缴清，无需再次支付", code="bill_paid")
     if bill.state not in OPEN:
-        raise Refused(409, "bill_not_payable", f"账单当前为{bill.state.label}，不能支付")
+        raise Refused(f"账单当前为{bill.state.label}，不能支付", code="bill_not_payable")
     try:
         order, made = pay_orders.open_order(session, [bill], None)
     except pay_orders.OrderRefused as exc:
@@ -98,15 +98,15 @@ def pay_order(session: Session, tenant_id: int, bill_id: int) -> PayOrderView:
 
 def _order_refusal(exc: pay_orders.OrderRefused) -> Refused:
     if exc.kind == "merchant":
-        return Refused(503, "pay_not_configured", "该门店暂未开通线上支付，请联系门店缴费")
+        return Refused("该门店暂未开通线上支付，请联系门店缴费", status=503, code="pay_not_configured")
     if exc.kind == "gateway":
-        return Refused(503, "pay_unavailable", f"支付渠道暂不可用，请稍后重试（{exc.problems[0][1]}）")
+        return Refused(f"支付渠道暂不可用，请稍后重试（{exc.problems[0][1]}）", status=503, code="pay_unavailable")
     if exc.kind == "busy":
-        return Refused(409, "bill_in_order", "该账单已在门店生成的收款码中，请扫描门店出示的收款码支付")
+        return Refused("该账单已在门店生成的收款码中，请扫描门店出示的收款码支付", code="bill_in_order")
     if exc.kind == "state":
         state_why = exc.problems[0][1]
-        return Refused(409, "bill_not_payable", f"账单{state_why}，不能支付")
-    return Refused(409, "bill_not_payable", str(exc))
+        return Refused(f"账单{state_why}，不能支付", code="bill_not_payable")
+    return Refused(str(exc), code="bill_not_payable")
 
 
 def view_of(order: PayOrder, created: bool) -> PayOrderView:
@@ -138,19 +138,19 @@ def apply_coupon(session: Session, tenant_id: int, bill_id: int, tenant_coupon_i
     Not while an order waiting for payment holds the bill: its amount is what the tenant is paying."""
     bill = own_bill(session, tenant_id, bill_id)
     if bill.state not in OPEN:
-        raise Refused(409, "bill_not_payable", f"账单当前为{bill.state.label}，不能使用优惠券")
+        raise Refused(f"账单当前为{bill.state.label}，不能使用优惠券", code="bill_not_payable")
     waiting = pay_orders.pending_order_of(session, bill.id)
     if waiting is not None and pay_orders.shown_state(waiting) == PayOrderState.PENDING:
         raise Refused(
-            409, "bill_in_order", f"该账单已生成待支付订单 {waiting.order_no}，请先完成支付或待订单过期后再用券"
+            f"该账单已生成待支付订单 {waiting.order_no}，请先完成支付或待订单过期后再用券", code="bill_in_order"
         )
     try:
         discount = marketing.apply_coupon(session, tenant_id, tenant_coupon_id, bill_id)
-    except marketing.Refused as exc:
+    except Refused as exc:
         message = str(exc)
         if message == "优惠券不存在":
-            raise Refused(404, "not_found", "优惠券不存在或无权使用", "tenant_coupon_id") from None
-        raise Refused(409, "coupon_refused", message, "tenant_coupon_id") from None
+            raise Refused("优惠券不存在或无权使用", status=404, code="not_found", field="tenant_coupon_id") from None
+        raise Refused(message, code="coupon_refused", field="tenant_coupon_id") from None
     session.refresh(bill)
     return CouponUsed(bill_id, tenant_coupon_id, discount, outstanding(bill), bill.state.value, bill.state.label)
 
@@ -324,7 +324,7 @@ def draft_room_problem(session: Session, room: Room) -> str:
 def own_contract(session: Session, tenant_id: int, contract_id: int) -> Contract:
     c = session.get(Contract, contract_id)
     if c is None or c.tenant_id != tenant_id:
-        raise Refused(404, "not_found", "合同不存在或无权查看")
+        raise Refused("合同不存在或无权查看", status=404, code="not_found")
     return c
 
 
@@ -332,7 +332,7 @@ def draft_of(session: Session, tenant_id: int, contract_id: int) -> dict[str, An
     """The contract the tenant is asked to confirm (or has confirmed): its terms, rent, deposit, dates."""
     c = own_contract(session, tenant_id, contract_id)
     if c.source != ContractSource.ONLINE:
-        raise Refused(404, "not_found", "该合同不是在线签约合同")
+        raise Refused("该合同不是在线签约合同", status=404, code="not_found")
     project = session.get_one(Project, c.project_id)
     room = session.get_one(Room, c.room_id)
     return {
@@ -360,10 +360,10 @@ def confirm_contract(session: Session, tenant_id: int, contract_id: int) -> Cont
     conditional UPDATE; audited as the tenant's. Refused while the room is no longer free to sign."""
     c = own_contract(session, tenant_id, contract_id)
     if c.state != ContractState.AWAITING_TENANT:
-        raise Refused(409, "contract_state", f"合同当前为{c.state.label}，只有待租客确认的合同可以确认签约")
+        raise Refused(f"合同当前为{c.state.label}，只有待租客确认的合同可以确认签约", code="contract_state")
     room = session.get_one(Room, c.room_id)
     if room.status != RoomStatus.VACANT:
-        raise Refused(409, "room_taken", f"房间 {room.number} 当前为{room.status.label}，不能签约，请联系门店")
+        raise Refused(f"房间 {room.number} 当前为{room.status.label}，不能签约，请联系门店", code="room_taken")
     if not changed(
         session,
         sa.update(Contract)
@@ -372,7 +372,7 @@ def confirm_contract(session: Session, tenant_id: int, contract_id: int) -> Cont
         .execution_options(synchronize_session=False),
     ):
         session.refresh(c)
-        raise Refused(409, "contract_state", f"合同当前为{c.state.label}，只有待租客确认的合同可以确认签约")
+        raise Refused(f"合同当前为{c.state.label}，只有待租客确认的合同可以确认签约", code="contract_state")
     session.refresh(c)
     tenant = session.get_one(Tenant, tenant_id)
     audit.record(
@@ -390,32 +390,42 @@ def confirm_contract(session: Session, tenant_id: int, contract_id: int) -> Cont
 
 # ---------------------------------------------------------------- 报修
 
-MAX_PHOTO_MB = media.DEFAULT_MAX_MB
-MAX_PHOTO_BYTES = MAX_PHOTO_MB * 1024 * 1024
 
-
-def store_photos(photos: list[tuple[str, bytes]]) -> str:
-    """The 报修照片 as the admin stores images (checked by content, kept by hash in data/media): their
-    stored names, comma-joined; at most 9, each a JPG/PNG/WebP of at most 5 MB. Nothing is stored when
-    one is refused."""
+def check_photos(photos: Sequence[tuple[str, bytes]]) -> list[tuple[bytes, str]]:
+    """The 报修照片 (file name, bytes) as the admin checks images, by content: (bytes, extension) each; at
+    most 9, each a JPG/PNG/WebP of at most 5 MB, or the first one at fault refused, naming it."""
     if len(photos) > repairs.MAX_PHOTOS:
-        raise Refused(422, "invalid_field", f"报修照片最多 {repairs.MAX_PHOTOS} 张（当前 {len(photos)} 张）", "photos")
+        raise Refused(
+            f"报修照片最多 {repairs.MAX_PHOTOS} 张（当前 {len(photos)} 张）",
+            status=422,
+            code="invalid_field",
+            field="photos",
+        )
     checked = []
     for i, (name, data) in enumerate(photos, 1):
         try:
             checked.append((data, media.check_image(data, f"第 {i} 张报修照片{f'（{name}）' if name else ''}")))
         except FieldError as exc:
-            raise Refused(422, "invalid_field", str(exc), "photos") from None
-    return ",".join(media.store(data, ext) for data, ext in checked)
+            raise Refused(str(exc), status=422, code="invalid_field", field="photos") from None
+    return checked
 
 
-def file_repair(session: Session, tenant_id: int, values: dict[str, Any]) -> RepairOrder:
-    """报修 (repairs.file_by_tenant); a room that is not one of the tenant's is not found."""
+def file_repair(
+    session: Session, tenant_id: int, values: dict[str, Any], photos: Sequence[tuple[str, bytes]] = ()
+) -> RepairOrder:
+    """报修 (repairs.file_by_tenant) with its photos; a room that is not one of the tenant's is not found.
+    The photos are written to data/media (by content, as the admin stores images) only once the order
+    is accepted: a refused 报修 leaves no files behind."""
+    checked = check_photos(photos)
+    names = ",".join(media.name_for(data, ext) for data, ext in checked)
     try:
-        return repairs.file_by_tenant(session, tenant_id, values)
+        order = repairs.file_by_tenant(session, tenant_id, {**values, "photos": names})
     except repairs.TenantRefused as exc:
         status, code = (404, "not_found") if exc.field == "room_id" else (422, "invalid_field")
-        raise Refused(status, code, str(exc), exc.field) from None
+        raise Refused(str(exc), status=status, code=code, field=exc.field) from None
+    for data, ext in checked:
+        media.store(data, ext)
+    return order
 
 
 # ---------------------------------------------------------------- 我的保障
@@ -425,10 +435,10 @@ def buy_policy(session: Session, tenant_id: int, contract_id: int, cover_id: int
     """投保 through insurance.buy_policy; its refusals as the API answers them."""
     try:
         return insurance.buy_policy(session, tenant_id, contract_id, cover_id)
-    except marketing.Refused as exc:
+    except Refused as exc:
         message = str(exc)
         if message == "合同不存在":
-            raise Refused(404, "not_found", "合同不存在或无权查看", "contract_id") from None
+            raise Refused("合同不存在或无权查看", status=404, code="not_found", field="contract_id") from None
         if message == "保额档位不存在":
-            raise Refused(404, "not_found", "保额档位不存在", "cover_id") from None
-        raise Refused(409, "policy_refused", message) from None
+            raise Refused("保额档位不存在", status=404, code="not_found", field="cover_id") from None
+        raise Refused(message, code="policy_refused") from None

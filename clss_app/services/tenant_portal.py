@@ -15,9 +15,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from clss_app.core import clock
+from clss_app.core.errors import Refused
 from clss_app.core.rows import saved_id
 from clss_app.services import marketing
-from clss_app.services.tenant_auth import Refused, TenantToken
+from clss_app.services.tenant_auth import TenantToken
 from models import (
     Appointment,
     AppointmentState,
@@ -85,7 +86,7 @@ def book_viewing(
     for a project or room not listed, or a time past or too far ahead."""
     project = session.exec(select(Project).where(Project.id == project_id, listed_projects())).first()
     if project is None:
-        raise Refused(422, "invalid_field", "项目不存在或未开放预约", "project_id")
+        raise Refused("项目不存在或未开放预约", status=422, code="invalid_field", field="project_id")
     if room_id is not None:
         room = session.exec(
             select(Room)
@@ -93,17 +94,19 @@ def book_viewing(
             .where(Room.id == room_id, Room.project_id == project_id, listed_rooms())
         ).first()
         if room is None:
-            raise Refused(422, "invalid_field", "意向房间不属于该项目或未开放", "room_id")
+            raise Refused("意向房间不属于该项目或未开放", status=422, code="invalid_field", field="room_id")
     now = clock.now()
     if visit_at.tzinfo is None:
-        raise Refused(422, "invalid_field", "看房时间须带时区（如 2026-01-31T14:00:00+08:00）", "visit_at")
+        raise Refused(
+            "看房时间须带时区（如 2026-01-31T14:00:00+08:00）", status=422, code="invalid_field", field="visit_at"
+        )
     if visit_at <= now:
-        raise Refused(422, "invalid_field", "看房时间须晚于现在", "visit_at")
+        raise Refused("看房时间须晚于现在", status=422, code="invalid_field", field="visit_at")
     if visit_at > now + timedelta(days=BOOK_AHEAD_DAYS):
-        raise Refused(422, "invalid_field", f"看房时间须在 {BOOK_AHEAD_DAYS} 天之内", "visit_at")
+        raise Refused(f"看房时间须在 {BOOK_AHEAD_DAYS} 天之内", status=422, code="invalid_field", field="visit_at")
     tenant = session.get(Tenant, who.tenant_id)
     if tenant is None:
-        raise Refused(401, "token_invalid", "登录已失效，请重新登录")
+        raise Refused("登录已失效，请重新登录", status=401, code="token_invalid")
     a = Appointment(
         project_id=project_id,
         name=tenant.name,

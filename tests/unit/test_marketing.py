@@ -12,7 +12,7 @@ from sqlmodel import select
 from clss_app import db
 from clss_app.admin import ActionContext, crud
 from clss_app.core import media
-from clss_app.core.errors import FieldError
+from clss_app.core.errors import FieldError, Refused
 from clss_app.services import marketing
 from clss_app.services.permissions import Forbidden
 from clss_app.site import app_site
@@ -31,7 +31,7 @@ def _parallel(n: int, work) -> list[str]:
             with db.session_scope() as s:
                 work(s, i)
             results[i] = "ok"
-        except marketing.Refused as exc:
+        except Refused as exc:
             results[i] = str(exc)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
@@ -71,7 +71,7 @@ def test_parallel_sign_ups_never_pass_the_capacity_and_a_cancel_frees_a_place(de
         assert marketing.cancel_signups(ActionContext(s, None, [one])).done == 1
         assert s.get(Event, event_id).signed_up == 2
         marketing.sign_up(s, event_id, "补位", "13700001111")
-        with pytest.raises(marketing.Refused, match="已报名"):
+        with pytest.raises(Refused, match="已报名"):
             marketing.sign_up(s, event_id, "补位", "13700001111")
 
 

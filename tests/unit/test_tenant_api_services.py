@@ -20,8 +20,8 @@ from clss_app import db, settings
 from clss_app.api import idempotency
 from clss_app.api.errors import ApiError
 from clss_app.core import clock
+from clss_app.core.errors import Refused
 from clss_app.services import rate_limit, sms, tenant_auth, tenant_portal
-from clss_app.services.tenant_auth import Refused
 from models import (
     ApiToken,
     Appointment,

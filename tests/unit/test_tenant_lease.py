@@ -16,10 +16,10 @@ from sqlmodel import select
 
 from clss_app import db
 from clss_app.core import clock, media
+from clss_app.core.errors import Refused
 from clss_app.core.results import ActionContext
 from clss_app.services import insurance, leasing, marketing, pay_orders, repairs, tenant_lease
 from clss_app.services.bills import outstanding
-from clss_app.services.tenant_auth import Refused
 from models import (
     AuditLog,
     Bill,
@@ -273,16 +273,16 @@ def test_a_tenant_files_a_repair_as_registration_does_and_reads_its_progress(ses
     s = session
     c = _live_contract(s)
     png = media.solid_png(32, 24)
-    names = tenant_lease.store_photos([("kitchen.png", png), ("tap.png", media.solid_png(8, 8, (1, 2, 3)))])
-    assert len(names.split(",")) == 2 and (media.MEDIA_DIR / names.split(",")[0]).read_bytes() == png
+    photos = [("kitchen.png", png), ("tap.png", media.solid_png(8, 8, (1, 2, 3)))]
     values = {
         "room_id": c.room_id,
         "category": "utilities",  # as the API passes it
         "description": "  卫生间水龙头漏水  ",
         "preferred_time": "工作日晚上",
-        "photos": names,
     }
-    order = tenant_lease.file_repair(s, c.tenant_id, values)
+    order = tenant_lease.file_repair(s, c.tenant_id, values, photos)
+    names = order.photos.split(",")
+    assert len(names) == 2 and (media.MEDIA_DIR / names[0]).read_bytes() == png
     assert order.category == RepairCategory.UTILITIES and order.urgency.label == "一般"
     assert order.number.startswith(f"BX{clock.today():%Y%m%d}") and order.state == RepairState.PENDING
     assert (order.tenant_id, order.contract_id, order.project_id) == (c.tenant_id, c.id, c.project_id)
@@ -311,12 +311,20 @@ def test_a_repair_refuses_a_room_not_theirs_and_bad_photos(session):
         tenant_lease.file_repair(s, c.tenant_id, base)
     with _refused(422, "问题描述"):
         tenant_lease.file_repair(s, c.tenant_id, {**base, "room_id": c.room_id, "description": " "})
+    mine = {**base, "room_id": c.room_id}
     with _refused(422, "第 2 张报修照片（a.exe）须为 JPG、PNG 或 WebP 图片"):
-        tenant_lease.store_photos([("ok.png", media.solid_png(4, 4)), ("a.exe", b"MZ\x90\x00" * 10)])
+        tenant_lease.file_repair(
+            s, c.tenant_id, mine, [("ok.png", media.solid_png(4, 4)), ("a.exe", b"MZ\x90\x00" * 10)]
+        )
     with _refused(422, "最多 9 张"):
-        tenant_lease.store_photos([("p.png", media.solid_png(4, 4))] * 10)
-    with _refused(422, "不能超过 5 MB"):
-        tenant_lease.store_photos([("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * (5 * 1024 * 1024))])
+        tenant_lease.file_repair(s, c.tenant_id, mine, [("p.png", media.solid_png(4, 4))] * 10)
+    with _refused(422, "（当前 6.0 MB）"):
+        tenant_lease.file_repair(s, c.tenant_id, mine, [("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * (6 * 1024 * 1024))])
+    # A photo of a refused 报修 is not kept: the order was not taken.
+    unseen = media.solid_png(5, 7, (9, 8, 7))
+    with _refused(404, "不是您在租"):
+        tenant_lease.file_repair(s, c.tenant_id, base, [("door.png", unseen)])
+    assert not (media.MEDIA_DIR / media.name_for(unseen, ".png")).exists()
     assert s.exec(select(sa.func.count()).select_from(RepairOrder)).one() == before
 
 

@@ -16,6 +16,7 @@ from sqlmodel import select
 from clss_app import db
 from clss_app.admin import ActionContext
 from clss_app.core import clock
+from clss_app.core.errors import Refused
 from clss_app.services import evaluations, insurance, leasing, ledger, marketing
 from clss_app.services.bills import outstanding
 from clss_app.site import app_site
@@ -70,7 +71,7 @@ def _parallel(n: int, work) -> list[str]:
             with db.session_scope() as s:
                 work(s, i)
             results[i] = "ok"
-        except marketing.Refused as exc:
+        except Refused as exc:
             results[i] = str(exc)
         except Exception as exc:  # anything else is a failure of the test, shown as such
             results[i] = f"ERROR {type(exc).__name__}: {exc}"
@@ -135,7 +136,7 @@ def test_a_claimed_coupon_lowers_the_bill_as_a_ledger_line_of_its_own_once(sessi
     held = marketing.claim_coupon(s, bill.tenant_id, coupon.id)
     s.refresh(coupon)
     assert (coupon.issued, coupon.used, held.state) == (1, 0, TenantCouponState.UNUSED)
-    with pytest.raises(marketing.Refused, match="每人限领 1 张"):
+    with pytest.raises(Refused, match="每人限领 1 张"):
         marketing.claim_coupon(s, bill.tenant_id, coupon.id)
 
     owed = outstanding(bill)
@@ -151,7 +152,7 @@ def test_a_claimed_coupon_lowers_the_bill_as_a_ledger_line_of_its_own_once(sessi
     )
     assert (held.state, held.bill_id, held.discount, coupon.used) == (TenantCouponState.USED, bill.id, 200, 1)
     assert ledger.mismatches(s) == []
-    with pytest.raises(marketing.Refused, match="该优惠券已使用"):
+    with pytest.raises(Refused, match="该优惠券已使用"):
         marketing.apply_coupon(s, bill.tenant_id, held.id, bill.id)
     assert len(s.exec(select(Payment).where(Payment.bill_id == bill.id)).all()) == 1
 
@@ -182,18 +183,18 @@ def test_coupon_refusals_name_the_reason_and_write_nothing(session):
     cases.append((marketing.claim_coupon(s, me, elsewhere.id).id, "不适用于该账单的项目"))
     s.flush()
     for tc_id, why in cases:
-        with pytest.raises(marketing.Refused, match=why):
+        with pytest.raises(Refused, match=why):
             marketing.apply_coupon(s, me, tc_id, bill.id)
     # someone else's coupon or bill is not there at all
     theirs = marketing.claim_coupon(s, other, _coupon(s, company).id)
-    with pytest.raises(marketing.Refused, match=r"^优惠券不存在$"):
+    with pytest.raises(Refused, match=r"^优惠券不存在$"):
         marketing.apply_coupon(s, me, theirs.id, bill.id)
-    with pytest.raises(marketing.Refused, match=r"^账单不存在$"):
+    with pytest.raises(Refused, match=r"^账单不存在$"):
         marketing.apply_coupon(s, other, theirs.id, bill.id)
     # a bill not confirmed yet
     draft = s.exec(select(Bill).where(Bill.tenant_id == me, Bill.state == BillState.UNCONFIRMED)).first()
     if draft is not None:
-        with pytest.raises(marketing.Refused, match="只有已确认待缴的账单可以用券"):
+        with pytest.raises(Refused, match="只有已确认待缴的账单可以用券"):
             marketing.apply_coupon(s, me, cases[0][0], draft.id)
     s.refresh(bill)
     assert bill.paid == 0 and s.exec(select(Payment).where(Payment.bill_id == bill.id)).first() is None
@@ -201,16 +202,16 @@ def test_coupon_refusals_name_the_reason_and_write_nothing(session):
     # claiming: expired, disabled, out of stock, another company's
     gone = _coupon(s, company, stock=1)
     marketing.claim_coupon(s, other, gone.id)
-    with pytest.raises(marketing.Refused, match=r"已领完（共 1 张）"):
+    with pytest.raises(Refused, match=r"已领完（共 1 张）"):
         marketing.claim_coupon(s, me, gone.id)
-    with pytest.raises(marketing.Refused, match="已过期"):
+    with pytest.raises(Refused, match="已过期"):
         marketing.claim_coupon(s, me, late.id)
     off = _coupon(s, company, enabled=False)
-    with pytest.raises(marketing.Refused, match="已停用"):
+    with pytest.raises(Refused, match="已停用"):
         marketing.claim_coupon(s, me, off.id)
     foreign = s.exec(select(Tenant).where(Tenant.company_id != company).order_by(Tenant.id)).first()
     if foreign is not None:
-        with pytest.raises(marketing.Refused, match=r"^优惠券不存在$"):
+        with pytest.raises(Refused, match=r"^优惠券不存在$"):
             marketing.claim_coupon(s, foreign.id, off.id)
 
 
@@ -329,14 +330,14 @@ def test_one_tenant_claims_a_flash_sale_once_even_at_the_same_moment(demo_db):
     assert results.count("ok") == 1 and set(results) == {"ok", "您已抢购过该秒杀"}, results
     with db.session_scope() as s:
         assert s.get_one(FlashSale, sale_id).sold == 1  # the refused ones gave their unit back
-        with pytest.raises(marketing.Refused, match="您已抢购过该秒杀"):
+        with pytest.raises(Refused, match="您已抢购过该秒杀"):
             marketing.claim_flash_sale(s, me, sale_id)
         sale = s.get_one(FlashSale, sale_id)
-        with pytest.raises(marketing.Refused, match="秒杀已结束"):
+        with pytest.raises(Refused, match="秒杀已结束"):
             marketing.claim_flash_sale(s, me, sale_id, now=sale.ends_at)
-        with pytest.raises(marketing.Refused, match="不在秒杀时间内"):
+        with pytest.raises(Refused, match="不在秒杀时间内"):
             marketing.claim_flash_sale(s, me, sale_id, now=sale.starts_at - timedelta(seconds=1))
-        with pytest.raises(marketing.Refused, match="秒杀活动不存在"):
+        with pytest.raises(Refused, match="秒杀活动不存在"):
             marketing.claim_flash_sale(s, me, 10**9)
 
 
@@ -386,9 +387,9 @@ def test_a_bargain_is_cut_by_friends_within_bounds_down_to_the_floor_and_bought(
     me, f1, f2, f3, f4 = _tenants(s, company, 5)
     rec = marketing.start_bargain(s, me, b.id)
     assert rec.current_price == 3000 and rec.state == BargainState.GOING
-    with pytest.raises(marketing.Refused, match="您已发起过该砍价"):
+    with pytest.raises(Refused, match="您已发起过该砍价"):
         marketing.start_bargain(s, me, b.id)
-    with pytest.raises(marketing.Refused, match="不能给自己砍价"):
+    with pytest.raises(Refused, match="不能给自己砍价"):
         marketing.help_bargain(s, me, rec.id)
     seen: list[tuple[int, int]] = []
 
@@ -398,7 +399,7 @@ def test_a_bargain_is_cut_by_friends_within_bounds_down_to_the_floor_and_bought(
 
     h1 = marketing.help_bargain(s, f1, rec.id, draw=low)
     assert seen == [(1000, 6000)] and (h1.amount, h1.price_after) == (Decimal(10), Decimal(2990))
-    with pytest.raises(marketing.Refused, match="您已帮TA砍过价"):
+    with pytest.raises(Refused, match="您已帮TA砍过价"):
         marketing.help_bargain(s, f1, rec.id)
     h2 = marketing.help_bargain(s, f2, rec.id, draw=lambda lo, hi: hi)
     assert (h2.amount, h2.price_after) == (Decimal(60), Decimal(2930))
@@ -406,22 +407,22 @@ def test_a_bargain_is_cut_by_friends_within_bounds_down_to_the_floor_and_bought(
     assert (h3.amount, h3.price_after) == (Decimal(30), Decimal(2900))
     s.refresh(rec)
     assert (rec.current_price, rec.helpers, rec.state) == (Decimal(2900), 3, BargainState.SUCCEEDED)
-    with pytest.raises(marketing.Refused, match="砍价成功，不能再助力"):
+    with pytest.raises(Refused, match="砍价成功，不能再助力"):
         marketing.help_bargain(s, f4, rec.id)
     for _ in range(5):  # random cuts stay within the bounds
         other = _tenants(s, company, 2, prefix=f"176{_}")
         r2 = marketing.start_bargain(s, other[0], b.id)
         cut = marketing.help_bargain(s, other[1], r2.id)
         assert Decimal(10) <= cut.amount <= Decimal(60)
-    with pytest.raises(marketing.Refused, match=r"^砍价不存在$"):
+    with pytest.raises(Refused, match=r"^砍价不存在$"):
         marketing.buy_bargain(s, f1, rec.id)  # only its owner buys it
     bought = marketing.buy_bargain(s, me, rec.id)
     assert (bought.state, bought.bought_price) == (BargainState.BOUGHT, Decimal(2900))
-    with pytest.raises(marketing.Refused, match="该砍价已购买，不能购买"):
+    with pytest.raises(Refused, match="该砍价已购买，不能购买"):
         marketing.buy_bargain(s, me, rec.id)
-    with pytest.raises(marketing.Refused, match="砍价活动已结束"):
+    with pytest.raises(Refused, match="砍价活动已结束"):
         marketing.start_bargain(s, f4, b.id, now=b.ends_at)
-    with pytest.raises(marketing.Refused, match="砍价活动尚未开始"):
+    with pytest.raises(Refused, match="砍价活动尚未开始"):
         marketing.start_bargain(s, f4, b.id, now=b.starts_at - timedelta(minutes=1))
     helps = s.exec(select(BargainHelp).where(BargainHelp.record_id == rec.id).order_by(BargainHelp.id)).all()
     assert [(h.tenant_id, h.amount) for h in helps] == [(f1, 10), (f2, 60), (f3, 30)]
@@ -532,9 +533,9 @@ def test_a_tenant_buys_a_cover_the_project_sells(session):
         cover.cover_amount,
     )
     assert p.number.startswith("TB") and p.starts_on == max(clock.today(), c.start_date) and p.ends_on <= c.end_date
-    with pytest.raises(marketing.Refused, match="该合同已投保"):
+    with pytest.raises(Refused, match="该合同已投保"):
         insurance.buy_policy(s, c.tenant_id, c.id, cover.id)
-    with pytest.raises(marketing.Refused, match=r"^合同不存在$"):
+    with pytest.raises(Refused, match=r"^合同不存在$"):
         insurance.buy_policy(s, c.tenant_id + 1, c.id, cover.id)
     not_sold = s.exec(
         select(InsuranceCover).where(
@@ -546,9 +547,9 @@ def test_a_tenant_buys_a_cover_the_project_sells(session):
         )
     ).first()
     if not_sold is not None:
-        with pytest.raises(marketing.Refused, match="该项目不销售"):
+        with pytest.raises(Refused, match="该项目不销售"):
             insurance.buy_policy(s, c.tenant_id, c.id, not_sold.id)
-    with pytest.raises(marketing.Refused, match="保额档位不存在"):
+    with pytest.raises(Refused, match="保额档位不存在"):
         insurance.buy_policy(s, c.tenant_id, c.id, 10**9)
     assert p in insurance.policies_of(s, c.tenant_id)
 
@@ -568,24 +569,24 @@ def test_a_finished_stay_is_evaluated_once(session):
         .order_by(Contract.id)
     ).first()
     running = s.exec(select(Contract).where(Contract.state == ContractState.ACTIVE)).first()
-    with pytest.raises(marketing.Refused, match="租住结束"):
+    with pytest.raises(Refused, match="租住结束"):
         evaluations.evaluate(s, running.tenant_id, running.id, 5)
-    with pytest.raises(marketing.Refused, match="评分须为 1–5 的整数"):
+    with pytest.raises(Refused, match="评分须为 1–5 的整数"):
         evaluations.evaluate(s, done.tenant_id, done.id, 6)
-    with pytest.raises(marketing.Refused, match=r"^合同不存在$"):
+    with pytest.raises(Refused, match=r"^合同不存在$"):
         evaluations.evaluate(s, done.tenant_id + 1, done.id, 5)
     row = evaluations.evaluate(s, done.tenant_id, done.id, 4, " 房间干净 ")
     assert (row.score, row.content, row.project_id) == (4, "房间干净", done.project_id)
-    with pytest.raises(marketing.Refused, match="该合同已评价过"):
+    with pytest.raises(Refused, match="该合同已评价过"):
         evaluations.evaluate(s, done.tenant_id, done.id, 5)
 
 
 def test_feedback_from_the_app(session):
     s = session
     t = s.exec(select(Tenant).order_by(Tenant.id)).first()
-    with pytest.raises(marketing.Refused, match="请填写标题"):
+    with pytest.raises(Refused, match="请填写标题"):
         evaluations.submit_feedback(s, t.id, FeedbackKind.REQUEST, " ", "x")
-    with pytest.raises(marketing.Refused, match="请填写反馈内容"):
+    with pytest.raises(Refused, match="请填写反馈内容"):
         evaluations.submit_feedback(s, t.id, FeedbackKind.REQUEST, "标题", "")
     row = evaluations.submit_feedback(s, t.id, FeedbackKind.DEFECT, "支付页打不开", "点支付没反应")
     assert s.get_one(Feedback, row.id).branch_id == t.company_id and row.tenant_id == t.id
@@ -631,7 +632,7 @@ def test_refusals_carry_the_status_and_code_the_api_answers(session):
     stranger = s.exec(select(Tenant).where(Tenant.company_id != project.company_id)).first()
 
     def refusal(work) -> tuple[int, str, str | None]:
-        with pytest.raises(marketing.Refused) as caught:
+        with pytest.raises(Refused) as caught:
             work()
         return caught.value.status, caught.value.code, caught.value.field
 
