@@ -34,6 +34,7 @@ from clss_app.services import (
     loans,
     master_leases,
     prepaid,
+    tenant_lease,
     timelines,
     user_import,
 )
@@ -427,6 +428,17 @@ VOID = Action(
     confirm="作废选中的 {n} 份待执行合同：其账单全部撤销，房间恢复空闲可租。已有收款的合同不能作废。",
     when={"state": (ContractState.SIGNED,)},
 )
+WITHDRAW_DRAFT = Action(
+    "withdraw_draft",
+    "撤回在线合同",
+    tenant_lease.withdraw_drafts,
+    STORE,
+    danger=True,
+    input_label="撤回原因",
+    input_required=True,
+    confirm="撤回选中的 {n} 份待租客确认的在线合同：合同作废，租客在 APP 中收到撤回通知，房间可重新起草、预定或签约。",
+    when={"state": (ContractState.AWAITING_TENANT,)},
+)
 LOAN = Action(
     "loan",
     "按居贷支付",
@@ -518,6 +530,7 @@ class ContractAdmin(ModelAdmin, model=Contract, key="contracts"):
         PRINT_CONTRACT,
         LOAN,
         VOID,
+        WITHDRAW_DRAFT,
         CHANGE_CARD,
     ]
 

@@ -321,6 +321,39 @@ def draft_room_problem(session: Session, room: Room) -> str:
     return ""
 
 
+def withdraw_drafts(ctx: ActionContext) -> ActionResult:
+    """撤回在线合同 (store staff): an online contract still 待租客确认 (drafted for the wrong tenant, rent or
+    date, or never confirmed) is voided with the reason given, by a conditional UPDATE, so a confirm the
+    tenant sends meanwhile finds it gone; the tenant is told in the APP and the room may be drafted,
+    reserved or signed again. One the tenant already confirmed is decided in 在线签约审核 instead."""
+    session, result = ctx.session, ActionResult()
+    reason = (ctx.text or "").strip()[:255]  # the engine keeps the audit entry and each row's move
+    for c in ctx.rows:
+        if c.state != ContractState.AWAITING_TENANT:
+            result.refused.append((c.number, f"当前为{c.state.label}，只有待租客确认的在线合同可以撤回"))
+            continue
+        moved = changed(
+            session,
+            sa.update(Contract)
+            .where(Contract.id == c.id, Contract.state == ContractState.AWAITING_TENANT)
+            .values(state=ContractState.VOID, void_reason=reason, version=Contract.version + 1)
+            .execution_options(synchronize_session=False),
+        )
+        if not moved:
+            result.refused.append((c.number, "租客刚刚确认或已被他人处理，请刷新"))
+            continue
+        outbox.to_tenant(
+            session,
+            c.tenant_id,
+            c.project_id,
+            f"在线签约已撤回：{c.number}",
+            f"门店已撤回为您起草的在线签约合同 {c.number}（原因：{reason}），无需再确认；如有疑问请联系门店。",
+            "在线签约",
+        )
+        result.done += 1
+    return result
+
+
 def own_contract(session: Session, tenant_id: int, contract_id: int) -> Contract:
     c = session.get(Contract, contract_id)
     if c is None or c.tenant_id != tenant_id:

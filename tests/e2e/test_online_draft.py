@@ -2,7 +2,7 @@
 room for a tenant of the company (a start date in the past refused next to its field first); the contract
 shows 待租客确认 in 合同列表; the tenant, over the API (httpx against the running app), reads the 站内信
 and confirms it; the contract then waits in 在线签约审核, where the store rejects it (the demo's review
-queue left as the other tests find it)."""
+queue left as the other tests find it). A draft made in error is withdrawn from 合同列表."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from playwright.sync_api import expect
 from sqlmodel import Session, create_engine, select
 
 from clss_app.core import clock
+from clss_app.services import tenant_lease
+from clss_app.services.permissions import load_principal
 from models import (
     UNSIGNED_CONTRACT_STATES,
     Contract,
@@ -22,6 +24,7 @@ from models import (
     Room,
     RoomStatus,
     Tenant,
+    User,
 )
 from tests.api.conftest import login as tenant_login
 from tests.e2e.conftest import go, open_list, shot
@@ -47,13 +50,14 @@ def _room_and_tenant(engine) -> tuple[Room, Tenant]:
     raise AssertionError("no tenant with a phone of their own")
 
 
-def _told(api: httpx.Client, auth: dict[str, str], number: str, seconds: float = 60.0) -> dict:
-    """The tenant's 站内信 naming ``number``: the worker sends every few seconds, waited for up to ``seconds``."""
+def _told(api: httpx.Client, auth: dict[str, str], number: str, seconds: float = 60.0, part: str = "body") -> dict:
+    """The tenant's 站内信 whose ``part`` (body or title) holds ``number``: the worker sends every few
+    seconds, waited for up to ``seconds``."""
     until = time.monotonic() + seconds
     while True:
         got = api.get("/me/messages", headers=auth)
         assert got.status_code == 200, got.text
-        found = [i for i in got.json()["items"] if number in i["body"]]
+        found = [i for i in got.json()["items"] if number in i[part]]
         if found or time.monotonic() > until:
             assert found, f"no 站内信 about {number}"
             return found[0]
@@ -122,5 +126,49 @@ def test_a_manager_drafts_online_the_tenant_confirms_in_the_app(browser, base_ur
         with Session(engine) as s:
             assert s.get_one(Contract, c.id).state == ContractState.VOID
             assert s.get_one(Room, room.id).status == RoomStatus.VACANT
+    finally:
+        m.context.close()
+
+
+def test_a_manager_withdraws_a_draft_the_tenant_has_not_confirmed(browser, base_url, app_db, sandbox_url):
+    """撤回在线合同: a draft made in error is withdrawn from 合同列表 (a reason required); the tenant is told
+    in the APP and their late confirm is refused; the room can be drafted again."""
+    engine = create_engine(app_db)
+    room, tenant = _room_and_tenant(engine)
+    with Session(engine) as s:  # drafted as 起草在线合同 drafts it (clicked through in the test above)
+        manager = load_principal(s, s.exec(select(User).where(User.username == "manager")).one())
+        c = tenant_lease.draft_for(s, manager, s.get_one(Room, room.id), tenant.phone, clock.today())
+        s.commit()
+        number, contract_id = c.number, c.id
+    m = as_user(browser, base_url, "manager")
+    try:
+        open_list(m, "合同列表")
+        m.locator("input[name=q]").fill(number)
+        m.keyboard.press("Enter")
+        row = rows(m).filter(has_text=number)
+        expect(row).to_have_count(1)
+        expect(row.first).to_contain_text("待租客确认")
+        row.first.locator("[data-row-action=more]").click()
+        m.get_by_role("menu").get_by_role("menuitem", name="撤回在线合同").click()
+        expect(m.locator("#confirm-title")).to_contain_text("撤回在线合同")
+        m.locator("#confirm-ok").click()  # no reason given
+        expect(m.get_by_text("请填写撤回原因")).to_be_visible()
+        m.locator("#confirm-input").fill("月租金填错，重新起草")
+        shot(m, "online-draft-withdraw")
+        m.locator("#confirm-ok").click()
+        expect(m.get_by_text("撤回在线合同成功 1 条")).to_be_visible()
+        expect(rows(m).filter(has_text=number).first).to_contain_text("已作废")
+        shot(m, "online-draft-withdrawn")
+        with Session(engine) as s:
+            done = s.get_one(Contract, contract_id)
+            assert (done.state, done.void_reason) == (ContractState.VOID, "月租金填错，重新起草")
+            assert s.get_one(Room, room.id).status == RoomStatus.VACANT
+
+        with httpx.Client(base_url=base_url + "/api/v1", timeout=30) as api:
+            auth = tenant_login(api, sandbox_url, tenant.phone)
+            told = _told(api, auth, f"在线签约已撤回：{number}", part="title")
+            assert "月租金填错" in told["body"]
+            late = api.post(f"/me/contracts/{contract_id}/confirm", headers=auth)
+            assert late.status_code == 409 and "已作废" in late.json()["message"], late.text
     finally:
         m.context.close()

@@ -17,7 +17,8 @@ from sqlmodel import select
 from clss_app import db
 from clss_app.admin import crud
 from clss_app.core import clock
-from clss_app.core.errors import Forbidden, ValidationFailed
+from clss_app.core.errors import Forbidden, Refused, ValidationFailed
+from clss_app.core.results import ActionContext
 from clss_app.core.rows import saved_id
 from clss_app.services import tenant_lease
 from clss_app.services.billing import add_months
@@ -189,3 +190,57 @@ def test_two_staff_drafting_the_same_room_at_once_make_one_draft(demo_db, princi
     assert len(drafts) == 1, got
     assert sorted(g.startswith("refused") for g in got) == [False, True], got
     assert any("room_id" in g for g in got if g.startswith("refused")), got
+
+
+def _contracts_admin(name: str):
+    from clss_app.site import app_site
+
+    admin = app_site().admin("contracts")
+    return admin, next(a for a in admin.actions if a.name == name)
+
+
+def test_a_draft_not_yet_confirmed_is_withdrawn_the_tenant_told_and_the_room_free_to_draft_again(session, principal_of):
+    s, p = session, principal_of("manager")
+    room = _free_room(s, p)
+    tenant = _tenant_of(s, s.get_one(Project, room.project_id).company_id)
+    c = tenant_lease.draft_for(s, p, room, tenant.phone, clock.today() + timedelta(days=2))
+    s.commit()
+    admin, withdraw = _contracts_admin("withdraw_draft")
+    with pytest.raises(ValidationFailed, match="撤回原因"):  # the reason is required
+        crud.run_action(s, admin, withdraw, p, ids=[saved_id(c)], text=" ")
+    with pytest.raises(Forbidden):  # 财务 does not withdraw the store's drafts
+        crud.run_action(s, admin, withdraw, principal_of("finance"), ids=[saved_id(c)], text="租金写错")
+
+    result = crud.run_action(s, admin, withdraw, p, ids=[saved_id(c)], text="租金写错")
+    assert result.done == 1 and not result.refused
+    s.refresh(c)
+    assert (c.state, c.void_reason) == (ContractState.VOID, "租金写错")
+    told = s.exec(select(Notification).where(Notification.tenant_id == tenant.id)).all()
+    assert any(c.number in n.body and "已撤回" in n.title and "租金写错" in n.body for n in told)
+    log = s.exec(select(AuditLog).where(AuditLog.resource == "contracts", AuditLog.action == "action:withdraw_draft"))
+    assert any(a.username == "manager" for a in log.all())
+    s.commit()
+    with pytest.raises(Refused, match="已作废"):  # the tenant's confirm, sent late, finds it withdrawn
+        tenant_lease.confirm_contract(s, tenant.id, saved_id(c))
+    with pytest.raises(Forbidden, match="撤回在线合同"):  # withdrawn once: the list no longer offers it
+        crud.run_action(s, admin, withdraw, p, ids=[saved_id(c)], text="再撤一次")
+    again = tenant_lease.draft_for(s, p, s.get_one(Room, room.id), tenant.phone, clock.today() + timedelta(days=2))
+    assert again.state == ContractState.AWAITING_TENANT
+
+
+def test_a_draft_the_tenant_confirms_while_the_store_withdraws_it_goes_to_review_not_void(session, principal_of):
+    s, p = session, principal_of("manager")
+    room = _free_room(s, p)
+    tenant = _tenant_of(s, s.get_one(Project, room.project_id).company_id)
+    c = tenant_lease.draft_for(s, p, room, tenant.phone, clock.today() + timedelta(days=2))
+    s.commit()
+    with db.session_scope() as page:  # the store's list row, read while it still waited
+        stale = page.get_one(Contract, saved_id(c))
+        page.expunge(stale)
+    with db.session_scope() as other:  # the tenant's confirm lands first
+        tenant_lease.confirm_contract(other, tenant.id, saved_id(c))
+    assert stale.state == ContractState.AWAITING_TENANT
+    s.expire_all()
+    result = tenant_lease.withdraw_drafts(ActionContext(s, p, [stale], "租客未回复"))
+    assert result.done == 0 and "租客刚刚确认" in result.refused[0][1]
+    assert s.get_one(Contract, saved_id(c)).state == ContractState.PENDING_REVIEW
