@@ -19,6 +19,7 @@ from clss_app.admin import crud
 from clss_app.core import clock
 from clss_app.core.money import cents
 from models import (
+    UNSIGNED_CONTRACT_STATES,
     Appointment,
     Bill,
     BillState,
@@ -172,3 +173,32 @@ def test_a_payment_and_a_contract_are_dated_by_the_shanghai_day(session, princip
     old = session.exec(select(Contract).order_by(Contract.id)).first()
     fresh = Contract(**old.model_dump(exclude={"id", "number", "signed_on"}), number="HT-EDGE-NEW")
     assert fresh.signed_on == DAY
+
+
+def test_an_online_draft_starts_no_earlier_than_the_shanghai_day_and_is_numbered_by_it(session, principal_of, edge):
+    from clss_app.core.errors import ValidationFailed
+    from clss_app.services import tenant_lease
+
+    p = principal_of("manager")
+    waiting = select(Contract.room_id).where(Contract.state.in_(UNSIGNED_CONTRACT_STATES))
+    room = session.exec(
+        select(Room)
+        .where(Room.project_id.in_(sorted(p.project_ids)), Room.status == RoomStatus.VACANT, Room.id.not_in(waiting))
+        .order_by(Room.id)
+    ).first()
+    company = session.get_one(Project, room.project_id).company_id
+    tenant = session.exec(select(Tenant).where(Tenant.company_id == company, Tenant.phone != "")).first()
+    with pytest.raises(ValidationFailed) as info:  # the UTC date is yesterday in Shanghai
+        tenant_lease.draft_for(session, p, room, tenant.phone, UTC_DAY)
+    assert info.value.errors["start_date"] == f"起租日不能早于今天（{DAY}）"
+    c = tenant_lease.draft_for(session, p, room, tenant.phone, DAY)
+    assert c.signed_on == DAY and f"{DAY:%Y%m%d}" in c.number
+
+
+def test_a_tenants_repair_is_numbered_by_the_shanghai_day(session, edge):
+    from clss_app.services import tenant_lease
+
+    c = session.exec(select(Contract).where(Contract.state == ContractState.ACTIVE).order_by(Contract.id)).first()
+    values = {"room_id": c.room_id, "category": "utilities", "description": "跨月报修"}
+    order = tenant_lease.file_repair(session, c.tenant_id, values)
+    assert order.number.startswith(f"BX{DAY:%Y%m%d}")
