@@ -5,7 +5,7 @@ figures against plain SQL over the demo's orders."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 import pytest
@@ -303,11 +303,18 @@ def test_overdue_orders_show_on_the_inbox_and_the_board(session, principal_of, a
 def test_the_report_figures_match_plain_sql_and_drill_down_to_their_orders(session, principal_of, app_site):
     manager = principal_of("manager")
     project = sorted(manager.project_ids or [])[0]
+    # One order made at 01:00 on the month's first Beijing day: still the previous day in UTC.
+    edge = session.exec(select(RepairOrder).where(RepairOrder.project_id == project).order_by(RepairOrder.id)).first()
+    edge.created_at = rf.Month.of(clock.today().replace(day=1)).bounds()[0] + timedelta(hours=1)
+    session.add(edge)
+    session.flush()
     for first in rf.months_back(clock.today(), 2):
         month = rf.Month.of(first)
         d = rf.report(session, manager, project, month)
         start, end = month.bounds()
-        args = {"p": project, "a": start.replace(tzinfo=None), "b": end.replace(tzinfo=None)}
+        # created_at is stored as naive UTC: the month's Beijing midnights, in UTC.
+        a, b = (t.astimezone(UTC).replace(tzinfo=None) for t in (start, end))
+        args = {"p": project, "a": a, "b": b}
 
         def n(where: str, args=args) -> int:
             month_of = "project_id = :p AND created_at >= :a AND created_at < :b"
